@@ -1,0 +1,330 @@
+import initRDKitModule, { type MainModule, type Mol } from '@rdkit/rdkit';
+import type { Descriptors } from '../../src-shared/dto';
+
+export type RDKit = MainModule;
+
+let rdkitPromise: Promise<RDKit> | null = null;
+
+/** Loads RDKit MinimalLib (WASM) once per thread. */
+export function loadRdkit(): Promise<RDKit> {
+  rdkitPromise ??= initRDKitModule().then((rd) => {
+    rd.disable_logging();
+    return rd;
+  });
+  return rdkitPromise;
+}
+
+export const MORGAN_RADIUS = 2;
+export const MORGAN_BITS = 2048;
+/** MinimalLib reads the size from `nBits`; `fpSize` is silently ignored. */
+const MORGAN_JSON = JSON.stringify({ radius: MORGAN_RADIUS, nBits: MORGAN_BITS });
+
+export interface StandardisedCompound {
+  smiles: string;
+  inchikey: string;
+  formula: string | null;
+  descriptors: Descriptors;
+  /** Morgan r=2, 2048 bits, packed (256 bytes). */
+  fp: Uint8Array;
+  /** What standardisation changed, for the record ('largest fragment', 'neutralised'). */
+  changes: string[];
+}
+
+export type StandardiseResult = { ok: true; compound: StandardisedCompound } | { ok: false; reason: string };
+
+/** Runs `fn` with a parsed molecule and always frees the WASM memory. */
+export function withMol<T>(mol: Mol, fn: (m: Mol) => T): T {
+  try {
+    return fn(mol);
+  } finally {
+    mol.delete();
+  }
+}
+
+/** Parses a SMILES string or a molfile (V2000/V3000); null when RDKit cannot read it. */
+export function parseMol(rd: RDKit, input: string): Mol | null {
+  try {
+    const mol = rd.get_mol(input);
+    if (mol && !mol.is_valid()) {
+      mol.delete();
+      return null;
+    }
+    return mol;
+  } catch {
+    return null;
+  }
+}
+
+// Charge inside a bracket atom, e.g. [NH3+], [O-], [n+]; not the explicit single bond '-'.
+const CHARGED_ATOM = /\[[^\]]*[+-][^\]]*\]/;
+
+/**
+ * Standardises one structure: keeps the largest organic fragment, neutralises charges the way RDKit's
+ * Uncharger does (zwitterions such as nitro groups stay), and computes InChIKey, formula, descriptors and
+ * the Morgan fingerprint.
+ */
+export function standardise(rd: RDKit, input: string): StandardiseResult {
+  const parsed = parseMol(rd, input);
+  if (!parsed) return { ok: false, reason: 'unparseable structure' };
+  let mol = parsed;
+  try {
+    if (mol.get_num_atoms() === 0) return { ok: false, reason: 'empty molecule' };
+    const changes: string[] = [];
+    let smiles = mol.get_smiles();
+    if (smiles.includes('.')) {
+      const parent = largestFragment(rd, mol);
+      if (parent) {
+        mol.delete();
+        mol = parent;
+        smiles = mol.get_smiles();
+        changes.push('largest fragment');
+      }
+    }
+    if (CHARGED_ATOM.test(smiles)) {
+      const neutral = neutralise(rd, mol);
+      if (neutral) {
+        mol.delete();
+        mol = neutral;
+        smiles = mol.get_smiles();
+        changes.push('neutralised');
+      }
+    }
+    const inchi = safeCall(() => mol.get_inchi());
+    const inchikey = inchi ? safeCall(() => rd.get_inchikey_for_inchi(inchi)) : '';
+    // Standard InChI's second layer is the Hill formula.
+    const formula = inchi ? (inchi.split('/')[1] ?? null) : null;
+    const descriptors = descriptorsOf(mol);
+    const fp = mol.get_morgan_fp_as_uint8array(MORGAN_JSON) as Uint8Array;
+    return {
+      ok: true,
+      compound: {
+        smiles,
+        // Structures InChI cannot describe still need a stable identity: fall back to the canonical SMILES.
+        inchikey: inchikey || `SMILES:${smiles}`,
+        formula,
+        descriptors,
+        fp: new Uint8Array(fp),
+        changes,
+      },
+    };
+  } finally {
+    mol.delete();
+  }
+}
+
+function safeCall(fn: () => string): string {
+  try {
+    return fn();
+  } catch {
+    return '';
+  }
+}
+
+interface JsonAtom {
+  z?: number;
+  chg?: number;
+  impHs?: number;
+}
+interface MolJson {
+  defaults: { atom: { z: number; chg: number; impHs: number } };
+  molecules: Array<{ atoms: JsonAtom[]; bonds: Array<{ atoms: [number, number] }> }>;
+}
+
+/** The largest organic fragment (carbon-containing first, then heavy atoms), or null if only one fragment. */
+function largestFragment(rd: RDKit, mol: Mol): Mol | null {
+  const frags = mol.get_frags() as { molList: { size(): number; at(i: number): Mol | null; delete(): void } };
+  const list = frags.molList;
+  try {
+    const n = list.size();
+    if (n < 2) return null;
+    let best: { mol: Mol; organic: boolean; heavy: number; smiles: string } | null = null;
+    for (let i = 0; i < n; i++) {
+      const f = list.at(i);
+      if (!f) continue;
+      const json = JSON.parse(f.get_json()) as MolJson;
+      const atoms = json.molecules[0]?.atoms ?? [];
+      const defZ = json.defaults.atom.z;
+      const organic = atoms.some((a) => (a.z ?? defZ) === 6);
+      const heavy = atoms.filter((a) => (a.z ?? defZ) !== 1).length;
+      const smiles = f.get_smiles();
+      const better =
+        !best ||
+        (organic && !best.organic) ||
+        (organic === best.organic && (heavy > best.heavy || (heavy === best.heavy && smiles < best.smiles)));
+      if (better) {
+        best?.mol.delete();
+        best = { mol: f, organic, heavy, smiles };
+      } else {
+        f.delete();
+      }
+    }
+    return best ? best.mol : null;
+  } finally {
+    list.delete();
+  }
+}
+
+/**
+ * Neutralises charges like RDKit's MolStandardize Uncharger: protonated positives lose their H, negatives
+ * gain one, but only as many negatives are neutralised as leave the molecule balanced against positive
+ * charges that cannot be removed (quaternary N, nitro N+), so zwitterions stay intact.
+ * Returns null when nothing changes.
+ */
+export function neutralise(rd: RDKit, mol: Mol): Mol | null {
+  const json = JSON.parse(mol.get_json()) as MolJson;
+  const m = json.molecules[0];
+  if (!m) return null;
+  const def = json.defaults.atom;
+  const charge = (a: JsonAtom) => a.chg ?? def.chg;
+  const hs = (a: JsonAtom) => a.impHs ?? def.impHs;
+  const neighbours: number[][] = m.atoms.map(() => []);
+  for (const b of m.bonds) {
+    neighbours[b.atoms[0]]?.push(b.atoms[1]);
+    neighbours[b.atoms[1]]?.push(b.atoms[0]);
+  }
+  const hasNeighbour = (i: number, sign: 1 | -1) =>
+    (neighbours[i] ?? []).some((j) => Math.sign(charge(m.atoms[j] as JsonAtom)) === sign);
+
+  let changed = false;
+  // Positive charges that cannot be neutralised by removing a proton and are not paired with a neighbour.
+  let fixedPositive = 0;
+  const negatives: Array<{ i: number; acid: boolean }> = [];
+  m.atoms.forEach((a, i) => {
+    const c = charge(a);
+    if (c > 0 && !hasNeighbour(i, -1)) {
+      const removable = Math.min(c, hs(a));
+      if (removable > 0) {
+        a.chg = c - removable;
+        a.impHs = hs(a) - removable;
+        changed = true;
+      }
+      fixedPositive += c - removable;
+    } else if (c < 0 && !hasNeighbour(i, 1)) {
+      negatives.push({ i, acid: isAcidOxygen(m, i, def.z) });
+    }
+  });
+  // Keep acids charged last: neutralise non-acid negatives first.
+  negatives.sort((x, y) => Number(x.acid) - Number(y.acid));
+  let negativeCharge = negatives.reduce((s, n) => s - charge(m.atoms[n.i] as JsonAtom), 0);
+  for (const n of negatives) {
+    const a = m.atoms[n.i] as JsonAtom;
+    while (charge(a) < 0 && negativeCharge > fixedPositive) {
+      a.chg = charge(a) + 1;
+      a.impHs = hs(a) + 1;
+      negativeCharge -= 1;
+      changed = true;
+    }
+  }
+  if (!changed) return null;
+  const out = parseMol(rd, JSON.stringify(json));
+  return out;
+}
+
+function isAcidOxygen(m: MolJson['molecules'][number], i: number, defZ: number): boolean {
+  const a = m.atoms[i];
+  if (!a || (a.z ?? defZ) !== 8) return false;
+  for (const b of m.bonds) {
+    const other = b.atoms[0] === i ? b.atoms[1] : b.atoms[1] === i ? b.atoms[0] : -1;
+    if (other < 0) continue;
+    const z = m.atoms[other]?.z ?? defZ;
+    if (z === 6 || z === 15 || z === 16) return true;
+  }
+  return false;
+}
+
+interface RdDescriptors {
+  amw: number;
+  CrippenClogP: number;
+  tpsa: number;
+  NumHBD: number;
+  NumHBA: number;
+  lipinskiHBD: number;
+  lipinskiHBA: number;
+  NumRotatableBonds: number;
+  NumRings: number;
+  NumAromaticRings: number;
+  FractionCSP3: number;
+  NumHeavyAtoms: number;
+}
+
+/** The medicinal-chemistry descriptors Delicate stores for every compound. */
+export function descriptorsOf(mol: Mol): Descriptors {
+  const d = JSON.parse(mol.get_descriptors()) as RdDescriptors;
+  const round = (x: number, k: number) => Math.round(x * 10 ** k) / 10 ** k;
+  const lipinskiViolations =
+    Number(d.amw > 500) + Number(d.CrippenClogP > 5) + Number(d.lipinskiHBD > 5) + Number(d.lipinskiHBA > 10);
+  return {
+    mw: round(d.amw, 3),
+    clogp: round(d.CrippenClogP, 3),
+    tpsa: round(d.tpsa, 2),
+    hbd: d.NumHBD,
+    hba: d.NumHBA,
+    rotatableBonds: d.NumRotatableBonds,
+    rings: d.NumRings,
+    aromaticRings: d.NumAromaticRings,
+    fractionSp3: round(d.FractionCSP3, 4),
+    heavyAtoms: d.NumHeavyAtoms,
+    lipinskiViolations,
+  };
+}
+
+/** Morgan fingerprint (r=2, 2048 bits) of a query structure; null when unparseable. */
+export function morganOf(rd: RDKit, smiles: string): Uint8Array | null {
+  const mol = parseMol(rd, smiles);
+  if (!mol) return null;
+  return withMol(mol, (m) => new Uint8Array(m.get_morgan_fp_as_uint8array(MORGAN_JSON) as Uint8Array));
+}
+
+const POPCOUNT8 = (() => {
+  const t = new Uint8Array(256);
+  for (let i = 1; i < 256; i++) t[i] = (t[i >> 1] ?? 0) + (i & 1);
+  return t;
+})();
+
+/** Popcount of a packed fingerprint. */
+export function popcount(a: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) n += POPCOUNT8[a[i] as number] as number;
+  return n;
+}
+
+/** Tanimoto similarity of two packed fingerprints of the same length; `countA` may be precomputed. */
+export function tanimoto(a: Uint8Array, b: Uint8Array, countA = popcount(a)): number {
+  let both = 0;
+  let countB = 0;
+  for (let i = 0; i < a.length; i++) {
+    const y = b[i] as number;
+    both += POPCOUNT8[(a[i] as number) & y] as number;
+    countB += POPCOUNT8[y] as number;
+  }
+  const union = countA + countB - both;
+  return union === 0 ? 0 : both / union;
+}
+
+/** A 2D depiction as SVG; null when the structure cannot be parsed. */
+export function depictSvg(rd: RDKit, smiles: string, width = 250, height = 200): string | null {
+  const mol = parseMol(rd, smiles);
+  if (!mol) return null;
+  return withMol(mol, (m) => m.get_svg(width, height));
+}
+
+/** Parses a substructure query (SMARTS, which also reads most SMILES); null when invalid. */
+export function parseQuery(rd: RDKit, query: string): Mol | null {
+  try {
+    const q = rd.get_qmol(query);
+    if (q && !q.is_valid()) {
+      q.delete();
+      return null;
+    }
+    return q;
+  } catch {
+    return null;
+  }
+}
+
+/** True when `smiles` contains the query substructure. */
+export function hasSubstructure(rd: RDKit, smiles: string, query: Mol): boolean {
+  const mol = parseMol(rd, smiles);
+  if (!mol) return false;
+  return withMol(mol, (m) => m.get_substruct_match(query) !== '{}');
+}

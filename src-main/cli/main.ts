@@ -1,0 +1,223 @@
+import { parseArgs } from 'node:util';
+import type { ImportFormat, ImportSummary } from '../../src-shared/dto';
+import { AppError, toApiError } from '../../src-shared/errors';
+import { defaultDbPath } from '../db/database';
+import { AppContext } from '../services/app-context';
+import { doctor } from '../services/doctor';
+import { importFile } from '../services/import-service';
+
+/** Exit codes: 0 success (also with rejected records), 1 bad input that stops the command, 2 usage. */
+class UsageError extends Error {}
+
+const USAGE = `delicate — compound libraries and compressed chemical transformers, offline
+
+Usage: delicate <command> [options]   (every command takes --db PATH and --json)
+
+  import FILE --library NAME [--smiles-col C] [--id-col C] [--format smi|csv|tsv|sdf]
+  libraries
+  compounds --library NAME [--substructure Q] [--similar SMILES --min-sim 0.5] [--limit N] [--offset N]
+  export --library NAME --out FILE.csv|FILE.sdf
+  doctor
+  serve [--port N] [--host ADDR]        the app in any Chromium over a loopback WebSocket
+
+The database is --db PATH, else $DELICATE_DB, else ${defaultDbPath()}.`;
+
+const COMMON = {
+  db: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+interface Io {
+  out(s: string): void;
+  err(s: string): void;
+  isTTY: boolean;
+}
+
+const processIo: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  isTTY: Boolean(process.stderr.isTTY),
+};
+
+function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean }>>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function need(value: string | boolean | undefined, flag: string): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError(`missing ${flag}`);
+  return value;
+}
+
+function int(value: string | boolean | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a non-negative integer, got '${String(value)}'`);
+  return n;
+}
+
+/** Runs the CLI with the given arguments; returns the exit code. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  let json = rest.includes('--json');
+  const print = (value: unknown, human: () => string) => io.out(json ? `${JSON.stringify(value)}\n` : `${human()}\n`);
+  let ctx: AppContext | null = null;
+  const context = (db: string | boolean | undefined) => {
+    ctx = new AppContext(typeof db === 'string' ? db : defaultDbPath());
+    return ctx;
+  };
+  try {
+    switch (command) {
+      case 'import': {
+        const { values, positionals } = parse(rest, {
+          library: { type: 'string' },
+          'smiles-col': { type: 'string' },
+          'id-col': { type: 'string' },
+          format: { type: 'string' },
+        });
+        json = values.json;
+        if (positionals.length !== 1) throw new UsageError('import takes exactly one FILE');
+        const format = values.format;
+        if (format !== undefined && !['smi', 'csv', 'tsv', 'sdf'].includes(format)) throw new UsageError(`--format must be smi, csv, tsv or sdf`);
+        const app = context(values.db);
+        const abort = new AbortController();
+        const onSigint = () => {
+          io.err('\ncancelling: the batches committed so far are kept; run the same command again to resume\n');
+          abort.abort();
+        };
+        process.once('SIGINT', onSigint);
+        let summary: ImportSummary;
+        try {
+          summary = await importFile(app.db, app.chem, {
+            file: positionals[0] as string,
+            library: need(values.library, '--library NAME'),
+            smilesCol: values['smiles-col'],
+            idCol: values['id-col'],
+            format: format as ImportFormat | undefined,
+            signal: abort.signal,
+            onProgress: (p) => {
+              const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
+              const line = `${p.read} records (${p.imported} new, ${p.duplicates} duplicates, ${p.rejected} rejected) ${Math.round(p.rate)} rec/s, ${Math.round(p.fraction * 100)}%${eta}`;
+              io.err(io.isTTY ? `\r${line}   ` : `${line}\n`);
+            },
+          });
+        } finally {
+          process.off('SIGINT', onSigint);
+          if (io.isTTY) io.err('\n');
+        }
+        print(summary, () => {
+          const head = summary.alreadyImported
+            ? `${summary.file} was already imported into '${summary.library}'; nothing added.`
+            : `${summary.resumed ? 'Resumed: ' : ''}${summary.read} records read from ${summary.file} into '${summary.library}': ` +
+              `${summary.imported} new compounds, ${summary.duplicates} duplicates, ${summary.rejected} rejected (${summary.seconds} s).`;
+          const errs = summary.errors.slice(0, 20).map((e) => `  record ${e.record}${e.line ? `, line ${e.line}` : ''}: ${e.reason}`);
+          return [head, ...(errs.length ? ['Rejected records:', ...errs] : [])].join('\n');
+        });
+        return 0;
+      }
+      case 'libraries': {
+        const { values } = parse(rest, {});
+        json = values.json;
+        const libraries = context(values.db).libraries.list();
+        print({ libraries: libraries.map((l) => ({ name: l.name, compounds: l.compounds, records: l.members, createdAt: l.createdAt })) }, () =>
+          libraries.length === 0 ? 'No libraries yet: import one with `delicate import FILE --library NAME`.' : libraries.map((l) => `${l.name}\t${l.compounds} compounds\t${l.createdAt}`).join('\n'),
+        );
+        return 0;
+      }
+      case 'compounds': {
+        const { values } = parse(rest, {
+          library: { type: 'string' },
+          substructure: { type: 'string' },
+          similar: { type: 'string' },
+          'min-sim': { type: 'string' },
+          limit: { type: 'string' },
+          offset: { type: 'string' },
+        });
+        json = values.json;
+        const minSim = values['min-sim'] === undefined ? undefined : Number(values['min-sim']);
+        if (minSim !== undefined && !(minSim >= 0 && minSim <= 1)) throw new UsageError('--min-sim must be between 0 and 1');
+        if (minSim !== undefined && values.similar === undefined) throw new UsageError('--min-sim needs --similar SMILES');
+        const page = await context(values.db).libraries.query({
+          library: need(values.library, '--library NAME'),
+          substructure: values.substructure,
+          similar: values.similar,
+          minSim,
+          limit: int(values.limit, '--limit'),
+          offset: int(values.offset, '--offset'),
+        });
+        print(
+          { compounds: page.compounds.map((c) => ({ id: c.id, smiles: c.smiles, inchikey: c.inchikey, originalId: c.originalId, props: c.props, descriptors: c.descriptors, ...(c.similarity === undefined ? {} : { similarity: c.similarity }) })), total: page.total },
+          () => page.compounds.map((c) => [c.id, c.originalId ?? '', c.smiles, c.similarity ?? ''].join('\t')).join('\n') || 'No compounds matched.',
+        );
+        return 0;
+      }
+      case 'export': {
+        const { values } = parse(rest, { library: { type: 'string' }, out: { type: 'string' } });
+        json = values.json;
+        const written = await context(values.db).libraries.export(need(values.library, '--library NAME'), need(values.out, '--out FILE'));
+        print({ written }, () => `${written} records written to ${values.out}`);
+        return 0;
+      }
+      case 'doctor': {
+        const { values } = parse(rest, {});
+        json = values.json;
+        const path = typeof values.db === 'string' ? values.db : defaultDbPath();
+        const report = await doctor(context(values.db).db, path);
+        print(report, () =>
+          [
+            `Delicate ${report.delicate} on Node ${report.node} (${report.platform})`,
+            `database: ${report.database} (SQLite ${report.sqlite})`,
+            `RDKit: ${report.rdkit ?? 'not loadable'}; OpenChemLib: ${report.openchemlib ?? 'not loadable'}`,
+            'compute backends:',
+            ...report.computeBackends.map((b) => `  ${b.selected ? '*' : b.available ? '+' : '-'} ${b.name}: ${b.reason}`),
+            `shared data: ${report.data.sharedData ?? 'not found'}`,
+          ].join('\n'),
+        );
+        return 0;
+      }
+      case 'serve': {
+        const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' } });
+        json = values.json;
+        const { serve } = await import('../host/server');
+        const app = context(values.db);
+        const server = await serve(app, {
+          port: int(values.port, '--port') ?? 0,
+          host: values.host,
+          warn: (m) => io.err(`warning: ${m}\n`),
+        });
+        print({ url: server.url }, () => `Delicate is serving at ${server.url}\nOpen it in Chromium; Ctrl-C stops.`);
+        await new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        await server.close();
+        return 0;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`delicate: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    const e = toApiError(err);
+    if (json) io.out(`${JSON.stringify({ error: e })}\n`);
+    io.err(`delicate: ${e.message}\n`);
+    if (!(err instanceof AppError) && err instanceof Error && err.stack) io.err(`${err.stack}\n`);
+    return 1;
+  } finally {
+    await (ctx as AppContext | null)?.close();
+  }
+}

@@ -1,0 +1,162 @@
+import type { CompoundRow, Descriptors, PropValue } from '../../src-shared/dto';
+import type { StandardisedCompound } from '../chem/rdkit';
+import type { Db } from './database';
+
+const DESCRIPTOR_COLUMNS = `c.mw, c.clogp, c.tpsa, c.hbd, c.hba, c.rotatable_bonds AS rotatableBonds, c.rings,
+  c.aromatic_rings AS aromaticRings, c.fraction_sp3 AS fractionSp3, c.heavy_atoms AS heavyAtoms,
+  c.lipinski_violations AS lipinskiViolations`;
+
+interface FlatRow extends Descriptors {
+  id: number;
+  smiles: string;
+  inchikey: string;
+  formula: string | null;
+  originalId: string | null;
+  props: string;
+}
+
+/** Turns a flat SQL row into the wire shape. */
+function toCompound(r: FlatRow): CompoundRow {
+  const { id, smiles, inchikey, formula, originalId, props, ...d } = r;
+  return {
+    id,
+    smiles,
+    inchikey,
+    formula,
+    originalId,
+    props: JSON.parse(props) as Record<string, PropValue>,
+    descriptors: {
+      mw: d.mw, clogp: d.clogp, tpsa: d.tpsa, hbd: d.hbd, hba: d.hba, rotatableBonds: d.rotatableBonds, rings: d.rings,
+      aromaticRings: d.aromaticRings, fractionSp3: d.fractionSp3, heavyAtoms: d.heavyAtoms, lipinskiViolations: d.lipinskiViolations,
+    },
+  };
+}
+
+/** Compounds (one per standardised structure) and their membership in libraries. */
+export class CompoundRepo {
+  private readonly upsertStmt;
+  private readonly firstMemberStmt;
+
+  constructor(private readonly db: Db) {
+    // DO UPDATE (a no-op) instead of DO NOTHING so RETURNING gives the id of an existing row too.
+    this.upsertStmt = db.prepare(
+      `INSERT INTO compounds (inchikey, smiles, formula, mw, clogp, tpsa, hbd, hba, rotatable_bonds, rings, aromatic_rings,
+                              fraction_sp3, heavy_atoms, lipinski_violations, fp)
+       VALUES (@inchikey, @smiles, @formula, @mw, @clogp, @tpsa, @hbd, @hba, @rotatableBonds, @rings, @aromaticRings,
+               @fractionSp3, @heavyAtoms, @lipinskiViolations, @fp)
+       ON CONFLICT (inchikey) DO UPDATE SET inchikey = excluded.inchikey
+       RETURNING id`,
+    );
+    this.firstMemberStmt = db.prepare(
+      'SELECT id FROM library_members WHERE library_id = ? AND compound_id = ? ORDER BY id LIMIT 1',
+    );
+  }
+
+  /** Inserts the compound unless one with the same InChIKey exists; returns its id either way. */
+  upsert(c: StandardisedCompound): number {
+    const row = this.upsertStmt.get({
+      inchikey: c.inchikey,
+      smiles: c.smiles,
+      formula: c.formula,
+      ...c.descriptors,
+      fp: Buffer.from(c.fp.buffer, c.fp.byteOffset, c.fp.byteLength),
+    }) as { id: number };
+    return row.id;
+  }
+
+  /** The first member of the library holding this compound, if any. */
+  firstMember(libraryId: number, compoundId: number): number | null {
+    const row = this.firstMemberStmt.get(libraryId, compoundId) as { id: number } | undefined;
+    return row?.id ?? null;
+  }
+
+  /** A page of the library's compounds (first member's id and properties), in import order. */
+  page(libraryId: number, limit: number, offset: number): CompoundRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT c.id, c.smiles, c.inchikey, c.formula, m.original_id AS originalId, m.props, ${DESCRIPTOR_COLUMNS}
+           FROM library_members m JOIN compounds c ON c.id = m.compound_id
+          WHERE m.library_id = ? AND m.duplicate_of IS NULL
+          ORDER BY m.id LIMIT ? OFFSET ?`,
+      )
+      .all(libraryId, limit, offset) as FlatRow[];
+    return rows.map(toCompound);
+  }
+
+  /** The library's compounds with these ids, in the order given. */
+  byIds(libraryId: number, ids: number[]): CompoundRow[] {
+    if (ids.length === 0) return [];
+    const stmt = this.db.prepare(
+      `SELECT c.id, c.smiles, c.inchikey, c.formula, m.original_id AS originalId, m.props, ${DESCRIPTOR_COLUMNS}
+         FROM library_members m JOIN compounds c ON c.id = m.compound_id
+        WHERE m.library_id = ? AND m.compound_id = ? AND m.duplicate_of IS NULL`,
+    );
+    return ids.flatMap((id) => {
+      const r = stmt.get(libraryId, id) as FlatRow | undefined;
+      return r ? [toCompound(r)] : [];
+    });
+  }
+
+  /** Streams (id, fingerprint) of the library's distinct compounds. */
+  *fingerprints(libraryId: number): Generator<{ id: number; fp: Uint8Array }> {
+    const stmt = this.db.prepare(
+      `SELECT c.id, c.fp FROM library_members m JOIN compounds c ON c.id = m.compound_id
+        WHERE m.library_id = ? AND m.duplicate_of IS NULL ORDER BY m.id`,
+    );
+    for (const r of stmt.iterate(libraryId) as Iterable<{ id: number; fp: Buffer }>) yield { id: r.id, fp: r.fp };
+  }
+
+  /** Streams (id, smiles) of the library's distinct compounds in import order. */
+  *structures(libraryId: number): Generator<{ id: number; smiles: string }> {
+    const stmt = this.db.prepare(
+      `SELECT c.id, c.smiles FROM library_members m JOIN compounds c ON c.id = m.compound_id
+        WHERE m.library_id = ? AND m.duplicate_of IS NULL ORDER BY m.id`,
+    );
+    yield* stmt.iterate(libraryId) as Iterable<{ id: number; smiles: string }>;
+  }
+
+  /** One compound with every library record that refers to it. */
+  get(id: number): (CompoundRow & { members: Array<{ library: string; originalId: string | null; record: number; original: string; props: Record<string, PropValue> }> }) | null {
+    const r = this.db
+      .prepare(
+        `SELECT c.id, c.smiles, c.inchikey, c.formula, m.original_id AS originalId, COALESCE(m.props, '{}') AS props, ${DESCRIPTOR_COLUMNS}
+           FROM compounds c LEFT JOIN library_members m ON m.compound_id = c.id
+          WHERE c.id = ? ORDER BY m.id LIMIT 1`,
+      )
+      .get(id) as FlatRow | undefined;
+    if (!r) return null;
+    const members = (
+      this.db
+        .prepare(
+          `SELECT l.name AS library, m.original_id AS originalId, m.record, m.original, m.props
+             FROM library_members m JOIN libraries l ON l.id = m.library_id WHERE m.compound_id = ? ORDER BY m.id`,
+        )
+        .all(id) as Array<{ library: string; originalId: string | null; record: number; original: string; props: string }>
+    ).map((m) => ({ ...m, props: JSON.parse(m.props) as Record<string, PropValue> }));
+    return { ...toCompound(r), members };
+  }
+
+  /** Every member of a library (duplicates included) for export. */
+  *members(libraryId: number): Generator<FlatRow & { record: number }> {
+    const stmt = this.db.prepare(
+      `SELECT c.id, c.smiles, c.inchikey, c.formula, m.original_id AS originalId, m.props, m.record, ${DESCRIPTOR_COLUMNS}
+         FROM library_members m JOIN compounds c ON c.id = m.compound_id
+        WHERE m.library_id = ? ORDER BY m.id`,
+    );
+    yield* stmt.iterate(libraryId) as Iterable<FlatRow & { record: number }>;
+  }
+
+  conformer(id: number): string | null {
+    const r = this.db.prepare('SELECT molblock FROM conformers WHERE compound_id = ?').get(id) as { molblock: string } | undefined;
+    return r?.molblock ?? null;
+  }
+
+  saveConformer(id: number, molblock: string, method: string): void {
+    this.db
+      .prepare('INSERT INTO conformers (compound_id, molblock, method) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET molblock = excluded.molblock')
+      .run(id, molblock, method);
+  }
+}
+
+export { toCompound };
+export type { FlatRow };

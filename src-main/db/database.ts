@@ -1,0 +1,141 @@
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+/**
+ * Versioned migrations. Each entry moves the schema from version i to i+1; never edit a released one,
+ * append a new one.
+ */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE libraries (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    description TEXT,
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  -- One row per standardised structure.
+  CREATE TABLE compounds (
+    id                  INTEGER PRIMARY KEY,
+    inchikey            TEXT NOT NULL UNIQUE,
+    smiles              TEXT NOT NULL,
+    formula             TEXT,
+    mw                  REAL NOT NULL,
+    clogp               REAL NOT NULL,
+    tpsa                REAL NOT NULL,
+    hbd                 INTEGER NOT NULL,
+    hba                 INTEGER NOT NULL,
+    rotatable_bonds     INTEGER NOT NULL,
+    rings               INTEGER NOT NULL,
+    aromatic_rings      INTEGER NOT NULL,
+    fraction_sp3        REAL NOT NULL,
+    heavy_atoms         INTEGER NOT NULL,
+    lipinski_violations INTEGER NOT NULL,
+    fp                  BLOB NOT NULL,
+    created_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  -- One import of one file (by content hash) into one library; makes re-runs resume instead of duplicating.
+  CREATE TABLE imports (
+    id          INTEGER PRIMARY KEY,
+    library_id  INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    file        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    format      TEXT NOT NULL,
+    options     TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('running', 'done', 'cancelled', 'failed')),
+    next_record INTEGER NOT NULL DEFAULT 1,
+    read        INTEGER NOT NULL DEFAULT 0,
+    imported    INTEGER NOT NULL DEFAULT 0,
+    duplicates  INTEGER NOT NULL DEFAULT 0,
+    rejected    INTEGER NOT NULL DEFAULT 0,
+    seconds     REAL NOT NULL DEFAULT 0,
+    started_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    finished_at TEXT,
+    UNIQUE (library_id, sha256)
+  );
+  CREATE TABLE library_members (
+    id           INTEGER PRIMARY KEY,
+    library_id   INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    compound_id  INTEGER NOT NULL REFERENCES compounds(id),
+    import_id    INTEGER REFERENCES imports(id) ON DELETE CASCADE,
+    record       INTEGER NOT NULL,
+    line         INTEGER,
+    original_id  TEXT,
+    original     TEXT NOT NULL,
+    props        TEXT NOT NULL DEFAULT '{}',
+    -- The first member of this library with the same compound, when this record is a duplicate.
+    duplicate_of INTEGER REFERENCES library_members(id) ON DELETE SET NULL,
+    UNIQUE (import_id, record)
+  );
+  CREATE INDEX library_members_by_compound ON library_members(library_id, compound_id);
+  CREATE INDEX library_members_by_compound_only ON library_members(compound_id);
+  CREATE TABLE import_errors (
+    id        INTEGER PRIMARY KEY,
+    import_id INTEGER NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+    record    INTEGER NOT NULL,
+    line      INTEGER,
+    reason    TEXT NOT NULL,
+    raw       TEXT,
+    UNIQUE (import_id, record)
+  );
+  CREATE TABLE jobs (
+    id         TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    args       TEXT NOT NULL DEFAULT '{}',
+    progress   TEXT,
+    result     TEXT,
+    error      TEXT,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  CREATE TABLE conformers (
+    compound_id INTEGER PRIMARY KEY REFERENCES compounds(id) ON DELETE CASCADE,
+    molblock    TEXT NOT NULL,
+    method      TEXT NOT NULL,
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The default database: one file per user in the app-data folder; DELICATE_DB overrides it. */
+export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DELICATE_DB) return env.DELICATE_DB;
+  const base =
+    process.platform === 'win32'
+      ? (env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'))
+      : process.platform === 'darwin'
+        ? join(homedir(), 'Library', 'Application Support')
+        : (env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'));
+  return join(base, 'Delicate', 'delicate.db');
+}
+
+/** Opens (creating if needed) a database with WAL, foreign keys and all migrations applied. */
+export function openDatabase(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this Delicate (${MIGRATIONS.length}); update Delicate`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

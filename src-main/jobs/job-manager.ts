@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import type { Events } from '../../src-shared/contract';
+import type { JobInfo, JobKind, JobProgress } from '../../src-shared/dto';
+import { AppError, toApiError } from '../../src-shared/errors';
+import type { JobRepo } from '../db/job-repo';
+
+export interface JobContext {
+  signal: AbortSignal;
+  progress(p: Omit<JobProgress, 'jobId' | 'kind'>): void;
+}
+
+export type EventSink = <E extends keyof Events>(event: E, payload: Events[E]) => void;
+
+/**
+ * Runs long jobs in the background: a row in SQLite, progress events, cancel through an AbortSignal.
+ * The heavy work inside a job runs on worker threads (ChemPool), so the event loop stays responsive.
+ */
+export class JobManager {
+  private readonly running = new Map<string, AbortController>();
+  private readonly finished = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly repo: JobRepo,
+    private readonly emit: EventSink,
+  ) {}
+
+  /** Starts a job and returns its id at once; the outcome arrives as a 'job.done' event. */
+  start<T>(kind: JobKind, args: unknown, run: (ctx: JobContext) => Promise<T>): string {
+    const jobId = randomUUID();
+    const controller = new AbortController();
+    this.repo.create(jobId, kind, args);
+    this.running.set(jobId, controller);
+    let lastSaved = 0;
+    const ctx: JobContext = {
+      signal: controller.signal,
+      progress: (p) => {
+        const full: JobProgress = { jobId, kind, ...p };
+        const now = Date.now();
+        if (now - lastSaved > 1000) {
+          lastSaved = now;
+          this.repo.progress(jobId, full);
+        }
+        this.emit('job.progress', full);
+      },
+    };
+    const done = (async () => {
+      try {
+        const result = await run(ctx);
+        this.repo.finish(jobId, 'done', result, null);
+        this.emit('job.done', { jobId, kind, state: 'done', result, error: null });
+        return result;
+      } catch (err) {
+        const e = toApiError(err);
+        const state = e.code === 'CANCELLED' ? 'cancelled' : 'failed';
+        const details = err instanceof AppError ? err.details : undefined;
+        this.repo.finish(jobId, state, details ?? null, { code: e.code, message: e.message });
+        this.emit('job.done', { jobId, kind, state, result: details ?? null, error: { code: e.code, message: e.message } });
+        return undefined;
+      } finally {
+        this.running.delete(jobId);
+      }
+    })();
+    this.finished.set(jobId, done);
+    void done.finally(() => this.finished.delete(jobId));
+    return jobId;
+  }
+
+  cancel(jobId: string): boolean {
+    const c = this.running.get(jobId);
+    if (!c) return false;
+    c.abort();
+    return true;
+  }
+
+  get(jobId: string): JobInfo {
+    const j = this.repo.get(jobId);
+    if (!j) throw new AppError('NOT_FOUND', `no job ${jobId}`);
+    return j;
+  }
+
+  list(): JobInfo[] {
+    return this.repo.list();
+  }
+
+  /** Resolves when the job has finished (for tests and shutdown). */
+  async wait(jobId: string): Promise<void> {
+    await this.finished.get(jobId);
+  }
+
+  /** Cancels everything still running and waits for it to stop. */
+  async shutdown(): Promise<void> {
+    for (const c of this.running.values()) c.abort();
+    await Promise.allSettled([...this.finished.values()]);
+  }
+}

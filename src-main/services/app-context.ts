@@ -1,0 +1,105 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Api, Events } from '../../src-shared/contract';
+import { ChemPool } from '../chem/chem-pool';
+import { type Db, openDatabase } from '../db/database';
+import { JobRepo } from '../db/job-repo';
+import { type EventSink, JobManager } from '../jobs/job-manager';
+import { doctor } from './doctor';
+import { importFile } from './import-service';
+import { LibraryService } from './library-service';
+
+type Listener = <E extends keyof Events>(event: E, payload: Events[E]) => void;
+
+/** Everything a front end (CLI, host mode, Electron) needs: the database, the chemistry pool, the services. */
+export class AppContext {
+  readonly db: Db;
+  readonly chem: ChemPool;
+  readonly jobs: JobManager;
+  readonly libraries: LibraryService;
+  private readonly listeners = new Set<Listener>();
+
+  constructor(
+    readonly dbPath: string,
+    opts: { chemWorkers?: number } = {},
+  ) {
+    this.db = openDatabase(dbPath);
+    this.chem = new ChemPool(opts.chemWorkers);
+    const jobRepo = new JobRepo(this.db);
+    jobRepo.markInterrupted();
+    const emit: EventSink = (event, payload) => {
+      for (const l of this.listeners) l(event, payload);
+    };
+    this.jobs = new JobManager(jobRepo, emit);
+    this.libraries = new LibraryService(this.db, this.chem);
+  }
+
+  /** Subscribes to contract events; returns the unsubscribe function. */
+  onEvent(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.shutdown();
+    await this.chem.close();
+    this.db.close();
+  }
+}
+
+/** The contract's handlers over the services; arguments arrive already validated by the router. */
+export function createHandlers(ctx: AppContext): Api {
+  return {
+    'app.doctor': () => doctor(ctx.db, ctx.dbPath),
+    'library.list': async () => ({ libraries: ctx.libraries.list() }),
+    'library.import': async (args) => {
+      let file: string;
+      let cleanup: (() => Promise<void>) | null = null;
+      let displayName: string;
+      if (args.source.kind === 'path') {
+        file = args.source.path;
+        displayName = args.source.path;
+      } else {
+        const dir = await mkdtemp(join(tmpdir(), 'delicate-upload-'));
+        displayName = basename(args.source.fileName);
+        file = join(dir, displayName);
+        await writeFile(file, Buffer.from(args.source.dataBase64, 'base64'));
+        cleanup = () => rm(dir, { recursive: true, force: true });
+      }
+      const jobId = ctx.jobs.start('import', { library: args.library, file: displayName }, async (job) => {
+        try {
+          return await importFile(ctx.db, ctx.chem, {
+            file,
+            displayName,
+            library: args.library,
+            smilesCol: args.smilesCol,
+            idCol: args.idCol,
+            format: args.format,
+            signal: job.signal,
+            onProgress: (p) =>
+              job.progress({
+                done: p.read,
+                total: null,
+                rate: p.rate,
+                etaSeconds: p.etaSeconds,
+                message: `${p.read} records: ${p.imported} new, ${p.duplicates} duplicates, ${p.rejected} rejected (${Math.round(p.fraction * 100)}%)`,
+              }),
+          });
+        } finally {
+          await cleanup?.();
+        }
+      });
+      return { jobId };
+    },
+    'library.export': async (args) => ({ written: await ctx.libraries.export(args.library, args.out) }),
+    'library.delete': async (args) => ({ deleted: ctx.libraries.delete(args.library) }),
+    'compound.list': (args) => ctx.libraries.query(args),
+    'compound.get': async (args) => ctx.libraries.compound(args.id),
+    'compound.depict': async (args) => ({ svg: await ctx.libraries.depict(args.smiles, args.width, args.height) }),
+    'compound.conformer': (args) => ctx.libraries.conformer(args.id),
+    'job.get': async (args) => ctx.jobs.get(args.jobId),
+    'job.list': async () => ({ jobs: ctx.jobs.list() }),
+    'job.cancel': async (args) => ({ cancelled: ctx.jobs.cancel(args.jobId) }),
+  };
+}

@@ -1,0 +1,67 @@
+import type {
+  CompoundDetail,
+  CompoundPage,
+  DoctorReport,
+  JobDone,
+  JobInfo,
+  JobProgress,
+  LibrarySummary,
+} from './dto';
+import type { ArgsOf } from './schemas';
+
+/**
+ * The one contract between the renderer and the main process (Electron IPC or host mode).
+ * Names are `area.verb`; long jobs return a job id and report through Events.
+ */
+export interface Api {
+  'app.doctor'(args: ArgsOf<'app.doctor'>): Promise<DoctorReport>;
+  'library.list'(args: ArgsOf<'library.list'>): Promise<{ libraries: LibrarySummary[] }>;
+  'library.import'(args: ArgsOf<'library.import'>): Promise<{ jobId: string }>;
+  'library.export'(args: ArgsOf<'library.export'>): Promise<{ written: number }>;
+  'library.delete'(args: ArgsOf<'library.delete'>): Promise<{ deleted: boolean }>;
+  'compound.list'(args: ArgsOf<'compound.list'>): Promise<CompoundPage>;
+  'compound.get'(args: ArgsOf<'compound.get'>): Promise<CompoundDetail>;
+  'compound.depict'(args: ArgsOf<'compound.depict'>): Promise<{ svg: string }>;
+  'compound.conformer'(args: ArgsOf<'compound.conformer'>): Promise<{ molblock: string; cached: boolean }>;
+  'job.get'(args: ArgsOf<'job.get'>): Promise<JobInfo>;
+  'job.list'(args: ArgsOf<'job.list'>): Promise<{ jobs: JobInfo[] }>;
+  'job.cancel'(args: ArgsOf<'job.cancel'>): Promise<{ cancelled: boolean }>;
+}
+
+export interface Events {
+  'job.progress': JobProgress;
+  'job.done': JobDone;
+}
+
+export type ApiMethod = keyof Api;
+export type ApiArgs<M extends ApiMethod> = Parameters<Api[M]>[0];
+export type ApiReturn<M extends ApiMethod> = Awaited<ReturnType<Api[M]>>;
+export type EventName = keyof Events;
+
+/** Every method name, for building clients (preload, host client) without writing the list twice. */
+export const API_METHODS = [
+  'app.doctor',
+  'library.list',
+  'library.import',
+  'library.export',
+  'library.delete',
+  'compound.list',
+  'compound.get',
+  'compound.depict',
+  'compound.conformer',
+  'job.get',
+  'job.list',
+  'job.cancel',
+] as const satisfies readonly ApiMethod[];
+
+export const EVENT_NAMES = ['job.progress', 'job.done'] as const satisfies readonly EventName[];
+
+/** Electron IPC channel names derived from the contract. */
+export const IPC_INVOKE_CHANNEL = 'delicate:invoke';
+export const IPC_EVENT_CHANNEL = 'delicate:event';
+
+/** What the preload exposes as `window.api` and what host mode's client implements. */
+export interface ApiClient {
+  call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiReturn<M>>;
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+}

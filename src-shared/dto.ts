@@ -1,0 +1,132 @@
+/** Data shapes that travel between main, preload, renderer, host mode and CLI. */
+
+export type ImportFormat = 'smi' | 'csv' | 'tsv' | 'sdf';
+
+export interface LibrarySummary {
+  name: string;
+  compounds: number;
+  members: number;
+  createdAt: string;
+}
+
+export interface ImportRecordError {
+  record: number;
+  line: number | null;
+  reason: string;
+}
+
+export interface ImportSummary {
+  library: string;
+  file: string;
+  format: ImportFormat;
+  read: number;
+  imported: number;
+  duplicates: number;
+  rejected: number;
+  /** The first 100 rejected records; all of them are stored in the database. */
+  errors: ImportRecordError[];
+  seconds: number;
+  /** True when this file had already been imported into this library (nothing was added again). */
+  alreadyImported: boolean;
+  /** True when the run continued an interrupted import of the same file. */
+  resumed: boolean;
+}
+
+export interface Descriptors {
+  mw: number;
+  clogp: number;
+  tpsa: number;
+  hbd: number;
+  hba: number;
+  rotatableBonds: number;
+  rings: number;
+  aromaticRings: number;
+  fractionSp3: number;
+  heavyAtoms: number;
+  lipinskiViolations: number;
+}
+
+export type PropValue = string | number | null;
+
+export interface CompoundRow {
+  id: number;
+  smiles: string;
+  inchikey: string;
+  formula: string | null;
+  /** Original identifier from the imported record (first member when the compound occurs more than once). */
+  originalId: string | null;
+  props: Record<string, PropValue>;
+  descriptors: Descriptors;
+  similarity?: number;
+}
+
+export interface CompoundDetail extends CompoundRow {
+  members: Array<{ library: string; originalId: string | null; record: number; original: string; props: Record<string, PropValue> }>;
+}
+
+export interface CompoundQuery {
+  library: string;
+  substructure?: string;
+  similar?: string;
+  minSim?: number;
+  limit?: number;
+  offset?: number;
+}
+
+export interface CompoundPage {
+  compounds: CompoundRow[];
+  /** Compounds in the library (search results are bounded by limit). */
+  total: number;
+}
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export type JobKind = 'import' | 'conformer';
+
+export interface JobProgress {
+  jobId: string;
+  kind: JobKind;
+  done: number;
+  total: number | null;
+  /** Items per second over the job so far. */
+  rate: number;
+  etaSeconds: number | null;
+  message: string;
+}
+
+export interface JobInfo {
+  jobId: string;
+  kind: JobKind;
+  state: JobState;
+  progress: JobProgress | null;
+  result: unknown;
+  error: { code: string; message: string } | null;
+  createdAt: string;
+}
+
+export interface JobDone {
+  jobId: string;
+  kind: JobKind;
+  state: Exclude<JobState, 'queued' | 'running'>;
+  result: unknown;
+  error: { code: string; message: string } | null;
+}
+
+export interface BackendStatus {
+  name: string;
+  available: boolean;
+  selected: boolean;
+  reason: string;
+}
+
+export interface DoctorReport {
+  delicate: string;
+  node: string;
+  electron: string | null;
+  platform: string;
+  database: string;
+  rdkit: string | null;
+  openchemlib: string | null;
+  sqlite: string;
+  computeBackends: BackendStatus[];
+  data: { sharedData: string | null };
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+/** Argument schemas for every Api method; the router validates against them at the boundary. */
+
+const name = z.string().trim().min(1, 'must not be empty').max(200);
+const smilesQuery = z.string().trim().min(1).max(5000);
+
+export const importSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('path'), path: z.string().min(1) }),
+  // Host mode: the browser has no file paths, so the file content travels (base64).
+  z.object({ kind: z.literal('upload'), fileName: z.string().min(1).max(500), dataBase64: z.string() }),
+]);
+
+export const schemas = {
+  'app.doctor': z.object({}).strict(),
+  'library.list': z.object({}).strict(),
+  'library.import': z
+    .object({
+      source: importSourceSchema,
+      library: name,
+      smilesCol: z.string().min(1).optional(),
+      idCol: z.string().min(1).optional(),
+      format: z.enum(['smi', 'csv', 'tsv', 'sdf']).optional(),
+    })
+    .strict(),
+  'library.export': z.object({ library: name, out: z.string().min(1) }).strict(),
+  'library.delete': z.object({ library: name }).strict(),
+  'compound.list': z
+    .object({
+      library: name,
+      substructure: smilesQuery.optional(),
+      similar: smilesQuery.optional(),
+      minSim: z.number().min(0).max(1).optional(),
+      limit: z.number().int().min(1).max(10000).optional(),
+      offset: z.number().int().min(0).optional(),
+    })
+    .strict(),
+  'compound.get': z.object({ id: z.number().int().positive() }).strict(),
+  'compound.depict': z
+    .object({ smiles: smilesQuery, width: z.number().int().min(50).max(2000).optional(), height: z.number().int().min(50).max(2000).optional() })
+    .strict(),
+  'compound.conformer': z.object({ id: z.number().int().positive() }).strict(),
+  'job.get': z.object({ jobId: z.string().min(1) }).strict(),
+  'job.list': z.object({}).strict(),
+  'job.cancel': z.object({ jobId: z.string().min(1) }).strict(),
+} as const;
+
+export type Schemas = typeof schemas;
+export type ArgsOf<M extends keyof Schemas> = z.input<Schemas[M]>;
