@@ -7,6 +7,7 @@ import type {
   JobProgress,
   LibrarySummary,
 } from './dto';
+import type { Result } from './errors';
 import type { ArgsOf } from './schemas';
 
 /**
@@ -60,8 +61,16 @@ export const EVENT_NAMES = ['job.progress', 'job.done'] as const satisfies reado
 export const IPC_INVOKE_CHANNEL = 'delicate:invoke';
 export const IPC_EVENT_CHANNEL = 'delicate:event';
 
-/** What the preload exposes as `window.api` and what host mode's client implements. */
-export interface ApiClient {
-  call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiReturn<M>>;
+/**
+ * A transport to the main process: what the preload exposes as `window.api` and what host mode's
+ * WebSocket client implements. Results come as envelopes; the renderer's api.ts unwraps them.
+ */
+export interface Transport {
+  invoke(method: ApiMethod, args: unknown): Promise<Result<unknown>>;
   on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
 }
+
+// Compile-time check that API_METHODS lists every method of Api.
+type MissingMethods = Exclude<ApiMethod, (typeof API_METHODS)[number]>;
+const _everyMethodListed: [MissingMethods] extends [never] ? true : MissingMethods = true;
+void _everyMethodListed;

@@ -1,4 +1,4 @@
-import OCL from 'openchemlib';
+import * as OCL from 'openchemlib';
 
 let registered = false;
 

@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { ImportFormat, ImportSummary } from '../../src-shared/dto';
 import { AppError, toApiError } from '../../src-shared/errors';
-import { defaultDbPath } from '../db/database';
-import { AppContext } from '../services/app-context';
+import { AppContext, defaultDbPath } from '../services/app-context';
 import { doctor } from '../services/doctor';
 import { importFile } from '../services/import-service';
 

@@ -103,3 +103,5 @@ export function createHandlers(ctx: AppContext): Api {
     'job.cancel': async (args) => ({ cancelled: ctx.jobs.cancel(args.jobId) }),
   };
 }
+
+export { defaultDbPath } from '../db/database';

@@ -1,0 +1,23 @@
+import { app } from 'electron';
+import { createMainWindow } from './app/window';
+import { createRouter } from './ipc/router';
+import { AppContext, createHandlers, defaultDbPath } from './services/app-context';
+
+/** Electron composition root: one context, one router, one window. All logic lives in plain-Node modules. */
+app.enableSandbox();
+app.on('web-contents-created', (_e, contents) => {
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+});
+
+let ctx: AppContext | null = null;
+
+void app.whenReady().then(() => {
+  const dbPath = process.env.DELICATE_DB ?? defaultDbPath();
+  ctx = new AppContext(dbPath);
+  const router = createRouter(createHandlers(ctx), (msg, err) => process.stderr.write(`${msg}: ${String(err)}\n`));
+  createMainWindow(ctx, router);
+});
+
+app.on('window-all-closed', () => {
+  void (ctx?.close() ?? Promise.resolve()).finally(() => app.quit());
+});

@@ -1,0 +1,72 @@
+import type { ApiArgs, ApiMethod, ApiReturn, EventName, Events, Transport } from '../../../src-shared/contract';
+import type { ApiError, Result } from '../../../src-shared/errors';
+
+declare global {
+  interface Window {
+    api?: Transport;
+  }
+}
+
+/** An error returned by the main process, with its code for the UI to explain. */
+export class ApiCallError extends Error {
+  constructor(readonly error: ApiError) {
+    super(error.message);
+  }
+}
+
+/** Host mode: the same contract over the loopback WebSocket, authenticated by the token in the page URL. */
+function hostTransport(): Transport {
+  const token = new URLSearchParams(location.search).get('token') ?? '';
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api?token=${encodeURIComponent(token)}`);
+  const open = new Promise<void>((resolve, reject) => {
+    ws.addEventListener('open', () => resolve(), { once: true });
+    ws.addEventListener('error', () => reject(new Error('cannot connect to Delicate (is `delicate serve` running, and is the token in the URL?)')), { once: true });
+  });
+  let nextId = 1;
+  const pending = new Map<number, (r: Result<unknown>) => void>();
+  const listeners = new Map<string, Set<(p: unknown) => void>>();
+  ws.addEventListener('message', (e) => {
+    const msg = JSON.parse(String(e.data)) as { id?: number; result?: Result<unknown>; event?: string; payload?: unknown };
+    if (msg.event) {
+      for (const l of listeners.get(msg.event) ?? []) l(msg.payload);
+    } else if (typeof msg.id === 'number' && msg.result) {
+      pending.get(msg.id)?.(msg.result);
+      pending.delete(msg.id);
+    }
+  });
+  ws.addEventListener('close', () => {
+    for (const resolve of pending.values()) resolve({ ok: false, error: { code: 'BACKEND_UNAVAILABLE', message: 'connection to Delicate closed' } });
+    pending.clear();
+  });
+  return {
+    invoke: async (method, args) => {
+      await open;
+      const id = nextId++;
+      return new Promise((resolve) => {
+        pending.set(id, resolve);
+        ws.send(JSON.stringify({ id, method, args }));
+      });
+    },
+    on: (event, listener) => {
+      const set = listeners.get(event) ?? new Set();
+      listeners.set(event, set);
+      set.add(listener as (p: unknown) => void);
+      return () => set.delete(listener as (p: unknown) => void);
+    },
+  };
+}
+
+const transport: Transport = window.api ?? hostTransport();
+
+/** Calls the main process; the only caller in the renderer. Send plain data ($state.snapshot for state). */
+export async function call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiReturn<M>> {
+  const r = await transport.invoke(method, args);
+  if (!r.ok) throw new ApiCallError(r.error);
+  return r.value as ApiReturn<M>;
+}
+
+export function on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void {
+  return transport.on(event, listener);
+}
+
+export const mode: 'electron' | 'host' = window.api ? 'electron' : 'host';
