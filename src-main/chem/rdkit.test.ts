@@ -1,0 +1,74 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type RDKit, depictSvg, loadRdkit, morganOf, popcount, standardise, tanimoto } from './rdkit';
+
+let rd: RDKit;
+beforeAll(async () => {
+  rd = await loadRdkit();
+});
+
+const std = (s: string) => {
+  const r = standardise(rd, s);
+  if (!r.ok) throw new Error(r.reason);
+  return r.compound;
+};
+
+describe('standardise', () => {
+  it('keeps the largest organic fragment and neutralises a carboxylate salt', () => {
+    const c = std('[Na+].[O-]C(=O)c1ccccc1OC(C)=O');
+    expect(c.smiles).toBe('CC(=O)Oc1ccccc1C(=O)O');
+    expect(c.inchikey).toBe('BSYNRYMUTXBXSQ-UHFFFAOYSA-N');
+    expect(c.formula).toBe('C9H8O4');
+    expect(c.changes).toEqual(['largest fragment', 'neutralised']);
+  });
+
+  it('gives one identity to a salt and its parent', () => {
+    expect(std('C[NH+](C)C.[Cl-]').inchikey).toBe(std('CN(C)C').inchikey);
+  });
+
+  it('neutralises protonated amines and zwitterionic amino acids', () => {
+    expect(std('[NH3+]CC(=O)[O-]').smiles).toBe('NCC(=O)O');
+    expect(std('C[n+]1ccccc1').smiles).toBe('C[n+]1ccccc1'); // quaternary: nothing to remove
+  });
+
+  it('keeps nitro groups and betaines (charges that balance each other)', () => {
+    expect(std('O=[N+]([O-])c1ccccc1').smiles).toBe('O=[N+]([O-])c1ccccc1');
+    expect(std('C[N+](C)(C)CC(=O)[O-]').smiles).toBe('C[N+](C)(C)CC(=O)[O-]');
+  });
+
+  it('rejects unparseable and empty structures with a reason', () => {
+    expect(standardise(rd, 'C1CC')).toEqual({ ok: false, reason: 'unparseable structure' });
+    expect(standardise(rd, '')).toEqual({ ok: false, reason: 'empty molecule' });
+  });
+
+  it('computes descriptors and Lipinski violations', () => {
+    const d = std('CC(=O)Oc1ccccc1C(=O)O').descriptors;
+    expect(d.mw).toBeCloseTo(180.159, 2);
+    expect(d.clogp).toBeCloseTo(1.31, 2);
+    expect(d.tpsa).toBeCloseTo(63.6, 1);
+    expect([d.hbd, d.hba, d.rotatableBonds, d.rings, d.aromaticRings, d.heavyAtoms, d.lipinskiViolations]).toEqual([1, 3, 2, 1, 1, 13, 0]);
+    expect(std('CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC').descriptors.lipinskiViolations).toBe(2); // MW and cLogP
+  });
+});
+
+describe('fingerprints and similarity', () => {
+  it('computes Tanimoto on packed bits by hand', () => {
+    const a = new Uint8Array([0b1111, 0]);
+    const b = new Uint8Array([0b0011, 0b1]);
+    // |a∩b| = 2, |a| = 4, |b| = 3 → 2 / (4 + 3 − 2)
+    expect(tanimoto(a, b)).toBeCloseTo(2 / 5, 12);
+    expect(tanimoto(new Uint8Array(2), new Uint8Array(2))).toBe(0);
+    expect(popcount(new Uint8Array([255, 1]))).toBe(9);
+  });
+
+  it('uses 2048-bit Morgan fingerprints; identical molecules have similarity 1', () => {
+    const fp = morganOf(rd, 'c1ccccc1O') as Uint8Array;
+    expect(fp.length).toBe(256);
+    expect(tanimoto(fp, morganOf(rd, 'Oc1ccccc1') as Uint8Array)).toBe(1);
+    expect(tanimoto(fp, morganOf(rd, 'CCCCCC') as Uint8Array)).toBeLessThan(0.2);
+  });
+
+  it('depicts as SVG', () => {
+    expect(depictSvg(rd, 'CCO')).toMatch(/^<\?xml[\s\S]*<svg/);
+    expect(depictSvg(rd, 'not a smiles')).toBeNull();
+  });
+});

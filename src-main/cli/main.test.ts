@@ -1,0 +1,59 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sharedData, tempDir } from '../test/helpers';
+import { main } from './main';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+async function run(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s), isTTY: false });
+  return { code, out, err };
+}
+
+describe('delicate CLI', () => {
+  const db = join(tmp.dir, 'cli.db');
+
+  it('imports with --json: exactly one JSON object on stdout, progress on stderr', async () => {
+    const r = await run('import', sharedData('qsar/bbbp.csv'), '--library', 'bbbp', '--db', db, '--json');
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const s = JSON.parse(lines[0] as string);
+    expect(s).toMatchObject({ library: 'bbbp', read: 2050 });
+    expect(s.imported + s.duplicates + s.rejected).toBe(2050);
+    // The 11 structures RDKit cannot parse (BBBP's known bad rows) are rejected with their line numbers.
+    expect(s.rejected).toBe(11);
+    expect(s.errors[0]).toMatchObject({ record: 60, line: 61, reason: expect.stringContaining('unparseable structure') });
+  });
+
+  it('lists libraries and compounds, searches, and exports', async () => {
+    const libs = JSON.parse((await run('libraries', '--db', db, '--json')).out);
+    expect(libs.libraries).toEqual([expect.objectContaining({ name: 'bbbp', compounds: expect.any(Number) })]);
+    const hits = JSON.parse((await run('compounds', '--library', 'bbbp', '--substructure', 'C(=O)N', '--limit', '3', '--db', db, '--json')).out);
+    expect(hits.compounds).toHaveLength(3);
+    expect(Object.keys(hits.compounds[0])).toEqual(expect.arrayContaining(['id', 'smiles', 'inchikey', 'props']));
+    const out = join(tmp.dir, 'bbbp.sdf');
+    expect(JSON.parse((await run('export', '--library', 'bbbp', '--out', out, '--db', db, '--json')).out)).toEqual({ written: 2039 });
+  });
+
+  it('exits 1 on bad input naming the file, and 2 on usage errors', async () => {
+    const bad = join(tmp.dir, 'bad.bin');
+    writeFileSync(bad, Buffer.from([0, 1, 2, 3, 0, 0, 255, 254]));
+    const r = await run('import', bad, '--library', 'x', '--db', db, '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).error).toMatchObject({ code: 'PARSE_ERROR', message: expect.stringContaining('bad.bin: binary data') });
+    expect((await run('compounds', '--library', 'nope', '--db', db)).code).toBe(1);
+    expect((await run('import', '--library', 'x', '--db', db)).code).toBe(2);
+    expect((await run('frobnicate')).code).toBe(2);
+    expect((await run('compounds', '--library', 'bbbp', '--min-sim', '2', '--db', db)).code).toBe(2);
+  });
+
+  it('reports the environment with doctor', async () => {
+    const r = JSON.parse((await run('doctor', '--db', db, '--json')).out);
+    expect(r).toMatchObject({ database: db, rdkit: expect.stringMatching(/^20\d\d/), computeBackends: expect.any(Array) });
+  });
+});

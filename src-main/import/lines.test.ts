@@ -1,0 +1,37 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { readLines } from './lines';
+
+async function collect(chunks: Buffer[], max?: number) {
+  const out = [];
+  for await (const l of readLines(Readable.from(chunks), max)) out.push(l);
+  return out;
+}
+
+describe('readLines', () => {
+  it('handles LF, CRLF, a BOM, and a last line without newline', async () => {
+    const lines = await collect([Buffer.from('\ufeffa,b\r\nc'), Buffer.from('d\n\ne')]);
+    expect(lines).toEqual([
+      { lineNo: 1, text: 'a,b' },
+      { lineNo: 2, text: 'cd' },
+      { lineNo: 3, text: '' },
+      { lineNo: 4, text: 'e' },
+    ]);
+  });
+
+  it('reports invalid UTF-8 and NUL bytes per line and carries on', async () => {
+    const lines = await collect([Buffer.from([0x43, 0x43, 0xff, 0x0a, 0x00, 0x01, 0x0a]), Buffer.from('CCO\n')]);
+    expect(lines[0]).toEqual({ lineNo: 1, error: 'bad encoding (not valid UTF-8)' });
+    expect(lines[1]).toEqual({ lineNo: 2, error: 'binary data (NUL bytes)' });
+    expect(lines[2]).toEqual({ lineNo: 3, text: 'CCO' });
+  });
+
+  it('rejects an over-long line without buffering it and keeps the next one', async () => {
+    const big = Buffer.alloc(10 * 1024 * 1024, 0x43);
+    const chunks = [Buffer.from('CC\n')];
+    for (let i = 0; i < big.length; i += 65536) chunks.push(big.subarray(i, i + 65536));
+    chunks.push(Buffer.from('\nCCN\n'));
+    const lines = await collect(chunks);
+    expect(lines.map((l) => l.text ?? l.error)).toEqual(['CC', `line longer than ${1 << 20} bytes`, 'CCN']);
+  });
+});

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import type { Api } from '../../src-shared/contract';
+import { AppError } from '../../src-shared/errors';
+import { createRouter } from './router';
+
+const handlers = {
+  'library.list': async () => ({ libraries: [] }),
+  'compound.get': async ({ id }: { id: number }) => {
+    throw new AppError('NOT_FOUND', `no compound with id ${id}`);
+  },
+  'job.get': async () => {
+    throw new TypeError('boom');
+  },
+} as unknown as Api;
+
+describe('router', () => {
+  const logged: string[] = [];
+  const route = createRouter(handlers, (m) => logged.push(m));
+
+  it('returns values in an ok envelope', async () => {
+    expect(await route('library.list', {})).toEqual({ ok: true, value: { libraries: [] } });
+  });
+
+  it('validates arguments at the boundary', async () => {
+    const r = await route('compound.get', { id: 'seven' });
+    expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('invalid arguments for compound.get: id:') } });
+    expect(await route('library.list', { extra: 1 })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+  });
+
+  it('turns user errors and bugs into data, and logs only bugs', async () => {
+    expect(await route('compound.get', { id: 7 })).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'no compound with id 7' } });
+    expect(await route('job.get', { jobId: 'x' })).toEqual({ ok: false, error: { code: 'BUG', message: 'Unexpected error: boom' } });
+    expect(await route('fs.readFile', {})).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: "unknown method 'fs.readFile'" } });
+    expect(logged).toEqual(['job.get failed']);
+  });
+});

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedData, tempDir } from '../test/helpers';
+import { AppContext } from './app-context';
+import { importFile } from './import-service';
+
+let ctx: AppContext;
+const tmp = tempDir();
+beforeAll(async () => {
+  ctx = new AppContext(':memory:', { chemWorkers: 2 });
+  await importFile(ctx.db, ctx.chem, { file: sharedData('qsar/esol.csv'), library: 'esol' });
+});
+afterAll(async () => {
+  await ctx.close();
+  tmp.cleanup();
+});
+
+describe('LibraryService', () => {
+  it('lists libraries with distinct compound counts', () => {
+    expect(ctx.libraries.list()).toEqual([expect.objectContaining({ name: 'esol', compounds: 1117, members: 1128 })]);
+  });
+
+  it('pages compounds in import order', async () => {
+    const page = await ctx.libraries.query({ library: 'esol', limit: 3, offset: 1 });
+    expect(page.total).toBe(1117);
+    expect(page.compounds.map((c) => c.originalId)).toEqual(['Fenfuram', 'citral', 'Picene']);
+  });
+
+  it('finds substructure hits (every hit really contains the query)', async () => {
+    const { compounds } = await ctx.libraries.query({ library: 'esol', substructure: 'c1ccccc1[N+](=O)[O-]', limit: 1000 });
+    expect(compounds.length).toBeGreaterThan(10);
+    for (const c of compounds) expect(c.smiles).toMatch(/\[N\+\]\(=O\)\[O-\]|O=\[N\+\]\(\[O-\]\)/);
+    const limited = await ctx.libraries.query({ library: 'esol', substructure: 'c1ccccc1', limit: 5 });
+    expect(limited.compounds).toHaveLength(5);
+  });
+
+  it('ranks similarity hits by Tanimoto above the threshold', async () => {
+    const { compounds } = await ctx.libraries.query({ library: 'esol', similar: 'Cc1occc1C(=O)Nc2ccccc2', minSim: 0.3 });
+    expect(compounds[0]).toMatchObject({ originalId: 'Fenfuram', similarity: 1 });
+    const sims = compounds.map((c) => c.similarity as number);
+    expect(sims).toEqual([...sims].sort((a, b) => b - a));
+    expect(Math.min(...sims)).toBeGreaterThanOrEqual(0.3);
+  });
+
+  it('rejects bad queries and unknown libraries with clear errors', async () => {
+    await expect(ctx.libraries.query({ library: 'nope' })).rejects.toThrow("no library named 'nope' (libraries: esol)");
+    await expect(ctx.libraries.query({ library: 'esol', similar: 'C1CC' })).rejects.toThrow(/cannot parse the similarity query/);
+    await expect(ctx.libraries.query({ library: 'esol', substructure: '[[' })).rejects.toThrow(/invalid substructure query/);
+  });
+
+  it('exports CSV and SDF that import back to the same compounds', async () => {
+    for (const ext of ['csv', 'sdf']) {
+      const out = join(tmp.dir, `esol.${ext}`);
+      expect(await ctx.libraries.export('esol', out)).toBe(1128);
+      const back = await importFile(ctx.db, ctx.chem, { file: out, library: `back-${ext}` });
+      expect([back.read, back.imported, back.duplicates, back.rejected]).toEqual([1128, 1117, 11, 0]);
+    }
+    expect(readFileSync(join(tmp.dir, 'esol.csv'), 'utf8').split('\n')[0]).toBe(
+      'smiles,id,inchikey,formula,mw,clogp,tpsa,hbd,hba,rotatable_bonds,rings,aromatic_rings,fraction_sp3,heavy_atoms,lipinski_violations,logS',
+    );
+  });
+
+  it('generates a 3D conformer off the main thread once, then serves it from the cache', async () => {
+    const id = (await ctx.libraries.query({ library: 'esol', limit: 1, offset: 1 })).compounds[0]?.id as number;
+    const first = await ctx.libraries.conformer(id);
+    expect(first.cached).toBe(false);
+    const zs = first.molblock.split('\n').slice(4).filter((l) => /^\s+-?\d+\.\d+\s+-?\d+\.\d+\s+-?\d+\.\d+ [A-Z]/.test(l)).map((l) => Number(l.slice(20, 30)));
+    expect(zs.length).toBeGreaterThan(15); // heavy atoms plus hydrogens
+    expect(zs.some((z) => Math.abs(z) > 0.1)).toBe(true); // really 3D
+    expect((await ctx.libraries.conformer(id)).cached).toBe(true);
+  });
+});
