@@ -1,0 +1,41 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const resultsDir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+
+/** The machine a result was measured on, stored with every result. */
+export function machine() {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.versions.node,
+    platform: `${process.platform}-${process.arch}`,
+    date: new Date().toISOString(),
+  };
+}
+
+/** Writes bench/results/NAME.json and NAME.md (a short table) and prints the table. */
+export function report(name: string, data: Record<string, unknown>, table: string[][], notes: string[] = []): void {
+  mkdirSync(resultsDir, { recursive: true });
+  const m = machine();
+  writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify({ benchmark: name, machine: m, ...data }, null, 2)}\n`);
+  const [head, ...rows] = table;
+  const md = [
+    `# Benchmark: ${name}`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}; ${m.date}`,
+    '',
+    `| ${(head ?? []).join(' | ')} |`,
+    `| ${(head ?? []).map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    ...notes,
+    '',
+  ].join('\n');
+  writeFileSync(join(resultsDir, `${name}.md`), md);
+  process.stdout.write(`${md}\n`);
+}

@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { expect, test } from '@playwright/test';
+
+const root = resolve(import.meta.dirname, '..');
+const esol = resolve(root, '../shared/data/qsar/esol.csv');
+const artifacts = join(root, 'e2e/artifacts');
+
+let server: ChildProcess;
+let url: string;
+let dbDir: string;
+
+test.beforeAll(async () => {
+  if (!existsSync(esol)) throw new Error(`test data missing: ${esol} (the e2e tests read ../shared/data next to the checkout)`);
+  if (!existsSync(join(root, 'out/renderer/index.html'))) throw new Error('the renderer is not built: run `npm run build` first');
+  mkdirSync(artifacts, { recursive: true });
+  dbDir = mkdtempSync(join(tmpdir(), 'delicate-e2e-'));
+  // Host mode, exactly as a user starts it: `delicate serve`, loopback, random port and token.
+  server = spawn(process.execPath, [join(root, 'bin/delicate.mjs'), 'serve', '--json', '--db', join(dbDir, 'e2e.db')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  url = await new Promise<string>((resolveUrl, reject) => {
+    let buf = '';
+    server.stdout?.on('data', (d) => {
+      buf += String(d);
+      const line = buf.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolveUrl((JSON.parse(line) as { url: string }).url);
+    });
+    server.once('exit', (code) => reject(new Error(`delicate serve exited with ${code}`)));
+    setTimeout(() => reject(new Error('delicate serve did not start in 30 s')), 30_000);
+  });
+});
+
+test.afterAll(async () => {
+  server?.kill('SIGTERM');
+  if (dbDir) rmSync(dbDir, { recursive: true, force: true });
+});
+
+test('a chemist imports ESOL through the UI and browses the compounds with 2D depictions', async ({ page }) => {
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  await page.goto(url);
+  await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
+  await expect(page.getByText('No libraries yet')).toBeVisible();
+
+  await page.getByTestId('import-file').setInputFiles(esol);
+  await expect(page.getByTestId('import-library')).toHaveValue('esol');
+  await page.getByTestId('import-start').click();
+
+  const summary = page.getByTestId('import-summary');
+  await expect(summary).toContainText('1128 read', { timeout: 60_000 });
+  await expect(summary).toContainText('1117 new');
+  await expect(summary).toContainText('11 duplicates');
+  await expect(page.getByTestId('library-item')).toContainText('esol');
+  await expect(page.getByTestId('compound-total')).toHaveText('1117 compounds');
+  const rows = page.getByTestId('compound-row');
+  await expect(rows).toHaveCount(50);
+  await expect(rows.first()).toContainText('Amigdalin');
+  // Depictions come from RDKit in the main process and render as images.
+  const img = rows.first().getByTestId('depiction');
+  await expect(img).toBeVisible();
+  expect(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+  await page.screenshot({ path: join(artifacts, 'libraries-esol.png'), fullPage: false });
+
+  await page.getByTestId('search-substructure').fill('c1ccccc1[N+](=O)[O-]');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(rows.first()).toContainText('[N+](=O)[O-]');
+  const n = await rows.count();
+  expect(n).toBeGreaterThan(5);
+  for (let i = 0; i < n; i++) await expect(rows.nth(i).locator('.smiles')).toContainText('[N+]');
+  await page.screenshot({ path: join(artifacts, 'libraries-esol-search.png') });
+  expect(consoleErrors).toEqual([]);
+});
