@@ -89,6 +89,8 @@ const MIGRATIONS: string[] = [
     progress   TEXT,
     result     TEXT,
     error      TEXT,
+    -- The process running the job; a job whose process is gone was interrupted.
+    owner_pid  INTEGER,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
   );

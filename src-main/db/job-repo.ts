@@ -32,7 +32,9 @@ export class JobRepo {
   constructor(private readonly db: Db) {}
 
   create(id: string, kind: JobKind, args: unknown): void {
-    this.db.prepare(`INSERT INTO jobs (id, kind, state, args) VALUES (?, ?, 'running', ?)`).run(id, kind, JSON.stringify(args));
+    this.db
+      .prepare(`INSERT INTO jobs (id, kind, state, args, owner_pid) VALUES (?, ?, 'running', ?, ?)`)
+      .run(id, kind, JSON.stringify(args), process.pid);
   }
 
   progress(id: string, p: JobProgress): void {
@@ -56,10 +58,26 @@ export class JobRepo {
     return (this.db.prepare(`${SELECT} ORDER BY created_at DESC LIMIT ?`).all(limit) as JobDbRow[]).map(toInfo);
   }
 
-  /** Jobs left 'running' by a process that died are marked interrupted (resumable by re-running). */
-  markInterrupted(): number {
-    return this.db
-      .prepare(`UPDATE jobs SET state = 'failed', error = '{"code":"CANCELLED","message":"interrupted: the app stopped while this job ran; run it again to resume"}' WHERE state IN ('running', 'queued')`)
-      .run().changes;
+  /**
+   * Jobs left 'running' by a process that no longer exists are marked interrupted (re-running resumes them).
+   * Jobs of other live processes (a `delicate serve` beside the CLI, say) are left alone.
+   */
+  markInterrupted(isAlive: (pid: number) => boolean = pidAlive): number {
+    const stale = (this.db.prepare(`SELECT id, owner_pid AS pid FROM jobs WHERE state IN ('running', 'queued')`).all() as Array<{ id: string; pid: number | null }>)
+      .filter((j) => j.pid === null || (j.pid !== process.pid && !isAlive(j.pid)));
+    const mark = this.db.prepare(
+      `UPDATE jobs SET state = 'failed', error = '{"code":"CANCELLED","message":"interrupted: Delicate stopped while this job ran; run it again to resume"}' WHERE id = ?`,
+    );
+    this.db.transaction(() => stale.forEach((j) => mark.run(j.id)))();
+    return stale.length;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
