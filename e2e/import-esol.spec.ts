@@ -59,7 +59,7 @@ test('a chemist imports ESOL through the UI and browses the compounds with 2D de
   // Depictions come from RDKit in the main process and render as images.
   const img = rows.first().getByTestId('depiction');
   await expect(img).toBeVisible();
-  expect(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+  expect(await img.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
   await page.screenshot({ path: join(artifacts, 'libraries-esol.png'), fullPage: false });
 
   await page.getByTestId('search-substructure').fill('c1ccccc1[N+](=O)[O-]');
