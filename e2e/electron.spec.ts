@@ -1,0 +1,35 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { _electron as electron, expect, test } from '@playwright/test';
+
+const root = resolve(import.meta.dirname, '..');
+
+/** The Electron binary, if this machine has one (it cannot be downloaded on the build machines). */
+function electronBinary(): { path: string | null; why: string } {
+  try {
+    const pkgDir = resolve(createRequire(import.meta.url).resolve('electron/package.json'), '..');
+    const pathFile = join(pkgDir, 'path.txt');
+    if (!existsSync(pathFile)) return { path: null, why: 'the electron package is installed but its binary was never downloaded (no network access to fetch it here)' };
+    return { path: join(pkgDir, 'dist'), why: '' };
+  } catch {
+    return { path: null, why: 'the electron package is not installed' };
+  }
+}
+
+const bin = electronBinary();
+
+test('the Electron app starts with a sandboxed window showing the libraries view', async () => {
+  if (!bin.path) {
+    process.stdout.write(`skipped Electron spec: ${bin.why}\n`);
+    test.skip(true, `no Electron binary: ${bin.why}`);
+    return;
+  }
+  const app = await electron.launch({ args: [join(root, 'out/main/index.js')], env: { ...process.env, DELICATE_DB: join(root, 'test-results/electron.db') } });
+  const page = await app.firstWindow();
+  await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
+  // The page has the contract's API and nothing of Node.
+  expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
+  expect(await page.evaluate(() => Object.keys((globalThis as unknown as { api: object }).api).sort())).toEqual(['invoke', 'on']);
+  await app.close();
+});
