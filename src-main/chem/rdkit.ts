@@ -328,3 +328,27 @@ export function hasSubstructure(rd: RDKit, smiles: string, query: Mol): boolean 
   if (!mol) return false;
   return withMol(mol, (m) => m.get_substruct_match(query) !== '{}');
 }
+
+/**
+ * Randomised (non-canonical) SMILES of one molecule for augmentation: each variant starts the SMILES walk at
+ * an atom drawn with `random`, so results are reproducible for a seeded generator. The input itself is not
+ * among the variants unless the molecule has too few distinct writings. Empty when unparseable.
+ */
+export function enumerateSmiles(rd: RDKit, smiles: string, n: number, random: () => number = Math.random): string[] {
+  const mol = parseMol(rd, smiles);
+  if (!mol) return [];
+  return withMol(mol, (m) => {
+    const atoms = m.get_num_atoms();
+    const seen = new Set<string>([smiles]);
+    const out: string[] = [];
+    for (let tries = 0; out.length < n && tries < n * 4; tries++) {
+      const root = Math.floor(random() * atoms);
+      const s = m.get_smiles(JSON.stringify({ canonical: false, rootedAtAtom: root }));
+      if (!seen.has(s)) {
+        seen.add(s);
+        out.push(s);
+      }
+    }
+    return out;
+  });
+}
