@@ -77,4 +77,10 @@ describe('record readers', () => {
     expect(items[1]).toEqual({ ok: true, rec: expect.objectContaining({ record: 2, id: 'second' }) });
     expect(items[2]).toEqual({ ok: false, err: expect.objectContaining({ record: 3, reason: 'truncated record at end of file (no "M  END")' }) });
   });
+
+  it('bounds an SDF record that never ends', async () => {
+    const body = Array.from({ length: 100_050 }, () => 'junk').join('\n');
+    const { items } = await read('f.sdf', `${body}\n$$$$\n${MOL('ok')}$$$$\n`);
+    expect(items.map((i) => (i.ok ? i.rec.id : i.err.reason))).toEqual(['SDF record longer than 100000 lines (missing $$$$?)', 'ok']);
+  });
 });

@@ -291,6 +291,9 @@ async function* delimitedRecords(
   }
 }
 
+/** An SDF record longer than this (in lines) is rejected; keeps memory bounded when `$$$$` never comes. */
+export const MAX_SDF_RECORD_LINES = 100_000;
+
 async function* sdfRecords(lines: AsyncGenerator<Line>, opts: ReaderOptions): AsyncGenerator<RecordItem> {
   let record = 0;
   let buf: string[] = [];
@@ -353,6 +356,12 @@ async function* sdfRecords(lines: AsyncGenerator<Line>, opts: ReaderOptions): As
     if (line.text.startsWith('$$$$')) {
       const item = flush(true);
       if (item) yield item;
+      continue;
+    }
+    if (buf.length >= MAX_SDF_RECORD_LINES) {
+      // Drop the lines but remember the failure; the record ends at the next $$$$.
+      badLine ??= { lineNo: startLine, error: `SDF record longer than ${MAX_SDF_RECORD_LINES} lines (missing $$$$?)` };
+      buf = [''];
       continue;
     }
     buf.push(line.text);
