@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { ChemPool } from '../src-main/chem/chem-pool';
-import { descriptorsOf, loadRdkit, standardise } from '../src-main/chem/rdkit';
+import { MORGAN_JSON, descriptorsOf, loadRdkit, standardise } from '../src-main/chem/rdkit';
 import { openDatabase } from '../src-main/db/database';
 import { importFile } from '../src-main/services/import-service';
 import { report } from './_report';
@@ -48,7 +48,7 @@ export async function run(args: string[]): Promise<void> {
     const inchi = t('inchi', () => m.get_inchi()) as string;
     t('inchikey', () => rd.get_inchikey_for_inchi(inchi));
     t('descriptors', () => descriptorsOf(m));
-    t('morganFp', () => m.get_morgan_fp_as_uint8array(JSON.stringify({ radius: 2, nBits: 2048 })));
+    t('morganFp', () => m.get_morgan_fp_as_uint8array(MORGAN_JSON));
     m.delete();
   }
   const t0 = performance.now();

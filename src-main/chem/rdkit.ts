@@ -17,7 +17,7 @@ export function loadRdkit(): Promise<RDKit> {
 export const MORGAN_RADIUS = 2;
 export const MORGAN_BITS = 2048;
 /** MinimalLib reads the size from `nBits`; `fpSize` is silently ignored. */
-const MORGAN_JSON = JSON.stringify({ radius: MORGAN_RADIUS, nBits: MORGAN_BITS });
+export const MORGAN_JSON = JSON.stringify({ radius: MORGAN_RADIUS, nBits: MORGAN_BITS });
 
 export interface StandardisedCompound {
   smiles: string;
@@ -331,8 +331,9 @@ export function hasSubstructure(rd: RDKit, smiles: string, query: Mol): boolean 
 
 /**
  * Randomised (non-canonical) SMILES of one molecule for augmentation: each variant starts the SMILES walk at
- * an atom drawn with `random`, so results are reproducible for a seeded generator. The input itself is not
- * among the variants unless the molecule has too few distinct writings. Empty when unparseable.
+ * an atom drawn with `random`, so results are reproducible for a seeded generator. Variants are distinct and
+ * never the input string; fewer than n come back when the molecule has few distinct writings. Empty when
+ * unparseable.
  */
 export function enumerateSmiles(rd: RDKit, smiles: string, n: number, random: () => number = Math.random): string[] {
   const mol = parseMol(rd, smiles);

@@ -157,6 +157,3 @@ export class CompoundRepo {
       .run(id, molblock, method);
   }
 }
-
-export { toCompound };
-export type { FlatRow };
