@@ -80,7 +80,7 @@ export interface CompoundPage {
 }
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export type JobKind = 'import' | 'conformer';
+export type JobKind = 'import' | 'conformer' | 'pretrain';
 
 export interface JobProgress {
   jobId: string;
@@ -129,4 +129,34 @@ export interface DoctorReport {
   sqlite: string;
   computeBackends: BackendStatus[];
   data: { sharedData: string | null };
+}
+
+export type ModelState = 'training' | 'ready' | 'failed' | 'cancelled';
+
+/** One model in the registry (`delicate models`, the Models screen). */
+export interface ModelSummary {
+  name: string;
+  /** pretrained (MLM + physchem), teacher (fine-tuned), shared (shared-layer teacher), student (distilled). */
+  kind: 'pretrained' | 'teacher' | 'shared' | 'student';
+  state: ModelState;
+  params: number;
+  layers: number;
+  shareLayers: boolean;
+  hidden: number;
+  /** Names of the models this one was made from (lineage). */
+  parent: string[];
+  metrics: Record<string, number | null>;
+  /** Training steps done so far (of the planned total). */
+  steps: number;
+  totalSteps: number;
+  createdAt: string;
+}
+
+/** Progress of a training job (one point per optimisation step). */
+export interface TrainingPoint {
+  step: number;
+  loss: number;
+  mlm: number;
+  physchem: number;
+  mlmAccuracy: number;
 }

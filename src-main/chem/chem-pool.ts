@@ -1,9 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { BugError } from '../../src-shared/errors';
+import { startWorker } from '../util/worker';
 import type { ChemRequest, ChemResponse, ChemResults, ChemTask } from './chem-protocol';
 
 interface Pending {
@@ -14,22 +12,6 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
-}
-
-/**
- * Starts the worker script: the built .js next to this bundle, or, when running from TypeScript sources
- * (tsx, tests), the .ts file through a bootstrap that registers tsx inside the worker first (Node 20 does
- * not apply `--import` loader hooks to a worker's entry file).
- */
-function startWorker(): Worker {
-  const here = fileURLToPath(import.meta.url);
-  if (!here.endsWith('.ts')) return new Worker(join(dirname(here), 'chem-worker.js'));
-  // The ESM entry of tsx's API (require.resolve would give the CommonJS one).
-  const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const tsxApi = pathToFileURL(join(tsxDir, 'dist/esm/api/index.mjs')).href;
-  const entry = pathToFileURL(join(dirname(here), 'chem-worker.ts')).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true });
 }
 
 /**
@@ -46,7 +28,7 @@ export class ChemPool {
   }
 
   private spawn(): Slot {
-    const worker = startWorker();
+    const worker = startWorker(import.meta.url, 'chem-worker');
     worker.unref();
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (r: ChemResponse) => {

@@ -4,6 +4,7 @@ import { AppError, toApiError } from '../../src-shared/errors';
 import { AppContext, defaultDbPath } from '../services/app-context';
 import { doctor } from '../services/doctor';
 import { importFile } from '../services/import-service';
+import { DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 
 /** Exit codes: 0 success (also with rejected records), 1 bad input that stops the command, 2 usage. */
 class UsageError extends Error {}
@@ -16,6 +17,12 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   libraries
   compounds --library NAME [--substructure Q] [--similar SMILES --min-sim 0.5] [--limit N] [--offset N]
   export --library NAME --out FILE.csv|FILE.sdf
+  pretrain --corpus FILE --out NAME [--layers N --hidden N --heads N --ff N --share-layers]
+           [--max-steps N | --time-budget MINUTES] [--batch N] [--lr X] [--max-len N] [--seed N]
+           [--checkpoint-every N] [--grad-checkpointing] [--no-physchem] [--backend wasm|cpu|…] [--resume]
+  models                                  the model registry (name, kind, params, layers, lineage, metrics)
+  model export NAME --out FILE [--dtype float32|float16]
+  model import FILE [--as NAME]
   doctor
   serve [--port N] [--host ADDR]        the app in any Chromium over a loopback WebSocket
 
@@ -160,6 +167,146 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         const written = await context(values.db).libraries.export(need(values.library, '--library NAME'), need(values.out, '--out FILE'));
         print({ written }, () => `${written} records written to ${values.out}`);
         return 0;
+      }
+      case 'pretrain': {
+        const { values } = parse(rest, {
+          corpus: { type: 'string' },
+          out: { type: 'string' },
+          'smiles-col': { type: 'string' },
+          layers: { type: 'string' },
+          hidden: { type: 'string' },
+          heads: { type: 'string' },
+          ff: { type: 'string' },
+          'max-len': { type: 'string' },
+          'share-layers': { type: 'boolean', default: false },
+          'max-steps': { type: 'string' },
+          'time-budget': { type: 'string' },
+          batch: { type: 'string' },
+          lr: { type: 'string' },
+          seed: { type: 'string' },
+          'checkpoint-every': { type: 'string' },
+          'grad-checkpointing': { type: 'boolean', default: false },
+          'no-physchem': { type: 'boolean', default: false },
+          backend: { type: 'string' },
+          resume: { type: 'boolean', default: false },
+        });
+        json = values.json;
+        const pos = (v: string | boolean | undefined, flag: string) => {
+          const n = int(v, flag);
+          if (n === 0) throw new UsageError(`${flag} must be at least 1`);
+          return n;
+        };
+        if (values['max-steps'] !== undefined && values['time-budget'] !== undefined) throw new UsageError('give --max-steps or --time-budget, not both');
+        const minutes = values['time-budget'] === undefined ? undefined : Number(values['time-budget']);
+        if (minutes !== undefined && !(minutes > 0)) throw new UsageError('--time-budget must be a positive number of minutes');
+        const lr = values.lr === undefined ? undefined : Number(values.lr);
+        if (lr !== undefined && !(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
+        const backend = values.backend;
+        if (backend !== undefined && !['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'].includes(backend)) throw new UsageError('--backend must be auto, tfjs-node-gpu, tfjs-node, wasm or cpu');
+        const d = DEFAULT_PRETRAIN;
+        const maxSteps = pos(values['max-steps'], '--max-steps') ?? null;
+        const settings: PretrainSettings = {
+          ...d,
+          architecture: {
+            layers: pos(values.layers, '--layers') ?? d.architecture.layers,
+            hidden: pos(values.hidden, '--hidden') ?? d.architecture.hidden,
+            heads: pos(values.heads, '--heads') ?? d.architecture.heads,
+            ff: pos(values.ff, '--ff') ?? d.architecture.ff,
+            maxLen: pos(values['max-len'], '--max-len') ?? d.architecture.maxLen,
+            dropout: d.architecture.dropout,
+            shareLayers: values['share-layers'],
+          },
+          batch: pos(values.batch, '--batch') ?? d.batch,
+          lr: lr ?? d.lr,
+          maxSteps,
+          timeBudgetSeconds: maxSteps !== null ? null : minutes !== undefined ? minutes * 60 : d.timeBudgetSeconds,
+          seed: int(values.seed, '--seed') ?? d.seed,
+          checkpointEvery: pos(values['checkpoint-every'], '--checkpoint-every') ?? d.checkpointEvery,
+          gradientCheckpointing: values['grad-checkpointing'],
+          physchemWeight: values['no-physchem'] ? 0 : d.physchemWeight,
+        };
+        if (settings.architecture.hidden % settings.architecture.heads !== 0) throw new UsageError('--hidden must be divisible by --heads');
+        const app = context(values.db);
+        const abort = new AbortController();
+        const onSigint = () => {
+          io.err('\ncancelling: saving a checkpoint; run the same command with --resume to continue\n');
+          abort.abort();
+        };
+        process.once('SIGINT', onSigint);
+        let result;
+        try {
+          result = await app.models.pretrain(
+            {
+              corpus: need(values.corpus, '--corpus FILE'),
+              out: need(values.out, '--out NAME'),
+              settings,
+              resume: values.resume,
+              ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
+              ...(backend ? { backend: backend as 'auto' } : {}),
+            },
+            {
+              signal: abort.signal,
+              onStarted: (i) =>
+                io.err(
+                  `${i.resumedFromStep === null ? 'pretraining' : `resuming from step ${i.resumedFromStep}`}: ${i.params.toLocaleString('en')} parameters on ${i.backend}\n` +
+                    i.backendReasons.map((r) => `  ${r}\n`).join(''),
+                ),
+              onProgress: (p) => {
+                const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
+                const line = `step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} (mlm ${p.mlm.toFixed(3)}, physchem ${p.physchem.toFixed(3)}) mlm acc ${(p.mlmAccuracy * 100).toFixed(1)}% ${p.seqPerSec.toFixed(1)} seq/s${eta}`;
+                io.err(io.isTTY ? `\r${line}   ` : `${line}\n`);
+              },
+            },
+          );
+        } finally {
+          process.off('SIGINT', onSigint);
+          if (io.isTTY) io.err('\n');
+        }
+        const { curve, ...rest2 } = result;
+        print({ ...rest2, curve: curve.map((c) => [c.step, c.loss]) }, () =>
+          [
+            `model '${result.model}': ${result.steps} steps in ${result.seconds.toFixed(0)} s on ${result.backend}, ${result.params.toLocaleString('en')} parameters`,
+            `held-out MLM accuracy ${(result.mlmAccuracy * 100).toFixed(1)}% (unigram baseline ${(result.unigramAccuracy * 100).toFixed(1)}%) on ${result.heldOut} molecules` +
+              (result.physchemR2 === null ? '' : `; physchem R² ${result.physchemR2.toFixed(3)}`),
+          ].join('\n'),
+        );
+        return 0;
+      }
+      case 'models': {
+        const { values } = parse(rest, {});
+        json = values.json;
+        const models = context(values.db).models.list();
+        print({ models }, () =>
+          models.length === 0
+            ? 'No models yet: pretrain one with `delicate pretrain --corpus FILE --out NAME`.'
+            : models
+                .map((m) => `${m.name}\t${m.kind}\t${m.state}\t${m.params.toLocaleString('en')} params\t${m.layers} layers${m.shareLayers ? ' (shared)' : ''}\t${m.parent.join(',') || '-'}\t${JSON.stringify(m.metrics)}`)
+                .join('\n'),
+        );
+        return 0;
+      }
+      case 'model': {
+        const [sub, ...args] = rest;
+        if (sub === 'export') {
+          const { values, positionals } = parse(args, { out: { type: 'string' }, dtype: { type: 'string' } });
+          json = values.json;
+          if (positionals.length !== 1) throw new UsageError('model export takes exactly one model NAME');
+          const dtype = values.dtype ?? 'float32';
+          if (dtype !== 'float32' && dtype !== 'float16') throw new UsageError('--dtype must be float32 or float16');
+          const out = need(values.out, '--out FILE');
+          const r = await context(values.db).models.exportModel(positionals[0] as string, out, dtype);
+          print({ model: positionals[0], out, bytes: r.bytes, dtype }, () => `${positionals[0]} written to ${out} (${r.bytes} bytes, ${dtype})`);
+          return 0;
+        }
+        if (sub === 'import') {
+          const { values, positionals } = parse(args, { as: { type: 'string' } });
+          json = values.json;
+          if (positionals.length !== 1) throw new UsageError('model import takes exactly one FILE');
+          const m = await context(values.db).models.importModel(positionals[0] as string, values.as);
+          print({ model: m }, () => `imported '${m.name}' (${m.kind}, ${m.params.toLocaleString('en')} parameters)`);
+          return 0;
+        }
+        throw new UsageError(`model takes export or import, not '${sub ?? ''}'`);
       }
       case 'doctor': {
         const { values } = parse(rest, {});

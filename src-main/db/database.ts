@@ -101,6 +101,40 @@ const MIGRATIONS: string[] = [
     created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
   );
   `,
+  `
+  -- A model = manifest (config, tokenizer, normalisation, training data hash, settings) + final weights.
+  CREATE TABLE models (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    kind         TEXT NOT NULL CHECK (kind IN ('pretrained', 'teacher', 'shared', 'student')),
+    state        TEXT NOT NULL CHECK (state IN ('training', 'ready', 'failed', 'cancelled')),
+    manifest     TEXT NOT NULL,
+    params       INTEGER NOT NULL,
+    layers       INTEGER NOT NULL,
+    share_layers INTEGER NOT NULL,
+    hidden       INTEGER NOT NULL,
+    -- Names of the models this one was made from (lineage), JSON array.
+    parents      TEXT NOT NULL DEFAULT '[]',
+    metrics      TEXT NOT NULL DEFAULT '{}',
+    steps        INTEGER NOT NULL DEFAULT 0,
+    total_steps  INTEGER NOT NULL DEFAULT 0,
+    weights      BLOB,
+    job_id       TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  -- Training checkpoints: weights, optimizer moments and run state, so a killed run resumes exactly.
+  CREATE TABLE checkpoints (
+    id         INTEGER PRIMARY KEY,
+    model_id   INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    step       INTEGER NOT NULL,
+    state      TEXT NOT NULL,
+    weights    BLOB NOT NULL,
+    optimizer  BLOB NOT NULL,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (model_id, step)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -9,6 +9,7 @@ import { type EventSink, JobManager } from '../jobs/job-manager';
 import { doctor } from './doctor';
 import { importFile } from './import-service';
 import { LibraryService } from './library-service';
+import { ModelService } from './model-service';
 
 type Listener = <E extends keyof Events>(event: E, payload: Events[E]) => void;
 
@@ -18,6 +19,7 @@ export class AppContext {
   readonly chem: ChemPool;
   readonly jobs: JobManager;
   readonly libraries: LibraryService;
+  readonly models: ModelService;
   private readonly listeners = new Set<Listener>();
 
   constructor(
@@ -33,6 +35,7 @@ export class AppContext {
     };
     this.jobs = new JobManager(jobRepo, emit);
     this.libraries = new LibraryService(this.db, this.chem);
+    this.models = new ModelService(this.db, (id) => jobRepo.get(id)?.state === 'running');
   }
 
   /** Subscribes to contract events; returns the unsubscribe function. */

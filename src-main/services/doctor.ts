@@ -9,33 +9,17 @@ import type { Db } from '../db/database';
 
 const require = createRequire(import.meta.url);
 
-/** Tries to resolve an optional package; returns why not when it is missing. */
-function probePackage(name: string): { ok: boolean; reason: string } {
-  try {
-    require.resolve(`${name}/package.json`);
-    return { ok: true, reason: 'installed' };
-  } catch {
-    return { ok: false, reason: `${name} is not installed (optional dependency)` };
-  }
-}
-
 /**
- * Which compute backends could run here and why the others cannot. The model core (issue 3) refines this
- * by actually loading each backend; here the report covers installation.
+ * The compute backends in preference order, which one runs and why each other one does not: the same
+ * choice the training worker makes (model/tf/backend.ts), made here by actually loading them.
  */
-export function computeBackends(): BackendStatus[] {
-  const gpu = probePackage('@tensorflow/tfjs-node-gpu');
-  const node = probePackage('@tensorflow/tfjs-node');
-  const wasm = probePackage('@tensorflow/tfjs-backend-wasm');
-  const cpu = probePackage('@tensorflow/tfjs-backend-cpu');
-  const list: Array<{ name: string; p: { ok: boolean; reason: string } }> = [
-    { name: 'tfjs-node-gpu', p: gpu },
-    { name: 'tfjs-node', p: node },
-    { name: 'wasm', p: wasm },
-    { name: 'cpu', p: cpu },
-  ];
-  const selected = list.find((b) => b.p.ok)?.name ?? null;
-  return list.map((b) => ({ name: b.name, available: b.p.ok, selected: b.name === selected, reason: b.p.reason }));
+export async function computeBackends(): Promise<BackendStatus[]> {
+  try {
+    const { initTf } = await import('../model/tf/backend');
+    return (await initTf()).backends;
+  } catch (err) {
+    return [{ name: 'tfjs', available: false, selected: false, reason: `TensorFlow.js failed to load: ${(err as Error).message}` }];
+  }
 }
 
 /** Finds ../shared/data next to the checkout, if present. */
@@ -71,7 +55,7 @@ export async function doctor(db: Db, dbPath: string): Promise<DoctorReport> {
     rdkit,
     openchemlib: ocl,
     sqlite: (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
-    computeBackends: computeBackends(),
+    computeBackends: await computeBackends(),
     data: { sharedData: sharedDataDir() },
   };
 }

@@ -1,0 +1,232 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import type { ModelSummary } from '../../src-shared/dto';
+import { AppError, BugError } from '../../src-shared/errors';
+import type { Db } from '../db/database';
+import { type ModelRow, ModelRepo } from '../db/model-repo';
+import { readModelFile, writeModelFile } from '../model/model-file';
+import type { BackendName } from '../model/tf/backend';
+import { packArrays, unpackArrays } from '../model/weights-io';
+import type { ModelManifest, Progress, RunState } from '../train/pretrain';
+import type { PretrainSettings } from '../train/settings';
+import type { TrainEvent, TrainRequest } from '../train/train-protocol';
+import { startTrainWorker } from '../train/train-thread';
+
+export interface PretrainRequest {
+  corpus: string;
+  smilesCol?: string;
+  out: string;
+  settings: PretrainSettings;
+  /** Continue the named model from its last checkpoint (it must exist and not be finished). */
+  resume: boolean;
+  backend?: BackendName | 'auto';
+}
+
+export interface PretrainResult {
+  model: string;
+  steps: number;
+  totalSteps: number;
+  params: number;
+  mlmAccuracy: number;
+  unigramAccuracy: number;
+  mlmLoss: number;
+  physchemR2: number | null;
+  heldOut: number;
+  seconds: number;
+  backend: string;
+  resumedFromStep: number | null;
+  curve: RunState['curve'];
+}
+
+export interface TrainHooks {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  onStarted?: (info: { params: number; backend: string; backendReasons: string[]; resumedFromStep: number | null; totalSteps: number }) => void;
+}
+
+function summary(r: ModelRow): ModelSummary {
+  return {
+    name: r.name,
+    kind: r.kind,
+    state: r.state,
+    params: r.params,
+    layers: r.layers,
+    shareLayers: r.shareLayers === 1,
+    hidden: r.hidden,
+    parent: JSON.parse(r.parents) as string[],
+    metrics: JSON.parse(r.metrics) as Record<string, number | null>,
+    steps: r.steps,
+    totalSteps: r.totalSteps,
+    createdAt: r.createdAt,
+  };
+}
+
+/** The model registry and the training jobs that fill it. Training runs on a worker thread. */
+export class ModelService {
+  readonly repo: ModelRepo;
+
+  constructor(
+    private readonly db: Db,
+    private readonly isJobLive: (jobId: string) => boolean = () => false,
+  ) {
+    this.repo = new ModelRepo(db);
+  }
+
+  list(): ModelSummary[] {
+    return this.repo.list().map(summary);
+  }
+
+  get(name: string): ModelSummary {
+    const r = this.repo.byName(name);
+    if (!r) throw new AppError('NOT_FOUND', `no model named '${name}' (see \`delicate models\`)`);
+    return summary(r);
+  }
+
+  /**
+   * Pretrains (MLM + physchem) a new model on an unlabelled corpus, or resumes one from its last
+   * checkpoint. Checkpoints land in SQLite every `checkpointEvery` steps and on cancel.
+   */
+  async pretrain(req: PretrainRequest, hooks: TrainHooks = {}, jobId: string | null = null): Promise<PretrainResult> {
+    const existing = this.repo.byName(req.out);
+    let resume: Extract<TrainRequest, { type: 'pretrain' }>['resume'];
+    let modelId: number | null = null;
+    if (existing) {
+      if (existing.state === 'ready') throw new AppError('CONFLICT', `model '${req.out}' already exists and is finished; choose another --out`);
+      if (!req.resume) {
+        throw new AppError('CONFLICT', `model '${req.out}' exists (${existing.state}, step ${existing.steps} of ${existing.totalSteps}): add --resume to continue it, or choose another --out`);
+      }
+      if (existing.jobId && existing.state === 'training' && this.isJobLive(existing.jobId)) {
+        throw new AppError('CONFLICT', `model '${req.out}' is being trained right now by another Delicate process`);
+      }
+      const ckpt = this.repo.latestCheckpoint(existing.id);
+      if (ckpt) {
+        modelId = existing.id;
+        resume = { manifest: JSON.parse(existing.manifest) as ModelManifest, state: JSON.parse(ckpt.state) as RunState, weights: new Uint8Array(ckpt.weights), optimizer: new Uint8Array(ckpt.optimizer) };
+        this.repo.setState(existing.id, 'training', jobId);
+      } else {
+        // Stopped before its first checkpoint: nothing to continue, start over.
+        this.repo.delete(existing.id);
+      }
+    }
+    const worker = startTrainWorker();
+    const request: TrainRequest = { type: 'pretrain', corpus: req.corpus, settings: req.settings, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.backend ? { backend: req.backend } : {}), ...(resume ? { resume } : {}) };
+    const resumedFromStep = resume ? resume.state.step : null;
+    try {
+      return await new Promise<PretrainResult>((resolve, reject) => {
+        let params = 0;
+        let backend = '';
+        let finished = false;
+        const onAbort = () => worker.postMessage({ type: 'cancel' } satisfies TrainRequest);
+        hooks.signal?.addEventListener('abort', onAbort, { once: true });
+        const settle = (fn: () => void) => {
+          finished = true;
+          hooks.signal?.removeEventListener('abort', onAbort);
+          fn();
+        };
+        worker.on('message', (e: TrainEvent) => {
+          try {
+            switch (e.type) {
+              case 'started': {
+                params = e.params;
+                backend = e.backend.selected;
+                const c = e.manifest.config;
+                if (modelId === null) {
+                  modelId = this.repo.create({ name: req.out, kind: 'pretrained', state: 'training', manifest: e.manifest, params, layers: c.layers, shareLayers: c.shareLayers, hidden: c.hidden, parents: [], totalSteps: e.state.totalSteps, jobId });
+                }
+                hooks.onStarted?.({ params, backend, backendReasons: e.backend.backends.map((b) => `${b.name}: ${b.reason}`), resumedFromStep, totalSteps: e.state.totalSteps });
+                if (hooks.signal?.aborted) onAbort();
+                break;
+              }
+              case 'progress':
+                hooks.onProgress?.(e.progress);
+                break;
+              case 'checkpoint':
+              case 'cancelled':
+                if (modelId === null) throw new BugError('checkpoint before the model was registered');
+                this.repo.saveCheckpoint(modelId, { step: e.state.step, state: JSON.stringify(e.state), weights: Buffer.from(e.weights), optimizer: Buffer.from(e.optimizer), totalSteps: e.state.totalSteps });
+                if (e.type === 'cancelled') {
+                  this.repo.setState(modelId, 'cancelled');
+                  settle(() => reject(new AppError('CANCELLED', `pretraining of '${req.out}' cancelled at step ${e.state.step}; the checkpoint is saved: run the same command with --resume to continue`)));
+                }
+                break;
+              case 'done': {
+                if (modelId === null) throw new BugError('training finished before the model was registered');
+                const ev = e.evaluation;
+                this.repo.finish(modelId, {
+                  weights: Buffer.from(e.weights),
+                  steps: e.state.step,
+                  metrics: { mlmAccuracy: ev.mlmAccuracy, unigramAccuracy: ev.unigramAccuracy, mlmLoss: ev.mlmLoss, physchemR2: ev.physchemR2, heldOut: ev.molecules, trainSeconds: e.state.seconds },
+                });
+                settle(() =>
+                  resolve({
+                    model: req.out,
+                    steps: e.state.step,
+                    totalSteps: e.state.totalSteps,
+                    params,
+                    mlmAccuracy: ev.mlmAccuracy,
+                    unigramAccuracy: ev.unigramAccuracy,
+                    mlmLoss: ev.mlmLoss,
+                    physchemR2: ev.physchemR2,
+                    heldOut: ev.molecules,
+                    seconds: e.state.seconds,
+                    backend,
+                    resumedFromStep,
+                    curve: e.state.curve,
+                  }),
+                );
+                break;
+              }
+              case 'error':
+                if (modelId !== null) this.repo.setState(modelId, 'failed');
+                settle(() => reject(e.code === 'BUG' ? new BugError(e.message) : new AppError(e.code, e.message)));
+                break;
+            }
+          } catch (err) {
+            settle(() => reject(err));
+          }
+        });
+        worker.on('error', (err) => settle(() => reject(new BugError(`training worker crashed: ${err.message}`))));
+        worker.on('exit', (code) => {
+          if (!finished) settle(() => reject(new BugError(`training worker exited with code ${code}`)));
+        });
+        worker.postMessage(request);
+      });
+    } finally {
+      await worker.terminate();
+    }
+  }
+
+  /** Writes a finished model to one file (float16 halves the size; float32 is exact). */
+  async exportModel(name: string, out: string, dtype: 'float32' | 'float16' = 'float32'): Promise<{ bytes: number }> {
+    const r = this.repo.byName(name);
+    if (!r) throw new AppError('NOT_FOUND', `no model named '${name}' (see \`delicate models\`)`);
+    const weights = this.repo.weights(r.id);
+    if (r.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${name}' is not finished (${r.state}); only finished models can be exported`);
+    const blob = dtype === 'float32' ? weights : packArrays(unpackArrays(weights), 'float16');
+    const file = writeModelFile({ format: 'delicate-model-file-v1', name: r.name, kind: r.kind, parents: JSON.parse(r.parents) as string[], metrics: JSON.parse(r.metrics) as Record<string, number | null>, steps: r.steps, manifest: JSON.parse(r.manifest) }, blob);
+    await writeFile(out, file);
+    return { bytes: file.length };
+  }
+
+  /** Registers a model file under its own name or `as`. */
+  async importModel(file: string, as?: string): Promise<ModelSummary> {
+    let parsed: ReturnType<typeof readModelFile>;
+    try {
+      parsed = readModelFile(await readFile(file), file);
+    } catch (err) {
+      throw new AppError('PARSE_ERROR', (err as Error).message);
+    }
+    const { header, weights } = parsed;
+    const manifest = header.manifest as ModelManifest;
+    const name = as ?? header.name;
+    if (this.repo.byName(name)) throw new AppError('CONFLICT', `a model named '${name}' already exists; import it under another name (--as NAME)`);
+    // Stored as float32 so every model in the database loads the same way.
+    const arrays = unpackArrays(weights);
+    const params = [...arrays.values()].reduce((n, a) => n + a.values.length, 0);
+    const c = manifest.config;
+    this.db.transaction(() => {
+      const id = this.repo.create({ name, kind: header.kind as ModelSummary['kind'], state: 'training', manifest, params, layers: c.layers, shareLayers: c.shareLayers, hidden: c.hidden, parents: header.parents, totalSteps: header.steps, jobId: null });
+      this.repo.finish(id, { weights: packArrays(arrays, 'float32'), metrics: header.metrics, steps: header.steps });
+    })();
+    return this.get(name);
+  }
+}

@@ -1,0 +1,367 @@
+import { AppError } from '../../src-shared/errors';
+import { seededRandom } from '../../src-shared/random';
+import { padBatch } from '../model/batch';
+import { type EncoderConfig, type Model, countParams, createModel, disposeModel, encode, mlmLogits, paramGrads, physchemHead } from '../model/encoder';
+import { CLS, MASK, PAD, SEP, SPECIAL_TOKENS, SmilesTokenizer, type TokenizerJson } from '../model/tokenizer';
+import { LeanAdam } from '../model/tf/adam';
+import { tf } from '../model/tf/backend';
+import { assignWeights, packTensors, unpackTensors } from '../model/weights-tf';
+import { type PhyschemNorm, fitPhyschem, physchemTargets } from './physchem';
+import type { PretrainSettings } from './settings';
+
+export { DEFAULT_PRETRAIN, type PretrainSettings } from './settings';
+
+/** The model's manifest: what a stored model needs besides its weights. */
+export interface ModelManifest {
+  format: 'delicate-model-v1';
+  config: EncoderConfig;
+  tokenizer: TokenizerJson;
+  physchem: PhyschemNorm | null;
+  training: { kind: 'pretrain'; settings: PretrainSettings; corpus: { file: string; sha256: string; molecules: number; used: number; heldOut: number; skipped: number } };
+}
+
+/** Run state saved in every checkpoint. */
+export interface RunState {
+  step: number;
+  totalSteps: number;
+  seconds: number;
+  sequences: number;
+  tokens: number;
+  /** One point per step: loss and its parts (the live curve, and the proof that a resume continues it). */
+  curve: Array<{ step: number; loss: number; mlm: number; physchem: number; mlmAccuracy: number }>;
+}
+
+export interface Checkpoint {
+  state: RunState;
+  weights: Uint8Array;
+  optimizer: Uint8Array;
+}
+
+export interface EvalResult {
+  mlmAccuracy: number;
+  /** Accuracy of always predicting the most frequent training token at the same masked positions. */
+  unigramAccuracy: number;
+  mlmLoss: number;
+  /** Mean R² over the physchem descriptors on the held-out molecules (null without the head). */
+  physchemR2: number | null;
+  molecules: number;
+  maskedTokens: number;
+}
+
+export interface Progress {
+  step: number;
+  totalSteps: number;
+  loss: number;
+  mlm: number;
+  physchem: number;
+  mlmAccuracy: number;
+  seqPerSec: number;
+  etaSeconds: number | null;
+  lr: number;
+}
+
+export interface Corpus {
+  file: string;
+  sha256: string;
+  smiles: string[];
+}
+
+/** A masked batch: model input, labels at masked positions and their flat row indices. */
+export interface MaskedBatch {
+  ids: Int32Array;
+  mask: Float32Array;
+  b: number;
+  t: number;
+  positions: Int32Array;
+  labels: Int32Array;
+}
+
+/**
+ * BERT masking: maskRate of the real tokens (at least one per molecule) are predicted; of those 80%
+ * become [MASK], 10% a random token, 10% stay. Deterministic given `random`.
+ */
+export function maskBatch(seqs: Int32Array[], vocabSize: number, maskRate: number, random: () => number): MaskedBatch {
+  const { ids, mask, b, t } = padBatch(seqs);
+  const positions: number[] = [];
+  const labels: number[] = [];
+  const firstReal = SPECIAL_TOKENS.length;
+  seqs.forEach((s, i) => {
+    const candidates: number[] = [];
+    for (let j = 0; j < s.length; j++) if (s[j] !== CLS && s[j] !== SEP && s[j] !== PAD) candidates.push(j);
+    if (candidates.length === 0) return;
+    let chosen = candidates.filter(() => random() < maskRate);
+    if (chosen.length === 0) chosen = [candidates[Math.floor(random() * candidates.length)] as number];
+    for (const j of chosen) {
+      const flat = i * t + j;
+      positions.push(flat);
+      labels.push(ids[flat] as number);
+      const r = random();
+      if (r < 0.8) ids[flat] = MASK;
+      else if (r < 0.9) ids[flat] = firstReal + Math.floor(random() * (vocabSize - firstReal));
+    }
+  });
+  return { ids, mask, b, t, positions: Int32Array.from(positions), labels: Int32Array.from(labels) };
+}
+
+/** Tensors a loss computation keeps past its tidy/tape for the caller to read. */
+interface Kept {
+  argmax?: tf.Tensor;
+  mlm?: tf.Tensor;
+  physchem?: tf.Tensor;
+  physPred?: tf.Tensor;
+}
+
+/** Linear warmup then linear decay to zero. */
+export function learningRate(step: number, total: number, peak: number, warmupFraction: number): number {
+  const warm = Math.max(1, Math.round(total * warmupFraction));
+  if (step < warm) return (peak * (step + 1)) / warm;
+  return Math.max(0, (peak * (total - step)) / Math.max(1, total - warm));
+}
+
+/**
+ * Masked-LM + physchem pretraining of a BERT-style SMILES encoder. Pure compute: storage and threads
+ * belong to the caller (the training worker), which receives checkpoints and progress.
+ */
+export class Pretrainer {
+  readonly model: Model;
+  readonly optimizer: LeanAdam;
+  state: RunState;
+  private readonly train: Int32Array[];
+  private readonly trainSmiles: string[];
+  private readonly heldOut: Int32Array[];
+  private readonly heldOutSmiles: string[];
+  private readonly unigram: number;
+  private readonly epochOrders = new Map<number, Int32Array>();
+
+  private constructor(
+    readonly manifest: ModelManifest,
+    readonly tokenizer: SmilesTokenizer,
+    data: { train: Int32Array[]; trainSmiles: string[]; heldOut: Int32Array[]; heldOutSmiles: string[] },
+    state: RunState,
+  ) {
+    this.train = data.train;
+    this.trainSmiles = data.trainSmiles;
+    this.heldOut = data.heldOut;
+    this.heldOutSmiles = data.heldOutSmiles;
+    this.state = state;
+    this.model = createModel(manifest.config, manifest.training.settings.seed);
+    this.optimizer = new LeanAdam({ weightDecay: manifest.training.settings.weightDecay, decay: (n) => !/(\.b|beta|gamma)$/.test(n) });
+    const counts = new Map<number, number>();
+    for (const s of this.train) for (const id of s) if (id > SEP) counts.set(id, (counts.get(id) ?? 0) + 1);
+    this.unigram = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? MASK;
+  }
+
+  /**
+   * Prepares a run from a corpus: builds the vocabulary, splits off the held-out molecules, fits the
+   * physchem normalisation; with a checkpoint, restores weights, optimizer and state instead.
+   */
+  static async create(corpus: Corpus, settings: PretrainSettings, resume?: { manifest: ModelManifest; checkpoint: Checkpoint }): Promise<Pretrainer> {
+    const s = resume ? resume.manifest.training.settings : settings;
+    const heldOutIdx = new Set<number>();
+    for (let i = 0; i < corpus.smiles.length && heldOutIdx.size < s.heldOutMax; i += s.heldOutEvery) heldOutIdx.add(i);
+    const tokenizer = resume
+      ? SmilesTokenizer.fromJSON(resume.manifest.tokenizer)
+      : SmilesTokenizer.fromCorpus(corpus.smiles.filter((_, i) => !heldOutIdx.has(i)));
+    const data = { train: [] as Int32Array[], trainSmiles: [] as string[], heldOut: [] as Int32Array[], heldOutSmiles: [] as string[] };
+    let skipped = 0;
+    corpus.smiles.forEach((smi, i) => {
+      const enc = tokenizer.encode(smi, s.architecture.maxLen);
+      if (!enc.ok) {
+        skipped++;
+        return;
+      }
+      if (heldOutIdx.has(i)) {
+        data.heldOut.push(enc.ids);
+        data.heldOutSmiles.push(smi);
+      } else {
+        data.train.push(enc.ids);
+        data.trainSmiles.push(smi);
+      }
+    });
+    if (data.train.length < s.batch) throw new AppError('INVALID_INPUT', `the corpus has ${data.train.length} usable molecules, fewer than one batch (${s.batch})`);
+    let manifest: ModelManifest;
+    if (resume) {
+      if (resume.manifest.training.corpus.sha256 !== corpus.sha256) {
+        throw new AppError('CONFLICT', `cannot resume: the corpus changed (sha256 ${corpus.sha256.slice(0, 12)}… but the run started on ${resume.manifest.training.corpus.sha256.slice(0, 12)}…)`);
+      }
+      manifest = resume.manifest;
+    } else {
+      const physchem = s.physchemWeight > 0 ? await fitPhyschem(data.trainSmiles.slice(0, 1000)) : null;
+      manifest = {
+        format: 'delicate-model-v1',
+        config: { ...s.architecture, vocabSize: tokenizer.size, mlm: { tied: true }, physchem: physchem?.names.length ?? 0, task: null },
+        tokenizer: tokenizer.toJSON(),
+        physchem,
+        training: {
+          kind: 'pretrain',
+          settings: s,
+          corpus: { file: corpus.file, sha256: corpus.sha256, molecules: corpus.smiles.length, used: data.train.length, heldOut: data.heldOut.length, skipped },
+        },
+      };
+    }
+    const fresh: RunState = { step: 0, totalSteps: s.maxSteps ?? 0, seconds: 0, sequences: 0, tokens: 0, curve: [] };
+    const trainer = new Pretrainer(manifest, tokenizer, data, resume ? resume.checkpoint.state : fresh);
+    if (resume) {
+      assignWeights(trainer.model.params, resume.checkpoint.weights);
+      const opt = unpackTensors(resume.checkpoint.optimizer);
+      trainer.optimizer.restore(resume.checkpoint.state.step, opt);
+      for (const t of Object.values(opt)) t.dispose();
+    }
+    return trainer;
+  }
+
+  get settings(): PretrainSettings {
+    return this.manifest.training.settings;
+  }
+
+  get params(): number {
+    return countParams(this.model);
+  }
+
+  /** The molecules of step `step`: a fresh seeded permutation per epoch, so any step can be replayed. */
+  private batchIndices(step: number): number[] {
+    const n = this.train.length;
+    const b = this.settings.batch;
+    const out: number[] = [];
+    for (let k = 0; k < b; k++) {
+      const flat = step * b + k;
+      const epoch = Math.floor(flat / n);
+      let order = this.epochOrders.get(epoch);
+      if (!order) {
+        order = Int32Array.from({ length: n }, (_, i) => i);
+        const rand = seededRandom(this.settings.seed * 7919 + epoch);
+        for (let i = n - 1; i > 0; i--) {
+          const j = Math.floor(rand() * (i + 1));
+          [order[i], order[j]] = [order[j] as number, order[i] as number];
+        }
+        this.epochOrders.clear();
+        this.epochOrders.set(epoch, order);
+      }
+      out.push(order[flat % n] as number);
+    }
+    return out;
+  }
+
+  /** Loss parts on a masked batch; builds tensors under the caller's tape. */
+  private losses(batch: MaskedBatch, phys: { values: Float32Array; weights: Float32Array } | null, seed: number | undefined, keep: Kept) {
+    const ids = tf.tensor2d(batch.ids, [batch.b, batch.t], 'int32');
+    const mask = tf.tensor2d(batch.mask, [batch.b, batch.t]);
+    const out = encode(this.model, ids, mask, { seed, checkpoint: this.settings.gradientCheckpointing && seed !== undefined });
+    const rows = tf.gather(out.sequence, tf.tensor1d(batch.positions, 'int32'));
+    const logits = mlmLogits(this.model, rows as tf.Tensor2D);
+    const labels = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.model.config.vocabSize);
+    const mlm = tf.mean(tf.sub(tf.logSumExp(logits, -1), tf.sum(tf.mul(labels, logits), -1))) as tf.Scalar;
+    keep.argmax = tf.keep(tf.argMax(logits, -1));
+    let physchem = tf.scalar(0);
+    const p = this.model.config.physchem;
+    const pred = p > 0 ? physchemHead(this.model, out.pooled) : null;
+    if (pred) keep.physPred = tf.keep(pred);
+    if (phys && pred) {
+      const w = tf.tensor2d(phys.weights, [batch.b, 1]);
+      const se = tf.mul(tf.square(tf.sub(pred, tf.tensor2d(phys.values, [batch.b, p]))), w);
+      physchem = tf.div(tf.sum(se), Math.max(1, phys.weights.reduce((a, x) => a + x, 0) * p)) as tf.Scalar;
+    }
+    return { mlm, physchem };
+  }
+
+  /** One optimisation step; returns the step's loss parts. */
+  async step(): Promise<RunState['curve'][number]> {
+    const s = this.settings;
+    const step = this.state.step;
+    const idx = this.batchIndices(step);
+    const seqs = idx.map((i) => this.train[i] as Int32Array);
+    const batch = maskBatch(seqs, this.model.config.vocabSize, s.maskRate, seededRandom(s.seed * 1_000_003 + step));
+    const phys = s.physchemWeight > 0 && this.manifest.physchem ? await physchemTargets(idx.map((i) => this.trainSmiles[i] as string), this.manifest.physchem) : null;
+    const keep: Kept = {};
+    const { value, grads } = paramGrads(this.model.params, () => {
+      const l = this.losses(batch, phys, s.seed * 65_537 + step * 101, keep);
+      const total = tf.add(l.mlm, tf.mul(l.physchem, s.physchemWeight)) as tf.Scalar;
+      keep.mlm = tf.keep(l.mlm);
+      keep.physchem = tf.keep(l.physchem);
+      return total;
+    });
+    const k = keep as Required<Kept>;
+    const gradNorm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))) as tf.Tensor));
+    const [loss, mlm, physchem, norm, argmax] = await Promise.all([value.data(), k.mlm.data(), k.physchem.data(), gradNorm.data(), k.argmax.data()]);
+    tf.dispose([value, k.mlm, k.physchem, gradNorm, k.argmax, ...(keep.physPred ? [keep.physPred] : [])]);
+    const scale = (norm[0] as number) > s.clipNorm ? s.clipNorm / (norm[0] as number) : 1;
+    if (this.state.totalSteps <= 0) throw new Error('the step budget is not set');
+    this.optimizer.apply(this.model.params, grads, learningRate(step, this.state.totalSteps, s.lr, s.warmupFraction), scale);
+    let correct = 0;
+    batch.labels.forEach((l, i) => (correct += Number(argmax[i] === l)));
+    const point = { step: step + 1, loss: loss[0] as number, mlm: mlm[0] as number, physchem: physchem[0] as number, mlmAccuracy: correct / Math.max(1, batch.labels.length) };
+    if (!Number.isFinite(point.loss)) throw new AppError('INVALID_INPUT', `training diverged at step ${step + 1} (loss ${point.loss}); lower the learning rate`);
+    this.state.step = step + 1;
+    this.state.sequences += batch.b;
+    this.state.tokens += seqs.reduce((a, x) => a + x.length, 0);
+    this.state.curve.push(point);
+    return point;
+  }
+
+  /** MLM accuracy (vs the unigram baseline) and physchem R² on the held-out molecules, fixed masks. */
+  async evaluate(maxMolecules = 512): Promise<EvalResult> {
+    const n = Math.min(maxMolecules, this.heldOut.length);
+    const rand = seededRandom(424242);
+    let correct = 0;
+    let unigram = 0;
+    let masked = 0;
+    let lossSum = 0;
+    const p = this.model.config.physchem;
+    const preds: number[] = [];
+    const smilesUsed: string[] = [];
+    const b = this.settings.batch;
+    for (let i = 0; i < n; i += b) {
+      const seqs = this.heldOut.slice(i, Math.min(n, i + b));
+      const batch = maskBatch(seqs, this.model.config.vocabSize, this.settings.maskRate, rand);
+      const keep: Kept = {};
+      const mlm = tf.tidy(() => this.losses(batch, null, undefined, keep).mlm);
+      const argmax = await (keep.argmax as tf.Tensor).data();
+      lossSum += ((await mlm.data())[0] as number) * batch.labels.length;
+      if (keep.physPred) preds.push(...(await keep.physPred.data()));
+      tf.dispose([mlm, keep.argmax as tf.Tensor, ...(keep.physPred ? [keep.physPred] : [])]);
+      smilesUsed.push(...this.heldOutSmiles.slice(i, Math.min(n, i + b)));
+      batch.labels.forEach((l, j) => {
+        correct += Number(argmax[j] === l);
+        unigram += Number(l === this.unigram);
+      });
+      masked += batch.labels.length;
+    }
+    let physchemR2: number | null = null;
+    if (p > 0 && this.manifest.physchem) {
+      const t = await physchemTargets(smilesUsed, this.manifest.physchem);
+      let r2 = 0;
+      for (let j = 0; j < p; j++) {
+        let mean = 0;
+        let cnt = 0;
+        for (let i = 0; i < smilesUsed.length; i++) {
+          if (!t.weights[i]) continue;
+          mean += t.values[i * p + j] as number;
+          cnt++;
+        }
+        mean /= Math.max(1, cnt);
+        let ssRes = 0;
+        let ssTot = 0;
+        for (let i = 0; i < smilesUsed.length; i++) {
+          if (!t.weights[i]) continue;
+          const y = t.values[i * p + j] as number;
+          ssRes += (y - (preds[i * p + j] as number)) ** 2;
+          ssTot += (y - mean) ** 2;
+        }
+        r2 += ssTot > 0 ? 1 - ssRes / ssTot : 0;
+      }
+      physchemR2 = r2 / p;
+    }
+    return { mlmAccuracy: correct / Math.max(1, masked), unigramAccuracy: unigram / Math.max(1, masked), mlmLoss: lossSum / Math.max(1, masked), physchemR2, molecules: n, maskedTokens: masked };
+  }
+
+  /** Weights, optimizer state and run state, ready to store. */
+  checkpoint(): Checkpoint {
+    // Fresh copies: small Buffers live in Node's shared pool, which must never be transferred to another thread.
+    return { state: structuredClone(this.state), weights: new Uint8Array(packTensors(this.model.params)), optimizer: new Uint8Array(packTensors(this.optimizer.state())) };
+  }
+
+  dispose(): void {
+    disposeModel(this.model);
+    this.optimizer.dispose();
+  }
+}

@@ -1,0 +1,42 @@
+import type { EncoderConfig } from '../model/encoder';
+
+/** Everything that defines a pretraining run; stored with the model so a resume continues the same run. */
+export interface PretrainSettings {
+  architecture: Pick<EncoderConfig, 'layers' | 'hidden' | 'heads' | 'ff' | 'maxLen' | 'dropout' | 'shareLayers'> & { embeddingSize?: number };
+  batch: number;
+  /** Peak learning rate (after warmup, then linear decay to 0 at the last step). */
+  lr: number;
+  warmupFraction: number;
+  clipNorm: number;
+  weightDecay: number;
+  /** Fixed step budget; with a time budget it is estimated from the measured rate and then fixed. */
+  maxSteps: number | null;
+  timeBudgetSeconds: number | null;
+  /** Weight of the physchem loss; 0 disables the head. */
+  physchemWeight: number;
+  maskRate: number;
+  seed: number;
+  /** Every n-th corpus molecule (up to heldOutMax) is held out for evaluation. */
+  heldOutEvery: number;
+  heldOutMax: number;
+  checkpointEvery: number;
+  gradientCheckpointing: boolean;
+}
+
+export const DEFAULT_PRETRAIN: PretrainSettings = {
+  architecture: { layers: 4, hidden: 128, heads: 4, ff: 512, maxLen: 128, dropout: 0.1, shareLayers: false },
+  batch: 32,
+  lr: 1e-3,
+  warmupFraction: 0.05,
+  clipNorm: 1,
+  weightDecay: 0.01,
+  maxSteps: null,
+  timeBudgetSeconds: 600,
+  physchemWeight: 1,
+  maskRate: 0.15,
+  seed: 1,
+  heldOutEvery: 50,
+  heldOutMax: 1000,
+  checkpointEvery: 50,
+  gradientCheckpointing: false,
+};

@@ -1,0 +1,24 @@
+import type { ErrorCode } from '../../src-shared/errors';
+import type { BackendReport, BackendName } from '../model/tf/backend';
+import type { EvalResult, ModelManifest, PretrainSettings, Progress, RunState } from './pretrain';
+
+/** Messages from the main thread to a training worker. */
+export type TrainRequest =
+  | {
+      type: 'pretrain';
+      corpus: string;
+      smilesCol?: string;
+      settings: PretrainSettings;
+      backend?: BackendName | 'auto';
+      resume?: { manifest: ModelManifest; state: RunState; weights: Uint8Array; optimizer: Uint8Array };
+    }
+  | { type: 'cancel' };
+
+/** Messages from a training worker. */
+export type TrainEvent =
+  | { type: 'started'; manifest: ModelManifest; params: number; backend: BackendReport; state: RunState }
+  | { type: 'progress'; progress: Progress }
+  | { type: 'checkpoint'; state: RunState; weights: Uint8Array; optimizer: Uint8Array }
+  | { type: 'done'; state: RunState; weights: Uint8Array; evaluation: EvalResult; seconds: number }
+  | { type: 'cancelled'; state: RunState; weights: Uint8Array; optimizer: Uint8Array }
+  | { type: 'error'; code: ErrorCode; message: string };

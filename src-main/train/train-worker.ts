@@ -1,0 +1,91 @@
+import { parentPort } from 'node:worker_threads';
+import { AppError } from '../../src-shared/errors';
+import { initTf } from '../model/tf/backend';
+import { readCorpus } from './corpus';
+import { Pretrainer } from './pretrain';
+import type { TrainEvent, TrainRequest } from './train-protocol';
+
+/**
+ * The training worker thread: runs a pretraining job off the main thread and reports progress and
+ * checkpoints; storage stays with the main thread.
+ */
+const port = parentPort;
+if (!port) throw new Error('train-worker must run as a worker thread');
+let cancelled = false;
+const post = (e: TrainEvent, transfer: ArrayBuffer[] = []) => port.postMessage(e, transfer);
+
+async function pretrain(req: Extract<TrainRequest, { type: 'pretrain' }>): Promise<void> {
+  const backend = await initTf(req.backend);
+  const corpus = await readCorpus(req.corpus, req.smilesCol);
+  const resume = req.resume
+    ? { manifest: req.resume.manifest, checkpoint: { state: req.resume.state, weights: req.resume.weights, optimizer: req.resume.optimizer } }
+    : undefined;
+  const trainer = await Pretrainer.create(corpus, req.settings, resume);
+  const s = trainer.settings;
+  const budget = s.timeBudgetSeconds;
+  if (trainer.state.totalSteps <= 0) {
+    // A time budget: provisional total until the rate is measured on the first steps, then fixed.
+    trainer.state.totalSteps = s.maxSteps ?? 100_000;
+  }
+  post({ type: 'started', manifest: trainer.manifest, params: trainer.params, backend, state: structuredClone(trainer.state) });
+  const measuring = s.maxSteps === null && budget !== null && trainer.state.step === 0;
+  let sinceCheckpoint = 0;
+  const t0 = performance.now();
+  const startSeconds = trainer.state.seconds;
+  const startStep = trainer.state.step;
+  const checkpoint = (type: 'checkpoint' | 'cancelled') => {
+    const c = trainer.checkpoint();
+    post({ type, state: c.state, weights: c.weights, optimizer: c.optimizer }, [c.weights.buffer as ArrayBuffer, c.optimizer.buffer as ArrayBuffer]);
+  };
+  while (trainer.state.step < trainer.state.totalSteps) {
+    if (cancelled) {
+      checkpoint('cancelled');
+      trainer.dispose();
+      return;
+    }
+    const before = performance.now();
+    const point = await trainer.step();
+    trainer.state.seconds += (performance.now() - before) / 1000;
+    if (measuring && trainer.state.step === 4 && budget !== null) {
+      // Steps 2-4 (step 1 includes XNNPACK and optimizer set-up) give the rate that fixes the budget.
+      const perStep = (performance.now() - t0) / 1000 / 4;
+      trainer.state.totalSteps = Math.max(5, Math.floor(budget / perStep));
+    }
+    const done = trainer.state.step - startStep;
+    const elapsed = (performance.now() - t0) / 1000;
+    const rate = (done * s.batch) / Math.max(1e-9, elapsed);
+    post({
+      type: 'progress',
+      progress: {
+        ...point,
+        step: trainer.state.step,
+        totalSteps: trainer.state.totalSteps,
+        seqPerSec: rate,
+        etaSeconds: done > 0 ? ((trainer.state.totalSteps - trainer.state.step) * elapsed) / done : null,
+        lr: s.lr,
+      },
+    });
+    if (++sinceCheckpoint >= s.checkpointEvery && trainer.state.step < trainer.state.totalSteps) {
+      sinceCheckpoint = 0;
+      checkpoint('checkpoint');
+    }
+    // Let the cancel message in.
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  const evaluation = await trainer.evaluate();
+  const c = trainer.checkpoint();
+  post({ type: 'done', state: c.state, weights: c.weights, evaluation, seconds: trainer.state.seconds - startSeconds }, [c.weights.buffer as ArrayBuffer]);
+  trainer.dispose();
+}
+
+port.on('message', (req: TrainRequest) => {
+  if (req.type === 'cancel') {
+    cancelled = true;
+    return;
+  }
+  pretrain(req).catch((err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof AppError) post({ type: 'error', code: err.code, message });
+    else post({ type: 'error', code: 'BUG', message: err instanceof Error && err.stack ? err.stack : message });
+  });
+});
