@@ -7,8 +7,12 @@ export default defineConfig({
     build: {
       externalizeDeps: true,
       rollupOptions: {
-        // The chemistry worker is its own entry so it lands next to index.js (see chem-pool.ts).
-        input: { index: resolve(__dirname, 'src-main/index.ts'), 'chem-worker': resolve(__dirname, 'src-main/chem/chem-worker.ts') },
+        // Worker threads are their own entries so they land next to index.js (see util/worker.ts).
+        input: {
+          index: resolve(__dirname, 'src-main/index.ts'),
+          'chem-worker': resolve(__dirname, 'src-main/chem/chem-worker.ts'),
+          'train-worker': resolve(__dirname, 'src-main/train/train-worker.ts'),
+        },
       },
     },
   },

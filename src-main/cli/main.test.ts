@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sharedData, tempDir } from '../test/helpers';
+import { corpusSlice, sharedData, tempDir } from '../test/helpers';
 import { main } from './main';
 
 const tmp = tempDir();
@@ -55,5 +55,28 @@ describe('delicate CLI', () => {
   it('reports the environment with doctor', async () => {
     const r = JSON.parse((await run('doctor', '--db', db, '--json')).out);
     expect(r).toMatchObject({ database: db, rdkit: expect.stringMatching(/^20\d\d/), computeBackends: expect.any(Array) });
+    // The backend that runs is named, and every other one says why not.
+    expect(r.computeBackends.map((b: { name: string }) => b.name)).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu']);
+    expect(r.computeBackends.filter((b: { selected: boolean }) => b.selected)).toHaveLength(1);
   });
+
+  it('pretrains a tiny model and lists it (the pretrain and models JSON contracts)', async () => {
+    const corpus = join(tmp.dir, 'corpus.smi');
+    writeFileSync(corpus, `${corpusSlice(200).join('\n')}\n`);
+    const args = ['--corpus', corpus, '--out', 'tiny', '--layers', '2', '--hidden', '16', '--heads', '2', '--ff', '32', '--share-layers', '--max-steps', '3', '--batch', '8', '--db', db, '--json'];
+    const r = await run('pretrain', ...args);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.out);
+    expect(out).toMatchObject({ model: 'tiny', steps: 3, params: expect.any(Number), mlmAccuracy: expect.any(Number), seconds: expect.any(Number), backend: expect.any(String) });
+    expect(r.err).toMatch(/step 3\/3/);
+    const again = await run('pretrain', ...args);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.out).error.code).toBe('CONFLICT');
+    const list = JSON.parse((await run('models', '--db', db, '--json')).out);
+    expect(list.models).toEqual([
+      expect.objectContaining({ name: 'tiny', kind: 'pretrained', params: out.params, layers: 2, shareLayers: true, parent: [], metrics: expect.objectContaining({ mlmAccuracy: out.mlmAccuracy }) }),
+    ]);
+    expect((await run('pretrain', '--corpus', corpus, '--out', 'x', '--hidden', '10', '--heads', '4', '--db', db)).code).toBe(2);
+    expect((await run('pretrain', '--corpus', corpus, '--out', 'x', '--max-steps', '3', '--time-budget', '1', '--db', db)).code).toBe(2);
+  }, 120_000);
 });

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../db/database';
+import { corpusSlice, tempDir } from '../test/helpers';
+import { DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
+import { ModelService } from './model-service';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const corpus = join(tmp.dir, 'corpus.csv');
+writeFileSync(corpus, `smiles\n${corpusSlice(600).join('\n')}\n`);
+
+const ARCH = ['--layers', '2', '--hidden', '32', '--heads', '2', '--ff', '64', '--batch', '8', '--max-steps', '40', '--checkpoint-every', '4', '--backend', 'wasm'];
+const settings: PretrainSettings = {
+  ...DEFAULT_PRETRAIN,
+  architecture: { layers: 2, hidden: 32, heads: 2, ff: 64, maxLen: DEFAULT_PRETRAIN.architecture.maxLen, dropout: 0.1, shareLayers: false },
+  batch: 8,
+  maxSteps: 40,
+  timeBudgetSeconds: null,
+  checkpointEvery: 4,
+};
+
+describe('pretraining jobs', () => {
+  const dbPath = join(tmp.dir, 'models.db');
+  const db = openDatabase(dbPath);
+  const models = new ModelService(db);
+  afterAll(() => db.close());
+
+  it('a run killed mid-way resumes from its checkpoint and continues the same loss curve', async () => {
+    const whole = await models.pretrain({ corpus, out: 'whole', settings, resume: false, backend: 'wasm' });
+    expect(whole.curve).toHaveLength(40);
+    expect(models.get('whole')).toMatchObject({ state: 'ready', steps: 40, kind: 'pretrained' });
+
+    // The same run in a separate process, killed (SIGKILL, no clean-up) once a checkpoint is stored.
+    const child = spawn(process.execPath, [join(root, 'bin/delicate.mjs'), 'pretrain', '--corpus', corpus, '--out', 'killed', ...ARCH, '--db', dbPath], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const deadline = Date.now() + 60_000;
+    let killedAt = 0;
+    while (Date.now() < deadline) {
+      const row = db.prepare(`SELECT steps, state FROM models WHERE name = 'killed'`).get() as { steps: number; state: string } | undefined;
+      if (row && row.steps >= 4) {
+        child.kill('SIGKILL');
+        killedAt = row.steps;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await exited;
+    expect(killedAt).toBeGreaterThanOrEqual(4);
+    const interrupted = models.get('killed');
+    expect(interrupted.state).toBe('training');
+    expect(interrupted.steps).toBeLessThan(40);
+
+    await expect(models.pretrain({ corpus, out: 'killed', settings, resume: false })).rejects.toThrow(/--resume/);
+    const resumed = await models.pretrain({ corpus, out: 'killed', settings, resume: true, backend: 'wasm' });
+    expect(resumed.resumedFromStep).toBeGreaterThanOrEqual(4);
+    expect(resumed.steps).toBe(40);
+    // Same data order, masks, dropout and optimizer state: the curve continues exactly.
+    expect(resumed.curve.map((c) => c.loss)).toEqual(whole.curve.map((c) => c.loss));
+    expect(resumed.mlmAccuracy).toBe(whole.mlmAccuracy);
+    expect(db.prepare(`SELECT COUNT(*) AS n FROM checkpoints`).get()).toEqual({ n: 0 });
+  }, 180_000);
+
+  it('cancels with a checkpoint, exports and imports a model file', async () => {
+    const abort = new AbortController();
+    const run = models.pretrain({ corpus, out: 'cancelled', settings, resume: false, backend: 'wasm' }, { signal: abort.signal, onProgress: (p) => p.step === 6 && abort.abort() });
+    await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+    const m = models.get('cancelled');
+    expect(m.state).toBe('cancelled');
+    expect(m.steps).toBeGreaterThanOrEqual(6);
+
+    const file = join(tmp.dir, 'whole.dlcm');
+    const exported = await models.exportModel('whole', file, 'float16');
+    expect(exported.bytes).toBeGreaterThan(1000);
+    const imported = await models.importModel(file, 'whole-copy');
+    expect(imported).toMatchObject({ name: 'whole-copy', state: 'ready', params: models.get('whole').params, steps: 40 });
+    await expect(models.importModel(file)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(models.importModel(corpus)).rejects.toMatchObject({ code: 'PARSE_ERROR' });
+    await expect(models.exportModel('cancelled', file)).rejects.toMatchObject({ code: 'CONFLICT' });
+  }, 120_000);
+});

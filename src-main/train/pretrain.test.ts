@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../src-shared/random';
+import { initTf, tf } from '../model/tf/backend';
+import { MASK, SPECIAL_TOKENS } from '../model/tokenizer';
+import { corpusSlice } from '../test/helpers';
+import { DEFAULT_PRETRAIN, type PretrainSettings, Pretrainer, learningRate, maskBatch } from './pretrain';
+
+const settings = (over: Partial<PretrainSettings> = {}): PretrainSettings => ({
+  ...DEFAULT_PRETRAIN,
+  architecture: { layers: 2, hidden: 32, heads: 2, ff: 64, maxLen: 128, dropout: 0.1, shareLayers: false },
+  batch: 16,
+  lr: 3e-3,
+  maxSteps: 80,
+  timeBudgetSeconds: null,
+  heldOutEvery: 10,
+  heldOutMax: 40,
+  ...over,
+});
+
+describe('masking', () => {
+  it('masks ~15% of real tokens, never [CLS]/[SEP]/padding, with the 80/10/10 split', () => {
+    const seqs = Array.from({ length: 400 }, (_, i) => Int32Array.from([2, ...Array.from({ length: 20 + (i % 30) }, (_, j) => 5 + ((i * 7 + j) % 30)), 3]));
+    const b = maskBatch(seqs, 40, 0.15, seededRandom(1));
+    const real = seqs.reduce((n, s) => n + s.length - 2, 0);
+    expect(b.positions.length / real).toBeGreaterThan(0.13);
+    expect(b.positions.length / real).toBeLessThan(0.17);
+    let masked = 0;
+    let kept = 0;
+    b.positions.forEach((pos, i) => {
+      const j = pos % b.t;
+      const row = Math.floor(pos / b.t);
+      expect(j).toBeGreaterThan(0);
+      expect(j).toBeLessThan((seqs[row] as Int32Array).length - 1);
+      if (b.ids[pos] === MASK) masked++;
+      else if (b.ids[pos] === b.labels[i]) kept++;
+      else expect(b.ids[pos]).toBeGreaterThanOrEqual(SPECIAL_TOKENS.length);
+    });
+    expect(masked / b.positions.length).toBeGreaterThan(0.75);
+    expect(masked / b.positions.length).toBeLessThan(0.85);
+    expect(kept / b.positions.length).toBeGreaterThan(0.06);
+    // Every molecule has at least one prediction target.
+    expect(new Set(Array.from(b.positions, (p) => Math.floor(p / b.t))).size).toBe(400);
+  });
+
+  it('warms up linearly and decays to zero', () => {
+    expect(learningRate(0, 100, 1, 0.1)).toBeCloseTo(0.1);
+    expect(learningRate(9, 100, 1, 0.1)).toBeCloseTo(1);
+    expect(learningRate(55, 100, 1, 0.1)).toBeCloseTo(0.5);
+    expect(learningRate(100, 100, 1, 0.1)).toBe(0);
+  });
+});
+
+describe('Pretrainer', () => {
+  let trainer: Pretrainer;
+  beforeAll(async () => {
+    await initTf('wasm');
+    trainer = await Pretrainer.create({ file: 'slice', sha256: 'x', smiles: corpusSlice(400) }, settings());
+    trainer.state.totalSteps = 80;
+  });
+  afterAll(() => trainer.dispose());
+
+  it('learns: MLM loss falls, tensors do not leak, held-out accuracy beats the unigram guess', async () => {
+    const first = await trainer.step();
+    await trainer.step();
+    const tensors = tf.memory().numTensors;
+    let last = first;
+    for (let i = 2; i < 80; i++) {
+      last = await trainer.step();
+      expect(tf.memory().numTensors).toBe(tensors);
+    }
+    const early = trainer.state.curve.slice(0, 3).reduce((a, c) => a + c.mlm, 0) / 3;
+    const late = trainer.state.curve.slice(-3).reduce((a, c) => a + c.mlm, 0) / 3;
+    expect(late).toBeLessThan(early - 0.5);
+    expect(last.step).toBe(80);
+    const ev = await trainer.evaluate();
+    expect(ev.molecules).toBe(40);
+    expect(ev.mlmAccuracy).toBeGreaterThan(ev.unigramAccuracy);
+    expect(ev.physchemR2).not.toBeNull();
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  it('records the vocabulary, physchem normalisation and data hash in the manifest', () => {
+    const m = trainer.manifest;
+    expect(m.tokenizer.vocab.slice(0, 5)).toEqual([...SPECIAL_TOKENS]);
+    expect(m.config.vocabSize).toBe(m.tokenizer.vocab.length);
+    expect(m.physchem?.names.length).toBe(m.config.physchem);
+    expect(m.physchem?.names).toEqual(expect.arrayContaining(['CrippenClogP', 'tpsa']));
+    expect(m.training.corpus).toMatchObject({ sha256: 'x', molecules: 400, heldOut: 40, used: 360 });
+  });
+});
