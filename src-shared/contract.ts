@@ -6,6 +6,7 @@ import type {
   JobInfo,
   JobProgress,
   LibrarySummary,
+  ModelSummary,
 } from './dto';
 import type { Result } from './errors';
 import type { ArgsOf } from './schemas';
@@ -24,6 +25,8 @@ export interface Api {
   'compound.get'(args: ArgsOf<'compound.get'>): Promise<CompoundDetail>;
   'compound.depict'(args: ArgsOf<'compound.depict'>): Promise<{ svg: string }>;
   'compound.conformer'(args: ArgsOf<'compound.conformer'>): Promise<{ molblock: string; cached: boolean }>;
+  'model.list'(args: ArgsOf<'model.list'>): Promise<{ models: ModelSummary[] }>;
+  'model.pretrain'(args: ArgsOf<'model.pretrain'>): Promise<{ jobId: string }>;
   'job.get'(args: ArgsOf<'job.get'>): Promise<JobInfo>;
   'job.list'(args: ArgsOf<'job.list'>): Promise<{ jobs: JobInfo[] }>;
   'job.cancel'(args: ArgsOf<'job.cancel'>): Promise<{ cancelled: boolean }>;
@@ -50,6 +53,8 @@ export const API_METHODS = [
   'compound.get',
   'compound.depict',
   'compound.conformer',
+  'model.list',
+  'model.pretrain',
   'job.get',
   'job.list',
   'job.cancel',

@@ -91,6 +91,8 @@ export interface JobProgress {
   rate: number;
   etaSeconds: number | null;
   message: string;
+  /** Training jobs: the newest point of the loss curve. */
+  point?: TrainingPoint;
 }
 
 export interface JobInfo {

@@ -40,6 +40,23 @@ export const schemas = {
     .object({ smiles: smilesQuery, width: z.number().int().min(50).max(2000).optional(), height: z.number().int().min(50).max(2000).optional() })
     .strict(),
   'compound.conformer': z.object({ id: z.number().int().positive() }).strict(),
+  'model.list': z.object({}).strict(),
+  'model.pretrain': z
+    .object({
+      corpus: z.string().min(1),
+      out: name,
+      layers: z.number().int().min(1).max(48).optional(),
+      hidden: z.number().int().min(8).max(2048).optional(),
+      heads: z.number().int().min(1).max(64).optional(),
+      ff: z.number().int().min(8).max(8192).optional(),
+      shareLayers: z.boolean().optional(),
+      maxSteps: z.number().int().min(1).optional(),
+      timeBudgetMinutes: z.number().positive().max(10080).optional(),
+      batch: z.number().int().min(1).max(1024).optional(),
+      resume: z.boolean().optional(),
+    })
+    .strict()
+    .refine((a) => (a.hidden ?? 128) % (a.heads ?? 4) === 0, { message: 'hidden must be divisible by heads' }),
   'job.get': z.object({ jobId: z.string().min(1) }).strict(),
   'job.list': z.object({}).strict(),
   'job.cancel': z.object({ jobId: z.string().min(1) }).strict(),

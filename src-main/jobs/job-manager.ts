@@ -5,6 +5,7 @@ import { AppError, toApiError } from '../../src-shared/errors';
 import type { JobRepo } from '../db/job-repo';
 
 export interface JobContext {
+  jobId: string;
   signal: AbortSignal;
   progress(p: Omit<JobProgress, 'jobId' | 'kind'>): void;
 }
@@ -32,6 +33,7 @@ export class JobManager {
     this.running.set(jobId, controller);
     let lastSaved = 0;
     const ctx: JobContext = {
+      jobId,
       signal: controller.signal,
       progress: (p) => {
         const full: JobProgress = { jobId, kind, ...p };

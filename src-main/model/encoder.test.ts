@@ -232,3 +232,18 @@ describe('length bucketing', () => {
     expect(paddingFraction(lengths, batches)).toBeLessThan(paddingFraction(lengths, naive) / 3);
   });
 });
+
+describe('length-bucketed inference', () => {
+  it('returns the same rows, in input order, as one molecule at a time', async () => {
+    await initTf('wasm');
+    const { inferRows } = await import('./infer');
+    const m = createModel(tiny({ task: { type: 'regression', outputs: 2 } }), 12);
+    const inputs = [...seqs, Int32Array.from([2, 6, 3]), Int32Array.from([2, 5, 5, 5, 5, 5, 6, 3])];
+    const bucketed = await inferRows(m, inputs, 'task', 2);
+    for (let i = 0; i < inputs.length; i++) {
+      const [alone] = await inferRows(m, [inputs[i] as Int32Array], 'task', 1);
+      (alone as Float32Array).forEach((x, j) => expect((bucketed[i] as Float32Array)[j]).toBeCloseTo(x, 4));
+    }
+    disposeModel(m);
+  });
+});

@@ -10,6 +10,7 @@ import { doctor } from './doctor';
 import { importFile } from './import-service';
 import { LibraryService } from './library-service';
 import { ModelService } from './model-service';
+import { DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 
 type Listener = <E extends keyof Events>(event: E, payload: Events[E]) => void;
 
@@ -101,6 +102,44 @@ export function createHandlers(ctx: AppContext): Api {
     'compound.get': async (args) => ctx.libraries.compound(args.id),
     'compound.depict': async (args) => ({ svg: await ctx.libraries.depict(args.smiles, args.width, args.height) }),
     'compound.conformer': (args) => ctx.libraries.conformer(args.id),
+    'model.list': async () => ({ models: ctx.models.list() }),
+    'model.pretrain': async (args) => {
+      const d = DEFAULT_PRETRAIN;
+      const maxSteps = args.maxSteps ?? null;
+      const settings: PretrainSettings = {
+        ...d,
+        architecture: {
+          ...d.architecture,
+          layers: args.layers ?? d.architecture.layers,
+          hidden: args.hidden ?? d.architecture.hidden,
+          heads: args.heads ?? d.architecture.heads,
+          ff: args.ff ?? d.architecture.ff,
+          shareLayers: args.shareLayers ?? false,
+        },
+        batch: args.batch ?? d.batch,
+        maxSteps,
+        timeBudgetSeconds: maxSteps !== null ? null : args.timeBudgetMinutes !== undefined ? args.timeBudgetMinutes * 60 : d.timeBudgetSeconds,
+      };
+      const jobId = ctx.jobs.start('pretrain', { corpus: args.corpus, out: args.out }, (job) =>
+        ctx.models.pretrain(
+          { corpus: args.corpus, out: args.out, settings, resume: args.resume ?? false },
+          {
+            signal: job.signal,
+            onProgress: (p) =>
+              job.progress({
+                done: p.step,
+                total: p.totalSteps,
+                rate: p.seqPerSec,
+                etaSeconds: p.etaSeconds,
+                message: `step ${p.step}/${p.totalSteps}: loss ${p.loss.toFixed(3)}, MLM accuracy ${(p.mlmAccuracy * 100).toFixed(1)}%`,
+                point: { step: p.step, loss: p.loss, mlm: p.mlm, physchem: p.physchem, mlmAccuracy: p.mlmAccuracy },
+              }),
+          },
+          job.jobId,
+        ),
+      );
+      return { jobId };
+    },
     'job.get': async (args) => ctx.jobs.get(args.jobId),
     'job.list': async () => ({ jobs: ctx.jobs.list() }),
     'job.cancel': async (args) => ({ cancelled: ctx.jobs.cancel(args.jobId) }),

@@ -31,6 +31,7 @@ async function pretrain(req: Extract<TrainRequest, { type: 'pretrain' }>): Promi
   const measuring = s.maxSteps === null && budget !== null && trainer.state.step === 0;
   let sinceCheckpoint = 0;
   const t0 = performance.now();
+  let t1 = t0;
   const startSeconds = trainer.state.seconds;
   const startStep = trainer.state.step;
   const checkpoint = (type: 'checkpoint' | 'cancelled') => {
@@ -46,10 +47,11 @@ async function pretrain(req: Extract<TrainRequest, { type: 'pretrain' }>): Promi
     const before = performance.now();
     const point = await trainer.step();
     trainer.state.seconds += (performance.now() - before) / 1000;
-    if (measuring && trainer.state.step === 4 && budget !== null) {
-      // Steps 2-4 (step 1 includes XNNPACK and optimizer set-up) give the rate that fixes the budget.
-      const perStep = (performance.now() - t0) / 1000 / 4;
-      trainer.state.totalSteps = Math.max(5, Math.floor(budget / perStep));
+    if (measuring && trainer.state.step === 1) t1 = performance.now();
+    if (measuring && trainer.state.step === 6 && budget !== null) {
+      // Steps 2-6 give the rate that fixes the budget (step 1 includes XNNPACK and optimizer set-up).
+      const perStep = (performance.now() - t1) / 1000 / 5;
+      trainer.state.totalSteps = Math.max(6, Math.floor((budget - (performance.now() - t0) / 1000) / perStep) + 6);
     }
     const done = trainer.state.step - startStep;
     const elapsed = (performance.now() - t0) / 1000;

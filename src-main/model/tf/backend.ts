@@ -75,7 +75,7 @@ function requested(prefer?: BackendName | 'auto'): BackendName | 'auto' {
  * Chooses and initialises the TF.js backend: tfjs-node-gpu, then tfjs-node, then WASM with Delicate's
  * kernel fixes, then CPU; a forced choice fails loudly instead of falling back. Idempotent per process.
  */
-export async function initTf(prefer?: BackendName | 'auto'): Promise<BackendReport> {
+export async function initTf(prefer?: BackendName | 'auto', opts: { stockWasmKernels?: boolean } = {}): Promise<BackendReport> {
   const want = requested(prefer);
   if (current && (want === 'auto' || current.selected === want)) return current;
   const statuses = new Map<BackendName, { available: boolean; reason: string }>();
@@ -108,11 +108,13 @@ export async function initTf(prefer?: BackendName | 'auto'): Promise<BackendRepo
       continue;
     }
     if (name === 'wasm') {
-      patchWasmKernels();
+      // Stock kernels only for the benchmark that measures what the fixes are worth.
+      patchWasmKernels({ batchMatMul: !opts.stockWasmKernels });
       if (await tf.setBackend('wasm')) {
         selected = 'wasm';
         const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-        statuses.set(name, { available: true, reason: `WebAssembly${simd ? ' with SIMD' : ' without SIMD (slower)'}, 1 thread, Delicate's BatchMatMul and UnsortedSegmentSum fixes` });
+        const fixes = opts.stockWasmKernels ? 'stock BatchMatMul (benchmark only)' : "Delicate's BatchMatMul and UnsortedSegmentSum fixes";
+        statuses.set(name, { available: true, reason: `WebAssembly${simd ? ' with SIMD' : ' without SIMD (slower)'}, 1 thread, ${fixes}` });
       } else statuses.set(name, { available: false, reason: 'the WebAssembly module failed to initialise' });
       continue;
     }

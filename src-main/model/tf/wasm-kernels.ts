@@ -115,10 +115,16 @@ let patched = false;
 
 /**
  * Registers Delicate's wasm kernel fixes. Must run before the wasm backend is initialised (before
- * `setBackend('wasm')`), because setup functions run at backend initialisation.
+ * `setBackend('wasm')`), because setup functions run at backend initialisation. `batchMatMul: false`
+ * keeps the stock matmul (only the benchmark that measures the fix uses it).
  */
-export function patchWasmKernels(): void {
+export function patchWasmKernels(opts: { batchMatMul?: boolean } = {}): void {
   if (patched) return;
+  if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
+    tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as KernelFunc });
+  }
+  patched = true;
+  if (opts.batchMatMul === false) return;
   const bmm = tf.getKernel('BatchMatMul', 'wasm');
   const tr = tf.getKernel('Transpose', 'wasm');
   if (!bmm || !tr) throw new Error('the wasm backend is not registered: import @tensorflow/tfjs-backend-wasm first');
@@ -126,8 +132,4 @@ export function patchWasmKernels(): void {
   const config: KernelConfig = { kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: fastBatchMatMul(bmm.kernelFunc, tr.kernelFunc) };
   if (bmm.setupFunc) config.setupFunc = bmm.setupFunc;
   tf.registerKernel(config);
-  if (!tf.getKernel('UnsortedSegmentSum', 'wasm')) {
-    tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as KernelFunc });
-  }
-  patched = true;
 }

@@ -1,0 +1,25 @@
+import { lengthBatches, padBatch } from './batch';
+import { type Model, encode, physchemHead, taskHead } from './encoder';
+import { tf } from './tf/backend';
+
+export type InferOutput = 'pooled' | 'task' | 'physchem';
+
+/**
+ * Runs a model over token sequences in length-bucketed batches (molecules of similar length together,
+ * so little compute goes to padding) and returns one row per input, in input order.
+ */
+export async function inferRows(model: Model, seqs: ReadonlyArray<Int32Array>, output: InferOutput, batchSize = 64): Promise<Float32Array[]> {
+  const rows: Float32Array[] = new Array(seqs.length);
+  for (const idx of lengthBatches(seqs.map((s) => s.length), batchSize)) {
+    const b = padBatch(idx.map((i) => seqs[i] as Int32Array));
+    const out = tf.tidy(() => {
+      const r = encode(model, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]));
+      return output === 'pooled' ? r.pooled : output === 'task' ? taskHead(model, r.pooled) : physchemHead(model, r.pooled);
+    });
+    const data = (await out.data()) as Float32Array;
+    const width = out.shape[1] as number;
+    out.dispose();
+    idx.forEach((i, k) => (rows[i] = data.slice(k * width, (k + 1) * width)));
+  }
+  return rows;
+}
