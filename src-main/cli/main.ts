@@ -17,7 +17,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   libraries
   compounds --library NAME [--substructure Q] [--similar SMILES --min-sim 0.5] [--limit N] [--offset N]
   export --library NAME --out FILE.csv|FILE.sdf
-  pretrain --corpus FILE --out NAME [--layers N --hidden N --heads N --ff N --share-layers]
+  pretrain --corpus FILE --out NAME [--layers N --hidden N --heads N --ff N --share-layers --embedding-size N]
            [--max-steps N | --time-budget MINUTES] [--batch N] [--lr X] [--max-len N] [--seed N]
            [--checkpoint-every N] [--grad-checkpointing] [--no-physchem] [--backend wasm|cpu|…] [--resume]
   models                                  the model registry (name, kind, params, layers, lineage, metrics)
@@ -177,6 +177,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           hidden: { type: 'string' },
           heads: { type: 'string' },
           ff: { type: 'string' },
+          'embedding-size': { type: 'string' },
           'max-len': { type: 'string' },
           'share-layers': { type: 'boolean', default: false },
           'max-steps': { type: 'string' },
@@ -215,6 +216,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             maxLen: pos(values['max-len'], '--max-len') ?? d.architecture.maxLen,
             dropout: d.architecture.dropout,
             shareLayers: values['share-layers'],
+            ...(values['embedding-size'] ? { embeddingSize: pos(values['embedding-size'], '--embedding-size') as number } : {}),
           },
           batch: pos(values.batch, '--batch') ?? d.batch,
           lr: lr ?? d.lr,

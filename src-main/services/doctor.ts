@@ -7,7 +7,7 @@ import { openchemlibVersion } from '../chem/conformer';
 import { loadRdkit } from '../chem/rdkit';
 import type { Db } from '../db/database';
 
-const require = createRequire(import.meta.url);
+const nodeRequire = createRequire(import.meta.url);
 
 /**
  * The compute backends in preference order, which one runs and why each other one does not: the same
@@ -31,9 +31,23 @@ export function sharedDataDir(): string | null {
   return null;
 }
 
+/** Delicate's package.json, found upwards from this file (src-main/services in sources, out/main when built). */
+function ownPackageJson(): { version: string } {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const p = resolve(dir, 'package.json');
+    if (existsSync(p)) {
+      const pkg = nodeRequire(p) as { name?: string; version: string };
+      if (pkg.name === 'delicate') return pkg;
+    }
+    dir = dirname(dir);
+  }
+  return { version: 'unknown' };
+}
+
 /** Versions, database location, and compute backends with reasons. */
 export async function doctor(db: Db, dbPath: string): Promise<DoctorReport> {
-  const pkg = require('../../package.json') as { version: string };
+  const pkg = ownPackageJson();
   let rdkit: string | null = null;
   try {
     rdkit = (await loadRdkit()).version();

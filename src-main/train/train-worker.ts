@@ -87,7 +87,10 @@ port.on('message', (req: TrainRequest) => {
   }
   pretrain(req).catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof AppError) post({ type: 'error', code: err.code, message });
+    if (/Aborted\(|memory access out of bounds/.test(message)) {
+      // The wasm heap (4 GiB at most) ran out; it fails this way, without an out-of-memory message.
+      post({ type: 'error', code: 'INVALID_INPUT', message: `the model ran out of WebAssembly memory (4 GiB at most): use --grad-checkpointing, a smaller --batch or a smaller model (${message.split('\n')[0]})` });
+    } else if (err instanceof AppError) post({ type: 'error', code: err.code, message });
     else post({ type: 'error', code: 'BUG', message: err instanceof Error && err.stack ? err.stack : message });
   });
 });

@@ -22,7 +22,7 @@ export interface BackendReport {
   backends: BackendStatus[];
 }
 
-const require = createRequire(import.meta.url);
+const nodeRequire = createRequire(import.meta.url);
 
 /** Finds a shared library on the loader path (ldconfig cache, LD_LIBRARY_PATH, or PATH on Windows). */
 function findSharedLibrary(names: string[]): string | null {
@@ -87,7 +87,7 @@ export async function initTf(prefer?: BackendName | 'auto', opts: { stockWasmKer
       if (problem) return statuses.set(name, { available: false, reason: problem });
     }
     try {
-      require(pkg);
+      nodeRequire(pkg);
       statuses.set(name, { available: true, reason: name === 'tfjs-node-gpu' ? 'libtensorflow with CUDA loaded' : 'libtensorflow (CPU, multi-threaded) loaded' });
     } catch (err) {
       statuses.set(name, { available: false, reason: nativeLoadProblem(pkg, err) });

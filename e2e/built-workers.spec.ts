@@ -1,0 +1,43 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { expect, test } from '@playwright/test';
+
+// The Electron app runs the bundled workers in out/main (not the TypeScript sources the CLI and unit tests
+// use); this checks that the build produced workers that load and work.
+const outMain = resolve(import.meta.dirname, '..', 'out', 'main');
+
+test('the built training worker pretrains a tiny model', async () => {
+  const corpus = join(tmpdir(), `delicate-built-${process.pid}.smi`);
+  writeFileSync(corpus, Array.from({ length: 60 }, (_, i) => ['CCO', 'c1ccccc1O', 'CC(=O)Nc1ccc(O)cc1', 'CCN(CC)CC', 'OC(=O)c1ccccc1'][i % 5]).join('\n'));
+  const worker = new Worker(join(outMain, 'train-worker.js'));
+  const done = new Promise<{ type: string; message?: string; evaluation?: { molecules: number } }>((res, rej) => {
+    worker.on('message', (m: { type: string }) => (m.type === 'done' || m.type === 'error') && res(m));
+    worker.on('error', rej);
+  });
+  worker.postMessage({
+    type: 'pretrain',
+    corpus,
+    backend: 'wasm',
+    settings: {
+      architecture: { layers: 1, hidden: 16, heads: 2, ff: 32, maxLen: 64, dropout: 0, shareLayers: true },
+      batch: 8, lr: 1e-3, warmupFraction: 0.1, clipNorm: 1, weightDecay: 0, maxSteps: 2, timeBudgetSeconds: null,
+      physchemWeight: 1, maskRate: 0.15, seed: 1, heldOutEvery: 10, heldOutMax: 6, checkpointEvery: 50, gradientCheckpointing: false,
+    },
+  });
+  const m = await done;
+  await worker.terminate();
+  expect(m.message ?? '').toBe('');
+  expect(m).toMatchObject({ type: 'done', evaluation: { molecules: 6 } });
+});
+
+test('the built chemistry worker starts', async () => {
+  const worker = new Worker(join(outMain, 'chem-worker.js'));
+  const online = new Promise<void>((res, rej) => {
+    worker.once('online', () => res());
+    worker.once('error', rej);
+  });
+  await online;
+  await worker.terminate();
+});
