@@ -126,8 +126,8 @@ interface JsonAtom {
   impHs?: number;
 }
 interface MolJson {
-  defaults: { atom: { z: number; chg: number; impHs: number } };
-  molecules: Array<{ atoms: JsonAtom[]; bonds: Array<{ atoms: [number, number] }> }>;
+  defaults: { atom: { z: number; chg: number; impHs: number }; bond?: { bo: number } };
+  molecules: Array<{ atoms: JsonAtom[]; bonds: Array<{ atoms: [number, number]; bo?: number }>; extensions?: Array<{ name: string; atomRings?: number[][] }> }>;
 }
 
 /** The largest organic fragment (carbon-containing first, then heavy atoms), or null if only one fragment. */
@@ -352,4 +352,72 @@ export function enumerateSmiles(rd: RDKit, smiles: string, n: number, random: ()
     }
     return out;
   });
+}
+
+/**
+ * Bemis–Murcko scaffold as canonical SMILES: ring systems and the linkers between them, side chains
+ * removed, atoms double-bonded to the scaffold kept (as RDKit's GetScaffoldForMol does). Acyclic
+ * molecules have the empty scaffold ''. Null when the input is unparseable.
+ */
+export function murckoScaffold(rd: RDKit, smiles: string): string | null {
+  const mol = parseMol(rd, smiles);
+  if (!mol) return null;
+  const json = withMol(mol, (m) => JSON.parse(m.get_json()) as MolJson);
+  const m = json.molecules[0];
+  if (!m) return '';
+  const rings = m.extensions?.find((e) => e.name === 'rdkitRepresentation')?.atomRings ?? [];
+  if (rings.length === 0) return '';
+  const inRing = new Set(rings.flat());
+  const n = m.atoms.length;
+  const bo = (b: { bo?: number }) => b.bo ?? json.defaults.bond?.bo ?? 1;
+  const nbrs: Array<Array<{ j: number; order: number }>> = Array.from({ length: n }, () => []);
+  for (const b of m.bonds) {
+    nbrs[b.atoms[0]]?.push({ j: b.atoms[1], order: bo(b) });
+    nbrs[b.atoms[1]]?.push({ j: b.atoms[0], order: bo(b) });
+  }
+  const keep = new Array<boolean>(n).fill(true);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = 0; i < n; i++) {
+      if (!keep[i] || inRing.has(i)) continue;
+      if ((nbrs[i] ?? []).filter((x) => keep[x.j]).length <= 1) {
+        keep[i] = false;
+        changed = true;
+      }
+    }
+  }
+  // Terminal atoms double-bonded to the scaffold (C=O on a ring or linker) stay.
+  const core = keep.slice();
+  for (let i = 0; i < n; i++) {
+    if (core[i]) continue;
+    if ((nbrs[i] ?? []).length === 1 && (nbrs[i] ?? []).some((x) => core[x.j] && x.order === 2)) keep[i] = true;
+  }
+  const index = new Map<number, number>();
+  keep.forEach((k, i) => k && index.set(i, index.size));
+  const atoms = m.atoms
+    .map((a, i) => {
+      if (!keep[i]) return null;
+      const lost = (nbrs[i] ?? []).filter((x) => !keep[x.j]).reduce((s, x) => s + x.order, 0);
+      return lost ? { ...a, impHs: (a.impHs ?? json.defaults.atom.impHs) + lost } : a;
+    })
+    .filter((a): a is JsonAtom => a !== null);
+  const bonds = m.bonds.filter((b) => keep[b.atoms[0]] && keep[b.atoms[1]]).map((b) => ({ ...b, atoms: [index.get(b.atoms[0]), index.get(b.atoms[1])] }));
+  const out = parseMol(rd, JSON.stringify({ ...json, molecules: [{ atoms, bonds }] }));
+  if (!out) return null;
+  return withMol(out, (s) => s.get_smiles());
+}
+
+/**
+ * The SMILES a model reads: the standardised parent without stereo (the pretraining corpus has none, and
+ * assay sets record it inconsistently), canonical. Null when unparseable.
+ */
+export function modelSmiles(rd: RDKit, input: string): string | null {
+  const r = standardise(rd, input);
+  return r.ok ? stereoFree(rd, r.compound.smiles) : null;
+}
+
+/** Canonical SMILES without stereo (chirality and double-bond geometry). */
+export function stereoFree(rd: RDKit, smiles: string): string | null {
+  const mol = parseMol(rd, smiles);
+  return mol ? withMol(mol, (x) => x.get_smiles(JSON.stringify({ doIsomericSmiles: false }))) : null;
 }

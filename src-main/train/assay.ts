@@ -1,0 +1,152 @@
+import type { PropValue } from '../../src-shared/dto';
+import { AppError } from '../../src-shared/errors';
+import { loadRdkit, standardise, stereoFree } from '../chem/rdkit';
+import { detectFormat, openRecords } from '../import/records';
+
+export type Qualifier = '=' | '<' | '>';
+export type Task = 'regression' | 'classification';
+
+/** One measured compound after replicate aggregation. */
+export interface AssayPoint {
+  /** What the model reads: standardised parent, no stereo (chem/rdkit modelSmiles). */
+  smiles: string;
+  inchikey: string;
+  /** Regression: mean of replicates (after unit conversion); classification: 0/1 (majority). */
+  value: number;
+  count: number;
+  /** Spread of replicates (sd; 0 for one measurement). */
+  spread: number;
+  /** Any replicate was censored (< or >); the value is the bound. */
+  censored: boolean;
+  qualifier: Qualifier;
+  date: string | null;
+  /** First record (1-based) and line, for messages. */
+  record: number;
+}
+
+export interface AssayData {
+  file: string;
+  target: string;
+  task: Task;
+  unit: string | null;
+  points: AssayPoint[];
+  read: number;
+  rejected: Array<{ record: number; line: number | null; reason: string }>;
+  replicates: number;
+  censored: number;
+}
+
+/** Parses a measurement: 7.2, "<10", ">= 5", "=3.1e2"; null for empty. */
+export function parseMeasurement(v: PropValue): { value: number; qualifier: Qualifier } | null | 'bad' {
+  if (v === null) return null;
+  if (typeof v === 'number') return Number.isFinite(v) ? { value: v, qualifier: '=' } : 'bad';
+  const m = /^\s*(<=?|>=?|=|~)?\s*([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?)\s*$/.exec(v);
+  if (!m) return 'bad';
+  const q = m[1] ?? '=';
+  return { value: Number(m[2]), qualifier: q.startsWith('<') ? '<' : q.startsWith('>') ? '>' : '=' };
+}
+
+/** Factors to molar for potency units; IC50/Ki-like values in these units become p-values (-log10 M). */
+const TO_MOLAR: Record<string, number> = { M: 1, mM: 1e-3, uM: 1e-6, µM: 1e-6, nM: 1e-9, pM: 1e-12 };
+
+function classLabel(v: PropValue): number | null | 'bad' {
+  if (v === null) return null;
+  if (v === 0 || v === 1) return v;
+  if (typeof v === 'string') {
+    const s = v.trim().toLowerCase();
+    if (['1', 'true', 'active', 'yes', 'p', 'pos', 'positive'].includes(s)) return 1;
+    if (['0', 'false', 'inactive', 'no', 'n', 'neg', 'negative'].includes(s)) return 0;
+  }
+  return 'bad';
+}
+
+/**
+ * Reads assay measurements (SMILES + target column, optional date column) and aggregates replicates
+ * per compound (InChIKey of the standardised parent). Unit conversion: with `unit` (nM, µM, …) values
+ * become p-values (pIC50/pKi = -log10 molar) and `<`/`>` swap. Bad records are reported, never dropped
+ * silently.
+ */
+export async function readAssay(file: string, opts: { target: string; task: Task; smilesCol?: string; unit?: string; dateCol?: string }): Promise<AssayData> {
+  const rd = await loadRdkit();
+  const format = await detectFormat(file);
+  const source = await openRecords(file, format, { smilesCol: opts.smilesCol });
+  const factor = opts.unit === undefined ? null : TO_MOLAR[opts.unit];
+  if (opts.unit !== undefined && !factor) throw new AppError('INVALID_INPUT', `unknown unit '${opts.unit}': use one of ${Object.keys(TO_MOLAR).join(', ')}`);
+  const groups = new Map<string, { smiles: string; inchikey: string; values: number[]; quals: Qualifier[]; date: string | null; record: number }>();
+  const rejected: AssayData['rejected'] = [];
+  let read = 0;
+  let sawTarget = false;
+  for await (const item of source.records) {
+    if (!item.ok) {
+      rejected.push({ record: item.err.record, line: item.err.line, reason: item.err.reason });
+      continue;
+    }
+    read++;
+    const rec = item.rec;
+    if (!(opts.target in rec.props)) {
+      if (!sawTarget) throw new AppError('INVALID_INPUT', `${file}: no column '${opts.target}' (columns: ${Object.keys(rec.props).join(', ') || 'none'})`);
+      rejected.push({ record: rec.record, line: rec.line, reason: `no value for '${opts.target}'` });
+      continue;
+    }
+    sawTarget = true;
+    const raw = rec.props[opts.target] ?? null;
+    let value: number;
+    let qualifier: Qualifier = '=';
+    if (opts.task === 'classification') {
+      const l = classLabel(raw);
+      if (l === null || l === 'bad') {
+        rejected.push({ record: rec.record, line: rec.line, reason: l === null ? `empty '${opts.target}'` : `'${String(raw)}' is not a class label (0/1, active/inactive, true/false)` });
+        continue;
+      }
+      value = l;
+    } else {
+      const m = parseMeasurement(raw);
+      if (m === null || m === 'bad') {
+        rejected.push({ record: rec.record, line: rec.line, reason: m === null ? `empty '${opts.target}'` : `'${String(raw)}' is not a number` });
+        continue;
+      }
+      value = m.value;
+      qualifier = m.qualifier;
+      if (factor) {
+        if (!(value > 0)) {
+          rejected.push({ record: rec.record, line: rec.line, reason: `${value} ${opts.unit} cannot be converted to a p-value (must be > 0)` });
+          continue;
+        }
+        value = -Math.log10(value * factor);
+        qualifier = qualifier === '<' ? '>' : qualifier === '>' ? '<' : '=';
+      }
+    }
+    const std = standardise(rd, rec.structure);
+    const smiles = std.ok ? stereoFree(rd, std.compound.smiles) : null;
+    if (!std.ok || smiles === null) {
+      rejected.push({ record: rec.record, line: rec.line, reason: `unparseable structure '${rec.structure.slice(0, 80)}'` });
+      continue;
+    }
+    const date = opts.dateCol ? String(rec.props[opts.dateCol] ?? '') || null : null;
+    // Replicates are grouped by what the model reads, so stereoisomers (one input to the model) never
+    // land on both sides of a split.
+    const key = smiles;
+    const g = groups.get(key);
+    if (g) {
+      g.values.push(value);
+      g.quals.push(qualifier);
+      if (date && (!g.date || date < g.date)) g.date = date;
+    } else groups.set(key, { smiles, inchikey: std.compound.inchikey, values: [value], quals: [qualifier], date, record: rec.record });
+  }
+  if (groups.size === 0) throw new AppError('PARSE_ERROR', `${file}: no usable measurements of '${opts.target}' (${rejected.length} records rejected)`);
+  const points: AssayPoint[] = [];
+  let replicates = 0;
+  let censored = 0;
+  for (const g of groups.values()) {
+    const n = g.values.length;
+    if (n > 1) replicates++;
+    const mean = g.values.reduce((a, b) => a + b, 0) / n;
+    const spread = n > 1 ? Math.sqrt(g.values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+    const isCensored = g.quals.some((q) => q !== '=');
+    if (isCensored) censored++;
+    const value = opts.task === 'classification' ? Number(mean >= 0.5) : mean;
+    const qualifier = g.quals.every((q) => q === g.quals[0]) ? (g.quals[0] as Qualifier) : '=';
+    points.push({ smiles: g.smiles, inchikey: g.inchikey, value, count: n, spread, censored: isCensored, qualifier, date: g.date, record: g.record });
+  }
+  return { file, target: opts.target, task: opts.task, unit: opts.unit ?? null, points, read, rejected, replicates, censored };
+}
