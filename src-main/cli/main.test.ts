@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { corpusSlice, sharedData, tempDir } from '../test/helpers';
@@ -79,4 +79,29 @@ describe('delicate CLI', () => {
     expect((await run('pretrain', '--corpus', corpus, '--out', 'x', '--hidden', '10', '--heads', '4', '--db', db)).code).toBe(2);
     expect((await run('pretrain', '--corpus', corpus, '--out', 'x', '--max-steps', '3', '--time-budget', '1', '--db', db)).code).toBe(2);
   }, 120_000);
+
+  it('trains a teacher, a distilled student and the baseline on an assay (the train JSON contract)', async () => {
+    const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n');
+    const data = join(tmp.dir, 'esol-slice.csv');
+    writeFileSync(data, `${rows.slice(0, 161).join('\n')}\n`);
+    const r = await run('train', '--data', data, '--target', 'logS', '--task', 'regression', '--out', 'esol', '--teacher', 'tiny', '--distill', '--student-layers', '1', '--epochs', '1', '--seeds', '2', '--split', 'scaffold', '--db', db, '--json');
+    expect(r.err).not.toMatch(/Unexpected error/);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.out);
+    expect(out.split).toBe('scaffold');
+    expect(out.models.map((m: { role: string }) => m.role)).toEqual(['teacher', 'student', 'baseline']);
+    for (const m of out.models) {
+      expect(Object.keys(m)).toEqual(expect.arrayContaining(['name', 'role', 'params', 'layers', 'metrics', 'trainSeconds']));
+      expect(Object.keys(m.metrics).sort()).toEqual(['mae', 'maeSd', 'r2', 'r2Sd', 'rmse', 'rmseSd', 'spearman', 'spearmanSd']);
+      expect(Number.isFinite(m.metrics.rmse)).toBe(true);
+    }
+    expect(out.models[1]).toMatchObject({ name: 'esol-student', layers: 1 });
+    expect(out.n).toMatchObject({ compounds: 160, rejected: 0 });
+    expect(out.predictions.length).toBe(out.n.test);
+    expect(out.teacherSource).toMatch(/tiny/);
+    const list = JSON.parse((await run('models', '--db', db, '--json')).out).models;
+    expect(list.find((m: { name: string }) => m.name === 'esol-teacher')).toMatchObject({ kind: 'teacher', parent: ['tiny'] });
+    expect(list.find((m: { name: string }) => m.name === 'esol-student')).toMatchObject({ kind: 'student', parent: ['esol-teacher'], shareLayers: true, layers: 1 });
+    expect((await run('train', '--data', data, '--target', 'logS', '--task', 'maybe', '--out', 'x', '--db', db)).code).toBe(2);
+  }, 300_000);
 });

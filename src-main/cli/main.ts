@@ -5,6 +5,7 @@ import { AppContext, defaultDbPath } from '../services/app-context';
 import { doctor } from '../services/doctor';
 import { importFile } from '../services/import-service';
 import { DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
+import { DEFAULT_QSAR } from '../train/qsar-settings';
 
 /** Exit codes: 0 success (also with rejected records), 1 bad input that stops the command, 2 usage. */
 class UsageError extends Error {}
@@ -20,6 +21,9 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   pretrain --corpus FILE --out NAME [--layers N --hidden N --heads N --ff N --share-layers --embedding-size N]
            [--max-steps N | --time-budget MINUTES] [--batch N] [--lr X] [--max-len N] [--seed N]
            [--checkpoint-every N] [--grad-checkpointing] [--no-physchem] [--backend wasm|cpu|…] [--resume]
+  train --data FILE --target COL --task regression|classification --out NAME [--teacher MODEL]
+        [--distill] [--student-layers K] [--split random|scaffold|temporal] [--seeds N] [--epochs N]
+        [--smiles-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--backend B]
   models                                  the model registry (name, kind, params, layers, lineage, metrics)
   model export NAME --out FILE [--dtype float32|float16]
   model import FILE [--as NAME]
@@ -270,6 +274,83 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             `model '${result.model}': ${result.steps} steps in ${result.seconds.toFixed(0)} s on ${result.backend}, ${result.params.toLocaleString('en')} parameters`,
             `held-out MLM accuracy ${(result.mlmAccuracy * 100).toFixed(1)}% (unigram baseline ${(result.unigramAccuracy * 100).toFixed(1)}%) on ${result.heldOut} molecules` +
               (result.physchemR2 === null ? '' : `; physchem R² ${result.physchemR2.toFixed(3)}`),
+          ].join('\n'),
+        );
+        return 0;
+      }
+      case 'train': {
+        const { values } = parse(rest, {
+          data: { type: 'string' },
+          target: { type: 'string' },
+          task: { type: 'string' },
+          out: { type: 'string' },
+          teacher: { type: 'string' },
+          distill: { type: 'boolean', default: false },
+          'student-layers': { type: 'string' },
+          split: { type: 'string' },
+          seeds: { type: 'string' },
+          epochs: { type: 'string' },
+          batch: { type: 'string' },
+          lr: { type: 'string' },
+          'smiles-col': { type: 'string' },
+          unit: { type: 'string' },
+          'date-col': { type: 'string' },
+          backend: { type: 'string' },
+        });
+        json = values.json;
+        const task = need(values.task, '--task regression|classification');
+        if (task !== 'regression' && task !== 'classification') throw new UsageError('--task must be regression or classification');
+        const split = values.split ?? DEFAULT_QSAR.split;
+        if (split !== 'random' && split !== 'scaffold' && split !== 'temporal') throw new UsageError('--split must be random, scaffold or temporal');
+        if (split === 'temporal' && !values['date-col']) throw new UsageError('--split temporal needs --date-col C');
+        const atLeast1 = (v: string | boolean | undefined, flag: string) => {
+          const n = int(v, flag);
+          if (n === 0) throw new UsageError(`${flag} must be at least 1`);
+          return n;
+        };
+        const lr = values.lr === undefined ? DEFAULT_QSAR.lr : Number(values.lr);
+        if (!(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
+        const app = context(values.db);
+        const abort = new AbortController();
+        const onSigint = () => {
+          io.err('\ncancelling\n');
+          abort.abort();
+        };
+        process.once('SIGINT', onSigint);
+        let result;
+        try {
+          result = await app.models.train(
+            {
+              data: need(values.data, '--data FILE'),
+              target: need(values.target, '--target COL'),
+              task,
+              out: need(values.out, '--out NAME'),
+              ...(values.teacher ? { teacher: values.teacher } : {}),
+              ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
+              ...(values.unit ? { unit: values.unit } : {}),
+              ...(values['date-col'] ? { dateCol: values['date-col'] } : {}),
+              ...(values.backend ? { backend: values.backend as 'auto' } : {}),
+              settings: {
+                ...DEFAULT_QSAR,
+                split,
+                distill: values.distill,
+                studentLayers: atLeast1(values['student-layers'], '--student-layers') ?? DEFAULT_QSAR.studentLayers,
+                seeds: atLeast1(values.seeds, '--seeds') ?? DEFAULT_QSAR.seeds,
+                epochs: atLeast1(values.epochs, '--epochs') ?? DEFAULT_QSAR.epochs,
+                batch: atLeast1(values.batch, '--batch') ?? DEFAULT_QSAR.batch,
+                lr,
+              },
+            },
+            { signal: abort.signal, onProgress: (m) => io.err(`${m}\n`) },
+          );
+        } finally {
+          process.off('SIGINT', onSigint);
+        }
+        print(result, () =>
+          [
+            `${result.teacherSource}; ${result.split} split, ${result.seeds} seed(s), ${result.n.compounds} compounds (${result.n.train}/${result.n.valid}/${result.n.test}), ${result.n.rejected} rejected`,
+            ...result.models.map((m) => `${m.name}\t${m.role}\t${m.params.toLocaleString('en')} params\t${m.layers} layers\t${Object.entries(m.metrics).filter(([k]) => !k.endsWith('Sd')).map(([k, v]) => `${k} ${v.toFixed(3)}±${(m.metrics[`${k}Sd`] ?? 0).toFixed(3)}`).join(', ')}\t${m.trainSeconds.toFixed(0)} s`),
+            `registered: ${result.registered.join(', ')}`,
           ].join('\n'),
         );
         return 0;

@@ -8,7 +8,12 @@ import type { BackendName } from '../model/tf/backend';
 import { packArrays, unpackArrays } from '../model/weights-io';
 import type { ModelManifest, Progress, RunState } from '../train/pretrain';
 import type { PretrainSettings } from '../train/settings';
-import type { TrainEvent, TrainRequest } from '../train/train-protocol';
+import type { Task } from '../train/assay';
+import type { QsarResult } from '../train/qsar';
+import type { QsarSettings } from '../train/qsar-settings';
+import type { TrainEvent, TrainRequest as WorkerRequest } from '../train/train-protocol';
+import type { EncoderConfig } from '../model/encoder';
+import type { TokenizerJson } from '../model/tokenizer';
 import { startTrainWorker } from '../train/train-thread';
 
 export interface PretrainRequest {
@@ -35,6 +40,36 @@ export interface PretrainResult {
   backend: string;
   resumedFromStep: number | null;
   curve: RunState['curve'];
+}
+
+/** The registered model `delicate train` fine-tunes when no --teacher is given (shipped, issue 8). */
+export const BASE_TEACHER = 'delicate-base-teacher';
+
+export interface TrainRequest {
+  data: string;
+  target: string;
+  task: Task;
+  out: string;
+  teacher?: string;
+  smilesCol?: string;
+  unit?: string;
+  dateCol?: string;
+  settings: QsarSettings;
+  backend?: BackendName | 'auto';
+}
+
+export interface TrainResult extends Omit<QsarResult, 'trained'> {
+  registered: string[];
+}
+
+/** The manifest of a task model (fine-tuned teacher or distilled student). */
+export interface TaskManifest {
+  format: 'delicate-model-v1';
+  config: EncoderConfig;
+  tokenizer: TokenizerJson;
+  physchem: null;
+  task: { target: string; type: Task; norm: { mean: number; sd: number } | null };
+  training: { kind: 'finetune' | 'distill'; data: QsarResult['data']; settings: QsarSettings; teacher: string | null; layerMap: number[] | null; bestEpoch: number; split: string };
 }
 
 export interface TrainHooks {
@@ -87,7 +122,7 @@ export class ModelService {
    */
   async pretrain(req: PretrainRequest, hooks: TrainHooks = {}, jobId: string | null = null): Promise<PretrainResult> {
     const existing = this.repo.byName(req.out);
-    let resume: Extract<TrainRequest, { type: 'pretrain' }>['resume'];
+    let resume: Extract<WorkerRequest, { type: 'pretrain' }>['resume'];
     let modelId: number | null = null;
     if (existing) {
       if (existing.state === 'ready') throw new AppError('CONFLICT', `model '${req.out}' already exists and is finished; choose another --out`);
@@ -108,14 +143,14 @@ export class ModelService {
       }
     }
     const worker = startTrainWorker();
-    const request: TrainRequest = { type: 'pretrain', corpus: req.corpus, settings: req.settings, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.backend ? { backend: req.backend } : {}), ...(resume ? { resume } : {}) };
+    const request: WorkerRequest = { type: 'pretrain', corpus: req.corpus, settings: req.settings, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.backend ? { backend: req.backend } : {}), ...(resume ? { resume } : {}) };
     const resumedFromStep = resume ? resume.state.step : null;
     try {
       return await new Promise<PretrainResult>((resolve, reject) => {
         let params = 0;
         let backend = '';
         let finished = false;
-        const onAbort = () => worker.postMessage({ type: 'cancel' } satisfies TrainRequest);
+        const onAbort = () => worker.postMessage({ type: 'cancel' } satisfies WorkerRequest);
         hooks.signal?.addEventListener('abort', onAbort, { once: true });
         const settle = (fn: () => void) => {
           finished = true;
@@ -228,5 +263,75 @@ export class ModelService {
       this.repo.finish(id, { weights: packArrays(arrays, 'float32'), metrics: header.metrics, steps: header.steps });
     })();
     return this.get(name);
+  }
+
+  /**
+   * `delicate train`: fine-tunes a teacher on an assay (from --teacher, else the registered base teacher,
+   * else from scratch), optionally distils a student, always fits the ECFP4+RF baseline; registers the
+   * first seed's teacher and student as OUT-teacher and OUT-student.
+   */
+  async train(req: TrainRequest, hooks: { signal?: AbortSignal; onProgress?: (message: string) => void } = {}): Promise<TrainResult> {
+    const names = { teacher: `${req.out}-teacher`, student: `${req.out}-student` };
+    for (const n of [names.teacher, ...(req.settings.distill ? [names.student] : [])]) {
+      if (this.repo.byName(n)) throw new AppError('CONFLICT', `a model named '${n}' already exists; choose another --out`);
+    }
+    const teacherName = req.teacher ?? (this.repo.byName(BASE_TEACHER)?.state === 'ready' ? BASE_TEACHER : null);
+    let teacher: { name: string; config: EncoderConfig; tokenizer: TokenizerJson; weights: Uint8Array } | null = null;
+    if (teacherName) {
+      const row = this.repo.byName(teacherName);
+      const weights = row ? this.repo.weights(row.id) : null;
+      if (!row) throw new AppError('NOT_FOUND', `no model named '${teacherName}' (see \`delicate models\`)`);
+      if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${teacherName}' is not finished (${row.state})`);
+      const m = JSON.parse(row.manifest) as { config: EncoderConfig; tokenizer: TokenizerJson };
+      teacher = { name: teacherName, config: m.config, tokenizer: m.tokenizer, weights: new Uint8Array(weights) };
+    }
+    const worker = startTrainWorker();
+    try {
+      const result = await new Promise<QsarResult>((resolve, reject) => {
+        const onAbort = () => worker.postMessage({ type: 'cancel' } satisfies WorkerRequest);
+        hooks.signal?.addEventListener('abort', onAbort, { once: true });
+        worker.on('message', (e: TrainEvent) => {
+          if (e.type === 'qsar-progress') hooks.onProgress?.(e.message);
+          else if (e.type === 'qsar-started') hooks.onProgress?.(`training on ${e.backend.selected}`);
+          else if (e.type === 'qsar-done') resolve(e.result);
+          else if (e.type === 'error') reject(e.code === 'BUG' ? new BugError(e.message) : new AppError(e.code, e.message));
+        });
+        worker.on('error', (err) => reject(new BugError(`training worker crashed: ${err.message}`)));
+        worker.on('exit', (code) => reject(new BugError(`training worker exited with code ${code}`)));
+        worker.postMessage({
+          type: 'qsar',
+          request: { data: req.data, target: req.target, task: req.task, settings: req.settings, teacher, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}), ...(req.dateCol ? { dateCol: req.dateCol } : {}) },
+          ...(req.backend ? { backend: req.backend } : {}),
+        } satisfies WorkerRequest);
+      });
+      const registered: string[] = [];
+      const reports = new Map(result.models.map((m) => [m.role, m]));
+      this.db.transaction(() => {
+        for (const t of result.trained) {
+          const name = names[t.role];
+          const manifest: TaskManifest = {
+            format: 'delicate-model-v1',
+            config: t.config,
+            tokenizer: t.tokenizer,
+            physchem: null,
+            task: { target: req.target, type: req.task, norm: t.norm },
+            training: { kind: t.role === 'teacher' ? 'finetune' : 'distill', data: result.data, settings: req.settings, teacher: t.role === 'teacher' ? teacherName : names.teacher, layerMap: t.layerMap, bestEpoch: t.bestEpoch, split: result.split },
+          };
+          const report = reports.get(t.role);
+          const parents = t.role === 'teacher' ? (teacherName ? [teacherName] : []) : [names.teacher];
+          const id = this.repo.create({ name, kind: t.role, state: 'training', manifest, params: report?.params ?? 0, layers: t.config.layers, shareLayers: t.config.shareLayers, hidden: t.config.hidden, parents, totalSteps: 0, jobId: null });
+          this.repo.finish(id, { weights: Buffer.from(t.weights), metrics: report?.metrics ?? {}, steps: t.bestEpoch });
+          registered.push(name);
+        }
+      })();
+      const { trained: _trained, ...rest } = result;
+      return {
+        ...rest,
+        models: result.models.map((m) => ({ ...m, name: m.role === 'baseline' ? `${req.out}-ecfp4-rf` : names[m.role] })),
+        registered,
+      };
+    } finally {
+      await worker.terminate();
+    }
   }
 }

@@ -79,7 +79,9 @@ export class RandomForest {
         const base = (sum * sum) / idx.length;
         let best = -1;
         let bestGain = 1e-12;
-        for (let k = 0; k < mtry; k++) {
+        // Like scikit-learn, keep drawing features past mtry until one gives a valid split (sparse
+        // fingerprints have many bits that are constant within a node).
+        for (let k = 0; k < mtry || (best < 0 && k < bits); k++) {
           const f = Math.floor(rand() * bits);
           let n1 = 0;
           let s1 = 0;

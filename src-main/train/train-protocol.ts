@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../../src-shared/errors';
 import type { BackendReport, BackendName } from '../model/tf/backend';
 import type { EvalResult, ModelManifest, PretrainSettings, Progress, RunState } from './pretrain';
+import type { QsarRequest, QsarResult } from './qsar';
 
 /** Messages from the main thread to a training worker. */
 export type TrainRequest =
@@ -12,6 +13,7 @@ export type TrainRequest =
       backend?: BackendName | 'auto';
       resume?: { manifest: ModelManifest; state: RunState; weights: Uint8Array; optimizer: Uint8Array };
     }
+  | { type: 'qsar'; request: QsarRequest; backend?: BackendName | 'auto' }
   | { type: 'cancel' };
 
 /** Messages from a training worker. */
@@ -21,4 +23,7 @@ export type TrainEvent =
   | { type: 'checkpoint'; state: RunState; weights: Uint8Array; optimizer: Uint8Array }
   | { type: 'done'; state: RunState; weights: Uint8Array; evaluation: EvalResult; seconds: number }
   | { type: 'cancelled'; state: RunState; weights: Uint8Array; optimizer: Uint8Array }
+  | { type: 'qsar-started'; backend: BackendReport }
+  | { type: 'qsar-progress'; message: string }
+  | { type: 'qsar-done'; result: QsarResult }
   | { type: 'error'; code: ErrorCode; message: string };

@@ -3,6 +3,7 @@ import { AppError } from '../../src-shared/errors';
 import { initTf } from '../model/tf/backend';
 import { readCorpus } from './corpus';
 import { Pretrainer } from './pretrain';
+import { runQsar } from './qsar';
 import type { TrainEvent, TrainRequest } from './train-protocol';
 
 /**
@@ -80,14 +81,27 @@ async function pretrain(req: Extract<TrainRequest, { type: 'pretrain' }>): Promi
   trainer.dispose();
 }
 
+async function qsar(req: Extract<TrainRequest, { type: 'qsar' }>): Promise<void> {
+  const backend = await initTf(req.backend);
+  post({ type: 'qsar-started', backend });
+  const signal = {
+    get cancelled() {
+      return cancelled;
+    },
+  };
+  const result = await runQsar(req.request, (message) => post({ type: 'qsar-progress', message }), signal);
+  post({ type: 'qsar-done', result });
+}
+
 port.on('message', (req: TrainRequest) => {
   if (req.type === 'cancel') {
     cancelled = true;
     return;
   }
-  pretrain(req).catch((err: unknown) => {
+  (req.type === 'pretrain' ? pretrain(req) : qsar(req)).catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
-    if (/Aborted\(|memory access out of bounds/.test(message)) {
+    if (message === 'cancelled') post({ type: 'error', code: 'CANCELLED', message: 'training cancelled' });
+    else if (/Aborted\(|memory access out of bounds/.test(message)) {
       // The wasm heap (4 GiB at most) ran out; it fails this way, without an out-of-memory message.
       post({ type: 'error', code: 'INVALID_INPUT', message: `the model ran out of WebAssembly memory (4 GiB at most): use --grad-checkpointing, a smaller --batch or a smaller model (${message.split('\n')[0]})` });
     } else if (err instanceof AppError) post({ type: 'error', code: err.code, message });

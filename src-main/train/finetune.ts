@@ -1,0 +1,161 @@
+import { seededRandom } from '../../src-shared/random';
+import { padBatch } from '../model/batch';
+import { type EncoderConfig, type Model, createModel, encode, paramGrads, taskHead } from '../model/encoder';
+import { inferRows } from '../model/infer';
+import { LeanAdam } from '../model/tf/adam';
+import { tf } from '../model/tf/backend';
+import { unpackArrays } from '../model/weights-io';
+import { packTensors } from '../model/weights-tf';
+import { learningRate } from './pretrain';
+
+export type TaskType = 'regression' | 'binary';
+
+/**
+ * A model for a task from a stored encoder: same architecture, no MLM/physchem heads, a fresh task head;
+ * every stored parameter with a matching name and shape is copied (the encoder), the rest initialised.
+ */
+export function taskModelFrom(config: EncoderConfig, weights: Uint8Array | null, task: TaskType, seed: number, overrides: Partial<EncoderConfig> = {}): Model {
+  const model = createModel({ ...config, mlm: null, physchem: 0, task: { type: task, outputs: 1 }, ...overrides }, seed);
+  if (weights) copyMatching(model, weights);
+  return model;
+}
+
+/** Copies stored parameters into a model where names and shapes match; returns how many were copied. */
+export function copyMatching(model: Model, weights: Uint8Array, rename: (name: string) => string = (n) => n): number {
+  const arrays = unpackArrays(weights);
+  let copied = 0;
+  for (const [name, v] of Object.entries(model.params)) {
+    const a = arrays.get(rename(name));
+    if (a && a.shape.join('x') === v.shape.join('x')) {
+      tf.tidy(() => v.assign(tf.tensor(a.values, a.shape)));
+      copied++;
+    }
+  }
+  return copied;
+}
+
+export interface FitData {
+  seqs: Int32Array[];
+  /** Targets, already standardised for regression (0/1 for binary). */
+  y: Float32Array;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batch: number;
+  lr: number;
+  seed: number;
+  /** Soft targets from a teacher (same scale as y) and their weight α: loss = α·soft + (1-α)·hard. */
+  soft?: { y: Float32Array; alpha: number };
+  /** Hidden-state distillation: teacher hidden states per example and the student→teacher layer map. */
+  hidden?: { teacher: Model; layerMap: number[]; weight: number };
+  signal?: { cancelled: boolean };
+  onEpoch?: (e: { epoch: number; loss: number; valid: number | null }) => void;
+}
+
+/** Task loss on raw head outputs: MSE (regression) or binary cross-entropy with logits. */
+function taskLoss(task: TaskType, out: tf.Tensor, target: tf.Tensor): tf.Scalar {
+  if (task === 'regression') return tf.mean(tf.square(tf.sub(out, target))) as tf.Scalar;
+  // BCE with logits, stable form: max(x,0) - x·t + log(1 + e^-|x|)
+  return tf.mean(tf.add(tf.sub(tf.relu(out), tf.mul(out, target)), tf.log1p(tf.exp(tf.neg(tf.abs(out)))))) as tf.Scalar;
+}
+
+/**
+ * Fine-tunes (or distils into) a task model: AdamW, warmup + linear decay, early stopping on the
+ * validation loss (the best epoch's weights are kept). Returns the best epoch and its validation loss.
+ */
+export async function fit(model: Model, train: FitData, valid: FitData | null, opts: FitOptions): Promise<{ bestEpoch: number; bestValid: number | null; curve: Array<{ epoch: number; loss: number; valid: number | null }> }> {
+  const task = model.config.task?.type;
+  if (!task) throw new Error('fit needs a model with a task head');
+  const adam = new LeanAdam({ weightDecay: 0.01, decay: (n) => !/(\.b|beta|gamma)$/.test(n) });
+  const n = train.seqs.length;
+  const stepsPerEpoch = Math.max(1, Math.ceil(n / opts.batch));
+  const total = stepsPerEpoch * opts.epochs;
+  let best: { epoch: number; loss: number; weights: Uint8Array } | null = null;
+  const curve: Array<{ epoch: number; loss: number; valid: number | null }> = [];
+  let step = 0;
+  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+    const rand = seededRandom(opts.seed * 1009 + epoch);
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [order[i], order[j]] = [order[j] as number, order[i] as number];
+    }
+    let lossSum = 0;
+    for (let s = 0; s < stepsPerEpoch; s++) {
+      if (opts.signal?.cancelled) throw new Error('cancelled');
+      const idx = order.slice(s * opts.batch, (s + 1) * opts.batch);
+      if (idx.length === 0) continue;
+      const b = padBatch(idx.map((i) => train.seqs[i] as Int32Array));
+      const yb = Float32Array.from(idx, (i) => train.y[i] as number);
+      const sb = opts.soft ? Float32Array.from(idx, (i) => opts.soft?.y[i] as number) : null;
+      // Teacher hidden states are computed outside the gradient tape: constants for the student's loss.
+      const teacherHidden = opts.hidden
+        ? tf.tidy(() => {
+            const h = opts.hidden as NonNullable<FitOptions['hidden']>;
+            const t = encode(h.teacher, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]), { keepHidden: true });
+            return h.layerMap.map((tl) => t.hidden[tl] as tf.Tensor);
+          })
+        : null;
+      const { value, grads } = paramGrads(model.params, () =>
+        tf.tidy(() => {
+          const ids = tf.tensor2d(b.ids, [b.b, b.t], 'int32');
+          const mask = tf.tensor2d(b.mask, [b.b, b.t]);
+          const out = encode(model, ids, mask, { seed: opts.seed * 7 + step, keepHidden: Boolean(opts.hidden) });
+          const pred = tf.reshape(taskHead(model, out.pooled), [b.b]);
+          let loss = taskLoss(task, pred, tf.tensor1d(yb));
+          if (opts.soft && sb) {
+            const a = opts.soft.alpha;
+            // Soft targets are teacher outputs: values (regression) or probabilities (binary).
+            loss = tf.add(tf.mul(loss, 1 - a), tf.mul(taskLoss(task, pred, tf.tensor1d(sb)), a)) as tf.Scalar;
+          }
+          if (opts.hidden && teacherHidden) {
+            const h = opts.hidden;
+            const m3 = tf.reshape(mask, [b.b, b.t, 1]);
+            const tokens = Math.max(1, b.mask.reduce((x, v) => x + v, 0));
+            let mse = tf.scalar(0);
+            teacherHidden.forEach((th, sl) => {
+              const sh = out.hidden[sl] as tf.Tensor;
+              mse = tf.add(mse, tf.div(tf.sum(tf.mul(tf.square(tf.sub(sh, th)), m3)), tokens * model.config.hidden)) as tf.Scalar;
+            });
+            loss = tf.add(loss, tf.mul(mse, h.weight / h.layerMap.length)) as tf.Scalar;
+          }
+          return loss;
+        }),
+      );
+      lossSum += (await value.data())[0] as number;
+      value.dispose();
+      if (teacherHidden) tf.dispose(teacherHidden);
+      adam.apply(model.params, grads, learningRate(step, total, opts.lr, 0.06));
+      step++;
+    }
+    const validLoss = valid && valid.seqs.length > 0 ? await evalLoss(model, valid) : null;
+    curve.push({ epoch, loss: lossSum / stepsPerEpoch, valid: validLoss });
+    opts.onEpoch?.({ epoch, loss: lossSum / stepsPerEpoch, valid: validLoss });
+    const score = validLoss ?? lossSum / stepsPerEpoch;
+    if (!best || score < best.loss) best = { epoch, loss: score, weights: new Uint8Array(packTensors(model.params)) };
+  }
+  adam.dispose();
+  if (best) copyMatching(model, best.weights);
+  return { bestEpoch: best?.epoch ?? 0, bestValid: best && valid ? best.loss : null, curve };
+}
+
+async function evalLoss(model: Model, data: FitData): Promise<number> {
+  const task = model.config.task?.type as TaskType;
+  const rows = await inferRows(model, data.seqs, 'task', 64);
+  const pred = tf.tensor1d(rows.map((r) => r[0] as number));
+  const l = taskLoss(task, pred, tf.tensor1d(data.y));
+  const v = (await l.data())[0] as number;
+  tf.dispose([pred, l]);
+  return v;
+}
+
+/** Task predictions on the original scale: values (regression, de-standardised) or probabilities. */
+export async function predictTask(model: Model, seqs: Int32Array[], norm: { mean: number; sd: number } | null): Promise<Float64Array> {
+  const rows = await inferRows(model, seqs, 'task', 64);
+  const task = model.config.task?.type;
+  return Float64Array.from(rows, (r) => {
+    const x = r[0] as number;
+    return task === 'binary' ? 1 / (1 + Math.exp(-x)) : norm ? x * norm.sd + norm.mean : x;
+  });
+}

@@ -1,0 +1,33 @@
+import type { EncoderConfig } from '../model/encoder';
+import type { SplitKind } from './splits';
+
+export interface QsarSettings {
+  split: SplitKind;
+  seeds: number;
+  epochs: number;
+  batch: number;
+  lr: number;
+  distill: boolean;
+  studentLayers: number;
+  /** Random SMILES per training molecule for task-specific distillation. */
+  augment: number;
+  /** Weight of the teacher's soft predictions (α) and of the hidden-state loss in distillation. */
+  alpha: number;
+  hiddenWeight: number;
+  /** Architecture when no teacher model is given (trained from scratch on the assay). */
+  scratchArchitecture: Pick<EncoderConfig, 'layers' | 'hidden' | 'heads' | 'ff' | 'maxLen' | 'dropout'>;
+}
+
+export const DEFAULT_QSAR: QsarSettings = {
+  split: 'scaffold',
+  seeds: 3,
+  epochs: 15,
+  batch: 32,
+  lr: 5e-4,
+  distill: false,
+  studentLayers: 3,
+  augment: 2,
+  alpha: 0.5,
+  hiddenWeight: 1,
+  scratchArchitecture: { layers: 4, hidden: 128, heads: 4, ff: 512, maxLen: 128, dropout: 0.1 },
+};

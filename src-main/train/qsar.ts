@@ -1,0 +1,212 @@
+import { AppError } from '../../src-shared/errors';
+import { enumerateSmiles, loadRdkit, morganOf, murckoScaffold } from '../chem/rdkit';
+import { seededRandom } from '../../src-shared/random';
+import { type EncoderConfig, countParams, disposeModel } from '../model/encoder';
+import { SmilesTokenizer, type TokenizerJson } from '../model/tokenizer';
+import { packTensors } from '../model/weights-tf';
+import { type AssayData, type Task, readAssay } from './assay';
+import { fileSha256 } from './corpus';
+import { type FitData, copyMatching, fit, predictTask, taskModelFrom } from './finetune';
+import { RandomForest } from './forest';
+import { classificationMetrics, meanSd, regressionMetrics } from './metrics';
+import type { QsarSettings } from './qsar-settings';
+import { type Split, type SplitKind, randomSplit, scaffoldSplit, temporalSplit } from './splits';
+
+export { DEFAULT_QSAR, type QsarSettings } from './qsar-settings';
+
+export interface QsarRequest {
+  data: string;
+  target: string;
+  task: Task;
+  smilesCol?: string;
+  unit?: string;
+  dateCol?: string;
+  settings: QsarSettings;
+  teacher: { name: string; config: EncoderConfig; tokenizer: TokenizerJson; weights: Uint8Array } | null;
+}
+
+export interface ModelReport {
+  name: string;
+  role: 'teacher' | 'student' | 'baseline';
+  params: number;
+  layers: number;
+  metrics: Record<string, number>;
+  trainSeconds: number;
+}
+
+/** A trained model to register (from the first seed), with what a stored model needs. */
+export interface TrainedModel {
+  role: 'teacher' | 'student';
+  config: EncoderConfig;
+  tokenizer: TokenizerJson;
+  weights: Uint8Array;
+  norm: { mean: number; sd: number } | null;
+  layerMap: number[] | null;
+  bestEpoch: number;
+}
+
+export interface QsarResult {
+  models: ModelReport[];
+  split: SplitKind;
+  seeds: number;
+  n: { compounds: number; train: number; valid: number; test: number; rejected: number; tooLong: number; replicates: number; censored: number; unknownTokenRate: number };
+  teacherSource: string;
+  data: { file: string; sha256: string; target: string; task: Task };
+  /** Predicted vs measured on the test split of the first seed (for plots). */
+  predictions: Array<{ smiles: string; measured: number; teacher: number; student: number | null; baseline: number }>;
+  trained: TrainedModel[];
+}
+
+type Progress = (message: string) => void;
+
+/**
+ * The QSAR pipeline of `delicate train`: fine-tune a teacher on the assay, optionally distil a DeLiCaTe
+ * student (one shared layer applied k times) from it, and fit the ECFP4+RF baseline, all on the same
+ * splits for each seed; metrics on the test split, mean and sd over seeds.
+ */
+export async function runQsar(req: QsarRequest, progress: Progress = () => {}, signal: { cancelled: boolean } = { cancelled: false }): Promise<QsarResult> {
+  const s = req.settings;
+  const assay: AssayData = await readAssay(req.data, { target: req.target, task: req.task, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}), ...(req.dateCol ? { dateCol: req.dateCol } : {}) });
+  const rd = await loadRdkit();
+  const tokenizer = req.teacher ? SmilesTokenizer.fromJSON(req.teacher.tokenizer) : SmilesTokenizer.fromCorpus(assay.points.map((p) => p.smiles));
+  const baseConfig: EncoderConfig = req.teacher
+    ? req.teacher.config
+    : { ...s.scratchArchitecture, vocabSize: tokenizer.size, shareLayers: false, mlm: null, physchem: 0, task: null };
+  // Molecules the model cannot read are reported, not dropped silently.
+  const points: typeof assay.points = [];
+  const seqs: Int32Array[] = [];
+  let tooLong = 0;
+  let unknown = 0;
+  let tokens = 0;
+  for (const p of assay.points) {
+    const enc = tokenizer.encode(p.smiles, baseConfig.maxLen);
+    if (!enc.ok) {
+      tooLong++;
+      assay.rejected.push({ record: p.record, line: null, reason: `${enc.tokens} tokens, longer than the model's maximum ${enc.maxLength}` });
+      continue;
+    }
+    unknown += enc.unknown;
+    tokens += enc.ids.length - 2;
+    points.push(p);
+    seqs.push(enc.ids);
+  }
+  if (points.length < 20) throw new AppError('INVALID_INPUT', `${req.data}: only ${points.length} usable compounds; at least 20 are needed to train and test a model`);
+  const fps = points.map((p) => morganOf(rd, p.smiles) as Uint8Array);
+  const scaffolds = s.split === 'scaffold' ? points.map((p) => murckoScaffold(rd, p.smiles) ?? p.smiles) : [];
+  const classify = req.task === 'classification';
+  const taskType = classify ? 'binary' : 'regression';
+  const metricsOf = (y: number[], p: ArrayLike<number>): Record<string, number> => ({ ...(classify ? classificationMetrics(y, p) : regressionMetrics(y, p)) });
+  const perSeed: Record<'teacher' | 'student' | 'baseline', Array<Record<string, number>>> = { teacher: [], student: [], baseline: [] };
+  const seconds = { teacher: 0, student: 0, baseline: 0 };
+  const trained: TrainedModel[] = [];
+  let predictions: QsarResult['predictions'] = [];
+  let sizes = { train: 0, valid: 0, test: 0 };
+  let teacherParams = 0;
+  let studentParams = 0;
+  for (let seed = 0; seed < s.seeds; seed++) {
+    const split: Split = s.split === 'random' ? randomSplit(points.length, seed + 1) : s.split === 'scaffold' ? scaffoldSplit(scaffolds, seed + 1) : temporalSplit(points.map((p) => p.date));
+    if (split.test.length === 0 || split.train.length === 0) throw new AppError('INVALID_INPUT', 'the split left an empty train or test set; use more data or another --split');
+    sizes = { train: split.train.length, valid: split.valid.length, test: split.test.length };
+    const yTest = split.test.map((i) => points[i]?.value as number);
+    const trainY = split.train.map((i) => points[i]?.value as number);
+    const norm = classify ? null : meanSd(trainY);
+    const scaled = (i: number) => (norm ? ((points[i]?.value as number) - norm.mean) / (norm.sd || 1) : (points[i]?.value as number));
+    const dataOf = (idx: number[]): FitData => ({ seqs: idx.map((i) => seqs[i] as Int32Array), y: Float32Array.from(idx, scaled) });
+    const testSeqs = split.test.map((i) => seqs[i] as Int32Array);
+    const normFix = norm ? { mean: norm.mean, sd: norm.sd || 1 } : null;
+
+    progress(`seed ${seed + 1}/${s.seeds}: ECFP4 + random forest baseline`);
+    let t0 = performance.now();
+    const rf = RandomForest.fit(split.train.map((i) => fps[i] as Uint8Array), trainY, req.task, { seed: seed + 1 });
+    const rfPred = split.test.map((i) => rf.predict(fps[i] as Uint8Array).mean);
+    seconds.baseline += (performance.now() - t0) / 1000;
+    perSeed.baseline.push(metricsOf(yTest, rfPred));
+
+    progress(`seed ${seed + 1}/${s.seeds}: fine-tuning the teacher`);
+    t0 = performance.now();
+    const teacher = taskModelFrom(baseConfig, req.teacher?.weights ?? null, taskType, seed + 1);
+    teacherParams = countParams(teacher);
+    const tFit = await fit(teacher, dataOf(split.train), dataOf(split.valid), { epochs: s.epochs, batch: s.batch, lr: s.lr, seed: seed + 1, signal, onEpoch: (e) => progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`) });
+    const tPred = await predictTask(teacher, testSeqs, normFix);
+    seconds.teacher += (performance.now() - t0) / 1000;
+    perSeed.teacher.push(metricsOf(yTest, tPred));
+    if (seed === 0) trained.push({ role: 'teacher', config: teacher.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(teacher.params)), norm: normFix, layerMap: null, bestEpoch: tFit.bestEpoch });
+
+    let sPred: Float64Array | null = null;
+    if (s.distill) {
+      progress(`seed ${seed + 1}/${s.seeds}: distilling the student (1 shared layer x ${s.studentLayers})`);
+      t0 = performance.now();
+      const L = teacher.config.layers;
+      const k = Math.min(s.studentLayers, L);
+      // Teacher layers {0, L/k, 2L/k, …, L} → student {0, 1, …, k} (0 = embeddings).
+      const layerMap = Array.from({ length: k + 1 }, (_, j) => Math.round((j * L) / k));
+      const student = taskModelFrom(teacher.config, null, taskType, seed + 101, { shareLayers: true, layers: k });
+      // Embeddings, pooler and task head from the fine-tuned teacher; the shared layer starts as the teacher's first.
+      copyMatching(student, packTensors(teacher.params));
+      studentParams = countParams(student);
+      // Task-specific distillation data: the training molecules and random SMILES of them, with the
+      // teacher's predictions as soft targets and the measured values as hard ones.
+      const rand = seededRandom(seed + 7);
+      const augSeqs: Int32Array[] = [];
+      const augY: number[] = [];
+      for (const i of split.train) {
+        augSeqs.push(seqs[i] as Int32Array);
+        augY.push(scaled(i));
+        for (const smi of enumerateSmiles(rd, points[i]?.smiles as string, s.augment, rand)) {
+          const enc = tokenizer.encode(smi, baseConfig.maxLen);
+          if (enc.ok) {
+            augSeqs.push(enc.ids);
+            augY.push(scaled(i));
+          }
+        }
+      }
+      const soft = await predictTask(teacher, augSeqs, null);
+      const softY = classify ? Float32Array.from(soft) : Float32Array.from(soft);
+      await fit(student, { seqs: augSeqs, y: Float32Array.from(augY) }, dataOf(split.valid), {
+        epochs: s.epochs,
+        batch: s.batch,
+        lr: s.lr * 2,
+        seed: seed + 11,
+        signal,
+        soft: { y: softY, alpha: s.alpha },
+        hidden: { teacher, layerMap, weight: s.hiddenWeight },
+        onEpoch: (e) => progress(`seed ${seed + 1}: student epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`),
+      });
+      // A short fine-tune on the measured values only.
+      const sFit = await fit(student, dataOf(split.train), dataOf(split.valid), { epochs: Math.max(1, Math.round(s.epochs / 5)), batch: s.batch, lr: s.lr / 2, seed: seed + 13, signal });
+      sPred = await predictTask(student, testSeqs, normFix);
+      seconds.student += (performance.now() - t0) / 1000;
+      perSeed.student.push(metricsOf(yTest, sPred));
+      if (seed === 0) trained.push({ role: 'student', config: student.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(student.params)), norm: normFix, layerMap, bestEpoch: sFit.bestEpoch });
+      disposeModel(student);
+    }
+    if (seed === 0) {
+      predictions = split.test.map((i, j) => ({ smiles: points[i]?.smiles as string, measured: yTest[j] as number, teacher: tPred[j] as number, student: sPred ? (sPred[j] as number) : null, baseline: rfPred[j] as number }));
+    }
+    disposeModel(teacher);
+  }
+  const summarise = (rows: Array<Record<string, number>>) => {
+    const out: Record<string, number> = {};
+    for (const key of Object.keys(rows[0] ?? {})) {
+      const { mean, sd } = meanSd(rows.map((r) => r[key] as number));
+      out[key] = mean;
+      out[`${key}Sd`] = sd;
+    }
+    return out;
+  };
+  const models: ModelReport[] = [
+    { name: 'teacher', role: 'teacher', params: teacherParams, layers: baseConfig.layers, metrics: summarise(perSeed.teacher), trainSeconds: seconds.teacher / s.seeds },
+    ...(s.distill ? [{ name: 'student', role: 'student' as const, params: studentParams, layers: Math.min(s.studentLayers, baseConfig.layers), metrics: summarise(perSeed.student), trainSeconds: seconds.student / s.seeds }] : []),
+    { name: 'ecfp4-rf', role: 'baseline', params: 0, layers: 0, metrics: summarise(perSeed.baseline), trainSeconds: seconds.baseline / s.seeds },
+  ];
+  return {
+    models,
+    split: s.split,
+    seeds: s.seeds,
+    n: { compounds: points.length, ...sizes, rejected: assay.rejected.length, tooLong, replicates: assay.replicates, censored: assay.censored, unknownTokenRate: tokens ? unknown / tokens : 0 },
+    teacherSource: req.teacher ? `fine-tuned from '${req.teacher.name}'` : 'no pretrained teacher given or registered: the teacher was trained from scratch on the assay',
+    data: { file: req.data, sha256: await fileSha256(req.data), target: req.target, task: req.task },
+    predictions,
+    trained,
+  };
+}
