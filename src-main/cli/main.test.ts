@@ -74,7 +74,7 @@ describe('delicate CLI', () => {
     expect(JSON.parse(again.out).error.code).toBe('CONFLICT');
     const list = JSON.parse((await run('models', '--db', db, '--json')).out);
     expect(list.models).toEqual([
-      expect.objectContaining({ name: 'tiny', kind: 'pretrained', params: out.params, layers: 2, shareLayers: true, parent: [], metrics: expect.objectContaining({ mlmAccuracy: out.mlmAccuracy }) }),
+      expect.objectContaining({ name: 'tiny', kind: 'shared', params: out.params, layers: 2, shareLayers: true, parent: [], metrics: expect.objectContaining({ mlmAccuracy: out.mlmAccuracy }) }),
     ]);
     expect((await run('pretrain', '--corpus', corpus, '--out', 'x', '--hidden', '10', '--heads', '4', '--db', db)).code).toBe(2);
     expect((await run('pretrain', '--corpus', corpus, '--out', 'x', '--max-steps', '3', '--time-budget', '1', '--db', db)).code).toBe(2);

@@ -4,7 +4,8 @@ import { AppError, toApiError } from '../../src-shared/errors';
 import { AppContext, defaultDbPath } from '../services/app-context';
 import { doctor } from '../services/doctor';
 import { importFile } from '../services/import-service';
-import { DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
+import type { PretrainRequest, PretrainResult } from '../services/model-service';
+import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
 
 /** Exit codes: 0 success (also with rejected records), 1 bad input that stops the command, 2 usage. */
@@ -24,6 +25,8 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   train --data FILE --target COL --task regression|classification --out NAME [--teacher MODEL]
         [--distill] [--student-layers K] [--split random|scaffold|temporal] [--seeds N] [--epochs N]
         [--smiles-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--backend B]
+  distill --teacher MODEL --corpus FILE --student-layers K --out NAME [--max-steps N | --time-budget MIN]
+          [--temperature T] [--batch N] [--lr X] [--resume]   general distillation (DeLiCaTe student)
   models                                  the model registry (name, kind, params, layers, lineage, metrics)
   model export NAME --out FILE [--dtype float32|float16]
   model import FILE [--as NAME]
@@ -68,6 +71,46 @@ function int(value: string | boolean | undefined, flag: string): number | undefi
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a non-negative integer, got '${String(value)}'`);
   return n;
+}
+
+/** Runs a pretraining or general-distillation job with progress on stderr and Ctrl-C as cancel. */
+async function runPretrain(io: Io, app: AppContext, request: PretrainRequest): Promise<PretrainResult> {
+  const abort = new AbortController();
+  const onSigint = () => {
+    io.err('\ncancelling: saving a checkpoint; run the same command with --resume to continue\n');
+    abort.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    return await app.models.pretrain(request, {
+      signal: abort.signal,
+      onStarted: (i) =>
+        io.err(
+          `${i.resumedFromStep === null ? 'training' : `resuming from step ${i.resumedFromStep}`}: ${i.params.toLocaleString('en')} parameters on ${i.backend}\n` +
+            i.backendReasons.map((r) => `  ${r}\n`).join(''),
+        ),
+      onProgress: (p) => {
+        const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
+        const extra = p.distill === undefined ? '' : `, distill ${p.distill.toFixed(3)}`;
+        const line = `step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} (mlm ${p.mlm.toFixed(3)}, physchem ${p.physchem.toFixed(3)}${extra}) mlm acc ${(p.mlmAccuracy * 100).toFixed(1)}% ${p.seqPerSec.toFixed(1)} seq/s${eta}`;
+        io.err(io.isTTY ? `\r${line}   ` : `${line}\n`);
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+    if (io.isTTY) io.err('\n');
+  }
+}
+
+function printPretrain(print: (value: unknown, human: () => string) => void, result: PretrainResult): void {
+  const { curve, ...rest } = result;
+  print({ ...rest, curve: curve.map((c) => [c.step, c.loss]) }, () =>
+    [
+      `model '${result.model}': ${result.steps} steps in ${result.seconds.toFixed(0)} s on ${result.backend}, ${result.params.toLocaleString('en')} parameters`,
+      `held-out MLM accuracy ${(result.mlmAccuracy * 100).toFixed(1)}% (unigram baseline ${(result.unigramAccuracy * 100).toFixed(1)}%) on ${result.heldOut} molecules` +
+        (result.physchemR2 === null ? '' : `; physchem R² ${result.physchemR2.toFixed(3)}`),
+    ].join('\n'),
+  );
 }
 
 /** Runs the CLI with the given arguments; returns the exit code. */
@@ -232,50 +275,66 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           physchemWeight: values['no-physchem'] ? 0 : d.physchemWeight,
         };
         if (settings.architecture.hidden % settings.architecture.heads !== 0) throw new UsageError('--hidden must be divisible by --heads');
-        const app = context(values.db);
-        const abort = new AbortController();
-        const onSigint = () => {
-          io.err('\ncancelling: saving a checkpoint; run the same command with --resume to continue\n');
-          abort.abort();
+        const result = await runPretrain(io, context(values.db), {
+          corpus: need(values.corpus, '--corpus FILE'),
+          out: need(values.out, '--out NAME'),
+          settings,
+          resume: values.resume,
+          ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
+          ...(backend ? { backend: backend as 'auto' } : {}),
+        });
+        printPretrain(print, result);
+        return 0;
+      }
+      case 'distill': {
+        const { values } = parse(rest, {
+          teacher: { type: 'string' },
+          corpus: { type: 'string' },
+          out: { type: 'string' },
+          'student-layers': { type: 'string' },
+          'smiles-col': { type: 'string' },
+          'max-steps': { type: 'string' },
+          'time-budget': { type: 'string' },
+          batch: { type: 'string' },
+          lr: { type: 'string' },
+          temperature: { type: 'string' },
+          seed: { type: 'string' },
+          'checkpoint-every': { type: 'string' },
+          backend: { type: 'string' },
+          resume: { type: 'boolean', default: false },
+        });
+        json = values.json;
+        if (values['max-steps'] !== undefined && values['time-budget'] !== undefined) throw new UsageError('give --max-steps or --time-budget, not both');
+        const minutes = values['time-budget'] === undefined ? undefined : Number(values['time-budget']);
+        if (minutes !== undefined && !(minutes > 0)) throw new UsageError('--time-budget must be a positive number of minutes');
+        const temperature = values.temperature === undefined ? DEFAULT_DISTILL.temperature : Number(values.temperature);
+        if (!(temperature > 0)) throw new UsageError('--temperature must be positive');
+        const lr = values.lr === undefined ? DEFAULT_PRETRAIN.lr : Number(values.lr);
+        if (!(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
+        const layers = int(values['student-layers'], '--student-layers');
+        if (!layers) throw new UsageError('--student-layers K (at least 1) is required');
+        const maxSteps = int(values['max-steps'], '--max-steps') || null;
+        const settings: PretrainSettings = {
+          ...DEFAULT_PRETRAIN,
+          batch: int(values.batch, '--batch') || DEFAULT_PRETRAIN.batch,
+          lr,
+          maxSteps,
+          timeBudgetSeconds: maxSteps !== null ? null : minutes !== undefined ? minutes * 60 : DEFAULT_PRETRAIN.timeBudgetSeconds,
+          seed: int(values.seed, '--seed') ?? DEFAULT_PRETRAIN.seed,
+          checkpointEvery: int(values['checkpoint-every'], '--checkpoint-every') || DEFAULT_PRETRAIN.checkpointEvery,
+          distill: { ...DEFAULT_DISTILL, teacher: need(values.teacher, '--teacher MODEL'), layers, temperature },
         };
-        process.once('SIGINT', onSigint);
-        let result;
-        try {
-          result = await app.models.pretrain(
-            {
-              corpus: need(values.corpus, '--corpus FILE'),
-              out: need(values.out, '--out NAME'),
-              settings,
-              resume: values.resume,
-              ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
-              ...(backend ? { backend: backend as 'auto' } : {}),
-            },
-            {
-              signal: abort.signal,
-              onStarted: (i) =>
-                io.err(
-                  `${i.resumedFromStep === null ? 'pretraining' : `resuming from step ${i.resumedFromStep}`}: ${i.params.toLocaleString('en')} parameters on ${i.backend}\n` +
-                    i.backendReasons.map((r) => `  ${r}\n`).join(''),
-                ),
-              onProgress: (p) => {
-                const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
-                const line = `step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} (mlm ${p.mlm.toFixed(3)}, physchem ${p.physchem.toFixed(3)}) mlm acc ${(p.mlmAccuracy * 100).toFixed(1)}% ${p.seqPerSec.toFixed(1)} seq/s${eta}`;
-                io.err(io.isTTY ? `\r${line}   ` : `${line}\n`);
-              },
-            },
-          );
-        } finally {
-          process.off('SIGINT', onSigint);
-          if (io.isTTY) io.err('\n');
-        }
-        const { curve, ...rest2 } = result;
-        print({ ...rest2, curve: curve.map((c) => [c.step, c.loss]) }, () =>
-          [
-            `model '${result.model}': ${result.steps} steps in ${result.seconds.toFixed(0)} s on ${result.backend}, ${result.params.toLocaleString('en')} parameters`,
-            `held-out MLM accuracy ${(result.mlmAccuracy * 100).toFixed(1)}% (unigram baseline ${(result.unigramAccuracy * 100).toFixed(1)}%) on ${result.heldOut} molecules` +
-              (result.physchemR2 === null ? '' : `; physchem R² ${result.physchemR2.toFixed(3)}`),
-          ].join('\n'),
-        );
+        const backend = values.backend;
+        if (backend !== undefined && !['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'].includes(backend)) throw new UsageError('--backend must be auto, tfjs-node-gpu, tfjs-node, wasm or cpu');
+        const result = await runPretrain(io, context(values.db), {
+          corpus: need(values.corpus, '--corpus FILE'),
+          out: need(values.out, '--out NAME'),
+          settings,
+          resume: values.resume,
+          ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
+          ...(backend ? { backend: backend as 'auto' } : {}),
+        });
+        printPretrain(print, result);
         return 0;
       }
       case 'train': {

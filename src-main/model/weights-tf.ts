@@ -1,3 +1,4 @@
+import type { Model } from './encoder';
 import { tf } from './tf/backend';
 import { packArrays, unpackArrays } from './weights-io';
 
@@ -29,4 +30,18 @@ export function assignWeights(params: Record<string, tf.Variable>, buf: Uint8Arr
     if (a.shape.join('x') !== v.shape.join('x')) throw new Error(`parameter ${name} has shape [${a.shape}] in the stored weights but [${v.shape}] in the model`);
     tf.tidy(() => v.assign(tf.tensor(a.values, a.shape, 'float32')));
   }
+}
+
+/** Copies stored parameters into a model where names and shapes match; returns how many were copied. */
+export function copyMatching(model: Model, weights: Uint8Array, rename: (name: string) => string = (n) => n): number {
+  const arrays = unpackArrays(weights);
+  let copied = 0;
+  for (const [name, v] of Object.entries(model.params)) {
+    const a = arrays.get(rename(name));
+    if (a && a.shape.join('x') === v.shape.join('x')) {
+      tf.tidy(() => v.assign(tf.tensor(a.values, a.shape)));
+      copied++;
+    }
+  }
+  return copied;
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/database';
 import { corpusSlice, tempDir } from '../test/helpers';
-import { DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
+import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 import { ModelService } from './model-service';
 
 const tmp = tempDir();
@@ -64,6 +64,21 @@ describe('pretraining jobs', () => {
     expect(resumed.mlmAccuracy).toBe(whole.mlmAccuracy);
     expect(db.prepare(`SELECT COUNT(*) AS n FROM checkpoints`).get()).toEqual({ n: 0 });
   }, 180_000);
+
+  it('general distillation makes a shared-layer student of the teacher, with lineage', async () => {
+    const r = await models.pretrain({
+      corpus,
+      out: 'student',
+      settings: { ...settings, maxSteps: 6, distill: { ...DEFAULT_DISTILL, teacher: 'whole', layers: 1 } },
+      resume: false,
+      backend: 'wasm',
+    });
+    expect(r.curve.every((c) => typeof c.distill === 'number' && c.distill > 0)).toBe(true);
+    const m = models.get('student');
+    expect(m).toMatchObject({ kind: 'student', parent: ['whole'], layers: 1, shareLayers: true, state: 'ready' });
+    expect(m.params).toBeLessThan(models.get('whole').params);
+    await expect(models.pretrain({ corpus, out: 'x', settings: { ...settings, distill: { ...DEFAULT_DISTILL, teacher: 'nope', layers: 1 } }, resume: false })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  }, 120_000);
 
   it('cancels with a checkpoint, exports and imports a model file', async () => {
     const abort = new AbortController();

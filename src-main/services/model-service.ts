@@ -142,8 +142,19 @@ export class ModelService {
         this.repo.delete(existing.id);
       }
     }
+    const distill = (resume ? resume.manifest.training.settings : req.settings).distill;
+    let teacher: { manifest: ModelManifest; weights: Uint8Array } | undefined;
+    if (distill) {
+      const row = this.repo.byName(distill.teacher);
+      const weights = row ? this.repo.weights(row.id) : null;
+      if (!row) throw new AppError('NOT_FOUND', `no model named '${distill.teacher}' (see \`delicate models\`)`);
+      const manifest = JSON.parse(row.manifest) as ModelManifest;
+      if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `teacher '${distill.teacher}' is not finished (${row.state})`);
+      if (!manifest.config.mlm) throw new AppError('INVALID_INPUT', `teacher '${distill.teacher}' has no masked-LM head: general distillation needs a pretrained model (kind pretrained)`);
+      teacher = { manifest, weights: new Uint8Array(weights) };
+    }
     const worker = startTrainWorker();
-    const request: WorkerRequest = { type: 'pretrain', corpus: req.corpus, settings: req.settings, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.backend ? { backend: req.backend } : {}), ...(resume ? { resume } : {}) };
+    const request: WorkerRequest = { type: 'pretrain', ...(teacher ? { teacher } : {}), corpus: req.corpus, settings: req.settings, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.backend ? { backend: req.backend } : {}), ...(resume ? { resume } : {}) };
     const resumedFromStep = resume ? resume.state.step : null;
     try {
       return await new Promise<PretrainResult>((resolve, reject) => {
@@ -165,7 +176,8 @@ export class ModelService {
                 backend = e.backend.selected;
                 const c = e.manifest.config;
                 if (modelId === null) {
-                  modelId = this.repo.create({ name: req.out, kind: 'pretrained', state: 'training', manifest: e.manifest, params, layers: c.layers, shareLayers: c.shareLayers, hidden: c.hidden, parents: [], totalSteps: e.state.totalSteps, jobId });
+                  const kind = distill ? 'student' : c.shareLayers ? 'shared' : 'pretrained';
+                  modelId = this.repo.create({ name: req.out, kind, state: 'training', manifest: e.manifest, params, layers: c.layers, shareLayers: c.shareLayers, hidden: c.hidden, parents: distill ? [distill.teacher] : [], totalSteps: e.state.totalSteps, jobId });
                 }
                 hooks.onStarted?.({ params, backend, backendReasons: e.backend.backends.map((b) => `${b.name}: ${b.reason}`), resumedFromStep, totalSteps: e.state.totalSteps });
                 if (hooks.signal?.aborted) onAbort();

@@ -4,8 +4,7 @@ import { type EncoderConfig, type Model, createModel, encode, paramGrads, taskHe
 import { inferRows } from '../model/infer';
 import { LeanAdam } from '../model/tf/adam';
 import { tf } from '../model/tf/backend';
-import { unpackArrays } from '../model/weights-io';
-import { packTensors } from '../model/weights-tf';
+import { copyMatching, packTensors } from '../model/weights-tf';
 import { learningRate } from './pretrain';
 
 export type TaskType = 'regression' | 'binary';
@@ -18,20 +17,6 @@ export function taskModelFrom(config: EncoderConfig, weights: Uint8Array | null,
   const model = createModel({ ...config, mlm: null, physchem: 0, task: { type: task, outputs: 1 }, ...overrides }, seed);
   if (weights) copyMatching(model, weights);
   return model;
-}
-
-/** Copies stored parameters into a model where names and shapes match; returns how many were copied. */
-export function copyMatching(model: Model, weights: Uint8Array, rename: (name: string) => string = (n) => n): number {
-  const arrays = unpackArrays(weights);
-  let copied = 0;
-  for (const [name, v] of Object.entries(model.params)) {
-    const a = arrays.get(rename(name));
-    if (a && a.shape.join('x') === v.shape.join('x')) {
-      tf.tidy(() => v.assign(tf.tensor(a.values, a.shape)));
-      copied++;
-    }
-  }
-  return copied;
 }
 
 export interface FitData {

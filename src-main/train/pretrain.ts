@@ -5,7 +5,7 @@ import { type EncoderConfig, type Model, countParams, createModel, disposeModel,
 import { CLS, MASK, PAD, SEP, SPECIAL_TOKENS, SmilesTokenizer, type TokenizerJson } from '../model/tokenizer';
 import { LeanAdam } from '../model/tf/adam';
 import { tf } from '../model/tf/backend';
-import { assignWeights, packTensors, unpackTensors } from '../model/weights-tf';
+import { assignWeights, copyMatching, packTensors, unpackTensors } from '../model/weights-tf';
 import { type PhyschemNorm, fitPhyschem, physchemTargets } from './physchem';
 import type { PretrainSettings } from './settings';
 
@@ -17,7 +17,14 @@ export interface ModelManifest {
   config: EncoderConfig;
   tokenizer: TokenizerJson;
   physchem: PhyschemNorm | null;
-  training: { kind: 'pretrain'; settings: PretrainSettings; corpus: { file: string; sha256: string; molecules: number; used: number; heldOut: number; skipped: number } };
+  training: {
+    kind: 'pretrain' | 'general-distill';
+    settings: PretrainSettings;
+    corpus: { file: string; sha256: string; molecules: number; used: number; heldOut: number; skipped: number };
+    /** General distillation: the teacher and the student→teacher layer map. */
+    teacher?: string;
+    layerMap?: number[];
+  };
 }
 
 /** Run state saved in every checkpoint. */
@@ -28,7 +35,7 @@ export interface RunState {
   sequences: number;
   tokens: number;
   /** One point per step: loss and its parts (the live curve, and the proof that a resume continues it). */
-  curve: Array<{ step: number; loss: number; mlm: number; physchem: number; mlmAccuracy: number }>;
+  curve: Array<{ step: number; loss: number; mlm: number; physchem: number; mlmAccuracy: number; distill?: number }>;
 }
 
 export interface Checkpoint {
@@ -55,6 +62,8 @@ export interface Progress {
   mlm: number;
   physchem: number;
   mlmAccuracy: number;
+  /** General distillation: the distillation part of the loss. */
+  distill?: number;
   seqPerSec: number;
   etaSeconds: number | null;
   lr: number;
@@ -105,6 +114,7 @@ export function maskBatch(seqs: Int32Array[], vocabSize: number, maskRate: numbe
 
 /** Tensors a loss computation keeps past its tidy/tape for the caller to read. */
 interface Kept {
+  distill?: tf.Tensor;
   argmax?: tf.Tensor;
   mlm?: tf.Tensor;
   physchem?: tf.Tensor;
@@ -132,6 +142,8 @@ export class Pretrainer {
   private readonly heldOutSmiles: string[];
   private readonly unigram: number;
   private readonly epochOrders = new Map<number, Int32Array>();
+  /** General distillation: the frozen teacher. */
+  teacher: Model | null = null;
 
   private constructor(
     readonly manifest: ModelManifest,
@@ -155,17 +167,26 @@ export class Pretrainer {
    * Prepares a run from a corpus: builds the vocabulary, splits off the held-out molecules, fits the
    * physchem normalisation; with a checkpoint, restores weights, optimizer and state instead.
    */
-  static async create(corpus: Corpus, settings: PretrainSettings, resume?: { manifest: ModelManifest; checkpoint: Checkpoint }): Promise<Pretrainer> {
+  static async create(
+    corpus: Corpus,
+    settings: PretrainSettings,
+    resume?: { manifest: ModelManifest; checkpoint: Checkpoint },
+    teacher?: { manifest: ModelManifest; weights: Uint8Array },
+  ): Promise<Pretrainer> {
     const s = resume ? resume.manifest.training.settings : settings;
+    if (s.distill && !teacher) throw new AppError('INVALID_INPUT', 'general distillation needs the teacher model');
     const heldOutIdx = new Set<number>();
     for (let i = 0; i < corpus.smiles.length && heldOutIdx.size < s.heldOutMax; i += s.heldOutEvery) heldOutIdx.add(i);
     const tokenizer = resume
       ? SmilesTokenizer.fromJSON(resume.manifest.tokenizer)
-      : SmilesTokenizer.fromCorpus(corpus.smiles.filter((_, i) => !heldOutIdx.has(i)));
+      : teacher
+        ? SmilesTokenizer.fromJSON(teacher.manifest.tokenizer)
+        : SmilesTokenizer.fromCorpus(corpus.smiles.filter((_, i) => !heldOutIdx.has(i)));
+    const maxLen = teacher ? teacher.manifest.config.maxLen : s.architecture.maxLen;
     const data = { train: [] as Int32Array[], trainSmiles: [] as string[], heldOut: [] as Int32Array[], heldOutSmiles: [] as string[] };
     let skipped = 0;
     corpus.smiles.forEach((smi, i) => {
-      const enc = tokenizer.encode(smi, s.architecture.maxLen);
+      const enc = tokenizer.encode(smi, maxLen);
       if (!enc.ok) {
         skipped++;
         return;
@@ -185,6 +206,22 @@ export class Pretrainer {
         throw new AppError('CONFLICT', `cannot resume: the corpus changed (sha256 ${corpus.sha256.slice(0, 12)}… but the run started on ${resume.manifest.training.corpus.sha256.slice(0, 12)}…)`);
       }
       manifest = resume.manifest;
+    } else if (teacher && s.distill) {
+      const tc = teacher.manifest.config;
+      const k = Math.min(s.distill.layers, tc.layers);
+      manifest = {
+        format: 'delicate-model-v1',
+        config: { ...tc, shareLayers: true, layers: k },
+        tokenizer: tokenizer.toJSON(),
+        physchem: teacher.manifest.physchem,
+        training: {
+          kind: 'general-distill',
+          settings: s,
+          corpus: { file: corpus.file, sha256: corpus.sha256, molecules: corpus.smiles.length, used: data.train.length, heldOut: data.heldOut.length, skipped },
+          teacher: s.distill.teacher,
+          layerMap: Array.from({ length: k + 1 }, (_, j) => Math.round((j * tc.layers) / k)),
+        },
+      };
     } else {
       const physchem = s.physchemWeight > 0 ? await fitPhyschem(data.trainSmiles.slice(0, 1000)) : null;
       manifest = {
@@ -201,6 +238,12 @@ export class Pretrainer {
     }
     const fresh: RunState = { step: 0, totalSteps: s.maxSteps ?? 0, seconds: 0, sequences: 0, tokens: 0, curve: [] };
     const trainer = new Pretrainer(manifest, tokenizer, data, resume ? resume.checkpoint.state : fresh);
+    if (teacher) {
+      trainer.teacher = createModel(teacher.manifest.config, 1);
+      assignWeights(trainer.teacher.params, teacher.weights);
+      // The student starts from the teacher: embeddings, heads, and its first layer as the shared one.
+      if (!resume) copyMatching(trainer.model, teacher.weights);
+    }
     if (resume) {
       assignWeights(trainer.model.params, resume.checkpoint.weights);
       const opt = unpackTensors(resume.checkpoint.optimizer);
@@ -243,12 +286,49 @@ export class Pretrainer {
   }
 
   /** Loss parts on a masked batch; builds tensors under the caller's tape. */
-  private losses(batch: MaskedBatch, phys: { values: Float32Array; weights: Float32Array } | null, seed: number | undefined, keep: Kept) {
+  private losses(
+    batch: MaskedBatch,
+    phys: { values: Float32Array; weights: Float32Array } | null,
+    seed: number | undefined,
+    keep: Kept,
+    teacherOut?: { hidden: tf.Tensor[]; attention: tf.Tensor; logits: tf.Tensor },
+  ) {
     const ids = tf.tensor2d(batch.ids, [batch.b, batch.t], 'int32');
     const mask = tf.tensor2d(batch.mask, [batch.b, batch.t]);
-    const out = encode(this.model, ids, mask, { seed, checkpoint: this.settings.gradientCheckpointing && seed !== undefined });
+    const d = this.settings.distill;
+    const distilling = Boolean(d && this.teacher && seed !== undefined);
+    const out = encode(this.model, ids, mask, {
+      seed,
+      checkpoint: this.settings.gradientCheckpointing && seed !== undefined && !distilling,
+      keepHidden: distilling,
+      keepAttention: distilling,
+    });
     const rows = tf.gather(out.sequence, tf.tensor1d(batch.positions, 'int32'));
     const logits = mlmLogits(this.model, rows as tf.Tensor2D);
+    let distill = tf.scalar(0);
+    if (distilling && d && teacherOut) {
+      const tokens = Math.max(1, batch.mask.reduce((a, x) => a + x, 0));
+      const m3 = tf.reshape(mask, [batch.b, batch.t, 1]);
+      const layerMap = this.manifest.training.layerMap ?? [];
+      let hidden = tf.scalar(0);
+      layerMap.forEach((_, j) => {
+        const diff = tf.sub(out.hidden[j] as tf.Tensor, teacherOut.hidden[j] as tf.Tensor);
+        hidden = tf.add(hidden, tf.div(tf.sum(tf.mul(tf.square(diff), m3)), tokens * this.model.config.hidden)) as tf.Scalar;
+      });
+      hidden = tf.div(hidden, Math.max(1, layerMap.length)) as tf.Scalar;
+      // KL(teacher ‖ student) of the last layer's attention rows over real tokens.
+      const sa = out.attention[out.attention.length - 1] as tf.Tensor;
+      const ta = teacherOut.attention;
+      const rowMask = tf.reshape(mask, [batch.b, 1, batch.t, 1]);
+      const att = tf.div(tf.sum(tf.mul(tf.mul(ta, tf.sub(tf.log(tf.add(ta, 1e-9)), tf.log(tf.add(sa, 1e-9)))), rowMask)), tokens * this.model.config.heads);
+      // Soft MLM targets at temperature T, scaled by T² (Hinton et al.).
+      const T = d.temperature;
+      const tp = tf.softmax(tf.div(teacherOut.logits, T));
+      const sl = tf.logSoftmax(tf.div(logits, T));
+      const soft = tf.mul(tf.mean(tf.sum(tf.mul(tp, tf.sub(tf.log(tf.add(tp, 1e-9)), sl)), -1)), T * T);
+      distill = tf.addN([tf.mul(hidden, d.hidden), tf.mul(att, d.attention), tf.mul(soft, d.soft)]) as tf.Scalar;
+      keep.distill = tf.keep(distill);
+    }
     const labels = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.model.config.vocabSize);
     const mlm = tf.mean(tf.sub(tf.logSumExp(logits, -1), tf.sum(tf.mul(labels, logits), -1))) as tf.Scalar;
     keep.argmax = tf.keep(tf.argMax(logits, -1));
@@ -261,7 +341,21 @@ export class Pretrainer {
       const se = tf.mul(tf.square(tf.sub(pred, tf.tensor2d(phys.values, [batch.b, p]))), w);
       physchem = tf.div(tf.sum(se), Math.max(1, phys.weights.reduce((a, x) => a + x, 0) * p)) as tf.Scalar;
     }
-    return { mlm, physchem };
+    return { mlm, physchem, distill };
+  }
+
+  /** The frozen teacher's hidden states (at the layer map), last attention and MLM logits: constants. */
+  private teacherOutputs(batch: MaskedBatch): { hidden: tf.Tensor[]; attention: tf.Tensor; logits: tf.Tensor } | undefined {
+    const teacher = this.teacher;
+    if (!teacher || !this.settings.distill) return undefined;
+    const layerMap = this.manifest.training.layerMap ?? [];
+    return tf.tidy(() => {
+      const ids = tf.tensor2d(batch.ids, [batch.b, batch.t], 'int32');
+      const mask = tf.tensor2d(batch.mask, [batch.b, batch.t]);
+      const out = encode(teacher, ids, mask, { keepHidden: true, keepAttention: true });
+      const logits = mlmLogits(teacher, tf.gather(out.sequence, tf.tensor1d(batch.positions, 'int32')) as tf.Tensor2D);
+      return { hidden: layerMap.map((l) => out.hidden[l] as tf.Tensor), attention: out.attention[out.attention.length - 1] as tf.Tensor, logits };
+    });
   }
 
   /** One optimisation step; returns the step's loss parts. */
@@ -273,9 +367,11 @@ export class Pretrainer {
     const batch = maskBatch(seqs, this.model.config.vocabSize, s.maskRate, seededRandom(s.seed * 1_000_003 + step));
     const phys = s.physchemWeight > 0 && this.manifest.physchem ? await physchemTargets(idx.map((i) => this.trainSmiles[i] as string), this.manifest.physchem) : null;
     const keep: Kept = {};
+    const teacherOut = this.teacherOutputs(batch);
     const { value, grads } = paramGrads(this.model.params, () => {
-      const l = this.losses(batch, phys, s.seed * 65_537 + step * 101, keep);
-      const total = tf.add(l.mlm, tf.mul(l.physchem, s.physchemWeight)) as tf.Scalar;
+      const l = this.losses(batch, phys, s.seed * 65_537 + step * 101, keep, teacherOut);
+      const hard = s.distill?.hard ?? 1;
+      const total = tf.add(tf.mul(tf.add(l.mlm, tf.mul(l.physchem, s.physchemWeight)), hard), l.distill) as tf.Scalar;
       keep.mlm = tf.keep(l.mlm);
       keep.physchem = tf.keep(l.physchem);
       return total;
@@ -283,13 +379,15 @@ export class Pretrainer {
     const k = keep as Required<Kept>;
     const gradNorm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))) as tf.Tensor));
     const [loss, mlm, physchem, norm, argmax] = await Promise.all([value.data(), k.mlm.data(), k.physchem.data(), gradNorm.data(), k.argmax.data()]);
-    tf.dispose([value, k.mlm, k.physchem, gradNorm, k.argmax, ...(keep.physPred ? [keep.physPred] : [])]);
+    const distillLoss = keep.distill ? ((await keep.distill.data())[0] as number) : 0;
+    tf.dispose([value, k.mlm, k.physchem, gradNorm, k.argmax, ...(keep.physPred ? [keep.physPred] : []), ...(keep.distill ? [keep.distill] : [])]);
+    if (teacherOut) tf.dispose([...teacherOut.hidden, teacherOut.attention, teacherOut.logits]);
     const scale = (norm[0] as number) > s.clipNorm ? s.clipNorm / (norm[0] as number) : 1;
     if (this.state.totalSteps <= 0) throw new Error('the step budget is not set');
     this.optimizer.apply(this.model.params, grads, learningRate(step, this.state.totalSteps, s.lr, s.warmupFraction), scale);
     let correct = 0;
     batch.labels.forEach((l, i) => (correct += Number(argmax[i] === l)));
-    const point = { step: step + 1, loss: loss[0] as number, mlm: mlm[0] as number, physchem: physchem[0] as number, mlmAccuracy: correct / Math.max(1, batch.labels.length) };
+    const point = { step: step + 1, loss: loss[0] as number, mlm: mlm[0] as number, physchem: physchem[0] as number, mlmAccuracy: correct / Math.max(1, batch.labels.length), ...(s.distill ? { distill: distillLoss } : {}) };
     if (!Number.isFinite(point.loss)) throw new AppError('INVALID_INPUT', `training diverged at step ${step + 1} (loss ${point.loss}); lower the learning rate`);
     this.state.step = step + 1;
     this.state.sequences += batch.b;
@@ -361,6 +459,7 @@ export class Pretrainer {
   }
 
   dispose(): void {
+    if (this.teacher) disposeModel(this.teacher);
     disposeModel(this.model);
     this.optimizer.dispose();
   }

@@ -3,10 +3,10 @@ import { enumerateSmiles, loadRdkit, morganOf, murckoScaffold } from '../chem/rd
 import { seededRandom } from '../../src-shared/random';
 import { type EncoderConfig, countParams, disposeModel } from '../model/encoder';
 import { SmilesTokenizer, type TokenizerJson } from '../model/tokenizer';
-import { packTensors } from '../model/weights-tf';
+import { copyMatching, packTensors } from '../model/weights-tf';
 import { type AssayData, type Task, readAssay } from './assay';
 import { fileSha256 } from './corpus';
-import { type FitData, copyMatching, fit, predictTask, taskModelFrom } from './finetune';
+import { type FitData, fit, predictTask, taskModelFrom } from './finetune';
 import { RandomForest } from './forest';
 import { classificationMetrics, meanSd, regressionMetrics } from './metrics';
 import type { QsarSettings } from './qsar-settings';

@@ -21,6 +21,13 @@ export interface PretrainSettings {
   heldOutMax: number;
   checkpointEvery: number;
   gradientCheckpointing: boolean;
+  /**
+   * General distillation (DeLiCaTe stage 3) instead of plain pretraining: the student is the teacher's
+   * architecture with one shared layer applied `layers` times, trained on the corpus to match the
+   * teacher's hidden states (layer map {0, L/k, …, L} → {0, …, k}), last-layer attention and soft MLM
+   * logits at `temperature`, plus the hard MLM/physchem losses weighted by `hard`.
+   */
+  distill?: { teacher: string; layers: number; temperature: number; hidden: number; attention: number; soft: number; hard: number };
 }
 
 export const DEFAULT_PRETRAIN: PretrainSettings = {
@@ -40,3 +47,5 @@ export const DEFAULT_PRETRAIN: PretrainSettings = {
   checkpointEvery: 50,
   gradientCheckpointing: false,
 };
+
+export const DEFAULT_DISTILL = { temperature: 2, hidden: 1, attention: 1, soft: 1, hard: 1 };

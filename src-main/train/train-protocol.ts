@@ -12,6 +12,8 @@ export type TrainRequest =
       settings: PretrainSettings;
       backend?: BackendName | 'auto';
       resume?: { manifest: ModelManifest; state: RunState; weights: Uint8Array; optimizer: Uint8Array };
+      /** General distillation: the teacher (settings.distill names it). */
+      teacher?: { manifest: ModelManifest; weights: Uint8Array };
     }
   | { type: 'qsar'; request: QsarRequest; backend?: BackendName | 'auto' }
   | { type: 'cancel' };
