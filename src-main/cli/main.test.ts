@@ -103,5 +103,14 @@ describe('delicate CLI', () => {
     expect(list.find((m: { name: string }) => m.name === 'esol-teacher')).toMatchObject({ kind: 'teacher', parent: ['tiny'] });
     expect(list.find((m: { name: string }) => m.name === 'esol-student')).toMatchObject({ kind: 'student', parent: ['esol-teacher'], shareLayers: true, layers: 1 });
     expect((await run('train', '--data', data, '--target', 'logS', '--task', 'maybe', '--out', 'x', '--db', db)).code).toBe(2);
+
+    const pred = JSON.parse((await run('predict', '--model', 'esol-student', '--smiles', 'CCO', 'c1ccccc1Cl', 'garbage((', '--db', db, '--json')).out);
+    expect(pred).toMatchObject({ model: 'esol-student', task: { target: 'logS', type: 'regression' }, engine: expect.stringMatching(/^tfjs-/) });
+    expect(pred.rows).toHaveLength(3);
+    expect(pred.rows[0]).toMatchObject({ input: 'CCO', smiles: 'CCO', prediction: expect.any(Number), maxSimilarity: expect.any(Number), inDomain: expect.any(Boolean) });
+    expect(pred.rows[2]).toMatchObject({ prediction: null, note: 'unparseable structure' });
+    const ev = JSON.parse((await run('evaluate', '--model', 'esol-teacher', '--data', data, '--target', 'logS', '--db', db, '--json')).out);
+    expect(ev).toMatchObject({ n: 160, metrics: { rmse: expect.any(Number), r2: expect.any(Number) } });
+    expect(JSON.parse((await run('predict', '--model', 'tiny', '--smiles', 'CCO', '--db', db, '--json')).out).error.code).toBe('INVALID_INPUT');
   }, 300_000);
 });

@@ -27,6 +27,8 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
         [--smiles-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--backend B]
   distill --teacher MODEL --corpus FILE --student-layers K --out NAME [--max-steps N | --time-budget MIN]
           [--temperature T] [--batch N] [--lr X] [--resume]   general distillation (DeLiCaTe student)
+  evaluate --model NAME --data FILE --target COL [--unit nM|…]     metrics of a trained model on labelled data
+  predict --model NAME --smiles S [S…] | --data FILE            predictions with the applicability-domain check
   models                                  the model registry (name, kind, params, layers, lineage, metrics)
   model export NAME --out FILE [--dtype float32|float16]
   model import FILE [--as NAME]
@@ -410,6 +412,40 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             `${result.teacherSource}; ${result.split} split, ${result.seeds} seed(s), ${result.n.compounds} compounds (${result.n.train}/${result.n.valid}/${result.n.test}), ${result.n.rejected} rejected`,
             ...result.models.map((m) => `${m.name}\t${m.role}\t${m.params.toLocaleString('en')} params\t${m.layers} layers\t${Object.entries(m.metrics).filter(([k]) => !k.endsWith('Sd')).map(([k, v]) => `${k} ${v.toFixed(3)}±${(m.metrics[`${k}Sd`] ?? 0).toFixed(3)}`).join(', ')}\t${m.trainSeconds.toFixed(0)} s`),
             `registered: ${result.registered.join(', ')}`,
+          ].join('\n'),
+        );
+        return 0;
+      }
+      case 'evaluate': {
+        const { values } = parse(rest, { model: { type: 'string' }, data: { type: 'string' }, target: { type: 'string' }, 'smiles-col': { type: 'string' }, unit: { type: 'string' } });
+        json = values.json;
+        const r = await context(values.db).models.evaluate(need(values.model, '--model NAME'), need(values.data, '--data FILE'), need(values.target, '--target COL'), {
+          ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
+          ...(values.unit ? { unit: values.unit } : {}),
+        });
+        print(r, () => `${r.model} on ${values.data}: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')} (n=${r.n}, ${r.unreadable} unreadable, ${r.inDomain} in domain; ${r.engine})`);
+        return 0;
+      }
+      case 'predict': {
+        const { values, positionals } = parse(rest, { model: { type: 'string' }, smiles: { type: 'string' }, data: { type: 'string' }, 'smiles-col': { type: 'string' } });
+        json = values.json;
+        if ((values.smiles === undefined) === (values.data === undefined)) throw new UsageError('give --smiles S [S…] or --data FILE');
+        let inputs: string[];
+        let ids: Array<string | null> = [];
+        if (values.smiles !== undefined) {
+          inputs = [values.smiles, ...positionals];
+        } else {
+          const { readStructures } = await import('../services/structures');
+          const read = await readStructures(values.data as string, values['smiles-col']);
+          inputs = read.map((r) => r.structure);
+          ids = read.map((r) => r.id);
+        }
+        const r = await context(values.db).models.predict(need(values.model, '--model NAME'), inputs);
+        const rows = r.rows.map((row, i) => ({ ...(ids[i] ? { id: ids[i] } : {}), ...row }));
+        print({ ...r, rows }, () =>
+          [
+            `${r.model} (${r.task.type}, ${r.task.target}) on ${r.engine}`,
+            ...rows.map((x) => `${x.input}\t${x.prediction === null ? '-' : x.prediction.toFixed(3)}\t${x.inDomain === null ? '' : x.inDomain ? 'in domain' : `OUT of domain`} ${x.maxSimilarity === null ? '' : `(max sim ${x.maxSimilarity.toFixed(2)})`}${x.note ? `\t${x.note}` : ''}`),
           ].join('\n'),
         );
         return 0;

@@ -10,6 +10,7 @@ import type { ModelManifest, Progress, RunState } from '../train/pretrain';
 import type { PretrainSettings } from '../train/settings';
 import type { Task } from '../train/assay';
 import type { QsarResult } from '../train/qsar';
+import { DOMAIN_THRESHOLD, type PredictionRow, type TaskModelSpec } from '../train/predict-types';
 import type { QsarSettings } from '../train/qsar-settings';
 import type { TrainEvent, TrainRequest as WorkerRequest } from '../train/train-protocol';
 import type { EncoderConfig } from '../model/encoder';
@@ -70,6 +71,8 @@ export interface TaskManifest {
   physchem: null;
   task: { target: string; type: Task; norm: { mean: number; sd: number } | null };
   training: { kind: 'finetune' | 'distill'; data: QsarResult['data']; settings: QsarSettings; teacher: string | null; layerMap: number[] | null; bestEpoch: number; split: string };
+  /** Training-set SMILES: the applicability domain (max ECFP4 Tanimoto of a query to these). */
+  domain: { smiles: string[]; threshold: number };
 }
 
 export interface TrainHooks {
@@ -328,6 +331,7 @@ export class ModelService {
             physchem: null,
             task: { target: req.target, type: req.task, norm: t.norm },
             training: { kind: t.role === 'teacher' ? 'finetune' : 'distill', data: result.data, settings: req.settings, teacher: t.role === 'teacher' ? teacherName : names.teacher, layerMap: t.layerMap, bestEpoch: t.bestEpoch, split: result.split },
+            domain: { smiles: t.domain, threshold: DOMAIN_THRESHOLD },
           };
           const report = reports.get(t.role);
           const parents = t.role === 'teacher' ? (teacherName ? [teacherName] : []) : [names.teacher];
@@ -345,5 +349,49 @@ export class ModelService {
     } finally {
       await worker.terminate();
     }
+  }
+
+  /** A stored task model (fine-tuned teacher or student) ready for prediction. */
+  private taskSpec(name: string): TaskModelSpec {
+    const row = this.repo.byName(name);
+    if (!row) throw new AppError('NOT_FOUND', `no model named '${name}' (see \`delicate models\`)`);
+    const weights = this.repo.weights(row.id);
+    if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${name}' is not finished (${row.state})`);
+    const m = JSON.parse(row.manifest) as Partial<TaskManifest> & { config: EncoderConfig; tokenizer: TokenizerJson };
+    if (!m.task || !m.config.task) throw new AppError('INVALID_INPUT', `model '${name}' has no task head (it is a ${row.kind} model): train one with \`delicate train\``);
+    return { name, config: m.config, tokenizer: m.tokenizer, weights: new Uint8Array(weights), task: m.task, domain: m.domain?.smiles ?? [] };
+  }
+
+  /** Runs one request on a training worker and returns its answer. */
+  private async once<T>(request: WorkerRequest, pick: (e: TrainEvent) => T | undefined): Promise<T> {
+    const worker = startTrainWorker();
+    try {
+      return await new Promise<T>((resolve, reject) => {
+        worker.on('message', (e: TrainEvent) => {
+          if (e.type === 'error') reject(e.code === 'BUG' ? new BugError(e.message) : new AppError(e.code, e.message));
+          const v = pick(e);
+          if (v !== undefined) resolve(v);
+        });
+        worker.on('error', (err) => reject(new BugError(`worker crashed: ${err.message}`)));
+        worker.on('exit', (code) => reject(new BugError(`worker exited with code ${code}`)));
+        worker.postMessage(request);
+      });
+    } finally {
+      await worker.terminate();
+    }
+  }
+
+  /** Predictions with the domain check; inputs the model cannot read come back with the reason. */
+  async predict(name: string, inputs: string[]): Promise<{ model: string; task: TaskManifest['task']; engine: string; rows: PredictionRow[] }> {
+    const spec = this.taskSpec(name);
+    const r = await this.once({ type: 'predict', model: spec, inputs }, (e) => (e.type === 'predicted' ? e : undefined));
+    return { model: name, task: spec.task, engine: `tfjs-${r.backend}`, rows: r.rows };
+  }
+
+  /** Metrics of a task model on a labelled file. */
+  async evaluate(name: string, file: string, target: string, opts: { smilesCol?: string; unit?: string } = {}) {
+    const spec = this.taskSpec(name);
+    const r = await this.once({ type: 'evaluate', model: spec, file, target, ...opts }, (e) => (e.type === 'evaluated' ? e : undefined));
+    return { model: name, ...r.result, engine: `tfjs-${r.backend}` };
   }
 }

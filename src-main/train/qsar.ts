@@ -43,6 +43,8 @@ export interface TrainedModel {
   norm: { mean: number; sd: number } | null;
   layerMap: number[] | null;
   bestEpoch: number;
+  /** Training-set SMILES (the applicability domain). */
+  domain: string[];
 }
 
 export interface QsarResult {
@@ -130,7 +132,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     const tPred = await predictTask(teacher, testSeqs, normFix);
     seconds.teacher += (performance.now() - t0) / 1000;
     perSeed.teacher.push(metricsOf(yTest, tPred));
-    if (seed === 0) trained.push({ role: 'teacher', config: teacher.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(teacher.params)), norm: normFix, layerMap: null, bestEpoch: tFit.bestEpoch });
+    if (seed === 0) trained.push({ role: 'teacher', config: teacher.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(teacher.params)), norm: normFix, layerMap: null, bestEpoch: tFit.bestEpoch, domain: split.train.map((i) => points[i]?.smiles as string) });
 
     let sPred: Float64Array | null = null;
     if (s.distill) {
@@ -177,7 +179,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       sPred = await predictTask(student, testSeqs, normFix);
       seconds.student += (performance.now() - t0) / 1000;
       perSeed.student.push(metricsOf(yTest, sPred));
-      if (seed === 0) trained.push({ role: 'student', config: student.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(student.params)), norm: normFix, layerMap, bestEpoch: sFit.bestEpoch });
+      if (seed === 0) trained.push({ role: 'student', config: student.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(student.params)), norm: normFix, layerMap, bestEpoch: sFit.bestEpoch, domain: split.train.map((i) => points[i]?.smiles as string) });
       disposeModel(student);
     }
     if (seed === 0) {

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../../src-shared/errors';
 import type { BackendReport, BackendName } from '../model/tf/backend';
 import type { EvalResult, ModelManifest, PretrainSettings, Progress, RunState } from './pretrain';
+import type { PredictionRow, TaskModelSpec } from './predict-types';
 import type { QsarRequest, QsarResult } from './qsar';
 
 /** Messages from the main thread to a training worker. */
@@ -16,6 +17,8 @@ export type TrainRequest =
       teacher?: { manifest: ModelManifest; weights: Uint8Array };
     }
   | { type: 'qsar'; request: QsarRequest; backend?: BackendName | 'auto' }
+  | { type: 'predict'; model: TaskModelSpec; inputs: string[]; backend?: BackendName | 'auto' }
+  | { type: 'evaluate'; model: TaskModelSpec; file: string; target: string; smilesCol?: string; unit?: string; backend?: BackendName | 'auto' }
   | { type: 'cancel' };
 
 /** Messages from a training worker. */
@@ -28,4 +31,6 @@ export type TrainEvent =
   | { type: 'qsar-started'; backend: BackendReport }
   | { type: 'qsar-progress'; message: string }
   | { type: 'qsar-done'; result: QsarResult }
+  | { type: 'predicted'; rows: PredictionRow[]; backend: string }
+  | { type: 'evaluated'; result: { metrics: Record<string, number>; n: number; unreadable: number; rejected: number; inDomain: number }; backend: string }
   | { type: 'error'; code: ErrorCode; message: string };

@@ -3,6 +3,7 @@ import { AppError } from '../../src-shared/errors';
 import { initTf } from '../model/tf/backend';
 import { readCorpus } from './corpus';
 import { Pretrainer } from './pretrain';
+import { evaluateWith, predictWith } from './predict';
 import { runQsar } from './qsar';
 import type { TrainEvent, TrainRequest } from './train-protocol';
 
@@ -98,7 +99,14 @@ port.on('message', (req: TrainRequest) => {
     cancelled = true;
     return;
   }
-  (req.type === 'pretrain' ? pretrain(req) : qsar(req)).catch((err: unknown) => {
+  const run = async () => {
+    if (req.type === 'pretrain') return pretrain(req);
+    if (req.type === 'qsar') return qsar(req);
+    const backend = (await initTf(req.backend)).selected;
+    if (req.type === 'predict') post({ type: 'predicted', rows: await predictWith(req.model, req.inputs), backend });
+    else post({ type: 'evaluated', result: { ...(await evaluateWith(req.model, req.file, req.target, { ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}) })) }, backend });
+  };
+  run().catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
     if (message === 'cancelled') post({ type: 'error', code: 'CANCELLED', message: 'training cancelled' });
     else if (/Aborted\(|memory access out of bounds/.test(message)) {

@@ -1,0 +1,27 @@
+import type { EncoderConfig } from '../model/encoder';
+import type { TokenizerJson } from '../model/tokenizer';
+
+/** What prediction needs of a stored task model. */
+export interface TaskModelSpec {
+  name: string;
+  config: EncoderConfig;
+  tokenizer: TokenizerJson;
+  weights: Uint8Array;
+  task: { target: string; type: 'regression' | 'classification'; norm: { mean: number; sd: number } | null };
+  /** Training-set SMILES for the applicability-domain check. */
+  domain: string[];
+}
+
+/** In the model's domain when the nearest training molecule has at least this ECFP4 Tanimoto. */
+export const DOMAIN_THRESHOLD = 0.3;
+
+export interface PredictionRow {
+  input: string;
+  smiles: string | null;
+  /** Predicted value (regression) or probability of the positive class. */
+  prediction: number | null;
+  maxSimilarity: number | null;
+  inDomain: boolean | null;
+  /** Why there is no prediction, or a warning (unknown tokens). */
+  note: string | null;
+}
