@@ -94,6 +94,14 @@ describe('pretraining jobs', () => {
     const imported = await models.importModel(file, 'whole-copy');
     expect(imported).toMatchObject({ name: 'whole-copy', state: 'ready', params: models.get('whole').params, steps: 40 });
     await expect(models.importModel(file)).rejects.toMatchObject({ code: 'CONFLICT' });
+    // Lineage and configuration survive the round trip.
+    const sfile = join(tmp.dir, 'student.dlcm');
+    await models.exportModel('student', sfile);
+    const copy = await models.importModel(sfile, 'student-copy');
+    const { name: _a, createdAt: _b, ...orig } = models.get('student');
+    const { name: _c, createdAt: _d, ...back } = copy;
+    expect(back).toEqual(orig);
+    expect(JSON.parse(models.repo.byName('student-copy')?.manifest ?? '{}')).toEqual(JSON.parse(models.repo.byName('student')?.manifest ?? ''));
     await expect(models.importModel(corpus)).rejects.toMatchObject({ code: 'PARSE_ERROR' });
     await expect(models.exportModel('cancelled', file)).rejects.toMatchObject({ code: 'CONFLICT' });
   }, 120_000);

@@ -2,6 +2,7 @@ import { seededRandom } from '../../src-shared/random';
 import { padBatch } from '../model/batch';
 import { type EncoderConfig, type Model, createModel, encode, paramGrads, taskHead } from '../model/encoder';
 import { inferRows } from '../model/infer';
+import { bceWithLogits, maskedHiddenMse, mse } from '../model/losses';
 import { LeanAdam } from '../model/tf/adam';
 import { tf } from '../model/tf/backend';
 import { copyMatching, packTensors } from '../model/weights-tf';
@@ -40,9 +41,7 @@ export interface FitOptions {
 
 /** Task loss on raw head outputs: MSE (regression) or binary cross-entropy with logits. */
 function taskLoss(task: TaskType, out: tf.Tensor, target: tf.Tensor): tf.Scalar {
-  if (task === 'regression') return tf.mean(tf.square(tf.sub(out, target))) as tf.Scalar;
-  // BCE with logits, stable form: max(x,0) - x·t + log(1 + e^-|x|)
-  return tf.mean(tf.add(tf.sub(tf.relu(out), tf.mul(out, target)), tf.log1p(tf.exp(tf.neg(tf.abs(out)))))) as tf.Scalar;
+  return task === 'regression' ? mse(out, target) : bceWithLogits(out, target);
 }
 
 /**
@@ -95,15 +94,8 @@ export async function fit(model: Model, train: FitData, valid: FitData | null, o
             loss = tf.add(tf.mul(loss, 1 - a), tf.mul(taskLoss(task, pred, tf.tensor1d(sb)), a)) as tf.Scalar;
           }
           if (opts.hidden && teacherHidden) {
-            const h = opts.hidden;
-            const m3 = tf.reshape(mask, [b.b, b.t, 1]);
-            const tokens = Math.max(1, b.mask.reduce((x, v) => x + v, 0));
-            let mse = tf.scalar(0);
-            teacherHidden.forEach((th, sl) => {
-              const sh = out.hidden[sl] as tf.Tensor;
-              mse = tf.add(mse, tf.div(tf.sum(tf.mul(tf.square(tf.sub(sh, th)), m3)), tokens * model.config.hidden)) as tf.Scalar;
-            });
-            loss = tf.add(loss, tf.mul(mse, h.weight / h.layerMap.length)) as tf.Scalar;
+            const parts = teacherHidden.map((th, sl) => maskedHiddenMse(out.hidden[sl] as tf.Tensor, th, mask));
+            loss = tf.add(loss, tf.mul(tf.addN(parts), opts.hidden.weight / parts.length)) as tf.Scalar;
           }
           return loss;
         }),

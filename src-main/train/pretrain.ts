@@ -3,6 +3,7 @@ import { seededRandom } from '../../src-shared/random';
 import { padBatch } from '../model/batch';
 import { type EncoderConfig, type Model, countParams, createModel, disposeModel, encode, mlmLogits, paramGrads, physchemHead } from '../model/encoder';
 import { CLS, MASK, PAD, SEP, SPECIAL_TOKENS, SmilesTokenizer, type TokenizerJson } from '../model/tokenizer';
+import { attentionKl, crossEntropy, maskedHiddenMse, softTargetKl } from '../model/losses';
 import { LeanAdam } from '../model/tf/adam';
 import { tf } from '../model/tf/backend';
 import { assignWeights, copyMatching, packTensors, unpackTensors } from '../model/weights-tf';
@@ -307,30 +308,14 @@ export class Pretrainer {
     const logits = mlmLogits(this.model, rows as tf.Tensor2D);
     let distill = tf.scalar(0);
     if (distilling && d && teacherOut) {
-      const tokens = Math.max(1, batch.mask.reduce((a, x) => a + x, 0));
-      const m3 = tf.reshape(mask, [batch.b, batch.t, 1]);
-      const layerMap = this.manifest.training.layerMap ?? [];
-      let hidden = tf.scalar(0);
-      layerMap.forEach((_, j) => {
-        const diff = tf.sub(out.hidden[j] as tf.Tensor, teacherOut.hidden[j] as tf.Tensor);
-        hidden = tf.add(hidden, tf.div(tf.sum(tf.mul(tf.square(diff), m3)), tokens * this.model.config.hidden)) as tf.Scalar;
-      });
-      hidden = tf.div(hidden, Math.max(1, layerMap.length)) as tf.Scalar;
-      // KL(teacher ‖ student) of the last layer's attention rows over real tokens.
-      const sa = out.attention[out.attention.length - 1] as tf.Tensor;
-      const ta = teacherOut.attention;
-      const rowMask = tf.reshape(mask, [batch.b, 1, batch.t, 1]);
-      const att = tf.div(tf.sum(tf.mul(tf.mul(ta, tf.sub(tf.log(tf.add(ta, 1e-9)), tf.log(tf.add(sa, 1e-9)))), rowMask)), tokens * this.model.config.heads);
-      // Soft MLM targets at temperature T, scaled by T² (Hinton et al.).
-      const T = d.temperature;
-      const tp = tf.softmax(tf.div(teacherOut.logits, T));
-      const sl = tf.logSoftmax(tf.div(logits, T));
-      const soft = tf.mul(tf.mean(tf.sum(tf.mul(tp, tf.sub(tf.log(tf.add(tp, 1e-9)), sl)), -1)), T * T);
-      distill = tf.addN([tf.mul(hidden, d.hidden), tf.mul(att, d.attention), tf.mul(soft, d.soft)]) as tf.Scalar;
+      const hidden = teacherOut.hidden.map((th, j) => maskedHiddenMse(out.hidden[j] as tf.Tensor, th, mask));
+      const hiddenLoss = tf.div(tf.addN(hidden), Math.max(1, hidden.length));
+      const att = attentionKl(out.attention[out.attention.length - 1] as tf.Tensor, teacherOut.attention, mask);
+      const soft = softTargetKl(logits, teacherOut.logits, d.temperature);
+      distill = tf.addN([tf.mul(hiddenLoss, d.hidden), tf.mul(att, d.attention), tf.mul(soft, d.soft)]) as tf.Scalar;
       keep.distill = tf.keep(distill);
     }
-    const labels = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.model.config.vocabSize);
-    const mlm = tf.mean(tf.sub(tf.logSumExp(logits, -1), tf.sum(tf.mul(labels, logits), -1))) as tf.Scalar;
+    const mlm = crossEntropy(logits, tf.tensor1d(batch.labels, 'int32'));
     keep.argmax = tf.keep(tf.argMax(logits, -1));
     let physchem = tf.scalar(0);
     const p = this.model.config.physchem;
