@@ -23,10 +23,11 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
            [--max-steps N | --time-budget MINUTES] [--batch N] [--lr X] [--max-len N] [--seed N]
            [--checkpoint-every N] [--grad-checkpointing] [--no-physchem] [--backend wasm|cpu|…] [--resume]
   train --data FILE --target COL --task regression|classification --out NAME [--teacher MODEL]
-        [--distill] [--student-layers K] [--split random|scaffold|temporal] [--seeds N] [--epochs N]
+        [--distill [--student-layers K | --student MODEL] [--alpha A] [--hidden-weight W] [--augment N]] [--split random|scaffold|temporal] [--seeds N] [--epochs N]
         [--smiles-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--backend B]
   distill --teacher MODEL --corpus FILE --student-layers K --out NAME [--max-steps N | --time-budget MIN]
-          [--temperature T] [--batch N] [--lr X] [--resume]   general distillation (DeLiCaTe student)
+          [--temperature T] [--hidden-weight W] [--attention-weight W] [--soft-weight W] [--hard-weight W]
+          [--batch N] [--lr X] [--resume]   general distillation (DeLiCaTe student)
   evaluate --model NAME --data FILE --target COL [--unit nM|…]     metrics of a trained model on labelled data
   predict --model NAME --smiles S [S…] | --data FILE            predictions with the applicability-domain check
   models                                  the model registry (name, kind, params, layers, lineage, metrics)
@@ -72,6 +73,19 @@ function int(value: string | boolean | undefined, flag: string): number | undefi
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a non-negative integer, got '${String(value)}'`);
+  return n;
+}
+
+function nonNegative(value: string | boolean | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n >= 0) || typeof value !== 'string' || value.trim() === '') throw new UsageError(`${flag} must be a non-negative number, got '${String(value)}'`);
+  return n;
+}
+
+function fraction(value: string | boolean | undefined, flag: string): number | undefined {
+  const n = nonNegative(value, flag);
+  if (n !== undefined && n > 1) throw new UsageError(`${flag} must be between 0 and 1`);
   return n;
 }
 
@@ -300,6 +314,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           batch: { type: 'string' },
           lr: { type: 'string' },
           temperature: { type: 'string' },
+          'hidden-weight': { type: 'string' },
+          'attention-weight': { type: 'string' },
+          'soft-weight': { type: 'string' },
+          'hard-weight': { type: 'string' },
           seed: { type: 'string' },
           'checkpoint-every': { type: 'string' },
           backend: { type: 'string' },
@@ -324,7 +342,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           timeBudgetSeconds: maxSteps !== null ? null : minutes !== undefined ? minutes * 60 : DEFAULT_PRETRAIN.timeBudgetSeconds,
           seed: int(values.seed, '--seed') ?? DEFAULT_PRETRAIN.seed,
           checkpointEvery: int(values['checkpoint-every'], '--checkpoint-every') || DEFAULT_PRETRAIN.checkpointEvery,
-          distill: { ...DEFAULT_DISTILL, teacher: need(values.teacher, '--teacher MODEL'), layers, temperature },
+          distill: {
+            teacher: need(values.teacher, '--teacher MODEL'),
+            layers,
+            temperature,
+            hidden: nonNegative(values['hidden-weight'], '--hidden-weight') ?? DEFAULT_DISTILL.hidden,
+            attention: nonNegative(values['attention-weight'], '--attention-weight') ?? DEFAULT_DISTILL.attention,
+            soft: nonNegative(values['soft-weight'], '--soft-weight') ?? DEFAULT_DISTILL.soft,
+            hard: nonNegative(values['hard-weight'], '--hard-weight') ?? DEFAULT_DISTILL.hard,
+          },
         };
         const backend = values.backend;
         if (backend !== undefined && !['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'].includes(backend)) throw new UsageError('--backend must be auto, tfjs-node-gpu, tfjs-node, wasm or cpu');
@@ -346,7 +372,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           task: { type: 'string' },
           out: { type: 'string' },
           teacher: { type: 'string' },
+          student: { type: 'string' },
           distill: { type: 'boolean', default: false },
+          alpha: { type: 'string' },
+          'hidden-weight': { type: 'string' },
+          augment: { type: 'string' },
           'student-layers': { type: 'string' },
           split: { type: 'string' },
           seeds: { type: 'string' },
@@ -369,6 +399,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           if (n === 0) throw new UsageError(`${flag} must be at least 1`);
           return n;
         };
+        if (values.student && !values.distill) throw new UsageError('--student needs --distill');
         const lr = values.lr === undefined ? DEFAULT_QSAR.lr : Number(values.lr);
         if (!(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
         const app = context(values.db);
@@ -387,12 +418,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
               task,
               out: need(values.out, '--out NAME'),
               ...(values.teacher ? { teacher: values.teacher } : {}),
+              ...(values.student ? { student: values.student } : {}),
               ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
               ...(values.unit ? { unit: values.unit } : {}),
               ...(values['date-col'] ? { dateCol: values['date-col'] } : {}),
               ...(values.backend ? { backend: values.backend as 'auto' } : {}),
               settings: {
                 ...DEFAULT_QSAR,
+                alpha: fraction(values.alpha, '--alpha') ?? DEFAULT_QSAR.alpha,
+                hiddenWeight: nonNegative(values['hidden-weight'], '--hidden-weight') ?? DEFAULT_QSAR.hiddenWeight,
+                augment: int(values.augment, '--augment') ?? DEFAULT_QSAR.augment,
                 split,
                 distill: values.distill,
                 studentLayers: atLeast1(values['student-layers'], '--student-layers') ?? DEFAULT_QSAR.studentLayers,

@@ -52,6 +52,8 @@ export interface TrainRequest {
   task: Task;
   out: string;
   teacher?: string;
+  /** A general-distilled student (kind student) to start the task student from. */
+  student?: string;
   smilesCol?: string;
   unit?: string;
   dateCol?: string;
@@ -300,6 +302,18 @@ export class ModelService {
       const m = JSON.parse(row.manifest) as { config: EncoderConfig; tokenizer: TokenizerJson };
       teacher = { name: teacherName, config: m.config, tokenizer: m.tokenizer, weights: new Uint8Array(weights) };
     }
+    let student: { name: string; config: EncoderConfig; weights: Uint8Array } | null = null;
+    if (req.student) {
+      const row = this.repo.byName(req.student);
+      const weights = row ? this.repo.weights(row.id) : null;
+      if (!row) throw new AppError('NOT_FOUND', `no model named '${req.student}' (see \`delicate models\`)`);
+      if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${req.student}' is not finished (${row.state})`);
+      const m = JSON.parse(row.manifest) as { config: EncoderConfig; tokenizer: TokenizerJson };
+      if (!m.config.shareLayers || !teacher || JSON.stringify(m.tokenizer.vocab) !== JSON.stringify(teacher.tokenizer.vocab) || m.config.hidden !== teacher.config.hidden) {
+        throw new AppError('INVALID_INPUT', `'${req.student}' cannot start this student: it must be a shared-layer model distilled from the teacher (same vocabulary and width)`);
+      }
+      student = { name: req.student, config: m.config, weights: new Uint8Array(weights) };
+    }
     const worker = startTrainWorker();
     try {
       const result = await new Promise<QsarResult>((resolve, reject) => {
@@ -315,7 +329,7 @@ export class ModelService {
         worker.on('exit', (code) => reject(new BugError(`training worker exited with code ${code}`)));
         worker.postMessage({
           type: 'qsar',
-          request: { data: req.data, target: req.target, task: req.task, settings: req.settings, teacher, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}), ...(req.dateCol ? { dateCol: req.dateCol } : {}) },
+          request: { data: req.data, target: req.target, task: req.task, settings: req.settings, teacher, student, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}), ...(req.dateCol ? { dateCol: req.dateCol } : {}) },
           ...(req.backend ? { backend: req.backend } : {}),
         } satisfies WorkerRequest);
       });
@@ -334,7 +348,7 @@ export class ModelService {
             domain: { smiles: t.domain, threshold: DOMAIN_THRESHOLD },
           };
           const report = reports.get(t.role);
-          const parents = t.role === 'teacher' ? (teacherName ? [teacherName] : []) : [names.teacher];
+          const parents = t.role === 'teacher' ? (teacherName ? [teacherName] : []) : [names.teacher, ...(student ? [student.name] : [])];
           const id = this.repo.create({ name, kind: t.role, state: 'training', manifest, params: report?.params ?? 0, layers: t.config.layers, shareLayers: t.config.shareLayers, hidden: t.config.hidden, parents, totalSteps: 0, jobId: null });
           this.repo.finish(id, { weights: Buffer.from(t.weights), metrics: report?.metrics ?? {}, steps: t.bestEpoch });
           registered.push(name);

@@ -23,6 +23,8 @@ export interface QsarRequest {
   dateCol?: string;
   settings: QsarSettings;
   teacher: { name: string; config: EncoderConfig; tokenizer: TokenizerJson; weights: Uint8Array } | null;
+  /** A general-distilled student to start the task student from (DeLiCaTe: general, then task distillation). */
+  student?: { name: string; config: EncoderConfig; weights: Uint8Array } | null;
 }
 
 export interface ModelReport {
@@ -105,6 +107,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   let sizes = { train: 0, valid: 0, test: 0 };
   let teacherParams = 0;
   let studentParams = 0;
+  let studentDepth = 0;
   for (let seed = 0; seed < s.seeds; seed++) {
     const split: Split = s.split === 'random' ? randomSplit(points.length, seed + 1) : s.split === 'scaffold' ? scaffoldSplit(scaffolds, seed + 1) : temporalSplit(points.map((p) => p.date));
     if (split.test.length === 0 || split.train.length === 0) throw new AppError('INVALID_INPUT', 'the split left an empty train or test set; use more data or another --split');
@@ -139,12 +142,15 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       progress(`seed ${seed + 1}/${s.seeds}: distilling the student (1 shared layer x ${s.studentLayers})`);
       t0 = performance.now();
       const L = teacher.config.layers;
-      const k = Math.min(s.studentLayers, L);
+      const k = req.student ? req.student.config.layers : Math.min(s.studentLayers, L);
+      studentDepth = k;
       // Teacher layers {0, L/k, 2L/k, …, L} → student {0, 1, …, k} (0 = embeddings).
       const layerMap = Array.from({ length: k + 1 }, (_, j) => Math.round((j * L) / k));
       const student = taskModelFrom(teacher.config, null, taskType, seed + 101, { shareLayers: true, layers: k });
-      // Embeddings, pooler and task head from the fine-tuned teacher; the shared layer starts as the teacher's first.
+      // Embeddings, pooler and task head from the fine-tuned teacher; the shared layer starts as the
+      // teacher's first, or, with a general-distilled student, everything but the task head from it.
       copyMatching(student, packTensors(teacher.params));
+      if (req.student) copyMatching(student, req.student.weights);
       studentParams = countParams(student);
       // Task-specific distillation data: the training molecules and random SMILES of them, with the
       // teacher's predictions as soft targets and the measured values as hard ones.
@@ -198,7 +204,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   };
   const models: ModelReport[] = [
     { name: 'teacher', role: 'teacher', params: teacherParams, layers: baseConfig.layers, metrics: summarise(perSeed.teacher), trainSeconds: seconds.teacher / s.seeds },
-    ...(s.distill ? [{ name: 'student', role: 'student' as const, params: studentParams, layers: Math.min(s.studentLayers, baseConfig.layers), metrics: summarise(perSeed.student), trainSeconds: seconds.student / s.seeds }] : []),
+    ...(s.distill ? [{ name: 'student', role: 'student' as const, params: studentParams, layers: studentDepth, metrics: summarise(perSeed.student), trainSeconds: seconds.student / s.seeds }] : []),
     { name: 'ecfp4-rf', role: 'baseline', params: 0, layers: 0, metrics: summarise(perSeed.baseline), trainSeconds: seconds.baseline / s.seeds },
   ];
   return {
@@ -206,7 +212,9 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     split: s.split,
     seeds: s.seeds,
     n: { compounds: points.length, ...sizes, rejected: assay.rejected.length, tooLong, replicates: assay.replicates, censored: assay.censored, unknownTokenRate: tokens ? unknown / tokens : 0 },
-    teacherSource: req.teacher ? `fine-tuned from '${req.teacher.name}'` : 'no pretrained teacher given or registered: the teacher was trained from scratch on the assay',
+    teacherSource:
+      (req.teacher ? `fine-tuned from '${req.teacher.name}'` : 'no pretrained teacher given or registered: the teacher was trained from scratch on the assay') +
+      (s.distill ? (req.student ? `; student started from the general-distilled '${req.student.name}'` : '; student started from the fine-tuned teacher (no general-distilled student given)') : ''),
     data: { file: req.data, sha256: await fileSha256(req.data), target: req.target, task: req.task },
     predictions,
     trained,
