@@ -27,6 +27,7 @@ export interface Api {
   'compound.conformer'(args: ArgsOf<'compound.conformer'>): Promise<{ molblock: string; cached: boolean }>;
   'model.list'(args: ArgsOf<'model.list'>): Promise<{ models: ModelSummary[] }>;
   'model.pretrain'(args: ArgsOf<'model.pretrain'>): Promise<{ jobId: string }>;
+  'model.train'(args: ArgsOf<'model.train'>): Promise<{ jobId: string }>;
   'job.get'(args: ArgsOf<'job.get'>): Promise<JobInfo>;
   'job.list'(args: ArgsOf<'job.list'>): Promise<{ jobs: JobInfo[] }>;
   'job.cancel'(args: ArgsOf<'job.cancel'>): Promise<{ cancelled: boolean }>;
@@ -55,6 +56,7 @@ export const API_METHODS = [
   'compound.conformer',
   'model.list',
   'model.pretrain',
+  'model.train',
   'job.get',
   'job.list',
   'job.cancel',

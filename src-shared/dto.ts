@@ -80,7 +80,7 @@ export interface CompoundPage {
 }
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export type JobKind = 'import' | 'conformer' | 'pretrain';
+export type JobKind = 'import' | 'conformer' | 'pretrain' | 'train';
 
 export interface JobProgress {
   jobId: string;

@@ -57,6 +57,24 @@ export const schemas = {
     })
     .strict()
     .refine((a) => (a.hidden ?? 128) % (a.heads ?? 4) === 0, { message: 'hidden must be divisible by heads' }),
+  'model.train': z
+    .object({
+      data: z.string().min(1),
+      target: z.string().min(1),
+      task: z.enum(['regression', 'classification']),
+      out: name,
+      teacher: name.optional(),
+      student: name.optional(),
+      distill: z.boolean().optional(),
+      studentLayers: z.number().int().min(1).max(48).optional(),
+      split: z.enum(['random', 'scaffold', 'temporal']).optional(),
+      dateCol: z.string().min(1).optional(),
+      seeds: z.number().int().min(1).max(20).optional(),
+      epochs: z.number().int().min(1).max(1000).optional(),
+      unit: z.enum(['M', 'mM', 'uM', 'µM', 'nM', 'pM']).optional(),
+      smilesCol: z.string().min(1).optional(),
+    })
+    .strict(),
   'job.get': z.object({ jobId: z.string().min(1) }).strict(),
   'job.list': z.object({}).strict(),
   'job.cancel': z.object({ jobId: z.string().min(1) }).strict(),

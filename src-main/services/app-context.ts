@@ -10,6 +10,7 @@ import { doctor } from './doctor';
 import { importFile } from './import-service';
 import { LibraryService } from './library-service';
 import { ModelService } from './model-service';
+import { DEFAULT_QSAR, type QsarSettings } from '../train/qsar-settings';
 import { DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 
 type Listener = <E extends keyof Events>(event: E, payload: Events[E]) => void;
@@ -136,6 +137,34 @@ export function createHandlers(ctx: AppContext): Api {
               }),
           },
           job.jobId,
+        ),
+      );
+      return { jobId };
+    },
+    'model.train': async (args) => {
+      const settings: QsarSettings = {
+        ...DEFAULT_QSAR,
+        distill: args.distill ?? false,
+        studentLayers: args.studentLayers ?? DEFAULT_QSAR.studentLayers,
+        split: args.split ?? DEFAULT_QSAR.split,
+        seeds: args.seeds ?? DEFAULT_QSAR.seeds,
+        epochs: args.epochs ?? DEFAULT_QSAR.epochs,
+      };
+      const jobId = ctx.jobs.start('train', { data: args.data, target: args.target, out: args.out }, (job) =>
+        ctx.models.train(
+          {
+            data: args.data,
+            target: args.target,
+            task: args.task,
+            out: args.out,
+            settings,
+            ...(args.teacher ? { teacher: args.teacher } : {}),
+            ...(args.student ? { student: args.student } : {}),
+            ...(args.dateCol ? { dateCol: args.dateCol } : {}),
+            ...(args.unit ? { unit: args.unit } : {}),
+            ...(args.smilesCol ? { smilesCol: args.smilesCol } : {}),
+          },
+          { signal: job.signal, onProgress: (message) => job.progress({ done: 0, total: null, rate: 0, etaSeconds: null, message }) },
         ),
       );
       return { jobId };

@@ -408,4 +408,25 @@ export class ModelService {
     const r = await this.once({ type: 'evaluate', model: spec, file, target, ...opts }, (e) => (e.type === 'evaluated' ? e : undefined));
     return { model: name, ...r.result, engine: `tfjs-${r.backend}` };
   }
+
+  /** Inference speed of a task model in sequences per second on a fixed sample of drug-like molecules (benchmarks). */
+  async inferenceSpeed(name: string): Promise<number> {
+    const spec = this.taskSpec(name);
+    const sample = SPEED_SAMPLE;
+    const inputs = Array.from({ length: 512 }, (_, i) => sample[i % sample.length] as string);
+    const r = await this.once({ type: 'predict', model: { ...spec, domain: [] }, inputs }, (e) => (e.type === 'predicted' ? e : undefined));
+    return inputs.length / r.inferSeconds;
+  }
 }
+
+/** Drug-like molecules of typical length for speed measurements. */
+const SPEED_SAMPLE = [
+  'CC(=O)Oc1ccccc1C(=O)O',
+  'CN1CCC[C@H]1c1cccnc1',
+  'CC(C)Cc1ccc(C(C)C(=O)O)cc1',
+  'COc1ccc2[nH]cc(CCNC(C)=O)c2c1',
+  'O=C(O)c1ccccc1Nc1cccc(C(F)(F)F)c1',
+  'CN1C(=O)CN=C(c2ccccc2)c2cc(Cl)ccc21',
+  'Cc1ccc(cc1Nc1nccc(n1)c1cccnc1)NC(=O)c1ccc(CN2CCN(C)CC2)cc1',
+  'CC(C)NCC(O)COc1cccc2ccccc12',
+];

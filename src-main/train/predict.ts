@@ -10,7 +10,7 @@ export { DOMAIN_THRESHOLD, type PredictionRow, type TaskModelSpec } from './pred
 import { classificationMetrics, regressionMetrics } from './metrics';
 
 /** Predicts inputs with a task model; unreadable inputs get a row with the reason, never vanish. */
-export async function predictWith(spec: TaskModelSpec, inputs: string[]): Promise<PredictionRow[]> {
+export async function predictWith(spec: TaskModelSpec, inputs: string[]): Promise<{ rows: PredictionRow[]; inferSeconds: number }> {
   const rd = await loadRdkit();
   const tokenizer = SmilesTokenizer.fromJSON(spec.tokenizer);
   const train = spec.domain.map((s) => morganOf(rd, s)).filter((f): f is Uint8Array => f !== null);
@@ -41,20 +41,23 @@ export async function predictWith(spec: TaskModelSpec, inputs: string[]): Promis
     todo.push({ row, ids: enc.ids });
   }
   const model = createModel(spec.config, 1);
+  let inferSeconds = 0;
   try {
     assignWeights(model.params, spec.weights);
+    const t0 = performance.now();
     const preds = await predictTask(model, todo.map((t) => t.ids), spec.task.norm);
+    inferSeconds = (performance.now() - t0) / 1000;
     todo.forEach((t, i) => (t.row.prediction = preds[i] as number));
   } finally {
     disposeModel(model);
   }
-  return rows;
+  return { rows, inferSeconds };
 }
 
 /** Metrics of a task model on a labelled file (the same reading and aggregation as training). */
 export async function evaluateWith(spec: TaskModelSpec, file: string, target: string, opts: { smilesCol?: string; unit?: string } = {}) {
   const assay = await readAssay(file, { target, task: spec.task.type, ...opts });
-  const rows = await predictWith(spec, assay.points.map((p) => p.smiles));
+  const { rows } = await predictWith(spec, assay.points.map((p) => p.smiles));
   const y: number[] = [];
   const p: number[] = [];
   rows.forEach((r, i) => {

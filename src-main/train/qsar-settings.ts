@@ -9,6 +9,8 @@ export interface QsarSettings {
   lr: number;
   distill: boolean;
   studentLayers: number;
+  /** DeLiCaTe student (one shared layer applied k times) or, for comparison, a plain k-layer KD student. */
+  studentShared: boolean;
   /** Random SMILES per training molecule for task-specific distillation. */
   augment: number;
   /** Weight of the teacher's soft predictions (α) and of the hidden-state loss in distillation. */
@@ -26,6 +28,7 @@ export const DEFAULT_QSAR: QsarSettings = {
   lr: 5e-4,
   distill: false,
   studentLayers: 3,
+  studentShared: true,
   augment: 2,
   alpha: 0.5,
   hiddenWeight: 1,

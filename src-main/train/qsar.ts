@@ -139,14 +139,15 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
 
     let sPred: Float64Array | null = null;
     if (s.distill) {
-      progress(`seed ${seed + 1}/${s.seeds}: distilling the student (1 shared layer x ${s.studentLayers})`);
+      progress(`seed ${seed + 1}/${s.seeds}: distilling the student (${s.studentShared ? `1 shared layer x ${s.studentLayers}` : `${s.studentLayers} layers`})`);
       t0 = performance.now();
       const L = teacher.config.layers;
       const k = req.student ? req.student.config.layers : Math.min(s.studentLayers, L);
       studentDepth = k;
       // Teacher layers {0, L/k, 2L/k, …, L} → student {0, 1, …, k} (0 = embeddings).
       const layerMap = Array.from({ length: k + 1 }, (_, j) => Math.round((j * L) / k));
-      const student = taskModelFrom(teacher.config, null, taskType, seed + 101, { shareLayers: true, layers: k });
+      const shared = req.student ? true : s.studentShared;
+      const student = taskModelFrom(teacher.config, null, taskType, seed + 101, { shareLayers: shared, layers: k });
       // Embeddings, pooler and task head from the fine-tuned teacher; the shared layer starts as the
       // teacher's first, or, with a general-distilled student, everything but the task head from it.
       copyMatching(student, packTensors(teacher.params));
@@ -168,8 +169,8 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
           }
         }
       }
-      const soft = await predictTask(teacher, augSeqs, null);
-      const softY = classify ? Float32Array.from(soft) : Float32Array.from(soft);
+      // Standardised values (regression) or probabilities (binary), the scale of the hard targets.
+      const softY = Float32Array.from(await predictTask(teacher, augSeqs, null));
       await fit(student, { seqs: augSeqs, y: Float32Array.from(augY) }, dataOf(split.valid), {
         epochs: s.epochs,
         batch: s.batch,

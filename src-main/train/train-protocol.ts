@@ -31,6 +31,6 @@ export type TrainEvent =
   | { type: 'qsar-started'; backend: BackendReport }
   | { type: 'qsar-progress'; message: string }
   | { type: 'qsar-done'; result: QsarResult }
-  | { type: 'predicted'; rows: PredictionRow[]; backend: string }
+  | { type: 'predicted'; rows: PredictionRow[]; inferSeconds: number; backend: string }
   | { type: 'evaluated'; result: { metrics: Record<string, number>; n: number; unreadable: number; rejected: number; inDomain: number }; backend: string }
   | { type: 'error'; code: ErrorCode; message: string };

@@ -103,7 +103,7 @@ port.on('message', (req: TrainRequest) => {
     if (req.type === 'pretrain') return pretrain(req);
     if (req.type === 'qsar') return qsar(req);
     const backend = (await initTf(req.backend)).selected;
-    if (req.type === 'predict') post({ type: 'predicted', rows: await predictWith(req.model, req.inputs), backend });
+    if (req.type === 'predict') post({ type: 'predicted', ...(await predictWith(req.model, req.inputs)), backend });
     else post({ type: 'evaluated', result: { ...(await evaluateWith(req.model, req.file, req.target, { ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}) })) }, backend });
   };
   run().catch((err: unknown) => {
