@@ -76,6 +76,35 @@ function int(value: string | boolean | undefined, flag: string): number | undefi
   return n;
 }
 
+/** --max-steps N or --time-budget MINUTES (not both) as settings; the default is DEFAULT_PRETRAIN's. */
+function budgetOf(maxSteps: string | boolean | undefined, minutes: string | boolean | undefined): Pick<PretrainSettings, 'maxSteps' | 'timeBudgetSeconds'> {
+  if (maxSteps !== undefined && minutes !== undefined) throw new UsageError('give --max-steps or --time-budget, not both');
+  const steps = int(maxSteps, '--max-steps');
+  if (steps === 0) throw new UsageError('--max-steps must be at least 1');
+  if (steps !== undefined) return { maxSteps: steps, timeBudgetSeconds: null };
+  if (minutes === undefined) return { maxSteps: null, timeBudgetSeconds: DEFAULT_PRETRAIN.timeBudgetSeconds };
+  const m = Number(minutes);
+  if (!(m > 0)) throw new UsageError('--time-budget must be a positive number of minutes');
+  return { maxSteps: null, timeBudgetSeconds: m * 60 };
+}
+
+/** The shared part of `pretrain` and `distill` requests. */
+function pretrainRequest(values: { corpus?: string | boolean; out?: string | boolean; resume?: string | boolean; 'smiles-col'?: string | boolean; backend?: string | boolean }, settings: PretrainSettings): PretrainRequest {
+  const backend = values.backend;
+  if (backend !== undefined && (typeof backend !== 'string' || !['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'].includes(backend))) {
+    throw new UsageError('--backend must be auto, tfjs-node-gpu, tfjs-node, wasm or cpu');
+  }
+  const smilesCol = values['smiles-col'];
+  return {
+    corpus: need(values.corpus, '--corpus FILE'),
+    out: need(values.out, '--out NAME'),
+    settings,
+    resume: values.resume === true,
+    ...(typeof smilesCol === 'string' && smilesCol ? { smilesCol } : {}),
+    ...(backend ? { backend: backend as 'auto' } : {}),
+  };
+}
+
 function nonNegative(value: string | boolean | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -260,15 +289,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           if (n === 0) throw new UsageError(`${flag} must be at least 1`);
           return n;
         };
-        if (values['max-steps'] !== undefined && values['time-budget'] !== undefined) throw new UsageError('give --max-steps or --time-budget, not both');
-        const minutes = values['time-budget'] === undefined ? undefined : Number(values['time-budget']);
-        if (minutes !== undefined && !(minutes > 0)) throw new UsageError('--time-budget must be a positive number of minutes');
+        const budget = budgetOf(values['max-steps'], values['time-budget']);
         const lr = values.lr === undefined ? undefined : Number(values.lr);
         if (lr !== undefined && !(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
-        const backend = values.backend;
-        if (backend !== undefined && !['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'].includes(backend)) throw new UsageError('--backend must be auto, tfjs-node-gpu, tfjs-node, wasm or cpu');
         const d = DEFAULT_PRETRAIN;
-        const maxSteps = pos(values['max-steps'], '--max-steps') ?? null;
         const settings: PretrainSettings = {
           ...d,
           architecture: {
@@ -283,23 +307,14 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           },
           batch: pos(values.batch, '--batch') ?? d.batch,
           lr: lr ?? d.lr,
-          maxSteps,
-          timeBudgetSeconds: maxSteps !== null ? null : minutes !== undefined ? minutes * 60 : d.timeBudgetSeconds,
+          ...budget,
           seed: int(values.seed, '--seed') ?? d.seed,
           checkpointEvery: pos(values['checkpoint-every'], '--checkpoint-every') ?? d.checkpointEvery,
           gradientCheckpointing: values['grad-checkpointing'],
           physchemWeight: values['no-physchem'] ? 0 : d.physchemWeight,
         };
         if (settings.architecture.hidden % settings.architecture.heads !== 0) throw new UsageError('--hidden must be divisible by --heads');
-        const result = await runPretrain(io, context(values.db), {
-          corpus: need(values.corpus, '--corpus FILE'),
-          out: need(values.out, '--out NAME'),
-          settings,
-          resume: values.resume,
-          ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
-          ...(backend ? { backend: backend as 'auto' } : {}),
-        });
-        printPretrain(print, result);
+        printPretrain(print, await runPretrain(io, context(values.db), pretrainRequest(values, settings)));
         return 0;
       }
       case 'distill': {
@@ -324,22 +339,18 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           resume: { type: 'boolean', default: false },
         });
         json = values.json;
-        if (values['max-steps'] !== undefined && values['time-budget'] !== undefined) throw new UsageError('give --max-steps or --time-budget, not both');
-        const minutes = values['time-budget'] === undefined ? undefined : Number(values['time-budget']);
-        if (minutes !== undefined && !(minutes > 0)) throw new UsageError('--time-budget must be a positive number of minutes');
+        const budget = budgetOf(values['max-steps'], values['time-budget']);
         const temperature = values.temperature === undefined ? DEFAULT_DISTILL.temperature : Number(values.temperature);
         if (!(temperature > 0)) throw new UsageError('--temperature must be positive');
         const lr = values.lr === undefined ? DEFAULT_PRETRAIN.lr : Number(values.lr);
         if (!(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
         const layers = int(values['student-layers'], '--student-layers');
         if (!layers) throw new UsageError('--student-layers K (at least 1) is required');
-        const maxSteps = int(values['max-steps'], '--max-steps') || null;
         const settings: PretrainSettings = {
           ...DEFAULT_PRETRAIN,
           batch: int(values.batch, '--batch') || DEFAULT_PRETRAIN.batch,
           lr,
-          maxSteps,
-          timeBudgetSeconds: maxSteps !== null ? null : minutes !== undefined ? minutes * 60 : DEFAULT_PRETRAIN.timeBudgetSeconds,
+          ...budget,
           seed: int(values.seed, '--seed') ?? DEFAULT_PRETRAIN.seed,
           checkpointEvery: int(values['checkpoint-every'], '--checkpoint-every') || DEFAULT_PRETRAIN.checkpointEvery,
           distill: {
@@ -352,17 +363,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             hard: nonNegative(values['hard-weight'], '--hard-weight') ?? DEFAULT_DISTILL.hard,
           },
         };
-        const backend = values.backend;
-        if (backend !== undefined && !['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'].includes(backend)) throw new UsageError('--backend must be auto, tfjs-node-gpu, tfjs-node, wasm or cpu');
-        const result = await runPretrain(io, context(values.db), {
-          corpus: need(values.corpus, '--corpus FILE'),
-          out: need(values.out, '--out NAME'),
-          settings,
-          resume: values.resume,
-          ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
-          ...(backend ? { backend: backend as 'auto' } : {}),
-        });
-        printPretrain(print, result);
+        printPretrain(print, await runPretrain(io, context(values.db), pretrainRequest(values, settings)));
         return 0;
       }
       case 'train': {
