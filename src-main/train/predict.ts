@@ -5,8 +5,6 @@ import { assignWeights } from '../model/weights-tf';
 import { readAssay } from './assay';
 import { predictTask } from './finetune';
 import { DOMAIN_THRESHOLD, type PredictionRow, type TaskModelSpec } from './predict-types';
-
-export { DOMAIN_THRESHOLD, type PredictionRow, type TaskModelSpec } from './predict-types';
 import { classificationMetrics, regressionMetrics } from './metrics';
 
 /** Predicts inputs with a task model; unreadable inputs get a row with the reason, never vanish. */

@@ -12,8 +12,6 @@ import { classificationMetrics, meanSd, regressionMetrics } from './metrics';
 import type { QsarSettings } from './qsar-settings';
 import { type Split, type SplitKind, randomSplit, scaffoldSplit, temporalSplit } from './splits';
 
-export { DEFAULT_QSAR, type QsarSettings } from './qsar-settings';
-
 export interface QsarRequest {
   data: string;
   target: string;
