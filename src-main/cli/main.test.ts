@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { corpusSlice, sharedData, tempDir } from '../test/helpers';
@@ -112,5 +113,14 @@ describe('delicate CLI', () => {
     const ev = JSON.parse((await run('evaluate', '--model', 'esol-teacher', '--data', data, '--target', 'logS', '--db', db, '--json')).out);
     expect(ev).toMatchObject({ n: 160, metrics: { rmse: expect.any(Number), r2: expect.any(Number) } });
     expect(JSON.parse((await run('predict', '--model', 'tiny', '--smiles', 'CCO', '--db', db, '--json')).out).error.code).toBe('INVALID_INPUT');
+
+    // The distilled student as an ONNX graph that ONNX Runtime loads (parity itself: onnx-export.test.ts).
+    const onnxFile = join(tmp.dir, 'student.onnx');
+    expect(JSON.parse((await run('model', 'export', 'esol-student', '--format', 'onnx', '--out', onnxFile, '--db', db, '--json')).out)).toMatchObject({ format: 'onnx', bytes: expect.any(Number) });
+    const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(onnxFile);
+    expect(session.inputNames).toEqual(['input_ids', 'attention_mask']);
+    expect(session.outputNames).toEqual(['pooled', 'task']);
+    await session.release();
   }, 300_000);
 });

@@ -31,7 +31,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   evaluate --model NAME --data FILE --target COL [--unit nM|…]     metrics of a trained model on labelled data
   predict --model NAME --smiles S [S…] | --data FILE            predictions with the applicability-domain check
   models                                  the model registry (name, kind, params, layers, lineage, metrics)
-  model export NAME --out FILE [--dtype float32|float16]
+  model export NAME --out FILE [--format delicate|onnx] [--dtype float32|float16]
   model import FILE [--as NAME]
   doctor
   serve [--port N] [--host ADDR]        the app in any Chromium over a loopback WebSocket
@@ -502,14 +502,17 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'model': {
         const [sub, ...args] = rest;
         if (sub === 'export') {
-          const { values, positionals } = parse(args, { out: { type: 'string' }, dtype: { type: 'string' } });
+          const { values, positionals } = parse(args, { out: { type: 'string' }, dtype: { type: 'string' }, format: { type: 'string' } });
           json = values.json;
           if (positionals.length !== 1) throw new UsageError('model export takes exactly one model NAME');
           const dtype = values.dtype ?? 'float32';
           if (dtype !== 'float32' && dtype !== 'float16') throw new UsageError('--dtype must be float32 or float16');
+          const format = values.format ?? 'delicate';
+          if (format !== 'delicate' && format !== 'onnx') throw new UsageError('--format must be delicate or onnx');
+          if (format === 'onnx' && values.dtype !== undefined) throw new UsageError('--dtype applies to the delicate format only (ONNX graphs are float32)');
           const out = need(values.out, '--out FILE');
-          const r = await context(values.db).models.exportModel(positionals[0] as string, out, dtype);
-          print({ model: positionals[0], out, bytes: r.bytes, dtype }, () => `${positionals[0]} written to ${out} (${r.bytes} bytes, ${dtype})`);
+          const r = await context(values.db).models.exportModel(positionals[0] as string, out, dtype, format);
+          print({ model: positionals[0], out, bytes: r.bytes, dtype: format === 'onnx' ? 'float32' : dtype, format }, () => `${positionals[0]} written to ${out} (${r.bytes} bytes, ${format})`);
           return 0;
         }
         if (sub === 'import') {

@@ -4,6 +4,7 @@ import { AppError, BugError } from '../../src-shared/errors';
 import type { Db } from '../db/database';
 import { type ModelRow, ModelRepo } from '../db/model-repo';
 import { readModelFile, writeModelFile } from '../model/model-file';
+import { exportOnnx } from '../model/onnx-export';
 import type { BackendName } from '../model/tf/backend';
 import { packArrays, unpackArrays } from '../model/weights-io';
 import type { ModelManifest, Progress, RunState } from '../train/pretrain';
@@ -248,11 +249,18 @@ export class ModelService {
   }
 
   /** Writes a finished model to one file (float16 halves the size; float32 is exact). */
-  async exportModel(name: string, out: string, dtype: 'float32' | 'float16' = 'float32'): Promise<{ bytes: number }> {
+  async exportModel(name: string, out: string, dtype: 'float32' | 'float16' = 'float32', format: 'delicate' | 'onnx' = 'delicate'): Promise<{ bytes: number }> {
     const r = this.repo.byName(name);
     if (!r) throw new AppError('NOT_FOUND', `no model named '${name}' (see \`delicate models\`)`);
     const weights = this.repo.weights(r.id);
     if (r.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${name}' is not finished (${r.state}); only finished models can be exported`);
+    if (format === 'onnx') {
+      // The ONNX graph is made from the stored weights (deterministic), so it always matches them.
+      const manifest = JSON.parse(r.manifest) as { config: EncoderConfig };
+      const graph = exportOnnx(manifest.config, weights, name);
+      await writeFile(out, graph);
+      return { bytes: graph.length };
+    }
     const blob = dtype === 'float32' ? weights : packArrays(unpackArrays(weights), 'float16');
     const file = writeModelFile({ format: 'delicate-model-file-v1', name: r.name, kind: r.kind, parents: JSON.parse(r.parents) as string[], metrics: JSON.parse(r.metrics) as Record<string, number | null>, steps: r.steps, manifest: JSON.parse(r.manifest) }, blob);
     await writeFile(out, file);

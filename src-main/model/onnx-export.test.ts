@@ -1,0 +1,50 @@
+import { createRequire } from 'node:module';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { padBatch } from './batch';
+import { type EncoderConfig, createModel, disposeModel, encode, physchemHead, taskHead } from './encoder';
+import { exportOnnx } from './onnx-export';
+import { initTf, tf } from './tf/backend';
+import { packTensors } from './weights-tf';
+
+const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+
+const base: EncoderConfig = { vocabSize: 20, maxLen: 24, layers: 3, hidden: 32, heads: 4, ff: 64, dropout: 0.1, shareLayers: false, mlm: { tied: true }, physchem: 5, task: { type: 'regression', outputs: 2 } };
+const seqs = [Int32Array.from([2, 5, 6, 7, 8, 9, 10, 3]), Int32Array.from([2, 11, 3]), Int32Array.from([2, 12, 13, 14, 15, 5, 3])];
+
+describe('ONNX export', () => {
+  beforeAll(async () => {
+    await initTf('wasm');
+  });
+
+  for (const [label, over] of [
+    ['unshared layers', {}],
+    ['one shared layer applied 3 times', { shareLayers: true }],
+    ['factorised embeddings', { embeddingSize: 16 }],
+  ] as Array<[string, Partial<EncoderConfig>]>) {
+    it(`matches TF.js within 1e-4 (${label})`, async () => {
+      const config = { ...base, ...over };
+      const model = createModel(config, 3);
+      const b = padBatch(seqs);
+      const ref = tf.tidy(() => {
+        const out = encode(model, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]));
+        return { pooled: out.pooled, task: taskHead(model, out.pooled), physchem: physchemHead(model, out.pooled) };
+      });
+      const session = await ort.InferenceSession.create(exportOnnx(config, packTensors(model.params)));
+      const res = await session.run({
+        input_ids: new ort.Tensor('int64', BigInt64Array.from(Array.from(b.ids, BigInt)), [b.b, b.t]),
+        attention_mask: new ort.Tensor('float32', b.mask, [b.b, b.t]),
+      });
+      for (const key of ['pooled', 'task', 'physchem'] as const) {
+        const want = ref[key].dataSync();
+        const got = res[key]?.data as Float32Array;
+        expect(got.length).toBe(want.length);
+        let max = 0;
+        for (let i = 0; i < want.length; i++) max = Math.max(max, Math.abs((got[i] as number) - (want[i] as number)));
+        expect(max).toBeLessThan(1e-4);
+      }
+      tf.dispose([ref.pooled, ref.task, ref.physchem]);
+      await session.release();
+      disposeModel(model);
+    });
+  }
+});

@@ -1,0 +1,104 @@
+import { createRequire } from 'node:module';
+import type { onnx } from 'onnx-proto';
+import type { EncoderConfig } from './encoder';
+import { LN_EPS } from './encoder';
+import { unpackArrays } from './weights-io';
+
+// onnx-proto is CommonJS without named ESM exports; Node's ESM loader cannot import `onnx` from it by name.
+const proto = (createRequire(import.meta.url)('onnx-proto') as typeof import('onnx-proto')).onnx;
+
+/**
+ * Writes a Delicate encoder (shared or unshared layers, any size) and its pooler/task/physchem heads as an
+ * ONNX graph (opset 17): inputs `input_ids` int64 [batch, seq] and `attention_mask` float [batch, seq];
+ * outputs `pooled` [batch, hidden] and, when the model has them, `task` and `physchem`. Same maths as
+ * encoder.ts (post-LN, eps 1e-12, erf-GELU, additive -1e4 padding mask, tanh [CLS] pooler), so ONNX
+ * Runtime reproduces TF.js outputs.
+ */
+export function exportOnnx(config: EncoderConfig, weights: Uint8Array, name = 'delicate'): Uint8Array {
+  const arrays = unpackArrays(weights);
+  const initializers: onnx.ITensorProto[] = [];
+  const nodes: onnx.INodeProto[] = [];
+  const used = new Set<string>();
+  let n = 0;
+  const tmp = (hint: string) => `${hint}_${n++}`;
+  const param = (p: string): string => {
+    if (!used.has(p)) {
+      const a = arrays.get(p);
+      if (!a) throw new Error(`weights lack parameter ${p}`);
+      initializers.push({ name: p, dims: a.shape, dataType: proto.TensorProto.DataType.FLOAT, rawData: new Uint8Array(a.values.buffer, a.values.byteOffset, a.values.byteLength) });
+      used.add(p);
+    }
+    return p;
+  };
+  const constF = (values: number[], dims: number[] = []): string => {
+    const nm = tmp('const');
+    initializers.push({ name: nm, dims, dataType: proto.TensorProto.DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(values).buffer) });
+    return nm;
+  };
+  const constI = (values: number[]): string => {
+    const nm = tmp('shape');
+    initializers.push({ name: nm, dims: [values.length], dataType: proto.TensorProto.DataType.INT64, rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) });
+    return nm;
+  };
+  const op = (opType: string, inputs: string[], attrs: onnx.IAttributeProto[] = []): string => {
+    const out = tmp(opType.toLowerCase());
+    nodes.push({ opType, input: inputs, output: [out], name: out, attribute: attrs });
+    return out;
+  };
+  const intAttr = (nm: string, i: number): onnx.IAttributeProto => ({ name: nm, type: proto.AttributeProto.AttributeType.INT, i });
+  const floatAttr = (nm: string, f: number): onnx.IAttributeProto => ({ name: nm, type: proto.AttributeProto.AttributeType.FLOAT, f });
+  const intsAttr = (nm: string, ints: number[]): onnx.IAttributeProto => ({ name: nm, type: proto.AttributeProto.AttributeType.INTS, ints });
+  const dense = (x: string, w: string, b: string) => op('Add', [op('MatMul', [x, param(w)]), param(b)]);
+  const layerNorm = (x: string, g: string, b: string) => op('LayerNormalization', [x, param(g), param(b)], [intAttr('axis', -1), floatAttr('epsilon', LN_EPS)]);
+  const gelu = (x: string) => op('Mul', [op('Mul', [x, constF([0.5])]), op('Add', [op('Erf', [op('Mul', [x, constF([Math.SQRT1_2])])]), constF([1])])]);
+
+  const e = config.embeddingSize ?? config.hidden;
+  const h = config.hidden;
+  const a = config.heads;
+  const d = h / a;
+  // Embeddings: token + position[:seq], LayerNorm, optional projection.
+  const seqLen = op('Shape', ['input_ids'], [intAttr('start', 1), intAttr('end', 2)]);
+  const pos = op('Slice', [param('emb.position'), constI([0]), seqLen, constI([0])]);
+  let x = layerNorm(op('Add', [op('Gather', [param('emb.token'), 'input_ids'], [intAttr('axis', 0)]), pos]), 'emb.ln.gamma', 'emb.ln.beta');
+  if (e !== h) x = dense(x, 'emb.proj.w', 'emb.proj.b');
+  // Additive padding mask [batch, 1, 1, seq].
+  const maskAdd = op('Unsqueeze', [op('Mul', [op('Sub', [constF([1]), 'attention_mask']), constF([-1e4])]), constI([1, 2])]);
+  for (let i = 0; i < config.layers; i++) {
+    const p = `layer.${config.shareLayers ? 0 : i}.`;
+    const heads = (y: string, perm: number[]) => op('Transpose', [op('Reshape', [y, constI([0, 0, a, d])])], [intsAttr('perm', perm)]);
+    const q = heads(dense(x, `${p}attn.q.w`, `${p}attn.q.b`), [0, 2, 1, 3]);
+    const kT = heads(dense(x, `${p}attn.k.w`, `${p}attn.k.b`), [0, 2, 3, 1]);
+    const v = heads(dense(x, `${p}attn.v.w`, `${p}attn.v.b`), [0, 2, 1, 3]);
+    const scores = op('Add', [op('Mul', [op('MatMul', [q, kT]), constF([1 / Math.sqrt(d)])]), maskAdd]);
+    const probs = op('Softmax', [scores], [intAttr('axis', -1)]);
+    const ctx = op('Reshape', [op('Transpose', [op('MatMul', [probs, v])], [intsAttr('perm', [0, 2, 1, 3])]), constI([0, 0, h])]);
+    const h1 = layerNorm(op('Add', [x, dense(ctx, `${p}attn.o.w`, `${p}attn.o.b`)]), `${p}attn.ln.gamma`, `${p}attn.ln.beta`);
+    const f = dense(gelu(dense(h1, `${p}ffn.in.w`, `${p}ffn.in.b`)), `${p}ffn.out.w`, `${p}ffn.out.b`);
+    x = layerNorm(op('Add', [h1, f]), `${p}ffn.ln.gamma`, `${p}ffn.ln.beta`);
+  }
+  const cls = op('Gather', [x, constI([0])], [intAttr('axis', 1)]);
+  const clsFlat = op('Reshape', [cls, constI([0, h])]);
+  const pooled = op('Tanh', [dense(clsFlat, 'pool.w', 'pool.b')]);
+  const outputs: Array<{ name: string; from: string; width: number }> = [{ name: 'pooled', from: pooled, width: h }];
+  if (config.task) outputs.push({ name: 'task', from: dense(pooled, 'task.w', 'task.b'), width: config.task.outputs });
+  if (config.physchem > 0) outputs.push({ name: 'physchem', from: dense(pooled, 'physchem.w', 'physchem.b'), width: config.physchem });
+  for (const o of outputs) nodes.push({ opType: 'Identity', input: [o.from], output: [o.name], name: `out_${o.name}` });
+
+  const dims = (...ds: Array<string | number>) => ({ dim: ds.map((x) => (typeof x === 'string' ? { dimParam: x } : { dimValue: x })) });
+  const model = proto.ModelProto.create({
+    irVersion: 8,
+    producerName: 'delicate',
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: {
+      name,
+      node: nodes,
+      initializer: initializers,
+      input: [
+        { name: 'input_ids', type: { tensorType: { elemType: proto.TensorProto.DataType.INT64, shape: dims('batch', 'seq') } } },
+        { name: 'attention_mask', type: { tensorType: { elemType: proto.TensorProto.DataType.FLOAT, shape: dims('batch', 'seq') } } },
+      ],
+      output: outputs.map((o) => ({ name: o.name, type: { tensorType: { elemType: proto.TensorProto.DataType.FLOAT, shape: dims('batch', o.width) } } })),
+    },
+  });
+  return proto.ModelProto.encode(model).finish();
+}
