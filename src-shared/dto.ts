@@ -130,6 +130,8 @@ export interface DoctorReport {
   openchemlib: string | null;
   sqlite: string;
   computeBackends: BackendStatus[];
+  /** ONNX Runtime execution providers for inference, with reasons. */
+  inferenceProviders: BackendStatus[];
   data: { sharedData: string | null };
 }
 

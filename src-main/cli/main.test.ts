@@ -106,7 +106,11 @@ describe('delicate CLI', () => {
     expect((await run('train', '--data', data, '--target', 'logS', '--task', 'maybe', '--out', 'x', '--db', db)).code).toBe(2);
 
     const pred = JSON.parse((await run('predict', '--model', 'esol-student', '--smiles', 'CCO', 'c1ccccc1Cl', 'garbage((', '--db', db, '--json')).out);
-    expect(pred).toMatchObject({ model: 'esol-student', task: { target: 'logS', type: 'regression' }, engine: expect.stringMatching(/^tfjs-/) });
+    expect(pred).toMatchObject({ model: 'esol-student', task: { target: 'logS', type: 'regression' }, engine: expect.stringMatching(/^onnxruntime-cpu/) });
+    // ONNX Runtime and TF.js give the same predictions through the whole pipeline.
+    const viaTf = JSON.parse((await run('predict', '--model', 'esol-student', '--smiles', 'CCO', 'c1ccccc1Cl', 'garbage((', '--engine', 'tfjs', '--db', db, '--json')).out);
+    expect(viaTf.engine).toMatch(/^tfjs-wasm/);
+    expect(Math.abs(viaTf.rows[1].prediction - pred.rows[1].prediction)).toBeLessThan(1e-4);
     expect(pred.rows).toHaveLength(3);
     expect(pred.rows[0]).toMatchObject({ input: 'CCO', smiles: 'CCO', prediction: expect.any(Number), maxSimilarity: expect.any(Number), inDomain: expect.any(Boolean) });
     expect(pred.rows[2]).toMatchObject({ prediction: null, note: 'unparseable structure' });

@@ -28,8 +28,9 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   distill --teacher MODEL --corpus FILE --student-layers K --out NAME [--max-steps N | --time-budget MIN]
           [--temperature T] [--hidden-weight W] [--attention-weight W] [--soft-weight W] [--hard-weight W]
           [--batch N] [--lr X] [--resume]   general distillation (DeLiCaTe student)
-  evaluate --model NAME --data FILE --target COL [--unit nM|…]     metrics of a trained model on labelled data
-  predict --model NAME --smiles S [S…] | --data FILE            predictions with the applicability-domain check
+  evaluate --model NAME --data FILE --target COL [--unit nM|…] [--engine auto|onnxruntime|tfjs]
+  predict --model NAME --smiles S [S…] | --data FILE [--engine auto|onnxruntime|tfjs]
+                                        predictions with the applicability-domain check; says which engine ran
   models                                  the model registry (name, kind, params, layers, lineage, metrics)
   model export NAME --out FILE [--format delicate|onnx] [--dtype float32|float16]
   model import FILE [--as NAME]
@@ -103,6 +104,12 @@ function pretrainRequest(values: { corpus?: string | boolean; out?: string | boo
     ...(typeof smilesCol === 'string' && smilesCol ? { smilesCol } : {}),
     ...(backend ? { backend: backend as 'auto' } : {}),
   };
+}
+
+function engineOf(value: string | boolean | undefined): 'auto' | 'onnxruntime' | 'tfjs' {
+  if (value === undefined) return 'auto';
+  if (value === 'auto' || value === 'onnxruntime' || value === 'tfjs') return value;
+  throw new UsageError('--engine must be auto, onnxruntime or tfjs');
 }
 
 function nonNegative(value: string | boolean | undefined, flag: string): number | undefined {
@@ -453,17 +460,18 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0;
       }
       case 'evaluate': {
-        const { values } = parse(rest, { model: { type: 'string' }, data: { type: 'string' }, target: { type: 'string' }, 'smiles-col': { type: 'string' }, unit: { type: 'string' } });
+        const { values } = parse(rest, { model: { type: 'string' }, data: { type: 'string' }, target: { type: 'string' }, 'smiles-col': { type: 'string' }, unit: { type: 'string' }, engine: { type: 'string' } });
         json = values.json;
         const r = await context(values.db).models.evaluate(need(values.model, '--model NAME'), need(values.data, '--data FILE'), need(values.target, '--target COL'), {
           ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
           ...(values.unit ? { unit: values.unit } : {}),
+          engine: engineOf(values.engine),
         });
         print(r, () => `${r.model} on ${values.data}: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')} (n=${r.n}, ${r.unreadable} unreadable, ${r.inDomain} in domain; ${r.engine})`);
         return 0;
       }
       case 'predict': {
-        const { values, positionals } = parse(rest, { model: { type: 'string' }, smiles: { type: 'string' }, data: { type: 'string' }, 'smiles-col': { type: 'string' } });
+        const { values, positionals } = parse(rest, { model: { type: 'string' }, smiles: { type: 'string' }, data: { type: 'string' }, 'smiles-col': { type: 'string' }, engine: { type: 'string' } });
         json = values.json;
         if ((values.smiles === undefined) === (values.data === undefined)) throw new UsageError('give --smiles S [S…] or --data FILE');
         let inputs: string[];
@@ -476,7 +484,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           inputs = read.map((r) => r.structure);
           ids = read.map((r) => r.id);
         }
-        const r = await context(values.db).models.predict(need(values.model, '--model NAME'), inputs);
+        const r = await context(values.db).models.predict(need(values.model, '--model NAME'), inputs, engineOf(values.engine));
         const rows = r.rows.map((row, i) => ({ ...(ids[i] ? { id: ids[i] } : {}), ...row }));
         print({ ...r, rows }, () =>
           [
@@ -537,6 +545,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             `RDKit: ${report.rdkit ?? 'not loadable'}; OpenChemLib: ${report.openchemlib ?? 'not loadable'}`,
             'compute backends:',
             ...report.computeBackends.map((b) => `  ${b.selected ? '*' : b.available ? '+' : '-'} ${b.name}: ${b.reason}`),
+            'inference (ONNX Runtime execution providers):',
+            ...report.inferenceProviders.map((b) => `  ${b.selected ? '*' : b.available ? '+' : '-'} ${b.name}: ${b.reason}`),
             `shared data: ${report.data.sharedData ?? 'not found'}`,
           ].join('\n'),
         );

@@ -70,6 +70,7 @@ export async function doctor(db: Db, dbPath: string): Promise<DoctorReport> {
     openchemlib: ocl,
     sqlite: (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
     computeBackends: await computeBackends(),
+    inferenceProviders: (await import('../model/ort-engine')).executionProviders(),
     data: { sharedData: sharedDataDir() },
   };
 }

@@ -11,7 +11,7 @@ import type { ModelManifest, Progress, RunState } from '../train/pretrain';
 import type { PretrainSettings } from '../train/settings';
 import type { Task } from '../train/assay';
 import type { QsarResult } from '../train/qsar';
-import { DOMAIN_THRESHOLD, type PredictionRow, type TaskModelSpec } from '../train/predict-types';
+import { DOMAIN_THRESHOLD, type Engine, type PredictionRow, type TaskModelSpec } from '../train/predict-types';
 import type { QsarSettings } from '../train/qsar-settings';
 import type { TrainEvent, TrainRequest as WorkerRequest } from '../train/train-protocol';
 import type { EncoderConfig } from '../model/encoder';
@@ -404,25 +404,25 @@ export class ModelService {
   }
 
   /** Predictions with the domain check; inputs the model cannot read come back with the reason. */
-  async predict(name: string, inputs: string[]): Promise<{ model: string; task: TaskManifest['task']; engine: string; rows: PredictionRow[] }> {
+  async predict(name: string, inputs: string[], engine: Engine = 'auto'): Promise<{ model: string; task: TaskManifest['task']; engine: string; rows: PredictionRow[] }> {
     const spec = this.taskSpec(name);
-    const r = await this.once({ type: 'predict', model: spec, inputs }, (e) => (e.type === 'predicted' ? e : undefined));
-    return { model: name, task: spec.task, engine: `tfjs-${r.backend}`, rows: r.rows };
+    const r = await this.once({ type: 'predict', model: spec, inputs, engine }, (e) => (e.type === 'predicted' ? e : undefined));
+    return { model: name, task: spec.task, engine: r.engine, rows: r.rows };
   }
 
   /** Metrics of a task model on a labelled file. */
-  async evaluate(name: string, file: string, target: string, opts: { smilesCol?: string; unit?: string } = {}) {
+  async evaluate(name: string, file: string, target: string, opts: { smilesCol?: string; unit?: string; engine?: Engine } = {}) {
     const spec = this.taskSpec(name);
     const r = await this.once({ type: 'evaluate', model: spec, file, target, ...opts }, (e) => (e.type === 'evaluated' ? e : undefined));
-    return { model: name, ...r.result, engine: `tfjs-${r.backend}` };
+    return { model: name, ...r.result };
   }
 
   /** Inference speed of a task model in sequences per second on a fixed sample of drug-like molecules (benchmarks). */
-  async inferenceSpeed(name: string): Promise<number> {
+  async inferenceSpeed(name: string, engine: Engine = 'tfjs'): Promise<number> {
     const spec = this.taskSpec(name);
     const sample = SPEED_SAMPLE;
     const inputs = Array.from({ length: 512 }, (_, i) => sample[i % sample.length] as string);
-    const r = await this.once({ type: 'predict', model: { ...spec, domain: [] }, inputs }, (e) => (e.type === 'predicted' ? e : undefined));
+    const r = await this.once({ type: 'predict', model: { ...spec, domain: [] }, inputs, engine }, (e) => (e.type === 'predicted' ? e : undefined));
     return inputs.length / r.inferSeconds;
   }
 }

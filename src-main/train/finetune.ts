@@ -130,9 +130,11 @@ async function evalLoss(model: Model, data: FitData): Promise<number> {
 /** Task predictions on the original scale: values (regression, de-standardised) or probabilities. */
 export async function predictTask(model: Model, seqs: Int32Array[], norm: { mean: number; sd: number } | null): Promise<Float64Array> {
   const rows = await inferRows(model, seqs, 'task', 64);
-  const task = model.config.task?.type;
-  return Float64Array.from(rows, (r) => {
-    const x = r[0] as number;
-    return task === 'binary' ? 1 / (1 + Math.exp(-x)) : norm ? x * norm.sd + norm.mean : x;
-  });
+  const task = model.config.task?.type ?? 'regression';
+  return Float64Array.from(rows, (r) => taskValue(task, r[0] as number, norm));
+}
+
+/** A task head's raw output on the user's scale: de-standardised value, or probability for binary tasks. */
+export function taskValue(task: TaskType, x: number, norm: { mean: number; sd: number } | null): number {
+  return task === 'binary' ? 1 / (1 + Math.exp(-x)) : norm ? x * norm.sd + norm.mean : x;
 }

@@ -25,3 +25,6 @@ export interface PredictionRow {
   /** Why there is no prediction, or a warning (unknown tokens). */
   note: string | null;
 }
+
+/** Inference engine: ONNX Runtime when it loads (auto), or one forced. */
+export type Engine = 'auto' | 'onnxruntime' | 'tfjs';

@@ -3,12 +3,18 @@ import { createModel, disposeModel } from '../model/encoder';
 import { SmilesTokenizer } from '../model/tokenizer';
 import { assignWeights } from '../model/weights-tf';
 import { readAssay } from './assay';
-import { predictTask } from './finetune';
-import { DOMAIN_THRESHOLD, type PredictionRow, type TaskModelSpec } from './predict-types';
+import { predictTask, taskValue } from './finetune';
+import { exportOnnx } from '../model/onnx-export';
+import { OrtModel, loadOrt, ortProblem } from '../model/ort-engine';
+import { initTf } from '../model/tf/backend';
+import { DOMAIN_THRESHOLD, type Engine, type PredictionRow, type TaskModelSpec } from './predict-types';
 import { classificationMetrics, regressionMetrics } from './metrics';
 
-/** Predicts inputs with a task model; unreadable inputs get a row with the reason, never vanish. */
-export async function predictWith(spec: TaskModelSpec, inputs: string[]): Promise<{ rows: PredictionRow[]; inferSeconds: number }> {
+/**
+ * Predicts inputs with a task model; unreadable inputs get a row with the reason, never vanish. The
+ * engine is ONNX Runtime (the model exported to ONNX on the fly) when it loads, else TF.js.
+ */
+export async function predictWith(spec: TaskModelSpec, inputs: string[], engine: Engine = 'auto'): Promise<{ rows: PredictionRow[]; inferSeconds: number; engine: string }> {
   const rd = await loadRdkit();
   const tokenizer = SmilesTokenizer.fromJSON(spec.tokenizer);
   const train = spec.domain.map((s) => morganOf(rd, s)).filter((f): f is Uint8Array => f !== null);
@@ -38,24 +44,39 @@ export async function predictWith(spec: TaskModelSpec, inputs: string[]): Promis
     }
     todo.push({ row, ids: enc.ids });
   }
+  const seqs = todo.map((t) => t.ids);
+  const task = spec.config.task?.type ?? 'regression';
+  const useOrt = engine === 'onnxruntime' || (engine === 'auto' && loadOrt() !== null);
+  if (useOrt) {
+    const ortModel = await OrtModel.create(exportOnnx(spec.config, spec.weights, spec.name));
+    try {
+      const t0 = performance.now();
+      const out = await ortModel.rows(seqs, 'task');
+      const inferSeconds = (performance.now() - t0) / 1000;
+      todo.forEach((t, i) => (t.row.prediction = taskValue(task, (out[i] as Float32Array)[0] as number, spec.task.norm)));
+      return { rows, inferSeconds, engine: `onnxruntime-cpu (${ortModel.threads} threads)` };
+    } finally {
+      await ortModel.release();
+    }
+  }
+  const backend = (await initTf()).selected;
   const model = createModel(spec.config, 1);
-  let inferSeconds = 0;
   try {
     assignWeights(model.params, spec.weights);
     const t0 = performance.now();
-    const preds = await predictTask(model, todo.map((t) => t.ids), spec.task.norm);
-    inferSeconds = (performance.now() - t0) / 1000;
+    const preds = await predictTask(model, seqs, spec.task.norm);
+    const inferSeconds = (performance.now() - t0) / 1000;
     todo.forEach((t, i) => (t.row.prediction = preds[i] as number));
+    return { rows, inferSeconds, engine: `tfjs-${backend}${engine === 'auto' ? ` (${ortProblem()})` : ''}` };
   } finally {
     disposeModel(model);
   }
-  return { rows, inferSeconds };
 }
 
 /** Metrics of a task model on a labelled file (the same reading and aggregation as training). */
-export async function evaluateWith(spec: TaskModelSpec, file: string, target: string, opts: { smilesCol?: string; unit?: string } = {}) {
+export async function evaluateWith(spec: TaskModelSpec, file: string, target: string, opts: { smilesCol?: string; unit?: string } = {}, engine: Engine = 'auto') {
   const assay = await readAssay(file, { target, task: spec.task.type, ...opts });
-  const { rows } = await predictWith(spec, assay.points.map((p) => p.smiles));
+  const { rows, engine: used } = await predictWith(spec, assay.points.map((p) => p.smiles), engine);
   const y: number[] = [];
   const p: number[] = [];
   rows.forEach((r, i) => {
@@ -66,5 +87,5 @@ export async function evaluateWith(spec: TaskModelSpec, file: string, target: st
   });
   if (y.length === 0) throw new Error(`${file}: the model could read none of the ${assay.points.length} compounds`);
   const metrics: Record<string, number> = { ...(spec.task.type === 'classification' ? classificationMetrics(y, p) : regressionMetrics(y, p)) };
-  return { metrics, n: y.length, unreadable: rows.length - y.length, rejected: assay.rejected.length, inDomain: rows.filter((r) => r.inDomain).length };
+  return { metrics, n: y.length, unreadable: rows.length - y.length, rejected: assay.rejected.length, inDomain: rows.filter((r) => r.inDomain).length, engine: used };
 }

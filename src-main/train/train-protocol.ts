@@ -17,8 +17,8 @@ export type TrainRequest =
       teacher?: { manifest: ModelManifest; weights: Uint8Array };
     }
   | { type: 'qsar'; request: QsarRequest; backend?: BackendName | 'auto' }
-  | { type: 'predict'; model: TaskModelSpec; inputs: string[]; backend?: BackendName | 'auto' }
-  | { type: 'evaluate'; model: TaskModelSpec; file: string; target: string; smilesCol?: string; unit?: string; backend?: BackendName | 'auto' }
+  | { type: 'predict'; model: TaskModelSpec; inputs: string[]; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
+  | { type: 'evaluate'; model: TaskModelSpec; file: string; target: string; smilesCol?: string; unit?: string; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
   | { type: 'cancel' };
 
 /** Messages from a training worker. */
@@ -31,6 +31,6 @@ export type TrainEvent =
   | { type: 'qsar-started'; backend: BackendReport }
   | { type: 'qsar-progress'; message: string }
   | { type: 'qsar-done'; result: QsarResult }
-  | { type: 'predicted'; rows: PredictionRow[]; inferSeconds: number; backend: string }
-  | { type: 'evaluated'; result: { metrics: Record<string, number>; n: number; unreadable: number; rejected: number; inDomain: number }; backend: string }
+  | { type: 'predicted'; rows: PredictionRow[]; inferSeconds: number; engine: string }
+  | { type: 'evaluated'; result: { metrics: Record<string, number>; n: number; unreadable: number; rejected: number; inDomain: number; engine: string } }
   | { type: 'error'; code: ErrorCode; message: string };

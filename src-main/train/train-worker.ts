@@ -102,9 +102,8 @@ port.on('message', (req: TrainRequest) => {
   const run = async () => {
     if (req.type === 'pretrain') return pretrain(req);
     if (req.type === 'qsar') return qsar(req);
-    const backend = (await initTf(req.backend)).selected;
-    if (req.type === 'predict') post({ type: 'predicted', ...(await predictWith(req.model, req.inputs)), backend });
-    else post({ type: 'evaluated', result: { ...(await evaluateWith(req.model, req.file, req.target, { ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}) })) }, backend });
+    if (req.type === 'predict') post({ type: 'predicted', ...(await predictWith(req.model, req.inputs, req.engine)) });
+    else post({ type: 'evaluated', result: await evaluateWith(req.model, req.file, req.target, { ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}) }, req.engine) });
   };
   run().catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
