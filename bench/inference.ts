@@ -3,7 +3,7 @@
 // each engine's plain-matmul roofline, all in one run. Run it on an idle machine.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { onnx } from 'onnx-proto';

@@ -135,6 +135,10 @@ const MIGRATIONS: string[] = [
     UNIQUE (model_id, step)
   );
   `,
+  `
+  -- The model as an ONNX graph (made from its final weights), for ONNX Runtime inference and export.
+  ALTER TABLE models ADD COLUMN onnx BLOB;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

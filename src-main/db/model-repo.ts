@@ -89,6 +89,14 @@ export class ModelRepo {
     })();
   }
 
+  setOnnx(id: number, graph: Uint8Array): void {
+    this.db.prepare(`UPDATE models SET onnx = ? WHERE id = ?`).run(Buffer.from(graph), id);
+  }
+
+  onnx(id: number): Buffer | null {
+    return (this.db.prepare(`SELECT onnx FROM models WHERE id = ?`).get(id) as { onnx: Buffer | null } | undefined)?.onnx ?? null;
+  }
+
   weights(id: number): Buffer | null {
     return (this.db.prepare(`SELECT weights FROM models WHERE id = ?`).get(id) as { weights: Buffer | null } | undefined)?.weights ?? null;
   }

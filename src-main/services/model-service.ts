@@ -255,9 +255,9 @@ export class ModelService {
     const weights = this.repo.weights(r.id);
     if (r.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${name}' is not finished (${r.state}); only finished models can be exported`);
     if (format === 'onnx') {
-      // The ONNX graph is made from the stored weights (deterministic), so it always matches them.
+      // Task models store their graph; others get one made from the stored weights (deterministic).
       const manifest = JSON.parse(r.manifest) as { config: EncoderConfig };
-      const graph = exportOnnx(manifest.config, weights, name);
+      const graph = this.repo.onnx(r.id) ?? exportOnnx(manifest.config, weights, name);
       await writeFile(out, graph);
       return { bytes: graph.length };
     }
@@ -285,7 +285,9 @@ export class ModelService {
     const c = manifest.config;
     this.db.transaction(() => {
       const id = this.repo.create({ name, kind: header.kind as ModelSummary['kind'], state: 'training', manifest, params, layers: c.layers, shareLayers: c.shareLayers, hidden: c.hidden, parents: header.parents, totalSteps: header.steps, jobId: null });
-      this.repo.finish(id, { weights: packArrays(arrays, 'float32'), metrics: header.metrics, steps: header.steps });
+      const stored = packArrays(arrays, 'float32');
+      this.repo.finish(id, { weights: stored, metrics: header.metrics, steps: header.steps });
+      if (c.task) this.repo.setOnnx(id, exportOnnx(c, stored, name));
     })();
     return this.get(name);
   }
@@ -359,6 +361,7 @@ export class ModelService {
           const parents = t.role === 'teacher' ? (teacherName ? [teacherName] : []) : [names.teacher, ...(student ? [student.name] : [])];
           const id = this.repo.create({ name, kind: t.role, state: 'training', manifest, params: report?.params ?? 0, layers: t.config.layers, shareLayers: t.config.shareLayers, hidden: t.config.hidden, parents, totalSteps: 0, jobId: null });
           this.repo.finish(id, { weights: Buffer.from(t.weights), metrics: report?.metrics ?? {}, steps: t.bestEpoch });
+          this.repo.setOnnx(id, exportOnnx(t.config, t.weights, name));
           registered.push(name);
         }
       })();
@@ -381,7 +384,8 @@ export class ModelService {
     if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${name}' is not finished (${row.state})`);
     const m = JSON.parse(row.manifest) as Partial<TaskManifest> & { config: EncoderConfig; tokenizer: TokenizerJson };
     if (!m.task || !m.config.task) throw new AppError('INVALID_INPUT', `model '${name}' has no task head (it is a ${row.kind} model): train one with \`delicate train\``);
-    return { name, config: m.config, tokenizer: m.tokenizer, weights: new Uint8Array(weights), task: m.task, domain: m.domain?.smiles ?? [] };
+    const onnx = this.repo.onnx(row.id);
+    return { name, config: m.config, tokenizer: m.tokenizer, weights: new Uint8Array(weights), task: m.task, domain: m.domain?.smiles ?? [], ...(onnx ? { onnx: new Uint8Array(onnx) } : {}) };
   }
 
   /** Runs one request on a training worker and returns its answer. */

@@ -10,6 +10,8 @@ export interface TaskModelSpec {
   task: { target: string; type: 'regression' | 'classification'; norm: { mean: number; sd: number } | null };
   /** Training-set SMILES for the applicability-domain check. */
   domain: string[];
+  /** The stored ONNX graph, when there is one (ONNX Runtime runs it). */
+  onnx?: Uint8Array;
 }
 
 /** In the model's domain when the nearest training molecule has at least this ECFP4 Tanimoto. */

@@ -48,7 +48,7 @@ export async function predictWith(spec: TaskModelSpec, inputs: string[], engine:
   const task = spec.config.task?.type ?? 'regression';
   const useOrt = engine === 'onnxruntime' || (engine === 'auto' && loadOrt() !== null);
   if (useOrt) {
-    const ortModel = await OrtModel.create(exportOnnx(spec.config, spec.weights, spec.name));
+    const ortModel = await OrtModel.create(spec.onnx ?? exportOnnx(spec.config, spec.weights, spec.name));
     try {
       const t0 = performance.now();
       const out = await ortModel.rows(seqs, 'task');
