@@ -85,9 +85,11 @@ export async function run(args: string[]): Promise<void> {
           if (v.label.startsWith('KD') && m.role !== 'student') continue;
           if (v.label.startsWith('shared') && m.role !== 'teacher') continue;
           const role = v.label.startsWith('KD') ? 'KD student' : v.label.startsWith('shared') ? 'shared-layer teacher' : m.role === 'student' ? 'DeLiCaTe student' : m.role === 'baseline' ? 'ECFP4 + RF' : 'teacher';
-          const perEpoch = m.role === 'baseline' ? m.trainSeconds : m.trainSeconds / settings.epochs;
+          // Seconds per epoch over the task's training set, from the measured training throughput (so a
+          // distilled student's augmented SMILES do not inflate its epochs).
+          const perEpoch = m.trainSeqPerSec ? r.n.train / m.trainSeqPerSec : m.trainSeconds;
           const inference = m.role === 'baseline' ? null : await models.inferenceSpeed(m.name);
-          results.push({ dataset: ds, split, model: role, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, inferenceSeqPerSec: inference });
+          results.push({ dataset: ds, split, model: role, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, inferenceSeqPerSec: inference });
           rows.push([ds, split, role, `${(m.metrics[key] as number).toFixed(3)} ± ${(m.metrics[`${key}Sd`] as number).toFixed(3)}`, String(m.params), String(m.layers), perEpoch.toFixed(1), inference === null ? '-' : inference.toFixed(0)]);
         }
       }

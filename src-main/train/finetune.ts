@@ -48,7 +48,12 @@ function taskLoss(task: TaskType, out: tf.Tensor, target: tf.Tensor): tf.Scalar 
  * Fine-tunes (or distils into) a task model: AdamW, warmup + linear decay, early stopping on the
  * validation loss (the best epoch's weights are kept). Returns the best epoch and its validation loss.
  */
-export async function fit(model: Model, train: FitData, valid: FitData | null, opts: FitOptions): Promise<{ bestEpoch: number; bestValid: number | null; curve: Array<{ epoch: number; loss: number; valid: number | null }> }> {
+export async function fit(
+  model: Model,
+  train: FitData,
+  valid: FitData | null,
+  opts: FitOptions,
+): Promise<{ bestEpoch: number; bestValid: number | null; curve: Array<{ epoch: number; loss: number; valid: number | null }>; sequences: number; stepSeconds: number }> {
   const task = model.config.task?.type;
   if (!task) throw new Error('fit needs a model with a task head');
   const adam = new LeanAdam({ weightDecay: 0.01, decay: (n) => !/(\.b|beta|gamma)$/.test(n) });
@@ -58,6 +63,9 @@ export async function fit(model: Model, train: FitData, valid: FitData | null, o
   let best: { epoch: number; loss: number; weights: Uint8Array } | null = null;
   const curve: Array<{ epoch: number; loss: number; valid: number | null }> = [];
   let step = 0;
+  // Training throughput: sequences through optimisation steps and the time those steps took.
+  let sequences = 0;
+  let stepSeconds = 0;
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const rand = seededRandom(opts.seed * 1009 + epoch);
     const order = Array.from({ length: n }, (_, i) => i);
@@ -70,6 +78,7 @@ export async function fit(model: Model, train: FitData, valid: FitData | null, o
       if (opts.signal?.cancelled) throw new Error('cancelled');
       const idx = order.slice(s * opts.batch, (s + 1) * opts.batch);
       if (idx.length === 0) continue;
+      const stepStart = performance.now();
       const b = padBatch(idx.map((i) => train.seqs[i] as Int32Array));
       const yb = Float32Array.from(idx, (i) => train.y[i] as number);
       const sb = opts.soft ? Float32Array.from(idx, (i) => opts.soft?.y[i] as number) : null;
@@ -105,6 +114,8 @@ export async function fit(model: Model, train: FitData, valid: FitData | null, o
       if (teacherHidden) tf.dispose(teacherHidden);
       adam.apply(model.params, grads, learningRate(step, total, opts.lr, 0.06));
       step++;
+      sequences += idx.length;
+      stepSeconds += (performance.now() - stepStart) / 1000;
     }
     const validLoss = valid && valid.seqs.length > 0 ? await evalLoss(model, valid) : null;
     curve.push({ epoch, loss: lossSum / stepsPerEpoch, valid: validLoss });
@@ -114,7 +125,7 @@ export async function fit(model: Model, train: FitData, valid: FitData | null, o
   }
   adam.dispose();
   if (best) copyMatching(model, best.weights);
-  return { bestEpoch: best?.epoch ?? 0, bestValid: best && valid ? best.loss : null, curve };
+  return { bestEpoch: best?.epoch ?? 0, bestValid: best && valid ? best.loss : null, curve, sequences, stepSeconds };
 }
 
 async function evalLoss(model: Model, data: FitData): Promise<number> {

@@ -32,6 +32,8 @@ export interface ModelReport {
   layers: number;
   metrics: Record<string, number>;
   trainSeconds: number;
+  /** Training throughput (sequences per second through optimisation steps; distillation includes its teacher forwards). */
+  trainSeqPerSec: number | null;
 }
 
 /** A trained model to register (from the first seed), with what a stored model needs. */
@@ -100,6 +102,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   const metricsOf = (y: number[], p: ArrayLike<number>): Record<string, number> => ({ ...(classify ? classificationMetrics(y, p) : regressionMetrics(y, p)) });
   const perSeed: Record<'teacher' | 'student' | 'baseline', Array<Record<string, number>>> = { teacher: [], student: [], baseline: [] };
   const seconds = { teacher: 0, student: 0, baseline: 0 };
+  const throughput = { teacher: { n: 0, s: 0 }, student: { n: 0, s: 0 } };
   const trained: TrainedModel[] = [];
   let predictions: QsarResult['predictions'] = [];
   let sizes = { train: 0, valid: 0, test: 0 };
@@ -130,6 +133,8 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     const teacher = taskModelFrom(baseConfig, req.teacher?.weights ?? null, taskType, seed + 1);
     teacherParams = countParams(teacher);
     const tFit = await fit(teacher, dataOf(split.train), dataOf(split.valid), { epochs: s.epochs, batch: s.batch, lr: s.lr, seed: seed + 1, signal, onEpoch: (e) => progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`) });
+    throughput.teacher.n += tFit.sequences;
+    throughput.teacher.s += tFit.stepSeconds;
     const tPred = await predictTask(teacher, testSeqs, normFix);
     seconds.teacher += (performance.now() - t0) / 1000;
     perSeed.teacher.push(metricsOf(yTest, tPred));
@@ -169,7 +174,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       }
       // Standardised values (regression) or probabilities (binary), the scale of the hard targets.
       const softY = Float32Array.from(await predictTask(teacher, augSeqs, null));
-      await fit(student, { seqs: augSeqs, y: Float32Array.from(augY) }, dataOf(split.valid), {
+      const dFit = await fit(student, { seqs: augSeqs, y: Float32Array.from(augY) }, dataOf(split.valid), {
         epochs: s.epochs,
         batch: s.batch,
         lr: s.lr * 2,
@@ -181,6 +186,8 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       });
       // A short fine-tune on the measured values only.
       const sFit = await fit(student, dataOf(split.train), dataOf(split.valid), { epochs: Math.max(1, Math.round(s.epochs / 5)), batch: s.batch, lr: s.lr / 2, seed: seed + 13, signal });
+      throughput.student.n += dFit.sequences + sFit.sequences;
+      throughput.student.s += dFit.stepSeconds + sFit.stepSeconds;
       sPred = await predictTask(student, testSeqs, normFix);
       seconds.student += (performance.now() - t0) / 1000;
       perSeed.student.push(metricsOf(yTest, sPred));
@@ -202,9 +209,11 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     return out;
   };
   const models: ModelReport[] = [
-    { name: 'teacher', role: 'teacher', params: teacherParams, layers: baseConfig.layers, metrics: summarise(perSeed.teacher), trainSeconds: seconds.teacher / s.seeds },
-    ...(s.distill ? [{ name: 'student', role: 'student' as const, params: studentParams, layers: studentDepth, metrics: summarise(perSeed.student), trainSeconds: seconds.student / s.seeds }] : []),
-    { name: 'ecfp4-rf', role: 'baseline', params: 0, layers: 0, metrics: summarise(perSeed.baseline), trainSeconds: seconds.baseline / s.seeds },
+    { name: 'teacher', role: 'teacher', params: teacherParams, layers: baseConfig.layers, metrics: summarise(perSeed.teacher), trainSeconds: seconds.teacher / s.seeds, trainSeqPerSec: throughput.teacher.n / Math.max(1e-9, throughput.teacher.s) },
+    ...(s.distill
+      ? [{ name: 'student', role: 'student' as const, params: studentParams, layers: studentDepth, metrics: summarise(perSeed.student), trainSeconds: seconds.student / s.seeds, trainSeqPerSec: throughput.student.n / Math.max(1e-9, throughput.student.s) }]
+      : []),
+    { name: 'ecfp4-rf', role: 'baseline', params: 0, layers: 0, metrics: summarise(perSeed.baseline), trainSeconds: seconds.baseline / s.seeds, trainSeqPerSec: null },
   ];
   return {
     models,
