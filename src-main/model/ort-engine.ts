@@ -33,32 +33,38 @@ export function ortProblem(): string {
   return loadError;
 }
 
+/** The accelerated provider worth trying on this platform: CUDA (Linux/Windows), DirectML (Windows), CoreML (macOS). */
+function acceleratedProviders(): string[] {
+  return process.platform === 'win32' ? ['cuda', 'dml'] : process.platform === 'darwin' ? ['coreml'] : ['cuda'];
+}
+
+/** Why each provider was or was not used by the last session created (filled by OrtModel.create). */
+let lastProviders: ProviderStatus[] | null = null;
+
 /**
- * ONNX Runtime execution providers in preference order with the reason for each: CUDA 12 where its
- * libraries are installed (onnxruntime-node ships only the CPU provider in its npm package; the CUDA
- * provider is downloaded by its install script, which Delicate's .npmrc skips), DirectML on Windows,
- * CoreML on macOS, else the CPU.
+ * ONNX Runtime execution providers in preference order with the reason for each. onnxruntime-node's npm
+ * package bundles the CPU provider; its install script fetches the CUDA 12 provider, which Delicate's
+ * .npmrc skips (no network here): with internet access and CUDA 12, remove that line and run
+ * `npm rebuild onnxruntime-node`.
  */
 export function executionProviders(): ProviderStatus[] {
+  if (lastProviders) return lastProviders;
   const o = loadOrt();
   if (!o) return [{ name: 'cpu', available: false, selected: false, reason: ortProblem() }];
   const supported = new Map(o.listSupportedBackends().map((b) => [b.name, b.bundled]));
-  const out: ProviderStatus[] = [];
-  const platformEp = process.platform === 'win32' ? 'dml' : process.platform === 'darwin' ? 'coreml' : 'cuda';
-  const bundled = supported.get(platformEp);
-  out.push({
-    name: platformEp,
-    available: false,
-    selected: false,
-    reason:
-      bundled === undefined
-        ? `not supported by this onnxruntime-node build on ${process.platform}`
-        : bundled
-          ? 'bundled but not enabled by Delicate yet'
-          : `not installed: onnxruntime-node's install script fetches it (run \`npm rebuild onnxruntime-node\` with internet access and CUDA 12 installed, without onnxruntime-node-install=skip)`,
-  });
-  out.push({ name: 'cpu', available: true, selected: true, reason: `bundled; ${availableParallelism()} intra-op threads` });
-  return out;
+  return [
+    ...acceleratedProviders().map((name) => ({ name, available: false, selected: false, reason: providerGap(name, supported) ?? 'installed; tried when a model is loaded' })),
+    { name: 'cpu', available: true, selected: true, reason: `bundled; ${availableParallelism()} intra-op threads` },
+  ];
+}
+
+function providerGap(name: string, supported: Map<string, boolean>): string | null {
+  const bundled = supported.get(name);
+  if (bundled === undefined) return `not supported by this onnxruntime-node build on ${process.platform}`;
+  if (!bundled && name === 'cuda') {
+    return "not installed: onnxruntime-node's install script fetches it (with internet access and CUDA 12, remove onnxruntime-node-install=skip from .npmrc and run `npm rebuild onnxruntime-node`)";
+  }
+  return bundled ? null : 'not installed with this onnxruntime-node';
 }
 
 /** One ONNX Runtime session over an exported Delicate graph, with length-bucketed batches. */
@@ -67,18 +73,35 @@ export class OrtModel {
     private readonly session: InferenceSession,
     private readonly o: Ort,
     readonly threads: number,
+    /** The execution provider in use. */
+    readonly provider: string,
   ) {}
 
   static async create(graph: Uint8Array, threads = availableParallelism()): Promise<OrtModel> {
     const o = loadOrt();
     if (!o) throw new Error(ortProblem());
-    const session = await o.InferenceSession.create(graph, {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-    });
-    return new OrtModel(session, o, threads);
+    const supported = new Map(o.listSupportedBackends().map((b) => [b.name, b.bundled]));
+    const statuses: ProviderStatus[] = [];
+    const options = { graphOptimizationLevel: 'all' as const, intraOpNumThreads: threads, interOpNumThreads: 1 };
+    // An accelerated provider where it is installed and loads, else the CPU; each one's reason is kept.
+    for (const name of acceleratedProviders()) {
+      const gap = providerGap(name, supported);
+      if (gap) {
+        statuses.push({ name, available: false, selected: false, reason: gap });
+        continue;
+      }
+      try {
+        const session = await o.InferenceSession.create(graph, { ...options, executionProviders: [name] });
+        statuses.push({ name, available: true, selected: true, reason: 'loaded' });
+        lastProviders = [...statuses, { name: 'cpu', available: true, selected: false, reason: `not needed: ${name} is preferred` }];
+        return new OrtModel(session, o, threads, name);
+      } catch (err) {
+        statuses.push({ name, available: false, selected: false, reason: `failed to load: ${(err as Error).message.split('\n')[0]}` });
+      }
+    }
+    const session = await o.InferenceSession.create(graph, { ...options, executionProviders: ['cpu'] });
+    lastProviders = [...statuses, { name: 'cpu', available: true, selected: true, reason: `bundled; ${threads} intra-op threads` }];
+    return new OrtModel(session, o, threads, 'cpu');
   }
 
   /** One row per input, in input order (like model/infer.ts inferRows). */

@@ -54,7 +54,7 @@ export async function predictWith(spec: TaskModelSpec, inputs: string[], engine:
       const out = await ortModel.rows(seqs, 'task');
       const inferSeconds = (performance.now() - t0) / 1000;
       todo.forEach((t, i) => (t.row.prediction = taskValue(task, (out[i] as Float32Array)[0] as number, spec.task.norm)));
-      return { rows, inferSeconds, engine: `onnxruntime-cpu (${ortModel.threads} threads)` };
+      return { rows, inferSeconds, engine: `onnxruntime-${ortModel.provider}${ortModel.provider === 'cpu' ? ` (${ortModel.threads} threads)` : ''}` };
     } finally {
       await ortModel.release();
     }
