@@ -1,17 +1,14 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { InferenceSession } from 'onnxruntime-node';
+import type { BackendStatus } from '../../src-shared/dto';
 import { lengthBatches, padBatch } from './batch';
 import type { InferOutput } from './infer';
 
 type Ort = typeof import('onnxruntime-node');
 
-export interface ProviderStatus {
-  name: string;
-  available: boolean;
-  selected: boolean;
-  reason: string;
-}
+/** An execution provider and why it is (not) used: the same shape as a TF.js backend's status. */
+export type ProviderStatus = BackendStatus;
 
 let ort: Ort | null | undefined;
 let loadError = '';
