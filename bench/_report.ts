@@ -39,3 +39,15 @@ export function report(name: string, data: Record<string, unknown>, table: strin
   writeFileSync(join(resultsDir, `${name}.md`), md);
   process.stdout.write(`${md}\n`);
 }
+
+/** Seconds per call of fn: one warm-up call, then repeated for at least minSeconds and twice. */
+export async function timeIt(fn: () => Promise<void>, minSeconds: number): Promise<number> {
+  await fn();
+  let n = 0;
+  const t0 = performance.now();
+  while ((performance.now() - t0) / 1000 < minSeconds || n < 2) {
+    await fn();
+    n++;
+  }
+  return (performance.now() - t0) / 1000 / n;
+}

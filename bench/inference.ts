@@ -15,7 +15,7 @@ import { OrtModel } from '../src-main/model/ort-engine';
 import { initTf, tf } from '../src-main/model/tf/backend';
 import { SmilesTokenizer } from '../src-main/model/tokenizer';
 import { packTensors } from '../src-main/model/weights-tf';
-import { report } from './_report';
+import { report, timeIt } from './_report';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -26,17 +26,6 @@ const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
 function batchFlops(c: EncoderConfig, b: number, t: number): number {
   const h = c.hidden;
   return 2 * b * t * c.layers * (4 * h * h + 2 * h * c.ff + 2 * t * h) + 2 * b * (h * h + h);
-}
-
-async function timeIt(fn: () => Promise<void>, minSeconds: number): Promise<number> {
-  await fn();
-  let n = 0;
-  const t0 = performance.now();
-  while ((performance.now() - t0) / 1000 < minSeconds || n < 2) {
-    await fn();
-    n++;
-  }
-  return (performance.now() - t0) / 1000 / n;
 }
 
 /** A 1024³ MatMul as an ONNX graph: ORT's plain-matmul roofline. */

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Scalar, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
-import { report } from './_report';
+import { report, timeIt } from './_report';
 
 interface One {
   what: 'infer' | 'train' | 'roofline';
@@ -28,16 +28,6 @@ async function measure(o: One): Promise<Record<string, number | string>> {
   const { initTf, tf } = await import('../src-main/model/tf/backend');
   const backend = (await initTf(undefined, { stockWasmKernels: o.stock === true })).selected;
   const heap = () => ((tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.length ?? 0) / 2 ** 20;
-  const timeIt = async (fn: () => Promise<void>, minSeconds: number) => {
-    await fn(); // warm-up: XNNPACK operator creation, optimizer slots
-    let n = 0;
-    const t0 = performance.now();
-    while ((performance.now() - t0) / 1000 < minSeconds || n < 2) {
-      await fn();
-      n++;
-    }
-    return (performance.now() - t0) / 1000 / n;
-  };
   if (o.what === 'roofline') {
     const a = tf.randomNormal([1024, 1024]);
     const b = tf.randomNormal([1024, 1024]);

@@ -324,56 +324,49 @@ export class ModelService {
       }
       student = { name: req.student, config: m.config, weights: new Uint8Array(weights) };
     }
-    const worker = startTrainWorker();
-    try {
-      const result = await new Promise<QsarResult>((resolve, reject) => {
-        const onAbort = () => worker.postMessage({ type: 'cancel' } satisfies WorkerRequest);
-        hooks.signal?.addEventListener('abort', onAbort, { once: true });
-        worker.on('message', (e: TrainEvent) => {
+    const result = await this.once(
+      {
+        type: 'qsar',
+        request: { data: req.data, target: req.target, task: req.task, settings: req.settings, teacher, student, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}), ...(req.dateCol ? { dateCol: req.dateCol } : {}) },
+        ...(req.backend ? { backend: req.backend } : {}),
+      },
+      (e) => (e.type === 'qsar-done' ? e.result : undefined),
+      {
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+        onEvent: (e) => {
           if (e.type === 'qsar-progress') hooks.onProgress?.(e.message);
           else if (e.type === 'qsar-started') hooks.onProgress?.(`training on ${e.backend.selected}`);
-          else if (e.type === 'qsar-done') resolve(e.result);
-          else if (e.type === 'error') reject(e.code === 'BUG' ? new BugError(e.message) : new AppError(e.code, e.message));
-        });
-        worker.on('error', (err) => reject(new BugError(`training worker crashed: ${err.message}`)));
-        worker.on('exit', (code) => reject(new BugError(`training worker exited with code ${code}`)));
-        worker.postMessage({
-          type: 'qsar',
-          request: { data: req.data, target: req.target, task: req.task, settings: req.settings, teacher, student, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}), ...(req.dateCol ? { dateCol: req.dateCol } : {}) },
-          ...(req.backend ? { backend: req.backend } : {}),
-        } satisfies WorkerRequest);
-      });
-      const registered: string[] = [];
-      const reports = new Map(result.models.map((m) => [m.role, m]));
-      this.db.transaction(() => {
-        for (const t of result.trained) {
-          const name = names[t.role];
-          const manifest: TaskManifest = {
-            format: 'delicate-model-v1',
-            config: t.config,
-            tokenizer: t.tokenizer,
-            physchem: null,
-            task: { target: req.target, type: req.task, norm: t.norm },
-            training: { kind: t.role === 'teacher' ? 'finetune' : 'distill', data: result.data, settings: req.settings, teacher: t.role === 'teacher' ? teacherName : names.teacher, layerMap: t.layerMap, bestEpoch: t.bestEpoch, split: result.split },
-            domain: { smiles: t.domain, threshold: DOMAIN_THRESHOLD },
-          };
-          const report = reports.get(t.role);
-          const parents = t.role === 'teacher' ? (teacherName ? [teacherName] : []) : [names.teacher, ...(student ? [student.name] : [])];
-          const id = this.repo.create({ name, kind: t.role, state: 'training', manifest, params: report?.params ?? 0, layers: t.config.layers, shareLayers: t.config.shareLayers, hidden: t.config.hidden, parents, totalSteps: 0, jobId: null });
-          this.repo.finish(id, { weights: Buffer.from(t.weights), metrics: report?.metrics ?? {}, steps: t.bestEpoch });
-          this.repo.setOnnx(id, exportOnnx(t.config, t.weights, name));
-          registered.push(name);
-        }
-      })();
-      const { trained: _trained, ...rest } = result;
-      return {
-        ...rest,
-        models: result.models.map((m) => ({ ...m, name: m.role === 'baseline' ? `${req.out}-ecfp4-rf` : names[m.role] })),
-        registered,
-      };
-    } finally {
-      await worker.terminate();
-    }
+        },
+      },
+    );
+    const registered: string[] = [];
+    const reports = new Map(result.models.map((m) => [m.role, m]));
+    this.db.transaction(() => {
+      for (const t of result.trained) {
+        const name = names[t.role];
+        const manifest: TaskManifest = {
+          format: 'delicate-model-v1',
+          config: t.config,
+          tokenizer: t.tokenizer,
+          physchem: null,
+          task: { target: req.target, type: req.task, norm: t.norm },
+          training: { kind: t.role === 'teacher' ? 'finetune' : 'distill', data: result.data, settings: req.settings, teacher: t.role === 'teacher' ? teacherName : names.teacher, layerMap: t.layerMap, bestEpoch: t.bestEpoch, split: result.split },
+          domain: { smiles: t.domain, threshold: DOMAIN_THRESHOLD },
+        };
+        const report = reports.get(t.role);
+        const parents = t.role === 'teacher' ? (teacherName ? [teacherName] : []) : [names.teacher, ...(student ? [student.name] : [])];
+        const id = this.repo.create({ name, kind: t.role, state: 'training', manifest, params: report?.params ?? 0, layers: t.config.layers, shareLayers: t.config.shareLayers, hidden: t.config.hidden, parents, totalSteps: 0, jobId: null });
+        this.repo.finish(id, { weights: Buffer.from(t.weights), metrics: report?.metrics ?? {}, steps: t.bestEpoch });
+        this.repo.setOnnx(id, exportOnnx(t.config, t.weights, name));
+        registered.push(name);
+      }
+    })();
+    const { trained: _trained, ...rest } = result;
+    return {
+      ...rest,
+      models: result.models.map((m) => ({ ...m, name: m.role === 'baseline' ? `${req.out}-ecfp4-rf` : names[m.role] })),
+      registered,
+    };
   }
 
   /** A stored task model (fine-tuned teacher or student) ready for prediction. */
@@ -388,13 +381,19 @@ export class ModelService {
     return { name, config: m.config, tokenizer: m.tokenizer, weights: new Uint8Array(weights), task: m.task, domain: m.domain?.smiles ?? [], ...(onnx ? { onnx: new Uint8Array(onnx) } : {}) };
   }
 
-  /** Runs one request on a training worker and returns its answer. */
-  private async once<T>(request: WorkerRequest, pick: (e: TrainEvent) => T | undefined): Promise<T> {
+  /**
+   * Runs one request on a training worker and returns its answer (the first event `pick` accepts);
+   * `signal` cancels it, `onEvent` sees every event on the way.
+   */
+  private async once<T>(request: WorkerRequest, pick: (e: TrainEvent) => T | undefined, opts: { signal?: AbortSignal; onEvent?: (e: TrainEvent) => void } = {}): Promise<T> {
     const worker = startTrainWorker();
+    const onAbort = () => worker.postMessage({ type: 'cancel' } satisfies WorkerRequest);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       return await new Promise<T>((resolve, reject) => {
         worker.on('message', (e: TrainEvent) => {
           if (e.type === 'error') reject(e.code === 'BUG' ? new BugError(e.message) : new AppError(e.code, e.message));
+          opts.onEvent?.(e);
           const v = pick(e);
           if (v !== undefined) resolve(v);
         });
@@ -403,6 +402,7 @@ export class ModelService {
         worker.postMessage(request);
       });
     } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
       await worker.terminate();
     }
   }
