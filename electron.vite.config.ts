@@ -12,6 +12,7 @@ export default defineConfig({
           index: resolve(__dirname, 'src-main/index.ts'),
           'chem-worker': resolve(__dirname, 'src-main/chem/chem-worker.ts'),
           'train-worker': resolve(__dirname, 'src-main/train/train-worker.ts'),
+          'screen-worker': resolve(__dirname, 'src-main/screen/screen-worker.ts'),
         },
       },
     },

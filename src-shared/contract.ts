@@ -7,6 +7,8 @@ import type {
   JobProgress,
   LibrarySummary,
   ModelSummary,
+  ScreenHit,
+  ScreenSummary,
 } from './dto';
 import type { Result } from './errors';
 import type { ArgsOf } from './schemas';
@@ -28,6 +30,10 @@ export interface Api {
   'model.list'(args: ArgsOf<'model.list'>): Promise<{ models: ModelSummary[] }>;
   'model.pretrain'(args: ArgsOf<'model.pretrain'>): Promise<{ jobId: string }>;
   'model.train'(args: ArgsOf<'model.train'>): Promise<{ jobId: string }>;
+  'screen.run'(args: ArgsOf<'screen.run'>): Promise<{ jobId: string }>;
+  'screen.list'(args: ArgsOf<'screen.list'>): Promise<{ screens: ScreenSummary[] }>;
+  'screen.results'(args: ArgsOf<'screen.results'>): Promise<{ summary: ScreenSummary; hits: ScreenHit[] }>;
+  'screen.export'(args: ArgsOf<'screen.export'>): Promise<{ written: number; file: string }>;
   'job.get'(args: ArgsOf<'job.get'>): Promise<JobInfo>;
   'job.list'(args: ArgsOf<'job.list'>): Promise<{ jobs: JobInfo[] }>;
   'job.cancel'(args: ArgsOf<'job.cancel'>): Promise<{ cancelled: boolean }>;
@@ -57,6 +63,10 @@ export const API_METHODS = [
   'model.list',
   'model.pretrain',
   'model.train',
+  'screen.run',
+  'screen.list',
+  'screen.results',
+  'screen.export',
   'job.get',
   'job.list',
   'job.cancel',

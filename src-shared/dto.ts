@@ -80,7 +80,7 @@ export interface CompoundPage {
 }
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export type JobKind = 'import' | 'conformer' | 'pretrain' | 'train';
+export type JobKind = 'import' | 'conformer' | 'pretrain' | 'train' | 'screen';
 
 export interface JobProgress {
   jobId: string;
@@ -163,4 +163,61 @@ export interface TrainingPoint {
   mlm: number;
   physchem: number;
   mlmAccuracy: number;
+}
+
+export type ScreenState = 'running' | 'done' | 'cancelled' | 'failed';
+
+/** A screen run: a library scored by one or more models (`delicate screen`, the Screening screen). */
+export interface ScreenSummary {
+  screen: number;
+  library: string;
+  models: string[];
+  state: ScreenState;
+  /** Distinct compounds in the library. */
+  total: number;
+  /** Compounds with a score from every model (unreadable ones excluded). */
+  scored: number;
+  /** Compounds at least one model could not read (the reasons are on their prediction rows). */
+  unreadable: number;
+  seconds: number;
+  molPerSec: number;
+  engine: string | null;
+  /** Max ECFP4 Tanimoto to the training set at or above which a compound is in the model's domain. */
+  domainThreshold: number;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+/** One compound's prediction by one model in a screen. */
+export interface ScreenHit {
+  compoundId: number;
+  smiles: string;
+  originalId: string | null;
+  model: string;
+  /** Predicted value, or probability of the positive class; null when the model could not read it. */
+  score: number | null;
+  /** 1 = highest score; null when unscored. */
+  rank: number | null;
+  maxSimilarity: number | null;
+  inDomain: boolean | null;
+  /** Spread of an ensemble, where the model provides one. */
+  uncertainty: number | null;
+  note: string | null;
+  descriptors: Descriptors;
+}
+
+export type DescriptorName = keyof Descriptors;
+
+/** Filters on a screen's results; all optional, combined with AND. */
+export interface ScreenFilter {
+  model?: string;
+  minScore?: number;
+  maxScore?: number;
+  inDomainOnly?: boolean;
+  ranges?: Partial<Record<DescriptorName, { min?: number; max?: number }>>;
+  substructure?: string;
+  /** Unreadable compounds (score null) instead of the ranked ones. */
+  unreadable?: boolean;
+  limit?: number;
+  offset?: number;
 }

@@ -11,6 +11,22 @@ export const importSourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('upload'), fileName: z.string().min(1).max(500), dataBase64: z.string() }),
 ]);
 
+const range = z.object({ min: z.number().optional(), max: z.number().optional() }).strict();
+const descriptorName = z.enum(['mw', 'clogp', 'tpsa', 'hbd', 'hba', 'rotatableBonds', 'rings', 'aromaticRings', 'fractionSp3', 'heavyAtoms', 'lipinskiViolations']);
+
+/** Filters on a screen's results (ScreenFilter). */
+const screenFilter = z.object({
+  model: name.optional(),
+  minScore: z.number().optional(),
+  maxScore: z.number().optional(),
+  inDomainOnly: z.boolean().optional(),
+  ranges: z.partialRecord(descriptorName, range).optional(),
+  substructure: smilesQuery.optional(),
+  unreadable: z.boolean().optional(),
+  limit: z.number().int().min(1).max(100000).optional(),
+  offset: z.number().int().min(0).optional(),
+});
+
 export const schemas = {
   'app.doctor': z.object({}).strict(),
   'library.list': z.object({}).strict(),
@@ -75,6 +91,17 @@ export const schemas = {
       smilesCol: z.string().min(1).optional(),
     })
     .strict(),
+  'screen.run': z
+    .object({
+      library: name,
+      models: z.array(name).min(1).max(20),
+      resume: z.boolean().optional(),
+      top: z.number().int().min(1).max(10000).optional(),
+    })
+    .strict(),
+  'screen.list': z.object({}).strict(),
+  'screen.results': screenFilter.extend({ screen: z.number().int().positive() }).strict(),
+  'screen.export': screenFilter.extend({ screen: z.number().int().positive(), out: z.string().min(1) }).strict(),
   'job.get': z.object({ jobId: z.string().min(1) }).strict(),
   'job.list': z.object({}).strict(),
   'job.cancel': z.object({ jobId: z.string().min(1) }).strict(),

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type RDKit, depictSvg, loadRdkit, morganOf, popcount, standardise, tanimoto } from './rdkit';
+import { type RDKit, depictSvg, loadRdkit, morganOf, popcount, standardise, stereoFree, tanimoto } from './rdkit';
 
 let rd: RDKit;
 beforeAll(async () => {
@@ -38,6 +38,16 @@ describe('standardise', () => {
   it('rejects unparseable and empty structures with a reason', () => {
     expect(standardise(rd, 'C1CC')).toEqual({ ok: false, reason: 'unparseable structure' });
     expect(standardise(rd, '')).toEqual({ ok: false, reason: 'empty molecule' });
+  });
+
+  it('gives the model SMILES without stereo, equal to re-reading the standardised SMILES', () => {
+    expect(std('C[C@H](N)C(=O)O').modelSmiles).toBe('CC(N)C(=O)O');
+    // Salts, charges, E/Z, ring stereo and aromatic heterocycles: the SMILES stored at import must be the
+    // one training reads (stereoFree of the standardised SMILES), or screening would see other strings.
+    for (const s of ['[Na+].[O-]C(=O)c1ccccc1OC(C)=O', 'C/C=C/C(=O)O', 'C[C@H]1CC[C@@H](O)CC1', 'C[NH+](C)Cc1c[nH]c2ccccc12.[Cl-]', 'O=[N+]([O-])c1ccc(F)cc1', 'Cn1cnc2c1c(=O)n(C)c(=O)n2C']) {
+      const c = std(s);
+      expect(c.modelSmiles).toBe(stereoFree(rd, c.smiles));
+    }
   });
 
   it('computes descriptors and Lipinski violations', () => {

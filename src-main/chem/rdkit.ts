@@ -26,6 +26,8 @@ export interface StandardisedCompound {
   descriptors: Descriptors;
   /** Morgan r=2, 2048 bits, packed (256 bytes). */
   fp: Uint8Array;
+  /** What a model reads: the same structure without stereo, canonical (see modelSmiles). */
+  modelSmiles: string;
   /** What standardisation changed, for the record ('largest fragment', 'neutralised'). */
   changes: string[];
 }
@@ -104,6 +106,7 @@ export function standardise(rd: RDKit, input: string): StandardiseResult {
         formula,
         descriptors,
         fp: new Uint8Array(fp),
+        modelSmiles: mol.get_smiles(JSON.stringify({ doIsomericSmiles: false })),
         changes,
       },
     };
@@ -413,7 +416,7 @@ export function murckoScaffold(rd: RDKit, smiles: string): string | null {
  */
 export function modelSmiles(rd: RDKit, input: string): string | null {
   const r = standardise(rd, input);
-  return r.ok ? stereoFree(rd, r.compound.smiles) : null;
+  return r.ok ? r.compound.modelSmiles : null;
 }
 
 /** Canonical SMILES without stereo (chirality and double-bond geometry). */

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import type { ImportFormat, ImportSummary } from '../../src-shared/dto';
 import { AppError, toApiError } from '../../src-shared/errors';
 import { AppContext, defaultDbPath } from '../services/app-context';
@@ -7,9 +6,8 @@ import { importFile } from '../services/import-service';
 import type { PretrainRequest, PretrainResult } from '../services/model-service';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
-
-/** Exit codes: 0 success (also with rejected records), 1 bad input that stops the command, 2 usage. */
-class UsageError extends Error {}
+import { UsageError, engineOf, fraction, int, need, nonNegative, parse } from './args';
+import { type CommandEnv, screenCommand, screensCommand } from './screen-commands';
 
 const USAGE = `delicate — compound libraries and compressed chemical transformers, offline
 
@@ -31,6 +29,11 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   evaluate --model NAME --data FILE --target COL [--unit nM|…] [--engine auto|onnxruntime|tfjs]
   predict --model NAME --smiles S [S…] | --data FILE [--engine auto|onnxruntime|tfjs]
                                         predictions with the applicability-domain check; says which engine ran
+  screen --library NAME --model NAME[,NAME…] [--top N] [--out FILE.csv|FILE.sdf] [--resume] [--engine E]
+         [--min-score X] [--max-score X] [--in-domain] [--substructure SMARTS] [--range mw:200:500 …]
+                                        score every compound of a library, rank, flag the domain; --resume
+                                        continues a stopped screen; --id N shows/exports an existing one
+  screens                               the screen runs
   models                                  the model registry (name, kind, params, layers, lineage, metrics)
   model export NAME --out FILE [--format delicate|onnx] [--dtype float32|float16]
   model import FILE [--as NAME]
@@ -38,12 +41,6 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   serve [--port N] [--host ADDR]        the app in any Chromium over a loopback WebSocket
 
 The database is --db PATH, else $DELICATE_DB, else ${defaultDbPath()}.`;
-
-const COMMON = {
-  db: { type: 'string' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
 
 interface Io {
   out(s: string): void;
@@ -56,26 +53,6 @@ const processIo: Io = {
   err: (s) => process.stderr.write(s),
   isTTY: Boolean(process.stderr.isTTY),
 };
-
-function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean }>>(argv: string[], options: T) {
-  try {
-    return parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
-
-function need(value: string | boolean | undefined, flag: string): string {
-  if (typeof value !== 'string' || value === '') throw new UsageError(`missing ${flag}`);
-  return value;
-}
-
-function int(value: string | boolean | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a non-negative integer, got '${String(value)}'`);
-  return n;
-}
 
 /** --max-steps N or --time-budget MINUTES (not both) as settings; the default is DEFAULT_PRETRAIN's. */
 function budgetOf(maxSteps: string | boolean | undefined, minutes: string | boolean | undefined): Pick<PretrainSettings, 'maxSteps' | 'timeBudgetSeconds'> {
@@ -104,25 +81,6 @@ function pretrainRequest(values: { corpus?: string | boolean; out?: string | boo
     ...(typeof smilesCol === 'string' && smilesCol ? { smilesCol } : {}),
     ...(backend ? { backend: backend as 'auto' } : {}),
   };
-}
-
-function engineOf(value: string | boolean | undefined): 'auto' | 'onnxruntime' | 'tfjs' {
-  if (value === undefined) return 'auto';
-  if (value === 'auto' || value === 'onnxruntime' || value === 'tfjs') return value;
-  throw new UsageError('--engine must be auto, onnxruntime or tfjs');
-}
-
-function nonNegative(value: string | boolean | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!(n >= 0) || typeof value !== 'string' || value.trim() === '') throw new UsageError(`${flag} must be a non-negative number, got '${String(value)}'`);
-  return n;
-}
-
-function fraction(value: string | boolean | undefined, flag: string): number | undefined {
-  const n = nonNegative(value, flag);
-  if (n !== undefined && n > 1) throw new UsageError(`${flag} must be between 0 and 1`);
-  return n;
 }
 
 /** Runs a pretraining or general-distillation job with progress on stderr and Ctrl-C as cancel. */
@@ -175,6 +133,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     ctx = new AppContext(typeof db === 'string' ? db : defaultDbPath());
     return ctx;
   };
+  const env: CommandEnv = { context, print, setJson: (j) => (json = j), err: (s) => io.err(s), isTTY: io.isTTY };
   try {
     switch (command) {
       case 'import': {
@@ -533,6 +492,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         }
         throw new UsageError(`model takes export or import, not '${sub ?? ''}'`);
       }
+      case 'screen':
+        return await screenCommand(rest, env);
+      case 'screens':
+        return await screensCommand(rest, env);
       case 'doctor': {
         const { values } = parse(rest, {});
         json = values.json;

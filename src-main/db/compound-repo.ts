@@ -41,9 +41,9 @@ export class CompoundRepo {
     // DO UPDATE (a no-op) instead of DO NOTHING so RETURNING gives the id of an existing row too.
     this.upsertStmt = db.prepare(
       `INSERT INTO compounds (inchikey, smiles, formula, mw, clogp, tpsa, hbd, hba, rotatable_bonds, rings, aromatic_rings,
-                              fraction_sp3, heavy_atoms, lipinski_violations, fp)
+                              fraction_sp3, heavy_atoms, lipinski_violations, fp, model_smiles)
        VALUES (@inchikey, @smiles, @formula, @mw, @clogp, @tpsa, @hbd, @hba, @rotatableBonds, @rings, @aromaticRings,
-               @fractionSp3, @heavyAtoms, @lipinskiViolations, @fp)
+               @fractionSp3, @heavyAtoms, @lipinskiViolations, @fp, @modelSmiles)
        ON CONFLICT (inchikey) DO UPDATE SET inchikey = excluded.inchikey
        RETURNING id`,
     );
@@ -60,6 +60,7 @@ export class CompoundRepo {
       formula: c.formula,
       ...c.descriptors,
       fp: Buffer.from(c.fp.buffer, c.fp.byteOffset, c.fp.byteLength),
+      modelSmiles: c.modelSmiles,
     }) as { id: number };
     return row.id;
   }

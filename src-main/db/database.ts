@@ -139,6 +139,44 @@ const MIGRATIONS: string[] = [
   -- The model as an ONNX graph (made from its final weights), for ONNX Runtime inference and export.
   ALTER TABLE models ADD COLUMN onnx BLOB;
   `,
+  `
+  -- The SMILES a model reads (standardised parent without stereo); NULL for compounds imported before
+  -- this column existed, filled in by the first screen that needs it.
+  ALTER TABLE compounds ADD COLUMN model_smiles TEXT;
+  -- A screen: every distinct compound of a library scored by one or more models.
+  CREATE TABLE screens (
+    id               INTEGER PRIMARY KEY,
+    library_id       INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    -- JSON array of model names, in the order given.
+    models           TEXT NOT NULL,
+    state            TEXT NOT NULL CHECK (state IN ('running', 'done', 'cancelled', 'failed')),
+    domain_threshold REAL NOT NULL,
+    engine           TEXT,
+    -- Every compound with id <= cursor is scored by every model (chunks commit in id order).
+    cursor           INTEGER NOT NULL DEFAULT 0,
+    total            INTEGER NOT NULL,
+    scored           INTEGER NOT NULL DEFAULT 0,
+    unreadable       INTEGER NOT NULL DEFAULT 0,
+    seconds          REAL NOT NULL DEFAULT 0,
+    job_id           TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+    created_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    finished_at      TEXT
+  );
+  -- One row per compound and model of a screen; a compound the model cannot read has score NULL and a note.
+  CREATE TABLE predictions (
+    screen_id   INTEGER NOT NULL REFERENCES screens(id) ON DELETE CASCADE,
+    model       TEXT NOT NULL,
+    compound_id INTEGER NOT NULL REFERENCES compounds(id),
+    score       REAL,
+    rank        INTEGER,
+    max_sim     REAL,
+    in_domain   INTEGER,
+    uncertainty REAL,
+    note        TEXT,
+    PRIMARY KEY (screen_id, model, compound_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX predictions_by_rank ON predictions(screen_id, model, rank);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

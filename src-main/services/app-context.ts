@@ -10,6 +10,7 @@ import { doctor } from './doctor';
 import { importFile } from './import-service';
 import { LibraryService } from './library-service';
 import { ModelService } from './model-service';
+import { ScreenService } from './screen-service';
 import { DEFAULT_QSAR, type QsarSettings } from '../train/qsar-settings';
 import { DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 
@@ -22,6 +23,7 @@ export class AppContext {
   readonly jobs: JobManager;
   readonly libraries: LibraryService;
   readonly models: ModelService;
+  readonly screens: ScreenService;
   private readonly listeners = new Set<Listener>();
 
   constructor(
@@ -38,6 +40,7 @@ export class AppContext {
     this.jobs = new JobManager(jobRepo, emit);
     this.libraries = new LibraryService(this.db, this.chem);
     this.models = new ModelService(this.db, (id) => jobRepo.get(id)?.state === 'running');
+    this.screens = new ScreenService(this.db, this.chem, this.libraries, this.models);
   }
 
   /** Subscribes to contract events; returns the unsubscribe function. */
@@ -168,6 +171,25 @@ export function createHandlers(ctx: AppContext): Api {
         ),
       );
       return { jobId };
+    },
+    'screen.run': async (args) => {
+      const jobId = ctx.jobs.start('screen', args, (job) =>
+        ctx.screens.screen(
+          { library: args.library, models: args.models, resume: args.resume ?? false, ...(args.top ? { top: args.top } : {}) },
+          { signal: job.signal, onProgress: (p) => job.progress(p) },
+          job.jobId,
+        ),
+      );
+      return { jobId };
+    },
+    'screen.list': async () => ({ screens: ctx.screens.list() }),
+    'screen.results': async (args) => {
+      const { screen, ...filter } = args;
+      return { summary: ctx.screens.get(screen), hits: await ctx.screens.results(screen, filter) };
+    },
+    'screen.export': async (args) => {
+      const { screen, out, ...filter } = args;
+      return ctx.screens.export(screen, out, filter);
     },
     'job.get': async (args) => ctx.jobs.get(args.jobId),
     'job.list': async () => ({ jobs: ctx.jobs.list() }),

@@ -1,5 +1,3 @@
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import type { CompoundDetail, CompoundPage, CompoundQuery, CompoundRow, LibrarySummary, PropValue } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
@@ -7,6 +5,7 @@ import { loadRdkit, morganOf, popcount, tanimoto } from '../chem/rdkit';
 import type { Db } from '../db/database';
 import { CompoundRepo } from '../db/compound-repo';
 import { LibraryRepo, type LibraryRow } from '../db/library-repo';
+import { csvField, exportFormat, sdfRecord, writeStreamed } from './file-writers';
 
 const DEFAULT_LIMIT = 100;
 const SUBSTRUCTURE_CHUNK = 2000;
@@ -28,7 +27,8 @@ export class LibraryService {
     return this.libraries.list();
   }
 
-  private library(name: string): LibraryRow {
+  /** The library of that name, or NOT_FOUND listing the libraries there are. */
+  library(name: string): LibraryRow {
     const lib = this.libraries.byName(name);
     if (!lib) {
       const known = this.libraries.list().map((l) => l.name);
@@ -135,15 +135,14 @@ export class LibraryService {
   /** Writes every member of the library (duplicates included) to CSV or SDF; returns the number written. */
   async export(name: string, out: string): Promise<number> {
     const lib = this.library(name);
-    const lower = out.toLowerCase();
-    const format = lower.endsWith('.sdf') ? 'sdf' : lower.endsWith('.csv') ? 'csv' : null;
-    if (!format) throw new AppError('INVALID_INPUT', `${out}: export writes .csv or .sdf`);
-    const ws = createWriteStream(out);
-    const write = async (s: string) => {
-      if (!ws.write(s)) await once(ws, 'drain');
-    };
-    let written = 0;
+    let format: 'csv' | 'sdf';
     try {
+      format = exportFormat(out);
+    } catch (err) {
+      throw new AppError('INVALID_INPUT', (err as Error).message);
+    }
+    let written = 0;
+    await writeStreamed(out, async (write) => {
       if (format === 'csv') {
         // Two passes keep memory constant: first the union of property names, then the rows.
         const keySet = new Set<string>();
@@ -161,27 +160,13 @@ export class LibraryService {
       } else {
         const rd = await loadRdkit();
         for (const m of this.compounds.members(lib.id)) {
-          const mol = rd.get_mol(m.smiles);
-          if (!mol) continue;
-          let block: string;
-          try {
-            block = mol.get_molblock();
-          } finally {
-            mol.delete();
-          }
-          const lines = block.split('\n');
-          lines[0] = m.originalId ?? '';
-          const fields: Record<string, unknown> = { ...(JSON.parse(m.props) as object), SMILES: m.smiles, InChIKey: m.inchikey, MW: m.mw, cLogP: m.clogp, TPSA: m.tpsa };
-          let rec = lines.join('\n').replace(/\n*$/, '\n');
-          for (const [k, v] of Object.entries(fields)) if (v !== null && v !== undefined) rec += `> <${k}>\n${String(v)}\n\n`;
-          await write(`${rec}$$$$\n`);
+          const rec = sdfRecord(rd, m.smiles, m.originalId ?? '', { ...(JSON.parse(m.props) as object), SMILES: m.smiles, InChIKey: m.inchikey, MW: m.mw, cLogP: m.clogp, TPSA: m.tpsa });
+          if (!rec) continue;
+          await write(rec);
           written++;
         }
       }
-    } finally {
-      ws.end();
-      await once(ws, 'close');
-    }
+    });
     return written;
   }
 
@@ -191,10 +176,4 @@ export class LibraryService {
     this.db.transaction(() => this.libraries.delete(lib.id))();
     return true;
   }
-}
-
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

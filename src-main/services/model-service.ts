@@ -370,7 +370,7 @@ export class ModelService {
   }
 
   /** A stored task model (fine-tuned teacher or student) ready for prediction. */
-  private taskSpec(name: string): TaskModelSpec {
+  taskSpec(name: string): TaskModelSpec {
     const row = this.repo.byName(name);
     if (!row) throw new AppError('NOT_FOUND', `no model named '${name}' (see \`delicate models\`)`);
     const weights = this.repo.weights(row.id);

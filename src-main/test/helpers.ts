@@ -25,3 +25,35 @@ export function corpusSlice(n: number): string[] {
   const text = gunzipSync(readFileSync(sharedData('pretrain/chembl31_150k.csv.gz'))).toString('utf8');
   return text.split('\n').slice(1, n + 1).map((l) => l.split(',')[0] as string).filter(Boolean);
 }
+
+/**
+ * Registers a tiny task model with random weights (what screening needs of a model: a task head, a
+ * tokenizer, a domain) so screening tests need no training; `vocab` builds the tokenizer.
+ */
+export async function registerTinyTaskModel(db: import('../db/database').Db, name: string, opts: { vocab: string[]; domain: string[]; seed?: number; maxLen?: number; type?: 'regression' | 'binary' }): Promise<void> {
+  const { initTf } = await import('../model/tf/backend');
+  const { createModel, disposeModel, countParams } = await import('../model/encoder');
+  const { SmilesTokenizer } = await import('../model/tokenizer');
+  const { packTensors } = await import('../model/weights-tf');
+  const { exportOnnx } = await import('../model/onnx-export');
+  const { ModelRepo } = await import('../db/model-repo');
+  await initTf('wasm');
+  const tokenizer = SmilesTokenizer.fromCorpus(opts.vocab);
+  const config = { vocabSize: tokenizer.size, maxLen: opts.maxLen ?? 128, layers: 2, hidden: 16, heads: 2, ff: 32, dropout: 0, shareLayers: true, mlm: null, physchem: 0, task: { type: opts.type ?? 'regression', outputs: 1 } } as const;
+  const model = createModel({ ...config, task: { ...config.task } }, opts.seed ?? 1);
+  const weights = new Uint8Array(packTensors(model.params));
+  const repo = new ModelRepo(db);
+  const manifest = {
+    format: 'delicate-model-v1',
+    config,
+    tokenizer: tokenizer.toJSON(),
+    physchem: null,
+    task: { target: 'y', type: opts.type === 'binary' ? 'classification' : 'regression', norm: opts.type === 'binary' ? null : { mean: 5, sd: 2 } },
+    training: { kind: 'finetune', teacher: null },
+    domain: { smiles: opts.domain, threshold: 0.3 },
+  };
+  const id = repo.create({ name, kind: 'teacher', state: 'training', manifest, params: countParams(model), layers: 2, shareLayers: true, hidden: 16, parents: [], totalSteps: 0, jobId: null });
+  repo.finish(id, { weights: Buffer.from(weights), metrics: {}, steps: 1 });
+  repo.setOnnx(id, exportOnnx(config as never, weights, name));
+  disposeModel(model);
+}

@@ -1,0 +1,143 @@
+import type { DescriptorName, ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
+import type { AppContext } from '../services/app-context';
+import { UsageError, engineOf, int, need, parse } from './args';
+
+/** What a command needs from the CLI around it. */
+export interface CommandEnv {
+  context(db: string | boolean | undefined): AppContext;
+  print(value: unknown, human: () => string): void;
+  setJson(json: boolean): void;
+  err(s: string): void;
+  isTTY: boolean;
+}
+
+const DESCRIPTORS: DescriptorName[] = ['mw', 'clogp', 'tpsa', 'hbd', 'hba', 'rotatableBonds', 'rings', 'aromaticRings', 'fractionSp3', 'heavyAtoms', 'lipinskiViolations'];
+
+/** `--range mw:200:500` (either bound may be empty) → ScreenFilter ranges. */
+function rangesOf(values: string[] | undefined): ScreenFilter['ranges'] {
+  if (!values?.length) return undefined;
+  const out: NonNullable<ScreenFilter['ranges']> = {};
+  for (const v of values) {
+    const [name, lo, hi, extra] = v.split(':');
+    if (extra !== undefined || hi === undefined || !DESCRIPTORS.includes(name as DescriptorName)) {
+      throw new UsageError(`--range takes NAME:MIN:MAX with NAME one of ${DESCRIPTORS.join(', ')}, got '${v}'`);
+    }
+    const num = (x: string) => {
+      if (x === '') return undefined;
+      const n = Number(x);
+      if (!Number.isFinite(n)) throw new UsageError(`--range ${v}: '${x}' is not a number`);
+      return n;
+    };
+    out[name as DescriptorName] = { ...(num(lo ?? '') !== undefined ? { min: num(lo ?? '') } : {}), ...(num(hi) !== undefined ? { max: num(hi) } : {}) };
+  }
+  return out;
+}
+
+function numberOf(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || value.trim() === '') throw new UsageError(`${flag} must be a number, got '${value}'`);
+  return n;
+}
+
+function hitLine(h: ScreenHit): string {
+  const score = h.score === null ? '-' : h.score.toFixed(3);
+  const domain = h.inDomain === null ? '' : h.inDomain ? 'in domain' : 'OUT of domain';
+  return `${h.rank ?? '-'}\t${h.originalId ?? h.compoundId}\t${score}\t${domain}${h.maxSimilarity === null ? '' : ` (${h.maxSimilarity.toFixed(2)})`}\t${h.smiles}${h.note ? `\t${h.note}` : ''}`;
+}
+
+function summaryLine(s: ScreenSummary): string {
+  return `screen ${s.screen} (${s.state}): library '${s.library}', ${s.models.join(', ')} on ${s.engine ?? '?'}; ${s.scored} scored, ${s.unreadable} unreadable of ${s.total} in ${s.seconds.toFixed(1)} s (${s.molPerSec.toFixed(0)} mol/s)`;
+}
+
+/** `delicate screen`: score a library with models, or show/export an existing screen's filtered results. */
+export async function screenCommand(rest: string[], env: CommandEnv): Promise<number> {
+  const { values } = parse(rest, {
+    library: { type: 'string' },
+    model: { type: 'string' },
+    id: { type: 'string' },
+    top: { type: 'string' },
+    out: { type: 'string' },
+    resume: { type: 'boolean', default: false },
+    engine: { type: 'string' },
+    workers: { type: 'string' },
+    chunk: { type: 'string' },
+    'min-score': { type: 'string' },
+    'max-score': { type: 'string' },
+    'in-domain': { type: 'boolean', default: false },
+    substructure: { type: 'string' },
+    range: { type: 'string', multiple: true },
+    unreadable: { type: 'boolean', default: false },
+    'show-model': { type: 'string' },
+  });
+  env.setJson(values.json);
+  const top = int(values.top, '--top');
+  const minScore = numberOf(values['min-score'], '--min-score');
+  const maxScore = numberOf(values['max-score'], '--max-score');
+  const ranges = rangesOf(values.range);
+  const filter: ScreenFilter = {
+    ...(values['show-model'] ? { model: values['show-model'] } : {}),
+    ...(minScore !== undefined ? { minScore } : {}),
+    ...(maxScore !== undefined ? { maxScore } : {}),
+    ...(values['in-domain'] ? { inDomainOnly: true } : {}),
+    ...(ranges ? { ranges } : {}),
+    ...(values.substructure ? { substructure: values.substructure } : {}),
+    ...(values.unreadable ? { unreadable: true } : {}),
+  };
+  const app = env.context(values.db);
+  let summary: ScreenSummary & { resumed?: boolean };
+  if (values.id !== undefined) {
+    if (values.library || values.model || values.resume) throw new UsageError('--id shows an existing screen; --library, --model and --resume start or resume one');
+    summary = app.screens.get(int(values.id, '--id') ?? 0);
+  } else {
+    const models = need(values.model, '--model NAME[,NAME…]')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
+    const abort = new AbortController();
+    const onSigint = () => {
+      env.err('\ncancelling: what is scored is kept; run the same command with --resume to continue\n');
+      abort.abort();
+    };
+    process.once('SIGINT', onSigint);
+    try {
+      const workers = int(values.workers, '--workers');
+      const chunkSize = int(values.chunk, '--chunk');
+      summary = await app.screens.screen(
+        { library: need(values.library, '--library NAME'), models, resume: values.resume, engine: engineOf(values.engine), ...(workers ? { workers } : {}), ...(chunkSize ? { chunkSize } : {}) },
+        {
+          signal: abort.signal,
+          onProgress: (p) => {
+            const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
+            env.err(env.isTTY ? `\r${p.message}${eta}   ` : `${p.message}${eta}\n`);
+          },
+        },
+      );
+    } finally {
+      process.off('SIGINT', onSigint);
+      if (env.isTTY) env.err('\n');
+    }
+  }
+  const hits = await app.screens.results(summary.screen, { ...filter, limit: top ?? 10 });
+  const exported = values.out ? await app.screens.export(summary.screen, values.out, { ...filter, ...(top !== undefined ? { limit: top } : {}) }) : null;
+  const { resumed, ...rest2 } = summary;
+  env.print({ ...rest2, ...(resumed !== undefined ? { resumed } : {}), top: hits, ...(exported ? { exported } : {}) }, () =>
+    [
+      summaryLine(summary),
+      `${filter.unreadable ? 'unreadable' : 'top'} ${hits.length}${Object.keys(filter).length ? ' (filtered)' : ''}:`,
+      'rank\tid\tscore\tdomain\tsmiles',
+      ...hits.map(hitLine),
+      ...(exported ? [`${exported.written} written to ${exported.file}`] : []),
+    ].join('\n'),
+  );
+  return 0;
+}
+
+/** `delicate screens`: the screen runs in the database. */
+export async function screensCommand(rest: string[], env: CommandEnv): Promise<number> {
+  const { values } = parse(rest, {});
+  env.setJson(values.json);
+  const screens = env.context(values.db).screens.list();
+  env.print({ screens }, () => (screens.length ? screens.map(summaryLine).join('\n') : 'No screens yet: `delicate screen --library NAME --model NAME`.'));
+  return 0;
+}

@@ -1,0 +1,212 @@
+import type { DescriptorName, ScreenFilter, ScreenHit, ScreenState } from '../../src-shared/dto';
+import type { ScoredChunk, ScreenItem } from '../screen/scorer';
+import type { Db } from './database';
+
+export interface ScreenRow {
+  id: number;
+  libraryId: number;
+  library: string;
+  models: string;
+  state: ScreenState;
+  domainThreshold: number;
+  engine: string | null;
+  cursor: number;
+  total: number;
+  scored: number;
+  unreadable: number;
+  seconds: number;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+const COLS = `s.id, s.library_id AS libraryId, l.name AS library, s.models, s.state, s.domain_threshold AS domainThreshold,
+  s.engine, s.cursor, s.total, s.scored, s.unreadable, s.seconds, s.created_at AS createdAt, s.finished_at AS finishedAt`;
+
+/** Compound columns a filter may range over (DTO name → column). */
+const DESCRIPTOR_COLUMN: Record<DescriptorName, string> = {
+  mw: 'mw',
+  clogp: 'clogp',
+  tpsa: 'tpsa',
+  hbd: 'hbd',
+  hba: 'hba',
+  rotatableBonds: 'rotatable_bonds',
+  rings: 'rings',
+  aromaticRings: 'aromatic_rings',
+  fractionSp3: 'fraction_sp3',
+  heavyAtoms: 'heavy_atoms',
+  lipinskiViolations: 'lipinski_violations',
+};
+
+/** Screens and their predictions. */
+export class ScreenRepo {
+  private readonly chunkStmt;
+  private readonly insertStmt;
+  private readonly modelSmilesStmt;
+  private readonly progressStmt;
+
+  constructor(private readonly db: Db) {
+    this.chunkStmt = db.prepare(
+      `SELECT c.id, c.smiles, c.model_smiles AS modelSmiles, c.fp
+         FROM (SELECT DISTINCT compound_id AS id FROM library_members
+                WHERE library_id = ? AND compound_id > ? ORDER BY compound_id LIMIT ?) k
+         JOIN compounds c ON c.id = k.id ORDER BY c.id`,
+    );
+    this.insertStmt = db.prepare(
+      `INSERT INTO predictions (screen_id, model, compound_id, score, max_sim, in_domain, uncertainty, note)
+       VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`,
+    );
+    this.modelSmilesStmt = db.prepare('UPDATE compounds SET model_smiles = ? WHERE id = ? AND model_smiles IS NULL');
+    this.progressStmt = db.prepare('UPDATE screens SET cursor = ?, scored = scored + ?, unreadable = unreadable + ?, seconds = ? WHERE id = ?');
+  }
+
+  create(s: { libraryId: number; models: string[]; domainThreshold: number; total: number; jobId: string | null }): number {
+    return Number(
+      this.db
+        .prepare('INSERT INTO screens (library_id, models, state, domain_threshold, total, job_id) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(s.libraryId, JSON.stringify(s.models), 'running', s.domainThreshold, s.total, s.jobId).lastInsertRowid,
+    );
+  }
+
+  get(id: number): ScreenRow | null {
+    return (this.db.prepare(`SELECT ${COLS} FROM screens s JOIN libraries l ON l.id = s.library_id WHERE s.id = ?`).get(id) as ScreenRow | undefined) ?? null;
+  }
+
+  list(): ScreenRow[] {
+    return this.db.prepare(`SELECT ${COLS} FROM screens s JOIN libraries l ON l.id = s.library_id ORDER BY s.id DESC`).all() as ScreenRow[];
+  }
+
+  /** The newest unfinished screen of this library with exactly these models (what --resume continues). */
+  resumable(libraryId: number, models: string[]): ScreenRow | null {
+    return (
+      (this.db
+        .prepare(`SELECT ${COLS} FROM screens s JOIN libraries l ON l.id = s.library_id WHERE s.library_id = ? AND s.models = ? AND s.state <> 'done' ORDER BY s.id DESC LIMIT 1`)
+        .get(libraryId, JSON.stringify(models)) as ScreenRow | undefined) ?? null
+    );
+  }
+
+  /** The next `limit` distinct compounds of the library with id > after, in id order. */
+  chunk(libraryId: number, after: number, limit: number): ScreenItem[] {
+    return (this.chunkStmt.all(libraryId, after, limit) as Array<{ id: number; smiles: string; modelSmiles: string | null; fp: Buffer }>).map((r) => ({
+      id: r.id,
+      smiles: r.smiles,
+      modelSmiles: r.modelSmiles,
+      fp: new Uint8Array(r.fp.buffer, r.fp.byteOffset, r.fp.byteLength),
+    }));
+  }
+
+  /**
+   * Writes one scored chunk in one transaction: a prediction per compound and model, the model SMILES
+   * computed on the way, and the cursor, so a crash never leaves half a chunk and resume skips it.
+   */
+  commit(screenId: number, items: ScreenItem[], result: ScoredChunk, domainThreshold: number, seconds: number): { scored: number; unreadable: number } {
+    let scored = 0;
+    let unreadable = 0;
+    this.db.transaction(() => {
+      items.forEach((item, i) => {
+        let readable = true;
+        for (const m of result.models) {
+          const score = m.score[i] as number;
+          const sim = m.maxSim[i] as number;
+          const hasSim = !Number.isNaN(sim);
+          if (Number.isNaN(score)) readable = false;
+          this.insertStmt.run(screenId, m.model, item.id, Number.isNaN(score) ? null : score, hasSim ? sim : null, hasSim ? Number(sim >= domainThreshold) : null, m.notes[i] ?? null);
+        }
+        if (readable) scored++;
+        else unreadable++;
+      });
+      for (const f of result.modelSmiles) this.modelSmilesStmt.run(f.smiles, f.id);
+      this.progressStmt.run((items[items.length - 1] as ScreenItem).id, scored, unreadable, seconds, screenId);
+    })();
+    return { scored, unreadable };
+  }
+
+  setSeconds(id: number, seconds: number): void {
+    this.db.prepare('UPDATE screens SET seconds = ? WHERE id = ?').run(seconds, id);
+  }
+
+  setEngine(id: number, engine: string, jobId: string | null): void {
+    this.db.prepare("UPDATE screens SET engine = ?, job_id = COALESCE(?, job_id), state = 'running' WHERE id = ?").run(engine, jobId, id);
+  }
+
+  /** Ranks every model's scored predictions (1 = highest score) and marks the screen done. */
+  finish(id: number, models: string[]): void {
+    const rank = this.db.prepare(
+      `UPDATE predictions SET rank = r.rk
+         FROM (SELECT compound_id, ROW_NUMBER() OVER (ORDER BY score DESC, compound_id) AS rk
+                 FROM predictions WHERE screen_id = @screen AND model = @model AND score IS NOT NULL) r
+        WHERE predictions.screen_id = @screen AND predictions.model = @model AND predictions.compound_id = r.compound_id`,
+    );
+    this.db.transaction(() => {
+      for (const m of models) rank.run({ screen: id, model: m });
+      this.db.prepare("UPDATE screens SET state = 'done', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?").run(id);
+    })();
+  }
+
+  setState(id: number, state: ScreenState): void {
+    this.db.prepare('UPDATE screens SET state = ? WHERE id = ?').run(state, id);
+  }
+
+  /** Predictions of one model in rank order (or the unreadable ones), filtered in SQL; substructure is the caller's. */
+  hits(screen: ScreenRow, model: string, f: Omit<ScreenFilter, 'substructure' | 'model'>): ScreenHit[] {
+    const where = ['p.screen_id = @screen', 'p.model = @model', f.unreadable ? 'p.score IS NULL' : 'p.rank IS NOT NULL'];
+    const params: Record<string, number | string> = { screen: screen.id, model, library: screen.libraryId, limit: f.limit ?? 100, offset: f.offset ?? 0 };
+    if (f.minScore !== undefined) {
+      where.push('p.score >= @minScore');
+      params.minScore = f.minScore;
+    }
+    if (f.maxScore !== undefined) {
+      where.push('p.score <= @maxScore');
+      params.maxScore = f.maxScore;
+    }
+    if (f.inDomainOnly) where.push('p.in_domain = 1');
+    for (const [name, range] of Object.entries(f.ranges ?? {})) {
+      const col = DESCRIPTOR_COLUMN[name as DescriptorName];
+      if (!col || !range) throw new Error(`unknown property '${name}'`);
+      if (range.min !== undefined) {
+        where.push(`c.${col} >= @min_${col}`);
+        params[`min_${col}`] = range.min;
+      }
+      if (range.max !== undefined) {
+        where.push(`c.${col} <= @max_${col}`);
+        params[`max_${col}`] = range.max;
+      }
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT p.compound_id AS compoundId, c.smiles, p.model, p.score, p.rank, p.max_sim AS maxSimilarity, p.in_domain AS inDomain,
+                p.uncertainty, p.note, c.mw, c.clogp, c.tpsa, c.hbd, c.hba, c.rotatable_bonds AS rotatableBonds, c.rings,
+                c.aromatic_rings AS aromaticRings, c.fraction_sp3 AS fractionSp3, c.heavy_atoms AS heavyAtoms,
+                c.lipinski_violations AS lipinskiViolations,
+                (SELECT m.original_id FROM library_members m WHERE m.library_id = @library AND m.compound_id = c.id ORDER BY m.id LIMIT 1) AS originalId
+           FROM predictions p JOIN compounds c ON c.id = p.compound_id
+          WHERE ${where.join(' AND ')}
+          ORDER BY ${f.unreadable ? 'p.compound_id' : 'p.rank'} LIMIT @limit OFFSET @offset`,
+      )
+      .all(params) as Array<Record<string, unknown>>;
+    return rows.map((r) => {
+      const { compoundId, smiles, score, rank, maxSimilarity, inDomain, uncertainty, note, originalId, model: m, ...d } = r;
+      return {
+        compoundId: compoundId as number,
+        smiles: smiles as string,
+        originalId: (originalId as string | null) ?? null,
+        model: m as string,
+        score: score as number | null,
+        rank: rank as number | null,
+        maxSimilarity: maxSimilarity as number | null,
+        inDomain: inDomain === null ? null : inDomain === 1,
+        uncertainty: uncertainty as number | null,
+        note: note as string | null,
+        descriptors: d as unknown as ScreenHit['descriptors'],
+      };
+    });
+  }
+
+  /** Predictions per model (tests and consistency checks). */
+  counts(id: number): Array<{ model: string; n: number; compounds: number }> {
+    return this.db.prepare('SELECT model, COUNT(*) AS n, COUNT(DISTINCT compound_id) AS compounds FROM predictions WHERE screen_id = ? GROUP BY model ORDER BY model').all(id) as Array<{
+      model: string;
+      n: number;
+      compounds: number;
+    }>;
+  }
+}

@@ -1,0 +1,129 @@
+import { loadRdkit, morganOf, stereoFree } from '../chem/rdkit';
+import { createModel, disposeModel, type Model } from '../model/encoder';
+import { inferRows, type InferOutput } from '../model/infer';
+import { exportOnnx } from '../model/onnx-export';
+import { OrtModel, loadOrt, ortProblem } from '../model/ort-engine';
+import { initTf } from '../model/tf/backend';
+import { SmilesTokenizer } from '../model/tokenizer';
+import { assignWeights } from '../model/weights-tf';
+import { taskValue } from '../train/finetune';
+import type { Engine, TaskModelSpec } from '../train/predict-types';
+import { DomainIndex } from './domain';
+
+/** One compound to score: its id, standardised SMILES, model SMILES (null when not yet stored) and ECFP4. */
+export interface ScreenItem {
+  id: number;
+  smiles: string;
+  modelSmiles: string | null;
+  fp: Uint8Array;
+}
+
+/** One model's results for a chunk, aligned with the items: NaN where there is no value. */
+export interface ModelScores {
+  model: string;
+  score: Float64Array;
+  maxSim: Float64Array;
+  /** Why a compound has no score (unknown tokens, too long), else null. */
+  notes: Array<string | null>;
+}
+
+export interface ScoredChunk {
+  /** Model SMILES computed here for items that had none (to be stored). */
+  modelSmiles: Array<{ id: number; smiles: string }>;
+  models: ModelScores[];
+}
+
+/** A loaded model on one engine: raw rows of an output for token sequences. */
+export interface Runner {
+  rows(seqs: Int32Array[], output: InferOutput): Promise<Float32Array[]>;
+  release(): Promise<void>;
+  /** The engine, as the user is told: `onnxruntime-cpu (2 threads)`, `tfjs-wasm (why not ONNX Runtime)`. */
+  engine: string;
+}
+
+/**
+ * Loads a model on ONNX Runtime (its stored graph, or one exported on the fly) when the engine allows and
+ * the runtime loads, else on TF.js; `threads` is ONNX Runtime's intra-op thread count.
+ */
+export async function loadRunner(spec: Pick<TaskModelSpec, 'name' | 'config' | 'weights' | 'onnx'>, engine: Engine, threads: number): Promise<Runner> {
+  if (engine === 'onnxruntime' || (engine === 'auto' && loadOrt() !== null)) {
+    const m = await OrtModel.create(spec.onnx ?? exportOnnx(spec.config, spec.weights, spec.name), threads);
+    return { rows: (seqs, output) => m.rows(seqs, output), release: () => m.release(), engine: `onnxruntime-${m.provider}${m.provider === 'cpu' ? ` (${m.threads} threads)` : ''}` };
+  }
+  const backend = (await initTf()).selected;
+  const model: Model = createModel(spec.config, 1);
+  assignWeights(model.params, spec.weights);
+  return {
+    rows: (seqs, output) => inferRows(model, seqs, output, 64),
+    release: async () => disposeModel(model),
+    engine: `tfjs-${backend}${engine === 'auto' ? ` (${ortProblem()})` : ''}`,
+  };
+}
+
+/**
+ * Scores chunks of a library with task models: tokenises the model SMILES, runs inference grouped by
+ * token length, checks the applicability domain (max ECFP4 Tanimoto to the training set), and reports
+ * compounds a model cannot read (unknown tokens, too long) per compound instead of dropping them.
+ */
+export class Scorer {
+  private constructor(
+    private readonly models: Array<{ spec: TaskModelSpec; tokenizer: SmilesTokenizer; runner: Runner; domain: DomainIndex }>,
+    readonly engine: string,
+  ) {}
+
+  static async create(specs: TaskModelSpec[], engine: Engine = 'auto', threads = 1): Promise<Scorer> {
+    const rd = await loadRdkit();
+    const models: Array<{ spec: TaskModelSpec; tokenizer: SmilesTokenizer; runner: Runner; domain: DomainIndex }> = [];
+    try {
+      for (const spec of specs) {
+        if (!spec.config.task) throw new Error(`model '${spec.name}' has no task head`);
+        const runner = await loadRunner(spec, engine, threads);
+        const fps = spec.domain.map((s) => morganOf(rd, s)).filter((f): f is Uint8Array => f !== null);
+        models.push({ spec, tokenizer: SmilesTokenizer.fromJSON(spec.tokenizer), runner, domain: new DomainIndex(fps) });
+      }
+    } catch (err) {
+      for (const m of models) await m.runner.release();
+      throw err;
+    }
+    return new Scorer(models, models[0]?.runner.engine ?? 'none');
+  }
+
+  async score(items: ScreenItem[]): Promise<ScoredChunk> {
+    const filled: ScoredChunk['modelSmiles'] = [];
+    const inputs = await Promise.all(
+      items.map(async (it) => {
+        if (it.modelSmiles !== null) return it.modelSmiles;
+        const s = stereoFree(await loadRdkit(), it.smiles) ?? it.smiles;
+        filled.push({ id: it.id, smiles: s });
+        return s;
+      }),
+    );
+    const out: ModelScores[] = [];
+    for (const m of this.models) {
+      const n = items.length;
+      const r: ModelScores = { model: m.spec.name, score: new Float64Array(n).fill(Number.NaN), maxSim: new Float64Array(n).fill(Number.NaN), notes: new Array(n).fill(null) };
+      const seqs: Int32Array[] = [];
+      const at: number[] = [];
+      inputs.forEach((smiles, i) => {
+        const enc = m.tokenizer.encode(smiles, m.spec.config.maxLen);
+        if (!enc.ok) r.notes[i] = `${enc.tokens} tokens, longer than the model's maximum ${enc.maxLength}`;
+        else if (enc.unknown > 0) r.notes[i] = `${enc.unknown} token(s) unknown to the model`;
+        else {
+          seqs.push(enc.ids);
+          at.push(i);
+        }
+        const sim = m.domain.maxSimilarity((items[i] as ScreenItem).fp);
+        if (sim !== null) r.maxSim[i] = sim;
+      });
+      const rows = seqs.length ? await m.runner.rows(seqs, 'task') : [];
+      const type = m.spec.config.task?.type ?? 'regression';
+      rows.forEach((row, k) => (r.score[at[k] as number] = taskValue(type, row[0] as number, m.spec.task.norm)));
+      out.push(r);
+    }
+    return { modelSmiles: filled, models: out };
+  }
+
+  async release(): Promise<void> {
+    for (const m of this.models) await m.runner.release();
+  }
+}

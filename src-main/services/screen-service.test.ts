@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasSubstructure, loadRdkit, parseQuery } from '../chem/rdkit';
+import { corpusSlice, registerTinyTaskModel, tempDir } from '../test/helpers';
+import { AppContext } from './app-context';
+import { importFile } from './import-service';
+
+const tmp = tempDir();
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const dbPath = join(tmp.dir, 'screen.db');
+const slice = corpusSlice(700);
+// The models' vocabulary comes from the corpus; the library adds a selenium compound (a token the
+// models never saw) and a chain longer than their 128 tokens.
+const SELENIUM = 'c1cc[se]c1CCO';
+const LONG = 'C'.repeat(130);
+let app: AppContext;
+let libraryTotal = 0;
+
+beforeAll(async () => {
+  app = new AppContext(dbPath, { chemWorkers: 2 });
+  const file = join(tmp.dir, 'lib.csv');
+  writeFileSync(file, `smiles,id\n${[...slice, SELENIUM, LONG].map((s, i) => `${s},L${i}`).join('\n')}\n`);
+  const s = await importFile(app.db, app.chem, { file, library: 'lib' });
+  libraryTotal = s.imported;
+  await registerTinyTaskModel(app.db, 'm1', { vocab: slice, domain: slice.slice(0, 40), seed: 1 });
+  await registerTinyTaskModel(app.db, 'm2', { vocab: slice, domain: slice.slice(0, 40), seed: 2, type: 'binary' });
+}, 120_000);
+
+afterAll(async () => {
+  await app.close();
+  tmp.cleanup();
+});
+
+const perModel = (screen: number) =>
+  app.db.prepare('SELECT model, COUNT(*) AS n, COUNT(DISTINCT compound_id) AS d FROM predictions WHERE screen_id = ? GROUP BY model ORDER BY model').all(screen) as Array<{ model: string; n: number; d: number }>;
+
+describe('screening a library', () => {
+  let first = 0;
+
+  it('scores every compound once per model, ranks them and reports the unreadable ones', async () => {
+    const progress: number[] = [];
+    const r = await app.screens.screen({ library: 'lib', models: ['m1', 'm2'], chunkSize: 64, top: 5 }, { onProgress: (p) => progress.push(p.done) });
+    first = r.screen;
+    expect(r).toMatchObject({ state: 'done', total: libraryTotal, unreadable: 2, scored: libraryTotal - 2, resumed: false });
+    expect(r.engine).toMatch(/onnxruntime/);
+    expect(progress.at(-1)).toBe(libraryTotal);
+    expect(perModel(r.screen)).toEqual([
+      { model: 'm1', n: libraryTotal, d: libraryTotal },
+      { model: 'm2', n: libraryTotal, d: libraryTotal },
+    ]);
+    // Ranks follow the score, 1 = highest.
+    expect(r.top.map((h) => h.rank)).toEqual([1, 2, 3, 4, 5]);
+    const scores = r.top.map((h) => h.score as number);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    // Unreadable compounds: a row each, no score, the reason.
+    const bad = await app.screens.results(r.screen, { unreadable: true });
+    expect(bad.map((h) => h.note).sort()).toEqual(['1 token(s) unknown to the model', '132 tokens, longer than the model\'s maximum 128']);
+    // Binary models give probabilities.
+    const m2 = await app.screens.results(r.screen, { model: 'm2', limit: 1000 });
+    expect(m2.every((h) => (h.score as number) > 0 && (h.score as number) < 1)).toBe(true);
+  });
+
+  it('gives the scores `predict` gives, with the domain check', async () => {
+    const hits = await app.screens.results(first, { limit: 50 });
+    const p = await app.models.predict('m1', hits.map((h) => h.smiles));
+    hits.forEach((h, i) => {
+      expect(h.score).toBeCloseTo(p.rows[i]?.prediction as number, 4);
+    });
+    // Training-set molecules are in the domain with similarity 1.
+    const domain = (await app.screens.results(first, { inDomainOnly: true, limit: 5000 })).filter((h) => h.maxSimilarity === 1);
+    expect(domain.length).toBeGreaterThanOrEqual(35);
+    expect((await app.screens.results(first, { limit: 5000 })).filter((h) => h.inDomain === false).length).toBeGreaterThan(0);
+  });
+
+  it('filters by score, property range and substructure, and exports CSV and SDF', async () => {
+    const all = await app.screens.results(first, { limit: 5000 });
+    const median = (all[Math.floor(all.length / 2)]?.score as number) ?? 0;
+    const upper = await app.screens.results(first, { minScore: median, limit: 5000 });
+    expect(upper.length).toBe(all.filter((h) => (h.score as number) >= median).length);
+    const small = await app.screens.results(first, { ranges: { mw: { max: 300 }, hbd: { min: 1 } }, limit: 5000 });
+    expect(small.length).toBeGreaterThan(0);
+    expect(small.every((h) => h.descriptors.mw <= 300 && h.descriptors.hbd >= 1)).toBe(true);
+    const rd = await loadRdkit();
+    const q = parseQuery(rd, 'c1ccncc1');
+    const expected = all.filter((h) => q && hasSubstructure(rd, h.smiles, q)).map((h) => h.compoundId);
+    q?.delete();
+    const pyridines = await app.screens.results(first, { substructure: 'c1ccncc1', limit: 5000 });
+    expect(pyridines.map((h) => h.compoundId)).toEqual(expected);
+    expect((await app.screens.results(first, { substructure: 'c1ccncc1', offset: 2, limit: 3 })).map((h) => h.compoundId)).toEqual(expected.slice(2, 5));
+
+    const csv = join(tmp.dir, 'top.csv');
+    expect(await app.screens.export(first, csv, { limit: 20 })).toEqual({ written: 20, file: csv });
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines[0]).toMatch(/^rank,id,smiles,model,score,max_similarity,in_domain,note,mw,/);
+    expect(lines).toHaveLength(21);
+    expect(lines[1]?.startsWith('1,')).toBe(true);
+    const sdf = join(tmp.dir, 'pyridines.sdf');
+    const e = await app.screens.export(first, sdf, { substructure: 'c1ccncc1' });
+    expect(e.written).toBe(expected.length);
+    expect(readFileSync(sdf, 'utf8').split('$$$$').length - 1).toBe(expected.length);
+  });
+
+  it('cancels, and a screen killed mid-way resumes to exactly one prediction per compound and model', async () => {
+    const abort = new AbortController();
+    await expect(
+      app.screens.screen({ library: 'lib', models: ['m1', 'm2'], chunkSize: 32 }, { signal: abort.signal, onProgress: (p) => p.done > 0 && abort.abort() }),
+    ).rejects.toThrow(/cancelled/);
+    const cancelled = app.screens.list()[0];
+    expect(cancelled?.state).toBe('cancelled');
+
+    // A separate process (TF.js, small chunks: slow enough to be caught), killed once chunks are committed.
+    const child = spawn(process.execPath, [join(root, 'bin/delicate.mjs'), 'screen', '--library', 'lib', '--model', 'm1,m2', '--chunk', '8', '--engine', 'tfjs', '--workers', '1', '--db', dbPath], { stdio: 'ignore' });
+    const exited = new Promise<void>((r) => child.on('exit', () => r()));
+    const deadline = Date.now() + 90_000;
+    let killed: { id: number; cursor: number } | undefined;
+    while (Date.now() < deadline && !killed) {
+      const row = app.db.prepare(`SELECT id, cursor, state FROM screens WHERE id > ? ORDER BY id DESC LIMIT 1`).get(cancelled?.screen ?? 0) as { id: number; cursor: number; state: string } | undefined;
+      if (row && row.cursor > 0) {
+        child.kill('SIGKILL');
+        killed = row;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await exited;
+    expect(killed).toBeDefined();
+    const id = killed?.id as number;
+    const partial = app.screens.get(id);
+    expect(partial.state).toBe('running');
+    expect(partial.scored + partial.unreadable).toBeLessThan(libraryTotal);
+
+    const resumed = await app.screens.screen({ library: 'lib', models: ['m1', 'm2'], resume: true, engine: 'tfjs', workers: 2 });
+    expect(resumed).toMatchObject({ screen: id, resumed: true, state: 'done', scored: libraryTotal - 2, unreadable: 2 });
+    expect(perModel(id)).toEqual([
+      { model: 'm1', n: libraryTotal, d: libraryTotal },
+      { model: 'm2', n: libraryTotal, d: libraryTotal },
+    ]);
+    // Same scores as the uninterrupted ONNX Runtime screen, compound by compound.
+    const diff = app.db
+      .prepare(
+        `SELECT MAX(ABS(a.score - b.score)) AS d, COUNT(*) AS n FROM predictions a JOIN predictions b
+          ON b.compound_id = a.compound_id AND b.model = a.model WHERE a.screen_id = ? AND b.screen_id = ?`,
+      )
+      .get(first, id) as { d: number; n: number };
+    expect(diff.n).toBe(2 * libraryTotal);
+    expect(diff.d).toBeLessThan(1e-4);
+  }, 180_000);
+
+  it('refuses models without a task head and unknown libraries with a clear error', async () => {
+    await expect(app.screens.screen({ library: 'nope', models: ['m1'] })).rejects.toThrow(/no library named 'nope'/);
+    await expect(app.screens.screen({ library: 'lib', models: ['m1', 'm1'] })).rejects.toThrow(/named twice/);
+    await expect(app.screens.screen({ library: 'lib', models: ['absent'] })).rejects.toThrow(/no model named 'absent'/);
+  });
+});
