@@ -7,7 +7,7 @@ import type { PretrainRequest, PretrainResult } from '../services/model-service'
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
 import { UsageError, engineOf, fraction, int, need, nonNegative, parse } from './args';
-import { type CommandEnv, screenCommand, screensCommand } from './screen-commands';
+import { type CommandEnv, screenCommand, screensCommand, vsCommand } from './screen-commands';
 
 const USAGE = `delicate — compound libraries and compressed chemical transformers, offline
 
@@ -34,6 +34,9 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
                                         score every compound of a library, rank, flag the domain; --resume
                                         continues a stopped screen; --id N shows/exports an existing one
   screens                               the screen runs
+  vs --library NAME (--label-col COL | --actives FILE) (--model NAME | --similarity ecfp|embedding|fusion)
+     [--embedding-model NAME] [--folds K] [--curve]
+                                        enrichment (ROC-AUC, PR-AUC, EF1%, EF5%, BEDROC20) against known actives
   models                                  the model registry (name, kind, params, layers, lineage, metrics)
   model export NAME --out FILE [--format delicate|onnx] [--dtype float32|float16]
   model import FILE [--as NAME]
@@ -496,6 +499,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await screenCommand(rest, env);
       case 'screens':
         return await screensCommand(rest, env);
+      case 'vs':
+        return await vsCommand(rest, env);
       case 'doctor': {
         const { values } = parse(rest, {});
         json = values.json;

@@ -141,3 +141,49 @@ export async function screensCommand(rest: string[], env: CommandEnv): Promise<n
   env.print({ screens }, () => (screens.length ? screens.map(summaryLine).join('\n') : 'No screens yet: `delicate screen --library NAME --model NAME`.'));
   return 0;
 }
+
+/** `delicate vs`: enrichment of a labelled library against known actives. */
+export async function vsCommand(rest: string[], env: CommandEnv): Promise<number> {
+  const { values } = parse(rest, {
+    library: { type: 'string' },
+    'label-col': { type: 'string' },
+    actives: { type: 'string' },
+    'smiles-col': { type: 'string' },
+    model: { type: 'string' },
+    similarity: { type: 'string' },
+    'embedding-model': { type: 'string' },
+    folds: { type: 'string' },
+    seed: { type: 'string' },
+    engine: { type: 'string' },
+    curve: { type: 'boolean', default: false },
+  });
+  env.setJson(values.json);
+  if ((values.model === undefined) === (values.similarity === undefined)) throw new UsageError('give --model NAME (a classifier) or --similarity ecfp|embedding|fusion');
+  const method = values.model !== undefined ? 'model' : values.similarity;
+  if (method !== 'model' && method !== 'ecfp' && method !== 'embedding' && method !== 'fusion') throw new UsageError('--similarity must be ecfp, embedding or fusion');
+  if (!values['label-col'] && !values.actives) throw new UsageError('give --label-col COL or --actives FILE');
+  const folds = int(values.folds, '--folds');
+  if (folds === 0) throw new UsageError('--folds must be at least 1');
+  const seed = int(values.seed, '--seed');
+  const r = await env.context(values.db).screens.vs({
+    library: need(values.library, '--library NAME'),
+    method,
+    engine: engineOf(values.engine),
+    ...(values['label-col'] ? { labelCol: values['label-col'] } : {}),
+    ...(values.actives ? { actives: values.actives } : {}),
+    ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
+    ...(values.model ? { model: values.model } : {}),
+    ...(values['embedding-model'] ? { embeddingModel: values['embedding-model'] } : {}),
+    ...(folds ? { folds } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  });
+  const { curve, ...rest2 } = r;
+  env.print(values.curve ? r : rest2, () =>
+    [
+      `${r.library}: ${r.method}${r.model ? ` (${r.model})` : ''}, ${r.actives} actives among ${r.n} ranked, ${r.queries} queries per pass${r.unreadable ? `, ${r.unreadable} unreadable (ranked last)` : ''}`,
+      r.protocol,
+      ...Object.entries(r.metrics).map(([k, v]) => `  ${k}\t${v.toFixed(3)}${r.folds > 1 ? ` ± ${(r.sd[k as keyof typeof r.sd] ?? 0).toFixed(3)}` : ''}`),
+    ].join('\n'),
+  );
+  return 0;
+}

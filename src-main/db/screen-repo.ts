@@ -201,6 +201,48 @@ export class ScreenRepo {
     });
   }
 
+  /** Every distinct compound of a library with its members' properties (for labels), in id order. */
+  labelled(libraryId: number): Array<{ id: number; inchikey: string; smiles: string; modelSmiles: string | null; fp: Uint8Array; props: Array<Record<string, unknown>> }> {
+    const out = new Map<number, { id: number; inchikey: string; smiles: string; modelSmiles: string | null; fp: Uint8Array; props: Array<Record<string, unknown>> }>();
+    const rows = this.db
+      .prepare(
+        `SELECT c.id, c.inchikey, c.smiles, c.model_smiles AS modelSmiles, c.fp, m.props
+           FROM library_members m JOIN compounds c ON c.id = m.compound_id WHERE m.library_id = ? ORDER BY c.id, m.id`,
+      )
+      .iterate(libraryId) as Iterable<{ id: number; inchikey: string; smiles: string; modelSmiles: string | null; fp: Buffer; props: string }>;
+    for (const r of rows) {
+      let c = out.get(r.id);
+      if (!c) {
+        c = { id: r.id, inchikey: r.inchikey, smiles: r.smiles, modelSmiles: r.modelSmiles, fp: new Uint8Array(r.fp), props: [] };
+        out.set(r.id, c);
+      }
+      c.props.push(JSON.parse(r.props) as Record<string, unknown>);
+    }
+    return [...out.values()];
+  }
+
+  /** Stores model SMILES computed for compounds that had none. */
+  setModelSmiles(items: Array<{ id: number; modelSmiles: string }>): void {
+    this.db.transaction(() => {
+      for (const it of items) this.modelSmilesStmt.run(it.modelSmiles, it.id);
+    })();
+  }
+
+  /** The newest finished screen of a library by exactly these models. */
+  latestDone(libraryId: number, models: string[]): ScreenRow | null {
+    return (
+      (this.db
+        .prepare(`SELECT ${COLS} FROM screens s JOIN libraries l ON l.id = s.library_id WHERE s.library_id = ? AND s.models = ? AND s.state = 'done' ORDER BY s.id DESC LIMIT 1`)
+        .get(libraryId, JSON.stringify(models)) as ScreenRow | undefined) ?? null
+    );
+  }
+
+  /** Score per compound of one model in a screen (null: unreadable). */
+  scores(screenId: number, model: string): Map<number, number | null> {
+    const rows = this.db.prepare('SELECT compound_id AS id, score FROM predictions WHERE screen_id = ? AND model = ?').all(screenId, model) as Array<{ id: number; score: number | null }>;
+    return new Map(rows.map((r) => [r.id, r.score]));
+  }
+
   /** Predictions per model (tests and consistency checks). */
   counts(id: number): Array<{ model: string; n: number; compounds: number }> {
     return this.db.prepare('SELECT model, COUNT(*) AS n, COUNT(DISTINCT compound_id) AS compounds FROM predictions WHERE screen_id = ? GROUP BY model ORDER BY model').all(id) as Array<{

@@ -7,7 +7,7 @@ import { initTf } from '../model/tf/backend';
 import { SmilesTokenizer } from '../model/tokenizer';
 import { assignWeights } from '../model/weights-tf';
 import { taskValue } from '../train/finetune';
-import type { Engine, TaskModelSpec } from '../train/predict-types';
+import type { EncoderSpec, Engine, TaskModelSpec } from '../train/predict-types';
 import { DomainIndex } from './domain';
 
 /** One compound to score: its id, standardised SMILES, model SMILES (null when not yet stored) and ECFP4. */
@@ -45,7 +45,7 @@ export interface Runner {
  * Loads a model on ONNX Runtime (its stored graph, or one exported on the fly) when the engine allows and
  * the runtime loads, else on TF.js; `threads` is ONNX Runtime's intra-op thread count.
  */
-export async function loadRunner(spec: Pick<TaskModelSpec, 'name' | 'config' | 'weights' | 'onnx'>, engine: Engine, threads: number): Promise<Runner> {
+export async function loadRunner(spec: EncoderSpec, engine: Engine, threads: number): Promise<Runner> {
   if (engine === 'onnxruntime' || (engine === 'auto' && loadOrt() !== null)) {
     const m = await OrtModel.create(spec.onnx ?? exportOnnx(spec.config, spec.weights, spec.name), threads);
     return { rows: (seqs, output) => m.rows(seqs, output), release: () => m.release(), engine: `onnxruntime-${m.provider}${m.provider === 'cpu' ? ` (${m.threads} threads)` : ''}` };
@@ -126,4 +126,35 @@ export class Scorer {
   async release(): Promise<void> {
     for (const m of this.models) await m.runner.release();
   }
+}
+
+/**
+ * Unit-length embeddings (the pooled [CLS] output) of model SMILES; null for a SMILES the model cannot
+ * read (unknown tokens, too long).
+ */
+export async function embed(spec: EncoderSpec, smiles: string[], engine: Engine = 'auto', threads = 1): Promise<Array<Float32Array | null>> {
+  const tokenizer = SmilesTokenizer.fromJSON(spec.tokenizer);
+  const out: Array<Float32Array | null> = new Array(smiles.length).fill(null);
+  const seqs: Int32Array[] = [];
+  const at: number[] = [];
+  smiles.forEach((s, i) => {
+    const enc = tokenizer.encode(s, spec.config.maxLen);
+    if (enc.ok && enc.unknown === 0) {
+      seqs.push(enc.ids);
+      at.push(i);
+    }
+  });
+  const runner = await loadRunner(spec, engine, threads);
+  try {
+    const rows = seqs.length ? await runner.rows(seqs, 'pooled') : [];
+    rows.forEach((r, k) => {
+      let norm = 0;
+      for (const v of r) norm += v * v;
+      norm = Math.sqrt(norm) || 1;
+      out[at[k] as number] = r.map((v) => v / norm);
+    });
+  } finally {
+    await runner.release();
+  }
+  return out;
 }

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { AppError, BugError } from '../../src-shared/errors';
 import { loadOrt } from '../model/ort-engine';
-import type { Engine, TaskModelSpec } from '../train/predict-types';
+import type { EncoderSpec, Engine, TaskModelSpec } from '../train/predict-types';
 import { startWorker } from '../util/worker';
 import type { ScoredChunk, ScreenItem } from './scorer';
 import type { ScreenEvent, ScreenRequest } from './screen-protocol';
@@ -113,4 +113,22 @@ async function closeSlots(slots: Slot[]): Promise<void> {
       await s.worker.terminate();
     }),
   );
+}
+
+/** Embeddings (unit-length pooled outputs) of model SMILES on a worker thread; null where unreadable. */
+export async function embedOnWorker(model: EncoderSpec, smiles: string[], engine: Engine = 'auto'): Promise<Array<Float32Array | null>> {
+  const worker = startWorker(import.meta.url, 'screen-worker');
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.on('message', (e: ScreenEvent) => {
+        if (e.type === 'embedded') resolve(e.vectors);
+        else if (e.type === 'error') reject(new AppError('INVALID_INPUT', e.message));
+      });
+      worker.once('error', (err) => reject(new BugError(`embedding worker crashed: ${err.message}`)));
+      worker.postMessage({ type: 'embed', model, smiles, engine, threads: availableParallelism() } satisfies ScreenRequest);
+    });
+  } finally {
+    // embed() has released its session by the time it answers.
+    await worker.terminate();
+  }
 }

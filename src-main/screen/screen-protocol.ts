@@ -1,15 +1,18 @@
-import type { Engine, TaskModelSpec } from '../train/predict-types';
+import type { EncoderSpec, Engine, TaskModelSpec } from '../train/predict-types';
 import type { ScoredChunk, ScreenItem } from './scorer';
 
 /** Messages between ScreenPool and its worker threads. */
 export type ScreenRequest =
   | { type: 'load'; models: TaskModelSpec[]; engine: Engine; threads: number }
   | { type: 'score'; chunk: number; items: ScreenItem[] }
+  /** Embeddings of model SMILES with any model (loaded for this request only). */
+  | { type: 'embed'; model: EncoderSpec; smiles: string[]; engine: Engine; threads: number }
   /** Release the models (after any chunk in progress); the worker answers 'closed' and may be terminated. */
   | { type: 'close' };
 
 export type ScreenEvent =
   | { type: 'loaded'; engine: string }
   | { type: 'scored'; chunk: number; result: ScoredChunk }
+  | { type: 'embedded'; vectors: Array<Float32Array | null> }
   | { type: 'closed' }
   | { type: 'error'; message: string };

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { Scorer } from './scorer';
+import { Scorer, embed } from './scorer';
 import type { ScreenEvent, ScreenRequest } from './screen-protocol';
 
 /** A screening worker thread: holds the loaded models and scores the chunks it is sent, one at a time. */
@@ -15,6 +15,8 @@ port.on('message', (req: ScreenRequest) => {
       if (req.type === 'load') {
         scorer = await Scorer.create(req.models, req.engine, req.threads);
         post({ type: 'loaded', engine: scorer.engine });
+      } else if (req.type === 'embed') {
+        post({ type: 'embedded', vectors: await embed(req.model, req.smiles, req.engine, req.threads) });
       } else if (req.type === 'close') {
         // ONNX Runtime aborts the process when a thread holding a live session is terminated.
         await scorer?.release();

@@ -11,7 +11,7 @@ import type { ModelManifest, Progress, RunState } from '../train/pretrain';
 import type { PretrainSettings } from '../train/settings';
 import type { Task } from '../train/assay';
 import type { QsarResult } from '../train/qsar';
-import { DOMAIN_THRESHOLD, type Engine, type PredictionRow, type TaskModelSpec } from '../train/predict-types';
+import { DOMAIN_THRESHOLD, type EncoderSpec, type Engine, type PredictionRow, type TaskModelSpec } from '../train/predict-types';
 import type { QsarSettings } from '../train/qsar-settings';
 import type { TrainEvent, TrainRequest as WorkerRequest } from '../train/train-protocol';
 import type { EncoderConfig } from '../model/encoder';
@@ -371,14 +371,24 @@ export class ModelService {
 
   /** A stored task model (fine-tuned teacher or student) ready for prediction. */
   taskSpec(name: string): TaskModelSpec {
+    const { spec, manifest, kind } = this.stored(name);
+    if (!manifest.task || !manifest.config.task) throw new AppError('INVALID_INPUT', `model '${name}' has no task head (it is a ${kind} model): train one with \`delicate train\``);
+    return { ...spec, task: manifest.task, domain: manifest.domain?.smiles ?? [] };
+  }
+
+  /** Any finished model as an encoder (embeddings: the pooled [CLS] output), task head or not. */
+  encoderSpec(name: string): EncoderSpec {
+    return this.stored(name).spec;
+  }
+
+  private stored(name: string): { spec: EncoderSpec; manifest: Partial<TaskManifest> & { config: EncoderConfig; tokenizer: TokenizerJson }; kind: string } {
     const row = this.repo.byName(name);
     if (!row) throw new AppError('NOT_FOUND', `no model named '${name}' (see \`delicate models\`)`);
     const weights = this.repo.weights(row.id);
     if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${name}' is not finished (${row.state})`);
-    const m = JSON.parse(row.manifest) as Partial<TaskManifest> & { config: EncoderConfig; tokenizer: TokenizerJson };
-    if (!m.task || !m.config.task) throw new AppError('INVALID_INPUT', `model '${name}' has no task head (it is a ${row.kind} model): train one with \`delicate train\``);
+    const manifest = JSON.parse(row.manifest) as Partial<TaskManifest> & { config: EncoderConfig; tokenizer: TokenizerJson };
     const onnx = this.repo.onnx(row.id);
-    return { name, config: m.config, tokenizer: m.tokenizer, weights: new Uint8Array(weights), task: m.task, domain: m.domain?.smiles ?? [], ...(onnx ? { onnx: new Uint8Array(onnx) } : {}) };
+    return { spec: { name, config: manifest.config, tokenizer: manifest.tokenizer, weights: new Uint8Array(weights), ...(onnx ? { onnx: new Uint8Array(onnx) } : {}) }, manifest, kind: row.kind };
   }
 
   /**

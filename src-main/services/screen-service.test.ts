@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSubstructure, loadRdkit, parseQuery } from '../chem/rdkit';
-import { corpusSlice, registerTinyTaskModel, tempDir } from '../test/helpers';
+import { corpusSlice, registerTinyTaskModel, sharedData, tempDir } from '../test/helpers';
 import { AppContext } from './app-context';
 import { importFile } from './import-service';
 
@@ -153,4 +153,34 @@ describe('screening a library', () => {
     await expect(app.screens.screen({ library: 'lib', models: ['m1', 'm1'] })).rejects.toThrow(/named twice/);
     await expect(app.screens.screen({ library: 'lib', models: ['absent'] })).rejects.toThrow(/no model named 'absent'/);
   });
+
+  it('virtual screening on a DUD-E slice: ECFP, embedding, fusion and a classifier, with k-fold for self-queries', async () => {
+    const lines = readFileSync(sharedData('vs/dude_ada.csv'), 'utf8').trim().split('\n');
+    // The file lists the actives first: 25 actives and the last 400 decoys.
+    const file = join(tmp.dir, 'ada.csv');
+    writeFileSync(file, `${[lines[0], ...lines.slice(1, 26), ...lines.slice(-400)].join('\n')}\n`);
+    await importFile(app.db, app.chem, { file, library: 'ada' });
+    const ecfp = await app.screens.vs({ library: 'ada', labelCol: 'active', method: 'ecfp' });
+    expect(ecfp.protocol).toMatch(/5-fold over the 25 query actives/);
+    expect(ecfp.actives).toBe(5);
+    expect(ecfp.metrics.rocAuc).toBeGreaterThan(0.7);
+    for (const v of Object.values(ecfp.metrics)) expect(Number.isFinite(v)).toBe(true);
+
+    const emb = await app.screens.vs({ library: 'ada', labelCol: 'active', method: 'embedding', embeddingModel: 'm1' });
+    expect(emb.model).toBe('m1');
+    expect(emb.metrics.rocAuc).toBeGreaterThan(0);
+    const fusion = await app.screens.vs({ library: 'ada', labelCol: 'active', method: 'fusion', embeddingModel: 'm1' });
+    expect(fusion.folds).toBe(5);
+
+    // External actives file: its compounds are found in the library and handled by folds as well.
+    const actives = join(tmp.dir, 'ada-actives.smi');
+    writeFileSync(actives, `${lines.slice(1, 11).map((l) => l.split(',')[0]).join('\n')}\n`);
+    const ext = await app.screens.vs({ library: 'ada', actives, method: 'ecfp' });
+    expect(ext.protocol).toMatch(/5-fold over the 10 query actives/);
+
+    // A classifier ranks by its probability (random weights here, so only the plumbing is checked).
+    const clf = await app.screens.vs({ library: 'ada', labelCol: 'active', method: 'model', model: 'm2' });
+    expect(clf).toMatchObject({ folds: 1, n: 425, actives: 25, model: 'm2' });
+    await expect(app.screens.vs({ library: 'ada', labelCol: 'nope', method: 'ecfp' })).rejects.toThrow(/no usable 'nope' labels/);
+  }, 120_000);
 });

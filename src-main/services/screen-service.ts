@@ -5,7 +5,9 @@ import { loadRdkit } from '../chem/rdkit';
 import type { Db } from '../db/database';
 import { LibraryRepo } from '../db/library-repo';
 import { ScreenRepo, type ScreenRow } from '../db/screen-repo';
-import { ScreenPool } from '../screen/screen-pool';
+import { ScreenPool, embedOnWorker } from '../screen/screen-pool';
+import { evaluateVs, type VsData, type VsMethod, type VsResult } from '../screen/vs';
+import { readStructures } from './structures';
 import type { ScreenItem } from '../screen/scorer';
 import { DOMAIN_THRESHOLD, type Engine } from '../train/predict-types';
 import { csvField, exportFormat, sdfRecord, writeStreamed } from './file-writers';
@@ -25,6 +27,44 @@ export interface ScreenRequest {
   workers?: number;
   /** How many of the first model's best compounds to return. */
   top?: number;
+}
+
+export interface VsRequest {
+  library: string;
+  /** Library property holding the activity label (1/0, true/false, active/inactive). */
+  labelCol?: string;
+  /** File of known actives (the queries); without it, the labelled actives are the queries. */
+  actives?: string;
+  smilesCol?: string;
+  method: VsMethod;
+  /** Task model (classifier) that ranks by its probability: method 'model'. */
+  model?: string;
+  /** Model whose pooled output is the embedding (methods embedding and fusion). */
+  embeddingModel?: string;
+  folds?: number;
+  seed?: number;
+  engine?: Engine;
+}
+
+export interface VsOutcome extends VsResult {
+  library: string;
+  /** Compounds the ranking model could not read (ranked last). */
+  unreadable: number;
+  model: string | null;
+}
+
+const ACTIVE = new Set(['1', 'true', 'yes', 'y', 'active']);
+const INACTIVE = new Set(['0', 'false', 'no', 'n', 'inactive', 'decoy']);
+
+/** A label value → 1/0, or null when it is neither. */
+function labelOf(v: unknown): 0 | 1 | null {
+  if (typeof v === 'number') return v > 0 ? 1 : 0;
+  if (typeof v !== 'string') return null;
+  const s = v.trim().toLowerCase();
+  if (ACTIVE.has(s)) return 1;
+  if (INACTIVE.has(s)) return 0;
+  const n = Number(s);
+  return s !== '' && Number.isFinite(n) ? (n > 0 ? 1 : 0) : null;
 }
 
 export interface ScreenProgress {
@@ -227,5 +267,91 @@ export class ScreenService {
       }
     });
     return { written, file: out };
+  }
+
+  /**
+   * Virtual screening: ranks a labelled library against known actives by ECFP4 max-similarity, by
+   * embedding cosine, by their rank fusion, or by a classifier's probability, and reports ROC-AUC,
+   * PR-AUC, EF1%, EF5% and BEDROC(20). Actives that are also queries are handled by k-fold (see evaluateVs).
+   */
+  async vs(req: VsRequest): Promise<VsOutcome> {
+    const lib = this.libraries.library(req.library);
+    if (!req.labelCol && !req.actives) throw new AppError('INVALID_INPUT', 'give the label column (--label-col) or a file of actives (--actives)');
+    const compounds = this.repo.labelled(lib.id);
+    if (compounds.length === 0) throw new AppError('INVALID_INPUT', `library '${req.library}' is empty`);
+    const keys = compounds.map((c) => c.inchikey);
+    let labels: Uint8Array;
+    if (req.labelCol) {
+      const col = req.labelCol;
+      labels = new Uint8Array(compounds.length);
+      let missing = 0;
+      compounds.forEach((c, i) => {
+        const values = c.props.map((p) => labelOf(p[col]));
+        if (values.every((v) => v === null)) missing++;
+        labels[i] = values.some((v) => v === 1) ? 1 : 0;
+      });
+      if (missing === compounds.length) throw new AppError('INVALID_INPUT', `library '${req.library}' has no usable '${col}' labels (1/0, true/false, active/inactive)`);
+    } else labels = new Uint8Array(compounds.length);
+
+    // Queries: the actives file, standardised like an import, or the labelled actives.
+    let queries: VsData['queries'] & { smiles: string[] };
+    if (req.actives) {
+      const read = await readStructures(req.actives, req.smilesCol);
+      const std = await this.chem.run({ op: 'standardise', inputs: read.map((r) => r.structure) });
+      const bad = std.findIndex((r) => !r.ok);
+      if (bad >= 0) throw new AppError('PARSE_ERROR', `${req.actives}: record ${bad + 1}: ${(std[bad] as { reason: string }).reason}`);
+      const ok = std.map((r) => (r as Extract<typeof r, { ok: true }>).compound);
+      queries = { keys: ok.map((c) => c.inchikey), fps: ok.map((c) => c.fp), smiles: ok.map((c) => c.modelSmiles) };
+      if (!req.labelCol) {
+        const act = new Set(queries.keys);
+        keys.forEach((k, i) => (labels[i] = act.has(k) ? 1 : 0));
+      }
+    } else {
+      if (req.method === 'embedding' || req.method === 'fusion') await this.ensureModelSmiles(compounds);
+      const idx = compounds.map((_, i) => i).filter((i) => labels[i] === 1);
+      queries = { keys: idx.map((i) => keys[i] as string), fps: idx.map((i) => (compounds[i] as (typeof compounds)[number]).fp), smiles: idx.map((i) => this.modelSmilesOf(compounds[i] as (typeof compounds)[number])) };
+    }
+    if (!labels.some((v) => v === 1)) throw new AppError('INVALID_INPUT', `no actives among the ${compounds.length} compounds of '${req.library}'`);
+
+    const data: VsData = { labels, keys, fps: compounds.map((c) => c.fp), queries };
+    let unreadable = 0;
+    let model: string | null = null;
+    if (req.method === 'embedding' || req.method === 'fusion') {
+      if (!req.embeddingModel) throw new AppError('INVALID_INPUT', 'embedding similarity needs a model (--embedding-model NAME)');
+      model = req.embeddingModel;
+      const spec = this.models.encoderSpec(req.embeddingModel);
+      await this.ensureModelSmiles(compounds);
+      const vectors = await embedOnWorker(spec, [...compounds.map((c) => this.modelSmilesOf(c)), ...queries.smiles], req.engine ?? 'auto');
+      data.emb = vectors.slice(0, compounds.length);
+      data.queries.emb = vectors.slice(compounds.length);
+      unreadable = data.emb.filter((e) => e === null).length;
+    } else if (req.method === 'model') {
+      if (!req.model) throw new AppError('INVALID_INPUT', 'ranking by a model needs --model NAME');
+      model = req.model;
+      const done = this.repo.latestDone(lib.id, [req.model]) ?? this.repo.get((await this.screen({ library: req.library, models: [req.model], engine: req.engine ?? 'auto' })).screen);
+      const scores = this.repo.scores((done as ScreenRow).id, req.model);
+      data.modelScores = compounds.map((c) => scores.get(c.id) ?? null);
+      unreadable = data.modelScores.filter((v) => v === null).length;
+    }
+    const result = evaluateVs(data, req.method, req.folds ?? 5, req.seed ?? 1);
+    return { ...result, library: req.library, unreadable, model };
+  }
+
+  private modelSmilesOf(c: { smiles: string; modelSmiles: string | null }): string {
+    return c.modelSmiles ?? c.smiles;
+  }
+
+  /** Fills in the model SMILES of compounds imported before they were stored (on the chemistry pool, then saved). */
+  private async ensureModelSmiles(compounds: Array<{ id: number; smiles: string; modelSmiles: string | null }>): Promise<void> {
+    const missing = compounds.filter((c) => c.modelSmiles === null);
+    for (let i = 0; i < missing.length; i += FILTER_PAGE) {
+      const part = missing.slice(i, i + FILTER_PAGE);
+      const std = await this.chem.run({ op: 'standardise', inputs: part.map((c) => c.smiles) });
+      part.forEach((c, k) => {
+        const r = std[k];
+        if (r?.ok) c.modelSmiles = r.compound.modelSmiles;
+      });
+      this.repo.setModelSmiles(part.filter((c) => c.modelSmiles !== null) as Array<{ id: number; modelSmiles: string }>);
+    }
   }
 }

@@ -1,17 +1,21 @@
 import type { EncoderConfig } from '../model/encoder';
 import type { TokenizerJson } from '../model/tokenizer';
 
-/** What prediction needs of a stored task model. */
-export interface TaskModelSpec {
+/** What inference needs of any stored model (embeddings: the pooled output). */
+export interface EncoderSpec {
   name: string;
   config: EncoderConfig;
   tokenizer: TokenizerJson;
   weights: Uint8Array;
+  /** The stored ONNX graph, when there is one (ONNX Runtime runs it). */
+  onnx?: Uint8Array;
+}
+
+/** What prediction needs of a stored task model. */
+export interface TaskModelSpec extends EncoderSpec {
   task: { target: string; type: 'regression' | 'classification'; norm: { mean: number; sd: number } | null };
   /** Training-set SMILES for the applicability-domain check. */
   domain: string[];
-  /** The stored ONNX graph, when there is one (ONNX Runtime runs it). */
-  onnx?: Uint8Array;
 }
 
 /** In the model's domain when the nearest training molecule has at least this ECFP4 Tanimoto. */
