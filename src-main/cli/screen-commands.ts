@@ -177,7 +177,7 @@ export async function vsCommand(rest: string[], env: CommandEnv): Promise<number
     ...(folds ? { folds } : {}),
     ...(seed !== undefined ? { seed } : {}),
   });
-  const { curve, ...rest2 } = r;
+  const { curve: _curve, ...rest2 } = r;
   env.print(values.curve ? r : rest2, () =>
     [
       `${r.library}: ${r.method}${r.model ? ` (${r.model})` : ''}, ${r.actives} actives among ${r.n} ranked, ${r.queries} queries per pass${r.unreadable ? `, ${r.unreadable} unreadable (ranked last)` : ''}`,
