@@ -2,7 +2,9 @@ import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { padBatch } from './batch';
 import { type EncoderConfig, createModel, disposeModel, encode, physchemHead, taskHead } from './encoder';
+import { inferRows } from './infer';
 import { exportOnnx } from './onnx-export';
+import { OrtModel } from './ort-engine';
 import { initTf, tf } from './tf/backend';
 import { packTensors } from './weights-tf';
 
@@ -47,4 +49,22 @@ describe('ONNX export', () => {
       disposeModel(model);
     });
   }
+
+  it('OrtModel.rows (reused input buffers, length buckets) gives the rows TF.js gives, in input order', async () => {
+    const config = { ...base, shareLayers: true };
+    const model = createModel(config, 5);
+    // Lengths 3..20 in shuffled order; batches of 2 make buffers grow, shrink to views and be reused.
+    const many = Array.from({ length: 18 }, (_, k) => {
+      const len = 3 + ((k * 7) % 18);
+      return Int32Array.from({ length: len }, (_, i) => (i === 0 ? 2 : i === len - 1 ? 3 : 4 + ((i * 5 + k) % 15)));
+    });
+    const ort = await OrtModel.create(exportOnnx(config, packTensors(model.params)), 1);
+    const got = await ort.rows(many, 'task', 2);
+    const want = await inferRows(model, many, 'task', 4);
+    await ort.release();
+    disposeModel(model);
+    for (let i = 0; i < many.length; i++) {
+      for (let j = 0; j < 2; j++) expect(Math.abs((got[i]?.[j] as number) - (want[i]?.[j] as number))).toBeLessThan(1e-4);
+    }
+  });
 });

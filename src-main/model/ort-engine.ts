@@ -101,15 +101,26 @@ export class OrtModel {
     return new OrtModel(session, o, threads, 'cpu');
   }
 
+  /** Input buffers reused across batches (grown when a batch needs more); tensors are views of them. */
+  private idsBuf = new BigInt64Array(0);
+  private maskBuf = new Float32Array(0);
+
   /** One row per input, in input order (like model/infer.ts inferRows). */
   async rows(seqs: ReadonlyArray<Int32Array>, output: InferOutput, batchSize = 64): Promise<Float32Array[]> {
     const rows: Float32Array[] = new Array(seqs.length);
     for (const idx of lengthBatches(seqs.map((s) => s.length), batchSize)) {
       const b = padBatch(idx.map((i) => seqs[i] as Int32Array));
-      const ids = new BigInt64Array(b.ids.length);
-      for (let i = 0; i < ids.length; i++) ids[i] = BigInt(b.ids[i] as number);
+      const n = b.ids.length;
+      if (this.idsBuf.length < n) {
+        this.idsBuf = new BigInt64Array(n);
+        this.maskBuf = new Float32Array(n);
+      }
+      const ids = this.idsBuf.subarray(0, n);
+      for (let i = 0; i < n; i++) ids[i] = BigInt(b.ids[i] as number);
+      const mask = this.maskBuf.subarray(0, n);
+      mask.set(b.mask);
       const res = await this.session.run(
-        { input_ids: new this.o.Tensor('int64', ids, [b.b, b.t]), attention_mask: new this.o.Tensor('float32', b.mask, [b.b, b.t]) },
+        { input_ids: new this.o.Tensor('int64', ids, [b.b, b.t]), attention_mask: new this.o.Tensor('float32', mask, [b.b, b.t]) },
         [output],
       );
       const t = res[output];
