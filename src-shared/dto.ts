@@ -140,8 +140,8 @@ export type ModelState = 'training' | 'ready' | 'failed' | 'cancelled';
 /** One model in the registry (`delicate models`, the Models screen). */
 export interface ModelSummary {
   name: string;
-  /** pretrained (MLM + physchem), teacher (fine-tuned), shared (shared-layer teacher), student (distilled). */
-  kind: 'pretrained' | 'teacher' | 'shared' | 'student';
+  /** pretrained (MLM + physchem), teacher (fine-tuned), shared (shared-layer teacher), student (distilled), baseline (ECFP4 random forest). */
+  kind: 'pretrained' | 'teacher' | 'shared' | 'student' | 'baseline';
   state: ModelState;
   params: number;
   layers: number;

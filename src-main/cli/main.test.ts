@@ -104,6 +104,23 @@ describe('delicate CLI', () => {
     expect(list.find((m: { name: string }) => m.name === 'esol-teacher')).toMatchObject({ kind: 'teacher', parent: ['tiny'] });
     expect(list.find((m: { name: string }) => m.name === 'esol-student')).toMatchObject({ kind: 'student', parent: ['esol-teacher'], shareLayers: true, layers: 1 });
     expect((await run('train', '--data', data, '--target', 'logS', '--task', 'maybe', '--out', 'x', '--db', db)).code).toBe(2);
+    // The ECFP4 forest is registered too, predicts, and screens beside the student with its trees' spread.
+    expect(list.find((m: { name: string }) => m.name === 'esol-ecfp4-rf')).toMatchObject({ kind: 'baseline', layers: 0 });
+    const rfPred = JSON.parse((await run('predict', '--model', 'esol-ecfp4-rf', '--smiles', 'CCO', '--db', db, '--json')).out);
+    expect(rfPred).toMatchObject({ engine: 'ECFP4 random forest', rows: [{ prediction: expect.any(Number), inDomain: expect.any(Boolean) }] });
+    expect((await run('import', data, '--library', 'esol-slice', '--db', db)).code).toBe(0);
+    const csv = join(tmp.dir, 'top.csv');
+    const sc = JSON.parse((await run('screen', '--library', 'esol-slice', '--model', 'esol-student,esol-ecfp4-rf', '--top', '3', '--out', csv, '--db', db, '--json')).out);
+    expect(sc).toMatchObject({ state: 'done', models: ['esol-student', 'esol-ecfp4-rf'], total: 160, scored: 160, unreadable: 0, exported: { written: 3, file: csv } });
+    expect(sc.top).toHaveLength(3);
+    expect(readFileSync(csv, 'utf8').trim().split('\n')).toHaveLength(4);
+    const rfTop = JSON.parse((await run('screen', '--id', String(sc.screen), '--show-model', 'esol-ecfp4-rf', '--top', '5', '--range', 'mw::400', '--db', db, '--json')).out);
+    expect(rfTop.top).toHaveLength(5);
+    for (const h of rfTop.top) {
+      expect(h).toMatchObject({ model: 'esol-ecfp4-rf', uncertainty: expect.any(Number), inDomain: expect.any(Boolean) });
+      expect(h.descriptors.mw).toBeLessThanOrEqual(400);
+    }
+    expect((await run('screen', '--id', String(sc.screen), '--range', 'weight:1:2', '--db', db)).code).toBe(2);
 
     const pred = JSON.parse((await run('predict', '--model', 'esol-student', '--smiles', 'CCO', 'c1ccccc1Cl', 'garbage((', '--db', db, '--json')).out);
     expect(pred).toMatchObject({ model: 'esol-student', task: { target: 'logS', type: 'regression' }, engine: expect.stringMatching(/^onnxruntime-cpu/) });

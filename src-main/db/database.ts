@@ -177,6 +177,34 @@ const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX predictions_by_rank ON predictions(screen_id, model, rank);
   `,
+  `
+  -- Baseline models (the ECFP4 random forest) join the registry: the kind check gains 'baseline'.
+  -- SQLite cannot alter a CHECK, so the table is rebuilt (foreign keys are off during migrations).
+  CREATE TABLE models_new (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    kind         TEXT NOT NULL CHECK (kind IN ('pretrained', 'teacher', 'shared', 'student', 'baseline')),
+    state        TEXT NOT NULL CHECK (state IN ('training', 'ready', 'failed', 'cancelled')),
+    manifest     TEXT NOT NULL,
+    params       INTEGER NOT NULL,
+    layers       INTEGER NOT NULL,
+    share_layers INTEGER NOT NULL,
+    hidden       INTEGER NOT NULL,
+    parents      TEXT NOT NULL DEFAULT '[]',
+    metrics      TEXT NOT NULL DEFAULT '{}',
+    steps        INTEGER NOT NULL DEFAULT 0,
+    total_steps  INTEGER NOT NULL DEFAULT 0,
+    weights      BLOB,
+    job_id       TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    onnx         BLOB
+  );
+  INSERT INTO models_new SELECT id, name, kind, state, manifest, params, layers, share_layers, hidden, parents, metrics,
+    steps, total_steps, weights, job_id, created_at, updated_at, onnx FROM models;
+  DROP TABLE models;
+  ALTER TABLE models_new RENAME TO models;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -198,10 +226,14 @@ export function openDatabase(path: string): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  // Foreign keys are off while migrating (a table rebuild must not cascade), checked, then on for good.
+  db.pragma('foreign_keys = OFF');
   migrate(db);
+  const broken = db.pragma('foreign_key_check') as unknown[];
+  if (broken.length) throw new Error(`database ${path}: ${broken.length} foreign-key violation(s) after migration`);
+  db.pragma('foreign_keys = ON');
   return db;
 }
 

@@ -53,7 +53,7 @@ export class ScreenRepo {
     );
     this.insertStmt = db.prepare(
       `INSERT INTO predictions (screen_id, model, compound_id, score, max_sim, in_domain, uncertainty, note)
-       VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.modelSmilesStmt = db.prepare('UPDATE compounds SET model_smiles = ? WHERE id = ? AND model_smiles IS NULL');
     this.progressStmt = db.prepare('UPDATE screens SET cursor = ?, scored = scored + ?, unreadable = unreadable + ?, seconds = ? WHERE id = ?');
@@ -109,7 +109,8 @@ export class ScreenRepo {
           const sim = m.maxSim[i] as number;
           const hasSim = !Number.isNaN(sim);
           if (Number.isNaN(score)) readable = false;
-          this.insertStmt.run(screenId, m.model, item.id, Number.isNaN(score) ? null : score, hasSim ? sim : null, hasSim ? Number(sim >= domainThreshold) : null, m.notes[i] ?? null);
+          const u = m.uncertainty[i] as number;
+          this.insertStmt.run(screenId, m.model, item.id, Number.isNaN(score) ? null : score, hasSim ? sim : null, hasSim ? Number(sim >= domainThreshold) : null, Number.isNaN(u) ? null : u, m.notes[i] ?? null);
         }
         if (readable) scored++;
         else unreadable++;

@@ -7,7 +7,8 @@ import { initTf } from '../model/tf/backend';
 import { SmilesTokenizer } from '../model/tokenizer';
 import { assignWeights } from '../model/weights-tf';
 import { taskValue } from '../train/finetune';
-import type { EncoderSpec, Engine, TaskModelSpec } from '../train/predict-types';
+import { RandomForest } from '../train/forest';
+import type { EncoderSpec, Engine, ForestModelSpec, ScoringSpec, TaskModelSpec } from '../train/predict-types';
 import { DomainIndex } from './domain';
 
 /** One compound to score: its id, standardised SMILES, model SMILES (null when not yet stored) and ECFP4. */
@@ -23,6 +24,8 @@ export interface ModelScores {
   model: string;
   score: Float64Array;
   maxSim: Float64Array;
+  /** Spread of the model's ensemble (the forest's trees), NaN where the model has none. */
+  uncertainty: Float64Array;
   /** Why a compound has no score (unknown tokens, too long), else null. */
   notes: Array<string | null>;
 }
@@ -67,66 +70,90 @@ export async function loadRunner(spec: EncoderSpec, engine: Engine, threads: num
  */
 export class Scorer {
   private constructor(
-    private readonly models: Array<{ spec: TaskModelSpec; tokenizer: SmilesTokenizer; runner: Runner; domain: DomainIndex }>,
+    private readonly models: ScorerModel[],
     readonly engine: string,
   ) {}
 
-  static async create(specs: TaskModelSpec[], engine: Engine = 'auto', threads = 1): Promise<Scorer> {
+  static async create(specs: ScoringSpec[], engine: Engine = 'auto', threads = 1): Promise<Scorer> {
     const rd = await loadRdkit();
-    const models: Array<{ spec: TaskModelSpec; tokenizer: SmilesTokenizer; runner: Runner; domain: DomainIndex }> = [];
+    const models: ScorerModel[] = [];
     try {
       for (const spec of specs) {
+        const fps = spec.domain.map((s) => morganOf(rd, s)).filter((f): f is Uint8Array => f !== null);
+        const domain = new DomainIndex(fps);
+        if (spec.kind === 'forest') {
+          models.push({ kind: 'forest', spec, forest: RandomForest.fromJSON(spec.forest), domain });
+          continue;
+        }
         if (!spec.config.task) throw new Error(`model '${spec.name}' has no task head`);
         const runner = await loadRunner(spec, engine, threads);
-        const fps = spec.domain.map((s) => morganOf(rd, s)).filter((f): f is Uint8Array => f !== null);
-        models.push({ spec, tokenizer: SmilesTokenizer.fromJSON(spec.tokenizer), runner, domain: new DomainIndex(fps) });
+        models.push({ kind: 'transformer', spec, tokenizer: SmilesTokenizer.fromJSON(spec.tokenizer), runner, domain });
       }
     } catch (err) {
-      for (const m of models) await m.runner.release();
+      for (const m of models) if (m.kind === 'transformer') await m.runner.release();
       throw err;
     }
-    return new Scorer(models, models[0]?.runner.engine ?? 'none');
+    const engines = [...new Set(models.map((m) => (m.kind === 'forest' ? 'ECFP4 forest' : m.runner.engine)))];
+    return new Scorer(models, engines.join(' + '));
   }
 
   async score(items: ScreenItem[]): Promise<ScoredChunk> {
     const filled: ScoredChunk['modelSmiles'] = [];
-    const inputs = await Promise.all(
-      items.map(async (it) => {
-        if (it.modelSmiles !== null) return it.modelSmiles;
-        const s = stereoFree(await loadRdkit(), it.smiles) ?? it.smiles;
-        filled.push({ id: it.id, smiles: s });
-        return s;
-      }),
-    );
+    const needSmiles = this.models.some((m) => m.kind === 'transformer');
+    const inputs = needSmiles
+      ? await Promise.all(
+          items.map(async (it) => {
+            if (it.modelSmiles !== null) return it.modelSmiles;
+            const s = stereoFree(await loadRdkit(), it.smiles) ?? it.smiles;
+            filled.push({ id: it.id, smiles: s });
+            return s;
+          }),
+        )
+      : [];
     const out: ModelScores[] = [];
     for (const m of this.models) {
       const n = items.length;
-      const r: ModelScores = { model: m.spec.name, score: new Float64Array(n).fill(Number.NaN), maxSim: new Float64Array(n).fill(Number.NaN), notes: new Array(n).fill(null) };
-      const seqs: Int32Array[] = [];
-      const at: number[] = [];
-      inputs.forEach((smiles, i) => {
-        const enc = m.tokenizer.encode(smiles, m.spec.config.maxLen);
-        if (!enc.ok) r.notes[i] = `${enc.tokens} tokens, longer than the model's maximum ${enc.maxLength}`;
-        else if (enc.unknown > 0) r.notes[i] = `${enc.unknown} token(s) unknown to the model`;
-        else {
-          seqs.push(enc.ids);
-          at.push(i);
-        }
-        const sim = m.domain.maxSimilarity((items[i] as ScreenItem).fp);
+      const r: ModelScores = { model: m.spec.name, score: new Float64Array(n).fill(Number.NaN), maxSim: new Float64Array(n).fill(Number.NaN), uncertainty: new Float64Array(n).fill(Number.NaN), notes: new Array(n).fill(null) };
+      items.forEach((it, i) => {
+        const sim = m.domain.maxSimilarity(it.fp);
         if (sim !== null) r.maxSim[i] = sim;
       });
-      const rows = seqs.length ? await m.runner.rows(seqs, 'task') : [];
-      const type = m.spec.config.task?.type ?? 'regression';
-      rows.forEach((row, k) => (r.score[at[k] as number] = taskValue(type, row[0] as number, m.spec.task.norm)));
+      if (m.kind === 'forest') {
+        // The forest reads the stored ECFP4 directly: every compound is readable.
+        items.forEach((it, i) => {
+          const p = m.forest.predict(it.fp);
+          r.score[i] = p.mean;
+          r.uncertainty[i] = p.sd;
+        });
+      } else {
+        const seqs: Int32Array[] = [];
+        const at: number[] = [];
+        inputs.forEach((smiles, i) => {
+          const enc = m.tokenizer.encode(smiles, m.spec.config.maxLen);
+          if (!enc.ok) r.notes[i] = `${enc.tokens} tokens, longer than the model's maximum ${enc.maxLength}`;
+          else if (enc.unknown > 0) r.notes[i] = `${enc.unknown} token(s) unknown to the model`;
+          else {
+            seqs.push(enc.ids);
+            at.push(i);
+          }
+        });
+        const rows = seqs.length ? await m.runner.rows(seqs, 'task') : [];
+        const type = m.spec.config.task?.type ?? 'regression';
+        rows.forEach((row, k) => (r.score[at[k] as number] = taskValue(type, row[0] as number, m.spec.task.norm)));
+      }
       out.push(r);
     }
     return { modelSmiles: filled, models: out };
   }
 
   async release(): Promise<void> {
-    for (const m of this.models) await m.runner.release();
+    for (const m of this.models) if (m.kind === 'transformer') await m.runner.release();
   }
 }
+
+type ScorerModel =
+  | { kind: 'transformer'; spec: TaskModelSpec; tokenizer: SmilesTokenizer; runner: Runner; domain: DomainIndex }
+  | { kind: 'forest'; spec: ForestModelSpec; forest: RandomForest; domain: DomainIndex };
 
 /**
  * Unit-length embeddings (the pooled [CLS] output) of model SMILES; null for a SMILES the model cannot

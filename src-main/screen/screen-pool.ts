@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { AppError, BugError } from '../../src-shared/errors';
 import { loadOrt } from '../model/ort-engine';
-import type { EncoderSpec, Engine, TaskModelSpec } from '../train/predict-types';
+import type { EncoderSpec, Engine, ScoringSpec } from '../train/predict-types';
 import { startWorker } from '../util/worker';
 import type { ScoredChunk, ScreenItem } from './scorer';
 import type { ScreenEvent, ScreenRequest } from './screen-protocol';
@@ -27,7 +27,7 @@ export class ScreenPool {
   ) {}
 
   /** Starts the workers and loads the models into each. */
-  static async start(models: TaskModelSpec[], engine: Engine = 'auto', workers?: number): Promise<ScreenPool> {
+  static async start(models: ScoringSpec[], engine: Engine = 'auto', workers?: number): Promise<ScreenPool> {
     const cores = availableParallelism();
     const ort = engine === 'onnxruntime' || (engine === 'auto' && loadOrt() !== null);
     const n = workers ?? (ort ? 1 : cores);

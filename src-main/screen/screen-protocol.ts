@@ -1,9 +1,9 @@
-import type { EncoderSpec, Engine, TaskModelSpec } from '../train/predict-types';
+import type { EncoderSpec, Engine, ScoringSpec } from '../train/predict-types';
 import type { ScoredChunk, ScreenItem } from './scorer';
 
 /** Messages between ScreenPool and its worker threads. */
 export type ScreenRequest =
-  | { type: 'load'; models: TaskModelSpec[]; engine: Engine; threads: number }
+  | { type: 'load'; models: ScoringSpec[]; engine: Engine; threads: number }
   | { type: 'score'; chunk: number; items: ScreenItem[] }
   /** Embeddings of model SMILES with any model (loaded for this request only). */
   | { type: 'embed'; model: EncoderSpec; smiles: string[]; engine: Engine; threads: number }

@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ModelSummary } from '../../src-shared/dto';
 import { AppError, BugError } from '../../src-shared/errors';
 import type { Db } from '../db/database';
@@ -11,7 +12,8 @@ import type { ModelManifest, Progress, RunState } from '../train/pretrain';
 import type { PretrainSettings } from '../train/settings';
 import type { Task } from '../train/assay';
 import type { QsarResult } from '../train/qsar';
-import { DOMAIN_THRESHOLD, type EncoderSpec, type Engine, type PredictionRow, type TaskModelSpec } from '../train/predict-types';
+import type { ForestJson } from '../train/forest';
+import { DOMAIN_THRESHOLD, type EncoderSpec, type ScoringSpec, type Engine, type PredictionRow, type TaskModelSpec } from '../train/predict-types';
 import type { QsarSettings } from '../train/qsar-settings';
 import type { TrainEvent, TrainRequest as WorkerRequest } from '../train/train-protocol';
 import type { EncoderConfig } from '../model/encoder';
@@ -62,7 +64,7 @@ export interface TrainRequest {
   backend?: BackendName | 'auto';
 }
 
-export interface TrainResult extends Omit<QsarResult, 'trained'> {
+export interface TrainResult extends Omit<QsarResult, 'trained' | 'baseline'> {
   registered: string[];
 }
 
@@ -75,6 +77,14 @@ export interface TaskManifest {
   task: { target: string; type: Task; norm: { mean: number; sd: number } | null };
   training: { kind: 'finetune' | 'distill'; data: QsarResult['data']; settings: QsarSettings; teacher: string | null; layerMap: number[] | null; bestEpoch: number; split: string };
   /** Training-set SMILES: the applicability domain (max ECFP4 Tanimoto of a query to these). */
+  domain: { smiles: string[]; threshold: number };
+}
+
+/** The manifest of a baseline model (the ECFP4 random forest of `delicate train`); the forest is the gzipped JSON in weights. */
+export interface BaselineManifest {
+  format: 'delicate-forest-v1';
+  task: TaskManifest['task'];
+  training: { kind: 'forest'; data: QsarResult['data']; split: string; fingerprint: 'ECFP4 (Morgan r=2), 2048 bits'; trees: number };
   domain: { smiles: string[]; threshold: number };
 }
 
@@ -254,6 +264,7 @@ export class ModelService {
     if (!r) throw new AppError('NOT_FOUND', `no model named '${name}' (see \`delicate models\`)`);
     const weights = this.repo.weights(r.id);
     if (r.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${name}' is not finished (${r.state}); only finished models can be exported`);
+    if (r.kind === 'baseline') throw new AppError('INVALID_INPUT', `'${name}' is an ECFP4 forest baseline: it lives in this database only (it is retrained with \`delicate train\` in seconds)`);
     if (format === 'onnx') {
       // Task models store their graph; others get one made from the stored weights (deterministic).
       const manifest = JSON.parse(r.manifest) as { config: EncoderConfig };
@@ -360,8 +371,23 @@ export class ModelService {
         this.repo.setOnnx(id, exportOnnx(t.config, t.weights, name));
         registered.push(name);
       }
+      if (result.baseline) {
+        const name = `${req.out}-ecfp4-rf`;
+        const manifest: BaselineManifest = {
+          format: 'delicate-forest-v1',
+          task: { target: req.target, type: req.task, norm: null },
+          training: { kind: 'forest', data: result.data, split: result.split, fingerprint: 'ECFP4 (Morgan r=2), 2048 bits', trees: result.baseline.forest.trees.length },
+          domain: { smiles: result.baseline.domain, threshold: DOMAIN_THRESHOLD },
+        };
+        const nodes = result.baseline.forest.trees.reduce((n, t) => n + t.feature.length, 0);
+        if (!this.repo.byName(name)) {
+          const id = this.repo.create({ name, kind: 'baseline', state: 'training', manifest, params: nodes, layers: 0, shareLayers: false, hidden: 0, parents: [], totalSteps: 0, jobId: null });
+          this.repo.finish(id, { weights: gzipSync(JSON.stringify(result.baseline.forest)), metrics: reports.get('baseline')?.metrics ?? {}, steps: 0 });
+          registered.push(name);
+        }
+      }
     })();
-    const { trained: _trained, ...rest } = result;
+    const { trained: _trained, baseline: _baseline, ...rest } = result;
     return {
       ...rest,
       models: result.models.map((m) => ({ ...m, name: m.role === 'baseline' ? `${req.out}-ecfp4-rf` : names[m.role] })),
@@ -371,9 +397,20 @@ export class ModelService {
 
   /** A stored task model (fine-tuned teacher or student) ready for prediction. */
   taskSpec(name: string): TaskModelSpec {
+    if (this.repo.byName(name)?.kind === 'baseline') throw new AppError('INVALID_INPUT', `model '${name}' is an ECFP4 forest baseline, not a transformer`);
     const { spec, manifest, kind } = this.stored(name);
     if (!manifest.task || !manifest.config.task) throw new AppError('INVALID_INPUT', `model '${name}' has no task head (it is a ${kind} model): train one with \`delicate train\``);
     return { ...spec, task: manifest.task, domain: manifest.domain?.smiles ?? [] };
+  }
+
+  /** A model that scores compounds: a transformer task model or an ECFP4 forest baseline. */
+  scoringSpec(name: string): ScoringSpec {
+    const row = this.repo.byName(name);
+    if (row?.kind !== 'baseline') return this.taskSpec(name);
+    const weights = this.repo.weights(row.id);
+    if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${name}' is not finished (${row.state})`);
+    const m = JSON.parse(row.manifest) as BaselineManifest;
+    return { name, kind: 'forest', forest: JSON.parse(gunzipSync(weights).toString('utf8')) as ForestJson, task: m.task, domain: m.domain.smiles };
   }
 
   /** Any finished model as an encoder (embeddings: the pooled [CLS] output), task head or not. */
@@ -419,14 +456,14 @@ export class ModelService {
 
   /** Predictions with the domain check; inputs the model cannot read come back with the reason. */
   async predict(name: string, inputs: string[], engine: Engine = 'auto'): Promise<{ model: string; task: TaskManifest['task']; engine: string; rows: PredictionRow[] }> {
-    const spec = this.taskSpec(name);
+    const spec = this.scoringSpec(name);
     const r = await this.once({ type: 'predict', model: spec, inputs, engine }, (e) => (e.type === 'predicted' ? e : undefined));
     return { model: name, task: spec.task, engine: r.engine, rows: r.rows };
   }
 
   /** Metrics of a task model on a labelled file. */
   async evaluate(name: string, file: string, target: string, opts: { smilesCol?: string; unit?: string; engine?: Engine } = {}) {
-    const spec = this.taskSpec(name);
+    const spec = this.scoringSpec(name);
     const r = await this.once({ type: 'evaluate', model: spec, file, target, ...opts }, (e) => (e.type === 'evaluated' ? e : undefined));
     return { model: name, ...r.result };
   }

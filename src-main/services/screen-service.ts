@@ -153,7 +153,7 @@ export class ScreenService {
     if (req.models.length === 0) throw new AppError('INVALID_INPUT', 'give at least one model');
     if (new Set(req.models).size !== req.models.length) throw new AppError('INVALID_INPUT', `a model is named twice: ${req.models.join(', ')}`);
     const lib = this.libraries.library(req.library);
-    const specs = req.models.map((m) => this.models.taskSpec(m));
+    const specs = req.models.map((m) => this.models.scoringSpec(m));
     const total = this.libraryRepo.countCompounds(lib.id);
     const previous = req.resume ? this.repo.resumable(lib.id, req.models) : null;
     const id = previous?.id ?? this.repo.create({ libraryId: lib.id, models: req.models, domainThreshold: DOMAIN_THRESHOLD, total, jobId });

@@ -1,5 +1,6 @@
 import type { EncoderConfig } from '../model/encoder';
 import type { TokenizerJson } from '../model/tokenizer';
+import type { ForestJson } from './forest';
 
 /** What inference needs of any stored model (embeddings: the pooled output). */
 export interface EncoderSpec {
@@ -17,6 +18,18 @@ export interface TaskModelSpec extends EncoderSpec {
   /** Training-set SMILES for the applicability-domain check. */
   domain: string[];
 }
+
+/** A stored ECFP4 random forest (the baseline) as a scoring model; its trees' spread is the uncertainty. */
+export interface ForestModelSpec {
+  name: string;
+  kind: 'forest';
+  forest: ForestJson;
+  task: TaskModelSpec['task'];
+  domain: string[];
+}
+
+/** Anything that scores compounds: a transformer task model or a forest baseline. */
+export type ScoringSpec = (TaskModelSpec & { kind?: 'transformer' }) | ForestModelSpec;
 
 /** In the model's domain when the nearest training molecule has at least this ECFP4 Tanimoto. */
 export const DOMAIN_THRESHOLD = 0.3;

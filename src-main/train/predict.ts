@@ -7,20 +7,23 @@ import { predictTask, taskValue } from './finetune';
 import { exportOnnx } from '../model/onnx-export';
 import { OrtModel, loadOrt, ortProblem } from '../model/ort-engine';
 import { initTf } from '../model/tf/backend';
-import { DOMAIN_THRESHOLD, type Engine, type PredictionRow, type TaskModelSpec } from './predict-types';
+import { RandomForest } from './forest';
+import { DOMAIN_THRESHOLD, type Engine, type PredictionRow, type ScoringSpec } from './predict-types';
 import { classificationMetrics, regressionMetrics } from './metrics';
 
 /**
  * Predicts inputs with a task model; unreadable inputs get a row with the reason, never vanish. The
  * engine is ONNX Runtime (the model exported to ONNX on the fly) when it loads, else TF.js.
  */
-export async function predictWith(spec: TaskModelSpec, inputs: string[], engine: Engine = 'auto'): Promise<{ rows: PredictionRow[]; inferSeconds: number; engine: string }> {
+export async function predictWith(spec: ScoringSpec, inputs: string[], engine: Engine = 'auto'): Promise<{ rows: PredictionRow[]; inferSeconds: number; engine: string }> {
   const rd = await loadRdkit();
-  const tokenizer = SmilesTokenizer.fromJSON(spec.tokenizer);
   const train = spec.domain.map((s) => morganOf(rd, s)).filter((f): f is Uint8Array => f !== null);
   const trainCounts = train.map(popcount);
   const rows: PredictionRow[] = [];
   const todo: Array<{ row: PredictionRow; ids: Int32Array }> = [];
+  const t0 = performance.now();
+  const forest = spec.kind === 'forest' ? RandomForest.fromJSON(spec.forest) : null;
+  const tokenizer = spec.kind === 'forest' ? null : SmilesTokenizer.fromJSON(spec.tokenizer);
   for (const input of inputs) {
     const smiles = modelSmiles(rd, input);
     const row: PredictionRow = { input, smiles, prediction: null, maxSimilarity: null, inDomain: null, note: null };
@@ -29,12 +32,6 @@ export async function predictWith(spec: TaskModelSpec, inputs: string[], engine:
       row.note = 'unparseable structure';
       continue;
     }
-    const enc = tokenizer.encode(smiles, spec.config.maxLen);
-    if (!enc.ok) {
-      row.note = `${enc.tokens} tokens, longer than the model's maximum ${enc.maxLength}`;
-      continue;
-    }
-    if (enc.unknown > 0) row.note = `${enc.unknown} token(s) unknown to the model`;
     const fp = morganOf(rd, smiles);
     if (fp && train.length) {
       let best = 0;
@@ -42,8 +39,19 @@ export async function predictWith(spec: TaskModelSpec, inputs: string[], engine:
       row.maxSimilarity = best;
       row.inDomain = best >= DOMAIN_THRESHOLD;
     }
+    if (spec.kind === 'forest' || !tokenizer) {
+      if (fp && forest) row.prediction = forest.predict(fp).mean;
+      continue;
+    }
+    const enc = tokenizer.encode(smiles, spec.config.maxLen);
+    if (!enc.ok) {
+      row.note = `${enc.tokens} tokens, longer than the model's maximum ${enc.maxLength}`;
+      continue;
+    }
+    if (enc.unknown > 0) row.note = `${enc.unknown} token(s) unknown to the model`;
     todo.push({ row, ids: enc.ids });
   }
+  if (spec.kind === 'forest') return { rows, inferSeconds: (performance.now() - t0) / 1000, engine: 'ECFP4 random forest' };
   const seqs = todo.map((t) => t.ids);
   const task = spec.config.task?.type ?? 'regression';
   const useOrt = engine === 'onnxruntime' || (engine === 'auto' && loadOrt() !== null);
@@ -74,7 +82,7 @@ export async function predictWith(spec: TaskModelSpec, inputs: string[], engine:
 }
 
 /** Metrics of a task model on a labelled file (the same reading and aggregation as training). */
-export async function evaluateWith(spec: TaskModelSpec, file: string, target: string, opts: { smilesCol?: string; unit?: string } = {}, engine: Engine = 'auto') {
+export async function evaluateWith(spec: ScoringSpec, file: string, target: string, opts: { smilesCol?: string; unit?: string } = {}, engine: Engine = 'auto') {
   const assay = await readAssay(file, { target, task: spec.task.type, ...opts });
   const { rows, engine: used } = await predictWith(spec, assay.points.map((p) => p.smiles), engine);
   const y: number[] = [];

@@ -7,7 +7,7 @@ import { copyMatching, packTensors } from '../model/weights-tf';
 import { type AssayData, type Task, readAssay } from './assay';
 import { fileSha256 } from './corpus';
 import { type FitData, fit, predictTask, taskModelFrom } from './finetune';
-import { RandomForest } from './forest';
+import { type ForestJson, RandomForest } from './forest';
 import { classificationMetrics, meanSd, regressionMetrics } from './metrics';
 import type { QsarSettings } from './qsar-settings';
 import { type Split, type SplitKind, randomSplit, scaffoldSplit, temporalSplit } from './splits';
@@ -59,6 +59,8 @@ export interface QsarResult {
   /** Predicted vs measured on the test split of the first seed (for plots). */
   predictions: Array<{ smiles: string; measured: number; teacher: number; student: number | null; baseline: number }>;
   trained: TrainedModel[];
+  /** The ECFP4 random forest of the first seed, to register as a baseline model. */
+  baseline: { forest: ForestJson; domain: string[] } | null;
 }
 
 type Progress = (message: string) => void;
@@ -104,6 +106,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   const seconds = { teacher: 0, student: 0, baseline: 0 };
   const throughput = { teacher: { n: 0, s: 0 }, student: { n: 0, s: 0 } };
   const trained: TrainedModel[] = [];
+  let baseline: QsarResult['baseline'] = null;
   let predictions: QsarResult['predictions'] = [];
   let sizes = { train: 0, valid: 0, test: 0 };
   let teacherParams = 0;
@@ -124,6 +127,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     progress(`seed ${seed + 1}/${s.seeds}: ECFP4 + random forest baseline`);
     let t0 = performance.now();
     const rf = RandomForest.fit(split.train.map((i) => fps[i] as Uint8Array), trainY, req.task, { seed: seed + 1 });
+    if (seed === 0) baseline = { forest: rf.toJSON(), domain: split.train.map((i) => points[i]?.smiles as string) };
     const rfPred = split.test.map((i) => rf.predict(fps[i] as Uint8Array).mean);
     seconds.baseline += (performance.now() - t0) / 1000;
     perSeed.baseline.push(metricsOf(yTest, rfPred));
@@ -226,5 +230,6 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     data: { file: req.data, sha256: await fileSha256(req.data), target: req.target, task: req.task },
     predictions,
     trained,
+    baseline,
   };
 }

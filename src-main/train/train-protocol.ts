@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../../src-shared/errors';
 import type { BackendReport, BackendName } from '../model/tf/backend';
 import type { EvalResult, ModelManifest, PretrainSettings, Progress, RunState } from './pretrain';
-import type { PredictionRow, TaskModelSpec } from './predict-types';
+import type { PredictionRow, ScoringSpec, TaskModelSpec } from './predict-types';
 import type { QsarRequest, QsarResult } from './qsar';
 
 /** Messages from the main thread to a training worker. */
@@ -17,8 +17,8 @@ export type TrainRequest =
       teacher?: { manifest: ModelManifest; weights: Uint8Array };
     }
   | { type: 'qsar'; request: QsarRequest; backend?: BackendName | 'auto' }
-  | { type: 'predict'; model: TaskModelSpec; inputs: string[]; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
-  | { type: 'evaluate'; model: TaskModelSpec; file: string; target: string; smilesCol?: string; unit?: string; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
+  | { type: 'predict'; model: ScoringSpec; inputs: string[]; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
+  | { type: 'evaluate'; model: ScoringSpec; file: string; target: string; smilesCol?: string; unit?: string; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
   | { type: 'cancel' };
 
 /** Messages from a training worker. */

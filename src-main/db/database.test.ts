@@ -1,0 +1,27 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../test/helpers';
+import { SCHEMA_VERSION, openDatabase } from './database';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+describe('migrations', () => {
+  it('rebuild the models table (migration 5) without cascading into checkpoints', () => {
+    const path = join(tmp.dir, 'm.db');
+    let db = openDatabase(path);
+    db.prepare(`INSERT INTO models (name, kind, state, manifest, params, layers, share_layers, hidden) VALUES ('m', 'pretrained', 'training', '{}', 1, 1, 0, 8)`).run();
+    db.prepare(`INSERT INTO checkpoints (model_id, step, state, weights, optimizer) VALUES (1, 4, '{}', x'00', x'00')`).run();
+    // Pretend the database was written by the version before the rebuild, and open it again.
+    db.pragma(`user_version = ${SCHEMA_VERSION - 1}`);
+    db.close();
+    db = openDatabase(path);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.prepare('SELECT name, kind FROM models').all()).toEqual([{ name: 'm', kind: 'pretrained' }]);
+    expect(db.prepare('SELECT model_id, step FROM checkpoints').all()).toEqual([{ model_id: 1, step: 4 }]);
+    // The new kind is accepted, foreign keys are enforced again.
+    db.prepare(`INSERT INTO models (name, kind, state, manifest, params, layers, share_layers, hidden) VALUES ('rf', 'baseline', 'ready', '{}', 1, 0, 0, 0)`).run();
+    expect(() => db.prepare(`INSERT INTO checkpoints (model_id, step, state, weights, optimizer) VALUES (99, 1, '{}', x'00', x'00')`).run()).toThrow(/FOREIGN KEY/);
+    db.close();
+  });
+});
