@@ -1,7 +1,7 @@
 import type { ErrorCode } from '../../src-shared/errors';
 import type { BackendReport, BackendName } from '../model/tf/backend';
 import type { EvalResult, ModelManifest, PretrainSettings, Progress, RunState } from './pretrain';
-import type { PredictionRow, ScoringSpec, TaskModelSpec } from './predict-types';
+import type { PredictionRow, ScoringSpec } from './predict-types';
 import type { QsarRequest, QsarResult } from './qsar';
 
 /** Messages from the main thread to a training worker. */
