@@ -74,9 +74,11 @@ describe('delicate CLI', () => {
     expect(again.code).toBe(1);
     expect(JSON.parse(again.out).error.code).toBe('CONFLICT');
     const list = JSON.parse((await run('models', '--db', db, '--json')).out);
-    expect(list.models).toEqual([
-      expect.objectContaining({ name: 'tiny', kind: 'shared', params: out.params, layers: 2, shareLayers: true, parent: [], metrics: expect.objectContaining({ mlmAccuracy: out.mlmAccuracy }) }),
+    // The shipped base models are registered beside it.
+    expect(list.models.filter((m: { name: string }) => !m.name.startsWith('delicate-base-'))).toEqual([
+      expect.objectContaining({ name: 'tiny', kind: 'shared', params: out.params, layers: 2, shareLayers: true, parent: [], metrics: expect.objectContaining({ mlmAccuracy: out.mlmAccuracy, sequencesSeen: 24, tokensSeen: expect.any(Number) }) }),
     ]);
+    expect(list.models.map((m: { name: string }) => m.name)).toContain('delicate-base-teacher');
     expect((await run('pretrain', '--corpus', corpus, '--out', 'x', '--hidden', '10', '--heads', '4', '--db', db)).code).toBe(2);
     expect((await run('pretrain', '--corpus', corpus, '--out', 'x', '--max-steps', '3', '--time-budget', '1', '--db', db)).code).toBe(2);
   }, 120_000);

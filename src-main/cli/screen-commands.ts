@@ -90,10 +90,14 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
     if (values.library || values.model || values.resume) throw new UsageError('--id shows an existing screen; --library, --model and --resume start or resume one');
     summary = app.screens.get(int(values.id, '--id') ?? 0);
   } else {
-    const models = need(values.model, '--model NAME[,NAME…]')
-      .split(',')
-      .map((m) => m.trim())
-      .filter(Boolean);
+    const models = values.model
+      ? values.model
+          .split(',')
+          .map((m) => m.trim())
+          .filter(Boolean)
+      : app.models.defaultScreenModels();
+    if (models.length === 0) throw new UsageError('give --model NAME[,NAME…]: no shipped task model is registered (train one with `delicate train`)');
+    if (!values.model) env.err(`no --model given: screening with the shipped task models ${models.join(', ')}\n`);
     const abort = new AbortController();
     const onSigint = () => {
       env.err('\ncancelling: what is scored is kept; run the same command with --resume to continue\n');

@@ -1,6 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Api, Events } from '../../src-shared/contract';
 import { ChemPool } from '../chem/chem-pool';
 import { type Db, openDatabase } from '../db/database';
@@ -24,11 +26,13 @@ export class AppContext {
   readonly libraries: LibraryService;
   readonly models: ModelService;
   readonly screens: ScreenService;
+  /** Problems met while opening (e.g. a shipped model file that could not be registered). */
+  readonly warnings: string[] = [];
   private readonly listeners = new Set<Listener>();
 
   constructor(
     readonly dbPath: string,
-    opts: { chemWorkers?: number } = {},
+    opts: { chemWorkers?: number; shippedModels?: boolean } = {},
   ) {
     this.db = openDatabase(dbPath);
     this.chem = new ChemPool(opts.chemWorkers);
@@ -41,6 +45,13 @@ export class AppContext {
     this.libraries = new LibraryService(this.db, this.chem);
     this.models = new ModelService(this.db, (id) => jobRepo.get(id)?.state === 'running');
     this.screens = new ScreenService(this.db, this.chem, this.libraries, this.models);
+    if (opts.shippedModels ?? true) {
+      try {
+        this.models.registerShipped(shippedModelsDir());
+      } catch (err) {
+        this.warnings.push(`shipped models not registered: ${(err as Error).message}`);
+      }
+    }
   }
 
   /** Subscribes to contract events; returns the unsubscribe function. */
@@ -54,6 +65,20 @@ export class AppContext {
     await this.chem.close();
     this.db.close();
   }
+}
+
+/**
+ * The folder of the shipped base models: $DELICATE_RESOURCES/models (the packaged app sets it), else
+ * resources/models found walking up from this module (sources, tests and the electron-vite build).
+ */
+export function shippedModelsDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DELICATE_RESOURCES) return join(env.DELICATE_RESOURCES, 'models');
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here, i = 0; i < 6; i++, dir = dirname(dir)) {
+    const candidate = join(dir, 'resources', 'models');
+    if (existsSync(candidate)) return candidate;
+  }
+  return join(here, '..', '..', 'resources', 'models');
 }
 
 /** The contract's handlers over the services; arguments arrive already validated by the router. */

@@ -1,4 +1,6 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ModelSummary } from '../../src-shared/dto';
 import { AppError, BugError } from '../../src-shared/errors';
@@ -48,6 +50,8 @@ export interface PretrainResult {
 
 /** The registered model `delicate train` fine-tunes when no --teacher is given (shipped, issue 8). */
 export const BASE_TEACHER = 'delicate-base-teacher';
+/** The shipped general-distilled DeLiCaTe student: `delicate train --distill` starts its student from it with the base teacher. */
+export const BASE_STUDENT = 'delicate-base-student';
 
 export interface TrainRequest {
   data: string;
@@ -217,7 +221,7 @@ export class ModelService {
                 this.repo.finish(modelId, {
                   weights: Buffer.from(e.weights),
                   steps: e.state.step,
-                  metrics: { mlmAccuracy: ev.mlmAccuracy, unigramAccuracy: ev.unigramAccuracy, mlmLoss: ev.mlmLoss, physchemR2: ev.physchemR2, heldOut: ev.molecules, trainSeconds: e.state.seconds },
+                  metrics: { mlmAccuracy: ev.mlmAccuracy, unigramAccuracy: ev.unigramAccuracy, mlmLoss: ev.mlmLoss, physchemR2: ev.physchemR2, heldOut: ev.molecules, trainSeconds: e.state.seconds, sequencesSeen: e.state.sequences, tokensSeen: e.state.tokens },
                 });
                 settle(() =>
                   resolve({
@@ -280,9 +284,14 @@ export class ModelService {
 
   /** Registers a model file under its own name or `as`. */
   async importModel(file: string, as?: string): Promise<ModelSummary> {
+    return this.importBuffer(await readFile(file), file, as);
+  }
+
+  /** Registers a model file's content (float16 files are stored as float32); `file` names it in errors. */
+  importBuffer(buf: Buffer, file: string, as?: string): ModelSummary {
     let parsed: ReturnType<typeof readModelFile>;
     try {
-      parsed = readModelFile(await readFile(file), file);
+      parsed = readModelFile(buf, file);
     } catch (err) {
       throw new AppError('PARSE_ERROR', (err as Error).message);
     }
@@ -301,6 +310,22 @@ export class ModelService {
       if (c.task) this.repo.setOnnx(id, exportOnnx(c, stored, name));
     })();
     return this.get(name);
+  }
+
+  /**
+   * Registers the models shipped in `dir` (resources/models/*.dlcm) that the database does not hold yet,
+   * so a fresh install screens and fine-tunes offline at once; returns the names registered.
+   */
+  registerShipped(dir: string): string[] {
+    if (!existsSync(dir)) return [];
+    const added: string[] = [];
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.dlcm')).sort()) {
+      const name = f.slice(0, -'.dlcm'.length);
+      if (this.repo.byName(name)) continue;
+      this.importBuffer(readFileSync(join(dir, f)), join(dir, f), name);
+      added.push(name);
+    }
+    return added;
   }
 
   /**
@@ -324,16 +349,17 @@ export class ModelService {
       teacher = { name: teacherName, config: m.config, tokenizer: m.tokenizer, weights: new Uint8Array(weights) };
     }
     let student: { name: string; config: EncoderConfig; weights: Uint8Array } | null = null;
-    if (req.student) {
-      const row = this.repo.byName(req.student);
+    const studentName = req.student ?? (req.settings.distill && teacherName === BASE_TEACHER && this.repo.byName(BASE_STUDENT)?.state === 'ready' ? BASE_STUDENT : undefined);
+    if (studentName) {
+      const row = this.repo.byName(studentName);
       const weights = row ? this.repo.weights(row.id) : null;
-      if (!row) throw new AppError('NOT_FOUND', `no model named '${req.student}' (see \`delicate models\`)`);
-      if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${req.student}' is not finished (${row.state})`);
+      if (!row) throw new AppError('NOT_FOUND', `no model named '${studentName}' (see \`delicate models\`)`);
+      if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${studentName}' is not finished (${row.state})`);
       const m = JSON.parse(row.manifest) as { config: EncoderConfig; tokenizer: TokenizerJson };
       if (!m.config.shareLayers || !teacher || JSON.stringify(m.tokenizer.vocab) !== JSON.stringify(teacher.tokenizer.vocab) || m.config.hidden !== teacher.config.hidden) {
-        throw new AppError('INVALID_INPUT', `'${req.student}' cannot start this student: it must be a shared-layer model distilled from the teacher (same vocabulary and width)`);
+        throw new AppError('INVALID_INPUT', `'${studentName}' cannot start this student: it must be a shared-layer model distilled from the teacher (same vocabulary and width)`);
       }
-      student = { name: req.student, config: m.config, weights: new Uint8Array(weights) };
+      student = { name: studentName, config: m.config, weights: new Uint8Array(weights) };
     }
     const result = await this.once(
       {
@@ -401,6 +427,14 @@ export class ModelService {
     const { spec, manifest, kind } = this.stored(name);
     if (!manifest.task || !manifest.config.task) throw new AppError('INVALID_INPUT', `model '${name}' has no task head (it is a ${kind} model): train one with \`delicate train\``);
     return { ...spec, task: manifest.task, domain: manifest.domain?.smiles ?? [] };
+  }
+
+  /** What `delicate screen` uses without --model: the shipped task models (delicate-*, with a task head). */
+  defaultScreenModels(): string[] {
+    return this.repo
+      .list()
+      .filter((r) => r.name.startsWith('delicate-') && r.state === 'ready' && (r.kind === 'student' || r.kind === 'teacher') && (JSON.parse(r.manifest) as { config?: EncoderConfig }).config?.task)
+      .map((r) => r.name);
   }
 
   /** A model that scores compounds: a transformer task model or an ECFP4 forest baseline. */
