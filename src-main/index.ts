@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { app } from 'electron';
 import { createMainWindow } from './app/window';
 import { createRouter } from './ipc/router';
@@ -13,7 +14,10 @@ let ctx: AppContext | null = null;
 
 void app.whenReady().then(() => {
   const dbPath = process.env.DELICATE_DB ?? defaultDbPath();
+  // A packaged app carries resources/ (shipped models, examples) in its resources folder.
+  if (app.isPackaged && !process.env.DELICATE_RESOURCES) process.env.DELICATE_RESOURCES = join(process.resourcesPath, 'resources');
   ctx = new AppContext(dbPath);
+  for (const w of ctx.warnings) process.stderr.write(`warning: ${w}\n`);
   const router = createRouter(createHandlers(ctx), (msg, err) => process.stderr.write(`${msg}: ${String(err)}\n`));
   createMainWindow(ctx, router);
 });

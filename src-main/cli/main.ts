@@ -134,6 +134,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   let ctx: AppContext | null = null;
   const context = (db: string | boolean | undefined) => {
     ctx = new AppContext(typeof db === 'string' ? db : defaultDbPath());
+    for (const w of ctx.warnings) io.err(`warning: ${w}\n`);
     return ctx;
   };
   const env: CommandEnv = { context, print, setJson: (j) => (json = j), err: (s) => io.err(s), isTTY: io.isTTY };
