@@ -106,6 +106,12 @@ describe('delicate CLI', () => {
     expect(list.find((m: { name: string }) => m.name === 'esol-teacher')).toMatchObject({ kind: 'teacher', parent: ['tiny'] });
     expect(list.find((m: { name: string }) => m.name === 'esol-student')).toMatchObject({ kind: 'student', parent: ['esol-teacher'], shareLayers: true, layers: 1 });
     expect((await run('train', '--data', data, '--target', 'logS', '--task', 'maybe', '--out', 'x', '--db', db)).code).toBe(2);
+    // The assay is stored: one row per compound with its replicate count and spread.
+    const assays = JSON.parse((await run('assays', '--db', db, '--json')).out).assays;
+    expect(assays).toEqual([expect.objectContaining({ name: 'esol', target: 'logS', task: 'regression', records: 160, compounds: 160, rejected: 0 })]);
+    const ms = JSON.parse((await run('assays', 'esol', '--db', db, '--json')).out).measurements;
+    expect(ms).toHaveLength(160);
+    expect(ms[0]).toMatchObject({ smiles: expect.any(String), value: expect.any(Number), qualifier: '=', count: 1, spread: 0, censored: false });
     // The ECFP4 forest is registered too, predicts, and screens beside the student with its trees' spread.
     expect(list.find((m: { name: string }) => m.name === 'esol-ecfp4-rf')).toMatchObject({ kind: 'baseline', layers: 0 });
     const rfPred = JSON.parse((await run('predict', '--model', 'esol-ecfp4-rf', '--smiles', 'CCO', '--db', db, '--json')).out);

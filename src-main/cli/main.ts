@@ -37,6 +37,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   vs --library NAME (--label-col COL | --actives FILE) (--model NAME | --similarity ecfp|embedding|fusion)
      [--embedding-model NAME] [--folds K] [--curve]
                                         enrichment (ROC-AUC, PR-AUC, EF1%, EF5%, BEDROC20) against known actives
+  assays [NAME]                         assays read by train (aggregated measurements per compound)
   models                                  the model registry (name, kind, params, layers, lineage, metrics)
   model export NAME --out FILE [--format delicate|onnx] [--dtype float32|float16]
   model import FILE [--as NAME]
@@ -495,6 +496,20 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           return 0;
         }
         throw new UsageError(`model takes export or import, not '${sub ?? ''}'`);
+      }
+      case 'assays': {
+        const { values, positionals } = parse(rest, {});
+        json = values.json;
+        const app = context(values.db);
+        if (positionals.length > 1) throw new UsageError('assays takes at most one assay NAME');
+        if (positionals[0]) {
+          const measurements = app.models.assays.measurements(positionals[0]);
+          print({ assay: positionals[0], measurements }, () => measurements.map((m) => `${m.smiles}\t${m.qualifier === '=' ? '' : m.qualifier}${m.value.toFixed(3)}\tn=${m.count}\tsd=${m.spread.toFixed(3)}${m.censored ? '\tcensored' : ''}`).join('\n'));
+          return 0;
+        }
+        const assays = app.models.assays.list();
+        print({ assays }, () => (assays.length ? assays.map((a) => `${a.name}\t${a.target} (${a.task}${a.unit ? `, from ${a.unit}` : ''})\t${a.compounds} compounds from ${a.records} records, ${a.replicates} replicates, ${a.censored} censored, ${a.rejected} rejected\t${a.file}`).join('\n') : 'No assays yet: `delicate train` stores the assay it reads.'));
+        return 0;
       }
       case 'screen':
         return await screenCommand(rest, env);

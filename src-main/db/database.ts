@@ -205,6 +205,38 @@ const MIGRATIONS: string[] = [
   DROP TABLE models;
   ALTER TABLE models_new RENAME TO models;
   `,
+  `
+  -- An assay as read for training: one row per compound after replicate aggregation (mean, count, spread),
+  -- censored values kept as bounds with their qualifier, and the records that were rejected.
+  CREATE TABLE assays (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    file         TEXT NOT NULL,
+    sha256       TEXT NOT NULL,
+    target       TEXT NOT NULL,
+    task         TEXT NOT NULL CHECK (task IN ('regression', 'classification')),
+    unit         TEXT,
+    records      INTEGER NOT NULL,
+    replicates   INTEGER NOT NULL,
+    censored     INTEGER NOT NULL,
+    rejected     TEXT NOT NULL DEFAULT '[]',
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  CREATE TABLE measurements (
+    id        INTEGER PRIMARY KEY,
+    assay_id  INTEGER NOT NULL REFERENCES assays(id) ON DELETE CASCADE,
+    smiles    TEXT NOT NULL,
+    inchikey  TEXT NOT NULL,
+    value     REAL NOT NULL,
+    qualifier TEXT NOT NULL CHECK (qualifier IN ('=', '<', '>')),
+    n         INTEGER NOT NULL,
+    spread    REAL NOT NULL,
+    censored  INTEGER NOT NULL,
+    date      TEXT,
+    record    INTEGER NOT NULL
+  );
+  CREATE INDEX measurements_by_assay ON measurements(assay_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

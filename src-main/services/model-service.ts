@@ -5,6 +5,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ModelSummary } from '../../src-shared/dto';
 import { AppError, BugError } from '../../src-shared/errors';
 import type { Db } from '../db/database';
+import { AssayRepo } from '../db/assay-repo';
 import { type ModelRow, ModelRepo } from '../db/model-repo';
 import { readModelFile, writeModelFile } from '../model/model-file';
 import { exportOnnx } from '../model/onnx-export';
@@ -68,7 +69,7 @@ export interface TrainRequest {
   backend?: BackendName | 'auto';
 }
 
-export interface TrainResult extends Omit<QsarResult, 'trained' | 'baseline'> {
+export interface TrainResult extends Omit<QsarResult, 'trained' | 'baseline' | 'assay'> {
   registered: string[];
 }
 
@@ -118,12 +119,14 @@ function summary(r: ModelRow): ModelSummary {
 /** The model registry and the training jobs that fill it. Training runs on a worker thread. */
 export class ModelService {
   readonly repo: ModelRepo;
+  readonly assays: AssayRepo;
 
   constructor(
     private readonly db: Db,
     private readonly isJobLive: (jobId: string) => boolean = () => false,
   ) {
     this.repo = new ModelRepo(db);
+    this.assays = new AssayRepo(db);
   }
 
   list(): ModelSummary[] {
@@ -397,6 +400,8 @@ export class ModelService {
         this.repo.setOnnx(id, exportOnnx(t.config, t.weights, name));
         registered.push(name);
       }
+      // The assay as read (aggregated measurements, censored bounds, rejected records), named like the run.
+      this.assays.save({ name: req.out, file: result.data.file, sha256: result.data.sha256, target: req.target, task: req.task, unit: result.assay.unit, records: result.assay.read, replicates: result.assay.replicates, censored: result.assay.censored, rejected: result.assay.rejected, points: result.assay.points });
       if (result.baseline) {
         const name = `${req.out}-ecfp4-rf`;
         const manifest: BaselineManifest = {
@@ -413,7 +418,7 @@ export class ModelService {
         }
       }
     })();
-    const { trained: _trained, baseline: _baseline, ...rest } = result;
+    const { trained: _trained, baseline: _baseline, assay: _assay, ...rest } = result;
     return {
       ...rest,
       models: result.models.map((m) => ({ ...m, name: m.role === 'baseline' ? `${req.out}-ecfp4-rf` : names[m.role] })),

@@ -59,6 +59,8 @@ export interface QsarResult {
   /** Predicted vs measured on the test split of the first seed (for plots). */
   predictions: Array<{ smiles: string; measured: number; teacher: number; student: number | null; baseline: number }>;
   trained: TrainedModel[];
+  /** The assay as read: aggregated measurements per compound and the rejected records (stored with the models). */
+  assay: Pick<AssayData, 'unit' | 'points' | 'read' | 'rejected' | 'replicates' | 'censored'>;
   /** The ECFP4 random forest of the first seed, to register as a baseline model. */
   baseline: { forest: ForestJson; domain: string[] } | null;
 }
@@ -231,5 +233,6 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     predictions,
     trained,
     baseline,
+    assay: { unit: assay.unit, points: assay.points, read: assay.read, rejected: assay.rejected, replicates: assay.replicates, censored: assay.censored },
   };
 }
