@@ -41,3 +41,28 @@ test('the built chemistry worker starts', async () => {
   await online;
   await worker.terminate();
 });
+
+test('the built screening worker loads a model and scores a chunk', async () => {
+  const worker = new Worker(join(outMain, 'screen-worker.js'));
+  const messages: Array<{ type: string; message?: string; engine?: string; result?: { models: Array<{ score: Float64Array; maxSim: Float64Array }> } }> = [];
+  const next = () =>
+    new Promise<(typeof messages)[number]>((res, rej) => {
+      worker.once('message', (m) => res(m));
+      worker.once('error', rej);
+    });
+  // A one-leaf forest (pure JS) and a one-molecule domain: RDKit must load inside the bundled worker.
+  const forest = { kind: 'ecfp-rf-v1', bits: 2048, trees: [{ feature: [-1], left: [-1], right: [-1], value: [0.7] }] };
+  let reply = next();
+  worker.postMessage({ type: 'load', engine: 'auto', threads: 1, models: [{ name: 'rf', kind: 'forest', forest, task: { target: 'y', type: 'regression', norm: null }, domain: ['CCO'] }] });
+  messages.push(await reply);
+  reply = next();
+  worker.postMessage({ type: 'score', chunk: 0, items: [{ id: 1, smiles: 'CCO', modelSmiles: 'CCO', fp: new Uint8Array(256) }] });
+  messages.push(await reply);
+  reply = next();
+  worker.postMessage({ type: 'close' });
+  messages.push(await reply);
+  await worker.terminate();
+  expect(messages.map((m) => m.message ?? m.type)).toEqual(['loaded', 'scored', 'closed']);
+  expect(messages[1]?.result?.models[0]?.score[0]).toBeCloseTo(0.7, 10);
+  expect(messages[1]?.result?.models[0]?.maxSim[0]).toBe(0);
+});
