@@ -204,6 +204,8 @@ export interface ScreenHit {
   uncertainty: number | null;
   note: string | null;
   descriptors: Descriptors;
+  /** The library record's own columns (first record of the compound). */
+  props: Record<string, PropValue>;
 }
 
 export type DescriptorName = keyof Descriptors;

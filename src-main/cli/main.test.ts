@@ -116,12 +116,13 @@ describe('delicate CLI', () => {
     expect(list.find((m: { name: string }) => m.name === 'esol-ecfp4-rf')).toMatchObject({ kind: 'baseline', layers: 0 });
     const rfPred = JSON.parse((await run('predict', '--model', 'esol-ecfp4-rf', '--smiles', 'CCO', '--db', db, '--json')).out);
     expect(rfPred).toMatchObject({ engine: 'ECFP4 random forest', rows: [{ prediction: expect.any(Number), inDomain: expect.any(Boolean) }] });
-    expect((await run('import', data, '--library', 'esol-slice', '--db', db)).code).toBe(0);
     const csv = join(tmp.dir, 'top.csv');
-    const sc = JSON.parse((await run('screen', '--library', 'esol-slice', '--model', 'esol-student,esol-ecfp4-rf', '--top', '3', '--out', csv, '--db', db, '--json')).out);
+    const sc = JSON.parse((await run('screen', '--file', data, '--library', 'esol-slice', '--model', 'esol-student,esol-ecfp4-rf', '--top', '3', '--out', csv, '--db', db, '--json')).out);
     expect(sc).toMatchObject({ state: 'done', models: ['esol-student', 'esol-ecfp4-rf'], total: 160, scored: 160, unreadable: 0, exported: { written: 3, file: csv } });
     expect(sc.top).toHaveLength(3);
     expect(readFileSync(csv, 'utf8').trim().split('\n')).toHaveLength(4);
+    // The library's own columns travel with the scores.
+    expect(readFileSync(csv, 'utf8').split('\n')[0]).toMatch(/^rank,id,smiles,model,score,uncertainty,.*logS/);
     const rfTop = JSON.parse((await run('screen', '--id', String(sc.screen), '--show-model', 'esol-ecfp4-rf', '--top', '5', '--range', 'mw::400', '--db', db, '--json')).out);
     expect(rfTop.top).toHaveLength(5);
     for (const h of rfTop.top) {

@@ -29,7 +29,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   evaluate --model NAME --data FILE --target COL [--unit nM|…] [--engine auto|onnxruntime|tfjs]
   predict --model NAME --smiles S [S…] | --data FILE [--engine auto|onnxruntime|tfjs]
                                         predictions with the applicability-domain check; says which engine ran
-  screen --library NAME --model NAME[,NAME…] [--top N] [--out FILE.csv|FILE.sdf] [--resume] [--engine E]
+  screen --library NAME | --file FILE [--model NAME[,NAME…]] [--top N] [--out FILE.csv|FILE.sdf] [--resume] [--engine E]
          [--min-score X] [--max-score X] [--in-domain] [--substructure SMARTS] [--range mw:200:500 …]
                                         score every compound of a library, rank, flag the domain; --resume
                                         continues a stopped screen; --id N shows/exports an existing one

@@ -1,5 +1,7 @@
 import type { DescriptorName, ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
 import type { AppContext } from '../services/app-context';
+import { basename } from 'node:path';
+import { importFile } from '../services/import-service';
 import { UsageError, engineOf, int, need, parse } from './args';
 
 /** What a command needs from the CLI around it. */
@@ -54,6 +56,8 @@ function summaryLine(s: ScreenSummary): string {
 export async function screenCommand(rest: string[], env: CommandEnv): Promise<number> {
   const { values } = parse(rest, {
     library: { type: 'string' },
+    file: { type: 'string' },
+    'smiles-col': { type: 'string' },
     model: { type: 'string' },
     id: { type: 'string' },
     top: { type: 'string' },
@@ -87,7 +91,7 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
   const app = env.context(values.db);
   let summary: ScreenSummary & { resumed?: boolean };
   if (values.id !== undefined) {
-    if (values.library || values.model || values.resume) throw new UsageError('--id shows an existing screen; --library, --model and --resume start or resume one');
+    if (values.library || values.file || values.model || values.resume) throw new UsageError('--id shows an existing screen; --library/--file, --model and --resume start or resume one');
     summary = app.screens.get(int(values.id, '--id') ?? 0);
   } else {
     const models = values.model
@@ -98,6 +102,13 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
       : app.models.defaultScreenModels();
     if (models.length === 0) throw new UsageError('give --model NAME[,NAME…]: no shipped task model is registered (train one with `delicate train`)');
     if (!values.model) env.err(`no --model given: screening with the shipped task models ${models.join(', ')}\n`);
+    let library = values.library;
+    if (values.file) {
+      // A file is imported on the fly (again: nothing new is added) into --library or a library named after it.
+      library ??= basename(values.file).replace(/(\.gz)?$/i, '').replace(/\.[^.]+$/, '');
+      const s = await importFile(app.db, app.chem, { file: values.file, library, ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}) });
+      env.err(`${values.file} → library '${library}': ${s.imported} new, ${s.duplicates} duplicates, ${s.rejected} rejected${s.alreadyImported ? ' (already imported)' : ''}\n`);
+    }
     const abort = new AbortController();
     const onSigint = () => {
       env.err('\ncancelling: what is scored is kept; run the same command with --resume to continue\n');
@@ -108,7 +119,7 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
       const workers = int(values.workers, '--workers');
       const chunkSize = int(values.chunk, '--chunk');
       summary = await app.screens.screen(
-        { library: need(values.library, '--library NAME'), models, resume: values.resume, engine: engineOf(values.engine), ...(workers ? { workers } : {}), ...(chunkSize ? { chunkSize } : {}) },
+        { library: need(library, '--library NAME or --file FILE'), models, resume: values.resume, engine: engineOf(values.engine), ...(workers ? { workers } : {}), ...(chunkSize ? { chunkSize } : {}) },
         {
           signal: abort.signal,
           onProgress: (p) => {

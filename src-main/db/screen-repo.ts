@@ -178,18 +178,20 @@ export class ScreenRepo {
                 p.uncertainty, p.note, c.mw, c.clogp, c.tpsa, c.hbd, c.hba, c.rotatable_bonds AS rotatableBonds, c.rings,
                 c.aromatic_rings AS aromaticRings, c.fraction_sp3 AS fractionSp3, c.heavy_atoms AS heavyAtoms,
                 c.lipinski_violations AS lipinskiViolations,
-                (SELECT m.original_id FROM library_members m WHERE m.library_id = @library AND m.compound_id = c.id ORDER BY m.id LIMIT 1) AS originalId
+                (SELECT m.original_id FROM library_members m WHERE m.library_id = @library AND m.compound_id = c.id ORDER BY m.id LIMIT 1) AS originalId,
+                (SELECT m.props FROM library_members m WHERE m.library_id = @library AND m.compound_id = c.id ORDER BY m.id LIMIT 1) AS props
            FROM predictions p JOIN compounds c ON c.id = p.compound_id
           WHERE ${where.join(' AND ')}
           ORDER BY ${f.unreadable ? 'p.compound_id' : 'p.rank'} LIMIT @limit OFFSET @offset`,
       )
       .all(params) as Array<Record<string, unknown>>;
     return rows.map((r) => {
-      const { compoundId, smiles, score, rank, maxSimilarity, inDomain, uncertainty, note, originalId, model: m, ...d } = r;
+      const { compoundId, smiles, score, rank, maxSimilarity, inDomain, uncertainty, note, originalId, props, model: m, ...d } = r;
       return {
         compoundId: compoundId as number,
         smiles: smiles as string,
         originalId: (originalId as string | null) ?? null,
+        props: JSON.parse((props as string | null) ?? '{}') as ScreenHit['props'],
         model: m as string,
         score: score as number | null,
         rank: rank as number | null,

@@ -94,7 +94,7 @@ describe('screening a library', () => {
     const csv = join(tmp.dir, 'top.csv');
     expect(await app.screens.export(first, csv, { limit: 20 })).toEqual({ written: 20, file: csv });
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
-    expect(lines[0]).toMatch(/^rank,id,smiles,model,score,max_similarity,in_domain,note,mw,/);
+    expect(lines[0]).toMatch(/^rank,id,smiles,model,score,uncertainty,max_similarity,in_domain,note,mw,.*,lipinskiViolations$/);
     expect(lines).toHaveLength(21);
     expect(lines[1]?.startsWith('1,')).toBe(true);
     const sdf = join(tmp.dir, 'pyridines.sdf');

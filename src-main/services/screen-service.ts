@@ -254,12 +254,18 @@ export class ScreenService {
     }
     const rd = format === 'sdf' ? await loadRdkit() : null;
     const descriptorKeys = Object.keys(DESCRIPTOR_LABELS) as Array<keyof ScreenHit['descriptors']>;
+    const fixed = ['rank', 'id', 'smiles', 'model', 'score', 'uncertainty', 'max_similarity', 'in_domain', 'note', ...descriptorKeys];
+    // CSV columns: the fixed ones, then the library's own columns (a first pass collects their names).
+    const propKeys = new Set<string>();
+    if (format === 'csv') for await (const h of this.ranked(id, f)) for (const k of Object.keys(h.props)) if (!fixed.includes(k)) propKeys.add(k);
     let written = 0;
     await writeStreamed(out, async (write) => {
-      if (format === 'csv') await write(`${['rank', 'id', 'smiles', 'model', 'score', 'max_similarity', 'in_domain', 'note', ...descriptorKeys].map(csvField).join(',')}\n`);
+      if (format === 'csv') await write(`${[...fixed, ...propKeys].map(csvField).join(',')}\n`);
       for await (const h of this.ranked(id, f)) {
-        const fields: Record<string, unknown> = { rank: h.rank, id: h.originalId, smiles: h.smiles, model: h.model, score: h.score, max_similarity: h.maxSimilarity, in_domain: h.inDomain === null ? null : h.inDomain ? 1 : 0, note: h.note };
+        const fields: Record<string, unknown> = { rank: h.rank, id: h.originalId, smiles: h.smiles, model: h.model, score: h.score, uncertainty: h.uncertainty, max_similarity: h.maxSimilarity, in_domain: h.inDomain === null ? null : h.inDomain ? 1 : 0, note: h.note };
         for (const k of descriptorKeys) fields[k] = h.descriptors[k];
+        if (format === 'csv') for (const k of propKeys) fields[k] = h.props[k];
+        else for (const [k, v] of Object.entries(h.props)) if (!(k in fields)) fields[k] = v;
         const rec = rd ? sdfRecord(rd, h.smiles, h.originalId ?? `compound ${h.compoundId}`, fields) : `${Object.values(fields).map(csvField).join(',')}\n`;
         if (!rec) continue;
         await write(rec);
