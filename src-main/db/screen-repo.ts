@@ -90,7 +90,8 @@ export class ScreenRepo {
       id: r.id,
       smiles: r.smiles,
       modelSmiles: r.modelSmiles,
-      fp: new Uint8Array(r.fp.buffer, r.fp.byteOffset, r.fp.byteLength),
+      // A copy of its own: a view could share a pooled ArrayBuffer that the worker message would clone whole.
+      fp: new Uint8Array(r.fp),
     }));
   }
 

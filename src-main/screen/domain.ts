@@ -31,8 +31,12 @@ export class DomainIndex {
 
   /** Max Tanimoto of `fp` to the training set; null when the set is empty. */
   maxSimilarity(fp: Uint8Array): number | null {
+    return this.size === 0 ? null : this.maxSimilarityOfBits(onBits(fp));
+  }
+
+  /** The same from the query's set bits (computed once when several indices are asked). */
+  maxSimilarityOfBits(query: ReadonlyArray<number>): number | null {
     if (this.size === 0) return null;
-    const query = onBits(fp);
     let nTouched = 0;
     for (const b of query) {
       const list = this.postings[b];

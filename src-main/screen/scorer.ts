@@ -9,7 +9,7 @@ import { assignWeights } from '../model/weights-tf';
 import { taskValue } from '../train/finetune';
 import { RandomForest } from '../train/forest';
 import type { EncoderSpec, Engine, ForestModelSpec, ScoringSpec, TaskModelSpec } from '../train/predict-types';
-import { DomainIndex } from './domain';
+import { DomainIndex, onBits } from './domain';
 
 /** One compound to score: its id, standardised SMILES, model SMILES (null when not yet stored) and ECFP4. */
 export interface ScreenItem {
@@ -100,22 +100,23 @@ export class Scorer {
   async score(items: ScreenItem[]): Promise<ScoredChunk> {
     const filled: ScoredChunk['modelSmiles'] = [];
     const needSmiles = this.models.some((m) => m.kind === 'transformer');
+    const rd = needSmiles && items.some((it) => it.modelSmiles === null) ? await loadRdkit() : null;
     const inputs = needSmiles
-      ? await Promise.all(
-          items.map(async (it) => {
-            if (it.modelSmiles !== null) return it.modelSmiles;
-            const s = stereoFree(await loadRdkit(), it.smiles) ?? it.smiles;
-            filled.push({ id: it.id, smiles: s });
-            return s;
-          }),
-        )
+      ? items.map((it) => {
+          if (it.modelSmiles !== null || !rd) return it.modelSmiles ?? it.smiles;
+          const s = stereoFree(rd, it.smiles) ?? it.smiles;
+          filled.push({ id: it.id, smiles: s });
+          return s;
+        })
       : [];
+    // Set bits once per compound, shared by every model's domain check.
+    const bits = items.map((it) => onBits(it.fp));
     const out: ModelScores[] = [];
     for (const m of this.models) {
       const n = items.length;
       const r: ModelScores = { model: m.spec.name, score: new Float64Array(n).fill(Number.NaN), maxSim: new Float64Array(n).fill(Number.NaN), uncertainty: new Float64Array(n).fill(Number.NaN), notes: new Array(n).fill(null) };
-      items.forEach((it, i) => {
-        const sim = m.domain.maxSimilarity(it.fp);
+      bits.forEach((b, i) => {
+        const sim = m.domain.maxSimilarityOfBits(b);
         if (sim !== null) r.maxSim[i] = sim;
       });
       if (m.kind === 'forest') {
