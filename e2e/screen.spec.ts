@@ -1,0 +1,94 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { expect, test } from '@playwright/test';
+
+const root = resolve(import.meta.dirname, '..');
+const esol = resolve(root, '../shared/data/qsar/esol.csv');
+const artifacts = join(root, 'e2e/artifacts');
+const cli = join(root, 'bin/delicate.mjs');
+
+let server: ChildProcess;
+let url: string;
+let dir: string;
+
+// A library and models made with the CLI beforehand (tiny configs, about half a minute), then the app.
+test.beforeAll(async () => {
+  test.setTimeout(180_000);
+  if (!existsSync(esol)) throw new Error(`test data missing: ${esol}`);
+  if (!existsSync(join(root, 'out/renderer/index.html'))) throw new Error('the renderer is not built: run `npm run build` first');
+  mkdirSync(artifacts, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), 'delicate-e2e-screen-'));
+  const db = join(dir, 'e2e.db');
+  const rows = readFileSync(esol, 'utf8').trim().split('\n');
+  const slice = join(dir, 'esol-160.csv');
+  writeFileSync(slice, `${rows.slice(0, 161).join('\n')}\n`);
+  const corpus = join(dir, 'corpus.smi');
+  writeFileSync(corpus, `${rows.slice(1).map((r) => r.split(',')[0]).join('\n')}\n`);
+  const run = (...args: string[]) => execFileSync(process.execPath, [cli, ...args, '--db', db], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  run('import', slice, '--library', 'esol-160');
+  run('pretrain', '--corpus', corpus, '--out', 'tiny', '--layers', '2', '--hidden', '16', '--heads', '2', '--ff', '32', '--share-layers', '--max-steps', '3', '--batch', '8');
+  run('train', '--data', slice, '--target', 'logS', '--task', 'regression', '--out', 'sol', '--teacher', 'tiny', '--distill', '--student-layers', '1', '--epochs', '1', '--seeds', '1');
+  server = spawn(process.execPath, [cli, 'serve', '--json', '--db', db], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  url = await new Promise<string>((resolveUrl, reject) => {
+    let buf = '';
+    server.stdout?.on('data', (d) => {
+      buf += String(d);
+      const line = buf.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolveUrl((JSON.parse(line) as { url: string }).url);
+    });
+    server.once('exit', (code) => reject(new Error(`delicate serve exited with ${code}`)));
+    setTimeout(() => reject(new Error('delicate serve did not start in 30 s')), 30_000);
+  });
+});
+
+test.afterAll(() => {
+  server?.kill('SIGTERM');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('a chemist screens a library with the distilled student and the forest, ranks and filters the hits', async ({ page }) => {
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  await page.goto(url);
+  await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
+  await page.getByTestId('view-screening').click();
+  await expect(page.getByTestId('screen-library')).toHaveValue('esol-160');
+  const models = page.getByTestId('screen-model');
+  // The task models and the forest can score; the pretrained encoders cannot and are not offered.
+  await expect(models).toHaveCount(3);
+  await page.getByLabel(/sol-student/).check();
+  await page.getByLabel(/sol-ecfp4-rf/).check();
+  await page.getByTestId('screen-start').click();
+
+  // Every compound is scored or reported unreadable (tokens the tiny model never saw), none dropped.
+  const summary = page.getByTestId('screen-summary');
+  await expect(summary).toContainText('unreadable', { timeout: 60_000 });
+  const [scored, unreadable] = ((await summary.textContent()) ?? '').match(/\d+/g)?.map(Number) ?? [];
+  expect((scored ?? 0) + (unreadable ?? 0)).toBe(160);
+  expect(scored).toBeGreaterThan(100);
+  const hits = page.getByTestId('screen-hit');
+  await expect(hits).toHaveCount(50);
+  await expect(hits.first().locator('td').first()).toHaveText('1');
+  const scores = await page.getByTestId('screen-score').allTextContents();
+  const values = scores.map(Number);
+  expect([...values].sort((a, b) => b - a)).toEqual(values);
+  await page.screenshot({ path: join(artifacts, 'screening-results.png') });
+
+  // The forest's ranking, in-domain only, above a score threshold.
+  await page.getByTestId('screen-result-model').selectOption('sol-ecfp4-rf');
+  await expect(hits.first().locator('td').nth(5)).toContainText('±');
+  const threshold = Number(await page.getByTestId('screen-score').nth(9).textContent());
+  await page.getByTestId('screen-min-score').fill(String(threshold));
+  await page.getByTestId('screen-in-domain').check();
+  await page.getByTestId('screen-filter').click();
+  await expect(page.getByTestId('screen-domain').first()).toContainText('in');
+  const filtered = await page.getByTestId('screen-score').allTextContents();
+  expect(filtered.length).toBeGreaterThan(0);
+  expect(filtered.length).toBeLessThan(50);
+  for (const v of filtered) expect(Number(v)).toBeGreaterThanOrEqual(threshold);
+  for (const d of await page.getByTestId('screen-domain').allTextContents()) expect(d).toMatch(/^in /);
+  await page.screenshot({ path: join(artifacts, 'screening-filtered.png') });
+  expect(consoleErrors).toEqual([]);
+});

@@ -1,0 +1,100 @@
+import type { JobProgress, ModelSummary, ScreenHit, ScreenSummary } from '../../../../src-shared/dto';
+import { ApiCallError, call, on } from '../api';
+
+const PAGE = 50;
+
+/** Screening: the models that can score, the screen runs, a running screen's progress and a screen's ranked results. */
+export class ScreensState {
+  models = $state<ModelSummary[]>([]);
+  screens = $state<ScreenSummary[]>([]);
+  running = $state<{ jobId: string; progress: JobProgress | null } | null>(null);
+  current = $state<ScreenSummary | null>(null);
+  model = $state<string | null>(null);
+  hits = $state<ScreenHit[]>([]);
+  offset = $state(0);
+  minScore = $state<number | null>(null);
+  inDomainOnly = $state(false);
+  substructure = $state('');
+  error = $state<string | null>(null);
+  loading = $state(false);
+
+  constructor() {
+    on('job.progress', (p) => {
+      if (this.running?.jobId === p.jobId) this.running.progress = p;
+    });
+    on('job.done', (d) => {
+      if (this.running?.jobId !== d.jobId) return;
+      this.running = null;
+      if (d.state !== 'done') this.error = d.state === 'cancelled' ? 'Screen cancelled: what was scored is kept; run it again to resume.' : (d.error?.message ?? d.state);
+      void this.refresh().then(() => {
+        const s = d.result as ScreenSummary | null;
+        if (d.state === 'done' && s) void this.open(s.screen);
+      });
+    });
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      this.error = null;
+      return await fn();
+    } catch (e) {
+      this.error = e instanceof ApiCallError ? e.message : `Unexpected problem: ${String(e)}`;
+      return undefined;
+    }
+  }
+
+  /** Models that score compounds (task models and ECFP4 forests) and the screen runs. */
+  async refresh(): Promise<void> {
+    await this.guard(async () => {
+      this.models = (await call('model.list', {})).models.filter((m) => m.state === 'ready' && (m.kind === 'teacher' || m.kind === 'student' || m.kind === 'baseline'));
+      this.screens = (await call('screen.list', {})).screens;
+    });
+  }
+
+  async run(library: string, models: string[], resume: boolean): Promise<void> {
+    await this.guard(async () => {
+      const { jobId } = await call('screen.run', { library, models, resume });
+      this.running = { jobId, progress: null };
+    });
+  }
+
+  async cancel(): Promise<void> {
+    const jobId = this.running?.jobId;
+    if (jobId) await this.guard(() => call('job.cancel', { jobId }));
+  }
+
+  async open(screen: number): Promise<void> {
+    this.offset = 0;
+    this.model = null;
+    await this.load(screen);
+  }
+
+  async load(screen = this.current?.screen): Promise<void> {
+    if (screen === undefined) return;
+    this.loading = true;
+    await this.guard(async () => {
+      const r = await call('screen.results', {
+        screen,
+        limit: PAGE,
+        offset: this.offset,
+        ...(this.model ? { model: this.model } : {}),
+        ...(this.minScore !== null && Number.isFinite(this.minScore) ? { minScore: this.minScore } : {}),
+        ...(this.inDomainOnly ? { inDomainOnly: true } : {}),
+        ...(this.substructure.trim() ? { substructure: this.substructure.trim() } : {}),
+      });
+      this.current = r.summary;
+      this.model ??= r.summary.models[0] ?? null;
+      this.hits = r.hits;
+    });
+    this.loading = false;
+  }
+
+  async page(delta: number): Promise<void> {
+    this.offset = Math.max(0, this.offset + delta * PAGE);
+    await this.load();
+  }
+
+  get pageSize(): number {
+    return PAGE;
+  }
+}
