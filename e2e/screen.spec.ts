@@ -90,5 +90,11 @@ test('a chemist screens a library with the distilled student and the forest, ran
   for (const v of filtered) expect(Number(v)).toBeGreaterThanOrEqual(threshold);
   for (const d of await page.getByTestId('screen-domain').allTextContents()) expect(d).toMatch(/^in /);
   await page.screenshot({ path: join(artifacts, 'screening-filtered.png') });
+  // Export the filtered ranking: the browser saves a CSV with one row per hit.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('screen-export-csv').click()]);
+  expect(download.suggestedFilename()).toMatch(/^screen-1-esol-160-sol-ecfp4-rf\.csv$/);
+  const csvText = readFileSync(await download.path(), 'utf8').trim().split('\n');
+  expect(csvText[0]).toMatch(/^rank,id,smiles,model,score,uncertainty,/);
+  expect(csvText).toHaveLength(filtered.length + 1);
   expect(consoleErrors).toEqual([]);
 });

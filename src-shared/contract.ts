@@ -34,6 +34,7 @@ export interface Api {
   'screen.list'(args: ArgsOf<'screen.list'>): Promise<{ screens: ScreenSummary[] }>;
   'screen.results'(args: ArgsOf<'screen.results'>): Promise<{ summary: ScreenSummary; hits: ScreenHit[] }>;
   'screen.export'(args: ArgsOf<'screen.export'>): Promise<{ written: number; file: string }>;
+  'screen.download'(args: ArgsOf<'screen.download'>): Promise<{ fileName: string; content: string; written: number }>;
   'job.get'(args: ArgsOf<'job.get'>): Promise<JobInfo>;
   'job.list'(args: ArgsOf<'job.list'>): Promise<{ jobs: JobInfo[] }>;
   'job.cancel'(args: ArgsOf<'job.cancel'>): Promise<{ cancelled: boolean }>;
@@ -67,6 +68,7 @@ export const API_METHODS = [
   'screen.list',
   'screen.results',
   'screen.export',
+  'screen.download',
   'job.get',
   'job.list',
   'job.cancel',

@@ -102,6 +102,7 @@ export const schemas = {
   'screen.list': z.object({}).strict(),
   'screen.results': screenFilter.extend({ screen: z.number().int().positive() }).strict(),
   'screen.export': screenFilter.extend({ screen: z.number().int().positive(), out: z.string().min(1) }).strict(),
+  'screen.download': screenFilter.extend({ screen: z.number().int().positive(), format: z.enum(['csv', 'sdf']) }).strict(),
   'job.get': z.object({ jobId: z.string().min(1) }).strict(),
   'job.list': z.object({}).strict(),
   'job.cancel': z.object({ jobId: z.string().min(1) }).strict(),

@@ -216,6 +216,10 @@ export function createHandlers(ctx: AppContext): Api {
       const { screen, out, ...filter } = args;
       return ctx.screens.export(screen, out, filter);
     },
+    'screen.download': async (args) => {
+      const { screen, format, ...filter } = args;
+      return ctx.screens.exportText(screen, format, filter);
+    },
     'job.get': async (args) => ctx.jobs.get(args.jobId),
     'job.list': async () => ({ jobs: ctx.jobs.list() }),
     'job.cancel': async (args) => ({ cancelled: ctx.jobs.cancel(args.jobId) }),

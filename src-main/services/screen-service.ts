@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
@@ -358,6 +361,19 @@ export class ScreenService {
         if (r?.ok) c.modelSmiles = r.compound.modelSmiles;
       });
       this.repo.setModelSmiles(part.filter((c) => c.modelSmiles !== null) as Array<{ id: number; modelSmiles: string }>);
+    }
+  }
+
+  /** The same export as text (host mode: the browser saves it as a download); at most `limit` rows (default 10,000). */
+  async exportText(id: number, format: 'csv' | 'sdf', f: ScreenFilter = {}): Promise<{ fileName: string; content: string; written: number }> {
+    const dir = await mkdtemp(join(tmpdir(), 'delicate-export-'));
+    try {
+      const summary = this.get(id);
+      const fileName = `screen-${id}-${summary.library}-${f.model ?? summary.models[0]}.${format}`.replace(/[^\w.-]+/g, '_');
+      const r = await this.export(id, join(dir, fileName), { limit: 10_000, ...f });
+      return { fileName, content: await readFile(join(dir, fileName), 'utf8'), written: r.written };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   }
 }

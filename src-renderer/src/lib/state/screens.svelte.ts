@@ -73,20 +73,36 @@ export class ScreensState {
     if (screen === undefined) return;
     this.loading = true;
     await this.guard(async () => {
-      const r = await call('screen.results', {
-        screen,
-        limit: PAGE,
-        offset: this.offset,
-        ...(this.model ? { model: this.model } : {}),
-        ...(this.minScore !== null && Number.isFinite(this.minScore) ? { minScore: this.minScore } : {}),
-        ...(this.inDomainOnly ? { inDomainOnly: true } : {}),
-        ...(this.substructure.trim() ? { substructure: this.substructure.trim() } : {}),
-      });
+      const r = await call('screen.results', { screen, limit: PAGE, offset: this.offset, ...this.filter() });
       this.current = r.summary;
       this.model ??= r.summary.models[0] ?? null;
       this.hits = r.hits;
     });
     this.loading = false;
+  }
+
+  /** The filtered ranking as CSV or SDF, saved by the browser (host mode and Electron alike). */
+  async download(format: 'csv' | 'sdf'): Promise<void> {
+    const screen = this.current?.screen;
+    if (screen === undefined) return;
+    await this.guard(async () => {
+      const r = await call('screen.download', { screen, format, ...this.filter() });
+      const url = URL.createObjectURL(new Blob([r.content], { type: format === 'csv' ? 'text/csv' : 'chemical/x-mdl-sdfile' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = r.fileName;
+      a.click();
+      URL.revokeObjectURL(url);
+    });
+  }
+
+  private filter() {
+    return {
+      ...(this.model ? { model: this.model } : {}),
+      ...(this.minScore !== null && Number.isFinite(this.minScore) ? { minScore: this.minScore } : {}),
+      ...(this.inDomainOnly ? { inDomainOnly: true } : {}),
+      ...(this.substructure.trim() ? { substructure: this.substructure.trim() } : {}),
+    };
   }
 
   async page(delta: number): Promise<void> {
