@@ -96,5 +96,16 @@ test('a chemist screens a library with the distilled student and the forest, ran
   const csvText = readFileSync(await download.path(), 'utf8').trim().split('\n');
   expect(csvText[0]).toMatch(/^rank,id,smiles,model,score,uncertainty,/);
   expect(csvText).toHaveLength(filtered.length + 1);
+
+  // The registry shows the lineage; settings show the backend in use and why the others are not.
+  await page.getByTestId('view-models').click();
+  const student = page.getByTestId('model-row').filter({ hasText: 'sol-student' });
+  await expect(student).toContainText('DeLiCaTe student');
+  await expect(student).toContainText('sol-teacher');
+  await expect(page.getByTestId('model-row').filter({ hasText: 'delicate-base-teacher' })).toContainText('MLM acc.');
+  await page.screenshot({ path: join(artifacts, 'models.png') });
+  await page.getByTestId('view-settings').click();
+  await expect(page.getByTestId('settings-backends')).toContainText('wasm — in use');
+  await page.screenshot({ path: join(artifacts, 'settings.png') });
   expect(consoleErrors).toEqual([]);
 });
