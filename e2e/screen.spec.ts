@@ -48,6 +48,34 @@ test.afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+test('a chemist trains a teacher and a distilled student on an assay, watching the curves', async ({ page }) => {
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  await page.goto(url);
+  await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
+  await page.getByTestId('view-training').click();
+  await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
+  await expect(page.getByTestId('train-out')).toHaveValue('esol-160');
+  await page.getByTestId('train-out').fill('ui');
+  await page.getByTestId('train-target').fill('logS');
+  await page.getByTestId('train-teacher').selectOption('tiny');
+  await page.getByText('Show advanced settings').click();
+  await page.getByTestId('train-epochs').fill('4');
+  await page.getByTestId('train-seeds').fill('1');
+  await page.getByTestId('train-start').click();
+  // The curve grows epoch by epoch while the job runs, then the comparison card and the plot appear.
+  await expect(page.getByTestId('train-curve')).toHaveAttribute('data-points', /^[1-9]/, { timeout: 60_000 });
+  const outcome = page.getByTestId('train-outcome');
+  await expect(outcome).toBeVisible({ timeout: 120_000 });
+  expect(Number(await page.getByTestId('train-curve').getAttribute('data-points'))).toBeGreaterThanOrEqual(4);
+  await expect(page.getByTestId('train-model')).toHaveCount(3);
+  await expect(outcome).toContainText('ui-student');
+  await expect(outcome).toContainText('rmse');
+  await expect(page.getByTestId('train-scatter').locator('circle')).not.toHaveCount(0);
+  await page.screenshot({ path: join(artifacts, 'training.png'), fullPage: true });
+  expect(consoleErrors).toEqual([]);
+});
+
 test('a chemist screens a library with the distilled student and the forest, ranks and filters the hits', async ({ page }) => {
   const consoleErrors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
@@ -57,7 +85,8 @@ test('a chemist screens a library with the distilled student and the forest, ran
   await expect(page.getByTestId('screen-library')).toHaveValue('esol-160');
   const models = page.getByTestId('screen-model');
   // The task models and the forest can score; the pretrained encoders cannot and are not offered.
-  await expect(models).toHaveCount(3);
+  // (sol-* from the CLI and ui-* from the training test: teacher, student and forest of each.)
+  await expect(models).toHaveCount(6);
   await page.getByLabel(/sol-student/).check();
   await page.getByLabel(/sol-ecfp4-rf/).check();
   await page.getByTestId('screen-start').click();

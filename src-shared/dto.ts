@@ -93,6 +93,8 @@ export interface JobProgress {
   message: string;
   /** Training jobs: the newest point of the loss curve. */
   point?: TrainingPoint;
+  /** QSAR training jobs: the epoch just finished. */
+  epoch?: EpochPoint;
 }
 
 export interface JobInfo {
@@ -154,6 +156,18 @@ export interface ModelSummary {
   steps: number;
   totalSteps: number;
   createdAt: string;
+}
+
+/** One epoch of a QSAR training stage (the live curves of `model.train`). */
+export interface EpochPoint {
+  stage: 'teacher' | 'student';
+  seed: number;
+  epoch: number;
+  epochs: number;
+  /** Training loss (mean over the epoch). */
+  loss: number;
+  /** Validation loss, when there is a validation split. */
+  valid: number | null;
 }
 
 /** Progress of a training job (one point per optimisation step). */
@@ -222,4 +236,16 @@ export interface ScreenFilter {
   unreadable?: boolean;
   limit?: number;
   offset?: number;
+}
+
+/** What a finished `model.train` job returns (the `delicate train` JSON). */
+export interface TrainOutcome {
+  models: Array<{ name: string; role: 'teacher' | 'student' | 'baseline'; params: number; layers: number; metrics: Record<string, number>; trainSeconds: number }>;
+  split: string;
+  seeds: number;
+  n: { compounds: number; train: number; valid: number; test: number; rejected: number };
+  teacherSource: string;
+  /** Test split of the first seed. */
+  predictions: Array<{ smiles: string; measured: number; teacher: number; student: number | null; baseline: number }>;
+  registered: string[];
 }

@@ -75,7 +75,9 @@ export const schemas = {
     .refine((a) => (a.hidden ?? 128) % (a.heads ?? 4) === 0, { message: 'hidden must be divisible by heads' }),
   'model.train': z
     .object({
-      data: z.string().min(1),
+      /** A file path (Electron, CLI) or the file's content (host mode). */
+      data: z.string().min(1).optional(),
+      source: importSourceSchema.optional(),
       target: z.string().min(1),
       task: z.enum(['regression', 'classification']),
       out: name,
@@ -90,7 +92,8 @@ export const schemas = {
       unit: z.enum(['M', 'mM', 'uM', 'µM', 'nM', 'pM']).optional(),
       smilesCol: z.string().min(1).optional(),
     })
-    .strict(),
+    .strict()
+    .refine((a) => (a.data === undefined) !== (a.source === undefined), { message: 'give the assay file as data (a path) or source, not both' }),
   'screen.run': z
     .object({
       library: name,
@@ -109,4 +112,5 @@ export const schemas = {
 } as const;
 
 export type Schemas = typeof schemas;
+export type ImportSource = z.infer<typeof importSourceSchema>;
 export type ArgsOf<M extends keyof Schemas> = z.input<Schemas[M]>;

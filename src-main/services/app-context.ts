@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Api, Events } from '../../src-shared/contract';
+import type { ImportSource } from '../../src-shared/schemas';
 import { ChemPool } from '../chem/chem-pool';
 import { type Db, openDatabase } from '../db/database';
 import { JobRepo } from '../db/job-repo';
@@ -81,25 +82,23 @@ export function shippedModelsDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(here, '..', '..', 'resources', 'models');
 }
 
+/** An import source as a file on disk: a path as given, or an upload written to a temporary folder (host mode). */
+async function materialise(source: ImportSource): Promise<{ file: string; displayName: string; cleanup: () => Promise<void> }> {
+  if (source.kind === 'path') return { file: source.path, displayName: source.path, cleanup: async () => {} };
+  const dir = await mkdtemp(join(tmpdir(), 'delicate-upload-'));
+  const displayName = basename(source.fileName);
+  const file = join(dir, displayName);
+  await writeFile(file, Buffer.from(source.dataBase64, 'base64'));
+  return { file, displayName, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
 /** The contract's handlers over the services; arguments arrive already validated by the router. */
 export function createHandlers(ctx: AppContext): Api {
   return {
     'app.doctor': () => doctor(ctx.db, ctx.dbPath),
     'library.list': async () => ({ libraries: ctx.libraries.list() }),
     'library.import': async (args) => {
-      let file: string;
-      let cleanup: (() => Promise<void>) | null = null;
-      let displayName: string;
-      if (args.source.kind === 'path') {
-        file = args.source.path;
-        displayName = args.source.path;
-      } else {
-        const dir = await mkdtemp(join(tmpdir(), 'delicate-upload-'));
-        displayName = basename(args.source.fileName);
-        file = join(dir, displayName);
-        await writeFile(file, Buffer.from(args.source.dataBase64, 'base64'));
-        cleanup = () => rm(dir, { recursive: true, force: true });
-      }
+      const { file, displayName, cleanup } = await materialise(args.source);
       const jobId = ctx.jobs.start('import', { library: args.library, file: displayName }, async (job) => {
         try {
           return await importFile(ctx.db, ctx.chem, {
@@ -120,7 +119,7 @@ export function createHandlers(ctx: AppContext): Api {
               }),
           });
         } finally {
-          await cleanup?.();
+          await cleanup();
         }
       });
       return { jobId };
@@ -178,10 +177,13 @@ export function createHandlers(ctx: AppContext): Api {
         seeds: args.seeds ?? DEFAULT_QSAR.seeds,
         epochs: args.epochs ?? DEFAULT_QSAR.epochs,
       };
-      const jobId = ctx.jobs.start('train', { data: args.data, target: args.target, out: args.out }, (job) =>
-        ctx.models.train(
+      const { file, displayName, cleanup } = await materialise(args.source ?? { kind: 'path', path: args.data as string });
+      let epochsDone = 0;
+      const jobId = ctx.jobs.start('train', { data: displayName, target: args.target, out: args.out }, async (job) => {
+        try {
+          return await ctx.models.train(
           {
-            data: args.data,
+            data: file,
             target: args.target,
             task: args.task,
             out: args.out,
@@ -192,9 +194,20 @@ export function createHandlers(ctx: AppContext): Api {
             ...(args.unit ? { unit: args.unit } : {}),
             ...(args.smilesCol ? { smilesCol: args.smilesCol } : {}),
           },
-          { signal: job.signal, onProgress: (message) => job.progress({ done: 0, total: null, rate: 0, etaSeconds: null, message }) },
-        ),
-      );
+          {
+            signal: job.signal,
+            onProgress: (message, epoch) => {
+              if (epoch) epochsDone++;
+              // Teacher and (with distillation) student epochs for every seed: the job's unit of progress.
+              const total = settings.epochs * settings.seeds * (settings.distill ? 2 : 1);
+              job.progress({ done: epochsDone, total, rate: 0, etaSeconds: null, message, ...(epoch ? { epoch } : {}) });
+            },
+          },
+        );
+        } finally {
+          await cleanup();
+        }
+      });
       return { jobId };
     },
     'screen.run': async (args) => {

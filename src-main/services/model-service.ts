@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { ModelSummary } from '../../src-shared/dto';
+import type { EpochPoint, ModelSummary } from '../../src-shared/dto';
 import { AppError, BugError } from '../../src-shared/errors';
 import type { Db } from '../db/database';
 import { AssayRepo } from '../db/assay-repo';
@@ -336,7 +336,7 @@ export class ModelService {
    * else from scratch), optionally distils a student, always fits the ECFP4+RF baseline; registers the
    * first seed's teacher and student as OUT-teacher and OUT-student.
    */
-  async train(req: TrainRequest, hooks: { signal?: AbortSignal; onProgress?: (message: string) => void } = {}): Promise<TrainResult> {
+  async train(req: TrainRequest, hooks: { signal?: AbortSignal; onProgress?: (message: string, epoch?: EpochPoint) => void } = {}): Promise<TrainResult> {
     const names = { teacher: `${req.out}-teacher`, student: `${req.out}-student` };
     for (const n of [names.teacher, ...(req.settings.distill ? [names.student] : [])]) {
       if (this.repo.byName(n)) throw new AppError('CONFLICT', `a model named '${n}' already exists; choose another --out`);
@@ -374,7 +374,7 @@ export class ModelService {
       {
         ...(hooks.signal ? { signal: hooks.signal } : {}),
         onEvent: (e) => {
-          if (e.type === 'qsar-progress') hooks.onProgress?.(e.message);
+          if (e.type === 'qsar-progress') hooks.onProgress?.(e.message, e.epoch);
           else if (e.type === 'qsar-started') hooks.onProgress?.(`training on ${e.backend.selected}`);
         },
       },

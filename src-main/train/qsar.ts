@@ -1,3 +1,4 @@
+import type { EpochPoint } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import { enumerateSmiles, loadRdkit, morganOf, murckoScaffold } from '../chem/rdkit';
 import { seededRandom } from '../../src-shared/random';
@@ -65,7 +66,7 @@ export interface QsarResult {
   baseline: { forest: ForestJson; domain: string[] } | null;
 }
 
-type Progress = (message: string) => void;
+type Progress = (message: string, epoch?: EpochPoint) => void;
 
 /**
  * The QSAR pipeline of `delicate train`: fine-tune a teacher on the assay, optionally distil a DeLiCaTe
@@ -138,7 +139,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     t0 = performance.now();
     const teacher = taskModelFrom(baseConfig, req.teacher?.weights ?? null, taskType, seed + 1);
     teacherParams = countParams(teacher);
-    const tFit = await fit(teacher, dataOf(split.train), dataOf(split.valid), { epochs: s.epochs, batch: s.batch, lr: s.lr, seed: seed + 1, signal, onEpoch: (e) => progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`) });
+    const tFit = await fit(teacher, dataOf(split.train), dataOf(split.valid), { epochs: s.epochs, batch: s.batch, lr: s.lr, seed: seed + 1, signal, onEpoch: (e) => progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'teacher', seed: seed + 1, epochs: s.epochs, ...e }) });
     throughput.teacher.n += tFit.sequences;
     throughput.teacher.s += tFit.stepSeconds;
     const tPred = await predictTask(teacher, testSeqs, normFix);
@@ -188,7 +189,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
         signal,
         soft: { y: softY, alpha: s.alpha },
         hidden: { teacher, layerMap, weight: s.hiddenWeight },
-        onEpoch: (e) => progress(`seed ${seed + 1}: student epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`),
+        onEpoch: (e) => progress(`seed ${seed + 1}: student epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'student', seed: seed + 1, epochs: s.epochs, ...e }),
       });
       // A short fine-tune on the measured values only.
       const sFit = await fit(student, dataOf(split.train), dataOf(split.valid), { epochs: Math.max(1, Math.round(s.epochs / 5)), batch: s.batch, lr: s.lr / 2, seed: seed + 13, signal });

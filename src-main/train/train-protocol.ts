@@ -1,3 +1,4 @@
+import type { EpochPoint } from '../../src-shared/dto';
 import type { ErrorCode } from '../../src-shared/errors';
 import type { BackendReport, BackendName } from '../model/tf/backend';
 import type { EvalResult, ModelManifest, PretrainSettings, Progress, RunState } from './pretrain';
@@ -29,7 +30,7 @@ export type TrainEvent =
   | { type: 'done'; state: RunState; weights: Uint8Array; evaluation: EvalResult; seconds: number }
   | { type: 'cancelled'; state: RunState; weights: Uint8Array; optimizer: Uint8Array }
   | { type: 'qsar-started'; backend: BackendReport }
-  | { type: 'qsar-progress'; message: string }
+  | { type: 'qsar-progress'; message: string; epoch?: EpochPoint }
   | { type: 'qsar-done'; result: QsarResult }
   | { type: 'predicted'; rows: PredictionRow[]; inferSeconds: number; engine: string }
   | { type: 'evaluated'; result: { metrics: Record<string, number>; n: number; unreadable: number; rejected: number; inDomain: number; engine: string } }

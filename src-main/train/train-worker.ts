@@ -90,7 +90,7 @@ async function qsar(req: Extract<TrainRequest, { type: 'qsar' }>): Promise<void>
       return cancelled;
     },
   };
-  const result = await runQsar(req.request, (message) => post({ type: 'qsar-progress', message }), signal);
+  const result = await runQsar(req.request, (message, epoch) => post({ type: 'qsar-progress', message, ...(epoch ? { epoch } : {}) }), signal);
   post({ type: 'qsar-done', result });
 }
 

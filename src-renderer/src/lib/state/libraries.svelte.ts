@@ -115,7 +115,8 @@ export class LibrariesState {
   }
 }
 
-async function toBase64(file: File): Promise<string> {
+/** A file as base64 (host mode sends file contents, not paths). */
+export async function toBase64(file: File): Promise<string> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   let binary = '';
   const step = 0x8000;

@@ -1,0 +1,76 @@
+import type { EpochPoint, JobProgress, ModelSummary, TrainOutcome } from '../../../../src-shared/dto';
+import { ApiCallError, call, on } from '../api';
+import { toBase64 } from './libraries.svelte';
+
+export interface TrainForm {
+  target: string;
+  task: 'regression' | 'classification';
+  out: string;
+  teacher: string;
+  distill: boolean;
+  studentLayers: number;
+  split: 'scaffold' | 'random';
+  epochs: number;
+  seeds: number;
+}
+
+/** A QSAR training job: the form's choices, its live epoch curves, and the comparison at the end. */
+export class TrainingState {
+  teachers = $state<ModelSummary[]>([]);
+  jobId = $state<string | null>(null);
+  progress = $state<JobProgress | null>(null);
+  points = $state<EpochPoint[]>([]);
+  outcome = $state<TrainOutcome | null>(null);
+  error = $state<string | null>(null);
+
+  constructor() {
+    on('job.progress', (p) => {
+      if (p.jobId !== this.jobId) return;
+      this.progress = p;
+      if (p.epoch) this.points.push(p.epoch);
+    });
+    on('job.done', (d) => {
+      if (d.jobId !== this.jobId) return;
+      this.jobId = null;
+      if (d.state === 'done') this.outcome = d.result as TrainOutcome;
+      else this.error = d.state === 'cancelled' ? 'Training cancelled.' : (d.error?.message ?? d.state);
+    });
+  }
+
+  /** Encoders a teacher can be fine-tuned from. */
+  async refresh(): Promise<void> {
+    try {
+      this.teachers = (await call('model.list', {})).models.filter((m) => m.state === 'ready' && (m.kind === 'pretrained' || m.kind === 'shared'));
+    } catch (e) {
+      this.error = e instanceof ApiCallError ? e.message : String(e);
+    }
+  }
+
+  async start(file: File, f: TrainForm): Promise<void> {
+    try {
+      this.error = null;
+      this.outcome = null;
+      this.points = [];
+      this.progress = null;
+      const { jobId } = await call('model.train', {
+        source: { kind: 'upload', fileName: file.name, dataBase64: await toBase64(file) },
+        target: f.target,
+        task: f.task,
+        out: f.out,
+        ...(f.teacher ? { teacher: f.teacher } : {}),
+        distill: f.distill,
+        studentLayers: f.studentLayers,
+        split: f.split,
+        epochs: f.epochs,
+        seeds: f.seeds,
+      });
+      this.jobId = jobId;
+    } catch (e) {
+      this.error = e instanceof ApiCallError ? e.message : String(e);
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (this.jobId) await call('job.cancel', { jobId: this.jobId });
+  }
+}
