@@ -69,5 +69,37 @@ test('a chemist imports ESOL through the UI and browses the compounds with 2D de
   expect(n).toBeGreaterThan(5);
   for (let i = 0; i < n; i++) await expect(rows.nth(i).locator('.smiles')).toContainText('[N+]');
   await page.screenshot({ path: join(artifacts, 'libraries-esol-search.png') });
+
+  // Open a compound: properties, records and its 3D structure (conformer made off the main thread).
+  await rows.first().click();
+  const panel = page.getByTestId('compound-panel');
+  await expect(panel).toContainText('InChIKey');
+  const viewer = page.getByTestId('viewer-3d');
+  await expect(viewer).toHaveAttribute('data-rendered', 'true', { timeout: 60_000 });
+  await expect(viewer.locator('canvas')).toBeVisible();
+  // The canvas shows a molecule: count the pixels that are not background in a screenshot of it.
+  const colouredPixels = async () => {
+    const png = (await viewer.screenshot()).toString('base64');
+    return page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width;
+      c.height = img.height;
+      const g = c.getContext('2d') as CanvasRenderingContext2D;
+      g.drawImage(img, 0, 0);
+      const d = g.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if ((d[i] as number) < 200 || (d[i + 1] as number) < 200 || (d[i + 2] as number) < 200) n++;
+      return n;
+    }, png);
+  };
+  expect(await colouredPixels()).toBeGreaterThan(500);
+  await page.getByTestId('style-sphere').click();
+  expect(await colouredPixels()).toBeGreaterThan(500);
+  await page.screenshot({ path: join(artifacts, 'compound-3d.png') });
+  await page.keyboard.press('Escape');
+  await expect(panel).toHaveCount(0);
   expect(consoleErrors).toEqual([]);
 });
