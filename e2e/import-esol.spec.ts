@@ -87,7 +87,8 @@ test('a chemist imports ESOL through the UI and browses the compounds with 2D de
       const c = document.createElement('canvas');
       c.width = img.width;
       c.height = img.height;
-      const g = c.getContext('2d') as CanvasRenderingContext2D;
+      const g = c.getContext('2d');
+      if (!g) return 0;
       g.drawImage(img, 0, 0);
       const d = g.getImageData(0, 0, c.width, c.height).data;
       let n = 0;
@@ -99,7 +100,13 @@ test('a chemist imports ESOL through the UI and browses the compounds with 2D de
   await page.getByTestId('style-sphere').click();
   expect(await colouredPixels()).toBeGreaterThan(500);
   await page.screenshot({ path: join(artifacts, 'compound-3d.png') });
+  // Keyboard: arrows move to the next compound, Esc closes the panel, '/' focuses the search.
+  const firstTitle = await panel.locator('h2').textContent();
+  await page.keyboard.press('ArrowDown');
+  await expect(panel.locator('h2')).not.toHaveText(firstTitle ?? '');
   await page.keyboard.press('Escape');
   await expect(panel).toHaveCount(0);
+  await page.keyboard.press('/');
+  await expect(page.getByTestId('search-substructure')).toBeFocused();
   expect(consoleErrors).toEqual([]);
 });

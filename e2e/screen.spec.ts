@@ -136,5 +136,9 @@ test('a chemist screens a library with the distilled student and the forest, ran
   await page.getByTestId('view-settings').click();
   await expect(page.getByTestId('settings-backends')).toContainText('wasm — in use');
   await page.screenshot({ path: join(artifacts, 'settings.png') });
+  await page.getByTestId('settings-theme').selectOption('dark');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  await page.screenshot({ path: join(artifacts, 'settings-dark.png') });
+  await page.getByTestId('settings-theme').selectOption('system');
   expect(consoleErrors).toEqual([]);
 });
