@@ -103,6 +103,7 @@ test('a chemist screens a library with the distilled student and the forest, ran
   const scores = await page.getByTestId('screen-score').allTextContents();
   const values = scores.map(Number);
   expect([...values].sort((a, b) => b - a)).toEqual(values);
+  await expect(page.getByTestId('screen-histogram').locator('rect')).toHaveCount(20);
   await page.screenshot({ path: join(artifacts, 'screening-results.png') });
 
   // The forest's ranking, in-domain only, above a score threshold.

@@ -32,7 +32,7 @@ export interface Api {
   'model.train'(args: ArgsOf<'model.train'>): Promise<{ jobId: string }>;
   'screen.run'(args: ArgsOf<'screen.run'>): Promise<{ jobId: string }>;
   'screen.list'(args: ArgsOf<'screen.list'>): Promise<{ screens: ScreenSummary[] }>;
-  'screen.results'(args: ArgsOf<'screen.results'>): Promise<{ summary: ScreenSummary; hits: ScreenHit[] }>;
+  'screen.results'(args: ArgsOf<'screen.results'>): Promise<{ summary: ScreenSummary; hits: ScreenHit[]; histogram: { model: string; min: number; max: number; counts: number[] } }>;
   'screen.export'(args: ArgsOf<'screen.export'>): Promise<{ written: number; file: string }>;
   'screen.download'(args: ArgsOf<'screen.download'>): Promise<{ fileName: string; content: string; written: number }>;
   'job.get'(args: ArgsOf<'job.get'>): Promise<JobInfo>;

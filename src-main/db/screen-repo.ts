@@ -247,6 +247,19 @@ export class ScreenRepo {
     return new Map(rows.map((r) => [r.id, r.score]));
   }
 
+  /** Distribution of one model's scores: `bins` equal-width bins between the lowest and highest score. */
+  histogram(screenId: number, model: string, bins = 20): { min: number; max: number; counts: number[] } {
+    const r = this.db.prepare('SELECT MIN(score) AS lo, MAX(score) AS hi FROM predictions WHERE screen_id = ? AND model = ? AND score IS NOT NULL').get(screenId, model) as { lo: number | null; hi: number | null };
+    const counts = new Array<number>(bins).fill(0);
+    if (r.lo === null || r.hi === null) return { min: 0, max: 0, counts };
+    const width = (r.hi - r.lo) / bins || 1;
+    const rows = this.db
+      .prepare('SELECT MIN(CAST((score - ?) / ? AS INTEGER), ?) AS bin, COUNT(*) AS n FROM predictions WHERE screen_id = ? AND model = ? AND score IS NOT NULL GROUP BY bin')
+      .all(r.lo, width, bins - 1, screenId, model) as Array<{ bin: number; n: number }>;
+    for (const x of rows) counts[x.bin] = x.n;
+    return { min: r.lo, max: r.hi, counts };
+  }
+
   /** Predictions per model (tests and consistency checks). */
   counts(id: number): Array<{ model: string; n: number; compounds: number }> {
     return this.db.prepare('SELECT model, COUNT(*) AS n, COUNT(DISTINCT compound_id) AS compounds FROM predictions WHERE screen_id = ? GROUP BY model ORDER BY model').all(id) as Array<{

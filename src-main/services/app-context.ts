@@ -223,7 +223,7 @@ export function createHandlers(ctx: AppContext): Api {
     'screen.list': async () => ({ screens: ctx.screens.list() }),
     'screen.results': async (args) => {
       const { screen, ...filter } = args;
-      return { summary: ctx.screens.get(screen), hits: await ctx.screens.results(screen, filter) };
+      return { summary: ctx.screens.get(screen), hits: await ctx.screens.results(screen, filter), histogram: ctx.screens.histogram(screen, filter.model) };
     },
     'screen.export': async (args) => {
       const { screen, out, ...filter } = args;

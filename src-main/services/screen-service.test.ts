@@ -58,6 +58,12 @@ describe('screening a library', () => {
     // Unreadable compounds: a row each, no score, the reason.
     const bad = await app.screens.results(r.screen, { unreadable: true });
     expect(bad.map((h) => h.note).sort()).toEqual(['1 token(s) unknown to the model', '132 tokens, longer than the model\'s maximum 128']);
+    // The score histogram counts every scored compound.
+    const hist = app.screens.histogram(r.screen);
+    expect(hist.model).toBe('m1');
+    expect(hist.counts.reduce((a, b) => a + b, 0)).toBe(libraryTotal - 2);
+    expect(hist.min).toBeLessThanOrEqual(r.top[4]?.score as number);
+    expect(hist.max).toBe(r.top[0]?.score);
     // Binary models give probabilities.
     const m2 = await app.screens.results(r.screen, { model: 'm2', limit: 1000 });
     expect(m2.every((h) => (h.score as number) > 0 && (h.score as number) < 1)).toBe(true);

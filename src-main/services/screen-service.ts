@@ -209,6 +209,13 @@ export class ScreenService {
     return { ...summary(row), resumed: previous !== null, top: this.repo.hits(row, req.models[0] as string, { limit: req.top ?? 10 }) };
   }
 
+  /** The distribution of a model's scores in a screen (20 bins), for the results histogram. */
+  histogram(id: number, model?: string): { model: string; min: number; max: number; counts: number[] } {
+    const row = this.row(id);
+    const m = model ?? ((JSON.parse(row.models) as string[])[0] as string);
+    return { model: m, ...this.repo.histogram(id, m) };
+  }
+
   /** A model's ranked predictions in a screen, filtered (substructure on the chemistry pool). */
   async results(id: number, f: ScreenFilter = {}): Promise<ScreenHit[]> {
     const out: ScreenHit[] = [];

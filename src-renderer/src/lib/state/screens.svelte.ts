@@ -11,6 +11,7 @@ export class ScreensState {
   current = $state<ScreenSummary | null>(null);
   model = $state<string | null>(null);
   hits = $state<ScreenHit[]>([]);
+  histogram = $state<{ model: string; min: number; max: number; counts: number[] } | null>(null);
   offset = $state(0);
   minScore = $state<number | null>(null);
   inDomainOnly = $state(false);
@@ -77,6 +78,7 @@ export class ScreensState {
       this.current = r.summary;
       this.model ??= r.summary.models[0] ?? null;
       this.hits = r.hits;
+      this.histogram = r.histogram;
     });
     this.loading = false;
   }
