@@ -134,6 +134,18 @@ test('a chemist screens a library with the distilled student and the forest, ran
   await expect(student).toContainText('sol-teacher');
   await expect(page.getByTestId('model-row').filter({ hasText: 'delicate-base-teacher' })).toContainText('MLM acc.');
   await page.screenshot({ path: join(artifacts, 'models.png') });
+  // Export a model file, delete the model, import the file back.
+  const row = page.getByTestId('model-row').filter({ hasText: 'ui-student' });
+  const [file] = await Promise.all([page.waitForEvent('download'), row.getByTestId('model-export').click()]);
+  expect(file.suggestedFilename()).toBe('ui-student.dlcm');
+  const saved = join(dir, 'ui-student.dlcm');
+  await file.saveAs(saved);
+  page.once('dialog', (d) => void d.accept());
+  await row.getByTestId('model-delete').click();
+  await expect(page.getByTestId('model-row').filter({ hasText: 'ui-student' })).toHaveCount(0);
+  await page.getByTestId('model-import-file').setInputFiles(saved);
+  await page.getByTestId('model-import').click();
+  await expect(page.getByTestId('model-row').filter({ hasText: 'ui-student' })).toContainText('DeLiCaTe student');
   await page.getByTestId('view-settings').click();
   await expect(page.getByTestId('settings-backends')).toContainText('wasm — in use');
   await page.screenshot({ path: join(artifacts, 'settings.png') });

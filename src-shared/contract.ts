@@ -29,6 +29,9 @@ export interface Api {
   'compound.conformer'(args: ArgsOf<'compound.conformer'>): Promise<{ molblock: string; cached: boolean }>;
   'model.list'(args: ArgsOf<'model.list'>): Promise<{ models: ModelSummary[] }>;
   'model.pretrain'(args: ArgsOf<'model.pretrain'>): Promise<{ jobId: string }>;
+  'model.delete'(args: ArgsOf<'model.delete'>): Promise<{ deleted: boolean }>;
+  'model.download'(args: ArgsOf<'model.download'>): Promise<{ fileName: string; dataBase64: string }>;
+  'model.import'(args: ArgsOf<'model.import'>): Promise<{ model: ModelSummary }>;
   'model.train'(args: ArgsOf<'model.train'>): Promise<{ jobId: string }>;
   'screen.run'(args: ArgsOf<'screen.run'>): Promise<{ jobId: string }>;
   'screen.list'(args: ArgsOf<'screen.list'>): Promise<{ screens: ScreenSummary[] }>;
@@ -62,6 +65,9 @@ export const API_METHODS = [
   'compound.depict',
   'compound.conformer',
   'model.list',
+  'model.delete',
+  'model.download',
+  'model.import',
   'model.pretrain',
   'model.train',
   'screen.run',

@@ -41,6 +41,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   models                                  the model registry (name, kind, params, layers, lineage, metrics)
   model export NAME --out FILE [--format delicate|onnx] [--dtype float32|float16]
   model import FILE [--as NAME]
+  model delete NAME
   doctor
   serve [--port N] [--host ADDR]        the app in any Chromium over a loopback WebSocket
 
@@ -495,7 +496,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           print({ model: m }, () => `imported '${m.name}' (${m.kind}, ${m.params.toLocaleString('en')} parameters)`);
           return 0;
         }
-        throw new UsageError(`model takes export or import, not '${sub ?? ''}'`);
+        if (sub === 'delete') {
+          const { values, positionals } = parse(args, {});
+          json = values.json;
+          if (positionals.length !== 1) throw new UsageError('model delete takes exactly one model NAME');
+          const deleted = context(values.db).models.delete(positionals[0] as string);
+          print({ model: positionals[0], deleted }, () => (deleted ? `deleted '${positionals[0]}'` : `no model named '${positionals[0]}'`));
+          return deleted ? 0 : 1;
+        }
+        throw new UsageError(`model takes export, import or delete, not '${sub ?? ''}'`);
       }
       case 'assays': {
         const { values, positionals } = parse(rest, {});

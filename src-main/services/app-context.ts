@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -131,6 +131,25 @@ export function createHandlers(ctx: AppContext): Api {
     'compound.depict': async (args) => ({ svg: await ctx.libraries.depict(args.smiles, args.width, args.height) }),
     'compound.conformer': (args) => ctx.libraries.conformer(args.id),
     'model.list': async () => ({ models: ctx.models.list() }),
+    'model.delete': async (args) => ({ deleted: ctx.models.delete(args.name) }),
+    'model.download': async (args) => {
+      const dir = await mkdtemp(join(tmpdir(), 'delicate-model-'));
+      try {
+        const fileName = `${args.name}.dlcm`;
+        await ctx.models.exportModel(args.name, join(dir, fileName), args.dtype ?? 'float16');
+        return { fileName, dataBase64: (await readFile(join(dir, fileName))).toString('base64') };
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+    'model.import': async (args) => {
+      const { file, cleanup } = await materialise(args.source);
+      try {
+        return { model: await ctx.models.importModel(file, args.as) };
+      } finally {
+        await cleanup();
+      }
+    },
     'model.pretrain': async (args) => {
       const d = DEFAULT_PRETRAIN;
       const maxSteps = args.maxSteps ?? null;

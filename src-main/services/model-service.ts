@@ -133,6 +133,18 @@ export class ModelService {
     return this.repo.list().map(summary);
   }
 
+  /**
+   * Deletes a model that is not training, with its checkpoints; models made from it keep their lineage
+   * (by name). False when there is no such model.
+   */
+  delete(name: string): boolean {
+    const r = this.repo.byName(name);
+    if (!r) return false;
+    if (r.state === 'training' && r.jobId && this.isJobLive(r.jobId)) throw new AppError('CONFLICT', `model '${name}' is training; cancel its job first`);
+    this.db.transaction(() => this.repo.delete(r.id))();
+    return true;
+  }
+
   get(name: string): ModelSummary {
     const r = this.repo.byName(name);
     if (!r) throw new AppError('NOT_FOUND', `no model named '${name}' (see \`delicate models\`)`);
