@@ -46,6 +46,12 @@ test('a chemist imports ESOL through the UI and browses the compounds with 2D de
 
   await page.getByTestId('import-file').setInputFiles(esol);
   await expect(page.getByTestId('import-library')).toHaveValue('esol');
+  // The preview shows the first records with the detected columns; the mapping can be changed.
+  await expect(page.getByTestId('import-preview-row')).toHaveCount(10);
+  await expect(page.getByTestId('import-preview-row').first()).toContainText('Amigdalin');
+  await expect(page.getByTestId('import-smiles-col')).toContainText('detected (smiles)');
+  await expect(page.getByTestId('import-id-col')).toContainText('detected (name)');
+  await page.screenshot({ path: join(artifacts, 'import-preview.png') });
   await page.getByTestId('import-start').click();
 
   const summary = page.getByTestId('import-summary');

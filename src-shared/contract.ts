@@ -2,6 +2,7 @@ import type {
   CompoundDetail,
   CompoundPage,
   DoctorReport,
+  ImportPreview,
   JobDone,
   JobInfo,
   JobProgress,
@@ -22,6 +23,7 @@ export interface Api {
   'library.list'(args: ArgsOf<'library.list'>): Promise<{ libraries: LibrarySummary[] }>;
   'library.import'(args: ArgsOf<'library.import'>): Promise<{ jobId: string }>;
   'library.export'(args: ArgsOf<'library.export'>): Promise<{ written: number }>;
+  'library.preview'(args: ArgsOf<'library.preview'>): Promise<ImportPreview>;
   'library.delete'(args: ArgsOf<'library.delete'>): Promise<{ deleted: boolean }>;
   'compound.list'(args: ArgsOf<'compound.list'>): Promise<CompoundPage>;
   'compound.get'(args: ArgsOf<'compound.get'>): Promise<CompoundDetail>;
@@ -59,6 +61,7 @@ export const API_METHODS = [
   'library.list',
   'library.import',
   'library.export',
+  'library.preview',
   'library.delete',
   'compound.list',
   'compound.get',

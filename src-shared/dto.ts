@@ -15,6 +15,17 @@ export interface ImportRecordError {
   reason: string;
 }
 
+/** The first records of a file as an import would read them (the import dialog's preview). */
+export interface ImportPreview {
+  format: ImportFormat;
+  smilesCol: string | null;
+  idCol: string | null;
+  /** Every column seen (SMILES and id first). */
+  columns: string[];
+  rows: Array<{ record: number; structure: string; id: string | null; props: Record<string, PropValue> }>;
+  errors: ImportRecordError[];
+}
+
 export interface ImportSummary {
   library: string;
   file: string;

@@ -40,6 +40,14 @@ export const schemas = {
     })
     .strict(),
   'library.export': z.object({ library: name, out: z.string().min(1) }).strict(),
+  'library.preview': z
+    .object({
+      source: importSourceSchema,
+      smilesCol: z.string().min(1).optional(),
+      idCol: z.string().min(1).optional(),
+      format: z.enum(['smi', 'csv', 'tsv', 'sdf']).optional(),
+    })
+    .strict(),
   'library.delete': z.object({ library: name }).strict(),
   'compound.list': z
     .object({

@@ -10,7 +10,7 @@ import { type Db, openDatabase } from '../db/database';
 import { JobRepo } from '../db/job-repo';
 import { type EventSink, JobManager } from '../jobs/job-manager';
 import { doctor } from './doctor';
-import { importFile } from './import-service';
+import { importFile, previewFile } from './import-service';
 import { LibraryService } from './library-service';
 import { ModelService } from './model-service';
 import { ScreenService } from './screen-service';
@@ -123,6 +123,14 @@ export function createHandlers(ctx: AppContext): Api {
         }
       });
       return { jobId };
+    },
+    'library.preview': async (args) => {
+      const { file, displayName, cleanup } = await materialise(args.source);
+      try {
+        return await previewFile(file, { displayName, ...(args.format ? { format: args.format } : {}), ...(args.smilesCol ? { smilesCol: args.smilesCol } : {}), ...(args.idCol ? { idCol: args.idCol } : {}) });
+      } finally {
+        await cleanup();
+      }
     },
     'library.export': async (args) => ({ written: await ctx.libraries.export(args.library, args.out) }),
     'library.delete': async (args) => ({ deleted: ctx.libraries.delete(args.library) }),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { AppError } from '../../src-shared/errors';
 import { ChemPool } from '../chem/chem-pool';
 import { type Db, openDatabase } from '../db/database';
 import { sharedData, tempDir } from '../test/helpers';
-import { importFile } from './import-service';
+import { importFile, previewFile } from './import-service';
 
 let chem: ChemPool;
 const tmp = tempDir();
@@ -138,5 +138,20 @@ describe('importFile', () => {
     expect(count(db, 'SELECT COUNT(*) AS n FROM library_members')).toBe(4200);
     expect(count(db, 'SELECT COUNT(DISTINCT record) AS n FROM library_members')).toBe(4200);
     db.close();
+  });
+
+  it('previews the first records as the import would read them, also from a gzip head cut short', async () => {
+    const p = await previewFile(sharedData('qsar/esol.csv'), { rows: 5 });
+    expect(p).toMatchObject({ format: 'csv', smilesCol: 'smiles', idCol: 'name' });
+    expect(p.columns.slice(0, 2)).toEqual(['smiles', 'name']);
+    expect(p.columns).toContain('logS');
+    expect(p.rows).toHaveLength(5);
+    expect(p.rows[0]).toMatchObject({ record: 1, id: 'Amigdalin', props: { logS: expect.any(Number) } });
+    const other = await previewFile(sharedData('qsar/esol.csv'), { rows: 3, idCol: 'logS' });
+    expect(other.idCol).toBe('logS');
+    const gz = gzipSync(readFileSync(sharedData('qsar/esol.csv')));
+    const head = file('head.csv.gz', gz.subarray(0, 3000));
+    const h = await previewFile(head, { rows: 10 });
+    expect(h.rows.length).toBeGreaterThan(0);
   });
 });

@@ -1,4 +1,4 @@
-import type { CompoundRow, ImportSummary, JobProgress, LibrarySummary } from '../../../../src-shared/dto';
+import type { CompoundRow, ImportPreview, ImportSummary, JobProgress, LibrarySummary } from '../../../../src-shared/dto';
 import { ApiCallError, call, on } from '../api';
 
 export interface ImportState {
@@ -11,6 +11,8 @@ export interface ImportState {
 }
 
 const PAGE = 50;
+/** The preview reads the first 256 KiB of a file. */
+const PREVIEW_BYTES = 256 * 1024;
 
 /** Libraries, the selected library's compounds, searches and imports. */
 export class LibrariesState {
@@ -97,14 +99,23 @@ export class LibrariesState {
     return PAGE;
   }
 
+  /** The first records of a file with the columns the import would use (sends only the file's head). */
+  async preview(file: File, smilesCol?: string, idCol?: string): Promise<ImportPreview | undefined> {
+    return this.guard(async () => {
+      const head = new File([file.slice(0, PREVIEW_BYTES)], file.name);
+      return call('library.preview', { source: { kind: 'upload', fileName: file.name, dataBase64: await toBase64(head) }, ...(smilesCol ? { smilesCol } : {}), ...(idCol ? { idCol } : {}) });
+    });
+  }
+
   /** Uploads a file (host mode has no file paths) or imports a path (Electron) as a background job. */
-  async importFile(file: File, library: string, smilesCol?: string): Promise<void> {
+  async importFile(file: File, library: string, smilesCol?: string, idCol?: string): Promise<void> {
     await this.guard(async () => {
       const dataBase64 = await toBase64(file);
       const { jobId } = await call('library.import', {
         source: { kind: 'upload', fileName: file.name, dataBase64 },
         library,
         ...(smilesCol ? { smilesCol } : {}),
+        ...(idCol ? { idCol } : {}),
       });
       this.imports.unshift({ jobId, fileName: file.name, progress: null, summary: null, error: null, state: 'running' });
     });
