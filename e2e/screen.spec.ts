@@ -28,6 +28,11 @@ test.beforeAll(async () => {
   writeFileSync(corpus, `${rows.slice(1).map((r) => r.split(',')[0]).join('\n')}\n`);
   const run = (...args: string[]) => execFileSync(process.execPath, [cli, ...args, '--db', db], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   run('import', slice, '--library', 'esol-160');
+  // A DUD-E slice with activity labels: 20 actives and 200 decoys.
+  const ada = readFileSync(resolve(root, '../shared/data/vs/dude_ada.csv'), 'utf8').trim().split('\n');
+  const adaSlice = join(dir, 'ada.csv');
+  writeFileSync(adaSlice, `${[ada[0], ...ada.slice(1, 21), ...ada.slice(-200)].join('\n')}\n`);
+  run('import', adaSlice, '--library', 'ada');
   run('pretrain', '--corpus', corpus, '--out', 'tiny', '--layers', '2', '--hidden', '16', '--heads', '2', '--ff', '32', '--share-layers', '--max-steps', '3', '--batch', '8');
   run('train', '--data', slice, '--target', 'logS', '--task', 'regression', '--out', 'sol', '--teacher', 'tiny', '--distill', '--student-layers', '1', '--epochs', '1', '--seeds', '1');
   server = spawn(process.execPath, [cli, 'serve', '--json', '--db', db], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -82,7 +87,7 @@ test('a chemist screens a library with the distilled student and the forest, ran
   await page.goto(url);
   await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
   await page.getByTestId('view-screening').click();
-  await expect(page.getByTestId('screen-library')).toHaveValue('esol-160');
+  await page.getByTestId('screen-library').selectOption('esol-160');
   const models = page.getByTestId('screen-model');
   // The task models and the forest can score; the pretrained encoders cannot and are not offered.
   // (sol-* from the CLI and ui-* from the training test: teacher, student and forest of each.)
@@ -126,6 +131,19 @@ test('a chemist screens a library with the distilled student and the forest, ran
   const csvText = readFileSync(await download.path(), 'utf8').trim().split('\n');
   expect(csvText[0]).toMatch(/^rank,id,smiles,model,score,uncertainty,/);
   expect(csvText).toHaveLength(filtered.length + 1);
+
+  // Enrichment on the labelled library: ECFP similarity to the actives, k-fold, with its curve.
+  await page.getByTestId('view-screening').click();
+  await page.getByTestId('screen-library').selectOption('ada');
+  await page.getByTestId('vs-label').fill('active');
+  await page.getByTestId('vs-run').click();
+  await expect(page.getByTestId('vs-row')).toHaveCount(1, { timeout: 30_000 });
+  await expect(page.getByTestId('vs-row')).toContainText('ecfp');
+  const auc = Number((await page.getByTestId('vs-row').locator('td').nth(1).textContent()) ?? 0);
+  expect(auc).toBeGreaterThan(0.7);
+  await expect(page.getByTestId('vs-results')).toContainText('5-fold');
+  await expect(page.getByTestId('vs-curve').locator('polyline')).toHaveCount(1);
+  await page.screenshot({ path: join(artifacts, 'virtual-screening.png') });
 
   // The registry shows the lineage; settings show the backend in use and why the others are not.
   await page.getByTestId('view-models').click();

@@ -10,6 +10,7 @@ import type {
   ModelSummary,
   ScreenHit,
   ScreenSummary,
+  VsOutcome,
 } from './dto';
 import type { Result } from './errors';
 import type { ArgsOf } from './schemas';
@@ -37,6 +38,7 @@ export interface Api {
   'model.train'(args: ArgsOf<'model.train'>): Promise<{ jobId: string }>;
   'screen.run'(args: ArgsOf<'screen.run'>): Promise<{ jobId: string }>;
   'screen.list'(args: ArgsOf<'screen.list'>): Promise<{ screens: ScreenSummary[] }>;
+  'screen.vs'(args: ArgsOf<'screen.vs'>): Promise<VsOutcome>;
   'screen.results'(args: ArgsOf<'screen.results'>): Promise<{ summary: ScreenSummary; hits: ScreenHit[]; histogram: { model: string; min: number; max: number; counts: number[] } }>;
   'screen.export'(args: ArgsOf<'screen.export'>): Promise<{ written: number; file: string }>;
   'screen.download'(args: ArgsOf<'screen.download'>): Promise<{ fileName: string; content: string; written: number }>;
@@ -75,6 +77,7 @@ export const API_METHODS = [
   'model.train',
   'screen.run',
   'screen.list',
+  'screen.vs',
   'screen.results',
   'screen.export',
   'screen.download',

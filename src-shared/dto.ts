@@ -249,6 +249,23 @@ export interface ScreenFilter {
   offset?: number;
 }
 
+/** Virtual-screening metrics of one ranking method against known actives (`delicate vs`, `screen.vs`). */
+export interface VsOutcome {
+  library: string;
+  method: 'ecfp' | 'embedding' | 'fusion' | 'model';
+  model: string | null;
+  metrics: { rocAuc: number; prAuc: number; ef1: number; ef5: number; bedroc20: number };
+  sd: { rocAuc: number; prAuc: number; ef1: number; ef5: number; bedroc20: number };
+  n: number;
+  actives: number;
+  queries: number;
+  folds: number;
+  protocol: string;
+  unreadable: number;
+  /** Fraction of the list screened → fraction of the actives found (mean over folds). */
+  curve: Array<{ screened: number; found: number }>;
+}
+
 /** What a finished `model.train` job returns (the `delicate train` JSON). */
 export interface TrainOutcome {
   models: Array<{ name: string; role: 'teacher' | 'student' | 'baseline'; params: number; layers: number; metrics: Record<string, number>; trainSeconds: number }>;

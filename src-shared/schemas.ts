@@ -114,6 +114,16 @@ export const schemas = {
     })
     .strict(),
   'screen.list': z.object({}).strict(),
+  'screen.vs': z
+    .object({
+      library: name,
+      labelCol: z.string().min(1),
+      method: z.enum(['ecfp', 'embedding', 'fusion', 'model']),
+      model: name.optional(),
+      embeddingModel: name.optional(),
+      folds: z.number().int().min(2).max(20).optional(),
+    })
+    .strict(),
   'screen.results': screenFilter.extend({ screen: z.number().int().positive() }).strict(),
   'screen.export': screenFilter.extend({ screen: z.number().int().positive(), out: z.string().min(1) }).strict(),
   'screen.download': screenFilter.extend({ screen: z.number().int().positive(), format: z.enum(['csv', 'sdf']) }).strict(),

@@ -248,6 +248,7 @@ export function createHandlers(ctx: AppContext): Api {
       return { jobId };
     },
     'screen.list': async () => ({ screens: ctx.screens.list() }),
+    'screen.vs': (args) => ctx.screens.vs(args),
     'screen.results': async (args) => {
       const { screen, ...filter } = args;
       return { summary: ctx.screens.get(screen), hits: await ctx.screens.results(screen, filter), histogram: ctx.screens.histogram(screen, filter.model) };

@@ -6,6 +6,8 @@ const PAGE = 50;
 /** Screening: the models that can score, the screen runs, a running screen's progress and a screen's ranked results. */
 export class ScreensState {
   models = $state<ModelSummary[]>([]);
+  /** Every finished model (embeddings can come from any encoder). */
+  allModels = $state<ModelSummary[]>([]);
   screens = $state<ScreenSummary[]>([]);
   running = $state<{ jobId: string; progress: JobProgress | null } | null>(null);
   current = $state<ScreenSummary | null>(null);
@@ -47,7 +49,8 @@ export class ScreensState {
   /** Models that score compounds (task models and ECFP4 forests) and the screen runs. */
   async refresh(): Promise<void> {
     await this.guard(async () => {
-      this.models = (await call('model.list', {})).models.filter((m) => m.state === 'ready' && (m.kind === 'teacher' || m.kind === 'student' || m.kind === 'baseline'));
+      this.allModels = (await call('model.list', {})).models.filter((m) => m.state === 'ready');
+      this.models = this.allModels.filter((m) => m.kind === 'teacher' || m.kind === 'student' || m.kind === 'baseline');
       this.screens = (await call('screen.list', {})).screens;
     });
   }
