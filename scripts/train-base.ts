@@ -8,7 +8,9 @@
 //      --downstream, the default `delicate train` recipe on ESOL, Lipophilicity and BBBP beside ECFP4+RF
 //   5. write resources/models/<name>.md and cards.json
 // Options: --db PATH (default .tmp/base/base.db), --teacher-steps N, --student-steps N, --cards-only,
-//          --downstream esol,lipophilicity,bbbp, --epochs N, --seeds N, --split scaffold|random
+//          --downstream esol,lipophilicity,bbbp, --epochs N, --seeds N, --split scaffold|random,
+//          --ship-task esol  (also ship the downstream ESOL student as delicate-esol-student: the
+//          task model `delicate screen` uses when no model is named)
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,6 +89,8 @@ export async function run(args: string[]): Promise<void> {
     const downstream = option(args, '--downstream');
     if (downstream) await runDownstream(db, downstream.split(','), args);
   }
+  const ship = option(args, '--ship-task');
+  if (ship) await shipTask(db, ship);
   await writeCards(db);
 }
 
@@ -110,6 +114,40 @@ async function runDownstream(db: string, sets: string[], args: string[]): Promis
     delete r.predictions;
     done[set] = { ...r, recipe: { epochs: option(args, '--epochs') ?? 'default', seeds: option(args, '--seeds') ?? 'default', split: option(args, '--split') ?? 'default' } };
     writeFileSync(file, `${JSON.stringify(done, null, 2)}\n`);
+  }
+}
+
+/** Ships the downstream student of a data set (`base-SET-student`) as `delicate-SET-student`, float16, with a card. */
+async function shipTask(db: string, set: string): Promise<void> {
+  const d = DOWNSTREAM[set];
+  if (!d) throw new Error(`unknown data set ${set}`);
+  const name = `delicate-${set}-student`;
+  const file = join(out, `${name}.dlcm`);
+  await delicate('model', 'export', `base-${set}-student`, '--out', file, '--dtype', 'float16', '--db', db);
+  const app = new AppContext(db, { chemWorkers: 1, shippedModels: false });
+  try {
+    const s = app.models.get(`base-${set}-student`);
+    const row = app.models.repo.byName(`base-${set}-student`);
+    const manifest = JSON.parse(row?.manifest ?? '{}') as { task: { target: string; type: string }; training: { data: { file: string; sha256: string }; split: string; settings: { epochs: number; seeds: number } }; config: EncoderConfig };
+    const metrics = Object.entries(s.metrics).filter(([k]) => !k.endsWith('Sd')).map(([k, v]) => `${k} ${(v as number).toFixed(3)}`).join(', ');
+    writeFileSync(
+      join(out, `${name}.md`),
+      [
+        `# Model card: ${name}`,
+        '',
+        `A DeLiCaTe student for ${d.task} of \`${manifest.task.target}\` (${set}): one shared transformer layer applied ${manifest.config.layers} times, ${s.params.toLocaleString('en')} parameters, distilled from a teacher fine-tuned from delicate-base-teacher and started from delicate-base-student (the default \`delicate train\` recipe). \`delicate screen\` uses it when no model is named.`,
+        '',
+        `- data: ${basename(manifest.training.data.file)} (sha256 \`${manifest.training.data.sha256}\`), ${manifest.training.split} split, ${manifest.training.settings.epochs} epochs`,
+        `- test-split metrics (first seed): ${metrics}`,
+        `- applicability domain: max ECFP4 Tanimoto ≥ 0.3 to its training set (stored with the model)`,
+        `- lineage: ${s.parent.join(' ← ')}`,
+        '',
+        'See delicate-base-teacher.md for the downstream comparison with the teacher and ECFP4 + random forest.',
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await app.close();
   }
 }
 
