@@ -1,39 +1,27 @@
 /// <reference lib="dom" />
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { artifacts, root, startHost } from './host';
 
-const root = resolve(import.meta.dirname, '..');
 const esol = resolve(root, '../shared/data/qsar/esol.csv');
-const artifacts = join(root, 'e2e/artifacts');
 
-let server: ChildProcess;
+let host: { url: string; stop: () => void } | undefined;
 let url: string;
 let dbDir: string;
 
 test.beforeAll(async () => {
   if (!existsSync(esol)) throw new Error(`test data missing: ${esol} (the e2e tests read ../shared/data next to the checkout)`);
-  if (!existsSync(join(root, 'out/renderer/index.html'))) throw new Error('the renderer is not built: run `npm run build` first');
   mkdirSync(artifacts, { recursive: true });
   dbDir = mkdtempSync(join(tmpdir(), 'delicate-e2e-'));
   // Host mode, exactly as a user starts it: `delicate serve`, loopback, random port and token.
-  server = spawn(process.execPath, [join(root, 'bin/delicate.mjs'), 'serve', '--json', '--db', join(dbDir, 'e2e.db')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  url = await new Promise<string>((resolveUrl, reject) => {
-    let buf = '';
-    server.stdout?.on('data', (d) => {
-      buf += String(d);
-      const line = buf.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolveUrl((JSON.parse(line) as { url: string }).url);
-    });
-    server.once('exit', (code) => reject(new Error(`delicate serve exited with ${code}`)));
-    setTimeout(() => reject(new Error('delicate serve did not start in 30 s')), 30_000);
-  });
+  host = await startHost(join(dbDir, 'e2e.db'));
+  url = host.url;
 });
 
 test.afterAll(async () => {
-  server?.kill('SIGTERM');
+  host?.stop();
   if (dbDir) rmSync(dbDir, { recursive: true, force: true });
 });
 

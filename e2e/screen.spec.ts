@@ -1,15 +1,13 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { artifacts, cli, root, startHost } from './host';
 
-const root = resolve(import.meta.dirname, '..');
 const esol = resolve(root, '../shared/data/qsar/esol.csv');
-const artifacts = join(root, 'e2e/artifacts');
-const cli = join(root, 'bin/delicate.mjs');
 
-let server: ChildProcess;
+let host: { url: string; stop: () => void } | undefined;
 let url: string;
 let dir: string;
 
@@ -17,7 +15,6 @@ let dir: string;
 test.beforeAll(async () => {
   test.setTimeout(180_000);
   if (!existsSync(esol)) throw new Error(`test data missing: ${esol}`);
-  if (!existsSync(join(root, 'out/renderer/index.html'))) throw new Error('the renderer is not built: run `npm run build` first');
   mkdirSync(artifacts, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'delicate-e2e-screen-'));
   const db = join(dir, 'e2e.db');
@@ -35,21 +32,12 @@ test.beforeAll(async () => {
   run('import', adaSlice, '--library', 'ada');
   run('pretrain', '--corpus', corpus, '--out', 'tiny', '--layers', '2', '--hidden', '16', '--heads', '2', '--ff', '32', '--share-layers', '--max-steps', '3', '--batch', '8');
   run('train', '--data', slice, '--target', 'logS', '--task', 'regression', '--out', 'sol', '--teacher', 'tiny', '--distill', '--student-layers', '1', '--epochs', '1', '--seeds', '1');
-  server = spawn(process.execPath, [cli, 'serve', '--json', '--db', db], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-  url = await new Promise<string>((resolveUrl, reject) => {
-    let buf = '';
-    server.stdout?.on('data', (d) => {
-      buf += String(d);
-      const line = buf.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolveUrl((JSON.parse(line) as { url: string }).url);
-    });
-    server.once('exit', (code) => reject(new Error(`delicate serve exited with ${code}`)));
-    setTimeout(() => reject(new Error('delicate serve did not start in 30 s')), 30_000);
-  });
+  host = await startHost(db);
+  url = host.url;
 });
 
 test.afterAll(() => {
-  server?.kill('SIGTERM');
+  host?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -70,3 +70,19 @@ export function on<E extends EventName>(event: E, listener: (payload: Events[E])
 }
 
 export const mode: 'electron' | 'host' = window.api ? 'electron' : 'host';
+
+/** A message a chemist can read for an error from a call (the main process's message, else the error itself). */
+export function messageOf(e: unknown): string {
+  return e instanceof ApiCallError ? e.message : `Unexpected problem: ${String(e)}`;
+}
+
+/** Runs `fn`, reporting its error through `setError` (cleared first); undefined when it failed. */
+export async function guarded<T>(setError: (message: string | null) => void, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    setError(null);
+    return await fn();
+  } catch (e) {
+    setError(messageOf(e));
+    return undefined;
+  }
+}

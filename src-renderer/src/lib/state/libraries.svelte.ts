@@ -1,5 +1,5 @@
 import type { CompoundRow, ImportPreview, ImportSummary, JobProgress, LibrarySummary } from '../../../../src-shared/dto';
-import { ApiCallError, call, on } from '../api';
+import { call, guarded, on } from '../api';
 
 export interface ImportState {
   jobId: string;
@@ -47,14 +47,8 @@ export class LibrariesState {
     });
   }
 
-  private async guard<T>(fn: () => Promise<T>): Promise<T | undefined> {
-    try {
-      this.error = null;
-      return await fn();
-    } catch (e) {
-      this.error = e instanceof ApiCallError ? e.message : `Unexpected problem: ${String(e)}`;
-      return undefined;
-    }
+  private guard<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    return guarded((m) => (this.error = m), fn);
   }
 
   async refresh(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { JobProgress, ModelSummary, ScreenHit, ScreenSummary } from '../../../../src-shared/dto';
-import { ApiCallError, call, on } from '../api';
+import { call, guarded, on } from '../api';
 
 const PAGE = 50;
 
@@ -36,14 +36,8 @@ export class ScreensState {
     });
   }
 
-  private async guard<T>(fn: () => Promise<T>): Promise<T | undefined> {
-    try {
-      this.error = null;
-      return await fn();
-    } catch (e) {
-      this.error = e instanceof ApiCallError ? e.message : `Unexpected problem: ${String(e)}`;
-      return undefined;
-    }
+  private guard<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    return guarded((m) => (this.error = m), fn);
   }
 
   /** Models that score compounds (task models and ECFP4 forests) and the screen runs. */

@@ -1,5 +1,5 @@
 import type { EpochPoint, JobProgress, ModelSummary, TrainOutcome } from '../../../../src-shared/dto';
-import { ApiCallError, call, on } from '../api';
+import { call, messageOf, on } from '../api';
 import { toBase64 } from './libraries.svelte';
 
 export interface TrainForm {
@@ -42,7 +42,7 @@ export class TrainingState {
     try {
       this.teachers = (await call('model.list', {})).models.filter((m) => m.state === 'ready' && (m.kind === 'pretrained' || m.kind === 'shared'));
     } catch (e) {
-      this.error = e instanceof ApiCallError ? e.message : String(e);
+      this.error = messageOf(e);
     }
   }
 
@@ -66,7 +66,7 @@ export class TrainingState {
       });
       this.jobId = jobId;
     } catch (e) {
-      this.error = e instanceof ApiCallError ? e.message : String(e);
+      this.error = messageOf(e);
     }
   }
 

@@ -1,0 +1,24 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const root = resolve(import.meta.dirname, '..');
+export const artifacts = join(root, 'e2e/artifacts');
+export const cli = join(root, 'bin/delicate.mjs');
+
+/** Starts host mode exactly as a user does (`delicate serve`: loopback, random port and token) on a database. */
+export async function startHost(db: string): Promise<{ url: string; stop: () => void }> {
+  if (!existsSync(join(root, 'out/renderer/index.html'))) throw new Error('the renderer is not built: run `npm run build` first');
+  const server: ChildProcess = spawn(process.execPath, [cli, 'serve', '--json', '--db', db], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let buf = '';
+    server.stdout?.on('data', (d) => {
+      buf += String(d);
+      const line = buf.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolveUrl((JSON.parse(line) as { url: string }).url);
+    });
+    server.once('exit', (code) => reject(new Error(`delicate serve exited with ${code}`)));
+    setTimeout(() => reject(new Error('delicate serve did not start in 30 s')), 30_000);
+  });
+  return { url, stop: () => server.kill('SIGTERM') };
+}
