@@ -138,7 +138,11 @@ test('a chemist screens a library with the distilled student and the forest, ran
   const student = page.getByTestId('model-row').filter({ hasText: 'sol-student' });
   await expect(student).toContainText('DeLiCaTe student');
   await expect(student).toContainText('sol-teacher');
-  await expect(page.getByTestId('model-row').filter({ hasText: 'delicate-base-teacher' })).toContainText('MLM acc.');
+  await expect(student).toContainText('predicts logS (regression)');
+  // The shipped base models: a pretrained teacher and the general-distilled student made from it.
+  await expect(page.locator('[data-model="delicate-base-teacher"]')).toContainText('MLM acc.');
+  await expect(page.locator('[data-model="delicate-base-student"]')).toContainText('delicate-base-teacher');
+  await expect(page.locator('[data-model="delicate-base-student"]')).toContainText('3 (one shared layer)');
   await page.screenshot({ path: join(artifacts, 'models.png') });
   // Export a model file, delete the model, import the file back.
   const row = page.getByTestId('model-row').filter({ hasText: 'ui-student' });

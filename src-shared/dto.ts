@@ -75,19 +75,36 @@ export interface CompoundDetail extends CompoundRow {
   members: Array<{ library: string; originalId: string | null; record: number; original: string; props: Record<string, PropValue> }>;
 }
 
+/** Lower and upper bounds (inclusive) per descriptor. */
+export type DescriptorRanges = Partial<Record<DescriptorName, { min?: number; max?: number }>>;
+
+/** How compounds are ordered: import order, a descriptor, or the similarity of a similarity search. */
+export interface CompoundSort {
+  by: 'import' | 'similarity' | DescriptorName;
+  desc?: boolean;
+}
+
 export interface CompoundQuery {
   library: string;
   substructure?: string;
   similar?: string;
   minSim?: number;
+  /** Only compounds whose descriptors lie in these ranges. */
+  ranges?: DescriptorRanges;
+  /** Default: similarity (descending) for a similarity search, else import order. */
+  sort?: CompoundSort;
   limit?: number;
   offset?: number;
 }
 
 export interface CompoundPage {
   compounds: CompoundRow[];
-  /** Compounds in the library (search results are bounded by limit). */
+  /** Compounds in the library. */
   total: number;
+  /** Compounds that pass the query's ranges and searches (so far, when `complete` is false). */
+  matched: number;
+  /** False when a substructure search stopped once it had filled the page: more may match further on. */
+  complete: boolean;
 }
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
@@ -160,6 +177,8 @@ export interface ModelSummary {
   layers: number;
   shareLayers: boolean;
   hidden: number;
+  /** What it predicts, for models that score compounds (task models and baselines); null for encoders. */
+  task: { target: string; type: 'regression' | 'classification' } | null;
   /** Names of the models this one was made from (lineage). */
   parent: string[];
   metrics: Record<string, number | null>;
@@ -241,7 +260,7 @@ export interface ScreenFilter {
   minScore?: number;
   maxScore?: number;
   inDomainOnly?: boolean;
-  ranges?: Partial<Record<DescriptorName, { min?: number; max?: number }>>;
+  ranges?: DescriptorRanges;
   substructure?: string;
   /** Unreadable compounds (score null) instead of the ranked ones. */
   unreadable?: boolean;

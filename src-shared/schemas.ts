@@ -55,6 +55,8 @@ export const schemas = {
       substructure: smilesQuery.optional(),
       similar: smilesQuery.optional(),
       minSim: z.number().min(0).max(1).optional(),
+      ranges: z.partialRecord(descriptorName, range).optional(),
+      sort: z.object({ by: z.union([z.enum(['import', 'similarity']), descriptorName]), desc: z.boolean().optional() }).strict().optional(),
       limit: z.number().int().min(1).max(10000).optional(),
       offset: z.number().int().min(0).optional(),
     })

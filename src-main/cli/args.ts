@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { CompoundSort, DescriptorName, DescriptorRanges } from '../../src-shared/dto';
 
 /** Argument parsing shared by the `delicate` commands. */
 
@@ -50,3 +51,36 @@ export function fraction(value: string | boolean | undefined, flag: string): num
   return n;
 }
 
+
+export const DESCRIPTORS: DescriptorName[] = ['mw', 'clogp', 'tpsa', 'hbd', 'hba', 'rotatableBonds', 'rings', 'aromaticRings', 'fractionSp3', 'heavyAtoms', 'lipinskiViolations'];
+
+/** `--range mw:200:500` (either bound may be empty) → descriptor ranges. */
+export function rangesOf(values: string[] | undefined): DescriptorRanges | undefined {
+  if (!values?.length) return undefined;
+  const out: DescriptorRanges = {};
+  for (const v of values) {
+    const [name, lo, hi, extra] = v.split(':');
+    if (extra !== undefined || hi === undefined || !DESCRIPTORS.includes(name as DescriptorName)) {
+      throw new UsageError(`--range takes NAME:MIN:MAX with NAME one of ${DESCRIPTORS.join(', ')}, got '${v}'`);
+    }
+    const num = (x: string) => {
+      if (x === '') return undefined;
+      const n = Number(x);
+      if (!Number.isFinite(n)) throw new UsageError(`--range ${v}: '${x}' is not a number`);
+      return n;
+    };
+    out[name as DescriptorName] = { ...(num(lo ?? '') !== undefined ? { min: num(lo ?? '') } : {}), ...(num(hi) !== undefined ? { max: num(hi) } : {}) };
+  }
+  return out;
+}
+
+/** `--sort mw` or `--sort mw:desc` (also import, similarity) → a compound order. */
+export function sortOf(value: string | undefined): CompoundSort | undefined {
+  if (value === undefined) return undefined;
+  const [by, dir, extra] = value.split(':');
+  const keys = ['import', 'similarity', ...DESCRIPTORS];
+  if (extra !== undefined || !keys.includes(by ?? '') || (dir !== undefined && dir !== 'asc' && dir !== 'desc')) {
+    throw new UsageError(`--sort takes KEY or KEY:desc with KEY one of ${keys.join(', ')}, got '${value}'`);
+  }
+  return { by: by as CompoundSort['by'], desc: dir === 'desc' };
+}

@@ -6,7 +6,7 @@ import { importFile } from '../services/import-service';
 import type { PretrainRequest, PretrainResult } from '../services/model-service';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
-import { UsageError, engineOf, fraction, int, need, nonNegative, parse } from './args';
+import { UsageError, engineOf, fraction, int, need, nonNegative, parse, rangesOf, sortOf } from './args';
 import { type CommandEnv, screenCommand, screensCommand, vsCommand } from './screen-commands';
 
 const USAGE = `delicate — compound libraries and compressed chemical transformers, offline
@@ -15,7 +15,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
 
   import FILE --library NAME [--smiles-col C] [--id-col C] [--format smi|csv|tsv|sdf]
   libraries
-  compounds --library NAME [--substructure Q] [--similar SMILES --min-sim 0.5] [--limit N] [--offset N]
+  compounds --library NAME [--substructure Q] [--similar SMILES --min-sim 0.5] [--range mw:200:500]... [--sort KEY[:desc]] [--limit N] [--offset N]
   export --library NAME --out FILE.csv|FILE.sdf
   pretrain --corpus FILE --out NAME [--layers N --hidden N --heads N --ff N --share-layers --embedding-size N]
            [--max-steps N | --time-budget MINUTES] [--batch N] [--lr X] [--max-len N] [--seed N]
@@ -204,6 +204,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           substructure: { type: 'string' },
           similar: { type: 'string' },
           'min-sim': { type: 'string' },
+          range: { type: 'string', multiple: true },
+          sort: { type: 'string' },
           limit: { type: 'string' },
           offset: { type: 'string' },
         });
@@ -216,11 +218,18 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           substructure: values.substructure,
           similar: values.similar,
           minSim,
+          ranges: rangesOf(values.range),
+          sort: sortOf(values.sort),
           limit: int(values.limit, '--limit'),
           offset: int(values.offset, '--offset'),
         });
         print(
-          { compounds: page.compounds.map((c) => ({ id: c.id, smiles: c.smiles, inchikey: c.inchikey, originalId: c.originalId, props: c.props, descriptors: c.descriptors, ...(c.similarity === undefined ? {} : { similarity: c.similarity }) })), total: page.total },
+          {
+            compounds: page.compounds.map((c) => ({ id: c.id, smiles: c.smiles, inchikey: c.inchikey, originalId: c.originalId, props: c.props, descriptors: c.descriptors, ...(c.similarity === undefined ? {} : { similarity: c.similarity }) })),
+            total: page.total,
+            matched: page.matched,
+            complete: page.complete,
+          },
           () => page.compounds.map((c) => [c.id, c.originalId ?? '', c.smiles, c.similarity ?? ''].join('\t')).join('\n') || 'No compounds matched.',
         );
         return 0;

@@ -1,8 +1,8 @@
-import type { DescriptorName, ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
+import type { ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
 import type { AppContext } from '../services/app-context';
 import { basename } from 'node:path';
 import { importFile } from '../services/import-service';
-import { UsageError, engineOf, int, need, parse } from './args';
+import { UsageError, engineOf, int, need, parse, rangesOf } from './args';
 
 /** What a command needs from the CLI around it. */
 export interface CommandEnv {
@@ -11,28 +11,6 @@ export interface CommandEnv {
   setJson(json: boolean): void;
   err(s: string): void;
   isTTY: boolean;
-}
-
-const DESCRIPTORS: DescriptorName[] = ['mw', 'clogp', 'tpsa', 'hbd', 'hba', 'rotatableBonds', 'rings', 'aromaticRings', 'fractionSp3', 'heavyAtoms', 'lipinskiViolations'];
-
-/** `--range mw:200:500` (either bound may be empty) → ScreenFilter ranges. */
-function rangesOf(values: string[] | undefined): ScreenFilter['ranges'] {
-  if (!values?.length) return undefined;
-  const out: NonNullable<ScreenFilter['ranges']> = {};
-  for (const v of values) {
-    const [name, lo, hi, extra] = v.split(':');
-    if (extra !== undefined || hi === undefined || !DESCRIPTORS.includes(name as DescriptorName)) {
-      throw new UsageError(`--range takes NAME:MIN:MAX with NAME one of ${DESCRIPTORS.join(', ')}, got '${v}'`);
-    }
-    const num = (x: string) => {
-      if (x === '') return undefined;
-      const n = Number(x);
-      if (!Number.isFinite(n)) throw new UsageError(`--range ${v}: '${x}' is not a number`);
-      return n;
-    };
-    out[name as DescriptorName] = { ...(num(lo ?? '') !== undefined ? { min: num(lo ?? '') } : {}), ...(num(hi) !== undefined ? { max: num(hi) } : {}) };
-  }
-  return out;
 }
 
 function numberOf(value: string | undefined, flag: string): number | undefined {

@@ -1,10 +1,56 @@
-import type { CompoundRow, Descriptors, PropValue } from '../../src-shared/dto';
+import type { CompoundRow, DescriptorName, DescriptorRanges, Descriptors, PropValue } from '../../src-shared/dto';
 import type { StandardisedCompound } from '../chem/rdkit';
 import type { Db } from './database';
 
 const DESCRIPTOR_COLUMNS = `c.mw, c.clogp, c.tpsa, c.hbd, c.hba, c.rotatable_bonds AS rotatableBonds, c.rings,
   c.aromatic_rings AS aromaticRings, c.fraction_sp3 AS fractionSp3, c.heavy_atoms AS heavyAtoms,
   c.lipinski_violations AS lipinskiViolations`;
+
+/** Compound columns (table alias c) by descriptor name. */
+export const DESCRIPTOR_COLUMN: Record<DescriptorName, string> = {
+  mw: 'mw',
+  clogp: 'clogp',
+  tpsa: 'tpsa',
+  hbd: 'hbd',
+  hba: 'hba',
+  rotatableBonds: 'rotatable_bonds',
+  rings: 'rings',
+  aromaticRings: 'aromatic_rings',
+  fractionSp3: 'fraction_sp3',
+  heavyAtoms: 'heavy_atoms',
+  lipinskiViolations: 'lipinski_violations',
+};
+
+/** SQL conditions on `c.<column>` for descriptor ranges, their named parameters added to `params`. */
+export function rangeConditions(ranges: DescriptorRanges | undefined, params: Record<string, unknown>): string[] {
+  const where: string[] = [];
+  for (const [name, range] of Object.entries(ranges ?? {})) {
+    const col = DESCRIPTOR_COLUMN[name as DescriptorName];
+    if (!col) throw new Error(`unknown property '${name}'`);
+    if (range?.min !== undefined) {
+      where.push(`c.${col} >= @min_${col}`);
+      params[`min_${col}`] = range.min;
+    }
+    if (range?.max !== undefined) {
+      where.push(`c.${col} <= @max_${col}`);
+      params[`max_${col}`] = range.max;
+    }
+  }
+  return where;
+}
+
+/** Browse options: descriptor ranges and an order (import order when absent). */
+export interface BrowseOptions {
+  ranges?: DescriptorRanges;
+  sortBy?: DescriptorName;
+  desc?: boolean;
+}
+
+/** FROM/WHERE of the library's distinct compounds passing the ranges (parameter @library). */
+function membersWhere(ranges: DescriptorRanges | undefined, params: Record<string, unknown>): string {
+  const where = ['m.library_id = @library', 'm.duplicate_of IS NULL', ...rangeConditions(ranges, params)];
+  return `FROM library_members m JOIN compounds c ON c.id = m.compound_id WHERE ${where.join(' AND ')}`;
+}
 
 interface FlatRow extends Descriptors {
   id: number;
@@ -72,16 +118,20 @@ export class CompoundRepo {
   }
 
   /** A page of the library's compounds (first member's id and properties), in import order. */
-  page(libraryId: number, limit: number, offset: number): CompoundRow[] {
+  page(libraryId: number, limit: number, offset: number, opts: BrowseOptions = {}): CompoundRow[] {
+    const params: Record<string, unknown> = { library: libraryId, limit, offset };
+    const from = membersWhere(opts.ranges, params);
+    const order = opts.sortBy ? `c.${DESCRIPTOR_COLUMN[opts.sortBy]} ${opts.desc ? 'DESC' : 'ASC'}, m.id` : `m.id ${opts.desc ? 'DESC' : 'ASC'}`;
     const rows = this.db
-      .prepare(
-        `SELECT c.id, c.smiles, c.inchikey, c.formula, m.original_id AS originalId, m.props, ${DESCRIPTOR_COLUMNS}
-           FROM library_members m JOIN compounds c ON c.id = m.compound_id
-          WHERE m.library_id = ? AND m.duplicate_of IS NULL
-          ORDER BY m.id LIMIT ? OFFSET ?`,
-      )
-      .all(libraryId, limit, offset) as FlatRow[];
+      .prepare(`SELECT c.id, c.smiles, c.inchikey, c.formula, m.original_id AS originalId, m.props, ${DESCRIPTOR_COLUMNS} ${from} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
+      .all(params) as FlatRow[];
     return rows.map(toCompound);
+  }
+
+  /** How many of the library's distinct compounds pass the ranges. */
+  count(libraryId: number, ranges?: DescriptorRanges): number {
+    const params: Record<string, unknown> = { library: libraryId };
+    return (this.db.prepare(`SELECT COUNT(*) AS n ${membersWhere(ranges, params)}`).get(params) as { n: number }).n;
   }
 
   /** The library's compounds with these ids, in the order given. */
@@ -99,21 +149,17 @@ export class CompoundRepo {
   }
 
   /** Streams (id, fingerprint) of the library's distinct compounds. */
-  *fingerprints(libraryId: number): Generator<{ id: number; fp: Uint8Array }> {
-    const stmt = this.db.prepare(
-      `SELECT c.id, c.fp FROM library_members m JOIN compounds c ON c.id = m.compound_id
-        WHERE m.library_id = ? AND m.duplicate_of IS NULL ORDER BY m.id`,
-    );
-    for (const r of stmt.iterate(libraryId) as Iterable<{ id: number; fp: Buffer }>) yield { id: r.id, fp: r.fp };
+  *fingerprints(libraryId: number, ranges?: DescriptorRanges): Generator<{ id: number; fp: Uint8Array }> {
+    const params: Record<string, unknown> = { library: libraryId };
+    const stmt = this.db.prepare(`SELECT c.id, c.fp ${membersWhere(ranges, params)} ORDER BY m.id`);
+    for (const r of stmt.iterate(params) as Iterable<{ id: number; fp: Buffer }>) yield { id: r.id, fp: r.fp };
   }
 
   /** Streams (id, smiles) of the library's distinct compounds in import order. */
-  *structures(libraryId: number): Generator<{ id: number; smiles: string }> {
-    const stmt = this.db.prepare(
-      `SELECT c.id, c.smiles FROM library_members m JOIN compounds c ON c.id = m.compound_id
-        WHERE m.library_id = ? AND m.duplicate_of IS NULL ORDER BY m.id`,
-    );
-    yield* stmt.iterate(libraryId) as Iterable<{ id: number; smiles: string }>;
+  *structures(libraryId: number, ranges?: DescriptorRanges): Generator<{ id: number; smiles: string }> {
+    const params: Record<string, unknown> = { library: libraryId };
+    const stmt = this.db.prepare(`SELECT c.id, c.smiles ${membersWhere(ranges, params)} ORDER BY m.id`);
+    yield* stmt.iterate(params) as Iterable<{ id: number; smiles: string }>;
   }
 
   /** One compound with every library record that refers to it. */

@@ -1,6 +1,7 @@
-import type { DescriptorName, ScreenFilter, ScreenHit, ScreenState } from '../../src-shared/dto';
+import type { ScreenFilter, ScreenHit, ScreenState } from '../../src-shared/dto';
 import type { ScoredChunk, ScreenItem } from '../screen/scorer';
 import type { Db } from './database';
+import { rangeConditions } from './compound-repo';
 
 export interface ScreenRow {
   id: number;
@@ -22,20 +23,6 @@ export interface ScreenRow {
 const COLS = `s.id, s.library_id AS libraryId, l.name AS library, s.models, s.state, s.domain_threshold AS domainThreshold,
   s.engine, s.cursor, s.total, s.scored, s.unreadable, s.seconds, s.created_at AS createdAt, s.finished_at AS finishedAt`;
 
-/** Compound columns a filter may range over (DTO name → column). */
-const DESCRIPTOR_COLUMN: Record<DescriptorName, string> = {
-  mw: 'mw',
-  clogp: 'clogp',
-  tpsa: 'tpsa',
-  hbd: 'hbd',
-  hba: 'hba',
-  rotatableBonds: 'rotatable_bonds',
-  rings: 'rings',
-  aromaticRings: 'aromatic_rings',
-  fractionSp3: 'fraction_sp3',
-  heavyAtoms: 'heavy_atoms',
-  lipinskiViolations: 'lipinski_violations',
-};
 
 /** Screens and their predictions. */
 export class ScreenRepo {
@@ -151,7 +138,7 @@ export class ScreenRepo {
   /** Predictions of one model in rank order (or the unreadable ones), filtered in SQL; substructure is the caller's. */
   hits(screen: ScreenRow, model: string, f: Omit<ScreenFilter, 'substructure' | 'model'>): ScreenHit[] {
     const where = ['p.screen_id = @screen', 'p.model = @model', f.unreadable ? 'p.score IS NULL' : 'p.rank IS NOT NULL'];
-    const params: Record<string, number | string> = { screen: screen.id, model, library: screen.libraryId, limit: f.limit ?? 100, offset: f.offset ?? 0 };
+    const params: Record<string, unknown> = { screen: screen.id, model, library: screen.libraryId, limit: f.limit ?? 100, offset: f.offset ?? 0 };
     if (f.minScore !== undefined) {
       where.push('p.score >= @minScore');
       params.minScore = f.minScore;
@@ -161,18 +148,7 @@ export class ScreenRepo {
       params.maxScore = f.maxScore;
     }
     if (f.inDomainOnly) where.push('p.in_domain = 1');
-    for (const [name, range] of Object.entries(f.ranges ?? {})) {
-      const col = DESCRIPTOR_COLUMN[name as DescriptorName];
-      if (!col || !range) throw new Error(`unknown property '${name}'`);
-      if (range.min !== undefined) {
-        where.push(`c.${col} >= @min_${col}`);
-        params[`min_${col}`] = range.min;
-      }
-      if (range.max !== undefined) {
-        where.push(`c.${col} <= @max_${col}`);
-        params[`max_${col}`] = range.max;
-      }
-    }
+    where.push(...rangeConditions(f.ranges, params));
     const rows = this.db
       .prepare(
         `SELECT p.compound_id AS compoundId, c.smiles, p.model, p.score, p.rank, p.max_sim AS maxSimilarity, p.in_domain AS inDomain,

@@ -1,4 +1,4 @@
-import type { CompoundDetail, CompoundPage, CompoundQuery, CompoundRow, LibrarySummary, PropValue } from '../../src-shared/dto';
+import type { CompoundDetail, CompoundPage, CompoundQuery, CompoundRow, DescriptorName, DescriptorRanges, LibrarySummary, PropValue } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
 import { loadRdkit, morganOf, popcount, tanimoto } from '../chem/rdkit';
@@ -37,52 +37,87 @@ export class LibraryService {
     return lib;
   }
 
-  /** Compounds of a library: a page in import order, or substructure/similarity hits (bounded by limit). */
+  /**
+   * Compounds of a library, optionally within descriptor ranges, found by substructure and/or similarity,
+   * and sorted; one page of them with the count that matched.
+   */
   async query(q: CompoundQuery): Promise<CompoundPage> {
     const lib = this.library(q.library);
     const limit = q.limit ?? DEFAULT_LIMIT;
+    const offset = q.offset ?? 0;
     const total = this.libraries.countCompounds(lib.id);
-    let candidates: Array<{ id: number; similarity?: number }> | null = null;
+    const sort = q.sort ?? { by: q.similar !== undefined ? 'similarity' : 'import', desc: q.similar !== undefined };
+    if (sort.by === 'similarity' && q.similar === undefined) throw new AppError('INVALID_INPUT', 'sorting by similarity needs a similarity query');
 
+    if (q.similar === undefined && q.substructure === undefined) {
+      const opts = { ranges: q.ranges, ...(sort.by !== 'import' ? { sortBy: sort.by as DescriptorName } : {}), desc: sort.desc === true };
+      return { compounds: this.compounds.page(lib.id, limit, offset, opts), total, matched: this.compounds.count(lib.id, q.ranges), complete: true };
+    }
+
+    // Candidates carry their import position, so any order can be restored after filtering.
+    let candidates: Array<{ id: number; at: number; similarity?: number }> | null = null;
     if (q.similar !== undefined) {
       const rd = await loadRdkit();
       const fp = morganOf(rd, q.similar);
       if (!fp) throw new AppError('INVALID_INPUT', `cannot parse the similarity query SMILES: ${q.similar}`);
       const minSim = q.minSim ?? 0.5;
       const countQ = popcount(fp);
-      const hits: Array<{ id: number; similarity: number }> = [];
-      for (const c of this.compounds.fingerprints(lib.id)) {
+      const hits: Array<{ id: number; at: number; similarity: number }> = [];
+      let at = 0;
+      for (const c of this.compounds.fingerprints(lib.id, q.ranges)) {
         const s = tanimoto(fp, c.fp, countQ);
-        if (s >= minSim) hits.push({ id: c.id, similarity: Math.round(s * 10000) / 10000 });
+        if (s >= minSim) hits.push({ id: c.id, at, similarity: Math.round(s * 10000) / 10000 });
+        at++;
       }
-      hits.sort((a, b) => b.similarity - a.similarity || a.id - b.id);
       candidates = hits;
     }
 
+    // A descriptor order needs every hit; import or similarity order can stop once the page is full.
+    const byDescriptor = sort.by !== 'import' && sort.by !== 'similarity';
+    let complete = true;
     if (q.substructure !== undefined) {
-      const need = (q.offset ?? 0) + limit;
-      const matched = await this.substructureIds(lib.id, q.substructure, candidates?.map((c) => c.id) ?? null, need);
-      const keep = new Set(matched);
-      candidates = candidates ? candidates.filter((c) => keep.has(c.id)) : matched.map((id) => ({ id }));
+      const need = byDescriptor || sort.desc || candidates ? Infinity : offset + limit;
+      const found = await this.substructureIds(lib.id, q.substructure, candidates?.map((c) => c.id) ?? null, need, q.ranges);
+      complete = found.complete;
+      const keep = new Set(found.ids);
+      candidates = candidates ? candidates.filter((c) => keep.has(c.id)) : found.ids.map((id, at) => ({ id, at }));
     }
+    const hits = candidates ?? [];
 
-    if (candidates === null) return { compounds: this.compounds.page(lib.id, limit, q.offset ?? 0), total };
-
-    const slice = candidates.slice(q.offset ?? 0, (q.offset ?? 0) + limit);
-    const rows = this.compounds.byIds(lib.id, slice.map((c) => c.id));
-    const sim = new Map(slice.map((c) => [c.id, c.similarity]));
-    const out: CompoundRow[] = rows.map((r) => {
+    const dir = sort.desc ? -1 : 1;
+    let pageRows: CompoundRow[];
+    if (byDescriptor) {
+      const key = sort.by as DescriptorName;
+      const at = new Map(hits.map((c) => [c.id, c.at]));
+      const rows = this.compounds.byIds(lib.id, hits.map((c) => c.id));
+      rows.sort((a, b) => dir * (a.descriptors[key] - b.descriptors[key]) || (at.get(a.id) ?? 0) - (at.get(b.id) ?? 0));
+      pageRows = rows.slice(offset, offset + limit);
+    } else {
+      const ordered = [...hits].sort(
+        sort.by === 'similarity' ? (a, b) => dir * ((a.similarity ?? 0) - (b.similarity ?? 0)) || a.at - b.at : (a, b) => dir * (a.at - b.at),
+      );
+      pageRows = this.compounds.byIds(lib.id, ordered.slice(offset, offset + limit).map((c) => c.id));
+    }
+    const sim = new Map(hits.map((c) => [c.id, c.similarity]));
+    const compounds = pageRows.map((r) => {
       const s = sim.get(r.id);
       return s === undefined ? r : { ...r, similarity: s };
     });
-    return { compounds: out, total };
+    return { compounds, total, matched: hits.length, complete };
   }
 
   /** Ids of compounds containing the query, scanning in chunks on the chemistry pool until `need` are found. */
-  private async substructureIds(libraryId: number, query: string, within: number[] | null, need: number): Promise<number[]> {
+  private async substructureIds(
+    libraryId: number,
+    query: string,
+    within: number[] | null,
+    need: number,
+    ranges: DescriptorRanges | undefined,
+  ): Promise<{ ids: number[]; complete: boolean }> {
     const source: Iterable<{ id: number; smiles: string }> = within
       ? this.compounds.byIds(libraryId, within).map((c) => ({ id: c.id, smiles: c.smiles }))
-      : this.compounds.structures(libraryId);
+      : this.compounds.structures(libraryId, ranges);
+    let complete = true;
     const found: number[] = [];
     let chunk: Array<{ id: number; smiles: string }> = [];
     const inFlight: Array<Promise<number[]>> = [];
@@ -101,12 +136,15 @@ export class LibraryService {
       if (chunk.length >= SUBSTRUCTURE_CHUNK) {
         flush();
         while (inFlight.length >= this.chem.size) await settle();
-        if (found.length >= need) break;
+        if (found.length >= need) {
+          complete = false;
+          break;
+        }
       }
     }
     flush();
     while (inFlight.length) await settle();
-    return found;
+    return { ids: found, complete };
   }
 
   compound(id: number): CompoundDetail {

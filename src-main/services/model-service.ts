@@ -99,6 +99,12 @@ export interface TrainHooks {
   onStarted?: (info: { params: number; backend: string; backendReasons: string[]; resumedFromStep: number | null; totalSteps: number }) => void;
 }
 
+/** The target and task type of a task model or baseline (from its manifest); null for an encoder. */
+function taskOf(manifest: string): ModelSummary['task'] {
+  const t = (JSON.parse(manifest) as { task?: { target: string; type: 'regression' | 'classification' } }).task;
+  return t ? { target: t.target, type: t.type } : null;
+}
+
 function summary(r: ModelRow): ModelSummary {
   return {
     name: r.name,
@@ -108,6 +114,7 @@ function summary(r: ModelRow): ModelSummary {
     layers: r.layers,
     shareLayers: r.shareLayers === 1,
     hidden: r.hidden,
+    task: taskOf(r.manifest),
     parent: JSON.parse(r.parents) as string[],
     metrics: JSON.parse(r.metrics) as Record<string, number | null>,
     steps: r.steps,

@@ -71,18 +71,39 @@ export function on<E extends EventName>(event: E, listener: (payload: Events[E])
 
 export const mode: 'electron' | 'host' = window.api ? 'electron' : 'host';
 
-/** A message a chemist can read for an error from a call (the main process's message, else the error itself). */
-export function messageOf(e: unknown): string {
-  return e instanceof ApiCallError ? e.message : `Unexpected problem: ${String(e)}`;
+/** An error as the UI shows it: a sentence for the chemist, the technical part behind "Details". */
+export interface Problem {
+  message: string;
+  /** The error code and anything the main process attached (record numbers, the original message). */
+  details: string | null;
+}
+
+/** The Problem for an error the main process reported (a call's or a job's). */
+export function problemOfApi(error: { code: string; message: string; details?: unknown }): Problem {
+  const attached = error.details === undefined ? '' : `\n${JSON.stringify(error.details, null, 2)}`;
+  if (error.code === 'BUG') {
+    return { message: 'Delicate ran into an internal problem; nothing was lost. Please report it with the details.', details: `${error.code}: ${error.message}${attached}` };
+  }
+  if (error.code === 'BACKEND_UNAVAILABLE') return { message: `Cannot reach Delicate's engine: ${error.message}`, details: `${error.code}${attached}` };
+  return { message: error.message, details: `${error.code}${attached}` };
+}
+
+/** The Problem for anything thrown by a call or by the window itself. */
+export function problemOf(e: unknown): Problem {
+  if (e instanceof ApiCallError) return problemOfApi(e.error);
+  return {
+    message: 'Something went wrong in this window; try again, or reload it.',
+    details: e instanceof Error ? (e.stack ?? e.message) : String(e),
+  };
 }
 
 /** Runs `fn`, reporting its error through `setError` (cleared first); undefined when it failed. */
-export async function guarded<T>(setError: (message: string | null) => void, fn: () => Promise<T>): Promise<T | undefined> {
+export async function guarded<T>(setError: (problem: Problem | null) => void, fn: () => Promise<T>): Promise<T | undefined> {
   try {
     setError(null);
     return await fn();
   } catch (e) {
-    setError(messageOf(e));
+    setError(problemOf(e));
     return undefined;
   }
 }

@@ -1,33 +1,46 @@
-import type { CompoundRow, ImportPreview, ImportSummary, JobProgress, LibrarySummary } from '../../../../src-shared/dto';
-import { call, guarded, on } from '../api';
+import { SvelteMap } from 'svelte/reactivity';
+import type { CompoundRow, CompoundSort, DescriptorName, DescriptorRanges, ImportPreview, ImportSummary, JobProgress, LibrarySummary } from '../../../../src-shared/dto';
+import { call, guarded, on, problemOfApi, type Problem } from '../api';
 
 export interface ImportState {
   jobId: string;
   fileName: string;
   progress: JobProgress | null;
   summary: ImportSummary | null;
-  error: string | null;
+  error: Problem | null;
   state: 'running' | 'done' | 'failed' | 'cancelled';
 }
 
-const PAGE = 50;
+/** Rows fetched per request; the table asks for the blocks it shows. */
+export const BLOCK = 100;
+/** Blocks kept in memory; the ones furthest from the view are dropped first. */
+const KEEP_BLOCKS = 40;
 /** The preview reads the first 256 KiB of a file. */
 const PREVIEW_BYTES = 256 * 1024;
 
-/** Libraries, the selected library's compounds, searches and imports. */
+/** Libraries, the selected library's compounds (fetched in blocks as the table scrolls), searches and imports. */
 export class LibrariesState {
   libraries = $state<LibrarySummary[]>([]);
   selected = $state<string | null>(null);
-  compounds = $state<CompoundRow[]>([]);
+  /** Compounds in the library, and how many pass the current query. */
   total = $state(0);
-  offset = $state(0);
+  matched = $state(0);
+  /** False while a substructure search has not scanned the whole library yet. */
+  complete = $state(true);
   loading = $state(false);
-  error = $state<string | null>(null);
+  error = $state<Problem | null>(null);
   substructure = $state('');
   similar = $state('');
   minSim = $state(0.5);
+  ranges = $state<DescriptorRanges>({});
+  sort = $state<CompoundSort>({ by: 'import' });
   imports = $state<ImportState[]>([]);
   ready = $state(false);
+  /** Fetched blocks by block index (reactive per key). */
+  readonly blocks = new SvelteMap<number, CompoundRow[]>();
+  /** The query the blocks belong to; a reply for an older query is dropped. */
+  private generation = 0;
+  private readonly pending = new Set<number>();
 
   constructor() {
     on('job.progress', (p) => {
@@ -39,7 +52,7 @@ export class LibrariesState {
       if (!imp) return;
       imp.state = d.state;
       if (d.state === 'done') imp.summary = d.result as ImportSummary;
-      else imp.error = d.error?.message ?? d.state;
+      else imp.error = d.error ? problemOfApi(d.error) : { message: `Import ${d.state}.`, details: null };
       void this.refresh().then(() => {
         const lib = (d.result as ImportSummary | null)?.library;
         if (d.state === 'done' && lib) void this.select(lib);
@@ -60,37 +73,95 @@ export class LibrariesState {
 
   async select(name: string): Promise<void> {
     this.selected = name;
-    this.offset = 0;
     this.substructure = '';
     this.similar = '';
+    this.ranges = {};
+    this.sort = { by: 'import' };
     await this.load();
   }
 
+  /** True when a substructure or similarity search is part of the query. */
+  get searching(): boolean {
+    return this.substructure.trim() !== '' || this.similar.trim() !== '';
+  }
+
+  /** Starts the current query over: drops the fetched blocks and fetches the first. */
   async load(): Promise<void> {
-    const library = this.selected;
-    if (!library) return;
-    this.loading = true;
-    await this.guard(async () => {
-      const page = await call('compound.list', {
-        library,
-        limit: PAGE,
-        offset: this.offset,
-        ...(this.substructure.trim() ? { substructure: this.substructure.trim() } : {}),
-        ...(this.similar.trim() ? { similar: this.similar.trim(), minSim: this.minSim } : {}),
-      });
-      this.compounds = page.compounds;
-      this.total = page.total;
-    });
-    this.loading = false;
+    this.generation++;
+    this.blocks.clear();
+    this.pending.clear();
+    if (this.sort.by === 'similarity' && !this.similar.trim()) this.sort = { by: 'import' };
+    await this.fetch(0);
   }
 
-  async page(delta: number): Promise<void> {
-    this.offset = Math.max(0, this.offset + delta * PAGE);
+  /** The row at position i of the current query, once its block is fetched. */
+  rowAt(i: number): CompoundRow | undefined {
+    return this.blocks.get(Math.floor(i / BLOCK))?.[i % BLOCK];
+  }
+
+  /** Fetches the blocks covering rows [from, to) that are not here yet. */
+  ensure(from: number, to: number): void {
+    for (let b = Math.floor(from / BLOCK); b * BLOCK < to; b++) if (!this.blocks.has(b)) void this.fetch(b);
+  }
+
+  private async fetch(block: number): Promise<void> {
+    const library = this.selected;
+    if (!library || this.pending.has(block)) return;
+    const generation = this.generation;
+    this.pending.add(block);
+    this.loading = true;
+    const sub = this.substructure.trim();
+    const sim = this.similar.trim();
+    const page = await this.guard(() =>
+      call('compound.list', {
+        library,
+        limit: BLOCK,
+        offset: block * BLOCK,
+        ...(sub ? { substructure: sub } : {}),
+        ...(sim ? { similar: sim, minSim: this.minSim } : {}),
+        ...(Object.keys(this.ranges).length ? { ranges: $state.snapshot(this.ranges) } : {}),
+        sort: $state.snapshot(this.sort),
+      }),
+    );
+    if (generation !== this.generation) return;
+    this.pending.delete(block);
+    this.loading = this.pending.size > 0;
+    if (!page) return;
+    this.blocks.set(block, page.compounds);
+    this.total = page.total;
+    this.matched = page.matched;
+    this.complete = page.complete;
+    // Keep memory bounded while scrolling through a large library.
+    if (this.blocks.size > KEEP_BLOCKS) {
+      const far = [...this.blocks.keys()].sort((a, b) => Math.abs(b - block) - Math.abs(a - block));
+      for (const k of far.slice(0, this.blocks.size - KEEP_BLOCKS)) this.blocks.delete(k);
+    }
+  }
+
+  /** Orders by this key; a second click on the same key reverses the order. */
+  async sortBy(by: CompoundSort['by']): Promise<void> {
+    this.sort = this.sort.by === by ? { by, desc: !this.sort.desc } : { by, desc: by === 'similarity' };
     await this.load();
   }
 
-  get pageSize(): number {
-    return PAGE;
+  async setRange(name: DescriptorName, min: number | null, max: number | null): Promise<void> {
+    const next = { ...$state.snapshot(this.ranges) };
+    if (min === null && max === null) delete next[name];
+    else next[name] = { ...(min !== null ? { min } : {}), ...(max !== null ? { max } : {}) };
+    this.ranges = next;
+    await this.load();
+  }
+
+  /** Deletes a library (its records and screens; compounds other libraries share stay). */
+  async remove(name: string): Promise<boolean> {
+    const r = await this.guard(() => call('library.delete', { library: name }));
+    if (!r?.deleted) return false;
+    if (this.selected === name) {
+      this.selected = null;
+      this.blocks.clear();
+    }
+    await this.refresh();
+    return true;
   }
 
   /** The first records of a file with the columns the import would use (sends only the file's head). */

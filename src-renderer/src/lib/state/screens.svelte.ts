@@ -1,5 +1,5 @@
 import type { JobProgress, ModelSummary, ScreenHit, ScreenSummary } from '../../../../src-shared/dto';
-import { call, guarded, on } from '../api';
+import { call, guarded, on, problemOfApi, type Problem } from '../api';
 
 const PAGE = 50;
 
@@ -18,7 +18,7 @@ export class ScreensState {
   minScore = $state<number | null>(null);
   inDomainOnly = $state(false);
   substructure = $state('');
-  error = $state<string | null>(null);
+  error = $state<Problem | null>(null);
   loading = $state(false);
 
   constructor() {
@@ -28,7 +28,7 @@ export class ScreensState {
     on('job.done', (d) => {
       if (this.running?.jobId !== d.jobId) return;
       this.running = null;
-      if (d.state !== 'done') this.error = d.state === 'cancelled' ? 'Screen cancelled: what was scored is kept; run it again to resume.' : (d.error?.message ?? d.state);
+      if (d.state !== 'done') this.error = d.state === 'cancelled' || !d.error ? { message: 'Screen cancelled: what was scored is kept; run it again to resume.', details: null } : problemOfApi(d.error);
       void this.refresh().then(() => {
         const s = d.result as ScreenSummary | null;
         if (d.state === 'done' && s) void this.open(s.screen);
@@ -44,7 +44,7 @@ export class ScreensState {
   async refresh(): Promise<void> {
     await this.guard(async () => {
       this.allModels = (await call('model.list', {})).models.filter((m) => m.state === 'ready');
-      this.models = this.allModels.filter((m) => m.kind === 'teacher' || m.kind === 'student' || m.kind === 'baseline');
+      this.models = this.allModels.filter((m) => m.task !== null);
       this.screens = (await call('screen.list', {})).screens;
     });
   }

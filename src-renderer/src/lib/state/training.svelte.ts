@@ -1,5 +1,5 @@
 import type { EpochPoint, JobProgress, ModelSummary, TrainOutcome } from '../../../../src-shared/dto';
-import { call, messageOf, on } from '../api';
+import { call, on, problemOf, problemOfApi, type Problem } from '../api';
 import { toBase64 } from './libraries.svelte';
 
 export interface TrainForm {
@@ -21,7 +21,7 @@ export class TrainingState {
   progress = $state<JobProgress | null>(null);
   points = $state<EpochPoint[]>([]);
   outcome = $state<TrainOutcome | null>(null);
-  error = $state<string | null>(null);
+  error = $state<Problem | null>(null);
 
   constructor() {
     on('job.progress', (p) => {
@@ -33,7 +33,7 @@ export class TrainingState {
       if (d.jobId !== this.jobId) return;
       this.jobId = null;
       if (d.state === 'done') this.outcome = d.result as TrainOutcome;
-      else this.error = d.state === 'cancelled' ? 'Training cancelled.' : (d.error?.message ?? d.state);
+      else this.error = d.state === 'cancelled' || !d.error ? { message: `Training ${d.state}.`, details: null } : problemOfApi(d.error);
     });
   }
 
@@ -42,7 +42,7 @@ export class TrainingState {
     try {
       this.teachers = (await call('model.list', {})).models.filter((m) => m.state === 'ready' && (m.kind === 'pretrained' || m.kind === 'shared'));
     } catch (e) {
-      this.error = messageOf(e);
+      this.error = problemOf(e);
     }
   }
 
@@ -66,7 +66,7 @@ export class TrainingState {
       });
       this.jobId = jobId;
     } catch (e) {
-      this.error = messageOf(e);
+      this.error = problemOf(e);
     }
   }
 
