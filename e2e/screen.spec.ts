@@ -66,6 +66,17 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   await expect(outcome).toContainText('rmse');
   await expect(page.getByTestId('train-scatter').locator('circle')).not.toHaveCount(0);
   await page.screenshot({ path: join(artifacts, 'training.png'), fullPage: true });
+  // The run stored its assay: it trains again without the file, with its own target and task.
+  await page.getByTestId('train-assay').selectOption('ui');
+  await expect(page.getByTestId('train-assay-info')).toContainText('160 compounds from 160 records');
+  await expect(page.getByTestId('train-target')).toHaveValue('logS');
+  await expect(page.getByTestId('train-target')).toBeDisabled();
+  await page.getByTestId('train-out').fill('ui-again');
+  await page.getByText('Distil a DeLiCaTe student').click();
+  await page.getByTestId('train-epochs').fill('1');
+  await page.getByTestId('train-start').click();
+  await expect(outcome).toContainText('ui-again-teacher', { timeout: 120_000 });
+  await expect(page.getByTestId('train-model')).toHaveCount(2);
   expect(consoleErrors).toEqual([]);
 });
 
@@ -78,8 +89,9 @@ test('a chemist screens a library with the distilled student and the forest, ran
   await page.getByTestId('screen-library').selectOption('esol-160');
   const models = page.getByTestId('screen-model');
   // The task models and the forest can score; the pretrained encoders cannot and are not offered.
-  // (sol-* from the CLI and ui-* from the training test: teacher, student and forest of each.)
-  await expect(models).toHaveCount(6);
+  // (sol-* from the CLI and ui-* from the training test: teacher, student and forest of each; ui-again-*:
+  // teacher and forest.)
+  await expect(models).toHaveCount(8);
   await page.getByLabel(/sol-student/).check();
   await page.getByLabel(/sol-ecfp4-rf/).check();
   await page.getByTestId('screen-start').click();

@@ -1,4 +1,5 @@
 import type {
+  AssaySummary,
   CompoundDetail,
   CompoundPage,
   DoctorReport,
@@ -36,6 +37,7 @@ export interface Api {
   'model.download'(args: ArgsOf<'model.download'>): Promise<{ fileName: string; dataBase64: string }>;
   'model.import'(args: ArgsOf<'model.import'>): Promise<{ model: ModelSummary }>;
   'model.train'(args: ArgsOf<'model.train'>): Promise<{ jobId: string }>;
+  'assay.list'(args: ArgsOf<'assay.list'>): Promise<{ assays: AssaySummary[] }>;
   'screen.run'(args: ArgsOf<'screen.run'>): Promise<{ jobId: string }>;
   'screen.list'(args: ArgsOf<'screen.list'>): Promise<{ screens: ScreenSummary[] }>;
   'screen.vs'(args: ArgsOf<'screen.vs'>): Promise<VsOutcome>;
@@ -75,6 +77,7 @@ export const API_METHODS = [
   'model.import',
   'model.pretrain',
   'model.train',
+  'assay.list',
   'screen.run',
   'screen.list',
   'screen.vs',

@@ -73,6 +73,8 @@ export interface CompoundRow {
 
 export interface CompoundDetail extends CompoundRow {
   members: Array<{ library: string; originalId: string | null; record: number; original: string; props: Record<string, PropValue> }>;
+  /** Structural alerts the compound raises (reactive, unstable or assay-interfering groups); empty when none. */
+  alerts: string[];
 }
 
 /** Lower and upper bounds (inclusive) per descriptor. */
@@ -168,6 +170,22 @@ export interface DoctorReport {
 export type ModelState = 'training' | 'ready' | 'failed' | 'cancelled';
 
 /** One model in the registry (`delicate models`, the Models screen). */
+/** An assay read by `train`: its source, target and what reading it found. */
+export interface AssaySummary {
+  name: string;
+  file: string;
+  sha256: string;
+  target: string;
+  task: 'regression' | 'classification';
+  unit: string | null;
+  records: number;
+  compounds: number;
+  replicates: number;
+  censored: number;
+  rejected: number;
+  createdAt: string;
+}
+
 export interface ModelSummary {
   name: string;
   /** pretrained (MLM + physchem), teacher (fine-tuned), shared (shared-layer teacher), student (distilled), baseline (ECFP4 random forest). */

@@ -91,6 +91,8 @@ export const schemas = {
       /** A file path (Electron, CLI) or the file's content (host mode). */
       data: z.string().min(1).optional(),
       source: importSourceSchema.optional(),
+      /** An assay stored by an earlier training run (its aggregated measurements). */
+      assay: name.optional(),
       target: z.string().min(1),
       task: z.enum(['regression', 'classification']),
       out: name,
@@ -106,7 +108,8 @@ export const schemas = {
       smilesCol: z.string().min(1).optional(),
     })
     .strict()
-    .refine((a) => (a.data === undefined) !== (a.source === undefined), { message: 'give the assay file as data (a path) or source, not both' }),
+    .refine((a) => [a.data, a.source, a.assay].filter((x) => x !== undefined).length === 1, { message: 'give the assay as data (a path), source (a file) or assay (a stored assay): exactly one' }),
+  'assay.list': z.object({}).strict(),
   'screen.run': z
     .object({
       library: name,

@@ -1,4 +1,5 @@
 import { parentPort } from 'node:worker_threads';
+import { structuralAlerts } from './alerts';
 import { conformer3d } from './conformer';
 import { depictSvg, hasSubstructure, loadRdkit, parseQuery, standardise } from './rdkit';
 import type { ChemRequest, ChemResponse } from './chem-protocol';
@@ -34,6 +35,9 @@ port.on('message', async (msg: ChemRequest) => {
         break;
       case 'conformer':
         reply({ id: msg.id, ok: true, value: conformer3d(msg.smiles) });
+        break;
+      case 'alerts':
+        reply({ id: msg.id, ok: true, value: structuralAlerts(rd, msg.smiles) });
         break;
     }
   } catch (err) {

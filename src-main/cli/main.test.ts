@@ -112,6 +112,13 @@ describe('delicate CLI', () => {
     const ms = JSON.parse((await run('assays', 'esol', '--db', db, '--json')).out).measurements;
     expect(ms).toHaveLength(160);
     expect(ms[0]).toMatchObject({ smiles: expect.any(String), value: expect.any(Number), qualifier: '=', count: 1, spread: 0, censored: false });
+    // A stored assay trains again without its file; it brings its own target and task.
+    const again = await run('train', '--assay', 'esol', '--out', 'esol-again', '--teacher', 'tiny', '--epochs', '1', '--seeds', '1', '--split', 'random', '--db', db, '--json');
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out).n).toMatchObject({ compounds: 160, rejected: 0 });
+    const missing = await run('train', '--assay', 'nope', '--out', 'x', '--db', db);
+    expect([missing.code, missing.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: esol")]);
+    expect((await run('train', '--assay', 'esol', '--data', data, '--out', 'x', '--db', db)).code).toBe(2);
     // The ECFP4 forest is registered too, predicts, and screens beside the student with its trees' spread.
     expect(list.find((m: { name: string }) => m.name === 'esol-ecfp4-rf')).toMatchObject({ kind: 'baseline', layers: 0 });
     const rfPred = JSON.parse((await run('predict', '--model', 'esol-ecfp4-rf', '--smiles', 'CCO', '--db', db, '--json')).out);

@@ -20,7 +20,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   pretrain --corpus FILE --out NAME [--layers N --hidden N --heads N --ff N --share-layers --embedding-size N]
            [--max-steps N | --time-budget MINUTES] [--batch N] [--lr X] [--max-len N] [--seed N]
            [--checkpoint-every N] [--grad-checkpointing] [--no-physchem] [--backend wasm|cpu|…] [--resume]
-  train --data FILE --target COL --task regression|classification --out NAME [--teacher MODEL]
+  train --data FILE --target COL --task regression|classification | --assay NAME  --out NAME [--teacher MODEL]
         [--distill [--student-layers K | --student MODEL] [--alpha A] [--hidden-weight W] [--augment N]] [--split random|scaffold|temporal] [--seeds N] [--epochs N]
         [--smiles-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--backend B]
   distill --teacher MODEL --corpus FILE --student-layers K --out NAME [--max-steps N | --time-budget MIN]
@@ -350,6 +350,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'train': {
         const { values } = parse(rest, {
           data: { type: 'string' },
+          assay: { type: 'string' },
           target: { type: 'string' },
           task: { type: 'string' },
           out: { type: 'string' },
@@ -371,7 +372,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           backend: { type: 'string' },
         });
         json = values.json;
-        const task = need(values.task, '--task regression|classification');
+        if (values.assay !== undefined && values.data !== undefined) throw new UsageError('give --data FILE or --assay NAME, not both');
+        // A stored assay (from an earlier run) brings its own target and task.
+        const app = context(values.db);
+        const stored = values.assay !== undefined ? await app.models.assayFile(values.assay) : null;
+        const task = values.task ?? stored?.assay.task ?? need(values.task, '--task regression|classification');
         if (task !== 'regression' && task !== 'classification') throw new UsageError('--task must be regression or classification');
         const split = values.split ?? DEFAULT_QSAR.split;
         if (split !== 'random' && split !== 'scaffold' && split !== 'temporal') throw new UsageError('--split must be random, scaffold or temporal');
@@ -384,7 +389,6 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         if (values.student && !values.distill) throw new UsageError('--student needs --distill');
         const lr = values.lr === undefined ? DEFAULT_QSAR.lr : Number(values.lr);
         if (!(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
-        const app = context(values.db);
         const abort = new AbortController();
         const onSigint = () => {
           io.err('\ncancelling\n');
@@ -395,8 +399,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         try {
           result = await app.models.train(
             {
-              data: need(values.data, '--data FILE'),
-              target: need(values.target, '--target COL'),
+              data: stored?.file ?? need(values.data, '--data FILE (or --assay NAME)'),
+              target: stored ? stored.assay.target : need(values.target, '--target COL'),
               task,
               out: need(values.out, '--out NAME'),
               ...(values.teacher ? { teacher: values.teacher } : {}),
@@ -423,6 +427,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           );
         } finally {
           process.off('SIGINT', onSigint);
+          await stored?.cleanup();
         }
         print(result, () =>
           [

@@ -1,19 +1,8 @@
+import type { AssaySummary } from '../../src-shared/dto';
 import type { Db } from './database';
 
-export interface AssaySummary {
-  name: string;
-  file: string;
-  sha256: string;
-  target: string;
-  task: 'regression' | 'classification';
-  unit: string | null;
-  records: number;
-  compounds: number;
-  replicates: number;
-  censored: number;
-  rejected: number;
-  createdAt: string;
-}
+export type { AssaySummary };
+
 
 export interface StoredMeasurement {
   smiles: string;
@@ -49,6 +38,18 @@ export class AssayRepo {
            FROM assays a ORDER BY created_at, id`,
       )
       .all() as AssaySummary[];
+  }
+
+  /**
+   * The assay as a CSV that `train` reads back to the same per-compound values: one row per compound, the
+   * aggregated value (already converted, e.g. to pIC50) with its qualifier, and the date; null when unknown.
+   */
+  csv(name: string): string | null {
+    const a = this.list().find((x) => x.name === name);
+    if (!a) return null;
+    const field = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+    const rows = this.measurements(name).map((m) => [field(m.smiles), `${m.qualifier === '=' ? '' : m.qualifier}${m.value}`, m.date ?? ''].join(','));
+    return [['smiles', field(a.target), 'date'].join(','), ...rows].join('\n') + '\n';
   }
 
   measurements(name: string): StoredMeasurement[] {

@@ -147,7 +147,13 @@ export class LibraryService {
     return { ids: found, complete };
   }
 
-  compound(id: number): CompoundDetail {
+  /** One compound with its records in every library and its structural alerts (computed on the chemistry pool). */
+  async compound(id: number): Promise<CompoundDetail> {
+    const c = this.stored(id);
+    return { ...c, alerts: await this.chem.run({ op: 'alerts', smiles: c.smiles }) };
+  }
+
+  private stored(id: number) {
     const c = this.compounds.get(id);
     if (!c) throw new AppError('NOT_FOUND', `no compound with id ${id}`);
     return c;
@@ -163,7 +169,7 @@ export class LibraryService {
   async conformer(id: number): Promise<{ molblock: string; cached: boolean }> {
     const cached = this.compounds.conformer(id);
     if (cached) return { molblock: cached, cached: true };
-    const c = this.compound(id);
+    const c = this.stored(id);
     const molblock = await this.chem.run({ op: 'conformer', smiles: c.smiles });
     if (!molblock) throw new AppError('PARSE_ERROR', `no 3D conformer could be generated for ${c.smiles}`);
     this.compounds.saveConformer(id, molblock, 'openchemlib ConformerGenerator + MMFF94s+');

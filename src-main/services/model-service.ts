@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { EpochPoint, ModelSummary } from '../../src-shared/dto';
+import type { AssaySummary, EpochPoint, ModelSummary } from '../../src-shared/dto';
 import { AppError, BugError } from '../../src-shared/errors';
 import type { Db } from '../db/database';
 import { AssayRepo } from '../db/assay-repo';
@@ -524,6 +525,20 @@ export class ModelService {
     const spec = this.scoringSpec(name);
     const r = await this.once({ type: 'evaluate', model: spec, file, target, ...opts }, (e) => (e.type === 'evaluated' ? e : undefined));
     return { model: name, ...r.result };
+  }
+
+  /** A stored assay written to a temporary CSV that `train` reads back to the same values (remove it with cleanup). */
+  async assayFile(name: string): Promise<{ file: string; assay: AssaySummary; cleanup: () => Promise<void> }> {
+    const assay = this.assays.list().find((a) => a.name === name);
+    const csv = this.assays.csv(name);
+    if (!assay || csv === null) {
+      const known = this.assays.list().map((a) => a.name);
+      throw new AppError('NOT_FOUND', `no assay named '${name}'${known.length ? ` (assays: ${known.join(', ')})` : ' (an assay is stored when a model is trained on a file)'}`);
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'delicate-assay-'));
+    const file = join(dir, `assay-${name.replace(/[^\w.-]+/g, '_')}.csv`);
+    await writeFile(file, csv);
+    return { file, assay, cleanup: () => rm(dir, { recursive: true, force: true }) };
   }
 
   /** Inference speed of a task model in sequences per second on a fixed sample of drug-like molecules (benchmarks). */

@@ -1,4 +1,4 @@
-import type { EpochPoint, JobProgress, ModelSummary, TrainOutcome } from '../../../../src-shared/dto';
+import type { AssaySummary, EpochPoint, JobProgress, ModelSummary, TrainOutcome } from '../../../../src-shared/dto';
 import { call, on, problemOf, problemOfApi, type Problem } from '../api';
 import { toBase64 } from './libraries.svelte';
 
@@ -17,6 +17,8 @@ export interface TrainForm {
 /** A QSAR training job: the form's choices, its live epoch curves, and the comparison at the end. */
 export class TrainingState {
   teachers = $state<ModelSummary[]>([]);
+  /** Assays stored by earlier runs: they train again without their files. */
+  assays = $state<AssaySummary[]>([]);
   jobId = $state<string | null>(null);
   progress = $state<JobProgress | null>(null);
   points = $state<EpochPoint[]>([]);
@@ -32,7 +34,10 @@ export class TrainingState {
     on('job.done', (d) => {
       if (d.jobId !== this.jobId) return;
       this.jobId = null;
-      if (d.state === 'done') this.outcome = d.result as TrainOutcome;
+      if (d.state === 'done') {
+        this.outcome = d.result as TrainOutcome;
+        void this.refresh(); // the run stored its assay
+      }
       else this.error = d.state === 'cancelled' || !d.error ? { message: `Training ${d.state}.`, details: null } : problemOfApi(d.error);
     });
   }
@@ -41,19 +46,21 @@ export class TrainingState {
   async refresh(): Promise<void> {
     try {
       this.teachers = (await call('model.list', {})).models.filter((m) => m.state === 'ready' && (m.kind === 'pretrained' || m.kind === 'shared'));
+      this.assays = (await call('assay.list', {})).assays;
     } catch (e) {
       this.error = problemOf(e);
     }
   }
 
-  async start(file: File, f: TrainForm): Promise<void> {
+  /** Trains on an uploaded file or on a stored assay (by name). */
+  async start(data: File | string, f: TrainForm): Promise<void> {
     try {
       this.error = null;
       this.outcome = null;
       this.points = [];
       this.progress = null;
       const { jobId } = await call('model.train', {
-        source: { kind: 'upload', fileName: file.name, dataBase64: await toBase64(file) },
+        ...(typeof data === 'string' ? { assay: data } : { source: { kind: 'upload' as const, fileName: data.name, dataBase64: await toBase64(data) } }),
         target: f.target,
         task: f.task,
         out: f.out,

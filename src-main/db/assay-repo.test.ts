@@ -1,0 +1,39 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../test/helpers';
+import { readAssay } from '../train/assay';
+import { AssayRepo } from './assay-repo';
+import { openDatabase } from './database';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+describe('AssayRepo', () => {
+  it('writes a stored assay as a CSV that reads back to the same values, qualifiers and dates', async () => {
+    // IC50 in nM with replicates, a censored value, a date, and a SMILES with a comma-free but quoted field.
+    const file = join(tmp.dir, 'ic50.csv');
+    writeFileSync(
+      file,
+      ['smiles,IC50,date', 'CCO,100,2024-01-02', 'OCC,300,2024-01-02', 'c1ccccc1O,>10000,2024-03-04', 'CC(=O)Nc1ccc(O)cc1,5,2024-05-06', '"CCN(CC)CC",50,'].join('\n'),
+    );
+    const original = await readAssay(file, { target: 'IC50', task: 'regression', unit: 'nM', dateCol: 'date' });
+    expect(original.points).toHaveLength(4);
+    const db = openDatabase(':memory:');
+    const repo = new AssayRepo(db);
+    repo.save({ name: 'ic50', file, sha256: 'x', target: 'IC50', task: 'regression', unit: 'nM', records: original.read, replicates: original.replicates, censored: original.censored, rejected: original.rejected, points: original.points });
+
+    const csv = repo.csv('ic50');
+    expect(csv?.split('\n')[0]).toBe('smiles,IC50,date');
+    const back = join(tmp.dir, 'back.csv');
+    writeFileSync(back, csv as string);
+    // Already converted (pIC50): read without a unit.
+    const reread = await readAssay(back, { target: 'IC50', task: 'regression', dateCol: 'date' });
+    const key = (p: { smiles: string }) => p.smiles;
+    const strip = (ps: typeof original.points) => ps.map((p) => ({ smiles: p.smiles, value: Number(p.value.toFixed(6)), qualifier: p.qualifier, censored: p.censored, date: p.date })).sort((a, b) => key(a).localeCompare(key(b)));
+    expect(strip(reread.points)).toEqual(strip(original.points));
+    expect(reread.points.find((p) => p.censored)).toMatchObject({ qualifier: '<', value: 5 }); // >10000 nM is pIC50 < 5
+    expect(repo.csv('nope')).toBeNull();
+    db.close();
+  });
+});
