@@ -61,23 +61,36 @@ async function ensureLibrary(app: AppContext, name: string, file: string): Promi
   await importFile(app.db, app.chem, { file, library: name });
 }
 
+/** The ChEMBL pretraining corpus, one CSV line per molecule (no header). */
+function chemblLines(): string[] {
+  return gunzipSync(readFileSync(join(data, 'pretrain/chembl31_150k.csv.gz'))).toString('utf8').split('\n').slice(1).filter(Boolean);
+}
+
+/** The first `size` molecules of the corpus as library `chembl-SIZE` (imported once, cached in bench/.cache). */
+export async function chemblLibrary(app: AppContext, size: number, lines?: string[]): Promise<string> {
+  const name = `chembl-${size}`;
+  const file = join(cache, `${name}.csv`);
+  mkdirSync(cache, { recursive: true });
+  if (!existsSync(file)) writeFileSync(file, `smiles\n${(lines ?? chemblLines()).slice(0, size).join('\n')}\n`);
+  await ensureLibrary(app, name, file);
+  return name;
+}
+
+/** The benchmarks' cached database (libraries imported by earlier runs are reused). */
+export const benchDb = join(cache, 'screen-bench.db');
+
 async function throughput(args: string[]): Promise<{ rows: string[][]; results: unknown[] }> {
   const sizes = (option(args, '--sizes') ?? '10000,150000').split(',').map(Number);
   mkdirSync(cache, { recursive: true });
-  const db = join(cache, 'screen-bench.db');
+  const db = benchDb;
   const app = new AppContext(db);
-  const text = gunzipSync(readFileSync(join(data, 'pretrain/chembl31_150k.csv.gz'))).toString('utf8');
-  const lines = text.split('\n').slice(1).filter(Boolean);
+  const lines = chemblLines();
   const tokenizer = SmilesTokenizer.fromCorpus(lines.slice(0, 20000).map((l) => l.split(',')[0] as string));
   const params = {
     teacher: await throughputModel(app, 'bench-teacher', tokenizer, 12, false),
     student: await throughputModel(app, 'bench-student', tokenizer, 3, true),
   };
-  for (const size of sizes) {
-    const file = join(cache, `chembl-${size}.csv`);
-    if (!existsSync(file)) writeFileSync(file, `smiles\n${lines.slice(0, size).join('\n')}\n`);
-    await ensureLibrary(app, `chembl-${size}`, file);
-  }
+  for (const size of sizes) await chemblLibrary(app, size, lines);
   await app.close();
   const rows: string[][] = [];
   const results: unknown[] = [];

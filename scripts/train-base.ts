@@ -140,7 +140,7 @@ async function shipTask(db: string, set: string): Promise<void> {
         `- data: ${basename(manifest.training.data.file)} (sha256 \`${manifest.training.data.sha256}\`), ${manifest.training.split} split, ${manifest.training.settings.epochs} epochs`,
         `- test-split metrics (first seed): ${metrics}`,
         `- applicability domain: max ECFP4 Tanimoto ≥ 0.3 to its training set (stored with the model)`,
-        `- lineage: ${s.parent.join(' ← ')}`,
+        `- made from: ${s.parent.join(' and ')} (the fine-tuned teacher it was distilled from stays in the database that trained it; only the student ships)`,
         '',
         'See delicate-base-teacher.md for the downstream comparison with the teacher and ECFP4 + random forest.',
         '',
@@ -280,16 +280,18 @@ function cardMarkdown(c: Card, m: ReturnType<typeof machine>): string {
     '',
     ...(down.length
       ? [
-          '| data set | split | seeds | recipe | teacher | student | ECFP4 + RF |',
+          '| data set | split | seeds | epochs | fine-tuned teacher | DeLiCaTe student | ECFP4 + RF |',
           '| --- | --- | --- | --- | --- | --- | --- |',
           ...down.map(([set, r]) => {
             const metric = (role: string) => {
               const x = r.models.find((mm) => mm.role === role);
               if (!x) return '-';
               const k = 'rmse' in x.metrics ? 'rmse' : 'rocAuc';
-              return `${k} ${(x.metrics[k] as number).toFixed(3)} ± ${(x.metrics[`${k}Sd`] ?? 0).toFixed(3)}`;
+              const sd = r.seeds > 1 ? ` ± ${(x.metrics[`${k}Sd`] ?? 0).toFixed(3)}` : '';
+              return `${k} ${(x.metrics[k] as number).toFixed(3)}${sd}${x.params > 0 ? ` (${x.params.toLocaleString('en')} params)` : ''}`;
             };
-            return `| ${set} | ${r.split} | ${r.seeds} | ${JSON.stringify(r.recipe)} | ${metric('teacher')} | ${metric('student')} | ${metric('baseline')} |`;
+            const recipe = r.recipe as { epochs: string; seeds: string };
+            return `| ${set} | ${r.split} | ${r.seeds} | ${recipe.epochs} epochs${recipe.epochs === 'default' ? '' : ' (default 15)'} | ${metric('teacher')} | ${metric('student')} | ${metric('baseline')} |`;
           }),
         ]
       : ['Not measured yet: `npm run train:base -- --downstream esol,lipophilicity,bbbp` fine-tunes the default recipe on each set (hours on 2 CPU cores).']),
