@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // `npm run bench -- ui [--size 150000]`: the compound table with a large library, in Debian's Chromium
 // against host mode (the renderer must be built: `npm run build`).
 //
@@ -19,22 +20,22 @@ function option(args: string[], name: string): string | undefined {
 }
 
 /** Milliseconds until `done()` holds in the page, polled every animation frame. */
-async function until(page: Page, action: () => Promise<void>, done: string): Promise<number> {
+async function until(page: Page, action: () => Promise<void>, done: () => boolean): Promise<number> {
   const t0 = Date.now();
   await action();
   await page.waitForFunction(done, undefined, { polling: 'raf', timeout: 120_000 });
   return Date.now() - t0;
 }
 
-/** True when the viewport shows rows and none of them is still loading. */
-const SETTLED = `(() => {
+/** True when the viewport shows rows and none of them is still loading (runs in the page). */
+function settled(): boolean {
   const v = document.querySelector('[data-testid="compound-viewport"]');
   if (!v || document.querySelector('[data-testid="compound-matched"]')?.textContent === '…') return false;
   const box = v.getBoundingClientRect();
-  const inView = (r) => { const b = r.getBoundingClientRect(); return b.bottom > box.top && b.top < box.bottom; };
-  const rows = [...v.querySelectorAll('tbody tr[data-index]')].filter(inView);
+  // No named inner functions: the bundler's name helper does not exist in the page.
+  const rows = [...v.querySelectorAll('tbody tr[data-index]')].filter((r) => r.getBoundingClientRect().bottom > box.top && r.getBoundingClientRect().top < box.bottom);
   return rows.length > 0 && rows.every((r) => r.matches('[data-testid="compound-row"]'));
-})()`;
+}
 
 export async function run(args: string[]): Promise<void> {
   const size = Number(option(args, '--size') ?? 150000);
@@ -56,7 +57,7 @@ export async function run(args: string[]): Promise<void> {
     const viewport = page.getByTestId('compound-viewport');
     const inPage = () => page.locator('[data-testid="compound-row"]').count();
     const step = async (label: string, action: () => Promise<void>) => {
-      const ms = await until(page, action, SETTLED);
+      const ms = await until(page, action, settled);
       results[label] = ms;
       rows.push([label, `${ms}`, `${await inPage()}`]);
     };
@@ -65,9 +66,9 @@ export async function run(args: string[]): Promise<void> {
     await step('jump to the end', () => viewport.evaluate((el) => void (el.scrollTop = el.scrollHeight)));
     // One-screen scroll steps from the top: each must show all its rows.
     await viewport.evaluate((el) => void (el.scrollTop = 0));
-    await page.waitForFunction(SETTLED, undefined, { polling: 'raf' });
+    await page.waitForFunction(settled, undefined, { polling: 'raf' });
     const steps: number[] = [];
-    for (let i = 0; i < 40; i++) steps.push(await until(page, () => viewport.evaluate((el) => void (el.scrollTop += el.clientHeight)), SETTLED));
+    for (let i = 0; i < 40; i++) steps.push(await until(page, () => viewport.evaluate((el) => void (el.scrollTop += el.clientHeight)), settled));
     steps.sort((a, b) => a - b);
     results.scrollMedianMs = steps[Math.floor(steps.length / 2)] as number;
     results.scrollWorstMs = steps.at(-1) as number;
