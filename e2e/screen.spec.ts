@@ -90,10 +90,11 @@ test('a chemist screens a library with the distilled student and the forest, ran
   const models = page.getByTestId('screen-model');
   // The task models and the forest can score; the pretrained encoders cannot and are not offered.
   // (sol-* from the CLI and ui-* from the training test: teacher, student and forest of each; ui-again-*:
-  // teacher and forest.)
-  await expect(models).toHaveCount(8);
-  await page.getByLabel(/sol-student/).check();
-  await page.getByLabel(/sol-ecfp4-rf/).check();
+  // teacher and forest; and the shipped delicate-esol-student.)
+  await expect(models).toHaveCount(9);
+  await expect(page.getByLabel(/delicate-esol-student/)).toHaveCount(1);
+  await page.getByLabel(/^sol-student/).check();
+  await page.getByLabel(/^sol-ecfp4-rf/).check();
   await page.getByTestId('screen-start').click();
 
   // Every compound is scored or reported unreadable (tokens the tiny model never saw), none dropped.
@@ -147,27 +148,30 @@ test('a chemist screens a library with the distilled student and the forest, ran
 
   // The registry shows the lineage; settings show the backend in use and why the others are not.
   await page.getByTestId('view-models').click();
-  const student = page.getByTestId('model-row').filter({ hasText: 'sol-student' });
+  const student = page.locator('[data-model="sol-student"]');
   await expect(student).toContainText('DeLiCaTe student');
   await expect(student).toContainText('sol-teacher');
   await expect(student).toContainText('predicts logS (regression)');
+  // Speed on demand, with the engine that ran (ONNX Runtime when the model has a graph).
+  await student.getByTestId('model-measure').click();
+  await expect(student.getByTestId('model-speed')).toContainText(/\d+ mol\/s \(onnxruntime/, { timeout: 60_000 });
   // The shipped base models: a pretrained teacher and the general-distilled student made from it.
   await expect(page.locator('[data-model="delicate-base-teacher"]')).toContainText('MLM acc.');
   await expect(page.locator('[data-model="delicate-base-student"]')).toContainText('delicate-base-teacher');
   await expect(page.locator('[data-model="delicate-base-student"]')).toContainText('3 (one shared layer)');
   await page.screenshot({ path: join(artifacts, 'models.png') });
   // Export a model file, delete the model, import the file back.
-  const row = page.getByTestId('model-row').filter({ hasText: 'ui-student' });
+  const row = page.locator('[data-model="ui-student"]');
   const [file] = await Promise.all([page.waitForEvent('download'), row.getByTestId('model-export').click()]);
   expect(file.suggestedFilename()).toBe('ui-student.dlcm');
   const saved = join(dir, 'ui-student.dlcm');
   await file.saveAs(saved);
   page.once('dialog', (d) => void d.accept());
   await row.getByTestId('model-delete').click();
-  await expect(page.getByTestId('model-row').filter({ hasText: 'ui-student' })).toHaveCount(0);
+  await expect(page.locator('[data-model="ui-student"]')).toHaveCount(0);
   await page.getByTestId('model-import-file').setInputFiles(saved);
   await page.getByTestId('model-import').click();
-  await expect(page.getByTestId('model-row').filter({ hasText: 'ui-student' })).toContainText('DeLiCaTe student');
+  await expect(page.locator('[data-model="ui-student"]')).toContainText('DeLiCaTe student');
   await page.getByTestId('view-settings').click();
   await expect(page.getByTestId('settings-backends')).toContainText('wasm — in use');
   await page.screenshot({ path: join(artifacts, 'settings.png') });

@@ -34,6 +34,8 @@ export interface Api {
   'model.list'(args: ArgsOf<'model.list'>): Promise<{ models: ModelSummary[] }>;
   'model.pretrain'(args: ArgsOf<'model.pretrain'>): Promise<{ jobId: string }>;
   'model.delete'(args: ArgsOf<'model.delete'>): Promise<{ deleted: boolean }>;
+  /** Inference speed of a task model on this machine (512 drug-like molecules, the engine screening would use). */
+  'model.speed'(args: ArgsOf<'model.speed'>): Promise<{ molPerSec: number; engine: string; molecules: number }>;
   'model.download'(args: ArgsOf<'model.download'>): Promise<{ fileName: string; dataBase64: string }>;
   'model.import'(args: ArgsOf<'model.import'>): Promise<{ model: ModelSummary }>;
   'model.train'(args: ArgsOf<'model.train'>): Promise<{ jobId: string }>;
@@ -73,6 +75,7 @@ export const API_METHODS = [
   'compound.conformer',
   'model.list',
   'model.delete',
+  'model.speed',
   'model.download',
   'model.import',
   'model.pretrain',

@@ -140,6 +140,7 @@ export function createHandlers(ctx: AppContext): Api {
     'compound.conformer': (args) => ctx.libraries.conformer(args.id),
     'model.list': async () => ({ models: ctx.models.list() }),
     'model.delete': async (args) => ({ deleted: ctx.models.delete(args.name) }),
+    'model.speed': (args) => ctx.models.speed(args.name),
     'model.download': async (args) => {
       const dir = await mkdtemp(join(tmpdir(), 'delicate-model-'));
       try {

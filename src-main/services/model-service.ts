@@ -543,11 +543,16 @@ export class ModelService {
 
   /** Inference speed of a task model in sequences per second on a fixed sample of drug-like molecules (benchmarks). */
   async inferenceSpeed(name: string, engine: Engine = 'tfjs'): Promise<number> {
+    return (await this.speed(name, engine)).molPerSec;
+  }
+
+  /** Molecules per second of a task model on a fixed sample of drug-like molecules, and the engine that ran. */
+  async speed(name: string, engine: Engine = 'auto'): Promise<{ molPerSec: number; engine: string; molecules: number }> {
     const spec = this.taskSpec(name);
     const sample = SPEED_SAMPLE;
     const inputs = Array.from({ length: 512 }, (_, i) => sample[i % sample.length] as string);
     const r = await this.once({ type: 'predict', model: { ...spec, domain: [] }, inputs, engine }, (e) => (e.type === 'predicted' ? e : undefined));
-    return inputs.length / r.inferSeconds;
+    return { molPerSec: inputs.length / r.inferSeconds, engine: r.engine, molecules: inputs.length };
   }
 }
 
