@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src-shared/random';
 import { disposeModel } from '../model/encoder';
 import { initTf } from '../model/tf/backend';
-import { fit, predictTask, taskModelFrom } from './finetune';
+import { TAPE_BUDGET, fit, predictTask, tapeBytesPerLayer, taskModelFrom } from './finetune';
 
 const config = { vocabSize: 12, maxLen: 16, layers: 4, hidden: 16, heads: 2, ff: 32, dropout: 0, shareLayers: false, mlm: null, physchem: 0, task: null };
 
@@ -34,5 +34,28 @@ describe('task-specific distillation', () => {
     expect(after).toBeLessThan(before * 0.2);
     disposeModel(teacher);
     disposeModel(student);
+  }, 120_000);
+
+  it('recomputes layers for batches that would overflow the wasm heap, with the same training result', async () => {
+    // The 12-layer base teacher on BBBP-length molecules needs it; on ESOL-length ones it does not.
+    const base = { ...config, layers: 12, hidden: 128, heads: 4, ff: 512 };
+    expect(tapeBytesPerLayer(base, 32, 128) * 12).toBeGreaterThan(TAPE_BUDGET);
+    expect(tapeBytesPerLayer(base, 32, 48) * 12).toBeLessThan(TAPE_BUDGET);
+    // Forced on (budget 0) or off, the same seeds give the same losses and weights, with dropout on.
+    const rand = seededRandom(9);
+    const seqs = Array.from({ length: 24 }, () => Int32Array.from([2, ...Array.from({ length: 3 + Math.floor(rand() * 8) }, () => 5 + Math.floor(rand() * 7)), 3]));
+    const y = Float32Array.from(seqs, (s) => s.length / 10 - 0.6);
+    const run = async (tapeBudget: number) => {
+      const m = taskModelFrom({ ...config, dropout: 0.1 }, null, 'regression', 3);
+      const curve: number[] = [];
+      await fit(m, { seqs, y }, null, { epochs: 3, batch: 8, lr: 1e-3, seed: 4, tapeBudget, onEpoch: (e) => curve.push(e.loss) });
+      const out = await predictTask(m, seqs, null);
+      disposeModel(m);
+      return { curve, out };
+    };
+    const plain = await run(Infinity);
+    const recomputed = await run(0);
+    for (let i = 0; i < plain.curve.length; i++) expect(recomputed.curve[i]).toBeCloseTo(plain.curve[i] as number, 5);
+    for (let i = 0; i < plain.out.length; i++) expect(recomputed.out[i]).toBeCloseTo(plain.out[i] as number, 4);
   }, 120_000);
 });

@@ -37,7 +37,25 @@ export interface FitOptions {
   hidden?: { teacher: Model; layerMap: number[]; weight: number };
   signal?: { cancelled: boolean };
   onEpoch?: (e: { epoch: number; loss: number; valid: number | null }) => void;
+  /** Bytes the gradient tape may hold before layers are recomputed in the backward pass (default TAPE_BUDGET). */
+  tapeBudget?: number;
 }
+
+/**
+ * Rough bytes the gradient tape keeps for one layer application on a [b, t] batch: the token activations
+ * (hidden- and FF-wide intermediates, GELU's included) and the attention maps. Calibrated on the wasm
+ * measurements in ../shared/research/feasibility-ml.md §4 (L4 H256 at T=128, B=32 peaks at 3.6 GiB).
+ */
+export function tapeBytesPerLayer(c: EncoderConfig, b: number, t: number): number {
+  return 4 * (b * t * (30 * c.hidden + 15 * c.ff) + 20 * b * c.heads * t * t);
+}
+
+/**
+ * Past this, a step recomputes each layer in the backward pass (gradient checkpointing: ~1/3 slower, ~3x
+ * less memory). The wasm heap stops at 4 GiB and fails with "memory access out of bounds", so long
+ * molecules in a deep teacher (BBBP in the 12-layer base teacher) need it; short ones (ESOL) do not.
+ */
+export const TAPE_BUDGET = 1.5 * 2 ** 30;
 
 /** Task loss on raw head outputs: MSE (regression) or binary cross-entropy with logits. */
 function taskLoss(task: TaskType, out: tf.Tensor, target: tf.Tensor): tf.Scalar {
@@ -94,7 +112,8 @@ export async function fit(
         tf.tidy(() => {
           const ids = tf.tensor2d(b.ids, [b.b, b.t], 'int32');
           const mask = tf.tensor2d(b.mask, [b.b, b.t]);
-          const out = encode(model, ids, mask, { seed: opts.seed * 7 + step, keepHidden: Boolean(opts.hidden) });
+          const checkpoint = tapeBytesPerLayer(model.config, b.b, b.t) * model.config.layers > (opts.tapeBudget ?? TAPE_BUDGET);
+          const out = encode(model, ids, mask, { seed: opts.seed * 7 + step, keepHidden: Boolean(opts.hidden), checkpoint });
           const pred = tf.reshape(taskHead(model, out.pooled), [b.b]);
           let loss = taskLoss(task, pred, tf.tensor1d(yb));
           if (opts.soft && sb) {
