@@ -75,7 +75,7 @@ describe('delicate CLI', () => {
     expect(JSON.parse(again.out).error.code).toBe('CONFLICT');
     const list = JSON.parse((await run('models', '--db', db, '--json')).out);
     // The shipped base models are registered beside it.
-    expect(list.models.filter((m: { name: string }) => !m.name.startsWith('delicate-base-'))).toEqual([
+    expect(list.models.filter((m: { name: string }) => !m.name.startsWith('delicate-'))).toEqual([
       expect.objectContaining({ name: 'tiny', kind: 'shared', params: out.params, layers: 2, shareLayers: true, parent: [], metrics: expect.objectContaining({ mlmAccuracy: out.mlmAccuracy, sequencesSeen: 24, tokensSeen: expect.any(Number) }) }),
     ]);
     expect(list.models.map((m: { name: string }) => m.name)).toContain('delicate-base-teacher');
