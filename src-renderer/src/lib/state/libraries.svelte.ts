@@ -102,6 +102,9 @@ export class LibrariesState {
   /** Fetches the blocks covering rows [from, to) that are not here yet. */
   ensure(from: number, to: number): void {
     for (let b = Math.floor(from / BLOCK); b * BLOCK < to; b++) if (!this.blocks.has(b)) void this.fetch(b);
+    // An unfinished substructure search: reaching its end fetches the block holding the end again, which
+    // scans further (an unfinished reply always holds at least offset + BLOCK matches, so this advances).
+    if (!this.complete && to > this.matched) void this.fetch(Math.floor(this.matched / BLOCK));
   }
 
   private async fetch(block: number): Promise<void> {
