@@ -3,7 +3,6 @@ import type { Db } from './database';
 
 export type { AssaySummary };
 
-
 export interface StoredMeasurement {
   smiles: string;
   inchikey: string;
@@ -40,16 +39,8 @@ export class AssayRepo {
       .all() as AssaySummary[];
   }
 
-  /**
-   * The assay as a CSV that `train` reads back to the same per-compound values: one row per compound, the
-   * aggregated value (already converted, e.g. to pIC50) with its qualifier, and the date; null when unknown.
-   */
-  csv(name: string): string | null {
-    const a = this.list().find((x) => x.name === name);
-    if (!a) return null;
-    const field = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
-    const rows = this.measurements(name).map((m) => [field(m.smiles), `${m.qualifier === '=' ? '' : m.qualifier}${m.value}`, m.date ?? ''].join(','));
-    return [['smiles', field(a.target), 'date'].join(','), ...rows].join('\n') + '\n';
+  byName(name: string): AssaySummary | null {
+    return this.list().find((a) => a.name === name) ?? null;
   }
 
   measurements(name: string): StoredMeasurement[] {

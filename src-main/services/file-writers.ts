@@ -9,6 +9,15 @@ export function csvField(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * A stored assay as a CSV that `train` reads back to the same per-compound values: one row per compound, the
+ * aggregated value (already converted, e.g. to pIC50) with its qualifier, and the date.
+ */
+export function assayCsv(assay: { target: string }, measurements: Array<{ smiles: string; value: number; qualifier: string; date: string | null }>): string {
+  const rows = measurements.map((m) => [csvField(m.smiles), `${m.qualifier === '=' ? '' : m.qualifier}${m.value}`, csvField(m.date)].join(','));
+  return `${['smiles', csvField(assay.target), 'date'].join(',')}\n${rows.map((r) => `${r}\n`).join('')}`;
+}
+
 /** One SDF record (2D molblock titled `title`, then the data fields); null when RDKit cannot read the SMILES. */
 export function sdfRecord(rd: RDKit, smiles: string, title: string, fields: Record<string, unknown>): string | null {
   const mol = rd.get_mol(smiles);

@@ -98,7 +98,9 @@ export class LibraryService {
       );
       pageRows = this.compounds.byIds(lib.id, ordered.slice(offset, offset + limit).map((c) => c.id));
     }
-    const sim = new Map(hits.map((c) => [c.id, c.similarity]));
+    // Similarity of the page's rows only (a similarity search can hit most of a large library).
+    const onPage = new Set(pageRows.map((r) => r.id));
+    const sim = new Map(q.similar === undefined ? [] : hits.filter((c) => onPage.has(c.id)).map((c) => [c.id, c.similarity]));
     const compounds = pageRows.map((r) => {
       const s = sim.get(r.id);
       return s === undefined ? r : { ...r, similarity: s };

@@ -7,6 +7,7 @@ import type { AssaySummary, EpochPoint, ModelSummary } from '../../src-shared/dt
 import { AppError, BugError } from '../../src-shared/errors';
 import type { Db } from '../db/database';
 import { AssayRepo } from '../db/assay-repo';
+import { assayCsv } from './file-writers';
 import { type ModelRow, ModelRepo } from '../db/model-repo';
 import { readModelFile, writeModelFile } from '../model/model-file';
 import { exportOnnx } from '../model/onnx-export';
@@ -529,15 +530,14 @@ export class ModelService {
 
   /** A stored assay written to a temporary CSV that `train` reads back to the same values (remove it with cleanup). */
   async assayFile(name: string): Promise<{ file: string; assay: AssaySummary; cleanup: () => Promise<void> }> {
-    const assay = this.assays.list().find((a) => a.name === name);
-    const csv = this.assays.csv(name);
-    if (!assay || csv === null) {
+    const assay = this.assays.byName(name);
+    if (!assay) {
       const known = this.assays.list().map((a) => a.name);
       throw new AppError('NOT_FOUND', `no assay named '${name}'${known.length ? ` (assays: ${known.join(', ')})` : ' (an assay is stored when a model is trained on a file)'}`);
     }
     const dir = await mkdtemp(join(tmpdir(), 'delicate-assay-'));
     const file = join(dir, `assay-${name.replace(/[^\w.-]+/g, '_')}.csv`);
-    await writeFile(file, csv);
+    await writeFile(file, assayCsv(assay, this.assays.measurements(name)));
     return { file, assay, cleanup: () => rm(dir, { recursive: true, force: true }) };
   }
 

@@ -2,9 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../test/helpers';
+import { assayCsv } from './file-writers';
 import { readAssay } from '../train/assay';
-import { AssayRepo } from './assay-repo';
-import { openDatabase } from './database';
+import { AssayRepo } from '../db/assay-repo';
+import { openDatabase } from '../db/database';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -23,7 +24,7 @@ describe('AssayRepo', () => {
     const repo = new AssayRepo(db);
     repo.save({ name: 'ic50', file, sha256: 'x', target: 'IC50', task: 'regression', unit: 'nM', records: original.read, replicates: original.replicates, censored: original.censored, rejected: original.rejected, points: original.points });
 
-    const csv = repo.csv('ic50');
+    const csv = assayCsv(repo.byName('ic50') as { target: string }, repo.measurements('ic50'));
     expect(csv?.split('\n')[0]).toBe('smiles,IC50,date');
     const back = join(tmp.dir, 'back.csv');
     writeFileSync(back, csv as string);
@@ -33,7 +34,7 @@ describe('AssayRepo', () => {
     const strip = (ps: typeof original.points) => ps.map((p) => ({ smiles: p.smiles, value: Number(p.value.toFixed(6)), qualifier: p.qualifier, censored: p.censored, date: p.date })).sort((a, b) => key(a).localeCompare(key(b)));
     expect(strip(reread.points)).toEqual(strip(original.points));
     expect(reread.points.find((p) => p.censored)).toMatchObject({ qualifier: '<', value: 5 }); // >10000 nM is pIC50 < 5
-    expect(repo.csv('nope')).toBeNull();
+    expect(repo.byName('nope')).toBeNull();
     db.close();
   });
 });
