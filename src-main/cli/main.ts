@@ -25,7 +25,11 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
         [--smiles-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--backend B]
   distill --teacher MODEL --corpus FILE --student-layers K --out NAME [--max-steps N | --time-budget MIN]
           [--temperature T] [--hidden-weight W] [--attention-weight W] [--soft-weight W] [--hard-weight W]
-          [--batch N] [--lr X] [--resume]   general distillation (DeLiCaTe student)
+          [--student-ff N] [--init MODEL] [--batch N] [--lr X] [--resume]
+                                        general distillation (DeLiCaTe student); K = the teacher's depth
+                                        derives the shared-layer teacher; --init starts the student from
+                                        MODEL (e.g. that shared-layer teacher); --student-ff narrows its
+                                        feed-forward block (units pruned by importance)
   evaluate --model NAME --data FILE --target COL [--unit nM|…] [--engine auto|onnxruntime|tfjs]
   predict --model NAME --smiles S [S…] | --data FILE [--engine auto|onnxruntime|tfjs]
                                         predictions with the applicability-domain check; says which engine ran
@@ -304,6 +308,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           corpus: { type: 'string' },
           out: { type: 'string' },
           'student-layers': { type: 'string' },
+          'student-ff': { type: 'string' },
+          init: { type: 'string' },
           'smiles-col': { type: 'string' },
           'max-steps': { type: 'string' },
           'time-budget': { type: 'string' },
@@ -342,6 +348,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             attention: nonNegative(values['attention-weight'], '--attention-weight') ?? DEFAULT_DISTILL.attention,
             soft: nonNegative(values['soft-weight'], '--soft-weight') ?? DEFAULT_DISTILL.soft,
             hard: nonNegative(values['hard-weight'], '--hard-weight') ?? DEFAULT_DISTILL.hard,
+            ...(values['student-ff'] ? { ff: int(values['student-ff'], '--student-ff') as number } : {}),
+            ...(values.init ? { init: values.init } : {}),
           },
         };
         printPretrain(print, await runPretrain(io, context(values.db), pretrainRequest(values, settings)));

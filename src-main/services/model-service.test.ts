@@ -80,6 +80,22 @@ describe('pretraining jobs', () => {
     await expect(models.pretrain({ corpus, out: 'x', settings: { ...settings, distill: { ...DEFAULT_DISTILL, teacher: 'nope', layers: 1 } }, resume: false })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   }, 120_000);
 
+  it('derives a shared-layer teacher, then a narrower student started from it (DeLiCaTe stages 2 and 3)', async () => {
+    const distill = { ...DEFAULT_DISTILL, teacher: 'whole' };
+    await models.pretrain({ corpus, out: 'shared', settings: { ...settings, maxSteps: 4, distill: { ...distill, layers: 2 } }, resume: false, backend: 'wasm' });
+    expect(models.get('shared')).toMatchObject({ kind: 'shared', parent: ['whole'], layers: 2, shareLayers: true });
+    const r = await models.pretrain({ corpus, out: 'narrow', settings: { ...settings, maxSteps: 4, distill: { ...distill, layers: 1, ff: 16, init: 'shared' } }, resume: false, backend: 'wasm' });
+    expect(r.curve.every((c) => Number.isFinite(c.loss))).toBe(true);
+    const m = models.get('narrow');
+    expect(m).toMatchObject({ kind: 'student', parent: ['whole', 'shared'], layers: 1, shareLayers: true });
+    const manifest = JSON.parse(models.repo.byName('narrow')?.manifest ?? '{}') as { config: { ff: number }; training: { settings: { distill: { ff: number; init: string } } } };
+    expect(manifest.config.ff).toBe(16);
+    expect(manifest.training.settings.distill).toMatchObject({ ff: 16, init: 'shared' });
+    // One layer with 16 of 64 feed-forward units: 2·(32·48) + 48 weights fewer than the 1-layer student.
+    expect(models.get('student').params - m.params).toBe(2 * 32 * 48 + 48);
+    await expect(models.pretrain({ corpus, out: 'y', settings: { ...settings, distill: { ...distill, layers: 1, ff: 128 } }, resume: false })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  }, 120_000);
+
   it('cancels with a checkpoint, exports and imports a model file', async () => {
     const abort = new AbortController();
     const run = models.pretrain({ corpus, out: 'cancelled', settings, resume: false, backend: 'wasm' }, { signal: abort.signal, onProgress: (p) => p.step === 6 && abort.abort() });

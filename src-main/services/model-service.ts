@@ -188,17 +188,23 @@ export class ModelService {
     }
     const distill = (resume ? resume.manifest.training.settings : req.settings).distill;
     let teacher: { manifest: ModelManifest; weights: Uint8Array } | undefined;
+    let init: { manifest: ModelManifest; weights: Uint8Array } | undefined;
     if (distill) {
-      const row = this.repo.byName(distill.teacher);
-      const weights = row ? this.repo.weights(row.id) : null;
-      if (!row) throw new AppError('NOT_FOUND', `no model named '${distill.teacher}' (see \`delicate models\`)`);
-      const manifest = JSON.parse(row.manifest) as ModelManifest;
-      if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `teacher '${distill.teacher}' is not finished (${row.state})`);
-      if (!manifest.config.mlm) throw new AppError('INVALID_INPUT', `teacher '${distill.teacher}' has no masked-LM head: general distillation needs a pretrained model (kind pretrained)`);
-      teacher = { manifest, weights: new Uint8Array(weights) };
+      const load = (name: string, role: string) => {
+        const row = this.repo.byName(name);
+        const weights = row ? this.repo.weights(row.id) : null;
+        if (!row) throw new AppError('NOT_FOUND', `no model named '${name}' (see \`delicate models\`)`);
+        const manifest = JSON.parse(row.manifest) as ModelManifest;
+        if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `${role} '${name}' is not finished (${row.state})`);
+        if (!manifest.config.mlm) throw new AppError('INVALID_INPUT', `${role} '${name}' has no masked-LM head: general distillation needs pretrained models (kind pretrained, shared or student)`);
+        return { manifest, weights: new Uint8Array(weights) };
+      };
+      teacher = load(distill.teacher, 'teacher');
+      // Only a fresh run needs the starting weights; a resumed one continues from its checkpoint.
+      if (distill.init && !resume) init = load(distill.init, 'starting model');
     }
     const worker = startTrainWorker();
-    const request: WorkerRequest = { type: 'pretrain', ...(teacher ? { teacher } : {}), corpus: req.corpus, settings: req.settings, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.backend ? { backend: req.backend } : {}), ...(resume ? { resume } : {}) };
+    const request: WorkerRequest = { type: 'pretrain', ...(teacher ? { teacher } : {}), ...(init ? { init } : {}), corpus: req.corpus, settings: req.settings, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.backend ? { backend: req.backend } : {}), ...(resume ? { resume } : {}) };
     const resumedFromStep = resume ? resume.state.step : null;
     try {
       return await new Promise<PretrainResult>((resolve, reject) => {
@@ -220,8 +226,10 @@ export class ModelService {
                 backend = e.backend.selected;
                 const c = e.manifest.config;
                 if (modelId === null) {
-                  const kind = distill ? 'student' : c.shareLayers ? 'shared' : 'pretrained';
-                  modelId = this.repo.create({ name: req.out, kind, state: 'training', manifest: e.manifest, params, layers: c.layers, shareLayers: c.shareLayers, hidden: c.hidden, parents: distill ? [distill.teacher] : [], totalSteps: e.state.totalSteps, jobId });
+                  // A shared layer applied as often as the teacher's depth is the shared-layer teacher (stage 2).
+                  const kind = distill ? (c.layers >= (teacher?.manifest.config.layers ?? Infinity) ? 'shared' : 'student') : c.shareLayers ? 'shared' : 'pretrained';
+                  const parents = distill ? [...new Set([distill.teacher, ...(distill.init ? [distill.init] : [])])] : [];
+                  modelId = this.repo.create({ name: req.out, kind, state: 'training', manifest: e.manifest, params, layers: c.layers, shareLayers: c.shareLayers, hidden: c.hidden, parents, totalSteps: e.state.totalSteps, jobId });
                 }
                 hooks.onStarted?.({ params, backend, backendReasons: e.backend.backends.map((b) => `${b.name}: ${b.reason}`), resumedFromStep, totalSteps: e.state.totalSteps });
                 if (hooks.signal?.aborted) onAbort();

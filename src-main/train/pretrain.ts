@@ -6,6 +6,7 @@ import { CLS, MASK, PAD, SEP, SPECIAL_TOKENS, SmilesTokenizer, type TokenizerJso
 import { attentionKl, crossEntropy, maskedHiddenMse, softTargetKl } from '../model/losses';
 import { LeanAdam } from '../model/tf/adam';
 import { tf } from '../model/tf/backend';
+import { pruneFfn } from '../model/prune';
 import { assignWeights, copyMatching, packTensors, unpackTensors } from '../model/weights-tf';
 import { type PhyschemNorm, fitPhyschem, physchemTargets } from './physchem';
 import type { PretrainSettings } from './settings';
@@ -173,6 +174,7 @@ export class Pretrainer {
     settings: PretrainSettings,
     resume?: { manifest: ModelManifest; checkpoint: Checkpoint },
     teacher?: { manifest: ModelManifest; weights: Uint8Array },
+    init?: { manifest: ModelManifest; weights: Uint8Array },
   ): Promise<Pretrainer> {
     const s = resume ? resume.manifest.training.settings : settings;
     if (s.distill && !teacher) throw new AppError('INVALID_INPUT', 'general distillation needs the teacher model');
@@ -210,9 +212,14 @@ export class Pretrainer {
     } else if (teacher && s.distill) {
       const tc = teacher.manifest.config;
       const k = Math.min(s.distill.layers, tc.layers);
+      const ff = s.distill.ff ?? tc.ff;
+      if (!(Number.isInteger(ff) && ff >= 1 && ff <= tc.ff)) throw new AppError('INVALID_INPUT', `the student's feed-forward width must be between 1 and the teacher's ${tc.ff} (got ${ff})`);
+      if (init && (init.manifest.config.hidden !== tc.hidden || init.manifest.config.heads !== tc.heads || JSON.stringify(init.manifest.tokenizer) !== JSON.stringify(teacher.manifest.tokenizer))) {
+        throw new AppError('INVALID_INPUT', `cannot start the student from '${s.distill.init}': its width, heads or tokenizer differ from the teacher's`);
+      }
       manifest = {
         format: 'delicate-model-v1',
-        config: { ...tc, shareLayers: true, layers: k },
+        config: { ...tc, shareLayers: true, layers: k, ff },
         tokenizer: tokenizer.toJSON(),
         physchem: teacher.manifest.physchem,
         training: {
@@ -242,8 +249,12 @@ export class Pretrainer {
     if (teacher) {
       trainer.teacher = createModel(teacher.manifest.config, 1);
       assignWeights(trainer.teacher.params, teacher.weights);
-      // The student starts from the teacher: embeddings, heads, and its first layer as the shared one.
-      if (!resume) copyMatching(trainer.model, teacher.weights);
+      // The student starts from the teacher (or from `init`, e.g. the shared-layer teacher): embeddings,
+      // heads, and the first layer as the shared one, its feed-forward units pruned when narrower.
+      if (!resume) {
+        const start = init?.weights ?? teacher.weights;
+        copyMatching(trainer.model, manifest.config.ff === (init ?? teacher).manifest.config.ff ? start : pruneFfn(start, manifest.config.ff));
+      }
     }
     if (resume) {
       assignWeights(trainer.model.params, resume.checkpoint.weights);

@@ -157,7 +157,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       // Teacher layers {0, L/k, 2L/k, …, L} → student {0, 1, …, k} (0 = embeddings).
       const layerMap = Array.from({ length: k + 1 }, (_, j) => Math.round((j * L) / k));
       const shared = req.student ? true : s.studentShared;
-      const student = taskModelFrom(teacher.config, null, taskType, seed + 101, { shareLayers: shared, layers: k });
+      const student = taskModelFrom(teacher.config, null, taskType, seed + 101, { shareLayers: shared, layers: k, ...(req.student ? { ff: req.student.config.ff } : {}) });
       // Embeddings, pooler and task head from the fine-tuned teacher; the shared layer starts as the
       // teacher's first, or, with a general-distilled student, everything but the task head from it.
       copyMatching(student, packTensors(teacher.params));

@@ -25,9 +25,12 @@ export interface PretrainSettings {
    * General distillation (DeLiCaTe stage 3) instead of plain pretraining: the student is the teacher's
    * architecture with one shared layer applied `layers` times, trained on the corpus to match the
    * teacher's hidden states (layer map {0, L/k, …, L} → {0, …, k}), last-layer attention and soft MLM
-   * logits at `temperature`, plus the hard MLM/physchem losses weighted by `hard`.
+   * logits at `temperature`, plus the hard MLM/physchem losses weighted by `hard`. With `layers` equal to
+   * the teacher's depth this derives the shared-layer teacher (DeLiCaTe stage 2). `ff` narrows the
+   * student's feed-forward block (its units pruned from the starting layer by importance); `init` starts
+   * the student from another model's weights (e.g. the shared-layer teacher) instead of the teacher's.
    */
-  distill?: { teacher: string; layers: number; temperature: number; hidden: number; attention: number; soft: number; hard: number };
+  distill?: { teacher: string; layers: number; temperature: number; hidden: number; attention: number; soft: number; hard: number; ff?: number; init?: string };
 }
 
 export const DEFAULT_PRETRAIN: PretrainSettings = {

@@ -16,6 +16,8 @@ export type TrainRequest =
       resume?: { manifest: ModelManifest; state: RunState; weights: Uint8Array; optimizer: Uint8Array };
       /** General distillation: the teacher (settings.distill names it). */
       teacher?: { manifest: ModelManifest; weights: Uint8Array };
+      /** General distillation: the model the student starts from (settings.distill.init), when not the teacher. */
+      init?: { manifest: ModelManifest; weights: Uint8Array };
     }
   | { type: 'qsar'; request: QsarRequest; backend?: BackendName | 'auto' }
   | { type: 'predict'; model: ScoringSpec; inputs: string[]; engine?: 'auto' | 'onnxruntime' | 'tfjs' }

@@ -22,7 +22,7 @@ async function pretrain(req: Extract<TrainRequest, { type: 'pretrain' }>): Promi
   const resume = req.resume
     ? { manifest: req.resume.manifest, checkpoint: { state: req.resume.state, weights: req.resume.weights, optimizer: req.resume.optimizer } }
     : undefined;
-  const trainer = await Pretrainer.create(corpus, req.settings, resume, req.teacher);
+  const trainer = await Pretrainer.create(corpus, req.settings, resume, req.teacher, req.init);
   const s = trainer.settings;
   const budget = s.timeBudgetSeconds;
   if (trainer.state.totalSteps <= 0) {
