@@ -2,12 +2,15 @@
 // writes their model cards. Every stage is resumable and skipped when its model is finished, so the
 // command can be run again (also in later sessions) until everything is done:
 //   1. pretrain delicate-base-teacher (MLM + physchem) on ../shared/data/pretrain/chembl31_150k.csv.gz
-//   2. general distillation of delicate-base-student (one shared layer applied 3 times) from it
-//   3. export both as float16 to resources/models/ (what every install registers on first run)
-//   4. measure float16 vs float32 outputs, inference speed (student vs teacher, same run) and, with
+//   2. derive delicate-base-shared-teacher: one shared layer applied 12 times, distilled from the teacher
+//   3. general distillation of delicate-base-student from the teacher: the shared-layer teacher's layer
+//      applied 3 times, its feed-forward block pruned from 512 to 256 units to start with
+//   4. export all three as float16 to resources/models/ (what every install registers on first run)
+//   5. measure float16 vs float32 outputs, inference speed (student vs teacher, same run) and, with
 //      --downstream, the default `delicate train` recipe on ESOL, Lipophilicity and BBBP beside ECFP4+RF
-//   5. write resources/models/<name>.md and cards.json
-// Options: --db PATH (default .tmp/base/base.db), --teacher-steps N, --student-steps N, --cards-only,
+//   6. write resources/models/<name>.md and cards.json
+// Options: --db PATH (default .tmp/base/base.db), --teacher-steps N, --shared-steps N, --student-steps N,
+//          --student-ff N (default 256), --cards-only,
 //          --downstream esol,lipophilicity,bbbp, --epochs N, --seeds N, --split scaffold|random,
 //          --ship-task esol  (also ship the downstream ESOL student as delicate-esol-student: the
 //          task model `delicate screen` uses when no model is named)
@@ -21,10 +24,11 @@ import { exportOnnx } from '../src-main/model/onnx-export';
 import { OrtModel } from '../src-main/model/ort-engine';
 import { SmilesTokenizer, type TokenizerJson } from '../src-main/model/tokenizer';
 import { AppContext } from '../src-main/services/app-context';
-import { BASE_STUDENT, BASE_TEACHER } from '../src-main/services/model-service';
+import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER } from '../src-main/services/model-service';
 import { machine } from '../bench/_report';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const BASE_MODELS = [BASE_TEACHER, BASE_SHARED_TEACHER, BASE_STUDENT];
 const data = resolve(root, '../shared/data');
 const corpus = join(data, 'pretrain/chembl31_150k.csv.gz');
 const out = join(root, 'resources/models');
@@ -57,7 +61,7 @@ interface Stored {
   steps: number;
   metrics: Record<string, number | null>;
   parent: string[];
-  manifest: { config: EncoderConfig; tokenizer: TokenizerJson; training: { kind: string; settings: { batch: number; lr: number; maxSteps: number | null }; corpus: { file: string; sha256: string; molecules: number; used: number; heldOut: number }; teacher?: string; layerMap?: number[] } };
+  manifest: { config: EncoderConfig; tokenizer: TokenizerJson; training: { kind: string; settings: { batch: number; lr: number; maxSteps: number | null; distill?: { init?: string } }; corpus: { file: string; sha256: string; molecules: number; used: number; heldOut: number }; teacher?: string; layerMap?: number[] } };
   weights: Uint8Array;
 }
 
@@ -75,17 +79,23 @@ export async function run(args: string[]): Promise<void> {
   const cardsOnly = args.includes('--cards-only');
   if (!cardsOnly) {
     const teacherSteps = option(args, '--teacher-steps', '1400') as string;
-    const studentSteps = option(args, '--student-steps', '2400') as string;
+    const sharedSteps = option(args, '--shared-steps', '450') as string;
+    const studentSteps = option(args, '--student-steps', '2000') as string;
+    const studentFf = option(args, '--student-ff', '256') as string;
     const t = stateOf(db, BASE_TEACHER);
     if (t !== 'ready') {
       await delicate('pretrain', '--corpus', corpus, '--out', BASE_TEACHER, '--layers', '12', '--hidden', '128', '--heads', '4', '--ff', '512', '--lr', '0.0007', '--max-steps', teacherSteps, '--checkpoint-every', '100', '--grad-checkpointing', '--db', db, ...(t === 'training' ? ['--resume'] : []));
     }
+    const sh = stateOf(db, BASE_SHARED_TEACHER);
+    if (sh !== 'ready') {
+      await delicate('distill', '--teacher', BASE_TEACHER, '--corpus', corpus, '--student-layers', '12', '--out', BASE_SHARED_TEACHER, '--max-steps', sharedSteps, '--checkpoint-every', '50', '--grad-checkpointing', '--db', db, ...(sh === 'training' ? ['--resume'] : []));
+    }
     const s = stateOf(db, BASE_STUDENT);
     if (s !== 'ready') {
-      await delicate('distill', '--teacher', BASE_TEACHER, '--corpus', corpus, '--student-layers', '3', '--out', BASE_STUDENT, '--max-steps', studentSteps, '--checkpoint-every', '100', '--db', db, ...(s === 'training' ? ['--resume'] : []));
+      await delicate('distill', '--teacher', BASE_TEACHER, '--init', BASE_SHARED_TEACHER, '--student-ff', studentFf, '--corpus', corpus, '--student-layers', '3', '--out', BASE_STUDENT, '--max-steps', studentSteps, '--checkpoint-every', '100', '--db', db, ...(s === 'training' ? ['--resume'] : []));
     }
     mkdirSync(out, { recursive: true });
-    for (const name of [BASE_TEACHER, BASE_STUDENT]) await delicate('model', 'export', name, '--out', join(out, `${name}.dlcm`), '--dtype', 'float16', '--db', db);
+    for (const name of BASE_MODELS) await delicate('model', 'export', name, '--out', join(out, `${name}.dlcm`), '--dtype', 'float16', '--db', db);
     const downstream = option(args, '--downstream');
     if (downstream) await runDownstream(db, downstream.split(','), args);
   }
@@ -183,7 +193,7 @@ async function writeCards(db: string): Promise<void> {
   const sample = speedSample(2048);
   const speed: Record<string, number> = {};
   try {
-    for (const name of [BASE_TEACHER, BASE_STUDENT]) {
+    for (const name of BASE_MODELS) {
       if (!app.models.list().some((x) => x.name === name && x.state === 'ready')) continue;
       const s = stored(app, name);
       const file = join(out, `${name}.dlcm`);
@@ -223,7 +233,7 @@ async function writeCards(db: string): Promise<void> {
         architecture: { ...s.manifest.config, vocabSize: s.manifest.config.vocabSize },
         params: s.params,
         data: { file: basename(tr.corpus.file), sha256: tr.corpus.sha256, molecules: tr.corpus.molecules, trainingMolecules: tr.corpus.used, heldOut: tr.corpus.heldOut },
-        training: { kind: tr.kind, steps: s.steps, batch: tr.settings.batch, lr: tr.settings.lr, sequencesSeen: sequences, tokensSeen: tokens ?? Math.round(sequences * meanTokens), tokensSeenIsEstimate: tokens === null, seconds: s.metrics.trainSeconds, ...(tr.teacher ? { teacher: tr.teacher, layerMap: tr.layerMap } : {}) },
+        training: { kind: tr.kind, steps: s.steps, batch: tr.settings.batch, lr: tr.settings.lr, sequencesSeen: sequences, tokensSeen: tokens ?? Math.round(sequences * meanTokens), tokensSeenIsEstimate: tokens === null, seconds: s.metrics.trainSeconds, ...(tr.teacher ? { teacher: tr.teacher, layerMap: tr.layerMap } : {}), ...(tr.settings.distill?.init ? { init: tr.settings.distill.init, initFf: stored(app, tr.settings.distill.init).manifest.config.ff } : {}) },
         evaluation: { heldOutMolecules: s.metrics.heldOut, mlmAccuracy: s.metrics.mlmAccuracy, unigramAccuracy: s.metrics.unigramAccuracy, physchemR2: s.metrics.physchemR2 },
         file: { bytes: statSync(file).size, dtype: 'float16', float16MaxAbsDiff: maxDiff, float16MaxRelDiff: maxRel },
         speed: { engine: `onnxruntime-cpu (${full.threads} threads)`, molPerSec: speed[name] },
@@ -232,7 +242,7 @@ async function writeCards(db: string): Promise<void> {
     }
     const t = speed[BASE_TEACHER];
     const st = speed[BASE_STUDENT];
-    if (t && st) for (const n of [BASE_TEACHER, BASE_STUDENT]) (cards[n] as { speed: Record<string, unknown> }).speed.studentOverTeacher = st / t;
+    if (t && st) for (const n of BASE_MODELS) if (cards[n]) (cards[n] as { speed: Record<string, unknown> }).speed.studentOverTeacher = st / t;
     writeFileSync(join(out, 'cards.json'), `${JSON.stringify({ machine: m, cards }, null, 2)}\n`);
     for (const [name, c] of Object.entries(cards)) writeFileSync(join(out, `${name}.md`), cardMarkdown(c as Card, m));
     process.stdout.write(`model cards written to ${out}\n`);
@@ -249,11 +259,23 @@ interface Card {
   architecture: EncoderConfig;
   params: number;
   data: { file: string; sha256: string; molecules: number; trainingMolecules: number; heldOut: number };
-  training: { kind: string; steps: number; batch: number; lr: number; sequencesSeen: number; tokensSeen: number; tokensSeenIsEstimate: boolean; seconds: number; teacher?: string; layerMap?: number[] };
+  training: { kind: string; steps: number; batch: number; lr: number; sequencesSeen: number; tokensSeen: number; tokensSeenIsEstimate: boolean; seconds: number; teacher?: string; layerMap?: number[]; init?: string; initFf?: number };
   evaluation: { heldOutMolecules: number; mlmAccuracy: number; unigramAccuracy: number; physchemR2: number | null };
   file: { bytes: number; dtype: string; float16MaxAbsDiff: number; float16MaxRelDiff: number };
   speed: { engine: string; molPerSec: number; studentOverTeacher?: number };
   downstream: Record<string, { split: string; seeds: number; recipe: unknown; models: Array<{ role: string; params: number; metrics: Record<string, number>; trainSeconds: number }> }>;
+}
+
+/** What the model is, in the card's first sentence. */
+function describe(c: Card): string {
+  const a = c.architecture;
+  const map = `layer map ${JSON.stringify(c.training.layerMap)}`;
+  if (c.kind === 'shared') return `Shared-layer teacher (DeLiCaTe stage 2) derived from ${c.training.teacher}: one transformer layer applied ${a.layers} times, distilled from the teacher (${map}; the shared layer starts as the teacher's first)`;
+  if (c.kind === 'student') {
+    const start = c.training.init ? `; it starts from ${c.training.init}'s shared layer${c.training.initFf && c.training.initFf !== a.ff ? `, its feed-forward block pruned from ${c.training.initFf} to ${a.ff} units by importance (‖W_in[:, j]‖·‖W_out[j, :]‖)` : ''}` : '';
+    return `General-distilled DeLiCaTe student of ${c.training.teacher}: one transformer layer applied ${a.layers} times (${map})${start}`;
+  }
+  return `Pretrained BERT-style SMILES encoder, ${a.layers} layers`;
 }
 
 function cardMarkdown(c: Card, m: ReturnType<typeof machine>): string {
@@ -263,7 +285,7 @@ function cardMarkdown(c: Card, m: ReturnType<typeof machine>): string {
   return [
     `# Model card: ${c.name}`,
     '',
-    `${c.kind === 'student' ? `General-distilled DeLiCaTe student of ${c.training.teacher}: one transformer layer applied ${a.layers} times (layer map ${JSON.stringify(c.training.layerMap)})` : `Pretrained BERT-style SMILES encoder, ${a.layers} layers`}, hidden ${a.hidden}, ${a.heads} heads, FF ${a.ff}, max ${a.maxLen} tokens, vocabulary ${a.vocabSize}; ${c.params.toLocaleString('en')} parameters. Trained by Delicate's own pipeline (\`npm run train:base\`) on a CPU; nothing was downloaded.`,
+    `${describe(c)}, hidden ${a.hidden}, ${a.heads} heads, FF ${a.ff}, max ${a.maxLen} tokens, vocabulary ${a.vocabSize}; ${c.params.toLocaleString('en')} parameters. Trained by Delicate's own pipeline (\`npm run train:base\`) on a CPU; nothing was downloaded.`,
     '',
     '| | |',
     '| --- | --- |',

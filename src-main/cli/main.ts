@@ -25,7 +25,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
         [--smiles-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--backend B]
   distill --teacher MODEL --corpus FILE --student-layers K --out NAME [--max-steps N | --time-budget MIN]
           [--temperature T] [--hidden-weight W] [--attention-weight W] [--soft-weight W] [--hard-weight W]
-          [--student-ff N] [--init MODEL] [--batch N] [--lr X] [--resume]
+          [--student-ff N] [--init MODEL] [--batch N] [--lr X] [--grad-checkpointing] [--resume]
                                         general distillation (DeLiCaTe student); K = the teacher's depth
                                         derives the shared-layer teacher; --init starts the student from
                                         MODEL (e.g. that shared-layer teacher); --student-ff narrows its
@@ -310,6 +310,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           'student-layers': { type: 'string' },
           'student-ff': { type: 'string' },
           init: { type: 'string' },
+          'grad-checkpointing': { type: 'boolean', default: false },
           'smiles-col': { type: 'string' },
           'max-steps': { type: 'string' },
           'time-budget': { type: 'string' },
@@ -340,6 +341,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           ...budget,
           seed: int(values.seed, '--seed') ?? DEFAULT_PRETRAIN.seed,
           checkpointEvery: int(values['checkpoint-every'], '--checkpoint-every') || DEFAULT_PRETRAIN.checkpointEvery,
+          gradientCheckpointing: values['grad-checkpointing'],
           distill: {
             teacher: need(values.teacher, '--teacher MODEL'),
             layers,

@@ -181,7 +181,7 @@ export interface EncodeOptions {
   checkpoint?: boolean;
   /** Keep the per-layer hidden states [B, T, H] (index 0 = embeddings). */
   keepHidden?: boolean;
-  /** Keep the per-layer attention probabilities [B, heads, T, T]. */
+  /** Keep the per-layer attention probabilities [B, heads, T, T]; with `checkpoint`, the last layer's only. */
   keepAttention?: boolean;
   /** Apply the layer stack this many times instead of config.layers (shared-layer students). */
   depth?: number;
@@ -219,7 +219,8 @@ export function encode(model: Model, ids: tf.Tensor2D, mask: tf.Tensor2D, opts: 
     const prefix = `layer.${c.shareLayers ? 0 : i}.`;
     const weights = LAYER_PARTS.map((n) => p(model, prefix + n));
     const layerSeed = seed === undefined ? undefined : seed + 10 * (i + 1);
-    if (opts.checkpoint && !opts.keepAttention) {
+    // With keepAttention, the last layer runs normally so that its attention is kept (the one distillation uses).
+    if (opts.checkpoint && !(opts.keepAttention && i === depth - 1)) {
       x = checkpointed(([xi, mi, ...wi]) => transformerLayer(c, b, t, xi!, mi!, wi, layerSeed).out, [x, maskAdd, ...weights]);
     } else {
       // A tidy per layer frees the layer's temporaries at once when no gradient tape holds them (inference:

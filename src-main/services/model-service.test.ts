@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/database';
-import { corpusSlice, tempDir } from '../test/helpers';
+import { corpusSlice, sharedData, tempDir } from '../test/helpers';
+import { DEFAULT_QSAR } from '../train/qsar-settings';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 import { ModelService } from './model-service';
 
@@ -82,8 +83,14 @@ describe('pretraining jobs', () => {
 
   it('derives a shared-layer teacher, then a narrower student started from it (DeLiCaTe stages 2 and 3)', async () => {
     const distill = { ...DEFAULT_DISTILL, teacher: 'whole' };
-    await models.pretrain({ corpus, out: 'shared', settings: { ...settings, maxSteps: 4, distill: { ...distill, layers: 2 } }, resume: false, backend: 'wasm' });
+    const shared = await models.pretrain({ corpus, out: 'shared', settings: { ...settings, maxSteps: 4, distill: { ...distill, layers: 2 } }, resume: false, backend: 'wasm' });
     expect(models.get('shared')).toMatchObject({ kind: 'shared', parent: ['whole'], layers: 2, shareLayers: true });
+    // Recomputing layers in the backward pass (all but the last, whose attention is distilled) changes nothing.
+    const recomputed = await models.pretrain({ corpus, out: 'shared-ckpt', settings: { ...settings, maxSteps: 4, gradientCheckpointing: true, distill: { ...distill, layers: 2 } }, resume: false, backend: 'wasm' });
+    recomputed.curve.forEach((c, i) => {
+      expect(c.loss).toBeCloseTo(shared.curve[i]?.loss as number, 4);
+      expect(c.distill).toBeCloseTo(shared.curve[i]?.distill as number, 4);
+    });
     const r = await models.pretrain({ corpus, out: 'narrow', settings: { ...settings, maxSteps: 4, distill: { ...distill, layers: 1, ff: 16, init: 'shared' } }, resume: false, backend: 'wasm' });
     expect(r.curve.every((c) => Number.isFinite(c.loss))).toBe(true);
     const m = models.get('narrow');
@@ -95,6 +102,24 @@ describe('pretraining jobs', () => {
     expect(models.get('student').params - m.params).toBe(2 * 32 * 48 + 48);
     await expect(models.pretrain({ corpus, out: 'y', settings: { ...settings, distill: { ...distill, layers: 1, ff: 128 } }, resume: false })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   }, 120_000);
+
+  it('runs one replicate seed on its own and distils from an already fine-tuned teacher (the QSAR bench cells)', async () => {
+    const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n');
+    const data = join(tmp.dir, 'esol-120.csv');
+    writeFileSync(data, `${rows.slice(0, 121).join('\n')}\n`);
+    const qsar = { ...DEFAULT_QSAR, seeds: 1, epochs: 1, split: 'random' as const };
+    const base = { data, target: 'logS', task: 'regression' as const };
+    const a = await models.train({ ...base, out: 'seed2', teacher: 'whole', settings: { ...qsar, firstSeed: 1 } });
+    const other = await models.train({ ...base, out: 'seed1', teacher: 'whole', settings: { ...qsar, firstSeed: 0 } });
+    const rmse = (r: typeof a, role: string) => r.models.find((m) => m.role === role)?.metrics.rmse as number;
+    expect(rmse(other, 'teacher')).not.toBeCloseTo(rmse(a, 'teacher'), 6);
+    // The fine-tuned teacher of seed 2, reused as is: the same split and the same predictions, then a student.
+    const b = await models.train({ ...base, out: 'seed2-d', teacher: 'seed2-teacher', settings: { ...qsar, firstSeed: 1, teacherFineTuned: true, distill: true, studentLayers: 1 } });
+    expect(rmse(b, 'teacher')).toBeCloseTo(rmse(a, 'teacher'), 5);
+    expect(rmse(b, 'baseline')).toBeCloseTo(rmse(a, 'baseline'), 10);
+    expect(b.models.find((m) => m.role === 'teacher')?.trainSeqPerSec).toBe(0);
+    expect(Number.isFinite(rmse(b, 'student'))).toBe(true);
+  }, 180_000);
 
   it('cancels with a checkpoint, exports and imports a model file', async () => {
     const abort = new AbortController();

@@ -55,6 +55,8 @@ export interface PretrainResult {
 export const BASE_TEACHER = 'delicate-base-teacher';
 /** The shipped general-distilled DeLiCaTe student: `delicate train --distill` starts its student from it with the base teacher. */
 export const BASE_STUDENT = 'delicate-base-student';
+/** The shipped shared-layer teacher (DeLiCaTe stage 2): one layer applied at the base teacher's depth, distilled from it; the base student starts from its layer. */
+export const BASE_SHARED_TEACHER = 'delicate-base-shared-teacher';
 
 export interface TrainRequest {
   data: string;

@@ -311,7 +311,7 @@ export class Pretrainer {
     const distilling = Boolean(d && this.teacher && seed !== undefined);
     const out = encode(this.model, ids, mask, {
       seed,
-      checkpoint: this.settings.gradientCheckpointing && seed !== undefined && !distilling,
+      checkpoint: this.settings.gradientCheckpointing && seed !== undefined,
       keepHidden: distilling,
       keepAttention: distilling,
     });

@@ -16,6 +16,10 @@ export interface QsarSettings {
   /** Weight of the teacher's soft predictions (α) and of the hidden-state loss in distillation. */
   alpha: number;
   hiddenWeight: number;
+  /** The first replicate seed (seeds firstSeed … firstSeed + seeds − 1): a benchmark runs seeds one at a time. */
+  firstSeed?: number;
+  /** The given teacher is already fine-tuned on this assay, split and seed: distil from it without fine-tuning again. */
+  teacherFineTuned?: boolean;
   /** Architecture when no teacher model is given (trained from scratch on the assay). */
   scratchArchitecture: Pick<EncoderConfig, 'layers' | 'hidden' | 'heads' | 'ff' | 'maxLen' | 'dropout'>;
 }

@@ -115,7 +115,8 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   let teacherParams = 0;
   let studentParams = 0;
   let studentDepth = 0;
-  for (let seed = 0; seed < s.seeds; seed++) {
+  const first = s.firstSeed ?? 0;
+  for (let seed = first; seed < first + s.seeds; seed++) {
     const split: Split = s.split === 'random' ? randomSplit(points.length, seed + 1) : s.split === 'scaffold' ? scaffoldSplit(scaffolds, seed + 1) : temporalSplit(points.map((p) => p.date));
     if (split.test.length === 0 || split.train.length === 0) throw new AppError('INVALID_INPUT', 'the split left an empty train or test set; use more data or another --split');
     sizes = { train: split.train.length, valid: split.valid.length, test: split.test.length };
@@ -127,29 +128,33 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     const testSeqs = split.test.map((i) => seqs[i] as Int32Array);
     const normFix = norm ? { mean: norm.mean, sd: norm.sd || 1 } : null;
 
-    progress(`seed ${seed + 1}/${s.seeds}: ECFP4 + random forest baseline`);
+    progress(`seed ${seed - first + 1}/${s.seeds}: ECFP4 + random forest baseline`);
     let t0 = performance.now();
     const rf = RandomForest.fit(split.train.map((i) => fps[i] as Uint8Array), trainY, req.task, { seed: seed + 1 });
-    if (seed === 0) baseline = { forest: rf.toJSON(), domain: split.train.map((i) => points[i]?.smiles as string) };
+    if (seed === first) baseline = { forest: rf.toJSON(), domain: split.train.map((i) => points[i]?.smiles as string) };
     const rfPred = split.test.map((i) => rf.predict(fps[i] as Uint8Array).mean);
     seconds.baseline += (performance.now() - t0) / 1000;
     perSeed.baseline.push(metricsOf(yTest, rfPred));
 
-    progress(`seed ${seed + 1}/${s.seeds}: fine-tuning the teacher`);
+    // A teacher already fine-tuned on this assay, split and seed (a benchmark re-using it) is taken as is.
+    const reuse = Boolean(s.teacherFineTuned && req.teacher?.config.task);
+    progress(`seed ${seed - first + 1}/${s.seeds}: ${reuse ? 'using the fine-tuned teacher' : 'fine-tuning the teacher'}`);
     t0 = performance.now();
     const teacher = taskModelFrom(baseConfig, req.teacher?.weights ?? null, taskType, seed + 1);
     teacherParams = countParams(teacher);
-    const tFit = await fit(teacher, dataOf(split.train), dataOf(split.valid), { epochs: s.epochs, batch: s.batch, lr: s.lr, seed: seed + 1, signal, onEpoch: (e) => progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'teacher', seed: seed + 1, epochs: s.epochs, ...e }) });
+    const tFit = reuse
+      ? { sequences: 0, stepSeconds: 0, bestEpoch: 0 }
+      : await fit(teacher, dataOf(split.train), dataOf(split.valid), { epochs: s.epochs, batch: s.batch, lr: s.lr, seed: seed + 1, signal, onEpoch: (e) => progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'teacher', seed: seed + 1, epochs: s.epochs, ...e }) });
     throughput.teacher.n += tFit.sequences;
     throughput.teacher.s += tFit.stepSeconds;
     const tPred = await predictTask(teacher, testSeqs, normFix);
     seconds.teacher += (performance.now() - t0) / 1000;
     perSeed.teacher.push(metricsOf(yTest, tPred));
-    if (seed === 0) trained.push({ role: 'teacher', config: teacher.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(teacher.params)), norm: normFix, layerMap: null, bestEpoch: tFit.bestEpoch, domain: split.train.map((i) => points[i]?.smiles as string) });
+    if (seed === first) trained.push({ role: 'teacher', config: teacher.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(teacher.params)), norm: normFix, layerMap: null, bestEpoch: tFit.bestEpoch, domain: split.train.map((i) => points[i]?.smiles as string) });
 
     let sPred: Float64Array | null = null;
     if (s.distill) {
-      progress(`seed ${seed + 1}/${s.seeds}: distilling the student (${s.studentShared ? `1 shared layer x ${s.studentLayers}` : `${s.studentLayers} layers`})`);
+      progress(`seed ${seed - first + 1}/${s.seeds}: distilling the student (${s.studentShared ? `1 shared layer x ${s.studentLayers}` : `${s.studentLayers} layers`})`);
       t0 = performance.now();
       const L = teacher.config.layers;
       const k = req.student ? req.student.config.layers : Math.min(s.studentLayers, L);
@@ -198,10 +203,10 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       sPred = await predictTask(student, testSeqs, normFix);
       seconds.student += (performance.now() - t0) / 1000;
       perSeed.student.push(metricsOf(yTest, sPred));
-      if (seed === 0) trained.push({ role: 'student', config: student.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(student.params)), norm: normFix, layerMap, bestEpoch: sFit.bestEpoch, domain: split.train.map((i) => points[i]?.smiles as string) });
+      if (seed === first) trained.push({ role: 'student', config: student.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(student.params)), norm: normFix, layerMap, bestEpoch: sFit.bestEpoch, domain: split.train.map((i) => points[i]?.smiles as string) });
       disposeModel(student);
     }
-    if (seed === 0) {
+    if (seed === first) {
       predictions = split.test.map((i, j) => ({ smiles: points[i]?.smiles as string, measured: yTest[j] as number, teacher: tPred[j] as number, student: sPred ? (sPred[j] as number) : null, baseline: rfPred[j] as number }));
     }
     disposeModel(teacher);
