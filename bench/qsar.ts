@@ -3,6 +3,7 @@
 //
 //   npm run bench -- qsar [--db PATH] [--teacher T --shared-teacher S --student D] [--datasets esol,bbbp]
 //                         [--splits scaffold,random] [--seeds 3] [--epochs 15] [--student-layers 3] [--fresh]
+//                         [--roles teacher,shared,kd,delicate]   (a subset: e.g. one process per core)
 //   npm run bench -- qsar --quick     tiny models made on the fly (minutes): checks the pipeline, not the science
 //
 // The full run is many CPU hours, so it is resumable: every (data set, split, seed, model) cell is one
@@ -12,7 +13,8 @@
 // each seed the teacher is fine-tuned once; the DeLiCaTe and KD students are distilled from that same
 // fine-tuned teacher, which stays in the bench database (when it is gone it is fine-tuned again, with
 // the same seed, so the same).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +68,7 @@ export async function run(args: string[]): Promise<void> {
       seeds: { type: 'string' },
       epochs: { type: 'string' },
       'student-layers': { type: 'string' },
+      roles: { type: 'string' },
       fresh: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
     },
@@ -89,8 +92,16 @@ export async function run(args: string[]): Promise<void> {
     await models.pretrain({ corpus, out: 'q-student', settings: { ...base, distill: { ...DEFAULT_DISTILL, teacher: 'q-teacher', layers: k, init: 'q-shared', ff: 128 } }, resume: false });
     names = { teacher: 'q-teacher', shared: 'q-shared', student: 'q-student' };
   } else if (!names.teacher) {
-    models.registerShipped(shippedModelsDir());
-    names = { teacher: BASE_TEACHER, shared: names.shared ?? BASE_SHARED_TEACHER, student: names.student ?? BASE_STUDENT };
+    // The shipped files, registered under their content hash: a changed shipped model is a new model here.
+    const shipped = (base: string) => {
+      const file = join(shippedModelsDir(), `${base}.dlcm`);
+      if (!existsSync(file)) return undefined;
+      const buf = readFileSync(file);
+      const name = `${base}-${createHash('sha256').update(buf).digest('hex').slice(0, 10)}`;
+      if (!models.repo.byName(name)) models.importBuffer(buf, file, name);
+      return name;
+    };
+    names = { teacher: shipped(BASE_TEACHER) ?? BASE_TEACHER, shared: names.shared ?? shipped(BASE_SHARED_TEACHER), student: names.student ?? shipped(BASE_STUDENT) };
   }
   const teacherName = names.teacher as string;
   for (const n of [teacherName, names.shared, names.student]) if (n && models.repo.byName(n)?.state !== 'ready') throw new Error(`model ${n} is not in ${dbPath} (or not finished)`);
@@ -98,18 +109,37 @@ export async function run(args: string[]): Promise<void> {
   const splits = (values.splits ?? 'scaffold,random').split(',') as Array<QsarSettings['split']>;
   const seeds = Number(values.seeds ?? 3);
   const settings: QsarSettings = { ...DEFAULT_QSAR, seeds: 1, epochs: Number(values.epochs ?? (quick ? 2 : DEFAULT_QSAR.epochs)), studentLayers: k };
-  // Cells are valid for the same base models (by weights' identity: name and creation time) and settings.
+  // A cell is valid for the same settings and the same models behind it (by identity: name and creation
+  // time): the teacher and forest cells depend on the base teacher only, the students also on theirs.
   const identity = (n: string | undefined) => (n ? `${n}@${models.get(n).createdAt}` : '-');
-  const fingerprint = JSON.stringify({ teacher: identity(teacherName), shared: identity(names.shared), student: identity(names.student), epochs: settings.epochs, k, batch: settings.batch, lr: settings.lr, augment: settings.augment, alpha: settings.alpha });
+  const common = { epochs: settings.epochs, batch: settings.batch, lr: settings.lr };
+  const fingerprints: Record<Role, string> = {
+    teacher: JSON.stringify({ ...common, teacher: identity(teacherName) }),
+    'ECFP4 + RF': JSON.stringify({ ...common, teacher: identity(teacherName) }),
+    'shared-layer teacher': JSON.stringify({ ...common, shared: identity(names.shared) }),
+    'KD student': JSON.stringify({ ...common, teacher: identity(teacherName), k, augment: settings.augment, alpha: settings.alpha, hidden: settings.hiddenWeight }),
+    'DeLiCaTe student': JSON.stringify({ ...common, teacher: identity(teacherName), student: identity(names.student), augment: settings.augment, alpha: settings.alpha, hidden: settings.hiddenWeight }),
+  };
   const cellsFile = join(resultsDir, 'qsar-cells.json');
-  const stored = !quick && !values.fresh && existsSync(cellsFile) ? (JSON.parse(readFileSync(cellsFile, 'utf8')) as { fingerprint: string; cells: Cell[] }) : null;
-  const cells = new Map<string, Cell>((stored?.fingerprint === fingerprint ? stored.cells : []).map((c) => [c.key, c]));
-  if (stored && stored.fingerprint !== fingerprint) log('bench/results/qsar-cells.json was made with other models or settings: starting over');
+  const stored = !quick && existsSync(cellsFile) ? (JSON.parse(readFileSync(cellsFile, 'utf8')) as { cells: Array<Cell & { fingerprint: string }> }).cells : [];
+  // Cells of other models or settings stay in the file (another configuration's run) but are not used.
+  const kept = stored.filter((c) => values.fresh || c.fingerprint !== fingerprints[c.role]);
+  const cells = new Map<string, Cell>(stored.filter((c) => !values.fresh && c.fingerprint === fingerprints[c.role]).map((c) => [c.key, c]));
+  if (cells.size) log(`${cells.size} cells already measured with these models and settings (bench/results/qsar-cells.json): skipped`);
   const save = () => {
     if (quick) return;
     mkdirSync(resultsDir, { recursive: true });
-    writeFileSync(cellsFile, `${JSON.stringify({ fingerprint, cells: [...cells.values()] }, null, 2)}\n`);
+    // Merged with what is in the file now: another process (--roles) may have added cells meanwhile.
+    const onDisk = existsSync(cellsFile) ? (JSON.parse(readFileSync(cellsFile, 'utf8')) as { cells: Array<Cell & { fingerprint: string }> }).cells : [];
+    const merged = new Map([...kept, ...onDisk].map((c) => [`${c.key}|${c.fingerprint}`, c]));
+    for (const c of cells.values()) merged.set(`${c.key}|${fingerprints[c.role]}`, { ...c, fingerprint: fingerprints[c.role] });
+    const tmp = `${cellsFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify({ cells: [...merged.values()] }, null, 2)}\n`);
+    renameSync(tmp, cellsFile);
   };
+  // --roles splits the work (e.g. one process per core): teacher (with the forest), shared, kd, delicate.
+  const roles = new Set((values.roles ?? 'teacher,shared,kd,delicate').split(','));
+  for (const r of roles) if (!['teacher', 'shared', 'kd', 'delicate'].includes(r)) throw new Error(`unknown role ${r} in --roles (teacher, shared, kd, delicate)`);
   const keyOf = (ds: string, split: string, seed: number, role: Role) => `${ds}/${split}/${seed}/${role}`;
 
   for (const ds of datasets) {
@@ -137,7 +167,7 @@ export async function run(args: string[]): Promise<void> {
           if (models.repo.byName(`${out}-student`)) models.delete(`${out}-student`);
           return models.train({ ...base, ...req, out }, { onProgress: (m) => log(`  ${m}`) });
         };
-        if (!cells.has(keyOf(ds, split, seed, 'teacher')) || !cells.has(keyOf(ds, split, seed, 'ECFP4 + RF'))) {
+        if (roles.has('teacher') && (!cells.has(keyOf(ds, split, seed, 'teacher')) || !cells.has(keyOf(ds, split, seed, 'ECFP4 + RF')))) {
           const r = await train(`${prefix}-t`, { teacher: teacherName, settings: { ...s, distill: false } });
           await record('teacher', r, 'teacher');
           await record('ECFP4 + RF', r, 'baseline');
@@ -145,15 +175,15 @@ export async function run(args: string[]): Promise<void> {
         // The students distil from this seed's fine-tuned teacher when the database still has it.
         const tuned = models.repo.byName(`${prefix}-t-teacher`)?.state === 'ready';
         const fromTuned = tuned ? { teacher: `${prefix}-t-teacher`, settings: { ...s, teacherFineTuned: true } } : { teacher: teacherName, settings: s };
-        if (names.student && !cells.has(keyOf(ds, split, seed, 'DeLiCaTe student'))) {
+        if (roles.has('delicate') && names.student && !cells.has(keyOf(ds, split, seed, 'DeLiCaTe student'))) {
           const r = await train(`${prefix}-d`, { ...fromTuned, student: names.student, settings: { ...fromTuned.settings, distill: true } });
           await record('DeLiCaTe student', r, 'student');
         }
-        if (!cells.has(keyOf(ds, split, seed, 'KD student'))) {
+        if (roles.has('kd') && !cells.has(keyOf(ds, split, seed, 'KD student'))) {
           const r = await train(`${prefix}-k`, { ...fromTuned, settings: { ...fromTuned.settings, distill: true, studentShared: false } });
           await record('KD student', r, 'student');
         }
-        if (names.shared && !cells.has(keyOf(ds, split, seed, 'shared-layer teacher'))) {
+        if (roles.has('shared') && names.shared && !cells.has(keyOf(ds, split, seed, 'shared-layer teacher'))) {
           const r = await train(`${prefix}-s`, { teacher: names.shared, settings: { ...s, distill: false } });
           await record('shared-layer teacher', r, 'teacher');
         }
@@ -161,6 +191,10 @@ export async function run(args: string[]): Promise<void> {
     }
   }
 
+  // The table: mean ± sd over the seeds each cell has, with the cells other processes (--roles) measured.
+  if (!quick && existsSync(cellsFile)) {
+    for (const c of (JSON.parse(readFileSync(cellsFile, 'utf8')) as { cells: Array<Cell & { fingerprint: string }> }).cells) if (c.fingerprint === fingerprints[c.role] && !cells.has(c.key)) cells.set(c.key, c);
+  }
   // The table: mean ± sd over the seeds each cell has.
   const rows: string[][] = [];
   const summary: unknown[] = [];

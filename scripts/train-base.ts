@@ -240,6 +240,12 @@ async function writeCards(db: string): Promise<void> {
         downstream: Object.fromEntries(Object.entries(downstream).map(([set, r]) => [set, { split: r.split, seeds: r.seeds, recipe: r.recipe, models: r.models.map((x) => ({ role: x.role, params: x.params, metrics: x.metrics, trainSeconds: x.trainSeconds })) }])),
       };
     }
+    // Compute of the whole lineage: the model's own training plus its ancestors' (each counted once).
+    const ancestors = (n: string, seen = new Set<string>()): Set<string> => {
+      for (const p of (cards[n] as Card | undefined)?.parents ?? []) if (!seen.has(p) && cards[p]) ancestors(p, seen.add(p));
+      return seen;
+    };
+    for (const [n, c] of Object.entries(cards) as Array<[string, Card]>) c.lineageSeconds = [n, ...ancestors(n)].reduce((a, x) => a + (cards[x] as Card).training.seconds, 0);
     const t = speed[BASE_TEACHER];
     const st = speed[BASE_STUDENT];
     if (t && st) for (const n of BASE_MODELS) if (cards[n]) (cards[n] as { speed: Record<string, unknown> }).speed.studentOverTeacher = st / t;
@@ -263,6 +269,8 @@ interface Card {
   evaluation: { heldOutMolecules: number; mlmAccuracy: number; unigramAccuracy: number; physchemR2: number | null };
   file: { bytes: number; dtype: string; float16MaxAbsDiff: number; float16MaxRelDiff: number };
   speed: { engine: string; molPerSec: number; studentOverTeacher?: number };
+  /** Training seconds of the model and of every base model in its lineage. */
+  lineageSeconds: number;
   downstream: Record<string, { split: string; seeds: number; recipe: unknown; models: Array<{ role: string; params: number; metrics: Record<string, number>; trainSeconds: number }> }>;
 }
 
@@ -292,7 +300,7 @@ function cardMarkdown(c: Card, m: ReturnType<typeof machine>): string {
     `| data | ${c.data.file} (sha256 \`${c.data.sha256}\`), ${c.data.molecules.toLocaleString('en')} molecules, ${c.data.trainingMolecules.toLocaleString('en')} for training, ${c.data.heldOut} held out (every 50th) |`,
     `| objective | ${c.training.kind === 'general-distill' ? 'hidden-state MSE through the layer map, last-layer attention KL, soft MLM logits (T = 2), plus the hard MLM and physchem losses' : 'masked LM (15%, 80/10/10) + regression of ~40 z-scored RDKit descriptors'} |`,
     `| training | ${c.training.steps.toLocaleString('en')} steps × batch ${c.training.batch}, peak lr ${c.training.lr}; ${c.training.sequencesSeen.toLocaleString('en')} sequences, ${c.training.tokensSeenIsEstimate ? '≈' : ''}${c.training.tokensSeen.toLocaleString('en')} tokens seen${c.training.tokensSeenIsEstimate ? ' (sequences × mean tokens per molecule; the run predates the token counter)' : ''} |`,
-    `| compute | ${(c.training.seconds / 3600).toFixed(2)} h of training on ${m.cpu} (${m.cores} cores), TF.js WASM backend |`,
+    `| compute | ${(c.training.seconds / 3600).toFixed(2)} h of training on ${m.cpu} (${m.cores} cores), TF.js WASM backend${c.lineageSeconds > c.training.seconds ? `; ${(c.lineageSeconds / 3600).toFixed(2)} h with the models it was made from (${c.parents.join(', ')})` : ''} |`,
     `| held-out MLM accuracy | ${pct(c.evaluation.mlmAccuracy)} (unigram baseline ${pct(c.evaluation.unigramAccuracy)}) on ${c.evaluation.heldOutMolecules} molecules |`,
     `| physchem R² | ${c.evaluation.physchemR2 === null ? '-' : c.evaluation.physchemR2.toFixed(3)} (held out) |`,
     `| shipped file | ${(c.file.bytes / 2 ** 20).toFixed(2)} MiB, float16; against float32 the pooled and physchem outputs differ by at most ${c.file.float16MaxAbsDiff.toExponential(2)} (${(c.file.float16MaxRelDiff * 100).toFixed(2)}% of their RMS) on 512 molecules |`,
