@@ -4,6 +4,7 @@
 //   npm run bench -- qsar [--db PATH] [--teacher T --shared-teacher S --student D] [--datasets esol,bbbp]
 //                         [--splits scaffold,random] [--seeds 3] [--epochs 15] [--student-layers 3] [--fresh]
 //                         [--roles teacher,shared,kd,delicate]   (a subset: e.g. one process per core)
+//                         [--report]   (no training: the table from the cells measured so far)
 //   npm run bench -- qsar --quick     tiny models made on the fly (minutes): checks the pipeline, not the science
 //
 // The full run is many CPU hours, so it is resumable: every (data set, split, seed, model) cell is one
@@ -69,6 +70,7 @@ export async function run(args: string[]): Promise<void> {
       epochs: { type: 'string' },
       'student-layers': { type: 'string' },
       roles: { type: 'string' },
+      report: { type: 'boolean', default: false },
       fresh: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
     },
@@ -138,7 +140,7 @@ export async function run(args: string[]): Promise<void> {
     renameSync(tmp, cellsFile);
   };
   // --roles splits the work (e.g. one process per core): teacher (with the forest), shared, kd, delicate.
-  const roles = new Set((values.roles ?? 'teacher,shared,kd,delicate').split(','));
+  const roles = new Set(values.report ? [] : (values.roles ?? 'teacher,shared,kd,delicate').split(','));
   for (const r of roles) if (!['teacher', 'shared', 'kd', 'delicate'].includes(r)) throw new Error(`unknown role ${r} in --roles (teacher, shared, kd, delicate)`);
   const keyOf = (ds: string, split: string, seed: number, role: Role) => `${ds}/${split}/${seed}/${role}`;
 

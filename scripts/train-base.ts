@@ -79,8 +79,8 @@ export async function run(args: string[]): Promise<void> {
   const cardsOnly = args.includes('--cards-only');
   if (!cardsOnly) {
     const teacherSteps = option(args, '--teacher-steps', '1400') as string;
-    const sharedSteps = option(args, '--shared-steps', '450') as string;
-    const studentSteps = option(args, '--student-steps', '2000') as string;
+    const sharedSteps = option(args, '--shared-steps', '451') as string;
+    const studentSteps = option(args, '--student-steps', '1583') as string;
     const studentFf = option(args, '--student-ff', '256') as string;
     const t = stateOf(db, BASE_TEACHER);
     if (t !== 'ready') {
