@@ -101,6 +101,7 @@ describe('pretraining jobs', () => {
     // One layer with 16 of 64 feed-forward units: 2·(32·48) + 48 weights fewer than the 1-layer student.
     expect(models.get('student').params - m.params).toBe(2 * 32 * 48 + 48);
     await expect(models.pretrain({ corpus, out: 'y', settings: { ...settings, distill: { ...distill, layers: 1, ff: 128 } }, resume: false })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(models.pretrain({ corpus, out: 'z', settings: { ...settings, distill: { ...distill, layers: 1, init: 'narrow' } }, resume: false })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/--student-ff 16/) });
   }, 120_000);
 
   it('runs one replicate seed on its own and distils from an already fine-tuned teacher (the QSAR bench cells)', async () => {

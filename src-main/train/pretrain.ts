@@ -217,6 +217,7 @@ export class Pretrainer {
       if (init && (init.manifest.config.hidden !== tc.hidden || init.manifest.config.heads !== tc.heads || JSON.stringify(init.manifest.tokenizer) !== JSON.stringify(teacher.manifest.tokenizer))) {
         throw new AppError('INVALID_INPUT', `cannot start the student from '${s.distill.init}': its width, heads or tokenizer differ from the teacher's`);
       }
+      if (init && init.manifest.config.ff < ff) throw new AppError('INVALID_INPUT', `cannot start a student with ${ff} feed-forward units from '${s.distill.init}', which has ${init.manifest.config.ff}: give --student-ff ${init.manifest.config.ff} or less`);
       manifest = {
         format: 'delicate-model-v1',
         config: { ...tc, shareLayers: true, layers: k, ff },
