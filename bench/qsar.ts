@@ -123,7 +123,8 @@ export async function run(args: string[]): Promise<void> {
     'DeLiCaTe student': JSON.stringify({ ...common, teacher: identity(teacherName), student: identity(names.student), augment: settings.augment, alpha: settings.alpha, hidden: settings.hiddenWeight }),
   };
   const cellsFile = join(resultsDir, 'qsar-cells.json');
-  const stored = !quick && existsSync(cellsFile) ? (JSON.parse(readFileSync(cellsFile, 'utf8')) as { cells: Array<Cell & { fingerprint: string }> }).cells : [];
+  const readCells = (): Array<Cell & { fingerprint: string }> => (existsSync(cellsFile) ? (JSON.parse(readFileSync(cellsFile, 'utf8')) as { cells: Array<Cell & { fingerprint: string }> }).cells : []);
+  const stored = quick ? [] : readCells();
   // Cells of other models or settings stay in the file (another configuration's run) but are not used.
   const kept = stored.filter((c) => values.fresh || c.fingerprint !== fingerprints[c.role]);
   const cells = new Map<string, Cell>(stored.filter((c) => !values.fresh && c.fingerprint === fingerprints[c.role]).map((c) => [c.key, c]));
@@ -132,7 +133,7 @@ export async function run(args: string[]): Promise<void> {
     if (quick) return;
     mkdirSync(resultsDir, { recursive: true });
     // Merged with what is in the file now: another process (--roles) may have added cells meanwhile.
-    const onDisk = existsSync(cellsFile) ? (JSON.parse(readFileSync(cellsFile, 'utf8')) as { cells: Array<Cell & { fingerprint: string }> }).cells : [];
+    const onDisk = readCells();
     const merged = new Map([...kept, ...onDisk].map((c) => [`${c.key}|${c.fingerprint}`, c]));
     for (const c of cells.values()) merged.set(`${c.key}|${fingerprints[c.role]}`, { ...c, fingerprint: fingerprints[c.role] });
     const tmp = `${cellsFile}.${process.pid}.tmp`;
@@ -194,8 +195,8 @@ export async function run(args: string[]): Promise<void> {
   }
 
   // The table: mean ± sd over the seeds each cell has, with the cells other processes (--roles) measured.
-  if (!quick && existsSync(cellsFile)) {
-    for (const c of (JSON.parse(readFileSync(cellsFile, 'utf8')) as { cells: Array<Cell & { fingerprint: string }> }).cells) if (c.fingerprint === fingerprints[c.role] && !cells.has(c.key)) cells.set(c.key, c);
+  if (!quick) {
+    for (const c of readCells()) if (c.fingerprint === fingerprints[c.role] && !cells.has(c.key)) cells.set(c.key, c);
   }
   // The table: mean ± sd over the seeds each cell has.
   const rows: string[][] = [];
