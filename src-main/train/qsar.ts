@@ -116,6 +116,10 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   let studentParams = 0;
   let studentDepth = 0;
   const first = s.firstSeed ?? 0;
+  // A teacher already fine-tuned on this assay, split and seed (a benchmark re-using it) is taken as is;
+  // it belongs to one seed, so it cannot serve several.
+  const reuse = Boolean(s.teacherFineTuned && req.teacher?.config.task);
+  if (reuse && s.seeds > 1) throw new AppError('INVALID_INPUT', 'an already fine-tuned teacher belongs to one seed: run one seed at a time (firstSeed) with it');
   for (let seed = first; seed < first + s.seeds; seed++) {
     const split: Split = s.split === 'random' ? randomSplit(points.length, seed + 1) : s.split === 'scaffold' ? scaffoldSplit(scaffolds, seed + 1) : temporalSplit(points.map((p) => p.date));
     if (split.test.length === 0 || split.train.length === 0) throw new AppError('INVALID_INPUT', 'the split left an empty train or test set; use more data or another --split');
@@ -136,8 +140,6 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     seconds.baseline += (performance.now() - t0) / 1000;
     perSeed.baseline.push(metricsOf(yTest, rfPred));
 
-    // A teacher already fine-tuned on this assay, split and seed (a benchmark re-using it) is taken as is.
-    const reuse = Boolean(s.teacherFineTuned && req.teacher?.config.task);
     progress(`seed ${seed - first + 1}/${s.seeds}: ${reuse ? 'using the fine-tuned teacher' : 'fine-tuning the teacher'}`);
     t0 = performance.now();
     const teacher = taskModelFrom(baseConfig, req.teacher?.weights ?? null, taskType, seed + 1);
