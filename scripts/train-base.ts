@@ -123,7 +123,9 @@ async function runDownstream(db: string, sets: string[], args: string[]): Promis
     const r = JSON.parse(json) as Record<string, unknown>;
     delete r.predictions;
     done[set] = { ...r, recipe: { epochs: option(args, '--epochs') ?? 'default', seeds: option(args, '--seeds') ?? 'default', split: option(args, '--split') ?? 'default' } };
-    writeFileSync(file, `${JSON.stringify(done, null, 2)}\n`);
+    // Re-read before writing: another invocation (one set per core) may have finished a set meanwhile.
+    const onDisk = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+    writeFileSync(file, `${JSON.stringify({ ...onDisk, [set]: done[set] }, null, 2)}\n`);
   }
 }
 

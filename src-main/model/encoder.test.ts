@@ -55,6 +55,19 @@ describe('encoder', () => {
     disposeModel(m);
   });
 
+  it("keeps only the last layer's attention when asked for 'last'", () => {
+    const m = createModel(tiny(), 3);
+    const batch = padBatch(seqs);
+    const all = run(m, batch);
+    const last = tf.tidy(() => encode(m, tf.tensor2d(batch.ids, [batch.b, batch.t], 'int32'), tf.tensor2d(batch.mask, [batch.b, batch.t]), { keepAttention: 'last' }).attention);
+    expect(last).toHaveLength(1);
+    expect(all.attention).toHaveLength(3);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(last[0] as tf.Tensor, all.attention[2] as tf.Tensor))).arraySync() as number);
+    expect(diff).toBe(0);
+    tf.dispose([all.sequence, all.pooled, ...all.hidden, ...all.attention, ...last]);
+    disposeModel(m);
+  });
+
   it('gives a molecule the same output alone and padded in a batch', () => {
     const m = createModel(tiny(), 4);
     const alone = run(m, padBatch([seqs[1] as Int32Array]));

@@ -181,8 +181,11 @@ export interface EncodeOptions {
   checkpoint?: boolean;
   /** Keep the per-layer hidden states [B, T, H] (index 0 = embeddings). */
   keepHidden?: boolean;
-  /** Keep the per-layer attention probabilities [B, heads, T, T]; with `checkpoint`, the last layer's only. */
-  keepAttention?: boolean;
+  /**
+   * Keep the per-layer attention probabilities [B, heads, T, T]; `'last'` (or `checkpoint`) keeps the last
+   * layer's only, which is what distillation matches: a frozen teacher then holds one map, not one per layer.
+   */
+  keepAttention?: boolean | 'last';
   /** Apply the layer stack this many times instead of config.layers (shared-layer students). */
   depth?: number;
 }
@@ -226,9 +229,10 @@ export function encode(model: Model, ids: tf.Tensor2D, mask: tf.Tensor2D, opts: 
       // A tidy per layer frees the layer's temporaries at once when no gradient tape holds them (inference:
       // the live peak drops ~3x); under a tape it changes nothing.
       const xi = x;
+      const keepProbs = opts.keepAttention === true || (opts.keepAttention === 'last' && i === depth - 1);
       const r = tf.tidy(() => {
         const l = transformerLayer(c, b, t, xi, maskAdd, weights, layerSeed);
-        return opts.keepAttention ? { out: l.out, probs: l.probs } : { out: l.out };
+        return keepProbs ? { out: l.out, probs: l.probs } : { out: l.out };
       });
       x = r.out;
       if (r.probs) attention.push(r.probs as tf.Tensor4D);

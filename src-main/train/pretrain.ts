@@ -349,7 +349,7 @@ export class Pretrainer {
     return tf.tidy(() => {
       const ids = tf.tensor2d(batch.ids, [batch.b, batch.t], 'int32');
       const mask = tf.tensor2d(batch.mask, [batch.b, batch.t]);
-      const out = encode(teacher, ids, mask, { keepHidden: true, keepAttention: true });
+      const out = encode(teacher, ids, mask, { keepHidden: true, keepAttention: 'last' });
       const logits = mlmLogits(teacher, tf.gather(out.sequence, tf.tensor1d(batch.positions, 'int32')) as tf.Tensor2D);
       return { hidden: layerMap.map((l) => out.hidden[l] as tf.Tensor), attention: out.attention[out.attention.length - 1] as tf.Tensor, logits };
     });
