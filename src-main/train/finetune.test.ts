@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src-shared/random';
 import { disposeModel } from '../model/encoder';
 import { initTf } from '../model/tf/backend';
-import { TAPE_BUDGET, fit, predictTask, tapeBytesPerLayer, taskModelFrom } from './finetune';
+import { HIDDEN_CACHE_BUDGET, TAPE_BUDGET, fit, hiddenCacheBytes, predictTask, tapeBytesPerLayer, taskModelFrom } from './finetune';
 
 const config = { vocabSize: 12, maxLen: 16, layers: 4, hidden: 16, heads: 2, ff: 32, dropout: 0, shareLayers: false, mlm: null, physchem: 0, task: null };
 
@@ -57,5 +57,28 @@ describe('task-specific distillation', () => {
     const recomputed = await run(0);
     for (let i = 0; i < plain.curve.length; i++) expect(recomputed.curve[i]).toBeCloseTo(plain.curve[i] as number, 5);
     for (let i = 0; i < plain.out.length; i++) expect(recomputed.out[i]).toBeCloseTo(plain.out[i] as number, 4);
+  }, 120_000);
+
+  it('distils the same with the teacher hidden states cached once as with a teacher forward every step', async () => {
+    // Lipophilicity with 2 random SMILES per molecule (~10,000 sequences of ~47 tokens, 4 maps, H 128) fits the budget.
+    expect(hiddenCacheBytes(Array.from({ length: 10_000 }, () => new Int32Array(47)), 4, 128)).toBeLessThan(HIDDEN_CACHE_BUDGET);
+    const rand = seededRandom(11);
+    const seqs = Array.from({ length: 40 }, () => Int32Array.from([2, ...Array.from({ length: 2 + Math.floor(rand() * 10) }, () => 5 + Math.floor(rand() * 7)), 3]));
+    const teacher = taskModelFrom(config, null, 'regression', 5);
+    const y = Float32Array.from(await predictTask(teacher, seqs, null));
+    const run = async (hiddenCacheBudget: number) => {
+      const m = taskModelFrom({ ...config, dropout: 0.1 }, null, 'regression', 6, { shareLayers: true, layers: 2 });
+      const curve: number[] = [];
+      await fit(m, { seqs, y }, null, { epochs: 3, batch: 8, lr: 2e-3, seed: 7, soft: { y, alpha: 0.5 }, hidden: { teacher, layerMap: [0, 2, 4], weight: 1 }, hiddenCacheBudget, onEpoch: (e) => curve.push(e.loss) });
+      const out = await predictTask(m, seqs, null);
+      disposeModel(m);
+      return { curve, out };
+    };
+    const perStep = await run(0);
+    const cached = await run(Infinity);
+    expect(perStep.curve[2]).not.toBeCloseTo(perStep.curve[0] as number, 3);
+    for (let i = 0; i < perStep.curve.length; i++) expect(cached.curve[i]).toBeCloseTo(perStep.curve[i] as number, 5);
+    for (let i = 0; i < perStep.out.length; i++) expect(cached.out[i]).toBeCloseTo(perStep.out[i] as number, 4);
+    disposeModel(teacher);
   }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { seededRandom } from '../../src-shared/random';
-import { padBatch } from '../model/batch';
+import { lengthBatches, padBatch } from '../model/batch';
 import { type EncoderConfig, type Model, createModel, encode, paramGrads, taskHead } from '../model/encoder';
 import { inferRows } from '../model/infer';
 import { bceWithLogits, maskedHiddenMse, mse } from '../model/losses';
@@ -39,6 +39,8 @@ export interface FitOptions {
   onEpoch?: (e: { epoch: number; loss: number; valid: number | null }) => void;
   /** Bytes the gradient tape may hold before layers are recomputed in the backward pass (default TAPE_BUDGET). */
   tapeBudget?: number;
+  /** Bytes of teacher hidden states kept across epochs instead of recomputed every step (default HIDDEN_CACHE_BUDGET; 0 = none). */
+  hiddenCacheBudget?: number;
 }
 
 /**
@@ -56,6 +58,50 @@ export function tapeBytesPerLayer(c: EncoderConfig, b: number, t: number): numbe
  * molecules in a deep teacher (BBBP in the 12-layer base teacher) need it; short ones (ESOL) do not.
  */
 export const TAPE_BUDGET = 1.5 * 2 ** 30;
+
+/**
+ * The frozen teacher's hidden states are the same every epoch (no dropout), so task distillation computes
+ * them once per training sequence and keeps them in JS memory (outside the wasm heap) when they fit this
+ * budget; the teacher forward is otherwise most of a student step (12 teacher layers against 3 student
+ * layers forward and backward). Larger sets fall back to a teacher forward per step.
+ */
+export const HIDDEN_CACHE_BUDGET = 2 * 2 ** 30;
+
+/** Bytes the hidden-state cache of these sequences takes: layer-map entries × tokens × hidden × 4. */
+export function hiddenCacheBytes(seqs: ReadonlyArray<Int32Array>, maps: number, hidden: number): number {
+  return seqs.reduce((a, q) => a + q.length, 0) * maps * hidden * 4;
+}
+
+/** Teacher hidden states at the layer map, per sequence and map: [length × hidden] each, unpadded. */
+async function teacherHiddenCache(h: NonNullable<FitOptions['hidden']>, seqs: ReadonlyArray<Int32Array>, signal?: { cancelled: boolean }): Promise<Float32Array[][]> {
+  const H = h.teacher.config.hidden;
+  const cache: Float32Array[][] = new Array(seqs.length);
+  for (const idx of lengthBatches(Int32Array.from(seqs, (q) => q.length), 64)) {
+    if (signal?.cancelled) throw new Error('cancelled');
+    const b = padBatch(idx.map((i) => seqs[i] as Int32Array));
+    const maps = tf.tidy(() => {
+      const t = encode(h.teacher, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]), { keepHidden: true });
+      return h.layerMap.map((tl) => t.hidden[tl] as tf.Tensor);
+    });
+    const data = await Promise.all(maps.map((m) => m.data() as Promise<Float32Array>));
+    tf.dispose(maps);
+    idx.forEach((i, r) => {
+      const len = (seqs[i] as Int32Array).length;
+      cache[i] = data.map((d) => d.slice(r * b.t * H, (r * b.t + len) * H));
+    });
+  }
+  return cache;
+}
+
+/** Cached hidden states of a batch, padded to [b, t, H] per layer-map entry (padding rows are masked out of the loss). */
+function cachedHidden(cache: Float32Array[][], idx: number[], t: number, H: number): tf.Tensor[] {
+  const maps = cache[idx[0] as number]?.length ?? 0;
+  return Array.from({ length: maps }, (_, m) => {
+    const out = new Float32Array(idx.length * t * H);
+    idx.forEach((i, r) => out.set((cache[i] as Float32Array[])[m] as Float32Array, r * t * H));
+    return tf.tensor3d(out, [idx.length, t, H]);
+  });
+}
 
 /** Task loss on raw head outputs: MSE (regression) or binary cross-entropy with logits. */
 function taskLoss(task: TaskType, out: tf.Tensor, target: tf.Tensor): tf.Scalar {
@@ -84,6 +130,15 @@ export async function fit(
   // Training throughput: sequences through optimisation steps and the time those steps took.
   let sequences = 0;
   let stepSeconds = 0;
+  const h = opts.hidden;
+  const useCache = Boolean(h) && hiddenCacheBytes(train.seqs, h?.layerMap.length ?? 0, h?.teacher.config.hidden ?? 0) <= (opts.hiddenCacheBudget ?? HIDDEN_CACHE_BUDGET);
+  let cache: Float32Array[][] | null = null;
+  if (h && useCache) {
+    // Computing the cache is training work: its time counts in the throughput.
+    const t0 = performance.now();
+    cache = await teacherHiddenCache(h, train.seqs, opts.signal);
+    stepSeconds += (performance.now() - t0) / 1000;
+  }
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const rand = seededRandom(opts.seed * 1009 + epoch);
     const order = Array.from({ length: n }, (_, i) => i);
@@ -101,13 +156,14 @@ export async function fit(
       const yb = Float32Array.from(idx, (i) => train.y[i] as number);
       const sb = opts.soft ? Float32Array.from(idx, (i) => opts.soft?.y[i] as number) : null;
       // Teacher hidden states are computed outside the gradient tape: constants for the student's loss.
-      const teacherHidden = opts.hidden
-        ? tf.tidy(() => {
-            const h = opts.hidden as NonNullable<FitOptions['hidden']>;
-            const t = encode(h.teacher, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]), { keepHidden: true });
-            return h.layerMap.map((tl) => t.hidden[tl] as tf.Tensor);
-          })
-        : null;
+      const teacherHidden = !h
+        ? null
+        : cache
+          ? cachedHidden(cache, idx, b.t, h.teacher.config.hidden)
+          : tf.tidy(() => {
+              const t = encode(h.teacher, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]), { keepHidden: true });
+              return h.layerMap.map((tl) => t.hidden[tl] as tf.Tensor);
+            });
       const { value, grads } = paramGrads(model.params, () =>
         tf.tidy(() => {
           const ids = tf.tensor2d(b.ids, [b.b, b.t], 'int32');
