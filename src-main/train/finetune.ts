@@ -1,5 +1,5 @@
 import { seededRandom } from '../../src-shared/random';
-import { lengthBatches, padBatch } from '../model/batch';
+import { type PaddedBatch, lengthBatches, padBatch } from '../model/batch';
 import { type EncoderConfig, type Model, createModel, encode, paramGrads, taskHead } from '../model/encoder';
 import { inferRows } from '../model/infer';
 import { bceWithLogits, maskedHiddenMse, mse } from '../model/losses';
@@ -72,6 +72,14 @@ export function hiddenCacheBytes(seqs: ReadonlyArray<Int32Array>, maps: number, 
   return seqs.reduce((a, q) => a + q.length, 0) * maps * hidden * 4;
 }
 
+/** The frozen teacher's hidden states [b, t, H] at the layer map for a padded batch (no tape: constants). */
+function teacherHidden(h: NonNullable<FitOptions['hidden']>, b: PaddedBatch): tf.Tensor[] {
+  return tf.tidy(() => {
+    const t = encode(h.teacher, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]), { keepHidden: true });
+    return h.layerMap.map((tl) => t.hidden[tl] as tf.Tensor);
+  });
+}
+
 /** Teacher hidden states at the layer map, per sequence and map: [length × hidden] each, unpadded. */
 async function teacherHiddenCache(h: NonNullable<FitOptions['hidden']>, seqs: ReadonlyArray<Int32Array>, signal?: { cancelled: boolean }): Promise<Float32Array[][]> {
   const H = h.teacher.config.hidden;
@@ -79,10 +87,7 @@ async function teacherHiddenCache(h: NonNullable<FitOptions['hidden']>, seqs: Re
   for (const idx of lengthBatches(Int32Array.from(seqs, (q) => q.length), 64)) {
     if (signal?.cancelled) throw new Error('cancelled');
     const b = padBatch(idx.map((i) => seqs[i] as Int32Array));
-    const maps = tf.tidy(() => {
-      const t = encode(h.teacher, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]), { keepHidden: true });
-      return h.layerMap.map((tl) => t.hidden[tl] as tf.Tensor);
-    });
+    const maps = teacherHidden(h, b);
     const data = await Promise.all(maps.map((m) => m.data() as Promise<Float32Array>));
     tf.dispose(maps);
     idx.forEach((i, r) => {
@@ -131,9 +136,8 @@ export async function fit(
   let sequences = 0;
   let stepSeconds = 0;
   const h = opts.hidden;
-  const useCache = Boolean(h) && hiddenCacheBytes(train.seqs, h?.layerMap.length ?? 0, h?.teacher.config.hidden ?? 0) <= (opts.hiddenCacheBudget ?? HIDDEN_CACHE_BUDGET);
   let cache: Float32Array[][] | null = null;
-  if (h && useCache) {
+  if (h && hiddenCacheBytes(train.seqs, h.layerMap.length, h.teacher.config.hidden) <= (opts.hiddenCacheBudget ?? HIDDEN_CACHE_BUDGET)) {
     // Computing the cache is training work: its time counts in the throughput.
     const t0 = performance.now();
     cache = await teacherHiddenCache(h, train.seqs, opts.signal);
@@ -156,14 +160,7 @@ export async function fit(
       const yb = Float32Array.from(idx, (i) => train.y[i] as number);
       const sb = opts.soft ? Float32Array.from(idx, (i) => opts.soft?.y[i] as number) : null;
       // Teacher hidden states are computed outside the gradient tape: constants for the student's loss.
-      const teacherHidden = !h
-        ? null
-        : cache
-          ? cachedHidden(cache, idx, b.t, h.teacher.config.hidden)
-          : tf.tidy(() => {
-              const t = encode(h.teacher, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]), { keepHidden: true });
-              return h.layerMap.map((tl) => t.hidden[tl] as tf.Tensor);
-            });
+      const teacherStates = !h ? null : cache ? cachedHidden(cache, idx, b.t, h.teacher.config.hidden) : teacherHidden(h, b);
       const { value, grads } = paramGrads(model.params, () =>
         tf.tidy(() => {
           const ids = tf.tensor2d(b.ids, [b.b, b.t], 'int32');
@@ -177,8 +174,8 @@ export async function fit(
             // Soft targets are teacher outputs: values (regression) or probabilities (binary).
             loss = tf.add(tf.mul(loss, 1 - a), tf.mul(taskLoss(task, pred, tf.tensor1d(sb)), a)) as tf.Scalar;
           }
-          if (opts.hidden && teacherHidden) {
-            const parts = teacherHidden.map((th, sl) => maskedHiddenMse(out.hidden[sl] as tf.Tensor, th, mask));
+          if (opts.hidden && teacherStates) {
+            const parts = teacherStates.map((th, sl) => maskedHiddenMse(out.hidden[sl] as tf.Tensor, th, mask));
             loss = tf.add(loss, tf.mul(tf.addN(parts), opts.hidden.weight / parts.length)) as tf.Scalar;
           }
           return loss;
@@ -186,7 +183,7 @@ export async function fit(
       );
       lossSum += (await value.data())[0] as number;
       value.dispose();
-      if (teacherHidden) tf.dispose(teacherHidden);
+      if (teacherStates) tf.dispose(teacherStates);
       adam.apply(model.params, grads, learningRate(step, total, opts.lr, 0.06));
       step++;
       sequences += idx.length;
