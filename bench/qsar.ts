@@ -3,7 +3,8 @@
 //
 //   npm run bench -- qsar [--db PATH] [--teacher T --shared-teacher S --student D] [--datasets esol,bbbp]
 //                         [--splits scaffold,random] [--seeds 3] [--epochs 15] [--student-layers 3] [--fresh]
-//                         [--roles teacher,shared,kd,delicate]   (a subset: e.g. one process per core)
+//                         [--roles teacher,shared,kd,delicate]   (a subset of the work)
+//   Run it once per core: the processes share the work through claim files next to the database.
 //                         [--report]   (no training: the table from the cells measured so far)
 //                         [--same-run-speed]   (re-measure every model's inference back to back: ratios from one run;
 //                                               with --report, on an idle machine, for the final table)
@@ -17,7 +18,7 @@
 // fine-tuned teacher, which stays in the bench database (when it is gone it is fine-tuned again, with
 // the same seed, so the same).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,11 +34,12 @@ import { report, resultsDir } from './_report';
 const here = dirname(fileURLToPath(import.meta.url));
 const data = resolve(here, '../../shared/data');
 const SETS: Record<string, { file: string; target: string; task: 'regression' | 'classification' }> = {
+  // Cheapest first, so a partial run (the bench takes several sessions) has whole data sets.
   esol: { file: 'qsar/esol.csv', target: 'logS', task: 'regression' },
   freesolv: { file: 'qsar/freesolv.csv', target: 'expt', task: 'regression' },
-  lipophilicity: { file: 'qsar/lipophilicity.csv', target: 'logD', task: 'regression' },
-  bbbp: { file: 'qsar/bbbp.csv', target: 'p_np', task: 'classification' },
   bace: { file: 'qsar/bace.csv', target: 'class', task: 'classification' },
+  bbbp: { file: 'qsar/bbbp.csv', target: 'p_np', task: 'classification' },
+  lipophilicity: { file: 'qsar/lipophilicity.csv', target: 'logD', task: 'regression' },
 };
 const ROLES = ['teacher', 'shared-layer teacher', 'KD student', 'DeLiCaTe student', 'ECFP4 + RF'] as const;
 type Role = (typeof ROLES)[number];
@@ -117,7 +119,7 @@ export async function run(args: string[]): Promise<void> {
   // A cell is valid for the same settings and the same models behind it (by identity: name and creation
   // time): the teacher and forest cells depend on the base teacher only, the students also on theirs.
   const identity = (n: string | undefined) => (n ? `${n}@${models.get(n).createdAt}` : '-');
-  const common = { epochs: settings.epochs, batch: settings.batch, lr: settings.lr };
+  const common = { epochs: settings.epochs, batch: settings.batch, lengthPool: settings.lengthPool, lr: settings.lr };
   const fingerprints: Record<Role, string> = {
     teacher: JSON.stringify({ ...common, teacher: identity(teacherName) }),
     'ECFP4 + RF': JSON.stringify({ ...common, teacher: identity(teacherName) }),
@@ -148,52 +150,131 @@ export async function run(args: string[]): Promise<void> {
   for (const r of roles) if (!['teacher', 'shared', 'kd', 'delicate'].includes(r)) throw new Error(`unknown role ${r} in --roles (teacher, shared, kd, delicate)`);
   const keyOf = (ds: string, split: string, seed: number, role: Role) => `${ds}/${split}/${seed}/${role}`;
 
+  // The work: one task per cell (the teacher task also measures the forest on its split). Processes
+  // sharing the bench (one per core) claim tasks through lock files, so none is done twice; the students
+  // wait for their seed's fine-tuned teacher while another process is still training it.
+  interface Task { ds: string; split: QsarSettings['split']; seed: number; role: 'teacher' | 'shared' | 'kd' | 'delicate'; cells: Role[] }
+  const tasks: Task[] = [];
   for (const ds of datasets) {
-    const set = SETS[ds];
-    if (!set) throw new Error(`unknown dataset ${ds}: ${Object.keys(SETS).join(', ')}`);
+    if (!SETS[ds]) throw new Error(`unknown dataset ${ds}: ${Object.keys(SETS).join(', ')}`);
     for (const split of splits) {
       for (let seed = 0; seed < seeds; seed++) {
-        const base = { data: join(data, set.file), target: set.target, task: set.task };
-        const s: QsarSettings = { ...settings, split, firstSeed: seed };
-        const prefix = `${quick ? 'q' : 'b'}-${ds}-${split}-${seed}`;
-        const record = async (role: Role, r: TrainResult, modelRole: 'teacher' | 'student' | 'baseline') => {
-          const m = r.models.find((x) => x.role === modelRole);
-          if (!m) throw new Error(`${prefix}: no ${modelRole} in the result`);
-          // Inference speed once per data set and split (the first seed): it depends on the model, not the seed.
-          const speed = modelRole === 'baseline' || seed > 0 ? null : { onnxruntime: await models.inferenceSpeed(m.name, 'onnxruntime'), tfjs: await models.inferenceSpeed(m.name, 'tfjs') };
-          // Seconds per epoch over the task's training set, from the measured training throughput (so a
-          // distilled student's augmented SMILES do not inflate its epochs).
-          const perEpoch = m.trainSeqPerSec ? r.n.train / m.trainSeqPerSec : m.trainSeconds;
-          cells.set(keyOf(ds, split, seed, role), { key: keyOf(ds, split, seed, role), dataset: ds, split, seed, role, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, inference: speed });
-          save();
-        };
-        const train = (out: string, req: Partial<Parameters<ModelService['train']>[0]> & { settings: QsarSettings }) => {
-          log(`${ds} / ${split} / seed ${seed + 1}: ${out}`);
-          if (models.repo.byName(`${out}-teacher`)) models.delete(`${out}-teacher`);
-          if (models.repo.byName(`${out}-student`)) models.delete(`${out}-student`);
-          return models.train({ ...base, ...req, out }, { onProgress: (m) => log(`  ${m}`) });
-        };
-        if (roles.has('teacher') && (!cells.has(keyOf(ds, split, seed, 'teacher')) || !cells.has(keyOf(ds, split, seed, 'ECFP4 + RF')))) {
-          const r = await train(`${prefix}-t`, { teacher: teacherName, settings: { ...s, distill: false } });
-          await record('teacher', r, 'teacher');
-          await record('ECFP4 + RF', r, 'baseline');
-        }
-        // The students distil from this seed's fine-tuned teacher when the database still has it.
-        const tuned = models.repo.byName(`${prefix}-t-teacher`)?.state === 'ready';
-        const fromTuned = tuned ? { teacher: `${prefix}-t-teacher`, settings: { ...s, teacherFineTuned: true } } : { teacher: teacherName, settings: s };
-        if (roles.has('delicate') && names.student && !cells.has(keyOf(ds, split, seed, 'DeLiCaTe student'))) {
-          const r = await train(`${prefix}-d`, { ...fromTuned, student: names.student, settings: { ...fromTuned.settings, distill: true } });
-          await record('DeLiCaTe student', r, 'student');
-        }
-        if (roles.has('kd') && !cells.has(keyOf(ds, split, seed, 'KD student'))) {
-          const r = await train(`${prefix}-k`, { ...fromTuned, settings: { ...fromTuned.settings, distill: true, studentShared: false } });
-          await record('KD student', r, 'student');
-        }
-        if (roles.has('shared') && names.shared && !cells.has(keyOf(ds, split, seed, 'shared-layer teacher'))) {
-          const r = await train(`${prefix}-s`, { teacher: names.shared, settings: { ...s, distill: false } });
-          await record('shared-layer teacher', r, 'teacher');
-        }
+        const t = (role: Task['role'], c: Role[]) => ({ ds, split, seed, role, cells: c });
+        tasks.push(t('teacher', ['teacher', 'ECFP4 + RF']));
+        if (names.student) tasks.push(t('delicate', ['DeLiCaTe student']));
+        tasks.push(t('kd', ['KD student']));
+        if (names.shared) tasks.push(t('shared', ['shared-layer teacher']));
       }
+    }
+  }
+  const measured = (key: string) => cells.has(key) || (!quick && readCells().some((c) => c.key === key && c.fingerprint === fingerprints[c.role]));
+  const taskDone = (t: Task) => t.cells.every((r) => measured(keyOf(t.ds, t.split, t.seed, r)));
+  const claimsDir = join(dirname(dbPath), 'claims');
+  mkdirSync(claimsDir, { recursive: true });
+  const claimFile = (t: Task) => join(claimsDir, `${t.ds}-${t.split}-${t.seed}-${t.role}.pid`);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  /** The pid holding a task, or null; a claim left by a process that is gone is removed. */
+  const holder = (t: Task): number | null => {
+    const f = claimFile(t);
+    if (!existsSync(f)) return null;
+    const pid = Number(readFileSync(f, 'utf8'));
+    if (pid === process.pid || alive(pid)) return pid;
+    rmSync(f, { force: true });
+    return null;
+  };
+  const claim = (t: Task): boolean => {
+    if (holder(t) !== null) return false;
+    try {
+      writeFileSync(claimFile(t), String(process.pid), { flag: 'wx' });
+      return true;
+    } catch {
+      return false; // another process claimed it between the check and the write
+    }
+  };
+  const teacherTask = (t: Task) => tasks.find((x) => x.role === 'teacher' && x.ds === t.ds && x.split === t.split && x.seed === t.seed) as Task;
+  const prefixOf = (t: Task) => `${quick ? 'q' : 'b'}-${t.ds}-${t.split}-${t.seed}`;
+  /** This seed's fine-tuned teacher, when its cell is measured with the current settings (an older one may linger in the database). */
+  const tunedTeacher = (t: Task) => (taskDone(teacherTask(t)) && models.repo.byName(`${prefixOf(t)}-t-teacher`)?.state === 'ready' ? `${prefixOf(t)}-t-teacher` : null);
+  /**
+   * A student starts once its seed's teacher task is done (it distils from that fine-tuned teacher, or
+   * fine-tunes one itself when the database lost it); while another process trains that teacher it waits.
+   * Without the teacher role and with nobody training it, it fine-tunes its own.
+   */
+  const runnable = (t: Task) => {
+    if (t.role === 'teacher' || t.role === 'shared') return true;
+    const tt = teacherTask(t);
+    if (taskDone(tt)) return true;
+    if (holder(tt) !== null) return false;
+    return !roles.has('teacher');
+  };
+
+  const runTask = async (task: Task) => {
+    const { ds, split, seed, role } = task;
+    const set = SETS[ds] as (typeof SETS)[string];
+    const base = { data: join(data, set.file), target: set.target, task: set.task };
+    const s: QsarSettings = { ...settings, split, firstSeed: seed };
+    const prefix = `${quick ? 'q' : 'b'}-${ds}-${split}-${seed}`;
+    const record = async (cellRole: Role, r: TrainResult, modelRole: 'teacher' | 'student' | 'baseline') => {
+      const m = r.models.find((x) => x.role === modelRole);
+      if (!m) throw new Error(`${prefix}: no ${modelRole} in the result`);
+      // Inference speed once per data set and split (the first seed): it depends on the model, not the seed.
+      const speed = modelRole === 'baseline' || seed > 0 ? null : { onnxruntime: await models.inferenceSpeed(m.name, 'onnxruntime'), tfjs: await models.inferenceSpeed(m.name, 'tfjs') };
+      // Seconds per epoch over the task's training set, from the measured training throughput (so a
+      // distilled student's augmented SMILES do not inflate its epochs).
+      const perEpoch = m.trainSeqPerSec ? r.n.train / m.trainSeqPerSec : m.trainSeconds;
+      cells.set(keyOf(ds, split, seed, cellRole), { key: keyOf(ds, split, seed, cellRole), dataset: ds, split, seed, role: cellRole, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, inference: speed });
+      save();
+    };
+    const train = (out: string, req: Partial<Parameters<ModelService['train']>[0]> & { settings: QsarSettings }) => {
+      log(`${ds} / ${split} / seed ${seed + 1}: ${out}`);
+      if (models.repo.byName(`${out}-teacher`)) models.delete(`${out}-teacher`);
+      if (models.repo.byName(`${out}-student`)) models.delete(`${out}-student`);
+      return models.train({ ...base, ...req, out }, { onProgress: (m) => log(`  ${m}`) });
+    };
+    if (role === 'teacher') {
+      const r = await train(`${prefix}-t`, { teacher: teacherName, settings: { ...s, distill: false } });
+      await record('teacher', r, 'teacher');
+      await record('ECFP4 + RF', r, 'baseline');
+      return;
+    }
+    if (role === 'shared') {
+      const r = await train(`${prefix}-s`, { teacher: names.shared as string, settings: { ...s, distill: false } });
+      await record('shared-layer teacher', r, 'teacher');
+      return;
+    }
+    // The students distil from this seed's fine-tuned teacher when the database has it.
+    const tuned = tunedTeacher(task);
+    const fromTuned = tuned ? { teacher: tuned, settings: { ...s, teacherFineTuned: true } } : { teacher: teacherName, settings: s };
+    if (role === 'delicate') {
+      const r = await train(`${prefix}-d`, { ...fromTuned, student: names.student as string, settings: { ...fromTuned.settings, distill: true } });
+      await record('DeLiCaTe student', r, 'student');
+    } else {
+      const r = await train(`${prefix}-k`, { ...fromTuned, settings: { ...fromTuned.settings, distill: true, studentShared: false } });
+      await record('KD student', r, 'student');
+    }
+  };
+
+  for (;;) {
+    const pending = tasks.filter((t) => roles.has(t.role) && !taskDone(t));
+    if (pending.length === 0) break;
+    const next = pending.find((t) => runnable(t) && claim(t));
+    if (!next) {
+      // Everything left is claimed by other processes, or waits for a teacher another process trains.
+      await new Promise((r) => setTimeout(r, 20_000));
+      continue;
+    }
+    try {
+      // Re-check after claiming: another process may have finished it just before.
+      if (!taskDone(next)) await runTask(next);
+    } finally {
+      rmSync(claimFile(next), { force: true });
     }
   }
 

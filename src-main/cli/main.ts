@@ -22,7 +22,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
            [--checkpoint-every N] [--grad-checkpointing] [--no-physchem] [--backend wasm|cpu|…] [--resume]
   train --data FILE --target COL --task regression|classification | --assay NAME  --out NAME [--teacher MODEL]
         [--distill [--student-layers K | --student MODEL] [--alpha A] [--hidden-weight W] [--augment N]] [--split random|scaffold|temporal] [--seeds N] [--epochs N]
-        [--smiles-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--backend B]
+        [--smiles-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--length-pool N] [--backend B]
   distill --teacher MODEL --corpus FILE --student-layers K --out NAME [--max-steps N | --time-budget MIN]
           [--temperature T] [--hidden-weight W] [--attention-weight W] [--soft-weight W] [--hard-weight W]
           [--student-ff N] [--init MODEL] [--batch N] [--lr X] [--grad-checkpointing] [--resume]
@@ -376,6 +376,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           epochs: { type: 'string' },
           batch: { type: 'string' },
           lr: { type: 'string' },
+          'length-pool': { type: 'string' },
           'smiles-col': { type: 'string' },
           unit: { type: 'string' },
           'date-col': { type: 'string' },
@@ -430,6 +431,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
                 seeds: atLeast1(values.seeds, '--seeds') ?? DEFAULT_QSAR.seeds,
                 epochs: atLeast1(values.epochs, '--epochs') ?? DEFAULT_QSAR.epochs,
                 batch: atLeast1(values.batch, '--batch') ?? DEFAULT_QSAR.batch,
+                lengthPool: atLeast1(values['length-pool'], '--length-pool') ?? DEFAULT_QSAR.lengthPool,
                 lr,
               },
             },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lengthBatches, padBatch, paddingFraction } from './batch';
+import { seededRandom } from '../../src-shared/random';
+import { lengthBatches, padBatch, paddingFraction, shuffledLengthBatches } from './batch';
 import { type EncoderConfig, countLayerParams, countParams, createModel, disposeModel, encode, mlmLogits, paramGrads } from './encoder';
 import { LeanAdam } from './tf/adam';
 import { initTf, tf, useBackend } from './tf/backend';
@@ -243,6 +244,33 @@ describe('length bucketing', () => {
     expect(batches.flat().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     const naive = [[0, 1], [2, 3], [4, 5], [6, 7]];
     expect(paddingFraction(lengths, batches)).toBeLessThan(paddingFraction(lengths, naive) / 3);
+  });
+
+  it('makes shuffled training batches from length-sorted pools: every item once, reproducible, less padding', () => {
+    const rand = seededRandom(5);
+    const lengths = Array.from({ length: 1000 }, () => 5 + Math.floor(rand() * rand() * 120));
+    const plain = shuffledLengthBatches(lengths, 32, seededRandom(1), 1);
+    const pooled = shuffledLengthBatches(lengths, 32, seededRandom(1), 8);
+    for (const batches of [plain, pooled]) {
+      expect(batches.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+      expect(batches.length).toBe(Math.ceil(1000 / 32));
+      expect(batches.filter((b) => b.length !== 32).length).toBe(1);
+    }
+    // pool 1 is a plain Fisher-Yates shuffle cut into batches (the behaviour before pools existed).
+    const order = Array.from({ length: 1000 }, (_, i) => i);
+    const r = seededRandom(1);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(r() * (i + 1));
+      [order[i], order[j]] = [order[j] as number, order[i] as number];
+    }
+    expect(plain.flat()).toEqual(order);
+    expect(shuffledLengthBatches(lengths, 32, seededRandom(1), 8)).toEqual(pooled);
+    expect(shuffledLengthBatches(lengths, 32, seededRandom(2), 8)).not.toEqual(pooled);
+    expect(paddingFraction(lengths, pooled)).toBeLessThan(paddingFraction(lengths, plain) / 2);
+    // Still random: the batches do not come shortest first.
+    const firstLengths = pooled.slice(0, 8).map((b) => Math.max(...b.map((i) => lengths[i] as number)));
+    expect(firstLengths).not.toEqual([...firstLengths].sort((a, b) => a - b));
+    expect(() => shuffledLengthBatches(lengths, 32, rand, 0)).toThrow(/length pool/);
   });
 });
 

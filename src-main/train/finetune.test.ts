@@ -59,7 +59,7 @@ describe('task-specific distillation', () => {
     for (let i = 0; i < plain.out.length; i++) expect(recomputed.out[i]).toBeCloseTo(plain.out[i] as number, 4);
   }, 120_000);
 
-  it('distils the same with the teacher hidden states cached once as with a teacher forward every step', async () => {
+  it('distils the same with the teacher hidden states cached once as with a teacher forward every step (length-pooled batches)', async () => {
     // Lipophilicity with 2 random SMILES per molecule (~10,000 sequences of ~47 tokens, 4 maps, H 128) fits the budget.
     expect(hiddenCacheBytes(Array.from({ length: 10_000 }, () => new Int32Array(47)), 4, 128)).toBeLessThan(HIDDEN_CACHE_BUDGET);
     const rand = seededRandom(11);
@@ -69,7 +69,7 @@ describe('task-specific distillation', () => {
     const run = async (hiddenCacheBudget: number) => {
       const m = taskModelFrom({ ...config, dropout: 0.1 }, null, 'regression', 6, { shareLayers: true, layers: 2 });
       const curve: number[] = [];
-      await fit(m, { seqs, y }, null, { epochs: 3, batch: 8, lr: 2e-3, seed: 7, soft: { y, alpha: 0.5 }, hidden: { teacher, layerMap: [0, 2, 4], weight: 1 }, hiddenCacheBudget, onEpoch: (e) => curve.push(e.loss) });
+      await fit(m, { seqs, y }, null, { epochs: 3, batch: 8, lr: 2e-3, seed: 7, soft: { y, alpha: 0.5 }, hidden: { teacher, layerMap: [0, 2, 4], weight: 1 }, hiddenCacheBudget, lengthPool: 2, onEpoch: (e) => curve.push(e.loss) });
       const out = await predictTask(m, seqs, null);
       disposeModel(m);
       return { curve, out };

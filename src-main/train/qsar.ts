@@ -146,7 +146,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     teacherParams = countParams(teacher);
     const tFit = reuse
       ? { sequences: 0, stepSeconds: 0, bestEpoch: 0 }
-      : await fit(teacher, dataOf(split.train), dataOf(split.valid), { epochs: s.epochs, batch: s.batch, lr: s.lr, seed: seed + 1, signal, onEpoch: (e) => progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'teacher', seed: seed + 1, epochs: s.epochs, ...e }) });
+      : await fit(teacher, dataOf(split.train), dataOf(split.valid), { epochs: s.epochs, batch: s.batch, lengthPool: s.lengthPool, lr: s.lr, seed: seed + 1, signal, onEpoch: (e) => progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'teacher', seed: seed + 1, epochs: s.epochs, ...e }) });
     throughput.teacher.n += tFit.sequences;
     throughput.teacher.s += tFit.stepSeconds;
     const tPred = await predictTask(teacher, testSeqs, normFix);
@@ -191,6 +191,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       const dFit = await fit(student, { seqs: augSeqs, y: Float32Array.from(augY) }, dataOf(split.valid), {
         epochs: s.epochs,
         batch: s.batch,
+        lengthPool: s.lengthPool,
         lr: s.lr * 2,
         seed: seed + 11,
         signal,
@@ -199,7 +200,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
         onEpoch: (e) => progress(`seed ${seed + 1}: student epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'student', seed: seed + 1, epochs: s.epochs, ...e }),
       });
       // A short fine-tune on the measured values only.
-      const sFit = await fit(student, dataOf(split.train), dataOf(split.valid), { epochs: Math.max(1, Math.round(s.epochs / 5)), batch: s.batch, lr: s.lr / 2, seed: seed + 13, signal });
+      const sFit = await fit(student, dataOf(split.train), dataOf(split.valid), { epochs: Math.max(1, Math.round(s.epochs / 5)), batch: s.batch, lengthPool: s.lengthPool, lr: s.lr / 2, seed: seed + 13, signal });
       throughput.student.n += dFit.sequences + sFit.sequences;
       throughput.student.s += dFit.stepSeconds + sFit.stepSeconds;
       sPred = await predictTask(student, testSeqs, normFix);
