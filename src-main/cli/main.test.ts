@@ -106,6 +106,7 @@ describe('delicate CLI', () => {
     expect(list.find((m: { name: string }) => m.name === 'esol-teacher')).toMatchObject({ kind: 'teacher', parent: ['tiny'] });
     expect(list.find((m: { name: string }) => m.name === 'esol-student')).toMatchObject({ kind: 'student', parent: ['esol-teacher'], shareLayers: true, layers: 1 });
     expect((await run('train', '--data', data, '--target', 'logS', '--task', 'maybe', '--out', 'x', '--db', db)).code).toBe(2);
+    expect((await run('train', '--data', data, '--target', 'logS', '--task', 'regression', '--out', 'x', '--length-pool', '0', '--db', db)).code).toBe(2);
     // The assay is stored: one row per compound with its replicate count and spread.
     const assays = JSON.parse((await run('assays', '--db', db, '--json')).out).assays;
     expect(assays).toEqual([expect.objectContaining({ name: 'esol', target: 'logS', task: 'regression', records: 160, compounds: 160, rejected: 0 })]);
@@ -113,7 +114,7 @@ describe('delicate CLI', () => {
     expect(ms).toHaveLength(160);
     expect(ms[0]).toMatchObject({ smiles: expect.any(String), value: expect.any(Number), qualifier: '=', count: 1, spread: 0, censored: false });
     // A stored assay trains again without its file; it brings its own target and task.
-    const again = await run('train', '--assay', 'esol', '--out', 'esol-again', '--teacher', 'tiny', '--epochs', '1', '--seeds', '1', '--split', 'random', '--db', db, '--json');
+    const again = await run('train', '--assay', 'esol', '--out', 'esol-again', '--teacher', 'tiny', '--epochs', '1', '--seeds', '1', '--split', 'random', '--length-pool', '2', '--db', db, '--json');
     expect(again.code).toBe(0);
     expect(JSON.parse(again.out).n).toMatchObject({ compounds: 160, rejected: 0 });
     const missing = await run('train', '--assay', 'nope', '--out', 'x', '--db', db);
