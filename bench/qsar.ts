@@ -55,8 +55,11 @@ interface Cell {
   params: number;
   layers: number;
   metrics: Record<string, number>;
+  /** Training seconds per epoch over the task's training set, in CPU seconds of the training thread where known (see trainSeqPerCpuSec). */
   trainSecondsPerEpoch: number;
   trainSeqPerSec: number | null;
+  /** Training sequences per CPU second of the training thread: load-independent, so cells measured at different times compare. */
+  trainSeqPerCpuSec?: number | null;
   inference: { onnxruntime: number; tfjs: number } | null;
 }
 
@@ -119,7 +122,7 @@ export async function run(args: string[]): Promise<void> {
   // A cell is valid for the same settings and the same models behind it (by identity: name and creation
   // time): the teacher and forest cells depend on the base teacher only, the students also on theirs.
   const identity = (n: string | undefined) => (n ? `${n}@${models.get(n).createdAt}` : '-');
-  const common = { epochs: settings.epochs, batch: settings.batch, lengthPool: settings.lengthPool, lr: settings.lr };
+  const common = { epochs: settings.epochs, batch: settings.batch, lengthPool: settings.lengthPool, lr: settings.lr, timing: 'cpu' };
   const fingerprints: Record<Role, string> = {
     teacher: JSON.stringify({ ...common, teacher: identity(teacherName) }),
     'ECFP4 + RF': JSON.stringify({ ...common, teacher: identity(teacherName) }),
@@ -228,8 +231,11 @@ export async function run(args: string[]): Promise<void> {
       const speed = modelRole === 'baseline' || seed > 0 ? null : { onnxruntime: await models.inferenceSpeed(m.name, 'onnxruntime'), tfjs: await models.inferenceSpeed(m.name, 'tfjs') };
       // Seconds per epoch over the task's training set, from the measured training throughput (so a
       // distilled student's augmented SMILES do not inflate its epochs).
-      const perEpoch = m.trainSeqPerSec ? r.n.train / m.trainSeqPerSec : m.trainSeconds;
-      cells.set(keyOf(ds, split, seed, cellRole), { key: keyOf(ds, split, seed, cellRole), dataset: ds, split, seed, role: cellRole, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, inference: speed });
+      // Per CPU second of the training thread where the OS says (the cells run over days, under different
+      // loads: wall time would compare a busy hour with an idle one); wall time otherwise.
+      const rate = m.trainSeqPerCpuSec ?? m.trainSeqPerSec;
+      const perEpoch = rate ? r.n.train / rate : m.trainSeconds;
+      cells.set(keyOf(ds, split, seed, cellRole), { key: keyOf(ds, split, seed, cellRole), dataset: ds, split, seed, role: cellRole, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, trainSeqPerCpuSec: m.trainSeqPerCpuSec, inference: speed });
       save();
     };
     const train = (out: string, req: Partial<Parameters<ModelService['train']>[0]> & { settings: QsarSettings }) => {
@@ -300,6 +306,7 @@ export async function run(args: string[]): Promise<void> {
     const key = SETS[ds]?.task === 'regression' ? 'rmse' : 'rocAuc';
     for (const split of splits) {
       const teacher = [...cells.values()].find((c) => c.dataset === ds && c.split === split && c.role === 'teacher' && c.inference);
+      const teacherEpoch = meanSd([...cells.values()].filter((c) => c.dataset === ds && c.split === split && c.role === 'teacher').map((c) => c.trainSecondsPerEpoch)).mean;
       const teacherMean = meanSd([...cells.values()].filter((c) => c.dataset === ds && c.split === split && c.role === 'teacher').map((c) => c.metrics[key] as number)).mean;
       for (const role of ROLES) {
         const got = [...cells.values()].filter((c) => c.dataset === ds && c.split === split && c.role === role);
@@ -311,8 +318,9 @@ export async function run(args: string[]): Promise<void> {
         const inference = speedOf(first);
         const teacherSpeed = speedOf(teacher);
         const speedup = teacherSpeed && inference ? inference.onnxruntime / teacherSpeed.onnxruntime : null;
+        const trainSpeedup = role === 'ECFP4 + RF' || !Number.isFinite(teacherEpoch) ? null : teacherEpoch / perEpoch;
         const vsTeacher = role === 'teacher' || !Number.isFinite(teacherMean) ? null : key === 'rmse' ? mean / teacherMean - 1 : 1 - mean / teacherMean;
-        summary.push({ dataset: ds, split, model: role, seeds: got.length, metric: key, mean, sd, worseThanTeacher: vsTeacher, params: first.params, layers: first.layers, trainSecondsPerEpoch: perEpoch, inference, inferenceOverTeacher: speedup });
+        summary.push({ dataset: ds, split, model: role, seeds: got.length, metric: key, mean, sd, worseThanTeacher: vsTeacher, params: first.params, layers: first.layers, trainSecondsPerEpoch: perEpoch, trainOverTeacher: trainSpeedup, inference, inferenceOverTeacher: speedup });
         rows.push([
           ds,
           split,
@@ -322,6 +330,7 @@ export async function run(args: string[]): Promise<void> {
           first.params ? first.params.toLocaleString('en') : '-',
           String(first.layers || '-'),
           perEpoch.toFixed(1),
+          trainSpeedup === null ? '' : `${trainSpeedup.toFixed(2)}x`,
           inference ? `${inference.onnxruntime.toFixed(0)} / ${inference.tfjs.toFixed(0)}` : '-',
           speedup === null ? '' : `${speedup.toFixed(2)}x`,
         ]);
@@ -333,12 +342,12 @@ export async function run(args: string[]): Promise<void> {
   report(
     'qsar',
     { quick, db: dbPath, models: names, settings: { ...settings, seeds }, cells: { done, wanted }, summary },
-    [['dataset', 'split', 'model', 'metric ± sd (test split)', 'vs teacher', 'params', 'layer applications', 'train s/epoch', 'inference mol/s (ORT / TF.js)', 'ORT speed vs teacher'], ...rows],
+    [['dataset', 'split', 'model', 'metric ± sd (test split)', 'vs teacher', 'params', 'layer applications', 'train s/epoch', 'train speed vs teacher', 'inference mol/s (ORT / TF.js)', 'ORT speed vs teacher'], ...rows],
     [
       quick
         ? 'QUICK run: tiny base models pretrained for 60 steps on the fly. It shows the pipeline works end to end; its numbers say nothing about DeLiCaTe.'
         : `Base models: teacher '${teacherName}', shared-layer teacher '${names.shared ?? '-'}', general-distilled student '${names.student ?? '-'}'. ${done} of ${wanted} cells measured${done < wanted ? ' so far (the run is resumable: run the same command again)' : ''}.`,
-      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${values['same-run-speed'] ? 'every model measured again back to back in this run' : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch from the measured training throughput over the task's training set. The students are distilled from the same seed's fine-tuned teacher.`,
+      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${values['same-run-speed'] ? 'every model measured again back to back in this run' : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds. The students are distilled from the same seed's fine-tuned teacher.`,
     ],
   );
   db.close();

@@ -119,6 +119,10 @@ describe('pretraining jobs', () => {
     expect(rmse(b, 'teacher')).toBeCloseTo(rmse(a, 'teacher'), 5);
     expect(rmse(b, 'baseline')).toBeCloseTo(rmse(a, 'baseline'), 10);
     expect(b.models.find((m) => m.role === 'teacher')?.trainSeqPerSec).toBe(0);
+    // Training throughput per CPU second of the training thread (Linux): never below the wall-clock rate.
+    const teacherA = a.models.find((m) => m.role === 'teacher');
+    if (process.platform === 'linux') expect(teacherA?.trainSeqPerCpuSec).toBeGreaterThanOrEqual((teacherA?.trainSeqPerSec as number) * 0.95);
+    else expect(teacherA?.trainSeqPerCpuSec).toBeNull();
     expect(Number.isFinite(rmse(b, 'student'))).toBe(true);
   }, 180_000);
 

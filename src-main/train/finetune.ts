@@ -6,6 +6,7 @@ import { bceWithLogits, maskedHiddenMse, mse } from '../model/losses';
 import { LeanAdam } from '../model/tf/adam';
 import { tf } from '../model/tf/backend';
 import { copyMatching, packTensors } from '../model/weights-tf';
+import { threadCpuSeconds } from '../util/cpu-time';
 import { learningRate } from './pretrain';
 
 export type TaskType = 'regression' | 'binary';
@@ -124,7 +125,7 @@ export async function fit(
   train: FitData,
   valid: FitData | null,
   opts: FitOptions,
-): Promise<{ bestEpoch: number; bestValid: number | null; curve: Array<{ epoch: number; loss: number; valid: number | null }>; sequences: number; stepSeconds: number }> {
+): Promise<{ bestEpoch: number; bestValid: number | null; curve: Array<{ epoch: number; loss: number; valid: number | null }>; sequences: number; stepSeconds: number; stepCpuSeconds: number | null }> {
   const task = model.config.task?.type;
   if (!task) throw new Error('fit needs a model with a task head');
   const adam = new LeanAdam({ weightDecay: 0.01, decay: (n) => !/(\.b|beta|gamma)$/.test(n) });
@@ -138,13 +139,21 @@ export async function fit(
   // Training throughput: sequences through optimisation steps and the time those steps took.
   let sequences = 0;
   let stepSeconds = 0;
+  // The same steps in this thread's CPU seconds: unlike wall time, not inflated by other load on the machine.
+  let stepCpuSeconds: number | null = 0;
+  const cpuSince = (c0: number | null) => {
+    const c1 = threadCpuSeconds();
+    stepCpuSeconds = c0 === null || c1 === null || stepCpuSeconds === null ? null : stepCpuSeconds + (c1 - c0);
+  };
   const h = opts.hidden;
   let cache: Float32Array[][] | null = null;
   if (h && hiddenCacheBytes(train.seqs, h.layerMap.length, h.teacher.config.hidden) <= (opts.hiddenCacheBudget ?? HIDDEN_CACHE_BUDGET)) {
     // Computing the cache is training work: its time counts in the throughput.
     const t0 = performance.now();
+    const c0 = threadCpuSeconds();
     cache = await teacherHiddenCache(h, train.seqs, opts.signal);
     stepSeconds += (performance.now() - t0) / 1000;
+    cpuSince(c0);
   }
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const batches = shuffledLengthBatches(lengths, opts.batch, seededRandom(opts.seed * 1009 + epoch), opts.lengthPool ?? 1);
@@ -152,6 +161,7 @@ export async function fit(
     for (const idx of batches) {
       if (opts.signal?.cancelled) throw new Error('cancelled');
       const stepStart = performance.now();
+      const cpuStart = threadCpuSeconds();
       const b = padBatch(idx.map((i) => train.seqs[i] as Int32Array));
       const yb = Float32Array.from(idx, (i) => train.y[i] as number);
       const sb = opts.soft ? Float32Array.from(idx, (i) => opts.soft?.y[i] as number) : null;
@@ -184,6 +194,7 @@ export async function fit(
       step++;
       sequences += idx.length;
       stepSeconds += (performance.now() - stepStart) / 1000;
+      cpuSince(cpuStart);
     }
     const validLoss = valid && valid.seqs.length > 0 ? await evalLoss(model, valid) : null;
     const loss = lossSum / Math.max(1, batches.length);
@@ -194,7 +205,7 @@ export async function fit(
   }
   adam.dispose();
   if (best) copyMatching(model, best.weights);
-  return { bestEpoch: best?.epoch ?? 0, bestValid: best && valid ? best.loss : null, curve, sequences, stepSeconds };
+  return { bestEpoch: best?.epoch ?? 0, bestValid: best && valid ? best.loss : null, curve, sequences, stepSeconds, stepCpuSeconds };
 }
 
 async function evalLoss(model: Model, data: FitData): Promise<number> {

@@ -35,6 +35,8 @@ export interface ModelReport {
   trainSeconds: number;
   /** Training throughput (sequences per second through optimisation steps; distillation includes its teacher forwards). */
   trainSeqPerSec: number | null;
+  /** The same per CPU second of the training thread (Linux): comparable between runs under different loads. */
+  trainSeqPerCpuSec: number | null;
 }
 
 /** A trained model to register (from the first seed), with what a stored model needs. */
@@ -107,7 +109,8 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   const metricsOf = (y: number[], p: ArrayLike<number>): Record<string, number> => ({ ...(classify ? classificationMetrics(y, p) : regressionMetrics(y, p)) });
   const perSeed: Record<'teacher' | 'student' | 'baseline', Array<Record<string, number>>> = { teacher: [], student: [], baseline: [] };
   const seconds = { teacher: 0, student: 0, baseline: 0 };
-  const throughput = { teacher: { n: 0, s: 0 }, student: { n: 0, s: 0 } };
+  const throughput = { teacher: { n: 0, s: 0, cpu: 0 as number | null }, student: { n: 0, s: 0, cpu: 0 as number | null } };
+  const addCpu = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
   const trained: TrainedModel[] = [];
   let baseline: QsarResult['baseline'] = null;
   let predictions: QsarResult['predictions'] = [];
@@ -145,10 +148,11 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     const teacher = taskModelFrom(baseConfig, req.teacher?.weights ?? null, taskType, seed + 1);
     teacherParams = countParams(teacher);
     const tFit = reuse
-      ? { sequences: 0, stepSeconds: 0, bestEpoch: 0 }
+      ? { sequences: 0, stepSeconds: 0, stepCpuSeconds: 0, bestEpoch: 0 }
       : await fit(teacher, dataOf(split.train), dataOf(split.valid), { epochs: s.epochs, batch: s.batch, lengthPool: s.lengthPool, lr: s.lr, seed: seed + 1, signal, onEpoch: (e) => progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'teacher', seed: seed + 1, epochs: s.epochs, ...e }) });
     throughput.teacher.n += tFit.sequences;
     throughput.teacher.s += tFit.stepSeconds;
+    throughput.teacher.cpu = addCpu(throughput.teacher.cpu, tFit.stepCpuSeconds);
     const tPred = await predictTask(teacher, testSeqs, normFix);
     seconds.teacher += (performance.now() - t0) / 1000;
     perSeed.teacher.push(metricsOf(yTest, tPred));
@@ -203,6 +207,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       const sFit = await fit(student, dataOf(split.train), dataOf(split.valid), { epochs: Math.max(1, Math.round(s.epochs / 5)), batch: s.batch, lengthPool: s.lengthPool, lr: s.lr / 2, seed: seed + 13, signal });
       throughput.student.n += dFit.sequences + sFit.sequences;
       throughput.student.s += dFit.stepSeconds + sFit.stepSeconds;
+      throughput.student.cpu = addCpu(throughput.student.cpu, addCpu(dFit.stepCpuSeconds, sFit.stepCpuSeconds));
       sPred = await predictTask(student, testSeqs, normFix);
       seconds.student += (performance.now() - t0) / 1000;
       perSeed.student.push(metricsOf(yTest, sPred));
@@ -223,12 +228,13 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     }
     return out;
   };
+  const perCpu = (t: { n: number; cpu: number | null }) => (t.cpu && t.n ? t.n / t.cpu : null);
   const models: ModelReport[] = [
-    { name: 'teacher', role: 'teacher', params: teacherParams, layers: baseConfig.layers, metrics: summarise(perSeed.teacher), trainSeconds: seconds.teacher / s.seeds, trainSeqPerSec: throughput.teacher.n / Math.max(1e-9, throughput.teacher.s) },
+    { name: 'teacher', role: 'teacher', params: teacherParams, layers: baseConfig.layers, metrics: summarise(perSeed.teacher), trainSeconds: seconds.teacher / s.seeds, trainSeqPerSec: throughput.teacher.n / Math.max(1e-9, throughput.teacher.s), trainSeqPerCpuSec: perCpu(throughput.teacher) },
     ...(s.distill
-      ? [{ name: 'student', role: 'student' as const, params: studentParams, layers: studentDepth, metrics: summarise(perSeed.student), trainSeconds: seconds.student / s.seeds, trainSeqPerSec: throughput.student.n / Math.max(1e-9, throughput.student.s) }]
+      ? [{ name: 'student', role: 'student' as const, params: studentParams, layers: studentDepth, metrics: summarise(perSeed.student), trainSeconds: seconds.student / s.seeds, trainSeqPerSec: throughput.student.n / Math.max(1e-9, throughput.student.s), trainSeqPerCpuSec: perCpu(throughput.student) }]
       : []),
-    { name: 'ecfp4-rf', role: 'baseline', params: 0, layers: 0, metrics: summarise(perSeed.baseline), trainSeconds: seconds.baseline / s.seeds, trainSeqPerSec: null },
+    { name: 'ecfp4-rf', role: 'baseline', params: 0, layers: 0, metrics: summarise(perSeed.baseline), trainSeconds: seconds.baseline / s.seeds, trainSeqPerSec: null, trainSeqPerCpuSec: null },
   ];
   return {
     models,
