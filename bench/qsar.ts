@@ -170,7 +170,13 @@ export async function run(args: string[]): Promise<void> {
       }
     }
   }
-  const measured = (key: string) => cells.has(key) || (!quick && readCells().some((c) => c.key === key && c.fingerprint === fingerprints[c.role]));
+  // Cells other processes measured: the file, re-read at most every few seconds (the loop asks often).
+  let onDisk = { at: -Infinity, keys: new Set<string>() };
+  const measuredOnDisk = () => {
+    if (!quick && performance.now() - onDisk.at > 5_000) onDisk = { at: performance.now(), keys: new Set(readCells().filter((c) => c.fingerprint === fingerprints[c.role]).map((c) => c.key)) };
+    return onDisk.keys;
+  };
+  const measured = (key: string) => cells.has(key) || measuredOnDisk().has(key);
   const taskDone = (t: Task) => t.cells.every((r) => measured(keyOf(t.ds, t.split, t.seed, r)));
   const claimsDir = join(dirname(dbPath), 'claims');
   mkdirSync(claimsDir, { recursive: true });
@@ -223,16 +229,16 @@ export async function run(args: string[]): Promise<void> {
     const set = SETS[ds] as (typeof SETS)[string];
     const base = { data: join(data, set.file), target: set.target, task: set.task };
     const s: QsarSettings = { ...settings, split, firstSeed: seed };
-    const prefix = `${quick ? 'q' : 'b'}-${ds}-${split}-${seed}`;
+    const prefix = prefixOf(task);
     const record = async (cellRole: Role, r: TrainResult, modelRole: 'teacher' | 'student' | 'baseline') => {
       const m = r.models.find((x) => x.role === modelRole);
       if (!m) throw new Error(`${prefix}: no ${modelRole} in the result`);
       // Inference speed once per data set and split (the first seed): it depends on the model, not the seed.
       const speed = modelRole === 'baseline' || seed > 0 ? null : { onnxruntime: await models.inferenceSpeed(m.name, 'onnxruntime'), tfjs: await models.inferenceSpeed(m.name, 'tfjs') };
       // Seconds per epoch over the task's training set, from the measured training throughput (so a
-      // distilled student's augmented SMILES do not inflate its epochs).
-      // Per CPU second of the training thread where the OS says (the cells run over days, under different
-      // loads: wall time would compare a busy hour with an idle one); wall time otherwise.
+      // distilled student's augmented SMILES do not inflate its epochs), per CPU second of the training
+      // thread where the OS says (the cells run over days, under different loads: wall time would compare
+      // a busy hour with an idle one), else per wall-clock second.
       const rate = m.trainSeqPerCpuSec ?? m.trainSeqPerSec;
       const perEpoch = rate ? r.n.train / rate : m.trainSeconds;
       cells.set(keyOf(ds, split, seed, cellRole), { key: keyOf(ds, split, seed, cellRole), dataset: ds, split, seed, role: cellRole, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, trainSeqPerCpuSec: m.trainSeqPerCpuSec, inference: speed });
@@ -277,7 +283,8 @@ export async function run(args: string[]): Promise<void> {
       continue;
     }
     try {
-      // Re-check after claiming: another process may have finished it just before.
+      // Re-check after claiming, from the file as it is now: another process may have finished it just before.
+      onDisk.at = -Infinity;
       if (!taskDone(next)) await runTask(next);
     } finally {
       rmSync(claimFile(next), { force: true });
@@ -306,8 +313,9 @@ export async function run(args: string[]): Promise<void> {
     const key = SETS[ds]?.task === 'regression' ? 'rmse' : 'rocAuc';
     for (const split of splits) {
       const teacher = [...cells.values()].find((c) => c.dataset === ds && c.split === split && c.role === 'teacher' && c.inference);
-      const teacherEpoch = meanSd([...cells.values()].filter((c) => c.dataset === ds && c.split === split && c.role === 'teacher').map((c) => c.trainSecondsPerEpoch)).mean;
-      const teacherMean = meanSd([...cells.values()].filter((c) => c.dataset === ds && c.split === split && c.role === 'teacher').map((c) => c.metrics[key] as number)).mean;
+      const teacherCells = [...cells.values()].filter((c) => c.dataset === ds && c.split === split && c.role === 'teacher');
+      const teacherEpoch = meanSd(teacherCells.map((c) => c.trainSecondsPerEpoch)).mean;
+      const teacherMean = meanSd(teacherCells.map((c) => c.metrics[key] as number)).mean;
       for (const role of ROLES) {
         const got = [...cells.values()].filter((c) => c.dataset === ds && c.split === split && c.role === role);
         if (!got.length) continue;
@@ -329,7 +337,7 @@ export async function run(args: string[]): Promise<void> {
           vsTeacher === null ? '' : `${vsTeacher >= 0 ? '+' : ''}${(vsTeacher * 100).toFixed(1)}% ${vsTeacher > 0.05 ? '(worse than 5%)' : ''}`.trim(),
           first.params ? first.params.toLocaleString('en') : '-',
           String(first.layers || '-'),
-          perEpoch.toFixed(1),
+          role === 'ECFP4 + RF' ? `${perEpoch.toFixed(1)} (whole fit, wall)` : perEpoch.toFixed(1),
           trainSpeedup === null ? '' : `${trainSpeedup.toFixed(2)}x`,
           inference ? `${inference.onnxruntime.toFixed(0)} / ${inference.tfjs.toFixed(0)}` : '-',
           speedup === null ? '' : `${speedup.toFixed(2)}x`,
@@ -340,7 +348,8 @@ export async function run(args: string[]): Promise<void> {
   const done = [...cells.values()].length;
   const wanted = datasets.length * splits.length * seeds * (3 + (names.shared ? 1 : 0) + (names.student ? 1 : 0));
   report(
-    'qsar',
+    // A quick run checks the pipeline: it must not overwrite the real table.
+    quick ? 'qsar-quick' : 'qsar',
     { quick, db: dbPath, models: names, settings: { ...settings, seeds }, cells: { done, wanted }, summary },
     [['dataset', 'split', 'model', 'metric ± sd (test split)', 'vs teacher', 'params', 'layer applications', 'train s/epoch', 'train speed vs teacher', 'inference mol/s (ORT / TF.js)', 'ORT speed vs teacher'], ...rows],
     [
