@@ -138,30 +138,29 @@ export async function fit(
   let step = 0;
   // Training throughput: sequences through optimisation steps and the time those steps took.
   let sequences = 0;
+  // Wall seconds, and the same in this thread's CPU seconds (not inflated by other load on the machine).
   let stepSeconds = 0;
-  // The same steps in this thread's CPU seconds: unlike wall time, not inflated by other load on the machine.
   let stepCpuSeconds: number | null = 0;
-  const cpuSince = (c0: number | null) => {
-    const c1 = threadCpuSeconds();
-    stepCpuSeconds = c0 === null || c1 === null || stepCpuSeconds === null ? null : stepCpuSeconds + (c1 - c0);
+  const startClock = () => ({ wall: performance.now(), cpu: threadCpuSeconds() });
+  const stopClock = (from: ReturnType<typeof startClock>) => {
+    const cpu = threadCpuSeconds();
+    stepSeconds += (performance.now() - from.wall) / 1000;
+    stepCpuSeconds = from.cpu === null || cpu === null || stepCpuSeconds === null ? null : stepCpuSeconds + (cpu - from.cpu);
   };
   const h = opts.hidden;
   let cache: Float32Array[][] | null = null;
   if (h && hiddenCacheBytes(train.seqs, h.layerMap.length, h.teacher.config.hidden) <= (opts.hiddenCacheBudget ?? HIDDEN_CACHE_BUDGET)) {
     // Computing the cache is training work: its time counts in the throughput.
-    const t0 = performance.now();
-    const c0 = threadCpuSeconds();
+    const clock = startClock();
     cache = await teacherHiddenCache(h, train.seqs, opts.signal);
-    stepSeconds += (performance.now() - t0) / 1000;
-    cpuSince(c0);
+    stopClock(clock);
   }
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const batches = shuffledLengthBatches(lengths, opts.batch, seededRandom(opts.seed * 1009 + epoch), opts.lengthPool ?? 1);
     let lossSum = 0;
     for (const idx of batches) {
       if (opts.signal?.cancelled) throw new Error('cancelled');
-      const stepStart = performance.now();
-      const cpuStart = threadCpuSeconds();
+      const clock = startClock();
       const b = padBatch(idx.map((i) => train.seqs[i] as Int32Array));
       const yb = Float32Array.from(idx, (i) => train.y[i] as number);
       const sb = opts.soft ? Float32Array.from(idx, (i) => opts.soft?.y[i] as number) : null;
@@ -193,8 +192,7 @@ export async function fit(
       adam.apply(model.params, grads, learningRate(step, total, opts.lr, 0.06));
       step++;
       sequences += idx.length;
-      stepSeconds += (performance.now() - stepStart) / 1000;
-      cpuSince(cpuStart);
+      stopClock(clock);
     }
     const validLoss = valid && valid.seqs.length > 0 ? await evalLoss(model, valid) : null;
     const loss = lossSum / Math.max(1, batches.length);
