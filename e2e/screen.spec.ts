@@ -69,6 +69,8 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   // The run stored its assay: it trains again without the file, with its own target and task.
   await page.getByTestId('train-assay').selectOption('ui');
   await expect(page.getByTestId('train-assay-info')).toContainText('160 compounds from 160 records');
+  // The uploaded file's name, not the temporary copy the host wrote it to.
+  await expect(page.getByTestId('train-assay-info')).toContainText(/from esol-160\.csv\.$/);
   await expect(page.getByTestId('train-target')).toHaveValue('logS');
   await expect(page.getByTestId('train-target')).toBeDisabled();
   await page.getByTestId('train-out').fill('ui-again');

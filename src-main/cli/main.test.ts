@@ -117,6 +117,10 @@ describe('delicate CLI', () => {
     const again = await run('train', '--assay', 'esol', '--out', 'esol-again', '--teacher', 'tiny', '--epochs', '1', '--seeds', '1', '--split', 'random', '--length-pool', '2', '--db', db, '--json');
     expect(again.code).toBe(0);
     expect(JSON.parse(again.out).n).toMatchObject({ compounds: 160, rejected: 0 });
+    // It records where its data came from, not the temporary CSV it was read back from.
+    expect(JSON.parse(again.out).data.file).toBe(`assay 'esol' (read from ${data})`);
+    const againAssay = JSON.parse((await run('assays', '--db', db, '--json')).out).assays.find((a: { name: string }) => a.name === 'esol-again');
+    expect(againAssay.file).toBe(`assay 'esol' (read from ${data})`);
     const missing = await run('train', '--assay', 'nope', '--out', 'x', '--db', db);
     expect([missing.code, missing.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: esol")]);
     expect((await run('train', '--assay', 'esol', '--data', data, '--out', 'x', '--db', db)).code).toBe(2);

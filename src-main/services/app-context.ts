@@ -206,13 +206,14 @@ export function createHandlers(ctx: AppContext): Api {
         seeds: args.seeds ?? DEFAULT_QSAR.seeds,
         epochs: args.epochs ?? DEFAULT_QSAR.epochs,
       };
-      const { file, displayName, cleanup } = args.assay !== undefined ? { ...(await ctx.models.assayFile(args.assay)), displayName: `assay ${args.assay}` } : await materialise(args.source ?? { kind: 'path', path: args.data as string });
+      const { file, displayName, cleanup } = args.assay !== undefined ? await ctx.models.assayFile(args.assay) : await materialise(args.source ?? { kind: 'path', path: args.data as string });
       let epochsDone = 0;
       const jobId = ctx.jobs.start('train', { data: displayName, target: args.target, out: args.out }, async (job) => {
         try {
           return await ctx.models.train(
           {
             data: file,
+            dataName: displayName,
             target: args.target,
             task: args.task,
             out: args.out,

@@ -60,6 +60,8 @@ export const BASE_SHARED_TEACHER = 'delicate-base-shared-teacher';
 
 export interface TrainRequest {
   data: string;
+  /** What the models and the assay record as the data's source when `data` is a temporary copy (an upload, a stored assay); default `data`. */
+  dataName?: string;
   target: string;
   task: Task;
   out: string;
@@ -410,6 +412,7 @@ export class ModelService {
         },
       },
     );
+    if (req.dataName) result.data = { ...result.data, file: req.dataName };
     const registered: string[] = [];
     const reports = new Map(result.models.map((m) => [m.role, m]));
     this.db.transaction(() => {
@@ -539,7 +542,7 @@ export class ModelService {
   }
 
   /** A stored assay written to a temporary CSV that `train` reads back to the same values (remove it with cleanup). */
-  async assayFile(name: string): Promise<{ file: string; assay: AssaySummary; cleanup: () => Promise<void> }> {
+  async assayFile(name: string): Promise<{ file: string; displayName: string; assay: AssaySummary; cleanup: () => Promise<void> }> {
     const assay = this.assays.byName(name);
     if (!assay) {
       const known = this.assays.list().map((a) => a.name);
@@ -548,7 +551,7 @@ export class ModelService {
     const dir = await mkdtemp(join(tmpdir(), 'delicate-assay-'));
     const file = join(dir, `assay-${name.replace(/[^\w.-]+/g, '_')}.csv`);
     await writeFile(file, assayCsv(assay, this.assays.measurements(name)));
-    return { file, assay, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    return { file, displayName: `assay '${name}' (read from ${assay.file})`, assay, cleanup: () => rm(dir, { recursive: true, force: true }) };
   }
 
   /** Inference speed of a task model in sequences per second on a fixed sample of drug-like molecules (benchmarks). */
