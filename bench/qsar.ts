@@ -298,7 +298,8 @@ export async function run(args: string[]): Promise<void> {
   // --same-run-speed: the cells' inference speeds were taken at different times, under different loads;
   // the speed ratios the issue asks for are measured again here, every model of a (set, split) back to back.
   // Speed does not depend on the seed: one model per (set, split, role) is timed, the one the table shows.
-  const shown = (ds: string, split: string, role: string) => [...cells.values()].find((c) => c.dataset === ds && c.split === split && c.role === role && c.inference);
+  const cellsOf = (ds: string, split: string, role: Role) => [...cells.values()].filter((c) => c.dataset === ds && c.split === split && c.role === role);
+  const shown = (ds: string, split: string, role: Role) => cellsOf(ds, split, role).find((c) => c.inference);
   const sameRun = new Map<string, Cell['inference']>();
   if (values['same-run-speed']) {
     const timed = datasets.flatMap((ds) => splits.flatMap((split) => ROLES.map((role) => shown(ds, split, role))));
@@ -316,11 +317,11 @@ export async function run(args: string[]): Promise<void> {
     const key = SETS[ds]?.task === 'regression' ? 'rmse' : 'rocAuc';
     for (const split of splits) {
       const teacher = shown(ds, split, 'teacher');
-      const teacherCells = [...cells.values()].filter((c) => c.dataset === ds && c.split === split && c.role === 'teacher');
+      const teacherCells = cellsOf(ds, split, 'teacher');
       const teacherEpoch = meanSd(teacherCells.map((c) => c.trainSecondsPerEpoch)).mean;
       const teacherMean = meanSd(teacherCells.map((c) => c.metrics[key] as number)).mean;
       for (const role of ROLES) {
-        const got = [...cells.values()].filter((c) => c.dataset === ds && c.split === split && c.role === role);
+        const got = cellsOf(ds, split, role);
         if (!got.length) continue;
         const { mean, sd } = meanSd(got.map((c) => c.metrics[key] as number));
         const first = shown(ds, split, role) ?? got[0];
