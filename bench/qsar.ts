@@ -82,6 +82,9 @@ interface SummaryRow {
   inferenceOverTeacher: number | null;
 }
 
+/** The metric's name in the table. */
+const metricLabel = (key: string) => (key === 'rmse' ? 'RMSE' : 'ROC-AUC');
+
 /** The issue's goals, per (set, split), for the DeLiCaTe student against its teacher. */
 const GOALS = { inference: 4, training: 3, params: 8, metric: 0.05 };
 
@@ -93,7 +96,7 @@ const GOALS = { inference: 4, training: 3, params: 8, metric: 0.05 };
 function goalLines(summary: SummaryRow[], seeds: number, sameRun: boolean | undefined) {
   const pairs = [...new Set(summary.map((r) => `${r.dataset} ${r.split}`))];
   const row = (pair: string, model: Role) => summary.find((r) => `${r.dataset} ${r.split}` === pair && r.model === model);
-  const fmt = (r: SummaryRow) => `${r.metric === 'rmse' ? 'RMSE' : 'ROC-AUC'} ${r.mean.toFixed(3)}`;
+  const fmt = (r: SummaryRow) => `${metricLabel(r.metric)} ${r.mean.toFixed(3)}`;
   const data = pairs.map((pair) => {
     const teacher = row(pair, 'teacher');
     const student = row(pair, 'DeLiCaTe student');
@@ -402,7 +405,7 @@ export async function run(args: string[]): Promise<void> {
           ds,
           split,
           role,
-          `${key === 'rmse' ? 'RMSE' : 'ROC-AUC'} ${mean.toFixed(3)} ± ${sd.toFixed(3)}${got.length < seeds ? ` (${got.length}/${seeds} seeds)` : ''}`,
+          `${metricLabel(key)} ${mean.toFixed(3)} ± ${sd.toFixed(3)}${got.length < seeds ? ` (${got.length}/${seeds} seeds)` : ''}`,
           vsTeacher === null ? '' : `${vsTeacher >= 0 ? '+' : ''}${(vsTeacher * 100).toFixed(1)}% ${vsTeacher > GOALS.metric ? `(worse than ${GOALS.metric * 100}%)` : ''}`.trim(),
           first.params ? first.params.toLocaleString('en') : '-',
           String(first.layers || '-'),
