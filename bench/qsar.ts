@@ -29,6 +29,7 @@ import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER, ModelService, type Tra
 import { DEFAULT_QSAR, type QsarSettings } from '../src-main/train/qsar-settings';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN } from '../src-main/train/settings';
 import { meanSd } from '../src-main/train/metrics';
+import { type Cell, GOALS, goalLines, metricLabel, ROLES, type Role, type SummaryRow, worseThanTeacher } from './_qsar-summary';
 import { report, resultsDir } from './_report';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,96 +42,6 @@ const SETS: Record<string, { file: string; target: string; task: 'regression' | 
   bbbp: { file: 'qsar/bbbp.csv', target: 'p_np', task: 'classification' },
   lipophilicity: { file: 'qsar/lipophilicity.csv', target: 'logD', task: 'regression' },
 };
-const ROLES = ['teacher', 'shared-layer teacher', 'KD student', 'DeLiCaTe student', 'ECFP4 + RF'] as const;
-type Role = (typeof ROLES)[number];
-
-/** One model's result on one data set, split and seed. */
-interface Cell {
-  key: string;
-  dataset: string;
-  split: string;
-  seed: number;
-  role: Role;
-  name: string;
-  params: number;
-  layers: number;
-  metrics: Record<string, number>;
-  /** Training seconds per epoch over the task's training set, in CPU seconds of the training thread where known (see trainSeqPerCpuSec). */
-  trainSecondsPerEpoch: number;
-  trainSeqPerSec: number | null;
-  /** Training sequences per CPU second of the training thread: load-independent, so cells measured at different times compare. */
-  trainSeqPerCpuSec?: number | null;
-  inference: { onnxruntime: number; tfjs: number } | null;
-}
-
-/** One row of the table, as stored in qsar.json. */
-interface SummaryRow {
-  dataset: string;
-  split: string;
-  model: Role;
-  seeds: number;
-  metric: string;
-  mean: number;
-  sd: number;
-  /** Relative change of the metric against the teacher, positive = worse. */
-  worseThanTeacher: number | null;
-  params: number;
-  layers: number;
-  trainSecondsPerEpoch: number;
-  trainOverTeacher: number | null;
-  inference: { onnxruntime: number; tfjs: number } | null;
-  inferenceOverTeacher: number | null;
-}
-
-/** The metric's name in the table. */
-const metricLabel = (key: string) => (key === 'rmse' ? 'RMSE' : 'ROC-AUC');
-
-/** The issue's goals, per (set, split), for the DeLiCaTe student against its teacher. */
-const GOALS = { inference: 4, training: 3, params: 8, metric: 0.05 };
-
-/**
- * The goals checked per (set, split), said plainly where they are not met (and where a (set, split) has
- * fewer seeds than asked, or the speeds were not measured in one run), and where the ECFP4 forest beats
- * the transformers.
- */
-function goalLines(summary: SummaryRow[], seeds: number, sameRun: boolean | undefined) {
-  const pairs = [...new Set(summary.map((r) => `${r.dataset} ${r.split}`))];
-  const row = (pair: string, model: Role) => summary.find((r) => `${r.dataset} ${r.split}` === pair && r.model === model);
-  const fmt = (r: SummaryRow) => `${metricLabel(r.metric)} ${r.mean.toFixed(3)}`;
-  const data = pairs.map((pair) => {
-    const teacher = row(pair, 'teacher');
-    const student = row(pair, 'DeLiCaTe student');
-    const forest = row(pair, 'ECFP4 + RF');
-    const misses: string[] = [];
-    if (teacher && student) {
-      if (student.inferenceOverTeacher === null) misses.push('inference speed not measured');
-      else if (student.inferenceOverTeacher < GOALS.inference) misses.push(`inference only ${student.inferenceOverTeacher.toFixed(2)}x faster`);
-      if (student.trainOverTeacher === null) misses.push('training speed not measured');
-      else if (student.trainOverTeacher < GOALS.training) misses.push(`training only ${student.trainOverTeacher.toFixed(2)}x faster`);
-      const fewer = teacher.params / student.params;
-      if (fewer < GOALS.params) misses.push(`only ${fewer.toFixed(1)}x fewer parameters`);
-      if (student.worseThanTeacher !== null && student.worseThanTeacher > GOALS.metric)
-        misses.push(`${fmt(student)} is ${(student.worseThanTeacher * 100).toFixed(1)}% worse than the teacher's ${teacher.mean.toFixed(3)}`);
-    } else misses.push(`no ${teacher ? 'DeLiCaTe student' : 'teacher'} cell yet`);
-    const partial = Math.min(teacher?.seeds ?? 0, student?.seeds ?? 0) < seeds;
-    // The forest is "better" only beyond both models' seed spread, so one lucky seed does not decide it.
-    const beats = (r: SummaryRow | undefined) =>
-      !!(forest && r && (r.metric === 'rmse' ? forest.mean < r.mean : forest.mean > r.mean) && Math.abs(forest.mean - r.mean) > forest.sd + r.sd);
-    return { pair, met: misses.length === 0, misses, partial, forestBeatsTeacher: beats(teacher), forestBeatsStudent: beats(student), forest: forest ? fmt(forest) : null };
-  });
-  const met = data.filter((d) => d.met);
-  const lines = [
-    `**Goals** for the DeLiCaTe student against its teacher (ONNX Runtime inference ≥${GOALS.inference}x faster, training ≥${GOALS.training}x faster, ≥${GOALS.params}x fewer parameters, metric within ${GOALS.metric * 100}%): all met on ${met.length} of ${data.length} (set, split) pairs${met.length ? ` (${met.map((d) => d.pair).join(', ')})` : ''}.`,
-    ...data.filter((d) => !d.met).map((d) => `- Not met on ${d.pair}: ${d.misses.join('; ')}.`),
-    ...(data.some((d) => d.partial) ? [`- Fewer than ${seeds} seeds so far on: ${data.filter((d) => d.partial).map((d) => d.pair).join(', ')}.`] : []),
-    ...(sameRun ? [] : ['- The inference ratios come from each cell\'s own moment and load, not from one run (--same-run-speed).']),
-    ...data
-      .filter((d) => d.forestBeatsTeacher || d.forestBeatsStudent)
-      .map((d) => `- The ECFP4 forest (${d.forest}) beats ${d.forestBeatsTeacher && d.forestBeatsStudent ? 'both the teacher and the DeLiCaTe student' : d.forestBeatsTeacher ? 'the teacher' : 'the DeLiCaTe student'} on ${d.pair}, by more than their seed sds together.`),
-  ];
-  return { lines, data };
-}
-
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -387,7 +298,6 @@ export async function run(args: string[]): Promise<void> {
       const teacher = shown(ds, split, 'teacher');
       const teacherCells = cellsOf(ds, split, 'teacher');
       const teacherEpoch = meanSd(teacherCells.map((c) => c.trainSecondsPerEpoch)).mean;
-      const teacherMean = meanSd(teacherCells.map((c) => c.metrics[key] as number)).mean;
       for (const role of ROLES) {
         const got = cellsOf(ds, split, role);
         if (!got.length) continue;
@@ -399,7 +309,7 @@ export async function run(args: string[]): Promise<void> {
         const teacherSpeed = speedOf(teacher);
         const speedup = teacherSpeed && inference ? inference.onnxruntime / teacherSpeed.onnxruntime : null;
         const trainSpeedup = role === 'ECFP4 + RF' || !Number.isFinite(teacherEpoch) ? null : teacherEpoch / perEpoch;
-        const vsTeacher = role === 'teacher' || !Number.isFinite(teacherMean) ? null : key === 'rmse' ? mean / teacherMean - 1 : 1 - mean / teacherMean;
+        const vsTeacher = role === 'teacher' ? null : worseThanTeacher(key, got, teacherCells);
         summary.push({ dataset: ds, split, model: role, seeds: got.length, metric: key, mean, sd, worseThanTeacher: vsTeacher, params: first.params, layers: first.layers, trainSecondsPerEpoch: perEpoch, trainOverTeacher: trainSpeedup, inference, inferenceOverTeacher: speedup });
         rows.push([
           ds,
@@ -432,7 +342,7 @@ export async function run(args: string[]): Promise<void> {
       '',
       ...goals.lines,
       '',
-      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${values['same-run-speed'] ? 'every model measured again back to back in this run' : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds. The students are distilled from the same seed's fine-tuned teacher.`,
+      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${values['same-run-speed'] ? 'every model measured again back to back in this run' : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds. The students are distilled from the same seed's fine-tuned teacher.`,
     ],
   );
   db.close();

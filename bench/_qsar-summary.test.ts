@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { type Cell, goalLines, type Role, type SummaryRow, worseThanTeacher } from './_qsar-summary';
+
+const cell = (role: Role, seed: number, metrics: Record<string, number>): Cell => ({
+  key: `x/scaffold/${seed}/${role}`,
+  dataset: 'x',
+  split: 'scaffold',
+  seed,
+  role,
+  name: `${role}-${seed}`,
+  params: 1,
+  layers: 1,
+  metrics,
+  trainSecondsPerEpoch: 1,
+  trainSeqPerSec: 1,
+  inference: null,
+});
+
+describe('worseThanTeacher', () => {
+  it('compares over the seeds both models have', () => {
+    const teacher = [cell('teacher', 0, { rocAuc: 0.8 }), cell('teacher', 1, { rocAuc: 0.6 }), cell('teacher', 2, { rocAuc: 0.7 })];
+    // Only seed 0 in common: 1 - 0.76 / 0.8 = 0.05 (against all three teacher seeds it would be -0.086).
+    expect(worseThanTeacher('rocAuc', [cell('DeLiCaTe student', 0, { rocAuc: 0.76 })], teacher)).toBeCloseTo(0.05, 10);
+    // RMSE: lower is better, so worse = mean / teacher's - 1; the student's seed 1 has no teacher yet.
+    const rmse = [cell('KD student', 0, { rmse: 1.1 }), cell('KD student', 1, { rmse: 5 })];
+    expect(worseThanTeacher('rmse', rmse, [cell('teacher', 0, { rmse: 1.0 })])).toBeCloseTo(0.1, 10);
+    expect(worseThanTeacher('rmse', rmse, [cell('teacher', 2, { rmse: 1.0 })])).toBeNull();
+  });
+});
+
+const row = (dataset: string, model: Role, o: Partial<SummaryRow>): SummaryRow => ({
+  dataset,
+  split: 'scaffold',
+  model,
+  seeds: 3,
+  metric: 'rmse',
+  mean: 1,
+  sd: 0.01,
+  worseThanTeacher: model === 'teacher' ? null : 0,
+  params: model === 'teacher' ? 2_400_000 : 170_000,
+  layers: model === 'teacher' ? 12 : 3,
+  trainSecondsPerEpoch: 1,
+  trainOverTeacher: model === 'teacher' ? null : 5,
+  inference: { onnxruntime: 1, tfjs: 1 },
+  inferenceOverTeacher: model === 'teacher' ? null : 5,
+  ...o,
+});
+
+describe('goalLines', () => {
+  it('says which pairs meet the goals, what each other pair misses, and where the forest or a weak teacher decides', () => {
+    const summary = [
+      // a: every goal met; the forest is better but within the seed spread, so it is not called better.
+      row('a', 'teacher', { mean: 1.0, sd: 0.05 }),
+      row('a', 'DeLiCaTe student', { mean: 1.03, sd: 0.05, worseThanTeacher: 0.03 }),
+      row('a', 'ECFP4 + RF', { mean: 0.95, sd: 0.04 }),
+      // b: inference 3.5x, 6x fewer parameters and 9% worse; the forest beats both beyond their sds; 2 seeds.
+      row('b', 'teacher', { mean: 1.0 }),
+      row('b', 'DeLiCaTe student', { mean: 1.09, worseThanTeacher: 0.09, inferenceOverTeacher: 3.5, params: 400_000, seeds: 2 }),
+      row('b', 'ECFP4 + RF', { mean: 0.8 }),
+      // c: classification; the student is more than 5% better than a weak teacher, so "met" needs a caveat
+      // (the forest, 0.82, is better than the teacher but not beyond their sds together).
+      row('c', 'teacher', { metric: 'rocAuc', mean: 0.7, sd: 0.12 }),
+      row('c', 'DeLiCaTe student', { metric: 'rocAuc', mean: 0.8, sd: 0.005, worseThanTeacher: 1 - 0.8 / 0.7 }),
+      row('c', 'ECFP4 + RF', { metric: 'rocAuc', mean: 0.82, sd: 0.02 }),
+      // d: no student yet.
+      row('d', 'teacher', {}),
+    ];
+    const { lines, data } = goalLines(summary, 3, false);
+    expect(data.map((d) => [d.pair, d.met])).toEqual([['a scaffold', true], ['b scaffold', false], ['c scaffold', true], ['d scaffold', false]]);
+    expect(lines[0]).toContain('all met on 2 of 4 (set, split) pairs (a scaffold, c scaffold)');
+    expect(lines).toContain('- Not met on b scaffold: inference only 3.50x faster; only 6.0x fewer parameters; RMSE 1.090 is 9.0% worse than the teacher\'s 1.000.');
+    expect(lines).toContain('- Not met on d scaffold: no DeLiCaTe student cell yet.');
+    expect(lines).toContain('- Fewer than 3 seeds so far on: b scaffold, d scaffold.');
+    expect(lines.some((l) => l.includes('--same-run-speed'))).toBe(true);
+    expect(lines).toContain('- The ECFP4 forest (RMSE 0.800) beats both the teacher and the DeLiCaTe student on b scaffold, by more than their seed sds together.');
+    expect(lines.filter((l) => l.includes('forest'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('weak'))).toEqual([
+      '- The DeLiCaTe student beats its own teacher on c scaffold (14.3% better: ROC-AUC 0.800 against 0.700 ± 0.120): the metric goal is met there because the teacher is weak, which says little about what compression costs.',
+    ]);
+    expect(goalLines(summary, 3, true).lines.some((l) => l.includes('--same-run-speed'))).toBe(false);
+  });
+});
