@@ -86,7 +86,9 @@ describe('delicate CLI', () => {
   it('trains a teacher, a distilled student and the baseline on an assay (the train JSON contract)', async () => {
     const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n');
     const data = join(tmp.dir, 'esol-slice.csv');
-    writeFileSync(data, `${rows.slice(0, 161).join('\n')}\n`);
+    // 160 compounds, two of them measured twice (replicates), and a record of a third without a value (rejected).
+    const remeasured = (row: string, delta: number) => row.replace(/,(-?[\d.]+),/, (_, v: string) => `,${(Number(v) + delta).toFixed(2)},`);
+    writeFileSync(data, `${[...rows.slice(0, 161), remeasured(rows[1] as string, 0.4), remeasured(rows[2] as string, -0.2), `${(rows[3] as string).split(',')[0]},,no value`].join('\n')}\n`);
     const r = await run('train', '--data', data, '--target', 'logS', '--task', 'regression', '--out', 'esol', '--teacher', 'tiny', '--distill', '--student-layers', '1', '--epochs', '1', '--seeds', '2', '--split', 'scaffold', '--db', db, '--json');
     expect(r.err).not.toMatch(/Unexpected error/);
     expect(r.code).toBe(0);
@@ -99,7 +101,7 @@ describe('delicate CLI', () => {
       expect(Number.isFinite(m.metrics.rmse)).toBe(true);
     }
     expect(out.models[1]).toMatchObject({ name: 'esol-student', layers: 1 });
-    expect(out.n).toMatchObject({ compounds: 160, rejected: 0 });
+    expect(out.n).toMatchObject({ compounds: 160, rejected: 1 });
     expect(out.predictions.length).toBe(out.n.test);
     expect(out.teacherSource).toMatch(/tiny/);
     const list = JSON.parse((await run('models', '--db', db, '--json')).out).models;
@@ -109,10 +111,13 @@ describe('delicate CLI', () => {
     expect((await run('train', '--data', data, '--target', 'logS', '--task', 'regression', '--out', 'x', '--length-pool', '0', '--db', db)).code).toBe(2);
     // The assay is stored: one row per compound with its replicate count and spread.
     const assays = JSON.parse((await run('assays', '--db', db, '--json')).out).assays;
-    expect(assays).toEqual([expect.objectContaining({ name: 'esol', target: 'logS', task: 'regression', records: 160, compounds: 160, rejected: 0 })]);
+    expect(assays).toEqual([expect.objectContaining({ name: 'esol', target: 'logS', task: 'regression', records: 163, compounds: 160, replicates: 2, rejected: 1 })]);
     const ms = JSON.parse((await run('assays', 'esol', '--db', db, '--json')).out).measurements;
     expect(ms).toHaveLength(160);
-    expect(ms[0]).toMatchObject({ smiles: expect.any(String), value: expect.any(Number), qualifier: '=', count: 1, spread: 0, censored: false });
+    // Amigdalin: -0.77 and -0.37, mean -0.57, sd 0.2828.
+    expect(ms[0]).toMatchObject({ smiles: expect.any(String), qualifier: '=', count: 2, censored: false });
+    expect([ms[0].value, ms[0].spread]).toEqual([expect.closeTo(-0.57, 6), expect.closeTo(0.4 / Math.SQRT2, 6)]);
+    expect(ms[2]).toMatchObject({ count: 1, spread: 0 });
     // A stored assay trains again without its file; it brings its own target and task.
     const again = await run('train', '--assay', 'esol', '--out', 'esol-again', '--teacher', 'tiny', '--epochs', '1', '--seeds', '1', '--split', 'random', '--length-pool', '2', '--db', db, '--json');
     expect(again.code).toBe(0);
@@ -121,6 +126,11 @@ describe('delicate CLI', () => {
     expect(JSON.parse(again.out).data.file).toBe(`assay 'esol' (read from ${data})`);
     const againAssay = JSON.parse((await run('assays', '--db', db, '--json')).out).assays.find((a: { name: string }) => a.name === 'esol-again');
     expect(againAssay.file).toBe(`assay 'esol' (read from ${data})`);
+    // Its assay keeps the stored assay's records, replicates and rejected record, not the one-row-per-compound copy's.
+    expect(againAssay).toMatchObject({ records: 163, compounds: 160, replicates: 2, rejected: 1 });
+    const againMs = JSON.parse((await run('assays', 'esol-again', '--db', db, '--json')).out).measurements;
+    const strip = (m: { inchikey: string; value: number; count: number; spread: number; record: number }) => [m.inchikey, m.value.toFixed(6), m.count, m.spread, m.record];
+    expect(againMs.map(strip)).toEqual(ms.map(strip));
     const missing = await run('train', '--assay', 'nope', '--out', 'x', '--db', db);
     expect([missing.code, missing.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: esol")]);
     expect((await run('train', '--assay', 'esol', '--data', data, '--out', 'x', '--db', db)).code).toBe(2);

@@ -411,7 +411,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           result = await app.models.train(
             {
               data: stored?.file ?? need(values.data, '--data FILE (or --assay NAME)'),
-              ...(stored ? { dataName: stored.displayName } : {}),
+              ...(stored ? { dataName: stored.displayName, fromAssay: stored.fromAssay } : {}),
               target: stored ? stored.assay.target : need(values.target, '--target COL'),
               task,
               out: need(values.out, '--out NAME'),

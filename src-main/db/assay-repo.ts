@@ -43,6 +43,12 @@ export class AssayRepo {
     return this.list().find((a) => a.name === name) ?? null;
   }
 
+  /** The records the assay's reading rejected, as stored (each names its record and why). */
+  rejected(name: string): unknown[] {
+    const row = this.db.prepare('SELECT rejected FROM assays WHERE name = ?').get(name) as { rejected: string } | undefined;
+    return row ? (JSON.parse(row.rejected) as unknown[]) : [];
+  }
+
   measurements(name: string): StoredMeasurement[] {
     return (
       this.db

@@ -206,7 +206,8 @@ export function createHandlers(ctx: AppContext): Api {
         seeds: args.seeds ?? DEFAULT_QSAR.seeds,
         epochs: args.epochs ?? DEFAULT_QSAR.epochs,
       };
-      const { file, displayName, cleanup } = args.assay !== undefined ? await ctx.models.assayFile(args.assay) : await materialise(args.source ?? { kind: 'path', path: args.data as string });
+      const stored = args.assay !== undefined ? await ctx.models.assayFile(args.assay) : null;
+      const { file, displayName, cleanup } = stored ?? (await materialise(args.source ?? { kind: 'path', path: args.data as string }));
       let epochsDone = 0;
       const jobId = ctx.jobs.start('train', { data: displayName, target: args.target, out: args.out }, async (job) => {
         try {
@@ -214,6 +215,7 @@ export function createHandlers(ctx: AppContext): Api {
           {
             data: file,
             dataName: displayName,
+            ...(stored ? { fromAssay: stored.fromAssay } : {}),
             target: args.target,
             task: args.task,
             out: args.out,

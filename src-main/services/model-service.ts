@@ -62,6 +62,11 @@ export interface TrainRequest {
   data: string;
   /** What the models and the assay record as the data's source when `data` is a temporary copy (an upload, a stored assay); default `data`. */
   dataName?: string;
+  /**
+   * The stored assay `data` was written from (`train --assay`): the copy holds one row per compound, so the
+   * run's assay takes the records, replicate counts, spreads, unit and rejected records from that assay.
+   */
+  fromAssay?: string;
   target: string;
   task: Task;
   out: string;
@@ -435,7 +440,7 @@ export class ModelService {
         registered.push(name);
       }
       // The assay as read (aggregated measurements, censored bounds, rejected records), named like the run.
-      this.assays.save({ name: req.out, file: result.data.file, sha256: result.data.sha256, target: req.target, task: req.task, unit: result.assay.unit, records: result.assay.read, replicates: result.assay.replicates, censored: result.assay.censored, rejected: result.assay.rejected, points: result.assay.points });
+      this.assays.save({ name: req.out, file: result.data.file, sha256: result.data.sha256, target: req.target, task: req.task, ...this.assayAsRead(result.assay, req.fromAssay) });
       if (result.baseline) {
         const name = `${req.out}-ecfp4-rf`;
         const manifest: BaselineManifest = {
@@ -541,8 +546,28 @@ export class ModelService {
     return { model: name, ...r.result };
   }
 
+  /**
+   * What a run stores of the assay it read. Read from a stored assay's copy (one row per compound, values
+   * already converted), each compound keeps the stored assay's replicate count, spread, record number and
+   * InChIKey, and the assay its records, unit and rejected records: the replicates stay visible on every
+   * run trained from them.
+   */
+  private assayAsRead(read: QsarResult['assay'], fromAssay: string | undefined) {
+    const own = { unit: read.unit, records: read.read, replicates: read.replicates, censored: read.censored, rejected: read.rejected, points: read.points };
+    const source = fromAssay === undefined ? null : this.assays.byName(fromAssay);
+    if (fromAssay === undefined || !source) return own;
+    // By SMILES, the key replicates are grouped by: the stored SMILES is stereo-free, so its InChIKey
+    // read back would lose the stereo the stored one (of the first record) has.
+    const stored = new Map(this.assays.measurements(fromAssay).map((m) => [m.smiles, m]));
+    const points = read.points.map((p) => {
+      const m = stored.get(p.smiles);
+      return m ? { ...p, inchikey: m.inchikey, count: m.count, spread: m.spread, record: m.record } : p;
+    });
+    return { ...own, unit: source.unit, records: source.records, replicates: source.replicates, rejected: this.assays.rejected(fromAssay), points };
+  }
+
   /** A stored assay written to a temporary CSV that `train` reads back to the same values (remove it with cleanup). */
-  async assayFile(name: string): Promise<{ file: string; displayName: string; assay: AssaySummary; cleanup: () => Promise<void> }> {
+  async assayFile(name: string): Promise<{ file: string; displayName: string; fromAssay: string; assay: AssaySummary; cleanup: () => Promise<void> }> {
     const assay = this.assays.byName(name);
     if (!assay) {
       const known = this.assays.list().map((a) => a.name);
@@ -551,7 +576,7 @@ export class ModelService {
     const dir = await mkdtemp(join(tmpdir(), 'delicate-assay-'));
     const file = join(dir, `assay-${name.replace(/[^\w.-]+/g, '_')}.csv`);
     await writeFile(file, assayCsv(assay, this.assays.measurements(name)));
-    return { file, displayName: `assay '${name}' (read from ${assay.file})`, assay, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    return { file, displayName: `assay '${name}' (read from ${assay.file})`, fromAssay: name, assay, cleanup: () => rm(dir, { recursive: true, force: true }) };
   }
 
   /** Inference speed of a task model in sequences per second on a fixed sample of drug-like molecules (benchmarks). */
