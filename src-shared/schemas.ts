@@ -109,7 +109,9 @@ export const schemas = {
       smilesCol: z.string().min(1).optional(),
     })
     .strict()
-    .refine((a) => [a.data, a.source, a.assay].filter((x) => x !== undefined).length === 1, { message: 'give the assay as data (a path), source (a file) or assay (a stored assay): exactly one' }),
+    .refine((a) => [a.data, a.source, a.assay].filter((x) => x !== undefined).length === 1, { message: 'give the assay as data (a path), source (a file) or assay (a stored assay): exactly one' })
+    // A stored assay's values were converted when it was read, and it knows its SMILES and dates.
+    .refine((a) => a.assay === undefined || [a.unit, a.smilesCol, a.dateCol].every((x) => x === undefined), { message: 'a stored assay brings its own SMILES, dates and converted values: give no unit, smilesCol or dateCol with it' }),
   'assay.list': z.object({}).strict(),
   'screen.run': z
     .object({

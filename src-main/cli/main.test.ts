@@ -134,6 +134,11 @@ describe('delicate CLI', () => {
     const missing = await run('train', '--assay', 'nope', '--out', 'x', '--db', db);
     expect([missing.code, missing.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: esol")]);
     expect((await run('train', '--assay', 'esol', '--data', data, '--out', 'x', '--db', db)).code).toBe(2);
+    // Its values are converted already (a unit would convert them twice), and it has its own columns and dates.
+    const twice = await run('train', '--assay', 'esol', '--unit', 'nM', '--out', 'x', '--db', db);
+    expect([twice.code, twice.err]).toEqual([2, expect.stringContaining('--assay esol brings its own SMILES, dates and converted values')]);
+    const undated = await run('train', '--assay', 'esol', '--split', 'temporal', '--out', 'x', '--db', db);
+    expect([undated.code, undated.err]).toEqual([2, expect.stringContaining('--split temporal: assay esol has no dates')]);
     // The ECFP4 forest is registered too, predicts, and screens beside the student with its trees' spread.
     expect(list.find((m: { name: string }) => m.name === 'esol-ecfp4-rf')).toMatchObject({ kind: 'baseline', layers: 0 });
     const rfPred = JSON.parse((await run('predict', '--model', 'esol-ecfp4-rf', '--smiles', 'CCO', '--db', db, '--json')).out);

@@ -3,7 +3,7 @@ import { AppError, toApiError } from '../../src-shared/errors';
 import { AppContext, defaultDbPath } from '../services/app-context';
 import { doctor } from '../services/doctor';
 import { importFile } from '../services/import-service';
-import type { PretrainRequest, PretrainResult } from '../services/model-service';
+import type { PretrainRequest, PretrainResult, TrainRequest } from '../services/model-service';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
 import { UsageError, engineOf, fraction, int, need, nonNegative, parse, rangesOf, sortOf } from './args';
@@ -387,19 +387,53 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         // A stored assay (from an earlier run) brings its own target and task.
         const app = context(values.db);
         const stored = values.assay !== undefined ? await app.models.assayFile(values.assay) : null;
-        const task = values.task ?? stored?.assay.task ?? need(values.task, '--task regression|classification');
-        if (task !== 'regression' && task !== 'classification') throw new UsageError('--task must be regression or classification');
-        const split = values.split ?? DEFAULT_QSAR.split;
-        if (split !== 'random' && split !== 'scaffold' && split !== 'temporal') throw new UsageError('--split must be random, scaffold or temporal');
-        if (split === 'temporal' && !values['date-col']) throw new UsageError('--split temporal needs --date-col C');
-        const atLeast1 = (v: string | boolean | undefined, flag: string) => {
-          const n = int(v, flag);
-          if (n === 0) throw new UsageError(`${flag} must be at least 1`);
-          return n;
-        };
-        if (values.student && !values.distill) throw new UsageError('--student needs --distill');
-        const lr = values.lr === undefined ? DEFAULT_QSAR.lr : Number(values.lr);
-        if (!(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
+        // Checked before training; a failed check removes the stored assay's temporary copy.
+        let checked: Pick<TrainRequest, 'data' | 'target' | 'task' | 'out' | 'dateCol' | 'settings'>;
+        try {
+          const task = values.task ?? stored?.assay.task ?? need(values.task, '--task regression|classification');
+          if (task !== 'regression' && task !== 'classification') throw new UsageError('--task must be regression or classification');
+          const split = values.split ?? DEFAULT_QSAR.split;
+          if (split !== 'random' && split !== 'scaffold' && split !== 'temporal') throw new UsageError('--split must be random, scaffold or temporal');
+          if (stored && (values.unit || values['smiles-col'] || values['date-col']))
+            throw new UsageError(`--assay ${values.assay} brings its own SMILES, dates and converted values${stored.assay.unit ? ` (converted from ${stored.assay.unit})` : ''}: no --unit, --smiles-col or --date-col`);
+          const dateCol = stored ? stored.dateCol : values['date-col'];
+          if (split === 'temporal' && !dateCol) throw new UsageError(stored ? `--split temporal: assay ${values.assay} has no dates` : '--split temporal needs --date-col C');
+          if (values.student && !values.distill) throw new UsageError('--student needs --distill');
+          const lr = values.lr === undefined ? DEFAULT_QSAR.lr : Number(values.lr);
+          if (!(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
+          const atLeast1 = (v: string | boolean | undefined, flag: string) => {
+            const n = int(v, flag);
+            if (n === 0) throw new UsageError(`${flag} must be at least 1`);
+            return n;
+          };
+          const n = {
+            studentLayers: atLeast1(values['student-layers'], '--student-layers') ?? DEFAULT_QSAR.studentLayers,
+            seeds: atLeast1(values.seeds, '--seeds') ?? DEFAULT_QSAR.seeds,
+            epochs: atLeast1(values.epochs, '--epochs') ?? DEFAULT_QSAR.epochs,
+            batch: atLeast1(values.batch, '--batch') ?? DEFAULT_QSAR.batch,
+            lengthPool: atLeast1(values['length-pool'], '--length-pool') ?? DEFAULT_QSAR.lengthPool,
+          };
+          checked = {
+            task,
+            dateCol,
+            data: stored?.file ?? need(values.data, '--data FILE (or --assay NAME)'),
+            target: stored ? stored.assay.target : need(values.target, '--target COL'),
+            out: need(values.out, '--out NAME'),
+            settings: {
+              ...DEFAULT_QSAR,
+              alpha: fraction(values.alpha, '--alpha') ?? DEFAULT_QSAR.alpha,
+              hiddenWeight: nonNegative(values['hidden-weight'], '--hidden-weight') ?? DEFAULT_QSAR.hiddenWeight,
+              augment: int(values.augment, '--augment') ?? DEFAULT_QSAR.augment,
+              split,
+              distill: values.distill,
+              ...n,
+              lr,
+            },
+          };
+        } catch (e) {
+          await stored?.cleanup();
+          throw e;
+        }
         const abort = new AbortController();
         const onSigint = () => {
           io.err('\ncancelling\n');
@@ -410,31 +444,18 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         try {
           result = await app.models.train(
             {
-              data: stored?.file ?? need(values.data, '--data FILE (or --assay NAME)'),
+              data: checked.data,
               ...(stored ? { dataName: stored.displayName, fromAssay: stored.fromAssay } : {}),
-              target: stored ? stored.assay.target : need(values.target, '--target COL'),
-              task,
-              out: need(values.out, '--out NAME'),
+              target: checked.target,
+              task: checked.task,
+              out: checked.out,
               ...(values.teacher ? { teacher: values.teacher } : {}),
               ...(values.student ? { student: values.student } : {}),
               ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
               ...(values.unit ? { unit: values.unit } : {}),
-              ...(values['date-col'] ? { dateCol: values['date-col'] } : {}),
+              ...(checked.dateCol ? { dateCol: checked.dateCol } : {}),
               ...(values.backend ? { backend: values.backend as 'auto' } : {}),
-              settings: {
-                ...DEFAULT_QSAR,
-                alpha: fraction(values.alpha, '--alpha') ?? DEFAULT_QSAR.alpha,
-                hiddenWeight: nonNegative(values['hidden-weight'], '--hidden-weight') ?? DEFAULT_QSAR.hiddenWeight,
-                augment: int(values.augment, '--augment') ?? DEFAULT_QSAR.augment,
-                split,
-                distill: values.distill,
-                studentLayers: atLeast1(values['student-layers'], '--student-layers') ?? DEFAULT_QSAR.studentLayers,
-                seeds: atLeast1(values.seeds, '--seeds') ?? DEFAULT_QSAR.seeds,
-                epochs: atLeast1(values.epochs, '--epochs') ?? DEFAULT_QSAR.epochs,
-                batch: atLeast1(values.batch, '--batch') ?? DEFAULT_QSAR.batch,
-                lengthPool: atLeast1(values['length-pool'], '--length-pool') ?? DEFAULT_QSAR.lengthPool,
-                lr,
-              },
+              settings: checked.settings,
             },
             { signal: abort.signal, onProgress: (m) => io.err(`${m}\n`) },
           );

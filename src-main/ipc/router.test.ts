@@ -25,6 +25,10 @@ describe('router', () => {
     const r = await route('compound.get', { id: 'seven' });
     expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('invalid arguments for compound.get: id:') } });
     expect(await route('library.list', { extra: 1 })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    // A stored assay is converted already and knows its columns: a unit would convert its values twice.
+    const train = { target: 'pIC50', task: 'regression', out: 'm' };
+    expect(await route('model.train', { ...train, assay: 'ic50', unit: 'nM' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('give no unit, smilesCol or dateCol') } });
+    expect(await route('model.train', { ...train, data: 'a.csv', assay: 'ic50' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('exactly one') } });
   });
 
   it('turns user errors and bugs into data, and logs only bugs', async () => {

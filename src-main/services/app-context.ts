@@ -222,7 +222,7 @@ export function createHandlers(ctx: AppContext): Api {
             settings,
             ...(args.teacher ? { teacher: args.teacher } : {}),
             ...(args.student ? { student: args.student } : {}),
-            ...(args.dateCol ? { dateCol: args.dateCol } : {}),
+            ...(stored?.dateCol ? { dateCol: stored.dateCol } : args.dateCol ? { dateCol: args.dateCol } : {}),
             ...(args.unit ? { unit: args.unit } : {}),
             ...(args.smilesCol ? { smilesCol: args.smilesCol } : {}),
           },

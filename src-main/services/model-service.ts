@@ -567,7 +567,7 @@ export class ModelService {
   }
 
   /** A stored assay written to a temporary CSV that `train` reads back to the same values (remove it with cleanup). */
-  async assayFile(name: string): Promise<{ file: string; displayName: string; fromAssay: string; assay: AssaySummary; cleanup: () => Promise<void> }> {
+  async assayFile(name: string): Promise<{ file: string; displayName: string; fromAssay: string; dateCol: string | undefined; assay: AssaySummary; cleanup: () => Promise<void> }> {
     const assay = this.assays.byName(name);
     if (!assay) {
       const known = this.assays.list().map((a) => a.name);
@@ -575,8 +575,11 @@ export class ModelService {
     }
     const dir = await mkdtemp(join(tmpdir(), 'delicate-assay-'));
     const file = join(dir, `assay-${name.replace(/[^\w.-]+/g, '_')}.csv`);
-    await writeFile(file, assayCsv(assay, this.assays.measurements(name)));
-    return { file, displayName: `assay '${name}' (read from ${assay.file})`, fromAssay: name, assay, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    const measurements = this.assays.measurements(name);
+    await writeFile(file, assayCsv(assay, measurements));
+    // The copy's columns are smiles, the target and date: the date column is read when the assay has dates.
+    const dateCol = measurements.some((m) => m.date) ? 'date' : undefined;
+    return { file, displayName: `assay '${name}' (read from ${assay.file})`, fromAssay: name, dateCol, assay, cleanup: () => rm(dir, { recursive: true, force: true }) };
   }
 
   /** Inference speed of a task model in sequences per second on a fixed sample of drug-like molecules (benchmarks). */
