@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../test/helpers';
@@ -6,6 +6,7 @@ import { assayCsv } from './file-writers';
 import { readAssay } from '../train/assay';
 import { AssayRepo } from '../db/assay-repo';
 import { openDatabase } from '../db/database';
+import { ModelService } from './model-service';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -35,6 +36,20 @@ describe('AssayRepo', () => {
     expect(strip(reread.points)).toEqual(strip(original.points));
     expect(reread.points.find((p) => p.censored)).toMatchObject({ qualifier: '<', value: 5 }); // >10000 nM is pIC50 < 5
     expect(repo.byName('nope')).toBeNull();
+
+    // What `train --assay` reads: the copy names its date column, so a temporal split works from it; the
+    // temporary file goes with cleanup. An assay without dates names none.
+    const models = new ModelService(db);
+    const copy = await models.assayFile('ic50');
+    expect(copy).toMatchObject({ fromAssay: 'ic50', dateCol: 'date', displayName: `assay 'ic50' (read from ${file})` });
+    const dated = await readAssay(copy.file, { target: 'IC50', task: 'regression', dateCol: copy.dateCol as string });
+    expect(dated.points.map((p) => p.date).sort()).toEqual(['2024-01-02', '2024-03-04', '2024-05-06', null]);
+    await copy.cleanup();
+    expect(existsSync(copy.file)).toBe(false);
+    repo.save({ name: 'undated', file, sha256: 'x', target: 'IC50', task: 'regression', unit: 'nM', records: 1, replicates: 0, censored: 0, rejected: [], points: original.points.slice(0, 1).map((p) => ({ ...p, date: null })) });
+    const undated = await models.assayFile('undated');
+    expect(undated.dateCol).toBeUndefined();
+    await undated.cleanup();
     db.close();
   });
 });
