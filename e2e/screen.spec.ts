@@ -73,6 +73,20 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   await expect(page.getByTestId('train-assay-info')).toContainText(/from esol-160\.csv\.$/);
   await expect(page.getByTestId('train-target')).toHaveValue('logS');
   await expect(page.getByTestId('train-target')).toBeDisabled();
+  // Its compounds as training reads them (mean, replicate count, spread, censoring), a page at a time.
+  await page.getByTestId('assay-open').click();
+  await expect(page.getByTestId('assay-row')).toHaveCount(100);
+  await expect(page.getByTestId('assay-count')).toHaveText('100 of 160 compounds');
+  await expect(page.getByTestId('assay-row').first()).toContainText('-0.77');
+  await page.getByTestId('assay-more').click();
+  await expect(page.getByTestId('assay-row')).toHaveCount(160);
+  await expect(page.getByTestId('assay-more')).toHaveCount(0);
+  await page.screenshot({ path: join(artifacts, 'assay.png'), fullPage: true });
+  await page.getByTestId('assay-only').selectOption('replicates');
+  await expect(page.getByTestId('assay-empty')).toHaveText('No compounds were measured more than once.');
+  await page.getByTestId('assay-only').selectOption('');
+  await expect(page.getByTestId('assay-row')).toHaveCount(100);
+  await page.getByTestId('assay-open').click();
   await page.getByTestId('train-out').fill('ui-again');
   await page.getByText('Distil a DeLiCaTe student').click();
   await page.getByTestId('train-epochs').fill('1');

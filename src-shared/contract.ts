@@ -1,4 +1,5 @@
 import type {
+  AssayPage,
   AssaySummary,
   CompoundDetail,
   CompoundPage,
@@ -40,6 +41,8 @@ export interface Api {
   'model.import'(args: ArgsOf<'model.import'>): Promise<{ model: ModelSummary }>;
   'model.train'(args: ArgsOf<'model.train'>): Promise<{ jobId: string }>;
   'assay.list'(args: ArgsOf<'assay.list'>): Promise<{ assays: AssaySummary[] }>;
+  /** A stored assay's compounds in file order: mean, replicate count and spread, censoring, date. */
+  'assay.get'(args: ArgsOf<'assay.get'>): Promise<AssayPage>;
   'screen.run'(args: ArgsOf<'screen.run'>): Promise<{ jobId: string }>;
   'screen.list'(args: ArgsOf<'screen.list'>): Promise<{ screens: ScreenSummary[] }>;
   'screen.vs'(args: ArgsOf<'screen.vs'>): Promise<VsOutcome>;
@@ -81,6 +84,7 @@ export const API_METHODS = [
   'model.pretrain',
   'model.train',
   'assay.list',
+  'assay.get',
   'screen.run',
   'screen.list',
   'screen.vs',

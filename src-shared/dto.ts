@@ -169,7 +169,6 @@ export interface DoctorReport {
 
 export type ModelState = 'training' | 'ready' | 'failed' | 'cancelled';
 
-/** One model in the registry (`delicate models`, the Models screen). */
 /** An assay read by `train`: its source, target and what reading it found. */
 export interface AssaySummary {
   name: string;
@@ -186,6 +185,36 @@ export interface AssaySummary {
   createdAt: string;
 }
 
+/** One compound of a stored assay: its replicates aggregated (mean, or majority class), with their count and spread. */
+export interface AssayMeasurement {
+  /** Stereo-free canonical SMILES: what the model reads, and the key replicates are grouped by. */
+  smiles: string;
+  inchikey: string;
+  /** Mean of the replicates after unit conversion (e.g. pIC50); 0/1 for classification. */
+  value: number;
+  /** `<` or `>` when every replicate is bounded the same way (censored), else `=`. */
+  qualifier: '=' | '<' | '>';
+  count: number;
+  /** Sample sd of the replicates; 0 for one measurement. */
+  spread: number;
+  censored: boolean;
+  /** Earliest measurement date, when the assay has a date column. */
+  date: string | null;
+  /** The first record (1-based) of the compound in the file read. */
+  record: number;
+}
+
+/** A page of a stored assay's compounds (the Train screen's assay table). */
+export interface AssayPage {
+  assay: AssaySummary;
+  /** Compounds that match the filter. */
+  total: number;
+  measurements: AssayMeasurement[];
+  /** The records reading rejected (first 100), each with its record, line and reason. */
+  rejected: Array<{ record: number; line: number | null; reason: string }>;
+}
+
+/** One model in the registry (`delicate models`, the Models screen). */
 export interface ModelSummary {
   name: string;
   /** pretrained (MLM + physchem), teacher (fine-tuned), shared (shared-layer teacher), student (distilled), baseline (ECFP4 random forest). */

@@ -113,6 +113,15 @@ export const schemas = {
     // A stored assay's values were converted when it was read, and it knows its SMILES and dates.
     .refine((a) => a.assay === undefined || [a.unit, a.smilesCol, a.dateCol].every((x) => x === undefined), { message: 'a stored assay brings its own SMILES, dates and converted values: give no unit, smilesCol or dateCol with it' }),
   'assay.list': z.object({}).strict(),
+  'assay.get': z
+    .object({
+      name,
+      /** Only compounds measured more than once, or only censored ones. */
+      only: z.enum(['replicates', 'censored']).optional(),
+      limit: z.number().int().min(1).max(1000).optional(),
+      offset: z.number().int().min(0).optional(),
+    })
+    .strict(),
   'screen.run': z
     .object({
       library: name,

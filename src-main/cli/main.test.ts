@@ -118,6 +118,12 @@ describe('delicate CLI', () => {
     expect(ms[0]).toMatchObject({ smiles: expect.any(String), qualifier: '=', count: 2, censored: false });
     expect([ms[0].value, ms[0].spread]).toEqual([expect.closeTo(-0.57, 6), expect.closeTo(0.4 / Math.SQRT2, 6)]);
     expect(ms[2]).toMatchObject({ count: 1, spread: 0 });
+    const reps = JSON.parse((await run('assays', 'esol', '--only', 'replicates', '--db', db, '--json')).out);
+    expect(reps).toMatchObject({ assay: 'esol', total: 2, rejected: [{ record: 163, line: 164, reason: "empty 'logS'" }] });
+    expect(reps.measurements.map((m: { count: number }) => m.count)).toEqual([2, 2]);
+    expect((await run('assays', 'esol', '--only', 'twice', '--db', db)).code).toBe(2);
+    const unknown = await run('assays', 'nope', '--db', db);
+    expect([unknown.code, unknown.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: esol")]);
     // A stored assay trains again without its file; it brings its own target and task.
     const again = await run('train', '--assay', 'esol', '--out', 'esol-again', '--teacher', 'tiny', '--epochs', '1', '--seeds', '1', '--split', 'random', '--length-pool', '2', '--db', db, '--json');
     expect(again.code).toBe(0);

@@ -41,7 +41,8 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   vs --library NAME (--label-col COL | --actives FILE) (--model NAME | --similarity ecfp|embedding|fusion)
      [--embedding-model NAME] [--folds K] [--curve]
                                         enrichment (ROC-AUC, PR-AUC, EF1%, EF5%, BEDROC20) against known actives
-  assays [NAME]                         assays read by train (aggregated measurements per compound)
+  assays [NAME [--only replicates|censored]]
+                                        assays read by train (aggregated measurements per compound)
   models                                  the model registry (name, kind, params, layers, lineage, metrics)
   model export NAME --out FILE [--format delicate|onnx] [--dtype float32|float16]
   model import FILE [--as NAME]
@@ -555,13 +556,21 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         throw new UsageError(`model takes export, import or delete, not '${sub ?? ''}'`);
       }
       case 'assays': {
-        const { values, positionals } = parse(rest, {});
+        const { values, positionals } = parse(rest, { only: { type: 'string' } });
         json = values.json;
         const app = context(values.db);
         if (positionals.length > 1) throw new UsageError('assays takes at most one assay NAME');
+        const only = values.only;
+        if (only !== undefined && only !== 'replicates' && only !== 'censored') throw new UsageError('--only must be replicates or censored');
+        if (only !== undefined && !positionals[0]) throw new UsageError('--only needs an assay NAME');
         if (positionals[0]) {
-          const measurements = app.models.assays.measurements(positionals[0]);
-          print({ assay: positionals[0], measurements }, () => measurements.map((m) => `${m.smiles}\t${m.qualifier === '=' ? '' : m.qualifier}${m.value.toFixed(3)}\tn=${m.count}\tsd=${m.spread.toFixed(3)}${m.censored ? '\tcensored' : ''}`).join('\n'));
+          const { total, measurements, rejected } = app.models.assayPage(positionals[0], { limit: Number.MAX_SAFE_INTEGER, ...(only ? { only } : {}) });
+          print({ assay: positionals[0], total, measurements, rejected }, () =>
+            [
+              ...measurements.map((m) => `${m.smiles}\t${m.qualifier === '=' ? '' : m.qualifier}${m.value.toFixed(3)}\tn=${m.count}\tsd=${m.spread.toFixed(3)}${m.censored ? '\tcensored' : ''}`),
+              ...rejected.map((r) => `rejected: record ${r.record}${r.line === null ? '' : ` (line ${r.line})`}: ${r.reason}`),
+            ].join('\n'),
+          );
           return 0;
         }
         const assays = app.models.assays.list();

@@ -1,19 +1,10 @@
-import type { AssaySummary } from '../../src-shared/dto';
+import type { AssayMeasurement, AssayPage, AssaySummary } from '../../src-shared/dto';
 import type { Db } from './database';
 
 export type { AssaySummary };
 
-export interface StoredMeasurement {
-  smiles: string;
-  inchikey: string;
-  value: number;
-  qualifier: '=' | '<' | '>';
-  count: number;
-  spread: number;
-  censored: boolean;
-  date: string | null;
-  record: number;
-}
+/** A stored compound of an assay (the contract's AssayMeasurement). */
+export type StoredMeasurement = AssayMeasurement;
 
 /** Assays read for training and their aggregated measurements. */
 export class AssayRepo {
@@ -44,16 +35,27 @@ export class AssayRepo {
   }
 
   /** The records the assay's reading rejected, as stored (each names its record and why). */
-  rejected(name: string): unknown[] {
+  rejected(name: string): AssayPage['rejected'] {
     const row = this.db.prepare('SELECT rejected FROM assays WHERE name = ?').get(name) as { rejected: string } | undefined;
-    return row ? (JSON.parse(row.rejected) as unknown[]) : [];
+    return row ? (JSON.parse(row.rejected) as AssayPage['rejected']) : [];
   }
 
-  measurements(name: string): StoredMeasurement[] {
+  /** The assay's compounds in file order (`only`: those measured more than once, or censored), a page of them. */
+  measurements(name: string, opts: { only?: 'replicates' | 'censored'; offset?: number; limit?: number } = {}): StoredMeasurement[] {
     return (
       this.db
-        .prepare(`SELECT smiles, inchikey, value, qualifier, n AS count, spread, censored, date, record FROM measurements WHERE assay_id = (SELECT id FROM assays WHERE name = ?) ORDER BY record`)
-        .all(name) as Array<Omit<StoredMeasurement, 'censored'> & { censored: number }>
+        .prepare(`SELECT smiles, inchikey, value, qualifier, n AS count, spread, censored, date, record FROM measurements WHERE ${this.where(opts.only)} ORDER BY record LIMIT ? OFFSET ?`)
+        .all(name, opts.limit ?? -1, opts.offset ?? 0) as Array<Omit<StoredMeasurement, 'censored'> & { censored: number }>
     ).map((m) => ({ ...m, censored: m.censored === 1 }));
+  }
+
+  /** How many of the assay's compounds `measurements` gives with the same filter. */
+  count(name: string, only?: 'replicates' | 'censored'): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM measurements WHERE ${this.where(only)}`).get(name) as { n: number }).n;
+  }
+
+  private where(only: 'replicates' | 'censored' | undefined): string {
+    const filter = only === 'replicates' ? ' AND n > 1' : only === 'censored' ? ' AND censored = 1' : '';
+    return `assay_id = (SELECT id FROM assays WHERE name = ?)${filter}`;
   }
 }

@@ -197,6 +197,7 @@ export function createHandlers(ctx: AppContext): Api {
       return { jobId };
     },
     'assay.list': async () => ({ assays: ctx.models.assays.list() }),
+    'assay.get': async (args) => ctx.models.assayPage(args.name, args),
     'model.train': async (args) => {
       const settings: QsarSettings = {
         ...DEFAULT_QSAR,

@@ -36,6 +36,11 @@ describe('AssayRepo', () => {
     expect(strip(reread.points)).toEqual(strip(original.points));
     expect(reread.points.find((p) => p.censored)).toMatchObject({ qualifier: '<', value: 5 }); // >10000 nM is pIC50 < 5
     expect(repo.byName('nope')).toBeNull();
+    // The assay table's filters and pages: ethanol (CCO, OCC) is the one replicate, phenol (>10000 nM) the one censored.
+    expect([repo.count('ic50'), repo.count('ic50', 'replicates'), repo.count('ic50', 'censored')]).toEqual([4, 1, 1]);
+    expect(repo.measurements('ic50', { only: 'replicates' })).toEqual([expect.objectContaining({ smiles: 'CCO', count: 2, spread: expect.closeTo(Math.log10(3) / Math.SQRT2, 9) })]);
+    expect(repo.measurements('ic50', { only: 'censored' })).toEqual([expect.objectContaining({ smiles: 'Oc1ccccc1', qualifier: '<', censored: true })]);
+    expect(repo.measurements('ic50', { offset: 1, limit: 2 }).map((m) => m.record)).toEqual(repo.measurements('ic50').slice(1, 3).map((m) => m.record));
 
     // What `train --assay` reads: the copy names its date column, so a temporal split works from it; the
     // temporary file goes with cleanup. An assay without dates names none.

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { AssaySummary, EpochPoint, ModelSummary } from '../../src-shared/dto';
+import type { AssayPage, AssaySummary, EpochPoint, ModelSummary } from '../../src-shared/dto';
 import { AppError, BugError } from '../../src-shared/errors';
 import type { Db } from '../db/database';
 import { AssayRepo } from '../db/assay-repo';
@@ -566,13 +566,24 @@ export class ModelService {
     return { ...own, unit: source.unit, records: source.records, replicates: source.replicates, rejected: this.assays.rejected(fromAssay), points };
   }
 
+  /** A stored assay, or an error naming the ones there are. */
+  private storedAssay(name: string): AssaySummary {
+    const assay = this.assays.byName(name);
+    if (assay) return assay;
+    const known = this.assays.list().map((a) => a.name);
+    throw new AppError('NOT_FOUND', `no assay named '${name}'${known.length ? ` (assays: ${known.join(', ')})` : ' (an assay is stored when a model is trained on a file)'}`);
+  }
+
+  /** A page of a stored assay's compounds (100 unless `limit`), with how many match and its rejected records. */
+  assayPage(name: string, opts: { only?: 'replicates' | 'censored'; offset?: number; limit?: number } = {}): AssayPage {
+    const assay = this.storedAssay(name);
+    const page = { offset: opts.offset ?? 0, limit: opts.limit ?? 100, ...(opts.only ? { only: opts.only } : {}) };
+    return { assay, total: this.assays.count(name, opts.only), measurements: this.assays.measurements(name, page), rejected: this.assays.rejected(name).slice(0, 100) };
+  }
+
   /** A stored assay written to a temporary CSV that `train` reads back to the same values (remove it with cleanup). */
   async assayFile(name: string): Promise<{ file: string; displayName: string; fromAssay: string; dateCol: string | undefined; assay: AssaySummary; cleanup: () => Promise<void> }> {
-    const assay = this.assays.byName(name);
-    if (!assay) {
-      const known = this.assays.list().map((a) => a.name);
-      throw new AppError('NOT_FOUND', `no assay named '${name}'${known.length ? ` (assays: ${known.join(', ')})` : ' (an assay is stored when a model is trained on a file)'}`);
-    }
+    const assay = this.storedAssay(name);
     const dir = await mkdtemp(join(tmpdir(), 'delicate-assay-'));
     const file = join(dir, `assay-${name.replace(/[^\w.-]+/g, '_')}.csv`);
     const measurements = this.assays.measurements(name);
