@@ -96,6 +96,33 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   expect(consoleErrors).toEqual([]);
 });
 
+test('a chemist reads an assay file and inspects it before training on it', async ({ page }) => {
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  await page.goto(url);
+  await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
+  await page.getByTestId('view-training').click();
+  await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
+  await page.getByTestId('train-out').fill('esol-read');
+  await page.getByTestId('train-target').fill('logS');
+  await expect(page.getByTestId('train-unit')).toHaveValue('');
+  await page.getByTestId('train-read').click();
+  // The read stores the assay and selects it, its table open; training it is one click away.
+  await expect(page.getByTestId('train-assay')).toHaveValue('esol-read', { timeout: 60_000 });
+  await expect(page.getByTestId('train-assay-info')).toContainText('160 compounds from 160 records');
+  await expect(page.getByTestId('assay-row')).toHaveCount(100);
+  await expect(page.getByTestId('train-read')).toHaveCount(0);
+  await expect(page.getByTestId('train-start')).toBeEnabled();
+  // The same name again is refused, in words.
+  await page.getByTestId('train-assay').selectOption('');
+  await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
+  await page.getByTestId('train-out').fill('esol-read');
+  await page.getByTestId('train-target').fill('logS');
+  await page.getByTestId('train-read').click();
+  await expect(page.getByTestId('error')).toContainText("an assay named 'esol-read' exists");
+  expect(consoleErrors).toEqual([]);
+});
+
 test('a chemist screens a library with the distilled student and the forest, ranks and filters the hits', async ({ page }) => {
   const consoleErrors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));

@@ -41,6 +41,8 @@ export interface Api {
   'model.import'(args: ArgsOf<'model.import'>): Promise<{ model: ModelSummary }>;
   'model.train'(args: ArgsOf<'model.train'>): Promise<{ jobId: string }>;
   'assay.list'(args: ArgsOf<'assay.list'>): Promise<{ assays: AssaySummary[] }>;
+  /** Reads an assay file into a stored assay (a job; its result is the AssaySummary), to inspect and train on. */
+  'assay.import'(args: ArgsOf<'assay.import'>): Promise<{ jobId: string }>;
   /** A stored assay's compounds in file order: mean, replicate count and spread, censoring, date. */
   'assay.get'(args: ArgsOf<'assay.get'>): Promise<AssayPage>;
   'screen.run'(args: ArgsOf<'screen.run'>): Promise<{ jobId: string }>;
@@ -84,6 +86,7 @@ export const API_METHODS = [
   'model.pretrain',
   'model.train',
   'assay.list',
+  'assay.import',
   'assay.get',
   'screen.run',
   'screen.list',

@@ -113,6 +113,17 @@ export const schemas = {
     // A stored assay's values were converted when it was read, and it knows its SMILES and dates.
     .refine((a) => a.assay === undefined || [a.unit, a.smilesCol, a.dateCol].every((x) => x === undefined), { message: 'a stored assay brings its own SMILES, dates and converted values: give no unit, smilesCol or dateCol with it' }),
   'assay.list': z.object({}).strict(),
+  'assay.import': z
+    .object({
+      source: importSourceSchema,
+      name,
+      target: z.string().min(1),
+      task: z.enum(['regression', 'classification']),
+      unit: z.enum(['M', 'mM', 'uM', 'µM', 'nM', 'pM']).optional(),
+      smilesCol: z.string().min(1).optional(),
+      dateCol: z.string().min(1).optional(),
+    })
+    .strict(),
   'assay.get': z
     .object({
       name,

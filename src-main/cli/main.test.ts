@@ -83,6 +83,28 @@ describe('delicate CLI', () => {
     expect((await run('pretrain', '--corpus', corpus, '--out', 'x', '--max-steps', '3', '--time-budget', '1', '--db', db)).code).toBe(2);
   }, 120_000);
 
+  it('imports an assay file to inspect before training (assay import)', async () => {
+    // IC50 in nM: ethanol twice (CCO, OCC), a censored phenol, a record without a value, dates.
+    const file = join(tmp.dir, 'ic50.csv');
+    writeFileSync(file, ['smiles,IC50,date', 'CCO,100,2024-01-02', 'OCC,300,2024-02-03', 'c1ccccc1O,>10000,2024-03-04', 'CC(=O)Nc1ccc(O)cc1,5,2024-05-06', 'CCN,,2024-06-07'].join('\n'));
+    const r = await run('assay', 'import', file, '--target', 'IC50', '--task', 'regression', '--unit', 'nM', '--date-col', 'date', '--db', db, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).assay).toMatchObject({ name: 'ic50', file, target: 'IC50', unit: 'nM', records: 5, compounds: 3, replicates: 1, censored: 1, rejected: 1 });
+    const page = JSON.parse((await run('assays', 'ic50', '--db', db, '--json')).out);
+    // pIC50: ethanol mean of 7 and 6.52 (first dated 2024-01-02); phenol > 10 µM is pIC50 < 5.
+    expect(page.measurements).toEqual([
+      expect.objectContaining({ smiles: 'CCO', value: expect.closeTo(7 - Math.log10(3) / 2, 9), count: 2, date: '2024-01-02', record: 1 }),
+      expect.objectContaining({ smiles: 'Oc1ccccc1', value: 5, qualifier: '<', censored: true }),
+      expect.objectContaining({ smiles: 'CC(=O)Nc1ccc(O)cc1', value: expect.closeTo(-Math.log10(5e-9), 9), count: 1 }),
+    ]);
+    expect(page.rejected).toEqual([{ record: 5, line: 6, reason: "empty 'IC50'" }]);
+    const again = await run('assay', 'import', file, '--target', 'IC50', '--task', 'regression', '--db', db, '--json');
+    expect([again.code, JSON.parse(again.out).error.code]).toEqual([1, 'CONFLICT']);
+    expect((await run('assay', 'import', file, '--as', 'x', '--target', 'nope', '--task', 'regression', '--db', db)).err).toContain("no column 'nope'");
+    expect((await run('assay', 'import', file, '--as', 'x', '--target', 'IC50', '--task', 'maybe', '--db', db)).code).toBe(2);
+    expect((await run('assay', 'export', '--db', db)).code).toBe(2);
+  });
+
   it('trains a teacher, a distilled student and the baseline on an assay (the train JSON contract)', async () => {
     const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n');
     const data = join(tmp.dir, 'esol-slice.csv');
@@ -111,7 +133,7 @@ describe('delicate CLI', () => {
     expect((await run('train', '--data', data, '--target', 'logS', '--task', 'regression', '--out', 'x', '--length-pool', '0', '--db', db)).code).toBe(2);
     // The assay is stored: one row per compound with its replicate count and spread.
     const assays = JSON.parse((await run('assays', '--db', db, '--json')).out).assays;
-    expect(assays).toEqual([expect.objectContaining({ name: 'esol', target: 'logS', task: 'regression', records: 163, compounds: 160, replicates: 2, rejected: 1 })]);
+    expect(assays.find((a: { name: string }) => a.name === 'esol')).toMatchObject({ target: 'logS', task: 'regression', records: 163, compounds: 160, replicates: 2, rejected: 1 });
     const ms = JSON.parse((await run('assays', 'esol', '--db', db, '--json')).out).measurements;
     expect(ms).toHaveLength(160);
     // Amigdalin: -0.77 and -0.37, mean -0.57, sd 0.2828.
@@ -123,7 +145,7 @@ describe('delicate CLI', () => {
     expect(reps.measurements.map((m: { count: number }) => m.count)).toEqual([2, 2]);
     expect((await run('assays', 'esol', '--only', 'twice', '--db', db)).code).toBe(2);
     const unknown = await run('assays', 'nope', '--db', db);
-    expect([unknown.code, unknown.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: esol")]);
+    expect([unknown.code, unknown.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: ic50, esol")]);
     // A stored assay trains again without its file; it brings its own target and task.
     const again = await run('train', '--assay', 'esol', '--out', 'esol-again', '--teacher', 'tiny', '--epochs', '1', '--seeds', '1', '--split', 'random', '--length-pool', '2', '--db', db, '--json');
     expect(again.code).toBe(0);
@@ -138,7 +160,7 @@ describe('delicate CLI', () => {
     const strip = (m: { inchikey: string; value: number; count: number; spread: number; record: number }) => [m.inchikey, m.value.toFixed(6), m.count, m.spread, m.record];
     expect(againMs.map(strip)).toEqual(ms.map(strip));
     const missing = await run('train', '--assay', 'nope', '--out', 'x', '--db', db);
-    expect([missing.code, missing.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: esol")]);
+    expect([missing.code, missing.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: ic50, esol")]);
     expect((await run('train', '--assay', 'esol', '--data', data, '--out', 'x', '--db', db)).code).toBe(2);
     // Its values are converted already (a unit would convert them twice), and it has its own columns and dates.
     const twice = await run('train', '--assay', 'esol', '--unit', 'nM', '--out', 'x', '--db', db);

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { ImportFormat, ImportSummary } from '../../src-shared/dto';
 import { AppError, toApiError } from '../../src-shared/errors';
 import { AppContext, defaultDbPath } from '../services/app-context';
@@ -41,6 +42,8 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   vs --library NAME (--label-col COL | --actives FILE) (--model NAME | --similarity ecfp|embedding|fusion)
      [--embedding-model NAME] [--folds K] [--curve]
                                         enrichment (ROC-AUC, PR-AUC, EF1%, EF5%, BEDROC20) against known actives
+  assay import FILE --target COL --task regression|classification [--as NAME] [--unit nM|uM|…] [--smiles-col C] [--date-col C]
+                                        reads an assay file and stores it, to inspect and to train on (train --assay)
   assays [NAME [--only replicates|censored]]
                                         assays read by train (aggregated measurements per compound)
   models                                  the model registry (name, kind, params, layers, lineage, metrics)
@@ -519,6 +522,34 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
                 .map((m) => `${m.name}\t${m.kind}\t${m.state}\t${m.params.toLocaleString('en')} params\t${m.layers} layers${m.shareLayers ? ' (shared)' : ''}\t${m.parent.join(',') || '-'}\t${JSON.stringify(m.metrics)}`)
                 .join('\n'),
         );
+        return 0;
+      }
+      case 'assay': {
+        const [sub, ...args] = rest;
+        if (sub !== 'import') throw new UsageError(`assay takes import, not '${sub ?? ''}' (\`delicate assays\` lists them)`);
+        const { values, positionals } = parse(args, { as: { type: 'string' }, target: { type: 'string' }, task: { type: 'string' }, unit: { type: 'string' }, 'smiles-col': { type: 'string' }, 'date-col': { type: 'string' } });
+        json = values.json;
+        if (positionals.length !== 1) throw new UsageError('assay import takes exactly one FILE');
+        const file = positionals[0] as string;
+        const task = need(values.task, '--task regression|classification');
+        if (task !== 'regression' && task !== 'classification') throw new UsageError('--task must be regression or classification');
+        const name = values.as ?? basename(file).replace(/\.gz$/i, '').replace(/\.[^.]+$/, '');
+        const abort = new AbortController();
+        const onSigint = () => {
+          io.err('\ncancelling\n');
+          abort.abort();
+        };
+        process.once('SIGINT', onSigint);
+        let assay;
+        try {
+          assay = await context(values.db).models.importAssay(
+            { data: file, name, target: need(values.target, '--target COL'), task, ...(values.unit ? { unit: values.unit } : {}), ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}), ...(values['date-col'] ? { dateCol: values['date-col'] } : {}) },
+            { signal: abort.signal, onProgress: (p) => io.err(`${p.read} records: ${p.compounds} compounds, ${p.rejected} rejected\n`) },
+          );
+        } finally {
+          process.off('SIGINT', onSigint);
+        }
+        print({ assay }, () => `stored assay '${assay.name}': ${assay.compounds} compounds from ${assay.records} records${assay.unit ? ` (converted from ${assay.unit})` : ''}, ${assay.replicates} with replicates, ${assay.censored} censored, ${assay.rejected} rejected (\`delicate assays ${assay.name}\` lists them; \`delicate train --assay ${assay.name}\` trains on it)`);
         return 0;
       }
       case 'model': {

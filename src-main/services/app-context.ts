@@ -197,6 +197,23 @@ export function createHandlers(ctx: AppContext): Api {
       return { jobId };
     },
     'assay.list': async () => ({ assays: ctx.models.assays.list() }),
+    'assay.import': async (args) => {
+      const { file, displayName, cleanup } = await materialise(args.source);
+      const jobId = ctx.jobs.start('assay', { assay: args.name, file: displayName, target: args.target }, async (job) => {
+        try {
+          return await ctx.models.importAssay(
+            { data: file, dataName: displayName, name: args.name, target: args.target, task: args.task, ...(args.unit ? { unit: args.unit } : {}), ...(args.smilesCol ? { smilesCol: args.smilesCol } : {}), ...(args.dateCol ? { dateCol: args.dateCol } : {}) },
+            {
+              signal: job.signal,
+              onProgress: (p) => job.progress({ done: p.read, total: null, rate: 0, etaSeconds: null, message: `${p.read} records: ${p.compounds} compounds, ${p.rejected} rejected` }),
+            },
+          );
+        } finally {
+          await cleanup();
+        }
+      });
+      return { jobId };
+    },
     'assay.get': async (args) => ctx.models.assayPage(args.name, args),
     'model.train': async (args) => {
       const settings: QsarSettings = {

@@ -20,6 +20,8 @@ describe('AssayRepo', () => {
       ['smiles,IC50,date', 'CCO,100,2024-01-02', 'OCC,300,2024-01-02', 'c1ccccc1O,>10000,2024-03-04', 'CC(=O)Nc1ccc(O)cc1,5,2024-05-06', '"CCN(CC)CC",50,'].join('\n'),
     );
     const original = await readAssay(file, { target: 'IC50', task: 'regression', unit: 'nM', dateCol: 'date' });
+    // Cancelled (an import job's Cancel): an error that says so, nothing returned half-read.
+    await expect(readAssay(file, { target: 'IC50', task: 'regression' }, { signal: { aborted: true } })).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(original.points).toHaveLength(4);
     const db = openDatabase(':memory:');
     const repo = new AssayRepo(db);

@@ -566,6 +566,30 @@ export class ModelService {
     return { ...own, unit: source.unit, records: source.records, replicates: source.replicates, rejected: this.assays.rejected(fromAssay), points };
   }
 
+  /**
+   * `delicate assay import`: reads an assay file (unit conversion, replicates aggregated, censored values
+   * flagged, bad records listed) and stores it under `name`, to inspect and to train on (`train --assay`)
+   * without reading the file again. A name already taken is a conflict.
+   */
+  async importAssay(
+    req: { data: string; dataName?: string; name: string; target: string; task: Task; smilesCol?: string; unit?: string; dateCol?: string },
+    hooks: { signal?: AbortSignal; onProgress?: (p: { read: number; rejected: number; compounds: number }) => void } = {},
+  ): Promise<AssaySummary> {
+    if (this.assays.byName(req.name)) throw new AppError('CONFLICT', `an assay named '${req.name}' exists (see \`delicate assays\`): choose another name`);
+    const opts = { target: req.target, task: req.task, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}), ...(req.dateCol ? { dateCol: req.dateCol } : {}) };
+    const { assay: read, sha256 } = await this.once({ type: 'read-assay', file: req.data, opts }, (e) => (e.type === 'assay-read' ? e : undefined), {
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      onEvent: (e) => {
+        if (e.type === 'assay-progress') hooks.onProgress?.(e);
+      },
+    });
+    this.db.transaction(() => {
+      if (this.assays.byName(req.name)) throw new AppError('CONFLICT', `an assay named '${req.name}' was stored while this one was read: choose another name`);
+      this.assays.save({ name: req.name, file: req.dataName ?? req.data, sha256, target: req.target, task: req.task, ...this.assayAsRead(read, undefined) });
+    })();
+    return this.assays.byName(req.name) as AssaySummary;
+  }
+
   /** A stored assay, or an error naming the ones there are. */
   private storedAssay(name: string): AssaySummary {
     const assay = this.assays.byName(name);

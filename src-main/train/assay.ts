@@ -66,7 +66,11 @@ function classLabel(v: PropValue): number | null | 'bad' {
  * become p-values (pIC50/pKi = -log10 molar) and `<`/`>` swap. Bad records are reported, never dropped
  * silently.
  */
-export async function readAssay(file: string, opts: { target: string; task: Task; smilesCol?: string; unit?: string; dateCol?: string }): Promise<AssayData> {
+export async function readAssay(
+  file: string,
+  opts: { target: string; task: Task; smilesCol?: string; unit?: string; dateCol?: string },
+  hooks: { signal?: { readonly aborted: boolean }; onProgress?: (p: { read: number; rejected: number; compounds: number }) => void } = {},
+): Promise<AssayData> {
   const rd = await loadRdkit();
   const format = await detectFormat(file);
   const source = await openRecords(file, format, { smilesCol: opts.smilesCol });
@@ -75,8 +79,12 @@ export async function readAssay(file: string, opts: { target: string; task: Task
   const groups = new Map<string, { smiles: string; inchikey: string; values: number[]; quals: Qualifier[]; date: string | null; record: number }>();
   const rejected: AssayData['rejected'] = [];
   let read = 0;
+  let seen = 0;
   let sawTarget = false;
   for await (const item of source.records) {
+    if (hooks.signal?.aborted) throw new AppError('CANCELLED', `${file}: reading the assay was cancelled after ${seen} records`);
+    seen++;
+    if (seen % 500 === 0) hooks.onProgress?.({ read: seen, rejected: rejected.length, compounds: groups.size });
     if (!item.ok) {
       rejected.push({ record: item.err.record, line: item.err.line, reason: item.err.reason });
       continue;

@@ -3,6 +3,7 @@ import type { ErrorCode } from '../../src-shared/errors';
 import type { BackendReport, BackendName } from '../model/tf/backend';
 import type { EvalResult, ModelManifest, PretrainSettings, Progress, RunState } from './pretrain';
 import type { PredictionRow, ScoringSpec } from './predict-types';
+import type { AssayData, Task } from './assay';
 import type { QsarRequest, QsarResult } from './qsar';
 
 /** Messages from the main thread to a training worker. */
@@ -22,6 +23,7 @@ export type TrainRequest =
   | { type: 'qsar'; request: QsarRequest; backend?: BackendName | 'auto' }
   | { type: 'predict'; model: ScoringSpec; inputs: string[]; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
   | { type: 'evaluate'; model: ScoringSpec; file: string; target: string; smilesCol?: string; unit?: string; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
+  | { type: 'read-assay'; file: string; opts: { target: string; task: Task; smilesCol?: string; unit?: string; dateCol?: string } }
   | { type: 'cancel' };
 
 /** Messages from a training worker. */
@@ -36,4 +38,6 @@ export type TrainEvent =
   | { type: 'qsar-done'; result: QsarResult }
   | { type: 'predicted'; rows: PredictionRow[]; inferSeconds: number; engine: string }
   | { type: 'evaluated'; result: { metrics: Record<string, number>; n: number; unreadable: number; rejected: number; inDomain: number; engine: string } }
+  | { type: 'assay-progress'; read: number; rejected: number; compounds: number }
+  | { type: 'assay-read'; assay: AssayData; sha256: string }
   | { type: 'error'; code: ErrorCode; message: string };

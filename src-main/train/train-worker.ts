@@ -1,7 +1,8 @@
 import { parentPort } from 'node:worker_threads';
 import { AppError } from '../../src-shared/errors';
 import { initTf } from '../model/tf/backend';
-import { readCorpus } from './corpus';
+import { readAssay } from './assay';
+import { fileSha256, readCorpus } from './corpus';
 import { Pretrainer } from './pretrain';
 import { evaluateWith, predictWith } from './predict';
 import { runQsar } from './qsar';
@@ -102,6 +103,16 @@ port.on('message', (req: TrainRequest) => {
   const run = async () => {
     if (req.type === 'pretrain') return pretrain(req);
     if (req.type === 'qsar') return qsar(req);
+    if (req.type === 'read-assay') {
+      // RDKit standardises every record: off the main thread, like training.
+      const signal = {
+        get aborted() {
+          return cancelled;
+        },
+      };
+      const assay = await readAssay(req.file, req.opts, { signal, onProgress: (p) => post({ type: 'assay-progress', ...p }) });
+      return post({ type: 'assay-read', assay, sha256: await fileSha256(req.file) });
+    }
     if (req.type === 'predict') post({ type: 'predicted', ...(await predictWith(req.model, req.inputs, req.engine)) });
     else post({ type: 'evaluated', result: await evaluateWith(req.model, req.file, req.target, { ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}) }, req.engine) });
   };

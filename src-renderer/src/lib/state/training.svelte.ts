@@ -5,6 +5,8 @@ import { toBase64 } from './libraries.svelte';
 export interface TrainForm {
   target: string;
   task: 'regression' | 'classification';
+  /** The unit of potencies in the file (IC50, Ki…): they become p-values (pIC50 = -log10 molar); '' = use the values as they are. */
+  unit: '' | 'nM' | 'uM' | 'mM' | 'pM' | 'M';
   out: string;
   teacher: string;
   distill: boolean;
@@ -20,6 +22,10 @@ export class TrainingState {
   /** Assays stored by earlier runs: they train again without their files. */
   assays = $state<AssaySummary[]>([]);
   jobId = $state<string | null>(null);
+  /** What the running job does: train models, or read an assay file into a stored assay. */
+  jobKind = $state<'train' | 'assay'>('train');
+  /** The assay the last finished read stored (the view selects it). */
+  readAssay = $state<string | null>(null);
   progress = $state<JobProgress | null>(null);
   points = $state<EpochPoint[]>([]);
   outcome = $state<TrainOutcome | null>(null);
@@ -34,7 +40,10 @@ export class TrainingState {
     on('job.done', (d) => {
       if (d.jobId !== this.jobId) return;
       this.jobId = null;
-      if (d.state === 'done') {
+      if (d.state === 'done' && this.jobKind === 'assay') {
+        this.readAssay = (d.result as AssaySummary).name;
+        void this.refresh();
+      } else if (d.state === 'done') {
         this.outcome = d.result as TrainOutcome;
         void this.refresh(); // the run stored its assay
       }
@@ -59,10 +68,13 @@ export class TrainingState {
       this.outcome = null;
       this.points = [];
       this.progress = null;
+      this.jobKind = 'train';
       const { jobId } = await call('model.train', {
         ...(typeof data === 'string' ? { assay: data } : { source: { kind: 'upload' as const, fileName: data.name, dataBase64: await toBase64(data) } }),
         target: f.target,
         task: f.task,
+        // A stored assay is converted already.
+        ...(typeof data !== 'string' && f.unit && f.task === 'regression' ? { unit: f.unit } : {}),
         out: f.out,
         ...(f.teacher ? { teacher: f.teacher } : {}),
         distill: f.distill,
@@ -70,6 +82,26 @@ export class TrainingState {
         split: f.split,
         epochs: f.epochs,
         seeds: f.seeds,
+      });
+      this.jobId = jobId;
+    } catch (e) {
+      this.error = problemOf(e);
+    }
+  }
+
+  /** Reads an uploaded assay file into a stored assay named `f.out`, to look at before training on it. */
+  async read(data: File, f: TrainForm): Promise<void> {
+    try {
+      this.error = null;
+      this.progress = null;
+      this.readAssay = null;
+      this.jobKind = 'assay';
+      const { jobId } = await call('assay.import', {
+        source: { kind: 'upload' as const, fileName: data.name, dataBase64: await toBase64(data) },
+        name: f.out,
+        target: f.target,
+        task: f.task,
+        ...(f.unit && f.task === 'regression' ? { unit: f.unit } : {}),
       });
       this.jobId = jobId;
     } catch (e) {
