@@ -113,6 +113,9 @@ test('a chemist reads an assay file and inspects it before training on it', asyn
   await expect(page.getByTestId('assay-row')).toHaveCount(100);
   await expect(page.getByTestId('train-read')).toHaveCount(0);
   await expect(page.getByTestId('train-start')).toBeEnabled();
+  // No dates in this file: no temporal split.
+  await page.getByText('Show advanced settings').click();
+  await expect(page.getByTestId('train-split').locator('option[value=temporal]')).toBeDisabled();
   // The same name again is refused, in words.
   await page.getByTestId('train-assay').selectOption('');
   await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));

@@ -182,6 +182,8 @@ export interface AssaySummary {
   replicates: number;
   censored: number;
   rejected: number;
+  /** Compounds with a measurement date: a temporal split needs every compound dated. */
+  dated: number;
   createdAt: string;
 }
 

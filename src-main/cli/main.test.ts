@@ -89,7 +89,7 @@ describe('delicate CLI', () => {
     writeFileSync(file, ['smiles,IC50,date', 'CCO,100,2024-01-02', 'OCC,300,2024-02-03', 'c1ccccc1O,>10000,2024-03-04', 'CC(=O)Nc1ccc(O)cc1,5,2024-05-06', 'CCN,,2024-06-07'].join('\n'));
     const r = await run('assay', 'import', file, '--target', 'IC50', '--task', 'regression', '--unit', 'nM', '--date-col', 'date', '--db', db, '--json');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out).assay).toMatchObject({ name: 'ic50', file, target: 'IC50', unit: 'nM', records: 5, compounds: 3, replicates: 1, censored: 1, rejected: 1 });
+    expect(JSON.parse(r.out).assay).toMatchObject({ name: 'ic50', file, target: 'IC50', unit: 'nM', records: 5, compounds: 3, replicates: 1, censored: 1, rejected: 1, dated: 3 });
     const page = JSON.parse((await run('assays', 'ic50', '--db', db, '--json')).out);
     // pIC50: ethanol mean of 7 and 6.52 (first dated 2024-01-02); phenol > 10 µM is pIC50 < 5.
     expect(page.measurements).toEqual([

@@ -24,7 +24,8 @@ export class AssayRepo {
     return this.db
       .prepare(
         `SELECT name, file, sha256, target, task, unit, records, replicates, censored, json_array_length(rejected) AS rejected, created_at AS createdAt,
-                (SELECT COUNT(*) FROM measurements m WHERE m.assay_id = a.id) AS compounds
+                (SELECT COUNT(*) FROM measurements m WHERE m.assay_id = a.id) AS compounds,
+                (SELECT COUNT(*) FROM measurements m WHERE m.assay_id = a.id AND m.date IS NOT NULL) AS dated
            FROM assays a ORDER BY created_at, id`,
       )
       .all() as AssaySummary[];

@@ -11,7 +11,9 @@ export interface TrainForm {
   teacher: string;
   distill: boolean;
   studentLayers: number;
-  split: 'scaffold' | 'random';
+  split: 'scaffold' | 'random' | 'temporal';
+  /** The file's date column (a temporal split trains on the oldest compounds, tests on the newest); a stored assay brings its dates. */
+  dateCol: string;
   epochs: number;
   seeds: number;
 }
@@ -73,8 +75,9 @@ export class TrainingState {
         ...(typeof data === 'string' ? { assay: data } : { source: { kind: 'upload' as const, fileName: data.name, dataBase64: await toBase64(data) } }),
         target: f.target,
         task: f.task,
-        // A stored assay is converted already.
+        // A stored assay is converted already, and brings its dates.
         ...(typeof data !== 'string' && f.unit && f.task === 'regression' ? { unit: f.unit } : {}),
+        ...(typeof data !== 'string' && f.dateCol.trim() ? { dateCol: f.dateCol.trim() } : {}),
         out: f.out,
         ...(f.teacher ? { teacher: f.teacher } : {}),
         distill: f.distill,
@@ -102,6 +105,7 @@ export class TrainingState {
         target: f.target,
         task: f.task,
         ...(f.unit && f.task === 'regression' ? { unit: f.unit } : {}),
+        ...(f.dateCol.trim() ? { dateCol: f.dateCol.trim() } : {}),
       });
       this.jobId = jobId;
     } catch (e) {
