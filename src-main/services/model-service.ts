@@ -15,7 +15,7 @@ import type { BackendName } from '../model/tf/backend';
 import { packArrays, unpackArrays } from '../model/weights-io';
 import type { ModelManifest, Progress, RunState } from '../train/pretrain';
 import type { PretrainSettings } from '../train/settings';
-import type { Task } from '../train/assay';
+import type { AssayReadProgress, Task } from '../train/assay';
 import type { QsarResult } from '../train/qsar';
 import type { ForestJson } from '../train/forest';
 import { DOMAIN_THRESHOLD, type EncoderSpec, type ScoringSpec, type Engine, type PredictionRow, type TaskModelSpec } from '../train/predict-types';
@@ -555,15 +555,15 @@ export class ModelService {
   private assayAsRead(read: QsarResult['assay'], fromAssay: string | undefined) {
     const own = { unit: read.unit, records: read.read, replicates: read.replicates, censored: read.censored, rejected: read.rejected, points: read.points };
     const source = fromAssay === undefined ? null : this.assays.byName(fromAssay);
-    if (fromAssay === undefined || !source) return own;
+    if (!source) return own;
     // By SMILES, the key replicates are grouped by: the stored SMILES is stereo-free, so its InChIKey
     // read back would lose the stereo the stored one (of the first record) has.
-    const stored = new Map(this.assays.measurements(fromAssay).map((m) => [m.smiles, m]));
+    const stored = new Map(this.assays.measurements(source.name).map((m) => [m.smiles, m]));
     const points = read.points.map((p) => {
       const m = stored.get(p.smiles);
       return m ? { ...p, inchikey: m.inchikey, count: m.count, spread: m.spread, record: m.record } : p;
     });
-    return { ...own, unit: source.unit, records: source.records, replicates: source.replicates, rejected: this.assays.rejected(fromAssay), points };
+    return { ...own, unit: source.unit, records: source.records, replicates: source.replicates, rejected: this.assays.rejected(source.name), points };
   }
 
   /**
@@ -573,7 +573,7 @@ export class ModelService {
    */
   async importAssay(
     req: { data: string; dataName?: string; name: string; target: string; task: Task; smilesCol?: string; unit?: string; dateCol?: string },
-    hooks: { signal?: AbortSignal; onProgress?: (p: { read: number; rejected: number; compounds: number }) => void } = {},
+    hooks: { signal?: AbortSignal; onProgress?: (p: AssayReadProgress) => void } = {},
   ): Promise<AssaySummary> {
     if (this.assays.byName(req.name)) throw new AppError('CONFLICT', `an assay named '${req.name}' exists (see \`delicate assays\`): choose another name`);
     const opts = { target: req.target, task: req.task, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}), ...(req.dateCol ? { dateCol: req.dateCol } : {}) };
@@ -595,7 +595,7 @@ export class ModelService {
     const assay = this.assays.byName(name);
     if (assay) return assay;
     const known = this.assays.list().map((a) => a.name);
-    throw new AppError('NOT_FOUND', `no assay named '${name}'${known.length ? ` (assays: ${known.join(', ')})` : ' (an assay is stored when a model is trained on a file)'}`);
+    throw new AppError('NOT_FOUND', `no assay named '${name}'${known.length ? ` (assays: ${known.join(', ')})` : ' (an assay is stored by `delicate assay import`, or when a model is trained on a file)'}`);
   }
 
   /** A page of a stored assay's compounds (100 unless `limit`), with how many match and its rejected records. */

@@ -60,6 +60,13 @@ function classLabel(v: PropValue): number | null | 'bad' {
   return 'bad';
 }
 
+/** How far reading an assay got: records read, rejected so far, distinct compounds. */
+export interface AssayReadProgress {
+  read: number;
+  rejected: number;
+  compounds: number;
+}
+
 /**
  * Reads assay measurements (SMILES + target column, optional date column) and aggregates replicates
  * per compound (InChIKey of the standardised parent). Unit conversion: with `unit` (nM, µM, …) values
@@ -69,7 +76,7 @@ function classLabel(v: PropValue): number | null | 'bad' {
 export async function readAssay(
   file: string,
   opts: { target: string; task: Task; smilesCol?: string; unit?: string; dateCol?: string },
-  hooks: { signal?: { readonly aborted: boolean }; onProgress?: (p: { read: number; rejected: number; compounds: number }) => void } = {},
+  hooks: { signal?: { readonly aborted: boolean }; onProgress?: (p: AssayReadProgress) => void } = {},
 ): Promise<AssayData> {
   const rd = await loadRdkit();
   const format = await detectFormat(file);

@@ -3,7 +3,7 @@ import type { ErrorCode } from '../../src-shared/errors';
 import type { BackendReport, BackendName } from '../model/tf/backend';
 import type { EvalResult, ModelManifest, PretrainSettings, Progress, RunState } from './pretrain';
 import type { PredictionRow, ScoringSpec } from './predict-types';
-import type { AssayData, Task } from './assay';
+import type { AssayData, AssayReadProgress, Task } from './assay';
 import type { QsarRequest, QsarResult } from './qsar';
 
 /** Messages from the main thread to a training worker. */
@@ -38,6 +38,6 @@ export type TrainEvent =
   | { type: 'qsar-done'; result: QsarResult }
   | { type: 'predicted'; rows: PredictionRow[]; inferSeconds: number; engine: string }
   | { type: 'evaluated'; result: { metrics: Record<string, number>; n: number; unreadable: number; rejected: number; inDomain: number; engine: string } }
-  | { type: 'assay-progress'; read: number; rejected: number; compounds: number }
+  | ({ type: 'assay-progress' } & AssayReadProgress)
   | { type: 'assay-read'; assay: AssayData; sha256: string }
   | { type: 'error'; code: ErrorCode; message: string };
