@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type Page, expect } from '@playwright/test';
 
 export const root = resolve(import.meta.dirname, '..');
 export const artifacts = join(root, 'e2e/artifacts');
@@ -21,4 +22,14 @@ export async function startHost(db: string): Promise<{ url: string; stop: () => 
     setTimeout(() => reject(new Error('delicate serve did not start in 30 s')), 30_000);
   });
   return { url, stop: () => server.kill('SIGTERM') };
+}
+
+/** Opens the app (ready) on a view, collecting the page's console errors: a user flow ends with none. */
+export async function openApp(page: Page, url: string, view?: 'training' | 'screening'): Promise<string[]> {
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  await page.goto(url);
+  await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
+  if (view) await page.getByTestId(`view-${view}`).click();
+  return consoleErrors;
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { artifacts, root, startHost } from './host';
+import { artifacts, openApp, root, startHost } from './host';
 
 const esol = resolve(root, '../shared/data/qsar/esol.csv');
 
@@ -26,10 +26,7 @@ test.afterAll(async () => {
 });
 
 test('a chemist imports ESOL through the UI and browses the compounds with 2D depictions', async ({ page }) => {
-  const consoleErrors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-  await page.goto(url);
-  await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
+  const consoleErrors = await openApp(page, url);
   await expect(page.getByText('No libraries yet')).toBeVisible();
 
   await page.getByTestId('import-file').setInputFiles(esol);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { artifacts, cli, root, startHost } from './host';
+import { artifacts, cli, openApp, root, startHost } from './host';
 
 const esol = resolve(root, '../shared/data/qsar/esol.csv');
 
@@ -42,11 +42,7 @@ test.afterAll(() => {
 });
 
 test('a chemist trains a teacher and a distilled student on an assay, watching the curves', async ({ page }) => {
-  const consoleErrors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-  await page.goto(url);
-  await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
-  await page.getByTestId('view-training').click();
+  const consoleErrors = await openApp(page, url, 'training');
   await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
   await expect(page.getByTestId('train-out')).toHaveValue('esol-160');
   await page.getByTestId('train-out').fill('ui');
@@ -97,11 +93,7 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
 });
 
 test('a chemist reads an assay file and inspects it before training on it', async ({ page }) => {
-  const consoleErrors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-  await page.goto(url);
-  await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
-  await page.getByTestId('view-training').click();
+  const consoleErrors = await openApp(page, url, 'training');
   await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
   await page.getByTestId('train-out').fill('esol-read');
   await page.getByTestId('train-target').fill('logS');
@@ -127,11 +119,7 @@ test('a chemist reads an assay file and inspects it before training on it', asyn
 });
 
 test('a chemist screens a library with the distilled student and the forest, ranks and filters the hits', async ({ page }) => {
-  const consoleErrors: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-  await page.goto(url);
-  await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
-  await page.getByTestId('view-screening').click();
+  const consoleErrors = await openApp(page, url, 'screening');
   await page.getByTestId('screen-library').selectOption('esol-160');
   const models = page.getByTestId('screen-model');
   // The task models and the forest can score; the pretrained encoders cannot and are not offered.

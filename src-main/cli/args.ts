@@ -84,3 +84,18 @@ export function sortOf(value: string | undefined): CompoundSort | undefined {
   }
   return { by: by as CompoundSort['by'], desc: dir === 'desc' };
 }
+
+/** Runs a long job with Ctrl-C as its cancel: `say` tells the user what cancelling keeps. */
+export async function withCtrlC<T>(say: (s: string) => void, note: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const onSigint = () => {
+    say(`\n${note}\n`);
+    abort.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    return await run(abort.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

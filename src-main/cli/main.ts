@@ -7,7 +7,7 @@ import { importFile } from '../services/import-service';
 import type { PretrainRequest, PretrainResult, TrainRequest } from '../services/model-service';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
-import { UsageError, engineOf, fraction, int, need, nonNegative, parse, rangesOf, sortOf } from './args';
+import { UsageError, engineOf, fraction, int, need, nonNegative, parse, rangesOf, sortOf, withCtrlC } from './args';
 import { type CommandEnv, screenCommand, screensCommand, vsCommand } from './screen-commands';
 
 const USAGE = `delicate — compound libraries and compressed chemical transformers, offline
@@ -98,29 +98,24 @@ function pretrainRequest(values: { corpus?: string | boolean; out?: string | boo
 
 /** Runs a pretraining or general-distillation job with progress on stderr and Ctrl-C as cancel. */
 async function runPretrain(io: Io, app: AppContext, request: PretrainRequest): Promise<PretrainResult> {
-  const abort = new AbortController();
-  const onSigint = () => {
-    io.err('\ncancelling: saving a checkpoint; run the same command with --resume to continue\n');
-    abort.abort();
-  };
-  process.once('SIGINT', onSigint);
   try {
-    return await app.models.pretrain(request, {
-      signal: abort.signal,
-      onStarted: (i) =>
-        io.err(
-          `${i.resumedFromStep === null ? 'training' : `resuming from step ${i.resumedFromStep}`}: ${i.params.toLocaleString('en')} parameters on ${i.backend}\n` +
-            i.backendReasons.map((r) => `  ${r}\n`).join(''),
-        ),
-      onProgress: (p) => {
-        const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
-        const extra = p.distill === undefined ? '' : `, distill ${p.distill.toFixed(3)}`;
-        const line = `step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} (mlm ${p.mlm.toFixed(3)}, physchem ${p.physchem.toFixed(3)}${extra}) mlm acc ${(p.mlmAccuracy * 100).toFixed(1)}% ${p.seqPerSec.toFixed(1)} seq/s${eta}`;
-        io.err(io.isTTY ? `\r${line}   ` : `${line}\n`);
-      },
-    });
+    return await withCtrlC(io.err, 'cancelling: saving a checkpoint; run the same command with --resume to continue', (signal) =>
+      app.models.pretrain(request, {
+        signal,
+        onStarted: (i) =>
+          io.err(
+            `${i.resumedFromStep === null ? 'training' : `resuming from step ${i.resumedFromStep}`}: ${i.params.toLocaleString('en')} parameters on ${i.backend}\n` +
+              i.backendReasons.map((r) => `  ${r}\n`).join(''),
+          ),
+        onProgress: (p) => {
+          const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
+          const extra = p.distill === undefined ? '' : `, distill ${p.distill.toFixed(3)}`;
+          const line = `step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} (mlm ${p.mlm.toFixed(3)}, physchem ${p.physchem.toFixed(3)}${extra}) mlm acc ${(p.mlmAccuracy * 100).toFixed(1)}% ${p.seqPerSec.toFixed(1)} seq/s${eta}`;
+          io.err(io.isTTY ? `\r${line}   ` : `${line}\n`);
+        },
+      }),
+    );
   } finally {
-    process.off('SIGINT', onSigint);
     if (io.isTTY) io.err('\n');
   }
 }
@@ -162,29 +157,22 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         const format = values.format;
         if (format !== undefined && !['smi', 'csv', 'tsv', 'sdf'].includes(format)) throw new UsageError(`--format must be smi, csv, tsv or sdf`);
         const app = context(values.db);
-        const abort = new AbortController();
-        const onSigint = () => {
-          io.err('\ncancelling: the batches committed so far are kept; run the same command again to resume\n');
-          abort.abort();
-        };
-        process.once('SIGINT', onSigint);
         let summary: ImportSummary;
         try {
-          summary = await importFile(app.db, app.chem, {
+          summary = await withCtrlC(io.err, 'cancelling: the batches committed so far are kept; run the same command again to resume', (signal) => importFile(app.db, app.chem, {
             file: positionals[0] as string,
             library: need(values.library, '--library NAME'),
             smilesCol: values['smiles-col'],
             idCol: values['id-col'],
             format: format as ImportFormat | undefined,
-            signal: abort.signal,
+            signal,
             onProgress: (p) => {
               const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
               const line = `${p.read} records (${p.imported} new, ${p.duplicates} duplicates, ${p.rejected} rejected) ${Math.round(p.rate)} rec/s, ${Math.round(p.fraction * 100)}%${eta}`;
               io.err(io.isTTY ? `\r${line}   ` : `${line}\n`);
             },
-          });
+          }));
         } finally {
-          process.off('SIGINT', onSigint);
           if (io.isTTY) io.err('\n');
         }
         print(summary, () => {
@@ -438,15 +426,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           await stored?.cleanup();
           throw e;
         }
-        const abort = new AbortController();
-        const onSigint = () => {
-          io.err('\ncancelling\n');
-          abort.abort();
-        };
-        process.once('SIGINT', onSigint);
         let result;
         try {
-          result = await app.models.train(
+          result = await withCtrlC(io.err, 'cancelling', (signal) => app.models.train(
             {
               data: checked.data,
               ...(stored ? { dataName: stored.displayName, fromAssay: stored.fromAssay } : {}),
@@ -461,10 +443,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
               ...(values.backend ? { backend: values.backend as 'auto' } : {}),
               settings: checked.settings,
             },
-            { signal: abort.signal, onProgress: (m) => io.err(`${m}\n`) },
-          );
+            { signal, onProgress: (m) => io.err(`${m}\n`) },
+          ));
         } finally {
-          process.off('SIGINT', onSigint);
           await stored?.cleanup();
         }
         print(result, () =>
@@ -534,21 +515,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         const task = need(values.task, '--task regression|classification');
         if (task !== 'regression' && task !== 'classification') throw new UsageError('--task must be regression or classification');
         const name = values.as ?? basename(file).replace(/\.gz$/i, '').replace(/\.[^.]+$/, '');
-        const abort = new AbortController();
-        const onSigint = () => {
-          io.err('\ncancelling\n');
-          abort.abort();
-        };
-        process.once('SIGINT', onSigint);
-        let assay;
-        try {
-          assay = await context(values.db).models.importAssay(
-            { data: file, name, target: need(values.target, '--target COL'), task, ...(values.unit ? { unit: values.unit } : {}), ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}), ...(values['date-col'] ? { dateCol: values['date-col'] } : {}) },
-            { signal: abort.signal, onProgress: (p) => io.err(`${p.read} records: ${p.compounds} compounds, ${p.rejected} rejected\n`) },
-          );
-        } finally {
-          process.off('SIGINT', onSigint);
-        }
+        const target = need(values.target, '--target COL');
+        const assay = await withCtrlC(io.err, 'cancelling: nothing is stored', (signal) =>
+          context(values.db).models.importAssay(
+            { data: file, name, target, task, ...(values.unit ? { unit: values.unit } : {}), ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}), ...(values['date-col'] ? { dateCol: values['date-col'] } : {}) },
+            { signal, onProgress: (p) => io.err(`${p.read} records: ${p.compounds} compounds, ${p.rejected} rejected\n`) },
+          ),
+        );
         print({ assay }, () => `stored assay '${assay.name}': ${assay.compounds} compounds from ${assay.records} records${assay.unit ? ` (converted from ${assay.unit})` : ''}, ${assay.replicates} with replicates, ${assay.censored} censored, ${assay.rejected} rejected (\`delicate assays ${assay.name}\` lists them; \`delicate train --assay ${assay.name}\` trains on it)`);
         return 0;
       }

@@ -2,7 +2,7 @@ import type { ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dt
 import type { AppContext } from '../services/app-context';
 import { basename } from 'node:path';
 import { importFile } from '../services/import-service';
-import { UsageError, engineOf, int, need, parse, rangesOf } from './args';
+import { UsageError, engineOf, int, need, parse, rangesOf, withCtrlC } from './args';
 
 /** What a command needs from the CLI around it. */
 export interface CommandEnv {
@@ -87,27 +87,20 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
       const s = await importFile(app.db, app.chem, { file: values.file, library, ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}) });
       env.err(`${values.file} → library '${library}': ${s.imported} new, ${s.duplicates} duplicates, ${s.rejected} rejected${s.alreadyImported ? ' (already imported)' : ''}\n`);
     }
-    const abort = new AbortController();
-    const onSigint = () => {
-      env.err('\ncancelling: what is scored is kept; run the same command with --resume to continue\n');
-      abort.abort();
-    };
-    process.once('SIGINT', onSigint);
     try {
       const workers = int(values.workers, '--workers');
       const chunkSize = int(values.chunk, '--chunk');
-      summary = await app.screens.screen(
+      summary = await withCtrlC(env.err, 'cancelling: what is scored is kept; run the same command with --resume to continue', (signal) => app.screens.screen(
         { library: need(library, '--library NAME or --file FILE'), models, resume: values.resume, engine: engineOf(values.engine), ...(workers ? { workers } : {}), ...(chunkSize ? { chunkSize } : {}) },
         {
-          signal: abort.signal,
+          signal,
           onProgress: (p) => {
             const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
             env.err(env.isTTY ? `\r${p.message}${eta}   ` : `${p.message}${eta}\n`);
           },
         },
-      );
+      ));
     } finally {
-      process.off('SIGINT', onSigint);
       if (env.isTTY) env.err('\n');
     }
   }
