@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { attentionKl, bceWithLogits, crossEntropy, maskedHiddenMse, mse, softTargetKl } from './losses';
+import { attentionKl, bceWithLogits, censoredMse, crossEntropy, maskedHiddenMse, mse, softTargetKl } from './losses';
 import { initTf, tf } from './tf/backend';
 
 const value = (t: tf.Scalar) => {
@@ -21,6 +21,15 @@ describe('losses against hand-computed values', () => {
 
   it('MSE and BCE with logits', () => {
     expect(value(mse(tf.tensor1d([1, 2]), tf.tensor1d([0, 4])))).toBeCloseTo((1 + 4) / 2, 6);
+    // Censored: measured 0 (pred 1: 1); "< 4" with pred 2 (below the bound: 0) and pred 6 (2 above: 4);
+    // "> 1" with pred 0 (1 below: 1) and pred 3 (0). Mean over 5 rows: (1 + 0 + 4 + 1 + 0) / 5.
+    const bound = tf.tensor1d([0, -1, -1, 1, 1], 'int32');
+    expect(value(censoredMse(tf.tensor1d([1, 2, 6, 0, 3]), tf.tensor1d([0, 4, 4, 1, 1]), bound))).toBeCloseTo(6 / 5, 6);
+    // Gradient 2r/N where a row counts, 0 where a bound is respected: [2, 0, 4, -2, 0] / 5.
+    const g = tf.grad((p: tf.Tensor) => censoredMse(p, tf.tensor1d([0, 4, 4, 1, 1]), bound))(tf.tensor1d([1, 2, 6, 0, 3]));
+    expect(Array.from(g.dataSync()).map((x) => Number(x.toFixed(6)))).toEqual([0.4, 0, 0.8, -0.4, 0]);
+    // Without bounds it is the MSE.
+    expect(value(censoredMse(tf.tensor1d([1, 2]), tf.tensor1d([0, 4]), tf.tensor1d([0, 0], 'int32')))).toBeCloseTo(5 / 2, 6);
     // x = 0 → ln 2 for any target; x = ln 3, t = 1 → −ln σ(ln 3) = −ln(3/4)
     expect(value(bceWithLogits(tf.tensor1d([0, Math.log(3)]), tf.tensor1d([0.3, 1])))).toBeCloseTo((Math.log(2) - Math.log(0.75)) / 2, 5);
     // Large logits stay finite.

@@ -13,6 +13,21 @@ export function mse(pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
   return tf.mean(tf.square(tf.sub(pred, target))) as tf.Scalar;
 }
 
+/**
+ * MSE for censored measurements: `bound` per row is 0 for a measured value, -1 for an upper bound (the
+ * assay says `< y`: only a prediction above y is wrong) and +1 for a lower bound (`> y`: only one below).
+ * Inactives tested up to the top concentration ("IC50 > 10 µM") teach the model without pretending the
+ * bound is the value.
+ */
+export function censoredMse(pred: tf.Tensor, target: tf.Tensor, bound: tf.Tensor): tf.Scalar {
+  const r = tf.sub(pred, target);
+  const exact = tf.cast(tf.equal(bound, 0), 'float32');
+  const upper = tf.cast(tf.less(bound, 0), 'float32');
+  const lower = tf.cast(tf.greater(bound, 0), 'float32');
+  const kept = tf.add(tf.mul(exact, r), tf.sub(tf.mul(upper, tf.relu(r)), tf.mul(lower, tf.relu(tf.neg(r)))));
+  return tf.mean(tf.square(kept)) as tf.Scalar;
+}
+
 /** Binary cross-entropy on logits against targets in [0, 1], in the stable form max(x,0) − x·t + log(1 + e^−|x|). */
 export function bceWithLogits(logits: tf.Tensor, target: tf.Tensor): tf.Scalar {
   return tf.mean(tf.add(tf.sub(tf.relu(logits), tf.mul(logits, target)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))))) as tf.Scalar;

@@ -36,6 +36,32 @@ describe('task-specific distillation', () => {
     disposeModel(student);
   }, 120_000);
 
+  it('learns from censored values without pulling predictions to the bounds', async () => {
+    // Targets from a random model; every other molecule is only known as "< target + 2" (an upper bound,
+    // as inactives tested up to the top concentration are). Fitted as bounds, the model leaves them below
+    // the bound; fitted as if the bound were the value, it is pulled up to it.
+    const rand = seededRandom(9);
+    const seqs = Array.from({ length: 64 }, () => Int32Array.from([2, ...Array.from({ length: 3 + Math.floor(rand() * 8) }, () => 5 + Math.floor(rand() * 7)), 3]));
+    const source = taskModelFrom(config, null, 'regression', 3);
+    const truth = Float32Array.from(await predictTask(source, seqs, null));
+    disposeModel(source);
+    const censored = (i: number) => i % 2 === 1;
+    const y = Float32Array.from(truth, (v, i) => (censored(i) ? v + 2 : v));
+    const bound = Int8Array.from(truth, (_, i) => (censored(i) ? -1 : 0));
+    const meanOverCensored = async (withBounds: boolean) => {
+      const m = taskModelFrom(config, null, 'regression', 4);
+      await fit(m, { seqs, y, ...(withBounds ? { bound } : {}) }, null, { epochs: 30, batch: 16, lr: 3e-3, seed: 2 });
+      const p = await predictTask(m, seqs, null);
+      disposeModel(m);
+      const rows = [...p.keys()].filter(censored);
+      return { lift: rows.reduce((a, i) => a + (p[i] as number) - (truth[i] as number), 0) / rows.length, below: rows.filter((i) => (p[i] as number) < (y[i] as number)).length / rows.length };
+    };
+    const asBounds = await meanOverCensored(true);
+    const asValues = await meanOverCensored(false);
+    expect(asBounds.below).toBeGreaterThanOrEqual(0.9);
+    expect(asValues.lift - asBounds.lift).toBeGreaterThan(0.5);
+  }, 120_000);
+
   it('recomputes layers for batches that would overflow the wasm heap, with the same training result', async () => {
     // The 12-layer base teacher on BBBP-length molecules needs it; on ESOL-length ones it does not.
     const base = { ...config, layers: 12, hidden: 128, heads: 4, ff: 512 };

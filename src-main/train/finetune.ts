@@ -2,7 +2,7 @@ import { seededRandom } from '../../src-shared/random';
 import { type PaddedBatch, lengthBatches, padBatch, shuffledLengthBatches } from '../model/batch';
 import { type EncoderConfig, type Model, createModel, encode, paramGrads, taskHead } from '../model/encoder';
 import { inferRows } from '../model/infer';
-import { bceWithLogits, maskedHiddenMse, mse } from '../model/losses';
+import { bceWithLogits, censoredMse, maskedHiddenMse, mse } from '../model/losses';
 import { LeanAdam } from '../model/tf/adam';
 import { tf } from '../model/tf/backend';
 import { copyMatching, packTensors } from '../model/weights-tf';
@@ -25,6 +25,8 @@ export interface FitData {
   seqs: Int32Array[];
   /** Targets, already standardised for regression (0/1 for binary). */
   y: Float32Array;
+  /** Censored regression targets: -1 where y is an upper bound (`<`), +1 a lower bound (`>`), 0 measured; absent = all measured. */
+  bound?: Int8Array;
 }
 
 export interface FitOptions {
@@ -111,9 +113,13 @@ function cachedHidden(cache: Float32Array[][], idx: number[], t: number, H: numb
   });
 }
 
-/** Task loss on raw head outputs: MSE (regression) or binary cross-entropy with logits. */
-function taskLoss(task: TaskType, out: tf.Tensor, target: tf.Tensor): tf.Scalar {
-  return task === 'regression' ? mse(out, target) : bceWithLogits(out, target);
+/**
+ * Task loss on raw head outputs: MSE (regression; the censored form where rows are bounds) or binary
+ * cross-entropy with logits.
+ */
+function taskLoss(task: TaskType, out: tf.Tensor, target: tf.Tensor, bound: Int8Array | null = null): tf.Scalar {
+  if (task !== 'regression') return bceWithLogits(out, target);
+  return bound && bound.some((b) => b !== 0) ? censoredMse(out, target, tf.tensor1d(Int32Array.from(bound), 'int32')) : mse(out, target);
 }
 
 /**
@@ -163,6 +169,7 @@ export async function fit(
       const clock = startClock();
       const b = padBatch(idx.map((i) => train.seqs[i] as Int32Array));
       const yb = Float32Array.from(idx, (i) => train.y[i] as number);
+      const bb = train.bound ? Int8Array.from(idx, (i) => train.bound?.[i] as number) : null;
       const sb = opts.soft ? Float32Array.from(idx, (i) => opts.soft?.y[i] as number) : null;
       // Teacher hidden states are computed outside the gradient tape: constants for the student's loss.
       const teacherStates = !h ? null : cache ? cachedHidden(cache, idx, b.t, h.teacher.config.hidden) : teacherHidden(h, b);
@@ -173,7 +180,7 @@ export async function fit(
           const checkpoint = tapeBytesPerLayer(model.config, b.b, b.t) * model.config.layers > (opts.tapeBudget ?? TAPE_BUDGET);
           const out = encode(model, ids, mask, { seed: opts.seed * 7 + step, keepHidden: Boolean(opts.hidden), checkpoint });
           const pred = tf.reshape(taskHead(model, out.pooled), [b.b]);
-          let loss = taskLoss(task, pred, tf.tensor1d(yb));
+          let loss = taskLoss(task, pred, tf.tensor1d(yb), bb);
           if (opts.soft && sb) {
             const a = opts.soft.alpha;
             // Soft targets are teacher outputs: values (regression) or probabilities (binary).
@@ -209,10 +216,10 @@ export async function fit(
 async function evalLoss(model: Model, data: FitData): Promise<number> {
   const task = model.config.task?.type as TaskType;
   const rows = await inferRows(model, data.seqs, 'task', 64);
-  const pred = tf.tensor1d(rows.map((r) => r[0] as number));
-  const l = taskLoss(task, pred, tf.tensor1d(data.y));
+  // In a tidy: the loss's intermediates (and the target tensors) go with it.
+  const l = tf.tidy(() => taskLoss(task, tf.tensor1d(rows.map((r) => r[0] as number)), tf.tensor1d(data.y), data.bound ?? null));
   const v = (await l.data())[0] as number;
-  tf.dispose([pred, l]);
+  l.dispose();
   return v;
 }
 

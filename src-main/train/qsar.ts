@@ -106,7 +106,20 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   const scaffolds = s.split === 'scaffold' ? points.map((p) => murckoScaffold(rd, p.smiles) ?? p.smiles) : [];
   const classify = req.task === 'classification';
   const taskType = classify ? 'binary' : 'regression';
-  const metricsOf = (y: number[], p: ArrayLike<number>): Record<string, number> => ({ ...(classify ? classificationMetrics(y, p) : regressionMetrics(y, p)) });
+  // Censored regression values (`<`/`>` bounds, e.g. inactives tested up to the top concentration) train
+  // through the censored loss; they are left out of the test metrics, which compare predictions with
+  // measured values (unless fewer than two are measured).
+  const boundOf = (i: number): number => {
+    const p = points[i];
+    return classify || !p?.censored || p.qualifier === '=' ? 0 : p.qualifier === '<' ? -1 : 1;
+  };
+  const anyBound = points.some((_, i) => boundOf(i) !== 0);
+  const metricsOf = (test: number[], y: number[], p: ArrayLike<number>): Record<string, number> => {
+    if (classify) return { ...classificationMetrics(y, p) };
+    const measured = test.map((i, j) => (boundOf(i) === 0 ? j : -1)).filter((j) => j >= 0);
+    if (measured.length === test.length || measured.length < 2) return { ...regressionMetrics(y, p) };
+    return { ...regressionMetrics(measured.map((j) => y[j] as number), measured.map((j) => p[j] as number)) };
+  };
   const perSeed: Record<'teacher' | 'student' | 'baseline', Array<Record<string, number>>> = { teacher: [], student: [], baseline: [] };
   const seconds = { teacher: 0, student: 0, baseline: 0 };
   const throughput = { teacher: { n: 0, s: 0, cpu: 0 as number | null }, student: { n: 0, s: 0, cpu: 0 as number | null } };
@@ -131,7 +144,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     const trainY = split.train.map((i) => points[i]?.value as number);
     const norm = classify ? null : meanSd(trainY);
     const scaled = (i: number) => (norm ? ((points[i]?.value as number) - norm.mean) / (norm.sd || 1) : (points[i]?.value as number));
-    const dataOf = (idx: number[]): FitData => ({ seqs: idx.map((i) => seqs[i] as Int32Array), y: Float32Array.from(idx, scaled) });
+    const dataOf = (idx: number[]): FitData => ({ seqs: idx.map((i) => seqs[i] as Int32Array), y: Float32Array.from(idx, scaled), ...(anyBound ? { bound: Int8Array.from(idx, boundOf) } : {}) });
     const testSeqs = split.test.map((i) => seqs[i] as Int32Array);
     const normFix = norm ? { mean: norm.mean, sd: norm.sd || 1 } : null;
 
@@ -141,7 +154,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     if (seed === first) baseline = { forest: rf.toJSON(), domain: split.train.map((i) => points[i]?.smiles as string) };
     const rfPred = split.test.map((i) => rf.predict(fps[i] as Uint8Array).mean);
     seconds.baseline += (performance.now() - t0) / 1000;
-    perSeed.baseline.push(metricsOf(yTest, rfPred));
+    perSeed.baseline.push(metricsOf(split.test, yTest, rfPred));
 
     progress(`seed ${seed - first + 1}/${s.seeds}: ${reuse ? 'using the fine-tuned teacher' : 'fine-tuning the teacher'}`);
     t0 = performance.now();
@@ -155,7 +168,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     throughput.teacher.cpu = addCpu(throughput.teacher.cpu, tFit.stepCpuSeconds);
     const tPred = await predictTask(teacher, testSeqs, normFix);
     seconds.teacher += (performance.now() - t0) / 1000;
-    perSeed.teacher.push(metricsOf(yTest, tPred));
+    perSeed.teacher.push(metricsOf(split.test, yTest, tPred));
     if (seed === first) trained.push({ role: 'teacher', config: teacher.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(teacher.params)), norm: normFix, layerMap: null, bestEpoch: tFit.bestEpoch, domain: split.train.map((i) => points[i]?.smiles as string) });
 
     let sPred: Float64Array | null = null;
@@ -179,20 +192,23 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       const rand = seededRandom(seed + 7);
       const augSeqs: Int32Array[] = [];
       const augY: number[] = [];
+      const augBound: number[] = [];
       for (const i of split.train) {
         augSeqs.push(seqs[i] as Int32Array);
         augY.push(scaled(i));
+        augBound.push(boundOf(i));
         for (const smi of enumerateSmiles(rd, points[i]?.smiles as string, s.augment, rand)) {
           const enc = tokenizer.encode(smi, baseConfig.maxLen);
           if (enc.ok) {
             augSeqs.push(enc.ids);
             augY.push(scaled(i));
+            augBound.push(boundOf(i));
           }
         }
       }
       // Standardised values (regression) or probabilities (binary), the scale of the hard targets.
       const softY = Float32Array.from(await predictTask(teacher, augSeqs, null));
-      const dFit = await fit(student, { seqs: augSeqs, y: Float32Array.from(augY) }, dataOf(split.valid), {
+      const dFit = await fit(student, { seqs: augSeqs, y: Float32Array.from(augY), ...(anyBound ? { bound: Int8Array.from(augBound) } : {}) }, dataOf(split.valid), {
         epochs: s.epochs,
         batch: s.batch,
         lengthPool: s.lengthPool,
@@ -210,7 +226,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       throughput.student.cpu = addCpu(throughput.student.cpu, addCpu(dFit.stepCpuSeconds, sFit.stepCpuSeconds));
       sPred = await predictTask(student, testSeqs, normFix);
       seconds.student += (performance.now() - t0) / 1000;
-      perSeed.student.push(metricsOf(yTest, sPred));
+      perSeed.student.push(metricsOf(split.test, yTest, sPred));
       if (seed === first) trained.push({ role: 'student', config: student.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(student.params)), norm: normFix, layerMap, bestEpoch: sFit.bestEpoch, domain: split.train.map((i) => points[i]?.smiles as string) });
       disposeModel(student);
     }
