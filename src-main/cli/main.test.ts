@@ -196,7 +196,12 @@ describe('delicate CLI', () => {
     expect(pred.rows[0]).toMatchObject({ input: 'CCO', smiles: 'CCO', prediction: expect.any(Number), maxSimilarity: expect.any(Number), inDomain: expect.any(Boolean) });
     expect(pred.rows[2]).toMatchObject({ prediction: null, note: 'unparseable structure' });
     const ev = JSON.parse((await run('evaluate', '--model', 'esol-teacher', '--data', data, '--target', 'logS', '--db', db, '--json')).out);
-    expect(ev).toMatchObject({ n: 160, metrics: { rmse: expect.any(Number), r2: expect.any(Number) } });
+    expect(ev).toMatchObject({ n: 160, censored: 0, metrics: { rmse: expect.any(Number), r2: expect.any(Number) } });
+    // Censored values are bounds, not measurements: left out of the metrics, and counted.
+    const bounded = join(tmp.dir, 'esol-bounded.csv');
+    writeFileSync(bounded, `${rows.slice(0, 41).map((r, i) => (i >= 1 && i <= 3 ? r.replace(/,(-?[\d.]+),/, ',<$1,') : r)).join('\n')}\n`);
+    const evb = JSON.parse((await run('evaluate', '--model', 'esol-teacher', '--data', bounded, '--target', 'logS', '--db', db, '--json')).out);
+    expect(evb).toMatchObject({ n: 37, censored: 3, unreadable: 0 });
     expect(JSON.parse((await run('predict', '--model', 'tiny', '--smiles', 'CCO', '--db', db, '--json')).out).error.code).toBe('INVALID_INPUT');
 
     // The distilled student as an ONNX graph that ONNX Runtime loads (parity itself: onnx-export.test.ts).

@@ -465,7 +465,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           ...(values.unit ? { unit: values.unit } : {}),
           engine: engineOf(values.engine),
         });
-        print(r, () => `${r.model} on ${values.data}: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')} (n=${r.n}, ${r.unreadable} unreadable, ${r.inDomain} in domain; ${r.engine})`);
+        print(r, () => `${r.model} on ${values.data}: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')} (n=${r.n}${r.censored ? `, ${r.censored} censored left out` : ''}, ${r.unreadable} unreadable, ${r.inDomain} in domain; ${r.engine})`);
         return 0;
       }
       case 'predict': {

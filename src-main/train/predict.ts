@@ -87,13 +87,19 @@ export async function evaluateWith(spec: ScoringSpec, file: string, target: stri
   const { rows, engine: used } = await predictWith(spec, assay.points.map((p) => p.smiles), engine);
   const y: number[] = [];
   const p: number[] = [];
+  // As in training: a censored value (a bound) is no measurement to compare a prediction with.
+  const classify = spec.task.type === 'classification';
+  let censored = 0;
   rows.forEach((r, i) => {
-    if (r.prediction !== null) {
+    if (r.prediction === null) return;
+    if (!classify && assay.points[i]?.censored) censored++;
+    else {
       y.push(assay.points[i]?.value as number);
       p.push(r.prediction);
     }
   });
-  if (y.length === 0) throw new Error(`${file}: the model could read none of the ${assay.points.length} compounds`);
-  const metrics: Record<string, number> = { ...(spec.task.type === 'classification' ? classificationMetrics(y, p) : regressionMetrics(y, p)) };
-  return { metrics, n: y.length, unreadable: rows.length - y.length, rejected: assay.rejected.length, inDomain: rows.filter((r) => r.inDomain).length, engine: used };
+  if (y.length === 0) throw new Error(`${file}: the model could read none of the ${assay.points.length} compounds${censored ? ` with a measured (not censored) value` : ''}`);
+  const metrics: Record<string, number> = { ...(classify ? classificationMetrics(y, p) : regressionMetrics(y, p)) };
+  const unreadable = rows.filter((r) => r.prediction === null).length;
+  return { metrics, n: y.length, censored, unreadable, rejected: assay.rejected.length, inDomain: rows.filter((r) => r.inDomain).length, engine: used };
 }

@@ -37,7 +37,7 @@ export type TrainEvent =
   | { type: 'qsar-progress'; message: string; epoch?: EpochPoint }
   | { type: 'qsar-done'; result: QsarResult }
   | { type: 'predicted'; rows: PredictionRow[]; inferSeconds: number; engine: string }
-  | { type: 'evaluated'; result: { metrics: Record<string, number>; n: number; unreadable: number; rejected: number; inDomain: number; engine: string } }
+  | { type: 'evaluated'; result: { metrics: Record<string, number>; n: number; censored: number; unreadable: number; rejected: number; inDomain: number; engine: string } }
   | ({ type: 'assay-progress' } & AssayReadProgress)
   | { type: 'assay-read'; assay: AssayData; sha256: string }
   | { type: 'error'; code: ErrorCode; message: string };
