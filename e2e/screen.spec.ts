@@ -74,6 +74,7 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   await expect(page.getByTestId('assay-row')).toHaveCount(100);
   await expect(page.getByTestId('assay-count')).toHaveText('100 of 160 compounds');
   await expect(page.getByTestId('assay-row').first()).toContainText('-0.77');
+  await expect(page.getByTestId('assay-id').first()).toHaveText('Amigdalin'); // ESOL's name column
   await page.getByTestId('assay-more').click();
   await expect(page.getByTestId('assay-row')).toHaveCount(160);
   await expect(page.getByTestId('assay-more')).toHaveCount(0);

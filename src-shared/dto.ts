@@ -204,6 +204,8 @@ export interface AssayMeasurement {
   date: string | null;
   /** The first record (1-based) of the compound in the file read. */
   record: number;
+  /** The file's compound IDs (its ID column or SDF titles) of the compound's records; null without. */
+  id: string | null;
 }
 
 /** A page of a stored assay's compounds (the Train screen's assay table). */

@@ -137,7 +137,7 @@ describe('delicate CLI', () => {
     const ms = JSON.parse((await run('assays', 'esol', '--db', db, '--json')).out).measurements;
     expect(ms).toHaveLength(160);
     // Amigdalin: -0.77 and -0.37, mean -0.57, sd 0.2828.
-    expect(ms[0]).toMatchObject({ smiles: expect.any(String), qualifier: '=', count: 2, censored: false });
+    expect(ms[0]).toMatchObject({ id: 'Amigdalin', smiles: expect.any(String), qualifier: '=', count: 2, censored: false });
     expect([ms[0].value, ms[0].spread]).toEqual([expect.closeTo(-0.57, 6), expect.closeTo(0.4 / Math.SQRT2, 6)]);
     expect(ms[2]).toMatchObject({ count: 1, spread: 0 });
     const reps = JSON.parse((await run('assays', 'esol', '--only', 'replicates', '--db', db, '--json')).out);
@@ -157,7 +157,7 @@ describe('delicate CLI', () => {
     // Its assay keeps the stored assay's records, replicates and rejected record, not the one-row-per-compound copy's.
     expect(againAssay).toMatchObject({ records: 163, compounds: 160, replicates: 2, rejected: 1 });
     const againMs = JSON.parse((await run('assays', 'esol-again', '--db', db, '--json')).out).measurements;
-    const strip = (m: { inchikey: string; value: number; count: number; spread: number; record: number }) => [m.inchikey, m.value.toFixed(6), m.count, m.spread, m.record];
+    const strip = (m: { inchikey: string; value: number; count: number; spread: number; record: number; id: string | null }) => [m.inchikey, m.value.toFixed(6), m.count, m.spread, m.record, m.id];
     expect(againMs.map(strip)).toEqual(ms.map(strip));
     const missing = await run('train', '--assay', 'nope', '--out', 'x', '--db', db);
     expect([missing.code, missing.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: ic50, esol")]);

@@ -571,7 +571,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           const { total, measurements, rejected } = app.models.assayPage(positionals[0], { limit: Number.MAX_SAFE_INTEGER, ...(only ? { only } : {}) });
           print({ assay: positionals[0], total, measurements, rejected }, () =>
             [
-              ...measurements.map((m) => `${m.smiles}\t${m.qualifier === '=' ? '' : m.qualifier}${m.value.toFixed(3)}\tn=${m.count}\tsd=${m.spread.toFixed(3)}${m.censored ? '\tcensored' : ''}`),
+              ...measurements.map((m) => `${m.id ?? '-'}\t${m.smiles}\t${m.qualifier === '=' ? '' : m.qualifier}${m.value.toFixed(3)}\tn=${m.count}\tsd=${m.spread.toFixed(3)}${m.censored ? '\tcensored' : ''}`),
               ...rejected.map((r) => `rejected: record ${r.record}${r.line === null ? '' : ` (line ${r.line})`}: ${r.reason}`),
             ].join('\n'),
           );

@@ -16,8 +16,8 @@ export class AssayRepo {
     const id = this.db
       .prepare('INSERT INTO assays (name, file, sha256, target, task, unit, records, replicates, censored, rejected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(a.name, a.file, a.sha256, a.target, a.task, a.unit, a.records, a.replicates, a.censored, JSON.stringify(a.rejected)).lastInsertRowid;
-    const ins = this.db.prepare('INSERT INTO measurements (assay_id, smiles, inchikey, value, qualifier, n, spread, censored, date, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    for (const p of a.points) ins.run(id, p.smiles, p.inchikey, p.value, p.qualifier, p.count, p.spread, p.censored ? 1 : 0, p.date, p.record);
+    const ins = this.db.prepare('INSERT INTO measurements (assay_id, smiles, inchikey, value, qualifier, n, spread, censored, date, record, compound_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    for (const p of a.points) ins.run(id, p.smiles, p.inchikey, p.value, p.qualifier, p.count, p.spread, p.censored ? 1 : 0, p.date, p.record, p.id);
   }
 
   list(): AssaySummary[] {
@@ -45,7 +45,7 @@ export class AssayRepo {
   measurements(name: string, opts: { only?: 'replicates' | 'censored'; offset?: number; limit?: number } = {}): StoredMeasurement[] {
     return (
       this.db
-        .prepare(`SELECT smiles, inchikey, value, qualifier, n AS count, spread, censored, date, record FROM measurements WHERE ${this.where(opts.only)} ORDER BY record LIMIT ? OFFSET ?`)
+        .prepare(`SELECT smiles, inchikey, value, qualifier, n AS count, spread, censored, date, record, compound_id AS id FROM measurements WHERE ${this.where(opts.only)} ORDER BY record LIMIT ? OFFSET ?`)
         .all(name, opts.limit ?? -1, opts.offset ?? 0) as Array<Omit<StoredMeasurement, 'censored'> & { censored: number }>
     ).map((m) => ({ ...m, censored: m.censored === 1 }));
   }

@@ -237,6 +237,10 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX measurements_by_assay ON measurements(assay_id);
   `,
+  // The file's compound IDs of each aggregated compound (chemists name compounds by ID, not SMILES).
+  `
+  ALTER TABLE measurements ADD COLUMN compound_id TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -561,7 +561,7 @@ export class ModelService {
     const stored = new Map(this.assays.measurements(source.name).map((m) => [m.smiles, m]));
     const points = read.points.map((p) => {
       const m = stored.get(p.smiles);
-      return m ? { ...p, inchikey: m.inchikey, count: m.count, spread: m.spread, record: m.record } : p;
+      return m ? { ...p, inchikey: m.inchikey, count: m.count, spread: m.spread, record: m.record, id: m.id } : p;
     });
     return { ...own, unit: source.unit, records: source.records, replicates: source.replicates, rejected: this.assays.rejected(source.name), points };
   }

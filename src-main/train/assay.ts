@@ -22,6 +22,8 @@ export interface AssayPoint {
   date: string | null;
   /** First record (1-based) and line, for messages. */
   record: number;
+  /** The file's compound IDs (its ID column or SDF titles) of the grouped records, distinct, comma-separated; null without. */
+  id: string | null;
 }
 
 export interface AssayData {
@@ -35,6 +37,9 @@ export interface AssayData {
   replicates: number;
   censored: number;
 }
+
+/** Compound IDs listed per aggregated compound. */
+const ID_LIST = 5;
 
 /** Parses a measurement: 7.2, "<10", ">= 5", "=3.1e2"; null for empty. */
 export function parseMeasurement(v: PropValue): { value: number; qualifier: Qualifier } | null | 'bad' {
@@ -83,7 +88,7 @@ export async function readAssay(
   const source = await openRecords(file, format, { smilesCol: opts.smilesCol });
   const factor = opts.unit === undefined ? null : TO_MOLAR[opts.unit];
   if (opts.unit !== undefined && !factor) throw new AppError('INVALID_INPUT', `unknown unit '${opts.unit}': use one of ${Object.keys(TO_MOLAR).join(', ')}`);
-  const groups = new Map<string, { smiles: string; inchikey: string; values: number[]; quals: Qualifier[]; date: string | null; record: number }>();
+  const groups = new Map<string, { smiles: string; inchikey: string; values: number[]; quals: Qualifier[]; date: string | null; record: number; ids: Set<string> }>();
   const rejected: AssayData['rejected'] = [];
   let read = 0;
   let seen = 0;
@@ -146,7 +151,8 @@ export async function readAssay(
       g.values.push(value);
       g.quals.push(qualifier);
       if (date && (!g.date || date < g.date)) g.date = date;
-    } else groups.set(key, { smiles, inchikey: std.compound.inchikey, values: [value], quals: [qualifier], date, record: rec.record });
+      if (rec.id) g.ids.add(rec.id);
+    } else groups.set(key, { smiles, inchikey: std.compound.inchikey, values: [value], quals: [qualifier], date, record: rec.record, ids: new Set(rec.id ? [rec.id] : []) });
   }
   if (groups.size === 0) throw new AppError('PARSE_ERROR', `${file}: no usable measurements of '${opts.target}' (${rejected.length} records rejected)`);
   const points: AssayPoint[] = [];
@@ -161,7 +167,10 @@ export async function readAssay(
     if (isCensored) censored++;
     const value = opts.task === 'classification' ? Number(mean >= 0.5) : mean;
     const qualifier = g.quals.every((q) => q === g.quals[0]) ? (g.quals[0] as Qualifier) : '=';
-    points.push({ smiles: g.smiles, inchikey: g.inchikey, value, count: n, spread, censored: isCensored, qualifier, date: g.date, record: g.record });
+    const ids = [...g.ids];
+    // Stereoisomers and salts of one parent can carry several IDs: the first few, then how many more.
+    const id = ids.length === 0 ? null : ids.length <= ID_LIST ? ids.join(', ') : `${ids.slice(0, ID_LIST).join(', ')} (+${ids.length - ID_LIST} more)`;
+    points.push({ smiles: g.smiles, inchikey: g.inchikey, value, count: n, spread, censored: isCensored, qualifier, date: g.date, record: g.record, id });
   }
   return { file, target: opts.target, task: opts.task, unit: opts.unit ?? null, points, read, rejected, replicates, censored };
 }

@@ -48,6 +48,12 @@ describe('assay data', () => {
       [6, 'unparseable structur'],
       [7, "'abc' is not a numbe"],
     ]);
+    expect(a.points.map((p) => p.id)).toEqual([null, null, null]); // no ID column
+    // With one (auto-detected: compound_id), each compound keeps the IDs of its records, distinct.
+    const named = join(tmp.dir, 'named.csv');
+    writeFileSync(named, ['compound_id,smiles,pIC50', 'CPD-1,C[C@H](N)C(=O)O,6', 'CPD-2,C[C@@H](N)C(=O)O,7', 'CPD-1,C[C@H](N)C(=O)O,6.5', 'CPD-3,CCO,5'].join('\n'));
+    const n = await readAssay(named, { target: 'pIC50', task: 'regression' });
+    expect(n.points.map((p) => [p.smiles, p.id, p.count])).toEqual([['CC(N)C(=O)O', 'CPD-1, CPD-2', 3], ['CCO', 'CPD-3', 1]]);
     await expect(readAssay(file, { target: 'nope', task: 'regression' })).rejects.toThrow(/no column 'nope'/);
     await expect(readAssay(file, { target: 'ic50_nM', task: 'regression', unit: 'furlongs' })).rejects.toThrow(/unknown unit/);
   });
