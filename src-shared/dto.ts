@@ -343,7 +343,7 @@ export interface TrainOutcome {
   seeds: number;
   n: { compounds: number; train: number; valid: number; test: number; rejected: number };
   teacherSource: string;
-  /** Test split of the first seed. */
-  predictions: Array<{ smiles: string; measured: number; teacher: number; student: number | null; baseline: number }>;
+  /** Test split of the first seed; `qualifier` `<`/`>`: the measured value is a bound (censored). */
+  predictions: Array<{ smiles: string; measured: number; teacher: number; student: number | null; baseline: number; qualifier: '=' | '<' | '>' }>;
   registered: string[];
 }

@@ -108,9 +108,11 @@ describe('delicate CLI', () => {
   it('trains a teacher, a distilled student and the baseline on an assay (the train JSON contract)', async () => {
     const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n');
     const data = join(tmp.dir, 'esol-slice.csv');
-    // 160 compounds, two of them measured twice (replicates), and a record of a third without a value (rejected).
+    // 160 compounds, two of them measured twice (replicates), a record of a third without a value (rejected),
+    // and ten known only as upper bounds (censored: "<-2.1"), which train through the censored loss.
     const remeasured = (row: string, delta: number) => row.replace(/,(-?[\d.]+),/, (_, v: string) => `,${(Number(v) + delta).toFixed(2)},`);
-    writeFileSync(data, `${[...rows.slice(0, 161), remeasured(rows[1] as string, 0.4), remeasured(rows[2] as string, -0.2), `${(rows[3] as string).split(',')[0]},,no value`].join('\n')}\n`);
+    const asBound = (row: string, i: number) => (i >= 4 && i < 14 ? row.replace(/,(-?[\d.]+),/, ',<$1,') : row);
+    writeFileSync(data, `${[...rows.slice(0, 161).map(asBound), remeasured(rows[1] as string, 0.4), remeasured(rows[2] as string, -0.2), `${(rows[3] as string).split(',')[0]},,no value`].join('\n')}\n`);
     const r = await run('train', '--data', data, '--target', 'logS', '--task', 'regression', '--out', 'esol', '--teacher', 'tiny', '--distill', '--student-layers', '1', '--epochs', '1', '--seeds', '2', '--split', 'scaffold', '--db', db, '--json');
     expect(r.err).not.toMatch(/Unexpected error/);
     expect(r.code).toBe(0);
@@ -133,13 +135,17 @@ describe('delicate CLI', () => {
     expect((await run('train', '--data', data, '--target', 'logS', '--task', 'regression', '--out', 'x', '--length-pool', '0', '--db', db)).code).toBe(2);
     // The assay is stored: one row per compound with its replicate count and spread.
     const assays = JSON.parse((await run('assays', '--db', db, '--json')).out).assays;
-    expect(assays.find((a: { name: string }) => a.name === 'esol')).toMatchObject({ target: 'logS', task: 'regression', records: 163, compounds: 160, replicates: 2, rejected: 1 });
+    expect(assays.find((a: { name: string }) => a.name === 'esol')).toMatchObject({ target: 'logS', task: 'regression', records: 163, compounds: 160, replicates: 2, censored: 10, rejected: 1 });
     const ms = JSON.parse((await run('assays', 'esol', '--db', db, '--json')).out).measurements;
     expect(ms).toHaveLength(160);
     // Amigdalin: -0.77 and -0.37, mean -0.57, sd 0.2828.
     expect(ms[0]).toMatchObject({ id: 'Amigdalin', smiles: expect.any(String), qualifier: '=', count: 2, censored: false });
     expect([ms[0].value, ms[0].spread]).toEqual([expect.closeTo(-0.57, 6), expect.closeTo(0.4 / Math.SQRT2, 6)]);
     expect(ms[2]).toMatchObject({ count: 1, spread: 0 });
+    expect(ms.filter((m: { censored: boolean; qualifier: string }) => m.censored && m.qualifier === '<')).toHaveLength(10);
+    // The test split's predictions say which measured values are bounds.
+    const censoredSmiles = new Set(ms.filter((m: { censored: boolean }) => m.censored).map((m: { smiles: string }) => m.smiles));
+    for (const p of out.predictions) expect(p.qualifier).toBe(censoredSmiles.has(p.smiles) ? '<' : '=');
     const reps = JSON.parse((await run('assays', 'esol', '--only', 'replicates', '--db', db, '--json')).out);
     expect(reps).toMatchObject({ assay: 'esol', total: 2, rejected: [{ record: 163, line: 164, reason: "empty 'logS'" }] });
     expect(reps.measurements.map((m: { count: number }) => m.count)).toEqual([2, 2]);
@@ -155,7 +161,7 @@ describe('delicate CLI', () => {
     const againAssay = JSON.parse((await run('assays', '--db', db, '--json')).out).assays.find((a: { name: string }) => a.name === 'esol-again');
     expect(againAssay.file).toBe(`assay 'esol' (read from ${data})`);
     // Its assay keeps the stored assay's records, replicates and rejected record, not the one-row-per-compound copy's.
-    expect(againAssay).toMatchObject({ records: 163, compounds: 160, replicates: 2, rejected: 1 });
+    expect(againAssay).toMatchObject({ records: 163, compounds: 160, replicates: 2, censored: 10, rejected: 1 });
     const againMs = JSON.parse((await run('assays', 'esol-again', '--db', db, '--json')).out).measurements;
     const strip = (m: { inchikey: string; value: number; count: number; spread: number; record: number; id: string | null }) => [m.inchikey, m.value.toFixed(6), m.count, m.spread, m.record, m.id];
     expect(againMs.map(strip)).toEqual(ms.map(strip));
@@ -196,7 +202,7 @@ describe('delicate CLI', () => {
     expect(pred.rows[0]).toMatchObject({ input: 'CCO', smiles: 'CCO', prediction: expect.any(Number), maxSimilarity: expect.any(Number), inDomain: expect.any(Boolean) });
     expect(pred.rows[2]).toMatchObject({ prediction: null, note: 'unparseable structure' });
     const ev = JSON.parse((await run('evaluate', '--model', 'esol-teacher', '--data', data, '--target', 'logS', '--db', db, '--json')).out);
-    expect(ev).toMatchObject({ n: 160, censored: 0, metrics: { rmse: expect.any(Number), r2: expect.any(Number) } });
+    expect(ev).toMatchObject({ n: 150, censored: 10, metrics: { rmse: expect.any(Number), r2: expect.any(Number) } });
     // Censored values are bounds, not measurements: left out of the metrics, and counted.
     const bounded = join(tmp.dir, 'esol-bounded.csv');
     writeFileSync(bounded, `${rows.slice(0, 41).map((r, i) => (i >= 1 && i <= 3 ? r.replace(/,(-?[\d.]+),/, ',<$1,') : r)).join('\n')}\n`);

@@ -60,7 +60,7 @@ export interface QsarResult {
   teacherSource: string;
   data: { file: string; sha256: string; target: string; task: Task };
   /** Predicted vs measured on the test split of the first seed (for plots). */
-  predictions: Array<{ smiles: string; measured: number; teacher: number; student: number | null; baseline: number }>;
+  predictions: Array<{ smiles: string; measured: number; teacher: number; student: number | null; baseline: number; qualifier: '=' | '<' | '>' }>;
   trained: TrainedModel[];
   /** The assay as read: aggregated measurements per compound and the rejected records (stored with the models). */
   assay: Pick<AssayData, 'unit' | 'points' | 'read' | 'rejected' | 'replicates' | 'censored'>;
@@ -231,7 +231,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       disposeModel(student);
     }
     if (seed === first) {
-      predictions = split.test.map((i, j) => ({ smiles: points[i]?.smiles as string, measured: yTest[j] as number, teacher: tPred[j] as number, student: sPred ? (sPred[j] as number) : null, baseline: rfPred[j] as number }));
+      predictions = split.test.map((i, j) => ({ smiles: points[i]?.smiles as string, measured: yTest[j] as number, teacher: tPred[j] as number, student: sPred ? (sPred[j] as number) : null, baseline: rfPred[j] as number, qualifier: boundOf(i) < 0 ? '<' : boundOf(i) > 0 ? '>' : '=' }));
     }
     disposeModel(teacher);
   }
