@@ -116,6 +116,16 @@ test('a chemist reads an assay file and inspects it before training on it', asyn
   await page.getByTestId('train-target').fill('logS');
   await page.getByTestId('train-read').click();
   await expect(page.getByTestId('error')).toContainText("an assay named 'esol-read' exists");
+  // Deleted (after a confirmation), the name is free again.
+  await page.getByTestId('train-assay').selectOption('esol-read');
+  page.once('dialog', (d) => void d.accept());
+  await page.getByTestId('assay-delete').click();
+  await expect(page.getByTestId('train-assay').locator('option[value="esol-read"]')).toHaveCount(0);
+  await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
+  await page.getByTestId('train-out').fill('esol-read');
+  await page.getByTestId('train-target').fill('logS');
+  await page.getByTestId('train-read').click();
+  await expect(page.getByTestId('train-assay')).toHaveValue('esol-read', { timeout: 60_000 });
   expect(consoleErrors).toEqual([]);
 });
 

@@ -43,6 +43,8 @@ export interface Api {
   'assay.list'(args: ArgsOf<'assay.list'>): Promise<{ assays: AssaySummary[] }>;
   /** Reads an assay file into a stored assay (a job; its result is the AssaySummary), to inspect and train on. */
   'assay.import'(args: ArgsOf<'assay.import'>): Promise<{ jobId: string }>;
+  /** Deletes a stored assay and its measurements (models trained on it keep their own record of the data). */
+  'assay.delete'(args: ArgsOf<'assay.delete'>): Promise<{ deleted: boolean }>;
   /** A stored assay's compounds in file order: mean, replicate count and spread, censoring, date. */
   'assay.get'(args: ArgsOf<'assay.get'>): Promise<AssayPage>;
   'screen.run'(args: ArgsOf<'screen.run'>): Promise<{ jobId: string }>;
@@ -87,6 +89,7 @@ export const API_METHODS = [
   'model.train',
   'assay.list',
   'assay.import',
+  'assay.delete',
   'assay.get',
   'screen.run',
   'screen.list',

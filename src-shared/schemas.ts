@@ -124,6 +124,7 @@ export const schemas = {
       dateCol: z.string().min(1).optional(),
     })
     .strict(),
+  'assay.delete': z.object({ name }).strict(),
   'assay.get': z
     .object({
       name,

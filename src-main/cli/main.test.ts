@@ -103,6 +103,11 @@ describe('delicate CLI', () => {
     expect((await run('assay', 'import', file, '--as', 'x', '--target', 'nope', '--task', 'regression', '--db', db)).err).toContain("no column 'nope'");
     expect((await run('assay', 'import', file, '--as', 'x', '--target', 'IC50', '--task', 'maybe', '--db', db)).code).toBe(2);
     expect((await run('assay', 'export', '--db', db)).code).toBe(2);
+    // Read with the wrong unit? Delete it and read it again under the same name.
+    expect(JSON.parse((await run('assay', 'delete', 'ic50', '--db', db, '--json')).out)).toEqual({ assay: 'ic50', deleted: true });
+    expect(JSON.parse((await run('assays', '--db', db, '--json')).out).assays).toEqual([]);
+    expect((await run('assay', 'delete', 'ic50', '--db', db)).code).toBe(1);
+    expect((await run('assay', 'import', file, '--target', 'IC50', '--task', 'regression', '--unit', 'nM', '--date-col', 'date', '--db', db)).code).toBe(0);
   });
 
   it('trains a teacher, a distilled student and the baseline on an assay (the train JSON contract)', async () => {

@@ -44,6 +44,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
                                         enrichment (ROC-AUC, PR-AUC, EF1%, EF5%, BEDROC20) against known actives
   assay import FILE --target COL --task regression|classification [--as NAME] [--unit nM|uM|…] [--smiles-col C] [--date-col C]
                                         reads an assay file and stores it, to inspect and to train on (train --assay)
+  assay delete NAME
   assays [NAME [--only replicates|censored]]
                                         assays read by train (aggregated measurements per compound)
   models                                  the model registry (name, kind, params, layers, lineage, metrics)
@@ -507,7 +508,17 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       }
       case 'assay': {
         const [sub, ...args] = rest;
-        if (sub !== 'import') throw new UsageError(`assay takes import, not '${sub ?? ''}' (\`delicate assays\` lists them)`);
+        if (sub === 'delete') {
+          const { values, positionals } = parse(args, {});
+          json = values.json;
+          if (positionals.length !== 1) throw new UsageError('assay delete takes exactly one assay NAME');
+          const name = positionals[0] as string;
+          const deleted = context(values.db).models.assays.delete(name);
+          if (!deleted) throw new AppError('NOT_FOUND', `no assay named '${name}' (see \`delicate assays\`)`);
+          print({ assay: name, deleted }, () => `deleted assay '${name}' (models trained on it keep their own record of its data)`);
+          return 0;
+        }
+        if (sub !== 'import') throw new UsageError(`assay takes import or delete, not '${sub ?? ''}' (\`delicate assays\` lists them)`);
         const { values, positionals } = parse(args, { as: { type: 'string' }, target: { type: 'string' }, task: { type: 'string' }, unit: { type: 'string' }, 'smiles-col': { type: 'string' }, 'date-col': { type: 'string' } });
         json = values.json;
         if (positionals.length !== 1) throw new UsageError('assay import takes exactly one FILE');

@@ -35,6 +35,11 @@ export class AssayRepo {
     return this.list().find((a) => a.name === name) ?? null;
   }
 
+  /** Deletes an assay with its measurements (ON DELETE CASCADE); false when there is none. */
+  delete(name: string): boolean {
+    return this.db.prepare('DELETE FROM assays WHERE name = ?').run(name).changes > 0;
+  }
+
   /** The records the assay's reading rejected, as stored (each names its record and why). */
   rejected(name: string): AssayPage['rejected'] {
     const row = this.db.prepare('SELECT rejected FROM assays WHERE name = ?').get(name) as { rejected: string } | undefined;

@@ -214,6 +214,7 @@ export function createHandlers(ctx: AppContext): Api {
       });
       return { jobId };
     },
+    'assay.delete': async (args) => ({ deleted: ctx.models.assays.delete(args.name) }),
     'assay.get': async (args) => ctx.models.assayPage(args.name, args),
     'model.train': async (args) => {
       const settings: QsarSettings = {

@@ -113,6 +113,19 @@ export class TrainingState {
     }
   }
 
+  /** Deletes a stored assay (a wrong unit or column: read it again); true when it went. */
+  async deleteAssay(name: string): Promise<boolean> {
+    try {
+      this.error = null;
+      const { deleted } = await call('assay.delete', { name });
+      await this.refresh();
+      return deleted;
+    } catch (e) {
+      this.error = problemOf(e);
+      return false;
+    }
+  }
+
   async cancel(): Promise<void> {
     if (this.jobId) await call('job.cancel', { jobId: this.jobId });
   }
