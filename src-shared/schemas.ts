@@ -107,11 +107,13 @@ export const schemas = {
       epochs: z.number().int().min(1).max(1000).optional(),
       unit: z.enum(['M', 'mM', 'uM', 'µM', 'nM', 'pM']).optional(),
       smilesCol: z.string().min(1).optional(),
+      /** The compound ID column (default: auto-detected; SDF: the title line). */
+      idCol: z.string().min(1).optional(),
     })
     .strict()
     .refine((a) => [a.data, a.source, a.assay].filter((x) => x !== undefined).length === 1, { message: 'give the assay as data (a path), source (a file) or assay (a stored assay): exactly one' })
     // A stored assay's values were converted when it was read, and it knows its SMILES and dates.
-    .refine((a) => a.assay === undefined || [a.unit, a.smilesCol, a.dateCol].every((x) => x === undefined), { message: 'a stored assay brings its own SMILES, dates and converted values: give no unit, smilesCol or dateCol with it' }),
+    .refine((a) => a.assay === undefined || [a.unit, a.smilesCol, a.idCol, a.dateCol].every((x) => x === undefined), { message: 'a stored assay brings its own SMILES, IDs, dates and converted values: give no unit, smilesCol, idCol or dateCol with it' }),
   'assay.list': z.object({}).strict(),
   'assay.import': z
     .object({
@@ -121,6 +123,7 @@ export const schemas = {
       task: z.enum(['regression', 'classification']),
       unit: z.enum(['M', 'mM', 'uM', 'µM', 'nM', 'pM']).optional(),
       smilesCol: z.string().min(1).optional(),
+      idCol: z.string().min(1).optional(),
       dateCol: z.string().min(1).optional(),
     })
     .strict(),

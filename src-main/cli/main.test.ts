@@ -103,6 +103,13 @@ describe('delicate CLI', () => {
     expect((await run('assay', 'import', file, '--as', 'x', '--target', 'nope', '--task', 'regression', '--db', db)).err).toContain("no column 'nope'");
     expect((await run('assay', 'import', file, '--as', 'x', '--target', 'IC50', '--task', 'maybe', '--db', db)).code).toBe(2);
     expect((await run('assay', 'export', '--db', db)).code).toBe(2);
+    // An ID column under a name not recognised as one is named with --id-col.
+    const corp = join(tmp.dir, 'corp.csv');
+    writeFileSync(corp, ['Corp No,smiles,pIC50', 'AZ-1,CCO,5', 'AZ-2,OCC,6', 'AZ-3,CCN,7'].join('\n'));
+    expect((await run('assay', 'import', corp, '--target', 'pIC50', '--task', 'regression', '--id-col', 'Corp No', '--db', db)).code).toBe(0);
+    const corpMs = JSON.parse((await run('assays', 'corp', '--db', db, '--json')).out).measurements;
+    expect(corpMs.map((m: { id: string }) => m.id)).toEqual(['AZ-1, AZ-2', 'AZ-3']);
+    expect((await run('assay', 'delete', 'corp', '--db', db)).code).toBe(0);
     // Read with the wrong unit? Delete it and read it again under the same name.
     expect(JSON.parse((await run('assay', 'delete', 'ic50', '--db', db, '--json')).out)).toEqual({ assay: 'ic50', deleted: true });
     expect(JSON.parse((await run('assays', '--db', db, '--json')).out).assays).toEqual([]);
@@ -175,7 +182,7 @@ describe('delicate CLI', () => {
     expect((await run('train', '--assay', 'esol', '--data', data, '--out', 'x', '--db', db)).code).toBe(2);
     // Its values are converted already (a unit would convert them twice), and it has its own columns and dates.
     const twice = await run('train', '--assay', 'esol', '--unit', 'nM', '--out', 'x', '--db', db);
-    expect([twice.code, twice.err]).toEqual([2, expect.stringContaining('--assay esol brings its own SMILES, dates and converted values')]);
+    expect([twice.code, twice.err]).toEqual([2, expect.stringContaining('--assay esol brings its own SMILES, IDs, dates and converted values')]);
     const undated = await run('train', '--assay', 'esol', '--split', 'temporal', '--out', 'x', '--db', db);
     expect([undated.code, undated.err]).toEqual([2, expect.stringContaining('--split temporal: assay esol has no dates')]);
     // The ECFP4 forest is registered too, predicts, and screens beside the student with its trees' spread.

@@ -6,6 +6,7 @@ import { doctor } from '../services/doctor';
 import { importFile } from '../services/import-service';
 import type { PretrainRequest, PretrainResult, TrainRequest } from '../services/model-service';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
+import { givenColumns } from '../train/assay-columns';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
 import { UsageError, engineOf, fraction, int, need, nonNegative, parse, rangesOf, sortOf, withCtrlC } from './args';
 import { type CommandEnv, screenCommand, screensCommand, vsCommand } from './screen-commands';
@@ -23,7 +24,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
            [--checkpoint-every N] [--grad-checkpointing] [--no-physchem] [--backend wasm|cpu|…] [--resume]
   train --data FILE --target COL --task regression|classification | --assay NAME  --out NAME [--teacher MODEL]
         [--distill [--student-layers K | --student MODEL] [--alpha A] [--hidden-weight W] [--augment N]] [--split random|scaffold|temporal] [--seeds N] [--epochs N]
-        [--smiles-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--length-pool N] [--backend B]
+        [--smiles-col C] [--id-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--length-pool N] [--backend B]
   distill --teacher MODEL --corpus FILE --student-layers K --out NAME [--max-steps N | --time-budget MIN]
           [--temperature T] [--hidden-weight W] [--attention-weight W] [--soft-weight W] [--hard-weight W]
           [--student-ff N] [--init MODEL] [--batch N] [--lr X] [--grad-checkpointing] [--resume]
@@ -42,7 +43,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   vs --library NAME (--label-col COL | --actives FILE) (--model NAME | --similarity ecfp|embedding|fusion)
      [--embedding-model NAME] [--folds K] [--curve]
                                         enrichment (ROC-AUC, PR-AUC, EF1%, EF5%, BEDROC20) against known actives
-  assay import FILE --target COL --task regression|classification [--as NAME] [--unit nM|uM|…] [--smiles-col C] [--date-col C]
+  assay import FILE --target COL --task regression|classification [--as NAME] [--unit nM|uM|…] [--smiles-col C] [--id-col C] [--date-col C]
                                         reads an assay file and stores it, to inspect and to train on (train --assay)
   assay delete NAME
   assays [NAME [--only replicates|censored]]
@@ -371,6 +372,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           lr: { type: 'string' },
           'length-pool': { type: 'string' },
           'smiles-col': { type: 'string' },
+          'id-col': { type: 'string' },
           unit: { type: 'string' },
           'date-col': { type: 'string' },
           backend: { type: 'string' },
@@ -387,8 +389,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           if (task !== 'regression' && task !== 'classification') throw new UsageError('--task must be regression or classification');
           const split = values.split ?? DEFAULT_QSAR.split;
           if (split !== 'random' && split !== 'scaffold' && split !== 'temporal') throw new UsageError('--split must be random, scaffold or temporal');
-          if (stored && (values.unit || values['smiles-col'] || values['date-col']))
-            throw new UsageError(`--assay ${values.assay} brings its own SMILES, dates and converted values${stored.assay.unit ? ` (converted from ${stored.assay.unit})` : ''}: no --unit, --smiles-col or --date-col`);
+          if (stored && (values.unit || values['smiles-col'] || values['id-col'] || values['date-col']))
+            throw new UsageError(`--assay ${values.assay} brings its own SMILES, IDs, dates and converted values${stored.assay.unit ? ` (converted from ${stored.assay.unit})` : ''}: no --unit, --smiles-col, --id-col or --date-col`);
           const dateCol = stored ? stored.dateCol : values['date-col'];
           if (split === 'temporal' && !dateCol) throw new UsageError(stored ? `--split temporal: assay ${values.assay} has no dates` : '--split temporal needs --date-col C');
           if (values.student && !values.distill) throw new UsageError('--student needs --distill');
@@ -438,9 +440,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
               out: checked.out,
               ...(values.teacher ? { teacher: values.teacher } : {}),
               ...(values.student ? { student: values.student } : {}),
-              ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
-              ...(values.unit ? { unit: values.unit } : {}),
-              ...(checked.dateCol ? { dateCol: checked.dateCol } : {}),
+              ...givenColumns({ smilesCol: values['smiles-col'], idCol: values['id-col'], unit: values.unit, dateCol: checked.dateCol }),
               ...(values.backend ? { backend: values.backend as 'auto' } : {}),
               settings: checked.settings,
             },
@@ -519,7 +519,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           return 0;
         }
         if (sub !== 'import') throw new UsageError(`assay takes import or delete, not '${sub ?? ''}' (\`delicate assays\` lists them)`);
-        const { values, positionals } = parse(args, { as: { type: 'string' }, target: { type: 'string' }, task: { type: 'string' }, unit: { type: 'string' }, 'smiles-col': { type: 'string' }, 'date-col': { type: 'string' } });
+        const { values, positionals } = parse(args, { as: { type: 'string' }, target: { type: 'string' }, task: { type: 'string' }, unit: { type: 'string' }, 'smiles-col': { type: 'string' }, 'id-col': { type: 'string' }, 'date-col': { type: 'string' } });
         json = values.json;
         if (positionals.length !== 1) throw new UsageError('assay import takes exactly one FILE');
         const file = positionals[0] as string;
@@ -529,7 +529,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         const target = need(values.target, '--target COL');
         const assay = await withCtrlC(io.err, 'cancelling: nothing is stored', (signal) =>
           context(values.db).models.importAssay(
-            { data: file, name, target, task, ...(values.unit ? { unit: values.unit } : {}), ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}), ...(values['date-col'] ? { dateCol: values['date-col'] } : {}) },
+            { data: file, name, target, task, ...givenColumns({ smilesCol: values['smiles-col'], idCol: values['id-col'], unit: values.unit, dateCol: values['date-col'] }) },
             { signal, onProgress: (p) => io.err(`${p.read} records: ${p.compounds} compounds, ${p.rejected} rejected\n`) },
           ),
         );

@@ -14,6 +14,7 @@ import { importFile, previewFile } from './import-service';
 import { LibraryService } from './library-service';
 import { ModelService } from './model-service';
 import { ScreenService } from './screen-service';
+import { givenColumns } from '../train/assay-columns';
 import { DEFAULT_QSAR, type QsarSettings } from '../train/qsar-settings';
 import { DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 
@@ -202,7 +203,7 @@ export function createHandlers(ctx: AppContext): Api {
       const jobId = ctx.jobs.start('assay', { assay: args.name, file: displayName, target: args.target }, async (job) => {
         try {
           return await ctx.models.importAssay(
-            { data: file, dataName: displayName, name: args.name, target: args.target, task: args.task, ...(args.unit ? { unit: args.unit } : {}), ...(args.smilesCol ? { smilesCol: args.smilesCol } : {}), ...(args.dateCol ? { dateCol: args.dateCol } : {}) },
+            { data: file, dataName: displayName, name: args.name, target: args.target, task: args.task, ...givenColumns(args) },
             {
               signal: job.signal,
               onProgress: (p) => job.progress({ done: p.read, total: null, rate: 0, etaSeconds: null, message: `${p.read} records: ${p.compounds} compounds, ${p.rejected} rejected` }),
@@ -241,9 +242,8 @@ export function createHandlers(ctx: AppContext): Api {
             settings,
             ...(args.teacher ? { teacher: args.teacher } : {}),
             ...(args.student ? { student: args.student } : {}),
-            ...(stored?.dateCol ? { dateCol: stored.dateCol } : args.dateCol ? { dateCol: args.dateCol } : {}),
-            ...(args.unit ? { unit: args.unit } : {}),
-            ...(args.smilesCol ? { smilesCol: args.smilesCol } : {}),
+            // A stored assay's copy has its own date column (the schema refuses the other options with it).
+            ...givenColumns({ ...args, dateCol: stored?.dateCol ?? args.dateCol }),
           },
           {
             signal: job.signal,

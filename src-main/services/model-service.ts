@@ -16,6 +16,7 @@ import { packArrays, unpackArrays } from '../model/weights-io';
 import type { ModelManifest, Progress, RunState } from '../train/pretrain';
 import type { PretrainSettings } from '../train/settings';
 import type { AssayReadProgress, Task } from '../train/assay';
+import { type AssayColumns, givenColumns } from '../train/assay-columns';
 import type { QsarResult } from '../train/qsar';
 import type { ForestJson } from '../train/forest';
 import { DOMAIN_THRESHOLD, type EncoderSpec, type ScoringSpec, type Engine, type PredictionRow, type TaskModelSpec } from '../train/predict-types';
@@ -58,7 +59,7 @@ export const BASE_STUDENT = 'delicate-base-student';
 /** The shipped shared-layer teacher (DeLiCaTe stage 2): one layer applied at the base teacher's depth, distilled from it; the base student starts from its layer. */
 export const BASE_SHARED_TEACHER = 'delicate-base-shared-teacher';
 
-export interface TrainRequest {
+export interface TrainRequest extends AssayColumns {
   data: string;
   /** What the models and the assay record as the data's source when `data` is a temporary copy (an upload, a stored assay); default `data`. */
   dataName?: string;
@@ -73,9 +74,6 @@ export interface TrainRequest {
   teacher?: string;
   /** A general-distilled student (kind student) to start the task student from. */
   student?: string;
-  smilesCol?: string;
-  unit?: string;
-  dateCol?: string;
   settings: QsarSettings;
   backend?: BackendName | 'auto';
 }
@@ -405,7 +403,7 @@ export class ModelService {
     const result = await this.once(
       {
         type: 'qsar',
-        request: { data: req.data, target: req.target, task: req.task, settings: req.settings, teacher, student, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}), ...(req.dateCol ? { dateCol: req.dateCol } : {}) },
+        request: { data: req.data, target: req.target, task: req.task, settings: req.settings, teacher, student, ...givenColumns(req) },
         ...(req.backend ? { backend: req.backend } : {}),
       },
       (e) => (e.type === 'qsar-done' ? e.result : undefined),
@@ -572,11 +570,11 @@ export class ModelService {
    * without reading the file again. A name already taken is a conflict.
    */
   async importAssay(
-    req: { data: string; dataName?: string; name: string; target: string; task: Task; smilesCol?: string; unit?: string; dateCol?: string },
+    req: { data: string; dataName?: string; name: string; target: string; task: Task } & AssayColumns,
     hooks: { signal?: AbortSignal; onProgress?: (p: AssayReadProgress) => void } = {},
   ): Promise<AssaySummary> {
     if (this.assays.byName(req.name)) throw new AppError('CONFLICT', `an assay named '${req.name}' exists (see \`delicate assays\`): choose another name`);
-    const opts = { target: req.target, task: req.task, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}), ...(req.dateCol ? { dateCol: req.dateCol } : {}) };
+    const opts = { target: req.target, task: req.task, ...givenColumns(req) };
     const { assay: read, sha256 } = await this.once({ type: 'read-assay', file: req.data, opts }, (e) => (e.type === 'assay-read' ? e : undefined), {
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       onEvent: (e) => {

@@ -2,6 +2,7 @@ import type { PropValue } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import { loadRdkit, standardise, stereoFree } from '../chem/rdkit';
 import { detectFormat, openRecords } from '../import/records';
+import type { AssayColumns } from './assay-columns';
 
 export type Qualifier = '=' | '<' | '>';
 export type Task = 'regression' | 'classification';
@@ -80,12 +81,12 @@ export interface AssayReadProgress {
  */
 export async function readAssay(
   file: string,
-  opts: { target: string; task: Task; smilesCol?: string; unit?: string; dateCol?: string },
+  opts: { target: string; task: Task } & AssayColumns,
   hooks: { signal?: { readonly aborted: boolean }; onProgress?: (p: AssayReadProgress) => void } = {},
 ): Promise<AssayData> {
   const rd = await loadRdkit();
   const format = await detectFormat(file);
-  const source = await openRecords(file, format, { smilesCol: opts.smilesCol });
+  const source = await openRecords(file, format, { smilesCol: opts.smilesCol, idCol: opts.idCol });
   const factor = opts.unit === undefined ? null : TO_MOLAR[opts.unit];
   if (opts.unit !== undefined && !factor) throw new AppError('INVALID_INPUT', `unknown unit '${opts.unit}': use one of ${Object.keys(TO_MOLAR).join(', ')}`);
   const groups = new Map<string, { smiles: string; inchikey: string; values: number[]; quals: Qualifier[]; date: string | null; record: number; ids: Set<string> }>();

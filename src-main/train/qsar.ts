@@ -6,6 +6,7 @@ import { type EncoderConfig, countParams, disposeModel } from '../model/encoder'
 import { SmilesTokenizer, type TokenizerJson } from '../model/tokenizer';
 import { copyMatching, packTensors } from '../model/weights-tf';
 import { type AssayData, type Task, readAssay } from './assay';
+import { type AssayColumns, givenColumns } from './assay-columns';
 import { fileSha256 } from './corpus';
 import { type FitData, fit, predictTask, taskModelFrom } from './finetune';
 import { type ForestJson, RandomForest } from './forest';
@@ -13,13 +14,10 @@ import { classificationMetrics, meanSd, regressionMetrics } from './metrics';
 import type { QsarSettings } from './qsar-settings';
 import { type Split, type SplitKind, randomSplit, scaffoldSplit, temporalSplit } from './splits';
 
-export interface QsarRequest {
+export interface QsarRequest extends AssayColumns {
   data: string;
   target: string;
   task: Task;
-  smilesCol?: string;
-  unit?: string;
-  dateCol?: string;
   settings: QsarSettings;
   teacher: { name: string; config: EncoderConfig; tokenizer: TokenizerJson; weights: Uint8Array } | null;
   /** A general-distilled student to start the task student from (DeLiCaTe: general, then task distillation). */
@@ -77,7 +75,7 @@ type Progress = (message: string, epoch?: EpochPoint) => void;
  */
 export async function runQsar(req: QsarRequest, progress: Progress = () => {}, signal: { cancelled: boolean } = { cancelled: false }): Promise<QsarResult> {
   const s = req.settings;
-  const assay: AssayData = await readAssay(req.data, { target: req.target, task: req.task, ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}), ...(req.dateCol ? { dateCol: req.dateCol } : {}) });
+  const assay: AssayData = await readAssay(req.data, { target: req.target, task: req.task, ...givenColumns(req) });
   const rd = await loadRdkit();
   const tokenizer = req.teacher ? SmilesTokenizer.fromJSON(req.teacher.tokenizer) : SmilesTokenizer.fromCorpus(assay.points.map((p) => p.smiles));
   const baseConfig: EncoderConfig = req.teacher

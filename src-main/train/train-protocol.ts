@@ -4,6 +4,7 @@ import type { BackendReport, BackendName } from '../model/tf/backend';
 import type { EvalResult, ModelManifest, PretrainSettings, Progress, RunState } from './pretrain';
 import type { PredictionRow, ScoringSpec } from './predict-types';
 import type { AssayData, AssayReadProgress, Task } from './assay';
+import type { AssayColumns } from './assay-columns';
 import type { QsarRequest, QsarResult } from './qsar';
 
 /** Messages from the main thread to a training worker. */
@@ -23,7 +24,7 @@ export type TrainRequest =
   | { type: 'qsar'; request: QsarRequest; backend?: BackendName | 'auto' }
   | { type: 'predict'; model: ScoringSpec; inputs: string[]; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
   | { type: 'evaluate'; model: ScoringSpec; file: string; target: string; smilesCol?: string; unit?: string; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
-  | { type: 'read-assay'; file: string; opts: { target: string; task: Task; smilesCol?: string; unit?: string; dateCol?: string } }
+  | { type: 'read-assay'; file: string; opts: { target: string; task: Task } & AssayColumns }
   | { type: 'cancel' };
 
 /** Messages from a training worker. */
