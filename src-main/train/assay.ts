@@ -39,6 +39,15 @@ export interface AssayData {
   censored: number;
 }
 
+/**
+ * A point's bound for the censored loss and the metrics: -1 when its value is an upper bound (every
+ * replicate `<`), +1 a lower bound (every replicate `>`), 0 a measurement (also a mean of measured and
+ * bounded replicates, which is flagged censored but not a bound).
+ */
+export function boundOf(p: Pick<AssayPoint, 'censored' | 'qualifier'>): -1 | 0 | 1 {
+  return !p.censored || p.qualifier === '=' ? 0 : p.qualifier === '<' ? -1 : 1;
+}
+
 /** Compound IDs listed per aggregated compound. */
 const ID_LIST = 5;
 

@@ -2,7 +2,7 @@ import { loadRdkit, modelSmiles, morganOf, popcount, tanimoto } from '../chem/rd
 import { createModel, disposeModel } from '../model/encoder';
 import { SmilesTokenizer } from '../model/tokenizer';
 import { assignWeights } from '../model/weights-tf';
-import { readAssay } from './assay';
+import { type AssayPoint, boundOf, readAssay } from './assay';
 import { predictTask, taskValue } from './finetune';
 import { exportOnnx } from '../model/onnx-export';
 import { OrtModel, loadOrt, ortProblem } from '../model/ort-engine';
@@ -92,7 +92,7 @@ export async function evaluateWith(spec: ScoringSpec, file: string, target: stri
   let censored = 0;
   rows.forEach((r, i) => {
     if (r.prediction === null) return;
-    if (!classify && assay.points[i]?.censored) censored++;
+    if (!classify && boundOf(assay.points[i] as AssayPoint) !== 0) censored++;
     else {
       y.push(assay.points[i]?.value as number);
       p.push(r.prediction);

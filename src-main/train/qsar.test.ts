@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRdkit, morganOf, murckoScaffold } from '../chem/rdkit';
 import { tempDir } from '../test/helpers';
-import { parseMeasurement, readAssay } from './assay';
+import { boundOf, parseMeasurement, readAssay } from './assay';
 import { RandomForest } from './forest';
 import { randomSplit, scaffoldSplit, temporalSplit } from './splits';
 
@@ -49,6 +49,10 @@ describe('assay data', () => {
       [7, "'abc' is not a numbe"],
     ]);
     expect(a.points.map((p) => p.id)).toEqual([null, null, null]); // no ID column
+    // Bounds for the censored loss and the metrics: phenol is "< 5"; a mean of "< 5" and "= 6" is flagged
+    // censored but is no bound; a "> 9" is a lower bound.
+    expect(a.points.map(boundOf)).toEqual([0, 0, -1]);
+    expect([boundOf({ censored: true, qualifier: '=' }), boundOf({ censored: true, qualifier: '>' })]).toEqual([0, 1]);
     // With one (auto-detected: compound_id), each compound keeps the IDs of its records, distinct.
     const named = join(tmp.dir, 'named.csv');
     writeFileSync(named, ['compound_id,smiles,pIC50', 'CPD-1,C[C@H](N)C(=O)O,6', 'CPD-2,C[C@@H](N)C(=O)O,7', 'CPD-1,C[C@H](N)C(=O)O,6.5', 'CPD-3,CCO,5'].join('\n'));

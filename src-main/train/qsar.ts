@@ -5,7 +5,7 @@ import { seededRandom } from '../../src-shared/random';
 import { type EncoderConfig, countParams, disposeModel } from '../model/encoder';
 import { SmilesTokenizer, type TokenizerJson } from '../model/tokenizer';
 import { copyMatching, packTensors } from '../model/weights-tf';
-import { type AssayData, type Task, readAssay } from './assay';
+import { type AssayData, type Task, boundOf, readAssay } from './assay';
 import { type AssayColumns, givenColumns } from './assay-columns';
 import { fileSha256 } from './corpus';
 import { type FitData, fit, predictTask, taskModelFrom } from './finetune';
@@ -107,14 +107,11 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   // Censored regression values (`<`/`>` bounds, e.g. inactives tested up to the top concentration) train
   // through the censored loss; they are left out of the test metrics, which compare predictions with
   // measured values (unless fewer than two are measured).
-  const boundOf = (i: number): number => {
-    const p = points[i];
-    return classify || !p?.censored || p.qualifier === '=' ? 0 : p.qualifier === '<' ? -1 : 1;
-  };
-  const anyBound = points.some((_, i) => boundOf(i) !== 0);
+  const bounds = Int8Array.from(points, (p) => (classify ? 0 : boundOf(p)));
+  const anyBound = bounds.some((b) => b !== 0);
   const metricsOf = (test: number[], y: number[], p: ArrayLike<number>): Record<string, number> => {
     if (classify) return { ...classificationMetrics(y, p) };
-    const measured = test.map((i, j) => (boundOf(i) === 0 ? j : -1)).filter((j) => j >= 0);
+    const measured = test.map((i, j) => (bounds[i] === 0 ? j : -1)).filter((j) => j >= 0);
     if (measured.length === test.length || measured.length < 2) return { ...regressionMetrics(y, p) };
     return { ...regressionMetrics(measured.map((j) => y[j] as number), measured.map((j) => p[j] as number)) };
   };
@@ -142,7 +139,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     const trainY = split.train.map((i) => points[i]?.value as number);
     const norm = classify ? null : meanSd(trainY);
     const scaled = (i: number) => (norm ? ((points[i]?.value as number) - norm.mean) / (norm.sd || 1) : (points[i]?.value as number));
-    const dataOf = (idx: number[]): FitData => ({ seqs: idx.map((i) => seqs[i] as Int32Array), y: Float32Array.from(idx, scaled), ...(anyBound ? { bound: Int8Array.from(idx, boundOf) } : {}) });
+    const dataOf = (idx: number[]): FitData => ({ seqs: idx.map((i) => seqs[i] as Int32Array), y: Float32Array.from(idx, scaled), ...(anyBound ? { bound: Int8Array.from(idx, (i) => bounds[i] as number) } : {}) });
     const testSeqs = split.test.map((i) => seqs[i] as Int32Array);
     const normFix = norm ? { mean: norm.mean, sd: norm.sd || 1 } : null;
 
@@ -194,13 +191,13 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       for (const i of split.train) {
         augSeqs.push(seqs[i] as Int32Array);
         augY.push(scaled(i));
-        augBound.push(boundOf(i));
+        augBound.push(bounds[i] as number);
         for (const smi of enumerateSmiles(rd, points[i]?.smiles as string, s.augment, rand)) {
           const enc = tokenizer.encode(smi, baseConfig.maxLen);
           if (enc.ok) {
             augSeqs.push(enc.ids);
             augY.push(scaled(i));
-            augBound.push(boundOf(i));
+            augBound.push(bounds[i] as number);
           }
         }
       }
@@ -229,7 +226,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       disposeModel(student);
     }
     if (seed === first) {
-      predictions = split.test.map((i, j) => ({ smiles: points[i]?.smiles as string, measured: yTest[j] as number, teacher: tPred[j] as number, student: sPred ? (sPred[j] as number) : null, baseline: rfPred[j] as number, qualifier: boundOf(i) < 0 ? '<' : boundOf(i) > 0 ? '>' : '=' }));
+      predictions = split.test.map((i, j) => ({ smiles: points[i]?.smiles as string, measured: yTest[j] as number, teacher: tPred[j] as number, student: sPred ? (sPred[j] as number) : null, baseline: rfPred[j] as number, qualifier: bounds[i] === -1 ? '<' : bounds[i] === 1 ? '>' : '=' }));
     }
     disposeModel(teacher);
   }
