@@ -83,13 +83,15 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   await expect(page.getByTestId('assay-empty')).toHaveText('No compounds were measured more than once.');
   await page.getByTestId('assay-only').selectOption('');
   await expect(page.getByTestId('assay-row')).toHaveCount(100);
-  await page.getByTestId('assay-open').click();
+  await page.getByTestId('assay-more').click();
   await page.getByTestId('train-out').fill('ui-again');
   await page.getByText('Distil a DeLiCaTe student').click();
   await page.getByTestId('train-epochs').fill('1');
   await page.getByTestId('train-start').click();
   await expect(outcome).toContainText('ui-again-teacher', { timeout: 120_000 });
   await expect(page.getByTestId('train-model')).toHaveCount(2);
+  // The assay list refreshed when the run ended; the open table kept the rows it showed.
+  await expect(page.getByTestId('assay-row')).toHaveCount(160);
   expect(consoleErrors).toEqual([]);
 });
 
