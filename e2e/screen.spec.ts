@@ -126,8 +126,14 @@ test('a chemist reads an assay file and inspects it before training on it', asyn
   await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
   await page.getByTestId('train-out').fill('esol-read');
   await page.getByTestId('train-target').fill('logS');
+  // Columns can be named (advanced settings); a wrong one is an error naming the file's columns.
+  await page.getByTestId('train-id-col').fill('nope');
+  await page.getByTestId('train-read').click();
+  await expect(page.getByTestId('error')).toContainText("id column 'nope' is not in the header [smiles, logS, name]");
+  await page.getByTestId('train-id-col').fill('name');
   await page.getByTestId('train-read').click();
   await expect(page.getByTestId('train-assay')).toHaveValue('esol-read', { timeout: 60_000 });
+  await expect(page.getByTestId('assay-id').first()).toHaveText('Amigdalin');
   expect(consoleErrors).toEqual([]);
 });
 

@@ -14,8 +14,18 @@ export interface TrainForm {
   split: 'scaffold' | 'random' | 'temporal';
   /** The file's date column (a temporal split trains on the oldest compounds, tests on the newest); a stored assay brings its dates. */
   dateCol: string;
+  /** The file's SMILES and compound-ID columns; '' = found by name (and, for SMILES, by content). */
+  smilesCol: string;
+  idCol: string;
   epochs: number;
   seeds: number;
+}
+
+/** The columns the form names for a file (a stored assay brings its own). */
+function fileColumns(f: TrainForm): { smilesCol?: string; idCol?: string; dateCol?: string } {
+  const out: { smilesCol?: string; idCol?: string; dateCol?: string } = {};
+  for (const k of ['smilesCol', 'idCol', 'dateCol'] as const) if (f[k].trim()) out[k] = f[k].trim();
+  return out;
 }
 
 /** A QSAR training job: the form's choices, its live epoch curves, and the comparison at the end. */
@@ -77,7 +87,7 @@ export class TrainingState {
         task: f.task,
         // A stored assay is converted already, and brings its dates.
         ...(typeof data !== 'string' && f.unit && f.task === 'regression' ? { unit: f.unit } : {}),
-        ...(typeof data !== 'string' && f.dateCol.trim() ? { dateCol: f.dateCol.trim() } : {}),
+        ...(typeof data !== 'string' ? fileColumns(f) : {}),
         out: f.out,
         ...(f.teacher ? { teacher: f.teacher } : {}),
         distill: f.distill,
@@ -105,7 +115,7 @@ export class TrainingState {
         target: f.target,
         task: f.task,
         ...(f.unit && f.task === 'regression' ? { unit: f.unit } : {}),
-        ...(f.dateCol.trim() ? { dateCol: f.dateCol.trim() } : {}),
+        ...fileColumns(f),
       });
       this.jobId = jobId;
     } catch (e) {
