@@ -341,7 +341,7 @@ export interface TrainOutcome {
   models: Array<{ name: string; role: 'teacher' | 'student' | 'baseline'; params: number; layers: number; metrics: Record<string, number>; trainSeconds: number }>;
   split: string;
   seeds: number;
-  n: { compounds: number; train: number; valid: number; test: number; rejected: number };
+  n: { compounds: number; train: number; valid: number; test: number; rejected: number; censored: number };
   teacherSource: string;
   /** Test split of the first seed; `qualifier` `<`/`>`: the measured value is a bound (censored). */
   predictions: Array<{ smiles: string; measured: number; teacher: number; student: number | null; baseline: number; qualifier: '=' | '<' | '>' }>;

@@ -137,7 +137,7 @@ describe('delicate CLI', () => {
       expect(Number.isFinite(m.metrics.rmse)).toBe(true);
     }
     expect(out.models[1]).toMatchObject({ name: 'esol-student', layers: 1 });
-    expect(out.n).toMatchObject({ compounds: 160, rejected: 1 });
+    expect(out.n).toMatchObject({ compounds: 160, rejected: 1, censored: 10 });
     expect(out.predictions.length).toBe(out.n.test);
     expect(out.teacherSource).toMatch(/tiny/);
     const list = JSON.parse((await run('models', '--db', db, '--json')).out).models;
