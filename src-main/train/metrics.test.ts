@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classificationMetrics, prAuc, ranks, regressionMetrics, rocAuc } from './metrics';
+import { censoredRegressionMetrics, classificationMetrics, prAuc, ranks, regressionMetrics, rocAuc } from './metrics';
 
 describe('metrics against hand-computed values', () => {
   it('regression', () => {
@@ -10,6 +10,11 @@ describe('metrics against hand-computed values', () => {
     expect(m.r2).toBeCloseTo(1 - 1.5 / 5, 10);
     // ranks of p: 1, 3, 2, 4 vs 1, 2, 3, 4 → Spearman 1 - 6·2/(4·15) = 0.8
     expect(m.spearman).toBeCloseTo(0.8, 10);
+    // With bounds: the measured rows as above; "< 5" predicted 4 (kept), "> 0" predicted -1 (not kept).
+    const c = censoredRegressionMetrics([1, 5, 2, 3, 0, 4], [0.5, 4, 2.5, 2, -1, 4], [0, -1, 0, 0, 1, 0]);
+    expect(c).toEqual({ ...m, boundsKept: 0.5 });
+    // No bounds: the plain metrics, no boundsKept.
+    expect(censoredRegressionMetrics([1, 2, 3, 4], [0.5, 2.5, 2, 4], [0, 0, 0, 0])).toEqual(m);
   });
 
   it('ranks average ties', () => {

@@ -73,6 +73,22 @@ export function regressionMetrics(y: ArrayLike<number>, p: ArrayLike<number>): R
   return { rmse: Math.sqrt(se / n), mae: ae / n, r2: ss === 0 ? 0 : 1 - se / ss, spearman: pearson(ranks(y), ranks(p)) };
 }
 
+/**
+ * Regression metrics where some values are bounds (`bounds`: -1 the value is an upper bound, +1 a lower
+ * one, 0 measured): the usual metrics over the measured values, and `boundsKept`, the fraction of the
+ * bounded ones predicted on the right side of their bound. Without bounds, or with fewer than two
+ * measured values, every value is compared as measured.
+ */
+export function censoredRegressionMetrics(y: ArrayLike<number>, p: ArrayLike<number>, bounds: ArrayLike<number>): RegressionMetrics & { boundsKept?: number } {
+  check(y, p);
+  const measured: number[] = [];
+  const bounded: number[] = [];
+  for (let j = 0; j < y.length; j++) (bounds[j] === 0 ? measured : bounded).push(j);
+  if (bounded.length === 0 || measured.length < 2) return regressionMetrics(y, p);
+  const kept = bounded.filter((j) => ((bounds[j] as number) < 0 ? (p[j] as number) <= (y[j] as number) : (p[j] as number) >= (y[j] as number))).length;
+  return { ...regressionMetrics(measured.map((j) => y[j] as number), measured.map((j) => p[j] as number)), boundsKept: kept / bounded.length };
+}
+
 /** ROC-AUC by the rank-sum (Mann–Whitney) formula; ties count half. NaN without both classes. */
 export function rocAuc(y: ArrayLike<number>, score: ArrayLike<number>): number {
   check(y, score);

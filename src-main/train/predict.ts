@@ -9,7 +9,7 @@ import { OrtModel, loadOrt, ortProblem } from '../model/ort-engine';
 import { initTf } from '../model/tf/backend';
 import { RandomForest } from './forest';
 import { DOMAIN_THRESHOLD, type Engine, type PredictionRow, type ScoringSpec } from './predict-types';
-import { classificationMetrics, regressionMetrics } from './metrics';
+import { censoredRegressionMetrics, classificationMetrics } from './metrics';
 
 /**
  * Predicts inputs with a task model; unreadable inputs get a row with the reason, never vanish. The
@@ -87,19 +87,19 @@ export async function evaluateWith(spec: ScoringSpec, file: string, target: stri
   const { rows, engine: used } = await predictWith(spec, assay.points.map((p) => p.smiles), engine);
   const y: number[] = [];
   const p: number[] = [];
-  // As in training: a censored value (a bound) is no measurement to compare a prediction with.
+  const bounds: number[] = [];
   const classify = spec.task.type === 'classification';
-  let censored = 0;
   rows.forEach((r, i) => {
     if (r.prediction === null) return;
-    if (!classify && boundOf(assay.points[i] as AssayPoint) !== 0) censored++;
-    else {
-      y.push(assay.points[i]?.value as number);
-      p.push(r.prediction);
-    }
+    y.push(assay.points[i]?.value as number);
+    p.push(r.prediction);
+    bounds.push(classify ? 0 : boundOf(assay.points[i] as AssayPoint));
   });
-  if (y.length === 0) throw new Error(`${file}: the model could read none of the ${assay.points.length} compounds${censored ? ` with a measured (not censored) value` : ''}`);
-  const metrics: Record<string, number> = { ...(classify ? classificationMetrics(y, p) : regressionMetrics(y, p)) };
-  const unreadable = rows.filter((r) => r.prediction === null).length;
-  return { metrics, n: y.length, censored, unreadable, rejected: assay.rejected.length, inDomain: rows.filter((r) => r.inDomain).length, engine: used };
+  if (y.length === 0) throw new Error(`${file}: the model could read none of the ${assay.points.length} compounds`);
+  // As in training: a censored value (a bound) is no measurement to compare a prediction with; boundsKept
+  // says how many of them the model predicts on the right side.
+  const metrics: Record<string, number> = { ...(classify ? classificationMetrics(y, p) : censoredRegressionMetrics(y, p, bounds)) };
+  const censored = bounds.filter((b) => b !== 0).length;
+  const unreadable = rows.length - y.length;
+  return { metrics, n: 'boundsKept' in metrics ? y.length - censored : y.length, censored, unreadable, rejected: assay.rejected.length, inDomain: rows.filter((r) => r.inDomain).length, engine: used };
 }

@@ -10,7 +10,7 @@ import { type AssayColumns, givenColumns } from './assay-columns';
 import { fileSha256 } from './corpus';
 import { type FitData, fit, predictTask, taskModelFrom } from './finetune';
 import { type ForestJson, RandomForest } from './forest';
-import { classificationMetrics, meanSd, regressionMetrics } from './metrics';
+import { censoredRegressionMetrics, classificationMetrics, meanSd } from './metrics';
 import type { QsarSettings } from './qsar-settings';
 import { type Split, type SplitKind, randomSplit, scaffoldSplit, temporalSplit } from './splits';
 
@@ -105,15 +105,13 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   const classify = req.task === 'classification';
   const taskType = classify ? 'binary' : 'regression';
   // Censored regression values (`<`/`>` bounds, e.g. inactives tested up to the top concentration) train
-  // through the censored loss; they are left out of the test metrics, which compare predictions with
-  // measured values (unless fewer than two are measured).
+  // through the censored loss; the test metrics compare predictions with measured values, and boundsKept
+  // says how many bounds the predictions respect.
   const bounds = Int8Array.from(points, (p) => (classify ? 0 : boundOf(p)));
   const anyBound = bounds.some((b) => b !== 0);
   const metricsOf = (test: number[], y: number[], p: ArrayLike<number>): Record<string, number> => {
     if (classify) return { ...classificationMetrics(y, p) };
-    const measured = test.map((i, j) => (bounds[i] === 0 ? j : -1)).filter((j) => j >= 0);
-    if (measured.length === test.length || measured.length < 2) return { ...regressionMetrics(y, p) };
-    return { ...regressionMetrics(measured.map((j) => y[j] as number), measured.map((j) => p[j] as number)) };
+    return { ...censoredRegressionMetrics(y, p, test.map((i) => bounds[i] as number)) };
   };
   const perSeed: Record<'teacher' | 'student' | 'baseline', Array<Record<string, number>>> = { teacher: [], student: [], baseline: [] };
   const seconds = { teacher: 0, student: 0, baseline: 0 };
@@ -232,8 +230,9 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   }
   const summarise = (rows: Array<Record<string, number>>) => {
     const out: Record<string, number> = {};
-    for (const key of Object.keys(rows[0] ?? {})) {
-      const { mean, sd } = meanSd(rows.map((r) => r[key] as number));
+    // Over the seeds that have the metric (boundsKept needs censored compounds in the seed's test split).
+    for (const key of new Set(rows.flatMap((r) => Object.keys(r)))) {
+      const { mean, sd } = meanSd(rows.filter((r) => key in r).map((r) => r[key] as number));
       out[key] = mean;
       out[`${key}Sd`] = sd;
     }
