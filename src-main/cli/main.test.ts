@@ -179,8 +179,13 @@ describe('delicate CLI', () => {
     const againMs = JSON.parse((await run('assays', 'esol-again', '--db', db, '--json')).out).measurements;
     const strip = (m: { inchikey: string; value: number; count: number; spread: number; record: number; id: string | null }) => [m.inchikey, m.value.toFixed(6), m.count, m.spread, m.record, m.id];
     expect(againMs.map(strip)).toEqual(ms.map(strip));
+    // A run named like the stored assay it trains on keeps that assay's source (not "assay 'x' (read from …)").
+    const imported = JSON.parse((await run('assay', 'import', data, '--as', 'esol-same', '--target', 'logS', '--task', 'regression', '--db', db, '--json')).out).assay;
+    expect((await run('train', '--assay', 'esol-same', '--out', 'esol-same', '--teacher', 'tiny', '--epochs', '1', '--seeds', '1', '--split', 'random', '--length-pool', '2', '--db', db)).code).toBe(0);
+    const same = JSON.parse((await run('assays', '--db', db, '--json')).out).assays.find((a: { name: string }) => a.name === 'esol-same');
+    expect(same).toMatchObject({ file: data, sha256: imported.sha256, records: 163, replicates: 2, censored: 10, rejected: 1 });
     const missing = await run('train', '--assay', 'nope', '--out', 'x', '--db', db);
-    expect([missing.code, missing.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: ic50, esol")]);
+    expect([missing.code, missing.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: ic50, esol, esol-again, esol-same")]);
     expect((await run('train', '--assay', 'esol', '--data', data, '--out', 'x', '--db', db)).code).toBe(2);
     // Its values are converted already (a unit would convert them twice), and it has its own columns and dates.
     const twice = await run('train', '--assay', 'esol', '--unit', 'nM', '--out', 'x', '--db', db);

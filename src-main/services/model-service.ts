@@ -438,7 +438,9 @@ export class ModelService {
         registered.push(name);
       }
       // The assay as read (aggregated measurements, censored bounds, rejected records), named like the run.
-      this.assays.save({ name: req.out, file: result.data.file, sha256: result.data.sha256, target: req.target, task: req.task, ...this.assayAsRead(result.assay, req.fromAssay) });
+      // A run named like the stored assay it trains on replaces that assay with itself: same source file.
+      const same = req.fromAssay === req.out ? this.assays.byName(req.out) : null;
+      this.assays.save({ name: req.out, file: same?.file ?? result.data.file, sha256: same?.sha256 ?? result.data.sha256, target: req.target, task: req.task, ...this.assayAsRead(result.assay, req.fromAssay) });
       if (result.baseline) {
         const name = `${req.out}-ecfp4-rf`;
         const manifest: BaselineManifest = {
