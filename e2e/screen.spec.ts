@@ -111,8 +111,9 @@ test('a chemist reads an assay file and inspects it before training on it', asyn
   // No dates in this file: no temporal split.
   await page.getByText('Show advanced settings').click();
   await expect(page.getByTestId('train-split').locator('option[value=temporal]')).toBeDisabled();
-  // The same name again is refused, in words.
+  // The same name again is refused, in words. (Back to "a file": the file chosen before is gone with its input.)
   await page.getByTestId('train-assay').selectOption('');
+  await expect(page.getByTestId('train-read')).toBeDisabled();
   await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
   await page.getByTestId('train-out').fill('esol-read');
   await page.getByTestId('train-target').fill('logS');
