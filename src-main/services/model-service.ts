@@ -458,8 +458,11 @@ export class ModelService {
       }
     })();
     const { trained: _trained, baseline: _baseline, assay: _assay, ...rest } = result;
+    // Read from a stored assay's one-row-per-compound copy, the replicates are that assay's.
+    const source = req.fromAssay === undefined ? null : this.assays.byName(req.fromAssay);
     return {
       ...rest,
+      ...(source ? { n: { ...rest.n, replicates: source.replicates } } : {}),
       models: result.models.map((m) => ({ ...m, name: m.role === 'baseline' ? `${req.out}-ecfp4-rf` : names[m.role] })),
       registered,
     };

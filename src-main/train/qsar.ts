@@ -54,6 +54,7 @@ export interface QsarResult {
   models: ModelReport[];
   split: SplitKind;
   seeds: number;
+  /** `censored`: compounds trained on as bounds (every replicate `<`, or every one `>`). */
   n: { compounds: number; train: number; valid: number; test: number; rejected: number; tooLong: number; replicates: number; censored: number; unknownTokenRate: number };
   teacherSource: string;
   data: { file: string; sha256: string; target: string; task: Task };
@@ -250,7 +251,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     models,
     split: s.split,
     seeds: s.seeds,
-    n: { compounds: points.length, ...sizes, rejected: assay.rejected.length, tooLong, replicates: assay.replicates, censored: assay.censored, unknownTokenRate: tokens ? unknown / tokens : 0 },
+    n: { compounds: points.length, ...sizes, rejected: assay.rejected.length, tooLong, replicates: assay.replicates, censored: bounds.filter((b) => b !== 0).length, unknownTokenRate: tokens ? unknown / tokens : 0 },
     teacherSource:
       (req.teacher ? `fine-tuned from '${req.teacher.name}'` : 'no pretrained teacher given or registered: the teacher was trained from scratch on the assay') +
       (s.distill ? (req.student ? `; student started from the general-distilled '${req.student.name}'` : '; student started from the fine-tuned teacher (no general-distilled student given)') : ''),
