@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src-shared/random';
 import { disposeModel } from '../model/encoder';
 import { initTf } from '../model/tf/backend';
-import { HIDDEN_CACHE_BUDGET, TAPE_BUDGET, fit, hiddenCacheBytes, predictTask, tapeBytesPerLayer, taskModelFrom } from './finetune';
+import { type FitCheckpoint, HIDDEN_CACHE_BUDGET, TAPE_BUDGET, fit, hiddenCacheBytes, predictTask, tapeBytesPerLayer, taskModelFrom } from './finetune';
 
 const config = { vocabSize: 12, maxLen: 16, layers: 4, hidden: 16, heads: 2, ff: 32, dropout: 0, shareLayers: false, mlm: null, physchem: 0, task: null };
 
@@ -60,6 +60,29 @@ describe('task-specific distillation', () => {
     const asValues = await meanOverCensored(false);
     expect(asBounds.below).toBeGreaterThanOrEqual(0.9);
     expect(asValues.lift - asBounds.lift).toBeGreaterThan(0.5);
+  }, 120_000);
+
+  it('resumes from an epoch checkpoint exactly where an uninterrupted run would be (distillation, validation, early-stopping state)', async () => {
+    const rand = seededRandom(11);
+    const seqs = Array.from({ length: 40 }, () => Int32Array.from([2, ...Array.from({ length: 3 + Math.floor(rand() * 8) }, () => 5 + Math.floor(rand() * 7)), 3]));
+    const teacher = taskModelFrom(config, null, 'regression', 5);
+    const y = Float32Array.from(await predictTask(teacher, seqs, null));
+    const valid = { seqs: seqs.slice(0, 8), y: y.slice(0, 8) };
+    const options = { epochs: 4, batch: 8, lr: 2e-3, seed: 3, soft: { y, alpha: 0.5 }, hidden: { teacher, layerMap: [0, 2, 4], weight: 0.1 }, lengthPool: 2 };
+    const weightsOf = (m: ReturnType<typeof taskModelFrom>) => Object.values(m.params).flatMap((p) => Array.from(p.dataSync()));
+    // Uninterrupted, keeping the checkpoint after epoch 2.
+    const whole = taskModelFrom(config, null, 'regression', 6, { shareLayers: true, layers: 2 });
+    const checkpoints: FitCheckpoint[] = [];
+    const a = await fit(whole, { seqs, y }, valid, { ...options, onCheckpoint: (c) => checkpoints.push(c) });
+    expect(checkpoints.map((c) => c.epoch)).toEqual([1, 2, 3, 4]);
+    // "Killed" after epoch 2: a fresh model (another init) continues from the checkpoint.
+    const resumed = taskModelFrom(config, null, 'regression', 7, { shareLayers: true, layers: 2 });
+    const b = await fit(resumed, { seqs, y }, valid, { ...options, resume: checkpoints[1] });
+    expect(b.curve).toEqual(a.curve);
+    expect(b.bestEpoch).toBe(a.bestEpoch);
+    expect(b.sequences).toBe(a.sequences);
+    expect(weightsOf(resumed)).toEqual(weightsOf(whole));
+    for (const m of [teacher, whole, resumed]) disposeModel(m);
   }, 120_000);
 
   it('recomputes layers for batches that would overflow the wasm heap, with the same training result', async () => {

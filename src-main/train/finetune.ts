@@ -5,7 +5,7 @@ import { inferRows } from '../model/infer';
 import { bceWithLogits, censoredMse, maskedHiddenMse, mse } from '../model/losses';
 import { LeanAdam } from '../model/tf/adam';
 import { tf } from '../model/tf/backend';
-import { copyMatching, packTensors } from '../model/weights-tf';
+import { assignWeights, copyMatching, packTensors, unpackTensors } from '../model/weights-tf';
 import { threadCpuSeconds } from '../util/cpu-time';
 import { learningRate } from './pretrain';
 
@@ -46,6 +46,27 @@ export interface FitOptions {
   tapeBudget?: number;
   /** Bytes of teacher hidden states kept across epochs instead of recomputed every step (default HIDDEN_CACHE_BUDGET; 0 = none). */
   hiddenCacheBudget?: number;
+  /** Called after every epoch with what continues the run from there (`resume`); packing it costs a copy of weights and moments. */
+  onCheckpoint?: (c: FitCheckpoint) => void;
+  /** Continues a run from a checkpoint of the same data and options: the result is the uninterrupted run's. */
+  resume?: FitCheckpoint;
+}
+
+/**
+ * A `fit` run after a finished epoch: weights, optimizer moments and step, the best epoch so far and the
+ * curve and throughput counters. Batches are shuffled per epoch and dropout is seeded per step, so a run
+ * resumed from it continues exactly as the uninterrupted one.
+ */
+export interface FitCheckpoint {
+  epoch: number;
+  step: number;
+  weights: Uint8Array;
+  optimizer: Uint8Array;
+  best: { epoch: number; loss: number; weights: Uint8Array } | null;
+  curve: Array<{ epoch: number; loss: number; valid: number | null }>;
+  sequences: number;
+  stepSeconds: number;
+  stepCpuSeconds: number | null;
 }
 
 /**
@@ -139,14 +160,21 @@ export async function fit(
   const stepsPerEpoch = Math.max(1, Math.ceil(n / opts.batch));
   const lengths = Int32Array.from(train.seqs, (q) => q.length);
   const total = stepsPerEpoch * opts.epochs;
-  let best: { epoch: number; loss: number; weights: Uint8Array } | null = null;
-  const curve: Array<{ epoch: number; loss: number; valid: number | null }> = [];
-  let step = 0;
+  const r = opts.resume;
+  let best: { epoch: number; loss: number; weights: Uint8Array } | null = r?.best ?? null;
+  const curve: Array<{ epoch: number; loss: number; valid: number | null }> = r ? [...r.curve] : [];
+  let step = r?.step ?? 0;
   // Training throughput: sequences through optimisation steps and the time those steps took.
-  let sequences = 0;
+  let sequences = r?.sequences ?? 0;
   // Wall seconds, and the same in this thread's CPU seconds (not inflated by other load on the machine).
-  let stepSeconds = 0;
-  let stepCpuSeconds: number | null = 0;
+  let stepSeconds = r?.stepSeconds ?? 0;
+  let stepCpuSeconds: number | null = r ? r.stepCpuSeconds : 0;
+  if (r) {
+    assignWeights(model.params, r.weights);
+    const moments = unpackTensors(r.optimizer);
+    adam.restore(r.step, moments);
+    tf.dispose(Object.values(moments));
+  }
   const startClock = () => ({ wall: performance.now(), cpu: threadCpuSeconds() });
   const stopClock = (from: ReturnType<typeof startClock>) => {
     const cpu = threadCpuSeconds();
@@ -161,7 +189,7 @@ export async function fit(
     cache = await teacherHiddenCache(h, train.seqs, opts.signal);
     stopClock(clock);
   }
-  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+  for (let epoch = (r?.epoch ?? 0) + 1; epoch <= opts.epochs; epoch++) {
     const batches = shuffledLengthBatches(lengths, opts.batch, seededRandom(opts.seed * 1009 + epoch), opts.lengthPool ?? 1);
     let lossSum = 0;
     for (const idx of batches) {
@@ -207,6 +235,7 @@ export async function fit(
     opts.onEpoch?.({ epoch, loss, valid: validLoss });
     const score = validLoss ?? loss;
     if (!best || score < best.loss) best = { epoch, loss: score, weights: new Uint8Array(packTensors(model.params)) };
+    opts.onCheckpoint?.({ epoch, step, weights: new Uint8Array(packTensors(model.params)), optimizer: new Uint8Array(packTensors(adam.state())), best, curve: [...curve], sequences, stepSeconds, stepCpuSeconds });
   }
   adam.dispose();
   if (best) copyMatching(model, best.weights);
