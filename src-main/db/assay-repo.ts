@@ -21,18 +21,23 @@ export class AssayRepo {
   }
 
   list(): AssaySummary[] {
+    return this.summaries('');
+  }
+
+  byName(name: string): AssaySummary | null {
+    return this.summaries('WHERE a.name = ?', name)[0] ?? null;
+  }
+
+  /** Summaries of the assays `where` selects: one assay's counts are not computed for every other one. */
+  private summaries(where: string, ...params: unknown[]): AssaySummary[] {
     return this.db
       .prepare(
         `SELECT name, file, sha256, target, task, unit, records, replicates, censored, json_array_length(rejected) AS rejected, created_at AS createdAt,
                 (SELECT COUNT(*) FROM measurements m WHERE m.assay_id = a.id) AS compounds,
                 (SELECT COUNT(*) FROM measurements m WHERE m.assay_id = a.id AND m.date IS NOT NULL) AS dated
-           FROM assays a ORDER BY created_at, id`,
+           FROM assays a ${where} ORDER BY created_at, id`,
       )
-      .all() as AssaySummary[];
-  }
-
-  byName(name: string): AssaySummary | null {
-    return this.list().find((a) => a.name === name) ?? null;
+      .all(...params) as AssaySummary[];
   }
 
   /** Deletes an assay with its measurements (ON DELETE CASCADE); false when there is none. */
