@@ -4,6 +4,12 @@ import { disposeModel } from '../model/encoder';
 import { initTf } from '../model/tf/backend';
 import { type FitCheckpoint, HIDDEN_CACHE_BUDGET, TAPE_BUDGET, fit, hiddenCacheBytes, predictTask, tapeBytesPerLayer, taskModelFrom } from './finetune';
 
+/** `n` random token sequences ([CLS] tokens 5–11 [SEP]) of `min` to `min + spread - 1` tokens, from `seed`. */
+function randomSeqs(n: number, seed: number, min = 3, spread = 8): Int32Array[] {
+  const rand = seededRandom(seed);
+  return Array.from({ length: n }, () => Int32Array.from([2, ...Array.from({ length: min + Math.floor(rand() * spread) }, () => 5 + Math.floor(rand() * 7)), 3]));
+}
+
 const config = { vocabSize: 12, maxLen: 16, layers: 4, hidden: 16, heads: 2, ff: 32, dropout: 0, shareLayers: false, mlm: null, physchem: 0, task: null };
 
 describe('task-specific distillation', () => {
@@ -12,8 +18,7 @@ describe('task-specific distillation', () => {
   });
 
   it('makes a shared-layer student match its teacher on a synthetic task', async () => {
-    const rand = seededRandom(5);
-    const seqs = Array.from({ length: 64 }, () => Int32Array.from([2, ...Array.from({ length: 3 + Math.floor(rand() * 8) }, () => 5 + Math.floor(rand() * 7)), 3]));
+    const seqs = randomSeqs(64, 5);
     const teacher = taskModelFrom(config, null, 'regression', 1);
     const target = Float32Array.from(await predictTask(teacher, seqs, null));
     const student = taskModelFrom(config, null, 'regression', 2, { shareLayers: true, layers: 2 });
@@ -40,8 +45,7 @@ describe('task-specific distillation', () => {
     // Targets from a random model; every other molecule is only known as "< target + 2" (an upper bound,
     // as inactives tested up to the top concentration are). Fitted as bounds, the model leaves them below
     // the bound; fitted as if the bound were the value, it is pulled up to it.
-    const rand = seededRandom(9);
-    const seqs = Array.from({ length: 64 }, () => Int32Array.from([2, ...Array.from({ length: 3 + Math.floor(rand() * 8) }, () => 5 + Math.floor(rand() * 7)), 3]));
+    const seqs = randomSeqs(64, 9);
     const source = taskModelFrom(config, null, 'regression', 3);
     const truth = Float32Array.from(await predictTask(source, seqs, null));
     disposeModel(source);
@@ -63,8 +67,7 @@ describe('task-specific distillation', () => {
   }, 120_000);
 
   it('resumes from an epoch checkpoint exactly where an uninterrupted run would be (distillation, validation, early-stopping state)', async () => {
-    const rand = seededRandom(11);
-    const seqs = Array.from({ length: 40 }, () => Int32Array.from([2, ...Array.from({ length: 3 + Math.floor(rand() * 8) }, () => 5 + Math.floor(rand() * 7)), 3]));
+    const seqs = randomSeqs(40, 11);
     const teacher = taskModelFrom(config, null, 'regression', 5);
     const y = Float32Array.from(await predictTask(teacher, seqs, null));
     const valid = { seqs: seqs.slice(0, 8), y: y.slice(0, 8) };
@@ -91,8 +94,7 @@ describe('task-specific distillation', () => {
     expect(tapeBytesPerLayer(base, 32, 128) * 12).toBeGreaterThan(TAPE_BUDGET);
     expect(tapeBytesPerLayer(base, 32, 48) * 12).toBeLessThan(TAPE_BUDGET);
     // Forced on (budget 0) or off, the same seeds give the same losses and weights, with dropout on.
-    const rand = seededRandom(9);
-    const seqs = Array.from({ length: 24 }, () => Int32Array.from([2, ...Array.from({ length: 3 + Math.floor(rand() * 8) }, () => 5 + Math.floor(rand() * 7)), 3]));
+    const seqs = randomSeqs(24, 9);
     const y = Float32Array.from(seqs, (s) => s.length / 10 - 0.6);
     const run = async (tapeBudget: number) => {
       const m = taskModelFrom({ ...config, dropout: 0.1 }, null, 'regression', 3);
@@ -111,8 +113,7 @@ describe('task-specific distillation', () => {
   it('distils the same with the teacher hidden states cached once as with a teacher forward every step (length-pooled batches)', async () => {
     // Lipophilicity with 2 random SMILES per molecule (~10,000 sequences of ~47 tokens, 4 maps, H 128) fits the budget.
     expect(hiddenCacheBytes(Array.from({ length: 10_000 }, () => new Int32Array(47)), 4, 128)).toBeLessThan(HIDDEN_CACHE_BUDGET);
-    const rand = seededRandom(11);
-    const seqs = Array.from({ length: 40 }, () => Int32Array.from([2, ...Array.from({ length: 2 + Math.floor(rand() * 10) }, () => 5 + Math.floor(rand() * 7)), 3]));
+    const seqs = randomSeqs(40, 11, 2, 10);
     const teacher = taskModelFrom(config, null, 'regression', 5);
     const y = Float32Array.from(await predictTask(teacher, seqs, null));
     const run = async (hiddenCacheBudget: number) => {
