@@ -6,7 +6,7 @@ import { doctor } from '../services/doctor';
 import { importFile } from '../services/import-service';
 import type { PretrainRequest, PretrainResult, TrainRequest } from '../services/model-service';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
-import { givenColumns } from '../train/assay-columns';
+import { givenColumns } from '../../src-shared/assay-columns';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
 import { UsageError, engineOf, fraction, int, need, nonNegative, parse, rangesOf, sortOf, withCtrlC } from './args';
 import { type CommandEnv, screenCommand, screensCommand, vsCommand } from './screen-commands';

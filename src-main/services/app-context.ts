@@ -14,7 +14,7 @@ import { importFile, previewFile } from './import-service';
 import { LibraryService } from './library-service';
 import { ModelService } from './model-service';
 import { ScreenService } from './screen-service';
-import { givenColumns } from '../train/assay-columns';
+import { givenColumns } from '../../src-shared/assay-columns';
 import { DEFAULT_QSAR, type QsarSettings } from '../train/qsar-settings';
 import { DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 

@@ -16,7 +16,7 @@ import { packArrays, unpackArrays } from '../model/weights-io';
 import type { ModelManifest, Progress, RunState } from '../train/pretrain';
 import type { PretrainSettings } from '../train/settings';
 import type { AssayReadProgress, Task } from '../train/assay';
-import { type AssayColumns, givenColumns } from '../train/assay-columns';
+import { type AssayColumns, givenColumns } from '../../src-shared/assay-columns';
 import type { QsarResult } from '../train/qsar';
 import type { ForestJson } from '../train/forest';
 import { DOMAIN_THRESHOLD, type EncoderSpec, type ScoringSpec, type Engine, type PredictionRow, type TaskModelSpec } from '../train/predict-types';

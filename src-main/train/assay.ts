@@ -2,7 +2,7 @@ import type { PropValue } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import { loadRdkit, standardise, stereoFree } from '../chem/rdkit';
 import { detectFormat, openRecords } from '../import/records';
-import type { AssayColumns } from './assay-columns';
+import type { AssayColumns } from '../../src-shared/assay-columns';
 
 export type Qualifier = '=' | '<' | '>';
 export type Task = 'regression' | 'classification';

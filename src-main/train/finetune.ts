@@ -234,8 +234,11 @@ export async function fit(
     curve.push({ epoch, loss, valid: validLoss });
     opts.onEpoch?.({ epoch, loss, valid: validLoss });
     const score = validLoss ?? loss;
-    if (!best || score < best.loss) best = { epoch, loss: score, weights: new Uint8Array(packTensors(model.params)) };
-    opts.onCheckpoint?.({ epoch, step, weights: new Uint8Array(packTensors(model.params)), optimizer: new Uint8Array(packTensors(adam.state())), best, curve: [...curve], sequences, stepSeconds, stepCpuSeconds });
+    const improved = !best || score < best.loss;
+    // The weights are packed once per epoch, for the best epoch and for the checkpoint alike.
+    const weights = improved || opts.onCheckpoint ? new Uint8Array(packTensors(model.params)) : null;
+    if (improved && weights) best = { epoch, loss: score, weights };
+    if (opts.onCheckpoint && weights) opts.onCheckpoint({ epoch, step, weights, optimizer: new Uint8Array(packTensors(adam.state())), best, curve: [...curve], sequences, stepSeconds, stepCpuSeconds });
   }
   adam.dispose();
   if (best) copyMatching(model, best.weights);

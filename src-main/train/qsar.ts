@@ -6,7 +6,7 @@ import { type EncoderConfig, countParams, disposeModel } from '../model/encoder'
 import { SmilesTokenizer, type TokenizerJson } from '../model/tokenizer';
 import { copyMatching, packTensors } from '../model/weights-tf';
 import { type AssayData, type Task, boundOf, readAssay } from './assay';
-import { type AssayColumns, givenColumns } from './assay-columns';
+import { type AssayColumns, givenColumns } from '../../src-shared/assay-columns';
 import { fileSha256 } from './corpus';
 import { type FitData, fit, predictTask, taskModelFrom } from './finetune';
 import { type ForestJson, RandomForest } from './forest';

@@ -4,7 +4,7 @@ import type { BackendReport, BackendName } from '../model/tf/backend';
 import type { EvalResult, ModelManifest, PretrainSettings, Progress, RunState } from './pretrain';
 import type { PredictionRow, ScoringSpec } from './predict-types';
 import type { AssayData, AssayReadProgress, Task } from './assay';
-import type { AssayColumns } from './assay-columns';
+import type { AssayColumns } from '../../src-shared/assay-columns';
 import type { QsarRequest, QsarResult } from './qsar';
 
 /** Messages from the main thread to a training worker. */

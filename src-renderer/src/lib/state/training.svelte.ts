@@ -1,4 +1,5 @@
 import type { AssaySummary, EpochPoint, JobProgress, ModelSummary, TrainOutcome } from '../../../../src-shared/dto';
+import { type AssayColumns, givenColumns } from '../../../../src-shared/assay-columns';
 import { call, on, problemOf, problemOfApi, type Problem } from '../api';
 import { toBase64 } from './libraries.svelte';
 
@@ -22,11 +23,7 @@ export interface TrainForm {
 }
 
 /** The columns the form names for a file (a stored assay brings its own). */
-function fileColumns(f: TrainForm): { smilesCol?: string; idCol?: string; dateCol?: string } {
-  const out: { smilesCol?: string; idCol?: string; dateCol?: string } = {};
-  for (const k of ['smilesCol', 'idCol', 'dateCol'] as const) if (f[k].trim()) out[k] = f[k].trim();
-  return out;
-}
+const fileColumns = (f: TrainForm): Pick<AssayColumns, 'smilesCol' | 'idCol' | 'dateCol'> => givenColumns({ smilesCol: f.smilesCol.trim(), idCol: f.idCol.trim(), dateCol: f.dateCol.trim() });
 
 /** A QSAR training job: the form's choices, its live epoch curves, and the comparison at the end. */
 export class TrainingState {

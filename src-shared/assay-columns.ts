@@ -1,5 +1,5 @@
-// How a request names an assay file's columns; apart from the reader (assay.ts loads RDKit), so that
-// services and front ends can use it cheaply.
+// How a request names an assay file's columns: shared by the main process (reader, services, CLI) and the
+// renderer's forms.
 
 /** How to read an assay file: its columns (auto-detected when not given) and the unit of its values. */
 export interface AssayColumns {
