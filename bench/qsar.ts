@@ -69,6 +69,8 @@ export async function run(args: string[]): Promise<void> {
   const models = new ModelService(db);
   const log = (m: string) => process.stderr.write(`${m}\n`);
   let names = { teacher: values.teacher, shared: values['shared-teacher'], student: values.student };
+  /** Models whose name holds their content's hash (the shipped files): the name alone identifies them. */
+  const contentNamed = new Set<string>();
   const k = Number(values['student-layers'] ?? (quick ? 2 : DEFAULT_QSAR.studentLayers));
   if (quick) {
     // Tiny base models from the corpus: enough to exercise every path, not to judge the method.
@@ -88,6 +90,7 @@ export async function run(args: string[]): Promise<void> {
       const buf = readFileSync(file);
       const name = `${base}-${createHash('sha256').update(buf).digest('hex').slice(0, 10)}`;
       if (!models.repo.byName(name)) models.importBuffer(buf, file, name);
+      contentNamed.add(name);
       return name;
     };
     names = { teacher: shipped(BASE_TEACHER) ?? BASE_TEACHER, shared: names.shared ?? shipped(BASE_SHARED_TEACHER), student: names.student ?? shipped(BASE_STUDENT) };
@@ -98,9 +101,13 @@ export async function run(args: string[]): Promise<void> {
   const splits = (values.splits ?? 'scaffold,random').split(',') as Array<QsarSettings['split']>;
   const seeds = Number(values.seeds ?? 3);
   const settings: QsarSettings = { ...DEFAULT_QSAR, seeds: 1, epochs: Number(values.epochs ?? (quick ? 2 : DEFAULT_QSAR.epochs)), studentLayers: k };
-  // A cell is valid for the same settings and the same models behind it (by identity: name and creation
-  // time): the teacher and forest cells depend on the base teacher only, the students also on theirs.
-  const identity = (n: string | undefined) => (n ? `${n}@${models.get(n).createdAt}` : '-');
+  // A cell is valid for the same settings and the same models behind it (by identity: the name of a
+  // content-named model, else name and creation time): the teacher and forest cells depend on the base
+  // teacher only, the students also on theirs. A content-named model is the same model in any database,
+  // so the cells survive a lost bench database (a fresh checkout registers the shipped files anew).
+  const identity = (n: string | undefined) => (n ? (contentNamed.has(n) ? n : `${n}@${models.get(n).createdAt}`) : '-');
+  /** Older cells named content-named models with their registration time too: the same identity. */
+  const normalised = (fingerprint: string) => [...contentNamed].reduce((f, n) => f.replaceAll(new RegExp(`"${n}@[^"]*"`, 'g'), `"${n}"`), fingerprint);
   const common = { epochs: settings.epochs, batch: settings.batch, lengthPool: settings.lengthPool, lr: settings.lr, timing: 'cpu' };
   const fingerprints: Record<Role, string> = {
     teacher: JSON.stringify({ ...common, teacher: identity(teacherName) }),
@@ -110,7 +117,8 @@ export async function run(args: string[]): Promise<void> {
     'DeLiCaTe student': JSON.stringify({ ...common, teacher: identity(teacherName), student: identity(names.student), augment: settings.augment, alpha: settings.alpha, hidden: settings.hiddenWeight }),
   };
   const cellsFile = join(resultsDir, 'qsar-cells.json');
-  const readCells = (): Array<Cell & { fingerprint: string }> => (existsSync(cellsFile) ? (JSON.parse(readFileSync(cellsFile, 'utf8')) as { cells: Array<Cell & { fingerprint: string }> }).cells : []);
+  const readCells = (): Array<Cell & { fingerprint: string }> =>
+    existsSync(cellsFile) ? (JSON.parse(readFileSync(cellsFile, 'utf8')) as { cells: Array<Cell & { fingerprint: string }> }).cells.map((c) => ({ ...c, fingerprint: normalised(c.fingerprint) })) : [];
   const stored = quick ? [] : readCells();
   // Cells of other models or settings stay in the file (another configuration's run) but are not used.
   const kept = stored.filter((c) => values.fresh || c.fingerprint !== fingerprints[c.role]);
@@ -280,12 +288,26 @@ export async function run(args: string[]): Promise<void> {
   const cellsOf = (ds: string, split: string, role: Role) => [...cells.values()].filter((c) => c.dataset === ds && c.split === split && c.role === role);
   const shown = (ds: string, split: string, role: Role) => cellsOf(ds, split, role).find((c) => c.inference);
   const sameRun = new Map<string, Cell['inference']>();
+  // A cell's own model may be gone (the bench database is a working file; a fresh checkout starts a new
+  // one and the cells of earlier sessions remain): speed depends only on the architecture and the head, on
+  // a fixed sample, and every model of a role shares its architecture across the sets, so such a row is
+  // timed on a stand-in: the same role's model of another set, of the same task where the database has one.
+  const standIns: string[] = [];
   if (values['same-run-speed']) {
+    const held = [...cells.values()].filter((c) => c.inference && models.repo.byName(c.name));
+    const byName = new Map<string, Cell['inference']>();
     const timed = datasets.flatMap((ds) => splits.flatMap((split) => ROLES.map((role) => shown(ds, split, role))));
     for (const c of timed) {
-      if (!c || !models.repo.byName(c.name)) continue;
-      log(`inference speed (same run): ${c.name}`);
-      sameRun.set(c.key, { onnxruntime: await models.inferenceSpeed(c.name, 'onnxruntime'), tfjs: await models.inferenceSpeed(c.name, 'tfjs') });
+      if (!c) continue;
+      const task = (x: Cell) => SETS[x.dataset]?.task;
+      const stand = models.repo.byName(c.name) ? c : (held.find((x) => x.role === c.role && task(x) === task(c)) ?? held.find((x) => x.role === c.role));
+      if (!stand) continue;
+      if (stand !== c) standIns.push(`${c.dataset}/${c.split} ${c.role} on ${stand.name}`);
+      if (!byName.has(stand.name)) {
+        log(`inference speed (same run): ${stand.name}`);
+        byName.set(stand.name, { onnxruntime: await models.inferenceSpeed(stand.name, 'onnxruntime'), tfjs: await models.inferenceSpeed(stand.name, 'tfjs') });
+      }
+      sameRun.set(c.key, byName.get(stand.name) ?? null);
     }
   }
   const speedOf = (c: Cell | undefined) => (c ? (sameRun.get(c.key) ?? (values['same-run-speed'] ? null : c.inference)) : null);
@@ -342,7 +364,7 @@ export async function run(args: string[]): Promise<void> {
       '',
       ...goals.lines,
       '',
-      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${values['same-run-speed'] ? 'every model measured again back to back in this run' : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds. The students are distilled from the same seed's fine-tuned teacher.`,
+      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${values['same-run-speed'] ? `every model measured again back to back in this run${standIns.length ? ` (${standIns.length} rows whose own model this database no longer holds timed on the same role's model of another set: ${standIns.join('; ')})` : ''}` : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds. The students are distilled from the same seed's fine-tuned teacher.`,
     ],
   );
   db.close();
