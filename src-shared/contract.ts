@@ -5,6 +5,7 @@ import type {
   CompoundPage,
   DoctorReport,
   ImportPreview,
+  InterruptedRun,
   JobDone,
   JobInfo,
   JobProgress,
@@ -40,6 +41,12 @@ export interface Api {
   'model.download'(args: ArgsOf<'model.download'>): Promise<{ fileName: string; dataBase64: string }>;
   'model.import'(args: ArgsOf<'model.import'>): Promise<{ model: ModelSummary }>;
   'model.train'(args: ArgsOf<'model.train'>): Promise<{ jobId: string }>;
+  /** Training runs that were cancelled or cut off, newest first: each resumes from its latest checkpoint. */
+  'model.runs'(args: ArgsOf<'model.runs'>): Promise<{ runs: InterruptedRun[] }>;
+  /** Resumes an interrupted run by name with its own request and a copy of its data (a job, like model.train). */
+  'model.resume'(args: ArgsOf<'model.resume'>): Promise<{ jobId: string }>;
+  /** Discards an interrupted run's checkpoint. */
+  'model.discardRun'(args: ArgsOf<'model.discardRun'>): Promise<{ discarded: boolean }>;
   'assay.list'(args: ArgsOf<'assay.list'>): Promise<{ assays: AssaySummary[] }>;
   /** Reads an assay file into a stored assay (a job; its result is the AssaySummary), to inspect and train on. */
   'assay.import'(args: ArgsOf<'assay.import'>): Promise<{ jobId: string }>;
@@ -87,6 +94,9 @@ export const API_METHODS = [
   'model.import',
   'model.pretrain',
   'model.train',
+  'model.runs',
+  'model.resume',
+  'model.discardRun',
   'assay.list',
   'assay.import',
   'assay.delete',

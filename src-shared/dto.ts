@@ -336,6 +336,28 @@ export interface VsOutcome {
   curve: Array<{ screened: number; found: number }>;
 }
 
+/** Where an interrupted training run stands: it resumes after this epoch of this stage and seed. */
+export interface RunProgress {
+  /** 1-based replicate seed. */
+  seed: number;
+  seeds: number;
+  /** The teacher's fine-tune, the student's task distillation, or the student's short fine-tune. */
+  stage: 'teacher' | 'distill' | 'finetune';
+  epoch: number;
+  epochs: number;
+}
+
+/** A training run that was cancelled or cut off (a crash): its latest checkpoint, resumable by name. */
+export interface InterruptedRun {
+  /** The run's --out name. */
+  name: string;
+  target: string;
+  /** The data it trains on (file name, or the stored assay's source). */
+  data: string;
+  progress: RunProgress;
+  updatedAt: string;
+}
+
 /** What a finished `model.train` job returns (the `delicate train` JSON). */
 export interface TrainOutcome {
   models: Array<{ name: string; role: 'teacher' | 'student' | 'baseline'; params: number; layers: number; metrics: Record<string, number>; trainSeconds: number }>;
@@ -346,4 +368,6 @@ export interface TrainOutcome {
   /** Test split of the first seed; `qualifier` `<`/`>`: the measured value is a bound (censored). */
   predictions: Array<{ smiles: string; measured: number; teacher: number; student: number | null; baseline: number; qualifier: '=' | '<' | '>' }>;
   registered: string[];
+  /** Where the run resumed from, when it was resumed. */
+  resumedFrom: RunProgress | null;
 }

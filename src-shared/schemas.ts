@@ -109,11 +109,16 @@ export const schemas = {
       smilesCol: z.string().min(1).optional(),
       /** The compound ID column (default: auto-detected; SDF: the title line). */
       idCol: z.string().min(1).optional(),
+      /** Discard an interrupted run of this name and start over (model.resume continues one). */
+      restart: z.boolean().optional(),
     })
     .strict()
     .refine((a) => [a.data, a.source, a.assay].filter((x) => x !== undefined).length === 1, { message: 'give the assay as data (a path), source (a file) or assay (a stored assay): exactly one' })
     // A stored assay's values were converted when it was read, and it knows its SMILES and dates.
     .refine((a) => a.assay === undefined || [a.unit, a.smilesCol, a.idCol, a.dateCol].every((x) => x === undefined), { message: 'a stored assay brings its own SMILES, IDs, dates and converted values: give no unit, smilesCol, idCol or dateCol with it' }),
+  'model.runs': z.object({}).strict(),
+  'model.resume': z.object({ name }).strict(),
+  'model.discardRun': z.object({ name }).strict(),
   'assay.list': z.object({}).strict(),
   'assay.import': z
     .object({

@@ -4,7 +4,7 @@ import { AppError, toApiError } from '../../src-shared/errors';
 import { AppContext, defaultDbPath } from '../services/app-context';
 import { doctor } from '../services/doctor';
 import { importFile } from '../services/import-service';
-import type { PretrainRequest, PretrainResult, TrainRequest } from '../services/model-service';
+import { type PretrainRequest, type PretrainResult, type TrainRequest, type TrainResult, describeRun } from '../services/model-service';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 import { givenColumns } from '../../src-shared/assay-columns';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
@@ -25,6 +25,10 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   train --data FILE --target COL --task regression|classification | --assay NAME  --out NAME [--teacher MODEL]
         [--distill [--student-layers K | --student MODEL] [--alpha A] [--hidden-weight W] [--augment N]] [--split random|scaffold|temporal] [--seeds N] [--epochs N]
         [--smiles-col C] [--id-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--length-pool N] [--backend B]
+        [--resume | --restart]          a run saves a checkpoint every epoch: after a cancel or a crash,
+                                        the same command with --resume continues it (or train --out NAME
+                                        --resume alone: its own request and data); --restart: start over
+  runs [--discard NAME]                 interrupted training runs (where each stands); --discard drops one
   distill --teacher MODEL --corpus FILE --student-layers K --out NAME [--max-steps N | --time-budget MIN]
           [--temperature T] [--hidden-weight W] [--attention-weight W] [--soft-weight W] [--hard-weight W]
           [--student-ff N] [--init MODEL] [--batch N] [--lr X] [--grad-checkpointing] [--resume]
@@ -376,11 +380,29 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           unit: { type: 'string' },
           'date-col': { type: 'string' },
           backend: { type: 'string' },
+          resume: { type: 'boolean', default: false },
+          restart: { type: 'boolean', default: false },
         });
         json = values.json;
+        if (values.resume && values.restart) throw new UsageError('give --resume or --restart, not both');
         if (values.assay !== undefined && values.data !== undefined) throw new UsageError('give --data FILE or --assay NAME, not both');
-        // A stored assay (from an earlier run) brings its own target and task.
         const app = context(values.db);
+        const printTrained = (result: TrainResult) =>
+          print(result, () =>
+            [
+              ...(result.resumedFrom ? [`resumed after ${describeRun(result.resumedFrom)}`] : []),
+              `${result.teacherSource}; ${result.split} split, ${result.seeds} seed(s), ${result.n.compounds} compounds (${result.n.train}/${result.n.valid}/${result.n.test}), ${result.n.rejected} rejected`,
+              ...result.models.map((m) => `${m.name}\t${m.role}\t${m.params.toLocaleString('en')} params\t${m.layers} layers\t${Object.entries(m.metrics).filter(([k]) => !k.endsWith('Sd')).map(([k, v]) => `${k} ${v.toFixed(3)}±${(m.metrics[`${k}Sd`] ?? 0).toFixed(3)}`).join(', ')}\t${m.trainSeconds.toFixed(0)} s`),
+              `registered: ${result.registered.join(', ')}`,
+            ].join('\n'),
+          );
+        if (values.resume && values.data === undefined && values.assay === undefined) {
+          // By name alone: the run's own request and its copy of the data.
+          const out = need(values.out, '--out NAME');
+          printTrained(await withCtrlC(io.err, 'cancelling: the run is saved after its last finished epoch', (signal) => app.models.resumeRun(out, { signal, onProgress: (m) => io.err(`${m}\n`) })));
+          return 0;
+        }
+        // A stored assay (from an earlier run) brings its own target and task.
         const stored = values.assay !== undefined ? await app.models.assayFile(values.assay) : null;
         // Checked before training; a failed check removes the stored assay's temporary copy.
         let checked: Pick<TrainRequest, 'data' | 'target' | 'task' | 'out' | 'dateCol' | 'settings'>;
@@ -431,7 +453,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         }
         let result;
         try {
-          result = await withCtrlC(io.err, 'cancelling', (signal) => app.models.train(
+          result = await withCtrlC(io.err, 'cancelling: the run is saved after its last finished epoch', (signal) => app.models.train(
             {
               data: checked.data,
               ...(stored ? { dataName: stored.displayName, fromAssay: stored.fromAssay } : {}),
@@ -443,19 +465,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
               ...givenColumns({ smilesCol: values['smiles-col'], idCol: values['id-col'], unit: values.unit, dateCol: checked.dateCol }),
               ...(values.backend ? { backend: values.backend as 'auto' } : {}),
               settings: checked.settings,
+              resume: values.resume,
+              restart: values.restart,
             },
             { signal, onProgress: (m) => io.err(`${m}\n`) },
           ));
         } finally {
           await stored?.cleanup();
         }
-        print(result, () =>
-          [
-            `${result.teacherSource}; ${result.split} split, ${result.seeds} seed(s), ${result.n.compounds} compounds (${result.n.train}/${result.n.valid}/${result.n.test}), ${result.n.rejected} rejected`,
-            ...result.models.map((m) => `${m.name}\t${m.role}\t${m.params.toLocaleString('en')} params\t${m.layers} layers\t${Object.entries(m.metrics).filter(([k]) => !k.endsWith('Sd')).map(([k, v]) => `${k} ${v.toFixed(3)}±${(m.metrics[`${k}Sd`] ?? 0).toFixed(3)}`).join(', ')}\t${m.trainSeconds.toFixed(0)} s`),
-            `registered: ${result.registered.join(', ')}`,
-          ].join('\n'),
-        );
+        printTrained(result);
         return 0;
       }
       case 'evaluate': {
@@ -590,6 +608,24 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         }
         const assays = app.models.assays.list();
         print({ assays }, () => (assays.length ? assays.map((a) => `${a.name}\t${a.target} (${a.task}${a.unit ? `, from ${a.unit}` : ''})\t${a.compounds} compounds from ${a.records} records, ${a.replicates} replicates, ${a.censored} censored, ${a.rejected} rejected\t${a.file}`).join('\n') : 'No assays yet: `delicate train` stores the assay it reads.'));
+        return 0;
+      }
+      case 'runs': {
+        const { values, positionals } = parse(rest, { discard: { type: 'string' } });
+        json = values.json;
+        if (positionals.length) throw new UsageError('runs takes no positional arguments (--discard NAME drops a run)');
+        const app = context(values.db);
+        if (values.discard !== undefined) {
+          const discarded = app.models.discardRun(values.discard);
+          print({ run: values.discard, discarded }, () => (discarded ? `discarded the interrupted run '${values.discard}'` : `no interrupted run named '${values.discard}'`));
+          return discarded ? 0 : 1;
+        }
+        const runs = app.models.runs.list();
+        print({ runs }, () =>
+          runs.length
+            ? runs.map((r) => `${r.name}\t${r.target} on ${r.data}\tafter ${describeRun(r.progress)}\tsaved ${r.updatedAt}\t(delicate train --out ${r.name} --resume)`).join('\n')
+            : 'No interrupted training runs.',
+        );
         return 0;
       }
       case 'screen':

@@ -241,6 +241,20 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE measurements ADD COLUMN compound_id TEXT;
   `,
+  // The latest checkpoint of an unfinished training run (delicate train), by the run's --out name, with
+  // its request and a copy of its data file: what resumes it after a cancel or a crash, by name alone.
+  // Deleted when the run registers its models.
+  `
+  CREATE TABLE run_checkpoints (
+    name       TEXT PRIMARY KEY,
+    run_key    TEXT NOT NULL,
+    request    TEXT NOT NULL,
+    data_file  BLOB NOT NULL,
+    progress   TEXT NOT NULL,
+    data       BLOB NOT NULL,
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

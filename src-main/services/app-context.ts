@@ -5,6 +5,8 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Api, Events } from '../../src-shared/contract';
 import type { ImportSource } from '../../src-shared/schemas';
+import type { EpochPoint, RunProgress } from '../../src-shared/dto';
+import { AppError } from '../../src-shared/errors';
 import { ChemPool } from '../chem/chem-pool';
 import { type Db, openDatabase } from '../db/database';
 import { JobRepo } from '../db/job-repo';
@@ -95,6 +97,36 @@ async function materialise(source: ImportSource): Promise<{ file: string; displa
 
 /** The contract's handlers over the services; arguments arrive already validated by the router. */
 export function createHandlers(ctx: AppContext): Api {
+  /**
+   * A training job (new or resumed run): progress in epochs over every stage and seed, the data's
+   * temporary copy removed at the end.
+   */
+  const trainJob = (
+    meta: Record<string, unknown>,
+    settings: QsarSettings,
+    cleanup: () => Promise<void>,
+    run: (hooks: { signal: AbortSignal; onProgress: (message: string, epoch?: EpochPoint) => void }) => Promise<unknown>,
+    from: RunProgress | null = null,
+  ) => {
+    // Epochs the job reports: the teacher's and the student's distillation, per seed.
+    const perSeed = settings.epochs * (settings.distill ? 2 : 1);
+    let epochsDone = from ? (from.seed - 1) * perSeed + (from.stage === 'teacher' ? from.epoch : from.stage === 'distill' ? settings.epochs + from.epoch : perSeed) : 0;
+    const jobId = ctx.jobs.start('train', meta, async (job) => {
+      try {
+        return await run({
+          signal: job.signal,
+          onProgress: (message, epoch) => {
+            if (epoch) epochsDone++;
+            // Teacher and (with distillation) student epochs for every seed: the job's unit of progress.
+            job.progress({ done: epochsDone, total: perSeed * settings.seeds, rate: 0, etaSeconds: null, message, ...(epoch ? { epoch } : {}) });
+          },
+        });
+      } finally {
+        await cleanup();
+      }
+    });
+    return { jobId };
+  };
   return {
     'app.doctor': () => doctor(ctx.db, ctx.dbPath),
     'library.list': async () => ({ libraries: ctx.libraries.list() }),
@@ -228,10 +260,8 @@ export function createHandlers(ctx: AppContext): Api {
       };
       const stored = args.assay !== undefined ? await ctx.models.assayFile(args.assay) : null;
       const { file, displayName, cleanup } = stored ?? (await materialise(args.source ?? { kind: 'path', path: args.data as string }));
-      let epochsDone = 0;
-      const jobId = ctx.jobs.start('train', { data: displayName, target: args.target, out: args.out }, async (job) => {
-        try {
-          return await ctx.models.train(
+      return trainJob({ data: displayName, target: args.target, out: args.out }, settings, cleanup, (hooks) =>
+        ctx.models.train(
           {
             data: file,
             dataName: displayName,
@@ -244,23 +274,20 @@ export function createHandlers(ctx: AppContext): Api {
             ...(args.student ? { student: args.student } : {}),
             // A stored assay's copy has its own date column (the schema refuses the other options with it).
             ...givenColumns({ ...args, dateCol: stored?.dateCol ?? args.dateCol }),
+            ...(args.restart ? { restart: true } : {}),
           },
-          {
-            signal: job.signal,
-            onProgress: (message, epoch) => {
-              if (epoch) epochsDone++;
-              // Teacher and (with distillation) student epochs for every seed: the job's unit of progress.
-              const total = settings.epochs * settings.seeds * (settings.distill ? 2 : 1);
-              job.progress({ done: epochsDone, total, rate: 0, etaSeconds: null, message, ...(epoch ? { epoch } : {}) });
-            },
-          },
-        );
-        } finally {
-          await cleanup();
-        }
-      });
-      return { jobId };
+          hooks,
+        ),
+      );
     },
+    'model.runs': async () => ({ runs: ctx.models.runs.list() }),
+    'model.resume': async (args) => {
+      const run = ctx.models.runs.list().find((r) => r.name === args.name);
+      const settings = ctx.models.runSettings(args.name);
+      if (!run || !settings) throw new AppError('NOT_FOUND', `no interrupted training run named '${args.name}'`);
+      return trainJob({ data: run.data, target: run.target, out: args.name, resume: true }, settings, async () => {}, (hooks) => ctx.models.resumeRun(args.name, hooks), run.progress);
+    },
+    'model.discardRun': async (args) => ({ discarded: ctx.models.discardRun(args.name) }),
     'screen.run': async (args) => {
       const jobId = ctx.jobs.start('screen', args, (job) =>
         ctx.screens.screen(

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -125,6 +125,61 @@ describe('pretraining jobs', () => {
     else expect(teacherA?.trainSeqPerCpuSec).toBeNull();
     expect(Number.isFinite(rmse(b, 'student'))).toBe(true);
   }, 180_000);
+
+  it('a training run killed mid-way is saved every epoch and resumes by name where it stopped, ending as an uninterrupted run', async () => {
+    const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n');
+    const data = join(tmp.dir, 'esol-80.csv');
+    writeFileSync(data, `${rows.slice(0, 81).join('\n')}\n`);
+    const qsar = { ...DEFAULT_QSAR, seeds: 1, epochs: 2, split: 'random' as const, distill: true, studentLayers: 1 };
+    const req = { data, target: 'logS', task: 'regression' as const, teacher: 'whole', settings: qsar };
+    const ref = await models.train({ ...req, out: 'whole-run' });
+    expect(models.runs.get('whole-run')).toBeNull();
+
+    // The same run from the CLI in a separate process on a copy of the file, killed (SIGKILL, no clean-up)
+    // in the student's distillation; then the copy is deleted: the run keeps its own.
+    const copy = join(tmp.dir, 'esol-80-copy.csv');
+    writeFileSync(copy, readFileSync(data));
+    const args = ['train', '--data', copy, '--target', 'logS', '--task', 'regression', '--teacher', 'whole', '--distill', '--student-layers', '1', '--split', 'random', '--seeds', '1', '--epochs', '2', '--out', 'cut', '--backend', 'wasm', '--db', dbPath];
+    const child = spawn(process.execPath, [join(root, 'bin/delicate.mjs'), ...args], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline && models.runs.get('cut')?.progress.stage !== 'distill') await new Promise((r) => setTimeout(r, 25));
+    child.kill('SIGKILL');
+    await exited;
+    rmSync(copy);
+    const saved = models.runs.get('cut');
+    expect(saved?.progress).toMatchObject({ seed: 1, seeds: 1, stage: 'distill', epochs: 2 });
+    expect(models.runs.list()).toEqual([expect.objectContaining({ name: 'cut', target: 'logS', data: copy })]);
+    expect(models.repo.byName('cut-teacher')).toBeNull();
+    // Not started over by mistake, not resumed with other settings, data or models.
+    await expect(models.train({ ...req, out: 'cut' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/interrupted.*--resume.*--restart/) });
+    await expect(models.train({ ...req, out: 'cut', resume: true, settings: { ...qsar, epochs: 3 } })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/other data, columns, settings or models/) });
+    expect(await models.interrupted({ ...req, out: 'cut', settings: { ...qsar, alpha: 0.9 } })).toMatchObject({ matches: false });
+    // The CLI's settings are the same run as these (same values, whatever their order).
+    expect(await models.interrupted({ ...req, out: 'cut' })).toMatchObject({ matches: true, progress: { stage: 'distill' } });
+    await expect(models.resumeRun('nothing')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const messages: string[] = [];
+    const resumed = await models.resumeRun('cut', { onProgress: (m) => messages.push(m) });
+    expect(resumed.resumedFrom).toEqual(saved?.progress);
+    expect(messages.filter((m) => /teacher epoch/.test(m))).toEqual([]);
+    expect(messages.filter((m) => /student epoch/.test(m))).toHaveLength(2 - (saved?.progress.epoch ?? 0));
+    expect(resumed.models.map((m) => m.metrics)).toEqual(ref.models.map((m) => m.metrics));
+    expect(resumed.predictions).toEqual(ref.predictions);
+    const weights = (name: string) => models.repo.weights(models.repo.byName(name)?.id as number) as Buffer;
+    expect(Buffer.compare(weights('cut-student'), weights('whole-run-student'))).toBe(0);
+    expect(models.runs.get('cut')).toBeNull();
+
+    // Cancelled, a run says how to go on; --restart discards it and trains from the start.
+    const abort = new AbortController();
+    await expect(models.train({ ...req, out: 'over' }, { signal: abort.signal, onProgress: (m) => /teacher epoch 1\//.test(m) && abort.abort() })).rejects.toMatchObject({
+      code: 'CANCELLED',
+      message: expect.stringMatching(/saved after seed 1 of 1, teacher epoch 1 of 2: run the same command with --resume/),
+    });
+    const restarted = await models.train({ ...req, out: 'over', restart: true });
+    expect(restarted.resumedFrom).toBeNull();
+    expect(restarted.models.map((m) => m.metrics)).toEqual(ref.models.map((m) => m.metrics));
+    expect(models.discardRun('over')).toBe(false);
+  }, 300_000);
 
   it('cancels with a checkpoint, exports and imports a model file', async () => {
     const abort = new AbortController();

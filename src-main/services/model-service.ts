@@ -1,12 +1,16 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { deserialize, serialize } from 'node:v8';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { AssayPage, AssaySummary, EpochPoint, ModelSummary } from '../../src-shared/dto';
 import { AppError, BugError } from '../../src-shared/errors';
 import type { Db } from '../db/database';
 import { AssayRepo } from '../db/assay-repo';
+import { type RunProgress, RunCheckpointRepo } from '../db/run-checkpoint-repo';
+import { fileSha256 } from '../train/corpus';
 import { assayCsv } from './file-writers';
 import { type ModelRow, ModelRepo } from '../db/model-repo';
 import { readModelFile, writeModelFile } from '../model/model-file';
@@ -17,7 +21,7 @@ import type { ModelManifest, Progress, RunState } from '../train/pretrain';
 import type { PretrainSettings } from '../train/settings';
 import type { AssayReadProgress, Task } from '../train/assay';
 import { type AssayColumns, givenColumns } from '../../src-shared/assay-columns';
-import type { QsarResult } from '../train/qsar';
+import type { QsarCheckpoint, QsarResult } from '../train/qsar';
 import type { ForestJson } from '../train/forest';
 import { DOMAIN_THRESHOLD, type EncoderSpec, type ScoringSpec, type Engine, type PredictionRow, type TaskModelSpec } from '../train/predict-types';
 import type { QsarSettings } from '../train/qsar-settings';
@@ -76,10 +80,37 @@ export interface TrainRequest extends AssayColumns {
   student?: string;
   settings: QsarSettings;
   backend?: BackendName | 'auto';
+  /** Continue the interrupted run of this --out name from its latest checkpoint (same data, settings and models). */
+  resume?: boolean;
+  /** Discard the interrupted run of this --out name and start it over. */
+  restart?: boolean;
 }
 
 export interface TrainResult extends Omit<QsarResult, 'trained' | 'baseline' | 'assay'> {
   registered: string[];
+  /** Where the run resumed from (`resume`), else null. */
+  resumedFrom: RunProgress | null;
+}
+
+/** What an interrupted run keeps of its request (its data file is kept as a copy). */
+type StoredTrainRequest = Omit<TrainRequest, 'data' | 'resume' | 'restart'> & { dataName: string };
+
+function storedRequest(req: TrainRequest): StoredTrainRequest {
+  const { data, resume: _resume, restart: _restart, ...rest } = req;
+  return { ...rest, dataName: req.dataName ?? data };
+}
+
+/** JSON with object keys sorted: equal values give equal text, whatever order their keys were set in. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/** "seed 2 of 3, teacher epoch 7 of 15" */
+export function describeRun(p: RunProgress): string {
+  const stage = p.stage === 'teacher' ? 'teacher' : p.stage === 'distill' ? 'student distillation' : "student's short fine-tune";
+  return `seed ${p.seed} of ${p.seeds}, ${stage} epoch ${p.epoch} of ${p.epochs}`;
 }
 
 /** The manifest of a task model (fine-tuned teacher or distilled student). */
@@ -136,6 +167,10 @@ function summary(r: ModelRow): ModelSummary {
 export class ModelService {
   readonly repo: ModelRepo;
   readonly assays: AssayRepo;
+  /** The latest checkpoint of each unfinished training run. */
+  readonly runs: RunCheckpointRepo;
+  /** The --out names of the training runs this process is running (one run per name at a time). */
+  private readonly training = new Set<string>();
 
   constructor(
     private readonly db: Db,
@@ -143,6 +178,7 @@ export class ModelService {
   ) {
     this.repo = new ModelRepo(db);
     this.assays = new AssayRepo(db);
+    this.runs = new RunCheckpointRepo(db);
   }
 
   list(): ModelSummary[] {
@@ -373,10 +409,17 @@ export class ModelService {
    * first seed's teacher and student as OUT-teacher and OUT-student.
    */
   async train(req: TrainRequest, hooks: { signal?: AbortSignal; onProgress?: (message: string, epoch?: EpochPoint) => void } = {}): Promise<TrainResult> {
-    const names = { teacher: `${req.out}-teacher`, student: `${req.out}-student` };
-    for (const n of [names.teacher, ...(req.settings.distill ? [names.student] : [])]) {
-      if (this.repo.byName(n)) throw new AppError('CONFLICT', `a model named '${n}' already exists; choose another --out`);
+    if (this.training.has(req.out)) throw new AppError('CONFLICT', `a training run named '${req.out}' is running; wait for it or cancel it`);
+    this.training.add(req.out);
+    try {
+      return await this.trainRun(req, hooks);
+    } finally {
+      this.training.delete(req.out);
     }
+  }
+
+  /** The teacher and the general-distilled student a training request starts from, checked. */
+  private trainInputs(req: TrainRequest) {
     const teacherName = req.teacher ?? (this.repo.byName(BASE_TEACHER)?.state === 'ready' ? BASE_TEACHER : null);
     let teacher: { name: string; config: EncoderConfig; tokenizer: TokenizerJson; weights: Uint8Array } | null = null;
     if (teacherName) {
@@ -400,11 +443,91 @@ export class ModelService {
       }
       student = { name: studentName, config: m.config, weights: new Uint8Array(weights) };
     }
-    const result = await this.once(
+    return { teacherName, teacher, student };
+  }
+
+  /**
+   * What a training run is, for resuming it: the data's content, target, task, columns, settings and the
+   * models it starts from (by name and registration time: a model deleted and trained anew is another).
+   */
+  private async runKey(req: TrainRequest, inputs: { teacherName: string | null; student: { name: string } | null }): Promise<string> {
+    const made = (n: string | null | undefined) => (n ? `${n}@${this.repo.byName(n)?.createdAt ?? ''}` : null);
+    const what = { data: await fileSha256(req.data), target: req.target, task: req.task, columns: givenColumns(req), settings: req.settings, teacher: made(inputs.teacherName), student: made(inputs.student?.name) };
+    return createHash('sha256').update(canonicalJson(what)).digest('hex');
+  }
+
+  /**
+   * Resumes the interrupted run `name` with the request it was started with and the copy of its data
+   * file (the upload or file may be gone), from its latest checkpoint.
+   */
+  async resumeRun(name: string, hooks: { signal?: AbortSignal; onProgress?: (message: string, epoch?: EpochPoint) => void } = {}): Promise<TrainResult> {
+    const stored = this.runs.request(name);
+    if (!stored) throw new AppError('NOT_FOUND', `no interrupted training run named '${name}' (see \`delicate runs\`)`);
+    const dir = await mkdtemp(join(tmpdir(), 'delicate-resume-'));
+    try {
+      const request = stored.request as StoredTrainRequest;
+      const data = join(dir, basename(request.dataName) || 'data.csv');
+      await writeFile(data, stored.file);
+      return await this.train({ ...request, data, out: name, resume: true }, hooks);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** The settings an interrupted run was started with, or null. */
+  runSettings(name: string): QsarSettings | null {
+    const stored = this.runs.request(name);
+    return stored ? (stored.request as StoredTrainRequest).settings : null;
+  }
+
+  /** Discards an interrupted run's checkpoint (not while this process runs it); false when there is none. */
+  discardRun(name: string): boolean {
+    if (this.training.has(name)) throw new AppError('CONFLICT', `the training run '${name}' is running; cancel it first`);
+    return this.runs.delete(name);
+  }
+
+  /** The interrupted run of `req.out`, and whether `req` is that run (so `resume` continues it). */
+  async interrupted(req: TrainRequest): Promise<{ progress: RunProgress; updatedAt: string; matches: boolean } | null> {
+    const c = this.runs.get(req.out);
+    return c ? { progress: c.progress, updatedAt: c.updatedAt, matches: c.key === (await this.runKey(req, this.trainInputs(req))) } : null;
+  }
+
+  private async trainRun(req: TrainRequest, hooks: { signal?: AbortSignal; onProgress?: (message: string, epoch?: EpochPoint) => void }): Promise<TrainResult> {
+    const names = { teacher: `${req.out}-teacher`, student: `${req.out}-student` };
+    for (const n of [names.teacher, ...(req.settings.distill ? [names.student] : [])]) {
+      if (this.repo.byName(n)) throw new AppError('CONFLICT', `a model named '${n}' already exists; choose another --out`);
+    }
+    if (req.resume && req.restart) throw new AppError('INVALID_INPUT', 'give --resume (continue the interrupted run) or --restart (start it over), not both');
+    const interrupted = this.runs.get(req.out);
+    if (interrupted && !req.resume && !req.restart) {
+      throw new AppError('CONFLICT', `the training run '${req.out}' was interrupted (${describeRun(interrupted.progress)}; saved ${interrupted.updatedAt}): add --resume to continue it, or --restart to start it over`);
+    }
+    if (req.resume && !interrupted) throw new AppError('NOT_FOUND', `no interrupted training run named '${req.out}' to resume`);
+    const inputs = this.trainInputs(req);
+    const { teacherName, teacher, student } = inputs;
+    const key = await this.runKey(req, inputs);
+    let resume: QsarCheckpoint | undefined;
+    if (req.resume && interrupted) {
+      if (interrupted.key !== key) {
+        throw new AppError('CONFLICT', `the interrupted run '${req.out}' was started with other data, columns, settings or models: give the same ones to resume it, or --restart to start it over`);
+      }
+      try {
+        resume = deserialize(interrupted.data) as QsarCheckpoint;
+      } catch (err) {
+        throw new AppError('CONFLICT', `the checkpoint of the interrupted run '${req.out}' cannot be read (${(err as Error).message}): --restart to start it over`);
+      }
+      hooks.onProgress?.(`resuming '${req.out}' from its checkpoint: ${describeRun(interrupted.progress)}`);
+    }
+    if (req.restart) this.runs.delete(req.out);
+    const first = req.settings.firstSeed ?? 0;
+    const progressOf = (c: QsarCheckpoint): RunProgress => ({ seed: c.seed - first + 1, seeds: req.settings.seeds, stage: c.stage, epoch: c.fit.epoch, epochs: c.epochs });
+    const run = this.once(
       {
         type: 'qsar',
         request: { data: req.data, target: req.target, task: req.task, settings: req.settings, teacher, student, ...givenColumns(req) },
         ...(req.backend ? { backend: req.backend } : {}),
+        ...(resume ? { resume } : {}),
+        checkpoints: true,
       },
       (e) => (e.type === 'qsar-done' ? e.result : undefined),
       {
@@ -412,9 +535,20 @@ export class ModelService {
         onEvent: (e) => {
           if (e.type === 'qsar-progress') hooks.onProgress?.(e.message, e.epoch);
           else if (e.type === 'qsar-started') hooks.onProgress?.(`training on ${e.backend.selected}`);
+          // Every epoch: the latest checkpoint replaces the previous one (a cancel or a crash resumes from it).
+          else if (e.type === 'qsar-checkpoint') this.runs.save(req.out, key, progressOf(e.checkpoint), serialize(e.checkpoint), () => ({ request: storedRequest(req), file: readFileSync(req.data) }));
         },
       },
     );
+    const result = await run.catch((err: unknown) => {
+      const saved = this.runs.get(req.out);
+      if (err instanceof AppError && saved) {
+        // The run can go on from its latest checkpoint: say so.
+        const how = `the run is saved after ${describeRun(saved.progress)}: run the same command with --resume to continue it`;
+        throw new AppError(err.code, err.code === 'CANCELLED' ? `training of '${req.out}' cancelled; ${how}` : `${err.message} (${how})`, err.details);
+      }
+      throw err;
+    });
     if (req.dataName) result.data = { ...result.data, file: req.dataName };
     const registered: string[] = [];
     const reports = new Map(result.models.map((m) => [m.role, m]));
@@ -456,6 +590,8 @@ export class ModelService {
           registered.push(name);
         }
       }
+      // The run is over: its models are registered, its checkpoint is done with.
+      this.runs.delete(req.out);
     })();
     const { trained: _trained, baseline: _baseline, assay: _assay, ...rest } = result;
     // Read from a stored assay's one-row-per-compound copy, the replicates are that assay's.
@@ -465,6 +601,7 @@ export class ModelService {
       ...(source ? { n: { ...rest.n, replicates: source.replicates } } : {}),
       models: result.models.map((m) => ({ ...m, name: m.role === 'baseline' ? `${req.out}-ecfp4-rf` : names[m.role] })),
       registered,
+      resumedFrom: resume && interrupted ? interrupted.progress : null,
     };
   }
 

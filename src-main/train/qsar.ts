@@ -4,11 +4,11 @@ import { enumerateSmiles, loadRdkit, morganOf, murckoScaffold } from '../chem/rd
 import { seededRandom } from '../../src-shared/random';
 import { type EncoderConfig, countParams, disposeModel } from '../model/encoder';
 import { SmilesTokenizer, type TokenizerJson } from '../model/tokenizer';
-import { copyMatching, packTensors } from '../model/weights-tf';
+import { assignWeights, copyMatching, packTensors } from '../model/weights-tf';
 import { type AssayData, type Task, boundOf, readAssay } from './assay';
 import { type AssayColumns, givenColumns } from '../../src-shared/assay-columns';
 import { fileSha256 } from './corpus';
-import { type FitData, fit, predictTask, taskModelFrom } from './finetune';
+import { type FitCheckpoint, type FitData, fit, predictTask, taskModelFrom } from './finetune';
 import { type ForestJson, RandomForest } from './forest';
 import { censoredRegressionMetrics, classificationMetrics, meanSd } from './metrics';
 import type { QsarSettings } from './qsar-settings';
@@ -69,13 +69,60 @@ export interface QsarResult {
 
 type Progress = (message: string, epoch?: EpochPoint) => void;
 
+/** What a finished fit leaves for the report: its throughput counters and best epoch. */
+export interface FitSummary {
+  sequences: number;
+  stepSeconds: number;
+  stepCpuSeconds: number | null;
+  bestEpoch: number;
+}
+
+type Role = 'teacher' | 'student' | 'baseline';
+
+/** What the finished seeds of a run gave (the state at the start of a seed). */
+interface SeedsDone {
+  perSeed: Record<Role, Array<Record<string, number>>>;
+  throughput: Record<'teacher' | 'student', { n: number; s: number; cpu: number | null }>;
+  trained: TrainedModel[];
+  predictions: QsarResult['predictions'];
+  baseline: QsarResult['baseline'];
+}
+
+/**
+ * A QSAR run after a finished epoch of one of its fits: the seed and stage it is in with that fit's
+ * checkpoint, the seed's fine-tuned teacher once its stage is over (and the distillation's summary once
+ * that is), the wall seconds so far and what the finished seeds gave. Splits, the forest, augmentations
+ * and the teacher's soft targets are deterministic and recomputed, so a run resumed from it ends as the
+ * uninterrupted run does.
+ */
+export interface QsarCheckpoint {
+  seed: number;
+  stage: 'teacher' | 'distill' | 'finetune';
+  /** Epochs of the stage's fit (the progress shown for an interrupted run). */
+  epochs: number;
+  fit: FitCheckpoint;
+  teacher: { weights: Uint8Array; fit: FitSummary } | null;
+  distilled: FitSummary | null;
+  seconds: Record<Role, number>;
+  done: SeedsDone;
+}
+
+export interface QsarRunOptions {
+  /** Called after every epoch of every fit; the run continues from the latest one with `resume`. */
+  onCheckpoint?: (c: QsarCheckpoint) => void;
+  resume?: QsarCheckpoint;
+}
+
+const summaryOf = (f: FitSummary): FitSummary => ({ sequences: f.sequences, stepSeconds: f.stepSeconds, stepCpuSeconds: f.stepCpuSeconds, bestEpoch: f.bestEpoch });
+
 /**
  * The QSAR pipeline of `delicate train`: fine-tune a teacher on the assay, optionally distil a DeLiCaTe
  * student (one shared layer applied k times) from it, and fit the ECFP4+RF baseline, all on the same
  * splits for each seed; metrics on the test split, mean and sd over seeds.
  */
-export async function runQsar(req: QsarRequest, progress: Progress = () => {}, signal: { cancelled: boolean } = { cancelled: false }): Promise<QsarResult> {
+export async function runQsar(req: QsarRequest, progress: Progress = () => {}, signal: { cancelled: boolean } = { cancelled: false }, opts: QsarRunOptions = {}): Promise<QsarResult> {
   const s = req.settings;
+  const resume = opts.resume;
   const assay: AssayData = await readAssay(req.data, { target: req.target, task: req.task, ...givenColumns(req) });
   const rd = await loadRdkit();
   const tokenizer = req.teacher ? SmilesTokenizer.fromJSON(req.teacher.tokenizer) : SmilesTokenizer.fromCorpus(assay.points.map((p) => p.smiles));
@@ -114,13 +161,15 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     if (classify) return { ...classificationMetrics(y, p) };
     return { ...censoredRegressionMetrics(y, p, test.map((i) => bounds[i] as number)) };
   };
-  const perSeed: Record<'teacher' | 'student' | 'baseline', Array<Record<string, number>>> = { teacher: [], student: [], baseline: [] };
-  const seconds = { teacher: 0, student: 0, baseline: 0 };
-  const throughput = { teacher: { n: 0, s: 0, cpu: 0 as number | null }, student: { n: 0, s: 0, cpu: 0 as number | null } };
+  // What the finished seeds gave: empty, or the resumed run's.
+  const from = resume?.done;
+  const perSeed: SeedsDone['perSeed'] = { teacher: [...(from?.perSeed.teacher ?? [])], student: [...(from?.perSeed.student ?? [])], baseline: [...(from?.perSeed.baseline ?? [])] };
+  const seconds: Record<Role, number> = { teacher: 0, student: 0, baseline: 0, ...resume?.seconds };
+  const throughput: SeedsDone['throughput'] = from ? structuredClone(from.throughput) : { teacher: { n: 0, s: 0, cpu: 0 }, student: { n: 0, s: 0, cpu: 0 } };
   const addCpu = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
-  const trained: TrainedModel[] = [];
-  let baseline: QsarResult['baseline'] = null;
-  let predictions: QsarResult['predictions'] = [];
+  const trained: TrainedModel[] = [...(from?.trained ?? [])];
+  let baseline: QsarResult['baseline'] = from?.baseline ?? null;
+  let predictions: QsarResult['predictions'] = from?.predictions ?? [];
   let sizes = { train: 0, valid: 0, test: 0 };
   let teacherParams = 0;
   let studentParams = 0;
@@ -130,7 +179,15 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   // it belongs to one seed, so it cannot serve several.
   const reuse = Boolean(s.teacherFineTuned && req.teacher?.config.task);
   if (reuse && s.seeds > 1) throw new AppError('INVALID_INPUT', 'an already fine-tuned teacher belongs to one seed: run one seed at a time (firstSeed) with it');
-  for (let seed = first; seed < first + s.seeds; seed++) {
+  if (resume && (resume.seed < first || resume.seed >= first + s.seeds)) throw new AppError('INVALID_INPUT', `the checkpoint is of seed ${resume.seed + 1}, outside this run's seeds`);
+  for (let seed = resume?.seed ?? first; seed < first + s.seeds; seed++) {
+    // Resuming: where this seed stands (its first seed only); the state at its start, for checkpoints.
+    const at = resume?.seed === seed ? resume : null;
+    const done: SeedsDone = { perSeed: { teacher: [...perSeed.teacher], student: [...perSeed.student], baseline: [...perSeed.baseline] }, throughput: structuredClone(throughput), trained: [...trained], predictions, baseline };
+    const checkpointAt = opts.onCheckpoint
+      ? (stage: QsarCheckpoint['stage'], epochs: number, c: FitCheckpoint, role: 'teacher' | 'student', since: number, teacherDone: QsarCheckpoint['teacher'], distilled: FitSummary | null) =>
+          opts.onCheckpoint?.({ seed, stage, epochs, fit: c, teacher: teacherDone, distilled, seconds: { ...seconds, [role]: seconds[role] + (performance.now() - since) / 1000 }, done })
+      : null;
     const split: Split = s.split === 'random' ? randomSplit(points.length, seed + 1) : s.split === 'scaffold' ? scaffoldSplit(scaffolds, seed + 1) : temporalSplit(points.map((p) => p.date));
     if (split.test.length === 0 || split.train.length === 0) throw new AppError('INVALID_INPUT', 'the split left an empty train or test set; use more data or another --split');
     sizes = { train: split.train.length, valid: split.valid.length, test: split.test.length };
@@ -147,16 +204,37 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     const rf = RandomForest.fit(split.train.map((i) => fps[i] as Uint8Array), trainY, req.task, { seed: seed + 1 });
     if (seed === first) baseline = { forest: rf.toJSON(), domain: split.train.map((i) => points[i]?.smiles as string) };
     const rfPred = split.test.map((i) => rf.predict(fps[i] as Uint8Array).mean);
-    seconds.baseline += (performance.now() - t0) / 1000;
+    // A resumed seed refits the forest (deterministic); the checkpoint's seconds have its first fit.
+    if (!at) seconds.baseline += (performance.now() - t0) / 1000;
     perSeed.baseline.push(metricsOf(split.test, yTest, rfPred));
 
-    progress(`seed ${seed - first + 1}/${s.seeds}: ${reuse ? 'using the fine-tuned teacher' : 'fine-tuning the teacher'}`);
+    const teacherFinished = at?.teacher ?? null;
+    const resumeFrom = (stage: QsarCheckpoint['stage']) => (at?.stage === stage ? { resume: at.fit } : {});
+    progress(`seed ${seed - first + 1}/${s.seeds}: ${reuse ? 'using the fine-tuned teacher' : teacherFinished ? 'the fine-tuned teacher of the interrupted run' : at?.stage === 'teacher' ? `resuming the teacher after epoch ${at.fit.epoch}` : 'fine-tuning the teacher'}`);
     t0 = performance.now();
     const teacher = taskModelFrom(baseConfig, req.teacher?.weights ?? null, taskType, seed + 1);
     teacherParams = countParams(teacher);
-    const tFit = reuse
-      ? { sequences: 0, stepSeconds: 0, stepCpuSeconds: 0, bestEpoch: 0 }
-      : await fit(teacher, dataOf(split.train), dataOf(split.valid), { epochs: s.epochs, batch: s.batch, lengthPool: s.lengthPool, lr: s.lr, seed: seed + 1, signal, onEpoch: (e) => progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'teacher', seed: seed + 1, epochs: s.epochs, ...e }) });
+    const tStart = t0;
+    let tFit: FitSummary;
+    if (reuse) tFit = { sequences: 0, stepSeconds: 0, stepCpuSeconds: 0, bestEpoch: 0 };
+    else if (teacherFinished) {
+      assignWeights(teacher.params, teacherFinished.weights);
+      tFit = teacherFinished.fit;
+    } else {
+      tFit = await fit(teacher, dataOf(split.train), dataOf(split.valid), {
+        epochs: s.epochs,
+        batch: s.batch,
+        lengthPool: s.lengthPool,
+        lr: s.lr,
+        seed: seed + 1,
+        signal,
+        onEpoch: (e) => progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'teacher', seed: seed + 1, epochs: s.epochs, ...e }),
+        ...resumeFrom('teacher'),
+        ...(checkpointAt ? { onCheckpoint: (c: FitCheckpoint) => checkpointAt('teacher', s.epochs, c, 'teacher', tStart, null, null) } : {}),
+      });
+    }
+    // What the later stages' checkpoints carry: this seed's fine-tuned teacher (a reused one is the request's).
+    const teacherDone = checkpointAt && !reuse ? (teacherFinished ?? { weights: new Uint8Array(packTensors(teacher.params)), fit: summaryOf(tFit) }) : null;
     throughput.teacher.n += tFit.sequences;
     throughput.teacher.s += tFit.stepSeconds;
     throughput.teacher.cpu = addCpu(throughput.teacher.cpu, tFit.stepCpuSeconds);
@@ -181,40 +259,59 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       copyMatching(student, packTensors(teacher.params));
       if (req.student) copyMatching(student, req.student.weights);
       studentParams = countParams(student);
+      const dStart = t0;
+      const distilled = at?.stage === 'finetune' ? at.distilled : null;
       // Task-specific distillation data: the training molecules and random SMILES of them, with the
       // teacher's predictions as soft targets and the measured values as hard ones.
-      const rand = seededRandom(seed + 7);
-      const augSeqs: Int32Array[] = [];
-      const augY: number[] = [];
-      const augBound: number[] = [];
-      for (const i of split.train) {
-        augSeqs.push(seqs[i] as Int32Array);
-        augY.push(scaled(i));
-        augBound.push(bounds[i] as number);
-        for (const smi of enumerateSmiles(rd, points[i]?.smiles as string, s.augment, rand)) {
-          const enc = tokenizer.encode(smi, baseConfig.maxLen);
-          if (enc.ok) {
-            augSeqs.push(enc.ids);
-            augY.push(scaled(i));
-            augBound.push(bounds[i] as number);
+      const distil = async (): Promise<FitSummary> => {
+        const rand = seededRandom(seed + 7);
+        const augSeqs: Int32Array[] = [];
+        const augY: number[] = [];
+        const augBound: number[] = [];
+        for (const i of split.train) {
+          augSeqs.push(seqs[i] as Int32Array);
+          augY.push(scaled(i));
+          augBound.push(bounds[i] as number);
+          for (const smi of enumerateSmiles(rd, points[i]?.smiles as string, s.augment, rand)) {
+            const enc = tokenizer.encode(smi, baseConfig.maxLen);
+            if (enc.ok) {
+              augSeqs.push(enc.ids);
+              augY.push(scaled(i));
+              augBound.push(bounds[i] as number);
+            }
           }
         }
-      }
-      // Standardised values (regression) or probabilities (binary), the scale of the hard targets.
-      const softY = Float32Array.from(await predictTask(teacher, augSeqs, null));
-      const dFit = await fit(student, { seqs: augSeqs, y: Float32Array.from(augY), ...(anyBound ? { bound: Int8Array.from(augBound) } : {}) }, dataOf(split.valid), {
-        epochs: s.epochs,
+        // Standardised values (regression) or probabilities (binary), the scale of the hard targets.
+        const softY = Float32Array.from(await predictTask(teacher, augSeqs, null));
+        const dFit = await fit(student, { seqs: augSeqs, y: Float32Array.from(augY), ...(anyBound ? { bound: Int8Array.from(augBound) } : {}) }, dataOf(split.valid), {
+          epochs: s.epochs,
+          batch: s.batch,
+          lengthPool: s.lengthPool,
+          lr: s.lr * 2,
+          seed: seed + 11,
+          signal,
+          soft: { y: softY, alpha: s.alpha },
+          hidden: { teacher, layerMap, weight: s.hiddenWeight },
+          onEpoch: (e) => progress(`seed ${seed + 1}: student epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'student', seed: seed + 1, epochs: s.epochs, ...e }),
+          ...resumeFrom('distill'),
+          ...(checkpointAt ? { onCheckpoint: (c: FitCheckpoint) => checkpointAt('distill', s.epochs, c, 'student', dStart, teacherDone, null) } : {}),
+        });
+        return summaryOf(dFit);
+      };
+      // Interrupted in the short fine-tune, the distillation is over: its checkpoint holds the student.
+      const dFit = distilled ?? (await distil());
+      // A short fine-tune on the measured values only.
+      const tuneEpochs = Math.max(1, Math.round(s.epochs / 5));
+      const sFit = await fit(student, dataOf(split.train), dataOf(split.valid), {
+        epochs: tuneEpochs,
         batch: s.batch,
         lengthPool: s.lengthPool,
-        lr: s.lr * 2,
-        seed: seed + 11,
+        lr: s.lr / 2,
+        seed: seed + 13,
         signal,
-        soft: { y: softY, alpha: s.alpha },
-        hidden: { teacher, layerMap, weight: s.hiddenWeight },
-        onEpoch: (e) => progress(`seed ${seed + 1}: student epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'student', seed: seed + 1, epochs: s.epochs, ...e }),
+        ...resumeFrom('finetune'),
+        ...(checkpointAt ? { onCheckpoint: (c: FitCheckpoint) => checkpointAt('finetune', tuneEpochs, c, 'student', dStart, teacherDone, dFit) } : {}),
       });
-      // A short fine-tune on the measured values only.
-      const sFit = await fit(student, dataOf(split.train), dataOf(split.valid), { epochs: Math.max(1, Math.round(s.epochs / 5)), batch: s.batch, lengthPool: s.lengthPool, lr: s.lr / 2, seed: seed + 13, signal });
       throughput.student.n += dFit.sequences + sFit.sequences;
       throughput.student.s += dFit.stepSeconds + sFit.stepSeconds;
       throughput.student.cpu = addCpu(throughput.student.cpu, addCpu(dFit.stepCpuSeconds, sFit.stepCpuSeconds));

@@ -5,7 +5,7 @@ import type { EvalResult, ModelManifest, PretrainSettings, Progress, RunState } 
 import type { PredictionRow, ScoringSpec } from './predict-types';
 import type { AssayData, AssayReadProgress, Task } from './assay';
 import type { AssayColumns } from '../../src-shared/assay-columns';
-import type { QsarRequest, QsarResult } from './qsar';
+import type { QsarCheckpoint, QsarRequest, QsarResult } from './qsar';
 
 /** Messages from the main thread to a training worker. */
 export type TrainRequest =
@@ -21,7 +21,7 @@ export type TrainRequest =
       /** General distillation: the model the student starts from (settings.distill.init), when not the teacher. */
       init?: { manifest: ModelManifest; weights: Uint8Array };
     }
-  | { type: 'qsar'; request: QsarRequest; backend?: BackendName | 'auto' }
+  | { type: 'qsar'; request: QsarRequest; backend?: BackendName | 'auto'; resume?: QsarCheckpoint; checkpoints?: boolean }
   | { type: 'predict'; model: ScoringSpec; inputs: string[]; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
   | { type: 'evaluate'; model: ScoringSpec; file: string; target: string; smilesCol?: string; unit?: string; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
   | { type: 'read-assay'; file: string; opts: { target: string; task: Task } & AssayColumns }
@@ -36,6 +36,7 @@ export type TrainEvent =
   | { type: 'cancelled'; state: RunState; weights: Uint8Array; optimizer: Uint8Array }
   | { type: 'qsar-started'; backend: BackendReport }
   | { type: 'qsar-progress'; message: string; epoch?: EpochPoint }
+  | { type: 'qsar-checkpoint'; checkpoint: QsarCheckpoint }
   | { type: 'qsar-done'; result: QsarResult }
   | { type: 'predicted'; rows: PredictionRow[]; inferSeconds: number; engine: string }
   | { type: 'evaluated'; result: { metrics: Record<string, number>; n: number; censored: number; unreadable: number; rejected: number; inDomain: number; engine: string } }

@@ -91,7 +91,11 @@ async function qsar(req: Extract<TrainRequest, { type: 'qsar' }>): Promise<void>
       return cancelled;
     },
   };
-  const result = await runQsar(req.request, (message, epoch) => post({ type: 'qsar-progress', message, ...(epoch ? { epoch } : {}) }), signal);
+  // Checkpoints are copied, not transferred: the fit keeps using the best epoch's weights it holds.
+  const result = await runQsar(req.request, (message, epoch) => post({ type: 'qsar-progress', message, ...(epoch ? { epoch } : {}) }), signal, {
+    ...(req.resume ? { resume: req.resume } : {}),
+    ...(req.checkpoints ? { onCheckpoint: (checkpoint) => post({ type: 'qsar-checkpoint', checkpoint }) } : {}),
+  });
   post({ type: 'qsar-done', result });
 }
 
