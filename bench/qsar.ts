@@ -231,11 +231,16 @@ export async function run(args: string[]): Promise<void> {
       cells.set(keyOf(ds, split, seed, cellRole), { key: keyOf(ds, split, seed, cellRole), dataset: ds, split, seed, role: cellRole, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, trainSeqPerCpuSec: m.trainSeqPerCpuSec, inference: speed });
       save();
     };
-    const train = (out: string, req: Partial<Parameters<ModelService['train']>[0]> & { settings: QsarSettings }) => {
+    const train = async (out: string, req: Partial<Parameters<ModelService['train']>[0]> & { settings: QsarSettings }) => {
       log(`${ds} / ${split} / seed ${seed + 1}: ${out}`);
+      const full = { ...base, ...req, out };
+      // A run of this task cut off in this database (a crash, a kill) goes on from its last epoch: its
+      // counters (CPU seconds included) carry over, so the cell is the uninterrupted run's.
+      const cut = await models.interrupted(full);
+      if (cut?.matches) return models.train({ ...full, resume: true }, { onProgress: (m) => log(`  ${m}`) });
       if (models.repo.byName(`${out}-teacher`)) models.delete(`${out}-teacher`);
       if (models.repo.byName(`${out}-student`)) models.delete(`${out}-student`);
-      return models.train({ ...base, ...req, out }, { onProgress: (m) => log(`  ${m}`) });
+      return models.train({ ...full, ...(cut ? { restart: true } : {}) }, { onProgress: (m) => log(`  ${m}`) });
     };
     if (role === 'teacher') {
       const r = await train(`${prefix}-t`, { teacher: teacherName, settings: { ...s, distill: false } });

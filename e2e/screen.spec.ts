@@ -95,6 +95,31 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   expect(consoleErrors).toEqual([]);
 });
 
+test('a chemist cancels a training run and resumes it later from where it stopped', async ({ page }) => {
+  const consoleErrors = await openApp(page, url, 'training');
+  await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
+  await page.getByTestId('train-out').fill('ui-cut');
+  await page.getByTestId('train-target').fill('logS');
+  await page.getByTestId('train-teacher').selectOption('tiny');
+  await page.getByText('Show advanced settings').click();
+  await page.getByTestId('train-epochs').fill('4');
+  await page.getByTestId('train-seeds').fill('1');
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('train-curve')).toHaveAttribute('data-points', /^[1-9]/, { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  // Saved after its last finished epoch, it waits under the interrupted runs, with its own data.
+  await expect(page.getByText(/training of 'ui-cut' cancelled; the run is saved after seed 1 of 1/)).toBeVisible({ timeout: 30_000 });
+  const run = page.getByTestId('train-run').filter({ hasText: 'ui-cut' });
+  await expect(run).toContainText(/logS on esol-160\.csv: seed 1 of 1, (teacher|student distillation) epoch \d of 4/);
+  await page.screenshot({ path: join(artifacts, 'interrupted.png'), fullPage: true });
+  await run.getByTestId('train-resume').click();
+  const outcome = page.getByTestId('train-outcome');
+  await expect(outcome).toContainText('ui-cut-student', { timeout: 120_000 });
+  await expect(outcome).toContainText(/Resumed after seed 1 of 1/);
+  await expect(page.getByTestId('train-runs')).toHaveCount(0);
+  expect(consoleErrors).toEqual([]);
+});
+
 test('a chemist reads an assay file and inspects it before training on it', async ({ page }) => {
   const consoleErrors = await openApp(page, url, 'training');
   await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
@@ -143,9 +168,9 @@ test('a chemist screens a library with the distilled student and the forest, ran
   await page.getByTestId('screen-library').selectOption('esol-160');
   const models = page.getByTestId('screen-model');
   // The task models and the forest can score; the pretrained encoders cannot and are not offered.
-  // (sol-* from the CLI and ui-* from the training test: teacher, student and forest of each; ui-again-*:
-  // teacher and forest; and the shipped delicate-esol-student.)
-  await expect(models).toHaveCount(9);
+  // (sol-* from the CLI, ui-* from the training test and ui-cut-* from the resumed run: teacher, student
+  // and forest of each; ui-again-*: teacher and forest; and the shipped delicate-esol-student.)
+  await expect(models).toHaveCount(12);
   await expect(page.getByLabel(/delicate-esol-student/)).toHaveCount(1);
   await page.getByLabel(/^sol-student/).check();
   await page.getByLabel(/^sol-ecfp4-rf/).check();

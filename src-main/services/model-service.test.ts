@@ -173,7 +173,7 @@ describe('pretraining jobs', () => {
     const abort = new AbortController();
     await expect(models.train({ ...req, out: 'over' }, { signal: abort.signal, onProgress: (m) => /teacher epoch 1\//.test(m) && abort.abort() })).rejects.toMatchObject({
       code: 'CANCELLED',
-      message: expect.stringMatching(/saved after seed 1 of 1, teacher epoch 1 of 2: run the same command with --resume/),
+      message: expect.stringMatching(/saved after seed 1 of 1, teacher epoch 1 of 2: resume it with `delicate train --out over --resume`/),
     });
     const restarted = await models.train({ ...req, out: 'over', restart: true });
     expect(restarted.resumedFrom).toBeNull();

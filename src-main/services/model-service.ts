@@ -21,6 +21,7 @@ import type { ModelManifest, Progress, RunState } from '../train/pretrain';
 import type { PretrainSettings } from '../train/settings';
 import type { AssayReadProgress, Task } from '../train/assay';
 import { type AssayColumns, givenColumns } from '../../src-shared/assay-columns';
+import { describeRun } from '../../src-shared/runs';
 import type { QsarCheckpoint, QsarResult } from '../train/qsar';
 import type { ForestJson } from '../train/forest';
 import { DOMAIN_THRESHOLD, type EncoderSpec, type ScoringSpec, type Engine, type PredictionRow, type TaskModelSpec } from '../train/predict-types';
@@ -105,12 +106,6 @@ function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
   return JSON.stringify(v);
-}
-
-/** "seed 2 of 3, teacher epoch 7 of 15" */
-export function describeRun(p: RunProgress): string {
-  const stage = p.stage === 'teacher' ? 'teacher' : p.stage === 'distill' ? 'student distillation' : "student's short fine-tune";
-  return `seed ${p.seed} of ${p.seeds}, ${stage} epoch ${p.epoch} of ${p.epochs}`;
 }
 
 /** The manifest of a task model (fine-tuned teacher or distilled student). */
@@ -544,7 +539,7 @@ export class ModelService {
       const saved = this.runs.get(req.out);
       if (err instanceof AppError && saved) {
         // The run can go on from its latest checkpoint: say so.
-        const how = `the run is saved after ${describeRun(saved.progress)}: run the same command with --resume to continue it`;
+        const how = `the run is saved after ${describeRun(saved.progress)}: resume it with \`delicate train --out ${req.out} --resume\` or Resume in the app`;
         throw new AppError(err.code, err.code === 'CANCELLED' ? `training of '${req.out}' cancelled; ${how}` : `${err.message} (${how})`, err.details);
       }
       throw err;

@@ -1,4 +1,4 @@
-import type { AssaySummary, EpochPoint, JobProgress, ModelSummary, TrainOutcome } from '../../../../src-shared/dto';
+import type { AssaySummary, EpochPoint, InterruptedRun, JobProgress, ModelSummary, TrainOutcome } from '../../../../src-shared/dto';
 import { type AssayColumns, givenColumns } from '../../../../src-shared/assay-columns';
 import { call, on, problemOf, problemOfApi, type Problem } from '../api';
 import { toBase64 } from './libraries.svelte';
@@ -30,6 +30,8 @@ export class TrainingState {
   teachers = $state<ModelSummary[]>([]);
   /** Assays stored by earlier runs: they train again without their files. */
   assays = $state<AssaySummary[]>([]);
+  /** Runs cancelled or cut off (a crash): each resumes from its latest checkpoint. */
+  runs = $state<InterruptedRun[]>([]);
   jobId = $state<string | null>(null);
   /** What the running job does: train models, or read an assay file into a stored assay. */
   jobKind = $state<'train' | 'assay'>('train');
@@ -56,7 +58,10 @@ export class TrainingState {
         this.outcome = d.result as TrainOutcome;
         void this.refresh(); // the run stored its assay
       }
-      else this.error = d.state === 'cancelled' || !d.error ? { message: `Training ${d.state}.`, details: null } : problemOfApi(d.error);
+      else {
+        this.error = !d.error ? { message: `Training ${d.state}.`, details: null } : problemOfApi(d.error);
+        void this.refresh(); // a run cut short is saved: it appears under the interrupted runs
+      }
     });
   }
 
@@ -65,6 +70,7 @@ export class TrainingState {
     try {
       this.teachers = (await call('model.list', {})).models.filter((m) => m.state === 'ready' && (m.kind === 'pretrained' || m.kind === 'shared'));
       this.assays = (await call('assay.list', {})).assays;
+      this.runs = (await call('model.runs', {})).runs;
     } catch (e) {
       this.error = problemOf(e);
     }
@@ -94,6 +100,31 @@ export class TrainingState {
         seeds: f.seeds,
       });
       this.jobId = jobId;
+    } catch (e) {
+      this.error = problemOf(e);
+    }
+  }
+
+  /** Resumes an interrupted run from its latest checkpoint (its own request and copy of the data). */
+  async resume(name: string): Promise<void> {
+    try {
+      this.error = null;
+      this.outcome = null;
+      this.points = [];
+      this.progress = null;
+      this.jobKind = 'train';
+      this.jobId = (await call('model.resume', { name })).jobId;
+    } catch (e) {
+      this.error = problemOf(e);
+    }
+  }
+
+  /** Drops an interrupted run's checkpoint. */
+  async discard(name: string): Promise<void> {
+    try {
+      this.error = null;
+      await call('model.discardRun', { name });
+      await this.refresh();
     } catch (e) {
       this.error = problemOf(e);
     }
