@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Cell, goalLines, type Role, type SummaryRow, worseThanTeacher } from './_qsar-summary';
+import { type Cell, goalLines, type Role, type SummaryRow, untilTime, worseThanTeacher } from './_qsar-summary';
 
 const cell = (role: Role, seed: number, metrics: Record<string, number>): Cell => ({
   key: `x/scaffold/${seed}/${role}`,
@@ -78,5 +78,15 @@ describe('goalLines', () => {
       '- The DeLiCaTe student beats its own teacher on c scaffold (14.3% better: ROC-AUC 0.800 against 0.700 ± 0.120): the metric goal is met there because the teacher is weak, which says little about what compression costs.',
     ]);
     expect(goalLines(summary, 3, true).lines.some((l) => l.includes('--same-run-speed'))).toBe(false);
+  });
+});
+
+describe('--until', () => {
+  it('reads a time today (tomorrow once it has passed) or an ISO date-time', () => {
+    const now = new Date(2026, 10, 23, 15, 30);
+    expect(untilTime('17:45', now)).toBe(new Date(2026, 10, 23, 17, 45).getTime());
+    expect(untilTime('9:05', now)).toBe(new Date(2026, 10, 24, 9, 5).getTime());
+    expect(untilTime('2026-11-23T17:45:00Z', now)).toBe(Date.UTC(2026, 10, 23, 17, 45));
+    expect(() => untilTime('soon', now)).toThrow(/HH:MM/);
   });
 });

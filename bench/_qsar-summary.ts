@@ -22,6 +22,8 @@ export interface Cell {
   /** Training sequences per CPU second of the training thread: load-independent, so cells measured at different times compare. */
   trainSeqPerCpuSec?: number | null;
   inference: { onnxruntime: number; tfjs: number } | null;
+  /** Wall seconds of the bench task that measured the cell (training, test predictions, inference timing): what --until plans with. */
+  taskSeconds?: number;
 }
 
 /** One row of the table, as stored in qsar.json. */
@@ -120,4 +122,18 @@ export function goalLines(summary: SummaryRow[], seeds: number, sameRun: boolean
       .map((d) => `- The DeLiCaTe student beats its own teacher on ${d.pair} (${d.studentBeatsTeacher}): the metric goal is met there because the teacher is weak, which says little about what compression costs.`),
   ];
   return { lines, data };
+}
+
+/** `--until`: a time today (HH:MM, local; tomorrow when it has passed) or an ISO date-time, as epoch ms. */
+export function untilTime(v: string, now = new Date()): number {
+  const hm = /^(\d{1,2}):(\d{2})$/.exec(v);
+  if (hm) {
+    const d = new Date(now);
+    d.setHours(Number(hm[1]), Number(hm[2]), 0, 0);
+    if (d.getTime() < now.getTime()) d.setDate(d.getDate() + 1);
+    return d.getTime();
+  }
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new Error(`--until ${v}: give HH:MM or an ISO date-time`);
+  return t;
 }

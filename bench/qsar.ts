@@ -29,7 +29,7 @@ import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER, ModelService, type Tra
 import { DEFAULT_QSAR, type QsarSettings } from '../src-main/train/qsar-settings';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN } from '../src-main/train/settings';
 import { meanSd } from '../src-main/train/metrics';
-import { type Cell, GOALS, goalLines, metricLabel, ROLES, type Role, type SummaryRow, worseThanTeacher } from './_qsar-summary';
+import { type Cell, GOALS, goalLines, metricLabel, ROLES, type Role, type SummaryRow, untilTime, worseThanTeacher } from './_qsar-summary';
 import { report, resultsDir } from './_report';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,6 +58,7 @@ export async function run(args: string[]): Promise<void> {
       roles: { type: 'string' },
       report: { type: 'boolean', default: false },
       'same-run-speed': { type: 'boolean', default: false },
+      until: { type: 'string' },
       fresh: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
     },
@@ -213,6 +214,7 @@ export async function run(args: string[]): Promise<void> {
 
   const runTask = async (task: Task) => {
     const { ds, split, seed, role } = task;
+    const started = performance.now();
     const set = SETS[ds] as (typeof SETS)[string];
     const base = { data: join(data, set.file), target: set.target, task: set.task };
     const s: QsarSettings = { ...settings, split, firstSeed: seed };
@@ -228,7 +230,7 @@ export async function run(args: string[]): Promise<void> {
       // a busy hour with an idle one), else per wall-clock second.
       const rate = m.trainSeqPerCpuSec ?? m.trainSeqPerSec;
       const perEpoch = rate ? r.n.train / rate : m.trainSeconds;
-      cells.set(keyOf(ds, split, seed, cellRole), { key: keyOf(ds, split, seed, cellRole), dataset: ds, split, seed, role: cellRole, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, trainSeqPerCpuSec: m.trainSeqPerCpuSec, inference: speed });
+      cells.set(keyOf(ds, split, seed, cellRole), { key: keyOf(ds, split, seed, cellRole), dataset: ds, split, seed, role: cellRole, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, trainSeqPerCpuSec: m.trainSeqPerCpuSec, inference: speed, taskSeconds: (performance.now() - started) / 1000 });
       save();
     };
     const train = async (out: string, req: Partial<Parameters<ModelService['train']>[0]> & { settings: QsarSettings }) => {
@@ -265,10 +267,28 @@ export async function run(args: string[]): Promise<void> {
     }
   };
 
+  // --until: a machine lent until a known time (a work session) starts no task that its measured
+  // duration (the same set and role, earlier seeds or splits) says would not end in time; an unfinished
+  // task's training is lost with the machine. Tasks never measured yet are started.
+  const until = values.until === undefined ? null : untilTime(values.until);
+  const estimate = (t: Task): number | null => {
+    const took = readCells().filter((c) => c.dataset === t.ds && c.role === t.cells[0] && c.taskSeconds !== undefined).map((c) => c.taskSeconds as number);
+    return took.length ? meanSd(took).mean : null;
+  };
+  const fits = (t: Task) => {
+    if (until === null) return true;
+    const e = estimate(t);
+    return e === null || Date.now() + e * 1000 <= until;
+  };
   for (;;) {
     const pending = tasks.filter((t) => roles.has(t.role) && !taskDone(t));
     if (pending.length === 0) break;
-    const next = pending.find((t) => runnable(t) && claim(t));
+    const fitting = pending.filter(fits);
+    if (fitting.length === 0) {
+      log(`stopping: none of the ${pending.length} tasks left would end before --until ${values.until}`);
+      break;
+    }
+    const next = fitting.find((t) => runnable(t) && claim(t));
     if (!next) {
       // Everything left is claimed by other processes, or waits for a teacher another process trains.
       await new Promise((r) => setTimeout(r, 20_000));
