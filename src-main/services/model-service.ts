@@ -547,6 +547,9 @@ export class ModelService {
     if (req.dataName) result.data = { ...result.data, file: req.dataName };
     const registered: string[] = [];
     const reports = new Map(result.models.map((m) => [m.role, m]));
+    // Read from a stored assay's one-row-per-compound copy, the replicates are that assay's (as it was
+    // before this run: a run named like its assay replaces it below).
+    const source = req.fromAssay === undefined ? null : this.assays.byName(req.fromAssay);
     this.db.transaction(() => {
       for (const t of result.trained) {
         const name = names[t.role];
@@ -589,11 +592,10 @@ export class ModelService {
       this.runs.delete(req.out);
     })();
     const { trained: _trained, baseline: _baseline, assay: _assay, ...rest } = result;
-    // Read from a stored assay's one-row-per-compound copy, the replicates are that assay's.
-    const source = req.fromAssay === undefined ? null : this.assays.byName(req.fromAssay);
     return {
       ...rest,
-      ...(source ? { n: { ...rest.n, replicates: source.replicates } } : {}),
+      // And its rejected records count with the run's own.
+      ...(source ? { n: { ...rest.n, replicates: source.replicates, rejected: source.rejected + rest.n.rejected } } : {}),
       models: result.models.map((m) => ({ ...m, name: m.role === 'baseline' ? `${req.out}-ecfp4-rf` : names[m.role] })),
       registered,
       resumedFrom: resume && interrupted ? interrupted.progress : null,
@@ -698,7 +700,11 @@ export class ModelService {
       const m = stored.get(p.smiles);
       return m ? { ...p, inchikey: m.inchikey, count: m.count, spread: m.spread, record: m.record, id: m.id } : p;
     });
-    return { ...own, unit: source.unit, records: source.records, replicates: source.replicates, rejected: this.assays.rejected(source.name), points };
+    // The stored assay's rejected records, and the run's own (molecules too long for the model), by the
+    // stored assay's record numbers rather than the copy's rows.
+    const recordOf = new Map(read.points.map((p) => [p.record, stored.get(p.smiles)?.record ?? p.record]));
+    const ownRejects = read.rejected.map((r) => ({ ...r, record: recordOf.get(r.record) ?? r.record, line: null }));
+    return { ...own, unit: source.unit, records: source.records, replicates: source.replicates, rejected: [...this.assays.rejected(source.name), ...ownRejects], points };
   }
 
   /**
