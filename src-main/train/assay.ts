@@ -12,12 +12,16 @@ export interface AssayPoint {
   /** What the model reads: standardised parent, no stereo (chem/rdkit modelSmiles). */
   smiles: string;
   inchikey: string;
-  /** Regression: mean of replicates (after unit conversion); classification: 0/1 (majority). */
+  /**
+   * Regression (after unit conversion): the mean of the measured replicates; bounds (`<`, `>`) count only
+   * where nothing was measured: then the tightest one (the lowest `<`, the highest `>`), or the mean of
+   * bounds on both sides. Classification: 0/1 (majority).
+   */
   value: number;
   count: number;
-  /** Spread of replicates (sd; 0 for one measurement). */
+  /** Spread (sd) of the replicates the value comes from; 0 for one. */
   spread: number;
-  /** Any replicate was censored (< or >); the value is the bound. */
+  /** Any replicate was censored (< or >); with `qualifier` `<`/`>` the value is that bound. */
   censored: boolean;
   qualifier: Qualifier;
   date: string | null;
@@ -41,8 +45,8 @@ export interface AssayData {
 
 /**
  * A point's bound for the censored loss and the metrics: -1 when its value is an upper bound (every
- * replicate `<`), +1 a lower bound (every replicate `>`), 0 a measurement (also a mean of measured and
- * bounded replicates, which is flagged censored but not a bound).
+ * replicate `<`), +1 a lower bound (every replicate `>`), 0 a measurement (also measured replicates with
+ * bounds among them, or bounds on both sides: flagged censored, not a bound).
  */
 export function boundOf(p: Pick<AssayPoint, 'censored' | 'qualifier'>): -1 | 0 | 1 {
   return !p.censored || p.qualifier === '=' ? 0 : p.qualifier === '<' ? -1 : 1;
@@ -171,12 +175,18 @@ export async function readAssay(
   for (const g of groups.values()) {
     const n = g.values.length;
     if (n > 1) replicates++;
-    const mean = g.values.reduce((a, b) => a + b, 0) / n;
-    const spread = n > 1 ? Math.sqrt(g.values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
     const isCensored = g.quals.some((q) => q !== '=');
     if (isCensored) censored++;
-    const value = opts.task === 'classification' ? Number(mean >= 0.5) : mean;
-    const qualifier = g.quals.every((q) => q === g.quals[0]) ? (g.quals[0] as Qualifier) : '=';
+    // A bound says less than a measurement: measured replicates make the value; bounds alone, the
+    // tightest of one direction (below every `<`: the lowest), or the mean of bounds on both sides.
+    const measured = g.values.filter((_, i) => g.quals[i] === '=');
+    const sameBounds = measured.length === 0 && g.quals.every((q) => q === g.quals[0]);
+    const used = measured.length ? measured : g.values;
+    const mean = used.reduce((a, b) => a + b, 0) / used.length;
+    const spread = used.length > 1 ? Math.sqrt(used.reduce((a, b) => a + (b - mean) ** 2, 0) / (used.length - 1)) : 0;
+    const tightest = g.quals[0] === '<' ? Math.min(...g.values) : Math.max(...g.values);
+    const value = opts.task === 'classification' ? Number(mean >= 0.5) : sameBounds ? tightest : mean;
+    const qualifier: Qualifier = sameBounds ? (g.quals[0] as Qualifier) : '=';
     const ids = [...g.ids];
     // Stereoisomers and salts of one parent can carry several IDs: the first few, then how many more.
     const id = ids.length === 0 ? null : ids.length <= ID_LIST ? ids.join(', ') : `${ids.slice(0, ID_LIST).join(', ')} (+${ids.length - ID_LIST} more)`;

@@ -58,6 +58,20 @@ describe('assay data', () => {
     writeFileSync(named, ['compound_id,smiles,pIC50', 'CPD-1,C[C@H](N)C(=O)O,6', 'CPD-2,C[C@@H](N)C(=O)O,7', 'CPD-1,C[C@H](N)C(=O)O,6.5', 'CPD-3,CCO,5'].join('\n'));
     const n = await readAssay(named, { target: 'pIC50', task: 'regression' });
     expect(n.points.map((p) => [p.smiles, p.id, p.count])).toEqual([['CC(N)C(=O)O', 'CPD-1, CPD-2', 3], ['CCO', 'CPD-3', 1]]);
+    // Replicates with bounds among them: measured values make the value (a bound is not one), bounds alone
+    // their tightest (below 5 and below 6 is below 5), bounds on both sides their mean; all stay flagged.
+    const mixed = join(tmp.dir, 'mixed.csv');
+    writeFileSync(mixed, ['smiles,pIC50', 'CCO,6.2', 'CCO,<5', 'CCO,6.6', 'CCN,<5', 'CCN,<6', 'CCC,>7', 'CCC,>6.5', 'CCCl,<6', 'CCCl,>5'].join('\n'));
+    const mx = await readAssay(mixed, { target: 'pIC50', task: 'regression' });
+    const at = (smi: string) => mx.points.find((p) => p.smiles === smi);
+    expect(at('CCO')).toMatchObject({ count: 3, censored: true, qualifier: '=' });
+    expect(at('CCO')?.value).toBeCloseTo(6.4, 10);
+    expect(at('CCO')?.spread).toBeCloseTo(Math.sqrt(0.08), 10);
+    expect(at('CCN')).toMatchObject({ value: 5, count: 2, censored: true, qualifier: '<' });
+    expect(at('CCC')).toMatchObject({ value: 7, censored: true, qualifier: '>' });
+    expect(at('CCCl')).toMatchObject({ value: 5.5, censored: true, qualifier: '=' });
+    expect(mx.points.map(boundOf)).toEqual([0, -1, 1, 0]);
+    expect(mx.censored).toBe(4);
     await expect(readAssay(file, { target: 'nope', task: 'regression' })).rejects.toThrow(/no column 'nope'/);
     await expect(readAssay(file, { target: 'ic50_nM', task: 'regression', unit: 'furlongs' })).rejects.toThrow(/unknown unit/);
   });
