@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { type Page, expect, test } from '@playwright/test';
 import { artifacts, cli, openApp, root, startHost } from './host';
 
 const esol = resolve(root, '../shared/data/qsar/esol.csv');
@@ -41,19 +41,24 @@ test.afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('a chemist trains a teacher and a distilled student on an assay, watching the curves', async ({ page }) => {
-  const consoleErrors = await openApp(page, url, 'training');
+/** Trains `out` on the ESOL slice from the tiny teacher (4 epochs, 1 seed) and waits for its first epoch. */
+async function startTraining(page: Page, out: string): Promise<void> {
   await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
   await expect(page.getByTestId('train-out')).toHaveValue('esol-160');
-  await page.getByTestId('train-out').fill('ui');
+  await page.getByTestId('train-out').fill(out);
   await page.getByTestId('train-target').fill('logS');
   await page.getByTestId('train-teacher').selectOption('tiny');
   await page.getByText('Show advanced settings').click();
   await page.getByTestId('train-epochs').fill('4');
   await page.getByTestId('train-seeds').fill('1');
   await page.getByTestId('train-start').click();
-  // The curve grows epoch by epoch while the job runs, then the comparison card and the plot appear.
   await expect(page.getByTestId('train-curve')).toHaveAttribute('data-points', /^[1-9]/, { timeout: 60_000 });
+}
+
+test('a chemist trains a teacher and a distilled student on an assay, watching the curves', async ({ page }) => {
+  const consoleErrors = await openApp(page, url, 'training');
+  // The curve grows epoch by epoch while the job runs, then the comparison card and the plot appear.
+  await startTraining(page, 'ui');
   const outcome = page.getByTestId('train-outcome');
   await expect(outcome).toBeVisible({ timeout: 120_000 });
   expect(Number(await page.getByTestId('train-curve').getAttribute('data-points'))).toBeGreaterThanOrEqual(4);
@@ -97,15 +102,7 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
 
 test('a chemist cancels a training run and resumes it later from where it stopped', async ({ page }) => {
   const consoleErrors = await openApp(page, url, 'training');
-  await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
-  await page.getByTestId('train-out').fill('ui-cut');
-  await page.getByTestId('train-target').fill('logS');
-  await page.getByTestId('train-teacher').selectOption('tiny');
-  await page.getByText('Show advanced settings').click();
-  await page.getByTestId('train-epochs').fill('4');
-  await page.getByTestId('train-seeds').fill('1');
-  await page.getByTestId('train-start').click();
-  await expect(page.getByTestId('train-curve')).toHaveAttribute('data-points', /^[1-9]/, { timeout: 60_000 });
+  await startTraining(page, 'ui-cut');
   await page.getByRole('button', { name: 'Cancel' }).click();
   // Saved after its last finished epoch, it waits under the interrupted runs, with its own data.
   await expect(page.getByText(/training of 'ui-cut' cancelled; the run is saved after seed 1 of 1/)).toBeVisible({ timeout: 30_000 });

@@ -76,14 +76,19 @@ export class TrainingState {
     }
   }
 
+  /** A training job begins: the last one's outcome, curves and error go. */
+  private begin(): void {
+    this.error = null;
+    this.outcome = null;
+    this.points = [];
+    this.progress = null;
+    this.jobKind = 'train';
+  }
+
   /** Trains on an uploaded file or on a stored assay (by name). */
   async start(data: File | string, f: TrainForm): Promise<void> {
     try {
-      this.error = null;
-      this.outcome = null;
-      this.points = [];
-      this.progress = null;
-      this.jobKind = 'train';
+      this.begin();
       const { jobId } = await call('model.train', {
         ...(typeof data === 'string' ? { assay: data } : { source: { kind: 'upload' as const, fileName: data.name, dataBase64: await toBase64(data) } }),
         target: f.target,
@@ -108,11 +113,7 @@ export class TrainingState {
   /** Resumes an interrupted run from its latest checkpoint (its own request and copy of the data). */
   async resume(name: string): Promise<void> {
     try {
-      this.error = null;
-      this.outcome = null;
-      this.points = [];
-      this.progress = null;
-      this.jobKind = 'train';
+      this.begin();
       this.jobId = (await call('model.resume', { name })).jobId;
     } catch (e) {
       this.error = problemOf(e);
