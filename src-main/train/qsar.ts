@@ -233,8 +233,8 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
         ...(checkpointAt ? { onCheckpoint: (c: FitCheckpoint) => checkpointAt('teacher', s.epochs, c, 'teacher', tStart, null, null) } : {}),
       });
     }
-    // What the later stages' checkpoints carry: this seed's fine-tuned teacher (a reused one is the request's).
-    const teacherDone = checkpointAt && !reuse ? (teacherFinished ?? { weights: new Uint8Array(packTensors(teacher.params)), fit: summaryOf(tFit) }) : null;
+    // What the student stages' checkpoints carry: this seed's fine-tuned teacher (a reused one is the request's).
+    const teacherDone = checkpointAt && s.distill && !reuse ? (teacherFinished ?? { weights: new Uint8Array(packTensors(teacher.params)), fit: summaryOf(tFit) }) : null;
     throughput.teacher.n += tFit.sequences;
     throughput.teacher.s += tFit.stepSeconds;
     throughput.teacher.cpu = addCpu(throughput.teacher.cpu, tFit.stepCpuSeconds);
