@@ -8,8 +8,6 @@ export interface StoredRunCheckpoint {
   /** What the run is (data, settings, models): a checkpoint resumes only the same run. */
   key: string;
   progress: RunProgress;
-  /** The checkpoint (serialised). */
-  data: Buffer;
   updatedAt: string;
 }
 
@@ -33,11 +31,17 @@ export class RunCheckpointRepo {
       .run(name, key, JSON.stringify(request), file, JSON.stringify(progress), data);
   }
 
+  /** Where the run stands, without its checkpoint (tens of MB for a large teacher). */
   get(name: string): StoredRunCheckpoint | null {
-    const row = this.db.prepare('SELECT name, run_key AS key, progress, data, updated_at AS updatedAt FROM run_checkpoints WHERE name = ?').get(name) as
+    const row = this.db.prepare('SELECT name, run_key AS key, progress, updated_at AS updatedAt FROM run_checkpoints WHERE name = ?').get(name) as
       | (Omit<StoredRunCheckpoint, 'progress'> & { progress: string })
       | undefined;
     return row ? { ...row, progress: JSON.parse(row.progress) as RunProgress } : null;
+  }
+
+  /** The run's latest checkpoint (serialised). */
+  checkpoint(name: string): Buffer | null {
+    return (this.db.prepare('SELECT data FROM run_checkpoints WHERE name = ?').get(name) as { data: Buffer } | undefined)?.data ?? null;
   }
 
   /** The request a run was started with and its data file's content. */
@@ -47,7 +51,7 @@ export class RunCheckpointRepo {
   }
 
   /** The interrupted runs, newest first, without their checkpoints. */
-  list(): Array<{ name: string; progress: RunProgress; updatedAt: string; target: string; data: string }> {
+  list(): Array<Omit<StoredRunCheckpoint, 'key'> & { target: string; data: string }> {
     const rows = this.db
       .prepare(`SELECT name, progress, updated_at AS updatedAt, json_extract(request, '$.target') AS target, json_extract(request, '$.dataName') AS data FROM run_checkpoints ORDER BY updated_at DESC`)
       .all() as Array<{ name: string; progress: string; updatedAt: string; target: string; data: string }>;

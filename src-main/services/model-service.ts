@@ -507,7 +507,7 @@ export class ModelService {
         throw new AppError('CONFLICT', `the interrupted run '${req.out}' was started with other data, columns, settings or models: give the same ones to resume it, or --restart to start it over`);
       }
       try {
-        resume = deserialize(interrupted.data) as QsarCheckpoint;
+        resume = deserialize(this.runs.checkpoint(req.out) ?? Buffer.alloc(0)) as QsarCheckpoint;
       } catch (err) {
         throw new AppError('CONFLICT', `the checkpoint of the interrupted run '${req.out}' cannot be read (${(err as Error).message}): --restart to start it over`);
       }
