@@ -18,7 +18,7 @@ export interface StoredRunCheckpoint {
 export class RunCheckpointRepo {
   constructor(private readonly db: Db) {}
 
-  /** Replaces the run's checkpoint in one statement (the previous one stays until the new one is in); the request and file are the first save's. */
+  /** Replaces the run's checkpoint (one UPDATE: the previous one stays until the new one is in); the request and file are written by the run's first save only. */
   save(name: string, key: string, progress: RunProgress, data: Buffer, first: () => { request: unknown; file: Buffer }): void {
     const exists = this.db.prepare('SELECT 1 FROM run_checkpoints WHERE name = ? AND run_key = ?').get(name, key) !== undefined;
     if (exists) {
