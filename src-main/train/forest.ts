@@ -25,6 +25,13 @@ export interface ForestJson {
 
 const bit = (fp: Uint8Array, f: number) => ((fp[f >> 3] as number) >> (f & 7)) & 1;
 
+/** The value of the leaf a fingerprint reaches in one tree. */
+function leafValue(t: ForestJson['trees'][number], fp: Uint8Array): number {
+  let node = 0;
+  while ((t.feature[node] as number) >= 0) node = bit(fp, t.feature[node] as number) ? (t.right[node] as number) : (t.left[node] as number);
+  return t.value[node] as number;
+}
+
 export class RandomForest {
   private constructor(private readonly json: ForestJson) {}
 
@@ -38,6 +45,49 @@ export class RandomForest {
   }
 
   static fit(x: Uint8Array[], y: ArrayLike<number>, task: 'regression' | 'classification', opts: Partial<ForestOptions> = {}): RandomForest {
+    return RandomForest.grow(x, y, task, opts).forest;
+  }
+
+  /**
+   * A regression forest on censored values (`bound[i]` 1: the true value is at least `y[i]`, a `>`;
+   * -1: at most, a `<`; 0: measured). A bound taken as a value pulls its compound's neighbours toward
+   * the assay's limit (the inactives "> 10 µM" read as exactly 10 µM); here each bound is replaced by the
+   * forest's out-of-bag prediction where that lies beyond it (on the side the bound allows), and the
+   * forest refitted, until the imputed values settle: the censored data's information (the value is past
+   * the bound) without inventing values the measured neighbours do not support. Without bounds: `fit`.
+   */
+  static fitCensored(x: Uint8Array[], y: ArrayLike<number>, bound: ArrayLike<number>, opts: Partial<ForestOptions> & { rounds?: number } = {}): RandomForest {
+    const n = x.length;
+    if (bound.length !== n || y.length !== n) throw new Error(`fitCensored: ${n} fingerprints, ${y.length} values, ${bound.length} bounds`);
+    const censored = Array.from({ length: n }, (_, i) => i).filter((i) => bound[i] !== 0);
+    let grown = RandomForest.grow(x, y, 'regression', opts);
+    if (censored.length === 0) return grown.forest;
+    const target = Float64Array.from(y);
+    // Settled: no imputed value moved more than a hundredth of the values' spread.
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < n; i++) {
+      lo = Math.min(lo, y[i] as number);
+      hi = Math.max(hi, y[i] as number);
+    }
+    const tol = Math.max(1e-9, (hi - lo) / 100);
+    for (let round = 0; round < (opts.rounds ?? 8); round++) {
+      let moved = 0;
+      for (const i of censored) {
+        const p = grown.oob[i] as number;
+        if (Number.isNaN(p)) continue; // in every tree's sample: no out-of-bag prediction
+        const v = bound[i] === 1 ? Math.max(y[i] as number, p) : Math.min(y[i] as number, p);
+        moved = Math.max(moved, Math.abs(v - (target[i] as number)));
+        target[i] = v;
+      }
+      if (moved <= tol) break;
+      grown = RandomForest.grow(x, target, 'regression', opts);
+    }
+    return grown.forest;
+  }
+
+  /** The forest and each sample's out-of-bag prediction (the mean over the trees whose bootstrap left it out; NaN when none did). */
+  private static grow(x: Uint8Array[], y: ArrayLike<number>, task: 'regression' | 'classification', opts: Partial<ForestOptions>): { forest: RandomForest; oob: Float64Array } {
     const n = x.length;
     if (n === 0) throw new Error('no training data for the random forest');
     const bits = (x[0] as Uint8Array).length * 8;
@@ -51,6 +101,8 @@ export class RandomForest {
     const mtry = Math.max(1, Math.min(bits, o.mtry ?? (task === 'regression' ? Math.round(bits / 3) : Math.round(Math.sqrt(bits)))));
     const rand = seededRandom(o.seed);
     const trees: ForestJson['trees'] = [];
+    const oobSum = new Float64Array(n);
+    const oobCount = new Int32Array(n);
     for (let t = 0; t < o.trees; t++) {
       const sample = Int32Array.from({ length: n }, () => Math.floor(rand() * n));
       const tree = { feature: [] as number[], left: [] as number[], right: [] as number[], value: [] as number[] };
@@ -112,8 +164,16 @@ export class RandomForest {
         stack.push({ node: l, idx: Int32Array.from(zeros), depth: depth + 1 }, { node: r, idx: Int32Array.from(ones), depth: depth + 1 });
       }
       trees.push(tree);
+      const inBag = new Uint8Array(n);
+      for (const i of sample) inBag[i] = 1;
+      for (let i = 0; i < n; i++) {
+        if (inBag[i]) continue;
+        oobSum[i] = (oobSum[i] as number) + leafValue(tree, x[i] as Uint8Array);
+        oobCount[i] = (oobCount[i] as number) + 1;
+      }
     }
-    return new RandomForest({ kind: 'ecfp-rf-v1', bits, trees });
+    const oob = Float64Array.from(oobSum, (v, i) => ((oobCount[i] as number) > 0 ? v / (oobCount[i] as number) : Number.NaN));
+    return { forest: new RandomForest({ kind: 'ecfp-rf-v1', bits, trees }), oob };
   }
 
   /** Mean over trees (a probability for classification) and the spread (sd) across trees. */
@@ -121,9 +181,7 @@ export class RandomForest {
     let s = 0;
     let ss = 0;
     for (const t of this.json.trees) {
-      let node = 0;
-      while ((t.feature[node] as number) >= 0) node = bit(fp, t.feature[node] as number) ? (t.right[node] as number) : (t.left[node] as number);
-      const v = t.value[node] as number;
+      const v = leafValue(t, fp);
       s += v;
       ss += v * v;
     }

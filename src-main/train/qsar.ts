@@ -201,7 +201,9 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
 
     progress(`seed ${seed - first + 1}/${s.seeds}: ECFP4 + random forest baseline`);
     let t0 = performance.now();
-    const rf = RandomForest.fit(split.train.map((i) => fps[i] as Uint8Array), trainY, req.task, { seed: seed + 1 });
+    // Like the transformer's censored loss, the forest takes a bound as a bound, not as a value.
+    const trainFps = split.train.map((i) => fps[i] as Uint8Array);
+    const rf = anyBound ? RandomForest.fitCensored(trainFps, trainY, split.train.map((i) => bounds[i] as number), { seed: seed + 1 }) : RandomForest.fit(trainFps, trainY, req.task, { seed: seed + 1 });
     if (seed === first) baseline = { forest: rf.toJSON(), domain: split.train.map((i) => points[i]?.smiles as string) };
     const rfPred = split.test.map((i) => rf.predict(fps[i] as Uint8Array).mean);
     // A resumed seed refits the forest (deterministic); the checkpoint's seconds have its first fit.
