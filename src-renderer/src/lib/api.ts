@@ -76,6 +76,8 @@ export interface Problem {
   message: string;
   /** The error code and anything the main process attached (record numbers, the original message). */
   details: string | null;
+  /** Not a failure: what the chemist asked for happened (a cancel), said where errors are said, not in red. */
+  notice?: boolean;
 }
 
 /** The Problem for an error the main process reported (a call's or a job's). */

@@ -28,7 +28,7 @@ export class ScreensState {
     on('job.done', (d) => {
       if (this.running?.jobId !== d.jobId) return;
       this.running = null;
-      if (d.state !== 'done') this.error = d.state === 'cancelled' || !d.error ? { message: 'Screen cancelled: what was scored is kept; run it again to resume.', details: null } : problemOfApi(d.error);
+      if (d.state !== 'done') this.error = d.state === 'cancelled' || !d.error ? { message: 'Screen cancelled: what was scored is kept; run it again to resume.', details: null, notice: d.state === 'cancelled' } : problemOfApi(d.error);
       void this.refresh().then(() => {
         const s = d.result as ScreenSummary | null;
         if (d.state === 'done' && s) void this.open(s.screen);

@@ -59,7 +59,9 @@ export class TrainingState {
         void this.refresh(); // the run stored its assay
       }
       else {
-        this.error = !d.error ? { message: `Training ${d.state}.`, details: null } : problemOfApi(d.error);
+        // A cancel is what the chemist asked for: said as a notice (where the run waits), not as a failure.
+        const p = !d.error ? { message: `Training ${d.state}.`, details: null } : problemOfApi(d.error);
+        this.error = d.state === 'cancelled' ? { ...p, notice: true } : p;
         void this.refresh(); // a run cut short is saved: it appears under the interrupted runs
       }
     });
