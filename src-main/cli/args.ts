@@ -32,6 +32,13 @@ export function int(value: string | boolean | undefined, flag: string): number |
   return n;
 }
 
+/** A whole number of at least 1 (a count, a size), or undefined when the flag is absent. */
+export function positive(value: string | boolean | undefined, flag: string): number | undefined {
+  const n = int(value, flag);
+  if (n === 0) throw new UsageError(`${flag} must be at least 1`);
+  return n;
+}
+
 export function engineOf(value: string | boolean | undefined): 'auto' | 'onnxruntime' | 'tfjs' {
   if (value === undefined) return 'auto';
   if (value === 'auto' || value === 'onnxruntime' || value === 'tfjs') return value;

@@ -81,6 +81,9 @@ describe('delicate CLI', () => {
     expect(list.models.map((m: { name: string }) => m.name)).toContain('delicate-base-teacher');
     expect((await run('pretrain', '--corpus', corpus, '--out', 'x', '--hidden', '10', '--heads', '4', '--db', db)).code).toBe(2);
     expect((await run('pretrain', '--corpus', corpus, '--out', 'x', '--max-steps', '3', '--time-budget', '1', '--db', db)).code).toBe(2);
+    const noPool = await run('pretrain', '--corpus', corpus, '--out', 'x', '--length-pool', '0', '--db', db);
+    expect([noPool.code, noPool.err]).toEqual([2, expect.stringContaining('--length-pool must be at least 1')]);
+    expect((await run('distill', '--teacher', 'tiny', '--corpus', corpus, '--student-layers', '1', '--out', 'x', '--length-pool', 'many', '--db', db)).code).toBe(2);
   }, 120_000);
 
   it('imports an assay file to inspect before training (assay import)', async () => {

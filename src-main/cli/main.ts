@@ -9,7 +9,7 @@ import { describeRun } from '../../src-shared/runs';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 import { givenColumns } from '../../src-shared/assay-columns';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
-import { UsageError, engineOf, fraction, int, need, nonNegative, parse, rangesOf, sortOf, withCtrlC } from './args';
+import { UsageError, engineOf, fraction, int, need, nonNegative, positive, parse, rangesOf, sortOf, withCtrlC } from './args';
 import { type CommandEnv, screenCommand, screensCommand, vsCommand } from './screen-commands';
 
 const USAGE = `delicate — compound libraries and compressed chemical transformers, offline
@@ -22,7 +22,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   export --library NAME --out FILE.csv|FILE.sdf
   pretrain --corpus FILE --out NAME [--layers N --hidden N --heads N --ff N --share-layers --embedding-size N]
            [--max-steps N | --time-budget MINUTES] [--batch N] [--lr X] [--max-len N] [--seed N]
-           [--checkpoint-every N] [--grad-checkpointing] [--no-physchem] [--backend wasm|cpu|…] [--resume]
+           [--checkpoint-every N] [--grad-checkpointing] [--no-physchem] [--length-pool N] [--backend wasm|cpu|…] [--resume]
   train --data FILE --target COL --task regression|classification | --assay NAME  --out NAME [--teacher MODEL]
         [--distill [--student-layers K | --student MODEL] [--alpha A] [--hidden-weight W] [--augment N]] [--split random|scaffold|temporal] [--seeds N] [--epochs N]
         [--smiles-col C] [--id-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--length-pool N] [--backend B]
@@ -32,7 +32,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   runs [--discard NAME]                 interrupted training runs (where each stands); --discard drops one
   distill --teacher MODEL --corpus FILE --student-layers K --out NAME [--max-steps N | --time-budget MIN]
           [--temperature T] [--hidden-weight W] [--attention-weight W] [--soft-weight W] [--hard-weight W]
-          [--student-ff N] [--init MODEL] [--batch N] [--lr X] [--grad-checkpointing] [--resume]
+          [--student-ff N] [--init MODEL] [--batch N] [--lr X] [--length-pool N] [--grad-checkpointing] [--resume]
                                         general distillation (DeLiCaTe student); K = the teacher's depth
                                         derives the shared-layer teacher; --init starts the student from
                                         MODEL (e.g. that shared-layer teacher); --student-ff narrows its
@@ -263,16 +263,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           seed: { type: 'string' },
           'checkpoint-every': { type: 'string' },
           'grad-checkpointing': { type: 'boolean', default: false },
+          'length-pool': { type: 'string' },
           'no-physchem': { type: 'boolean', default: false },
           backend: { type: 'string' },
           resume: { type: 'boolean', default: false },
         });
         json = values.json;
-        const pos = (v: string | boolean | undefined, flag: string) => {
-          const n = int(v, flag);
-          if (n === 0) throw new UsageError(`${flag} must be at least 1`);
-          return n;
-        };
         const budget = budgetOf(values['max-steps'], values['time-budget']);
         const lr = values.lr === undefined ? undefined : Number(values.lr);
         if (lr !== undefined && !(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
@@ -280,21 +276,22 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         const settings: PretrainSettings = {
           ...d,
           architecture: {
-            layers: pos(values.layers, '--layers') ?? d.architecture.layers,
-            hidden: pos(values.hidden, '--hidden') ?? d.architecture.hidden,
-            heads: pos(values.heads, '--heads') ?? d.architecture.heads,
-            ff: pos(values.ff, '--ff') ?? d.architecture.ff,
-            maxLen: pos(values['max-len'], '--max-len') ?? d.architecture.maxLen,
+            layers: positive(values.layers, '--layers') ?? d.architecture.layers,
+            hidden: positive(values.hidden, '--hidden') ?? d.architecture.hidden,
+            heads: positive(values.heads, '--heads') ?? d.architecture.heads,
+            ff: positive(values.ff, '--ff') ?? d.architecture.ff,
+            maxLen: positive(values['max-len'], '--max-len') ?? d.architecture.maxLen,
             dropout: d.architecture.dropout,
             shareLayers: values['share-layers'],
-            ...(values['embedding-size'] ? { embeddingSize: pos(values['embedding-size'], '--embedding-size') as number } : {}),
+            ...(values['embedding-size'] ? { embeddingSize: positive(values['embedding-size'], '--embedding-size') as number } : {}),
           },
-          batch: pos(values.batch, '--batch') ?? d.batch,
+          batch: positive(values.batch, '--batch') ?? d.batch,
           lr: lr ?? d.lr,
           ...budget,
           seed: int(values.seed, '--seed') ?? d.seed,
-          checkpointEvery: pos(values['checkpoint-every'], '--checkpoint-every') ?? d.checkpointEvery,
+          checkpointEvery: positive(values['checkpoint-every'], '--checkpoint-every') ?? d.checkpointEvery,
           gradientCheckpointing: values['grad-checkpointing'],
+          lengthPool: positive(values['length-pool'], '--length-pool') ?? d.lengthPool,
           physchemWeight: values['no-physchem'] ? 0 : d.physchemWeight,
         };
         if (settings.architecture.hidden % settings.architecture.heads !== 0) throw new UsageError('--hidden must be divisible by --heads');
@@ -310,6 +307,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           'student-ff': { type: 'string' },
           init: { type: 'string' },
           'grad-checkpointing': { type: 'boolean', default: false },
+          'length-pool': { type: 'string' },
           'smiles-col': { type: 'string' },
           'max-steps': { type: 'string' },
           'time-budget': { type: 'string' },
@@ -341,6 +339,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           seed: int(values.seed, '--seed') ?? DEFAULT_PRETRAIN.seed,
           checkpointEvery: int(values['checkpoint-every'], '--checkpoint-every') || DEFAULT_PRETRAIN.checkpointEvery,
           gradientCheckpointing: values['grad-checkpointing'],
+          lengthPool: positive(values['length-pool'], '--length-pool') ?? DEFAULT_PRETRAIN.lengthPool,
           distill: {
             teacher: need(values.teacher, '--teacher MODEL'),
             layers,
@@ -419,17 +418,12 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           if (values.student && !values.distill) throw new UsageError('--student needs --distill');
           const lr = values.lr === undefined ? DEFAULT_QSAR.lr : Number(values.lr);
           if (!(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
-          const atLeast1 = (v: string | boolean | undefined, flag: string) => {
-            const n = int(v, flag);
-            if (n === 0) throw new UsageError(`${flag} must be at least 1`);
-            return n;
-          };
           const n = {
-            studentLayers: atLeast1(values['student-layers'], '--student-layers') ?? DEFAULT_QSAR.studentLayers,
-            seeds: atLeast1(values.seeds, '--seeds') ?? DEFAULT_QSAR.seeds,
-            epochs: atLeast1(values.epochs, '--epochs') ?? DEFAULT_QSAR.epochs,
-            batch: atLeast1(values.batch, '--batch') ?? DEFAULT_QSAR.batch,
-            lengthPool: atLeast1(values['length-pool'], '--length-pool') ?? DEFAULT_QSAR.lengthPool,
+            studentLayers: positive(values['student-layers'], '--student-layers') ?? DEFAULT_QSAR.studentLayers,
+            seeds: positive(values.seeds, '--seeds') ?? DEFAULT_QSAR.seeds,
+            epochs: positive(values.epochs, '--epochs') ?? DEFAULT_QSAR.epochs,
+            batch: positive(values.batch, '--batch') ?? DEFAULT_QSAR.batch,
+            lengthPool: positive(values['length-pool'], '--length-pool') ?? DEFAULT_QSAR.lengthPool,
           };
           checked = {
             task,

@@ -3,7 +3,8 @@ import { seededRandom } from '../../src-shared/random';
 import { initTf, tf } from '../model/tf/backend';
 import { MASK, SPECIAL_TOKENS } from '../model/tokenizer';
 import { corpusSlice } from '../test/helpers';
-import { DEFAULT_PRETRAIN, type PretrainSettings, Pretrainer, learningRate, maskBatch } from './pretrain';
+import { paddingFraction } from '../model/batch';
+import { DEFAULT_PRETRAIN, type PretrainSettings, Pretrainer, epochOrder, learningRate, maskBatch } from './pretrain';
 
 const settings = (over: Partial<PretrainSettings> = {}): PretrainSettings => ({
   ...DEFAULT_PRETRAIN,
@@ -47,6 +48,33 @@ describe('masking', () => {
     expect(learningRate(9, 100, 1, 0.1)).toBeCloseTo(1);
     expect(learningRate(55, 100, 1, 0.1)).toBeCloseTo(0.5);
     expect(learningRate(100, 100, 1, 0.1)).toBe(0);
+  });
+});
+
+describe('epoch order', () => {
+  it('length pools cut padding; pool 1 is the plain seeded permutation earlier runs replay', () => {
+    const lengths = corpusSlice(2000).map((smi) => smi.length);
+    const b = 32;
+    const batchesOf = (order: Int32Array) => Array.from({ length: Math.ceil(order.length / b) }, (_, k) => [...order.slice(k * b, (k + 1) * b)]);
+    const plain = epochOrder(lengths, b, seededRandom(11), 1);
+    const pooled = epochOrder(lengths, b, seededRandom(11), 8);
+    // Both are permutations of the training set.
+    for (const o of [plain, pooled]) expect([...o].sort((x, y) => x - y)).toEqual(lengths.map((_, i) => i));
+    // Pool 1: the Fisher-Yates permutation runs stored before the setting were trained (and resume) with.
+    const fy = Array.from({ length: lengths.length }, (_, i) => i);
+    const rand = seededRandom(11);
+    for (let i = fy.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [fy[i], fy[j]] = [fy[j] as number, fy[i] as number];
+    }
+    expect([...plain]).toEqual(fy);
+    // Steps take whole pooled batches: padding falls to under half of random batches'.
+    const padPlain = paddingFraction(lengths, batchesOf(plain));
+    const padPooled = paddingFraction(lengths, batchesOf(pooled));
+    expect(padPlain).toBeGreaterThan(0.25);
+    expect(padPooled).toBeLessThan(padPlain / 2);
+    // 2000 = 62 batches of 32 and one of 16: the short one comes last.
+    expect(batchesOf(pooled).map((x) => x.length).indexOf(16)).toBe(62);
   });
 });
 

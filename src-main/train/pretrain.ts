@@ -1,6 +1,6 @@
 import { AppError } from '../../src-shared/errors';
 import { seededRandom } from '../../src-shared/random';
-import { padBatch } from '../model/batch';
+import { padBatch, shuffledLengthBatches } from '../model/batch';
 import { type EncoderConfig, type Model, countParams, createModel, disposeModel, encode, mlmLogits, paramGrads, physchemHead } from '../model/encoder';
 import { CLS, MASK, PAD, SEP, SPECIAL_TOKENS, SmilesTokenizer, type TokenizerJson } from '../model/tokenizer';
 import { attentionKl, crossEntropy, maskedHiddenMse, softTargetKl } from '../model/losses';
@@ -75,6 +75,18 @@ export interface Corpus {
   file: string;
   sha256: string;
   smiles: string[];
+}
+
+/**
+ * One epoch's order of the training molecules: length-pooled batches (see `shuffledLengthBatches`)
+ * laid end to end, the one short batch (when the batch size does not divide the set) last, so every
+ * step but an epoch's last takes one whole pooled batch. With pool 1 it is a plain seeded permutation.
+ */
+export function epochOrder(lengths: ArrayLike<number>, batch: number, rand: () => number, pool: number): Int32Array {
+  const batches = shuffledLengthBatches(lengths, batch, rand, pool);
+  const short = batches.findIndex((x) => x.length < batch);
+  if (short >= 0) batches.push(...batches.splice(short, 1));
+  return Int32Array.from(batches.flat());
 }
 
 /** A masked batch: model input, labels at masked positions and their flat row indices. */
@@ -274,7 +286,12 @@ export class Pretrainer {
     return countParams(this.model);
   }
 
-  /** The molecules of step `step`: a fresh seeded permutation per epoch, so any step can be replayed. */
+  /**
+   * The molecules of step `step`: a fresh seeded order per epoch, so any step can be replayed. With a
+   * length pool of P, each run of P batches' molecules is sorted by length before it is cut into batches
+   * (and the batches shuffled), so a batch pads to a length near its molecules' own: less padding, faster
+   * steps. A run without the setting (from before it) keeps plain random batches.
+   */
   private batchIndices(step: number): number[] {
     const n = this.train.length;
     const b = this.settings.batch;
@@ -284,18 +301,19 @@ export class Pretrainer {
       const epoch = Math.floor(flat / n);
       let order = this.epochOrders.get(epoch);
       if (!order) {
-        order = Int32Array.from({ length: n }, (_, i) => i);
-        const rand = seededRandom(this.settings.seed * 7919 + epoch);
-        for (let i = n - 1; i > 0; i--) {
-          const j = Math.floor(rand() * (i + 1));
-          [order[i], order[j]] = [order[j] as number, order[i] as number];
-        }
+        order = epochOrder(this.lengths(), b, seededRandom(this.settings.seed * 7919 + epoch), this.settings.lengthPool ?? 1);
         this.epochOrders.clear();
         this.epochOrders.set(epoch, order);
       }
       out.push(order[flat % n] as number);
     }
     return out;
+  }
+
+  private trainLengths: Int32Array | null = null;
+  private lengths(): Int32Array {
+    this.trainLengths ??= Int32Array.from(this.train, (q) => q.length);
+    return this.trainLengths;
   }
 
   /** Loss parts on a masked batch; builds tensors under the caller's tape. */

@@ -22,6 +22,12 @@ export interface PretrainSettings {
   checkpointEvery: number;
   gradientCheckpointing: boolean;
   /**
+   * Batches come from pools of this many batches' molecules sorted by length (each batch pads to a
+   * length near its own molecules': less padding, faster steps); 1 = plain random batches, which runs
+   * stored without the setting (from before it) keep.
+   */
+  lengthPool?: number;
+  /**
    * General distillation (DeLiCaTe stage 3) instead of plain pretraining: the student is the teacher's
    * architecture with one shared layer applied `layers` times, trained on the corpus to match the
    * teacher's hidden states (layer map {0, L/k, …, L} → {0, …, k}), last-layer attention and soft MLM
@@ -49,6 +55,7 @@ export const DEFAULT_PRETRAIN: PretrainSettings = {
   heldOutMax: 1000,
   checkpointEvery: 50,
   gradientCheckpointing: false,
+  lengthPool: 8,
 };
 
 export const DEFAULT_DISTILL = { temperature: 2, hidden: 1, attention: 1, soft: 1, hard: 1 };
