@@ -107,6 +107,25 @@ describe('Pretrainer', () => {
     expect(tf.memory().numTensors).toBe(tensors);
   });
 
+  it('plans a time budget on padded tokens: length pools compute fewer per step', async () => {
+    const smiles = corpusSlice(400);
+    const pooled = await Pretrainer.create({ file: 'slice', sha256: 'x', smiles }, settings({ physchemWeight: 0, lengthPool: 8 }));
+    const plain = await Pretrainer.create({ file: 'slice', sha256: 'x', smiles }, settings({ physchemWeight: 0, lengthPool: 1 }));
+    try {
+      const steps = Math.floor(360 / 16);
+      const mean = (t: Pretrainer) => Array.from({ length: steps }, (_, k) => t.paddedTokens(k)).reduce((a, b) => a + b, 0) / steps;
+      expect(pooled.meanPaddedTokens()).toBeCloseTo(mean(pooled), 6);
+      expect(plain.meanPaddedTokens()).toBeCloseTo(mean(plain), 6);
+      expect(pooled.meanPaddedTokens()).toBeLessThan(0.8 * plain.meanPaddedTokens());
+      // A step's padded tokens: its batch size times its longest molecule (at least [CLS] C [SEP]).
+      expect(pooled.paddedTokens(0) % 16).toBe(0);
+      expect(pooled.paddedTokens(0)).toBeGreaterThanOrEqual(16 * 3);
+    } finally {
+      pooled.dispose();
+      plain.dispose();
+    }
+  });
+
   it('records the vocabulary, physchem normalisation and data hash in the manifest', () => {
     const m = trainer.manifest;
     expect(m.tokenizer.vocab.slice(0, 5)).toEqual([...SPECIAL_TOKENS]);

@@ -310,6 +310,22 @@ export class Pretrainer {
     return out;
   }
 
+  /** Tokens step `step` computes: its batch padded to its longest molecule (step times scale with it). */
+  paddedTokens(step: number): number {
+    const idx = this.batchIndices(step);
+    let t = 0;
+    for (const i of idx) t = Math.max(t, (this.train[i] as Int32Array).length);
+    return idx.length * t;
+  }
+
+  /** The mean of `paddedTokens` over the first epoch's steps: with length-pooled batches a few steps are no sample of the rest. */
+  meanPaddedTokens(): number {
+    const steps = Math.max(1, Math.floor(this.train.length / this.settings.batch));
+    let sum = 0;
+    for (let k = 0; k < steps; k++) sum += this.paddedTokens(k);
+    return sum / steps;
+  }
+
   private trainLengths: Int32Array | null = null;
   private lengths(): Int32Array {
     this.trainLengths ??= Int32Array.from(this.train, (q) => q.length);

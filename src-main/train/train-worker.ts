@@ -32,6 +32,11 @@ async function pretrain(req: Extract<TrainRequest, { type: 'pretrain' }>): Promi
   }
   post({ type: 'started', manifest: trainer.manifest, params: trainer.params, backend, state: structuredClone(trainer.state) });
   const measuring = s.maxSteps === null && budget !== null && trainer.state.step === 0;
+  // Seconds per padded token, not per step: length-pooled batches range from short to long molecules,
+  // so a few measured steps say little of an average step; their padded tokens do. The plan is fixed on
+  // steps 2-6, then once more on steps 2 to a tenth of that plan (the first steps run slower: new shapes).
+  let measuredTokens = 0;
+  let fixAt = 6;
   let sinceCheckpoint = 0;
   const t0 = performance.now();
   let t1 = t0;
@@ -51,10 +56,12 @@ async function pretrain(req: Extract<TrainRequest, { type: 'pretrain' }>): Promi
     const point = await trainer.step();
     trainer.state.seconds += (performance.now() - before) / 1000;
     if (measuring && trainer.state.step === 1) t1 = performance.now();
-    if (measuring && trainer.state.step === 6 && budget !== null) {
-      // Steps 2-6 give the rate that fixes the budget (step 1 includes XNNPACK and optimizer set-up).
-      const perStep = (performance.now() - t1) / 1000 / 5;
-      trainer.state.totalSteps = Math.max(6, Math.floor((budget - (performance.now() - t0) / 1000) / perStep) + 6);
+    else if (measuring && trainer.state.step <= fixAt) measuredTokens += trainer.paddedTokens(trainer.state.step - 1);
+    if (measuring && trainer.state.step === fixAt && budget !== null) {
+      // Steps 2 to fixAt give the rate that fixes the budget (step 1 includes XNNPACK and optimizer set-up).
+      const perStep = ((performance.now() - t1) / 1000 / measuredTokens) * trainer.meanPaddedTokens();
+      trainer.state.totalSteps = Math.max(fixAt, Math.floor((budget - (performance.now() - t0) / 1000) / perStep) + fixAt);
+      fixAt = fixAt === 6 ? Math.max(12, Math.round(trainer.state.totalSteps / 10)) : 0;
     }
     const done = trainer.state.step - startStep;
     const elapsed = (performance.now() - t0) / 1000;
