@@ -55,7 +55,7 @@ describe('goalLines', () => {
       row('a', 'ECFP4 + RF', { mean: 0.95, sd: 0.04 }),
       // b: inference 3.5x, 6x fewer parameters and 9% worse; the forest beats both beyond their sds; 2 seeds.
       row('b', 'teacher', { mean: 1.0 }),
-      row('b', 'DeLiCaTe student', { mean: 1.09, worseThanTeacher: 0.09, inferenceOverTeacher: 3.5, params: 400_000, seeds: 2 }),
+      row('b', 'DeLiCaTe student', { mean: 1.09, worseThanTeacher: 0.09, inferenceOverTeacher: 3.5, trainStepOverTeacher: 2.5, params: 400_000, seeds: 2 }),
       row('b', 'ECFP4 + RF', { mean: 0.8 }),
       // c: classification; the student is more than 5% better than a weak teacher, so "met" needs a caveat
       // (the forest, 0.82, is better than the teacher but not beyond their sds together).
@@ -68,7 +68,7 @@ describe('goalLines', () => {
     const { lines, data } = goalLines(summary, 3, false);
     expect(data.map((d) => [d.pair, d.met])).toEqual([['a scaffold', true], ['b scaffold', false], ['c scaffold', true], ['d scaffold', false]]);
     expect(lines[0]).toContain('all met on 2 of 4 (set, split) pairs (a scaffold, c scaffold)');
-    expect(lines).toContain('- Not met on b scaffold: inference only 3.50x faster; only 6.0x fewer parameters; RMSE 1.090 is 9.0% worse than the teacher\'s 1.000.');
+    expect(lines).toContain('- Not met on b scaffold: inference only 3.50x faster; training steps only 2.50x faster in the same run; only 6.0x fewer parameters; RMSE 1.090 is 9.0% worse than the teacher\'s 1.000.');
     expect(lines).toContain('- Not met on d scaffold: no DeLiCaTe student cell yet.');
     expect(lines).toContain('- Fewer than 3 seeds so far on: b scaffold, d scaffold.');
     expect(lines.some((l) => l.includes('--same-run-speed'))).toBe(true);

@@ -41,6 +41,9 @@ export interface SummaryRow {
   layers: number;
   trainSecondsPerEpoch: number;
   trainOverTeacher: number | null;
+  /** --same-run-speed: fine-tuning steps on the fixed speed sample, sequences per CPU second (else per wall second), all models back to back. */
+  trainStep?: number | null;
+  trainStepOverTeacher?: number | null;
   inference: { onnxruntime: number; tfjs: number } | null;
   inferenceOverTeacher: number | null;
 }
@@ -83,6 +86,8 @@ export function goalLines(summary: SummaryRow[], seeds: number, sameRun: boolean
       else if (student.inferenceOverTeacher < GOALS.inference) misses.push(`inference only ${student.inferenceOverTeacher.toFixed(2)}x faster`);
       if (student.trainOverTeacher === null) misses.push('training speed not measured');
       else if (student.trainOverTeacher < GOALS.training) misses.push(`training only ${student.trainOverTeacher.toFixed(2)}x faster`);
+      // The same architectures' fine-tuning steps timed back to back in one run (--same-run-speed) must agree.
+      if (student.trainStepOverTeacher != null && student.trainStepOverTeacher < GOALS.training) misses.push(`training steps only ${student.trainStepOverTeacher.toFixed(2)}x faster in the same run`);
       const fewer = teacher.params / student.params;
       if (fewer < GOALS.params) misses.push(`only ${fewer.toFixed(1)}x fewer parameters`);
       if (student.worseThanTeacher !== null && student.worseThanTeacher > GOALS.metric)
@@ -113,7 +118,7 @@ export function goalLines(summary: SummaryRow[], seeds: number, sameRun: boolean
     `**Goals** for the DeLiCaTe student against its teacher (ONNX Runtime inference ≥${GOALS.inference}x faster, training ≥${GOALS.training}x faster, ≥${GOALS.params}x fewer parameters, metric within ${GOALS.metric * 100}%): all met on ${met.length} of ${data.length} (set, split) pairs${met.length ? ` (${met.map((d) => d.pair).join(', ')})` : ''}.`,
     ...data.filter((d) => !d.met).map((d) => `- Not met on ${d.pair}: ${d.misses.join('; ')}.`),
     ...(data.some((d) => d.partial) ? [`- Fewer than ${seeds} seeds so far on: ${data.filter((d) => d.partial).map((d) => d.pair).join(', ')}.`] : []),
-    ...(sameRun ? [] : ['- The inference ratios come from each cell\'s own moment and load, not from one run (--same-run-speed).']),
+    ...(sameRun ? [] : ['- The inference ratios come from each cell\'s own moment and load, not from one run, and no training steps were timed in one run (--same-run-speed).']),
     ...data
       .filter((d) => d.forestBeatsTeacher || d.forestBeatsStudent)
       .map((d) => `- The ECFP4 forest (${d.forest}) beats ${d.forestBeatsTeacher && d.forestBeatsStudent ? 'both the teacher and the DeLiCaTe student' : d.forestBeatsTeacher ? 'the teacher' : 'the DeLiCaTe student'} on ${d.pair}, by more than their seed sds together.`),

@@ -317,6 +317,8 @@ export async function run(args: string[]): Promise<void> {
   const cellsOf = (ds: string, split: string, role: Role) => [...cells.values()].filter((c) => c.dataset === ds && c.split === split && c.role === role);
   const shown = (ds: string, split: string, role: Role) => cellsOf(ds, split, role).find((c) => c.inference);
   const sameRun = new Map<string, Cell['inference']>();
+  // The same for training: fine-tuning steps on the same sample, per CPU second of the training thread.
+  const sameRunTrain = new Map<string, number>();
   // A cell's own model may be gone (the bench database is a working file; a fresh checkout starts a new
   // one and the cells of earlier sessions remain): speed depends only on the architecture and the head, on
   // a fixed sample, and every model of a role shares its architecture across the sets, so such a row is
@@ -325,6 +327,7 @@ export async function run(args: string[]): Promise<void> {
   if (values['same-run-speed']) {
     const held = [...cells.values()].filter((c) => c.inference && models.repo.byName(c.name));
     const byName = new Map<string, Cell['inference']>();
+    const trainByName = new Map<string, number>();
     const timed = datasets.flatMap((ds) => splits.flatMap((split) => ROLES.map((role) => shown(ds, split, role))));
     for (const c of timed) {
       if (!c) continue;
@@ -333,10 +336,13 @@ export async function run(args: string[]): Promise<void> {
       if (!stand) continue;
       if (stand !== c) standIns.push(`${c.dataset}/${c.split} ${c.role} on ${stand.name}`);
       if (!byName.has(stand.name)) {
-        log(`inference speed (same run): ${stand.name}`);
+        log(`inference and training speed (same run): ${stand.name}`);
         byName.set(stand.name, { onnxruntime: await models.inferenceSpeed(stand.name, 'onnxruntime'), tfjs: await models.inferenceSpeed(stand.name, 'tfjs') });
+        const t = await models.trainingSpeed(stand.name);
+        trainByName.set(stand.name, t.seqPerCpuSec ?? t.seqPerSec);
       }
       sameRun.set(c.key, byName.get(stand.name) ?? null);
+      sameRunTrain.set(c.key, trainByName.get(stand.name) as number);
     }
   }
   const speedOf = (c: Cell | undefined) => (c ? (sameRun.get(c.key) ?? (values['same-run-speed'] ? null : c.inference)) : null);
@@ -360,8 +366,11 @@ export async function run(args: string[]): Promise<void> {
         const teacherSpeed = speedOf(teacher);
         const speedup = teacherSpeed && inference ? inference.onnxruntime / teacherSpeed.onnxruntime : null;
         const trainSpeedup = role === 'ECFP4 + RF' || !Number.isFinite(teacherEpoch) ? null : teacherEpoch / perEpoch;
+        const trainStep = sameRunTrain.get(first.key) ?? null;
+        const teacherStep = teacher ? (sameRunTrain.get(teacher.key) ?? null) : null;
+        const trainStepOverTeacher = trainStep && teacherStep ? trainStep / teacherStep : null;
         const vsTeacher = role === 'teacher' ? null : worseThanTeacher(key, got, teacherCells);
-        summary.push({ dataset: ds, split, model: role, seeds: got.length, metric: key, mean, sd, worseThanTeacher: vsTeacher, params: first.params, layers: first.layers, trainSecondsPerEpoch: perEpoch, trainOverTeacher: trainSpeedup, inference, inferenceOverTeacher: speedup });
+        summary.push({ dataset: ds, split, model: role, seeds: got.length, metric: key, mean, sd, worseThanTeacher: vsTeacher, params: first.params, layers: first.layers, trainSecondsPerEpoch: perEpoch, trainOverTeacher: trainSpeedup, trainStep, trainStepOverTeacher, inference, inferenceOverTeacher: speedup });
         rows.push([
           ds,
           split,
@@ -372,6 +381,7 @@ export async function run(args: string[]): Promise<void> {
           String(first.layers || '-'),
           role === 'ECFP4 + RF' ? `${perEpoch.toFixed(1)} (whole fit, wall)` : perEpoch.toFixed(1),
           trainSpeedup === null ? '' : `${trainSpeedup.toFixed(2)}x`,
+          trainStepOverTeacher === null ? '' : `${trainStepOverTeacher.toFixed(2)}x`,
           inference ? `${inference.onnxruntime.toFixed(0)} / ${inference.tfjs.toFixed(0)}` : '-',
           speedup === null ? '' : `${speedup.toFixed(2)}x`,
         ]);
@@ -385,7 +395,7 @@ export async function run(args: string[]): Promise<void> {
     // A quick run checks the pipeline: it must not overwrite the real table.
     quick ? 'qsar-quick' : 'qsar',
     { quick, db: dbPath, models: names, settings: { ...settings, seeds }, cells: { done, wanted }, goals: goals.data, summary },
-    [['dataset', 'split', 'model', 'metric ± sd (test split)', 'vs teacher', 'params', 'layer applications', 'train s/epoch', 'train speed vs teacher', 'inference mol/s (ORT / TF.js)', 'ORT speed vs teacher'], ...rows],
+    [['dataset', 'split', 'model', 'metric ± sd (test split)', 'vs teacher', 'params', 'layer applications', 'train s/epoch', 'train speed vs teacher', 'train step vs teacher (same run)', 'inference mol/s (ORT / TF.js)', 'ORT speed vs teacher'], ...rows],
     [
       quick
         ? 'QUICK run: tiny base models pretrained for 60 steps on the fly. It shows the pipeline works end to end; its numbers say nothing about DeLiCaTe.'
@@ -393,7 +403,7 @@ export async function run(args: string[]): Promise<void> {
       '',
       ...goals.lines,
       '',
-      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${values['same-run-speed'] ? `every model measured again back to back in this run${standIns.length ? ` (${standIns.length} rows whose own model this database no longer holds timed on the same role's model of another set: ${standIns.join('; ')})` : ''}` : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds. The students are distilled from the same seed's fine-tuned teacher.`,
+      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${values['same-run-speed'] ? `every model measured again back to back in this run${standIns.length ? ` (${standIns.length} rows whose own model this database no longer holds timed on the same role's model of another set: ${standIns.join('; ')})` : ''}` : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds; its cells ran in different sessions, on the machines of those sessions. Train step vs teacher (same run, --same-run-speed): two epochs of fine-tuning steps (batch 32) on the same 512-molecule sample, per CPU second, every model back to back in this run. The students are distilled from the same seed's fine-tuned teacher.`,
     ],
   );
   db.close();

@@ -124,6 +124,15 @@ describe('pretraining jobs', () => {
     if (process.platform === 'linux') expect(teacherA?.trainSeqPerCpuSec).toBeGreaterThanOrEqual((teacherA?.trainSeqPerSec as number) * 0.95);
     else expect(teacherA?.trainSeqPerCpuSec).toBeNull();
     expect(Number.isFinite(rmse(b, 'student'))).toBe(true);
+    // Fine-tuning throughput on the fixed speed sample (the bench times every model with it in one run):
+    // two epochs of the 512 molecules, per wall and per CPU second (the ratios are the bench's business).
+    for (const name of ['seed2-teacher', 'seed2-d-student']) {
+      const speed = await models.trainingSpeed(name);
+      expect(speed.sequences).toBe(1024);
+      expect(speed.seqPerSec).toBeGreaterThan(0);
+      if (process.platform === 'linux') expect(speed.seqPerCpuSec).toBeGreaterThanOrEqual(speed.seqPerSec * 0.95);
+    }
+    await expect(models.trainingSpeed('whole')).rejects.toThrow(/no task head/);
   }, 180_000);
 
   it('a training run killed mid-way is saved every epoch and resumes by name where it stopped, ending as an uninterrupted run', async () => {

@@ -766,10 +766,16 @@ export class ModelService {
   /** Molecules per second of a task model on a fixed sample of drug-like molecules, and the engine that ran. */
   async speed(name: string, engine: Engine = 'auto'): Promise<{ molPerSec: number; engine: string; molecules: number }> {
     const spec = this.taskSpec(name);
-    const sample = SPEED_SAMPLE;
-    const inputs = Array.from({ length: 512 }, (_, i) => sample[i % sample.length] as string);
+    const inputs = speedInputs();
     const r = await this.once({ type: 'predict', model: { ...spec, domain: [] }, inputs, engine }, (e) => (e.type === 'predicted' ? e : undefined));
     return { molPerSec: inputs.length / r.inferSeconds, engine: r.engine, molecules: inputs.length };
+  }
+
+  /** Fine-tuning throughput of a task model (sequences per wall and per CPU second of its thread) on the same sample. */
+  async trainingSpeed(name: string): Promise<{ seqPerSec: number; seqPerCpuSec: number | null; sequences: number }> {
+    const inputs = speedInputs();
+    const { type: _, ...r } = await this.once({ type: 'train-speed', model: this.taskSpec(name), inputs }, (e) => (e.type === 'train-speed' ? e : undefined));
+    return r;
   }
 }
 
@@ -784,3 +790,6 @@ const SPEED_SAMPLE = [
   'Cc1ccc(cc1Nc1nccc(n1)c1cccnc1)NC(=O)c1ccc(CN2CCN(C)CC2)cc1',
   'CC(C)NCC(O)COc1cccc2ccccc12',
 ];
+
+/** The speed measurements' 512 inputs: the sample, repeated. */
+const speedInputs = () => Array.from({ length: 512 }, (_, i) => SPEED_SAMPLE[i % SPEED_SAMPLE.length] as string);

@@ -1,14 +1,15 @@
+import { AppError } from '../../src-shared/errors';
 import { loadRdkit, modelSmiles, morganOf, popcount, tanimoto } from '../chem/rdkit';
 import { createModel, disposeModel } from '../model/encoder';
 import { SmilesTokenizer } from '../model/tokenizer';
 import { assignWeights } from '../model/weights-tf';
 import { type AssayPoint, boundOf, readAssay } from './assay';
-import { predictTask, taskValue } from './finetune';
+import { fit, predictTask, taskValue } from './finetune';
 import { exportOnnx } from '../model/onnx-export';
 import { OrtModel, loadOrt, ortProblem } from '../model/ort-engine';
 import { initTf } from '../model/tf/backend';
 import { RandomForest } from './forest';
-import { DOMAIN_THRESHOLD, type Engine, type PredictionRow, type ScoringSpec } from './predict-types';
+import { DOMAIN_THRESHOLD, type Engine, type PredictionRow, type ScoringSpec, type TaskModelSpec } from './predict-types';
 import { censoredRegressionMetrics, classificationMetrics } from './metrics';
 
 /**
@@ -102,4 +103,27 @@ export async function evaluateWith(spec: ScoringSpec, file: string, target: stri
   const censored = bounds.filter((b) => b !== 0).length;
   const unreadable = rows.length - y.length;
   return { metrics, n: 'boundsKept' in metrics ? y.length - censored : y.length, censored, unreadable, rejected: assay.rejected.length, inDomain: rows.filter((r) => r.inDomain).length, engine: used };
+}
+
+/**
+ * Training throughput of a task model in this thread: two epochs of fine-tuning steps (batch 32, length
+ * pools of 8, as `train` runs them) over `smiles`, in sequences per wall and per CPU second. What the bench
+ * times every model with back to back, so training-speed ratios come from one run, like inference's.
+ */
+export async function trainingSpeedWith(spec: TaskModelSpec, smiles: string[]): Promise<{ sequences: number; seqPerSec: number; seqPerCpuSec: number | null }> {
+  await initTf();
+  const tokenizer = SmilesTokenizer.fromJSON(spec.tokenizer);
+  const seqs = smiles.flatMap((s) => {
+    const e = tokenizer.encode(s, spec.config.maxLen);
+    return e.ok ? [e.ids] : [];
+  });
+  if (seqs.length === 0) throw new AppError('INVALID_INPUT', 'no molecule of the sample fits the model');
+  const model = createModel(spec.config, 1);
+  try {
+    assignWeights(model.params, spec.weights);
+    const r = await fit(model, { seqs, y: new Float32Array(seqs.length) }, null, { epochs: 2, batch: 32, lr: 1e-5, seed: 1, lengthPool: 8 });
+    return { sequences: r.sequences, seqPerSec: r.sequences / r.stepSeconds, seqPerCpuSec: r.stepCpuSeconds ? r.sequences / r.stepCpuSeconds : null };
+  } finally {
+    disposeModel(model);
+  }
 }

@@ -2,7 +2,7 @@ import type { EpochPoint } from '../../src-shared/dto';
 import type { ErrorCode } from '../../src-shared/errors';
 import type { BackendReport, BackendName } from '../model/tf/backend';
 import type { EvalResult, ModelManifest, PretrainSettings, Progress, RunState } from './pretrain';
-import type { PredictionRow, ScoringSpec } from './predict-types';
+import type { PredictionRow, ScoringSpec, TaskModelSpec } from './predict-types';
 import type { AssayData, AssayReadProgress, Task } from './assay';
 import type { AssayColumns } from '../../src-shared/assay-columns';
 import type { QsarCheckpoint, QsarRequest, QsarResult } from './qsar';
@@ -23,6 +23,7 @@ export type TrainRequest =
     }
   | { type: 'qsar'; request: QsarRequest; backend?: BackendName | 'auto'; resume?: QsarCheckpoint; checkpoints?: boolean }
   | { type: 'predict'; model: ScoringSpec; inputs: string[]; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
+  | { type: 'train-speed'; model: TaskModelSpec; inputs: string[] }
   | { type: 'evaluate'; model: ScoringSpec; file: string; target: string; smilesCol?: string; unit?: string; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
   | { type: 'read-assay'; file: string; opts: { target: string; task: Task } & AssayColumns }
   | { type: 'cancel' };
@@ -39,6 +40,7 @@ export type TrainEvent =
   | { type: 'qsar-checkpoint'; checkpoint: QsarCheckpoint }
   | { type: 'qsar-done'; result: QsarResult }
   | { type: 'predicted'; rows: PredictionRow[]; inferSeconds: number; engine: string }
+  | { type: 'train-speed'; sequences: number; seqPerSec: number; seqPerCpuSec: number | null }
   | { type: 'evaluated'; result: { metrics: Record<string, number>; n: number; censored: number; unreadable: number; rejected: number; inDomain: number; engine: string } }
   | ({ type: 'assay-progress' } & AssayReadProgress)
   | { type: 'assay-read'; assay: AssayData; sha256: string }

@@ -4,7 +4,7 @@ import { initTf } from '../model/tf/backend';
 import { readAssay } from './assay';
 import { fileSha256, readCorpus } from './corpus';
 import { Pretrainer } from './pretrain';
-import { evaluateWith, predictWith } from './predict';
+import { evaluateWith, predictWith, trainingSpeedWith } from './predict';
 import { runQsar } from './qsar';
 import type { TrainEvent, TrainRequest } from './train-protocol';
 
@@ -124,6 +124,7 @@ port.on('message', (req: TrainRequest) => {
       const assay = await readAssay(req.file, req.opts, { signal, onProgress: (p) => post({ type: 'assay-progress', ...p }) });
       return post({ type: 'assay-read', assay, sha256: await fileSha256(req.file) });
     }
+    if (req.type === 'train-speed') return post({ type: 'train-speed', ...(await trainingSpeedWith(req.model, req.inputs)) });
     if (req.type === 'predict') post({ type: 'predicted', ...(await predictWith(req.model, req.inputs, req.engine)) });
     else post({ type: 'evaluated', result: await evaluateWith(req.model, req.file, req.target, { ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}) }, req.engine) });
   };
