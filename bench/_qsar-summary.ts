@@ -24,6 +24,8 @@ export interface Cell {
   inference: { onnxruntime: number; tfjs: number } | null;
   /** Wall seconds of the bench task that measured the cell (training, test predictions, inference timing): what --until plans with. */
   taskSeconds?: number;
+  /** The processor the cell was measured on (sessions run on different machines). */
+  cpu?: string;
 }
 
 /** One row of the table, as stored in qsar.json. */

@@ -32,7 +32,7 @@ import { DEFAULT_QSAR, type QsarSettings } from '../src-main/train/qsar-settings
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN } from '../src-main/train/settings';
 import { meanSd } from '../src-main/train/metrics';
 import { type Cell, GOALS, goalLines, metricLabel, ROLES, type Role, type SummaryRow, untilTime, worseThanTeacher } from './_qsar-summary';
-import { report, resultsDir } from './_report';
+import { machine, report, resultsDir } from './_report';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const data = resolve(here, '../../shared/data');
@@ -234,7 +234,7 @@ export async function run(args: string[]): Promise<void> {
       // a busy hour with an idle one), else per wall-clock second.
       const rate = m.trainSeqPerCpuSec ?? m.trainSeqPerSec;
       const perEpoch = rate ? r.n.train / rate : m.trainSeconds;
-      cells.set(keyOf(ds, split, seed, cellRole), { key: keyOf(ds, split, seed, cellRole), dataset: ds, split, seed, role: cellRole, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, trainSeqPerCpuSec: m.trainSeqPerCpuSec, inference: speed, taskSeconds: (performance.now() - started) / 1000 });
+      cells.set(keyOf(ds, split, seed, cellRole), { key: keyOf(ds, split, seed, cellRole), dataset: ds, split, seed, role: cellRole, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, trainSeqPerCpuSec: m.trainSeqPerCpuSec, inference: speed, taskSeconds: (performance.now() - started) / 1000, cpu: machine().cpu });
       save();
     };
     const train = async (out: string, req: Partial<Parameters<ModelService['train']>[0]> & { settings: QsarSettings }) => {
@@ -345,6 +345,12 @@ export async function run(args: string[]): Promise<void> {
       sameRunTrain.set(c.key, trainByName.get(stand.name) as number);
     }
   }
+  /** The processors the cells' timings came from, with how many cells each (cells from before this was recorded: "unrecorded"). */
+  const cpusOf = (xs: Cell[]) => {
+    const n = new Map<string, number>();
+    for (const c of xs) n.set(c.cpu ?? 'unrecorded', (n.get(c.cpu ?? 'unrecorded') ?? 0) + 1);
+    return [...n].map(([cpu, k]) => `${cpu}: ${k} cells`).join(', ');
+  };
   const speedOf = (c: Cell | undefined) => (c ? (sameRun.get(c.key) ?? (values['same-run-speed'] ? null : c.inference)) : null);
   // The table: mean ± sd over the seeds each cell has.
   const rows: string[][] = [];
@@ -403,7 +409,7 @@ export async function run(args: string[]): Promise<void> {
       '',
       ...goals.lines,
       '',
-      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${values['same-run-speed'] ? `every model measured again back to back in this run${standIns.length ? ` (${standIns.length} rows whose own model this database no longer holds timed on the same role's model of another set: ${standIns.join('; ')})` : ''}` : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds; its cells ran in different sessions, on the machines of those sessions. Train step vs teacher (same run, --same-run-speed): two epochs of fine-tuning steps (batch 32) on the same 512-molecule sample, per CPU second, every model back to back in this run. The students are distilled from the same seed's fine-tuned teacher.`,
+      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${values['same-run-speed'] ? `every model measured again back to back in this run${standIns.length ? ` (${standIns.length} rows whose own model this database no longer holds timed on the same role's model of another set: ${standIns.join('; ')})` : ''}` : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds; its cells ran in different sessions, on the machines of those sessions (${cpusOf([...cells.values()])}). Train step vs teacher (same run, --same-run-speed): two epochs of fine-tuning steps (batch 32) on the same 512-molecule sample, per CPU second, every model back to back in this run. The students are distilled from the same seed's fine-tuned teacher.`,
     ],
   );
   db.close();
