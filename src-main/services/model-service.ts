@@ -774,7 +774,7 @@ export class ModelService {
   /** Fine-tuning throughput of a task model (sequences per wall and per CPU second of its thread) on the same sample. */
   async trainingSpeed(name: string): Promise<{ seqPerSec: number; seqPerCpuSec: number | null; sequences: number }> {
     const inputs = speedInputs();
-    const { type: _, ...r } = await this.once({ type: 'train-speed', model: this.taskSpec(name), inputs }, (e) => (e.type === 'train-speed' ? e : undefined));
+    const { type: _, ...r } = await this.once({ type: 'train-speed', model: { ...this.taskSpec(name), domain: [] }, inputs }, (e) => (e.type === 'train-speed' ? e : undefined));
     return r;
   }
 }
