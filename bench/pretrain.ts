@@ -30,7 +30,6 @@ async function measure(o: One): Promise<Record<string, number | string>> {
   // Three warm-up steps (kernel set-up, first shapes), then the measured ones.
   for (let i = 0; i < 3; i++) await trainer.step();
   let padded = 0;
-  let real = 0;
   for (let k = 3; k < o.steps + 3; k++) padded += trainer.paddedTokens(k);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -39,7 +38,7 @@ async function measure(o: One): Promise<Record<string, number | string>> {
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(cpu0);
   const cpu = (c.user + c.system) / 1e6;
-  real = trainer.state.tokens - tokens0;
+  const real = trainer.state.tokens - tokens0;
   const seqs = o.steps * trainer.settings.batch;
   const params = trainer.params;
   const mlm = trainer.state.curve.slice(-o.steps).reduce((a, p) => a + p.mlm, 0) / o.steps;
