@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Cell, goalLines, type Role, type SummaryRow, untilTime, worseThanTeacher } from './_qsar-summary';
+import { type Cell, doneShare, goalLines, type Role, type SummaryRow, untilOrder, untilTime, worseThanTeacher } from './_qsar-summary';
 
 const cell = (role: Role, seed: number, metrics: Record<string, number>): Cell => ({
   key: `x/scaffold/${seed}/${role}`,
@@ -88,5 +88,24 @@ describe('--until', () => {
     expect(untilTime('9:05', now)).toBe(new Date(2026, 10, 24, 9, 5).getTime());
     expect(untilTime('2026-11-23T17:45:00Z', now)).toBe(Date.UTC(2026, 10, 23, 17, 45));
     expect(() => untilTime('soon', now)).toThrow(/HH:MM/);
+  });
+});
+
+describe('--until planning', () => {
+  it('counts the epochs an interrupted run already did', () => {
+    expect(doneShare(null)).toBe(0);
+    expect(doneShare({ seed: 1, seeds: 1, stage: 'teacher', epoch: 5, epochs: 15 })).toBeCloseTo(1 / 3);
+    expect(doneShare({ seed: 1, seeds: 1, stage: 'distill', epoch: 15, epochs: 15 })).toBeCloseTo(0.9);
+    expect(doneShare({ seed: 1, seeds: 1, stage: 'finetune', epoch: 1, epochs: 3 })).toBeCloseTo(0.9 + 0.1 / 3);
+  });
+
+  it('puts the tasks that end in time (or were never measured) first, then the rest by time left', () => {
+    const now = 0;
+    const until = 3600_000;
+    const left: Record<string, number | null> = { a: 5000, b: 1200, c: null, d: 4000, e: 3000 };
+    const { order, fitting } = untilOrder(['a', 'b', 'c', 'd', 'e'], (t) => left[t] ?? null, now, until);
+    expect(order).toEqual(['b', 'c', 'e', 'd', 'a']);
+    expect(fitting).toBe(3);
+    expect(untilOrder(['a', 'd'], (t) => left[t] ?? null, now, until)).toEqual({ order: ['d', 'a'], fitting: 0 });
   });
 });

@@ -1,6 +1,7 @@
 // The QSAR bench's summary logic, apart from the training so that it is unit-tested: the cells' relative
 // change against the teacher, and the Goals paragraph that says plainly where DeLiCaTe meets the issue's goals.
 import { meanSd } from '../src-main/train/metrics';
+import type { RunProgress } from '../src-shared/dto';
 
 export const ROLES = ['teacher', 'shared-layer teacher', 'KD student', 'DeLiCaTe student', 'ECFP4 + RF'] as const;
 export type Role = (typeof ROLES)[number];
@@ -143,4 +144,29 @@ export function untilTime(v: string, now = new Date()): number {
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new Error(`--until ${v}: give HH:MM or an ISO date-time`);
   return t;
+}
+
+/**
+ * The share of a bench task that its interrupted run's checkpoint holds (0 without one). A teacher task
+ * is its fine-tune's epochs; a student's distillation (its epochs over the training set and its random
+ * SMILES) is taken as nine tenths of the task, the short fine-tune on the measured values as the rest.
+ */
+export function doneShare(p: RunProgress | null): number {
+  if (!p || p.epochs <= 0) return 0;
+  const e = Math.min(1, p.epoch / p.epochs);
+  return p.stage === 'teacher' ? e : p.stage === 'distill' ? 0.9 * e : 0.9 + 0.1 * e;
+}
+
+/**
+ * `--until`'s order of the pending tasks: first those that would end in time (and those never measured,
+ * which have no estimate), as given; then the rest, least time left first. Those are started too once
+ * nothing that ends in time can start: each epoch is checkpointed in the bench database, so a task cut
+ * off at --until goes on from its last epoch in the next run on the same database (and a lost database
+ * loses only time that would have been idle).
+ */
+export function untilOrder<T>(pending: T[], secondsLeft: (t: T) => number | null, now: number, until: number): { order: T[]; fitting: number } {
+  const left = pending.map((t) => ({ t, s: secondsLeft(t) }));
+  const fit = left.filter((x) => x.s === null || now + x.s * 1000 <= until);
+  const over = left.filter((x) => !fit.includes(x)).sort((a, b) => (a.s as number) - (b.s as number));
+  return { order: [...fit, ...over].map((x) => x.t), fitting: fit.length };
 }

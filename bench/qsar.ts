@@ -4,6 +4,7 @@
 //   npm run bench -- qsar [--db PATH] [--teacher T --shared-teacher S --student D] [--datasets esol,bbbp]
 //                         [--splits scaffold,random] [--seeds 3] [--epochs 15] [--student-layers 3] [--fresh]
 //                         [--roles teacher,shared,kd,delicate]   (a subset of the work)
+//                         [--until HH:MM]   (a machine lent until then: tasks that end in time first)
 //   Run it once per core: the processes share the work through claim files next to the database.
 //                         [--report]   (no training: the table from the cells measured so far)
 //                         [--same-run-speed]   (re-measure every model's inference back to back: ratios from one run;
@@ -31,7 +32,7 @@ import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER, ModelService, type Tra
 import { DEFAULT_QSAR, type QsarSettings } from '../src-main/train/qsar-settings';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN } from '../src-main/train/settings';
 import { meanSd } from '../src-main/train/metrics';
-import { type Cell, GOALS, goalLines, metricLabel, ROLES, type Role, type SummaryRow, untilTime, worseThanTeacher } from './_qsar-summary';
+import { type Cell, doneShare, GOALS, goalLines, metricLabel, ROLES, type Role, type SummaryRow, untilOrder, untilTime, worseThanTeacher } from './_qsar-summary';
 import { machine, report, resultsDir } from './_report';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -201,6 +202,8 @@ export async function run(args: string[]): Promise<void> {
   };
   const teacherTask = (t: Task) => tasks.find((x) => x.role === 'teacher' && x.ds === t.ds && x.split === t.split && x.seed === t.seed) as Task;
   const prefixOf = (t: Task) => `${quick ? 'q' : 'b'}-${t.ds}-${t.split}-${t.seed}`;
+  /** The task's training run (--out): its models are OUT-teacher and OUT-student. */
+  const outOf = (t: Task) => `${prefixOf(t)}-${{ teacher: 't', shared: 's', delicate: 'd', kd: 'k' }[t.role]}`;
   /** This seed's fine-tuned teacher, when its cell is measured with the current settings (an older one may linger in the database). */
   const tunedTeacher = (t: Task) => (taskDone(teacherTask(t)) && models.repo.byName(`${prefixOf(t)}-t-teacher`)?.state === 'ready' ? `${prefixOf(t)}-t-teacher` : null);
   /**
@@ -249,13 +252,13 @@ export async function run(args: string[]): Promise<void> {
       return models.train({ ...full, ...(cut ? { restart: true } : {}) }, { onProgress: (m) => log(`  ${m}`) });
     };
     if (role === 'teacher') {
-      const r = await train(`${prefix}-t`, { teacher: teacherName, settings: { ...s, distill: false } });
+      const r = await train(outOf(task), { teacher: teacherName, settings: { ...s, distill: false } });
       await record('teacher', r, 'teacher');
       await record('ECFP4 + RF', r, 'baseline');
       return;
     }
     if (role === 'shared') {
-      const r = await train(`${prefix}-s`, { teacher: names.shared as string, settings: { ...s, distill: false } });
+      const r = await train(outOf(task), { teacher: names.shared as string, settings: { ...s, distill: false } });
       await record('shared-layer teacher', r, 'teacher');
       return;
     }
@@ -263,40 +266,37 @@ export async function run(args: string[]): Promise<void> {
     const tuned = tunedTeacher(task);
     const fromTuned = tuned ? { teacher: tuned, settings: { ...s, teacherFineTuned: true } } : { teacher: teacherName, settings: s };
     if (role === 'delicate') {
-      const r = await train(`${prefix}-d`, { ...fromTuned, student: names.student as string, settings: { ...fromTuned.settings, distill: true } });
+      const r = await train(outOf(task), { ...fromTuned, student: names.student as string, settings: { ...fromTuned.settings, distill: true } });
       await record('DeLiCaTe student', r, 'student');
     } else {
-      const r = await train(`${prefix}-k`, { ...fromTuned, settings: { ...fromTuned.settings, distill: true, studentShared: false } });
+      const r = await train(outOf(task), { ...fromTuned, settings: { ...fromTuned.settings, distill: true, studentShared: false } });
       await record('KD student', r, 'student');
     }
   };
 
-  // --until: a machine lent until a known time (a work session) starts no task that its measured
-  // duration (the same set and role, earlier seeds or splits) says would not end in time; an unfinished
-  // task's training is lost with the machine. Tasks never measured yet are started.
+  // --until: a machine lent until a known time (a work session) starts first the tasks that their
+  // measured duration (the same set and role, earlier seeds or splits), less what an interrupted run of
+  // theirs already did, says would end in time; then the others (see untilOrder). Tasks never measured
+  // yet count as ending in time.
   const until = values.until === undefined ? null : untilTime(values.until);
-  const estimate = (t: Task): number | null => {
+  const secondsLeft = (t: Task): number | null => {
     const took = readCells().filter((c) => c.dataset === t.ds && c.role === t.cells[0] && c.taskSeconds !== undefined).map((c) => c.taskSeconds as number);
-    return took.length ? meanSd(took).mean : null;
+    return took.length ? meanSd(took).mean * (1 - doneShare(models.runs.get(outOf(t))?.progress ?? null)) : null;
   };
-  const fits = (t: Task) => {
-    if (until === null) return true;
-    const e = estimate(t);
-    return e === null || Date.now() + e * 1000 <= until;
-  };
+  let overSaid = false;
   for (;;) {
     const pending = tasks.filter((t) => roles.has(t.role) && !taskDone(t));
     if (pending.length === 0) break;
-    const fitting = pending.filter(fits);
-    if (fitting.length === 0) {
-      log(`stopping: none of the ${pending.length} tasks left would end before --until ${values.until}`);
-      break;
-    }
-    const next = fitting.find((t) => runnable(t) && claim(t));
+    const { order, fitting } = until === null ? { order: pending, fitting: pending.length } : untilOrder(pending, secondsLeft, Date.now(), until);
+    const next = order.find((t) => runnable(t) && claim(t));
     if (!next) {
       // Everything left is claimed by other processes, or waits for a teacher another process trains.
       await new Promise((r) => setTimeout(r, 20_000));
       continue;
+    }
+    if (order.indexOf(next) >= fitting && !overSaid) {
+      overSaid = true;
+      log(`none of the tasks left that can start would end before --until ${values.until}: going on anyway (each epoch is checkpointed in ${dbPath}; a run on it resumes them)`);
     }
     try {
       // Re-check after claiming, from the file as it is now: another process may have finished it just before.
