@@ -6,6 +6,7 @@ import { doctor } from '../services/doctor';
 import { importFile } from '../services/import-service';
 import type { PretrainRequest, PretrainResult, TrainRequest, TrainResult } from '../services/model-service';
 import { describeRun } from '../../src-shared/runs';
+import { metricsText, sizeText } from '../../src-shared/models';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 import { givenColumns } from '../../src-shared/assay-columns';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
@@ -392,7 +393,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             [
               ...(result.resumedFrom ? [`resumed after ${describeRun(result.resumedFrom)}`] : []),
               `${result.teacherSource}; ${result.split} split, ${result.seeds} seed(s), ${result.n.compounds} compounds (${result.n.train}/${result.n.valid}/${result.n.test}), ${result.n.rejected} rejected`,
-              ...result.models.map((m) => `${m.name}\t${m.role}\t${m.params.toLocaleString('en')} params\t${m.layers} layers\t${Object.entries(m.metrics).filter(([k]) => !k.endsWith('Sd')).map(([k, v]) => `${k} ${v.toFixed(3)}±${(m.metrics[`${k}Sd`] ?? 0).toFixed(3)}`).join(', ')}\t${m.trainSeconds.toFixed(0)} s`),
+              ...result.models.map((m) => `${m.name}\t${m.role}\t${sizeText(m.role, m.params)}\t${m.role === 'baseline' ? '-' : `${m.layers} layers`}\t${metricsText(m.metrics, result.seeds)}\t${m.trainSeconds.toFixed(0)} s`),
               `registered: ${result.registered.join(', ')}`,
             ].join('\n'),
           );
@@ -514,7 +515,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           models.length === 0
             ? 'No models yet: pretrain one with `delicate pretrain --corpus FILE --out NAME`.'
             : models
-                .map((m) => `${m.name}\t${m.kind}\t${m.state}\t${m.params.toLocaleString('en')} params\t${m.layers} layers${m.shareLayers ? ' (shared)' : ''}\t${m.parent.join(',') || '-'}\t${JSON.stringify(m.metrics)}`)
+                .map((m) => `${m.name}\t${m.kind}\t${m.state}\t${sizeText(m.kind, m.params)}\t${m.kind === 'baseline' ? '-' : `${m.layers} layers${m.shareLayers ? ' (shared)' : ''}`}\t${m.parent.join(',') || '-'}\t${JSON.stringify(m.metrics)}`)
                 .join('\n'),
         );
         return 0;
