@@ -34,10 +34,14 @@ test('a chemist imports ESOL through the UI and browses the compounds with 2D de
   // The preview shows the first records with the detected columns; the mapping can be changed.
   await expect(page.getByTestId('import-preview-row')).toHaveCount(10);
   await expect(page.getByTestId('import-preview-row').first()).toContainText('Amigdalin');
+  // Each previewed record is standardised as the import would: drawn from the SMILES it would store.
+  await expect(page.getByTestId('import-preview').getByTestId('depiction').first()).toBeVisible();
+  await expect(page.getByTestId('import-preview-note')).toContainText('CSV');
   await expect(page.getByTestId('import-smiles-col')).toContainText('detected (smiles)');
   await expect(page.getByTestId('import-id-col')).toContainText('detected (name)');
   await page.screenshot({ path: join(artifacts, 'import-preview.png') });
   await page.getByTestId('import-start').click();
+  await expect(page.getByTestId('import-preview')).toHaveCount(0);
 
   const summary = page.getByTestId('import-summary');
   await expect(summary).toContainText('1128 read', { timeout: 60_000 });

@@ -22,7 +22,11 @@ export interface ImportPreview {
   idCol: string | null;
   /** Every column seen (SMILES and id first). */
   columns: string[];
-  rows: Array<{ record: number; structure: string; id: string | null; props: Record<string, PropValue> }>;
+  /**
+   * The first records: `structure` as written (an SDF record's first line), `smiles` as the import would
+   * store it (standardised), or null with the `reason` the import would reject the record for.
+   */
+  rows: Array<{ record: number; structure: string; id: string | null; props: Record<string, PropValue>; smiles: string | null; reason: string | null }>;
   errors: ImportRecordError[];
 }
 

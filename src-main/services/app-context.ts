@@ -160,7 +160,7 @@ export function createHandlers(ctx: AppContext): Api {
     'library.preview': async (args) => {
       const { file, displayName, cleanup } = await materialise(args.source);
       try {
-        return await previewFile(file, { displayName, ...(args.format ? { format: args.format } : {}), ...(args.smilesCol ? { smilesCol: args.smilesCol } : {}), ...(args.idCol ? { idCol: args.idCol } : {}) });
+        return await previewFile(ctx.chem, file, { displayName, ...(args.format ? { format: args.format } : {}), ...(args.smilesCol ? { smilesCol: args.smilesCol } : {}), ...(args.idCol ? { idCol: args.idCol } : {}) });
       } finally {
         await cleanup();
       }

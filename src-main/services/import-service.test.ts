@@ -141,17 +141,32 @@ describe('importFile', () => {
   });
 
   it('previews the first records as the import would read them, also from a gzip head cut short', async () => {
-    const p = await previewFile(sharedData('qsar/esol.csv'), { rows: 5 });
+    const p = await previewFile(chem, sharedData('qsar/esol.csv'), { rows: 5 });
     expect(p).toMatchObject({ format: 'csv', smilesCol: 'smiles', idCol: 'name' });
     expect(p.columns.slice(0, 2)).toEqual(['smiles', 'name']);
     expect(p.columns).toContain('logS');
     expect(p.rows).toHaveLength(5);
     expect(p.rows[0]).toMatchObject({ record: 1, id: 'Amigdalin', props: { logS: expect.any(Number) } });
-    const other = await previewFile(sharedData('qsar/esol.csv'), { rows: 3, idCol: 'logS' });
+    const other = await previewFile(chem, sharedData('qsar/esol.csv'), { rows: 3, idCol: 'logS' });
     expect(other.idCol).toBe('logS');
     const gz = gzipSync(readFileSync(sharedData('qsar/esol.csv')));
     const head = file('head.csv.gz', gz.subarray(0, 3000));
-    const h = await previewFile(head, { rows: 10 });
+    const h = await previewFile(chem, head, { rows: 10 });
     expect(h.rows.length).toBeGreaterThan(0);
+  });
+
+  it('standardises the previewed rows as the import would: the SMILES it stores, or why it rejects one', async () => {
+    const f = file('preview.smi', 'CC(=O)Oc1ccccc1C(=O)O aspirin\nC1CC broken\n[Na+].[O-]C(=O)c1ccccc1 benzoate\n');
+    const p = await previewFile(chem, f);
+    expect(p.rows.map((r) => r.id)).toEqual(['aspirin', 'broken', 'benzoate']);
+    expect(p.rows[0]).toMatchObject({ smiles: 'CC(=O)Oc1ccccc1C(=O)O', reason: null });
+    expect(p.rows[1]).toMatchObject({ smiles: null, reason: expect.stringMatching(/unparseable/) });
+    // Largest fragment, neutralised: the parent the library would hold.
+    expect(p.rows[2]).toMatchObject({ structure: '[Na+].[O-]C(=O)c1ccccc1', smiles: 'O=C(O)c1ccccc1', reason: null });
+    // The import agrees, record for record.
+    const db = openDatabase(join(tmp.dir, 'preview.db'));
+    const s = await importFile(db, chem, { file: f, library: 'p' });
+    expect(s.errors.map((e) => e.record)).toEqual(p.rows.filter((r) => r.smiles === null).map((r) => r.record));
+    db.close();
   });
 });

@@ -238,29 +238,35 @@ function clipStructure(s: string): string {
 
 /**
  * The first records of a file as the import would read them: the format, the SMILES and id columns it
- * would use (detected, or as given), every column name, and the first rows and rejected records. For the
- * import dialog's preview; a file cut short (the head of a large upload) is fine.
+ * would use (detected, or as given), every column name, and the first rows and rejected records. Each row
+ * is standardised as the import would: the SMILES it would store, or why it would reject the record. For
+ * the import dialog's preview; a file cut short (the head of a large upload) is fine.
  */
-export async function previewFile(file: string, opts: { displayName?: string; format?: ImportFormat; smilesCol?: string; idCol?: string; rows?: number } = {}): Promise<ImportPreview> {
+export async function previewFile(chem: ChemPool, file: string, opts: { displayName?: string; format?: ImportFormat; smilesCol?: string; idCol?: string; rows?: number } = {}): Promise<ImportPreview> {
   const name = opts.displayName ?? file;
   const format = await detectFormat(file, opts.format);
   const source = await openRecords(file, format, { smilesCol: opts.smilesCol, idCol: opts.idCol });
-  const rows: ImportPreview['rows'] = [];
+  const read: RawRecord[] = [];
   const errors: ImportPreview['errors'] = [];
   const columns = new Set<string>();
   const want = opts.rows ?? 10;
   try {
     for await (const item of source.records) {
       if (item.ok) {
-        rows.push({ record: item.rec.record, structure: item.rec.structure.split('\n')[0] ?? '', id: item.rec.id, props: item.rec.props });
+        read.push(item.rec);
         for (const k of Object.keys(item.rec.props)) columns.add(k);
       } else errors.push({ record: item.err.record, line: item.err.line, reason: item.err.reason });
-      if (rows.length + errors.length >= want) break;
+      if (read.length + errors.length >= want) break;
     }
   } catch (err) {
     // A truncated head (e.g. of a gzip upload) ends in a read error: the rows before it still count.
-    if (rows.length === 0) throw err instanceof AppError ? err : new AppError('PARSE_ERROR', `${name}: ${(err as Error).message}`);
+    if (read.length === 0) throw err instanceof AppError ? err : new AppError('PARSE_ERROR', `${name}: ${(err as Error).message}`);
   }
+  const std = read.length ? await chem.run({ op: 'standardise', inputs: read.map((r) => r.structure) }) : [];
+  const rows: ImportPreview['rows'] = read.map((r, i) => {
+    const res = std[i] as StandardiseResult;
+    return { record: r.record, structure: r.structure.split('\n')[0] ?? '', id: r.id, props: r.props, smiles: res.ok ? res.compound.smiles : null, reason: res.ok ? null : res.reason };
+  });
   const all = [...(source.columns.smiles ? [source.columns.smiles] : []), ...(source.columns.id && !source.columns.id.startsWith('(') ? [source.columns.id] : []), ...columns];
   return { format, smilesCol: source.columns.smiles, idCol: source.columns.id, columns: [...new Set(all)], rows, errors };
 }

@@ -35,6 +35,8 @@ export class LibrariesState {
   ranges = $state<DescriptorRanges>({});
   sort = $state<CompoundSort>({ by: 'import' });
   imports = $state<ImportState[]>([]);
+  /** The file chosen for import, as the import would read its first records (shown in the main view). */
+  importPreview = $state<{ fileName: string; preview: ImportPreview } | null>(null);
   ready = $state(false);
   /** Fetched blocks by block index (reactive per key). */
   readonly blocks = new SvelteMap<number, CompoundRow[]>();
