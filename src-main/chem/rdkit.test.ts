@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type RDKit, depictSvg, loadRdkit, morganOf, popcount, standardise, stereoFree, tanimoto } from './rdkit';
+import { type RDKit, bondPixels, depictSvg, loadRdkit, morganOf, popcount, standardise, stereoFree, tanimoto } from './rdkit';
 
 let rd: RDKit;
 beforeAll(async () => {
@@ -80,5 +80,19 @@ describe('fingerprints and similarity', () => {
   it('depicts as SVG', () => {
     expect(depictSvg(rd, 'CCO')).toMatch(/^<\?xml[\s\S]*<svg/);
     expect(depictSvg(rd, 'not a smiles')).toBeNull();
+  });
+
+  it('draws small molecules at a fixed bond length, and shrinks large ones to fit', () => {
+    // The drawn length of the first bond path in the SVG, in pixels.
+    const bond = (svg: string) => {
+      const m = /M ([\d.]+),([\d.]+) L ([\d.]+),([\d.]+)/.exec(svg);
+      if (!m) throw new Error('no bond path in the SVG');
+      const [x1, y1, x2, y2] = m.slice(1).map(Number) as [number, number, number, number];
+      return Math.hypot(x2 - x1, y2 - y1);
+    };
+    const small = bond(depictSvg(rd, 'CC', 110, 80) as string);
+    expect(small).toBeCloseTo(bondPixels(110, 80), 0);
+    // A long chain cannot keep that length in the same box.
+    expect(bond(depictSvg(rd, 'CCCCCCCCCCCCCCCCCCCC', 110, 80) as string)).toBeLessThan(small / 2);
   });
 });

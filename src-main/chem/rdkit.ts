@@ -304,11 +304,20 @@ export function tanimoto(a: Uint8Array, b: Uint8Array, countA = popcount(a)): nu
   return union === 0 ? 0 : both / union;
 }
 
+/**
+ * Pixels per bond in a depiction of this size: large molecules shrink to fit, small ones stay at this
+ * scale instead of filling the box, so a thiophene does not look as large as a steroid in the same table.
+ */
+export function bondPixels(width: number, height: number): number {
+  return Math.min(32, Math.max(14, Math.min(width, height) / 4.5));
+}
+
 /** A 2D depiction as SVG; null when the structure cannot be parsed. */
 export function depictSvg(rd: RDKit, smiles: string, width = 250, height = 200): string | null {
   const mol = parseMol(rd, smiles);
   if (!mol) return null;
-  return withMol(mol, (m) => m.get_svg(width, height));
+  // RDKit's depiction coordinates have 1.5 units per bond; fixedBondLength is pixels per unit.
+  return withMol(mol, (m) => m.get_svg_with_highlights(JSON.stringify({ width, height, fixedBondLength: bondPixels(width, height) / 1.5 })));
 }
 
 /** Parses a substructure query (SMARTS, which also reads most SMILES); null when invalid. */
