@@ -260,3 +260,32 @@ test('a chemist screens a library with the distilled student and the forest, ran
   await page.getByTestId('settings-theme').selectOption('system');
   expect(consoleErrors).toEqual([]);
 });
+
+test('a chemist trains a classifier and reads its ROC curves against the forest', async ({ page }) => {
+  // Actives and decoys of one DUD-E target, 60 and 100: a binary assay.
+  const ada = readFileSync(resolve(root, '../shared/data/vs/dude_ada.csv'), 'utf8').trim().split('\n');
+  const actives = ada.slice(1).filter((r) => r.split(',')[1] === '1').slice(0, 60);
+  const decoys = ada.slice(1).filter((r) => r.split(',')[1] === '0').slice(0, 100);
+  const file = join(dir, 'ada-binary.csv');
+  writeFileSync(file, `${[ada[0], ...actives, ...decoys].join('\n')}\n`);
+  const consoleErrors = await openApp(page, url, 'training');
+  await page.getByTestId('train-file').setInputFiles(file);
+  await page.getByTestId('train-out').fill('ada-cls');
+  await page.getByTestId('train-target').fill('active');
+  await page.getByTestId('train-task').selectOption('classification');
+  await page.getByTestId('train-teacher').selectOption('tiny');
+  await page.getByText('Show advanced settings').click();
+  await page.getByTestId('train-split').selectOption('random');
+  await page.getByTestId('train-epochs').fill('1');
+  await page.getByTestId('train-seeds').fill('1');
+  await page.getByTestId('train-start').click();
+  const outcome = page.getByTestId('train-outcome');
+  await expect(outcome).toContainText('ada-cls-student', { timeout: 120_000 });
+  await expect(outcome).toContainText('rocAuc');
+  // Probabilities against 0/1 are read as ROC curves, one per model, not as a predicted-vs-measured scatter.
+  await expect(page.getByTestId('train-scatter')).toHaveCount(0);
+  await expect(page.getByTestId('train-roc').locator('polyline')).toHaveCount(3);
+  await expect(outcome).toContainText(/ROC on the test split \(the first seed\): teacher 0\.\d{3} · student 0\.\d{3} · ECFP4 forest [01]\.\d{3}/);
+  await page.screenshot({ path: join(artifacts, 'training-classifier.png'), fullPage: true });
+  expect(consoleErrors).toEqual([]);
+});
