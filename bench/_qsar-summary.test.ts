@@ -64,13 +64,17 @@ describe('goalLines', () => {
       row('c', 'ECFP4 + RF', { metric: 'rocAuc', mean: 0.82, sd: 0.02 }),
       // d: no student yet.
       row('d', 'teacher', {}),
+      // e: one seed each: the forest is better, but one seed has no spread to be better beyond.
+      row('e', 'teacher', { seeds: 1, sd: 0 }),
+      row('e', 'DeLiCaTe student', { seeds: 1, sd: 0 }),
+      row('e', 'ECFP4 + RF', { seeds: 1, sd: 0, mean: 0.8 }),
     ];
     const { lines, data } = goalLines(summary, 3, false);
-    expect(data.map((d) => [d.pair, d.met])).toEqual([['a scaffold', true], ['b scaffold', false], ['c scaffold', true], ['d scaffold', false]]);
-    expect(lines[0]).toContain('all met on 2 of 4 (set, split) pairs (a scaffold, c scaffold)');
+    expect(data.map((d) => [d.pair, d.met])).toEqual([['a scaffold', true], ['b scaffold', false], ['c scaffold', true], ['d scaffold', false], ['e scaffold', true]]);
+    expect(lines[0]).toContain('all met on 3 of 5 (set, split) pairs (a scaffold, c scaffold, e scaffold)');
     expect(lines).toContain('- Not met on b scaffold: inference only 3.50x faster; training steps only 2.50x faster in the same run; only 6.0x fewer parameters; RMSE 1.090 is 9.0% worse than the teacher\'s 1.000.');
     expect(lines).toContain('- Not met on d scaffold: no DeLiCaTe student cell yet.');
-    expect(lines).toContain('- Fewer than 3 seeds so far on: b scaffold, d scaffold.');
+    expect(lines).toContain('- Fewer than 3 seeds so far on: b scaffold, d scaffold, e scaffold.');
     expect(lines.some((l) => l.includes('--same-run-speed'))).toBe(true);
     expect(lines).toContain('- The ECFP4 forest (RMSE 0.800) beats both the teacher and the DeLiCaTe student on b scaffold, by more than their seed sds together.');
     expect(lines.filter((l) => l.includes('forest'))).toHaveLength(1);

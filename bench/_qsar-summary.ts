@@ -97,9 +97,10 @@ export function goalLines(summary: SummaryRow[], seeds: number, sameRun: boolean
         misses.push(`${fmt(student)} is ${(student.worseThanTeacher * 100).toFixed(1)}% worse than the teacher's ${teacher.mean.toFixed(3)}`);
     } else misses.push(`no ${teacher ? 'DeLiCaTe student' : 'teacher'} cell yet`);
     const partial = Math.min(teacher?.seeds ?? 0, student?.seeds ?? 0) < seeds;
-    // The forest is "better" only beyond both models' seed spread, so one lucky seed does not decide it.
+    // The forest is "better" only beyond both models' seed spread, so one lucky seed does not decide it
+    // (and a single seed has no spread to be better beyond).
     const beats = (a: SummaryRow | undefined, b: SummaryRow | undefined) =>
-      !!(a && b && (a.metric === 'rmse' ? a.mean < b.mean : a.mean > b.mean) && Math.abs(a.mean - b.mean) > a.sd + b.sd);
+      !!(a && b && a.seeds > 1 && b.seeds > 1 && (a.metric === 'rmse' ? a.mean < b.mean : a.mean > b.mean) && Math.abs(a.mean - b.mean) > a.sd + b.sd);
     return {
       pair,
       met: misses.length === 0,
