@@ -279,15 +279,15 @@ export async function run(args: string[]): Promise<void> {
   // theirs already did, says would end in time; then the others (see untilOrder). Tasks never measured
   // yet count as ending in time.
   const until = values.until === undefined ? null : untilTime(values.until);
-  const secondsLeft = (t: Task): number | null => {
-    const took = readCells().filter((c) => c.dataset === t.ds && c.role === t.cells[0] && c.taskSeconds !== undefined).map((c) => c.taskSeconds as number);
+  const secondsLeft = (measured: Cell[]) => (t: Task): number | null => {
+    const took = measured.filter((c) => c.dataset === t.ds && c.role === t.cells[0] && c.taskSeconds !== undefined).map((c) => c.taskSeconds as number);
     return took.length ? meanSd(took).mean * (1 - doneShare(models.runs.get(outOf(t))?.progress ?? null)) : null;
   };
   let overSaid = false;
   for (;;) {
     const pending = tasks.filter((t) => roles.has(t.role) && !taskDone(t));
     if (pending.length === 0) break;
-    const { order, fitting } = until === null ? { order: pending, fitting: pending.length } : untilOrder(pending, secondsLeft, Date.now(), until);
+    const { order, fitting } = until === null ? { order: pending, fitting: pending.length } : untilOrder(pending, secondsLeft(readCells()), Date.now(), until);
     const next = order.find((t) => runnable(t) && claim(t));
     if (!next) {
       // Everything left is claimed by other processes, or waits for a teacher another process trains.
