@@ -176,7 +176,7 @@ export async function importFile(db: Db, chem: ChemPool, opts: ImportOptions): P
 
   const dispatch = (items: RecordItem[]) => {
     const inputs = items.flatMap((it) => (it.ok ? [it.rec.structure] : []));
-    const results = inputs.length ? chem.run({ op: 'standardise', inputs }) : Promise.resolve([]);
+    const results = inputs.length ? chem.run({ op: 'standardise', inputs }, 'bulk') : Promise.resolve([]);
     // Avoid an unhandled rejection while the batch waits its turn; the error surfaces in drainOne.
     results.catch(() => undefined);
     queue.push({ items, results });

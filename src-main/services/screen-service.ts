@@ -313,7 +313,7 @@ export class ScreenService {
     let queries: VsData['queries'] & { smiles: string[] };
     if (req.actives) {
       const read = await readStructures(req.actives, req.smilesCol);
-      const std = await this.chem.run({ op: 'standardise', inputs: read.map((r) => r.structure) });
+      const std = await this.chem.run({ op: 'standardise', inputs: read.map((r) => r.structure) }, 'bulk');
       const bad = std.findIndex((r) => !r.ok);
       if (bad >= 0) throw new AppError('PARSE_ERROR', `${req.actives}: record ${bad + 1}: ${(std[bad] as { reason: string }).reason}`);
       const ok = std.map((r) => (r as Extract<typeof r, { ok: true }>).compound);
@@ -362,7 +362,7 @@ export class ScreenService {
     const missing = compounds.filter((c) => c.modelSmiles === null);
     for (let i = 0; i < missing.length; i += FILTER_PAGE) {
       const part = missing.slice(i, i + FILTER_PAGE);
-      const std = await this.chem.run({ op: 'standardise', inputs: part.map((c) => c.smiles) });
+      const std = await this.chem.run({ op: 'standardise', inputs: part.map((c) => c.smiles) }, 'bulk');
       part.forEach((c, k) => {
         const r = std[k];
         if (r?.ok) c.modelSmiles = r.compound.modelSmiles;
