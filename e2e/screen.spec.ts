@@ -65,6 +65,9 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   await expect(page.getByTestId('train-model')).toHaveCount(3);
   await expect(outcome).toContainText('ui-student');
   await expect(outcome).toContainText('rmse');
+  // The default depth of 3 is more than the 2-layer tiny teacher has: the form and the result say so.
+  await expect(page.getByTestId('train-depth-note')).toHaveText('the teacher has 2 layers: the student applies its layer 2 times');
+  await expect(outcome).toContainText('the student applies its layer 2 times, not the 3 asked');
   await expect(page.getByTestId('train-scatter').locator('circle')).not.toHaveCount(0);
   await page.screenshot({ path: join(artifacts, 'training.png'), fullPage: true });
   // The run stored its assay: it trains again without the file, with its own target and task.

@@ -7,7 +7,7 @@ import { openDatabase } from '../db/database';
 import { corpusSlice, sharedData, tempDir } from '../test/helpers';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
-import { ModelService } from './model-service';
+import { BASE_STUDENT, BASE_TEACHER, ModelService, startingStudent } from './model-service';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -24,6 +24,21 @@ const settings: PretrainSettings = {
   timeBudgetSeconds: null,
   checkpointEvery: 4,
 };
+
+describe('the student a training run starts from', () => {
+  const distil = { ...DEFAULT_QSAR, distill: true };
+  it('is the shipped general-distilled student only when the run asks for that student', () => {
+    expect(startingStudent({ settings: distil }, BASE_TEACHER, DEFAULT_QSAR.studentLayers)).toBe(BASE_STUDENT);
+    // Another depth, an unshared (KD) student, no distillation, another teacher, no shipped student: none.
+    expect(startingStudent({ settings: { ...distil, studentLayers: 4 } }, BASE_TEACHER, 3)).toBeUndefined();
+    expect(startingStudent({ settings: { ...distil, studentShared: false } }, BASE_TEACHER, 3)).toBeUndefined();
+    expect(startingStudent({ settings: { ...distil, distill: false } }, BASE_TEACHER, 3)).toBeUndefined();
+    expect(startingStudent({ settings: distil }, 'my-teacher', 3)).toBeUndefined();
+    expect(startingStudent({ settings: distil }, BASE_TEACHER, null)).toBeUndefined();
+    // One named is always the one used (its checks come later).
+    expect(startingStudent({ settings: { ...distil, studentLayers: 4 }, student: 'mine' }, 'my-teacher', null)).toBe('mine');
+  });
+});
 
 describe('pretraining jobs', () => {
   const dbPath = join(tmp.dir, 'models.db');
@@ -124,6 +139,11 @@ describe('pretraining jobs', () => {
     if (process.platform === 'linux') expect(teacherA?.trainSeqPerCpuSec).toBeGreaterThanOrEqual((teacherA?.trainSeqPerSec as number) * 0.95);
     else expect(teacherA?.trainSeqPerCpuSec).toBeNull();
     expect(Number.isFinite(rmse(b, 'student'))).toBe(true);
+    expect(b.teacherSource).not.toMatch(/asked/);
+    // A student deeper than its 2-layer teacher is not made: it gets the teacher's depth, and the result says so.
+    const deep = await models.train({ ...base, out: 'seed2-deep', teacher: 'seed2-teacher', settings: { ...qsar, firstSeed: 1, teacherFineTuned: true, distill: true, studentLayers: 5 } });
+    expect(deep.models.find((m) => m.role === 'student')?.layers).toBe(2);
+    expect(deep.teacherSource).toMatch(/applies its layer 2 times, not the 5 asked/);
     // Fine-tuning throughput on the fixed speed sample (the bench times every model with it in one run):
     // two epochs of the 512 molecules, per wall and per CPU second (the ratios are the bench's business).
     for (const name of ['seed2-teacher', 'seed2-d-student']) {

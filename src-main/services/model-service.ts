@@ -108,6 +108,17 @@ function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/**
+ * The general-distilled student a training run starts its student from: the one asked for, else the shipped
+ * one when the run distils from the shipped teacher and asks for the student it is (shared, same depth;
+ * `baseStudentLayers` null when it is not registered); else none (the student starts from the fine-tuned teacher).
+ */
+export function startingStudent(req: Pick<TrainRequest, 'student' | 'settings'>, teacherName: string | null, baseStudentLayers: number | null): string | undefined {
+  if (req.student) return req.student;
+  const s = req.settings;
+  return s.distill && teacherName === BASE_TEACHER && s.studentShared && baseStudentLayers === s.studentLayers ? BASE_STUDENT : undefined;
+}
+
 /** The manifest of a task model (fine-tuned teacher or distilled student). */
 export interface TaskManifest {
   format: 'delicate-model-v1';
@@ -426,7 +437,8 @@ export class ModelService {
       teacher = { name: teacherName, config: m.config, tokenizer: m.tokenizer, weights: new Uint8Array(weights) };
     }
     let student: { name: string; config: EncoderConfig; weights: Uint8Array } | null = null;
-    const studentName = req.student ?? (req.settings.distill && teacherName === BASE_TEACHER && this.repo.byName(BASE_STUDENT)?.state === 'ready' ? BASE_STUDENT : undefined);
+    const base = this.repo.byName(BASE_STUDENT);
+    const studentName = startingStudent(req, teacherName, base?.state === 'ready' ? (JSON.parse(base.manifest) as { config: EncoderConfig }).config.layers : null);
     if (studentName) {
       const row = this.repo.byName(studentName);
       const weights = row ? this.repo.weights(row.id) : null;

@@ -247,14 +247,14 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
 
     let sPred: Float64Array | null = null;
     if (s.distill) {
-      progress(`seed ${seed - first + 1}/${s.seeds}: distilling the student (${s.studentShared ? `1 shared layer x ${s.studentLayers}` : `${s.studentLayers} layers`})`);
-      t0 = performance.now();
       const L = teacher.config.layers;
       const k = req.student ? req.student.config.layers : Math.min(s.studentLayers, L);
+      const shared = req.student ? true : s.studentShared;
+      progress(`seed ${seed - first + 1}/${s.seeds}: distilling the student (${shared ? `1 shared layer x ${k}` : `${k} layers`})`);
+      t0 = performance.now();
       studentDepth = k;
       // Teacher layers {0, L/k, 2L/k, …, L} → student {0, 1, …, k} (0 = embeddings).
       const layerMap = Array.from({ length: k + 1 }, (_, j) => Math.round((j * L) / k));
-      const shared = req.student ? true : s.studentShared;
       const student = taskModelFrom(teacher.config, null, taskType, seed + 101, { shareLayers: shared, layers: k, ...(req.student ? { ff: req.student.config.ff } : {}) });
       // Embeddings, pooler and task head from the fine-tuned teacher; the shared layer starts as the
       // teacher's first, or, with a general-distilled student, everything but the task head from it.
@@ -353,7 +353,8 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     n: { compounds: points.length, ...sizes, rejected: assay.rejected.length, tooLong, replicates: assay.replicates, censored: bounds.filter((b) => b !== 0).length, unknownTokenRate: tokens ? unknown / tokens : 0 },
     teacherSource:
       (req.teacher ? `fine-tuned from '${req.teacher.name}'` : 'no pretrained teacher given or registered: the teacher was trained from scratch on the assay') +
-      (s.distill ? (req.student ? `; student started from the general-distilled '${req.student.name}'` : '; student started from the fine-tuned teacher (no general-distilled student given)') : ''),
+      (s.distill ? (req.student ? `; student started from the general-distilled '${req.student.name}'` : '; student started from the fine-tuned teacher (no general-distilled student given)') : '') +
+      (s.distill && !req.student && s.studentLayers > baseConfig.layers ? `; the student applies its layer ${baseConfig.layers} times, not the ${s.studentLayers} asked: the teacher has only ${baseConfig.layers} layers` : ''),
     data: { file: req.data, sha256: await fileSha256(req.data), target: req.target, task: req.task },
     predictions,
     trained,
