@@ -150,6 +150,9 @@ describe('delicate CLI', () => {
     expect(list.find((m: { name: string }) => m.name === 'esol-student')).toMatchObject({ kind: 'student', parent: ['esol-teacher'], shareLayers: true, layers: 1 });
     expect((await run('train', '--data', data, '--target', 'logS', '--task', 'maybe', '--out', 'x', '--db', db)).code).toBe(2);
     expect((await run('train', '--data', data, '--target', 'logS', '--task', 'regression', '--out', 'x', '--length-pool', '0', '--db', db)).code).toBe(2);
+    const both = await run('train', '--data', data, '--target', 'logS', '--task', 'regression', '--out', 'x', '--distill', '--student', 's', '--student-layers', '2', '--db', db);
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/not both/);
     // The assay is stored: one row per compound with its replicate count and spread.
     const assays = JSON.parse((await run('assays', '--db', db, '--json')).out).assays;
     expect(assays.find((a: { name: string }) => a.name === 'esol')).toMatchObject({ target: 'logS', task: 'regression', records: 163, compounds: 160, replicates: 2, censored: 10, rejected: 1 });

@@ -417,6 +417,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           const dateCol = stored ? stored.dateCol : values['date-col'];
           if (split === 'temporal' && !dateCol) throw new UsageError(stored ? `--split temporal: assay ${values.assay} has no dates` : '--split temporal needs --date-col C');
           if (values.student && !values.distill) throw new UsageError('--student needs --distill');
+          if (values.student && values['student-layers'] !== undefined) throw new UsageError(`--student ${values.student} brings its own depth: give --student MODEL or --student-layers K, not both`);
           const lr = values.lr === undefined ? DEFAULT_QSAR.lr : Number(values.lr);
           if (!(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
           const n = {
