@@ -94,6 +94,7 @@ describe('pretraining jobs', () => {
     expect(m).toMatchObject({ kind: 'student', parent: ['whole'], layers: 1, shareLayers: true, state: 'ready' });
     expect(m.params).toBeLessThan(models.get('whole').params);
     await expect(models.pretrain({ corpus, out: 'x', settings: { ...settings, distill: { ...DEFAULT_DISTILL, teacher: 'nope', layers: 1 } }, resume: false })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(models.pretrain({ corpus, out: 'x', settings: { ...settings, distill: { ...DEFAULT_DISTILL, teacher: 'whole', layers: 3 } }, resume: false })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/'whole' has 2 layers/) });
   }, 120_000);
 
   it('derives a shared-layer teacher, then a narrower student started from it (DeLiCaTe stages 2 and 3)', async () => {

@@ -249,6 +249,8 @@ export class ModelService {
         return { manifest, weights: new Uint8Array(weights) };
       };
       teacher = load(distill.teacher, 'teacher');
+      const depth = teacher.manifest.config.layers;
+      if (distill.layers > depth) throw new AppError('INVALID_INPUT', `--student-layers ${distill.layers}: the teacher '${distill.teacher}' has ${depth} layers, and a student applies its shared layer at most that often (${depth} gives a shared-layer teacher)`);
       // Only a fresh run needs the starting weights; a resumed one continues from its checkpoint.
       if (distill.init && !resume) init = load(distill.init, 'starting model');
     }
