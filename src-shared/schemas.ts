@@ -115,7 +115,9 @@ export const schemas = {
     .strict()
     .refine((a) => [a.data, a.source, a.assay].filter((x) => x !== undefined).length === 1, { message: 'give the assay as data (a path), source (a file) or assay (a stored assay): exactly one' })
     // A stored assay's values were converted when it was read, and it knows its SMILES and dates.
-    .refine((a) => a.assay === undefined || [a.unit, a.smilesCol, a.idCol, a.dateCol].every((x) => x === undefined), { message: 'a stored assay brings its own SMILES, IDs, dates and converted values: give no unit, smilesCol, idCol or dateCol with it' }),
+    .refine((a) => a.assay === undefined || [a.unit, a.smilesCol, a.idCol, a.dateCol].every((x) => x === undefined), { message: 'a stored assay brings its own SMILES, IDs, dates and converted values: give no unit, smilesCol, idCol or dateCol with it' })
+    // A general-distilled student brings its own depth, and only a distillation uses it.
+    .refine((a) => a.student === undefined || (a.distill === true && a.studentLayers === undefined), { message: 'student (a general-distilled model to start from) needs distill, and brings its own depth: no studentLayers with it' }),
   'model.runs': z.object({}).strict(),
   'model.resume': z.object({ name }).strict(),
   'model.discardRun': z.object({ name }).strict(),
