@@ -192,6 +192,17 @@ test('a chemist screens a library with the distilled student and the forest, ran
   expect([...values].sort((a, b) => b - a)).toEqual(values);
   await expect(page.getByTestId('screen-histogram').locator('rect')).toHaveCount(20);
   await page.screenshot({ path: join(artifacts, 'screening-results.png') });
+  // The unreadable ones are listed on request, each with the reason the model could not score it.
+  await page.getByTestId('screen-show-unreadable').click();
+  await expect(page.getByTestId('screen-unreadable-note')).toContainText('sol-student could not score');
+  await expect(hits).toHaveCount(unreadable as number);
+  for (const row of await hits.all()) {
+    await expect(row.locator('td').first()).toHaveText('—');
+    await expect(row.locator('td').last()).toHaveText(/token\(s\) unknown to the model|longer than the model's maximum/);
+  }
+  await page.screenshot({ path: join(artifacts, 'screening-unreadable.png') });
+  await page.getByText('Back to the ranking').click();
+  await expect(hits).toHaveCount(50);
 
   // The forest's ranking, in-domain only, above a score threshold.
   await page.getByTestId('screen-result-model').selectOption('sol-ecfp4-rf');

@@ -18,6 +18,8 @@ export class ScreensState {
   minScore = $state<number | null>(null);
   inDomainOnly = $state(false);
   substructure = $state('');
+  /** The compounds the chosen model could not score (with why), instead of its ranking. */
+  unreadableOnly = $state(false);
   error = $state<Problem | null>(null);
   loading = $state(false);
 
@@ -64,6 +66,7 @@ export class ScreensState {
   async open(screen: number): Promise<void> {
     this.offset = 0;
     this.model = null;
+    this.unreadableOnly = false;
     await this.load(screen);
   }
 
@@ -101,7 +104,15 @@ export class ScreensState {
       ...(this.minScore !== null && Number.isFinite(this.minScore) ? { minScore: this.minScore } : {}),
       ...(this.inDomainOnly ? { inDomainOnly: true } : {}),
       ...(this.substructure.trim() ? { substructure: this.substructure.trim() } : {}),
+      ...(this.unreadableOnly ? { unreadable: true } : {}),
     };
+  }
+
+  /** Switches between the ranking and the compounds the model could not read. */
+  async showUnreadable(on: boolean): Promise<void> {
+    this.unreadableOnly = on;
+    this.offset = 0;
+    await this.load();
   }
 
   async page(delta: number): Promise<void> {
