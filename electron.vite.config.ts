@@ -13,6 +13,7 @@ export default defineConfig({
           'chem-worker': resolve(__dirname, 'src-main/chem/chem-worker.ts'),
           'train-worker': resolve(__dirname, 'src-main/train/train-worker.ts'),
           'screen-worker': resolve(__dirname, 'src-main/screen/screen-worker.ts'),
+          'vs-worker': resolve(__dirname, 'src-main/screen/vs-worker.ts'),
         },
       },
     },

@@ -66,3 +66,21 @@ test('the built screening worker loads a model and scores a chunk', async () => 
   expect(messages[1]?.result?.models[0]?.score[0]).toBeCloseTo(0.7, 10);
   expect(messages[1]?.result?.models[0]?.maxSim[0]).toBe(0);
 });
+
+test('the built virtual-screening worker ranks a labelled library against its actives', async () => {
+  const worker = new Worker(join(outMain, 'vs-worker.js'));
+  // Two actives sharing bits 0-7, two decoys with other bits; the actives are also the queries (2 folds).
+  const fp = (from: number) => Uint8Array.from({ length: 256 }, (_, i) => (i >= from && i < from + 8 ? 255 : 0));
+  const fps = [fp(0), fp(1), fp(100), fp(200)];
+  const keys = ['A1', 'A2', 'D1', 'D2'];
+  const reply = new Promise<{ ok: boolean; message?: string; result?: { metrics: { rocAuc: number }; folds: number } }>((res, rej) => {
+    worker.once('message', res);
+    worker.once('error', rej);
+  });
+  worker.postMessage({ data: { labels: Uint8Array.from([1, 1, 0, 0]), keys, fps, queries: { keys: keys.slice(0, 2), fps: fps.slice(0, 2) } }, method: 'ecfp', folds: 2, seed: 1 });
+  const m = await reply;
+  await worker.terminate();
+  expect(m.message ?? '').toBe('');
+  expect(m.result?.folds).toBe(2);
+  expect(m.result?.metrics.rocAuc).toBe(1);
+});

@@ -9,7 +9,8 @@ import type { Db } from '../db/database';
 import { LibraryRepo } from '../db/library-repo';
 import { ScreenRepo, type ScreenRow } from '../db/screen-repo';
 import { ScreenPool, embedOnWorker } from '../screen/screen-pool';
-import { evaluateVs, type VsData, type VsMethod, type VsResult } from '../screen/vs';
+import type { VsData, VsMethod, VsResult } from '../screen/vs';
+import { evaluateVsOnWorker } from '../screen/vs-thread';
 import { readStructures } from './structures';
 import type { ScreenItem } from '../screen/scorer';
 import { DOMAIN_THRESHOLD, type Engine } from '../train/predict-types';
@@ -349,7 +350,7 @@ export class ScreenService {
       data.modelScores = compounds.map((c) => scores.get(c.id) ?? null);
       unreadable = data.modelScores.filter((v) => v === null).length;
     }
-    const result = evaluateVs(data, req.method, req.folds ?? 5, req.seed ?? 1);
+    const result = await evaluateVsOnWorker(data, req.method, req.folds ?? 5, req.seed ?? 1);
     return { ...result, library: req.library, unreadable, model };
   }
 

@@ -1,0 +1,16 @@
+import { parentPort } from 'node:worker_threads';
+import { evaluateVs, type VsData, type VsMethod } from './vs';
+
+/**
+ * Ranks a labelled library against its actives off the main thread: a large library (hundreds of
+ * thousands of compounds, hundreds of queries, five folds) takes a minute of Tanimoto comparisons.
+ */
+const port = parentPort;
+if (!port) throw new Error('vs-worker must run as a worker thread');
+port.once('message', (req: { data: VsData; method: VsMethod; folds: number; seed: number }) => {
+  try {
+    port.postMessage({ ok: true, result: evaluateVs(req.data, req.method, req.folds, req.seed) });
+  } catch (err) {
+    port.postMessage({ ok: false, message: (err as Error).message });
+  }
+});
