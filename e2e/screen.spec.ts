@@ -236,8 +236,18 @@ test('a chemist screens a library with the distilled student and the forest, ran
   const auc = Number((await page.getByTestId('vs-row').locator('td').nth(1).textContent()) ?? 0);
   expect(auc).toBeGreaterThan(0.7);
   await expect(page.getByTestId('vs-results')).toContainText('5-fold');
-  await expect(page.getByTestId('vs-curve').locator('polyline')).toHaveCount(1);
+  const line = page.getByTestId('vs-curve-line');
+  await expect(line).toHaveCount(1);
   await page.screenshot({ path: join(artifacts, 'virtual-screening.png') });
+  // On a log axis (0.1% at x = 20, 100% at x = 250) the curve starts at the first compound ranked, 1/n.
+  const linear = (await line.getAttribute('points')) ?? '';
+  await page.getByTestId('vs-log').check();
+  await expect(page.getByTestId('vs-curve')).toContainText('0.1%');
+  const ranked = Number(((await page.getByTestId('vs-row').locator('td').last().textContent()) ?? '').match(/\/ (\d+)/)?.[1]);
+  const logPoints = ((await line.getAttribute('points')) ?? '').split(' ');
+  expect(Number(logPoints[0]?.split(',')[0])).toBeCloseTo(20 + ((Math.log10(1 / ranked) + 3) / 3) * 230, 0);
+  expect(logPoints.join(' ')).not.toBe(linear);
+  await page.screenshot({ path: join(artifacts, 'virtual-screening-log.png') });
 
   // The registry shows the lineage; settings show the backend in use and why the others are not.
   await page.getByTestId('view-models').click();

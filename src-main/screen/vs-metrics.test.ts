@@ -52,5 +52,12 @@ describe('virtual-screening metrics against hand-computed values', () => {
     expect(curve).toHaveLength(11);
     expect(curve[1]).toEqual({ screened: 0.1, found: 0.5 });
     expect(curve[4]?.found).toBe(1);
+    // Given fractions: the first 5% and 30% of the 10 compounds are ranks 1 and 3 (0.5 rounds to 1).
+    expect(enrichmentCurve(y, s, [0.05, 0.3, 1])).toEqual([
+      { screened: 0, found: 0 },
+      { screened: 0.1, found: 0.5 },
+      { screened: 0.3, found: 0.5 },
+      { screened: 1, found: 1 },
+    ]);
   });
 });

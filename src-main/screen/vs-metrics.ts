@@ -85,16 +85,20 @@ export function vsMetrics(y: ArrayLike<number>, score: ArrayLike<number>): VsMet
   return { rocAuc: rocAuc(y, score), prAuc: prAuc(y, score), ef1: enrichmentFactor(y, score, 0.01), ef5: enrichmentFactor(y, score, 0.05), bedroc20: bedroc(y, score, 20) };
 }
 
-/** Enrichment curve (fraction of the list screened → fraction of actives found), at most `points` points. */
-export function enrichmentCurve(y: ArrayLike<number>, score: ArrayLike<number>, points = 100): Array<{ screened: number; found: number }> {
+/**
+ * Enrichment curve (fraction of the list screened → fraction of actives found) from (0, 0): at `points`
+ * evenly spaced fractions, or at the given ascending fractions in (0, 1] (e.g. finer early, for a log axis).
+ */
+export function enrichmentCurve(y: ArrayLike<number>, score: ArrayLike<number>, points: number | number[] = 100): Array<{ screened: number; found: number }> {
   const { groups, n, actives } = tieGroups(y, score);
   const out = [{ screened: 0, found: 0 }];
   if (n === 0 || actives === 0) return out;
+  const fractions = Array.isArray(points) ? points : Array.from({ length: points }, (_, i) => (i + 1) / points);
   let cumulative = 0;
   let gi = 0;
   let before = 0;
-  for (let p = 1; p <= points; p++) {
-    const top = Math.round((p / points) * n);
+  for (const fraction of fractions) {
+    const top = Math.round(fraction * n);
     while (gi < groups.length && (groups[gi] as TieGroup).last <= top) {
       before += (groups[gi] as TieGroup).actives;
       gi++;

@@ -32,6 +32,9 @@ export interface VsResult {
   curve: Array<{ screened: number; found: number }>;
 }
 
+/** Where the enrichment curve is sampled: finely over the first 1% (early enrichment, on a log axis), then every 1%. */
+export const CURVE_FRACTIONS = [0.001, 0.002, 0.003, 0.005, 0.007, ...Array.from({ length: 100 }, (_, i) => (i + 1) / 100)];
+
 /** Max Tanimoto of each ranked compound to the queries. */
 function ecfpScores(d: VsData, queries: number[], ranked: number[]): Float64Array {
   const index = new DomainIndex(queries.map((q) => d.queries.fps[q] as Uint8Array));
@@ -95,7 +98,7 @@ export function evaluateVs(d: VsData, method: VsMethod, folds = 5, seed = 1): Vs
     const ranked = d.keys.map((_, i) => i).filter((i) => !excluded.has(i));
     const y = Uint8Array.from(ranked, (i) => d.labels[i] as number);
     const s = scoresOf(method, d, queries, ranked);
-    passes.push({ metrics: vsMetrics(y, s), curve: enrichmentCurve(y, s, 100), n: ranked.length, actives: y.reduce((a, b) => a + b, 0) });
+    passes.push({ metrics: vsMetrics(y, s), curve: enrichmentCurve(y, s, CURVE_FRACTIONS), n: ranked.length, actives: y.reduce((a, b) => a + b, 0) });
   }
   const keys = Object.keys(passes[0]?.metrics ?? {}) as Array<keyof VsMetrics>;
   const metrics = {} as VsMetrics;
