@@ -46,6 +46,10 @@ export class JobManager {
       },
     };
     const done = (async () => {
+      // The job's body starts on the next turn of the event loop, after the call that started it has
+      // answered: a job that fails at once (bad input) then reports its end after its id, on the same
+      // ordered channel (the IPC pipe, the host WebSocket), so the UI always knows whose end it is.
+      await new Promise((resolve) => setImmediate(resolve));
       try {
         const result = await run(ctx);
         this.repo.finish(jobId, 'done', result, null);

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../src-shared/errors';
+import { openDatabase } from '../db/database';
+import { JobRepo } from '../db/job-repo';
+import { JobManager } from './job-manager';
+
+describe('JobManager', () => {
+  it('starts a job after start() has answered, so even one that fails at once ends after its id is known', async () => {
+    const said: string[] = [];
+    const jobs = new JobManager(new JobRepo(openDatabase(':memory:')), (event, payload) => said.push(`${event} ${'state' in payload ? payload.state : payload.message}`));
+    let started = false;
+    const jobId = jobs.start('vs', {}, async () => {
+      started = true;
+      throw new AppError('INVALID_INPUT', "no usable 'nope' labels");
+    });
+    // The caller answers with the id on the microtasks that follow; nothing of the job runs before that.
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(started).toBe(false);
+    expect(said).toEqual([]);
+    expect(jobs.get(jobId).state).toBe('running');
+    await jobs.wait(jobId);
+    expect(said).toEqual(['job.done failed']);
+    expect(jobs.get(jobId)).toMatchObject({ kind: 'vs', state: 'failed', error: { code: 'INVALID_INPUT', message: "no usable 'nope' labels" } });
+  });
+
+  it('reports progress, and a cancel reaches the job as an aborted signal', async () => {
+    const said: string[] = [];
+    const jobs = new JobManager(new JobRepo(openDatabase(':memory:')), (event, payload) => said.push(`${event} ${'state' in payload ? payload.state : payload.message}`));
+    const jobId = jobs.start('screen', {}, (ctx) => {
+      ctx.progress({ done: 1, total: 2, rate: 1, etaSeconds: 1, message: 'half' });
+      return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new AppError('CANCELLED', 'stopped')), { once: true }));
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(jobs.cancel(jobId)).toBe(true);
+    await jobs.wait(jobId);
+    expect(said).toEqual(['job.progress half', 'job.done cancelled']);
+    expect(jobs.get(jobId).state).toBe('cancelled');
+    expect(jobs.cancel(jobId)).toBe(false);
+  });
+});
