@@ -229,6 +229,12 @@ test('a chemist screens a library with the distilled student and the forest, ran
   // Enrichment on the labelled library: ECFP similarity to the actives, k-fold, with its curve.
   await page.getByTestId('view-screening').click();
   await page.getByTestId('screen-library').selectOption('ada');
+  // A job that fails at once (no such label column) still says why, and the form is usable again.
+  await page.getByTestId('vs-label').fill('nope');
+  await page.getByTestId('vs-run').click();
+  await expect(page.getByRole('alert').filter({ hasText: "no usable 'nope' labels" })).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('vs-run')).toBeEnabled();
+  await expect(page.getByTestId('vs-job')).toHaveCount(0);
   await page.getByTestId('vs-label').fill('active');
   await page.getByTestId('vs-run').click();
   await expect(page.getByTestId('vs-row')).toHaveCount(1, { timeout: 30_000 });

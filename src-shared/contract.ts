@@ -13,7 +13,6 @@ import type {
   ModelSummary,
   ScreenHit,
   ScreenSummary,
-  VsOutcome,
 } from './dto';
 import type { Result } from './errors';
 import type { ArgsOf } from './schemas';
@@ -56,7 +55,8 @@ export interface Api {
   'assay.get'(args: ArgsOf<'assay.get'>): Promise<AssayPage>;
   'screen.run'(args: ArgsOf<'screen.run'>): Promise<{ jobId: string }>;
   'screen.list'(args: ArgsOf<'screen.list'>): Promise<{ screens: ScreenSummary[] }>;
-  'screen.vs'(args: ArgsOf<'screen.vs'>): Promise<VsOutcome>;
+  /** Enrichment of a labelled library against known actives (a job, with progress and cancel; its result is the VsOutcome). */
+  'screen.vs'(args: ArgsOf<'screen.vs'>): Promise<{ jobId: string }>;
   'screen.results'(args: ArgsOf<'screen.results'>): Promise<{ summary: ScreenSummary; hits: ScreenHit[]; histogram: { model: string; min: number; max: number; counts: number[] } }>;
   'screen.export'(args: ArgsOf<'screen.export'>): Promise<{ written: number; file: string }>;
   'screen.download'(args: ArgsOf<'screen.download'>): Promise<{ fileName: string; content: string; written: number }>;

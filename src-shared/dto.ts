@@ -114,7 +114,7 @@ export interface CompoundPage {
 }
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export type JobKind = 'import' | 'assay' | 'conformer' | 'pretrain' | 'train' | 'screen';
+export type JobKind = 'import' | 'assay' | 'conformer' | 'pretrain' | 'train' | 'screen' | 'vs';
 
 export interface JobProgress {
   jobId: string;

@@ -61,6 +61,20 @@ describe('delicate CLI', () => {
     expect(r.computeBackends.filter((b: { selected: boolean }) => b.selected)).toHaveLength(1);
   });
 
+  it('evaluates enrichment with vs: one JSON object on stdout, each stage and fold on stderr', async () => {
+    const r = await run('vs', '--library', 'bbbp', '--label-col', 'p_np', '--similarity', 'ecfp', '--folds', '2', '--db', db, '--json');
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const v = JSON.parse(lines[0] as string);
+    expect(v).toMatchObject({ library: 'bbbp', method: 'ecfp', folds: 2, metrics: { rocAuc: expect.any(Number) } });
+    expect(v.curve).toBeUndefined();
+    expect(r.err).toContain("reading the compounds and labels of 'bbbp'");
+    expect(r.err).toContain('pass 1 of 2');
+    expect(r.err).toContain('pass 2 of 2');
+    expect((await run('vs', '--library', 'bbbp', '--label-col', 'p_np', '--db', db)).code).toBe(2);
+  });
+
   it('pretrains a tiny model and lists it (the pretrain and models JSON contracts)', async () => {
     const corpus = join(tmp.dir, 'corpus.smi');
     writeFileSync(corpus, `${corpusSlice(200).join('\n')}\n`);

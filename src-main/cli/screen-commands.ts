@@ -2,6 +2,7 @@ import type { ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dt
 import type { AppContext } from '../services/app-context';
 import { basename } from 'node:path';
 import { importFile } from '../services/import-service';
+import type { ScreenProgress } from '../services/screen-service';
 import { UsageError, engineOf, int, need, parse, rangesOf, withCtrlC } from './args';
 
 /** What a command needs from the CLI around it. */
@@ -92,13 +93,7 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
       const chunkSize = int(values.chunk, '--chunk');
       summary = await withCtrlC(env.err, 'cancelling: what is scored is kept; run the same command with --resume to continue', (signal) => app.screens.screen(
         { library: need(library, '--library NAME or --file FILE'), models, resume: values.resume, engine: engineOf(values.engine), ...(workers ? { workers } : {}), ...(chunkSize ? { chunkSize } : {}) },
-        {
-          signal,
-          onProgress: (p) => {
-            const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
-            env.err(env.isTTY ? `\r${p.message}${eta}   ` : `${p.message}${eta}\n`);
-          },
-        },
+        { signal, onProgress: progressPrinter(env) },
       ));
     } finally {
       if (env.isTTY) env.err('\n');
@@ -117,6 +112,14 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
     ].join('\n'),
   );
   return 0;
+}
+
+/** Prints a job's progress on stderr: one line rewritten in place on a terminal, else a line per report. */
+function progressPrinter(env: CommandEnv): (p: ScreenProgress) => void {
+  return (p) => {
+    const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
+    env.err(env.isTTY ? `\r${p.message}${eta}   ` : `${p.message}${eta}\n`);
+  };
 }
 
 /** `delicate screens`: the screen runs in the database. */
@@ -151,7 +154,8 @@ export async function vsCommand(rest: string[], env: CommandEnv): Promise<number
   const folds = int(values.folds, '--folds');
   if (folds === 0) throw new UsageError('--folds must be at least 1');
   const seed = int(values.seed, '--seed');
-  const r = await env.context(values.db).screens.vs({
+  const app = env.context(values.db);
+  const r = await withCtrlC(env.err, 'cancelling: model SMILES and any screen already computed are kept', (signal) => app.screens.vs({
     library: need(values.library, '--library NAME'),
     method,
     engine: engineOf(values.engine),
@@ -162,7 +166,7 @@ export async function vsCommand(rest: string[], env: CommandEnv): Promise<number
     ...(values['embedding-model'] ? { embeddingModel: values['embedding-model'] } : {}),
     ...(folds ? { folds } : {}),
     ...(seed !== undefined ? { seed } : {}),
-  });
+  }, { signal, onProgress: progressPrinter(env) })).finally(() => env.isTTY && env.err('\n'));
   const { curve: _curve, ...rest2 } = r;
   env.print(values.curve ? r : rest2, () =>
     [

@@ -156,11 +156,24 @@ type ScorerModel =
   | { kind: 'transformer'; spec: TaskModelSpec; tokenizer: SmilesTokenizer; runner: Runner; domain: DomainIndex }
   | { kind: 'forest'; spec: ForestModelSpec; forest: RandomForest; domain: DomainIndex };
 
+/** Sequences embedded per step: progress is reported, and a stop request honoured, between steps. */
+export const EMBED_STEP = 1024;
+
+/** Thrown by embed() when `stopped()` turns true between steps. */
+export class EmbedStopped extends Error {}
+
 /**
  * Unit-length embeddings (the pooled [CLS] output) of model SMILES; null for a SMILES the model cannot
- * read (unknown tokens, too long).
+ * read (unknown tokens, too long). Runs EMBED_STEP sequences at a time, calls `onProgress` after each
+ * and throws EmbedStopped at the next step once `stopped()` is true (the model is released either way).
  */
-export async function embed(spec: EncoderSpec, smiles: string[], engine: Engine = 'auto', threads = 1): Promise<Array<Float32Array | null>> {
+export async function embed(
+  spec: EncoderSpec,
+  smiles: string[],
+  engine: Engine = 'auto',
+  threads = 1,
+  hooks: { onProgress?: (done: number, total: number) => void; stopped?: () => boolean } = {},
+): Promise<Array<Float32Array | null>> {
   const tokenizer = SmilesTokenizer.fromJSON(spec.tokenizer);
   const out: Array<Float32Array | null> = new Array(smiles.length).fill(null);
   const seqs: Int32Array[] = [];
@@ -174,13 +187,21 @@ export async function embed(spec: EncoderSpec, smiles: string[], engine: Engine 
   });
   const runner = await loadRunner(spec, engine, threads);
   try {
-    const rows = seqs.length ? await runner.rows(seqs, 'pooled') : [];
-    rows.forEach((r, k) => {
-      let norm = 0;
-      for (const v of r) norm += v * v;
-      norm = Math.sqrt(norm) || 1;
-      out[at[k] as number] = r.map((v) => v / norm);
-    });
+    for (let from = 0; from < seqs.length; from += EMBED_STEP) {
+      // A macrotask turn, so a stop request posted to this thread is seen between steps.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (hooks.stopped?.()) throw new EmbedStopped(`stopped after ${from === 0 ? 0 : (at[from] as number)} of ${smiles.length} compounds`);
+      const rows = await runner.rows(seqs.slice(from, from + EMBED_STEP), 'pooled');
+      rows.forEach((r, k) => {
+        let norm = 0;
+        for (const v of r) norm += v * v;
+        norm = Math.sqrt(norm) || 1;
+        out[at[from + k] as number] = r.map((v) => v / norm);
+      });
+      // Counted in input SMILES (the unreadable ones pass with their neighbours).
+      const next = from + EMBED_STEP;
+      hooks.onProgress?.(next >= seqs.length ? smiles.length : (at[next] as number), smiles.length);
+    }
   } finally {
     await runner.release();
   }

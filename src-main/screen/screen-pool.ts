@@ -115,20 +115,36 @@ async function closeSlots(slots: Slot[]): Promise<void> {
   );
 }
 
-/** Embeddings (unit-length pooled outputs) of model SMILES on a worker thread; null where unreadable. */
-export async function embedOnWorker(model: EncoderSpec, smiles: string[], engine: Engine = 'auto'): Promise<Array<Float32Array | null>> {
+/**
+ * Embeddings (unit-length pooled outputs) of model SMILES on a worker thread; null where unreadable.
+ * Reports progress per step; an aborted signal stops the worker at its next step (it releases the model
+ * first: ONNX Runtime aborts on a thread terminated mid-session) and rejects with CANCELLED.
+ */
+export async function embedOnWorker(
+  model: EncoderSpec,
+  smiles: string[],
+  engine: Engine = 'auto',
+  hooks: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<Array<Float32Array | null>> {
+  if (hooks.signal?.aborted) throw new AppError('CANCELLED', 'embedding cancelled before it started');
   const worker = startWorker(import.meta.url, 'screen-worker');
+  const stop = () => worker.postMessage({ type: 'stop' } satisfies ScreenRequest);
+  hooks.signal?.addEventListener('abort', stop, { once: true });
   try {
     return await new Promise((resolve, reject) => {
       worker.on('message', (e: ScreenEvent) => {
-        if (e.type === 'embedded') resolve(e.vectors);
+        if (e.type === 'embedding') hooks.onProgress?.(e.done, e.total);
+        else if (e.type === 'embedded') resolve(e.vectors);
+        else if (e.type === 'stopped') reject(new AppError('CANCELLED', `embedding cancelled: ${e.message}`));
         else if (e.type === 'error') reject(new AppError('INVALID_INPUT', e.message));
       });
       worker.once('error', (err) => reject(new BugError(`embedding worker crashed: ${err.message}`)));
+      worker.once('exit', (code) => reject(new BugError(`embedding worker exited (code ${code}) before answering`)));
       worker.postMessage({ type: 'embed', model, smiles, engine, threads: availableParallelism() } satisfies ScreenRequest);
     });
   } finally {
-    // embed() has released its session by the time it answers.
+    hooks.signal?.removeEventListener('abort', stop);
+    // embed() has released its session by the time it answers (embedded, stopped or error).
     await worker.terminate();
   }
 }

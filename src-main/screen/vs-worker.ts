@@ -4,13 +4,15 @@ import { evaluateVs, type VsData, type VsMethod } from './vs';
 /**
  * Ranks a labelled library against its actives off the main thread: a large library (hundreds of
  * thousands of compounds, hundreds of queries, five folds) takes a minute of Tanimoto comparisons.
+ * Posts a progress message after each fold; pure JavaScript, so it may be terminated at any time.
  */
 const port = parentPort;
 if (!port) throw new Error('vs-worker must run as a worker thread');
 port.once('message', (req: { data: VsData; method: VsMethod; folds: number; seed: number }) => {
   try {
-    port.postMessage({ ok: true, result: evaluateVs(req.data, req.method, req.folds, req.seed) });
+    const result = evaluateVs(req.data, req.method, req.folds, req.seed, (done, passes) => port.postMessage({ type: 'pass', done, passes }));
+    port.postMessage({ type: 'done', result });
   } catch (err) {
-    port.postMessage({ ok: false, message: (err as Error).message });
+    port.postMessage({ type: 'error', message: (err as Error).message });
   }
 });

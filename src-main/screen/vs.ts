@@ -75,7 +75,7 @@ function scoresOf(method: VsMethod, d: VsData, queries: number[], ranked: number
  * similarity to the other queries only, and the metrics are averaged over the folds. A model ranks
  * by its own scores in one pass.
  */
-export function evaluateVs(d: VsData, method: VsMethod, folds = 5, seed = 1): VsResult {
+export function evaluateVs(d: VsData, method: VsMethod, folds = 5, seed = 1, onPass?: (done: number, passes: number) => void): VsResult {
   const libIndex = new Map<string, number>();
   d.keys.forEach((k, i) => libIndex.set(k, i));
   // A model ranks by its own scores: no queries.
@@ -99,6 +99,7 @@ export function evaluateVs(d: VsData, method: VsMethod, folds = 5, seed = 1): Vs
     const y = Uint8Array.from(ranked, (i) => d.labels[i] as number);
     const s = scoresOf(method, d, queries, ranked);
     passes.push({ metrics: vsMetrics(y, s), curve: enrichmentCurve(y, s, CURVE_FRACTIONS), n: ranked.length, actives: y.reduce((a, b) => a + b, 0) });
+    onPass?.(f + 1, k);
   }
   const keys = Object.keys(passes[0]?.metrics ?? {}) as Array<keyof VsMetrics>;
   const metrics = {} as VsMetrics;

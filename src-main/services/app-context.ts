@@ -299,7 +299,10 @@ export function createHandlers(ctx: AppContext): Api {
       return { jobId };
     },
     'screen.list': async () => ({ screens: ctx.screens.list() }),
-    'screen.vs': (args) => ctx.screens.vs(args),
+    'screen.vs': async (args) => {
+      const jobId = ctx.jobs.start('vs', args, (job) => ctx.screens.vs(args, { signal: job.signal, onProgress: (p) => job.progress(p) }));
+      return { jobId };
+    },
     'screen.results': async (args) => {
       const { screen, ...filter } = args;
       return { summary: ctx.screens.get(screen), hits: await ctx.screens.results(screen, filter), histogram: ctx.screens.histogram(screen, filter.model) };

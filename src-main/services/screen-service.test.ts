@@ -5,8 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasSubstructure, loadRdkit, parseQuery } from '../chem/rdkit';
 import { corpusSlice, registerTinyTaskModel, sharedData, tempDir } from '../test/helpers';
-import { AppContext } from './app-context';
+import { AppContext, createHandlers } from './app-context';
 import { importFile } from './import-service';
+import { embedOnWorker } from '../screen/screen-pool';
+import { EMBED_STEP, embed } from '../screen/scorer';
 
 const tmp = tempDir();
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -188,5 +190,42 @@ describe('screening a library', () => {
     const clf = await app.screens.vs({ library: 'ada', labelCol: 'active', method: 'model', model: 'm2' });
     expect(clf).toMatchObject({ folds: 1, n: 425, actives: 25, model: 'm2' });
     await expect(app.screens.vs({ library: 'ada', labelCol: 'nope', method: 'ecfp' })).rejects.toThrow(/no usable 'nope' labels/);
+  }, 120_000);
+
+  it('virtual screening is a job: it reports each stage and fold, and cancels in the embedding and the ranking', async () => {
+    const said: string[] = [];
+    const emb = await app.screens.vs({ library: 'ada', labelCol: 'active', method: 'embedding', embeddingModel: 'm1', folds: 3 }, { onProgress: (p) => said.push(`${p.message} [${p.done}/${p.total}]`) });
+    expect(emb.folds).toBe(3);
+    expect(said[0]).toBe("reading the compounds and labels of 'ada' [0/1]");
+    // The embedding reports the compounds it has been through (the library's and the 25 queries), then each fold.
+    expect(said.slice(1, 3)).toEqual(['embedding 450 compounds with m1 [0/450]', 'embedding with m1: 450/450 [450/450]']);
+    expect(said.slice(-3)).toEqual(['ranking 425 compounds (embedding): pass 1 of 3 [1/3]', 'ranking 425 compounds (embedding): pass 2 of 3 [2/3]', 'ranking 425 compounds (embedding): pass 3 of 3 [3/3]']);
+
+    // Cancelled while ranking: the worker is stopped after the first fold.
+    const ranking = new AbortController();
+    const cancelAtPass = app.screens.vs({ library: 'ada', labelCol: 'active', method: 'ecfp' }, { signal: ranking.signal, onProgress: (p) => p.message.endsWith('pass 1 of 5') && ranking.abort() });
+    await expect(cancelAtPass).rejects.toMatchObject({ code: 'CANCELLED', message: 'virtual-screening evaluation cancelled' });
+
+    // Cancelled while embedding: the worker stops at its next step and releases the model before it is let go.
+    const embedding = new AbortController();
+    const vectors = embedOnWorker(app.models.encoderSpec('m1'), ['CCO', 'c1ccccc1O'], 'auto', { signal: embedding.signal });
+    embedding.abort();
+    await expect(vectors).rejects.toMatchObject({ code: 'CANCELLED', message: expect.stringMatching(/^embedding cancelled: stopped after 0 of 2 compounds/) });
+    await expect(app.screens.vs({ library: 'ada', labelCol: 'active', method: 'ecfp' }, { signal: embedding.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+
+    // Over several steps: progress counts input SMILES (an unreadable one included), and a stop lands between steps.
+    const n = EMBED_STEP * 2 + 5;
+    const many = Array.from({ length: n }, (_, i) => (i === 7 ? 'C[Xe]C' : `${'C'.repeat(1 + (i % 12))}O`));
+    const steps: number[] = [];
+    const all = await embed(app.models.encoderSpec('m1'), many, 'auto', 1, { onProgress: (done, total) => steps.push(done / total) });
+    expect(steps).toEqual([(EMBED_STEP + 1) / n, (2 * EMBED_STEP + 1) / n, 1]);
+    expect(all.filter((v) => v === null)).toHaveLength(1);
+    await expect(embed(app.models.encoderSpec('m1'), many, 'auto', 1, { onProgress: (done) => steps.push(done), stopped: () => steps.length > 3 })).rejects.toThrow(`stopped after ${EMBED_STEP + 1} of ${n} compounds`);
+
+    // Through the API it is a job: its progress is stored and its outcome is the job's result.
+    const { jobId } = await createHandlers(app)['screen.vs']({ library: 'ada', labelCol: 'active', method: 'ecfp', folds: 2 });
+    await app.jobs.wait(jobId);
+    const job = app.jobs.get(jobId);
+    expect(job).toMatchObject({ kind: 'vs', state: 'done', result: { library: 'ada', method: 'ecfp', folds: 2 } });
   }, 120_000);
 });

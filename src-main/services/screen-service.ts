@@ -290,12 +290,23 @@ export class ScreenService {
    * Virtual screening: ranks a labelled library against known actives by ECFP4 max-similarity, by
    * embedding cosine, by their rank fusion, or by a classifier's probability, and reports ROC-AUC,
    * PR-AUC, EF1%, EF5% and BEDROC(20). Actives that are also queries are handled by k-fold (see evaluateVs).
+   * A long job on a large library: it reports each stage (model SMILES, embedding, scoring, each fold)
+   * and stops at the next step once `signal` is aborted (a model's screen is kept, and resumed next time).
    */
-  async vs(req: VsRequest): Promise<VsOutcome> {
+  async vs(req: VsRequest, hooks: { signal?: AbortSignal; onProgress?: (p: ScreenProgress) => void } = {}): Promise<VsOutcome> {
+    const stage = (message: string, done = 0, total = 1, t0?: number) => {
+      const rate = t0 === undefined || done === 0 ? 0 : done / Math.max(1e-9, (performance.now() - t0) / 1000);
+      hooks.onProgress?.({ done, total, rate, etaSeconds: rate > 0 ? (total - done) / rate : null, message });
+    };
+    const checkCancel = (at: string) => {
+      if (hooks.signal?.aborted) throw new AppError('CANCELLED', `virtual screening of '${req.library}' cancelled ${at}`);
+    };
     const lib = this.libraries.library(req.library);
     if (!req.labelCol && !req.actives) throw new AppError('INVALID_INPUT', 'give the label column (--label-col) or a file of actives (--actives)');
+    stage(`reading the compounds and labels of '${req.library}'`);
     const compounds = this.repo.labelled(lib.id);
     if (compounds.length === 0) throw new AppError('INVALID_INPUT', `library '${req.library}' is empty`);
+    checkCancel('while reading the library');
     const keys = compounds.map((c) => c.inchikey);
     let labels: Uint8Array;
     if (req.labelCol) {
@@ -314,6 +325,7 @@ export class ScreenService {
     let queries: VsData['queries'] & { smiles: string[] };
     if (req.actives) {
       const read = await readStructures(req.actives, req.smilesCol);
+      stage(`standardising ${read.length} actives from ${req.actives}`);
       const std = await this.chem.run({ op: 'standardise', inputs: read.map((r) => r.structure) }, 'bulk');
       const bad = std.findIndex((r) => !r.ok);
       if (bad >= 0) throw new AppError('PARSE_ERROR', `${req.actives}: record ${bad + 1}: ${(std[bad] as { reason: string }).reason}`);
@@ -324,7 +336,7 @@ export class ScreenService {
         keys.forEach((k, i) => (labels[i] = act.has(k) ? 1 : 0));
       }
     } else {
-      if (req.method === 'embedding' || req.method === 'fusion') await this.ensureModelSmiles(compounds);
+      if (req.method === 'embedding' || req.method === 'fusion') await this.ensureModelSmiles(compounds, hooks.signal, stage);
       const idx = compounds.map((_, i) => i).filter((i) => labels[i] === 1);
       queries = { keys: idx.map((i) => keys[i] as string), fps: idx.map((i) => (compounds[i] as (typeof compounds)[number]).fp), smiles: idx.map((i) => this.modelSmilesOf(compounds[i] as (typeof compounds)[number])) };
     }
@@ -337,20 +349,32 @@ export class ScreenService {
       if (!req.embeddingModel) throw new AppError('INVALID_INPUT', 'embedding similarity needs a model (--embedding-model NAME)');
       model = req.embeddingModel;
       const spec = this.models.encoderSpec(req.embeddingModel);
-      await this.ensureModelSmiles(compounds);
-      const vectors = await embedOnWorker(spec, [...compounds.map((c) => this.modelSmilesOf(c)), ...queries.smiles], req.engine ?? 'auto');
+      await this.ensureModelSmiles(compounds, hooks.signal, stage);
+      checkCancel('before embedding');
+      const t0 = performance.now();
+      stage(`embedding ${compounds.length + queries.smiles.length} compounds with ${req.embeddingModel}`, 0, compounds.length + queries.smiles.length);
+      const vectors = await embedOnWorker(spec, [...compounds.map((c) => this.modelSmilesOf(c)), ...queries.smiles], req.engine ?? 'auto', {
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+        onProgress: (done, total) => stage(`embedding with ${req.embeddingModel}: ${done}/${total}`, done, total, t0),
+      });
       data.emb = vectors.slice(0, compounds.length);
       data.queries.emb = vectors.slice(compounds.length);
       unreadable = data.emb.filter((e) => e === null).length;
     } else if (req.method === 'model') {
       if (!req.model) throw new AppError('INVALID_INPUT', 'ranking by a model needs --model NAME');
       model = req.model;
-      const done = this.repo.latestDone(lib.id, [req.model]) ?? this.repo.get((await this.screen({ library: req.library, models: [req.model], engine: req.engine ?? 'auto' })).screen);
+      // The latest finished screen with this model, else a screen now (resuming one cut short, as by a cancel here).
+      const done = this.repo.latestDone(lib.id, [req.model]) ?? this.repo.get((await this.screen({ library: req.library, models: [req.model], engine: req.engine ?? 'auto', resume: true }, hooks)).screen);
       const scores = this.repo.scores((done as ScreenRow).id, req.model);
       data.modelScores = compounds.map((c) => scores.get(c.id) ?? null);
       unreadable = data.modelScores.filter((v) => v === null).length;
     }
-    const result = await evaluateVsOnWorker(data, req.method, req.folds ?? 5, req.seed ?? 1);
+    checkCancel('before ranking');
+    stage(`ranking ${compounds.length} compounds (${req.method})`);
+    const result = await evaluateVsOnWorker(data, req.method, req.folds ?? 5, req.seed ?? 1, {
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      onPass: (done, passes) => stage(`ranking ${compounds.length} compounds (${req.method}): pass ${done} of ${passes}`, done, passes),
+    });
     return { ...result, library: req.library, unreadable, model };
   }
 
@@ -358,10 +382,19 @@ export class ScreenService {
     return c.modelSmiles ?? c.smiles;
   }
 
-  /** Fills in the model SMILES of compounds imported before they were stored (on the chemistry pool, then saved). */
-  private async ensureModelSmiles(compounds: Array<{ id: number; smiles: string; modelSmiles: string | null }>): Promise<void> {
+  /**
+   * Fills in the model SMILES of compounds imported before they were stored (on the chemistry pool, then
+   * saved page by page, so a cancel keeps what was done).
+   */
+  private async ensureModelSmiles(
+    compounds: Array<{ id: number; smiles: string; modelSmiles: string | null }>,
+    signal?: AbortSignal,
+    progress?: (message: string, done: number, total: number) => void,
+  ): Promise<void> {
     const missing = compounds.filter((c) => c.modelSmiles === null);
     for (let i = 0; i < missing.length; i += FILTER_PAGE) {
+      if (signal?.aborted) throw new AppError('CANCELLED', `cancelled while computing model SMILES (${i} of ${missing.length} done and kept)`);
+      progress?.(`model SMILES for compounds imported without them: ${i}/${missing.length}`, i, missing.length);
       const part = missing.slice(i, i + FILTER_PAGE);
       const std = await this.chem.run({ op: 'standardise', inputs: part.map((c) => c.smiles) }, 'bulk');
       part.forEach((c, k) => {
