@@ -37,4 +37,16 @@ describe('JobManager', () => {
     expect(jobs.get(jobId).state).toBe('cancelled');
     expect(jobs.cancel(jobId)).toBe(false);
   });
+
+  it('a job cancelled before its body starts never runs', async () => {
+    const jobs = new JobManager(new JobRepo(openDatabase(':memory:')), () => undefined);
+    let ran = false;
+    const jobId = jobs.start('import', {}, async () => {
+      ran = true;
+    });
+    expect(jobs.cancel(jobId)).toBe(true);
+    await jobs.wait(jobId);
+    expect(ran).toBe(false);
+    expect(jobs.get(jobId)).toMatchObject({ state: 'cancelled', error: { code: 'CANCELLED', message: 'import job cancelled before it started' } });
+  });
 });

@@ -51,6 +51,7 @@ export class JobManager {
       // ordered channel (the IPC pipe, the host WebSocket), so the UI always knows whose end it is.
       await new Promise((resolve) => setImmediate(resolve));
       try {
+        if (controller.signal.aborted) throw new AppError('CANCELLED', `${kind} job cancelled before it started`);
         const result = await run(ctx);
         this.repo.finish(jobId, 'done', result, null);
         this.emit('job.done', { jobId, kind, state: 'done', result, error: null });
