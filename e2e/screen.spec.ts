@@ -42,14 +42,14 @@ test.afterAll(() => {
 });
 
 /** Trains `out` on the ESOL slice from the tiny teacher (4 epochs, 1 seed) and waits for its first epoch. */
-async function startTraining(page: Page, out: string): Promise<void> {
+async function startTraining(page: Page, out: string, epochs = 4): Promise<void> {
   await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
   await expect(page.getByTestId('train-out')).toHaveValue('esol-160');
   await page.getByTestId('train-out').fill(out);
   await page.getByTestId('train-target').fill('logS');
   await page.getByTestId('train-teacher').selectOption('tiny');
   await page.getByText('Show advanced settings').click();
-  await page.getByTestId('train-epochs').fill('4');
+  await page.getByTestId('train-epochs').fill(String(epochs));
   await page.getByTestId('train-seeds').fill('1');
   await page.getByTestId('train-start').click();
   await expect(page.getByTestId('train-curve')).toHaveAttribute('data-points', /^[1-9]/, { timeout: 60_000 });
@@ -59,6 +59,11 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   const consoleErrors = await openApp(page, url, 'training');
   // The curve grows epoch by epoch while the job runs, then the comparison card and the plot appear.
   await startTraining(page, 'ui');
+  // The run is followed while the chemist looks elsewhere: back in Training, its curves and outcome are there.
+  await page.getByTestId('view-libraries').click();
+  await expect(page.getByTestId('train-curve')).toHaveCount(0);
+  await page.getByTestId('view-training').click();
+  await expect(page.getByTestId('train-curve')).toHaveAttribute('data-points', /^[1-9]/);
   const outcome = page.getByTestId('train-outcome');
   await expect(outcome).toBeVisible({ timeout: 120_000 });
   expect(Number(await page.getByTestId('train-curve').getAttribute('data-points'))).toBeGreaterThanOrEqual(4);
@@ -120,6 +125,21 @@ test('a chemist cancels a training run and resumes it later from where it stoppe
   await expect(outcome).toContainText(/Resumed after seed 1 of 1/);
   await expect(page.getByTestId('train-runs')).toHaveCount(0);
   expect(consoleErrors).toEqual([]);
+});
+
+test('a window reloaded while a run trains takes the run up again, with its curves so far, and can cancel it', async ({ page }) => {
+  await openApp(page, url, 'training');
+  await startTraining(page, 'ui-reload', 200);
+  const before = Number(await page.getByTestId('train-curve').getAttribute('data-points'));
+  await openApp(page, url, 'training');
+  await expect(page.getByTestId('train-message')).toContainText(/epoch \d+\/200/);
+  expect(Number(await page.getByTestId('train-curve').getAttribute('data-points'))).toBeGreaterThanOrEqual(before);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByTestId('notice')).toContainText(/training of 'ui-reload' cancelled/, { timeout: 30_000 });
+  const run = page.getByTestId('train-run').filter({ hasText: 'ui-reload' });
+  page.once('dialog', (d) => void d.accept());
+  await run.getByTestId('train-discard').click();
+  await expect(run).toHaveCount(0);
 });
 
 test('a chemist reads an assay file and inspects it before training on it', async ({ page }) => {
@@ -254,6 +274,11 @@ test('a chemist screens a library with the distilled student and the forest, ran
   expect(Number(logPoints[0]?.split(',')[0])).toBeCloseTo(20 + ((Math.log10(1 / ranked) + 3) / 3) * 230, 0);
   expect(logPoints.join(' ')).not.toBe(linear);
   await page.screenshot({ path: join(artifacts, 'virtual-screening-log.png') });
+  // The evaluation and the open screen stay when the chemist looks elsewhere and comes back.
+  await page.getByTestId('view-libraries').click();
+  await page.getByTestId('view-screening').click();
+  await expect(page.getByTestId('vs-row')).toHaveCount(1);
+  await expect(page.getByTestId('screen-hit').first()).toBeVisible();
 
   // The registry shows the lineage; settings show the backend in use and why the others are not.
   await page.getByTestId('view-models').click();

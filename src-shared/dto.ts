@@ -135,10 +135,14 @@ export interface JobInfo {
   jobId: string;
   kind: JobKind;
   state: JobState;
+  /** What the job was asked (library and file of an import, the models of a screen, the run of a training). */
+  args: unknown;
   progress: JobProgress | null;
   result: unknown;
   error: { code: string; message: string } | null;
   createdAt: string;
+  /** `job.list --running`: the epochs a training job has reported so far (its curves), oldest first. */
+  epochs?: EpochPoint[];
 }
 
 export interface JobDone {

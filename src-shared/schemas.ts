@@ -167,7 +167,8 @@ export const schemas = {
   'screen.export': screenFilter.extend({ screen: z.number().int().positive(), out: z.string().min(1) }).strict(),
   'screen.download': screenFilter.extend({ screen: z.number().int().positive(), format: z.enum(['csv', 'sdf']) }).strict(),
   'job.get': z.object({ jobId: z.string().min(1) }).strict(),
-  'job.list': z.object({}).strict(),
+  /** `running`: only the jobs this process runs now (their events reach this window), with their epochs so far. */
+  'job.list': z.object({ running: z.boolean().optional() }).strict(),
   'job.cancel': z.object({ jobId: z.string().min(1) }).strict(),
 } as const;
 

@@ -5,6 +5,7 @@ interface JobDbRow {
   id: string;
   kind: JobKind;
   state: JobState;
+  args: string;
   progress: string | null;
   result: string | null;
   error: string | null;
@@ -18,6 +19,7 @@ function toInfo(r: JobDbRow): JobInfo {
     jobId: r.id,
     kind: r.kind,
     state: r.state,
+    args: parse<unknown>(r.args),
     progress: parse<JobProgress>(r.progress),
     result: parse<unknown>(r.result),
     error: parse<{ code: string; message: string }>(r.error),
@@ -25,7 +27,7 @@ function toInfo(r: JobDbRow): JobInfo {
   };
 }
 
-const SELECT = 'SELECT id, kind, state, progress, result, error, created_at AS createdAt FROM jobs';
+const SELECT = 'SELECT id, kind, state, args, progress, result, error, created_at AS createdAt FROM jobs';
 
 /** Long jobs: state, last progress and outcome survive a restart. */
 export class JobRepo {

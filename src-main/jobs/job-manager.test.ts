@@ -38,6 +38,29 @@ describe('JobManager', () => {
     expect(jobs.cancel(jobId)).toBe(false);
   });
 
+  it('lists the jobs it runs with their newest progress and every epoch so far, for a window opened later', async () => {
+    const jobs = new JobManager(new JobRepo(openDatabase(':memory:')), () => undefined);
+    let finish = () => {};
+    const point = (epoch: number) => ({ seed: 1, stage: 'teacher' as const, epoch, epochs: 4, loss: 1 / epoch, valid: null });
+    const jobId = jobs.start('train', { out: 'sol' }, async (ctx) => {
+      ctx.progress({ done: 1, total: 4, rate: 0, etaSeconds: null, message: 'epoch 1', epoch: point(1) });
+      ctx.progress({ done: 2, total: 4, rate: 0, etaSeconds: null, message: 'epoch 2', epoch: point(2) });
+      ctx.progress({ done: 2, total: 4, rate: 0, etaSeconds: null, message: 'saving' });
+      await new Promise<void>((resolve) => (finish = resolve));
+      return { ok: true };
+    });
+    const done = jobs.start('import', { library: 'x' }, async () => 'imported');
+    await jobs.wait(done);
+    const [running, ...others] = jobs.running();
+    expect(others).toEqual([]);
+    expect(running).toMatchObject({ jobId, kind: 'train', state: 'running', args: { out: 'sol' }, progress: { message: 'saving', done: 2 }, epochs: [point(1), point(2)] });
+    // The whole history keeps both, with their arguments.
+    expect(jobs.list().map((j) => [j.kind, j.state, j.args])).toEqual(expect.arrayContaining([['import', 'done', { library: 'x' }], ['train', 'running', { out: 'sol' }]]));
+    finish();
+    await jobs.wait(jobId);
+    expect(jobs.running()).toEqual([]);
+  });
+
   it('a job cancelled before its body starts never runs', async () => {
     const jobs = new JobManager(new JobRepo(openDatabase(':memory:')), () => undefined);
     let ran = false;

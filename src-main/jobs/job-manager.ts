@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Events } from '../../src-shared/contract';
-import type { JobInfo, JobKind, JobProgress } from '../../src-shared/dto';
+import type { EpochPoint, JobInfo, JobKind, JobProgress } from '../../src-shared/dto';
 import { AppError, toApiError } from '../../src-shared/errors';
 import type { JobRepo } from '../db/job-repo';
 
@@ -17,7 +17,8 @@ export type EventSink = <E extends keyof Events>(event: E, payload: Events[E]) =
  * The heavy work inside a job runs on worker threads (ChemPool), so the event loop stays responsive.
  */
 export class JobManager {
-  private readonly running = new Map<string, AbortController>();
+  /** The jobs this process runs: their cancel, and the epochs they reported (a window opened later redraws the curves). */
+  private readonly live = new Map<string, { controller: AbortController; epochs: EpochPoint[]; last: JobProgress | null }>();
   private readonly finished = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -30,13 +31,16 @@ export class JobManager {
     const jobId = randomUUID();
     const controller = new AbortController();
     this.repo.create(jobId, kind, args);
-    this.running.set(jobId, controller);
+    const live = { controller, epochs: [] as EpochPoint[], last: null as JobProgress | null };
+    this.live.set(jobId, live);
     let lastSaved = 0;
     const ctx: JobContext = {
       jobId,
       signal: controller.signal,
       progress: (p) => {
         const full: JobProgress = { jobId, kind, ...p };
+        live.last = full;
+        if (p.epoch) live.epochs.push(p.epoch);
         const now = Date.now();
         if (now - lastSaved > 1000) {
           lastSaved = now;
@@ -64,7 +68,7 @@ export class JobManager {
         this.emit('job.done', { jobId, kind, state, result: details ?? null, error: { code: e.code, message: e.message } });
         return undefined;
       } finally {
-        this.running.delete(jobId);
+        this.live.delete(jobId);
       }
     })();
     this.finished.set(jobId, done);
@@ -73,9 +77,9 @@ export class JobManager {
   }
 
   cancel(jobId: string): boolean {
-    const c = this.running.get(jobId);
-    if (!c) return false;
-    c.abort();
+    const j = this.live.get(jobId);
+    if (!j) return false;
+    j.controller.abort();
     return true;
   }
 
@@ -89,6 +93,18 @@ export class JobManager {
     return this.repo.list();
   }
 
+  /**
+   * The jobs this process runs now, oldest first, with the epochs each has reported: a window opened
+   * (or reloaded) while they run finds them, and their events, again.
+   */
+  running(): JobInfo[] {
+    return [...this.live].flatMap(([jobId, j]) => {
+      const info = this.repo.get(jobId);
+      // The newest progress (the stored one is saved at most once a second).
+      return info ? [{ ...info, progress: j.last ?? info.progress, epochs: [...j.epochs] }] : [];
+    });
+  }
+
   /** Resolves when the job has finished (for tests and shutdown). */
   async wait(jobId: string): Promise<void> {
     await this.finished.get(jobId);
@@ -96,7 +112,7 @@ export class JobManager {
 
   /** Cancels everything still running and waits for it to stop. */
   async shutdown(): Promise<void> {
-    for (const c of this.running.values()) c.abort();
+    for (const j of this.live.values()) j.controller.abort();
     await Promise.allSettled([...this.finished.values()]);
   }
 }

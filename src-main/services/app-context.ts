@@ -316,7 +316,7 @@ export function createHandlers(ctx: AppContext): Api {
       return ctx.screens.exportText(screen, format, filter);
     },
     'job.get': async (args) => ctx.jobs.get(args.jobId),
-    'job.list': async () => ({ jobs: ctx.jobs.list() }),
+    'job.list': async (args) => ({ jobs: args.running ? ctx.jobs.running() : ctx.jobs.list() }),
     'job.cancel': async (args) => ({ cancelled: ctx.jobs.cancel(args.jobId) }),
   };
 }

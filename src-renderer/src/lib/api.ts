@@ -1,4 +1,5 @@
 import type { ApiArgs, ApiMethod, ApiReturn, EventName, Events, Transport } from '../../../src-shared/contract';
+import type { JobInfo, JobKind } from '../../../src-shared/dto';
 import type { ApiError, Result } from '../../../src-shared/errors';
 
 declare global {
@@ -70,6 +71,19 @@ export function on<E extends EventName>(event: E, listener: (payload: Events[E])
 }
 
 export const mode: 'electron' | 'host' = window.api ? 'electron' : 'host';
+
+/** Jobs whose end this window has seen (a job ending while the window asks what runs is not taken up). */
+const ended = new Set<string>();
+on('job.done', (d) => ended.add(d.jobId));
+
+/**
+ * The jobs of these kinds that the main process runs now, oldest first, with their newest progress (and a
+ * training job's epochs so far): a window opened or reloaded mid-job, or a view shown again, takes them up.
+ */
+export async function runningJobs(kinds: JobKind[]): Promise<JobInfo[]> {
+  const { jobs } = await call('job.list', { running: true });
+  return jobs.filter((j) => kinds.includes(j.kind) && !ended.has(j.jobId));
+}
 
 /** An error as the UI shows it: a sentence for the chemist, the technical part behind "Details". */
 export interface Problem {

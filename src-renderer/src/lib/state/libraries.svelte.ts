@@ -1,6 +1,6 @@
 import { SvelteMap } from 'svelte/reactivity';
 import type { CompoundRow, CompoundSort, DescriptorName, DescriptorRanges, ImportPreview, ImportSummary, JobProgress, LibrarySummary } from '../../../../src-shared/dto';
-import { call, guarded, on, problemOfApi, type Problem } from '../api';
+import { call, guarded, on, problemOfApi, runningJobs, type Problem } from '../api';
 
 export interface ImportState {
   jobId: string;
@@ -64,6 +64,17 @@ export class LibrariesState {
 
   private guard<T>(fn: () => Promise<T>): Promise<T | undefined> {
     return guarded((m) => (this.error = m), fn);
+  }
+
+  /** Takes up the imports the main process runs already (this window was opened or reloaded mid-import). */
+  async attach(): Promise<void> {
+    await this.guard(async () => {
+      for (const j of await runningJobs(['import'])) {
+        if (this.imports.some((i) => i.jobId === j.jobId)) continue;
+        const args = j.args as { library?: string; file?: string } | null;
+        this.imports.push({ jobId: j.jobId, fileName: args?.file ?? args?.library ?? 'import', progress: j.progress, summary: null, error: null, state: 'running' });
+      }
+    });
   }
 
   async refresh(): Promise<void> {

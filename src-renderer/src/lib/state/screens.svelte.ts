@@ -1,9 +1,14 @@
-import type { JobProgress, ModelSummary, ScreenHit, ScreenSummary } from '../../../../src-shared/dto';
-import { call, guarded, on, problemOfApi, type Problem } from '../api';
+import type { ApiArgs } from '../../../../src-shared/contract';
+import type { JobProgress, ModelSummary, ScreenHit, ScreenSummary, VsOutcome } from '../../../../src-shared/dto';
+import { call, guarded, on, problemOf, problemOfApi, runningJobs, type Problem } from '../api';
 
 const PAGE = 50;
 
-/** Screening: the models that can score, the screen runs, a running screen's progress and a screen's ranked results. */
+/**
+ * Screening: the models that can score, the screen runs, a running screen's progress, a screen's ranked
+ * results, and enrichment evaluations. One per window (it outlives the view), so a job started here is
+ * followed wherever the chemist goes; a window reloaded mid-job takes the job up again.
+ */
 export class ScreensState {
   models = $state<ModelSummary[]>([]);
   /** Every finished model (embeddings can come from any encoder). */
@@ -22,12 +27,27 @@ export class ScreensState {
   unreadableOnly = $state(false);
   error = $state<Problem | null>(null);
   loading = $state(false);
+  /** The enrichment evaluation in progress (embedding a large library, or screening it with a model, takes a while). */
+  vsRunning = $state<{ jobId: string; progress: JobProgress | null } | null>(null);
+  /** Evaluations done, newest first: one per library, method and model. */
+  vsResults = $state<VsOutcome[]>([]);
+  vsError = $state<Problem | null>(null);
 
   constructor() {
     on('job.progress', (p) => {
       if (this.running?.jobId === p.jobId) this.running.progress = p;
+      if (this.vsRunning?.jobId === p.jobId) this.vsRunning.progress = p;
     });
     on('job.done', (d) => {
+      if (this.vsRunning?.jobId === d.jobId) {
+        this.vsRunning = null;
+        if (d.state === 'done') {
+          const r = d.result as VsOutcome;
+          this.vsResults = [r, ...this.vsResults.filter((x) => x.library !== r.library || x.method !== r.method || x.model !== r.model)];
+        } else if (d.state === 'cancelled' || !d.error) this.vsError = { message: 'Evaluation cancelled: model SMILES and any screen already computed are kept.', details: null, notice: true };
+        else this.vsError = problemOfApi(d.error);
+        return;
+      }
       if (this.running?.jobId !== d.jobId) return;
       this.running = null;
       if (d.state !== 'done') this.error = d.state === 'cancelled' || !d.error ? { message: 'Screen cancelled: what was scored is kept; run it again to resume.', details: null, notice: d.state === 'cancelled' } : problemOfApi(d.error);
@@ -40,6 +60,36 @@ export class ScreensState {
 
   private guard<T>(fn: () => Promise<T>): Promise<T | undefined> {
     return guarded((m) => (this.error = m), fn);
+  }
+
+  /** Takes up a screen or an evaluation the main process runs already (this window was opened or reloaded mid-job). */
+  async attach(): Promise<void> {
+    await this.guard(async () => {
+      for (const j of await runningJobs(['screen', 'vs'])) {
+        if (j.kind === 'screen') this.running ??= { jobId: j.jobId, progress: j.progress };
+        else this.vsRunning ??= { jobId: j.jobId, progress: j.progress };
+      }
+    });
+  }
+
+  /** Evaluates a ranking method against the library's known actives (a job: progress, cancel). */
+  async runVs(args: ApiArgs<'screen.vs'>): Promise<void> {
+    this.vsError = null;
+    try {
+      this.vsRunning = { jobId: (await call('screen.vs', args)).jobId, progress: null };
+    } catch (e) {
+      this.vsError = problemOf(e);
+    }
+  }
+
+  async cancelVs(): Promise<void> {
+    const jobId = this.vsRunning?.jobId;
+    if (!jobId) return;
+    try {
+      await call('job.cancel', { jobId });
+    } catch (e) {
+      this.vsError = problemOf(e);
+    }
   }
 
   /** Models that score compounds (task models and ECFP4 forests) and the screen runs. */

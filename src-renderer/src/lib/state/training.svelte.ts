@@ -1,6 +1,6 @@
 import type { AssaySummary, EpochPoint, InterruptedRun, JobProgress, ModelSummary, TrainOutcome } from '../../../../src-shared/dto';
 import { type AssayColumns, givenColumns } from '../../../../src-shared/assay-columns';
-import { call, on, problemOf, problemOfApi, type Problem } from '../api';
+import { call, on, problemOf, problemOfApi, runningJobs, type Problem } from '../api';
 import { toBase64 } from './libraries.svelte';
 
 export interface TrainForm {
@@ -25,8 +25,29 @@ export interface TrainForm {
 /** The columns the form names for a file (a stored assay brings its own). */
 const fileColumns = (f: TrainForm): Pick<AssayColumns, 'smilesCol' | 'idCol' | 'dateCol'> => givenColumns({ smilesCol: f.smilesCol.trim(), idCol: f.idCol.trim(), dateCol: f.dateCol.trim() });
 
-/** A QSAR training job: the form's choices, its live epoch curves, and the comparison at the end. */
+/** The training form as the chemist left it: the file or stored assay, the choices, the open panels. */
+export interface TrainDraft {
+  form: TrainForm;
+  files: FileList | null;
+  /** '' for a file, else the name of a stored assay. */
+  assay: string;
+  advanced: boolean;
+  /** The stored assay's compound table is open (loaded when opened). */
+  showAssay: boolean;
+}
+
+/**
+ * A QSAR training job: the form's choices, its live epoch curves, and the comparison at the end. One per
+ * window (it outlives the view), so a run is followed wherever the chemist goes.
+ */
 export class TrainingState {
+  draft = $state<TrainDraft>({
+    form: { target: '', task: 'regression', unit: '', out: '', teacher: '', distill: true, studentLayers: 3, split: 'scaffold', dateCol: '', smilesCol: '', idCol: '', epochs: 15, seeds: 3 },
+    files: null,
+    assay: '',
+    advanced: false,
+    showAssay: false,
+  });
   teachers = $state<ModelSummary[]>([]);
   /** Assays stored by earlier runs: they train again without their files. */
   assays = $state<AssaySummary[]>([]);
@@ -73,6 +94,20 @@ export class TrainingState {
       this.teachers = (await call('model.list', {})).models.filter((m) => m.state === 'ready' && (m.kind === 'pretrained' || m.kind === 'shared'));
       this.assays = (await call('assay.list', {})).assays;
       this.runs = (await call('model.runs', {})).runs;
+    } catch (e) {
+      this.error = problemOf(e);
+    }
+  }
+
+  /** Takes up a training run or an assay read the main process runs already (this window was opened or reloaded mid-job), with its curves so far. */
+  async attach(): Promise<void> {
+    try {
+      const [job] = await runningJobs(['train', 'assay']);
+      if (!job || this.jobId !== null) return;
+      this.jobId = job.jobId;
+      this.jobKind = job.kind === 'assay' ? 'assay' : 'train';
+      this.progress = job.progress;
+      this.points = job.epochs ?? [];
     } catch (e) {
       this.error = problemOf(e);
     }
