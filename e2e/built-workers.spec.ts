@@ -73,14 +73,22 @@ test('the built virtual-screening worker ranks a labelled library against its ac
   const fp = (from: number) => Uint8Array.from({ length: 256 }, (_, i) => (i >= from && i < from + 8 ? 255 : 0));
   const fps = [fp(0), fp(1), fp(100), fp(200)];
   const keys = ['A1', 'A2', 'D1', 'D2'];
-  const reply = new Promise<{ ok: boolean; message?: string; result?: { metrics: { rocAuc: number }; folds: number } }>((res, rej) => {
-    worker.once('message', res);
+  // A progress message after each fold, then the result.
+  type VsEvent = { type: 'pass'; done: number; passes: number } | { type: 'done'; result: { metrics: { rocAuc: number }; folds: number } } | { type: 'error'; message: string };
+  const events: VsEvent[] = [];
+  const reply = new Promise<VsEvent>((res, rej) => {
+    worker.on('message', (e: VsEvent) => {
+      events.push(e);
+      if (e.type !== 'pass') res(e);
+    });
     worker.once('error', rej);
   });
   worker.postMessage({ data: { labels: Uint8Array.from([1, 1, 0, 0]), keys, fps, queries: { keys: keys.slice(0, 2), fps: fps.slice(0, 2) } }, method: 'ecfp', folds: 2, seed: 1 });
   const m = await reply;
   await worker.terminate();
-  expect(m.message ?? '').toBe('');
-  expect(m.result?.folds).toBe(2);
-  expect(m.result?.metrics.rocAuc).toBe(1);
+  expect(m.type === 'error' ? m.message : '').toBe('');
+  expect(events.slice(0, 2)).toEqual([{ type: 'pass', done: 1, passes: 2 }, { type: 'pass', done: 2, passes: 2 }]);
+  if (m.type !== 'done') throw new Error('no result');
+  expect(m.result.folds).toBe(2);
+  expect(m.result.metrics.rocAuc).toBe(1);
 });
