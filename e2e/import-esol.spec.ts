@@ -104,6 +104,7 @@ test('a chemist imports ESOL through the UI and browses the compounds with 2D de
   await expect(panel).toContainText('InChIKey');
   // A nitroaromatic hit: the panel names its structural alert.
   await expect(panel.getByTestId('compound-alerts')).toContainText('nitro group');
+  await expect(panel.getByTestId('compound-predictions')).toHaveText('No finished screen has scored it yet.');
   const viewer = page.getByTestId('viewer-3d');
   await expect(viewer).toHaveAttribute('data-rendered', 'true', { timeout: 60_000 });
   await expect(viewer.locator('canvas')).toBeVisible();

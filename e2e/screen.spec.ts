@@ -212,6 +212,19 @@ test('a chemist screens a library with the distilled student and the forest, ran
   expect([...values].sort((a, b) => b - a)).toEqual(values);
   await expect(page.getByTestId('screen-histogram').locator('rect')).toHaveCount(20);
   await page.screenshot({ path: join(artifacts, 'screening-results.png') });
+  // A hit opens its compound panel: alerts, 3D, and what each model of the screen predicted, with its rank.
+  await hits.first().getByTestId('screen-hit-open').click();
+  const panel = page.getByTestId('compound-panel');
+  const predictions = panel.getByTestId('compound-prediction');
+  await expect(predictions).toHaveCount(2);
+  const own = predictions.filter({ hasText: 'sol-student' });
+  await expect(own).toContainText(`1 / ${scored}`);
+  const shown = Number(((await own.textContent()) ?? '').match(/logS (-?\d+\.\d\d)/)?.[1]);
+  expect(Math.abs(shown - (values[0] as number))).toBeLessThan(0.006);
+  await expect(predictions.filter({ hasText: 'sol-ecfp4-rf' })).toContainText(/logS -?\d+\.\d\d ± \d+\.\d\d/);
+  await page.screenshot({ path: join(artifacts, 'screening-compound.png') });
+  await page.keyboard.press('Escape');
+  await expect(panel).toHaveCount(0);
   // The unreadable ones are listed on request, each with the reason the model could not score it.
   await page.getByTestId('screen-show-unreadable').click();
   await expect(page.getByTestId('screen-unreadable-note')).toContainText('sol-student could not score');

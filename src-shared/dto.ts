@@ -79,6 +79,27 @@ export interface CompoundDetail extends CompoundRow {
   members: Array<{ library: string; originalId: string | null; record: number; original: string; props: Record<string, PropValue> }>;
   /** Structural alerts the compound raises (reactive, unstable or assay-interfering groups); empty when none. */
   alerts: string[];
+  /** What every finished screen of a library holding it predicted for it, newest screen first. */
+  predictions: CompoundPrediction[];
+}
+
+/** One model's prediction for one compound in a finished screen. */
+export interface CompoundPrediction {
+  screen: number;
+  library: string;
+  model: string;
+  /** What the model predicts (null when it is no longer registered). */
+  task: { target: string; type: 'regression' | 'classification' } | null;
+  /** Null when the model could not read the compound (see note). */
+  score: number | null;
+  /** 1 = highest score in the screen, of `ranked` compounds the model scored. */
+  rank: number | null;
+  ranked: number;
+  inDomain: boolean | null;
+  maxSimilarity: number | null;
+  uncertainty: number | null;
+  note: string | null;
+  finishedAt: string | null;
 }
 
 /** Lower and upper bounds (inclusive) per descriptor. */

@@ -1,4 +1,4 @@
-import type { ScreenFilter, ScreenHit, ScreenState } from '../../src-shared/dto';
+import type { CompoundPrediction, ScreenFilter, ScreenHit, ScreenState } from '../../src-shared/dto';
 import type { ScoredChunk, ScreenItem } from '../screen/scorer';
 import type { Db } from './database';
 import { rangeConditions } from './compound-repo';
@@ -107,6 +107,25 @@ export class ScreenRepo {
       this.progressStmt.run((items[items.length - 1] as ScreenItem).id, scored, unreadable, seconds, screenId);
     })();
     return { scored, unreadable };
+  }
+
+  /**
+   * A compound's predictions in every finished screen, newest first, each with how many compounds its
+   * model ranked there. CROSS JOIN fixes the join order, so each screen and model is one point lookup on
+   * the primary key (screen, model, compound); left to itself SQLite scans the whole screen's predictions.
+   */
+  predictionsOf(compoundId: number): Array<Omit<CompoundPrediction, 'task' | 'inDomain'> & { inDomain: number | null }> {
+    return this.db
+      .prepare(
+        `SELECT s.id AS screen, l.name AS library, m.value AS model, p.score, p.rank, p.max_sim AS maxSimilarity, p.in_domain AS inDomain,
+                p.uncertainty, p.note, s.finished_at AS finishedAt,
+                (SELECT MAX(q.rank) FROM predictions q WHERE q.screen_id = s.id AND q.model = m.value) AS ranked
+           FROM screens s JOIN libraries l ON l.id = s.library_id CROSS JOIN json_each(s.models) m
+           CROSS JOIN predictions p ON p.screen_id = s.id AND p.model = m.value AND p.compound_id = ?
+          WHERE s.state = 'done'
+          ORDER BY s.id DESC, m.key`,
+      )
+      .all(compoundId) as Array<Omit<CompoundPrediction, 'task' | 'inDomain'> & { inDomain: number | null }>;
   }
 
   setSeconds(id: number, seconds: number): void {

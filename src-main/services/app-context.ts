@@ -168,7 +168,7 @@ export function createHandlers(ctx: AppContext): Api {
     'library.export': async (args) => ({ written: await ctx.libraries.export(args.library, args.out) }),
     'library.delete': async (args) => ({ deleted: ctx.libraries.delete(args.library) }),
     'compound.list': (args) => ctx.libraries.query(args),
-    'compound.get': async (args) => ctx.libraries.compound(args.id),
+    'compound.get': async (args) => ({ ...(await ctx.libraries.compound(args.id)), predictions: ctx.screens.predictionsOf(args.id) }),
     'compound.depict': async (args) => ({ svg: await ctx.libraries.depict(args.smiles, args.width, args.height) }),
     'compound.conformer': (args) => ctx.libraries.conformer(args.id),
     'model.list': async () => ({ models: ctx.models.list() }),

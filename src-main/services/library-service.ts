@@ -149,8 +149,11 @@ export class LibraryService {
     return { ids: found, complete };
   }
 
-  /** One compound with its records in every library and its structural alerts (computed on the chemistry pool). */
-  async compound(id: number): Promise<CompoundDetail> {
+  /**
+   * One compound with its records in every library and its structural alerts (computed on the chemistry
+   * pool); its screen predictions come from the screen service.
+   */
+  async compound(id: number): Promise<Omit<CompoundDetail, 'predictions'>> {
     const c = this.stored(id);
     return { ...c, alerts: await this.chem.run({ op: 'alerts', smiles: c.smiles }) };
   }

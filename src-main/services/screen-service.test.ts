@@ -69,6 +69,15 @@ describe('screening a library', () => {
     // Binary models give probabilities.
     const m2 = await app.screens.results(r.screen, { model: 'm2', limit: 1000 });
     expect(m2.every((h) => (h.score as number) > 0 && (h.score as number) < 1)).toBe(true);
+
+    // A compound's panel lists what each model of the screen predicted for it, with its rank among those ranked.
+    const best = r.top[0] as (typeof r.top)[number];
+    const own = app.screens.predictionsOf(best.compoundId);
+    expect(own.map((p) => p.model)).toEqual(['m1', 'm2']);
+    expect(own[0]).toMatchObject({ screen: r.screen, library: 'lib', rank: 1, ranked: libraryTotal - 2, score: best.score, inDomain: best.inDomain, note: null });
+    expect(own[1]).toMatchObject({ rank: m2.find((h) => h.compoundId === best.compoundId)?.rank, task: { type: 'classification' } });
+    const unread = app.screens.predictionsOf((bad[0] as (typeof bad)[number]).compoundId);
+    expect(unread.map((p) => [p.score, p.rank, p.note !== null])).toEqual([[null, null, true], [null, null, true]]);
   });
 
   it('gives the scores `predict` gives, with the domain check', async () => {

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
+import type { CompoundPrediction, ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
 import { loadRdkit } from '../chem/rdkit';
@@ -208,6 +208,14 @@ export class ScreenService {
     }
     const row = this.row(id);
     return { ...summary(row), resumed: previous !== null, top: this.repo.hits(row, req.models[0] as string, { limit: req.top ?? 10 }) };
+  }
+
+  /** A compound's predictions in every finished screen, newest first, with what each model predicts. */
+  predictionsOf(compoundId: number): CompoundPrediction[] {
+    const rows = this.repo.predictionsOf(compoundId);
+    if (rows.length === 0) return [];
+    const tasks = new Map(this.models.list().map((m) => [m.name, m.task]));
+    return rows.map((p) => ({ ...p, task: tasks.get(p.model) ?? null, inDomain: p.inDomain === null ? null : p.inDomain === 1, ranked: p.ranked ?? 0 }));
   }
 
   /** The distribution of a model's scores in a screen (20 bins), for the results histogram. */
