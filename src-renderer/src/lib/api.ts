@@ -78,7 +78,7 @@ on('job.done', (d) => ended.add(d.jobId));
 
 /**
  * The jobs of these kinds that the main process runs now, oldest first, with their newest progress (and a
- * training job's epochs so far): a window opened or reloaded mid-job, or a view shown again, takes them up.
+ * training job's epochs so far): a window opened or reloaded mid-job takes them up.
  */
 export async function runningJobs(kinds: JobKind[]): Promise<JobInfo[]> {
   const { jobs } = await call('job.list', { running: true });
