@@ -165,6 +165,15 @@ describe('screening a library', () => {
     expect(diff.d).toBeLessThan(1e-4);
   }, 180_000);
 
+  it("keeps a deleted model's predictions in the compound panel, saying it no longer knows what it predicted", async () => {
+    await registerTinyTaskModel(app.db, 'gone', { vocab: slice, domain: slice.slice(0, 40), seed: 3 });
+    const r = await app.screens.screen({ library: 'lib', models: ['gone'], top: 1 });
+    const id = (r.top[0] as (typeof r.top)[number]).compoundId;
+    expect(app.screens.predictionsOf(id).find((p) => p.screen === r.screen)?.task).toEqual({ target: expect.any(String), type: 'regression' });
+    expect(app.models.delete('gone')).toBe(true);
+    expect(app.screens.predictionsOf(id).find((p) => p.screen === r.screen)).toMatchObject({ model: 'gone', rank: 1, task: null });
+  });
+
   it('refuses models without a task head and unknown libraries with a clear error', async () => {
     await expect(app.screens.screen({ library: 'nope', models: ['m1'] })).rejects.toThrow(/no library named 'nope'/);
     await expect(app.screens.screen({ library: 'lib', models: ['m1', 'm1'] })).rejects.toThrow(/named twice/);

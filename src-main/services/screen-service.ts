@@ -214,7 +214,16 @@ export class ScreenService {
   predictionsOf(compoundId: number): CompoundPrediction[] {
     const rows = this.repo.predictionsOf(compoundId);
     if (rows.length === 0) return [];
-    const tasks = new Map(this.models.list().map((m) => [m.name, m.task]));
+    // Only these models' manifests are read (a manifest holds the training SMILES: reading them all is slow).
+    const tasks = new Map<string, CompoundPrediction['task']>();
+    for (const m of new Set(rows.map((p) => p.model))) {
+      try {
+        tasks.set(m, this.models.get(m).task);
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
+        tasks.set(m, null); // deleted since the screen
+      }
+    }
     return rows.map((p) => ({ ...p, task: tasks.get(p.model) ?? null, inDomain: p.inDomain === null ? null : p.inDomain === 1, ranked: p.ranked ?? 0 }));
   }
 
