@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -155,4 +156,25 @@ test('a chemist imports ESOL through the UI and browses the compounds with 2D de
   await expect(page.getByTestId('library-item')).toHaveCount(0);
   await expect(page.getByText('No libraries yet')).toBeVisible();
   expect(consoleErrors).toEqual([]);
+});
+
+test('a window reloaded during an import takes the import up again, and can cancel it', async ({ page }) => {
+  // 20,000 ChEMBL molecules: long enough to reload the window while they import.
+  const corpus = resolve(root, '../shared/data/pretrain/chembl31_150k.csv.gz');
+  const slice = join(dbDir, 'chembl-20k.csv');
+  writeFileSync(slice, `${gunzipSync(readFileSync(corpus)).toString('utf8').split('\n').slice(0, 20_001).join('\n')}\n`);
+  await openApp(page, url);
+  await page.getByTestId('import-file').setInputFiles(slice);
+  await expect(page.getByTestId('import-library')).toHaveValue('chembl-20k');
+  await page.getByTestId('import-start').click();
+  const job = page.getByTestId('import-job').filter({ hasText: 'chembl-20k.csv' });
+  await expect(job).toContainText(/\d+ records: \d+ new/, { timeout: 60_000 });
+
+  await openApp(page, url);
+  const again = page.getByTestId('import-job').filter({ hasText: 'chembl-20k.csv' });
+  await expect(again).toHaveAttribute('data-state', 'running');
+  await expect(again).toContainText(/\d+ records: \d+ new/);
+  await again.getByRole('button', { name: 'Cancel' }).click();
+  await expect(again).toHaveAttribute('data-state', 'cancelled', { timeout: 30_000 });
+  await expect(again).toContainText('import the same file again to resume');
 });
