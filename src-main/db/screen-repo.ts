@@ -24,6 +24,9 @@ const COLS = `s.id, s.library_id AS libraryId, l.name AS library, s.models, s.st
   s.engine, s.cursor, s.total, s.scored, s.unreadable, s.seconds, s.created_at AS createdAt, s.finished_at AS finishedAt`;
 
 
+/** A compound's prediction as stored: the domain flag as 0/1, no task (the model registry has it). */
+type StoredPrediction = Omit<CompoundPrediction, 'task' | 'inDomain'> & { inDomain: number | null };
+
 /** Screens and their predictions. */
 export class ScreenRepo {
   private readonly chunkStmt;
@@ -114,7 +117,7 @@ export class ScreenRepo {
    * model ranked there. CROSS JOIN fixes the join order, so each screen and model is one point lookup on
    * the primary key (screen, model, compound); left to itself SQLite scans the whole screen's predictions.
    */
-  predictionsOf(compoundId: number): Array<Omit<CompoundPrediction, 'task' | 'inDomain'> & { inDomain: number | null }> {
+  predictionsOf(compoundId: number): StoredPrediction[] {
     return this.db
       .prepare(
         `SELECT s.id AS screen, l.name AS library, m.value AS model, p.score, p.rank, p.max_sim AS maxSimilarity, p.in_domain AS inDomain,
@@ -125,7 +128,7 @@ export class ScreenRepo {
           WHERE s.state = 'done'
           ORDER BY s.id DESC, m.key`,
       )
-      .all(compoundId) as Array<Omit<CompoundPrediction, 'task' | 'inDomain'> & { inDomain: number | null }>;
+      .all(compoundId) as StoredPrediction[];
   }
 
   setSeconds(id: number, seconds: number): void {

@@ -1,6 +1,6 @@
 import type { ApiArgs } from '../../../../src-shared/contract';
 import type { JobProgress, ModelSummary, ScreenHit, ScreenSummary, VsOutcome } from '../../../../src-shared/dto';
-import { call, guarded, on, problemOf, problemOfApi, runningJobs, type Problem } from '../api';
+import { call, guarded, on, problemOfApi, runningJobs, type Problem } from '../api';
 
 const PAGE = 50;
 
@@ -74,22 +74,14 @@ export class ScreensState {
 
   /** Evaluates a ranking method against the library's known actives (a job: progress, cancel). */
   async runVs(args: ApiArgs<'screen.vs'>): Promise<void> {
-    this.vsError = null;
-    try {
+    await guarded((m) => (this.vsError = m), async () => {
       this.vsRunning = { jobId: (await call('screen.vs', args)).jobId, progress: null };
-    } catch (e) {
-      this.vsError = problemOf(e);
-    }
+    });
   }
 
   async cancelVs(): Promise<void> {
     const jobId = this.vsRunning?.jobId;
-    if (!jobId) return;
-    try {
-      await call('job.cancel', { jobId });
-    } catch (e) {
-      this.vsError = problemOf(e);
-    }
+    if (jobId) await guarded((m) => (this.vsError = m), () => call('job.cancel', { jobId }));
   }
 
   /** Models that score compounds (task models and ECFP4 forests) and the screen runs. */
