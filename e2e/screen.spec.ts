@@ -357,3 +357,21 @@ test('a chemist trains a classifier and reads its ROC curves against the forest'
   await page.screenshot({ path: join(artifacts, 'training-classifier.png'), fullPage: true });
   expect(consoleErrors).toEqual([]);
 });
+
+test('a screen started in one tab is followed by another tab of the app, which opens its results when it ends', async ({ context }) => {
+  const first = await context.newPage();
+  const second = await context.newPage();
+  const errors = [await openApp(first, url, 'screening'), await openApp(second, url, 'screening')];
+  // The second tab is open before the screen starts: it learns of the job from its progress, not on load.
+  await first.getByTestId('screen-library').selectOption('esol-160');
+  await first.getByLabel(/^sol-teacher/).check();
+  await first.getByTestId('screen-start').click();
+  const heading = /Screen #(\d+): esol-160/;
+  await expect(first.getByRole('heading', { name: heading })).toBeVisible({ timeout: 60_000 });
+  const id = ((await first.getByRole('heading', { name: heading }).textContent()) ?? '').match(heading)?.[1];
+  // The other tab, which never asked, lists the run and shows the same results.
+  await expect(second.getByRole('heading', { name: `Screen #${id}: esol-160` })).toBeVisible({ timeout: 30_000 });
+  await expect(second.getByTestId('screen-result-model')).toHaveValue('sol-teacher');
+  await expect(second.getByTestId('screen-run').filter({ hasText: `#${id} esol-160 · sol-teacher` })).toHaveCount(1);
+  expect(errors.flat()).toEqual([]);
+});

@@ -35,6 +35,9 @@ export class ScreensState {
 
   constructor() {
     on('job.progress', (p) => {
+      // A screen or evaluation another window (host mode: another tab) started is followed when none is.
+      if (p.kind === 'screen' && this.running === null) this.running = { jobId: p.jobId, progress: p };
+      if (p.kind === 'vs' && this.vsRunning === null) this.vsRunning = { jobId: p.jobId, progress: p };
       if (this.running?.jobId === p.jobId) this.running.progress = p;
       if (this.vsRunning?.jobId === p.jobId) this.vsRunning.progress = p;
     });
@@ -46,6 +49,7 @@ export class ScreensState {
           this.vsResults = [r, ...this.vsResults.filter((x) => x.library !== r.library || x.method !== r.method || x.model !== r.model)];
         } else if (d.state === 'cancelled' || !d.error) this.vsError = { message: 'Evaluation cancelled: model SMILES and any screen already computed are kept.', details: null, notice: true };
         else this.vsError = problemOfApi(d.error);
+        void this.attach(); // another window's evaluation may still run
         return;
       }
       if (this.running?.jobId !== d.jobId) return;
@@ -55,6 +59,7 @@ export class ScreensState {
         const s = d.result as ScreenSummary | null;
         if (d.state === 'done' && s) void this.open(s.screen);
       });
+      void this.attach(); // another window's screen may still run
     });
   }
 
@@ -62,7 +67,10 @@ export class ScreensState {
     return guarded((m) => (this.error = m), fn);
   }
 
-  /** Takes up a screen or an evaluation the main process runs already (this window was opened or reloaded mid-job). */
+  /**
+   * Takes up a screen or an evaluation the main process runs already: this window was opened or reloaded
+   * mid-job, or the one it followed ended while another window's still runs.
+   */
   async attach(): Promise<void> {
     await this.guard(async () => {
       for (const j of await runningJobs(['screen', 'vs'])) {
