@@ -158,17 +158,23 @@ test('a chemist imports ESOL through the UI and browses the compounds with 2D de
   expect(consoleErrors).toEqual([]);
 });
 
-test('a window reloaded during an import takes the import up again, and can cancel it', async ({ page }) => {
+test('an import is followed by every tab of the app, and by a window reloaded mid-import, which can cancel it', async ({ page }) => {
   // 20,000 ChEMBL molecules: long enough to reload the window while they import.
   const corpus = resolve(root, '../shared/data/pretrain/chembl31_150k.csv.gz');
   const slice = join(dbDir, 'chembl-20k.csv');
   writeFileSync(slice, `${gunzipSync(readFileSync(corpus)).toString('utf8').split('\n').slice(0, 20_001).join('\n')}\n`);
   await openApp(page, url);
+  // Another tab of the app, open before the import starts, follows it too.
+  const other = await page.context().newPage();
+  const otherErrors = await openApp(other, url);
   await page.getByTestId('import-file').setInputFiles(slice);
   await expect(page.getByTestId('import-library')).toHaveValue('chembl-20k');
   await page.getByTestId('import-start').click();
   const job = page.getByTestId('import-job').filter({ hasText: 'chembl-20k.csv' });
   await expect(job).toContainText(/\d+ records: \d+ new/, { timeout: 60_000 });
+  const followed = other.getByTestId('import-job').filter({ hasText: 'chembl-20k.csv' });
+  await expect(followed).toHaveAttribute('data-state', 'running');
+  await expect(followed).toContainText(/\d+ records: \d+ new/);
 
   await openApp(page, url);
   const again = page.getByTestId('import-job').filter({ hasText: 'chembl-20k.csv' });
@@ -177,4 +183,6 @@ test('a window reloaded during an import takes the import up again, and can canc
   await again.getByRole('button', { name: 'Cancel' }).click();
   await expect(again).toHaveAttribute('data-state', 'cancelled', { timeout: 30_000 });
   await expect(again).toContainText('import the same file again to resume');
+  await expect(followed).toHaveAttribute('data-state', 'cancelled');
+  expect(otherErrors).toEqual([]);
 });

@@ -43,11 +43,14 @@ export class LibrariesState {
   /** The query the blocks belong to; a reply for an older query is dropped. */
   private generation = 0;
   private readonly pending = new Set<number>();
+  /** Asking which imports run (one question at a time, however many progress events arrive meanwhile). */
+  private attaching: Promise<void> | null = null;
 
   constructor() {
     on('job.progress', (p) => {
       const imp = this.imports.find((i) => i.jobId === p.jobId);
       if (imp) imp.progress = p;
+      else if (p.kind === 'import') this.attaching ??= this.attach().finally(() => (this.attaching = null)); // another window's (host mode: tab's) import
     });
     on('job.done', (d) => {
       const imp = this.imports.find((i) => i.jobId === d.jobId);
@@ -66,13 +69,13 @@ export class LibrariesState {
     return guarded((m) => (this.error = m), fn);
   }
 
-  /** Takes up the imports the main process runs already (this window was opened or reloaded mid-import). */
+  /** Takes up the imports the main process runs already: this window was opened or reloaded mid-import, or another window started one. */
   async attach(): Promise<void> {
     await this.guard(async () => {
       for (const j of await runningJobs(['import'])) {
         if (this.imports.some((i) => i.jobId === j.jobId)) continue;
         const args = j.args as { library?: string; file?: string } | null;
-        this.imports.push({ jobId: j.jobId, fileName: args?.file ?? args?.library ?? 'import', progress: j.progress, summary: null, error: null, state: 'running' });
+        this.imports.unshift({ jobId: j.jobId, fileName: args?.file ?? args?.library ?? 'import', progress: j.progress, summary: null, error: null, state: 'running' });
       }
     });
   }
