@@ -127,15 +127,24 @@ test('a chemist cancels a training run and resumes it later from where it stoppe
   expect(consoleErrors).toEqual([]);
 });
 
-test('a window reloaded while a run trains takes the run up again, with its curves so far, and can cancel it', async ({ page }) => {
+test('a run is followed by every tab of the app, and by a window reloaded mid-run with its curves so far, which can cancel it', async ({ page }) => {
   await openApp(page, url, 'training');
+  // Another tab, open on the training view before the run starts, follows it too.
+  const other = await page.context().newPage();
+  const otherErrors = await openApp(other, url, 'training');
   await startTraining(page, 'ui-reload', 200);
   const before = Number(await page.getByTestId('train-curve').getAttribute('data-points'));
+  await expect(other.getByTestId('train-message')).toContainText(/epoch \d+\/200/);
+  await expect(other.getByTestId('train-curve')).toHaveAttribute('data-points', /^[1-9]/);
+  await expect(other.getByTestId('train-start')).toBeDisabled();
   await openApp(page, url, 'training');
   await expect(page.getByTestId('train-message')).toContainText(/epoch \d+\/200/);
   expect(Number(await page.getByTestId('train-curve').getAttribute('data-points'))).toBeGreaterThanOrEqual(before);
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByTestId('notice')).toContainText(/training of 'ui-reload' cancelled/, { timeout: 30_000 });
+  await expect(other.getByTestId('notice')).toContainText(/training of 'ui-reload' cancelled/);
+  expect(otherErrors).toEqual([]);
+  await other.close();
   const run = page.getByTestId('train-run').filter({ hasText: 'ui-reload' });
   page.once('dialog', (d) => void d.accept());
   await run.getByTestId('train-discard').click();

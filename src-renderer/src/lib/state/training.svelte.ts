@@ -62,10 +62,18 @@ export class TrainingState {
   points = $state<EpochPoint[]>([]);
   outcome = $state<TrainOutcome | null>(null);
   error = $state<Problem | null>(null);
+  /** This window is starting a job (its id not answered yet): another window's is not taken up meanwhile. */
+  private starting = false;
+  /** Asking which job runs (one question at a time, however many progress events arrive meanwhile). */
+  private attaching: Promise<void> | null = null;
 
   constructor() {
     on('job.progress', (p) => {
-      if (p.jobId !== this.jobId) return;
+      if (p.jobId !== this.jobId) {
+        // A run or an assay read another window (host mode: another tab) started is followed when this one follows none.
+        if (this.jobId === null && !this.starting && (p.kind === 'train' || p.kind === 'assay')) this.attaching ??= this.attach().finally(() => (this.attaching = null));
+        return;
+      }
       this.progress = p;
       if (p.epoch) this.points.push(p.epoch);
     });
@@ -99,11 +107,15 @@ export class TrainingState {
     }
   }
 
-  /** Takes up a training run or an assay read the main process runs already (this window was opened or reloaded mid-job), with its curves so far. */
+  /**
+   * Takes up a training run or an assay read the main process runs already, with its curves so far: this
+   * window was opened or reloaded mid-job, or another window started one (the last outcome shown goes).
+   */
   async attach(): Promise<void> {
     try {
       const [job] = await runningJobs(['train', 'assay']);
-      if (!job || this.jobId !== null) return;
+      if (!job || this.jobId !== null || this.starting) return;
+      this.outcome = null;
       this.jobId = job.jobId;
       this.jobKind = job.kind === 'assay' ? 'assay' : 'train';
       this.progress = job.progress;
@@ -122,11 +134,23 @@ export class TrainingState {
     this.jobKind = 'train';
   }
 
+  /** Starts a job (its body runs once the call has answered with its id); a failure to start is shown. */
+  private async launch(starting: () => Promise<{ jobId: string }>): Promise<void> {
+    this.starting = true;
+    try {
+      this.jobId = (await starting()).jobId;
+    } catch (e) {
+      this.error = problemOf(e);
+    } finally {
+      this.starting = false;
+    }
+  }
+
   /** Trains on an uploaded file or on a stored assay (by name). */
   async start(data: File | string, f: TrainForm): Promise<void> {
-    try {
-      this.begin();
-      const { jobId } = await call('model.train', {
+    this.begin();
+    await this.launch(async () =>
+      call('model.train', {
         ...(typeof data === 'string' ? { assay: data } : { source: { kind: 'upload' as const, fileName: data.name, dataBase64: await toBase64(data) } }),
         target: f.target,
         task: f.task,
@@ -140,21 +164,14 @@ export class TrainingState {
         split: f.split,
         epochs: f.epochs,
         seeds: f.seeds,
-      });
-      this.jobId = jobId;
-    } catch (e) {
-      this.error = problemOf(e);
-    }
+      }),
+    );
   }
 
   /** Resumes an interrupted run from its latest checkpoint (its own request and copy of the data). */
   async resume(name: string): Promise<void> {
-    try {
-      this.begin();
-      this.jobId = (await call('model.resume', { name })).jobId;
-    } catch (e) {
-      this.error = problemOf(e);
-    }
+    this.begin();
+    await this.launch(() => call('model.resume', { name }));
   }
 
   /** Drops an interrupted run's checkpoint. */
@@ -170,23 +187,20 @@ export class TrainingState {
 
   /** Reads an uploaded assay file into a stored assay named `f.out`, to look at before training on it. */
   async read(data: File, f: TrainForm): Promise<void> {
-    try {
-      this.error = null;
-      this.progress = null;
-      this.readAssay = null;
-      this.jobKind = 'assay';
-      const { jobId } = await call('assay.import', {
+    this.error = null;
+    this.progress = null;
+    this.readAssay = null;
+    this.jobKind = 'assay';
+    await this.launch(async () =>
+      call('assay.import', {
         source: { kind: 'upload' as const, fileName: data.name, dataBase64: await toBase64(data) },
         name: f.out,
         target: f.target,
         task: f.task,
         ...(f.unit && f.task === 'regression' ? { unit: f.unit } : {}),
         ...fileColumns(f),
-      });
-      this.jobId = jobId;
-    } catch (e) {
-      this.error = problemOf(e);
-    }
+      }),
+    );
   }
 
   /** Deletes a stored assay (a wrong unit or column: read it again); true when it went. */
