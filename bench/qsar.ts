@@ -9,6 +9,9 @@
 //                         [--report]   (no training: the table from the cells measured so far)
 //                         [--same-run-speed]   (re-measure every model's inference back to back: ratios from one run;
 //                                               with --report, on an idle machine, for the final table)
+//                         [--same-run-speed-from FILE]   (with --report: the same-run speeds of an earlier
+//                                               --same-run-speed report, e.g. bench/results/qsar.json, when the
+//                                               database that held the models is gone)
 //   npm run bench -- qsar --quick     tiny models made on the fly from 5,000 corpus molecules, ESOL, one seed (minutes):
 //                                     checks the pipeline, not the science
 //
@@ -61,6 +64,7 @@ export async function run(args: string[]): Promise<void> {
       roles: { type: 'string' },
       report: { type: 'boolean', default: false },
       'same-run-speed': { type: 'boolean', default: false },
+      'same-run-speed-from': { type: 'string' },
       until: { type: 'string' },
       fresh: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
@@ -323,16 +327,22 @@ export async function run(args: string[]): Promise<void> {
   // one and the cells of earlier sessions remain): speed depends only on the architecture and the head, on
   // a fixed sample, and every model of a role shares its architecture across the sets, so such a row is
   // timed on a stand-in: the same role's model of another set, of the same task where the database has one.
-  const standIns: string[] = [];
+  let standIns: string[] = [];
+  /** Where the same-run speeds come from: this run, an earlier report (--same-run-speed-from), or none. */
+  let speedRun: { date: string; cpu: string; file?: string } | null = null;
+  if (values['same-run-speed'] && values['same-run-speed-from']) throw new Error('--same-run-speed measures the speeds in this run, --same-run-speed-from takes them from an earlier one: give one');
   if (values['same-run-speed']) {
-    const held = [...cells.values()].filter((c) => c.inference && models.repo.byName(c.name));
+    // Any seed's model stands in (a seed changes the weights, not the speed): this set and split's first.
+    const held = [...cells.values()].filter((c) => c.role !== 'ECFP4 + RF' && models.repo.byName(c.name));
     const byName = new Map<string, Cell['inference']>();
     const trainByName = new Map<string, number>();
     const timed = datasets.flatMap((ds) => splits.flatMap((split) => ROLES.map((role) => shown(ds, split, role))));
     for (const c of timed) {
       if (!c) continue;
       const task = (x: Cell) => SETS[x.dataset]?.task;
-      const stand = models.repo.byName(c.name) ? c : (held.find((x) => x.role === c.role && task(x) === task(c)) ?? held.find((x) => x.role === c.role));
+      const stand = models.repo.byName(c.name)
+        ? c
+        : (held.find((x) => x.role === c.role && x.dataset === c.dataset && x.split === c.split) ?? held.find((x) => x.role === c.role && task(x) === task(c)) ?? held.find((x) => x.role === c.role));
       if (!stand) continue;
       if (stand !== c) standIns.push(`${c.dataset}/${c.split} ${c.role} on ${stand.name}`);
       if (!byName.has(stand.name)) {
@@ -344,6 +354,26 @@ export async function run(args: string[]): Promise<void> {
       sameRun.set(c.key, byName.get(stand.name) ?? null);
       sameRunTrain.set(c.key, trainByName.get(stand.name) as number);
     }
+    speedRun = { date: machine().date, cpu: machine().cpu };
+  } else if (values['same-run-speed-from']) {
+    // The speeds of an earlier --same-run-speed report, row by row: they are the timed models' (one per
+    // set, split and role, whatever seeds were measured since), so cells added later do not change them.
+    const file = resolve(values['same-run-speed-from']);
+    const earlier = JSON.parse(readFileSync(file, 'utf8')) as { machine?: { date: string; cpu: string }; speed?: { sameRun: boolean; standIns?: string[] }; summary?: SummaryRow[] };
+    if (!earlier.speed?.sameRun || !earlier.machine || !earlier.summary) throw new Error(`${file}: not a report made with --same-run-speed (its speeds were not measured in one run)`);
+    for (const ds of datasets) {
+      for (const split of splits) {
+        for (const role of ROLES) {
+          const c = shown(ds, split, role);
+          const row = earlier.summary.find((r) => r.dataset === ds && r.split === split && r.model === role);
+          if (!c || !row?.inference) continue;
+          sameRun.set(c.key, row.inference);
+          if (row.trainStep != null) sameRunTrain.set(c.key, row.trainStep);
+        }
+      }
+    }
+    standIns = earlier.speed.standIns ?? [];
+    speedRun = { date: earlier.machine.date, cpu: earlier.machine.cpu, file: values['same-run-speed-from'] };
   }
   /** The processors the cells' timings came from, with how many cells each (cells from before this was recorded: "unrecorded"). */
   const cpusOf = (xs: Cell[]) => {
@@ -351,7 +381,7 @@ export async function run(args: string[]): Promise<void> {
     for (const c of xs) n.set(c.cpu ?? 'unrecorded', (n.get(c.cpu ?? 'unrecorded') ?? 0) + 1);
     return [...n].map(([cpu, k]) => `${cpu}: ${k} cells`).join(', ');
   };
-  const speedOf = (c: Cell | undefined) => (c ? (sameRun.get(c.key) ?? (values['same-run-speed'] ? null : c.inference)) : null);
+  const speedOf = (c: Cell | undefined) => (c ? (sameRun.get(c.key) ?? (speedRun ? null : c.inference)) : null);
   // The table: mean ± sd over the seeds each cell has.
   const rows: string[][] = [];
   const summary: SummaryRow[] = [];
@@ -394,13 +424,13 @@ export async function run(args: string[]): Promise<void> {
       }
     }
   }
-  const goals = goalLines(summary, seeds, values['same-run-speed']);
+  const goals = goalLines(summary, seeds, speedRun !== null);
   const done = [...cells.values()].filter((c) => datasets.includes(c.dataset) && (splits as string[]).includes(c.split) && c.seed < seeds).length;
   const wanted = datasets.length * splits.length * seeds * (3 + (names.shared ? 1 : 0) + (names.student ? 1 : 0));
   report(
     // A quick run checks the pipeline: it must not overwrite the real table.
     quick ? 'qsar-quick' : 'qsar',
-    { quick, db: dbPath, models: names, settings: { ...settings, seeds }, cells: { done, wanted }, goals: goals.data, summary },
+    { quick, db: dbPath, models: names, settings: { ...settings, seeds }, cells: { done, wanted }, speed: { sameRun: speedRun !== null, ...(speedRun ?? {}), standIns }, goals: goals.data, summary },
     [['dataset', 'split', 'model', 'metric ± sd (test split)', 'vs teacher', 'params', 'layer applications', 'train s/epoch', 'train speed vs teacher', 'train step vs teacher (same run)', 'inference mol/s (ORT / TF.js)', 'ORT speed vs teacher'], ...rows],
     [
       quick
@@ -409,7 +439,7 @@ export async function run(args: string[]): Promise<void> {
       '',
       ...goals.lines,
       '',
-      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${values['same-run-speed'] ? `every model measured again back to back in this run${standIns.length ? ` (${standIns.length} rows whose own model this database no longer holds timed on the same role's model of another set: ${standIns.join('; ')})` : ''}` : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds; its cells ran in different sessions, on the machines of those sessions (${cpusOf([...cells.values()])}). Train step vs teacher (same run, --same-run-speed): two epochs of fine-tuning steps (batch 32) on the same 512-molecule sample, per CPU second, every model back to back in this run. The students are distilled from the same seed's fine-tuned teacher.`,
+      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${speedRun ? `every model measured again back to back in ${speedRun.file ? `one earlier run (${speedRun.date}, ${speedRun.cpu}; taken from ${speedRun.file} with --same-run-speed-from: the timed models are the same, the cells measured since changed the metrics and per-epoch times only)` : 'this run'}${standIns.length ? ` (${standIns.length} rows whose own model the database no longer held timed on the same role's model of another seed or set: ${standIns.join('; ')})` : ''}` : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds; its cells ran in different sessions, on the machines of those sessions (${cpusOf([...cells.values()])}). Train step vs teacher (same run, --same-run-speed): two epochs of fine-tuning steps (batch 32) on the same 512-molecule sample, per CPU second, every model back to back in ${speedRun?.file ? 'that run' : 'this run'}. The students are distilled from the same seed's fine-tuned teacher.`,
     ],
   );
   db.close();
