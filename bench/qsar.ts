@@ -326,13 +326,13 @@ export async function run(args: string[]): Promise<void> {
   // A cell's own model may be gone (the bench database is a working file; a fresh checkout starts a new
   // one and the cells of earlier sessions remain): speed depends only on the architecture and the head, on
   // a fixed sample, and every model of a role shares its architecture across the sets, so such a row is
-  // timed on a stand-in: the same role's model of another set, of the same task where the database has one.
+  // timed on a stand-in: the same role's model of another seed of its set, else of another set of the same task
+  // where the database has one.
   let standIns: string[] = [];
   /** Where the same-run speeds come from: this run, an earlier report (--same-run-speed-from), or none. */
   let speedRun: { date: string; cpu: string; file?: string } | null = null;
   if (values['same-run-speed'] && values['same-run-speed-from']) throw new Error('--same-run-speed measures the speeds in this run, --same-run-speed-from takes them from an earlier one: give one');
   if (values['same-run-speed']) {
-    // Any seed's model stands in (a seed changes the weights, not the speed): this set and split's first.
     const held = [...cells.values()].filter((c) => c.role !== 'ECFP4 + RF' && models.repo.byName(c.name));
     const byName = new Map<string, Cell['inference']>();
     const trainByName = new Map<string, number>();
@@ -354,7 +354,8 @@ export async function run(args: string[]): Promise<void> {
       sameRun.set(c.key, byName.get(stand.name) ?? null);
       sameRunTrain.set(c.key, trainByName.get(stand.name) as number);
     }
-    speedRun = { date: machine().date, cpu: machine().cpu };
+    const { date, cpu } = machine();
+    speedRun = { date, cpu };
   } else if (values['same-run-speed-from']) {
     // The speeds of an earlier --same-run-speed report, row by row: they are the timed models' (one per
     // set, split and role, whatever seeds were measured since), so cells added later do not change them.
