@@ -331,12 +331,13 @@ export async function run(args: string[]): Promise<void> {
   let standIns: string[] = [];
   /** Where the same-run speeds come from: this run, an earlier report (--same-run-speed-from), or none. */
   let speedRun: { date: string; cpu: string; file?: string } | null = null;
+  /** The cells whose speeds the table shows: one per set, split and role. */
+  const timed = datasets.flatMap((ds) => splits.flatMap((split) => ROLES.map((role) => shown(ds, split, role))));
   if (values['same-run-speed'] && values['same-run-speed-from']) throw new Error('--same-run-speed measures the speeds in this run, --same-run-speed-from takes them from an earlier one: give one');
   if (values['same-run-speed']) {
     const held = [...cells.values()].filter((c) => c.role !== 'ECFP4 + RF' && models.repo.byName(c.name));
     const byName = new Map<string, Cell['inference']>();
     const trainByName = new Map<string, number>();
-    const timed = datasets.flatMap((ds) => splits.flatMap((split) => ROLES.map((role) => shown(ds, split, role))));
     for (const c of timed) {
       if (!c) continue;
       const task = (x: Cell) => SETS[x.dataset]?.task;
@@ -362,16 +363,11 @@ export async function run(args: string[]): Promise<void> {
     const file = resolve(values['same-run-speed-from']);
     const earlier = JSON.parse(readFileSync(file, 'utf8')) as { machine?: { date: string; cpu: string }; speed?: { sameRun: boolean; standIns?: string[] }; summary?: SummaryRow[] };
     if (!earlier.speed?.sameRun || !earlier.machine || !earlier.summary) throw new Error(`${file}: not a report made with --same-run-speed (its speeds were not measured in one run)`);
-    for (const ds of datasets) {
-      for (const split of splits) {
-        for (const role of ROLES) {
-          const c = shown(ds, split, role);
-          const row = earlier.summary.find((r) => r.dataset === ds && r.split === split && r.model === role);
-          if (!c || !row?.inference) continue;
-          sameRun.set(c.key, row.inference);
-          if (row.trainStep != null) sameRunTrain.set(c.key, row.trainStep);
-        }
-      }
+    for (const c of timed) {
+      const row = c && earlier.summary.find((r) => r.dataset === c.dataset && r.split === c.split && r.model === c.role);
+      if (!c || !row?.inference) continue;
+      sameRun.set(c.key, row.inference);
+      if (row.trainStep != null) sameRunTrain.set(c.key, row.trainStep);
     }
     standIns = earlier.speed.standIns ?? [];
     speedRun = { date: earlier.machine.date, cpu: earlier.machine.cpu, file: values['same-run-speed-from'] };
