@@ -235,19 +235,22 @@ export class ModelService {
         this.repo.delete(existing.id);
       }
     }
-    const distill = (resume ? resume.manifest.training.settings : req.settings).distill;
+    const runSettings = resume ? resume.manifest.training.settings : req.settings;
+    const distill = runSettings.distill;
     let teacher: { manifest: ModelManifest; weights: Uint8Array } | undefined;
     let init: { manifest: ModelManifest; weights: Uint8Array } | undefined;
+    const load = (name: string, role: string) => {
+      const row = this.repo.byName(name);
+      const weights = row ? this.repo.weights(row.id) : null;
+      if (!row) throw new AppError('NOT_FOUND', `no model named '${name}' (see \`delicate models\`)`);
+      const manifest = JSON.parse(row.manifest) as ModelManifest;
+      if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `${role} '${name}' is not finished (${row.state})`);
+      if (!manifest.config.mlm) throw new AppError('INVALID_INPUT', `${role} '${name}' has no masked-LM head: general distillation and continued pretraining need pretrained models (kind pretrained, shared or student)`);
+      return { manifest, weights: new Uint8Array(weights) };
+    };
+    // Only a fresh run needs the starting weights; a resumed one continues from its checkpoint.
+    if (!distill && runSettings.init && !resume) init = load(runSettings.init, 'starting model');
     if (distill) {
-      const load = (name: string, role: string) => {
-        const row = this.repo.byName(name);
-        const weights = row ? this.repo.weights(row.id) : null;
-        if (!row) throw new AppError('NOT_FOUND', `no model named '${name}' (see \`delicate models\`)`);
-        const manifest = JSON.parse(row.manifest) as ModelManifest;
-        if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `${role} '${name}' is not finished (${row.state})`);
-        if (!manifest.config.mlm) throw new AppError('INVALID_INPUT', `${role} '${name}' has no masked-LM head: general distillation needs pretrained models (kind pretrained, shared or student)`);
-        return { manifest, weights: new Uint8Array(weights) };
-      };
       teacher = load(distill.teacher, 'teacher');
       const depth = teacher.manifest.config.layers;
       if (distill.layers > depth) throw new AppError('INVALID_INPUT', `--student-layers ${distill.layers}: the teacher '${distill.teacher}' has ${depth} layers, and a student applies its shared layer at most that often (${depth} gives a shared-layer teacher)`);
@@ -279,7 +282,7 @@ export class ModelService {
                 if (modelId === null) {
                   // A shared layer applied as often as the teacher's depth is the shared-layer teacher (stage 2).
                   const kind = distill ? (c.layers >= (teacher?.manifest.config.layers ?? Infinity) ? 'shared' : 'student') : c.shareLayers ? 'shared' : 'pretrained';
-                  const parents = distill ? [...new Set([distill.teacher, ...(distill.init ? [distill.init] : [])])] : [];
+                  const parents = distill ? [...new Set([distill.teacher, ...(distill.init ? [distill.init] : [])])] : runSettings.init ? [runSettings.init] : [];
                   modelId = this.repo.create({ name: req.out, kind, state: 'training', manifest: e.manifest, params, layers: c.layers, shareLayers: c.shareLayers, hidden: c.hidden, parents, totalSteps: e.state.totalSteps, jobId });
                 }
                 hooks.onStarted?.({ params, backend, backendReasons: e.backend.backends.map((b) => `${b.name}: ${b.reason}`), resumedFromStep, totalSteps: e.state.totalSteps });

@@ -192,12 +192,14 @@ export class Pretrainer {
     if (s.distill && !teacher) throw new AppError('INVALID_INPUT', 'general distillation needs the teacher model');
     const heldOutIdx = new Set<number>();
     for (let i = 0; i < corpus.smiles.length && heldOutIdx.size < s.heldOutMax; i += s.heldOutEvery) heldOutIdx.add(i);
+    // A plain pretraining run that continues another model reads with that model's vocabulary and length.
+    const continued = !s.distill && init ? init : undefined;
     const tokenizer = resume
       ? SmilesTokenizer.fromJSON(resume.manifest.tokenizer)
-      : teacher
-        ? SmilesTokenizer.fromJSON(teacher.manifest.tokenizer)
+      : (teacher ?? continued)
+        ? SmilesTokenizer.fromJSON((teacher ?? continued)!.manifest.tokenizer)
         : SmilesTokenizer.fromCorpus(corpus.smiles.filter((_, i) => !heldOutIdx.has(i)));
-    const maxLen = teacher ? teacher.manifest.config.maxLen : s.architecture.maxLen;
+    const maxLen = resume ? resume.manifest.config.maxLen : (teacher ?? continued) ? (teacher ?? continued)!.manifest.config.maxLen : s.architecture.maxLen;
     const data = { train: [] as Int32Array[], trainSmiles: [] as string[], heldOut: [] as Int32Array[], heldOutSmiles: [] as string[] };
     let skipped = 0;
     corpus.smiles.forEach((smi, i) => {
@@ -243,6 +245,20 @@ export class Pretrainer {
           layerMap: Array.from({ length: k + 1 }, (_, j) => Math.round((j * tc.layers) / k)),
         },
       };
+    } else if (continued) {
+      if (!continued.manifest.config.mlm) throw new AppError('INVALID_INPUT', `cannot continue pretraining from '${s.init}': it has no masked-LM head`);
+      if (s.physchemWeight > 0 && !continued.manifest.physchem) throw new AppError('INVALID_INPUT', `cannot continue pretraining from '${s.init}' with the physchem loss: it has no physchem head (add --no-physchem)`);
+      manifest = {
+        format: 'delicate-model-v1',
+        config: { ...continued.manifest.config, task: null },
+        tokenizer: tokenizer.toJSON(),
+        physchem: continued.manifest.physchem,
+        training: {
+          kind: 'pretrain',
+          settings: { ...s, architecture: architectureOf(continued.manifest.config) },
+          corpus: { file: corpus.file, sha256: corpus.sha256, molecules: corpus.smiles.length, used: data.train.length, heldOut: data.heldOut.length, skipped },
+        },
+      };
     } else {
       const physchem = s.physchemWeight > 0 ? await fitPhyschem(data.trainSmiles.slice(0, 1000)) : null;
       manifest = {
@@ -269,6 +285,7 @@ export class Pretrainer {
         copyMatching(trainer.model, manifest.config.ff === (init ?? teacher).manifest.config.ff ? start : pruneFfn(start, manifest.config.ff));
       }
     }
+    if (continued && !resume) assignWeights(trainer.model.params, continued.weights);
     if (resume) {
       assignWeights(trainer.model.params, resume.checkpoint.weights);
       const opt = unpackTensors(resume.checkpoint.optimizer);
@@ -494,4 +511,9 @@ export class Pretrainer {
     disposeModel(this.model);
     this.optimizer.dispose();
   }
+}
+
+/** The architecture settings of an existing model (what a run that continues it records). */
+function architectureOf(c: EncoderConfig): PretrainSettings['architecture'] {
+  return { layers: c.layers, hidden: c.hidden, heads: c.heads, ff: c.ff, maxLen: c.maxLen, dropout: c.dropout, shareLayers: c.shareLayers, ...(c.embeddingSize ? { embeddingSize: c.embeddingSize } : {}) };
 }

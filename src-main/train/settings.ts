@@ -37,6 +37,11 @@ export interface PretrainSettings {
    * the student from another model's weights (e.g. the shared-layer teacher) instead of the teacher's.
    */
   distill?: { teacher: string; layers: number; temperature: number; hidden: number; attention: number; soft: number; hard: number; ff?: number; init?: string };
+  /**
+   * Plain pretraining that continues from a ready pretrained model (its weights, architecture, tokenizer
+   * and physchem normalisation) with a fresh optimizer and schedule: a longer run over an earlier one.
+   */
+  init?: string;
 }
 
 export const DEFAULT_PRETRAIN: PretrainSettings = {
