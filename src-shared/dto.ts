@@ -41,6 +41,8 @@ export interface ImportSummary {
   /** The first 100 rejected records; all of them are stored in the database. */
   errors: ImportRecordError[];
   seconds: number;
+  /** What the reader tolerated but the user should know (e.g. trailing bytes after a gzip stream). */
+  warnings: string[];
   /** True when this file had already been imported into this library (nothing was added again). */
   alreadyImported: boolean;
   /** True when the run continued an interrupted import of the same file. */

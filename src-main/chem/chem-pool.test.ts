@@ -36,4 +36,55 @@ describe('ChemPool', () => {
     expect(String((out[1] as PromiseRejectedResult).reason)).toMatch(/closed/);
     await expect(other.run({ op: 'alerts', smiles: 'CCO' })).rejects.toThrow(/after close/);
   });
+
+  it('refuses an over-size structure with the limit, and chemistry stays correct after it', async () => {
+    const r = await pool.run({ op: 'standardise', inputs: ['CCO', 'C'.repeat(1000), `C1${'C'.repeat(4998)}C1`, `${'C('.repeat(5000)}C${')'.repeat(5000)}`, 'c1ccccc1'] }, 'bulk');
+    expect(r.map((x) => x.ok)).toEqual([true, false, false, false, true]);
+    expect(r[1]).toMatchObject({ ok: false, reason: expect.stringMatching(/structure too large: 1000 atoms \(Delicate reads structures of up to 400 atoms\)/) });
+    const again = await pool.run({ op: 'standardise', inputs: ['CCO'] });
+    expect(again[0]).toMatchObject({ ok: true, compound: { smiles: 'CCO' } });
+    await expect(pool.run({ op: 'substructure', query: 'C'.repeat(1000), items: [{ id: 1, smiles: 'CCO' }] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('reads the largest structures it accepts, of the shapes that crash RDKit when larger', async () => {
+    const shapes = ['C'.repeat(400), `C1${'C'.repeat(398)}C1`, 'c1ccccc1'.repeat(66), `${'NCC(=O)'.repeat(57)}O`];
+    const r = await pool.run({ op: 'standardise', inputs: [...shapes, 'CCO'] }, 'bulk');
+    expect(r.map((x) => x.ok)).toEqual([true, true, true, true, true]);
+  });
+
+  it('replaces a worker whose RDKit crashed: only that structure fails, the batch and later tasks go on', async () => {
+    // Above the guard RDKit's WASM stack overflows (measured: an 800-atom chain); raise the limit to reach it.
+    process.env.DELICATE_MAX_ATOMS = '5000';
+    const risky = new ChemPool(1);
+    delete process.env.DELICATE_MAX_ATOMS;
+    try {
+      const r = await risky.run({ op: 'standardise', inputs: ['CCO', 'c1ccccc1'.repeat(150), 'CCN', 'C'.repeat(1000), 'CCCl'] }, 'bulk');
+      expect(r.map((x) => x.ok)).toEqual([true, false, true, false, true]);
+      expect(r[1]).toMatchObject({ ok: false, reason: expect.stringMatching(/RDKit crashed on this structure .*restarted/) });
+      expect(r[4]).toMatchObject({ ok: true, compound: { smiles: 'CCCl' } });
+      expect(risky.restarts).toBeGreaterThanOrEqual(1);
+      expect(await risky.run({ op: 'depict', smiles: 'CCO', width: 100, height: 80 })).toContain('<svg');
+    } finally {
+      await risky.close();
+    }
+  });
+
+  it('stops a task stuck on one structure, fails only that structure, and keeps the pool working', async () => {
+    const impatient = new ChemPool(1, { itemTimeoutMs: 1, watchMs: 5 });
+    try {
+      // A 3D conformer takes far longer than 1 ms: the watchdog stops it and replaces the worker.
+      await expect(impatient.run({ op: 'conformer', smiles: 'CC(=O)Oc1ccccc1C(=O)O' })).rejects.toMatchObject({ code: 'PARSE_ERROR', message: expect.stringMatching(/timed out/) });
+      expect(impatient.restarts).toBeGreaterThanOrEqual(1);
+    } finally {
+      await impatient.close();
+    }
+    const patient = new ChemPool(1, { itemTimeoutMs: 60_000, watchMs: 5 });
+    try {
+      expect(await patient.run({ op: 'conformer', smiles: 'CCO' })).toContain('V2000');
+      await expect(patient.run({ op: 'conformer', smiles: `C1${'C'.repeat(120)}C1` })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/more than 300 atoms/) });
+    } finally {
+      await patient.close();
+    }
+  });
 });
+

@@ -1,11 +1,23 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { BugError } from '../../src-shared/errors';
+import { AppError, BugError } from '../../src-shared/errors';
 import { startWorker } from '../util/worker';
-import type { ChemRequest, ChemResponse, ChemResults, ChemTask } from './chem-protocol';
+import { PROGRESS_SLOTS, type ChemRequest, type ChemResponse, type ChemResults, type ChemTask } from './chem-protocol';
+import type { StandardiseResult } from './rdkit';
 
 /** Interactive work (a depiction, a preview, a search the user waits on) goes before queued bulk work. */
 export type ChemLane = 'interactive' | 'bulk';
+
+export interface ChemPoolOptions {
+  /**
+   * A task that stays on one item (one structure) this long is stopped: its worker is terminated and
+   * replaced, and that item fails with a timeout. Normal items take milliseconds; the default leaves room
+   * for a machine under heavy load.
+   */
+  itemTimeoutMs?: number;
+  /** How often the watchdog looks. */
+  watchMs?: number;
+}
 
 interface Queued {
   msg: ChemRequest;
@@ -17,6 +29,20 @@ interface Slot {
   worker: Worker;
   /** The one task posted to this worker, if any. */
   current: Queued | null;
+  /** [task id, item index] written by the worker as it goes (see chem-protocol). */
+  progress: Int32Array;
+  /** What the watchdog last saw, and since when. */
+  seen: { task: number; item: number; since: number };
+}
+
+/** A task stopped by the watchdog while working on item `item`. */
+class ItemTimeout extends Error {
+  constructor(
+    readonly item: number,
+    readonly ms: number,
+  ) {
+    super(`timed out after ${Math.round(ms / 1000)} s on one structure; the chemistry worker was restarted`);
+  }
 }
 
 /**
@@ -25,37 +51,52 @@ interface Slot {
  *
  * Each worker holds one task at a time; the rest wait here in two lanes, so a depiction or an import preview
  * asked for during an import waits for at most one batch per worker, not for every batch the import queued.
+ *
+ * A worker whose WebAssembly instance trapped (RDKit crashed on a structure) or that is stuck on one
+ * structure is replaced; only that structure fails, and a batch's other structures are still standardised.
  */
 export class ChemPool {
   private readonly slots: Slot[] = [];
   private readonly lanes: Record<ChemLane, Queued[]> = { interactive: [], bulk: [] };
+  private readonly itemTimeoutMs: number;
+  private readonly watchdog: NodeJS.Timeout;
   private nextId = 1;
   private closed = false;
+  /** Workers replaced after a crash or a timeout (for tests and `doctor`). */
+  restarts = 0;
 
-  constructor(readonly size = Math.max(1, availableParallelism())) {
+  constructor(
+    readonly size = Math.max(1, availableParallelism()),
+    opts: ChemPoolOptions = {},
+  ) {
+    this.itemTimeoutMs = opts.itemTimeoutMs ?? 120_000;
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+    this.watchdog = setInterval(() => this.watch(), opts.watchMs ?? 1000);
+    this.watchdog.unref();
   }
 
   private spawn(): Slot {
-    const worker = startWorker(import.meta.url, 'chem-worker');
+    const shared = new SharedArrayBuffer(PROGRESS_SLOTS * Int32Array.BYTES_PER_ELEMENT);
+    const worker = startWorker(import.meta.url, 'chem-worker', { workerData: { progress: shared } });
     worker.unref();
-    const slot: Slot = { worker, current: null };
+    const slot: Slot = { worker, current: null, progress: new Int32Array(shared), seen: { task: 0, item: 0, since: 0 } };
     worker.on('message', (r: ChemResponse) => {
       const task = slot.current;
       if (!task || task.msg.id !== r.id) return;
       slot.current = null;
       worker.unref();
+      if (r.fatal !== undefined) this.replace(slot);
       if (r.ok) task.resolve(r.value);
-      else task.reject(new Error(r.error));
+      else task.reject(r.code ? new AppError(r.code, r.error) : new Error(r.error));
       this.dispatch();
     });
     const fail = (err: Error) => {
+      if (!this.slots.includes(slot)) return;
       const task = slot.current;
       slot.current = null;
       task?.reject(new BugError(`chemistry worker died: ${err.message}`));
       if (this.closed) return;
-      const i = this.slots.indexOf(slot);
-      if (i >= 0) this.slots[i] = this.spawn();
+      this.replace(slot);
       this.dispatch();
     };
     worker.on('error', fail);
@@ -65,6 +106,35 @@ export class ChemPool {
     return slot;
   }
 
+  /** Swaps a fresh worker in for this one (which is terminated: its WASM state cannot be trusted). */
+  private replace(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0 || this.closed) return;
+    this.restarts++;
+    this.slots[i] = this.spawn();
+    void slot.worker.terminate();
+  }
+
+  /** Stops a task that has stayed on one item longer than the item timeout. */
+  private watch(): void {
+    const now = performance.now();
+    for (const slot of this.slots) {
+      const task = slot.current;
+      if (!task) continue;
+      const id = Atomics.load(slot.progress, 0);
+      const item = id === task.msg.id ? Atomics.load(slot.progress, 1) : 0;
+      if (slot.seen.task !== task.msg.id || slot.seen.item !== item) {
+        slot.seen = { task: task.msg.id, item, since: now };
+        continue;
+      }
+      if (now - slot.seen.since < this.itemTimeoutMs) continue;
+      slot.current = null;
+      this.replace(slot);
+      task.reject(new ItemTimeout(item, now - slot.seen.since));
+      this.dispatch();
+    }
+  }
+
   /** Posts queued tasks, interactive ones first, to idle workers. */
   private dispatch(): void {
     for (const slot of this.slots) {
@@ -72,23 +142,60 @@ export class ChemPool {
       const task = this.lanes.interactive.shift() ?? this.lanes.bulk.shift();
       if (!task) return;
       slot.current = task;
+      slot.seen = { task: task.msg.id, item: 0, since: performance.now() };
       slot.worker.ref();
       slot.worker.postMessage(task.msg);
     }
   }
 
-  /** Runs one task on the next idle worker; `bulk` tasks wait behind every queued `interactive` one. */
-  run<O extends ChemTask['op']>(task: Extract<ChemTask, { op: O }>, lane: ChemLane = 'interactive'): Promise<ChemResults[O]> {
+  private post(task: ChemTask, lane: ChemLane): Promise<unknown> {
     if (this.closed) return Promise.reject(new BugError('ChemPool used after close()'));
     const msg = { ...task, id: this.nextId++ } as ChemRequest;
     return new Promise((resolve, reject) => {
       this.lanes[lane].push({ msg, resolve, reject });
       this.dispatch();
-    }) as Promise<ChemResults[O]>;
+    });
+  }
+
+  /** Runs one task on the next idle worker; `bulk` tasks wait behind every queued `interactive` one. */
+  async run<O extends ChemTask['op']>(task: Extract<ChemTask, { op: O }>, lane: ChemLane = 'interactive'): Promise<ChemResults[O]> {
+    const t = task as ChemTask;
+    if (t.op === 'standardise') return (await this.standardise(t.inputs, lane)) as ChemResults[O];
+    try {
+      return (await this.post(task, lane)) as ChemResults[O];
+    } catch (err) {
+      if (err instanceof ItemTimeout) throw new AppError('PARSE_ERROR', err.message);
+      throw err;
+    }
+  }
+
+  /**
+   * Standardises a batch. A structure that crashes or stalls its worker fails alone: the structures before
+   * it are kept (or, after a stall, standardised again on a fresh worker) and the rest go on.
+   */
+  private async standardise(inputs: string[], lane: ChemLane): Promise<StandardiseResult[]> {
+    const out: StandardiseResult[] = [];
+    let rest = inputs;
+    while (rest.length) {
+      try {
+        const part = (await this.post({ op: 'standardise', inputs: rest }, lane)) as StandardiseResult[];
+        if (part.length === 0) throw new BugError('a chemistry worker answered a batch with no results');
+        out.push(...part);
+        rest = rest.slice(part.length);
+      } catch (err) {
+        if (!(err instanceof ItemTimeout)) throw err;
+        // The items before the stuck one finished inside the lost worker: do them again (they are quick).
+        if (err.item > 0) out.push(...(await this.standardise(rest.slice(0, err.item), lane)));
+        out.push({ ok: false, reason: `standardisation ${err.message}` });
+        rest = rest.slice(err.item + 1);
+      }
+    }
+    return out;
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.watchdog);
     const closed = new BugError('ChemPool closed with the task unfinished');
     for (const task of [...this.lanes.interactive.splice(0), ...this.lanes.bulk.splice(0)]) task.reject(closed);
     for (const slot of this.slots) slot.current?.reject(closed);

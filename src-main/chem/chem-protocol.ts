@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../../src-shared/errors';
 import type { StandardiseResult } from './rdkit';
 
 /** Messages between ChemPool and its worker threads. */
@@ -16,7 +17,20 @@ export interface ChemResults {
   alerts: string[];
 }
 
-export type ChemResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+/**
+ * A worker's answer. `fatal`: the worker's WebAssembly instance trapped and must not be used again (the
+ * pool replaces the worker); a `standardise` answer then holds the results up to and including the
+ * structure that crashed it, and the pool sends the rest to a fresh worker.
+ */
+export type ChemResponse =
+  | { id: number; ok: true; value: unknown; fatal?: string }
+  | { id: number; ok: false; error: string; code?: ErrorCode; fatal?: string };
+
+/**
+ * Shared with each worker: [task id, index of the item being worked on]. The pool's watchdog reads it to
+ * find a task stuck on one item, and which item that is.
+ */
+export const PROGRESS_SLOTS = 2;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type ChemTask = DistributiveOmit<ChemRequest, 'id'>;

@@ -1,30 +1,62 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { AppError } from '../../src-shared/errors';
 import { structuralAlerts } from './alerts';
 import { conformer3d } from './conformer';
-import { depictSvg, hasSubstructure, loadRdkit, parseQuery, standardise } from './rdkit';
+import { isFatalWasmError } from './guard';
+import { type StandardiseResult, depictSvg, hasSubstructure, loadRdkit, parseQuery, standardise } from './rdkit';
 import type { ChemRequest, ChemResponse } from './chem-protocol';
 
 /** Worker thread: runs RDKit/OpenChemLib work so the caller's event loop stays free. */
 const port = parentPort;
 if (!port) throw new Error('chem-worker must run in a worker thread');
+const progress = new Int32Array((workerData as { progress: SharedArrayBuffer }).progress);
 const rdReady = loadRdkit();
+
+/** Marks item `i` of task `id` as started, for the pool's watchdog. */
+function at(id: number, i: number): void {
+  Atomics.store(progress, 0, id);
+  Atomics.store(progress, 1, i);
+}
+
+const crashReason = (err: unknown) => `RDKit crashed on this structure (${err instanceof Error ? err.message : String(err)}); the chemistry worker was restarted`;
 
 port.on('message', async (msg: ChemRequest) => {
   const reply = (r: ChemResponse) => port.postMessage(r);
+  at(msg.id, 0);
   try {
     const rd = await rdReady;
     switch (msg.op) {
-      case 'standardise':
-        reply({ id: msg.id, ok: true, value: msg.inputs.map((s) => standardise(rd, s)) });
+      case 'standardise': {
+        const out: StandardiseResult[] = [];
+        for (let i = 0; i < msg.inputs.length; i++) {
+          at(msg.id, i);
+          try {
+            out.push(standardise(rd, msg.inputs[i] as string));
+          } catch (err) {
+            if (isFatalWasmError(err)) {
+              out.push({ ok: false, reason: crashReason(err) });
+              reply({ id: msg.id, ok: true, value: out, fatal: String(err) });
+              return;
+            }
+            out.push({ ok: false, reason: `RDKit could not process this structure (${err instanceof Error ? err.message || err.name : String(err)})` });
+          }
+        }
+        reply({ id: msg.id, ok: true, value: out });
         break;
+      }
       case 'substructure': {
         const q = parseQuery(rd, msg.query);
         if (!q) {
-          reply({ id: msg.id, ok: false, error: `invalid substructure query: ${msg.query}` });
+          reply({ id: msg.id, ok: false, code: 'INVALID_INPUT', error: `invalid substructure query: ${msg.query}` });
           break;
         }
         try {
-          reply({ id: msg.id, ok: true, value: msg.items.filter((it) => hasSubstructure(rd, it.smiles, q)).map((it) => it.id) });
+          const hits: number[] = [];
+          msg.items.forEach((it, i) => {
+            at(msg.id, i);
+            if (hasSubstructure(rd, it.smiles, q)) hits.push(it.id);
+          });
+          reply({ id: msg.id, ok: true, value: hits });
         } finally {
           q.delete();
         }
@@ -41,6 +73,12 @@ port.on('message', async (msg: ChemRequest) => {
         break;
     }
   } catch (err) {
-    reply({ id: msg.id, ok: false, error: err instanceof Error ? err.message : String(err) });
+    const fatal = isFatalWasmError(err);
+    reply({
+      id: msg.id,
+      ok: false,
+      error: fatal ? crashReason(err) : err instanceof Error ? err.message : String(err),
+      ...(fatal ? { code: 'PARSE_ERROR' as const, fatal: String(err) } : err instanceof AppError ? { code: err.code } : {}),
+    });
   }
 });

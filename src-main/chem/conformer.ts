@@ -1,4 +1,11 @@
 import * as OCL from 'openchemlib';
+import { AppError } from '../../src-shared/errors';
+
+/**
+ * Conformer search and MMFF minimisation grow steeply with size; above this many atoms (hydrogens
+ * included) a 3D structure is refused rather than left running (the pool's timeout is the backstop).
+ */
+export const MAX_CONFORMER_ATOMS = 300;
 
 let registered = false;
 
@@ -11,7 +18,16 @@ export function conformer3d(smiles: string, seed = 42): string | null {
     OCL.Resources.registerFromNodejs();
     registered = true;
   }
-  const mol = OCL.Molecule.fromSmiles(smiles);
+  let mol: OCL.Molecule;
+  try {
+    mol = OCL.Molecule.fromSmiles(smiles);
+  } catch {
+    throw new AppError('PARSE_ERROR', `OpenChemLib cannot read ${smiles.length > 80 ? `${smiles.slice(0, 80)}…` : smiles}`);
+  }
+  mol.addImplicitHydrogens();
+  if (mol.getAllAtoms() > MAX_CONFORMER_ATOMS) {
+    throw new AppError('INVALID_INPUT', `no 3D structure for molecules of more than ${MAX_CONFORMER_ATOMS} atoms with hydrogens (this one has ${mol.getAllAtoms()})`);
+  }
   const gen = new OCL.ConformerGenerator(seed);
   const m3d = gen.getOneConformerAsMolecule(mol);
   if (!m3d) return null;

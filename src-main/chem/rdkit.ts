@@ -1,5 +1,6 @@
 import initRDKitModule, { type MainModule, type Mol } from '@rdkit/rdkit';
 import type { Descriptors } from '../../src-shared/dto';
+import { rethrowFatal, structureTooLarge } from './guard';
 
 export type RDKit = MainModule;
 
@@ -43,8 +44,12 @@ export function withMol<T>(mol: Mol, fn: (m: Mol) => T): T {
   }
 }
 
-/** Parses a SMILES string or a molfile (V2000/V3000); null when RDKit cannot read it. */
+/**
+ * Parses a SMILES string or a molfile (V2000/V3000); null when RDKit cannot read it or it is over the size
+ * limits (see guard.ts: larger structures crash RDKit's WASM build). A fatal WASM error is rethrown.
+ */
 export function parseMol(rd: RDKit, input: string): Mol | null {
+  if (structureTooLarge(input)) return null;
   try {
     const mol = rd.get_mol(input);
     if (mol && !mol.is_valid()) {
@@ -52,7 +57,8 @@ export function parseMol(rd: RDKit, input: string): Mol | null {
       return null;
     }
     return mol;
-  } catch {
+  } catch (err) {
+    rethrowFatal(err);
     return null;
   }
 }
@@ -66,6 +72,8 @@ const CHARGED_ATOM = /\[[^\]]*[+-][^\]]*\]/;
  * the Morgan fingerprint.
  */
 export function standardise(rd: RDKit, input: string): StandardiseResult {
+  const tooLarge = structureTooLarge(input);
+  if (tooLarge) return { ok: false, reason: tooLarge };
   const parsed = parseMol(rd, input);
   if (!parsed) return { ok: false, reason: 'unparseable structure' };
   let mol = parsed;
@@ -118,7 +126,8 @@ export function standardise(rd: RDKit, input: string): StandardiseResult {
 function safeCall(fn: () => string): string {
   try {
     return fn();
-  } catch {
+  } catch (err) {
+    rethrowFatal(err);
     return '';
   }
 }
@@ -322,6 +331,7 @@ export function depictSvg(rd: RDKit, smiles: string, width = 250, height = 200):
 
 /** Parses a substructure query (SMARTS, which also reads most SMILES); null when invalid. */
 export function parseQuery(rd: RDKit, query: string): Mol | null {
+  if (structureTooLarge(query)) return null;
   try {
     const q = rd.get_qmol(query);
     if (q && !q.is_valid()) {
@@ -329,7 +339,8 @@ export function parseQuery(rd: RDKit, query: string): Mol | null {
       return null;
     }
     return q;
-  } catch {
+  } catch (err) {
+    rethrowFatal(err);
     return null;
   }
 }

@@ -24,6 +24,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   pretrain --corpus FILE --out NAME [--layers N --hidden N --heads N --ff N --share-layers --embedding-size N]
            [--max-steps N | --time-budget MINUTES] [--batch N] [--lr X] [--max-len N] [--seed N]
            [--checkpoint-every N] [--grad-checkpointing] [--no-physchem] [--length-pool N] [--backend wasm|cpu|…] [--resume]
+           [--init MODEL]                continue pretraining MODEL (its architecture and vocabulary) on a fresh schedule
   train --data FILE --target COL --task regression|classification | --assay NAME  --out NAME [--teacher MODEL]
         [--distill [--student-layers K | --student MODEL] [--alpha A] [--hidden-weight W] [--augment N]] [--split random|scaffold|temporal] [--seeds N] [--epochs N]
         [--smiles-col C] [--id-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--length-pool N] [--backend B]
@@ -59,7 +60,9 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   model import FILE [--as NAME]
   model delete NAME
   doctor
-  serve [--port N] [--host ADDR]        the app in any Chromium over a loopback WebSocket
+  serve [--port N] [--host ADDR --allow-remote] [--files DIR]
+                                        the app in any Chromium over a loopback WebSocket; files come
+                                        as uploads, or by path inside DIR only
 
 The database is --db PATH, else $DELICATE_DB, else ${defaultDbPath()}.`;
 
@@ -189,7 +192,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             : `${summary.resumed ? 'Resumed: ' : ''}${summary.read} records read from ${summary.file} into '${summary.library}': ` +
               `${summary.imported} new compounds, ${summary.duplicates} duplicates, ${summary.rejected} rejected (${summary.seconds} s).`;
           const errs = summary.errors.slice(0, 20).map((e) => `  record ${e.record}${e.line ? `, line ${e.line}` : ''}: ${e.reason}`);
-          return [head, ...(errs.length ? ['Rejected records:', ...errs] : [])].join('\n');
+          return [head, ...summary.warnings.map((w) => `Warning: ${w}`), ...(errs.length ? ['Rejected records:', ...errs] : [])].join('\n');
         });
         return 0;
       }
@@ -266,10 +269,14 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           'grad-checkpointing': { type: 'boolean', default: false },
           'length-pool': { type: 'string' },
           'no-physchem': { type: 'boolean', default: false },
+          init: { type: 'string' },
           backend: { type: 'string' },
           resume: { type: 'boolean', default: false },
         });
         json = values.json;
+        if (values.init && (values.layers || values.hidden || values.heads || values.ff || values['embedding-size'] || values['max-len'] || values['share-layers'])) {
+          throw new UsageError('--init continues a model with its own architecture: no --layers, --hidden, --heads, --ff, --embedding-size, --max-len or --share-layers with it');
+        }
         const budget = budgetOf(values['max-steps'], values['time-budget']);
         const lr = values.lr === undefined ? undefined : Number(values.lr);
         if (lr !== undefined && !(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
@@ -294,6 +301,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           gradientCheckpointing: values['grad-checkpointing'],
           lengthPool: positive(values['length-pool'], '--length-pool') ?? d.lengthPool,
           physchemWeight: values['no-physchem'] ? 0 : d.physchemWeight,
+          ...(values.init ? { init: values.init } : {}),
         };
         if (settings.architecture.hidden % settings.architecture.heads !== 0) throw new UsageError('--hidden must be divisible by --heads');
         printPretrain(print, await runPretrain(io, context(values.db), pretrainRequest(values, settings)));
@@ -651,22 +659,32 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return 0;
       }
       case 'serve': {
-        const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' } });
+        const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' }, 'allow-remote': { type: 'boolean', default: false }, files: { type: 'string' } });
         json = values.json;
         const { serve } = await import('../host/server');
         const app = context(values.db);
+        // A long-lived server logs a failure nobody awaited instead of dying of it.
+        const logFailure = (msg: string, err: unknown) => io.err(`delicate serve: ${msg}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        const onRejection = (err: unknown) => logFailure('unhandled rejection', err);
+        process.on('unhandledRejection', onRejection);
         const server = await serve(app, {
           port: int(values.port, '--port') ?? 0,
           host: values.host,
+          allowRemote: values['allow-remote'],
+          filesDir: values.files,
           warn: (m) => io.err(`warning: ${m}\n`),
+          log: logFailure,
         });
-        print({ url: server.url }, () => `Delicate is serving at ${server.url}\nOpen it in Chromium; Ctrl-C stops.`);
+        print({ url: server.url, ...(server.lanUrls.length ? { lanUrls: server.lanUrls } : {}) }, () =>
+          [`Delicate is serving at ${server.url}`, ...server.lanUrls.map((u) => `  on the network: ${u}`), 'Open it in Chromium; Ctrl-C stops.'].join('\n'),
+        );
         await new Promise<void>((resolve) => {
           const stop = () => resolve();
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
         await server.close();
+        process.off('unhandledRejection', onRejection);
         return 0;
       }
       case undefined:

@@ -12,8 +12,9 @@ describe('migrations', () => {
     let db = openDatabase(path);
     db.prepare(`INSERT INTO models (name, kind, state, manifest, params, layers, share_layers, hidden) VALUES ('m', 'pretrained', 'training', '{}', 1, 1, 0, 8)`).run();
     db.prepare(`INSERT INTO checkpoints (model_id, step, state, weights, optimizer) VALUES (1, 4, '{}', x'00', x'00')`).run();
-    // Turn it back into a version-4 database (before the rebuild, the assay tables and the run checkpoints), and open it again.
-    db.exec('DROP TABLE measurements; DROP TABLE assays; DROP TABLE run_checkpoints;');
+    // Turn it back into a version-4 database (before the rebuild, the assay tables, the run checkpoints and
+    // the import owners), and open it again.
+    db.exec('DROP TABLE measurements; DROP TABLE assays; DROP TABLE run_checkpoints; ALTER TABLE imports DROP COLUMN owner; ALTER TABLE imports DROP COLUMN heartbeat_ms;');
     db.pragma('user_version = 4');
     db.close();
     db = openDatabase(path);

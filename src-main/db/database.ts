@@ -255,6 +255,12 @@ const MIGRATIONS: string[] = [
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
   );
   `,
+  // Which process runs an import right now (host:pid:run) and when it last committed: the same file
+  // imported twice at once is refused instead of counted twice; a dead owner's import is resumed.
+  `
+  ALTER TABLE imports ADD COLUMN owner TEXT;
+  ALTER TABLE imports ADD COLUMN heartbeat_ms INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -277,7 +283,9 @@ export function openDatabase(path: string): Db {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+  // Another process's write transaction is waited for (commits are short; a long wait means a stuck writer).
+  db.pragma('busy_timeout = 30000');
+  immediateTransactions(db);
   // Foreign keys are off while migrating (a table rebuild must not cascade), checked, then on for good.
   db.pragma('foreign_keys = OFF');
   migrate(db);
@@ -287,15 +295,34 @@ export function openDatabase(path: string): Db {
   return db;
 }
 
+/**
+ * Makes every `db.transaction(fn)()` begin IMMEDIATE: it takes the write lock before its first read. A
+ * deferred transaction that reads and then writes cannot wait for a lock another process holds (SQLite
+ * answers SQLITE_BUSY at once, busy_timeout notwithstanding), and almost every transaction here writes.
+ * `.deferred` stays available for read-only ones.
+ */
+function immediateTransactions(db: Db): void {
+  const original = db.transaction.bind(db);
+  db.transaction = ((fn: (...args: never[]) => unknown) => {
+    const t = original(fn);
+    return Object.assign((...args: never[]) => t.immediate(...args), { default: t.immediate, deferred: t.deferred, immediate: t.immediate, exclusive: t.exclusive, database: db });
+  }) as unknown as Db['transaction'];
+}
+
 function migrate(db: Db): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new Error(`database schema version ${current} is newer than this Delicate (${MIGRATIONS.length}); update Delicate`);
-  }
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
+  // Each step re-reads the version inside its (immediate) transaction: two processes opening a new
+  // database at once apply each migration once.
+  for (;;) {
+    const done = db.transaction(() => {
+      const v = db.pragma('user_version', { simple: true }) as number;
+      if (v > MIGRATIONS.length) {
+        throw new Error(`database schema version ${v} is newer than this Delicate (${MIGRATIONS.length}); update Delicate`);
+      }
+      if (v === MIGRATIONS.length) return true;
       db.exec(MIGRATIONS[v] as string);
       db.pragma(`user_version = ${v + 1}`);
+      return false;
     })();
+    if (done) return;
   }
 }

@@ -14,6 +14,9 @@ export interface ImportRow {
   duplicates: number;
   rejected: number;
   seconds: number;
+  /** host:pid:run of the process running it, and its last commit (ms since the epoch). */
+  owner: string | null;
+  heartbeatMs: number | null;
 }
 
 export interface ImportCounts {
@@ -26,7 +29,7 @@ export interface ImportCounts {
 }
 
 const COLUMNS = `id, library_id AS libraryId, file, sha256, format, state, next_record AS nextRecord, read, imported,
-  duplicates, rejected, seconds`;
+  duplicates, rejected, seconds, owner, heartbeat_ms AS heartbeatMs`;
 
 /** Import runs: one per (library, file content), with counters that make a re-run resume. */
 export class ImportRepo {
@@ -37,10 +40,10 @@ export class ImportRepo {
     return (r as ImportRow | undefined) ?? null;
   }
 
-  create(libraryId: number, file: string, sha256: string, format: ImportFormat, options: unknown): ImportRow {
+  create(libraryId: number, file: string, sha256: string, format: ImportFormat, options: unknown, owner: string): ImportRow {
     const info = this.db
-      .prepare(`INSERT INTO imports (library_id, file, sha256, format, options, state) VALUES (?, ?, ?, ?, ?, 'running')`)
-      .run(libraryId, file, sha256, format, JSON.stringify(options));
+      .prepare(`INSERT INTO imports (library_id, file, sha256, format, options, state, owner, heartbeat_ms) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)`)
+      .run(libraryId, file, sha256, format, JSON.stringify(options), owner, Date.now());
     return this.db.prepare(`SELECT ${COLUMNS} FROM imports WHERE id = ?`).get(Number(info.lastInsertRowid)) as ImportRow;
   }
 
@@ -56,9 +59,14 @@ export class ImportRepo {
     this.db
       .prepare(
         `UPDATE imports SET next_record = @nextRecord, read = @read, imported = @imported, duplicates = @duplicates,
-                rejected = @rejected, seconds = @seconds WHERE id = @id`,
+                rejected = @rejected, seconds = @seconds, heartbeat_ms = @now WHERE id = @id`,
       )
-      .run({ id, ...c });
+      .run({ id, ...c, now: Date.now() });
+  }
+
+  /** Makes `owner` the process running this import (a resume, or a take-over from a dead process). */
+  claim(id: number, owner: string): void {
+    this.db.prepare(`UPDATE imports SET state = 'running', finished_at = NULL, owner = ?, heartbeat_ms = ? WHERE id = ?`).run(owner, Date.now(), id);
   }
 
   addError(importId: number, e: ImportRecordError & { raw: string | null }): void {

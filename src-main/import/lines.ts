@@ -1,17 +1,19 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 /** One physical line of an input file, decoded, or the reason it could not be read. */
 export type Line =
-  | { lineNo: number; text: string; error?: undefined }
-  | { lineNo: number; text?: undefined; error: string };
+  | { lineNo: number; text: string; error?: undefined; fatal?: undefined }
+  | { lineNo: number; text?: undefined; error: string; fatal?: boolean };
 
 /** Lines longer than this are rejected (and skipped without buffering them). */
 export const MAX_LINE_BYTES = 1 << 20;
 
 const GZIP_MAGIC = [0x1f, 0x8b];
+
+/** The readable part of a file ended in damage (a cut or corrupted gzip stream): nothing after it can be read. */
+export class InputDamaged extends Error {}
 
 /** True when the file starts with the gzip magic bytes (whatever its name says). */
 export async function isGzip(path: string): Promise<boolean> {
@@ -25,24 +27,140 @@ export async function isGzip(path: string): Promise<boolean> {
   }
 }
 
-/** A byte stream of the file, transparently gunzipped; `onRawBytes` counts bytes read from disk. */
-export async function openBytes(path: string, onRawBytes?: (n: number) => void): Promise<AsyncIterable<Buffer>> {
+export interface ByteOptions {
+  /** Counts bytes read from disk (compressed bytes for gzip). */
+  onRawBytes?: ((n: number) => void) | undefined;
+  /** Something the reader tolerated but the user should know (e.g. trailing data after a gzip stream). */
+  onWarning?: ((msg: string) => void) | undefined;
+}
+
+/**
+ * A byte stream of the file as UTF-8: transparently gunzipped, UTF-16 (with a byte-order mark, as Excel's
+ * "Unicode text" writes it) transcoded. A damaged gzip stream ends in InputDamaged after every byte that
+ * could be decoded; trailing data after a complete gzip stream is ignored with a warning.
+ */
+export async function openBytes(path: string, opts: ByteOptions = {}): Promise<AsyncIterable<Buffer>> {
   const raw = createReadStream(path, { highWaterMark: 1 << 16 });
   // Counting in a generator (not a 'data' listener, which would start the stream flowing too early).
   async function* counted(): AsyncGenerator<Buffer> {
     for await (const chunk of raw) {
-      onRawBytes?.((chunk as Buffer).length);
+      opts.onRawBytes?.((chunk as Buffer).length);
       yield chunk as Buffer;
     }
   }
-  return (await isGzip(path)) ? Readable.from(counted(), { objectMode: false }).pipe(createGunzip()) : counted();
+  const bytes = (await isGzip(path)) ? gunzipped(counted(), opts.onWarning) : counted();
+  return utf8(bytes);
+}
+
+/** Output buffered ahead of the reader before the decompressor waits (keeps memory bounded). */
+const GUNZIP_AHEAD = 4 << 20;
+
+/**
+ * Gunzips a byte stream, handing on every decoded byte even when the stream fails later: Node's pipe would
+ * drop output still buffered when the error comes, so a cut file would lose records it holds intact.
+ */
+async function* gunzipped(input: AsyncIterable<Buffer>, onWarning?: (msg: string) => void): AsyncGenerator<Buffer> {
+  const z = createGunzip();
+  const out: Buffer[] = [];
+  let buffered = 0;
+  let failure: Error | null = null;
+  let ended = false;
+  // The reader stopped early (it had what it needed): the feeder must not wait for it.
+  let stopped = false;
+  let wakeReader: (() => void) | null = null;
+  let wakeFeeder: (() => void) | null = null;
+  const wake = (which: 'reader' | 'feeder') => {
+    const w = which === 'reader' ? wakeReader : wakeFeeder;
+    if (which === 'reader') wakeReader = null;
+    else wakeFeeder = null;
+    w?.();
+  };
+  z.on('data', (c: Buffer) => {
+    out.push(c);
+    buffered += c.length;
+    wake('reader');
+  });
+  z.on('error', (e) => {
+    failure = e;
+    wake('reader');
+    wake('feeder');
+  });
+  z.on('end', () => {
+    ended = true;
+    wake('reader');
+  });
+  const feeding = (async () => {
+    try {
+      for await (const chunk of input) {
+        if (failure || stopped) return;
+        z.write(chunk);
+        while (!failure && !stopped && buffered > GUNZIP_AHEAD) await new Promise<void>((r) => (wakeFeeder = r));
+      }
+      if (!failure && !stopped) z.end();
+    } catch (e) {
+      failure ??= e as Error;
+      wake('reader');
+    }
+  })();
+  try {
+    for (;;) {
+      const next = out.shift();
+      if (next) {
+        buffered -= next.length;
+        if (buffered <= GUNZIP_AHEAD) wake('feeder');
+        yield next;
+        continue;
+      }
+      if (failure) break;
+      if (ended) return;
+      await new Promise<void>((r) => (wakeReader = r));
+    }
+    const err = failure as NodeJS.ErrnoException;
+    // A header error can only come where a new gzip member would start: the stream before it was whole.
+    if (/incorrect header check|unknown compression method/.test(err.message)) {
+      onWarning?.('data after the end of the gzip stream was ignored (the file has trailing bytes that are not gzip)');
+      return;
+    }
+    if (err instanceof InputDamaged || !err.code?.startsWith('Z_')) throw err;
+    throw new InputDamaged(`damaged gzip data (${err.message})`);
+  } finally {
+    stopped = true;
+    wake('feeder');
+    z.destroy();
+    await feeding;
+  }
+}
+
+/** Passes UTF-8 through; transcodes UTF-16 announced by a byte-order mark. */
+async function* utf8(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let decoder: TextDecoder | null = null;
+  let first = true;
+  let head = Buffer.alloc(0);
+  for await (const chunk of input) {
+    if (first) {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 2) continue;
+      first = false;
+      if (head[0] === 0xff && head[1] === 0xfe) decoder = new TextDecoder('utf-16le');
+      else if (head[0] === 0xfe && head[1] === 0xff) decoder = new TextDecoder('utf-16be');
+      yield decoder ? Buffer.from(decoder.decode(head, { stream: true }), 'utf8') : head;
+      continue;
+    }
+    yield decoder ? Buffer.from(decoder.decode(chunk, { stream: true }), 'utf8') : chunk;
+  }
+  if (first && head.length) yield head;
+  if (decoder) {
+    const rest = decoder.decode();
+    if (rest) yield Buffer.from(rest, 'utf8');
+  }
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Splits a byte stream into lines at constant memory: accepts \n and \r\n, strips a UTF-8 BOM, reports
- * invalid UTF-8 and over-long lines per line instead of failing the whole file.
+ * Splits a byte stream into lines at constant memory: accepts \n, \r\n and a lone \r (classic Mac OS),
+ * strips a UTF-8 BOM, reports invalid UTF-8, NUL bytes and over-long lines per line instead of failing the
+ * whole file. Damage that ends the readable part (InputDamaged) ends the lines with a `fatal` error line.
  */
 export async function* readLines(bytes: AsyncIterable<Buffer>, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<Line> {
   let parts: Buffer[] = [];
@@ -50,6 +168,8 @@ export async function* readLines(bytes: AsyncIterable<Buffer>, maxLineBytes = MA
   let tooLong = false;
   let lineNo = 0;
   let first = true;
+  // The previous chunk ended in \r: a \n starting this one belongs to it.
+  let afterCr = false;
 
   const finish = (): Line => {
     lineNo++;
@@ -62,7 +182,6 @@ export async function* readLines(bytes: AsyncIterable<Buffer>, maxLineBytes = MA
     let buf = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, partLen);
     parts = [];
     partLen = 0;
-    if (buf.length > 0 && buf[buf.length - 1] === 0x0d) buf = buf.subarray(0, buf.length - 1);
     if (first) {
       first = false;
       if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
@@ -90,36 +209,61 @@ export async function* readLines(bytes: AsyncIterable<Buffer>, maxLineBytes = MA
     }
   };
 
-  for await (const chunk of bytes) {
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(0x0a, start);
-      if (nl < 0) break;
-      append(chunk.subarray(start, nl));
-      yield finish();
-      start = nl + 1;
+  try {
+    for await (const chunk of bytes) {
+      let start = 0;
+      if (afterCr && chunk[0] === 0x0a) start = 1;
+      afterCr = false;
+      for (let i = start; i < chunk.length; i++) {
+        const b = chunk[i];
+        if (b !== 0x0a && b !== 0x0d) continue;
+        append(chunk.subarray(start, i));
+        yield finish();
+        if (b === 0x0d) {
+          if (i + 1 < chunk.length) {
+            if (chunk[i + 1] === 0x0a) i++;
+          } else afterCr = true;
+        }
+        start = i + 1;
+      }
+      if (start < chunk.length) append(chunk.subarray(start));
     }
-    if (start < chunk.length) append(chunk.subarray(start));
+  } catch (err) {
+    if (!(err instanceof InputDamaged)) throw err;
+    // The line being read when the damage came is cut: it is part of what was lost.
+    yield { lineNo: lineNo + 1, error: `${err.message} at line ${lineNo + 1}: the rest of the file cannot be read (the lines before it were)`, fatal: true };
+    return;
   }
   if (partLen > 0 || tooLong) yield finish();
 }
 
 /**
- * Quick check of the first bytes of a file: a file that is mostly binary can't be any supported format,
- * and is refused before anything is written.
+ * Why a file cannot be any supported format, judged from its first bytes; null when it may be text. Only a
+ * mostly binary file is refused here: a stray NUL byte fails just its own record later.
  */
-export async function looksBinary(path: string): Promise<boolean> {
+export async function binaryReason(path: string): Promise<string | null> {
   const bytes = await openBytes(path);
-  let sample: Buffer | null = null;
+  let sample: Buffer = Buffer.alloc(0);
   for await (const chunk of bytes) {
-    sample = chunk.subarray(0, 8192);
-    break;
+    sample = Buffer.concat([sample, chunk]);
+    if (sample.length >= 8192) break;
   }
-  if (!sample || sample.length === 0) return false;
+  sample = sample.subarray(0, 8192);
+  if (sample.length === 0) return null;
+  let nul = 0;
+  let nulOdd = 0;
   let control = 0;
-  for (const b of sample) {
-    if (b === 0) return true;
-    if (b < 0x09 || (b > 0x0d && b < 0x20)) control++;
+  for (let i = 0; i < sample.length; i++) {
+    const b = sample[i] as number;
+    if (b === 0) {
+      nul++;
+      if (i % 2 === 1) nulOdd++;
+    } else if (b < 0x09 || (b > 0x0d && b < 0x20)) control++;
   }
-  return control / sample.length > 0.1;
+  // Text in UTF-16 without a byte-order mark: every other byte is NUL.
+  if (nul > sample.length / 4 && (nulOdd > nul * 0.9 || nulOdd < nul * 0.1)) {
+    return 'UTF-16 text without a byte-order mark: save it as UTF-8 (or as "Unicode text" with its BOM)';
+  }
+  if ((nul + control) / sample.length > 0.1) return 'binary data, not a SMILES, CSV/TSV or SDF file (gzip is read transparently)';
+  return null;
 }

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { ImportFormat, PropValue } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
-import { type Line, openBytes, readLines } from './lines';
+import { type ByteOptions, type Line, openBytes, readLines } from './lines';
 
 /** One input record with its structure (SMILES or molfile) and everything else it carried. */
 export interface RawRecord {
@@ -70,13 +70,8 @@ export async function detectFormat(path: string, given?: ImportFormat): Promise<
 }
 
 /** Opens a record stream for a file in the given format. */
-export async function openRecords(
-  path: string,
-  format: ImportFormat,
-  opts: ReaderOptions = {},
-  onRawBytes?: (n: number) => void,
-): Promise<RecordSource> {
-  const lines = readLines(await openBytes(path, onRawBytes));
+export async function openRecords(path: string, format: ImportFormat, opts: ReaderOptions = {}, bytes: ByteOptions = {}): Promise<RecordSource> {
+  const lines = readLines(await openBytes(path, bytes));
   const columns: ColumnChoice = { smiles: null, id: null };
   switch (format) {
     case 'smi':
@@ -155,6 +150,18 @@ export function splitRow(row: string, delimiter: string): string[] | null {
   return out;
 }
 
+/** A quoted field may span at most this many lines (and characters) before its quote counts as unclosed. */
+export const MAX_QUOTED_LINES = 100;
+export const MAX_QUOTED_CHARS = 1 << 16;
+
+/** One logical CSV/TSV row, or why it could not be read. */
+interface Row {
+  lineNo: number;
+  fields?: string[];
+  text?: string;
+  error?: string;
+}
+
 const SMILES_NAMES = ['smiles', 'smi', 'canonical_smiles', 'isomeric_smiles', 'smiles_string', 'structure', 'mol', 'molecule'];
 const ID_NAMES = ['id', 'name', 'compound_id', 'compoundid', 'cid', 'chembl_id', 'molecule_chembl_id', 'cmpd_chemblid', 'mol_id', 'title', 'identifier', 'compound', 'compound id'];
 const SMILES_LIKE = /^[A-Za-z0-9@+\-[\]()=#$%\\/.:*~]+$/;
@@ -190,40 +197,67 @@ async function* delimitedRecords(
   columns: ColumnChoice,
 ): AsyncGenerator<RecordItem> {
   const file = basename(path);
-  // Logical rows: a quoted field may span physical lines.
-  async function* rows(): AsyncGenerator<{ lineNo: number; fields?: string[]; text?: string; error?: string }> {
-    let pending: string | null = null;
-    let pendingLine = 0;
-    for await (const line of lines) {
-      if (line.error !== undefined) {
-        if (pending !== null) {
-          yield { lineNo: pendingLine, error: `unterminated quoted field (${line.error} on line ${line.lineNo})` };
-          pending = null;
-        } else yield { lineNo: line.lineNo, error: line.error };
+  // Logical rows: a quoted field may span physical lines, but only so far. A quote that is never closed
+  // would otherwise swallow the rest of the file: past the bound (or at the end of the file) its first
+  // line is rejected and the lines after it are read again as rows of their own.
+  async function* rows(): AsyncGenerator<Row> {
+    const replay: Line[] = [];
+    let pending: Line[] = [];
+    let pendingText = '';
+    let pendingBytes = 0;
+    /** Rejects the row the open quote started; its other lines (then `after`) are read again, in order. */
+    const giveUp = function* (reason: string, after?: Line): Generator<Row> {
+      const [head, ...rest] = pending;
+      pending = [];
+      pendingText = '';
+      pendingBytes = 0;
+      replay.unshift(...rest, ...(after ? [after] : []));
+      if (head) yield { lineNo: head.lineNo, error: reason };
+    };
+    const next = async (): Promise<Line | null> => {
+      const r = replay.shift();
+      if (r) return r;
+      const n = await lines.next();
+      return n.done ? null : n.value;
+    };
+    for (;;) {
+      const line = await next();
+      if (line === null) {
+        if (!pending.length) return;
+        yield* giveUp('unterminated quoted field at end of file');
         continue;
       }
-      const text: string = pending === null ? line.text : `${pending}\n${line.text}`;
-      const lineNo: number = pending === null ? line.lineNo : pendingLine;
+      if (line.error !== undefined) {
+        if (pending.length) {
+          // A quoted field cannot run into an unreadable line: the row it started is lost, its other lines are not.
+          yield* giveUp(`unterminated quoted field (${line.error} on line ${line.lineNo})`, line);
+          continue;
+        }
+        yield { lineNo: line.lineNo, error: line.error };
+        continue;
+      }
+      const text: string = pending.length ? `${pendingText}\n${line.text}` : line.text;
+      const lineNo: number = pending.length ? (pending[0] as Line).lineNo : line.lineNo;
       const fields = splitRow(text, delimiter);
       if (fields === null) {
-        if (text.length > 1 << 20) {
-          yield { lineNo, error: 'unterminated quoted field' };
-          pending = null;
-        } else {
-          pending = text;
-          pendingLine = lineNo;
+        pending.push(line);
+        pendingText = text;
+        pendingBytes += line.text.length;
+        if (pending.length > MAX_QUOTED_LINES || pendingBytes > MAX_QUOTED_CHARS) {
+          yield* giveUp(`unterminated quoted field (no closing quote within ${MAX_QUOTED_LINES} lines)`);
         }
         continue;
       }
-      pending = null;
+      pending = [];
+      pendingText = '';
+      pendingBytes = 0;
       yield { lineNo, fields, text };
     }
-    if (pending !== null) yield { lineNo: pendingLine, error: 'unterminated quoted field at end of file' };
   }
 
   const it = rows();
   let header: string[] | null = null;
-  const buffered: Array<{ lineNo: number; fields?: string[]; text?: string; error?: string }> = [];
+  const buffered: Row[] = [];
   // Header, then a few rows to sniff columns.
   for (;;) {
     const next = await it.next();
@@ -260,7 +294,7 @@ async function* delimitedRecords(
   columns.id = idCol;
 
   let record = 0;
-  const emit = (r: { lineNo: number; fields?: string[]; text?: string; error?: string }): RecordItem | null => {
+  const emit = (r: Row): RecordItem | null => {
     if (r.error === undefined && (r.text ?? '').trim() === '') return null;
     record++;
     if (r.error !== undefined) return { ok: false, err: { record, line: r.lineNo, reason: r.error, raw: null } };

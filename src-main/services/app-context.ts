@@ -1,7 +1,7 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Api, Events } from '../../src-shared/contract';
 import type { ImportSource } from '../../src-shared/schemas';
@@ -85,9 +85,36 @@ export function shippedModelsDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(here, '..', '..', 'resources', 'models');
 }
 
+/**
+ * Which server paths a front end may name. The desktop app and the CLI act for the user on their own
+ * machine (`any`); host mode serves a browser that may belong to someone else, so it takes files only as
+ * uploads (`none`) or, with `serve --files DIR`, paths inside that one folder (`within`).
+ */
+export type PathPolicy = { kind: 'any' } | { kind: 'within'; dir: string } | { kind: 'none' };
+
+/** The path to use for `path` under the policy, or INVALID_INPUT saying why it may not be named. */
+export async function allowedPath(policy: PathPolicy, path: string, use: 'read' | 'write'): Promise<string> {
+  if (policy.kind === 'any') return path;
+  if (policy.kind === 'none') {
+    throw new AppError(
+      'INVALID_INPUT',
+      use === 'read'
+        ? 'host mode reads files only as uploads (start `delicate serve --files DIR` to allow paths inside DIR)'
+        : 'host mode gives results only as downloads (start `delicate serve --files DIR` to allow writing inside DIR)',
+    );
+  }
+  const dir = await realpath(policy.dir);
+  const abs = resolve(dir, path);
+  // Links are followed before the check: a link inside the folder that points outside it is refused too.
+  const real = use === 'read' ? await realpath(abs).catch(() => abs) : join(await realpath(dirname(abs)).catch(() => dirname(abs)), basename(abs));
+  const rel = relative(dir, real);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new AppError('INVALID_INPUT', `${path}: host mode ${use === 'read' ? 'reads' : 'writes'} only inside ${policy.dir}`);
+  return real;
+}
+
 /** An import source as a file on disk: a path as given, or an upload written to a temporary folder (host mode). */
-async function materialise(source: ImportSource): Promise<{ file: string; displayName: string; cleanup: () => Promise<void> }> {
-  if (source.kind === 'path') return { file: source.path, displayName: source.path, cleanup: async () => {} };
+async function materialise(source: ImportSource, paths: PathPolicy): Promise<{ file: string; displayName: string; cleanup: () => Promise<void> }> {
+  if (source.kind === 'path') return { file: await allowedPath(paths, source.path, 'read'), displayName: source.path, cleanup: async () => {} };
   const dir = await mkdtemp(join(tmpdir(), 'delicate-upload-'));
   const displayName = basename(source.fileName);
   const file = join(dir, displayName);
@@ -96,7 +123,8 @@ async function materialise(source: ImportSource): Promise<{ file: string; displa
 }
 
 /** The contract's handlers over the services; arguments arrive already validated by the router. */
-export function createHandlers(ctx: AppContext): Api {
+export function createHandlers(ctx: AppContext, opts: { paths?: PathPolicy } = {}): Api {
+  const paths = opts.paths ?? { kind: 'any' };
   /**
    * A training job (new or resumed run): progress in epochs over every stage and seed, the data's
    * temporary copy removed at the end.
@@ -131,7 +159,7 @@ export function createHandlers(ctx: AppContext): Api {
     'app.doctor': () => doctor(ctx.db, ctx.dbPath),
     'library.list': async () => ({ libraries: ctx.libraries.list() }),
     'library.import': async (args) => {
-      const { file, displayName, cleanup } = await materialise(args.source);
+      const { file, displayName, cleanup } = await materialise(args.source, paths);
       const jobId = ctx.jobs.start('import', { library: args.library, file: displayName }, async (job) => {
         try {
           return await importFile(ctx.db, ctx.chem, {
@@ -158,14 +186,14 @@ export function createHandlers(ctx: AppContext): Api {
       return { jobId };
     },
     'library.preview': async (args) => {
-      const { file, displayName, cleanup } = await materialise(args.source);
+      const { file, displayName, cleanup } = await materialise(args.source, paths);
       try {
         return await previewFile(ctx.chem, file, { displayName, ...(args.format ? { format: args.format } : {}), ...(args.smilesCol ? { smilesCol: args.smilesCol } : {}), ...(args.idCol ? { idCol: args.idCol } : {}) });
       } finally {
         await cleanup();
       }
     },
-    'library.export': async (args) => ({ written: await ctx.libraries.export(args.library, args.out) }),
+    'library.export': async (args) => ({ written: await ctx.libraries.export(args.library, await allowedPath(paths, args.out, 'write')) }),
     'library.delete': async (args) => ({ deleted: ctx.libraries.delete(args.library) }),
     'compound.list': (args) => ctx.libraries.query(args),
     'compound.get': async (args) => ({ ...(await ctx.libraries.compound(args.id)), predictions: ctx.screens.predictionsOf(args.id) }),
@@ -185,7 +213,7 @@ export function createHandlers(ctx: AppContext): Api {
       }
     },
     'model.import': async (args) => {
-      const { file, cleanup } = await materialise(args.source);
+      const { file, cleanup } = await materialise(args.source, paths);
       try {
         return { model: await ctx.models.importModel(file, args.as) };
       } finally {
@@ -209,9 +237,10 @@ export function createHandlers(ctx: AppContext): Api {
         maxSteps,
         timeBudgetSeconds: maxSteps !== null ? null : args.timeBudgetMinutes !== undefined ? args.timeBudgetMinutes * 60 : d.timeBudgetSeconds,
       };
+      const corpus = await allowedPath(paths, args.corpus, 'read');
       const jobId = ctx.jobs.start('pretrain', { corpus: args.corpus, out: args.out }, (job) =>
         ctx.models.pretrain(
-          { corpus: args.corpus, out: args.out, settings, resume: args.resume ?? false },
+          { corpus, out: args.out, settings, resume: args.resume ?? false },
           {
             signal: job.signal,
             onProgress: (p) =>
@@ -231,7 +260,7 @@ export function createHandlers(ctx: AppContext): Api {
     },
     'assay.list': async () => ({ assays: ctx.models.assays.list() }),
     'assay.import': async (args) => {
-      const { file, displayName, cleanup } = await materialise(args.source);
+      const { file, displayName, cleanup } = await materialise(args.source, paths);
       const jobId = ctx.jobs.start('assay', { assay: args.name, file: displayName, target: args.target }, async (job) => {
         try {
           return await ctx.models.importAssay(
@@ -259,7 +288,7 @@ export function createHandlers(ctx: AppContext): Api {
         epochs: args.epochs ?? DEFAULT_QSAR.epochs,
       };
       const stored = args.assay !== undefined ? await ctx.models.assayFile(args.assay) : null;
-      const { file, displayName, cleanup } = stored ?? (await materialise(args.source ?? { kind: 'path', path: args.data as string }));
+      const { file, displayName, cleanup } = stored ?? (await materialise(args.source ?? { kind: 'path', path: args.data as string }, paths));
       return trainJob({ data: displayName, target: args.target, out: args.out }, settings, cleanup, (hooks) =>
         ctx.models.train(
           {
@@ -309,7 +338,7 @@ export function createHandlers(ctx: AppContext): Api {
     },
     'screen.export': async (args) => {
       const { screen, out, ...filter } = args;
-      return ctx.screens.export(screen, out, filter);
+      return ctx.screens.export(screen, await allowedPath(paths, out, 'write'), filter);
     },
     'screen.download': async (args) => {
       const { screen, format, ...filter } = args;

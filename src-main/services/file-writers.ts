@@ -1,6 +1,8 @@
-import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import type { RDKit } from '../chem/rdkit';
+import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { AppError } from '../../src-shared/errors';
+import { type RDKit, parseMol } from '../chem/rdkit';
 
 /** One CSV field, quoted when it holds a comma, quote or line break. */
 export function csvField(v: unknown): string {
@@ -20,7 +22,7 @@ export function assayCsv(assay: { target: string }, measurements: Array<{ smiles
 
 /** One SDF record (2D molblock titled `title`, then the data fields); null when RDKit cannot read the SMILES. */
 export function sdfRecord(rd: RDKit, smiles: string, title: string, fields: Record<string, unknown>): string | null {
-  const mol = rd.get_mol(smiles);
+  const mol = parseMol(rd, smiles);
   if (!mol) return null;
   let block: string;
   try {
@@ -43,16 +45,48 @@ export function exportFormat(out: string): 'csv' | 'sdf' {
   throw new Error(`${out}: export writes .csv or .sdf`);
 }
 
-/** Streams text to a file with back-pressure; `fn` gets the writer, the file is closed either way. */
+/** Why a file cannot be written, in the user's terms. */
+function writeProblem(out: string, err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ENOENT':
+      return `cannot write ${out}: the folder ${dirname(out)} does not exist`;
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return `cannot write ${out}: permission denied`;
+    case 'EISDIR':
+      return `cannot write ${out}: it is a folder`;
+    case 'ENOTDIR':
+      return `cannot write ${out}: part of the path is not a folder`;
+    case 'ENOSPC':
+      return `cannot write ${out}: the disk is full`;
+    default:
+      return `cannot write ${out}: ${err.message}`;
+  }
+}
+
+/**
+ * Streams text to a file with back-pressure; `fn` gets the writer, the file is closed either way. A file
+ * that cannot be opened or written is an INVALID_INPUT naming it (never an unhandled stream error).
+ */
 export async function writeStreamed(out: string, fn: (write: (s: string) => Promise<void>) => Promise<void>): Promise<void> {
-  const ws = createWriteStream(out);
+  const fh = await open(out, 'w').catch((err: NodeJS.ErrnoException) => {
+    throw new AppError('INVALID_INPUT', writeProblem(out, err));
+  });
+  const ws = fh.createWriteStream();
+  let failure: NodeJS.ErrnoException | null = null;
+  ws.on('error', (err) => {
+    failure = err;
+  });
   const write = async (s: string) => {
+    if (failure) throw new AppError('INVALID_INPUT', writeProblem(out, failure));
     if (!ws.write(s)) await once(ws, 'drain');
   };
   try {
     await fn(write);
   } finally {
-    ws.end();
-    await once(ws, 'close');
+    if (!ws.destroyed) ws.end();
+    if (!ws.closed) await once(ws, 'close').catch(() => undefined);
   }
+  if (failure) throw new AppError('INVALID_INPUT', writeProblem(out, failure));
 }

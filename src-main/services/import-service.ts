@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { ImportFormat, ImportPreview, ImportRecordError, ImportSummary } from '../../src-shared/dto';
@@ -9,7 +10,7 @@ import type { Db } from '../db/database';
 import { CompoundRepo } from '../db/compound-repo';
 import { type ImportCounts, ImportRepo } from '../db/import-repo';
 import { LibraryRepo } from '../db/library-repo';
-import { looksBinary } from '../import/lines';
+import { binaryReason } from '../import/lines';
 import { type RawRecord, type RecordError, type RecordItem, detectFormat, openRecords } from '../import/records';
 
 export interface ImportOptions {
@@ -38,6 +39,43 @@ export interface ImportProgress {
 
 const MAX_ERRORS_REPORTED = 100;
 
+/** An import whose owner has not committed for this long is taken to be dead (its process crashed). */
+const STALE_IMPORT_MS = 120_000;
+
+/** True when the import's owner (host:pid:run) is still running it. */
+function ownerAlive(owner: string | null, heartbeatMs: number | null): boolean {
+  if (!owner || heartbeatMs === null) return false;
+  const [host, pid] = owner.split(':');
+  if (host === hostname()) {
+    try {
+      process.kill(Number(pid), 0);
+    } catch (err) {
+      // ESRCH: no such process; EPERM: it exists but belongs to someone else.
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    }
+  }
+  return Date.now() - heartbeatMs < STALE_IMPORT_MS;
+}
+
+/** Why a path cannot be read, in the user's terms. */
+function unreadable(file: string, err: NodeJS.ErrnoException): AppError {
+  switch (err.code) {
+    case 'ENOENT':
+      return new AppError('INVALID_INPUT', `${file}: file not found`);
+    case 'ELOOP':
+      return new AppError('INVALID_INPUT', `${file}: too many levels of symbolic links (a link loop)`);
+    case 'EACCES':
+    case 'EPERM':
+      return new AppError('INVALID_INPUT', `${file}: permission denied`);
+    case 'ENOTDIR':
+      return new AppError('INVALID_INPUT', `${file}: part of the path is not a folder`);
+    case 'ENAMETOOLONG':
+      return new AppError('INVALID_INPUT', `${file}: the path is too long`);
+    default:
+      return new AppError('INVALID_INPUT', `${file}: cannot read it (${err.code ?? err.message})`);
+  }
+}
+
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
@@ -59,13 +97,13 @@ interface Batch {
 export async function importFile(db: Db, chem: ChemPool, opts: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
   const file = opts.displayName ?? opts.file;
-  const st = await stat(opts.file).catch(() => null);
-  if (!st) throw new AppError('INVALID_INPUT', `${file}: file not found`);
+  const st = await stat(opts.file).catch((err: NodeJS.ErrnoException) => {
+    throw unreadable(file, err);
+  });
   if (!st.isFile()) throw new AppError('INVALID_INPUT', `${file}: not a file`);
   if (st.size === 0) throw new AppError('PARSE_ERROR', `${file}: the file is empty`);
-  if (await looksBinary(opts.file)) {
-    throw new AppError('PARSE_ERROR', `${file}: binary data, not a SMILES, CSV/TSV or SDF file (gzip is read transparently)`);
-  }
+  const binary = await binaryReason(opts.file);
+  if (binary) throw new AppError('PARSE_ERROR', `${file}: ${binary}`);
   const format = await detectFormat(opts.file, opts.format);
   const sha256 = await sha256File(opts.file);
 
@@ -73,15 +111,22 @@ export async function importFile(db: Db, chem: ChemPool, opts: ImportOptions): P
   const imports = new ImportRepo(db);
   const compounds = new CompoundRepo(db);
 
-  // Library and import row are created together; a failed import removes both again.
+  // Library and import row are created together; a failed import removes both again. The transaction
+  // takes the write lock first, so two processes starting the same import see each other's row.
+  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const { library, createdLibrary, run } = db.transaction(() => {
     let lib = libraries.byName(opts.library);
     const created = !lib;
     lib ??= libraries.create(opts.library);
     const existing = imports.find(lib.id, sha256);
-    return { library: lib, createdLibrary: created, run: existing ?? imports.create(lib.id, file, sha256, format, { smilesCol: opts.smilesCol, idCol: opts.idCol }) };
+    if (existing && existing.state === 'running' && ownerAlive(existing.owner, existing.heartbeatMs)) {
+      throw new AppError('CONFLICT', `${file} is being imported into '${opts.library}' right now (by another window or process); wait for it to finish`);
+    }
+    if (existing && existing.state !== 'done') imports.claim(existing.id, owner);
+    return { library: lib, createdLibrary: created, run: existing ?? imports.create(lib.id, file, sha256, format, { smilesCol: opts.smilesCol, idCol: opts.idCol }, owner) };
   })();
 
+  const warnings: string[] = [];
   const summaryOf = (c: ImportCounts, extra: { alreadyImported: boolean; resumed: boolean }): ImportSummary => ({
     library: library.name,
     file,
@@ -92,12 +137,12 @@ export async function importFile(db: Db, chem: ChemPool, opts: ImportOptions): P
     rejected: c.rejected,
     errors: imports.errors(run.id, MAX_ERRORS_REPORTED),
     seconds: Math.round(c.seconds * 1000) / 1000,
+    warnings,
     ...extra,
   });
 
   if (run.state === 'done') return summaryOf(run, { alreadyImported: true, resumed: false });
   const resumed = run.nextRecord > 1;
-  if (run.state !== 'running') imports.setState(run.id, 'running');
 
   const counts: ImportCounts = {
     nextRecord: run.nextRecord,
@@ -148,8 +193,11 @@ export async function importFile(db: Db, chem: ChemPool, opts: ImportOptions): P
   const batchSize = opts.batchSize ?? 256;
   const inFlightMax = chem.size * 2;
   let bytesRead = 0;
-  const source = await openRecords(opts.file, format, { smilesCol: opts.smilesCol, idCol: opts.idCol }, (n) => {
-    bytesRead += n;
+  const source = await openRecords(opts.file, format, { smilesCol: opts.smilesCol, idCol: opts.idCol }, {
+    onRawBytes: (n) => {
+      bytesRead += n;
+    },
+    onWarning: (w) => warnings.push(w),
   });
   const queue: Batch[] = [];
   const progressEvery = 250;

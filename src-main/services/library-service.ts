@@ -124,14 +124,21 @@ export class LibraryService {
     let chunk: Array<{ id: number; smiles: string }> = [];
     const inFlight: Array<Promise<number[]>> = [];
     const flush = () => {
-      if (chunk.length) inFlight.push(this.chem.run({ op: 'substructure', query, items: chunk }));
+      if (!chunk.length) return;
+      const task = this.chem.run({ op: 'substructure', query, items: chunk });
+      // Chunks still in flight when an earlier one fails (an invalid query fails them all) must not
+      // become unhandled rejections: that would end the process.
+      task.catch(() => undefined);
+      inFlight.push(task);
       chunk = [];
     };
     const settle = async () => {
-      const ids = await (inFlight.shift() as Promise<number[]>).catch((e: Error) => {
-        throw new AppError('INVALID_INPUT', e.message);
-      });
-      found.push(...ids);
+      try {
+        found.push(...(await (inFlight.shift() as Promise<number[]>)));
+      } catch (err) {
+        await Promise.allSettled(inFlight.splice(0));
+        throw err;
+      }
     };
     for (const item of source) {
       chunk.push(item);

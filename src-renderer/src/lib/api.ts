@@ -15,9 +15,27 @@ export class ApiCallError extends Error {
   }
 }
 
-/** Host mode: the same contract over the loopback WebSocket, authenticated by the token in the page URL. */
+const TOKEN_KEY = 'delicate.token';
+
+/**
+ * The host-mode token: read once from the page URL, then kept in this tab's session storage and dropped
+ * from the address bar, so it does not linger in history, screenshots or a shared link; a reload still works.
+ */
+function hostToken(): string {
+  const url = new URL(location.href);
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl !== null) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    url.searchParams.delete('token');
+    history.replaceState(history.state, '', `${url.pathname}${url.search}${url.hash}`);
+    return fromUrl;
+  }
+  return sessionStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+/** Host mode: the same contract over the loopback WebSocket, authenticated by the per-run token. */
 function hostTransport(): Transport {
-  const token = new URLSearchParams(location.search).get('token') ?? '';
+  const token = hostToken();
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api?token=${encodeURIComponent(token)}`);
   const open = new Promise<void>((resolve, reject) => {
     ws.addEventListener('open', () => resolve(), { once: true });
