@@ -12,6 +12,11 @@ app.on('web-contents-created', (_e, contents) => {
 
 let ctx: AppContext | null = null;
 
+// A failure nobody awaited is logged; it must not take the app (and the user's running jobs) down.
+process.on('unhandledRejection', (err) => {
+  process.stderr.write(`delicate: unhandled rejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+});
+
 void app.whenReady().then(() => {
   const dbPath = process.env.DELICATE_DB ?? defaultDbPath();
   // A packaged app carries resources/ (shipped models, examples) in its resources folder.

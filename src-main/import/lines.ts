@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
+import { crc32, createInflateRaw } from 'node:zlib';
 
 /** One physical line of an input file, decoded, or the reason it could not be read. */
 export type Line =
@@ -52,82 +52,110 @@ export async function openBytes(path: string, opts: ByteOptions = {}): Promise<A
   return utf8(bytes);
 }
 
-/** Output buffered ahead of the reader before the decompressor waits (keeps memory bounded). */
-const GUNZIP_AHEAD = 4 << 20;
+/** Decoded bytes kept before they are handed on (an inflater's output for one input chunk). */
+const GZIP_FLAGS = { FHCRC: 2, FEXTRA: 4, FNAME: 8, FCOMMENT: 16 };
 
 /**
- * Gunzips a byte stream, handing on every decoded byte even when the stream fails later: Node's pipe would
- * drop output still buffered when the error comes, so a cut file would lose records it holds intact.
+ * Gunzips a byte stream member by member (concatenated members, as bgzip and `cat a.gz b.gz` write them,
+ * are read in turn). Every decoded byte is handed on before damage is reported, and bytes after the last
+ * complete member that are not gzip are ignored with a warning: Node's Gunzip cannot do either (it drops
+ * output still buffered when it meets a bad header or a cut stream).
  */
 async function* gunzipped(input: AsyncIterable<Buffer>, onWarning?: (msg: string) => void): AsyncGenerator<Buffer> {
-  const z = createGunzip();
-  const out: Buffer[] = [];
-  let buffered = 0;
-  let failure: Error | null = null;
-  let ended = false;
-  // The reader stopped early (it had what it needed): the feeder must not wait for it.
-  let stopped = false;
-  let wakeReader: (() => void) | null = null;
-  let wakeFeeder: (() => void) | null = null;
-  const wake = (which: 'reader' | 'feeder') => {
-    const w = which === 'reader' ? wakeReader : wakeFeeder;
-    if (which === 'reader') wakeReader = null;
-    else wakeFeeder = null;
-    w?.();
+  const it = input[Symbol.asyncIterator]();
+  let buf: Buffer = Buffer.alloc(0);
+  let eof = false;
+  /** Reads the next input chunk into `buf`; false at the end of the input. */
+  const more = async (): Promise<boolean> => {
+    if (eof) return false;
+    const n = await it.next();
+    if (n.done) {
+      eof = true;
+      return false;
+    }
+    buf = buf.length ? Buffer.concat([buf, n.value]) : n.value;
+    return true;
   };
-  z.on('data', (c: Buffer) => {
-    out.push(c);
-    buffered += c.length;
-    wake('reader');
-  });
-  z.on('error', (e) => {
-    failure = e;
-    wake('reader');
-    wake('feeder');
-  });
-  z.on('end', () => {
-    ended = true;
-    wake('reader');
-  });
-  const feeding = (async () => {
-    try {
-      for await (const chunk of input) {
-        if (failure || stopped) return;
-        z.write(chunk);
-        while (!failure && !stopped && buffered > GUNZIP_AHEAD) await new Promise<void>((r) => (wakeFeeder = r));
-      }
-      if (!failure && !stopped) z.end();
-    } catch (e) {
-      failure ??= e as Error;
-      wake('reader');
-    }
-  })();
+  const need = async (bytes: number): Promise<boolean> => {
+    while (buf.length < bytes) if (!(await more())) return false;
+    return true;
+  };
+  const cut = () => new InputDamaged('damaged gzip data (unexpected end of file)');
   try {
-    for (;;) {
-      const next = out.shift();
-      if (next) {
-        buffered -= next.length;
-        if (buffered <= GUNZIP_AHEAD) wake('feeder');
-        yield next;
-        continue;
+    for (let member = 0; ; member++) {
+      if (!(await need(1))) return;
+      if (!(await need(10)) || buf[0] !== 0x1f || buf[1] !== 0x8b || buf[2] !== 8) {
+        if (member === 0) throw buf.length < 10 ? cut() : new InputDamaged('damaged gzip data (bad header)');
+        onWarning?.('data after the end of the gzip stream was ignored (the file has trailing bytes that are not gzip)');
+        return;
       }
-      if (failure) break;
-      if (ended) return;
-      await new Promise<void>((r) => (wakeReader = r));
+      const flags = buf[3] as number;
+      let at = 10;
+      if (flags & GZIP_FLAGS.FEXTRA) {
+        if (!(await need(at + 2))) throw cut();
+        at += 2 + buf.readUInt16LE(at);
+      }
+      for (const flag of [GZIP_FLAGS.FNAME, GZIP_FLAGS.FCOMMENT]) {
+        if (!(flags & flag)) continue;
+        for (;;) {
+          if (!(await need(at + 1))) throw cut();
+          const zero = buf.indexOf(0, at);
+          if (zero >= 0) {
+            at = zero + 1;
+            break;
+          }
+          if (!(await more())) throw cut();
+        }
+      }
+      if (flags & GZIP_FLAGS.FHCRC) at += 2;
+      if (!(await need(at))) throw cut();
+      buf = buf.subarray(at);
+
+      const inflater = createInflateRaw();
+      const out: Buffer[] = [];
+      let ended = false;
+      let failure: Error | null = null;
+      inflater.on('data', (c: Buffer) => out.push(c));
+      inflater.on('end', () => (ended = true));
+      inflater.on('error', (e) => (failure = e));
+      let crc = 0;
+      let size = 0;
+      try {
+        for (;;) {
+          if (!buf.length && !(await more())) throw cut();
+          const chunk = buf;
+          buf = Buffer.alloc(0);
+          const before = inflater.bytesWritten;
+          // A chunk that fails never calls back: wait for the callback or the stream's end of life.
+          await new Promise<void>((r) => {
+            inflater.once('close', r);
+            inflater.write(chunk, () => {
+              inflater.off('close', r);
+              r();
+            });
+          });
+          // 'end' and 'error' follow the write's callback on the next turn.
+          await new Promise<void>((r) => setImmediate(r));
+          for (const c of out.splice(0)) {
+            crc = crc32(c, crc);
+            size = (size + c.length) >>> 0;
+            yield c;
+          }
+          if (failure) throw new InputDamaged(`damaged gzip data (${(failure as Error).message})`);
+          if (ended) {
+            buf = chunk.subarray(inflater.bytesWritten - before);
+            break;
+          }
+        }
+      } finally {
+        inflater.destroy();
+      }
+      if (!(await need(8))) throw cut();
+      if (buf.readUInt32LE(0) !== crc || buf.readUInt32LE(4) !== size) throw new InputDamaged('damaged gzip data (checksum mismatch: the data read so far may be corrupt)');
+      buf = buf.subarray(8);
     }
-    const err = failure as NodeJS.ErrnoException;
-    // A header error can only come where a new gzip member would start: the stream before it was whole.
-    if (/incorrect header check|unknown compression method/.test(err.message)) {
-      onWarning?.('data after the end of the gzip stream was ignored (the file has trailing bytes that are not gzip)');
-      return;
-    }
-    if (err instanceof InputDamaged || !err.code?.startsWith('Z_')) throw err;
-    throw new InputDamaged(`damaged gzip data (${err.message})`);
   } finally {
-    stopped = true;
-    wake('feeder');
-    z.destroy();
-    await feeding;
+    await it.return?.();
   }
 }
 
@@ -244,9 +272,14 @@ export async function* readLines(bytes: AsyncIterable<Buffer>, maxLineBytes = MA
 export async function binaryReason(path: string): Promise<string | null> {
   const bytes = await openBytes(path);
   let sample: Buffer = Buffer.alloc(0);
-  for await (const chunk of bytes) {
-    sample = Buffer.concat([sample, chunk]);
-    if (sample.length >= 8192) break;
+  try {
+    for await (const chunk of bytes) {
+      sample = Buffer.concat([sample, chunk]);
+      if (sample.length >= 8192) break;
+    }
+  } catch (err) {
+    // Damage is reported by the reader, after the records before it; judge the bytes that could be read.
+    if (!(err instanceof InputDamaged)) throw err;
   }
   sample = sample.subarray(0, 8192);
   if (sample.length === 0) return null;

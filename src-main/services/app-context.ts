@@ -15,6 +15,7 @@ import { doctor } from './doctor';
 import { importFile, previewFile } from './import-service';
 import { LibraryService } from './library-service';
 import { ModelService } from './model-service';
+import { checkAssayColumns } from '../train/assay';
 import { ScreenService } from './screen-service';
 import { givenColumns } from '../../src-shared/assay-columns';
 import { DEFAULT_QSAR, type QsarSettings } from '../train/qsar-settings';
@@ -112,6 +113,20 @@ export async function allowedPath(policy: PathPolicy, path: string, use: 'read' 
   return real;
 }
 
+/**
+ * Runs `fn` on a materialised file; an error that names the file's temporary path (an upload's copy)
+ * names it as the user knows it instead: server paths are never shown.
+ */
+async function asNamed<T>(file: string, displayName: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (file === displayName || !(err instanceof Error) || !err.message.includes(file)) throw err;
+    const message = err.message.split(file).join(displayName);
+    throw err instanceof AppError ? new AppError(err.code, message, err.details) : new Error(message);
+  }
+}
+
 /** An import source as a file on disk: a path as given, or an upload written to a temporary folder (host mode). */
 async function materialise(source: ImportSource, paths: PathPolicy): Promise<{ file: string; displayName: string; cleanup: () => Promise<void> }> {
   if (source.kind === 'path') return { file: await allowedPath(paths, source.path, 'read'), displayName: source.path, cleanup: async () => {} };
@@ -162,7 +177,7 @@ export function createHandlers(ctx: AppContext, opts: { paths?: PathPolicy } = {
       const { file, displayName, cleanup } = await materialise(args.source, paths);
       const jobId = ctx.jobs.start('import', { library: args.library, file: displayName }, async (job) => {
         try {
-          return await importFile(ctx.db, ctx.chem, {
+          return await asNamed(file, displayName, () => importFile(ctx.db, ctx.chem, {
             file,
             displayName,
             library: args.library,
@@ -178,7 +193,7 @@ export function createHandlers(ctx: AppContext, opts: { paths?: PathPolicy } = {
                 etaSeconds: p.etaSeconds,
                 message: `${p.read} records: ${p.imported} new, ${p.duplicates} duplicates, ${p.rejected} rejected (${Math.round(p.fraction * 100)}%)`,
               }),
-          });
+          }));
         } finally {
           await cleanup();
         }
@@ -261,15 +276,19 @@ export function createHandlers(ctx: AppContext, opts: { paths?: PathPolicy } = {
     'assay.list': async () => ({ assays: ctx.models.assays.list() }),
     'assay.import': async (args) => {
       const { file, displayName, cleanup } = await materialise(args.source, paths);
+      await checkAssayColumns(file, { target: args.target, name: displayName, ...givenColumns(args) }).catch(async (err: unknown) => {
+        await cleanup();
+        throw err;
+      });
       const jobId = ctx.jobs.start('assay', { assay: args.name, file: displayName, target: args.target }, async (job) => {
         try {
-          return await ctx.models.importAssay(
+          return await asNamed(file, displayName, () => ctx.models.importAssay(
             { data: file, dataName: displayName, name: args.name, target: args.target, task: args.task, ...givenColumns(args) },
             {
               signal: job.signal,
               onProgress: (p) => job.progress({ done: p.read, total: null, rate: 0, etaSeconds: null, message: `${p.read} records: ${p.compounds} compounds, ${p.rejected} rejected` }),
             },
-          );
+          ));
         } finally {
           await cleanup();
         }
@@ -289,8 +308,15 @@ export function createHandlers(ctx: AppContext, opts: { paths?: PathPolicy } = {
       };
       const stored = args.assay !== undefined ? await ctx.models.assayFile(args.assay) : null;
       const { file, displayName, cleanup } = stored ?? (await materialise(args.source ?? { kind: 'path', path: args.data as string }, paths));
+      if (!stored) {
+        // A wrong column is refused now, not by a job that fails seconds later.
+        await checkAssayColumns(file, { target: args.target, name: displayName, ...givenColumns(args) }).catch(async (err: unknown) => {
+          await cleanup();
+          throw err;
+        });
+      }
       return trainJob({ data: displayName, target: args.target, out: args.out }, settings, cleanup, (hooks) =>
-        ctx.models.train(
+        asNamed(file, displayName, () => ctx.models.train(
           {
             data: file,
             dataName: displayName,
@@ -306,7 +332,7 @@ export function createHandlers(ctx: AppContext, opts: { paths?: PathPolicy } = {
             ...(args.restart ? { restart: true } : {}),
           },
           hooks,
-        ),
+        )),
       );
     },
     'model.runs': async () => ({ runs: ctx.models.runs.list() }),

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompoundPrediction, ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
@@ -125,6 +125,9 @@ function summary(r: ScreenRow): ScreenSummary {
  * them on worker threads, writes each chunk's predictions in one transaction with the cursor, so a
  * killed screen resumes where it stopped and every compound gets exactly one row per model.
  */
+/** The largest export handed to the app as one download (a string in memory on both sides). */
+const MAX_DOWNLOAD_BYTES = 256 * 2 ** 20;
+
 export class ScreenService {
   readonly repo: ScreenRepo;
   private readonly libraryRepo: LibraryRepo;
@@ -422,13 +425,20 @@ export class ScreenService {
     }
   }
 
-  /** The same export as text (host mode: the browser saves it as a download); at most `limit` rows (default 10,000). */
+  /**
+   * The same export as text (the app saves it as a download): every row that passes the filter. A result
+   * too large to hand over in one message is refused with the command that writes it to a file instead.
+   */
   async exportText(id: number, format: 'csv' | 'sdf', f: ScreenFilter = {}): Promise<{ fileName: string; content: string; written: number }> {
     const dir = await mkdtemp(join(tmpdir(), 'delicate-export-'));
     try {
       const summary = this.get(id);
       const fileName = `screen-${id}-${summary.library}-${f.model ?? summary.models[0]}.${format}`.replace(/[^\w.-]+/g, '_');
-      const r = await this.export(id, join(dir, fileName), { limit: 10_000, ...f });
+      const r = await this.export(id, join(dir, fileName), f);
+      const bytes = (await stat(join(dir, fileName))).size;
+      if (bytes > MAX_DOWNLOAD_BYTES) {
+        throw new AppError('INVALID_INPUT', `the export has ${r.written} rows (${Math.round(bytes / 2 ** 20)} MiB), too large to download; write it to a file with \`delicate screen --id ${id} --out FILE.${format}\` or narrow the filter`);
+      }
       return { fileName, content: await readFile(join(dir, fileName), 'utf8'), written: r.written };
     } finally {
       await rm(dir, { recursive: true, force: true });

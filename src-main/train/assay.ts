@@ -194,3 +194,28 @@ export async function readAssay(
   }
   return { file, target: opts.target, task: opts.task, unit: opts.unit ?? null, points, read, rejected, replicates, censored };
 }
+
+/** How many readable records the column check looks at (SDF data fields may be missing from some). */
+const COLUMN_CHECK_RECORDS = 100;
+
+/**
+ * Checks before a training or assay job starts that the file has the columns the request names (SMILES,
+ * ID, target, date): a wrong pick is refused at once, naming the file and the columns it has.
+ */
+export async function checkAssayColumns(path: string, opts: { target: string; name?: string } & AssayColumns): Promise<void> {
+  const file = opts.name ?? path;
+  const source = await openRecords(path, await detectFormat(path), { smilesCol: opts.smilesCol, idCol: opts.idCol });
+  const seen = new Set<string>();
+  let records = 0;
+  for await (const item of source.records) {
+    if (!item.ok) continue;
+    for (const k of Object.keys(item.rec.props)) seen.add(k);
+    if (opts.target in item.rec.props && (!opts.dateCol || opts.dateCol in item.rec.props)) return;
+    if (++records >= COLUMN_CHECK_RECORDS) break;
+  }
+  if (records === 0) return; // nothing readable: the job's reader reports why, record by record
+  const named = [source.columns.smiles, source.columns.id].filter((c): c is string => c !== null && !c.startsWith('('));
+  const columns = [...new Set([...named, ...seen])].join(', ') || 'none';
+  if (!seen.has(opts.target)) throw new AppError('INVALID_INPUT', `${file}: no column '${opts.target}' to train on (columns: ${columns})`);
+  if (opts.dateCol && !seen.has(opts.dateCol)) throw new AppError('INVALID_INPUT', `${file}: no date column '${opts.dateCol}' (columns: ${columns})`);
+}
