@@ -1,9 +1,9 @@
 // The contract's handlers as a front end calls them: faults are answered, never fatal (issue 31).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRouter } from '../ipc/router';
+import { createRouter } from './router';
 import { corpusSlice, sharedData } from '../test/helpers';
-import { AppContext, createHandlers } from './app-context';
-import { importFile } from './import-service';
+import { AppContext, createHandlers } from '../services/app-context';
+import { importFile } from '../services/import-service';
 
 let ctx: AppContext;
 beforeAll(async () => {
