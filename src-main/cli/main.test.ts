@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusSlice, sharedData, tempDir } from '../test/helpers';
 import { main } from './main';
 
@@ -17,9 +17,14 @@ async function run(...argv: string[]) {
 
 describe('delicate CLI', () => {
   const db = join(tmp.dir, 'cli.db');
+  // The library the browsing tests read, made once: each test stands on its own, none on another's state.
+  beforeAll(async () => {
+    const r = await run('import', sharedData('qsar/bbbp.csv'), '--library', 'bbbp', '--db', db);
+    if (r.code !== 0) throw new Error(`fixture import failed: ${r.err}`);
+  }, 300_000);
 
   it('imports with --json: exactly one JSON object on stdout, progress on stderr', async () => {
-    const r = await run('import', sharedData('qsar/bbbp.csv'), '--library', 'bbbp', '--db', db, '--json');
+    const r = await run('import', sharedData('qsar/bbbp.csv'), '--library', 'bbbp', '--db', join(tmp.dir, 'import.db'), '--json');
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -135,6 +140,12 @@ describe('delicate CLI', () => {
   });
 
   it('trains a teacher, a distilled student and the baseline on an assay (the train JSON contract)', async () => {
+    // Its own database and tiny teacher (3 pretraining steps): nothing from the other tests.
+    const db = join(tmp.dir, 'train.db');
+    const corpus = join(tmp.dir, 'train-corpus.smi');
+    writeFileSync(corpus, `${corpusSlice(200).join('\n')}\n`);
+    const tiny = await run('pretrain', '--corpus', corpus, '--out', 'tiny', '--layers', '2', '--hidden', '16', '--heads', '2', '--ff', '32', '--share-layers', '--max-steps', '3', '--batch', '8', '--db', db);
+    expect(tiny.code).toBe(0);
     const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n');
     const data = join(tmp.dir, 'esol-slice.csv');
     // 160 compounds, two of them measured twice (replicates), a record of a third without a value (rejected),
@@ -185,7 +196,7 @@ describe('delicate CLI', () => {
     expect(reps.measurements.map((m: { count: number }) => m.count)).toEqual([2, 2]);
     expect((await run('assays', 'esol', '--only', 'twice', '--db', db)).code).toBe(2);
     const unknown = await run('assays', 'nope', '--db', db);
-    expect([unknown.code, unknown.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: ic50, esol")]);
+    expect([unknown.code, unknown.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: esol")]);
     // A stored assay trains again without its file; it brings its own target and task.
     const again = await run('train', '--assay', 'esol', '--out', 'esol-again', '--teacher', 'tiny', '--epochs', '1', '--seeds', '1', '--split', 'random', '--length-pool', '2', '--db', db, '--json');
     expect(again.code).toBe(0);
@@ -206,7 +217,7 @@ describe('delicate CLI', () => {
     const same = JSON.parse((await run('assays', '--db', db, '--json')).out).assays.find((a: { name: string }) => a.name === 'esol-same');
     expect(same).toMatchObject({ file: data, sha256: imported.sha256, records: 163, replicates: 2, censored: 10, rejected: 1 });
     const missing = await run('train', '--assay', 'nope', '--out', 'x', '--db', db);
-    expect([missing.code, missing.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: ic50, esol, esol-again, esol-same")]);
+    expect([missing.code, missing.err]).toEqual([1, expect.stringContaining("no assay named 'nope' (assays: esol, esol-again, esol-same")]);
     expect((await run('train', '--assay', 'esol', '--data', data, '--out', 'x', '--db', db)).code).toBe(2);
     // Its values are converted already (a unit would convert them twice), and it has its own columns and dates.
     const twice = await run('train', '--assay', 'esol', '--unit', 'nM', '--out', 'x', '--db', db);

@@ -1,6 +1,6 @@
 // Regression tests for hostile input (issue 31): each case was a crash or a loss of good records before.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +119,19 @@ describe('encodings and line structure', () => {
     const db2 = openDatabase(':memory:');
     const ok = await importFile(db2, chem, { file: file('multiline.csv', 'smiles,id,note\nCCO,a,"two\nlines"\nCCN,b,plain\n'), library: 'ml' });
     expect(ok.imported).toBe(2);
+  });
+});
+
+describe('paths', () => {
+  it('names a link loop, a folder and a missing file as such', async () => {
+    const a = join(tmp.dir, 'loop-a.smi');
+    const b = join(tmp.dir, 'loop-b.smi');
+    symlinkSync(b, a);
+    symlinkSync(a, b);
+    const db = openDatabase(':memory:');
+    await expect(importFile(db, chem, { file: a, library: 'x' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: `${a}: too many levels of symbolic links (a link loop)` });
+    await expect(importFile(db, chem, { file: tmp.dir, library: 'x' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: `${tmp.dir}: not a file` });
+    await expect(importFile(db, chem, { file: join(tmp.dir, 'nope.smi'), library: 'x' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/nope\.smi: file not found/) });
   });
 });
 

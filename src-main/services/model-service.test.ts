@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/database';
 import { corpusSlice, sharedData, tempDir } from '../test/helpers';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
@@ -45,16 +45,24 @@ describe('pretraining jobs', () => {
   const db = openDatabase(dbPath);
   const models = new ModelService(db);
   afterAll(() => db.close());
+  // Fixtures every test below may use (each test stands on its own): a pretrained teacher and a
+  // general-distilled one-layer student of it.
+  let whole: Awaited<ReturnType<ModelService['pretrain']>>;
+  let student: Awaited<ReturnType<ModelService['pretrain']>>;
+  beforeAll(async () => {
+    whole = await models.pretrain({ corpus, out: 'whole', settings, resume: false, backend: 'wasm' });
+    student = await models.pretrain({ corpus, out: 'student', settings: { ...settings, maxSteps: 6, distill: { ...DEFAULT_DISTILL, teacher: 'whole', layers: 1 } }, resume: false, backend: 'wasm' });
+  }, 300_000);
 
   it('a run killed mid-way resumes from its checkpoint and continues the same loss curve', async () => {
-    const whole = await models.pretrain({ corpus, out: 'whole', settings, resume: false, backend: 'wasm' });
     expect(whole.curve).toHaveLength(40);
     expect(models.get('whole')).toMatchObject({ state: 'ready', steps: 40, kind: 'pretrained' });
 
     // The same run in a separate process, killed (SIGKILL, no clean-up) once a checkpoint is stored.
     const child = spawn(process.execPath, [join(root, 'bin/delicate.mjs'), 'pretrain', '--corpus', corpus, '--out', 'killed', ...ARCH, '--db', dbPath], { stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const deadline = Date.now() + 60_000;
+    // A safety net only (the child reaches step 4 in seconds): generous for a loaded machine.
+    const deadline = Date.now() + 150_000;
     let killedAt = 0;
     while (Date.now() < deadline) {
       const row = db.prepare(`SELECT steps, state FROM models WHERE name = 'killed'`).get() as { steps: number; state: string } | undefined;
@@ -79,16 +87,10 @@ describe('pretraining jobs', () => {
     expect(resumed.curve.map((c) => c.loss)).toEqual(whole.curve.map((c) => c.loss));
     expect(resumed.mlmAccuracy).toBe(whole.mlmAccuracy);
     expect(db.prepare(`SELECT COUNT(*) AS n FROM checkpoints`).get()).toEqual({ n: 0 });
-  }, 180_000);
+  }, 300_000);
 
   it('general distillation makes a shared-layer student of the teacher, with lineage', async () => {
-    const r = await models.pretrain({
-      corpus,
-      out: 'student',
-      settings: { ...settings, maxSteps: 6, distill: { ...DEFAULT_DISTILL, teacher: 'whole', layers: 1 } },
-      resume: false,
-      backend: 'wasm',
-    });
+    const r = student;
     expect(r.curve.every((c) => typeof c.distill === 'number' && c.distill > 0)).toBe(true);
     const m = models.get('student');
     expect(m).toMatchObject({ kind: 'student', parent: ['whole'], layers: 1, shareLayers: true, state: 'ready' });

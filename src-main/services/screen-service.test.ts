@@ -174,6 +174,27 @@ describe('screening a library', () => {
     expect(app.screens.predictionsOf(id).find((p) => p.screen === r.screen)).toMatchObject({ model: 'gone', rank: 1, task: null });
   });
 
+  it('downloads every row of a screen larger than 10,000 rows, nothing cut', async () => {
+    // 10,050 compounds (copies of one structure under their own keys: what is counted is rows, not chemistry).
+    const lib = app.db.prepare(`INSERT INTO libraries (name) VALUES ('big') RETURNING id`).get() as { id: number };
+    const source = app.db.prepare('SELECT * FROM compounds ORDER BY id LIMIT 1').get() as Record<string, unknown>;
+    const cols = Object.keys(source).filter((k) => k !== 'id' && k !== 'inchikey');
+    const insert = app.db.prepare(`INSERT INTO compounds (inchikey, ${cols.join(', ')}) VALUES (?, ${cols.map(() => '?').join(', ')}) RETURNING id`);
+    const member = app.db.prepare(`INSERT INTO library_members (library_id, compound_id, record, original_id, original) VALUES (?, ?, ?, ?, '')`);
+    app.db.transaction(() => {
+      for (let i = 0; i < 10_050; i++) {
+        const { id } = insert.get(`BIG-${i}`, ...cols.map((c) => source[c])) as { id: number };
+        member.run(lib.id, id, i + 1, `B${i}`);
+      }
+    })();
+    const r = await app.screens.screen({ library: 'big', models: ['m1'] });
+    expect(r.total).toBe(10_050);
+    const handlers = createHandlers(app);
+    const down = await handlers['screen.download']({ screen: r.screen, format: 'csv' });
+    expect(down.written).toBe(10_050);
+    expect(down.content.trim().split('\n')).toHaveLength(10_051);
+  }, 120_000);
+
   it('refuses models without a task head and unknown libraries with a clear error', async () => {
     await expect(app.screens.screen({ library: 'nope', models: ['m1'] })).rejects.toThrow(/no library named 'nope'/);
     await expect(app.screens.screen({ library: 'lib', models: ['m1', 'm1'] })).rejects.toThrow(/named twice/);
