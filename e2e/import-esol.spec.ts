@@ -186,3 +186,24 @@ test('an import is followed by every tab of the app, and by a window reloaded mi
   await expect(followed).toHaveAttribute('data-state', 'cancelled');
   expect(otherErrors).toEqual([]);
 });
+
+test('the host-mode token leaves the address bar once read, and a reload still connects', async ({ page }) => {
+  await openApp(page, url);
+  expect(new URL(page.url()).searchParams.has('token')).toBe(false);
+  await page.reload();
+  await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
+  // A damaged gzip upload: the records before the damage are kept, and the damage is named.
+  const lines = readFileSync(esol, 'utf8').trim().split('\n');
+  const { gzipSync } = await import('node:zlib');
+  const gz = gzipSync(`${lines.join('\n')}\n`);
+  const cut = join(dbDir, 'esol-cut.csv.gz');
+  writeFileSync(cut, gz.subarray(0, Math.floor(gz.length * 0.7)));
+  await page.getByTestId('import-file').setInputFiles(cut);
+  await page.getByTestId('import-library').fill('esol-cut');
+  await page.getByTestId('import-start').click();
+  await expect(page.getByTestId('import-summary')).toContainText('1 rejected', { timeout: 60_000 });
+  await page.getByText('1 rejected records').click();
+  await expect(page.getByText(/damaged gzip data .* the rest of the file cannot be read/)).toBeVisible();
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.screenshot({ path: join(artifacts, 'import-damaged-gzip.png') });
+});
