@@ -1,6 +1,20 @@
 import { resolve } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
+import type { Plugin } from 'vite';
+import { CSP_META } from './src-shared/csp';
+
+/** Writes the renderer's Content-Security-Policy into the built index.html (file:// has no headers). */
+function cspMeta(): Plugin {
+  return {
+    name: 'delicate-csp-meta',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler: (html) => html.replace('<meta charset="UTF-8" />', `<meta charset="UTF-8" />\n    <meta http-equiv="Content-Security-Policy" content="${CSP_META}" />`),
+    },
+  };
+}
 
 export default defineConfig({
   main: {
@@ -31,6 +45,6 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src-renderer'),
     build: { rollupOptions: { input: resolve(__dirname, 'src-renderer/index.html') } },
-    plugins: [svelte({ configFile: resolve(__dirname, 'svelte.config.mjs') })],
+    plugins: [svelte({ configFile: resolve(__dirname, 'svelte.config.mjs') }), cspMeta()],
   },
 });

@@ -12,3 +12,12 @@ export const CSP = [
   "base-uri 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/**
+ * The same policy for a `<meta http-equiv>` in the built index.html, which the Electron window loads from
+ * file:// (where no response header can carry it). A meta element cannot carry frame-ancestors (browsers
+ * ignore it there with a console error); the window's own framing is refused by Electron anyway.
+ */
+export const CSP_META = CSP.split('; ')
+  .filter((d) => !d.startsWith('frame-ancestors'))
+  .join('; ');

@@ -137,7 +137,8 @@ export interface CompoundPage {
 }
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export type JobKind = 'import' | 'assay' | 'conformer' | 'pretrain' | 'train' | 'screen' | 'vs';
+/** `setup`: the desktop app preparing its shipped models after its window is up. */
+export type JobKind = 'import' | 'assay' | 'conformer' | 'pretrain' | 'train' | 'screen' | 'vs' | 'setup';
 
 export interface JobProgress {
   jobId: string;

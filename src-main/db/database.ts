@@ -280,7 +280,10 @@ export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
 /** Opens (creating if needed) a database with WAL, foreign keys and all migrations applied. */
 export function openDatabase(path: string): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  // The desktop app loads an Electron build of the native module (Electron's ABI differs from Node's);
+  // the CLI, host mode and tests use the Node build npm installed. See scripts/electron-setup.mjs.
+  const binding = process.env.DELICATE_SQLITE_BINDING;
+  const db = binding ? new Database(path, { nativeBinding: binding }) : new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   // Another process's write transaction is waited for (commits are short; a long wait means a stuck writer).

@@ -37,7 +37,8 @@ export class AppContext {
 
   constructor(
     readonly dbPath: string,
-    opts: { chemWorkers?: number; shippedModels?: boolean } = {},
+    /** shippedModels: register them now (default), never, or `later` through registerShippedLater(). */
+    opts: { chemWorkers?: number; shippedModels?: boolean | 'later' } = {},
   ) {
     this.db = openDatabase(dbPath);
     this.chem = new ChemPool(opts.chemWorkers);
@@ -50,13 +51,34 @@ export class AppContext {
     this.libraries = new LibraryService(this.db, this.chem);
     this.models = new ModelService(this.db, (id) => jobRepo.get(id)?.state === 'running');
     this.screens = new ScreenService(this.db, this.chem, this.libraries, this.models);
-    if (opts.shippedModels ?? true) {
+    if ((opts.shippedModels ?? true) === true) {
       try {
         this.models.registerShipped(shippedModelsDir());
       } catch (err) {
         this.warnings.push(`shipped models not registered: ${(err as Error).message}`);
       }
     }
+  }
+
+  /**
+   * Registers the shipped base models as a `setup` job, one model per turn of the event loop, with
+   * progress: the desktop app calls it once its window is up (a first launch takes seconds). Returns the
+   * job id, or null when every shipped model is registered already.
+   */
+  registerShippedLater(): string | null {
+    const dir = shippedModelsDir();
+    const pending = this.models.shippedPending(dir);
+    if (!pending.length) return null;
+    return this.jobs.start('setup', { models: pending }, async (job) => {
+      for (const [i, name] of pending.entries()) {
+        job.progress({ done: i, total: pending.length, rate: 0, etaSeconds: null, message: `preparing the shipped model ${name} (${i + 1} of ${pending.length})` });
+        // Let the progress reach the window before this model's conversion holds the thread.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (job.signal.aborted) throw new AppError('CANCELLED', 'preparing the shipped models was cancelled; it goes on at the next start');
+        this.models.registerShippedOne(dir, name);
+      }
+      return { registered: pending };
+    });
   }
 
   /** Subscribes to contract events; returns the unsubscribe function. */

@@ -403,15 +403,25 @@ export class ModelService {
    * so a fresh install screens and fine-tunes offline at once; returns the names registered.
    */
   registerShipped(dir: string): string[] {
-    if (!existsSync(dir)) return [];
-    const added: string[] = [];
-    for (const f of readdirSync(dir).filter((x) => x.endsWith('.dlcm')).sort()) {
-      const name = f.slice(0, -'.dlcm'.length);
-      if (this.repo.byName(name)) continue;
-      this.importBuffer(readFileSync(join(dir, f)), join(dir, f), name);
-      added.push(name);
-    }
+    const added = this.shippedPending(dir);
+    for (const name of added) this.registerShippedOne(dir, name);
     return added;
+  }
+
+  /** The shipped models of `dir` not registered in this database yet. */
+  shippedPending(dir: string): string[] {
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((x) => x.endsWith('.dlcm'))
+      .sort()
+      .map((f) => f.slice(0, -'.dlcm'.length))
+      .filter((name) => !this.repo.byName(name));
+  }
+
+  /** Registers one shipped model file (`dir/NAME.dlcm`) under its name. */
+  registerShippedOne(dir: string, name: string): void {
+    const file = join(dir, `${name}.dlcm`);
+    this.importBuffer(readFileSync(file), file, name);
   }
 
   /**
