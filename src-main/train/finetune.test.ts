@@ -131,4 +131,30 @@ describe('task-specific distillation', () => {
     for (let i = 0; i < perStep.out.length; i++) expect(cached.out[i]).toBeCloseTo(perStep.out[i] as number, 4);
     disposeModel(teacher);
   }, 120_000);
+
+  it("early stopping ends with the best epoch's weights, not the last epoch's", async () => {
+    // Validation targets opposite to the training ones: the better the fit, the worse the validation loss,
+    // so the best epoch is an early one and the run must go back to it.
+    const seqs = randomSeqs(48, 21);
+    const source = taskModelFrom(config, null, 'regression', 5);
+    const y = Float32Array.from(await predictTask(source, seqs, null), (v) => v * 4);
+    disposeModel(source);
+    const valid = { seqs, y: Float32Array.from(y, (v) => -v) };
+    const model = taskModelFrom(config, null, 'regression', 6);
+    let best: FitCheckpoint['best'] = null;
+    const epochs = 8;
+    const r = await fit(model, { seqs, y }, valid, { epochs, batch: 16, lr: 3e-3, seed: 3, onCheckpoint: (c) => (best = c.best) });
+    const kept = best as FitCheckpoint['best'];
+    expect(kept).not.toBeNull();
+    expect(r.bestEpoch).toBe(kept?.epoch);
+    expect(r.bestEpoch).toBeLessThan(epochs);
+    // The returned model predicts exactly as the best epoch's weights do.
+    const reference = taskModelFrom(config, kept?.weights ?? null, 'regression', 99);
+    const got = await predictTask(model, seqs, null);
+    const want = await predictTask(reference, seqs, null);
+    for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(want[i] as number, 6);
+    disposeModel(model);
+    disposeModel(reference);
+  }, 120_000);
 });
+

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { randomSplit, scaffoldSplit, temporalSplit } from './splits';
+
+describe('scaffoldSplit', () => {
+  // 100 molecules: a scaffold shared by 30, one by 8, one by 6, and 56 singletons.
+  const scaffolds = [...Array(30).fill('A'), ...Array(8).fill('B'), ...Array(6).fill('C'), ...Array.from({ length: 56 }, (_, i) => `s${i}`)];
+
+  it('puts scaffold groups larger than half the validation or test size in train, for every seed', () => {
+    for (let seed = 0; seed < 20; seed++) {
+      const s = scaffoldSplit(scaffolds, seed);
+      const train = new Set(s.train);
+      // Valid and test hold 10 each: groups of more than 5 (A, B, C) are all training molecules.
+      for (let i = 0; i < 44; i++) expect(train.has(i), `seed ${seed}, molecule ${i}`).toBe(true);
+    }
+  });
+
+  it('keeps every scaffold on one side and every molecule exactly once', () => {
+    for (let seed = 0; seed < 5; seed++) {
+      const s = scaffoldSplit(scaffolds, seed);
+      expect([...s.train, ...s.valid, ...s.test].sort((a, b) => a - b)).toEqual(scaffolds.map((_, i) => i));
+      const side = new Map<string, string>();
+      for (const [name, idx] of Object.entries(s)) {
+        for (const i of idx as number[]) {
+          const sc = scaffolds[i] as string;
+          expect(side.get(sc) ?? name, `scaffold ${sc}`).toBe(name);
+          side.set(sc, name);
+        }
+      }
+      expect(s.train.length).toBeLessThanOrEqual(80);
+      expect(s.valid.length).toBeLessThanOrEqual(10);
+    }
+  });
+
+  it('orders the small groups by seed (another seed, another split)', () => {
+    expect(scaffoldSplit(scaffolds, 1).test).not.toEqual(scaffoldSplit(scaffolds, 2).test);
+    expect(scaffoldSplit(scaffolds, 3)).toEqual(scaffoldSplit(scaffolds, 3));
+  });
+});
+
+describe('randomSplit and temporalSplit', () => {
+  it('split 80/10/10, reproducibly; temporal puts the newest last and refuses undated items', () => {
+    const r = randomSplit(50, 7);
+    expect([r.train.length, r.valid.length, r.test.length]).toEqual([40, 5, 5]);
+    expect(randomSplit(50, 7)).toEqual(r);
+    const dates = Array.from({ length: 10 }, (_, i) => `2024-01-${String(10 - i).padStart(2, '0')}`);
+    expect(temporalSplit(dates).test).toEqual([0]);
+    expect(() => temporalSplit([...dates, null])).toThrow(/compound 11 has none/);
+  });
+});
