@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,4 +57,33 @@ export async function registerTinyTaskModel(db: import('../db/database').Db, nam
   repo.finish(id, { weights: Buffer.from(weights), metrics: {}, steps: 1 });
   repo.setOnnx(id, exportOnnx(config as never, weights, name));
   disposeModel(model);
+}
+
+/**
+ * A chemistry pool and a temporary folder for a test file's imports: the pool starts before its tests and
+ * both go after them. `file` writes a file into the folder and returns its path.
+ */
+export function importFixture(workers = 2) {
+  const tmp = tempDir();
+  let pool: import('../chem/chem-pool').ChemPool | null = null;
+  beforeAll(async () => {
+    const { ChemPool } = await import('../chem/chem-pool');
+    pool = new ChemPool(workers);
+  });
+  afterAll(async () => {
+    await pool?.close();
+    tmp.cleanup();
+  });
+  return {
+    dir: tmp.dir,
+    get chem() {
+      if (!pool) throw new Error('importFixture: the pool starts in beforeAll');
+      return pool;
+    },
+    file(name: string, content: string | Buffer): string {
+      const p = join(tmp.dir, name);
+      writeFileSync(p, content);
+      return p;
+    },
+  };
 }
