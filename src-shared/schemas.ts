@@ -161,8 +161,14 @@ export const schemas = {
       model: name.optional(),
       embeddingModel: name.optional(),
       folds: z.number().int().min(2).max(20).optional(),
+      /** Few-query protocol: `queries` actives drawn at random, `draws` times (instead of folds). */
+      queries: z.number().int().min(1).max(100).optional(),
+      draws: z.number().int().min(1).max(200).optional(),
     })
-    .strict(),
+    .strict()
+    .refine((a) => a.queries === undefined || a.folds === undefined, { message: 'folds or queries (the few-query protocol), not both' })
+    .refine((a) => a.draws === undefined || a.queries !== undefined, { message: 'draws goes with queries' })
+    .refine((a) => a.queries === undefined || a.method !== 'model', { message: 'the few-query protocol ranks by similarity: not with method model' }),
   'screen.results': screenFilter.extend({ screen: z.number().int().positive() }).strict(),
   'screen.export': screenFilter.extend({ screen: z.number().int().positive(), out: z.string().min(1) }).strict(),
   'screen.download': screenFilter.extend({ screen: z.number().int().positive(), format: z.enum(['csv', 'sdf']) }).strict(),

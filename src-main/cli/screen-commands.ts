@@ -142,6 +142,8 @@ export async function vsCommand(rest: string[], env: CommandEnv): Promise<number
     similarity: { type: 'string' },
     'embedding-model': { type: 'string' },
     folds: { type: 'string' },
+    queries: { type: 'string' },
+    draws: { type: 'string' },
     seed: { type: 'string' },
     engine: { type: 'string' },
     curve: { type: 'boolean', default: false },
@@ -153,6 +155,11 @@ export async function vsCommand(rest: string[], env: CommandEnv): Promise<number
   if (!values['label-col'] && !values.actives) throw new UsageError('give --label-col COL or --actives FILE');
   const folds = int(values.folds, '--folds');
   if (folds === 0) throw new UsageError('--folds must be at least 1');
+  const queries = int(values.queries, '--queries');
+  const draws = int(values.draws, '--draws');
+  if (queries !== undefined && (queries < 1 || folds)) throw new UsageError('--queries N (at least 1) runs the few-query protocol instead of --folds');
+  if (queries !== undefined && method === 'model') throw new UsageError('--queries ranks by similarity to the drawn actives: use it with --similarity');
+  if (draws !== undefined && (queries === undefined || draws < 1)) throw new UsageError('--draws N (at least 1) goes with --queries');
   const seed = int(values.seed, '--seed');
   const app = env.context(values.db);
   const r = await withCtrlC(env.err, 'cancelling: model SMILES and any screen already computed are kept', (signal) => app.screens.vs({
@@ -165,6 +172,7 @@ export async function vsCommand(rest: string[], env: CommandEnv): Promise<number
     ...(values.model ? { model: values.model } : {}),
     ...(values['embedding-model'] ? { embeddingModel: values['embedding-model'] } : {}),
     ...(folds ? { folds } : {}),
+    ...(queries !== undefined ? { queries, draws: draws ?? 20 } : {}),
     ...(seed !== undefined ? { seed } : {}),
   }, { signal, onProgress: progressPrinter(env) })).finally(() => env.isTTY && env.err('\n'));
   const { curve: _curve, ...rest2 } = r;

@@ -1,6 +1,6 @@
 import { AppError, BugError } from '../../src-shared/errors';
 import { startWorker } from '../util/worker';
-import type { VsData, VsMethod, VsResult } from './vs';
+import type { VsData, VsMethod, VsProtocol, VsResult } from './vs';
 
 type VsEvent = { type: 'pass'; done: number; passes: number } | { type: 'done'; result: VsResult } | { type: 'error'; message: string };
 
@@ -12,7 +12,7 @@ type VsEvent = { type: 'pass'; done: number; passes: number } | { type: 'done'; 
 export async function evaluateVsOnWorker(
   data: VsData,
   method: VsMethod,
-  folds: number,
+  protocol: VsProtocol,
   seed: number,
   hooks: { signal?: AbortSignal; onPass?: (done: number, passes: number) => void } = {},
 ): Promise<VsResult> {
@@ -30,7 +30,7 @@ export async function evaluateVsOnWorker(
       });
       worker.once('error', (err) => reject(new BugError(`virtual-screening worker crashed: ${err.message}`)));
       worker.once('exit', (code) => reject(new BugError(`virtual-screening worker exited (code ${code}) before answering`)));
-      worker.postMessage({ data, method, folds, seed });
+      worker.postMessage({ data, method, protocol, seed });
     });
   } finally {
     hooks.signal?.removeEventListener('abort', cancel);

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { evaluateVs, type VsData, type VsMethod } from './vs';
+import { evaluateVs, type VsData, type VsMethod, type VsProtocol } from './vs';
 
 /**
  * Ranks a labelled library against its actives off the main thread: a large library (hundreds of
@@ -8,9 +8,9 @@ import { evaluateVs, type VsData, type VsMethod } from './vs';
  */
 const port = parentPort;
 if (!port) throw new Error('vs-worker must run as a worker thread');
-port.once('message', (req: { data: VsData; method: VsMethod; folds: number; seed: number }) => {
+port.once('message', (req: { data: VsData; method: VsMethod; protocol: VsProtocol; seed: number }) => {
   try {
-    const result = evaluateVs(req.data, req.method, req.folds, req.seed, (done, passes) => port.postMessage({ type: 'pass', done, passes }));
+    const result = evaluateVs(req.data, req.method, req.protocol, req.seed, (done, passes) => port.postMessage({ type: 'pass', done, passes }));
     port.postMessage({ type: 'done', result });
   } catch (err) {
     port.postMessage({ type: 'error', message: (err as Error).message });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateVs, type VsData } from './vs';
+import { evaluateVs, fewQueryVs, type VsData } from './vs';
 
 /** A packed 64-bit fingerprint with the given bits set. */
 const fp = (bits: number[]) => {
@@ -51,4 +51,27 @@ describe('evaluateVs', () => {
     expect(e.metrics.rocAuc).toBe(1);
     expect(evaluateVs({ ...d, emb, queries: { keys: ['X'], fps: [fp([5])], emb: [unit([1, 0])] } }, 'fusion').metrics.rocAuc).toBeGreaterThan(0.9);
   });
+
+  it('few-query protocol: draws that many actives as queries, ranks everything else, mean ± sd over draws', () => {
+    // Two active series: actives 0-4 share bit 60, actives 5-9 share bit 61. One query finds its own series
+    // (4 of the 9 other actives) and not the other; draws land in either series, so the metrics vary.
+    const series = fps.map((f, i) => (i < 5 ? fp([i, 60]) : i < 10 ? fp([i, 61]) : f));
+    const d: VsData = { labels, keys, fps: series, queries: { keys: keys.slice(0, 10), fps: series.slice(0, 10) } };
+    const one = evaluateVs(d, 'ecfp', { queries: 1, draws: 20 }, 3);
+    expect(one).toMatchObject({ folds: 20, queries: 1, n: 49, actives: 9 });
+    expect(one.protocol).toMatch(/1 query drawn at random 20 times from the 10 actives/);
+    // The query's series (4 actives, similarity 1/3) ranks above the 40 decoys; the other series (5) ties
+    // with them: ROC-AUC (4·40 + 5·40/2) / (9·40) = 13/18 whichever active is drawn.
+    expect(one.metrics.rocAuc).toBeCloseTo(13 / 18, 10);
+    expect(one.sd.rocAuc).toBeCloseTo(0, 10);
+    // Five queries almost always cover both series.
+    const five = evaluateVs(d, 'ecfp', { queries: 5, draws: 20 }, 3);
+    expect(five).toMatchObject({ folds: 20, queries: 5, n: 45 });
+    expect(five.metrics.rocAuc).toBeGreaterThan(one.metrics.rocAuc);
+    // Seeded: the same draws again.
+    expect(evaluateVs(d, 'ecfp', { queries: 5, draws: 20 }, 3)).toEqual(five);
+    expect(() => fewQueryVs(d, 'ecfp', { queries: 10, draws: 2 })).toThrow(/needs more than 10 \(found 10\)/);
+    expect(() => fewQueryVs(d, 'model', { queries: 1, draws: 2 })).toThrow(/model ranks by its own scores/);
+  });
 });
+

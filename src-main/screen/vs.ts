@@ -69,38 +69,29 @@ function scoresOf(method: VsMethod, d: VsData, queries: number[], ranked: number
 }
 
 /**
- * Ranks the library against the query actives and scores the ranking with the labels. Query actives
- * that are themselves in the library (same key) would find themselves at similarity 1, so they are
- * split into `folds` folds: each fold's actives are ranked (among everything not used as a query) by
- * similarity to the other queries only, and the metrics are averaged over the folds. A model ranks
- * by its own scores in one pass.
+ * How the query actives are used. A number k: k-fold over the query actives found in the library (each
+ * fold ranked by similarity to the others). `{queries, draws}`: the few-query protocol chemists face with
+ * a new target: `queries` actives drawn at random, `draws` times, each draw ranking everything else.
  */
-export function evaluateVs(d: VsData, method: VsMethod, folds = 5, seed = 1, onPass?: (done: number, passes: number) => void): VsResult {
-  const libIndex = new Map<string, number>();
-  d.keys.forEach((k, i) => libIndex.set(k, i));
-  // A model ranks by its own scores: no queries.
-  const allQueries = method === 'model' ? [] : d.queries.keys.map((_, q) => q);
-  // Queries whose compound is in the library.
-  const overlap = allQueries.filter((q) => libIndex.has(d.queries.keys[q] as string));
-  const rand = seededRandom(seed);
-  const shuffled = [...overlap];
-  for (let i = shuffled.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [shuffled[i], shuffled[j]] = [shuffled[j] as number, shuffled[i] as number];
-  }
-  const k = overlap.length === 0 ? 1 : Math.min(folds, overlap.length);
-  const passes: Array<{ metrics: VsMetrics; curve: Array<{ screened: number; found: number }>; n: number; actives: number }> = [];
-  for (let f = 0; f < k; f++) {
-    const held = new Set(shuffled.filter((_, i) => i % k === f));
-    const queries = allQueries.filter((q) => !held.has(q));
-    // Compounds used as queries in this pass are not ranked.
-    const excluded = new Set(queries.filter((q) => libIndex.has(d.queries.keys[q] as string)).map((q) => libIndex.get(d.queries.keys[q] as string) as number));
-    const ranked = d.keys.map((_, i) => i).filter((i) => !excluded.has(i));
-    const y = Uint8Array.from(ranked, (i) => d.labels[i] as number);
-    const s = scoresOf(method, d, queries, ranked);
-    passes.push({ metrics: vsMetrics(y, s), curve: enrichmentCurve(y, s, CURVE_FRACTIONS), n: ranked.length, actives: y.reduce((a, b) => a + b, 0) });
-    onPass?.(f + 1, k);
-  }
+export type VsProtocol = number | { queries: number; draws: number };
+
+interface Pass {
+  metrics: VsMetrics;
+  curve: Array<{ screened: number; found: number }>;
+  n: number;
+  actives: number;
+}
+
+/** Ranks every library compound not in `excluded` by `method` against `queries`, and scores the ranking. */
+function pass(d: VsData, method: VsMethod, queries: number[], excluded: Set<number>): Pass {
+  const ranked = d.keys.map((_, i) => i).filter((i) => !excluded.has(i));
+  const y = Uint8Array.from(ranked, (i) => d.labels[i] as number);
+  const s = scoresOf(method, d, queries, ranked);
+  return { metrics: vsMetrics(y, s), curve: enrichmentCurve(y, s, CURVE_FRACTIONS), n: ranked.length, actives: y.reduce((a, b) => a + b, 0) };
+}
+
+/** Mean and sd of each metric over the passes, the mean curve, and the mean counts. */
+function aggregate(passes: Pass[]): Pick<VsResult, 'metrics' | 'sd' | 'curve' | 'n' | 'actives'> {
   const keys = Object.keys(passes[0]?.metrics ?? {}) as Array<keyof VsMetrics>;
   const metrics = {} as VsMetrics;
   const sd = {} as VsMetrics;
@@ -110,7 +101,53 @@ export function evaluateVs(d: VsData, method: VsMethod, folds = 5, seed = 1, onP
     sd[key] = m.sd;
   }
   const curve = (passes[0]?.curve ?? []).map((pt, i) => ({ screened: pt.screened, found: passes.reduce((a, p) => a + (p.curve[i]?.found ?? 0), 0) / passes.length }));
-  const protocol =
+  return {
+    metrics,
+    sd,
+    curve,
+    n: Math.round(passes.reduce((a, p) => a + p.n, 0) / passes.length),
+    actives: Math.round(passes.reduce((a, p) => a + p.actives, 0) / passes.length),
+  };
+}
+
+function shuffledCopy(xs: number[], rand: () => number): number[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j] as number, out[i] as number];
+  }
+  return out;
+}
+
+/**
+ * Ranks the library against the query actives and scores the ranking with the labels. Query actives
+ * that are themselves in the library (same key) would find themselves at similarity 1, so they are
+ * split into `folds` folds: each fold's actives are ranked (among everything not used as a query) by
+ * similarity to the other queries only, and the metrics are averaged over the folds. A model ranks
+ * by its own scores in one pass. With `{queries, draws}` the few-query protocol runs instead
+ * (fewQueryVs).
+ */
+export function evaluateVs(d: VsData, method: VsMethod, protocol: VsProtocol = 5, seed = 1, onPass?: (done: number, passes: number) => void): VsResult {
+  if (typeof protocol !== 'number') return fewQueryVs(d, method, protocol, seed, onPass);
+  const folds = protocol;
+  const libIndex = new Map<string, number>();
+  d.keys.forEach((k, i) => libIndex.set(k, i));
+  // A model ranks by its own scores: no queries.
+  const allQueries = method === 'model' ? [] : d.queries.keys.map((_, q) => q);
+  // Queries whose compound is in the library.
+  const overlap = allQueries.filter((q) => libIndex.has(d.queries.keys[q] as string));
+  const shuffled = shuffledCopy(overlap, seededRandom(seed));
+  const k = overlap.length === 0 ? 1 : Math.min(folds, overlap.length);
+  const passes: Pass[] = [];
+  for (let f = 0; f < k; f++) {
+    const held = new Set(shuffled.filter((_, i) => i % k === f));
+    const queries = allQueries.filter((q) => !held.has(q));
+    // Compounds used as queries in this pass are not ranked.
+    const excluded = new Set(queries.filter((q) => libIndex.has(d.queries.keys[q] as string)).map((q) => libIndex.get(d.queries.keys[q] as string) as number));
+    passes.push(pass(d, method, queries, excluded));
+    onPass?.(f + 1, k);
+  }
+  const protocolText =
     method === 'model'
       ? 'ranked by the model in one pass'
       : overlap.length > 0
@@ -118,13 +155,39 @@ export function evaluateVs(d: VsData, method: VsMethod, folds = 5, seed = 1, onP
         : `one pass: none of the ${allQueries.length} query actives is in the library`;
   return {
     method,
-    metrics,
-    sd,
-    n: Math.round(passes.reduce((a, p) => a + p.n, 0) / passes.length),
-    actives: Math.round(passes.reduce((a, p) => a + p.actives, 0) / passes.length),
+    ...aggregate(passes),
     queries: allQueries.length - (overlap.length > 0 ? Math.round(overlap.length / k) : 0),
     folds: k,
-    protocol,
-    curve,
+    protocol: protocolText,
+  };
+}
+
+/**
+ * The few-query protocol: `queries` of the query actives found in the library are drawn at random (seeded),
+ * `draws` times; each draw ranks every other compound by similarity to the drawn ones, and the metrics
+ * are the mean ± sd over the draws. This is what a chemist with one or a handful of known actives faces,
+ * and what the literature reports beside the many-query k-fold numbers.
+ */
+export function fewQueryVs(d: VsData, method: VsMethod, p: { queries: number; draws: number }, seed = 1, onPass?: (done: number, passes: number) => void): VsResult {
+  if (method === 'model') throw new Error('the few-query protocol ranks by similarity to query actives; a model ranks by its own scores (use folds)');
+  const libIndex = new Map<string, number>();
+  d.keys.forEach((k, i) => libIndex.set(k, i));
+  const inLibrary = d.queries.keys.map((_, q) => q).filter((q) => libIndex.has(d.queries.keys[q] as string));
+  if (inLibrary.length <= p.queries) {
+    throw new Error(`the few-query protocol draws ${p.queries} of the query actives found in the library and ranks the others: it needs more than ${p.queries} (found ${inLibrary.length})`);
+  }
+  const rand = seededRandom(seed);
+  const passes: Pass[] = [];
+  for (let draw = 0; draw < p.draws; draw++) {
+    const drawn = shuffledCopy(inLibrary, rand).slice(0, p.queries);
+    passes.push(pass(d, method, drawn, new Set(drawn.map((q) => libIndex.get(d.queries.keys[q] as string) as number))));
+    onPass?.(draw + 1, p.draws);
+  }
+  return {
+    method,
+    ...aggregate(passes),
+    queries: p.queries,
+    folds: p.draws,
+    protocol: `${p.queries} quer${p.queries === 1 ? 'y' : 'ies'} drawn at random ${p.draws} times from the ${inLibrary.length} actives found in the library: each draw ranks every other compound by similarity to the drawn ones; metrics are the mean ± sd over draws`,
   };
 }

@@ -46,6 +46,9 @@ export interface VsRequest {
   /** Model whose pooled output is the embedding (methods embedding and fusion). */
   embeddingModel?: string;
   folds?: number;
+  /** The few-query protocol: this many query actives drawn at random, `draws` times (instead of folds). */
+  queries?: number;
+  draws?: number;
   seed?: number;
   engine?: Engine;
 }
@@ -391,7 +394,13 @@ export class ScreenService {
     }
     checkCancel('before ranking');
     stage(`ranking ${compounds.length} compounds (${req.method})`);
-    const result = await evaluateVsOnWorker(data, req.method, req.folds ?? 5, req.seed ?? 1, {
+    const protocol = req.queries !== undefined ? { queries: req.queries, draws: req.draws ?? 20 } : (req.folds ?? 5);
+    if (req.queries !== undefined) {
+      const keys = new Set(data.keys);
+      const found = data.queries.keys.filter((k) => keys.has(k)).length;
+      if (found <= req.queries) throw new AppError('INVALID_INPUT', `the few-query protocol draws ${req.queries} of the query actives found in '${req.library}' and ranks the rest: it needs more than ${req.queries} (found ${found})`);
+    }
+    const result = await evaluateVsOnWorker(data, req.method, protocol, req.seed ?? 1, {
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       onPass: (done, passes) => stage(`ranking ${compounds.length} compounds (${req.method}): pass ${done} of ${passes}`, done, passes),
     });
