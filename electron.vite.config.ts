@@ -24,6 +24,8 @@ export default defineConfig({
         // Worker threads are their own entries so they land next to index.js (see util/worker.ts).
         input: {
           index: resolve(__dirname, 'src-main/index.ts'),
+          // The `delicate` CLI, built: bin/delicate.mjs runs it when it is newer than the sources.
+          cli: resolve(__dirname, 'src-main/cli/main.ts'),
           'chem-worker': resolve(__dirname, 'src-main/chem/chem-worker.ts'),
           'train-worker': resolve(__dirname, 'src-main/train/train-worker.ts'),
           'screen-worker': resolve(__dirname, 'src-main/screen/screen-worker.ts'),

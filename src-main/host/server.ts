@@ -87,7 +87,8 @@ function invalid(id: unknown, message: string): string {
 /** out/renderer of this checkout, from the sources (src-main/host) or the bundle (out/main). */
 export function defaultRendererDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [resolve(here, '../../out/renderer'), resolve(here, '../renderer')];
+  // From the sources (src-main/host), an entry of the bundle (out/main) or one of its chunks (out/main/chunks).
+  const candidates = [resolve(here, '../../out/renderer'), resolve(here, '../renderer'), resolve(here, '../../renderer')];
   return candidates.find((c) => existsSync(join(c, 'index.html'))) ?? (candidates[0] as string);
 }
 

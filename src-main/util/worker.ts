@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,7 +12,11 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
  */
 export function startWorker(callerUrl: string, name: string, opts: Omit<WorkerOptions, 'eval'> = {}): Worker {
   const here = fileURLToPath(callerUrl);
-  if (!here.endsWith('.ts')) return new Worker(join(dirname(here), `${name}.js`), opts);
+  if (!here.endsWith('.ts')) {
+    // In the bundle the caller may sit in a shared chunk (out/main/chunks/) one folder below the entries.
+    const beside = join(dirname(here), `${name}.js`);
+    return new Worker(existsSync(beside) ? beside : join(dirname(here), '..', `${name}.js`), opts);
+  }
   // The ESM entry of tsx's API (require.resolve would give the CommonJS one).
   const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
   const tsxApi = pathToFileURL(join(tsxDir, 'dist/esm/api/index.mjs')).href;
