@@ -19,6 +19,12 @@ describe('readLines', () => {
     ]);
   });
 
+  it('reads CR-only (classic Mac) and mixed line endings, a CRLF split across chunks as one break', async () => {
+    const lines = await collect([Buffer.from('a\rb\r'), Buffer.from('\nc\n\rd\r'), Buffer.from('\r\ne')]);
+    expect(lines.map((l) => l.text)).toEqual(['a', 'b', 'c', '', 'd', '', 'e']);
+    expect(lines.map((l) => l.lineNo)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it('reports invalid UTF-8 and NUL bytes per line and carries on', async () => {
     const lines = await collect([Buffer.from([0x43, 0x43, 0xff, 0x0a, 0x00, 0x01, 0x0a]), Buffer.from('CCO\n')]);
     expect(lines[0]).toEqual({ lineNo: 1, error: 'bad encoding (not valid UTF-8)' });

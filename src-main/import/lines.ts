@@ -242,17 +242,20 @@ export async function* readLines(bytes: AsyncIterable<Buffer>, maxLineBytes = MA
       let start = 0;
       if (afterCr && chunk[0] === 0x0a) start = 1;
       afterCr = false;
-      for (let i = start; i < chunk.length; i++) {
-        const b = chunk[i];
-        if (b !== 0x0a && b !== 0x0d) continue;
-        append(chunk.subarray(start, i));
+      // The next LF and CR, each searched for natively and again only once passed (no per-byte loop).
+      let lf = chunk.indexOf(0x0a, start);
+      let cr = chunk.indexOf(0x0d, start);
+      while (lf >= 0 || cr >= 0) {
+        const at = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+        append(chunk.subarray(start, at));
         yield finish();
-        if (b === 0x0d) {
-          if (i + 1 < chunk.length) {
-            if (chunk[i + 1] === 0x0a) i++;
-          } else afterCr = true;
+        start = at + 1;
+        if (chunk[at] === 0x0d) {
+          if (at + 1 === chunk.length) afterCr = true;
+          else if (chunk[at + 1] === 0x0a) start = at + 2;
         }
-        start = i + 1;
+        if (lf >= 0 && lf < start) lf = chunk.indexOf(0x0a, start);
+        if (cr >= 0 && cr < start) cr = chunk.indexOf(0x0d, start);
       }
       if (start < chunk.length) append(chunk.subarray(start));
     }
