@@ -44,6 +44,6 @@ export async function run(args: string[]): Promise<void> {
     return [`delicate ${argv[0]}`, b.toFixed(3), t.toFixed(3), (t / b).toFixed(2)];
   });
   report('cli', { runs, times }, [['command', 'built CLI (s, median)', 'sources via tsx (s, median)', 'speed-up'], ...rows], [
-    `${runs} runs of each, alternated. The built CLI is used when out/main/cli.js is newer than every source file; the rest of its time is loading the services' dependencies (TF.js, ONNX Runtime, RDKit, SQLite), which every command imports today.`,
+    `${runs} runs of each, alternated. The built CLI is used when out/main/cli.js is newer than every source file. \`--help\` and usage errors load no service; a command loads the services it runs (and with them TF.js, ONNX Runtime, RDKit and SQLite), which is most of \`libraries\`' time.`,
   ]);
 }

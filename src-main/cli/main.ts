@@ -1,9 +1,10 @@
 import { basename } from 'node:path';
 import type { ImportFormat, ImportSummary } from '../../src-shared/dto';
 import { AppError, toApiError } from '../../src-shared/errors';
-import { AppContext, defaultDbPath } from '../services/app-context';
-import { doctor } from '../services/doctor';
-import { importFile } from '../services/import-service';
+// The services (and through them TF.js, ONNX Runtime, RDKit and SQLite) load when a command needs them,
+// not for `--help` or a usage error: a script or a cluster job pays only for what it runs.
+import type { AppContext } from '../services/app-context';
+import { defaultDbPath } from '../util/paths';
 import type { PretrainRequest, PretrainResult, TrainRequest, TrainResult } from '../services/model-service';
 import { describeRun } from '../../src-shared/runs';
 import { metricsText, sizeText } from '../../src-shared/models';
@@ -148,7 +149,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   let json = rest.includes('--json');
   const print = (value: unknown, human: () => string) => io.out(json ? `${JSON.stringify(value)}\n` : `${human()}\n`);
   let ctx: AppContext | null = null;
-  const context = (db: string | boolean | undefined) => {
+  const context = async (db: string | boolean | undefined) => {
+    const { AppContext, defaultDbPath } = await import('../services/app-context');
     ctx = new AppContext(typeof db === 'string' ? db : defaultDbPath());
     for (const w of ctx.warnings) io.err(`warning: ${w}\n`);
     return ctx;
@@ -167,9 +169,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         if (positionals.length !== 1) throw new UsageError('import takes exactly one FILE');
         const format = values.format;
         if (format !== undefined && !['smi', 'csv', 'tsv', 'sdf'].includes(format)) throw new UsageError(`--format must be smi, csv, tsv or sdf`);
-        const app = context(values.db);
+        const app = await context(values.db);
         let summary: ImportSummary;
         try {
+          const { importFile } = await import('../services/import-service');
           summary = await withCtrlC(io.err, 'cancelling: the batches committed so far are kept; run the same command again to resume', (signal) => importFile(app.db, app.chem, {
             file: positionals[0] as string,
             library: need(values.library, '--library NAME'),
@@ -199,7 +202,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'libraries': {
         const { values } = parse(rest, {});
         json = values.json;
-        const libraries = context(values.db).libraries.list();
+        const libraries = (await context(values.db)).libraries.list();
         print({ libraries: libraries.map((l) => ({ name: l.name, compounds: l.compounds, records: l.members, createdAt: l.createdAt })) }, () =>
           libraries.length === 0 ? 'No libraries yet: import one with `delicate import FILE --library NAME`.' : libraries.map((l) => `${l.name}\t${l.compounds} compounds\t${l.createdAt}`).join('\n'),
         );
@@ -220,7 +223,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         const minSim = values['min-sim'] === undefined ? undefined : Number(values['min-sim']);
         if (minSim !== undefined && !(minSim >= 0 && minSim <= 1)) throw new UsageError('--min-sim must be between 0 and 1');
         if (minSim !== undefined && values.similar === undefined) throw new UsageError('--min-sim needs --similar SMILES');
-        const page = await context(values.db).libraries.query({
+        const page = await (await context(values.db)).libraries.query({
           library: need(values.library, '--library NAME'),
           substructure: values.substructure,
           similar: values.similar,
@@ -244,7 +247,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'export': {
         const { values } = parse(rest, { library: { type: 'string' }, out: { type: 'string' } });
         json = values.json;
-        const written = await context(values.db).libraries.export(need(values.library, '--library NAME'), need(values.out, '--out FILE'));
+        const written = await (await context(values.db)).libraries.export(need(values.library, '--library NAME'), need(values.out, '--out FILE'));
         print({ written }, () => `${written} records written to ${values.out}`);
         return 0;
       }
@@ -304,7 +307,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           ...(values.init ? { init: values.init } : {}),
         };
         if (settings.architecture.hidden % settings.architecture.heads !== 0) throw new UsageError('--hidden must be divisible by --heads');
-        printPretrain(print, await runPretrain(io, context(values.db), pretrainRequest(values, settings)));
+        printPretrain(print, await runPretrain(io, await context(values.db), pretrainRequest(values, settings)));
         return 0;
       }
       case 'distill': {
@@ -361,7 +364,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             ...(values.init ? { init: values.init } : {}),
           },
         };
-        printPretrain(print, await runPretrain(io, context(values.db), pretrainRequest(values, settings)));
+        printPretrain(print, await runPretrain(io, await context(values.db), pretrainRequest(values, settings)));
         return 0;
       }
       case 'train': {
@@ -395,7 +398,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         json = values.json;
         if (values.resume && values.restart) throw new UsageError('give --resume or --restart, not both');
         if (values.assay !== undefined && values.data !== undefined) throw new UsageError('give --data FILE or --assay NAME, not both');
-        const app = context(values.db);
+        const app = await context(values.db);
         const printTrained = (result: TrainResult) =>
           print(result, () =>
             [
@@ -484,7 +487,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'evaluate': {
         const { values } = parse(rest, { model: { type: 'string' }, data: { type: 'string' }, target: { type: 'string' }, 'smiles-col': { type: 'string' }, unit: { type: 'string' }, engine: { type: 'string' } });
         json = values.json;
-        const r = await context(values.db).models.evaluate(need(values.model, '--model NAME'), need(values.data, '--data FILE'), need(values.target, '--target COL'), {
+        const r = await (await context(values.db)).models.evaluate(need(values.model, '--model NAME'), need(values.data, '--data FILE'), need(values.target, '--target COL'), {
           ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
           ...(values.unit ? { unit: values.unit } : {}),
           engine: engineOf(values.engine),
@@ -506,7 +509,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           inputs = read.map((r) => r.structure);
           ids = read.map((r) => r.id);
         }
-        const r = await context(values.db).models.predict(need(values.model, '--model NAME'), inputs, engineOf(values.engine));
+        const r = await (await context(values.db)).models.predict(need(values.model, '--model NAME'), inputs, engineOf(values.engine));
         const rows = r.rows.map((row, i) => ({ ...(ids[i] ? { id: ids[i] } : {}), ...row }));
         print({ ...r, rows }, () =>
           [
@@ -519,7 +522,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'models': {
         const { values } = parse(rest, {});
         json = values.json;
-        const models = context(values.db).models.list();
+        const models = (await context(values.db)).models.list();
         print({ models }, () =>
           models.length === 0
             ? 'No models yet: pretrain one with `delicate pretrain --corpus FILE --out NAME`.'
@@ -536,7 +539,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           json = values.json;
           if (positionals.length !== 1) throw new UsageError('assay delete takes exactly one assay NAME');
           const name = positionals[0] as string;
-          const deleted = context(values.db).models.assays.delete(name);
+          const deleted = (await context(values.db)).models.assays.delete(name);
           if (!deleted) throw new AppError('NOT_FOUND', `no assay named '${name}' (see \`delicate assays\`)`);
           print({ assay: name, deleted }, () => `deleted assay '${name}' (models trained on it keep their own record of its data)`);
           return 0;
@@ -550,8 +553,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         if (task !== 'regression' && task !== 'classification') throw new UsageError('--task must be regression or classification');
         const name = values.as ?? basename(file).replace(/\.gz$/i, '').replace(/\.[^.]+$/, '');
         const target = need(values.target, '--target COL');
+        const app = await context(values.db);
         const assay = await withCtrlC(io.err, 'cancelling: nothing is stored', (signal) =>
-          context(values.db).models.importAssay(
+          app.models.importAssay(
             { data: file, name, target, task, ...givenColumns({ smilesCol: values['smiles-col'], idCol: values['id-col'], unit: values.unit, dateCol: values['date-col'] }) },
             { signal, onProgress: (p) => io.err(`${p.read} records: ${p.compounds} compounds, ${p.rejected} rejected\n`) },
           ),
@@ -571,7 +575,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           if (format !== 'delicate' && format !== 'onnx') throw new UsageError('--format must be delicate or onnx');
           if (format === 'onnx' && values.dtype !== undefined) throw new UsageError('--dtype applies to the delicate format only (ONNX graphs are float32)');
           const out = need(values.out, '--out FILE');
-          const r = await context(values.db).models.exportModel(positionals[0] as string, out, dtype, format);
+          const r = await (await context(values.db)).models.exportModel(positionals[0] as string, out, dtype, format);
           print({ model: positionals[0], out, bytes: r.bytes, dtype: format === 'onnx' ? 'float32' : dtype, format }, () => `${positionals[0]} written to ${out} (${r.bytes} bytes, ${format})`);
           return 0;
         }
@@ -579,7 +583,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           const { values, positionals } = parse(args, { as: { type: 'string' } });
           json = values.json;
           if (positionals.length !== 1) throw new UsageError('model import takes exactly one FILE');
-          const m = await context(values.db).models.importModel(positionals[0] as string, values.as);
+          const m = await (await context(values.db)).models.importModel(positionals[0] as string, values.as);
           print({ model: m }, () => `imported '${m.name}' (${m.kind}, ${m.params.toLocaleString('en')} parameters)`);
           return 0;
         }
@@ -587,7 +591,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           const { values, positionals } = parse(args, {});
           json = values.json;
           if (positionals.length !== 1) throw new UsageError('model delete takes exactly one model NAME');
-          const deleted = context(values.db).models.delete(positionals[0] as string);
+          const deleted = (await context(values.db)).models.delete(positionals[0] as string);
           print({ model: positionals[0], deleted }, () => (deleted ? `deleted '${positionals[0]}'` : `no model named '${positionals[0]}'`));
           return deleted ? 0 : 1;
         }
@@ -596,7 +600,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'assays': {
         const { values, positionals } = parse(rest, { only: { type: 'string' } });
         json = values.json;
-        const app = context(values.db);
+        const app = await context(values.db);
         if (positionals.length > 1) throw new UsageError('assays takes at most one assay NAME');
         const only = values.only;
         if (only !== undefined && only !== 'replicates' && only !== 'censored') throw new UsageError('--only must be replicates or censored');
@@ -619,7 +623,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         const { values, positionals } = parse(rest, { discard: { type: 'string' } });
         json = values.json;
         if (positionals.length) throw new UsageError('runs takes no positional arguments (--discard NAME drops a run)');
-        const app = context(values.db);
+        const app = await context(values.db);
         if (values.discard !== undefined) {
           const discarded = app.models.discardRun(values.discard);
           print({ run: values.discard, discarded }, () => (discarded ? `discarded the interrupted run '${values.discard}'` : `no interrupted run named '${values.discard}'`));
@@ -642,8 +646,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'doctor': {
         const { values } = parse(rest, {});
         json = values.json;
-        const path = typeof values.db === 'string' ? values.db : defaultDbPath();
-        const report = await doctor(context(values.db).db, path);
+        const app = await context(values.db);
+        const { doctor } = await import('../services/doctor');
+        const report = await doctor(app.db, app.dbPath);
         print(report, () =>
           [
             `Delicate ${report.delicate} on Node ${report.node} (${report.platform})`,
@@ -662,7 +667,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' }, 'allow-remote': { type: 'boolean', default: false }, files: { type: 'string' } });
         json = values.json;
         const { serve } = await import('../host/server');
-        const app = context(values.db);
+        const app = await context(values.db);
         // A long-lived server logs a failure nobody awaited instead of dying of it.
         const logFailure = (msg: string, err: unknown) => io.err(`delicate serve: ${msg}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
         const onRejection = (err: unknown) => logFailure('unhandled rejection', err);

@@ -1,13 +1,12 @@
 import type { ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
 import type { AppContext } from '../services/app-context';
 import { basename } from 'node:path';
-import { importFile } from '../services/import-service';
 import type { ScreenProgress } from '../services/screen-service';
 import { UsageError, engineOf, int, need, parse, rangesOf, withCtrlC } from './args';
 
 /** What a command needs from the CLI around it. */
 export interface CommandEnv {
-  context(db: string | boolean | undefined): AppContext;
+  context(db: string | boolean | undefined): Promise<AppContext>;
   print(value: unknown, human: () => string): void;
   setJson(json: boolean): void;
   err(s: string): void;
@@ -67,7 +66,7 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
     ...(values.substructure ? { substructure: values.substructure } : {}),
     ...(values.unreadable ? { unreadable: true } : {}),
   };
-  const app = env.context(values.db);
+  const app = await env.context(values.db);
   let summary: ScreenSummary & { resumed?: boolean };
   if (values.id !== undefined) {
     if (values.library || values.file || values.model || values.resume) throw new UsageError('--id shows an existing screen; --library/--file, --model and --resume start or resume one');
@@ -85,6 +84,7 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
     if (values.file) {
       // A file is imported on the fly (again: nothing new is added) into --library or a library named after it.
       library ??= basename(values.file).replace(/(\.gz)?$/i, '').replace(/\.[^.]+$/, '');
+      const { importFile } = await import('../services/import-service');
       const s = await importFile(app.db, app.chem, { file: values.file, library, ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}) });
       env.err(`${values.file} → library '${library}': ${s.imported} new, ${s.duplicates} duplicates, ${s.rejected} rejected${s.alreadyImported ? ' (already imported)' : ''}\n`);
     }
@@ -126,7 +126,7 @@ function progressPrinter(env: CommandEnv): (p: ScreenProgress) => void {
 export async function screensCommand(rest: string[], env: CommandEnv): Promise<number> {
   const { values } = parse(rest, {});
   env.setJson(values.json);
-  const screens = env.context(values.db).screens.list();
+  const screens = (await env.context(values.db)).screens.list();
   env.print({ screens }, () => (screens.length ? screens.map(summaryLine).join('\n') : 'No screens yet: `delicate screen --library NAME --model NAME`.'));
   return 0;
 }
@@ -161,7 +161,7 @@ export async function vsCommand(rest: string[], env: CommandEnv): Promise<number
   if (queries !== undefined && method === 'model') throw new UsageError('--queries ranks by similarity to the drawn actives: use it with --similarity');
   if (draws !== undefined && (queries === undefined || draws < 1)) throw new UsageError('--draws N (at least 1) goes with --queries');
   const seed = int(values.seed, '--seed');
-  const app = env.context(values.db);
+  const app = await env.context(values.db);
   const r = await withCtrlC(env.err, 'cancelling: model SMILES and any screen already computed are kept', (signal) => app.screens.vs({
     library: need(values.library, '--library NAME'),
     method,

@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
@@ -265,17 +264,8 @@ const MIGRATIONS: string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** The default database: one file per user in the app-data folder; DELICATE_DB overrides it. */
-export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.DELICATE_DB) return env.DELICATE_DB;
-  const base =
-    process.platform === 'win32'
-      ? (env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'))
-      : process.platform === 'darwin'
-        ? join(homedir(), 'Library', 'Application Support')
-        : (env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'));
-  return join(base, 'Delicate', 'delicate.db');
-}
+// Kept here too for the modules that import it from the database layer.
+export { defaultDbPath } from '../util/paths';
 
 /** Opens (creating if needed) a database with WAL, foreign keys and all migrations applied. */
 export function openDatabase(path: string): Db {
