@@ -52,7 +52,7 @@ export async function openBytes(path: string, opts: ByteOptions = {}): Promise<A
   return utf8(bytes);
 }
 
-/** Decoded bytes kept before they are handed on (an inflater's output for one input chunk). */
+/** Gzip header flags (RFC 1952) whose optional fields precede the compressed data. */
 const GZIP_FLAGS = { FHCRC: 2, FEXTRA: 4, FNAME: 8, FCOMMENT: 16 };
 
 /**
