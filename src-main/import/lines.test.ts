@@ -1,6 +1,10 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readLines } from './lines';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { seededRandom } from '../../src-shared/random';
+import { binaryReason, readLines } from './lines';
 
 async function collect(chunks: Buffer[], max?: number) {
   const out = [];
@@ -41,3 +45,27 @@ describe('readLines', () => {
     expect(lines.map((l) => l.text ?? l.error)).toEqual(['CC', `line longer than ${1 << 20} bytes`, 'CCN']);
   });
 });
+
+describe('binaryReason', () => {
+  it('refuses random bytes every time, and passes text with stray bad bytes, accents or one NUL', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'delicate-binary-'));
+    try {
+      const rand = seededRandom(7);
+      for (let i = 0; i < 100; i++) {
+        const p = join(dir, `r${i}.csv`);
+        writeFileSync(p, Buffer.from(Array.from({ length: 1000 + i * 97 }, () => Math.floor(rand() * 256))));
+        expect(await binaryReason(p), `random file ${i}`).toMatch(/^binary data/);
+      }
+      const text = Array.from({ length: 200 }, (_, i) => `CCO,ethanol ${i},caf\u00e9`).join('\n');
+      const latin1 = join(dir, 'latin1.csv');
+      writeFileSync(latin1, Buffer.from(text, 'latin1'));
+      expect(await binaryReason(latin1)).toBeNull();
+      const nul = join(dir, 'nul.csv');
+      writeFileSync(nul, `smiles,id\nCC\0O,a\n${text}`);
+      expect(await binaryReason(nul)).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -300,6 +300,35 @@ export async function binaryReason(path: string): Promise<string | null> {
   if (nul > sample.length / 4 && (nulOdd > nul * 0.9 || nulOdd < nul * 0.1)) {
     return 'UTF-16 text without a byte-order mark: save it as UTF-8 (or as "Unicode text" with its BOM)';
   }
-  if ((nul + control) / sample.length > 0.1) return 'binary data, not a SMILES, CSV/TSV or SDF file (gzip is read transparently)';
-  return null;
+  // Bytes that no text encoding we read would produce: control characters and invalid UTF-8 sequences
+  // (each decodes to U+FFFD). Random or compiled data is full of both; a text file with a stray bad byte
+  // (or a Latin-1 accent) has a few, which fail only their own records.
+  const invalid = (new TextDecoder('utf-8').decode(sample).match(/\uFFFD/g) ?? []).length;
+  if ((nul + control + invalid) / sample.length <= 0.1) return null;
+  // Mostly binary, but a clean line of text in it (a file damaged after its first records, e.g. a corrupted
+  // gzip stream) is read line by line, keeping what can be read. Random data holds no such line: 16 bytes
+  // of clean UTF-8 text by chance are about 1e-7 likely.
+  if (hasCleanLine(sample)) return null;
+  return 'binary data, not a SMILES, CSV/TSV or SDF file (gzip is read transparently)';
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** True when the sample holds a line of at least 16 bytes of valid UTF-8 without control characters. */
+function hasCleanLine(sample: Buffer): boolean {
+  let start = 0;
+  while (start < sample.length) {
+    let end = sample.indexOf(0x0a, start);
+    if (end < 0) end = sample.length;
+    const line = sample.subarray(start, end > start && sample[end - 1] === 0x0d ? end - 1 : end);
+    start = end + 1;
+    if (line.length < 16 || line.some((b) => b < 0x09 || (b > 0x0d && b < 0x20))) continue;
+    try {
+      strictUtf8.decode(line);
+      return true;
+    } catch {
+      // not text: look at the next line
+    }
+  }
+  return false;
 }
