@@ -23,14 +23,14 @@ process.on('unhandledRejection', (err) => {
  * `npm start` (scripts/electron-setup.mjs) built it. Electron cannot load the Node build npm installs.
  */
 function sqliteBinding(): string | null {
-  const candidates = app.isPackaged
-    ? [join(process.resourcesPath, 'native', 'better_sqlite3.node')]
-    : [join(app.getAppPath(), '.electron-native', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node')];
-  return candidates.find((c) => existsSync(c)) ?? null;
+  const file = app.isPackaged
+    ? join(process.resourcesPath, 'native', 'better_sqlite3.node')
+    : join(app.getAppPath(), '.electron-native', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+  return existsSync(file) ? file : null;
 }
 
 /** What to do about a start failure, in the user's terms. */
-export function startHint(err: unknown): string {
+function startHint(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version|better_sqlite3\.node/.test(message)) {
     return app.isPackaged

@@ -79,9 +79,12 @@ function plain(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end(text);
 }
 
+/** A request's id as the reply echoes it: a number or a string, else null. */
+const replyId = (id: unknown) => (typeof id === 'number' || typeof id === 'string' ? id : null);
+
 /** The reply to a message that is not a request: it names what was wrong, and the connection stays open. */
 function invalid(id: unknown, message: string): string {
-  return JSON.stringify({ id: typeof id === 'number' || typeof id === 'string' ? id : null, result: { ok: false, error: { code: 'INVALID_INPUT', message } } });
+  return JSON.stringify({ id: replyId(id), result: { ok: false, error: { code: 'INVALID_INPUT', message } } });
 }
 
 /** out/renderer of this checkout, from the sources (src-main/host) or the bundle (out/main). */
@@ -189,7 +192,7 @@ export async function serve(ctx: AppContext, opts: ServeOptions = {}): Promise<H
     const { id, method, args } = msg as { id?: unknown; method?: unknown; args?: unknown };
     if (typeof method !== 'string') return send(invalid(id, 'a request needs a method name (a string)'));
     const result = await router(method, args);
-    send(JSON.stringify({ id: typeof id === 'number' || typeof id === 'string' ? id : null, result }));
+    send(JSON.stringify({ id: replyId(id), result }));
   }
 
   await new Promise<void>((resolveListen, reject) => {

@@ -194,12 +194,14 @@ export class Pretrainer {
     for (let i = 0; i < corpus.smiles.length && heldOutIdx.size < s.heldOutMax; i += s.heldOutEvery) heldOutIdx.add(i);
     // A plain pretraining run that continues another model reads with that model's vocabulary and length.
     const continued = !s.distill && init ? init : undefined;
+    // The model whose vocabulary and length this run reads with (a resumed continued run recorded both).
+    const base = teacher ?? continued;
     const tokenizer = resume
       ? SmilesTokenizer.fromJSON(resume.manifest.tokenizer)
-      : (teacher ?? continued)
-        ? SmilesTokenizer.fromJSON((teacher ?? continued)!.manifest.tokenizer)
+      : base
+        ? SmilesTokenizer.fromJSON(base.manifest.tokenizer)
         : SmilesTokenizer.fromCorpus(corpus.smiles.filter((_, i) => !heldOutIdx.has(i)));
-    const maxLen = resume ? resume.manifest.config.maxLen : (teacher ?? continued) ? (teacher ?? continued)!.manifest.config.maxLen : s.architecture.maxLen;
+    const maxLen = base ? base.manifest.config.maxLen : s.architecture.maxLen;
     const data = { train: [] as Int32Array[], trainSmiles: [] as string[], heldOut: [] as Int32Array[], heldOutSmiles: [] as string[] };
     let skipped = 0;
     corpus.smiles.forEach((smi, i) => {
