@@ -253,8 +253,8 @@ export interface AssayPage {
 /** One model in the registry (`delicate models`, the Models screen). */
 export interface ModelSummary {
   name: string;
-  /** pretrained (MLM + physchem), teacher (fine-tuned), shared (shared-layer teacher), student (distilled), baseline (ECFP4 random forest). */
-  kind: 'pretrained' | 'teacher' | 'shared' | 'student' | 'baseline';
+  /** pretrained (MLM + physchem), teacher (fine-tuned), shared (shared-layer teacher), student (distilled), baseline (ECFP4 random forest), consensus (weighted mean of a run's models). */
+  kind: 'pretrained' | 'teacher' | 'shared' | 'student' | 'baseline' | 'consensus';
   state: ModelState;
   params: number;
   layers: number;
@@ -315,6 +315,12 @@ export interface ScreenSummary {
   finishedAt: string | null;
 }
 
+/**
+ * A prediction's calibrated 80% interval (regression: [lower, upper]) or prediction set (classification:
+ * the classes, 1 = active, that cannot be ruled out at that level), from the model's validation split.
+ */
+export type PredictionInterval = { level: number; lower: number; upper: number } | { level: number; classes: Array<0 | 1> };
+
 /** One compound's prediction by one model in a screen. */
 export interface ScreenHit {
   compoundId: number;
@@ -327,8 +333,10 @@ export interface ScreenHit {
   rank: number | null;
   maxSimilarity: number | null;
   inDomain: boolean | null;
-  /** Spread of an ensemble, where the model provides one. */
+  /** Spread of an ensemble, where the model provides one (the forest's trees, a consensus's members). */
   uncertainty: number | null;
+  /** The calibrated interval or prediction set; null without a score or for a model trained before calibration. */
+  interval: PredictionInterval | null;
   note: string | null;
   descriptors: Descriptors;
   /** The library record's own columns (first record of the compound). */
@@ -392,7 +400,12 @@ export interface InterruptedRun {
 
 /** What a finished `model.train` job returns (the `delicate train` JSON). */
 export interface TrainOutcome {
-  models: Array<{ name: string; role: 'teacher' | 'student' | 'baseline'; params: number; layers: number; metrics: Record<string, number>; trainSeconds: number }>;
+  /** Test metrics, mean and sd over the seeds; `coverage80` is the share of measured test compounds inside their 80% interval (or prediction set). */
+  models: Array<{ name: string; role: 'teacher' | 'student' | 'baseline' | 'consensus'; params: number; layers: number; metrics: Record<string, number>; trainSeconds: number }>;
+  /** The model to use: best on the validation split (never the test split); `metrics`: each seed's pick on its test split. */
+  recommended: { name: string; role: 'teacher' | 'student' | 'baseline' | 'consensus'; why: string; metrics: Record<string, number>; picks: Partial<Record<'teacher' | 'student' | 'baseline' | 'consensus', number>> } | null;
+  /** The registered consensus and its members' weights (fitted on the validation split). */
+  consensus: { name: string; members: Array<{ name: string; weight: number }> } | null;
   split: string;
   seeds: number;
   n: { compounds: number; train: number; valid: number; test: number; rejected: number; censored: number };

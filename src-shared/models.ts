@@ -1,4 +1,5 @@
 // How models are described to people, the same in the CLI's text output and the app.
+import type { PredictionInterval } from './dto';
 
 /**
  * A model's size: a transformer's learned parameters; an ECFP4 forest has none, and its size is its tree
@@ -6,6 +7,7 @@
  */
 export function sizeText(kind: string, params: number): string {
   if (kind === 'baseline') return params ? `${params.toLocaleString('en')} tree nodes` : 'no parameters (a forest)';
+  if (kind === 'consensus') return 'its members\' (a weighted mean)';
   return `${params.toLocaleString('en')} params`;
 }
 
@@ -15,4 +17,18 @@ export function metricsText(metrics: Record<string, number>, seeds: number): str
     .filter(([k]) => !k.endsWith('Sd'))
     .map(([k, v]) => `${k} ${v.toFixed(3)}${seeds > 1 ? ` ± ${(metrics[`${k}Sd`] ?? 0).toFixed(3)}` : ''}`)
     .join(', ');
+}
+
+/** A classification prediction set in words: which classes the model cannot rule out at its interval level. */
+export function predictionSetText(classes: ReadonlyArray<0 | 1>): string {
+  if (classes.length === 2) return 'active or inactive';
+  if (classes.length === 0) return 'neither (unlike its calibration compounds)';
+  return classes[0] === 1 ? 'active' : 'inactive';
+}
+
+/** A calibrated interval as "80%: 1.23 to 2.34" or "80%: active"; '' without one. */
+export function intervalText(iv: PredictionInterval | null, digits = 2): string {
+  if (!iv) return '';
+  const level = `${Math.round(iv.level * 100)}%`;
+  return 'classes' in iv ? `${level}: ${predictionSetText(iv.classes)}` : `${level}: ${iv.lower.toFixed(digits)} to ${iv.upper.toFixed(digits)}`;
 }

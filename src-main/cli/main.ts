@@ -7,7 +7,7 @@ import type { AppContext } from '../services/app-context';
 import { defaultDbPath } from '../util/paths';
 import type { PretrainRequest, PretrainResult, TrainRequest, TrainResult } from '../services/model-service';
 import { describeRun } from '../../src-shared/runs';
-import { metricsText, sizeText } from '../../src-shared/models';
+import { intervalText, metricsText, sizeText } from '../../src-shared/models';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 import { givenColumns } from '../../src-shared/assay-columns';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
@@ -29,7 +29,12 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   train --data FILE --target COL --task regression|classification | --assay NAME  --out NAME [--teacher MODEL]
         [--distill [--student-layers K | --student MODEL] [--alpha A] [--hidden-weight W] [--augment N]] [--split random|scaffold|temporal] [--seeds N] [--epochs N]
         [--smiles-col C] [--id-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--length-pool N] [--backend B]
-        [--resume | --restart]          a run saves a checkpoint every epoch: after a cancel or a crash,
+        [--consensus-teacher] [--resume | --restart]
+                                        registers the teacher, the student (--distill), the ECFP4 forest and
+                                        their consensus (student or teacher + forest; --consensus-teacher adds
+                                        the teacher), each with 80% intervals calibrated on the validation
+                                        split, and names the recommended model (best on validation).
+                                        A run saves a checkpoint every epoch: after a cancel or a crash,
                                         the same command with --resume continues it (or train --out NAME
                                         --resume alone: its own request and data); --restart: start over
   runs [--discard NAME]                 interrupted training runs (where each stands); --discard drops one
@@ -377,6 +382,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           teacher: { type: 'string' },
           student: { type: 'string' },
           distill: { type: 'boolean', default: false },
+          'consensus-teacher': { type: 'boolean', default: false },
           alpha: { type: 'string' },
           'hidden-weight': { type: 'string' },
           augment: { type: 'string' },
@@ -404,7 +410,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             [
               ...(result.resumedFrom ? [`resumed after ${describeRun(result.resumedFrom)}`] : []),
               `${result.teacherSource}; ${result.split} split, ${result.seeds} seed(s), ${result.n.compounds} compounds (${result.n.train}/${result.n.valid}/${result.n.test}), ${result.n.rejected} rejected`,
-              ...result.models.map((m) => `${m.name}\t${m.role}\t${sizeText(m.role, m.params)}\t${m.role === 'baseline' ? '-' : `${m.layers} layers`}\t${metricsText(m.metrics, result.seeds)}\t${m.trainSeconds.toFixed(0)} s`),
+              ...result.models.map((m) => `${m.name}\t${m.role}\t${sizeText(m.role, m.params)}\t${m.role === 'baseline' || m.role === 'consensus' ? '-' : `${m.layers} layers`}\t${metricsText(m.metrics, result.seeds)}\t${m.trainSeconds.toFixed(0)} s`),
+              ...(result.consensus ? [`consensus: ${result.consensus.members.map((m) => `${m.name} × ${m.weight.toFixed(2)}`).join(' + ')} (weights from the validation split)`] : []),
+              ...(result.recommended ? [`recommended: ${result.recommended.name} (${result.recommended.why})`] : []),
               `registered: ${result.registered.join(', ')}`,
             ].join('\n'),
           );
@@ -451,6 +459,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
               augment: int(values.augment, '--augment') ?? DEFAULT_QSAR.augment,
               split,
               distill: values.distill,
+              ...(values['consensus-teacher'] ? { consensusTeacher: true } : {}),
               ...n,
               lr,
             },
@@ -514,7 +523,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         print({ ...r, rows }, () =>
           [
             `${r.model} (${r.task.type}, ${r.task.target}) on ${r.engine}`,
-            ...rows.map((x) => `${x.input}\t${x.prediction === null ? '-' : x.prediction.toFixed(3)}\t${x.inDomain === null ? '' : x.inDomain ? 'in domain' : `OUT of domain`} ${x.maxSimilarity === null ? '' : `(max sim ${x.maxSimilarity.toFixed(2)})`}${x.note ? `\t${x.note}` : ''}`),
+            ...rows.map((x) => `${x.input}\t${x.prediction === null ? '-' : x.prediction.toFixed(3)}${x.interval ? `\t${intervalText(x.interval)}` : ''}\t${x.inDomain === null ? '' : x.inDomain ? 'in domain' : `OUT of domain`} ${x.maxSimilarity === null ? '' : `(max sim ${x.maxSimilarity.toFixed(2)})`}${x.note ? `\t${x.note}` : ''}`),
           ].join('\n'),
         );
         return 0;
@@ -527,7 +536,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           models.length === 0
             ? 'No models yet: pretrain one with `delicate pretrain --corpus FILE --out NAME`.'
             : models
-                .map((m) => `${m.name}\t${m.kind}\t${m.state}\t${sizeText(m.kind, m.params)}\t${m.kind === 'baseline' ? '-' : `${m.layers} layers${m.shareLayers ? ' (shared)' : ''}`}\t${m.parent.join(',') || '-'}\t${JSON.stringify(m.metrics)}`)
+                .map((m) => `${m.name}\t${m.kind}\t${m.state}\t${sizeText(m.kind, m.params)}\t${m.kind === 'baseline' || m.kind === 'consensus' ? '-' : `${m.layers} layers${m.shareLayers ? ' (shared)' : ''}`}\t${m.parent.join(',') || '-'}\t${JSON.stringify(m.metrics)}`)
                 .join('\n'),
         );
         return 0;

@@ -260,6 +260,34 @@ const MIGRATIONS: string[] = [
   ALTER TABLE imports ADD COLUMN owner TEXT;
   ALTER TABLE imports ADD COLUMN heartbeat_ms INTEGER;
   `,
+  `
+  -- Consensus models (a weighted mean of registered models) join the registry: the kind check gains
+  -- 'consensus'. The table is rebuilt as for 'baseline'.
+  CREATE TABLE models_new (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    kind         TEXT NOT NULL CHECK (kind IN ('pretrained', 'teacher', 'shared', 'student', 'baseline', 'consensus')),
+    state        TEXT NOT NULL CHECK (state IN ('training', 'ready', 'failed', 'cancelled')),
+    manifest     TEXT NOT NULL,
+    params       INTEGER NOT NULL,
+    layers       INTEGER NOT NULL,
+    share_layers INTEGER NOT NULL,
+    hidden       INTEGER NOT NULL,
+    parents      TEXT NOT NULL DEFAULT '[]',
+    metrics      TEXT NOT NULL DEFAULT '{}',
+    steps        INTEGER NOT NULL DEFAULT 0,
+    total_steps  INTEGER NOT NULL DEFAULT 0,
+    weights      BLOB,
+    job_id       TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    onnx         BLOB
+  );
+  INSERT INTO models_new SELECT id, name, kind, state, manifest, params, layers, share_layers, hidden, parents, metrics,
+    steps, total_steps, weights, job_id, created_at, updated_at, onnx FROM models;
+  DROP TABLE models;
+  ALTER TABLE models_new RENAME TO models;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -197,6 +197,8 @@ export class ScreenRepo {
         maxSimilarity: maxSimilarity as number | null,
         inDomain: inDomain === null ? null : inDomain === 1,
         uncertainty: uncertainty as number | null,
+        // The model's calibration is the model registry's: the screen service adds the interval.
+        interval: null,
         note: note as string | null,
         descriptors: d as unknown as ScreenHit['descriptors'],
       };

@@ -8,7 +8,7 @@ import { SmilesTokenizer } from '../model/tokenizer';
 import { assignWeights } from '../model/weights-tf';
 import { taskValue } from '../train/finetune';
 import { RandomForest } from '../train/forest';
-import type { EncoderSpec, Engine, ForestModelSpec, ScoringSpec, TaskModelSpec } from '../train/predict-types';
+import type { ConsensusModelSpec, EncoderSpec, Engine, ForestModelSpec, MemberSpec, ScoringSpec, TaskModelSpec } from '../train/predict-types';
 import { DomainIndex, onBits } from './domain';
 
 /** One compound to score: its id, standardised SMILES, model SMILES (null when not yet stored) and ECFP4. */
@@ -77,29 +77,36 @@ export class Scorer {
   static async create(specs: ScoringSpec[], engine: Engine = 'auto', threads = 1): Promise<Scorer> {
     const rd = await loadRdkit();
     const models: ScorerModel[] = [];
+    const domainOf = (smiles: string[]) => new DomainIndex(smiles.map((s) => morganOf(rd, s)).filter((f): f is Uint8Array => f !== null));
+    const member = async (spec: MemberSpec): Promise<MemberModel> => {
+      if (spec.kind === 'forest') return { kind: 'forest', spec, forest: RandomForest.fromJSON(spec.forest), domain: domainOf(spec.domain) };
+      if (!spec.config.task) throw new Error(`model '${spec.name}' has no task head`);
+      const runner = await loadRunner(spec, engine, threads);
+      return { kind: 'transformer', spec, tokenizer: SmilesTokenizer.fromJSON(spec.tokenizer), runner, domain: domainOf(spec.domain) };
+    };
     try {
       for (const spec of specs) {
-        const fps = spec.domain.map((s) => morganOf(rd, s)).filter((f): f is Uint8Array => f !== null);
-        const domain = new DomainIndex(fps);
-        if (spec.kind === 'forest') {
-          models.push({ kind: 'forest', spec, forest: RandomForest.fromJSON(spec.forest), domain });
+        if (spec.kind !== 'consensus') {
+          models.push(await member(spec));
           continue;
         }
-        if (!spec.config.task) throw new Error(`model '${spec.name}' has no task head`);
-        const runner = await loadRunner(spec, engine, threads);
-        models.push({ kind: 'transformer', spec, tokenizer: SmilesTokenizer.fromJSON(spec.tokenizer), runner, domain });
+        const c: ScorerModel = { kind: 'consensus', spec, members: [], domain: domainOf(spec.domain) };
+        // Pushed first, so a member that fails to load leaves the loaded ones to release.
+        models.push(c);
+        for (const m of spec.members) c.members.push({ model: await member(m.spec), weight: m.weight });
       }
     } catch (err) {
-      for (const m of models) if (m.kind === 'transformer') await m.runner.release();
+      await releaseAll(models);
       throw err;
     }
-    const engines = [...new Set(models.map((m) => (m.kind === 'forest' ? 'ECFP4 forest' : m.runner.engine)))];
+    const engineOf = (m: ScorerModel): string[] => (m.kind === 'forest' ? ['ECFP4 forest'] : m.kind === 'transformer' ? [m.runner.engine] : m.members.flatMap((x) => engineOf(x.model)));
+    const engines = [...new Set(models.flatMap(engineOf))];
     return new Scorer(models, engines.join(' + '));
   }
 
   async score(items: ScreenItem[]): Promise<ScoredChunk> {
     const filled: ScoredChunk['modelSmiles'] = [];
-    const needSmiles = this.models.some((m) => m.kind === 'transformer');
+    const needSmiles = this.models.some((m) => m.kind === 'transformer' || (m.kind === 'consensus' && m.members.some((x) => x.model.kind === 'transformer')));
     const rd = needSmiles && items.some((it) => it.modelSmiles === null) ? await loadRdkit() : null;
     const inputs = needSmiles
       ? items.map((it) => {
@@ -112,49 +119,87 @@ export class Scorer {
     // Set bits once per compound, shared by every model's domain check.
     const bits = items.map((it) => onBits(it.fp));
     const out: ModelScores[] = [];
-    for (const m of this.models) {
-      const n = items.length;
-      const r: ModelScores = { model: m.spec.name, score: new Float64Array(n).fill(Number.NaN), maxSim: new Float64Array(n).fill(Number.NaN), uncertainty: new Float64Array(n).fill(Number.NaN), notes: new Array(n).fill(null) };
-      bits.forEach((b, i) => {
-        const sim = m.domain.maxSimilarityOfBits(b);
-        if (sim !== null) r.maxSim[i] = sim;
-      });
-      if (m.kind === 'forest') {
-        // The forest reads the stored ECFP4 directly: every compound is readable.
-        items.forEach((it, i) => {
-          const p = m.forest.predict(it.fp);
-          r.score[i] = p.mean;
-          r.uncertainty[i] = p.sd;
-        });
-      } else {
-        const seqs: Int32Array[] = [];
-        const at: number[] = [];
-        inputs.forEach((smiles, i) => {
-          const enc = m.tokenizer.encode(smiles, m.spec.config.maxLen);
-          if (!enc.ok) r.notes[i] = `${enc.tokens} tokens, longer than the model's maximum ${enc.maxLength}`;
-          else if (enc.unknown > 0) r.notes[i] = `${enc.unknown} token(s) unknown to the model`;
-          else {
-            seqs.push(enc.ids);
-            at.push(i);
-          }
-        });
-        const rows = seqs.length ? await m.runner.rows(seqs, 'task') : [];
-        const type = m.spec.config.task?.type ?? 'regression';
-        rows.forEach((row, k) => (r.score[at[k] as number] = taskValue(type, row[0] as number, m.spec.task.norm)));
-      }
-      out.push(r);
-    }
+    for (const m of this.models) out.push(await this.scoreOne(m, items, inputs, bits));
     return { modelSmiles: filled, models: out };
   }
 
+  /**
+   * One model's scores. A consensus is its members' weighted mean (no score where a member with weight
+   * has none, with that member's reason) and its uncertainty the weighted spread of its members.
+   */
+  private async scoreOne(m: ScorerModel, items: ScreenItem[], inputs: string[], bits: number[][]): Promise<ModelScores> {
+    const n = items.length;
+    const r: ModelScores = { model: m.spec.name, score: new Float64Array(n).fill(Number.NaN), maxSim: new Float64Array(n).fill(Number.NaN), uncertainty: new Float64Array(n).fill(Number.NaN), notes: new Array(n).fill(null) };
+    bits.forEach((b, i) => {
+      const sim = m.domain.maxSimilarityOfBits(b);
+      if (sim !== null) r.maxSim[i] = sim;
+    });
+    if (m.kind === 'consensus') {
+      const parts: ModelScores[] = [];
+      for (const x of m.members) parts.push(await this.scoreOne(x.model, items, inputs, bits));
+      for (let i = 0; i < n; i++) {
+        let mean = 0;
+        let missing: string | null = null;
+        m.members.forEach((x, k) => {
+          const v = parts[k]?.score[i] as number;
+          if (Number.isNaN(v)) missing ??= `${x.model.spec.name}: ${parts[k]?.notes[i] ?? 'no score'}`;
+          mean += x.weight * v;
+        });
+        if (missing) {
+          r.notes[i] = missing;
+          continue;
+        }
+        let spread = 0;
+        m.members.forEach((x, k) => (spread += x.weight * ((parts[k]?.score[i] as number) - mean) ** 2));
+        r.score[i] = mean;
+        r.uncertainty[i] = Math.sqrt(spread);
+        r.notes[i] = parts.map((p) => p.notes[i]).find((note) => note) ?? null;
+      }
+      return r;
+    }
+    if (m.kind === 'forest') {
+      // The forest reads the stored ECFP4 directly: every compound is readable.
+      items.forEach((it, i) => {
+        const p = m.forest.predict(it.fp);
+        r.score[i] = p.mean;
+        r.uncertainty[i] = p.sd;
+      });
+    } else {
+      const seqs: Int32Array[] = [];
+      const at: number[] = [];
+      inputs.forEach((smiles, i) => {
+        const enc = m.tokenizer.encode(smiles, m.spec.config.maxLen);
+        if (!enc.ok) r.notes[i] = `${enc.tokens} tokens, longer than the model's maximum ${enc.maxLength}`;
+        else if (enc.unknown > 0) r.notes[i] = `${enc.unknown} token(s) unknown to the model`;
+        else {
+          seqs.push(enc.ids);
+          at.push(i);
+        }
+      });
+      const rows = seqs.length ? await m.runner.rows(seqs, 'task') : [];
+      const type = m.spec.config.task?.type ?? 'regression';
+      rows.forEach((row, k) => (r.score[at[k] as number] = taskValue(type, row[0] as number, m.spec.task.norm)));
+    }
+    return r;
+  }
+
   async release(): Promise<void> {
-    for (const m of this.models) if (m.kind === 'transformer') await m.runner.release();
+    await releaseAll(this.models);
   }
 }
 
-type ScorerModel =
+type MemberModel =
   | { kind: 'transformer'; spec: TaskModelSpec; tokenizer: SmilesTokenizer; runner: Runner; domain: DomainIndex }
   | { kind: 'forest'; spec: ForestModelSpec; forest: RandomForest; domain: DomainIndex };
+
+type ScorerModel = MemberModel | { kind: 'consensus'; spec: ConsensusModelSpec; members: Array<{ model: MemberModel; weight: number }>; domain: DomainIndex };
+
+async function releaseAll(models: ScorerModel[]): Promise<void> {
+  for (const m of models) {
+    if (m.kind === 'transformer') await m.runner.release();
+    else if (m.kind === 'consensus') await releaseAll(m.members.map((x) => x.model));
+  }
+}
 
 /** Sequences embedded per step: progress is reported, and a stop request honoured, between steps. */
 export const EMBED_STEP = 1024;

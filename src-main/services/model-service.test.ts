@@ -158,6 +158,47 @@ describe('pretraining jobs', () => {
     await expect(models.trainingSpeed('whole')).rejects.toThrow(/no task head/);
   }, 180_000);
 
+  it('registers a consensus of the student and the forest, recommends a model on validation, and predicts with calibrated intervals', async () => {
+    const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n');
+    const data = join(tmp.dir, 'esol-150.csv');
+    writeFileSync(data, `${rows.slice(0, 151).join('\n')}\n`);
+    const r = await models.train({ data, target: 'logS', task: 'regression', out: 'cons', teacher: 'whole', settings: { ...DEFAULT_QSAR, seeds: 1, epochs: 1, split: 'random', distill: true, studentLayers: 1 } });
+    expect(r.registered).toEqual(['cons-teacher', 'cons-student', 'cons-ecfp4-rf', 'cons-consensus']);
+    // Student and forest, weights on a 0.05 grid summing to 1, fitted on the validation split.
+    expect(r.consensus?.members.map((m) => m.name)).toEqual(['cons-student', 'cons-ecfp4-rf']);
+    const weights = r.consensus?.members.map((m) => m.weight) as number[];
+    expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10);
+    for (const w of weights) expect(Math.abs(w * 20 - Math.round(w * 20))).toBeLessThan(1e-9);
+    expect(r.models.map((m) => m.role)).toEqual(['teacher', 'student', 'baseline', 'consensus']);
+    // Every model states the test coverage of its 80% interval (15 validation compounds calibrate it).
+    for (const m of r.models) expect(m.metrics.coverage80).toBeGreaterThanOrEqual(0);
+    expect(r.recommended?.name).toMatch(/^cons-(student|ecfp4-rf|consensus|teacher)$/);
+    expect(r.recommended?.why).toMatch(/validation RMSE/);
+    expect(models.get('cons-consensus')).toMatchObject({ kind: 'consensus', parent: ['cons-student', 'cons-ecfp4-rf'], task: { target: 'logS', type: 'regression' } });
+
+    // The consensus predicts the weighted mean of its members' predictions, with its own interval.
+    const smiles = ['CCO', 'c1ccccc1O', 'CC(=O)Nc1ccc(O)cc1', 'not a molecule'];
+    const [c, st, rf] = await Promise.all(['cons-consensus', 'cons-student', 'cons-ecfp4-rf'].map((n) => models.predict(n, smiles)));
+    const cal = models.calibration('cons-consensus');
+    const half = cal && 'halfWidth' in cal ? cal.halfWidth : Number.NaN;
+    expect(half).toBeGreaterThan(0);
+    for (let i = 0; i < 3; i++) {
+      const want = (weights[0] as number) * (st?.rows[i]?.prediction as number) + (weights[1] as number) * (rf?.rows[i]?.prediction as number);
+      expect(c?.rows[i]?.prediction).toBeCloseTo(want, 5);
+      expect(c?.rows[i]?.interval).toEqual({ level: 0.8, lower: (c?.rows[i]?.prediction as number) - half, upper: (c?.rows[i]?.prediction as number) + half });
+      expect(st?.rows[i]?.interval).not.toBeNull();
+    }
+    expect(c?.rows[3]).toMatchObject({ prediction: null, interval: null, note: 'unparseable structure' });
+    // The engine line names the members it ran (those with weight).
+    for (const m of r.consensus?.members ?? []) expect(c?.engine.includes(`${m.name} (`)).toBe(m.weight > 0);
+
+    // It lives in this database: no model file, no encoder; a deleted member is named.
+    await expect(models.exportModel('cons-consensus', join(tmp.dir, 'c.delicate'))).rejects.toThrow(/consensus of cons-student and cons-ecfp4-rf/);
+    expect(() => models.encoderSpec('cons-consensus')).toThrow(/not a transformer/);
+    expect(models.delete('cons-ecfp4-rf')).toBe(true);
+    expect(() => models.scoringSpec('cons-consensus')).toThrow(/combines 'cons-ecfp4-rf', which was deleted/);
+  }, 240_000);
+
   it('a training run killed mid-way is saved every epoch and resumes by name where it stopped, ending as an uninterrupted run', async () => {
     const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n');
     const data = join(tmp.dir, 'esol-80.csv');

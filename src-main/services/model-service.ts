@@ -22,9 +22,10 @@ import type { PretrainSettings } from '../train/settings';
 import type { AssayReadProgress, Task } from '../train/assay';
 import { type AssayColumns, givenColumns } from '../../src-shared/assay-columns';
 import { describeRun } from '../../src-shared/runs';
-import type { QsarCheckpoint, QsarResult } from '../train/qsar';
+import type { QsarCheckpoint, QsarResult, Recommendation, Role } from '../train/qsar';
+import type { Calibration } from '../train/ensemble';
 import type { ForestJson } from '../train/forest';
-import { DOMAIN_THRESHOLD, type EncoderSpec, type ScoringSpec, type Engine, type PredictionRow, type TaskModelSpec } from '../train/predict-types';
+import { DOMAIN_THRESHOLD, type ConsensusModelSpec, type EncoderSpec, type ForestModelSpec, type ScoringSpec, type Engine, type PredictionRow, type TaskModelSpec } from '../train/predict-types';
 import type { QsarSettings } from '../train/qsar-settings';
 import type { TrainEvent, TrainRequest as WorkerRequest } from '../train/train-protocol';
 import type { EncoderConfig } from '../model/encoder';
@@ -87,8 +88,12 @@ export interface TrainRequest extends AssayColumns {
   restart?: boolean;
 }
 
-export interface TrainResult extends Omit<QsarResult, 'trained' | 'baseline' | 'assay'> {
+export interface TrainResult extends Omit<QsarResult, 'trained' | 'baseline' | 'assay' | 'consensus' | 'recommended'> {
   registered: string[];
+  /** The model to use: best on the validation split (never the test split), with why, and its test metrics over the seeds (each seed's own pick). */
+  recommended: (Recommendation & { name: string }) | null;
+  /** The registered consensus: its members and their weights (fitted on the validation split). */
+  consensus: { name: string; members: Array<{ name: string; weight: number }> } | null;
   /** Where the run resumed from (`resume`), else null. */
   resumedFrom: RunProgress | null;
 }
@@ -129,6 +134,8 @@ export interface TaskManifest {
   training: { kind: 'finetune' | 'distill'; data: QsarResult['data']; settings: QsarSettings; teacher: string | null; layerMap: number[] | null; bestEpoch: number; split: string };
   /** Training-set SMILES: the applicability domain (max ECFP4 Tanimoto of a query to these). */
   domain: { smiles: string[]; threshold: number };
+  /** Prediction intervals calibrated on the validation split (absent on models trained before they existed). */
+  calibration?: Calibration | null;
 }
 
 /** The manifest of a baseline model (the ECFP4 random forest of `delicate train`); the forest is the gzipped JSON in weights. */
@@ -137,6 +144,20 @@ export interface BaselineManifest {
   task: TaskManifest['task'];
   training: { kind: 'forest'; data: QsarResult['data']; split: string; fingerprint: 'ECFP4 (Morgan r=2), 2048 bits'; trees: number };
   domain: { smiles: string[]; threshold: number };
+  calibration?: Calibration | null;
+}
+
+/**
+ * The manifest of a consensus model: the weighted mean of registered models' predictions (weights fitted
+ * on the run's validation split); it has no weights of its own.
+ */
+export interface ConsensusManifest {
+  format: 'delicate-consensus-v1';
+  task: TaskManifest['task'];
+  members: Array<{ name: string; weight: number }>;
+  training: { kind: 'consensus'; data: QsarResult['data']; split: string; fitted: string };
+  domain: { smiles: string[]; threshold: number };
+  calibration: Calibration | null;
 }
 
 export interface TrainHooks {
@@ -355,6 +376,7 @@ export class ModelService {
     const weights = this.repo.weights(r.id);
     if (r.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${name}' is not finished (${r.state}); only finished models can be exported`);
     if (r.kind === 'baseline') throw new AppError('INVALID_INPUT', `'${name}' is an ECFP4 forest baseline: it lives in this database only (it is retrained with \`delicate train\` in seconds)`);
+    if (r.kind === 'consensus') throw new AppError('INVALID_INPUT', `'${name}' is a consensus of ${(JSON.parse(r.parents) as string[]).join(' and ')}: export those models; the consensus lives in this database (\`delicate train\` makes it again)`);
     if (format === 'onnx') {
       // Task models store their graph; others get one made from the stored weights (deterministic).
       const manifest = JSON.parse(r.manifest) as { config: EncoderConfig };
@@ -515,8 +537,8 @@ export class ModelService {
   }
 
   private async trainRun(req: TrainRequest, hooks: { signal?: AbortSignal; onProgress?: (message: string, epoch?: EpochPoint) => void }): Promise<TrainResult> {
-    const names = { teacher: `${req.out}-teacher`, student: `${req.out}-student` };
-    for (const n of [names.teacher, ...(req.settings.distill ? [names.student] : [])]) {
+    const names: Record<Role, string> = { teacher: `${req.out}-teacher`, student: `${req.out}-student`, baseline: `${req.out}-ecfp4-rf`, consensus: `${req.out}-consensus` };
+    for (const n of [names.teacher, ...(req.settings.distill ? [names.student] : []), names.consensus]) {
       if (this.repo.byName(n)) throw new AppError('CONFLICT', `a model named '${n}' already exists; choose another --out`);
     }
     if (req.resume && req.restart) throw new AppError('INVALID_INPUT', 'give --resume (continue the interrupted run) or --restart (start it over), not both');
@@ -588,6 +610,7 @@ export class ModelService {
           task: { target: req.target, type: req.task, norm: t.norm },
           training: { kind: t.role === 'teacher' ? 'finetune' : 'distill', data: result.data, settings: req.settings, teacher: t.role === 'teacher' ? teacherName : names.teacher, layerMap: t.layerMap, bestEpoch: t.bestEpoch, split: result.split },
           domain: { smiles: t.domain, threshold: DOMAIN_THRESHOLD },
+          calibration: t.calibration,
         };
         const report = reports.get(t.role);
         const parents = t.role === 'teacher' ? (teacherName ? [teacherName] : []) : [names.teacher, ...(student ? [student.name] : [])];
@@ -601,40 +624,58 @@ export class ModelService {
       const same = req.fromAssay === req.out ? this.assays.byName(req.out) : null;
       this.assays.save({ name: req.out, file: same?.file ?? result.data.file, sha256: same?.sha256 ?? result.data.sha256, target: req.target, task: req.task, ...this.assayAsRead(result.assay, req.fromAssay) });
       if (result.baseline) {
-        const name = `${req.out}-ecfp4-rf`;
+        const name = names.baseline;
         const manifest: BaselineManifest = {
           format: 'delicate-forest-v1',
           task: { target: req.target, type: req.task, norm: null },
           training: { kind: 'forest', data: result.data, split: result.split, fingerprint: 'ECFP4 (Morgan r=2), 2048 bits', trees: result.baseline.forest.trees.length },
           domain: { smiles: result.baseline.domain, threshold: DOMAIN_THRESHOLD },
+          calibration: result.baseline.calibration,
         };
         const nodes = result.baseline.forest.trees.reduce((n, t) => n + t.feature.length, 0);
-        if (!this.repo.byName(name)) {
-          const id = this.repo.create({ name, kind: 'baseline', state: 'training', manifest, params: nodes, layers: 0, shareLayers: false, hidden: 0, parents: [], totalSteps: 0, jobId: null });
-          this.repo.finish(id, { weights: gzipSync(JSON.stringify(result.baseline.forest)), metrics: reports.get('baseline')?.metrics ?? {}, steps: 0 });
-          registered.push(name);
-        }
+        // A forest of an earlier run of this name (its transformers deleted) gives way to this run's.
+        const old = this.repo.byName(name);
+        if (old?.kind === 'baseline') this.repo.delete(old.id);
+        else if (old) throw new AppError('CONFLICT', `a model named '${name}' exists and is no forest; choose another --out`);
+        const id = this.repo.create({ name, kind: 'baseline', state: 'training', manifest, params: nodes, layers: 0, shareLayers: false, hidden: 0, parents: [], totalSteps: 0, jobId: null });
+        this.repo.finish(id, { weights: gzipSync(JSON.stringify(result.baseline.forest)), metrics: reports.get('baseline')?.metrics ?? {}, steps: 0 });
+        registered.push(name);
+      }
+      if (result.consensus && result.baseline) {
+        const members = result.consensus.members.map((m) => ({ name: names[m.role], weight: m.weight }));
+        const manifest: ConsensusManifest = {
+          format: 'delicate-consensus-v1',
+          task: { target: req.target, type: req.task, norm: null },
+          members,
+          training: { kind: 'consensus', data: result.data, split: result.split, fitted: 'weights minimising the validation split\'s squared error (regression) or log loss (classification), in steps of 0.05' },
+          domain: { smiles: result.baseline.domain, threshold: DOMAIN_THRESHOLD },
+          calibration: result.consensus.calibration,
+        };
+        const id = this.repo.create({ name: names.consensus, kind: 'consensus', state: 'training', manifest, params: 0, layers: 0, shareLayers: false, hidden: 0, parents: members.map((m) => m.name), totalSteps: 0, jobId: null });
+        this.repo.finish(id, { weights: Buffer.alloc(0), metrics: reports.get('consensus')?.metrics ?? {}, steps: 0 });
+        registered.push(names.consensus);
       }
       // The run is over: its models are registered, its checkpoint is done with.
       this.runs.delete(req.out);
     })();
-    const { trained: _trained, baseline: _baseline, assay: _assay, ...rest } = result;
+    const { trained: _trained, baseline: _baseline, assay: _assay, consensus, recommended, ...rest } = result;
     return {
       ...rest,
       // And its rejected records count with the run's own.
       ...(source ? { n: { ...rest.n, replicates: source.replicates, rejected: source.rejected + rest.n.rejected } } : {}),
-      models: result.models.map((m) => ({ ...m, name: m.role === 'baseline' ? `${req.out}-ecfp4-rf` : names[m.role] })),
+      models: result.models.map((m) => ({ ...m, name: names[m.role] })),
       registered,
+      recommended: recommended ? { ...recommended, name: names[recommended.role] } : null,
+      consensus: consensus && registered.includes(names.consensus) ? { name: names.consensus, members: consensus.members.map((m) => ({ name: names[m.role], weight: m.weight })) } : null,
       resumedFrom: resume && interrupted ? interrupted.progress : null,
     };
   }
 
   /** A stored task model (fine-tuned teacher or student) ready for prediction. */
   taskSpec(name: string): TaskModelSpec {
-    if (this.repo.byName(name)?.kind === 'baseline') throw new AppError('INVALID_INPUT', `model '${name}' is an ECFP4 forest baseline, not a transformer`);
     const { spec, manifest, kind } = this.stored(name);
     if (!manifest.task || !manifest.config.task) throw new AppError('INVALID_INPUT', `model '${name}' has no task head (it is a ${kind} model): train one with \`delicate train\``);
-    return { ...spec, task: manifest.task, domain: manifest.domain?.smiles ?? [] };
+    return { ...spec, task: manifest.task, domain: manifest.domain?.smiles ?? [], calibration: manifest.calibration ?? null };
   }
 
   /** What `delicate screen` uses without --model: the shipped task models (delicate-*, with a task head). */
@@ -645,14 +686,37 @@ export class ModelService {
       .map((r) => r.name);
   }
 
-  /** A model that scores compounds: a transformer task model or an ECFP4 forest baseline. */
+  /** A scoring model's interval calibration (null: none, or no such model any more). */
+  calibration(name: string): Calibration | null {
+    const row = this.repo.byName(name);
+    return row ? ((JSON.parse(row.manifest) as { calibration?: Calibration | null }).calibration ?? null) : null;
+  }
+
+  /** A model that scores compounds: a transformer task model, an ECFP4 forest baseline or a consensus of them. */
   scoringSpec(name: string): ScoringSpec {
+    const row = this.repo.byName(name);
+    if (row?.kind === 'consensus') return this.consensusSpec(name, JSON.parse(row.manifest) as ConsensusManifest);
+    return this.memberSpec(name);
+  }
+
+  private memberSpec(name: string): TaskModelSpec | ForestModelSpec {
     const row = this.repo.byName(name);
     if (row?.kind !== 'baseline') return this.taskSpec(name);
     const weights = this.repo.weights(row.id);
     if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${name}' is not finished (${row.state})`);
     const m = JSON.parse(row.manifest) as BaselineManifest;
-    return { name, kind: 'forest', forest: JSON.parse(gunzipSync(weights).toString('utf8')) as ForestJson, task: m.task, domain: m.domain.smiles };
+    return { name, kind: 'forest', forest: JSON.parse(gunzipSync(weights).toString('utf8')) as ForestJson, task: m.task, domain: m.domain.smiles, calibration: m.calibration ?? null };
+  }
+
+  /** A consensus with its members loaded (the members with weight); a deleted member is named. */
+  private consensusSpec(name: string, m: ConsensusManifest): ConsensusModelSpec {
+    const members = m.members
+      .filter((x) => x.weight > 0)
+      .map((x) => {
+        if (!this.repo.byName(x.name)) throw new AppError('NOT_FOUND', `the consensus '${name}' combines '${x.name}', which was deleted: retrain with \`delicate train\` or use another model`);
+        return { spec: this.memberSpec(x.name), weight: x.weight };
+      });
+    return { name, kind: 'consensus', members, task: m.task, domain: m.domain.smiles, calibration: m.calibration };
   }
 
   /** Any finished model as an encoder (embeddings: the pooled [CLS] output), task head or not. */
@@ -663,6 +727,8 @@ export class ModelService {
   private stored(name: string): { spec: EncoderSpec; manifest: Partial<TaskManifest> & { config: EncoderConfig; tokenizer: TokenizerJson }; kind: string } {
     const row = this.repo.byName(name);
     if (!row) throw new AppError('NOT_FOUND', `no model named '${name}' (see \`delicate models\`)`);
+    if (row.kind === 'baseline') throw new AppError('INVALID_INPUT', `model '${name}' is an ECFP4 forest baseline, not a transformer`);
+    if (row.kind === 'consensus') throw new AppError('INVALID_INPUT', `model '${name}' is a consensus of other models, not a transformer`);
     const weights = this.repo.weights(row.id);
     if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `model '${name}' is not finished (${row.state})`);
     const manifest = JSON.parse(row.manifest) as Partial<TaskManifest> & { config: EncoderConfig; tokenizer: TokenizerJson };

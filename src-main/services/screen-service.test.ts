@@ -3,7 +3,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasSubstructure, loadRdkit, parseQuery } from '../chem/rdkit';
+import { gzipSync } from 'node:zlib';
+import { hasSubstructure, loadRdkit, morganOf, parseQuery } from '../chem/rdkit';
+import { ModelRepo } from '../db/model-repo';
+import { RandomForest } from '../train/forest';
 import { corpusSlice, registerTinyTaskModel, sharedData, tempDir } from '../test/helpers';
 import { AppContext, createHandlers } from './app-context';
 import { importFile } from './import-service';
@@ -90,6 +93,47 @@ describe('screening a library', () => {
     const domain = (await app.screens.results(first, { inDomainOnly: true, limit: 5000 })).filter((h) => h.maxSimilarity === 1);
     expect(domain.length).toBeGreaterThanOrEqual(35);
     expect((await app.screens.results(first, { limit: 5000 })).filter((h) => h.inDomain === false).length).toBeGreaterThan(0);
+  });
+
+  it('screens with a consensus: the weighted mean of its members, their spread, their reasons, its calibrated interval (also in the CSV)', async () => {
+    const rd = await loadRdkit();
+    const train = slice.slice(0, 60);
+    const y = train.map((_, i) => 4 + (i % 7) * 0.5);
+    const forest = RandomForest.fit(train.map((s) => morganOf(rd, s) as Uint8Array), y, 'regression', { seed: 3 });
+    const repo = new ModelRepo(app.db);
+    const task = { target: 'y', type: 'regression', norm: null };
+    const fid = repo.create({ name: 'rf1', kind: 'baseline', state: 'training', manifest: { format: 'delicate-forest-v1', task, domain: { smiles: train, threshold: 0.3 } }, params: 1, layers: 0, shareLayers: false, hidden: 0, parents: [], totalSteps: 0, jobId: null });
+    repo.finish(fid, { weights: gzipSync(JSON.stringify(forest.toJSON())), metrics: {}, steps: 0 });
+    const calibration = { method: 'split-conformal', level: 0.8, n: 30, halfWidth: 0.75 };
+    const manifest = { format: 'delicate-consensus-v1', task, members: [{ name: 'm1', weight: 0.3 }, { name: 'rf1', weight: 0.7 }], domain: { smiles: train, threshold: 0.3 }, calibration };
+    const cid = repo.create({ name: 'c1', kind: 'consensus', state: 'training', manifest, params: 0, layers: 0, shareLayers: false, hidden: 0, parents: ['m1', 'rf1'], totalSteps: 0, jobId: null });
+    repo.finish(cid, { weights: Buffer.alloc(0), metrics: {}, steps: 0 });
+
+    const r = await app.screens.screen({ library: 'lib', models: ['c1', 'm1', 'rf1'], chunkSize: 128 });
+    expect(r).toMatchObject({ state: 'done', unreadable: 2 });
+    const byId = async (model: string) => new Map((await app.screens.results(r.screen, { model, limit: 5000 })).map((h) => [h.compoundId, h]));
+    const [c, m, f] = await Promise.all([byId('c1'), byId('m1'), byId('rf1')]);
+    expect(c.size).toBe(libraryTotal - 2);
+    for (const [id, h] of c) {
+      const a = m.get(id)?.score as number;
+      const b = f.get(id)?.score as number;
+      const mean = 0.3 * a + 0.7 * b;
+      expect(h.score).toBeCloseTo(mean, 5);
+      expect(h.uncertainty).toBeCloseTo(Math.sqrt(0.3 * (a - mean) ** 2 + 0.7 * (b - mean) ** 2), 5);
+      expect(h.interval).toEqual({ level: 0.8, lower: (h.score as number) - 0.75, upper: (h.score as number) + 0.75 });
+    }
+    // What the transformer member cannot read, the consensus cannot score, and says why.
+    const bad = await app.screens.results(r.screen, { model: 'c1', unreadable: true });
+    expect(bad.map((h) => h.note).sort()).toEqual(["m1: 1 token(s) unknown to the model", "m1: 132 tokens, longer than the model's maximum 128"]);
+    // The export has the interval's bounds; an uncalibrated model's export has no interval columns.
+    const csv = join(tmp.dir, 'consensus.csv');
+    await app.screens.export(r.screen, csv, { model: 'c1', limit: 3 });
+    const [header, row] = readFileSync(csv, 'utf8').trim().split('\n').map((l) => l.split(','));
+    const at = (k: string) => Number(row?.[header?.indexOf(k) as number]);
+    expect(at('interval_80_high') - at('interval_80_low')).toBeCloseTo(1.5, 6);
+    expect(at('score') - at('interval_80_low')).toBeCloseTo(0.75, 6);
+    await app.screens.export(r.screen, csv, { model: 'm1', limit: 3 });
+    expect(readFileSync(csv, 'utf8').split('\n')[0]).not.toMatch(/interval/);
   });
 
   it('filters by score, property range and substructure, and exports CSV and SDF', async () => {

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompoundPrediction, ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
+import { predictionSetText as setText } from '../../src-shared/models';
+import { intervalOf } from '../train/ensemble';
 import type { ChemPool } from '../chem/chem-pool';
 import { loadRdkit } from '../chem/rdkit';
 import type { Db } from '../db/database';
@@ -254,6 +256,8 @@ export class ScreenService {
     const model = f.model ?? (models[0] as string);
     if (!models.includes(model)) throw new AppError('INVALID_INPUT', `screen ${id} has no model '${model}' (it has ${models.join(', ')})`);
     const { substructure, offset = 0, limit = Number.MAX_SAFE_INTEGER, ...sql } = f;
+    const calibration = this.models.calibration(model);
+    const withInterval = (h: ScreenHit): ScreenHit => (calibration && h.score !== null ? { ...h, interval: intervalOf(calibration, h.score) } : h);
     let skip = offset;
     let left = limit;
     for (let page = 0; left > 0; page++) {
@@ -273,7 +277,7 @@ export class ScreenService {
         hits = hits.slice(skipped);
         skip -= skipped;
       }
-      for (const h of hits.slice(0, left)) yield h;
+      for (const h of hits.slice(0, left)) yield withInterval(h);
       left -= Math.min(left, hits.length);
     }
   }
@@ -288,7 +292,10 @@ export class ScreenService {
     }
     const rd = format === 'sdf' ? await loadRdkit() : null;
     const descriptorKeys = Object.keys(DESCRIPTOR_LABELS) as Array<keyof ScreenHit['descriptors']>;
-    const fixed = ['rank', 'id', 'smiles', 'model', 'score', 'uncertainty', 'max_similarity', 'in_domain', 'note', ...descriptorKeys];
+    // The calibrated 80% interval (regression) or prediction set (classification), when the model has one.
+    const calibration = this.models.calibration(f.model ?? ((JSON.parse(this.row(id).models) as string[])[0] as string));
+    const intervalCols = !calibration ? [] : 'halfWidth' in calibration ? ['interval_80_low', 'interval_80_high'] : ['prediction_set_80'];
+    const fixed = ['rank', 'id', 'smiles', 'model', 'score', 'uncertainty', ...intervalCols, 'max_similarity', 'in_domain', 'note', ...descriptorKeys];
     // CSV columns: the fixed ones, then the library's own columns (a first pass collects their names).
     const propKeys = new Set<string>();
     if (format === 'csv') for await (const h of this.ranked(id, f)) for (const k of Object.keys(h.props)) if (!fixed.includes(k)) propKeys.add(k);
@@ -296,7 +303,9 @@ export class ScreenService {
     await writeStreamed(out, async (write) => {
       if (format === 'csv') await write(`${[...fixed, ...propKeys].map(csvField).join(',')}\n`);
       for await (const h of this.ranked(id, f)) {
-        const fields: Record<string, unknown> = { rank: h.rank, id: h.originalId, smiles: h.smiles, model: h.model, score: h.score, uncertainty: h.uncertainty, max_similarity: h.maxSimilarity, in_domain: h.inDomain === null ? null : h.inDomain ? 1 : 0, note: h.note };
+        const iv = h.interval;
+        const intervalFields = !calibration ? {} : 'halfWidth' in calibration ? { interval_80_low: iv && 'lower' in iv ? iv.lower : null, interval_80_high: iv && 'upper' in iv ? iv.upper : null } : { prediction_set_80: iv && 'classes' in iv ? setText(iv.classes) : null };
+        const fields: Record<string, unknown> = { rank: h.rank, id: h.originalId, smiles: h.smiles, model: h.model, score: h.score, uncertainty: h.uncertainty, ...intervalFields, max_similarity: h.maxSimilarity, in_domain: h.inDomain === null ? null : h.inDomain ? 1 : 0, note: h.note };
         for (const k of descriptorKeys) fields[k] = h.descriptors[k];
         if (format === 'csv') for (const k of propKeys) fields[k] = h.props[k];
         else for (const [k, v] of Object.entries(h.props)) if (!(k in fields)) fields[k] = v;

@@ -1,5 +1,6 @@
 import type { EncoderConfig } from '../model/encoder';
 import type { TokenizerJson } from '../model/tokenizer';
+import type { Calibration, Interval } from './ensemble';
 import type { ForestJson } from './forest';
 
 /** What inference needs of any stored model (embeddings: the pooled output). */
@@ -17,6 +18,8 @@ export interface TaskModelSpec extends EncoderSpec {
   task: { target: string; type: 'regression' | 'classification'; norm: { mean: number; sd: number } | null };
   /** Training-set SMILES for the applicability-domain check. */
   domain: string[];
+  /** Its prediction intervals (null: trained before they existed, or too small a validation split). */
+  calibration?: Calibration | null;
 }
 
 /** A stored ECFP4 random forest (the baseline) as a scoring model; its trees' spread is the uncertainty. */
@@ -26,10 +29,24 @@ export interface ForestModelSpec {
   forest: ForestJson;
   task: TaskModelSpec['task'];
   domain: string[];
+  calibration?: Calibration | null;
 }
 
-/** Anything that scores compounds: a transformer task model or a forest baseline. */
-export type ScoringSpec = (TaskModelSpec & { kind?: 'transformer' }) | ForestModelSpec;
+/** A consensus: the weighted mean of its members' predictions (transformers and forests). */
+export interface ConsensusModelSpec {
+  name: string;
+  kind: 'consensus';
+  members: Array<{ spec: MemberSpec; weight: number }>;
+  task: TaskModelSpec['task'];
+  domain: string[];
+  calibration: Calibration | null;
+}
+
+/** What a consensus combines: a transformer task model or a forest baseline. */
+export type MemberSpec = (TaskModelSpec & { kind?: 'transformer' }) | ForestModelSpec;
+
+/** Anything that scores compounds: a transformer task model, a forest baseline or a consensus of them. */
+export type ScoringSpec = MemberSpec | ConsensusModelSpec;
 
 /** In the model's domain when the nearest training molecule has at least this ECFP4 Tanimoto. */
 export const DOMAIN_THRESHOLD = 0.3;
@@ -41,6 +58,8 @@ export interface PredictionRow {
   prediction: number | null;
   maxSimilarity: number | null;
   inDomain: boolean | null;
+  /** The calibrated interval (regression) or prediction set (classification); null without a calibration or a prediction. */
+  interval: Interval | null;
   /** Why there is no prediction, or a warning (unknown tokens). */
   note: string | null;
 }

@@ -9,29 +9,54 @@ import { exportOnnx } from '../model/onnx-export';
 import { OrtModel, loadOrt, ortProblem } from '../model/ort-engine';
 import { initTf } from '../model/tf/backend';
 import { RandomForest } from './forest';
-import { DOMAIN_THRESHOLD, type Engine, type PredictionRow, type ScoringSpec, type TaskModelSpec } from './predict-types';
+import { DOMAIN_THRESHOLD, type ConsensusModelSpec, type Engine, type MemberSpec, type PredictionRow, type ScoringSpec, type TaskModelSpec } from './predict-types';
+import { intervalOf } from './ensemble';
 import { censoredRegressionMetrics, classificationMetrics } from './metrics';
 
+type Predicted = { rows: PredictionRow[]; inferSeconds: number; engine: string };
+
 /**
- * Predicts inputs with a task model; unreadable inputs get a row with the reason, never vanish. The
+ * Predicts inputs with a task model, a forest or a consensus of them; unreadable inputs get a row with the
+ * reason, never vanish; a calibrated model gives each prediction its interval (or prediction set). The
  * engine is ONNX Runtime (the model exported to ONNX on the fly) when it loads, else TF.js.
  */
-export async function predictWith(spec: ScoringSpec, inputs: string[], engine: Engine = 'auto'): Promise<{ rows: PredictionRow[]; inferSeconds: number; engine: string }> {
+export async function predictWith(spec: ScoringSpec, inputs: string[], engine: Engine = 'auto'): Promise<Predicted> {
+  const r = spec.kind === 'consensus' ? await predictConsensus(spec, inputs, engine) : await predictMember(spec, inputs, engine);
+  const calibration = spec.calibration ?? null;
+  if (calibration) for (const row of r.rows) row.interval = row.prediction === null ? null : intervalOf(calibration, row.prediction);
+  return r;
+}
+
+/** The weighted mean of the members' predictions; a compound one member cannot read has none (that member's reason). */
+async function predictConsensus(spec: ConsensusModelSpec, inputs: string[], engine: Engine): Promise<Predicted> {
+  const parts: Predicted[] = [];
+  for (const m of spec.members) parts.push(await predictMember(m.spec, inputs, engine));
+  // The domain check against the consensus's own training set (its members share it).
+  const rows = (await domainRows(spec.domain, inputs)).map(({ row }, i) => {
+    let sum = 0;
+    let missing: string | null = null;
+    spec.members.forEach((m, k) => {
+      const r = parts[k]?.rows[i] as PredictionRow;
+      if (r.prediction === null) missing ??= `${m.spec.name}: ${r.note ?? 'no prediction'}`;
+      else sum += m.weight * r.prediction;
+    });
+    const notes = parts.map((p) => p.rows[i]?.note).filter((n): n is string => n !== null && n !== undefined);
+    return { ...row, prediction: missing || row.smiles === null ? null : sum, note: row.smiles === null ? row.note : (missing ?? (notes.length ? notes.join('; ') : null)) };
+  });
+  return { rows, inferSeconds: parts.reduce((s, p) => s + p.inferSeconds, 0), engine: `consensus of ${parts.map((p, k) => `${spec.members[k]?.spec.name} (${p.engine}, weight ${spec.members[k]?.weight.toFixed(2)})`).join(' + ')}` };
+}
+
+/** A row per input with its model SMILES, ECFP4 and applicability-domain check (max Tanimoto to `domain`). */
+async function domainRows(domain: string[], inputs: string[]): Promise<Array<{ row: PredictionRow; fp: Uint8Array | null }>> {
   const rd = await loadRdkit();
-  const train = spec.domain.map((s) => morganOf(rd, s)).filter((f): f is Uint8Array => f !== null);
+  const train = domain.map((s) => morganOf(rd, s)).filter((f): f is Uint8Array => f !== null);
   const trainCounts = train.map(popcount);
-  const rows: PredictionRow[] = [];
-  const todo: Array<{ row: PredictionRow; ids: Int32Array }> = [];
-  const t0 = performance.now();
-  const forest = spec.kind === 'forest' ? RandomForest.fromJSON(spec.forest) : null;
-  const tokenizer = spec.kind === 'forest' ? null : SmilesTokenizer.fromJSON(spec.tokenizer);
-  for (const input of inputs) {
+  return inputs.map((input) => {
     const smiles = modelSmiles(rd, input);
-    const row: PredictionRow = { input, smiles, prediction: null, maxSimilarity: null, inDomain: null, note: null };
-    rows.push(row);
+    const row: PredictionRow = { input, smiles, prediction: null, maxSimilarity: null, inDomain: null, interval: null, note: null };
     if (!smiles) {
       row.note = 'unparseable structure';
-      continue;
+      return { row, fp: null };
     }
     const fp = morganOf(rd, smiles);
     if (fp && train.length) {
@@ -40,6 +65,20 @@ export async function predictWith(spec: ScoringSpec, inputs: string[], engine: E
       row.maxSimilarity = best;
       row.inDomain = best >= DOMAIN_THRESHOLD;
     }
+    return { row, fp };
+  });
+}
+
+async function predictMember(spec: MemberSpec, inputs: string[], engine: Engine): Promise<Predicted> {
+  const t0 = performance.now();
+  const checked = await domainRows(spec.domain, inputs);
+  const rows = checked.map((c) => c.row);
+  const todo: Array<{ row: PredictionRow; ids: Int32Array }> = [];
+  const forest = spec.kind === 'forest' ? RandomForest.fromJSON(spec.forest) : null;
+  const tokenizer = spec.kind === 'forest' ? null : SmilesTokenizer.fromJSON(spec.tokenizer);
+  for (const { row, fp } of checked) {
+    const smiles = row.smiles;
+    if (!smiles) continue;
     if (spec.kind === 'forest' || !tokenizer) {
       if (fp && forest) row.prediction = forest.predict(fp).mean;
       continue;

@@ -21,6 +21,8 @@ export interface QsarSettings {
   /** Weight of the teacher's soft predictions (α) and of the hidden-state loss in distillation. */
   alpha: number;
   hiddenWeight: number;
+  /** The consensus model takes the fine-tuned teacher too (by default: the student and the forest; the teacher and the forest without a student). */
+  consensusTeacher?: boolean;
   /** The first replicate seed (seeds firstSeed … firstSeed + seeds − 1): a benchmark runs seeds one at a time. */
   firstSeed?: number;
   /** The given teacher is already fine-tuned on this assay, split and seed: distil from it without fine-tuning again. */

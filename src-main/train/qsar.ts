@@ -9,6 +9,7 @@ import { type AssayData, type Task, boundOf, readAssay } from './assay';
 import { type AssayColumns, givenColumns } from '../../src-shared/assay-columns';
 import { fileSha256 } from './corpus';
 import { type FitCheckpoint, type FitData, fit, predictTask, taskModelFrom } from './finetune';
+import { type Calibration, type TaskType, calibrate, combine, coverage, crossFitConsensus, recommend, validationScore } from './ensemble';
 import { type ForestJson, RandomForest } from './forest';
 import { censoredRegressionMetrics, classificationMetrics, meanSd } from './metrics';
 import type { QsarSettings } from './qsar-settings';
@@ -26,7 +27,7 @@ export interface QsarRequest extends AssayColumns {
 
 export interface ModelReport {
   name: string;
-  role: 'teacher' | 'student' | 'baseline';
+  role: Role;
   params: number;
   layers: number;
   metrics: Record<string, number>;
@@ -48,6 +49,24 @@ export interface TrainedModel {
   bestEpoch: number;
   /** Training-set SMILES (the applicability domain). */
   domain: string[];
+  /** Its prediction intervals, calibrated on the validation split (null without one). */
+  calibration: Calibration | null;
+}
+
+/** The consensus of the first seed, to register: members by role, weights fitted on the validation split. */
+export interface ConsensusFit {
+  members: Array<{ role: 'teacher' | 'student' | 'baseline'; weight: number }>;
+  calibration: Calibration | null;
+}
+
+/** The model a run recommends (best on the validation split of the first seed) and its test metrics over the seeds, each seed's own pick. */
+export interface Recommendation {
+  role: Role;
+  why: string;
+  /** Test metrics of each seed's recommended model (mean and sd over the seeds). */
+  metrics: Record<string, number>;
+  /** How often each role was recommended over the seeds. */
+  picks: Partial<Record<Role, number>>;
 }
 
 export interface QsarResult {
@@ -64,10 +83,16 @@ export interface QsarResult {
   /** The assay as read: aggregated measurements per compound and the rejected records (stored with the models). */
   assay: Pick<AssayData, 'unit' | 'points' | 'read' | 'rejected' | 'replicates' | 'censored'>;
   /** The ECFP4 random forest of the first seed, to register as a baseline model. */
-  baseline: { forest: ForestJson; domain: string[] } | null;
+  baseline: { forest: ForestJson; domain: string[]; calibration: Calibration | null } | null;
+  /** The consensus of the first seed (student or teacher with the forest), to register. */
+  consensus: ConsensusFit | null;
+  recommended: Recommendation | null;
 }
 
 type Progress = (message: string, epoch?: EpochPoint) => void;
+
+/** Measured validation compounds needed to fit consensus weights, recommend a model and calibrate intervals. */
+export const MIN_CALIBRATION = 10;
 
 /** What a finished fit leaves for the report: its throughput counters and best epoch. */
 export interface FitSummary {
@@ -77,7 +102,8 @@ export interface FitSummary {
   bestEpoch: number;
 }
 
-type Role = 'teacher' | 'student' | 'baseline';
+/** The models of a run: fine-tuned teacher, distilled student, ECFP4 forest and their consensus. */
+export type Role = 'teacher' | 'student' | 'baseline' | 'consensus';
 
 /** What the finished seeds of a run gave (the state at the start of a seed). */
 interface SeedsDone {
@@ -86,6 +112,10 @@ interface SeedsDone {
   trained: TrainedModel[];
   predictions: QsarResult['predictions'];
   baseline: QsarResult['baseline'];
+  consensus?: ConsensusFit | null;
+  /** Each finished seed's recommended role (a checkpoint from before consensus existed has none). */
+  picks?: Role[];
+  recommended?: { role: Role; why: string } | null;
 }
 
 /**
@@ -152,6 +182,7 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   const scaffolds = s.split === 'scaffold' ? points.map((p) => murckoScaffold(rd, p.smiles) ?? p.smiles) : [];
   const classify = req.task === 'classification';
   const taskType = classify ? 'binary' : 'regression';
+  const kind: TaskType = classify ? 'classification' : 'regression';
   // Censored regression values (`<`/`>` bounds, e.g. inactives tested up to the top concentration) train
   // through the censored loss; the test metrics compare predictions with measured values, and boundsKept
   // says how many bounds the predictions respect.
@@ -163,12 +194,16 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   };
   // What the finished seeds gave: empty, or the resumed run's.
   const from = resume?.done;
-  const perSeed: SeedsDone['perSeed'] = { teacher: [...(from?.perSeed.teacher ?? [])], student: [...(from?.perSeed.student ?? [])], baseline: [...(from?.perSeed.baseline ?? [])] };
-  const seconds: Record<Role, number> = { teacher: 0, student: 0, baseline: 0, ...resume?.seconds };
+  const perSeed: SeedsDone['perSeed'] = { teacher: [...(from?.perSeed.teacher ?? [])], student: [...(from?.perSeed.student ?? [])], baseline: [...(from?.perSeed.baseline ?? [])], consensus: [...(from?.perSeed.consensus ?? [])] };
+  const seconds: Record<Role, number> = { teacher: 0, student: 0, baseline: 0, consensus: 0, ...resume?.seconds };
   const throughput: SeedsDone['throughput'] = from ? structuredClone(from.throughput) : { teacher: { n: 0, s: 0, cpu: 0 }, student: { n: 0, s: 0, cpu: 0 } };
   const addCpu = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
   const trained: TrainedModel[] = [...(from?.trained ?? [])];
   let baseline: QsarResult['baseline'] = from?.baseline ?? null;
+  let consensus: ConsensusFit | null = from?.consensus ?? null;
+  // A checkpoint from before recommendations existed: its finished seeds count as the default pick.
+  const picks: Role[] = from ? [...(from.picks ?? from.perSeed.teacher.map((): Role => (s.distill ? 'student' : 'teacher')))] : [];
+  let recommended: { role: Role; why: string } | null = from?.recommended ?? null;
   let predictions: QsarResult['predictions'] = from?.predictions ?? [];
   let sizes = { train: 0, valid: 0, test: 0 };
   let teacherParams = 0;
@@ -183,7 +218,16 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   for (let seed = resume?.seed ?? first; seed < first + s.seeds; seed++) {
     // Resuming: where this seed stands (its first seed only); the state at its start, for checkpoints.
     const at = resume?.seed === seed ? resume : null;
-    const done: SeedsDone = { perSeed: { teacher: [...perSeed.teacher], student: [...perSeed.student], baseline: [...perSeed.baseline] }, throughput: structuredClone(throughput), trained: [...trained], predictions, baseline };
+    const done: SeedsDone = {
+      perSeed: { teacher: [...perSeed.teacher], student: [...perSeed.student], baseline: [...perSeed.baseline], consensus: [...perSeed.consensus] },
+      throughput: structuredClone(throughput),
+      trained: [...trained],
+      predictions,
+      baseline,
+      consensus,
+      picks: [...picks],
+      recommended,
+    };
     const checkpointAt = opts.onCheckpoint
       ? (stage: QsarCheckpoint['stage'], epochs: number, c: FitCheckpoint, role: 'teacher' | 'student', since: number, teacherDone: QsarCheckpoint['teacher'], distilled: FitSummary | null) =>
           opts.onCheckpoint?.({ seed, stage, epochs, fit: c, teacher: teacherDone, distilled, seconds: { ...seconds, [role]: seconds[role] + (performance.now() - since) / 1000 }, done })
@@ -197,6 +241,20 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     const scaled = (i: number) => (norm ? ((points[i]?.value as number) - norm.mean) / (norm.sd || 1) : (points[i]?.value as number));
     const dataOf = (idx: number[]): FitData => ({ seqs: idx.map((i) => seqs[i] as Int32Array), y: Float32Array.from(idx, scaled), ...(anyBound ? { bound: Int8Array.from(idx, (i) => bounds[i] as number) } : {}) });
     const testSeqs = split.test.map((i) => seqs[i] as Int32Array);
+    // The validation split's measured compounds (bounds are no values to fit weights or residuals on)
+    // choose the consensus weights and the recommended model and calibrate the intervals; the test
+    // split's measured ones check the intervals' coverage.
+    const vIdx = split.valid.filter((i) => bounds[i] === 0);
+    const yValid = vIdx.map((i) => points[i]?.value as number);
+    const validSeqs = vIdx.map((i) => seqs[i] as Int32Array);
+    const tMeasured = split.test.flatMap((i, j) => (bounds[i] === 0 ? [j] : []));
+    const calibrated = vIdx.length >= MIN_CALIBRATION;
+    const withCoverage = (metrics: Record<string, number>, validPred: ArrayLike<number>, testPred: ArrayLike<number>): { metrics: Record<string, number>; calibration: Calibration | null } => {
+      if (!calibrated) return { metrics, calibration: null };
+      const calibration = calibrate(kind, yValid, validPred);
+      const c = coverage(calibration, tMeasured.map((j) => yTest[j] as number), tMeasured.map((j) => testPred[j] as number));
+      return { metrics: { ...metrics, coverage80: c.coverage, [classify ? 'setSize80' : 'width80']: c.width }, calibration };
+    };
     const normFix = norm ? { mean: norm.mean, sd: norm.sd || 1 } : null;
 
     progress(`seed ${seed - first + 1}/${s.seeds}: ECFP4 + random forest baseline`);
@@ -204,11 +262,14 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     // Like the transformer's censored loss, the forest takes a bound as a bound, not as a value.
     const trainFps = split.train.map((i) => fps[i] as Uint8Array);
     const rf = anyBound ? RandomForest.fitCensored(trainFps, trainY, split.train.map((i) => bounds[i] as number), { seed: seed + 1 }) : RandomForest.fit(trainFps, trainY, req.task, { seed: seed + 1 });
-    if (seed === first) baseline = { forest: rf.toJSON(), domain: split.train.map((i) => points[i]?.smiles as string) };
+    if (seed === first) baseline = { forest: rf.toJSON(), domain: split.train.map((i) => points[i]?.smiles as string), calibration: null };
     const rfPred = split.test.map((i) => rf.predict(fps[i] as Uint8Array).mean);
+    const rfValid = vIdx.map((i) => rf.predict(fps[i] as Uint8Array).mean);
     // A resumed seed refits the forest (deterministic); the checkpoint's seconds have its first fit.
     if (!at) seconds.baseline += (performance.now() - t0) / 1000;
-    perSeed.baseline.push(metricsOf(split.test, yTest, rfPred));
+    const rfReport = withCoverage(metricsOf(split.test, yTest, rfPred), rfValid, rfPred);
+    perSeed.baseline.push(rfReport.metrics);
+    if (seed === first && baseline) baseline.calibration = rfReport.calibration;
 
     const teacherFinished = at?.teacher ?? null;
     const resumeFrom = (stage: QsarCheckpoint['stage']) => (at?.stage === stage ? { resume: at.fit } : {});
@@ -241,11 +302,14 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     throughput.teacher.s += tFit.stepSeconds;
     throughput.teacher.cpu = addCpu(throughput.teacher.cpu, tFit.stepCpuSeconds);
     const tPred = await predictTask(teacher, testSeqs, normFix);
+    const tValid = await predictTask(teacher, validSeqs, normFix);
     seconds.teacher += (performance.now() - t0) / 1000;
-    perSeed.teacher.push(metricsOf(split.test, yTest, tPred));
-    if (seed === first) trained.push({ role: 'teacher', config: teacher.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(teacher.params)), norm: normFix, layerMap: null, bestEpoch: tFit.bestEpoch, domain: split.train.map((i) => points[i]?.smiles as string) });
+    const tReport = withCoverage(metricsOf(split.test, yTest, tPred), tValid, tPred);
+    perSeed.teacher.push(tReport.metrics);
+    if (seed === first) trained.push({ role: 'teacher', config: teacher.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(teacher.params)), norm: normFix, layerMap: null, bestEpoch: tFit.bestEpoch, domain: split.train.map((i) => points[i]?.smiles as string), calibration: tReport.calibration });
 
     let sPred: Float64Array | null = null;
+    let sValid: Float64Array | null = null;
     if (s.distill) {
       const L = teacher.config.layers;
       const k = req.student ? req.student.config.layers : Math.min(s.studentLayers, L);
@@ -318,11 +382,37 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       throughput.student.s += dFit.stepSeconds + sFit.stepSeconds;
       throughput.student.cpu = addCpu(throughput.student.cpu, addCpu(dFit.stepCpuSeconds, sFit.stepCpuSeconds));
       sPred = await predictTask(student, testSeqs, normFix);
+      sValid = await predictTask(student, validSeqs, normFix);
       seconds.student += (performance.now() - t0) / 1000;
-      perSeed.student.push(metricsOf(split.test, yTest, sPred));
-      if (seed === first) trained.push({ role: 'student', config: student.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(student.params)), norm: normFix, layerMap, bestEpoch: sFit.bestEpoch, domain: split.train.map((i) => points[i]?.smiles as string) });
+      const sReport = withCoverage(metricsOf(split.test, yTest, sPred), sValid, sPred);
+      perSeed.student.push(sReport.metrics);
+      if (seed === first) trained.push({ role: 'student', config: student.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(student.params)), norm: normFix, layerMap, bestEpoch: sFit.bestEpoch, domain: split.train.map((i) => points[i]?.smiles as string), calibration: sReport.calibration });
       disposeModel(student);
     }
+
+    // The consensus: the student (or, without one, the teacher; with it where asked) and the forest,
+    // weighted by their validation predictions; judged on validation by cross-fitting, on test as is.
+    const members: Array<{ role: 'teacher' | 'student' | 'baseline'; valid: ArrayLike<number>; test: ArrayLike<number> }> = [
+      ...(sPred && sValid ? [{ role: 'student' as const, valid: sValid, test: sPred }] : []),
+      ...(!sPred || s.consensusTeacher ? [{ role: 'teacher' as const, valid: tValid, test: tPred }] : []),
+      { role: 'baseline', valid: rfValid, test: rfPred },
+    ];
+    const even = members.map(() => 1 / members.length);
+    const fitted = calibrated ? crossFitConsensus(kind, yValid, members.map((m) => m.valid)) : { weights: even, honest: combine(even, members.map((m) => m.valid)) };
+    const cPred = combine(fitted.weights, members.map((m) => m.test));
+    const cReport = withCoverage(metricsOf(split.test, yTest, cPred), fitted.honest, cPred);
+    perSeed.consensus.push(cReport.metrics);
+    if (seed === first) consensus = { members: members.map((m, k) => ({ role: m.role, weight: fitted.weights[k] as number })), calibration: cReport.calibration };
+    // The recommended model: best on validation (smaller and simpler models first within 1%).
+    const candidates: Array<{ role: Role; valid: ArrayLike<number> }> = [
+      ...(sValid ? [{ role: 'student' as const, valid: sValid }] : []),
+      { role: 'baseline', valid: rfValid },
+      { role: 'consensus', valid: fitted.honest },
+      { role: 'teacher', valid: tValid },
+    ];
+    const pick = calibrated ? recommend(candidates.map((c) => ({ role: c.role, valid: validationScore(kind, yValid, c.valid) }))) : null;
+    picks.push(pick?.role ?? (sPred ? 'student' : 'teacher'));
+    if (seed === first) recommended = pick ?? { role: sPred ? 'student' : 'teacher', why: `no recommendation from validation (${vIdx.length} measured validation compounds, ${MIN_CALIBRATION} needed): the ${sPred ? 'student' : 'teacher'} by default` };
     if (seed === first) {
       predictions = split.test.map((i, j) => ({ smiles: points[i]?.smiles as string, measured: yTest[j] as number, teacher: tPred[j] as number, student: sPred ? (sPred[j] as number) : null, baseline: rfPred[j] as number, qualifier: bounds[i] === -1 ? '<' : bounds[i] === 1 ? '>' : '=' }));
     }
@@ -345,7 +435,12 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
       ? [{ name: 'student', role: 'student' as const, params: studentParams, layers: studentDepth, metrics: summarise(perSeed.student), trainSeconds: seconds.student / s.seeds, trainSeqPerSec: throughput.student.n / Math.max(1e-9, throughput.student.s), trainSeqPerCpuSec: perCpu(throughput.student) }]
       : []),
     { name: 'ecfp4-rf', role: 'baseline', params: 0, layers: 0, metrics: summarise(perSeed.baseline), trainSeconds: seconds.baseline / s.seeds, trainSeqPerSec: null, trainSeqPerCpuSec: null },
+    { name: 'consensus', role: 'consensus', params: 0, layers: 0, metrics: summarise(perSeed.consensus), trainSeconds: 0, trainSeqPerSec: null, trainSeqPerCpuSec: null },
   ];
+  // Each seed's pick, judged on that seed's test split.
+  const pickCounts: Partial<Record<Role, number>> = {};
+  for (const r of picks) pickCounts[r] = (pickCounts[r] ?? 0) + 1;
+  const recommendation: Recommendation | null = recommended ? { ...recommended, metrics: summarise(picks.map((r, k) => perSeed[r][k] ?? {})), picks: pickCounts } : null;
   return {
     models,
     split: s.split,
@@ -359,6 +454,8 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
     predictions,
     trained,
     baseline,
+    consensus,
+    recommended: recommendation,
     assay: { unit: assay.unit, points: assay.points, read: assay.read, rejected: assay.rejected, replicates: assay.replicates, censored: assay.censored },
   };
 }
