@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Cell, doneShare, goalLines, type Role, type SummaryRow, untilOrder, untilTime, worseThanTeacher } from './_qsar-summary';
+import { type Cell, doneShare, goalLines, modelGoalLines, type Role, type SummaryRow, untilOrder, untilTime, worseThanTeacher } from './_qsar-summary';
 
 const cell = (role: Role, seed: number, metrics: Record<string, number>): Cell => ({
   key: `x/scaffold/${seed}/${role}`,
@@ -82,6 +82,34 @@ describe('goalLines', () => {
       '- The DeLiCaTe student beats its own teacher on c scaffold (14.3% better: ROC-AUC 0.800 against 0.700 ± 0.120): the metric goal is met there because the teacher is weak, which says little about what compression costs.',
     ]);
     expect(goalLines(summary, 3, true).lines.some((l) => l.includes('--same-run-speed'))).toBe(false);
+  });
+});
+
+describe('the model goals', () => {
+  it('count where the recommended model and the consensus hold against the forest, the student and the teacher, and which intervals miss 75–85%', () => {
+    const summary = [
+      // a (RMSE): recommended = forest (ties count as at least as good), better than the teacher; consensus best.
+      row('a', 'teacher', { mean: 1.0 }),
+      row('a', 'DeLiCaTe student', { mean: 0.98 }),
+      row('a', 'ECFP4 + RF', { mean: 0.9, coverage80: 0.8 }),
+      row('a', 'consensus', { mean: 0.88, coverage80: 0.9 }),
+      row('a', 'recommended', { mean: 0.9, coverage80: 0.79 }),
+      // b (ROC-AUC): the recommended model is worse than the forest and no better than the teacher; the consensus loses to the student.
+      row('b', 'teacher', { metric: 'rocAuc', mean: 0.8 }),
+      row('b', 'DeLiCaTe student', { metric: 'rocAuc', mean: 0.85 }),
+      row('b', 'ECFP4 + RF', { metric: 'rocAuc', mean: 0.84 }),
+      row('b', 'consensus', { metric: 'rocAuc', mean: 0.845 }),
+      row('b', 'recommended', { metric: 'rocAuc', mean: 0.8, coverage80: 0.7 }),
+      // c: no consensus row yet, so not counted.
+      row('c', 'teacher', {}),
+      row('c', 'ECFP4 + RF', {}),
+    ];
+    const { lines, data } = modelGoalLines(summary);
+    expect(data).toEqual({ pairs: 2, recommendedVsForest: 1, recommendedVsTeacher: 1, consensusVsBest: 1, coverageOutside: ['a scaffold consensus 90%', 'b scaffold recommended 70%'] });
+    expect(lines[0]).toContain('80% intervals: 2 of 4 rows cover 75–85% of their test compounds');
+    expect(lines).toContain('- The recommended model (0.800) is worse than the forest (0.840) on b scaffold.');
+    expect(lines).toContain('- The consensus (0.845) is worse than the better of student (0.850) and forest (0.840) on b scaffold.');
+    expect(modelGoalLines(summary.filter((r) => r.dataset === 'c')).lines).toEqual([]);
   });
 });
 

@@ -3,7 +3,12 @@
 import { meanSd } from '../src-main/train/metrics';
 import type { RunProgress } from '../src-shared/dto';
 
-export const ROLES = ['teacher', 'shared-layer teacher', 'KD student', 'DeLiCaTe student', 'ECFP4 + RF'] as const;
+/**
+ * The table's rows per (set, split). `consensus`: the DeLiCaTe student and the forest weighted on the
+ * validation split; `recommended`: each seed's recommended model of that run (best on validation among
+ * its teacher, student, forest and consensus), on the seed's test split.
+ */
+export const ROLES = ['teacher', 'shared-layer teacher', 'KD student', 'DeLiCaTe student', 'ECFP4 + RF', 'consensus', 'recommended'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** One model's result on one data set, split and seed. */
@@ -27,6 +32,8 @@ export interface Cell {
   taskSeconds?: number;
   /** The processor the cell was measured on (sessions run on different machines). */
   cpu?: string;
+  /** The recommended cell: which model of the run was recommended (its role in the run). */
+  picked?: string;
 }
 
 /** One row of the table, as stored in qsar.json. */
@@ -49,6 +56,50 @@ export interface SummaryRow {
   trainStepOverTeacher?: number | null;
   inference: { onnxruntime: number; tfjs: number } | null;
   inferenceOverTeacher: number | null;
+  /** Share of measured test compounds inside their calibrated 80% interval (prediction set), mean over the seeds; null for cells from before intervals. */
+  coverage80?: number | null;
+  /** The recommended rows: how often each model was picked over the seeds. */
+  picks?: Record<string, number>;
+}
+
+/** What the model issue asks of the recommended model, the consensus and the intervals. */
+export const MODEL_GOALS = { recommendedVsForest: 11, recommendedVsTeacher: 10, consensusVsBest: 10, coverage: [0.75, 0.85] as const };
+
+/**
+ * The model goals over the (set, split) pairs: the recommended model at least as good as the forest and
+ * better than the teacher, the consensus at least as good as the better of the student and the forest
+ * (means over the seeds), and every model's 80% intervals covering 75–85% of the test compounds.
+ */
+export function modelGoalLines(summary: SummaryRow[]): { lines: string[]; data: { pairs: number; recommendedVsForest: number; recommendedVsTeacher: number; consensusVsBest: number; coverageOutside: string[] } } {
+  const pairs = [...new Set(summary.map((r) => `${r.dataset} ${r.split}`))];
+  const row = (pair: string, model: Role) => summary.find((r) => `${r.dataset} ${r.split}` === pair && r.model === model);
+  const atLeast = (a: SummaryRow, b: SummaryRow) => (a.metric === 'rmse' ? a.mean <= b.mean : a.mean >= b.mean);
+  const better = (a: SummaryRow, b: SummaryRow) => (a.metric === 'rmse' ? a.mean < b.mean : a.mean > b.mean);
+  let vsForest = 0;
+  let vsTeacher = 0;
+  let consensusBest = 0;
+  let withRows = 0;
+  const misses: string[] = [];
+  for (const pair of pairs) {
+    const [rec, forest, teacher, student, cons] = (['recommended', 'ECFP4 + RF', 'teacher', 'DeLiCaTe student', 'consensus'] as const).map((m) => row(pair, m));
+    if (!rec || !forest || !teacher || !student || !cons) continue;
+    withRows++;
+    if (atLeast(rec, forest)) vsForest++;
+    else misses.push(`the recommended model (${rec.mean.toFixed(3)}) is worse than the forest (${forest.mean.toFixed(3)}) on ${pair}`);
+    if (better(rec, teacher)) vsTeacher++;
+    if (atLeast(cons, better(student, forest) ? student : forest)) consensusBest++;
+    else misses.push(`the consensus (${cons.mean.toFixed(3)}) is worse than the better of student (${student.mean.toFixed(3)}) and forest (${forest.mean.toFixed(3)}) on ${pair}`);
+  }
+  const [lo, hi] = MODEL_GOALS.coverage;
+  const coverageOutside = summary.filter((r) => r.coverage80 != null && ((r.coverage80 as number) < lo || (r.coverage80 as number) > hi)).map((r) => `${r.dataset} ${r.split} ${r.model} ${((r.coverage80 as number) * 100).toFixed(0)}%`);
+  const covered = summary.filter((r) => r.coverage80 != null);
+  const lines = withRows
+    ? [
+        `**Model goals** over ${withRows} (set, split) pairs with every row: the recommended model at least as good as the forest on ${vsForest} (goal ≥ ${MODEL_GOALS.recommendedVsForest} of 12), better than the teacher on ${vsTeacher} (goal ≥ ${MODEL_GOALS.recommendedVsTeacher} of 12); the consensus at least as good as the better of the DeLiCaTe student and the forest on ${consensusBest} (goal ≥ ${MODEL_GOALS.consensusVsBest} of 12). 80% intervals: ${covered.length - coverageOutside.length} of ${covered.length} rows cover ${lo * 100}–${hi * 100}% of their test compounds${coverageOutside.length ? ` (outside: ${coverageOutside.join(', ')})` : ''}.`,
+        ...misses.map((m) => `- ${m[0]?.toUpperCase()}${m.slice(1)}.`),
+      ]
+    : [];
+  return { lines, data: { pairs: withRows, recommendedVsForest: vsForest, recommendedVsTeacher: vsTeacher, consensusVsBest: consensusBest, coverageOutside } };
 }
 
 /**

@@ -35,7 +35,7 @@ import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER, ModelService, type Tra
 import { DEFAULT_QSAR, type QsarSettings } from '../src-main/train/qsar-settings';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN } from '../src-main/train/settings';
 import { meanSd } from '../src-main/train/metrics';
-import { type Cell, doneShare, GOALS, goalLines, metricLabel, ROLES, type Role, type SummaryRow, untilOrder, untilTime, worseThanTeacher } from './_qsar-summary';
+import { type Cell, doneShare, GOALS, goalLines, metricLabel, modelGoalLines, ROLES, type Role, type SummaryRow, untilOrder, untilTime, worseThanTeacher } from './_qsar-summary';
 import { machine, report, resultsDir } from './_report';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -47,6 +47,8 @@ const SETS: Record<string, { file: string; target: string; task: 'regression' | 
   bace: { file: 'qsar/bace.csv', target: 'class', task: 'classification' },
   bbbp: { file: 'qsar/bbbp.csv', target: 'p_np', task: 'classification' },
   lipophilicity: { file: 'qsar/lipophilicity.csv', target: 'logD', task: 'regression' },
+  // BACE's potencies (pIC50) as a regression: the public set closest to in-house potency SAR.
+  'bace-pic50': { file: 'qsar/bace.csv', target: 'pIC50', task: 'regression' },
 };
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -125,6 +127,9 @@ export async function run(args: string[]): Promise<void> {
     'shared-layer teacher': JSON.stringify({ ...common, shared: identity(names.shared) }),
     'KD student': JSON.stringify({ ...common, teacher: identity(teacherName), k, augment: settings.augment, alpha: settings.alpha, hidden: settings.hiddenWeight }),
     'DeLiCaTe student': JSON.stringify({ ...common, teacher: identity(teacherName), student: identity(names.student), augment: settings.augment, alpha: settings.alpha, hidden: settings.hiddenWeight }),
+    // Made by the DeLiCaTe run: the same models and settings behind them.
+    consensus: JSON.stringify({ ...common, teacher: identity(teacherName), student: identity(names.student), augment: settings.augment, alpha: settings.alpha, hidden: settings.hiddenWeight, consensus: 'student+forest' }),
+    recommended: JSON.stringify({ ...common, teacher: identity(teacherName), student: identity(names.student), augment: settings.augment, alpha: settings.alpha, hidden: settings.hiddenWeight, recommended: 'validation' }),
   };
   const cellsFile = join(resultsDir, 'qsar-cells.json');
   const readCells = (): Array<Cell & { fingerprint: string }> =>
@@ -161,7 +166,8 @@ export async function run(args: string[]): Promise<void> {
       for (let seed = 0; seed < seeds; seed++) {
         const t = (role: Task['role'], c: Role[]) => ({ ds, split, seed, role, cells: c });
         tasks.push(t('teacher', ['teacher', 'ECFP4 + RF']));
-        if (names.student) tasks.push(t('delicate', ['DeLiCaTe student']));
+        // The DeLiCaTe run also gives its consensus (student + forest) and its recommended model.
+        if (names.student) tasks.push(t('delicate', ['DeLiCaTe student', 'consensus', 'recommended']));
         tasks.push(t('kd', ['KD student']));
         if (names.shared) tasks.push(t('shared', ['shared-layer teacher']));
       }
@@ -230,18 +236,23 @@ export async function run(args: string[]): Promise<void> {
     const base = { data: join(data, set.file), target: set.target, task: set.task };
     const s: QsarSettings = { ...settings, split, firstSeed: seed };
     const prefix = prefixOf(task);
-    const record = async (cellRole: Role, r: TrainResult, modelRole: 'teacher' | 'student' | 'baseline') => {
-      const m = r.models.find((x) => x.role === modelRole);
+    const record = async (cellRole: Role, r: TrainResult, modelRole: 'teacher' | 'student' | 'baseline' | 'consensus' | 'recommended') => {
+      const rec = r.recommended;
+      const m =
+        modelRole === 'recommended'
+          ? rec && { ...(r.models.find((x) => x.role === rec.role) as TrainResult['models'][number]), name: rec.name, metrics: rec.metrics }
+          : r.models.find((x) => x.role === modelRole);
       if (!m) throw new Error(`${prefix}: no ${modelRole} in the result`);
-      // Inference speed once per data set and split (the first seed): it depends on the model, not the seed.
-      const speed = modelRole === 'baseline' || seed > 0 ? null : { onnxruntime: await models.inferenceSpeed(m.name, 'onnxruntime'), tfjs: await models.inferenceSpeed(m.name, 'tfjs') };
+      // Inference speed once per data set and split (the first seed): it depends on the model, not the seed
+      // (a forest, a consensus and the recommended pick have no transformer speed of their own to time).
+      const speed = modelRole !== 'teacher' && modelRole !== 'student' ? null : seed > 0 ? null : { onnxruntime: await models.inferenceSpeed(m.name, 'onnxruntime'), tfjs: await models.inferenceSpeed(m.name, 'tfjs') };
       // Seconds per epoch over the task's training set, from the measured training throughput (so a
       // distilled student's augmented SMILES do not inflate its epochs), per CPU second of the training
       // thread where the OS says (the cells run over days, under different loads: wall time would compare
       // a busy hour with an idle one), else per wall-clock second.
       const rate = m.trainSeqPerCpuSec ?? m.trainSeqPerSec;
       const perEpoch = rate ? r.n.train / rate : m.trainSeconds;
-      cells.set(keyOf(ds, split, seed, cellRole), { key: keyOf(ds, split, seed, cellRole), dataset: ds, split, seed, role: cellRole, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, trainSeqPerCpuSec: m.trainSeqPerCpuSec, inference: speed, taskSeconds: (performance.now() - started) / 1000, cpu: machine().cpu });
+      cells.set(keyOf(ds, split, seed, cellRole), { key: keyOf(ds, split, seed, cellRole), dataset: ds, split, seed, role: cellRole, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, trainSeqPerCpuSec: m.trainSeqPerCpuSec, inference: speed, taskSeconds: (performance.now() - started) / 1000, cpu: machine().cpu, ...(modelRole === 'recommended' && rec ? { picked: rec.role } : {}) });
       save();
     };
     const train = async (out: string, req: Partial<Parameters<ModelService['train']>[0]> & { settings: QsarSettings }) => {
@@ -251,8 +262,7 @@ export async function run(args: string[]): Promise<void> {
       // counters (CPU seconds included) carry over, so the cell is the uninterrupted run's.
       const cut = await models.interrupted(full);
       if (cut?.matches) return models.train({ ...full, resume: true }, { onProgress: (m) => log(`  ${m}`) });
-      if (models.repo.byName(`${out}-teacher`)) models.delete(`${out}-teacher`);
-      if (models.repo.byName(`${out}-student`)) models.delete(`${out}-student`);
+      for (const m of ['teacher', 'student', 'consensus']) if (models.repo.byName(`${out}-${m}`)) models.delete(`${out}-${m}`);
       return models.train({ ...full, ...(cut ? { restart: true } : {}) }, { onProgress: (m) => log(`  ${m}`) });
     };
     if (role === 'teacher') {
@@ -272,6 +282,8 @@ export async function run(args: string[]): Promise<void> {
     if (role === 'delicate') {
       const r = await train(outOf(task), { ...fromTuned, student: names.student as string, settings: { ...fromTuned.settings, distill: true } });
       await record('DeLiCaTe student', r, 'student');
+      await record('consensus', r, 'consensus');
+      await record('recommended', r, 'recommended');
     } else {
       const r = await train(outOf(task), { ...fromTuned, settings: { ...fromTuned.settings, distill: true, studentShared: false } });
       await record('KD student', r, 'student');
@@ -398,21 +410,28 @@ export async function run(args: string[]): Promise<void> {
         const inference = speedOf(first);
         const teacherSpeed = speedOf(teacher);
         const speedup = teacherSpeed && inference ? inference.onnxruntime / teacherSpeed.onnxruntime : null;
-        const trainSpeedup = role === 'ECFP4 + RF' || !Number.isFinite(teacherEpoch) ? null : teacherEpoch / perEpoch;
+        // A forest's fit is timed whole; a consensus and the recommended pick are no training runs of their own.
+        const derived = role === 'consensus' || role === 'recommended';
+        const trainSpeedup = role === 'ECFP4 + RF' || derived || !Number.isFinite(teacherEpoch) ? null : teacherEpoch / perEpoch;
+        const covered = got.filter((c) => c.metrics.coverage80 !== undefined);
+        const coverage80 = covered.length ? meanSd(covered.map((c) => c.metrics.coverage80 as number)).mean : null;
+        const picks: Record<string, number> = {};
+        for (const c of got) if (c.picked) picks[c.picked] = (picks[c.picked] ?? 0) + 1;
         const trainStep = sameRunTrain.get(first.key) ?? null;
         const teacherStep = teacher ? (sameRunTrain.get(teacher.key) ?? null) : null;
         const trainStepOverTeacher = trainStep && teacherStep ? trainStep / teacherStep : null;
         const vsTeacher = role === 'teacher' ? null : worseThanTeacher(key, got, teacherCells);
-        summary.push({ dataset: ds, split, model: role, seeds: got.length, metric: key, mean, sd, worseThanTeacher: vsTeacher, params: first.params, layers: first.layers, trainSecondsPerEpoch: perEpoch, trainOverTeacher: trainSpeedup, trainStep, trainStepOverTeacher, inference, inferenceOverTeacher: speedup });
+        summary.push({ dataset: ds, split, model: role, seeds: got.length, metric: key, mean, sd, worseThanTeacher: vsTeacher, params: first.params, layers: first.layers, trainSecondsPerEpoch: perEpoch, trainOverTeacher: trainSpeedup, trainStep, trainStepOverTeacher, inference, inferenceOverTeacher: speedup, coverage80, ...(role === 'recommended' ? { picks } : {}) });
         rows.push([
           ds,
           split,
-          role,
+          role === 'recommended' && Object.keys(picks).length ? `recommended (${Object.entries(picks).map(([r, n]) => `${r} ×${n}`).join(', ')})` : role,
           `${metricLabel(key)} ${mean.toFixed(3)} ± ${sd.toFixed(3)}${got.length < seeds ? ` (${got.length}/${seeds} seeds)` : ''}`,
           vsTeacher === null ? '' : `${vsTeacher >= 0 ? '+' : ''}${(vsTeacher * 100).toFixed(1)}% ${vsTeacher > GOALS.metric ? `(worse than ${GOALS.metric * 100}%)` : ''}`.trim(),
-          first.params ? first.params.toLocaleString('en') : '-',
-          String(first.layers || '-'),
-          role === 'ECFP4 + RF' ? `${perEpoch.toFixed(1)} (whole fit, wall)` : perEpoch.toFixed(1),
+          coverage80 === null ? '-' : `${(coverage80 * 100).toFixed(0)}%`,
+          derived || !first.params ? '-' : first.params.toLocaleString('en'),
+          derived ? '-' : String(first.layers || '-'),
+          derived ? '-' : role === 'ECFP4 + RF' ? `${perEpoch.toFixed(1)} (whole fit, wall)` : perEpoch.toFixed(1),
           trainSpeedup === null ? '' : `${trainSpeedup.toFixed(2)}x`,
           trainStepOverTeacher === null ? '' : `${trainStepOverTeacher.toFixed(2)}x`,
           inference ? `${inference.onnxruntime.toFixed(0)} / ${inference.tfjs.toFixed(0)}` : '-',
@@ -422,13 +441,14 @@ export async function run(args: string[]): Promise<void> {
     }
   }
   const goals = goalLines(summary, seeds, speedRun !== null);
+  const modelGoals = modelGoalLines(summary);
   const done = [...cells.values()].filter((c) => datasets.includes(c.dataset) && (splits as string[]).includes(c.split) && c.seed < seeds).length;
-  const wanted = datasets.length * splits.length * seeds * (3 + (names.shared ? 1 : 0) + (names.student ? 1 : 0));
+  const wanted = datasets.length * splits.length * seeds * (3 + (names.shared ? 1 : 0) + (names.student ? 3 : 0));
   report(
     // A quick run checks the pipeline: it must not overwrite the real table.
     quick ? 'qsar-quick' : 'qsar',
-    { quick, db: dbPath, models: names, settings: { ...settings, seeds }, cells: { done, wanted }, speed: { sameRun: speedRun !== null, ...(speedRun ?? {}), standIns }, goals: goals.data, summary },
-    [['dataset', 'split', 'model', 'metric ± sd (test split)', 'vs teacher', 'params', 'layer applications', 'train s/epoch', 'train speed vs teacher', 'train step vs teacher (same run)', 'inference mol/s (ORT / TF.js)', 'ORT speed vs teacher'], ...rows],
+    { quick, db: dbPath, models: names, settings: { ...settings, seeds }, cells: { done, wanted }, speed: { sameRun: speedRun !== null, ...(speedRun ?? {}), standIns }, goals: goals.data, modelGoals: modelGoals.data, summary },
+    [['dataset', 'split', 'model', 'metric ± sd (test split)', 'vs teacher', '80% interval coverage', 'params', 'layer applications', 'train s/epoch', 'train speed vs teacher', 'train step vs teacher (same run)', 'inference mol/s (ORT / TF.js)', 'ORT speed vs teacher'], ...rows],
     [
       quick
         ? 'QUICK run: tiny base models pretrained for 60 steps on the fly. It shows the pipeline works end to end; its numbers say nothing about DeLiCaTe.'
@@ -436,7 +456,8 @@ export async function run(args: string[]): Promise<void> {
       '',
       ...goals.lines,
       '',
-      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${speedRun ? `every model measured again back to back in ${speedRun.file ? `one earlier run (${speedRun.date}, ${speedRun.cpu}; taken from ${speedRun.file} with --same-run-speed-from: the timed models are the same, the cells measured since changed the metrics and per-epoch times only)` : 'this run'}${standIns.length ? ` (${standIns.length} rows whose own model the database no longer held timed on the same role's model of another seed or set: ${standIns.join('; ')})` : ''}` : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds; its cells ran in different sessions, on the machines of those sessions (${cpusOf([...cells.values()])}). Train step vs teacher (same run, --same-run-speed): two epochs of fine-tuning steps (batch 32) on the same 512-molecule sample, per CPU second, every model back to back in ${speedRun?.file ? 'that run' : 'this run'}. The students are distilled from the same seed's fine-tuned teacher.`,
+      ...(modelGoals.lines.length ? [...modelGoals.lines, ''] : []),
+      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${speedRun ? `every model measured again back to back in ${speedRun.file ? `one earlier run (${speedRun.date}, ${speedRun.cpu}; taken from ${speedRun.file} with --same-run-speed-from: the timed models are the same, the cells measured since changed the metrics and per-epoch times only)` : 'this run'}${standIns.length ? ` (${standIns.length} rows whose own model the database no longer held timed on the same role's model of another seed or set: ${standIns.join('; ')})` : ''}` : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds; its cells ran in different sessions, on the machines of those sessions (${cpusOf([...cells.values()])}). Train step vs teacher (same run, --same-run-speed): two epochs of fine-tuning steps (batch 32) on the same 512-molecule sample, per CPU second, every model back to back in ${speedRun?.file ? 'that run' : 'this run'}. The students are distilled from the same seed's fine-tuned teacher. Consensus: the DeLiCaTe student and the forest of the same run, weighted on the seed's validation split; recommended: each seed's pick among that run's teacher, student, forest and consensus (best on its validation split), judged on its test split; 80% interval coverage: the share of measured test compounds inside their split-conformal 80% interval (prediction set, for classifiers) calibrated on the validation split, mean over the seeds.`,
     ],
   );
   db.close();

@@ -67,9 +67,14 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   const outcome = page.getByTestId('train-outcome');
   await expect(outcome).toBeVisible({ timeout: 120_000 });
   expect(Number(await page.getByTestId('train-curve').getAttribute('data-points'))).toBeGreaterThanOrEqual(4);
-  await expect(page.getByTestId('train-model')).toHaveCount(3);
+  // Teacher, student, forest and their consensus; one of them recommended (by the validation split), with why.
+  await expect(page.getByTestId('train-model')).toHaveCount(4);
   await expect(outcome).toContainText('ui-student');
+  await expect(outcome).toContainText('ui-consensus');
   await expect(outcome).toContainText('rmse');
+  await expect(outcome).toContainText('coverage80');
+  await expect(page.getByTestId('train-recommended')).toContainText(/Recommended: ui-(teacher|student|ecfp4-rf|consensus) — .*validation RMSE/);
+  await expect(page.getByTestId('train-consensus')).toContainText(/ui-student × \d\.\d\d \+ ui-ecfp4-rf × \d\.\d\d/);
   // The default depth of 3 is more than the 2-layer tiny teacher has: the form and the result say so.
   await expect(page.getByTestId('train-depth-note')).toHaveText('the teacher has 2 layers: the student applies its layer 2 times');
   await expect(outcome).toContainText('the student applies its layer 2 times, not the 3 asked');
@@ -102,7 +107,7 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   await page.getByTestId('train-epochs').fill('1');
   await page.getByTestId('train-start').click();
   await expect(outcome).toContainText('ui-again-teacher', { timeout: 120_000 });
-  await expect(page.getByTestId('train-model')).toHaveCount(2);
+  await expect(page.getByTestId('train-model')).toHaveCount(3);
   // The assay list refreshed when the run ended; the open table kept the rows it showed.
   await expect(page.getByTestId('assay-row')).toHaveCount(160);
   expect(consoleErrors).toEqual([]);
@@ -199,9 +204,9 @@ test('a chemist screens a library with the distilled student and the forest, ran
   await page.getByTestId('screen-library').selectOption('esol-160');
   const models = page.getByTestId('screen-model');
   // The task models and the forest can score; the pretrained encoders cannot and are not offered.
-  // (sol-* from the CLI, ui-* from the training test and ui-cut-* from the resumed run: teacher, student
-  // and forest of each; ui-again-*: teacher and forest; and the shipped delicate-esol-student.)
-  await expect(models).toHaveCount(12);
+  // (sol-* from the CLI, ui-* from the training test and ui-cut-* from the resumed run: teacher, student,
+  // forest and consensus of each; ui-again-*: teacher, forest and consensus; and the shipped delicate-esol-student.)
+  await expect(models).toHaveCount(16);
   await expect(page.getByLabel(/delicate-esol-student/)).toHaveCount(1);
   await page.getByLabel(/^sol-student/).check();
   await page.getByLabel(/^sol-ecfp4-rf/).check();
@@ -220,6 +225,11 @@ test('a chemist screens a library with the distilled student and the forest, ran
   const values = scores.map(Number);
   expect([...values].sort((a, b) => b - a)).toEqual(values);
   await expect(page.getByTestId('screen-histogram').locator('rect')).toHaveCount(20);
+  // Each score with its 80% interval, calibrated on the run's validation split (a fixed half-width per model).
+  const first = Number(scores[0]);
+  const [lo, hi] = ((await page.getByTestId('screen-interval').first().textContent()) ?? '').split(' to ').map(Number);
+  expect(Math.abs((lo as number) + (hi as number) - 2 * first)).toBeLessThan(0.02);
+  expect(hi as number).toBeGreaterThan(lo as number);
   await page.screenshot({ path: join(artifacts, 'screening-results.png') });
   // A hit opens its compound panel: alerts, 3D, and what each model of the screen predicted, with its rank.
   await hits.first().getByTestId('screen-hit-open').click();
@@ -248,7 +258,7 @@ test('a chemist screens a library with the distilled student and the forest, ran
 
   // The forest's ranking, in-domain only, above a score threshold.
   await page.getByTestId('screen-result-model').selectOption('sol-ecfp4-rf');
-  await expect(hits.first().locator('td').nth(5)).toContainText('±');
+  await expect(hits.first().locator('td').nth(6)).toContainText('±');
   const threshold = Number(await page.getByTestId('screen-score').nth(9).textContent());
   await page.getByTestId('screen-min-score').fill(String(threshold));
   await page.getByTestId('screen-in-domain').check();

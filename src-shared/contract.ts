@@ -9,6 +9,7 @@ import type {
   JobDone,
   JobInfo,
   JobProgress,
+  LibraryColumn,
   LibrarySummary,
   ModelSummary,
   ScreenHit,
@@ -28,6 +29,10 @@ export interface Api {
   'library.export'(args: ArgsOf<'library.export'>): Promise<{ written: number }>;
   'library.preview'(args: ArgsOf<'library.preview'>): Promise<ImportPreview>;
   'library.delete'(args: ArgsOf<'library.delete'>): Promise<{ deleted: boolean }>;
+  /** The library's own columns (the properties its files brought) with their types. */
+  'library.columns'(args: ArgsOf<'library.columns'>): Promise<LibraryColumn[]>;
+  /** Sorts and filters a column as another type; the library's columns after the change. */
+  'library.setColumnType'(args: ArgsOf<'library.setColumnType'>): Promise<LibraryColumn[]>;
   'compound.list'(args: ArgsOf<'compound.list'>): Promise<CompoundPage>;
   'compound.get'(args: ArgsOf<'compound.get'>): Promise<CompoundDetail>;
   'compound.depict'(args: ArgsOf<'compound.depict'>): Promise<{ svg: string }>;
@@ -83,6 +88,8 @@ export const API_METHODS = [
   'library.export',
   'library.preview',
   'library.delete',
+  'library.columns',
+  'library.setColumnType',
   'compound.list',
   'compound.get',
   'compound.depict',

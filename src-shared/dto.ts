@@ -113,6 +113,41 @@ export interface CompoundSort {
   desc?: boolean;
 }
 
+/** An order by one of the library's own columns (values of another type than the column's, and empty ones, go last). */
+export interface ColumnSort {
+  column: string;
+  desc?: boolean;
+}
+
+/** One key of a multi-key order: the first key decides, the next breaks its ties, and so on. */
+export type SortKey = CompoundSort | ColumnSort;
+
+/** A library column's type: detected from its values at import, changeable by the chemist. */
+export type ColumnType = 'number' | 'text' | 'date' | 'boolean';
+
+/** One of a library's own columns (a property its files brought). */
+export interface LibraryColumn {
+  name: string;
+  /** The type it is sorted and filtered as. */
+  type: ColumnType;
+  /** The type its values suggested at import. */
+  detected: ColumnType;
+  /** Distinct compounds with a value. */
+  filled: number;
+}
+
+/**
+ * A filter on a library column: a range (numbers; dates as YYYY-MM-DD), equality (text, case-insensitive;
+ * booleans as true/false) or a substring (text). Compounds without a value never pass.
+ */
+export interface ColumnFilter {
+  column: string;
+  min?: number | string;
+  max?: number | string;
+  equals?: string;
+  contains?: string;
+}
+
 export interface CompoundQuery {
   library: string;
   substructure?: string;
@@ -120,8 +155,10 @@ export interface CompoundQuery {
   minSim?: number;
   /** Only compounds whose descriptors lie in these ranges. */
   ranges?: DescriptorRanges;
-  /** Default: similarity (descending) for a similarity search, else import order. */
-  sort?: CompoundSort;
+  /** Only compounds whose own columns pass every filter. */
+  filters?: ColumnFilter[];
+  /** One key or several (multi-key). Default: similarity (descending) for a similarity search, else import order. */
+  sort?: SortKey | SortKey[];
   limit?: number;
   offset?: number;
 }

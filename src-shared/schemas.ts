@@ -14,6 +14,16 @@ export const importSourceSchema = z.discriminatedUnion('kind', [
 const range = z.object({ min: z.number().optional(), max: z.number().optional() }).strict();
 const descriptorName = z.enum(['mw', 'clogp', 'tpsa', 'hbd', 'hba', 'rotatableBonds', 'rings', 'aromaticRings', 'fractionSp3', 'heavyAtoms', 'lipinskiViolations']);
 
+const columnName = z.string().min(1).max(500);
+const compoundSort = z.object({ by: z.union([z.enum(['import', 'similarity']), descriptorName]), desc: z.boolean().optional() }).strict();
+const columnSort = z.object({ column: columnName, desc: z.boolean().optional() }).strict();
+const sortKey = z.union([compoundSort, columnSort]);
+/** A filter on a library column (ColumnFilter): at least one condition. */
+const columnFilter = z
+  .object({ column: columnName, min: z.union([z.number(), z.string()]).optional(), max: z.union([z.number(), z.string()]).optional(), equals: z.string().optional(), contains: z.string().optional() })
+  .strict()
+  .refine((f) => [f.min, f.max, f.equals, f.contains].some((x) => x !== undefined), { message: 'a column filter needs min, max, equals or contains' });
+
 /** Filters on a screen's results (ScreenFilter). */
 const screenFilter = z.object({
   model: name.optional(),
@@ -49,6 +59,8 @@ export const schemas = {
     })
     .strict(),
   'library.delete': z.object({ library: name }).strict(),
+  'library.columns': z.object({ library: name }).strict(),
+  'library.setColumnType': z.object({ library: name, column: columnName, type: z.enum(['number', 'text', 'date', 'boolean']) }).strict(),
   'compound.list': z
     .object({
       library: name,
@@ -56,7 +68,8 @@ export const schemas = {
       similar: smilesQuery.optional(),
       minSim: z.number().min(0).max(1).optional(),
       ranges: z.partialRecord(descriptorName, range).optional(),
-      sort: z.object({ by: z.union([z.enum(['import', 'similarity']), descriptorName]), desc: z.boolean().optional() }).strict().optional(),
+      filters: z.array(columnFilter).max(50).optional(),
+      sort: z.union([sortKey, z.array(sortKey).min(1).max(10)]).optional(),
       limit: z.number().int().min(1).max(10000).optional(),
       offset: z.number().int().min(0).optional(),
     })

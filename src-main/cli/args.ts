@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { CompoundSort, DescriptorName, DescriptorRanges } from '../../src-shared/dto';
+import type { ColumnFilter, CompoundSort, DescriptorName, DescriptorRanges, SortKey } from '../../src-shared/dto';
 
 /** Argument parsing shared by the `delicate` commands. */
 
@@ -81,15 +81,56 @@ export function rangesOf(values: string[] | undefined): DescriptorRanges | undef
   return out;
 }
 
-/** `--sort mw` or `--sort mw:desc` (also import, similarity) → a compound order. */
-export function sortOf(value: string | undefined): CompoundSort | undefined {
-  if (value === undefined) return undefined;
-  const [by, dir, extra] = value.split(':');
-  const keys = ['import', 'similarity', ...DESCRIPTORS];
-  if (extra !== undefined || !keys.includes(by ?? '') || (dir !== undefined && dir !== 'asc' && dir !== 'desc')) {
-    throw new UsageError(`--sort takes KEY or KEY:desc with KEY one of ${keys.join(', ')}, got '${value}'`);
+/**
+ * `compounds --range NAME:MIN:MAX` (repeatable): a descriptor range, or a range on one of the library's
+ * own columns (numbers, or dates as YYYY-MM-DD); either bound may be empty.
+ */
+export function compoundRangesOf(values: string[] | undefined): { ranges?: DescriptorRanges; filters: ColumnFilter[] } {
+  const ranges: DescriptorRanges = {};
+  const filters: ColumnFilter[] = [];
+  for (const v of values ?? []) {
+    const parts = v.split(':');
+    if (parts.length < 3) throw new UsageError(`--range takes NAME:MIN:MAX (a descriptor, ${DESCRIPTORS.join(', ')}, or one of the library's columns), got '${v}'`);
+    const hi = parts.pop() as string;
+    const lo = parts.pop() as string;
+    const name = parts.join(':');
+    if (DESCRIPTORS.includes(name as DescriptorName)) {
+      Object.assign(ranges, rangesOf([`${name}:${lo}:${hi}`]));
+      continue;
+    }
+    const bound = (x: string) => (x === '' ? undefined : Number.isFinite(Number(x)) ? Number(x) : x);
+    const min = bound(lo);
+    const max = bound(hi);
+    if (min === undefined && max === undefined) throw new UsageError(`--range ${v}: give a lower or an upper bound`);
+    filters.push({ column: name, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) });
   }
-  return { by: by as CompoundSort['by'], desc: dir === 'desc' };
+  return { ...(Object.keys(ranges).length ? { ranges } : {}), filters };
+}
+
+/** `--where COL=VALUE` (equals, case-insensitive; true/false for yes/no columns) or `--where COL~TEXT` (contains). */
+export function whereOf(values: string[] | undefined): ColumnFilter[] {
+  return (values ?? []).map((v) => {
+    const m = /^([^=~]+)([=~])(.*)$/.exec(v);
+    if (!m) throw new UsageError(`--where takes COLUMN=VALUE or COLUMN~TEXT, got '${v}'`);
+    const [, column, op, value] = m as unknown as [string, string, string, string];
+    return op === '=' ? { column, equals: value } : { column, contains: value };
+  });
+}
+
+/**
+ * `--sort logS:desc,mw`: keys in order of precedence, each KEY or KEY:desc; KEY a descriptor, import,
+ * similarity, or one of the library's own columns.
+ */
+export function sortKeysOf(value: string | undefined): SortKey[] | undefined {
+  if (value === undefined) return undefined;
+  const keys = ['import', 'similarity', ...DESCRIPTORS];
+  return value.split(',').map((part) => {
+    const m = /^(.+?)(?::(asc|desc))?$/.exec(part.trim());
+    const key = m?.[1] ?? '';
+    if (!key) throw new UsageError(`--sort takes KEY[:desc][,KEY[:desc]…], got '${value}'`);
+    const desc = m?.[2] === 'desc';
+    return keys.includes(key) ? { by: key as CompoundSort['by'], desc } : { column: key, desc };
+  });
 }
 
 /** Runs a long job with Ctrl-C as its cancel: `say` tells the user what cancelling keeps. */

@@ -46,6 +46,27 @@ describe('delicate CLI', () => {
     expect(JSON.parse((await run('export', '--library', 'bbbp', '--out', out, '--db', db, '--json')).out)).toEqual({ written: 2039 });
   });
 
+  it("sorts by several keys and filters on the file's own columns (--sort, --range, --where), and lists and retypes columns", async () => {
+    const cols = JSON.parse((await run('compounds', '--library', 'bbbp', '--columns', '--db', db, '--json')).out).columns as Array<{ name: string; type: string }>;
+    expect(cols.map((c) => [c.name, c.type])).toEqual([['p_np', 'number'], ['num', 'number']]);
+    const r = JSON.parse((await run('compounds', '--library', 'bbbp', '--sort', 'p_np:desc,mw', '--range', 'num:100:400', '--range', 'mw:150:', '--where', 'p_np=1', '--limit', '1000', '--db', db, '--json')).out);
+    const rows = r.compounds as Array<{ props: { num: number; p_np: number }; descriptors: { mw: number } }>;
+    expect(r.matched).toBe(rows.length);
+    expect(rows.length).toBeGreaterThan(100);
+    expect(rows.every((c) => c.props.p_np === 1 && c.props.num >= 100 && c.props.num <= 400 && c.descriptors.mw >= 150)).toBe(true);
+    const mw = rows.map((c) => c.descriptors.mw);
+    expect(mw).toEqual([...mw].sort((a, b) => a - b));
+    // p_np as yes/no: the same filter reads true; an unknown column names the ones there are.
+    const retyped = JSON.parse((await run('compounds', '--library', 'bbbp', '--set-type', 'p_np:boolean', '--db', db, '--json')).out).columns;
+    expect(retyped).toContainEqual(expect.objectContaining({ name: 'p_np', type: 'boolean', detected: 'number' }));
+    expect(JSON.parse((await run('compounds', '--library', 'bbbp', '--where', 'p_np=true', '--range', 'num:100:400', '--range', 'mw:150:', '--db', db, '--json')).out).matched).toBe(r.matched);
+    await run('compounds', '--library', 'bbbp', '--set-type', 'p_np:number', '--db', db);
+    const bad = await run('compounds', '--library', 'bbbp', '--sort', 'logS:desc', '--db', db, '--json');
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.out).error).toMatchObject({ code: 'NOT_FOUND', message: "library 'bbbp' has no column 'logS' (its columns: p_np, num)" });
+    expect((await run('compounds', '--library', 'bbbp', '--where', 'p_np', '--db', db)).code).toBe(2);
+  });
+
   it('exits 1 on bad input naming the file, and 2 on usage errors', async () => {
     const bad = join(tmp.dir, 'bad.bin');
     writeFileSync(bad, Buffer.from([0, 1, 2, 3, 0, 0, 255, 254]));

@@ -11,7 +11,7 @@ import { intervalText, metricsText, sizeText } from '../../src-shared/models';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 import { givenColumns } from '../../src-shared/assay-columns';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
-import { UsageError, engineOf, fraction, int, need, nonNegative, positive, parse, rangesOf, sortOf, withCtrlC } from './args';
+import { UsageError, compoundRangesOf, engineOf, fraction, int, need, nonNegative, positive, parse, sortKeysOf, whereOf, withCtrlC } from './args';
 import { type CommandEnv, screenCommand, screensCommand, vsCommand } from './screen-commands';
 
 const USAGE = `delicate — compound libraries and compressed chemical transformers, offline
@@ -20,7 +20,12 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
 
   import FILE --library NAME [--smiles-col C] [--id-col C] [--format smi|csv|tsv|sdf]
   libraries
-  compounds --library NAME [--substructure Q] [--similar SMILES --min-sim 0.5] [--range mw:200:500]... [--sort KEY[:desc]] [--limit N] [--offset N]
+  compounds --library NAME [--substructure Q] [--similar SMILES --min-sim 0.5] [--range NAME:MIN:MAX]... [--where COL=V | COL~TEXT]...
+            [--sort KEY[:desc][,KEY[:desc]…]] [--limit N] [--offset N]
+                                        NAME and KEY: a descriptor (mw, clogp, …), or one of the library's own
+                                        columns (e.g. --sort logS:desc,mw --range logS:-3:0 --where series=A)
+  compounds --library NAME --columns [--set-type COL:number|text|date|boolean]
+                                        the library's own columns with their types (detected at import)
   export --library NAME --out FILE.csv|FILE.sdf
   pretrain --corpus FILE --out NAME [--layers N --hidden N --heads N --ff N --share-layers --embedding-size N]
            [--max-steps N | --time-budget MINUTES] [--batch N] [--lr X] [--max-len N] [--seed N]
@@ -220,21 +225,40 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           similar: { type: 'string' },
           'min-sim': { type: 'string' },
           range: { type: 'string', multiple: true },
+          where: { type: 'string', multiple: true },
           sort: { type: 'string' },
           limit: { type: 'string' },
           offset: { type: 'string' },
+          columns: { type: 'boolean', default: false },
+          'set-type': { type: 'string' },
         });
         json = values.json;
         const minSim = values['min-sim'] === undefined ? undefined : Number(values['min-sim']);
         if (minSim !== undefined && !(minSim >= 0 && minSim <= 1)) throw new UsageError('--min-sim must be between 0 and 1');
         if (minSim !== undefined && values.similar === undefined) throw new UsageError('--min-sim needs --similar SMILES');
+        const library = need(values.library, '--library NAME');
+        if (values.columns || values['set-type'] !== undefined) {
+          // The library's own columns and their types; --set-type COL:TYPE changes one first.
+          const libs = (await context(values.db)).libraries;
+          let cols;
+          if (values['set-type'] !== undefined) {
+            const m = /^(.+):(number|text|date|boolean)$/.exec(values['set-type']);
+            if (!m) throw new UsageError(`--set-type takes COLUMN:TYPE with TYPE number, text, date or boolean, got '${values['set-type']}'`);
+            cols = libs.setColumnType(library, m[1] as string, m[2] as 'number' | 'text' | 'date' | 'boolean');
+          } else cols = libs.columnsOf(library);
+          print({ columns: cols }, () => cols.map((c) => `${c.name}\t${c.type}${c.type !== c.detected ? ` (detected: ${c.detected})` : ''}\t${c.filled} compounds with a value`).join('\n') || `Library '${library}' has no columns of its own.`);
+          return 0;
+        }
+        const ranged = compoundRangesOf(values.range);
+        const filters = [...ranged.filters, ...whereOf(values.where)];
         const page = await (await context(values.db)).libraries.query({
-          library: need(values.library, '--library NAME'),
+          library,
           substructure: values.substructure,
           similar: values.similar,
           minSim,
-          ranges: rangesOf(values.range),
-          sort: sortOf(values.sort),
+          ranges: ranged.ranges,
+          ...(filters.length ? { filters } : {}),
+          sort: sortKeysOf(values.sort),
           limit: int(values.limit, '--limit'),
           offset: int(values.offset, '--offset'),
         });

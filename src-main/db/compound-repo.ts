@@ -1,5 +1,6 @@
-import type { CompoundRow, DescriptorName, DescriptorRanges, Descriptors, PropValue } from '../../src-shared/dto';
+import type { ColumnFilter, ColumnType, CompoundRow, DescriptorName, DescriptorRanges, Descriptors, PropValue, SortKey } from '../../src-shared/dto';
 import type { StandardisedCompound } from '../chem/rdkit';
+import { columnExpr, columnPath, filterConditions } from './column-repo';
 import type { Db } from './database';
 
 const DESCRIPTOR_COLUMNS = `c.mw, c.clogp, c.tpsa, c.hbd, c.hba, c.rotatable_bonds AS rotatableBonds, c.rings,
@@ -39,17 +40,40 @@ export function rangeConditions(ranges: DescriptorRanges | undefined, params: Re
   return where;
 }
 
-/** Browse options: descriptor ranges and an order (import order when absent). */
-export interface BrowseOptions {
+/** Which of a library's compounds: descriptor ranges and filters on its own columns (of these types). */
+export interface CompoundFilter {
   ranges?: DescriptorRanges;
-  sortBy?: DescriptorName;
-  desc?: boolean;
+  filters?: ColumnFilter[];
+  /** The library's columns and their types (needed by column filters and column sorts). */
+  types?: Map<string, ColumnType>;
 }
 
-/** FROM/WHERE of the library's distinct compounds passing the ranges (parameter @library). */
-function membersWhere(ranges: DescriptorRanges | undefined, params: Record<string, unknown>): string {
-  const where = ['m.library_id = @library', 'm.duplicate_of IS NULL', ...rangeConditions(ranges, params)];
+/** Browse options: the filter and a multi-key order (import order when empty; import order breaks ties). */
+export interface BrowseOptions extends CompoundFilter {
+  sort?: SortKey[];
+}
+
+/** FROM/WHERE of the library's distinct compounds passing the filter (parameter @library). */
+function membersWhere(f: CompoundFilter, params: Record<string, unknown>): string {
+  const where = ['m.library_id = @library', 'm.duplicate_of IS NULL', ...rangeConditions(f.ranges, params), ...filterConditions(f.filters, f.types ?? new Map(), params)];
   return `FROM library_members m JOIN compounds c ON c.id = m.compound_id WHERE ${where.join(' AND ')}`;
+}
+
+/** ORDER BY terms of a multi-key order: empty values last whatever the direction, import order last. */
+function orderTerms(sort: SortKey[], types: Map<string, ColumnType>, params: Record<string, unknown>): string {
+  const terms: string[] = [];
+  sort.forEach((k, i) => {
+    const dir = k.desc ? 'DESC' : 'ASC';
+    if ('column' in k) {
+      const type = types.get(k.column);
+      if (!type) throw new Error(`no column '${k.column}' in this library`);
+      params[`scol${i}`] = columnPath(k.column);
+      const e = columnExpr(type, `scol${i}`);
+      terms.push(`${e} IS NULL`, type === 'text' ? `${e} COLLATE NOCASE ${dir}` : `${e} ${dir}`);
+    } else if (k.by === 'import') terms.push(`m.id ${dir}`);
+    else if (k.by !== 'similarity') terms.push(`c.${DESCRIPTOR_COLUMN[k.by]} ${dir}`);
+  });
+  return [...terms, 'm.id'].join(', ');
 }
 
 interface FlatRow extends Descriptors {
@@ -117,21 +141,21 @@ export class CompoundRepo {
     return row?.id ?? null;
   }
 
-  /** A page of the library's compounds (first member's id and properties), in import order. */
+  /** A page of the library's compounds (first member's id and properties), in the order asked (import order by default). */
   page(libraryId: number, limit: number, offset: number, opts: BrowseOptions = {}): CompoundRow[] {
     const params: Record<string, unknown> = { library: libraryId, limit, offset };
-    const from = membersWhere(opts.ranges, params);
-    const order = opts.sortBy ? `c.${DESCRIPTOR_COLUMN[opts.sortBy]} ${opts.desc ? 'DESC' : 'ASC'}, m.id` : `m.id ${opts.desc ? 'DESC' : 'ASC'}`;
+    const from = membersWhere(opts, params);
+    const order = orderTerms(opts.sort ?? [], opts.types ?? new Map(), params);
     const rows = this.db
       .prepare(`SELECT c.id, c.smiles, c.inchikey, c.formula, m.original_id AS originalId, m.props, ${DESCRIPTOR_COLUMNS} ${from} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
       .all(params) as FlatRow[];
     return rows.map(toCompound);
   }
 
-  /** How many of the library's distinct compounds pass the ranges. */
-  count(libraryId: number, ranges?: DescriptorRanges): number {
+  /** How many of the library's distinct compounds pass the filter. */
+  count(libraryId: number, f: CompoundFilter = {}): number {
     const params: Record<string, unknown> = { library: libraryId };
-    return (this.db.prepare(`SELECT COUNT(*) AS n ${membersWhere(ranges, params)}`).get(params) as { n: number }).n;
+    return (this.db.prepare(`SELECT COUNT(*) AS n ${membersWhere(f, params)}`).get(params) as { n: number }).n;
   }
 
   /** The library's compounds with these ids, in the order given. */
@@ -149,16 +173,16 @@ export class CompoundRepo {
   }
 
   /** Streams (id, fingerprint) of the library's distinct compounds. */
-  *fingerprints(libraryId: number, ranges?: DescriptorRanges): Generator<{ id: number; fp: Uint8Array }> {
+  *fingerprints(libraryId: number, f: CompoundFilter = {}): Generator<{ id: number; fp: Uint8Array }> {
     const params: Record<string, unknown> = { library: libraryId };
-    const stmt = this.db.prepare(`SELECT c.id, c.fp ${membersWhere(ranges, params)} ORDER BY m.id`);
+    const stmt = this.db.prepare(`SELECT c.id, c.fp ${membersWhere(f, params)} ORDER BY m.id`);
     for (const r of stmt.iterate(params) as Iterable<{ id: number; fp: Buffer }>) yield { id: r.id, fp: r.fp };
   }
 
   /** Streams (id, smiles) of the library's distinct compounds in import order. */
-  *structures(libraryId: number, ranges?: DescriptorRanges): Generator<{ id: number; smiles: string }> {
+  *structures(libraryId: number, f: CompoundFilter = {}): Generator<{ id: number; smiles: string }> {
     const params: Record<string, unknown> = { library: libraryId };
-    const stmt = this.db.prepare(`SELECT c.id, c.smiles ${membersWhere(ranges, params)} ORDER BY m.id`);
+    const stmt = this.db.prepare(`SELECT c.id, c.smiles ${membersWhere(f, params)} ORDER BY m.id`);
     yield* stmt.iterate(params) as Iterable<{ id: number; smiles: string }>;
   }
 

@@ -288,6 +288,19 @@ const MIGRATIONS: string[] = [
   DROP TABLE models;
   ALTER TABLE models_new RENAME TO models;
   `,
+  `
+  -- A library's own columns (the properties its files brought): the type detected from the values at
+  -- import and the type the chemist chose (number, text, date or boolean), in the order first seen.
+  CREATE TABLE library_columns (
+    library_id INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    type       TEXT NOT NULL CHECK (type IN ('number', 'text', 'date', 'boolean')),
+    detected   TEXT NOT NULL CHECK (detected IN ('number', 'text', 'date', 'boolean')),
+    position   INTEGER NOT NULL,
+    filled     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (library_id, name)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

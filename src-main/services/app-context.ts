@@ -232,6 +232,8 @@ export function createHandlers(ctx: AppContext, opts: { paths?: PathPolicy } = {
     },
     'library.export': async (args) => ({ written: await ctx.libraries.export(args.library, await allowedPath(paths, args.out, 'write')) }),
     'library.delete': async (args) => ({ deleted: ctx.libraries.delete(args.library) }),
+    'library.columns': async (args) => ctx.libraries.columnsOf(args.library),
+    'library.setColumnType': async (args) => ctx.libraries.setColumnType(args.library, args.column, args.type),
     'compound.list': (args) => ctx.libraries.query(args),
     'compound.get': async (args) => ({ ...(await ctx.libraries.compound(args.id)), predictions: ctx.screens.predictionsOf(args.id) }),
     'compound.depict': async (args) => ({ svg: await ctx.libraries.depict(args.smiles, args.width, args.height) }),

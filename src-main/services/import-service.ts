@@ -7,6 +7,7 @@ import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
 import type { StandardiseResult } from '../chem/rdkit';
 import type { Db } from '../db/database';
+import { ColumnRepo } from '../db/column-repo';
 import { CompoundRepo } from '../db/compound-repo';
 import { type ImportCounts, ImportRepo } from '../db/import-repo';
 import { LibraryRepo } from '../db/library-repo';
@@ -110,6 +111,7 @@ export async function importFile(db: Db, chem: ChemPool, opts: ImportOptions): P
   const libraries = new LibraryRepo(db);
   const imports = new ImportRepo(db);
   const compounds = new CompoundRepo(db);
+  const columns = new ColumnRepo(db);
 
   // Library and import row are created together; a failed import removes both again. The transaction
   // takes the write lock first, so two processes starting the same import see each other's row.
@@ -248,10 +250,15 @@ export async function importFile(db: Db, chem: ChemPool, opts: ImportOptions): P
   } catch (err) {
     await Promise.allSettled(queue.map((b) => b.results));
     if (counts.read === run.read && !resumed) cleanUp();
-    else imports.setState(run.id, 'failed');
+    else {
+      imports.setState(run.id, 'failed');
+      columns.detect(library.id);
+    }
     throw err;
   }
 
+  // The library's columns follow what it holds now (kept records of a cancelled import included).
+  if (counts.imported + counts.duplicates > 0) columns.detect(library.id);
   if (opts.signal?.aborted) {
     imports.setState(run.id, 'cancelled');
     throw new AppError('CANCELLED', `import of ${file} cancelled after ${counts.read} records; run it again to resume`, summaryOf(counts, { alreadyImported: false, resumed }));

@@ -1,9 +1,10 @@
-import type { CompoundDetail, CompoundPage, CompoundQuery, CompoundRow, DescriptorName, DescriptorRanges, LibrarySummary, PropValue } from '../../src-shared/dto';
+import type { ColumnFilter, ColumnType, CompoundDetail, CompoundPage, CompoundQuery, CompoundRow, LibraryColumn, LibrarySummary, PropValue, SortKey } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
 import { loadRdkit, morganOf, popcount, tanimoto } from '../chem/rdkit';
 import type { Db } from '../db/database';
-import { CompoundRepo } from '../db/compound-repo';
+import { ColumnRepo } from '../db/column-repo';
+import { type CompoundFilter, CompoundRepo } from '../db/compound-repo';
 import { LibraryRepo, type LibraryRow } from '../db/library-repo';
 import { csvField, exportFormat, sdfRecord, writeStreamed } from './file-writers';
 
@@ -14,6 +15,7 @@ const SUBSTRUCTURE_CHUNK = 2000;
 export class LibraryService {
   private readonly libraries: LibraryRepo;
   private readonly compounds: CompoundRepo;
+  private readonly columns: ColumnRepo;
 
   constructor(
     private readonly db: Db,
@@ -21,6 +23,7 @@ export class LibraryService {
   ) {
     this.libraries = new LibraryRepo(db);
     this.compounds = new CompoundRepo(db);
+    this.columns = new ColumnRepo(db);
   }
 
   list(): LibrarySummary[] {
@@ -46,12 +49,16 @@ export class LibraryService {
     const limit = q.limit ?? DEFAULT_LIMIT;
     const offset = q.offset ?? 0;
     const total = this.libraries.countCompounds(lib.id);
-    const sort = q.sort ?? { by: q.similar !== undefined ? 'similarity' : 'import', desc: q.similar !== undefined };
-    if (sort.by === 'similarity' && q.similar === undefined) throw new AppError('INVALID_INPUT', 'sorting by similarity needs a similarity query');
+    const given = q.sort === undefined ? [] : Array.isArray(q.sort) ? q.sort : [q.sort];
+    const sort: SortKey[] = given.length ? given : [{ by: q.similar !== undefined ? 'similarity' : 'import', desc: q.similar !== undefined }];
+    if (sort.some((k) => 'by' in k && k.by === 'similarity') && q.similar === undefined) throw new AppError('INVALID_INPUT', 'sorting by similarity needs a similarity query');
+    const types = this.columns.types(lib.id);
+    this.checkColumns(q.library, types, [...(q.filters ?? []).map((f) => f.column), ...sort.flatMap((k) => ('column' in k ? [k.column] : []))]);
+    this.checkFilters(q.filters ?? [], types);
+    const filter: CompoundFilter = { ranges: q.ranges, filters: q.filters, types };
 
     if (q.similar === undefined && q.substructure === undefined) {
-      const opts = { ranges: q.ranges, ...(sort.by !== 'import' ? { sortBy: sort.by as DescriptorName } : {}), desc: sort.desc === true };
-      return { compounds: this.compounds.page(lib.id, limit, offset, opts), total, matched: this.compounds.count(lib.id, q.ranges), complete: true };
+      return { compounds: this.compounds.page(lib.id, limit, offset, { ...filter, sort }), total, matched: this.compounds.count(lib.id, filter), complete: true };
     }
 
     // Candidates carry their import position, so any order can be restored after filtering.
@@ -64,7 +71,7 @@ export class LibraryService {
       const countQ = popcount(fp);
       const hits: Array<{ id: number; at: number; similarity: number }> = [];
       let at = 0;
-      for (const c of this.compounds.fingerprints(lib.id, q.ranges)) {
+      for (const c of this.compounds.fingerprints(lib.id, filter)) {
         const s = tanimoto(fp, c.fp, countQ);
         if (s >= minSim) hits.push({ id: c.id, at, similarity: Math.round(s * 10000) / 10000 });
         at++;
@@ -72,29 +79,30 @@ export class LibraryService {
       candidates = hits;
     }
 
-    // A descriptor order needs every hit; import or similarity order can stop once the page is full.
-    const byDescriptor = sort.by !== 'import' && sort.by !== 'similarity';
+    // An order by values needs every hit; import or similarity order can stop once the page is full.
+    const head = sort[0] as SortKey;
+    const byValues = sort.some((k) => 'column' in k || (k.by !== 'import' && k.by !== 'similarity'));
     let complete = true;
     if (q.substructure !== undefined) {
-      const need = byDescriptor || sort.desc || candidates ? Infinity : offset + limit;
-      const found = await this.substructureIds(lib.id, q.substructure, candidates?.map((c) => c.id) ?? null, need, q.ranges);
+      const need = byValues || head.desc || candidates ? Infinity : offset + limit;
+      const found = await this.substructureIds(lib.id, q.substructure, candidates?.map((c) => c.id) ?? null, need, filter);
       complete = found.complete;
       const keep = new Set(found.ids);
       candidates = candidates ? candidates.filter((c) => keep.has(c.id)) : found.ids.map((id, at) => ({ id, at }));
     }
     const hits = candidates ?? [];
 
-    const dir = sort.desc ? -1 : 1;
     let pageRows: CompoundRow[];
-    if (byDescriptor) {
-      const key = sort.by as DescriptorName;
-      const at = new Map(hits.map((c) => [c.id, c.at]));
+    if (byValues) {
+      const at = new Map(hits.map((c) => [c.id, c]));
       const rows = this.compounds.byIds(lib.id, hits.map((c) => c.id));
-      rows.sort((a, b) => dir * (a.descriptors[key] - b.descriptors[key]) || (at.get(a.id) ?? 0) - (at.get(b.id) ?? 0));
+      const cmp = rowComparator(sort, types, (r) => at.get(r.id)?.similarity ?? 0);
+      rows.sort((a, b) => cmp(a, b) || (at.get(a.id)?.at ?? 0) - (at.get(b.id)?.at ?? 0));
       pageRows = rows.slice(offset, offset + limit);
     } else {
+      const dir = head.desc ? -1 : 1;
       const ordered = [...hits].sort(
-        sort.by === 'similarity' ? (a, b) => dir * ((a.similarity ?? 0) - (b.similarity ?? 0)) || a.at - b.at : (a, b) => dir * (a.at - b.at),
+        'by' in head && head.by === 'similarity' ? (a, b) => dir * ((a.similarity ?? 0) - (b.similarity ?? 0)) || a.at - b.at : (a, b) => dir * (a.at - b.at),
       );
       pageRows = this.compounds.byIds(lib.id, ordered.slice(offset, offset + limit).map((c) => c.id));
     }
@@ -108,17 +116,57 @@ export class LibraryService {
     return { compounds, total, matched: hits.length, complete };
   }
 
+  /** A library's own columns with their types (detected at import, changeable). */
+  columnsOf(library: string): LibraryColumn[] {
+    return this.columns.list(this.library(library).id);
+  }
+
+  /** Makes a column sort and filter as another type (its values are kept as they are). */
+  setColumnType(library: string, column: string, type: ColumnType): LibraryColumn[] {
+    const lib = this.library(library);
+    if (!this.columns.setType(lib.id, column, type)) this.checkColumns(library, this.columns.types(lib.id), [column]);
+    return this.columns.list(lib.id);
+  }
+
+  /** NOT_FOUND for a column the library does not have, naming the ones it has. */
+  private checkColumns(library: string, types: Map<string, ColumnType>, names: string[]): void {
+    for (const n of names) {
+      if (types.has(n)) continue;
+      const known = [...types.keys()];
+      throw new AppError('NOT_FOUND', `library '${library}' has no column '${n}'${known.length ? ` (its columns: ${known.join(', ')})` : ' (its files brought no columns)'}`);
+    }
+    for (const n of names) {
+      if (n.includes('"')) throw new AppError('INVALID_INPUT', `the column '${n}' has a double quote in its name: it cannot be sorted or filtered`);
+    }
+  }
+
+  /** INVALID_INPUT for a filter its column's type cannot apply (a word on a number column, "maybe" on a yes/no one). */
+  private checkFilters(filters: ColumnFilter[], types: Map<string, ColumnType>): void {
+    for (const f of filters) {
+      const type = types.get(f.column);
+      if (type === 'number') {
+        for (const [k, v] of [['min', f.min], ['max', f.max], ['equals', f.equals]] as const) {
+          if (v !== undefined && !Number.isFinite(Number(v))) throw new AppError('INVALID_INPUT', `'${f.column}' is a number column: its ${k} must be a number, not '${v}'`);
+        }
+      }
+      if (type === 'boolean' && f.equals !== undefined && !/^(true|false|yes|no|1|0)$/i.test(f.equals)) {
+        throw new AppError('INVALID_INPUT', `'${f.column}' is a yes/no column: filter it with true or false, not '${f.equals}'`);
+      }
+      if ((type === 'number' || type === 'boolean') && f.contains !== undefined) throw new AppError('INVALID_INPUT', `'${f.column}' is a ${type} column: "contains" applies to text`);
+    }
+  }
+
   /** Ids of compounds containing the query, scanning in chunks on the chemistry pool until `need` are found. */
   private async substructureIds(
     libraryId: number,
     query: string,
     within: number[] | null,
     need: number,
-    ranges: DescriptorRanges | undefined,
+    filter: CompoundFilter,
   ): Promise<{ ids: number[]; complete: boolean }> {
     const source: Iterable<{ id: number; smiles: string }> = within
       ? this.compounds.byIds(libraryId, within).map((c) => ({ id: c.id, smiles: c.smiles }))
-      : this.compounds.structures(libraryId, ranges);
+      : this.compounds.structures(libraryId, filter);
     let complete = true;
     const found: number[] = [];
     let chunk: Array<{ id: number; smiles: string }> = [];
@@ -232,4 +280,43 @@ export class LibraryService {
     this.db.transaction(() => this.libraries.delete(lib.id))();
     return true;
   }
+}
+
+/** A column value in its type (null when empty or of another type: such values sort last). */
+function typedOf(v: PropValue | undefined, type: ColumnType): number | string | null {
+  if (v === null || v === undefined || v === '') return null;
+  if (type === 'number') return typeof v === 'number' ? v : null;
+  if (type === 'boolean') {
+    const t = String(v).toLowerCase();
+    return t === 'true' || t === 'yes' || t === '1' ? 1 : t === 'false' || t === 'no' || t === '0' ? 0 : null;
+  }
+  return String(v);
+}
+
+/** A multi-key comparator of compound rows (as the SQL order: empty values last, text without case). */
+export function rowComparator(sort: SortKey[], types: Map<string, ColumnType>, similarity: (r: CompoundRow) => number): (a: CompoundRow, b: CompoundRow) => number {
+  const keys = sort.map((k) => {
+    const dir = k.desc ? -1 : 1;
+    if ('column' in k) {
+      const type = types.get(k.column) ?? 'text';
+      return { dir, value: (r: CompoundRow) => typedOf(r.props[k.column], type) };
+    }
+    if (k.by === 'similarity') return { dir, value: similarity };
+    if (k.by === 'import') return null; // the callers' final tie-break
+    const by = k.by;
+    return { dir, value: (r: CompoundRow) => r.descriptors[by] };
+  });
+  return (a, b) => {
+    for (const k of keys) {
+      if (!k) continue;
+      const x = k.value(a);
+      const y = k.value(b);
+      if (x === y) continue;
+      if (x === null) return 1;
+      if (y === null) return -1;
+      const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).toLowerCase() < String(y).toLowerCase() ? -1 : String(x).toLowerCase() > String(y).toLowerCase() ? 1 : 0;
+      if (c !== 0) return k.dir * c;
+    }
+    return 0;
+  };
 }
