@@ -75,7 +75,7 @@ test('a chemist imports ESOL through the UI and browses the compounds with 2D de
   await expect.poll(() => mwOf(0)).toBeGreaterThan(500);
   expect(await mwOf(0)).toBeGreaterThanOrEqual(await mwOf(1));
   expect(await mwOf(1)).toBeGreaterThanOrEqual(await mwOf(2));
-  await page.getByTestId('range-name').selectOption('mw');
+  await page.getByTestId('range-name').selectOption('d:mw');
   await page.getByTestId('range-min').fill('100');
   await page.getByTestId('range-max').fill('150');
   await page.getByTestId('range-apply').click();

@@ -1,5 +1,5 @@
 import { SvelteMap } from 'svelte/reactivity';
-import type { CompoundRow, CompoundSort, DescriptorName, DescriptorRanges, ImportPreview, ImportSummary, JobProgress, LibrarySummary } from '../../../../src-shared/dto';
+import type { ColumnFilter, ColumnType, CompoundRow, DescriptorName, DescriptorRanges, ImportPreview, ImportSummary, JobProgress, LibraryColumn, LibrarySummary, SortKey } from '../../../../src-shared/dto';
 import { call, guarded, on, problemOfApi, runningJobs, type Problem } from '../api';
 
 export interface ImportState {
@@ -33,7 +33,13 @@ export class LibrariesState {
   similar = $state('');
   minSim = $state(0.5);
   ranges = $state<DescriptorRanges>({});
-  sort = $state<CompoundSort>({ by: 'import' });
+  /** Filters on the library's own columns. */
+  filters = $state<ColumnFilter[]>([]);
+  /** The order: one key, or several (shift-click adds a key); import order breaks the last ties. */
+  sort = $state<SortKey[]>([{ by: 'import' }]);
+  /** The library's own columns (typed), and the ones the table shows (remembered per library). */
+  columns = $state<LibraryColumn[]>([]);
+  shown = $state<string[]>([]);
   imports = $state<ImportState[]>([]);
   /** The file chosen for import, as the import would read its first records (shown in the main view). */
   importPreview = $state<{ fileName: string; preview: ImportPreview } | null>(null);
@@ -92,7 +98,36 @@ export class LibrariesState {
     this.substructure = '';
     this.similar = '';
     this.ranges = {};
-    this.sort = { by: 'import' };
+    this.filters = [];
+    this.sort = [{ by: 'import' }];
+    await this.loadColumns(name);
+    await this.load();
+  }
+
+  private async loadColumns(library: string): Promise<void> {
+    const cols = await this.guard(() => call('library.columns', { library }));
+    if (this.selected !== library) return;
+    this.columns = cols ?? [];
+    const saved = readShown(library);
+    // First time: the first six columns (a chemist's file leads with what matters).
+    this.shown = (saved ?? this.columns.slice(0, 6).map((c) => c.name)).filter((n) => this.columns.some((c) => c.name === n));
+  }
+
+  /** Shows or hides one of the library's columns in the table (remembered for this library). */
+  toggleColumn(name: string): void {
+    this.shown = this.shown.includes(name) ? this.shown.filter((n) => n !== name) : [...this.shown, name];
+    if (this.selected) writeShown(this.selected, this.shown);
+  }
+
+  /** Sorts and filters a column as another type; the query runs again. */
+  async setColumnType(column: string, type: ColumnType): Promise<void> {
+    const library = this.selected;
+    if (!library) return;
+    const cols = await this.guard(() => call('library.setColumnType', { library, column, type }));
+    if (!cols) return;
+    this.columns = cols;
+    // A filter of the old type may not apply to the new one.
+    this.filters = this.filters.filter((f) => f.column !== column);
     await this.load();
   }
 
@@ -106,7 +141,10 @@ export class LibrariesState {
     this.generation++;
     this.blocks.clear();
     this.pending.clear();
-    if (this.sort.by === 'similarity' && !this.similar.trim()) this.sort = { by: 'import' };
+    if (!this.similar.trim() && this.sort.some((k) => 'by' in k && k.by === 'similarity')) {
+      const rest = this.sort.filter((k) => !('by' in k && k.by === 'similarity'));
+      this.sort = rest.length ? rest : [{ by: 'import' }];
+    }
     await this.fetch(0);
   }
 
@@ -139,6 +177,7 @@ export class LibrariesState {
         ...(sub ? { substructure: sub } : {}),
         ...(sim ? { similar: sim, minSim: this.minSim } : {}),
         ...(Object.keys(this.ranges).length ? { ranges: $state.snapshot(this.ranges) } : {}),
+        ...(this.filters.length ? { filters: $state.snapshot(this.filters) } : {}),
         sort: $state.snapshot(this.sort),
       }),
     );
@@ -157,9 +196,25 @@ export class LibrariesState {
     }
   }
 
-  /** Orders by this key; a second click on the same key reverses the order. */
-  async sortBy(by: CompoundSort['by']): Promise<void> {
-    this.sort = this.sort.by === by ? { by, desc: !this.sort.desc } : { by, desc: by === 'similarity' };
+  /**
+   * Orders by this key; a second click on the same key reverses it. With `add` (shift-click) the key joins
+   * the order as the next tie-breaker (or, already in it, reverses).
+   */
+  async sortBy(key: SortKey, add = false): Promise<void> {
+    const same = (k: SortKey) => ('column' in k && 'column' in key ? k.column === key.column : 'by' in k && 'by' in key && k.by === key.by);
+    const at = this.sort.findIndex(same);
+    const fresh: SortKey = { ...key, desc: 'by' in key && key.by === 'similarity' };
+    if (add) {
+      const base = this.sort.filter((k) => !('by' in k && k.by === 'import'));
+      this.sort = at >= 0 ? this.sort.map((k, i) => (i === at ? { ...k, desc: !k.desc } : k)) : [...base, fresh];
+    } else this.sort = at >= 0 && this.sort.length === 1 ? [{ ...key, desc: !this.sort[0]?.desc }] : [fresh];
+    await this.load();
+  }
+
+  /** Sets (or, with null, removes) the filter on one of the library's columns. */
+  async setFilter(column: string, f: Omit<ColumnFilter, 'column'> | null): Promise<void> {
+    const rest = this.filters.filter((x) => x.column !== column);
+    this.filters = f ? [...rest, { column, ...f }] : rest;
     await this.load();
   }
 
@@ -217,4 +272,22 @@ export async function toBase64(file: File): Promise<string> {
   const step = 0x8000;
   for (let i = 0; i < bytes.length; i += step) binary += String.fromCharCode(...bytes.subarray(i, i + step));
   return btoa(binary);
+}
+
+/** The columns a library's table shows, as the chemist last chose them (null: never chosen). */
+function readShown(library: string): string[] | null {
+  try {
+    const v = localStorage.getItem(`delicate.columns.${library}`);
+    return v ? (JSON.parse(v) as string[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeShown(library: string, shown: string[]): void {
+  try {
+    localStorage.setItem(`delicate.columns.${library}`, JSON.stringify(shown));
+  } catch {
+    // Storage full or unavailable: the choice lasts this session only.
+  }
 }
