@@ -104,3 +104,62 @@ test("a chemist sorts by the file's own columns (several keys), filters them, an
   await expect(page.getByTestId('sort-col-series')).toHaveCount(0);
   expect(consoleErrors).toEqual([]);
 });
+
+test('a chemist selects compounds (click, ctrl-click, shift-click, all matching), exports, copies and saves them as a library', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const consoleErrors = await openApp(page, url);
+  await page.getByTestId('library-item').filter({ hasText: 'series' }).first().click();
+  const rows = page.getByTestId('compound-row');
+  await expect(rows.first()).toBeVisible();
+  const count = page.getByTestId('selection-count');
+  await expect(count).toHaveText('0 selected');
+  await rows.nth(0).click();
+  await expect(count).toHaveText('1 selected');
+  await page.keyboard.press('Escape'); // the click opened the compound panel too
+  await rows.nth(2).click({ modifiers: ['ControlOrMeta'] });
+  await expect(count).toHaveText('2 selected');
+  await rows.nth(5).click({ modifiers: ['Shift'] });
+  await expect(count).toHaveText('5 selected');
+  const picked = [0, 2, 3, 4, 5];
+  for (const i of picked) await expect(rows.nth(i)).toHaveAttribute('aria-selected', 'true');
+  await expect(rows.nth(1)).toHaveAttribute('aria-selected', 'false');
+  const smiles = await Promise.all(picked.map(async (i) => (await rows.nth(i).locator('.smiles').textContent())?.trim()));
+
+  // Copied and exported in the table's order, every column.
+  await page.getByTestId('copy-smiles').click();
+  await expect(page.getByTestId('selection-note')).toHaveText('5 SMILES copied');
+  expect((await page.evaluate(() => navigator.clipboard.readText())).split('\n')).toEqual(smiles);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('selection-csv').click()]);
+  const csv = readFileSync((await download.path()) as string, 'utf8').trim().split('\n');
+  expect(csv[0]).toMatch(/^smiles,id,inchikey,.*,logS,series,active$/);
+  expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(smiles);
+  await page.screenshot({ path: join(artifacts, 'library-selection.png') });
+
+  // The selection survives another order and scrolling: back in import order, the same rows are marked.
+  await page.getByTestId('sort-mw').click();
+  await expect(page.getByTestId('sort-mw')).toContainText('▲');
+  await expect(count).toHaveText('5 selected');
+  await page.getByTestId('compound-viewport').evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await page.getByTestId('sort-import').click();
+  await expect(page.getByTestId('sort-import')).toContainText('▲');
+  await page.getByTestId('compound-viewport').evaluate((el) => (el.scrollTop = 0));
+  for (const i of picked) await expect(rows.nth(i)).toHaveAttribute('aria-selected', 'true');
+
+  // All that match a filter, kept as a new library.
+  await page.getByTestId('selection-clear').click();
+  await page.getByTestId('range-name').selectOption('c:series');
+  await page.getByTestId('range-text').fill('A');
+  await page.getByTestId('range-apply').click();
+  await expect(page.getByTestId('compound-matched')).toHaveText(/^\d+ match$/);
+  const matched = Number((await page.getByTestId('compound-matched').textContent())?.split(' ')[0]);
+  await page.getByTestId('select-all').click();
+  await expect(count).toHaveText(`${matched} selected`);
+  await page.getByTestId('selection-name').fill('series-A');
+  await page.getByTestId('selection-save').click();
+  await expect(page.getByTestId('selection-note')).toHaveText(`saved as library 'series-A' (${matched} compounds)`);
+  await page.getByTestId('library-item').filter({ hasText: 'series-A' }).click();
+  await expect(page.getByTestId('compound-total')).toHaveText(`${matched} compounds`);
+  await expect(page.getByTestId('cell-series').first()).toHaveText('A');
+  expect(consoleErrors).toEqual([]);
+});

@@ -34,6 +34,9 @@ export interface Api {
   /** Sorts and filters a column as another type; the library's columns after the change. */
   'library.setColumnType'(args: ArgsOf<'library.setColumnType'>): Promise<LibraryColumn[]>;
   'compound.list'(args: ArgsOf<'compound.list'>): Promise<CompoundPage>;
+  'compound.ids'(args: ArgsOf<'compound.ids'>): Promise<{ ids: number[] }>;
+  'compound.download'(args: ArgsOf<'compound.download'>): Promise<{ fileName: string; content: string; written: number }>;
+  'library.fromSelection'(args: ArgsOf<'library.fromSelection'>): Promise<LibrarySummary>;
   'compound.get'(args: ArgsOf<'compound.get'>): Promise<CompoundDetail>;
   'compound.depict'(args: ArgsOf<'compound.depict'>): Promise<{ svg: string }>;
   'compound.conformer'(args: ArgsOf<'compound.conformer'>): Promise<{ molblock: string; cached: boolean }>;
@@ -91,6 +94,9 @@ export const API_METHODS = [
   'library.columns',
   'library.setColumnType',
   'compound.list',
+  'compound.ids',
+  'compound.download',
+  'library.fromSelection',
   'compound.get',
   'compound.depict',
   'compound.conformer',

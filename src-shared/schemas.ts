@@ -24,6 +24,19 @@ const columnFilter = z
   .strict()
   .refine((f) => [f.min, f.max, f.equals, f.contains].some((x) => x !== undefined), { message: 'a column filter needs min, max, equals or contains' });
 
+/** The fields of a compound query (CompoundQuery) without its page. */
+const compoundQuery = {
+  library: name,
+  substructure: smilesQuery.optional(),
+  similar: smilesQuery.optional(),
+  minSim: z.number().min(0).max(1).optional(),
+  ranges: z.partialRecord(descriptorName, range).optional(),
+  filters: z.array(columnFilter).max(50).optional(),
+  sort: z.union([sortKey, z.array(sortKey).min(1).max(10)]).optional(),
+};
+/** Compound ids chosen in the table (a selection). */
+const selection = z.array(z.number().int().positive()).min(1).max(2_000_000);
+
 /** Filters on a screen's results (ScreenFilter). */
 const screenFilter = z.object({
   model: name.optional(),
@@ -60,20 +73,14 @@ export const schemas = {
     .strict(),
   'library.delete': z.object({ library: name }).strict(),
   'library.columns': z.object({ library: name }).strict(),
+  /** A new library of the selected compounds (with their records and columns). */
+  'library.fromSelection': z.object({ library: name, ids: selection, name }).strict(),
   'library.setColumnType': z.object({ library: name, column: columnName, type: z.enum(['number', 'text', 'date', 'boolean']) }).strict(),
-  'compound.list': z
-    .object({
-      library: name,
-      substructure: smilesQuery.optional(),
-      similar: smilesQuery.optional(),
-      minSim: z.number().min(0).max(1).optional(),
-      ranges: z.partialRecord(descriptorName, range).optional(),
-      filters: z.array(columnFilter).max(50).optional(),
-      sort: z.union([sortKey, z.array(sortKey).min(1).max(10)]).optional(),
-      limit: z.number().int().min(1).max(10000).optional(),
-      offset: z.number().int().min(0).optional(),
-    })
-    .strict(),
+  'compound.list': z.object({ ...compoundQuery, limit: z.number().int().min(1).max(10000).optional(), offset: z.number().int().min(0).optional() }).strict(),
+  /** Every id the query matches, in its order ("select all matching"). */
+  'compound.ids': z.object(compoundQuery).strict(),
+  /** A selection of the library's compounds as a download (CSV, SDF or SMILES; nothing cut). */
+  'compound.download': z.object({ library: name, ids: selection, format: z.enum(['csv', 'sdf', 'smi']) }).strict(),
   'compound.get': z.object({ id: z.number().int().positive() }).strict(),
   'compound.depict': z
     .object({ smiles: smilesQuery, width: z.number().int().min(50).max(2000).optional(), height: z.number().int().min(50).max(2000).optional() })

@@ -65,6 +65,15 @@ describe('delicate CLI', () => {
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.out).error).toMatchObject({ code: 'NOT_FOUND', message: "library 'bbbp' has no column 'logS' (its columns: p_np, num)" });
     expect((await run('compounds', '--library', 'bbbp', '--where', 'p_np', '--db', db)).code).toBe(2);
+    // Every match, in that order, to a file and as a new library.
+    const csv = join(tmp.dir, 'penetrant.csv');
+    const saved = JSON.parse((await run('compounds', '--library', 'bbbp', '--where', 'p_np=1', '--range', 'num:100:400', '--range', 'mw:150:', '--sort', 'mw', '--out', csv, '--save-as', 'penetrant', '--db', db, '--json')).out);
+    expect(saved).toEqual({ matched: r.matched, written: r.matched, file: csv, library: 'penetrant' });
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines[0]).toMatch(/^smiles,id,inchikey,.*,lipinski_violations,p_np,num$/);
+    expect(lines.slice(1).map((l) => Number(l.split(',')[4]))).toEqual(mw);
+    expect(JSON.parse((await run('compounds', '--library', 'penetrant', '--limit', '1000', '--db', db, '--json')).out).compounds.map((c: { id: number }) => c.id)).toEqual(rows.map((c) => (c as unknown as { id: number }).id));
+    expect((await run('compounds', '--library', 'bbbp', '--out', join(tmp.dir, 'x.txt'), '--db', db)).code).toBe(2);
   });
 
   it('exits 1 on bad input naming the file, and 2 on usage errors', async () => {

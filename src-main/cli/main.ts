@@ -24,6 +24,8 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
             [--sort KEY[:desc][,KEY[:desc]…]] [--limit N] [--offset N]
                                         NAME and KEY: a descriptor (mw, clogp, …), or one of the library's own
                                         columns (e.g. --sort logS:desc,mw --range logS:-3:0 --where series=A)
+            [--out FILE.csv|.sdf|.smi] [--save-as LIBRARY]
+                                        every match, in that order: written (all columns) or kept as a library
   compounds --library NAME --columns [--set-type COL:number|text|date|boolean]
                                         the library's own columns with their types (detected at import)
   export --library NAME --out FILE.csv|FILE.sdf
@@ -231,6 +233,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           offset: { type: 'string' },
           columns: { type: 'boolean', default: false },
           'set-type': { type: 'string' },
+          out: { type: 'string' },
+          'save-as': { type: 'string' },
         });
         json = values.json;
         const minSim = values['min-sim'] === undefined ? undefined : Number(values['min-sim']);
@@ -251,7 +255,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         }
         const ranged = compoundRangesOf(values.range);
         const filters = [...ranged.filters, ...whereOf(values.where)];
-        const page = await (await context(values.db)).libraries.query({
+        const query = {
           library,
           substructure: values.substructure,
           similar: values.similar,
@@ -259,9 +263,23 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           ranges: ranged.ranges,
           ...(filters.length ? { filters } : {}),
           sort: sortKeysOf(values.sort),
-          limit: int(values.limit, '--limit'),
-          offset: int(values.offset, '--offset'),
-        });
+        };
+        if (values.out !== undefined || values['save-as'] !== undefined) {
+          // Every compound that matches, in the order asked: written to a file and/or kept as a new library.
+          const libs = (await context(values.db)).libraries;
+          const ids = await libs.matchingIds(query);
+          const result: { matched: number; written?: number; file?: string; library?: string } = { matched: ids.length };
+          if (values.out !== undefined) {
+            const ext = /\.(csv|sdf|smi)$/i.exec(values.out)?.[1]?.toLowerCase();
+            if (!ext) throw new UsageError(`--out ${values.out}: give a .csv, .sdf or .smi file`);
+            result.written = await libs.exportSelection(library, ids, values.out, ext as 'csv' | 'sdf' | 'smi');
+            result.file = values.out;
+          }
+          if (values['save-as'] !== undefined) result.library = libs.saveSelection(library, ids, values['save-as']).name;
+          print(result, () => [`${ids.length} compounds matched`, ...(result.file ? [`${result.written} written to ${result.file}`] : []), ...(result.library ? [`saved as library '${result.library}'`] : [])].join('; '));
+          return 0;
+        }
+        const page = await (await context(values.db)).libraries.query({ ...query, limit: int(values.limit, '--limit'), offset: int(values.offset, '--offset') });
         print(
           {
             compounds: page.compounds.map((c) => ({ id: c.id, smiles: c.smiles, inchikey: c.inchikey, originalId: c.originalId, props: c.props, descriptors: c.descriptors, ...(c.similarity === undefined ? {} : { similarity: c.similarity }) })),

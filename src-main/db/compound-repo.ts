@@ -152,6 +152,29 @@ export class CompoundRepo {
     return rows.map(toCompound);
   }
 
+  /** The ids of every compound passing the filter, in the order asked (a selection of all that match). */
+  ids(libraryId: number, opts: BrowseOptions = {}): number[] {
+    const params: Record<string, unknown> = { library: libraryId };
+    const from = membersWhere(opts, params);
+    const order = orderTerms(opts.sort ?? [], opts.types ?? new Map(), params);
+    return (this.db.prepare(`SELECT c.id ${from} ORDER BY ${order}`).pluck().all(params) as number[]);
+  }
+
+  /**
+   * Copies the library's records of these compounds (the first record of each, with its properties) into
+   * another library, in the order given; returns how many were copied.
+   */
+  copyMembers(fromLibrary: number, toLibrary: number, ids: number[]): number {
+    const stmt = this.db.prepare(
+      `INSERT INTO library_members (library_id, compound_id, import_id, record, line, original_id, original, props, duplicate_of)
+       SELECT @to, m.compound_id, NULL, @record, m.line, m.original_id, m.original, m.props, NULL
+         FROM library_members m WHERE m.library_id = @from AND m.compound_id = @id AND m.duplicate_of IS NULL ORDER BY m.id LIMIT 1`,
+    );
+    let n = 0;
+    for (const id of ids) n += stmt.run({ to: toLibrary, from: fromLibrary, id, record: n + 1 }).changes;
+    return n;
+  }
+
   /** How many of the library's distinct compounds pass the filter. */
   count(libraryId: number, f: CompoundFilter = {}): number {
     const params: Record<string, unknown> = { library: libraryId };

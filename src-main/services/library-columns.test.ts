@@ -97,6 +97,40 @@ describe("a library's own columns", () => {
     expect(ctx.libraries.columnsOf('series').map((c) => c.name)).toEqual(['logS', 'notes', 'series', 'active', 'tested', 'ic50', 'extra']);
   });
 
+  it('a selection: every id matching the query in its order, exported with all columns, or saved as a library', async () => {
+    const q = { library: 'series', filters: [{ column: 'series', equals: 'C' }], sort: [{ column: 'logS', desc: true }] };
+    const ids = await ctx.libraries.matchingIds(q);
+    const page = await ctx.libraries.query({ ...q, limit: 1000 });
+    expect(ids).toEqual(page.compounds.map((c) => c.id));
+    expect(ids.length).toBe(page.matched);
+    // A search selects in the search's order too.
+    const found = await ctx.libraries.matchingIds({ library: 'series', substructure: 'c1ccccc1', sort: [{ by: 'mw', desc: true }] });
+    expect(found).toEqual((await ctx.libraries.query({ library: 'series', substructure: 'c1ccccc1', sort: [{ by: 'mw', desc: true }], limit: 1000 })).compounds.map((c) => c.id));
+    // CSV: a header with every column, one row per selected compound, in the selection's order.
+    const chosen = [ids[2], ids[0], ids[1]] as number[];
+    const csv = await ctx.libraries.downloadSelection('series', chosen, 'csv');
+    const lines = csv.content.trim().split('\n');
+    expect(csv).toMatchObject({ fileName: 'series-3-selected.csv', written: 3 });
+    expect(lines[0]?.startsWith('smiles,id,inchikey,formula,mw,clogp,tpsa,hbd,hba,rotatable_bonds,rings,aromatic_rings,fraction_sp3,heavy_atoms,lipinski_violations,logS,notes,series,active,tested,ic50')).toBe(true);
+    const bySmiles = new Map(page.compounds.map((c) => [c.smiles, c]));
+    expect(lines.slice(1).map((l) => bySmiles.get(l.split(',')[0] as string)?.id)).toEqual(chosen);
+    expect((await ctx.libraries.downloadSelection('series', chosen, 'sdf')).content.split('$$$$').length - 1).toBe(3);
+    expect((await ctx.libraries.downloadSelection('series', chosen, 'smi')).content.trim().split('\n')).toHaveLength(3);
+    // Saved as a library: the same compounds, their columns and the chemist's column types.
+    ctx.libraries.setColumnType('series', 'ic50', 'text');
+    const saved = ctx.libraries.saveSelection('series', ids, 'series-C');
+    expect(saved).toMatchObject({ name: 'series-C', compounds: ids.length, members: ids.length });
+    const copy = await ctx.libraries.query({ library: 'series-C', limit: 1000 });
+    expect(copy.compounds.map((c) => c.id)).toEqual(ids);
+    expect(copy.compounds.every((c) => c.props.series === 'C')).toBe(true);
+    expect(ctx.libraries.columnsOf('series-C').find((c) => c.name === 'ic50')).toMatchObject({ type: 'text', detected: 'number' });
+    ctx.libraries.setColumnType('series', 'ic50', 'number');
+    expect(() => ctx.libraries.saveSelection('series', ids, 'series-C')).toThrow(/a library named 'series-C' exists/);
+    expect(() => ctx.libraries.saveSelection('series', [], 'empty')).toThrow(/selection is empty/);
+    expect(() => ctx.libraries.saveSelection('series-C', [999_999], 'none')).toThrow(/none of the selected compounds/);
+    expect(ctx.libraries.list().map((l) => l.name)).not.toContain('none');
+  });
+
   it('unknown columns and bad filters are clear errors', async () => {
     await expect(ctx.libraries.query({ library: 'series', sort: [{ column: 'pIC50' }] })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no column 'pIC50' \(its columns: logS, notes, series/) });
     // (active became text above; ic50 is a number column.)

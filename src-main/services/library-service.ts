@@ -1,4 +1,7 @@
 import type { ColumnFilter, ColumnType, CompoundDetail, CompoundPage, CompoundQuery, CompoundRow, LibraryColumn, LibrarySummary, PropValue, SortKey } from '../../src-shared/dto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
 import { loadRdkit, morganOf, popcount, tanimoto } from '../chem/rdkit';
@@ -9,6 +12,8 @@ import { LibraryRepo, type LibraryRow } from '../db/library-repo';
 import { csvField, exportFormat, sdfRecord, writeStreamed } from './file-writers';
 
 const DEFAULT_LIMIT = 100;
+/** The largest selection handed to the app as one download (a string in memory on both sides). */
+const MAX_DOWNLOAD_BYTES = 256 * 2 ** 20;
 const SUBSTRUCTURE_CHUNK = 2000;
 
 /** Browsing, searching, exporting and deleting libraries. */
@@ -114,6 +119,82 @@ export class LibraryService {
       return s === undefined ? r : { ...r, similarity: s };
     });
     return { compounds, total, matched: hits.length, complete };
+  }
+
+  /** The ids of every compound the query matches, in its order: "select all matching". */
+  async matchingIds(q: Omit<CompoundQuery, 'limit' | 'offset'>): Promise<number[]> {
+    const lib = this.library(q.library);
+    if (q.similar === undefined && q.substructure === undefined) {
+      const types = this.columns.types(lib.id);
+      const given = q.sort === undefined ? [] : Array.isArray(q.sort) ? q.sort : [q.sort];
+      this.checkColumns(q.library, types, [...(q.filters ?? []).map((f) => f.column), ...given.flatMap((k) => ('column' in k ? [k.column] : []))]);
+      this.checkFilters(q.filters ?? [], types);
+      return this.compounds.ids(lib.id, { ranges: q.ranges, filters: q.filters, types, sort: given });
+    }
+    return (await this.query({ ...q, offset: 0, limit: Number.MAX_SAFE_INTEGER })).compounds.map((c) => c.id);
+  }
+
+  /**
+   * Writes these compounds of the library (a selection), in the order given, to CSV, SDF or SMILES: the
+   * structure, id, InChIKey, descriptors and every column of the library; nothing is cut. Returns how
+   * many were written.
+   */
+  async exportSelection(library: string, ids: number[], out: string, format: 'csv' | 'sdf' | 'smi'): Promise<number> {
+    const lib = this.library(library);
+    const cols = this.columns.list(lib.id).map((c) => c.name);
+    const rd = format === 'sdf' ? await loadRdkit() : null;
+    let written = 0;
+    await writeStreamed(out, async (write) => {
+      const fixed = ['smiles', 'id', 'inchikey', 'formula', 'mw', 'clogp', 'tpsa', 'hbd', 'hba', 'rotatable_bonds', 'rings', 'aromatic_rings', 'fraction_sp3', 'heavy_atoms', 'lipinski_violations'];
+      const own = cols.filter((k) => !fixed.includes(k));
+      if (format === 'csv') await write(`${[...fixed, ...own].map(csvField).join(',')}\n`);
+      // A block at a time: memory stays flat for a selection of a whole large library.
+      for (let at = 0; at < ids.length; at += 1000) {
+        for (const c of this.compounds.byIds(lib.id, ids.slice(at, at + 1000))) {
+          const d = c.descriptors;
+          if (format === 'smi') await write(`${c.smiles}${c.originalId ? ` ${c.originalId}` : ''}\n`);
+          else if (format === 'csv') {
+            const values: unknown[] = [c.smiles, c.originalId, c.inchikey, c.formula, d.mw, d.clogp, d.tpsa, d.hbd, d.hba, d.rotatableBonds, d.rings, d.aromaticRings, d.fractionSp3, d.heavyAtoms, d.lipinskiViolations, ...own.map((k) => c.props[k])];
+            await write(`${values.map(csvField).join(',')}\n`);
+          } else {
+            const rec = sdfRecord(rd as Awaited<ReturnType<typeof loadRdkit>>, c.smiles, c.originalId ?? `compound ${c.id}`, { ...c.props, SMILES: c.smiles, InChIKey: c.inchikey, MW: d.mw, cLogP: d.clogp, TPSA: d.tpsa });
+            if (!rec) continue;
+            await write(rec);
+          }
+          written++;
+        }
+      }
+    });
+    return written;
+  }
+
+  /** The same as a download (the app saves it): refused, with the CLI that writes a file, when too large to hand over. */
+  async downloadSelection(library: string, ids: number[], format: 'csv' | 'sdf' | 'smi'): Promise<{ fileName: string; content: string; written: number }> {
+    const dir = await mkdtemp(join(tmpdir(), 'delicate-selection-'));
+    try {
+      const fileName = `${library}-${ids.length}-selected.${format}`.replace(/[^\w.-]+/g, '_');
+      const written = await this.exportSelection(library, ids, join(dir, fileName), format);
+      const bytes = (await stat(join(dir, fileName))).size;
+      if (bytes > MAX_DOWNLOAD_BYTES) throw new AppError('INVALID_INPUT', `the selection is ${Math.round(bytes / 2 ** 20)} MiB as ${format.toUpperCase()}, too large to download; write it with \`delicate compounds --library ${library} … --out FILE.${format}\``);
+      return { fileName, content: await readFile(join(dir, fileName), 'utf8'), written };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** A new library of these compounds (their records and columns, the chemist's column types kept). */
+  saveSelection(library: string, ids: number[], name: string): LibrarySummary {
+    const lib = this.library(library);
+    if (ids.length === 0) throw new AppError('INVALID_INPUT', 'the selection is empty: select compounds first');
+    if (this.libraries.byName(name)) throw new AppError('CONFLICT', `a library named '${name}' exists: choose another name`);
+    this.db.transaction(() => {
+      const created = this.libraries.create(name);
+      const copied = this.compounds.copyMembers(lib.id, created.id, ids);
+      if (copied === 0) throw new AppError('INVALID_INPUT', `none of the selected compounds is in '${library}'`);
+      this.columns.detect(created.id);
+      for (const c of this.columns.list(lib.id)) if (c.type !== c.detected) this.columns.setType(created.id, c.name, c.type);
+    })();
+    return this.libraries.list().find((l) => l.name === name) as LibrarySummary;
   }
 
   /** A library's own columns with their types (detected at import, changeable). */

@@ -1,6 +1,7 @@
-import { SvelteMap } from 'svelte/reactivity';
+import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import type { ColumnFilter, ColumnType, CompoundRow, DescriptorName, DescriptorRanges, ImportPreview, ImportSummary, JobProgress, LibraryColumn, LibrarySummary, SortKey } from '../../../../src-shared/dto';
 import { call, guarded, on, problemOfApi, runningJobs, type Problem } from '../api';
+import { MIME, saveDownload } from '../download';
 
 export interface ImportState {
   jobId: string;
@@ -44,6 +45,14 @@ export class LibrariesState {
   /** The file chosen for import, as the import would read its first records (shown in the main view). */
   importPreview = $state<{ fileName: string; preview: ImportPreview } | null>(null);
   ready = $state(false);
+  /** The chosen compounds (ids): kept through sorting, filtering and scrolling, cleared with another library. */
+  readonly selection = new SvelteSet<number>();
+  /** What the last selection action said (copied, saved, exported), for the selection bar. */
+  selectionNote = $state<string | null>(null);
+  /** Row position a shift-click selects from. */
+  private anchor: number | null = null;
+  /** Every id of the current query in its order (fetched for a shift-click range or "select all"). */
+  private orderIds: { generation: number; ids: Promise<number[] | undefined> } | null = null;
   /** Fetched blocks by block index (reactive per key). */
   readonly blocks = new SvelteMap<number, CompoundRow[]>();
   /** The query the blocks belong to; a reply for an older query is dropped. */
@@ -100,6 +109,9 @@ export class LibrariesState {
     this.ranges = {};
     this.filters = [];
     this.sort = [{ by: 'import' }];
+    this.selection.clear();
+    this.selectionNote = null;
+    this.anchor = null;
     await this.loadColumns(name);
     await this.load();
   }
@@ -167,20 +179,8 @@ export class LibrariesState {
     const generation = this.generation;
     this.pending.add(block);
     this.loading = true;
-    const sub = this.substructure.trim();
-    const sim = this.similar.trim();
-    const page = await this.guard(() =>
-      call('compound.list', {
-        library,
-        limit: BLOCK,
-        offset: block * BLOCK,
-        ...(sub ? { substructure: sub } : {}),
-        ...(sim ? { similar: sim, minSim: this.minSim } : {}),
-        ...(Object.keys(this.ranges).length ? { ranges: $state.snapshot(this.ranges) } : {}),
-        ...(this.filters.length ? { filters: $state.snapshot(this.filters) } : {}),
-        sort: $state.snapshot(this.sort),
-      }),
-    );
+    const q = this.query();
+    const page = await this.guard(() => call('compound.list', { ...q, limit: BLOCK, offset: block * BLOCK }));
     if (generation !== this.generation) return;
     this.pending.delete(block);
     this.loading = this.pending.size > 0;
@@ -209,6 +209,115 @@ export class LibrariesState {
       this.sort = at >= 0 ? this.sort.map((k, i) => (i === at ? { ...k, desc: !k.desc } : k)) : [...base, fresh];
     } else this.sort = at >= 0 && this.sort.length === 1 ? [{ ...key, desc: !this.sort[0]?.desc }] : [fresh];
     await this.load();
+  }
+
+  /** The current query without its page (what "all matching" means). */
+  private query() {
+    const sub = this.substructure.trim();
+    const sim = this.similar.trim();
+    return {
+      library: this.selected as string,
+      ...(sub ? { substructure: sub } : {}),
+      ...(sim ? { similar: sim, minSim: this.minSim } : {}),
+      ...(Object.keys(this.ranges).length ? { ranges: $state.snapshot(this.ranges) } : {}),
+      ...(this.filters.length ? { filters: $state.snapshot(this.filters) } : {}),
+      sort: $state.snapshot(this.sort),
+    };
+  }
+
+  private idsInOrder(): Promise<number[] | undefined> {
+    if (this.orderIds?.generation !== this.generation) {
+      const q = this.query();
+      this.orderIds = { generation: this.generation, ids: this.guard(async () => (await call('compound.ids', q)).ids) };
+    }
+    return this.orderIds.ids;
+  }
+
+  /**
+   * A click on the row at position `at`: alone it selects that row; `toggle` (ctrl/cmd) adds or removes
+   * it; `range` (shift) selects every row from the last clicked one to it, in the current order.
+   */
+  async pick(at: number, id: number, mode: 'single' | 'toggle' | 'range'): Promise<void> {
+    this.selectionNote = null;
+    if (mode === 'range' && this.anchor !== null) {
+      const from = Math.min(this.anchor, at);
+      const to = Math.max(this.anchor, at);
+      const ids = await this.idsInOrder();
+      if (!ids) return;
+      for (const x of ids.slice(from, to + 1)) this.selection.add(x);
+      return;
+    }
+    if (mode === 'toggle') {
+      if (this.selection.has(id)) this.selection.delete(id);
+      else this.selection.add(id);
+    } else {
+      this.selection.clear();
+      this.selection.add(id);
+    }
+    this.anchor = at;
+  }
+
+  /** Selects every compound the current query matches (all pages, not only those in view). */
+  async selectAllMatching(): Promise<void> {
+    const ids = await this.idsInOrder();
+    if (!ids) return;
+    for (const id of ids) this.selection.add(id);
+    this.selectionNote = null;
+  }
+
+  clearSelection(): void {
+    this.selection.clear();
+    this.selectionNote = null;
+    this.anchor = null;
+  }
+
+  /** The selection in the current order (the order the table shows; ones no longer matching at the end). */
+  private async selectedInOrder(): Promise<number[]> {
+    const ids = (await this.idsInOrder()) ?? [];
+    const inOrder = ids.filter((id) => this.selection.has(id));
+    const shown = new Set(inOrder);
+    return [...inOrder, ...[...this.selection].filter((id) => !shown.has(id))];
+  }
+
+  /** Downloads the selection with every column (CSV, SDF or SMILES), nothing cut. */
+  async downloadSelection(format: 'csv' | 'sdf' | 'smi'): Promise<void> {
+    const library = this.selected;
+    if (!library || this.selection.size === 0) return;
+    const ids = await this.selectedInOrder();
+    const r = await this.guard(() => call('compound.download', { library, ids, format }));
+    if (!r) return;
+    saveDownload(r.fileName, r.content, MIME[format]);
+    this.selectionNote = `${r.written} compounds saved as ${r.fileName}`;
+  }
+
+  /** Copies the selection's SMILES, ids or a CSV block (every column) to the clipboard. */
+  async copySelection(what: 'smiles' | 'ids' | 'csv'): Promise<void> {
+    const library = this.selected;
+    if (!library || this.selection.size === 0) return;
+    const ids = await this.selectedInOrder();
+    const r = await this.guard(() => call('compound.download', { library, ids, format: what === 'csv' ? 'csv' : 'smi' }));
+    if (!r) return;
+    const lines = r.content.replace(/\n$/, '').split('\n');
+    // A SMILES file line is "SMILES ID": the first or the second part.
+    const text = what === 'csv' ? r.content : lines.map((l) => (what === 'smiles' ? l.split(' ')[0] : (l.split(' ').slice(1).join(' ') || ''))).join('\n');
+    try {
+      await navigator.clipboard.writeText(text);
+      this.selectionNote = `${r.written} ${what === 'smiles' ? 'SMILES' : what === 'ids' ? 'ids' : 'rows (CSV)'} copied`;
+    } catch (err) {
+      this.error = { message: `The clipboard refused the copy (${(err as Error).message}); download the selection instead.`, details: null };
+    }
+  }
+
+  /** Saves the selection as a new library (records and columns) and lists it. */
+  async saveSelection(name: string): Promise<boolean> {
+    const library = this.selected;
+    if (!library || this.selection.size === 0) return false;
+    const ids = await this.selectedInOrder();
+    const r = await this.guard(() => call('library.fromSelection', { library, ids, name }));
+    if (!r) return false;
+    await this.refresh();
+    this.selectionNote = `saved as library '${r.name}' (${r.compounds} compounds)`;
+    return true;
   }
 
   /** Sets (or, with null, removes) the filter on one of the library's columns. */

@@ -1,5 +1,6 @@
 import type { ApiArgs } from '../../../../src-shared/contract';
 import type { JobProgress, ModelSummary, ScreenHit, ScreenSummary, VsOutcome } from '../../../../src-shared/dto';
+import { MIME, saveDownload } from '../download';
 import { call, guarded, on, problemOfApi, runningJobs, type Problem } from '../api';
 
 const PAGE = 50;
@@ -139,12 +140,7 @@ export class ScreensState {
     if (screen === undefined) return;
     await this.guard(async () => {
       const r = await call('screen.download', { screen, format, ...this.filter() });
-      const url = URL.createObjectURL(new Blob([r.content], { type: format === 'csv' ? 'text/csv' : 'chemical/x-mdl-sdfile' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = r.fileName;
-      a.click();
-      URL.revokeObjectURL(url);
+      saveDownload(r.fileName, r.content, MIME[format]);
     });
   }
 
