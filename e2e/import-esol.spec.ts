@@ -97,6 +97,8 @@ test('a chemist imports ESOL through the UI and browses the compounds with 2D de
   const n = await rows.count();
   expect(n).toBeGreaterThan(5);
   for (let i = 0; i < n; i++) await expect(rows.nth(i).locator('.smiles')).toContainText('[N+]');
+  // The query's match is highlighted in each hit's depiction (RDKit's highlight colour).
+  await expect(rows.first().getByTestId('depiction')).toHaveAttribute('src', /FF7F7F/);
   await page.screenshot({ path: join(artifacts, 'libraries-esol-search.png') });
 
   // Open a compound: properties, records and its 3D structure (conformer made off the main thread).

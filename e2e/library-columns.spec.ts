@@ -97,11 +97,19 @@ test("a chemist sorts by the file's own columns (several keys), filters them, an
   await page.getByTestId('range-apply').click();
   await expect(page.getByTestId('range-chip')).toContainText('active = yes');
   for (const v of await values('active', 10)) expect(v).toBe('yes');
+  // Rows of three sizes (M, ≥ 200 px wide structures, by default); the choice is remembered.
+  await expect(table.getByTestId('depiction').first()).toHaveAttribute('width', '210');
+  await page.getByTestId('row-size-L').click();
+  await expect(table.getByTestId('depiction').first()).toHaveAttribute('width', '300');
+  await page.screenshot({ path: join(artifacts, 'library-rows-large.png') });
   await page.reload();
   await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
   await page.getByTestId('library-item').filter({ hasText: 'series' }).click();
   await expect(page.getByTestId('sort-col-logS')).toBeVisible();
   await expect(page.getByTestId('sort-col-series')).toHaveCount(0);
+  await expect(table.getByTestId('depiction').first()).toHaveAttribute('width', '300');
+  await page.getByTestId('row-size-S').click();
+  await expect(table.getByTestId('depiction').first()).toHaveAttribute('width', '110');
   expect(consoleErrors).toEqual([]);
 });
 

@@ -83,7 +83,7 @@ export const schemas = {
   'compound.download': z.object({ library: name, ids: selection, format: z.enum(['csv', 'sdf', 'smi']) }).strict(),
   'compound.get': z.object({ id: z.number().int().positive() }).strict(),
   'compound.depict': z
-    .object({ smiles: smilesQuery, width: z.number().int().min(50).max(2000).optional(), height: z.number().int().min(50).max(2000).optional() })
+    .object({ smiles: smilesQuery, width: z.number().int().min(50).max(2000).optional(), height: z.number().int().min(50).max(2000).optional(), highlight: smilesQuery.optional() })
     .strict(),
   'compound.conformer': z.object({ id: z.number().int().positive() }).strict(),
   'model.list': z.object({}).strict(),

@@ -5,7 +5,7 @@ import type { StandardiseResult } from './rdkit';
 export type ChemRequest =
   | { id: number; op: 'standardise'; inputs: string[] }
   | { id: number; op: 'substructure'; query: string; items: Array<{ id: number; smiles: string }> }
-  | { id: number; op: 'depict'; smiles: string; width: number; height: number }
+  | { id: number; op: 'depict'; smiles: string; width: number; height: number; highlight?: string }
   | { id: number; op: 'conformer'; smiles: string }
   | { id: number; op: 'alerts'; smiles: string };
 

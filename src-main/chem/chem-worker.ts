@@ -63,7 +63,7 @@ port.on('message', async (msg: ChemRequest) => {
         break;
       }
       case 'depict':
-        reply({ id: msg.id, ok: true, value: depictSvg(rd, msg.smiles, msg.width, msg.height) });
+        reply({ id: msg.id, ok: true, value: depictSvg(rd, msg.smiles, msg.width, msg.height, msg.highlight) });
         break;
       case 'conformer':
         reply({ id: msg.id, ok: true, value: conformer3d(msg.smiles) });

@@ -80,6 +80,12 @@ describe('fingerprints and similarity', () => {
   it('depicts as SVG', () => {
     expect(depictSvg(rd, 'CCO')).toMatch(/^<\?xml[\s\S]*<svg/);
     expect(depictSvg(rd, 'not a smiles')).toBeNull();
+    // A query's match is highlighted; a query that does not match (or cannot be read) changes nothing.
+    const plain = depictSvg(rd, 'c1ccccc1O', 250, 200) as string;
+    expect(plain).not.toContain('#FF7F7F');
+    expect(depictSvg(rd, 'c1ccccc1O', 250, 200, '[OH]')).toContain('fill:#FF7F7F');
+    expect(depictSvg(rd, 'c1ccccc1O', 250, 200, 'N')).toBe(plain);
+    expect(depictSvg(rd, 'c1ccccc1O', 250, 200, 'C1CC((')).toBe(plain);
   });
 
   it('draws small molecules at a fixed bond length, and shrinks large ones to fit', () => {

@@ -321,12 +321,27 @@ export function bondPixels(width: number, height: number): number {
   return Math.min(32, Math.max(14, Math.min(width, height) / 4.5));
 }
 
-/** A 2D depiction as SVG; null when the structure cannot be parsed. */
-export function depictSvg(rd: RDKit, smiles: string, width = 250, height = 200): string | null {
+/**
+ * A 2D depiction as SVG; null when the structure cannot be parsed. With `highlight` (a substructure query),
+ * the atoms and bonds of its first match are highlighted (none when it does not match or cannot be read).
+ */
+export function depictSvg(rd: RDKit, smiles: string, width = 250, height = 200, highlight?: string): string | null {
   const mol = parseMol(rd, smiles);
   if (!mol) return null;
-  // RDKit's depiction coordinates have 1.5 units per bond; fixedBondLength is pixels per unit.
-  return withMol(mol, (m) => m.get_svg_with_highlights(JSON.stringify({ width, height, fixedBondLength: bondPixels(width, height) / 1.5 })));
+  return withMol(mol, (m) => {
+    let match: { atoms?: number[]; bonds?: number[] } = {};
+    const q = highlight ? parseQuery(rd, highlight) : null;
+    if (q) {
+      try {
+        const found = JSON.parse(m.get_substruct_match(q)) as { atoms?: number[]; bonds?: number[] };
+        if (found.atoms?.length) match = { atoms: found.atoms, bonds: found.bonds ?? [] };
+      } finally {
+        q.delete();
+      }
+    }
+    // RDKit's depiction coordinates have 1.5 units per bond; fixedBondLength is pixels per unit.
+    return m.get_svg_with_highlights(JSON.stringify({ width, height, fixedBondLength: bondPixels(width, height) / 1.5, ...match }));
+  });
 }
 
 /** Parses a substructure query (SMARTS, which also reads most SMILES); null when invalid. */

@@ -300,8 +300,8 @@ export class LibraryService {
     return c;
   }
 
-  async depict(smiles: string, width = 250, height = 200): Promise<string> {
-    const svg = await this.chem.run({ op: 'depict', smiles, width, height });
+  async depict(smiles: string, width = 250, height = 200, highlight?: string): Promise<string> {
+    const svg = await this.chem.run({ op: 'depict', smiles, width, height, ...(highlight ? { highlight } : {}) });
     if (svg === null) throw new AppError('INVALID_INPUT', `cannot parse SMILES for depiction: ${smiles}`);
     return svg;
   }

@@ -31,6 +31,8 @@ export class LibrariesState {
   loading = $state(false);
   error = $state<Problem | null>(null);
   substructure = $state('');
+  /** The substructure the rows were found with (highlighted in their depictions); null without one. */
+  highlight = $state<string | null>(null);
   similar = $state('');
   minSim = $state(0.5);
   ranges = $state<DescriptorRanges>({});
@@ -151,6 +153,7 @@ export class LibrariesState {
   /** Starts the current query over: drops the fetched blocks and fetches the first. */
   async load(): Promise<void> {
     this.generation++;
+    this.highlight = this.substructure.trim() || null;
     this.blocks.clear();
     this.pending.clear();
     if (!this.similar.trim() && this.sort.some((k) => 'by' in k && k.by === 'similarity')) {
