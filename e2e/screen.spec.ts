@@ -41,12 +41,18 @@ test.afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Picks the target from the chosen file's columns (the form reads the file's head first). */
+async function pickTarget(page: Page, column: string): Promise<void> {
+  await expect(page.getByTestId('train-preview')).toBeVisible();
+  await page.getByTestId('train-target').selectOption(column);
+}
+
 /** Trains `out` on the ESOL slice from the tiny teacher (4 epochs, 1 seed) and waits for its first epoch. */
 async function startTraining(page: Page, out: string, epochs = 4): Promise<void> {
   await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
   await expect(page.getByTestId('train-out')).toHaveValue('esol-160');
   await page.getByTestId('train-out').fill(out);
-  await page.getByTestId('train-target').fill('logS');
+  await pickTarget(page, 'logS');
   await page.getByTestId('train-teacher').selectOption('tiny');
   await page.getByText('Show advanced settings').click();
   await page.getByTestId('train-epochs').fill(String(epochs));
@@ -160,7 +166,7 @@ test('a chemist reads an assay file and inspects it before training on it', asyn
   const consoleErrors = await openApp(page, url, 'training');
   await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
   await page.getByTestId('train-out').fill('esol-read');
-  await page.getByTestId('train-target').fill('logS');
+  await pickTarget(page, 'logS');
   await expect(page.getByTestId('train-unit')).toHaveValue('');
   await page.getByTestId('train-read').click();
   // The read stores the assay and selects it, its table open; training it is one click away.
@@ -177,7 +183,7 @@ test('a chemist reads an assay file and inspects it before training on it', asyn
   await expect(page.getByTestId('train-read')).toBeDisabled();
   await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
   await page.getByTestId('train-out').fill('esol-read');
-  await page.getByTestId('train-target').fill('logS');
+  await pickTarget(page, 'logS');
   await page.getByTestId('train-read').click();
   await expect(page.getByTestId('error')).toContainText("an assay named 'esol-read' exists");
   // Deleted (after a confirmation), the name is free again.
@@ -185,14 +191,25 @@ test('a chemist reads an assay file and inspects it before training on it', asyn
   page.once('dialog', (d) => void d.accept());
   await page.getByTestId('assay-delete').click();
   await expect(page.getByTestId('train-assay').locator('option[value="esol-read"]')).toHaveCount(0);
-  await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
+  // The same compounds with a series column: the columns are pick-lists of the file's header (advanced
+  // settings) with its first records shown, and a text column as a regression target is refused before
+  // anything runs.
+  const lines = readFileSync(join(dir, 'esol-160.csv'), 'utf8').trim().split('\n');
+  const withSeries = join(dir, 'esol-160-series.csv');
+  writeFileSync(withSeries, `${lines.map((l, i) => `${l},${i === 0 ? 'series' : 'ABC'[i % 3]}`).join('\n')}\n`);
+  await page.getByTestId('train-file').setInputFiles(withSeries);
   await page.getByTestId('train-out').fill('esol-read');
-  await page.getByTestId('train-target').fill('logS');
-  // Columns can be named (advanced settings); a wrong one is an error naming the file's columns.
-  await page.getByTestId('train-id-col').fill('nope');
-  await page.getByTestId('train-read').click();
-  await expect(page.getByTestId('error')).toContainText("id column 'nope' is not in the header [smiles, logS, name]");
-  await page.getByTestId('train-id-col').fill('name');
+  await pickTarget(page, 'series');
+  await expect(page.getByTestId('train-preview-row')).toHaveCount(5);
+  await expect(page.getByTestId('train-preview-row').first()).toContainText('Amigdalin');
+  await expect(page.getByTestId('train-target').locator('option')).toHaveText(['choose…', /^logS \(-0\.77, -3\.3, -2\.06…\)$/, /^series \(B, C, A…\)$/]);
+  await expect(page.getByTestId('train-id-col').locator('option')).toHaveText(['detected (name)', 'smiles', 'name', 'logS', 'series']);
+  await expect(page.getByTestId('train-target-problem')).toContainText("'series' holds no numbers in the first records ('B', 'C')");
+  await expect(page.getByTestId('train-read')).toBeDisabled();
+  await expect(page.getByTestId('train-start')).toBeDisabled();
+  await page.screenshot({ path: join(artifacts, 'train-form-columns.png') });
+  await page.getByTestId('train-target').selectOption('logS');
+  await page.getByTestId('train-id-col').selectOption('name');
   await page.getByTestId('train-read').click();
   await expect(page.getByTestId('train-assay')).toHaveValue('esol-read', { timeout: 60_000 });
   await expect(page.getByTestId('assay-id').first()).toHaveText('Amigdalin');
@@ -358,7 +375,7 @@ test('a chemist trains a classifier and reads its ROC curves against the forest'
   const consoleErrors = await openApp(page, url, 'training');
   await page.getByTestId('train-file').setInputFiles(file);
   await page.getByTestId('train-out').fill('ada-cls');
-  await page.getByTestId('train-target').fill('active');
+  await pickTarget(page, 'active');
   await page.getByTestId('train-task').selectOption('classification');
   await page.getByTestId('train-teacher').selectOption('tiny');
   await page.getByText('Show advanced settings').click();

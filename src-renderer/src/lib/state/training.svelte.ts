@@ -1,4 +1,4 @@
-import type { AssaySummary, EpochPoint, InterruptedRun, JobProgress, ModelSummary, TrainOutcome } from '../../../../src-shared/dto';
+import type { AssaySummary, EpochPoint, ImportPreview, InterruptedRun, JobProgress, ModelSummary, TrainOutcome } from '../../../../src-shared/dto';
 import { type AssayColumns, givenColumns } from '../../../../src-shared/assay-columns';
 import { call, on, problemOf, problemOfApi, runningJobs, type Problem } from '../api';
 import { toBase64 } from './libraries.svelte';
@@ -62,10 +62,29 @@ export class TrainingState {
   points = $state<EpochPoint[]>([]);
   outcome = $state<TrainOutcome | null>(null);
   error = $state<Problem | null>(null);
+  /** The chosen file's first records and columns, as reading it would see them (the form's pick-lists). */
+  filePreview = $state<{ file: File; preview: ImportPreview } | null>(null);
   /** This window is starting a job (its id not answered yet): another window's is not taken up meanwhile. */
   private starting = false;
   /** Asking which job runs (one question at a time, however many progress events arrive meanwhile). */
   private attaching: Promise<void> | null = null;
+
+  /** Reads the head of the chosen file (256 KiB) for its columns and first records; null clears it. */
+  async previewFile(file: File | null): Promise<void> {
+    if (file === null) {
+      this.filePreview = null;
+      return;
+    }
+    if (this.filePreview?.file === file) return;
+    try {
+      const head = new File([file.slice(0, 256 * 1024)], file.name);
+      const preview = await call('library.preview', { source: { kind: 'upload', fileName: file.name, dataBase64: await toBase64(head) } });
+      if (this.draft.files?.[0] === file) this.filePreview = { file, preview };
+    } catch (e) {
+      this.error = problemOf(e);
+      this.filePreview = null;
+    }
+  }
 
   constructor() {
     on('job.progress', (p) => {
