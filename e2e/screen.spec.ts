@@ -242,6 +242,17 @@ test('a chemist screens a library with the distilled student and the forest, ran
   const values = scores.map(Number);
   expect([...values].sort((a, b) => b - a)).toEqual(values);
   await expect(page.getByTestId('screen-histogram').locator('rect')).toHaveCount(20);
+  // The score column is named after what the model predicts, and sorts both ways.
+  await expect(page.getByTestId('screen-order')).toHaveText('pred logS ▼');
+  await page.getByTestId('screen-order').click();
+  await expect(page.getByTestId('screen-order')).toHaveText('pred logS ▲');
+  // The last rank first (scores of a tiny model may tie at three decimals: the rank says the order).
+  await expect(hits.first().locator('td').first()).toHaveText(String(scored));
+  const upward = (await page.getByTestId('screen-score').allTextContents()).map(Number);
+  expect([...upward].sort((a, b) => a - b)).toEqual(upward);
+  await page.getByTestId('screen-order').click();
+  await expect(page.getByTestId('screen-order')).toHaveText('pred logS ▼');
+  await expect(hits.first().locator('td').first()).toHaveText('1');
   // Each score with its 80% interval, calibrated on the run's validation split (a fixed half-width per model).
   const first = Number(scores[0]);
   const [lo, hi] = ((await page.getByTestId('screen-interval').first().textContent()) ?? '').split(' to ').map(Number);

@@ -392,6 +392,8 @@ export interface ScreenFilter {
   substructure?: string;
   /** Unreadable compounds (score null) instead of the ranked ones. */
   unreadable?: boolean;
+  /** Lowest scores first (e.g. the least soluble, the least likely active); default: highest first. */
+  ascending?: boolean;
   limit?: number;
   offset?: number;
 }

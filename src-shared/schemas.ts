@@ -46,6 +46,7 @@ const screenFilter = z.object({
   ranges: z.partialRecord(descriptorName, range).optional(),
   substructure: smilesQuery.optional(),
   unreadable: z.boolean().optional(),
+  ascending: z.boolean().optional(),
   limit: z.number().int().min(1).max(100000).optional(),
   offset: z.number().int().min(0).optional(),
 });

@@ -56,8 +56,9 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   predict --model NAME --smiles S [S…] | --data FILE [--engine auto|onnxruntime|tfjs]
                                         predictions with the applicability-domain check; says which engine ran
   screen --library NAME | --file FILE [--model NAME[,NAME…]] [--top N] [--out FILE.csv|FILE.sdf] [--resume] [--engine E]
-         [--min-score X] [--max-score X] [--in-domain] [--substructure SMARTS] [--range mw:200:500 …]
-                                        score every compound of a library, rank, flag the domain; --resume
+         [--min-score X] [--max-score X] [--in-domain] [--substructure SMARTS] [--range mw:200:500 …] [--ascending]
+                                        score every compound of a library, rank, flag the domain (--ascending:
+                                        lowest scores first; --show-model M: another model's ranking); --resume
                                         continues a stopped screen; --id N shows/exports an existing one
   screens                               the screen runs
   vs --library NAME (--label-col COL | --actives FILE) (--model NAME | --similarity ecfp|embedding|fusion)

@@ -50,6 +50,7 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
     substructure: { type: 'string' },
     range: { type: 'string', multiple: true },
     unreadable: { type: 'boolean', default: false },
+    ascending: { type: 'boolean', default: false },
     'show-model': { type: 'string' },
   });
   env.setJson(values.json);
@@ -65,6 +66,7 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
     ...(ranges ? { ranges } : {}),
     ...(values.substructure ? { substructure: values.substructure } : {}),
     ...(values.unreadable ? { unreadable: true } : {}),
+    ...(values.ascending ? { ascending: true } : {}),
   };
   const app = await env.context(values.db);
   let summary: ScreenSummary & { resumed?: boolean };

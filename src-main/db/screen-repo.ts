@@ -181,7 +181,7 @@ export class ScreenRepo {
                 (SELECT m.props FROM library_members m WHERE m.library_id = @library AND m.compound_id = c.id ORDER BY m.id LIMIT 1) AS props
            FROM predictions p JOIN compounds c ON c.id = p.compound_id
           WHERE ${where.join(' AND ')}
-          ORDER BY ${f.unreadable ? 'p.compound_id' : 'p.rank'} LIMIT @limit OFFSET @offset`,
+          ORDER BY ${f.unreadable ? 'p.compound_id' : f.ascending ? 'p.rank DESC' : 'p.rank'} LIMIT @limit OFFSET @offset`,
       )
       .all(params) as Array<Record<string, unknown>>;
     return rows.map((r) => {

@@ -42,13 +42,34 @@ afterAll(async () => {
 const perModel = (screen: number) =>
   app.db.prepare('SELECT model, COUNT(*) AS n, COUNT(DISTINCT compound_id) AS d FROM predictions WHERE screen_id = ? GROUP BY model ORDER BY model').all(screen) as Array<{ model: string; n: number; d: number }>;
 
-describe('screening a library', () => {
-  let first = 0;
-
-  it('scores every compound once per model, ranks them and reports the unreadable ones', async () => {
+/** The screen of both models most tests read (made once, by whichever test needs it first: each test stands on its own). */
+let reference: Promise<{ r: Awaited<ReturnType<AppContext['screens']['screen']>>; progress: number[] }> | null = null;
+function referenceScreen() {
+  reference ??= (async () => {
     const progress: number[] = [];
     const r = await app.screens.screen({ library: 'lib', models: ['m1', 'm2'], chunkSize: 64, top: 5 }, { onProgress: (p) => progress.push(p.done) });
-    first = r.screen;
+    return { r, progress };
+  })();
+  return reference;
+}
+
+/** A DUD-E ADA slice as library 'ada' (imported once, by whichever test needs it first); its file's lines. */
+let ada: Promise<string[]> | null = null;
+function adaLibrary(): Promise<string[]> {
+  ada ??= (async () => {
+    const lines = readFileSync(sharedData('vs/dude_ada.csv'), 'utf8').trim().split('\n');
+    // The file lists the actives first: 25 actives and the last 400 decoys.
+    const file = join(tmp.dir, 'ada.csv');
+    writeFileSync(file, `${[lines[0], ...lines.slice(1, 26), ...lines.slice(-400)].join('\n')}\n`);
+    await importFile(app.db, app.chem, { file, library: 'ada' });
+    return lines;
+  })();
+  return ada;
+}
+
+describe('screening a library', () => {
+  it('scores every compound once per model, ranks them and reports the unreadable ones', async () => {
+    const { r, progress } = await referenceScreen();
     expect(r).toMatchObject({ state: 'done', total: libraryTotal, unreadable: 2, scored: libraryTotal - 2, resumed: false });
     expect(r.engine).toMatch(/onnxruntime/);
     expect(progress.at(-1)).toBe(libraryTotal);
@@ -84,6 +105,7 @@ describe('screening a library', () => {
   });
 
   it('gives the scores `predict` gives, with the domain check', async () => {
+    const first = (await referenceScreen()).r.screen;
     const hits = await app.screens.results(first, { limit: 50 });
     const p = await app.models.predict('m1', hits.map((h) => h.smiles));
     hits.forEach((h, i) => {
@@ -137,7 +159,11 @@ describe('screening a library', () => {
   });
 
   it('filters by score, property range and substructure, and exports CSV and SDF', async () => {
+    const first = (await referenceScreen()).r.screen;
     const all = await app.screens.results(first, { limit: 5000 });
+    // Lowest scores first on request: the ranking read from its end.
+    const lowest = await app.screens.results(first, { ascending: true, limit: 5 });
+    expect(lowest.map((h) => h.compoundId)).toEqual(all.slice(-5).reverse().map((h) => h.compoundId));
     const median = (all[Math.floor(all.length / 2)]?.score as number) ?? 0;
     const upper = await app.screens.results(first, { minScore: median, limit: 5000 });
     expect(upper.length).toBe(all.filter((h) => (h.score as number) >= median).length);
@@ -165,6 +191,7 @@ describe('screening a library', () => {
   });
 
   it('cancels, and a screen killed mid-way resumes to exactly one prediction per compound and model', async () => {
+    const first = (await referenceScreen()).r.screen;
     const abort = new AbortController();
     await expect(
       app.screens.screen({ library: 'lib', models: ['m1', 'm2'], chunkSize: 32 }, { signal: abort.signal, onProgress: (p) => p.done > 0 && abort.abort() }),
@@ -246,11 +273,7 @@ describe('screening a library', () => {
   });
 
   it('virtual screening on a DUD-E slice: ECFP, embedding, fusion and a classifier, with k-fold for self-queries', async () => {
-    const lines = readFileSync(sharedData('vs/dude_ada.csv'), 'utf8').trim().split('\n');
-    // The file lists the actives first: 25 actives and the last 400 decoys.
-    const file = join(tmp.dir, 'ada.csv');
-    writeFileSync(file, `${[lines[0], ...lines.slice(1, 26), ...lines.slice(-400)].join('\n')}\n`);
-    await importFile(app.db, app.chem, { file, library: 'ada' });
+    const lines = await adaLibrary();
     const ecfp = await app.screens.vs({ library: 'ada', labelCol: 'active', method: 'ecfp' });
     expect(ecfp.protocol).toMatch(/5-fold over the 25 query actives/);
     expect(ecfp.actives).toBe(5);
@@ -276,6 +299,7 @@ describe('screening a library', () => {
   }, 120_000);
 
   it('virtual screening is a job: it reports each stage and fold, and cancels in the embedding and the ranking', async () => {
+    await adaLibrary();
     const said: string[] = [];
     const emb = await app.screens.vs({ library: 'ada', labelCol: 'active', method: 'embedding', embeddingModel: 'm1', folds: 3 }, { onProgress: (p) => said.push(`${p.message} [${p.done}/${p.total}]`) });
     expect(emb.folds).toBe(3);

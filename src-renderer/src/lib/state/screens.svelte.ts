@@ -23,6 +23,8 @@ export class ScreensState {
   offset = $state(0);
   minScore = $state<number | null>(null);
   inDomainOnly = $state(false);
+  /** Lowest scores first. */
+  ascending = $state(false);
   substructure = $state('');
   /** The compounds the chosen model could not score (with why), instead of its ranking. */
   unreadableOnly = $state(false);
@@ -151,10 +153,18 @@ export class ScreensState {
       ...(this.inDomainOnly ? { inDomainOnly: true } : {}),
       ...(this.substructure.trim() ? { substructure: this.substructure.trim() } : {}),
       ...(this.unreadableOnly ? { unreadable: true } : {}),
+      ...(this.ascending ? { ascending: true } : {}),
     };
   }
 
   /** Switches between the ranking and the compounds the model could not read. */
+  /** Highest scores first, or lowest first (ranks follow). */
+  async toggleOrder(): Promise<void> {
+    this.ascending = !this.ascending;
+    this.offset = 0;
+    await this.load();
+  }
+
   async showUnreadable(on: boolean): Promise<void> {
     this.unreadableOnly = on;
     this.offset = 0;
