@@ -171,3 +171,45 @@ test('a chemist selects compounds (click, ctrl-click, shift-click, all matching)
   await expect(page.getByTestId('cell-series').first()).toHaveText('A');
   expect(consoleErrors).toEqual([]);
 });
+
+test('a chemist draws a substructure query in the sketcher, sees the matches highlighted, and searches from a compound', async ({ page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const consoleErrors = await openApp(page, url);
+  // ('series', not the 'series-A' the selection test saved.)
+  await page.getByTestId('library-item').filter({ hasText: /^\s*series\s*\d{4}-/ }).click();
+  const rows = page.getByTestId('compound-row');
+  await expect(rows.first()).toBeVisible();
+  // A blank canvas (OpenChemLib's editor, under the app's CSP: a toolbar canvas and the drawing one); a
+  // click draws a bond: ethane, C-C.
+  await page.getByTestId('search-draw').click();
+  const sketcher = page.getByTestId('sketcher');
+  await expect(sketcher).toHaveAttribute('data-ready', 'true');
+  await expect(page.getByTestId('sketcher-use')).toBeDisabled();
+  const canvas = (await sketcher.locator('canvas[tabindex]').boundingBox()) as { x: number; y: number; width: number; height: number };
+  await page.mouse.click(canvas.x + canvas.width / 2, canvas.y + canvas.height / 2);
+  await expect(page.getByTestId('sketcher-smiles')).toHaveText('CC');
+  await page.screenshot({ path: join(artifacts, 'sketcher.png') });
+  await page.getByTestId('sketcher-use').click();
+  await expect(sketcher).toHaveCount(0);
+  await expect(page.getByTestId('search-substructure')).toHaveValue('CC');
+  await expect(page.getByTestId('compound-matched')).toHaveText(/^\d+ match$/);
+  // Every hit has an aliphatic C-C bond, drawn highlighted.
+  await expect(rows.first().getByTestId('depiction')).toHaveAttribute('src', /FF7F7F/);
+  await page.screenshot({ path: join(artifacts, 'sketcher-matches.png') });
+
+  // From a compound: "Find similar" ranks the library by similarity to it (itself first).
+  await rows.first().click();
+  const panel = page.getByTestId('compound-panel');
+  const own = (await panel.locator('.smiles').first().textContent())?.trim() as string;
+  await panel.getByTestId('panel-find-similar').click();
+  await expect(page.getByTestId('search-similar')).toHaveValue(own);
+  await expect(page.getByTestId('search-substructure')).toHaveValue('');
+  await expect(page.getByTestId('sort-similarity')).toContainText('▼');
+  await expect(rows.first().getByTestId('cell-similarity')).toHaveText('1.00');
+  // "Use as query": the compound itself as the substructure.
+  await rows.first().click();
+  await panel.getByTestId('panel-use-query').click();
+  await expect(page.getByTestId('search-substructure')).toHaveValue(own);
+  await expect(page.getByTestId('compound-matched')).toHaveText(/^[1-9]\d* match$/);
+  expect(consoleErrors).toEqual([]);
+});
