@@ -50,17 +50,10 @@ export class LibraryService {
    * and sorted; one page of them with the count that matched.
    */
   async query(q: CompoundQuery): Promise<CompoundPage> {
-    const lib = this.library(q.library);
+    const { lib, sort, types, filter } = this.prepared(q);
     const limit = q.limit ?? DEFAULT_LIMIT;
     const offset = q.offset ?? 0;
     const total = this.libraries.countCompounds(lib.id);
-    const given = q.sort === undefined ? [] : Array.isArray(q.sort) ? q.sort : [q.sort];
-    const sort: SortKey[] = given.length ? given : [{ by: q.similar !== undefined ? 'similarity' : 'import', desc: q.similar !== undefined }];
-    if (sort.some((k) => 'by' in k && k.by === 'similarity') && q.similar === undefined) throw new AppError('INVALID_INPUT', 'sorting by similarity needs a similarity query');
-    const types = this.columns.types(lib.id);
-    this.checkColumns(q.library, types, [...(q.filters ?? []).map((f) => f.column), ...sort.flatMap((k) => ('column' in k ? [k.column] : []))]);
-    this.checkFilters(q.filters ?? [], types);
-    const filter: CompoundFilter = { ranges: q.ranges, filters: q.filters, types };
 
     if (q.similar === undefined && q.substructure === undefined) {
       return { compounds: this.compounds.page(lib.id, limit, offset, { ...filter, sort }), total, matched: this.compounds.count(lib.id, filter), complete: true };
@@ -123,15 +116,23 @@ export class LibraryService {
 
   /** The ids of every compound the query matches, in its order: "select all matching". */
   async matchingIds(q: Omit<CompoundQuery, 'limit' | 'offset'>): Promise<number[]> {
-    const lib = this.library(q.library);
     if (q.similar === undefined && q.substructure === undefined) {
-      const types = this.columns.types(lib.id);
-      const given = q.sort === undefined ? [] : Array.isArray(q.sort) ? q.sort : [q.sort];
-      this.checkColumns(q.library, types, [...(q.filters ?? []).map((f) => f.column), ...given.flatMap((k) => ('column' in k ? [k.column] : []))]);
-      this.checkFilters(q.filters ?? [], types);
-      return this.compounds.ids(lib.id, { ranges: q.ranges, filters: q.filters, types, sort: given });
+      const { lib, sort, filter } = this.prepared(q);
+      return this.compounds.ids(lib.id, { ...filter, sort });
     }
     return (await this.query({ ...q, offset: 0, limit: Number.MAX_SAFE_INTEGER })).compounds.map((c) => c.id);
+  }
+
+  /** A query's library, its order (the default: similarity for a similarity search, else import order) and its checked filter. */
+  private prepared(q: Omit<CompoundQuery, 'limit' | 'offset'>): { lib: LibraryRow; sort: SortKey[]; types: Map<string, ColumnType>; filter: CompoundFilter } {
+    const lib = this.library(q.library);
+    const given = q.sort === undefined ? [] : Array.isArray(q.sort) ? q.sort : [q.sort];
+    const sort: SortKey[] = given.length ? given : [{ by: q.similar !== undefined ? 'similarity' : 'import', desc: q.similar !== undefined }];
+    if (sort.some((k) => 'by' in k && k.by === 'similarity') && q.similar === undefined) throw new AppError('INVALID_INPUT', 'sorting by similarity needs a similarity query');
+    const types = this.columns.types(lib.id);
+    this.checkColumns(q.library, types, [...(q.filters ?? []).map((f) => f.column), ...sort.flatMap((k) => ('column' in k ? [k.column] : []))]);
+    this.checkFilters(q.filters ?? [], types);
+    return { lib, sort, types, filter: { ranges: q.ranges, filters: q.filters, types } };
   }
 
   /**
