@@ -188,15 +188,20 @@ describe('delicate CLI', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.out);
     expect(out.split).toBe('scaffold');
-    expect(out.models.map((m: { role: string }) => m.role)).toEqual(['teacher', 'student', 'baseline']);
+    expect(out.models.map((m: { role: string }) => m.role)).toEqual(['teacher', 'student', 'baseline', 'consensus']);
     for (const m of out.models) {
       expect(Object.keys(m)).toEqual(expect.arrayContaining(['name', 'role', 'params', 'layers', 'metrics', 'trainSeconds']));
-      // boundsKept (censored test compounds predicted on the right side of their bound) when a seed's test split has some.
-      expect(Object.keys(m.metrics).filter((k) => !k.startsWith('boundsKept')).sort()).toEqual(['mae', 'maeSd', 'r2', 'r2Sd', 'rmse', 'rmseSd', 'spearman', 'spearmanSd']);
+      // boundsKept (censored test compounds predicted on the right side of their bound) when a seed's test split
+      // has some; the 80% interval's coverage and width on the test split, calibrated on the validation split.
+      expect(Object.keys(m.metrics).filter((k) => !k.startsWith('boundsKept')).sort()).toEqual(['coverage80', 'coverage80Sd', 'mae', 'maeSd', 'r2', 'r2Sd', 'rmse', 'rmseSd', 'spearman', 'spearmanSd', 'width80', 'width80Sd']);
       if ('boundsKept' in m.metrics) expect(m.metrics.boundsKept).toBeGreaterThanOrEqual(0);
       expect(Number.isFinite(m.metrics.rmse)).toBe(true);
     }
     expect(out.models[1]).toMatchObject({ name: 'esol-student', layers: 1 });
+    expect(out.consensus).toMatchObject({ name: 'esol-consensus', members: [{ name: 'esol-student' }, { name: 'esol-ecfp4-rf' }] });
+    expect(out.recommended).toMatchObject({ name: expect.stringMatching(/^esol-(teacher|student|ecfp4-rf|consensus)$/), why: expect.stringMatching(/validation RMSE/), metrics: { rmse: expect.any(Number) } });
+    expect(Object.values(out.recommended.picks as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(2);
+    expect(out.registered).toEqual(['esol-teacher', 'esol-student', 'esol-ecfp4-rf', 'esol-consensus']);
     expect(out.n).toMatchObject({ compounds: 160, rejected: 1, censored: 10 });
     expect(out.predictions.length).toBe(out.n.test);
     expect(out.teacherSource).toMatch(/tiny/);
