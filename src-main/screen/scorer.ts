@@ -137,23 +137,33 @@ export class Scorer {
     if (m.kind === 'consensus') {
       const parts: ModelScores[] = [];
       for (const x of m.members) parts.push(await this.scoreOne(x.model, items, inputs, bits));
+      // Plain loops: this runs once per compound of the library.
+      const k = m.members.length;
       for (let i = 0; i < n; i++) {
         let mean = 0;
-        let missing: string | null = null;
-        m.members.forEach((x, k) => {
-          const v = parts[k]?.score[i] as number;
-          if (Number.isNaN(v)) missing ??= `${x.model.spec.name}: ${parts[k]?.notes[i] ?? 'no score'}`;
-          mean += x.weight * v;
-        });
-        if (missing) {
-          r.notes[i] = missing;
+        let missing = -1;
+        for (let j = 0; j < k; j++) {
+          const v = (parts[j] as ModelScores).score[i] as number;
+          if (Number.isNaN(v)) {
+            missing = j;
+            break;
+          }
+          mean += (m.members[j] as { weight: number }).weight * v;
+        }
+        if (missing >= 0) {
+          r.notes[i] = `${(m.members[missing] as { model: MemberModel }).model.spec.name}: ${(parts[missing] as ModelScores).notes[i] ?? 'no score'}`;
           continue;
         }
         let spread = 0;
-        m.members.forEach((x, k) => (spread += x.weight * ((parts[k]?.score[i] as number) - mean) ** 2));
+        let note: string | null = null;
+        for (let j = 0; j < k; j++) {
+          const p = parts[j] as ModelScores;
+          spread += (m.members[j] as { weight: number }).weight * ((p.score[i] as number) - mean) ** 2;
+          note ??= p.notes[i] ?? null;
+        }
         r.score[i] = mean;
         r.uncertainty[i] = Math.sqrt(spread);
-        r.notes[i] = parts.map((p) => p.notes[i]).find((note) => note) ?? null;
+        r.notes[i] = note;
       }
       return r;
     }
