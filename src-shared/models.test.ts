@@ -6,6 +6,7 @@ describe('model descriptions', () => {
     expect(sizeText('student', 174465)).toBe('174,465 params');
     expect(sizeText('baseline', 6616)).toBe('6,616 tree nodes');
     expect(sizeText('baseline', 0)).toBe('no parameters (a forest)');
+    expect(sizeText('consensus', 0)).toBe('a weighted mean of its members');
   });
 
   it('shows the sd over seeds only when there is more than one seed', () => {

@@ -7,7 +7,7 @@ import type { PredictionInterval } from './dto';
  */
 export function sizeText(kind: string, params: number): string {
   if (kind === 'baseline') return params ? `${params.toLocaleString('en')} tree nodes` : 'no parameters (a forest)';
-  if (kind === 'consensus') return 'its members\' (a weighted mean)';
+  if (kind === 'consensus') return 'a weighted mean of its members';
   return `${params.toLocaleString('en')} params`;
 }
 
