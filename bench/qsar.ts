@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { openDatabase } from '../src-main/db/database';
 import { shippedModelsDir } from '../src-main/services/app-context';
-import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER, ModelService, type TrainResult } from '../src-main/services/model-service';
+import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER, type TrainRequest, type TrainResult, modelServices } from '../src-main/services/models';
 import { DEFAULT_QSAR, type QsarSettings } from '../src-main/train/qsar-settings';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN } from '../src-main/train/settings';
 import { meanSd } from '../src-main/train/metrics';
@@ -76,7 +76,7 @@ export async function run(args: string[]): Promise<void> {
   const dbPath = resolve(values.db ?? (quick ? join(mkdtempSync(join(tmpdir(), 'delicate-bench-')), 'bench.db') : join(here, '../.tmp/bench-qsar/bench.db')));
   mkdirSync(dirname(dbPath), { recursive: true });
   const db = openDatabase(dbPath);
-  const models = new ModelService(db);
+  const { models, pretraining, training, inference } = modelServices(db);
   const log = (m: string) => process.stderr.write(`${m}\n`);
   let names = { teacher: values.teacher, shared: values['shared-teacher'], student: values.student };
   /** Models whose name holds their content's hash (the shipped files): the name alone identifies them. */
@@ -90,9 +90,9 @@ export async function run(args: string[]): Promise<void> {
     const arch = { ...DEFAULT_PRETRAIN.architecture, layers: 4, hidden: 64, heads: 4, ff: 256 };
     const base = { ...DEFAULT_PRETRAIN, maxSteps: 60, timeBudgetSeconds: null, batch: 32, checkpointEvery: 1000 };
     log('quick: pretraining a tiny teacher, deriving a tiny shared-layer teacher and distilling a tiny student from it');
-    await models.pretrain({ corpus, out: 'q-teacher', settings: { ...base, architecture: arch }, resume: false });
-    await models.pretrain({ corpus, out: 'q-shared', settings: { ...base, distill: { ...DEFAULT_DISTILL, teacher: 'q-teacher', layers: arch.layers } }, resume: false });
-    await models.pretrain({ corpus, out: 'q-student', settings: { ...base, distill: { ...DEFAULT_DISTILL, teacher: 'q-teacher', layers: k, init: 'q-shared', ff: 128 } }, resume: false });
+    await pretraining.pretrain({ corpus, out: 'q-teacher', settings: { ...base, architecture: arch }, resume: false });
+    await pretraining.pretrain({ corpus, out: 'q-shared', settings: { ...base, distill: { ...DEFAULT_DISTILL, teacher: 'q-teacher', layers: arch.layers } }, resume: false });
+    await pretraining.pretrain({ corpus, out: 'q-student', settings: { ...base, distill: { ...DEFAULT_DISTILL, teacher: 'q-teacher', layers: k, init: 'q-shared', ff: 128 } }, resume: false });
     names = { teacher: 'q-teacher', shared: 'q-shared', student: 'q-student' };
   } else if (!names.teacher) {
     // The shipped files, registered under their content hash: a changed shipped model is a new model here.
@@ -245,7 +245,7 @@ export async function run(args: string[]): Promise<void> {
       if (!m) throw new Error(`${prefix}: no ${modelRole} in the result`);
       // Inference speed once per data set and split (the first seed): it depends on the model, not the seed
       // (a forest, a consensus and the recommended pick have no transformer speed of their own to time).
-      const speed = modelRole !== 'teacher' && modelRole !== 'student' ? null : seed > 0 ? null : { onnxruntime: await models.inferenceSpeed(m.name, 'onnxruntime'), tfjs: await models.inferenceSpeed(m.name, 'tfjs') };
+      const speed = modelRole !== 'teacher' && modelRole !== 'student' ? null : seed > 0 ? null : { onnxruntime: await inference.inferenceSpeed(m.name, 'onnxruntime'), tfjs: await inference.inferenceSpeed(m.name, 'tfjs') };
       // Seconds per epoch over the task's training set, from the measured training throughput (so a
       // distilled student's augmented SMILES do not inflate its epochs), per CPU second of the training
       // thread where the OS says (the cells run over days, under different loads: wall time would compare
@@ -255,15 +255,15 @@ export async function run(args: string[]): Promise<void> {
       cells.set(keyOf(ds, split, seed, cellRole), { key: keyOf(ds, split, seed, cellRole), dataset: ds, split, seed, role: cellRole, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, trainSeqPerCpuSec: m.trainSeqPerCpuSec, inference: speed, taskSeconds: (performance.now() - started) / 1000, cpu: machine().cpu, ...(modelRole === 'recommended' && rec ? { picked: rec.role } : {}) });
       save();
     };
-    const train = async (out: string, req: Partial<Parameters<ModelService['train']>[0]> & { settings: QsarSettings }) => {
+    const train = async (out: string, req: Partial<TrainRequest> & { settings: QsarSettings }) => {
       log(`${ds} / ${split} / seed ${seed + 1}: ${out}`);
       const full = { ...base, ...req, out };
       // A run of this task cut off in this database (a crash, a kill) goes on from its last epoch: its
       // counters (CPU seconds included) carry over, so the cell is the uninterrupted run's.
-      const cut = await models.interrupted(full);
-      if (cut?.matches) return models.train({ ...full, resume: true }, { onProgress: (m) => log(`  ${m}`) });
+      const cut = await training.interrupted(full);
+      if (cut?.matches) return training.train({ ...full, resume: true }, { onProgress: (m) => log(`  ${m}`) });
       for (const m of ['teacher', 'student', 'consensus']) if (models.repo.byName(`${out}-${m}`)) models.delete(`${out}-${m}`);
-      return models.train({ ...full, ...(cut ? { restart: true } : {}) }, { onProgress: (m) => log(`  ${m}`) });
+      return training.train({ ...full, ...(cut ? { restart: true } : {}) }, { onProgress: (m) => log(`  ${m}`) });
     };
     if (role === 'teacher') {
       const r = await train(outOf(task), { teacher: teacherName, settings: { ...s, distill: false } });
@@ -297,7 +297,7 @@ export async function run(args: string[]): Promise<void> {
   const until = values.until === undefined ? null : untilTime(values.until);
   const secondsLeft = (measured: Cell[]) => (t: Task): number | null => {
     const took = measured.filter((c) => c.dataset === t.ds && c.role === t.cells[0] && c.taskSeconds !== undefined).map((c) => c.taskSeconds as number);
-    return took.length ? meanSd(took).mean * (1 - doneShare(models.runs.get(outOf(t))?.progress ?? null)) : null;
+    return took.length ? meanSd(took).mean * (1 - doneShare(training.runs.get(outOf(t))?.progress ?? null)) : null;
   };
   let overSaid = false;
   for (;;) {
@@ -360,8 +360,8 @@ export async function run(args: string[]): Promise<void> {
       if (stand !== c) standIns.push(`${c.dataset}/${c.split} ${c.role} on ${stand.name}`);
       if (!byName.has(stand.name)) {
         log(`inference and training speed (same run): ${stand.name}`);
-        byName.set(stand.name, { onnxruntime: await models.inferenceSpeed(stand.name, 'onnxruntime'), tfjs: await models.inferenceSpeed(stand.name, 'tfjs') });
-        const t = await models.trainingSpeed(stand.name);
+        byName.set(stand.name, { onnxruntime: await inference.inferenceSpeed(stand.name, 'onnxruntime'), tfjs: await inference.inferenceSpeed(stand.name, 'tfjs') });
+        const t = await inference.trainingSpeed(stand.name);
         trainByName.set(stand.name, t.seqPerCpuSec ?? t.seqPerSec);
       }
       sameRun.set(c.key, byName.get(stand.name) ?? null);

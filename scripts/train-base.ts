@@ -24,7 +24,7 @@ import { exportOnnx } from '../src-main/model/onnx-export';
 import { OrtModel } from '../src-main/model/ort-engine';
 import { SmilesTokenizer, type TokenizerJson } from '../src-main/model/tokenizer';
 import { AppContext } from '../src-main/services/app-context';
-import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER } from '../src-main/services/model-service';
+import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER } from '../src-main/services/models';
 import { machine } from '../bench/_report';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -47,3 +47,35 @@ export function toApiError(err: unknown): ApiError {
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'BUG', message: `Unexpected error: ${message}` };
 }
+
+/**
+ * What the user can do about a failure, attached by a service as `details.remedy` (with `details.run` /
+ * `details.model` naming the thing): each front end phrases it in its own terms, a flag on the command line,
+ * a button in the app. Services never phrase CLI flags or app buttons themselves.
+ */
+export type Remedy =
+  | 'list-models'
+  | 'list-assays'
+  | 'list-runs'
+  | 'list-screens'
+  | 'other-out'
+  | 'import-as'
+  | 'resume'
+  | 'resume-or-other-out'
+  | 'resume-or-restart'
+  | 'restart'
+  | 'resume-run'
+  | 'train';
+
+/** The remedy (and the run or model it names) an error's details carry, if any. */
+export function remedyOf(details: unknown): { remedy: Remedy; run?: string; model?: string } | null {
+  if (!details || typeof details !== 'object' || !('remedy' in details) || typeof details.remedy !== 'string') return null;
+  const d = details as { remedy: Remedy; run?: unknown; model?: unknown };
+  return { remedy: d.remedy, ...(typeof d.run === 'string' ? { run: d.run } : {}), ...(typeof d.model === 'string' ? { model: d.model } : {}) };
+}
+
+/** A message with its remedy phrased by `phrase` (a front end's wording), joined as a sentence goes on. */
+export function withRemedy(message: string, details: unknown, phrase: (r: NonNullable<ReturnType<typeof remedyOf>>) => string): string {
+  const r = remedyOf(details);
+  return r ? `${message}: ${phrase(r)}` : message;
+}

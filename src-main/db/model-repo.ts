@@ -1,4 +1,6 @@
 import type { ModelState, ModelSummary } from '../../src-shared/dto';
+import { AppError } from '../../src-shared/errors';
+import type { BaselineManifest, ConsensusManifest, EncoderManifest, StoredManifest } from '../train/manifests';
 import type { Db } from './database';
 
 export interface ModelRow {
@@ -26,8 +28,44 @@ export interface StoredCheckpoint {
   optimizer: Buffer;
 }
 
+/** A finished model: its row, its parsed manifest and its weights. */
+export interface ReadyModel<M extends StoredManifest = StoredManifest> {
+  row: ModelRow;
+  manifest: M;
+  weights: Uint8Array;
+}
+
+/** The manifest type each model kind stores (a student is general-distilled or has a task head). */
+interface ManifestByKind {
+  pretrained: EncoderManifest;
+  shared: EncoderManifest;
+  student: EncoderManifest;
+  teacher: EncoderManifest;
+  baseline: BaselineManifest;
+  consensus: ConsensusManifest;
+}
+
+/** A row's manifest, parsed (the one place stored manifests are read). */
+export const manifestOf = (row: Pick<ModelRow, 'manifest'>): StoredManifest => JSON.parse(row.manifest) as StoredManifest;
+
+/** A row's lineage: the models it was made from, by name. */
+export const parentsOf = (row: Pick<ModelRow, 'parents'>): string[] => JSON.parse(row.parents) as string[];
+
+/** A row's metrics. */
+export const metricsOf = (row: Pick<ModelRow, 'metrics'>): Record<string, number | null> => JSON.parse(row.metrics) as Record<string, number | null>;
+
 const COLS = `id, name, kind, state, manifest, params, layers, share_layers AS shareLayers, hidden, parents, metrics, steps,
   total_steps AS totalSteps, job_id AS jobId, created_at AS createdAt`;
+
+/** How errors name a model kind. */
+const KIND_PHRASE: Record<ModelRow['kind'], string> = {
+  pretrained: 'a pretrained transformer',
+  shared: 'a shared-layer transformer',
+  student: 'a student transformer',
+  teacher: 'a teacher transformer',
+  baseline: 'an ECFP4 forest baseline',
+  consensus: 'a consensus of other models',
+};
 
 /** How many training checkpoints are kept per model (the newest). */
 export const KEEP_CHECKPOINTS = 2;
@@ -38,6 +76,23 @@ export class ModelRepo {
 
   byName(name: string): ModelRow | null {
     return (this.db.prepare(`SELECT ${COLS} FROM models WHERE name = ?`).get(name) as ModelRow | undefined) ?? null;
+  }
+
+  /**
+   * A finished model with its parsed manifest and weights, as `role` names it in errors (a teacher, a
+   * starting model): NOT_FOUND when there is none, CONFLICT while it is not finished, INVALID_INPUT when it
+   * is not of one of `kinds` (`need` says what is needed).
+   */
+  ready<K extends keyof ManifestByKind = keyof ManifestByKind>(name: string, opts: { role?: string; kinds?: readonly K[]; need?: string } = {}): ReadyModel<ManifestByKind[K]> {
+    const role = opts.role ?? 'model';
+    const row = this.byName(name);
+    if (!row) throw new AppError('NOT_FOUND', `no ${role} named '${name}'`, { model: name, remedy: 'list-models' });
+    if (opts.kinds && !(opts.kinds as readonly string[]).includes(row.kind)) {
+      throw new AppError('INVALID_INPUT', `${role} '${name}' is ${KIND_PHRASE[row.kind]}, ${opts.need ?? `not ${opts.kinds.map((k) => KIND_PHRASE[k]).join(' or ')}`}`, { model: name, kind: row.kind });
+    }
+    const weights = this.weights(row.id);
+    if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `${role} '${name}' is not finished (${row.state})`, { model: name, state: row.state });
+    return { row, manifest: manifestOf(row) as ManifestByKind[K], weights: new Uint8Array(weights) };
   }
 
   list(): ModelRow[] {

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { AppError, BugError } from '../../src-shared/errors';
+import { runWorkerJob } from '../util/worker-job';
 import { loadOrt } from '../model/ort-engine';
 import type { EncoderSpec, Engine, ScoringSpec } from '../train/predict-types';
 import { startWorker } from '../util/worker';
@@ -126,25 +127,15 @@ export async function embedOnWorker(
   engine: Engine = 'auto',
   hooks: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<Array<Float32Array | null>> {
-  if (hooks.signal?.aborted) throw new AppError('CANCELLED', 'embedding cancelled before it started');
-  const worker = startWorker(import.meta.url, 'screen-worker');
-  const stop = () => worker.postMessage({ type: 'stop' } satisfies ScreenRequest);
-  hooks.signal?.addEventListener('abort', stop, { once: true });
-  try {
-    return await new Promise((resolve, reject) => {
-      worker.on('message', (e: ScreenEvent) => {
-        if (e.type === 'embedding') hooks.onProgress?.(e.done, e.total);
-        else if (e.type === 'embedded') resolve(e.vectors);
-        else if (e.type === 'stopped') reject(new AppError('CANCELLED', `embedding cancelled: ${e.message}`));
-        else if (e.type === 'error') reject(new AppError('INVALID_INPUT', e.message));
-      });
-      worker.once('error', (err) => reject(new BugError(`embedding worker crashed: ${err.message}`)));
-      worker.once('exit', (code) => reject(new BugError(`embedding worker exited (code ${code}) before answering`)));
-      worker.postMessage({ type: 'embed', model, smiles, engine, threads: availableParallelism() } satisfies ScreenRequest);
-    });
-  } finally {
-    hooks.signal?.removeEventListener('abort', stop);
-    // embed() has released its session by the time it answers (embedded, stopped or error).
-    await worker.terminate();
-  }
+  // embed() has released its session by the time it answers (embedded, stopped or error): the worker ends then.
+  return runWorkerJob<ScreenEvent, Array<Float32Array | null>>({
+    what: 'embedding',
+    start: () => startWorker(import.meta.url, 'screen-worker'),
+    request: { type: 'embed', model, smiles, engine, threads: availableParallelism() } satisfies ScreenRequest,
+    answer: (e) => (e.type === 'embedded' ? e.vectors : undefined),
+    failure: (e) => (e.type === 'stopped' ? new AppError('CANCELLED', `embedding cancelled: ${e.message}`) : e.type === 'error' ? new AppError('INVALID_INPUT', e.message) : undefined),
+    onEvent: (e) => e.type === 'embedding' && hooks.onProgress?.(e.done, e.total),
+    cancelMessage: { type: 'stop' } satisfies ScreenRequest,
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+  });
 }

@@ -1,4 +1,5 @@
-import { AppError, BugError } from '../../src-shared/errors';
+import { BugError } from '../../src-shared/errors';
+import { runWorkerJob } from '../util/worker-job';
 import { startWorker } from '../util/worker';
 import type { VsData, VsMethod, VsProtocol, VsResult } from './vs';
 
@@ -16,24 +17,13 @@ export async function evaluateVsOnWorker(
   seed: number,
   hooks: { signal?: AbortSignal; onPass?: (done: number, passes: number) => void } = {},
 ): Promise<VsResult> {
-  if (hooks.signal?.aborted) throw new AppError('CANCELLED', 'virtual-screening evaluation cancelled before it started');
-  const worker = startWorker(import.meta.url, 'vs-worker');
-  let cancel = () => {};
-  try {
-    return await new Promise<VsResult>((resolve, reject) => {
-      cancel = () => reject(new AppError('CANCELLED', 'virtual-screening evaluation cancelled'));
-      hooks.signal?.addEventListener('abort', cancel, { once: true });
-      worker.on('message', (m: VsEvent) => {
-        if (m.type === 'pass') hooks.onPass?.(m.done, m.passes);
-        else if (m.type === 'done') resolve(m.result);
-        else reject(new BugError(`virtual-screening evaluation failed: ${m.message}`));
-      });
-      worker.once('error', (err) => reject(new BugError(`virtual-screening worker crashed: ${err.message}`)));
-      worker.once('exit', (code) => reject(new BugError(`virtual-screening worker exited (code ${code}) before answering`)));
-      worker.postMessage({ data, method, protocol, seed });
-    });
-  } finally {
-    hooks.signal?.removeEventListener('abort', cancel);
-    await worker.terminate();
-  }
+  return runWorkerJob<VsEvent, VsResult>({
+    what: 'virtual-screening evaluation',
+    start: () => startWorker(import.meta.url, 'vs-worker'),
+    request: { data, method, protocol, seed },
+    answer: (m) => (m.type === 'done' ? m.result : undefined),
+    failure: (m) => (m.type === 'error' ? new BugError(`virtual-screening evaluation failed: ${m.message}`) : undefined),
+    onEvent: (m) => m.type === 'pass' && hooks.onPass?.(m.done, m.passes),
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+  });
 }

@@ -6,7 +6,7 @@ import { assayCsv } from './file-writers';
 import { readAssay } from '../train/assay';
 import { AssayRepo } from '../db/assay-repo';
 import { openDatabase } from '../db/database';
-import { ModelService } from './model-service';
+import { modelServices } from './models';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -21,7 +21,7 @@ describe('AssayRepo', () => {
     );
     const original = await readAssay(file, { target: 'IC50', task: 'regression', unit: 'nM', dateCol: 'date' });
     // Cancelled (an import job's Cancel): an error that says so, nothing returned half-read.
-    await expect(readAssay(file, { target: 'IC50', task: 'regression' }, { signal: { aborted: true } })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(readAssay(file, { target: 'IC50', task: 'regression' }, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(original.points).toHaveLength(4);
     const db = openDatabase(':memory:');
     const repo = new AssayRepo(db);
@@ -46,15 +46,15 @@ describe('AssayRepo', () => {
 
     // What `train --assay` reads: the copy names its date column, so a temporal split works from it; the
     // temporary file goes with cleanup. An assay without dates names none.
-    const models = new ModelService(db);
-    const copy = await models.assayFile('ic50');
+    const { assays } = modelServices(db);
+    const copy = await assays.assayFile('ic50');
     expect(copy).toMatchObject({ fromAssay: 'ic50', dateCol: 'date', displayName: `assay 'ic50' (read from ${file})` });
     const dated = await readAssay(copy.file, { target: 'IC50', task: 'regression', dateCol: copy.dateCol as string });
     expect(dated.points.map((p) => p.date).sort()).toEqual(['2024-01-02', '2024-03-04', '2024-05-06', null]);
     await copy.cleanup();
     expect(existsSync(copy.file)).toBe(false);
     repo.save({ name: 'undated', file, sha256: 'x', target: 'IC50', task: 'regression', unit: 'nM', records: 1, replicates: 0, censored: 0, rejected: [], points: original.points.slice(0, 1).map((p) => ({ ...p, date: null })) });
-    const undated = await models.assayFile('undated');
+    const undated = await assays.assayFile('undated');
     expect(undated.dateCol).toBeUndefined();
     await undated.cleanup();
     db.close();

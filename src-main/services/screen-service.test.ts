@@ -107,7 +107,7 @@ describe('screening a library', () => {
   it('gives the scores `predict` gives, with the domain check', async () => {
     const first = (await referenceScreen()).r.screen;
     const hits = await app.screens.results(first, { limit: 50 });
-    const p = await app.models.predict('m1', hits.map((h) => h.smiles));
+    const p = await app.inference.predict('m1', hits.map((h) => h.smiles));
     hits.forEach((h, i) => {
       expect(h.score).toBeCloseTo(p.rows[i]?.prediction as number, 4);
     });
@@ -274,34 +274,34 @@ describe('screening a library', () => {
 
   it('virtual screening on a DUD-E slice: ECFP, embedding, fusion and a classifier, with k-fold for self-queries', async () => {
     const lines = await adaLibrary();
-    const ecfp = await app.screens.vs({ library: 'ada', labelCol: 'active', method: 'ecfp' });
+    const ecfp = await app.vs.evaluate({ library: 'ada', labelCol: 'active', method: 'ecfp' });
     expect(ecfp.protocol).toMatch(/5-fold over the 25 query actives/);
     expect(ecfp.actives).toBe(5);
     expect(ecfp.metrics.rocAuc).toBeGreaterThan(0.7);
     for (const v of Object.values(ecfp.metrics)) expect(Number.isFinite(v)).toBe(true);
 
-    const emb = await app.screens.vs({ library: 'ada', labelCol: 'active', method: 'embedding', embeddingModel: 'm1' });
+    const emb = await app.vs.evaluate({ library: 'ada', labelCol: 'active', method: 'embedding', embeddingModel: 'm1' });
     expect(emb.model).toBe('m1');
     expect(emb.metrics.rocAuc).toBeGreaterThan(0);
-    const fusion = await app.screens.vs({ library: 'ada', labelCol: 'active', method: 'fusion', embeddingModel: 'm1' });
+    const fusion = await app.vs.evaluate({ library: 'ada', labelCol: 'active', method: 'fusion', embeddingModel: 'm1' });
     expect(fusion.folds).toBe(5);
 
     // External actives file: its compounds are found in the library and handled by folds as well.
     const actives = join(tmp.dir, 'ada-actives.smi');
     writeFileSync(actives, `${lines.slice(1, 11).map((l) => l.split(',')[0]).join('\n')}\n`);
-    const ext = await app.screens.vs({ library: 'ada', actives, method: 'ecfp' });
+    const ext = await app.vs.evaluate({ library: 'ada', actives, method: 'ecfp' });
     expect(ext.protocol).toMatch(/5-fold over the 10 query actives/);
 
     // A classifier ranks by its probability (random weights here, so only the plumbing is checked).
-    const clf = await app.screens.vs({ library: 'ada', labelCol: 'active', method: 'model', model: 'm2' });
+    const clf = await app.vs.evaluate({ library: 'ada', labelCol: 'active', method: 'model', model: 'm2' });
     expect(clf).toMatchObject({ folds: 1, n: 425, actives: 25, model: 'm2' });
-    await expect(app.screens.vs({ library: 'ada', labelCol: 'nope', method: 'ecfp' })).rejects.toThrow(/no usable 'nope' labels/);
+    await expect(app.vs.evaluate({ library: 'ada', labelCol: 'nope', method: 'ecfp' })).rejects.toThrow(/no usable 'nope' labels/);
   }, 120_000);
 
   it('virtual screening is a job: it reports each stage and fold, and cancels in the embedding and the ranking', async () => {
     await adaLibrary();
     const said: string[] = [];
-    const emb = await app.screens.vs({ library: 'ada', labelCol: 'active', method: 'embedding', embeddingModel: 'm1', folds: 3 }, { onProgress: (p) => said.push(`${p.message} [${p.done}/${p.total}]`) });
+    const emb = await app.vs.evaluate({ library: 'ada', labelCol: 'active', method: 'embedding', embeddingModel: 'm1', folds: 3 }, { onProgress: (p) => said.push(`${p.message} [${p.done}/${p.total}]`) });
     expect(emb.folds).toBe(3);
     expect(said[0]).toBe("reading the compounds and labels of 'ada' [0/1]");
     // The embedding reports the compounds it has been through (the library's and the 25 queries), then each fold.
@@ -310,7 +310,7 @@ describe('screening a library', () => {
 
     // Cancelled while ranking: the worker is stopped after the first fold.
     const ranking = new AbortController();
-    const cancelAtPass = app.screens.vs({ library: 'ada', labelCol: 'active', method: 'ecfp' }, { signal: ranking.signal, onProgress: (p) => p.message.endsWith('pass 1 of 5') && ranking.abort() });
+    const cancelAtPass = app.vs.evaluate({ library: 'ada', labelCol: 'active', method: 'ecfp' }, { signal: ranking.signal, onProgress: (p) => p.message.endsWith('pass 1 of 5') && ranking.abort() });
     await expect(cancelAtPass).rejects.toMatchObject({ code: 'CANCELLED', message: 'virtual-screening evaluation cancelled' });
 
     // Cancelled while embedding: the worker stops at its next step and releases the model before it is let go.
@@ -318,7 +318,7 @@ describe('screening a library', () => {
     const vectors = embedOnWorker(app.models.encoderSpec('m1'), ['CCO', 'c1ccccc1O'], 'auto', { signal: embedding.signal });
     embedding.abort();
     await expect(vectors).rejects.toMatchObject({ code: 'CANCELLED', message: expect.stringMatching(/^embedding cancelled: stopped after 0 of 2 compounds/) });
-    await expect(app.screens.vs({ library: 'ada', labelCol: 'active', method: 'ecfp' }, { signal: embedding.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(app.vs.evaluate({ library: 'ada', labelCol: 'active', method: 'ecfp' }, { signal: embedding.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
 
     // Over several steps: progress counts input SMILES (an unreadable one included), and a stop lands between steps.
     const n = EMBED_STEP * 2 + 5;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../test/helpers';
 import { AppContext, shippedModelsDir } from './app-context';
-import { BASE_TEACHER } from './model-service';
+import { BASE_TEACHER } from './models';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());

@@ -95,7 +95,7 @@ export interface AssayReadProgress {
 export async function readAssay(
   file: string,
   opts: { target: string; task: Task } & AssayColumns,
-  hooks: { signal?: { readonly aborted: boolean }; onProgress?: (p: AssayReadProgress) => void } = {},
+  hooks: { signal?: AbortSignal; onProgress?: (p: AssayReadProgress) => void } = {},
 ): Promise<AssayData> {
   const rd = await loadRdkit();
   const format = await detectFormat(file);

@@ -1,3 +1,4 @@
+import { AppError } from '../../src-shared/errors';
 import { seededRandom } from '../../src-shared/random';
 import { type PaddedBatch, lengthBatches, padBatch, shuffledLengthBatches } from '../model/batch';
 import { type EncoderConfig, type Model, createModel, encode, paramGrads, taskHead } from '../model/encoder';
@@ -38,7 +39,7 @@ export interface FitOptions {
   soft?: { y: Float32Array; alpha: number };
   /** Hidden-state distillation: teacher hidden states per example and the student→teacher layer map. */
   hidden?: { teacher: Model; layerMap: number[]; weight: number };
-  signal?: { cancelled: boolean };
+  signal?: AbortSignal;
   onEpoch?: (e: { epoch: number; loss: number; valid: number | null }) => void;
   /** Batches per length-sorting pool (shuffledLengthBatches): 1 = plain random batches (default), 8 ≈ 2x less padding. */
   lengthPool?: number;
@@ -107,11 +108,11 @@ function teacherHidden(h: NonNullable<FitOptions['hidden']>, b: PaddedBatch): tf
 }
 
 /** Teacher hidden states at the layer map, per sequence and map: [length × hidden] each, unpadded. */
-async function teacherHiddenCache(h: NonNullable<FitOptions['hidden']>, seqs: ReadonlyArray<Int32Array>, signal?: { cancelled: boolean }): Promise<Float32Array[][]> {
+async function teacherHiddenCache(h: NonNullable<FitOptions['hidden']>, seqs: ReadonlyArray<Int32Array>, signal?: AbortSignal): Promise<Float32Array[][]> {
   const H = h.teacher.config.hidden;
   const cache: Float32Array[][] = new Array(seqs.length);
   for (const idx of lengthBatches(Int32Array.from(seqs, (q) => q.length), 64)) {
-    if (signal?.cancelled) throw new Error('cancelled');
+    if (signal?.aborted) throw new AppError('CANCELLED', 'training cancelled');
     const b = padBatch(idx.map((i) => seqs[i] as Int32Array));
     const maps = teacherHidden(h, b);
     const data = await Promise.all(maps.map((m) => m.data() as Promise<Float32Array>));
@@ -198,7 +199,7 @@ export async function fit(
       // The step's awaits settle as microtasks: without a turn of the event loop a worker never sees
       // the cancel message (the check below would never fire).
       if (opts.signal) await new Promise<void>((r) => setImmediate(r));
-      if (opts.signal?.cancelled) throw new Error('cancelled');
+      if (opts.signal?.aborted) throw new AppError('CANCELLED', 'training cancelled');
       const clock = startClock();
       const b = padBatch(idx.map((i) => train.seqs[i] as Int32Array));
       const yb = Float32Array.from(idx, (i) => train.y[i] as number);

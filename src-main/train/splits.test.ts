@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadRdkit, murckoScaffold } from '../chem/rdkit';
 import { randomSplit, scaffoldSplit, temporalSplit } from './splits';
 
 describe('scaffoldSplit', () => {
@@ -45,5 +46,36 @@ describe('randomSplit and temporalSplit', () => {
     const dates = Array.from({ length: 10 }, (_, i) => `2024-01-${String(10 - i).padStart(2, '0')}`);
     expect(temporalSplit(dates).test).toEqual([0]);
     expect(() => temporalSplit([...dates, null])).toThrow(/compound 11 has none/);
+  });
+});
+
+describe('splits', () => {
+  it('scaffold split never puts one scaffold on two sides', async () => {
+    const rd = await loadRdkit();
+    const smiles = ['c1ccccc1CC', 'c1ccccc1CCC', 'c1ccccc1O', 'C1CCCCC1N', 'C1CCCCC1O', 'c1ccncc1C', 'c1ccncc1CC', 'CCO', 'CCCO', 'c1ccc2ccccc2c1', 'O=C1CCCN1C', 'c1ccoc1C'];
+    const scaffolds = smiles.map((s) => murckoScaffold(rd, s) as string);
+    expect(scaffolds[0]).toBe('c1ccccc1');
+    expect(scaffolds[7]).toBe('');
+    for (const seed of [1, 2, 3]) {
+      const sp = scaffoldSplit(scaffolds, seed);
+      expect([...sp.train, ...sp.valid, ...sp.test].sort((a, b) => a - b)).toEqual(smiles.map((_, i) => i));
+      const side = new Map<string, string>();
+      for (const [name, idx] of Object.entries(sp)) for (const i of idx) {
+        const s = scaffolds[i] as string;
+        expect(side.get(s) ?? name).toBe(name);
+        side.set(s, name);
+      }
+    }
+  });
+
+  it('random and temporal splits', () => {
+    const r = randomSplit(100, 1);
+    expect([r.train.length, r.valid.length, r.test.length]).toEqual([80, 10, 10]);
+    expect(randomSplit(100, 1)).toEqual(r);
+    expect(randomSplit(100, 2)).not.toEqual(r);
+    const dates = Array.from({ length: 10 }, (_, i) => `2020-01-${String(10 - i).padStart(2, '0')}`);
+    const t = temporalSplit(dates);
+    expect(t.test).toEqual([0]);
+    expect(() => temporalSplit(['2020', null])).toThrow(/date/);
   });
 });

@@ -14,7 +14,8 @@ import type { TrainEvent, TrainRequest } from './train-protocol';
  */
 const port = parentPort;
 if (!port) throw new Error('train-worker must run as a worker thread');
-let cancelled = false;
+/** Aborted by the main thread's `cancel` message: every job of this worker stops at its next check. */
+const cancel = new AbortController();
 const post = (e: TrainEvent, transfer: ArrayBuffer[] = []) => port.postMessage(e, transfer);
 
 async function pretrain(req: Extract<TrainRequest, { type: 'pretrain' }>): Promise<void> {
@@ -47,7 +48,7 @@ async function pretrain(req: Extract<TrainRequest, { type: 'pretrain' }>): Promi
     post({ type, state: c.state, weights: c.weights, optimizer: c.optimizer }, [c.weights.buffer as ArrayBuffer, c.optimizer.buffer as ArrayBuffer]);
   };
   while (trainer.state.step < trainer.state.totalSteps) {
-    if (cancelled) {
+    if (cancel.signal.aborted) {
       checkpoint('cancelled');
       trainer.dispose();
       return;
@@ -93,13 +94,8 @@ async function pretrain(req: Extract<TrainRequest, { type: 'pretrain' }>): Promi
 async function qsar(req: Extract<TrainRequest, { type: 'qsar' }>): Promise<void> {
   const backend = await initTf(req.backend);
   post({ type: 'qsar-started', backend });
-  const signal = {
-    get cancelled() {
-      return cancelled;
-    },
-  };
   // Checkpoints are copied, not transferred: the fit keeps using the best epoch's weights it holds.
-  const result = await runQsar(req.request, (message, epoch) => post({ type: 'qsar-progress', message, ...(epoch ? { epoch } : {}) }), signal, {
+  const result = await runQsar(req.request, (message, epoch) => post({ type: 'qsar-progress', message, ...(epoch ? { epoch } : {}) }), cancel.signal, {
     ...(req.resume ? { resume: req.resume } : {}),
     ...(req.checkpoints ? { onCheckpoint: (checkpoint) => post({ type: 'qsar-checkpoint', checkpoint }) } : {}),
   });
@@ -108,7 +104,7 @@ async function qsar(req: Extract<TrainRequest, { type: 'qsar' }>): Promise<void>
 
 port.on('message', (req: TrainRequest) => {
   if (req.type === 'cancel') {
-    cancelled = true;
+    cancel.abort();
     return;
   }
   const run = async () => {
@@ -116,12 +112,7 @@ port.on('message', (req: TrainRequest) => {
     if (req.type === 'qsar') return qsar(req);
     if (req.type === 'read-assay') {
       // RDKit standardises every record: off the main thread, like training.
-      const signal = {
-        get aborted() {
-          return cancelled;
-        },
-      };
-      const assay = await readAssay(req.file, req.opts, { signal, onProgress: (p) => post({ type: 'assay-progress', ...p }) });
+      const assay = await readAssay(req.file, req.opts, { signal: cancel.signal, onProgress: (p) => post({ type: 'assay-progress', ...p }) });
       return post({ type: 'assay-read', assay, sha256: await fileSha256(req.file) });
     }
     if (req.type === 'train-speed') return post({ type: 'train-speed', ...(await trainingSpeedWith(req.model, req.inputs)) });
@@ -130,10 +121,9 @@ port.on('message', (req: TrainRequest) => {
   };
   run().catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
-    if (message === 'cancelled') post({ type: 'error', code: 'CANCELLED', message: 'training cancelled' });
-    else if (/Aborted\(|memory access out of bounds/.test(message)) {
+    if (/Aborted\(|memory access out of bounds/.test(message)) {
       // The wasm heap (4 GiB at most) ran out; it fails this way, without an out-of-memory message.
-      post({ type: 'error', code: 'INVALID_INPUT', message: `the model ran out of WebAssembly memory (4 GiB at most): use --grad-checkpointing, a smaller --batch or a smaller model (${message.split('\n')[0]})` });
+      post({ type: 'error', code: 'INVALID_INPUT', message: `the model ran out of WebAssembly memory (4 GiB at most): use gradient checkpointing, a smaller batch or a smaller model (${message.split('\n')[0]})` });
     } else if (err instanceof AppError) post({ type: 'error', code: err.code, message });
     else post({ type: 'error', code: 'BUG', message: err instanceof Error && err.stack ? err.stack : message });
   });

@@ -1,6 +1,7 @@
 import type { ApiArgs, ApiMethod, ApiReturn, EventName, Events, Transport } from '../../../src-shared/contract';
 import type { JobInfo, JobKind } from '../../../src-shared/dto';
-import type { ApiError, Result } from '../../../src-shared/errors';
+import { type ApiError, type Result, withRemedy } from '../../../src-shared/errors';
+import { appRemedy } from './remedies';
 
 declare global {
   interface Window {
@@ -119,7 +120,7 @@ export function problemOfApi(error: { code: string; message: string; details?: u
     return { message: 'Delicate ran into an internal problem; nothing was lost. Please report it with the details.', details: `${error.code}: ${error.message}${attached}` };
   }
   if (error.code === 'BACKEND_UNAVAILABLE') return { message: `Cannot reach Delicate's engine: ${error.message}`, details: `${error.code}${attached}` };
-  return { message: error.message, details: `${error.code}${attached}` };
+  return { message: withRemedy(error.message, error.details, appRemedy), details: `${error.code}${attached}` };
 }
 
 /** The Problem for anything thrown by a call or by the window itself. */

@@ -1,17 +1,17 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/database';
-import { corpusSlice, sharedData, tempDir } from '../test/helpers';
-import { DEFAULT_QSAR } from '../train/qsar-settings';
-import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
-import { BASE_STUDENT, BASE_TEACHER, ModelService, startingStudent } from './model-service';
+import { openDatabase } from '../../db/database';
+import { corpusSlice, sharedData, tempDir } from '../../test/helpers';
+import { DEFAULT_QSAR } from '../../train/qsar-settings';
+import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../../train/settings';
+import { BASE_STUDENT, BASE_TEACHER, type PretrainResult, modelServices, startingStudent } from '.';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const corpus = join(tmp.dir, 'corpus.csv');
 writeFileSync(corpus, `smiles\n${corpusSlice(600).join('\n')}\n`);
 
@@ -43,15 +43,15 @@ describe('the student a training run starts from', () => {
 describe('pretraining jobs', () => {
   const dbPath = join(tmp.dir, 'models.db');
   const db = openDatabase(dbPath);
-  const models = new ModelService(db);
+  const { models, pretraining, training, inference } = modelServices(db);
   afterAll(() => db.close());
   // Fixtures every test below may use (each test stands on its own): a pretrained teacher and a
   // general-distilled one-layer student of it.
-  let whole: Awaited<ReturnType<ModelService['pretrain']>>;
-  let student: Awaited<ReturnType<ModelService['pretrain']>>;
+  let whole: PretrainResult;
+  let student: PretrainResult;
   beforeAll(async () => {
-    whole = await models.pretrain({ corpus, out: 'whole', settings, resume: false, backend: 'wasm' });
-    student = await models.pretrain({ corpus, out: 'student', settings: { ...settings, maxSteps: 6, distill: { ...DEFAULT_DISTILL, teacher: 'whole', layers: 1 } }, resume: false, backend: 'wasm' });
+    whole = await pretraining.pretrain({ corpus, out: 'whole', settings, resume: false, backend: 'wasm' });
+    student = await pretraining.pretrain({ corpus, out: 'student', settings: { ...settings, maxSteps: 6, distill: { ...DEFAULT_DISTILL, teacher: 'whole', layers: 1 } }, resume: false, backend: 'wasm' });
   }, 300_000);
 
   it('a run killed mid-way resumes from its checkpoint and continues the same loss curve', async () => {
@@ -79,8 +79,8 @@ describe('pretraining jobs', () => {
     expect(interrupted.state).toBe('training');
     expect(interrupted.steps).toBeLessThan(40);
 
-    await expect(models.pretrain({ corpus, out: 'killed', settings, resume: false })).rejects.toThrow(/--resume/);
-    const resumed = await models.pretrain({ corpus, out: 'killed', settings, resume: true, backend: 'wasm' });
+    await expect(pretraining.pretrain({ corpus, out: 'killed', settings, resume: false })).rejects.toMatchObject({ code: 'CONFLICT', details: { model: 'killed', remedy: 'resume-or-other-out' } });
+    const resumed = await pretraining.pretrain({ corpus, out: 'killed', settings, resume: true, backend: 'wasm' });
     expect(resumed.resumedFromStep).toBeGreaterThanOrEqual(4);
     expect(resumed.steps).toBe(40);
     // Same data order, masks, dropout and optimizer state: the curve continues exactly.
@@ -95,21 +95,21 @@ describe('pretraining jobs', () => {
     const m = models.get('student');
     expect(m).toMatchObject({ kind: 'student', parent: ['whole'], layers: 1, shareLayers: true, state: 'ready' });
     expect(m.params).toBeLessThan(models.get('whole').params);
-    await expect(models.pretrain({ corpus, out: 'x', settings: { ...settings, distill: { ...DEFAULT_DISTILL, teacher: 'nope', layers: 1 } }, resume: false })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(models.pretrain({ corpus, out: 'x', settings: { ...settings, distill: { ...DEFAULT_DISTILL, teacher: 'whole', layers: 3 } }, resume: false })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/'whole' has 2 layers/) });
+    await expect(pretraining.pretrain({ corpus, out: 'x', settings: { ...settings, distill: { ...DEFAULT_DISTILL, teacher: 'nope', layers: 1 } }, resume: false })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(pretraining.pretrain({ corpus, out: 'x', settings: { ...settings, distill: { ...DEFAULT_DISTILL, teacher: 'whole', layers: 3 } }, resume: false })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/'whole' has 2 layers/) });
   }, 120_000);
 
   it('derives a shared-layer teacher, then a narrower student started from it (DeLiCaTe stages 2 and 3)', async () => {
     const distill = { ...DEFAULT_DISTILL, teacher: 'whole' };
-    const shared = await models.pretrain({ corpus, out: 'shared', settings: { ...settings, maxSteps: 4, distill: { ...distill, layers: 2 } }, resume: false, backend: 'wasm' });
+    const shared = await pretraining.pretrain({ corpus, out: 'shared', settings: { ...settings, maxSteps: 4, distill: { ...distill, layers: 2 } }, resume: false, backend: 'wasm' });
     expect(models.get('shared')).toMatchObject({ kind: 'shared', parent: ['whole'], layers: 2, shareLayers: true });
     // Recomputing layers in the backward pass (all but the last, whose attention is distilled) changes nothing.
-    const recomputed = await models.pretrain({ corpus, out: 'shared-ckpt', settings: { ...settings, maxSteps: 4, gradientCheckpointing: true, distill: { ...distill, layers: 2 } }, resume: false, backend: 'wasm' });
+    const recomputed = await pretraining.pretrain({ corpus, out: 'shared-ckpt', settings: { ...settings, maxSteps: 4, gradientCheckpointing: true, distill: { ...distill, layers: 2 } }, resume: false, backend: 'wasm' });
     recomputed.curve.forEach((c, i) => {
       expect(c.loss).toBeCloseTo(shared.curve[i]?.loss as number, 4);
       expect(c.distill).toBeCloseTo(shared.curve[i]?.distill as number, 4);
     });
-    const r = await models.pretrain({ corpus, out: 'narrow', settings: { ...settings, maxSteps: 4, distill: { ...distill, layers: 1, ff: 16, init: 'shared' } }, resume: false, backend: 'wasm' });
+    const r = await pretraining.pretrain({ corpus, out: 'narrow', settings: { ...settings, maxSteps: 4, distill: { ...distill, layers: 1, ff: 16, init: 'shared' } }, resume: false, backend: 'wasm' });
     expect(r.curve.every((c) => Number.isFinite(c.loss))).toBe(true);
     const m = models.get('narrow');
     expect(m).toMatchObject({ kind: 'student', parent: ['whole', 'shared'], layers: 1, shareLayers: true });
@@ -118,8 +118,8 @@ describe('pretraining jobs', () => {
     expect(manifest.training.settings.distill).toMatchObject({ ff: 16, init: 'shared' });
     // One layer with 16 of 64 feed-forward units: 2·(32·48) + 48 weights fewer than the 1-layer student.
     expect(models.get('student').params - m.params).toBe(2 * 32 * 48 + 48);
-    await expect(models.pretrain({ corpus, out: 'y', settings: { ...settings, distill: { ...distill, layers: 1, ff: 128 } }, resume: false })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(models.pretrain({ corpus, out: 'z', settings: { ...settings, distill: { ...distill, layers: 1, init: 'narrow' } }, resume: false })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/--student-ff 16/) });
+    await expect(pretraining.pretrain({ corpus, out: 'y', settings: { ...settings, distill: { ...distill, layers: 1, ff: 128 } }, resume: false })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(pretraining.pretrain({ corpus, out: 'z', settings: { ...settings, distill: { ...distill, layers: 1, init: 'narrow' } }, resume: false })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/16 feed-forward units or fewer/) });
   }, 120_000);
 
   it('runs one replicate seed on its own and distils from an already fine-tuned teacher (the QSAR bench cells)', async () => {
@@ -128,12 +128,12 @@ describe('pretraining jobs', () => {
     writeFileSync(data, `${rows.slice(0, 121).join('\n')}\n`);
     const qsar = { ...DEFAULT_QSAR, seeds: 1, epochs: 1, split: 'random' as const };
     const base = { data, target: 'logS', task: 'regression' as const };
-    const a = await models.train({ ...base, out: 'seed2', teacher: 'whole', settings: { ...qsar, firstSeed: 1 } });
-    const other = await models.train({ ...base, out: 'seed1', teacher: 'whole', settings: { ...qsar, firstSeed: 0 } });
+    const a = await training.train({ ...base, out: 'seed2', teacher: 'whole', settings: { ...qsar, firstSeed: 1 } });
+    const other = await training.train({ ...base, out: 'seed1', teacher: 'whole', settings: { ...qsar, firstSeed: 0 } });
     const rmse = (r: typeof a, role: string) => r.models.find((m) => m.role === role)?.metrics.rmse as number;
     expect(rmse(other, 'teacher')).not.toBeCloseTo(rmse(a, 'teacher'), 6);
     // The fine-tuned teacher of seed 2, reused as is: the same split and the same predictions, then a student.
-    const b = await models.train({ ...base, out: 'seed2-d', teacher: 'seed2-teacher', settings: { ...qsar, firstSeed: 1, teacherFineTuned: true, distill: true, studentLayers: 1 } });
+    const b = await training.train({ ...base, out: 'seed2-d', teacher: 'seed2-teacher', settings: { ...qsar, firstSeed: 1, teacherFineTuned: true, distill: true, studentLayers: 1 } });
     expect(rmse(b, 'teacher')).toBeCloseTo(rmse(a, 'teacher'), 5);
     expect(rmse(b, 'baseline')).toBeCloseTo(rmse(a, 'baseline'), 10);
     expect(b.models.find((m) => m.role === 'teacher')?.trainSeqPerSec).toBe(0);
@@ -144,25 +144,25 @@ describe('pretraining jobs', () => {
     expect(Number.isFinite(rmse(b, 'student'))).toBe(true);
     expect(b.teacherSource).not.toMatch(/asked/);
     // A student deeper than its 2-layer teacher is not made: it gets the teacher's depth, and the result says so.
-    const deep = await models.train({ ...base, out: 'seed2-deep', teacher: 'seed2-teacher', settings: { ...qsar, firstSeed: 1, teacherFineTuned: true, distill: true, studentLayers: 5 } });
+    const deep = await training.train({ ...base, out: 'seed2-deep', teacher: 'seed2-teacher', settings: { ...qsar, firstSeed: 1, teacherFineTuned: true, distill: true, studentLayers: 5 } });
     expect(deep.models.find((m) => m.role === 'student')?.layers).toBe(2);
     expect(deep.teacherSource).toMatch(/applies its layer 2 times, not the 5 asked/);
     // Fine-tuning throughput on the fixed speed sample (the bench times every model with it in one run):
     // two epochs of the 512 molecules, per wall and per CPU second (the ratios are the bench's business).
     for (const name of ['seed2-teacher', 'seed2-d-student']) {
-      const speed = await models.trainingSpeed(name);
+      const speed = await inference.trainingSpeed(name);
       expect(speed.sequences).toBe(1024);
       expect(speed.seqPerSec).toBeGreaterThan(0);
       if (process.platform === 'linux') expect(speed.seqPerCpuSec).toBeGreaterThanOrEqual(speed.seqPerSec * 0.95);
     }
-    await expect(models.trainingSpeed('whole')).rejects.toThrow(/no task head/);
+    await expect(inference.trainingSpeed('whole')).rejects.toThrow(/no task head/);
   }, 180_000);
 
   it('registers a consensus of the student and the forest, recommends a model on validation, and predicts with calibrated intervals', async () => {
     const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n');
     const data = join(tmp.dir, 'esol-150.csv');
     writeFileSync(data, `${rows.slice(0, 151).join('\n')}\n`);
-    const r = await models.train({ data, target: 'logS', task: 'regression', out: 'cons', teacher: 'whole', settings: { ...DEFAULT_QSAR, seeds: 1, epochs: 1, split: 'random', distill: true, studentLayers: 1 } });
+    const r = await training.train({ data, target: 'logS', task: 'regression', out: 'cons', teacher: 'whole', settings: { ...DEFAULT_QSAR, seeds: 1, epochs: 1, split: 'random', distill: true, studentLayers: 1 } });
     expect(r.registered).toEqual(['cons-teacher', 'cons-student', 'cons-ecfp4-rf', 'cons-consensus']);
     // Student and forest, weights on a 0.05 grid summing to 1, fitted on the validation split.
     expect(r.consensus?.members.map((m) => m.name)).toEqual(['cons-student', 'cons-ecfp4-rf']);
@@ -178,7 +178,7 @@ describe('pretraining jobs', () => {
 
     // The consensus predicts the weighted mean of its members' predictions, with its own interval.
     const smiles = ['CCO', 'c1ccccc1O', 'CC(=O)Nc1ccc(O)cc1', 'not a molecule'];
-    const [c, st, rf] = await Promise.all(['cons-consensus', 'cons-student', 'cons-ecfp4-rf'].map((n) => models.predict(n, smiles)));
+    const [c, st, rf] = await Promise.all(['cons-consensus', 'cons-student', 'cons-ecfp4-rf'].map((n) => inference.predict(n, smiles)));
     const cal = models.calibration('cons-consensus');
     const half = cal && 'halfWidth' in cal ? cal.halfWidth : Number.NaN;
     expect(half).toBeGreaterThan(0);
@@ -205,8 +205,8 @@ describe('pretraining jobs', () => {
     writeFileSync(data, `${rows.slice(0, 81).join('\n')}\n`);
     const qsar = { ...DEFAULT_QSAR, seeds: 1, epochs: 2, split: 'random' as const, distill: true, studentLayers: 1 };
     const req = { data, target: 'logS', task: 'regression' as const, teacher: 'whole', settings: qsar };
-    const ref = await models.train({ ...req, out: 'whole-run' });
-    expect(models.runs.get('whole-run')).toBeNull();
+    const ref = await training.train({ ...req, out: 'whole-run' });
+    expect(training.runs.get('whole-run')).toBeNull();
 
     // The same run from the CLI in a separate process on a copy of the file, killed (SIGKILL, no clean-up)
     // in the student's distillation; then the copy is deleted: the run keeps its own.
@@ -216,23 +216,26 @@ describe('pretraining jobs', () => {
     const child = spawn(process.execPath, [join(root, 'bin/delicate.mjs'), ...args], { stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const deadline = Date.now() + 120_000;
-    while (Date.now() < deadline && models.runs.get('cut')?.progress.stage !== 'distill') await new Promise((r) => setTimeout(r, 25));
+    while (Date.now() < deadline && training.runs.get('cut')?.progress.stage !== 'distill') await new Promise((r) => setTimeout(r, 25));
     child.kill('SIGKILL');
     await exited;
     rmSync(copy);
-    const saved = models.runs.get('cut');
+    const saved = training.runs.get('cut');
     expect(saved?.progress).toMatchObject({ seed: 1, seeds: 1, stage: 'distill', epochs: 2 });
-    expect(models.runs.list()).toEqual([expect.objectContaining({ name: 'cut', target: 'logS', data: copy })]);
+    expect(training.runs.list()).toEqual([expect.objectContaining({ name: 'cut', target: 'logS', data: copy })]);
     expect(models.repo.byName('cut-teacher')).toBeNull();
     // Not started over by mistake, not resumed with other settings, data or models.
-    await expect(models.train({ ...req, out: 'cut' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/interrupted.*--resume.*--restart/) });
-    await expect(models.train({ ...req, out: 'cut', resume: true, settings: { ...qsar, epochs: 3 } })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/other data, columns, settings or models/) });
-    expect(await models.interrupted({ ...req, out: 'cut', settings: { ...qsar, alpha: 0.9 } })).toMatchObject({ matches: false });
+    await expect(training.train({ ...req, out: 'cut' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/interrupted/), details: { run: 'cut', remedy: 'resume-or-restart' } });
+    // The command line phrases that remedy with its own flags.
+    const cli = spawnSync(process.execPath, [join(root, 'bin/delicate.mjs'), ...args.map((a) => (a === copy ? data : a))], { encoding: 'utf8' });
+    expect([cli.status, cli.stderr]).toEqual([1, expect.stringMatching(/'cut' was interrupted \(.*\): add --resume to continue it, or --restart to start it over\n$/)]);
+    await expect(training.train({ ...req, out: 'cut', resume: true, settings: { ...qsar, epochs: 3 } })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/other data, columns, settings or models/) });
+    expect(await training.interrupted({ ...req, out: 'cut', settings: { ...qsar, alpha: 0.9 } })).toMatchObject({ matches: false });
     // The CLI's settings are the same run as these (same values, whatever their order).
-    expect(await models.interrupted({ ...req, out: 'cut' })).toMatchObject({ matches: true, progress: { stage: 'distill' } });
-    await expect(models.resumeRun('nothing')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await training.interrupted({ ...req, out: 'cut' })).toMatchObject({ matches: true, progress: { stage: 'distill' } });
+    await expect(training.resumeRun('nothing')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const messages: string[] = [];
-    const resumed = await models.resumeRun('cut', { onProgress: (m) => messages.push(m) });
+    const resumed = await training.resumeRun('cut', { onProgress: (m) => messages.push(m) });
     expect(resumed.resumedFrom).toEqual(saved?.progress);
     expect(messages.filter((m) => /teacher epoch/.test(m))).toEqual([]);
     expect(messages.filter((m) => /student epoch/.test(m))).toHaveLength(2 - (saved?.progress.epoch ?? 0));
@@ -240,23 +243,24 @@ describe('pretraining jobs', () => {
     expect(resumed.predictions).toEqual(ref.predictions);
     const weights = (name: string) => models.repo.weights(models.repo.byName(name)?.id as number) as Buffer;
     expect(Buffer.compare(weights('cut-student'), weights('whole-run-student'))).toBe(0);
-    expect(models.runs.get('cut')).toBeNull();
+    expect(training.runs.get('cut')).toBeNull();
 
     // Cancelled, a run says how to go on; --restart discards it and trains from the start.
     const abort = new AbortController();
-    await expect(models.train({ ...req, out: 'over' }, { signal: abort.signal, onProgress: (m) => /teacher epoch 1\//.test(m) && abort.abort() })).rejects.toMatchObject({
+    await expect(training.train({ ...req, out: 'over' }, { signal: abort.signal, onProgress: (m) => /teacher epoch 1\//.test(m) && abort.abort() })).rejects.toMatchObject({
       code: 'CANCELLED',
-      message: expect.stringMatching(/saved after seed 1 of 1, teacher epoch 1 of 2: resume it with `delicate train --out over --resume`/),
+      message: expect.stringMatching(/saved after seed 1 of 1, teacher epoch 1 of 2$/),
+      details: { run: 'over', remedy: 'resume-run' },
     });
-    const restarted = await models.train({ ...req, out: 'over', restart: true });
+    const restarted = await training.train({ ...req, out: 'over', restart: true });
     expect(restarted.resumedFrom).toBeNull();
     expect(restarted.models.map((m) => m.metrics)).toEqual(ref.models.map((m) => m.metrics));
-    expect(models.discardRun('over')).toBe(false);
+    expect(training.discardRun('over')).toBe(false);
   }, 300_000);
 
   it('cancels with a checkpoint, exports and imports a model file', async () => {
     const abort = new AbortController();
-    const run = models.pretrain({ corpus, out: 'cancelled', settings, resume: false, backend: 'wasm' }, { signal: abort.signal, onProgress: (p) => p.step === 6 && abort.abort() });
+    const run = pretraining.pretrain({ corpus, out: 'cancelled', settings, resume: false, backend: 'wasm' }, { signal: abort.signal, onProgress: (p) => p.step === 6 && abort.abort() });
     await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
     const m = models.get('cancelled');
     expect(m.state).toBe('cancelled');

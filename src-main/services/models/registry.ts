@@ -1,0 +1,215 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { ModelSummary } from '../../../src-shared/dto';
+import { AppError } from '../../../src-shared/errors';
+import type { Db } from '../../db/database';
+import { type ModelRow, ModelRepo, manifestOf, metricsOf, parentsOf } from '../../db/model-repo';
+import { readModelFile, writeModelFile } from '../../model/model-file';
+import { exportOnnx } from '../../model/onnx-export';
+import { packArrays, unpackArrays } from '../../model/weights-io';
+import type { Calibration } from '../../train/ensemble';
+import type { ForestJson } from '../../train/forest';
+import { type ConsensusManifest, type ModelManifest, isTaskManifest } from '../../train/manifests';
+import type { ConsensusModelSpec, EncoderSpec, ForestModelSpec, ScoringSpec, TaskModelSpec } from '../../train/predict-types';
+
+/** The registered model `delicate train` fine-tunes when no --teacher is given (shipped, issue 8). */
+export const BASE_TEACHER = 'delicate-base-teacher';
+/** The shipped general-distilled DeLiCaTe student: `delicate train --distill` starts its student from it with the base teacher. */
+export const BASE_STUDENT = 'delicate-base-student';
+/** The shipped shared-layer teacher (DeLiCaTe stage 2): one layer applied at the base teacher's depth, distilled from it; the base student starts from its layer. */
+export const BASE_SHARED_TEACHER = 'delicate-base-shared-teacher';
+
+/** Transformer kinds: what an encoder, a teacher or a starting model must be. */
+export const TRANSFORMERS = ['pretrained', 'shared', 'student', 'teacher'] as const;
+
+function summary(r: ModelRow): ModelSummary {
+  const m = manifestOf(r);
+  return {
+    name: r.name,
+    kind: r.kind,
+    state: r.state,
+    params: r.params,
+    layers: r.layers,
+    shareLayers: r.shareLayers === 1,
+    hidden: r.hidden,
+    task: 'task' in m && m.task ? { target: m.task.target, type: m.task.type } : null,
+    parent: parentsOf(r),
+    metrics: metricsOf(r),
+    steps: r.steps,
+    totalSteps: r.totalSteps,
+    createdAt: r.createdAt,
+  };
+}
+
+/** The model registry: what is stored, its import and export, and the specs the scorers load. */
+export class ModelRegistry {
+  readonly repo: ModelRepo;
+
+  constructor(
+    private readonly db: Db,
+    private readonly isJobLive: (jobId: string) => boolean = () => false,
+  ) {
+    this.repo = new ModelRepo(db);
+  }
+
+  list(): ModelSummary[] {
+    return this.repo.list().map(summary);
+  }
+
+  /**
+   * Deletes a model that is not training, with its checkpoints; models made from it keep their lineage
+   * (by name). False when there is no such model.
+   */
+  delete(name: string): boolean {
+    const r = this.repo.byName(name);
+    if (!r) return false;
+    if (r.state === 'training' && r.jobId && this.isJobLive(r.jobId)) throw new AppError('CONFLICT', `model '${name}' is training; cancel its job first`, { remedy: 'cancel-job' });
+    this.db.transaction(() => this.repo.delete(r.id))();
+    return true;
+  }
+
+  get(name: string): ModelSummary {
+    const r = this.repo.byName(name);
+    if (!r) throw new AppError('NOT_FOUND', `no model named '${name}'`, { model: name, remedy: 'list-models' });
+    return summary(r);
+  }
+
+  /** Writes a finished model to one file (float16 halves the size; float32 is exact). */
+  async exportModel(name: string, out: string, dtype: 'float32' | 'float16' = 'float32', format: 'delicate' | 'onnx' = 'delicate'): Promise<{ bytes: number }> {
+    const row = this.repo.byName(name);
+    if (row?.kind === 'baseline') throw new AppError('INVALID_INPUT', `'${name}' is an ECFP4 forest baseline: it lives in this database only (training makes it again in seconds)`);
+    if (row?.kind === 'consensus') throw new AppError('INVALID_INPUT', `'${name}' is a consensus of ${parentsOf(row).join(' and ')}: export those models; the consensus lives in this database (training makes it again)`);
+    const { row: r, manifest, weights } = this.repo.ready(name, { kinds: TRANSFORMERS, need: 'not a transformer' });
+    if (format === 'onnx') {
+      // Task models store their graph; others get one made from the stored weights (deterministic).
+      const graph = this.repo.onnx(r.id) ?? exportOnnx(manifest.config, weights, name);
+      await writeFile(out, graph);
+      return { bytes: graph.length };
+    }
+    const blob = dtype === 'float32' ? weights : packArrays(unpackArrays(weights), 'float16');
+    const file = writeModelFile({ format: 'delicate-model-file-v1', name: r.name, kind: r.kind, parents: parentsOf(r), metrics: metricsOf(r), steps: r.steps, manifest }, blob);
+    await writeFile(out, file);
+    return { bytes: file.length };
+  }
+
+  /** Registers a model file under its own name or `as`. */
+  async importModel(file: string, as?: string): Promise<ModelSummary> {
+    return this.importBuffer(await readFile(file), file, as);
+  }
+
+  /** Registers a model file's content (float16 files are stored as float32); `file` names it in errors. */
+  importBuffer(buf: Buffer, file: string, as?: string): ModelSummary {
+    let parsed: ReturnType<typeof readModelFile>;
+    try {
+      parsed = readModelFile(buf, file);
+    } catch (err) {
+      throw new AppError('PARSE_ERROR', (err as Error).message);
+    }
+    const { header, weights } = parsed;
+    const manifest = header.manifest as ModelManifest;
+    const name = as ?? header.name;
+    if (this.repo.byName(name)) throw new AppError('CONFLICT', `a model named '${name}' already exists; import it under another name`, { model: name, remedy: 'import-as' });
+    // Stored as float32 so every model in the database loads the same way.
+    const arrays = unpackArrays(weights);
+    const params = [...arrays.values()].reduce((n, a) => n + a.values.length, 0);
+    const c = manifest.config;
+    this.db.transaction(() => {
+      const id = this.repo.create({ name, kind: header.kind as ModelSummary['kind'], state: 'training', manifest, params, layers: c.layers, shareLayers: c.shareLayers, hidden: c.hidden, parents: header.parents, totalSteps: header.steps, jobId: null });
+      const stored = packArrays(arrays, 'float32');
+      this.repo.finish(id, { weights: stored, metrics: header.metrics, steps: header.steps });
+      if (c.task) this.repo.setOnnx(id, exportOnnx(c, stored, name));
+    })();
+    return this.get(name);
+  }
+
+  /**
+   * Registers the models shipped in `dir` (resources/models/*.dlcm) that the database does not hold yet,
+   * so a fresh install screens and fine-tunes offline at once; returns the names registered.
+   */
+  registerShipped(dir: string): string[] {
+    const added = this.shippedPending(dir);
+    for (const name of added) this.registerShippedOne(dir, name);
+    return added;
+  }
+
+  /** The shipped models of `dir` not registered in this database yet. */
+  shippedPending(dir: string): string[] {
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((x) => x.endsWith('.dlcm'))
+      .sort()
+      .map((f) => f.slice(0, -'.dlcm'.length))
+      .filter((name) => !this.repo.byName(name));
+  }
+
+  /** Registers one shipped model file (`dir/NAME.dlcm`) under its name. */
+  registerShippedOne(dir: string, name: string): void {
+    const file = join(dir, `${name}.dlcm`);
+    this.importBuffer(readFileSync(file), file, name);
+  }
+
+  /** A stored task model (fine-tuned teacher or student) ready for prediction. */
+  taskSpec(name: string): TaskModelSpec {
+    const { spec, manifest, kind } = this.stored(name);
+    if (!isTaskManifest(manifest) || !manifest.config.task) throw new AppError('INVALID_INPUT', `model '${name}' has no task head (it is a ${kind} model): train one first`, { model: name, remedy: 'train' });
+    return { ...spec, task: manifest.task, domain: manifest.domain?.smiles ?? [], calibration: manifest.calibration ?? null };
+  }
+
+  /** What a screen uses when no model is named: the shipped task models (delicate-*, with a task head). */
+  defaultScreenModels(): string[] {
+    return this.repo
+      .list()
+      .filter((r) => r.name.startsWith('delicate-') && r.state === 'ready' && (r.kind === 'student' || r.kind === 'teacher'))
+      .filter((r) => {
+        const m = manifestOf(r);
+        return m.format === 'delicate-model-v1' && m.config.task;
+      })
+      .map((r) => r.name);
+  }
+
+  /** A scoring model's interval calibration (null: none, or no such model any more). */
+  calibration(name: string): Calibration | null {
+    const row = this.repo.byName(name);
+    if (!row) return null;
+    const m = manifestOf(row);
+    return 'calibration' in m ? (m.calibration ?? null) : null;
+  }
+
+  /** A model that scores compounds: a transformer task model, an ECFP4 forest baseline or a consensus of them. */
+  scoringSpec(name: string): ScoringSpec {
+    const row = this.repo.byName(name);
+    if (row?.kind === 'consensus') return this.consensusSpec(name, manifestOf(row) as ConsensusManifest);
+    return this.memberSpec(name);
+  }
+
+  private memberSpec(name: string): TaskModelSpec | ForestModelSpec {
+    if (this.repo.byName(name)?.kind !== 'baseline') return this.taskSpec(name);
+    const { manifest: m, weights } = this.repo.ready(name, { kinds: ['baseline'] });
+    return { name, kind: 'forest', forest: JSON.parse(gunzipSync(weights).toString('utf8')) as ForestJson, task: m.task, domain: m.domain.smiles, calibration: m.calibration ?? null };
+  }
+
+  /** A consensus with its members loaded (the members with weight); a deleted member is named. */
+  private consensusSpec(name: string, m: ConsensusManifest): ConsensusModelSpec {
+    const members = m.members
+      .filter((x) => x.weight > 0)
+      .map((x) => {
+        if (!this.repo.byName(x.name)) throw new AppError('NOT_FOUND', `the consensus '${name}' combines '${x.name}', which was deleted: retrain, or use another model`, { model: x.name, remedy: 'train' });
+        return { spec: this.memberSpec(x.name), weight: x.weight };
+      });
+    return { name, kind: 'consensus', members, task: m.task, domain: m.domain.smiles, calibration: m.calibration };
+  }
+
+  /** Any finished model as an encoder (embeddings: the pooled [CLS] output), task head or not. */
+  encoderSpec(name: string): EncoderSpec {
+    return this.stored(name).spec;
+  }
+
+  private stored(name: string) {
+    const { row, manifest, weights } = this.repo.ready(name, { kinds: TRANSFORMERS, need: 'not a transformer' });
+    const onnx = this.repo.onnx(row.id);
+    const spec: EncoderSpec = { name, config: manifest.config, tokenizer: manifest.tokenizer, weights, ...(onnx ? { onnx: new Uint8Array(onnx) } : {}) };
+    return { spec, manifest, kind: row.kind };
+  }
+}
