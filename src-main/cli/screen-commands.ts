@@ -1,17 +1,8 @@
 import type { ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
-import type { AppContext } from '../services/app-context';
 import { basename } from 'node:path';
 import type { ScreenProgress } from '../services/screen-service';
 import { UsageError, engineOf, int, need, parse, rangesOf, withCtrlC } from './args';
-
-/** What a command needs from the CLI around it. */
-export interface CommandEnv {
-  context(db: string | boolean | undefined): Promise<AppContext>;
-  print(value: unknown, human: () => string): void;
-  setJson(json: boolean): void;
-  err(s: string): void;
-  isTTY: boolean;
-}
+import type { CommandEnv } from './command-env';
 
 function numberOf(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -164,7 +155,7 @@ export async function vsCommand(rest: string[], env: CommandEnv): Promise<number
   if (draws !== undefined && (queries === undefined || draws < 1)) throw new UsageError('--draws N (at least 1) goes with --queries');
   const seed = int(values.seed, '--seed');
   const app = await env.context(values.db);
-  const r = await withCtrlC(env.err, 'cancelling: model SMILES and any screen already computed are kept', (signal) => app.screens.vs({
+  const r = await withCtrlC(env.err, 'cancelling: model SMILES and any screen already computed are kept', (signal) => app.vs.evaluate({
     library: need(values.library, '--library NAME'),
     method,
     engine: engineOf(values.engine),

@@ -1,0 +1,264 @@
+import { basename } from 'node:path';
+import { AppError } from '../../src-shared/errors';
+import { givenColumns } from '../../src-shared/assay-columns';
+import { intervalText, metricsText, sizeText } from '../../src-shared/models';
+import { describeRun } from '../../src-shared/runs';
+import type { AppContext } from '../services/app-context';
+import type { TrainRequest, TrainResult } from '../services/models';
+import { DEFAULT_QSAR } from '../train/qsar-settings';
+import { UsageError, engineOf, fraction, int, need, nonNegative, parse, positive, withCtrlC } from './args';
+import type { CommandEnv } from './command-env';
+
+/** The flags of `delicate train`. */
+const TRAIN_FLAGS = {
+  data: { type: 'string' },
+  assay: { type: 'string' },
+  target: { type: 'string' },
+  task: { type: 'string' },
+  out: { type: 'string' },
+  teacher: { type: 'string' },
+  student: { type: 'string' },
+  distill: { type: 'boolean', default: false },
+  'consensus-teacher': { type: 'boolean', default: false },
+  alpha: { type: 'string' },
+  'hidden-weight': { type: 'string' },
+  augment: { type: 'string' },
+  'student-layers': { type: 'string' },
+  split: { type: 'string' },
+  seeds: { type: 'string' },
+  epochs: { type: 'string' },
+  batch: { type: 'string' },
+  lr: { type: 'string' },
+  'length-pool': { type: 'string' },
+  'smiles-col': { type: 'string' },
+  'id-col': { type: 'string' },
+  unit: { type: 'string' },
+  'date-col': { type: 'string' },
+  backend: { type: 'string' },
+  resume: { type: 'boolean', default: false },
+  restart: { type: 'boolean', default: false },
+} as const;
+
+type TrainFlags = ReturnType<typeof parse<typeof TRAIN_FLAGS>>['values'];
+type StoredAssayFile = Awaited<ReturnType<AppContext['assays']['assayFile']>>;
+
+/** A finished run for people: where it resumed, the data, each model's metrics, the consensus and the recommendation. */
+function trainedText(result: TrainResult): string {
+  return [
+    ...(result.resumedFrom ? [`resumed after ${describeRun(result.resumedFrom)}`] : []),
+    `${result.teacherSource}; ${result.split} split, ${result.seeds} seed(s), ${result.n.compounds} compounds (${result.n.train}/${result.n.valid}/${result.n.test}), ${result.n.rejected} rejected`,
+    ...result.models.map((m) => `${m.name}\t${m.role}\t${sizeText(m.role, m.params)}\t${m.role === 'baseline' || m.role === 'consensus' ? '-' : `${m.layers} layers`}\t${metricsText(m.metrics, result.seeds)}\t${m.trainSeconds.toFixed(0)} s`),
+    ...(result.consensus ? [`consensus: ${result.consensus.members.map((m) => `${m.name} × ${m.weight.toFixed(2)}`).join(' + ')} (weights from the validation split)`] : []),
+    ...(result.recommended ? [`recommended: ${result.recommended.name} (${result.recommended.why})`] : []),
+    `registered: ${result.registered.join(', ')}`,
+  ].join('\n');
+}
+
+type CheckedTrain = Pick<TrainRequest, 'data' | 'target' | 'task' | 'out' | 'dateCol' | 'settings'>;
+
+/** The flags of a training run checked and turned into its request's core (a stored assay brings its target, task and dates). */
+function checkedTrain(values: TrainFlags, stored: StoredAssayFile | null): CheckedTrain {
+  const task = values.task ?? stored?.assay.task ?? need(values.task, '--task regression|classification');
+  if (task !== 'regression' && task !== 'classification') throw new UsageError('--task must be regression or classification');
+  const split = values.split ?? DEFAULT_QSAR.split;
+  if (split !== 'random' && split !== 'scaffold' && split !== 'temporal') throw new UsageError('--split must be random, scaffold or temporal');
+  if (stored && (values.unit || values['smiles-col'] || values['id-col'] || values['date-col']))
+    throw new UsageError(`--assay ${values.assay} brings its own SMILES, IDs, dates and converted values${stored.assay.unit ? ` (converted from ${stored.assay.unit})` : ''}: no --unit, --smiles-col, --id-col or --date-col`);
+  const dateCol = stored ? stored.dateCol : values['date-col'];
+  if (split === 'temporal' && !dateCol) throw new UsageError(stored ? `--split temporal: assay ${values.assay} has no dates` : '--split temporal needs --date-col C');
+  if (values.student && !values.distill) throw new UsageError('--student needs --distill');
+  if (values.student && values['student-layers'] !== undefined) throw new UsageError(`--student ${values.student} brings its own depth: give --student MODEL or --student-layers K, not both`);
+  const lr = values.lr === undefined ? DEFAULT_QSAR.lr : Number(values.lr);
+  if (!(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
+  const n = {
+    studentLayers: positive(values['student-layers'], '--student-layers') ?? DEFAULT_QSAR.studentLayers,
+    seeds: positive(values.seeds, '--seeds') ?? DEFAULT_QSAR.seeds,
+    epochs: positive(values.epochs, '--epochs') ?? DEFAULT_QSAR.epochs,
+    batch: positive(values.batch, '--batch') ?? DEFAULT_QSAR.batch,
+    lengthPool: positive(values['length-pool'], '--length-pool') ?? DEFAULT_QSAR.lengthPool,
+  };
+  return {
+    task,
+    dateCol,
+    data: stored?.file ?? need(values.data, '--data FILE (or --assay NAME)'),
+    target: stored ? stored.assay.target : need(values.target, '--target COL'),
+    out: need(values.out, '--out NAME'),
+    settings: {
+      ...DEFAULT_QSAR,
+      alpha: fraction(values.alpha, '--alpha') ?? DEFAULT_QSAR.alpha,
+      hiddenWeight: nonNegative(values['hidden-weight'], '--hidden-weight') ?? DEFAULT_QSAR.hiddenWeight,
+      augment: int(values.augment, '--augment') ?? DEFAULT_QSAR.augment,
+      split,
+      distill: values.distill,
+      ...(values['consensus-teacher'] ? { consensusTeacher: true } : {}),
+      ...n,
+      lr,
+    },
+  };
+}
+
+/** `delicate train`: teacher, student, forest and consensus on an assay file or a stored assay; resumable. */
+export async function trainCommand(rest: string[], env: CommandEnv): Promise<number> {
+  const { values } = parse(rest, TRAIN_FLAGS);
+  env.setJson(values.json);
+  if (values.resume && values.restart) throw new UsageError('give --resume or --restart, not both');
+  if (values.assay !== undefined && values.data !== undefined) throw new UsageError('give --data FILE or --assay NAME, not both');
+  const app = await env.context(values.db);
+  const printTrained = (result: TrainResult) => env.print(result, () => trainedText(result));
+  if (values.resume && values.data === undefined && values.assay === undefined) {
+    // By name alone: the run's own request and its copy of the data.
+    const out = need(values.out, '--out NAME');
+    printTrained(await withCtrlC(env.err, 'cancelling: the run is saved after its last finished epoch', (signal) => app.training.resumeRun(out, { signal, onProgress: (m) => env.err(`${m}\n`) })));
+    return 0;
+  }
+  // A stored assay (from an earlier run) brings its own target and task.
+  const stored = values.assay !== undefined ? await app.assays.assayFile(values.assay) : null;
+  // Checked before training; a failed check removes the stored assay's temporary copy.
+  let checked: CheckedTrain;
+  try {
+    checked = checkedTrain(values, stored);
+  } catch (e) {
+    await stored?.cleanup();
+    throw e;
+  }
+  let result;
+  try {
+    result = await withCtrlC(env.err, 'cancelling: the run is saved after its last finished epoch', (signal) => app.training.train(
+      {
+        data: checked.data,
+        ...(stored ? { dataName: stored.displayName, fromAssay: stored.fromAssay } : {}),
+        target: checked.target,
+        task: checked.task,
+        out: checked.out,
+        ...(values.teacher ? { teacher: values.teacher } : {}),
+        ...(values.student ? { student: values.student } : {}),
+        ...givenColumns({ smilesCol: values['smiles-col'], idCol: values['id-col'], unit: values.unit, dateCol: checked.dateCol }),
+        ...(values.backend ? { backend: values.backend as 'auto' } : {}),
+        settings: checked.settings,
+        resume: values.resume,
+        restart: values.restart,
+      },
+      { signal, onProgress: (m) => env.err(`${m}\n`) },
+    ));
+  } finally {
+    await stored?.cleanup();
+  }
+  printTrained(result);
+  return 0;
+}
+
+/** `delicate runs`: interrupted training runs; --discard drops one. */
+export async function runsCommand(rest: string[], env: CommandEnv): Promise<number> {
+  const { values, positionals } = parse(rest, { discard: { type: 'string' } });
+  env.setJson(values.json);
+  if (positionals.length) throw new UsageError('runs takes no positional arguments (--discard NAME drops a run)');
+  const app = await env.context(values.db);
+  if (values.discard !== undefined) {
+    const discarded = app.training.discardRun(values.discard);
+    env.print({ run: values.discard, discarded }, () => (discarded ? `discarded the interrupted run '${values.discard}'` : `no interrupted run named '${values.discard}'`));
+    return discarded ? 0 : 1;
+  }
+  const runs = app.training.runs.list();
+  env.print({ runs }, () =>
+    runs.length
+      ? runs.map((r) => `${r.name}\t${r.target} on ${r.data}\tafter ${describeRun(r.progress)}\tsaved ${r.updatedAt}\t(delicate train --out ${r.name} --resume)`).join('\n')
+      : 'No interrupted training runs.',
+  );
+  return 0;
+}
+
+/** `delicate assay import|delete`. */
+export async function assayCommand(rest: string[], env: CommandEnv): Promise<number> {
+  const [sub, ...args] = rest;
+  if (sub === 'delete') {
+    const { values, positionals } = parse(args, {});
+    env.setJson(values.json);
+    if (positionals.length !== 1) throw new UsageError('assay delete takes exactly one assay NAME');
+    const name = positionals[0] as string;
+    const deleted = (await env.context(values.db)).assays.delete(name);
+    if (!deleted) throw new AppError('NOT_FOUND', `no assay named '${name}' (see \`delicate assays\`)`);
+    env.print({ assay: name, deleted }, () => `deleted assay '${name}' (models trained on it keep their own record of its data)`);
+    return 0;
+  }
+  if (sub !== 'import') throw new UsageError(`assay takes import or delete, not '${sub ?? ''}' (\`delicate assays\` lists them)`);
+  const { values, positionals } = parse(args, { as: { type: 'string' }, target: { type: 'string' }, task: { type: 'string' }, unit: { type: 'string' }, 'smiles-col': { type: 'string' }, 'id-col': { type: 'string' }, 'date-col': { type: 'string' } });
+  env.setJson(values.json);
+  if (positionals.length !== 1) throw new UsageError('assay import takes exactly one FILE');
+  const file = positionals[0] as string;
+  const task = need(values.task, '--task regression|classification');
+  if (task !== 'regression' && task !== 'classification') throw new UsageError('--task must be regression or classification');
+  const name = values.as ?? basename(file).replace(/\.gz$/i, '').replace(/\.[^.]+$/, '');
+  const target = need(values.target, '--target COL');
+  const app = await env.context(values.db);
+  const assay = await withCtrlC(env.err, 'cancelling: nothing is stored', (signal) =>
+    app.assays.importAssay(
+      { data: file, name, target, task, ...givenColumns({ smilesCol: values['smiles-col'], idCol: values['id-col'], unit: values.unit, dateCol: values['date-col'] }) },
+      { signal, onProgress: (p) => env.err(`${p.read} records: ${p.compounds} compounds, ${p.rejected} rejected\n`) },
+    ),
+  );
+  env.print({ assay }, () => `stored assay '${assay.name}': ${assay.compounds} compounds from ${assay.records} records${assay.unit ? ` (converted from ${assay.unit})` : ''}, ${assay.replicates} with replicates, ${assay.censored} censored, ${assay.rejected} rejected (\`delicate assays ${assay.name}\` lists them; \`delicate train --assay ${assay.name}\` trains on it)`);
+  return 0;
+}
+
+/** `delicate assays [NAME]`: stored assays, or one assay's aggregated measurements. */
+export async function assaysCommand(rest: string[], env: CommandEnv): Promise<number> {
+  const { values, positionals } = parse(rest, { only: { type: 'string' } });
+  env.setJson(values.json);
+  const app = await env.context(values.db);
+  if (positionals.length > 1) throw new UsageError('assays takes at most one assay NAME');
+  const only = values.only;
+  if (only !== undefined && only !== 'replicates' && only !== 'censored') throw new UsageError('--only must be replicates or censored');
+  if (only !== undefined && !positionals[0]) throw new UsageError('--only needs an assay NAME');
+  if (positionals[0]) {
+    const { total, measurements, rejected } = app.assays.assayPage(positionals[0], { limit: Number.MAX_SAFE_INTEGER, ...(only ? { only } : {}) });
+    env.print({ assay: positionals[0], total, measurements, rejected }, () =>
+      [
+        ...measurements.map((m) => `${m.id ?? '-'}\t${m.smiles}\t${m.qualifier === '=' ? '' : m.qualifier}${m.value.toFixed(3)}\tn=${m.count}\tsd=${m.spread.toFixed(3)}${m.censored ? '\tcensored' : ''}`),
+        ...rejected.map((r) => `rejected: record ${r.record}${r.line === null ? '' : ` (line ${r.line})`}: ${r.reason}`),
+      ].join('\n'),
+    );
+    return 0;
+  }
+  const assays = app.assays.list();
+  env.print({ assays }, () => (assays.length ? assays.map((a) => `${a.name}\t${a.target} (${a.task}${a.unit ? `, from ${a.unit}` : ''})\t${a.compounds} compounds from ${a.records} records, ${a.replicates} replicates, ${a.censored} censored, ${a.rejected} rejected\t${a.file}`).join('\n') : 'No assays yet: `delicate train` stores the assay it reads.'));
+  return 0;
+}
+
+/** `delicate evaluate`: a model's metrics on a labelled file. */
+export async function evaluateCommand(rest: string[], env: CommandEnv): Promise<number> {
+  const { values } = parse(rest, { model: { type: 'string' }, data: { type: 'string' }, target: { type: 'string' }, 'smiles-col': { type: 'string' }, unit: { type: 'string' }, engine: { type: 'string' } });
+  env.setJson(values.json);
+  const r = await (await env.context(values.db)).inference.evaluate(need(values.model, '--model NAME'), need(values.data, '--data FILE'), need(values.target, '--target COL'), {
+    ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
+    ...(values.unit ? { unit: values.unit } : {}),
+    engine: engineOf(values.engine),
+  });
+  env.print(r, () => `${r.model} on ${values.data}: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')} (n=${r.n}${r.censored ? `, ${r.censored} censored left out` : ''}, ${r.unreadable} unreadable, ${r.inDomain} in domain; ${r.engine})`);
+  return 0;
+}
+
+/** `delicate predict`: predictions with the domain check for SMILES or a file. */
+export async function predictCommand(rest: string[], env: CommandEnv): Promise<number> {
+  const { values, positionals } = parse(rest, { model: { type: 'string' }, smiles: { type: 'string' }, data: { type: 'string' }, 'smiles-col': { type: 'string' }, engine: { type: 'string' } });
+  env.setJson(values.json);
+  if ((values.smiles === undefined) === (values.data === undefined)) throw new UsageError('give --smiles S [S…] or --data FILE');
+  let inputs: string[];
+  let ids: Array<string | null> = [];
+  if (values.smiles !== undefined) {
+    inputs = [values.smiles, ...positionals];
+  } else {
+    const { readStructures } = await import('../services/structures');
+    const read = await readStructures(values.data as string, values['smiles-col']);
+    inputs = read.map((r) => r.structure);
+    ids = read.map((r) => r.id);
+  }
+  const r = await (await env.context(values.db)).inference.predict(need(values.model, '--model NAME'), inputs, engineOf(values.engine));
+  const rows = r.rows.map((row, i) => ({ ...(ids[i] ? { id: ids[i] } : {}), ...row }));
+  env.print({ ...r, rows }, () =>
+    [
+      `${r.model} (${r.task.type}, ${r.task.target}) on ${r.engine}`,
+      ...rows.map((x) => `${x.input}\t${x.prediction === null ? '-' : x.prediction.toFixed(3)}${x.interval ? `\t${intervalText(x.interval)}` : ''}\t${x.inDomain === null ? '' : x.inDomain ? 'in domain' : `OUT of domain`} ${x.maxSimilarity === null ? '' : `(max sim ${x.maxSimilarity.toFixed(2)})`}${x.note ? `\t${x.note}` : ''}`),
+    ].join('\n'),
+  );
+  return 0;
+}
