@@ -155,11 +155,11 @@ async function virtualScreening(args: string[]): Promise<{ rows: string[][]; res
     const file = join(data, `vs/dude_${target}.csv`);
     await ensureLibrary(app, target, file);
     const methods: Array<{ label: string; run: () => Promise<{ metrics: Record<string, number>; sd?: Record<string, number>; n: number; actives: number; protocol: string }> }> = [
-      { label: 'ECFP4 max-sim', run: () => app.screens.vs({ library: target, labelCol: 'active', method: 'ecfp' }) as never },
+      { label: 'ECFP4 max-sim', run: () => app.vs.evaluate({ library: target, labelCol: 'active', method: 'ecfp' }) as never },
       ...(embeddingModel
         ? [
-            { label: `embedding cosine (${embeddingModel})`, run: () => app.screens.vs({ library: target, labelCol: 'active', method: 'embedding', embeddingModel }) as never },
-            { label: 'fusion (ECFP4 + embedding ranks)', run: () => app.screens.vs({ library: target, labelCol: 'active', method: 'fusion', embeddingModel }) as never },
+            { label: `embedding cosine (${embeddingModel})`, run: () => app.vs.evaluate({ library: target, labelCol: 'active', method: 'embedding', embeddingModel }) as never },
+            { label: 'fusion (ECFP4 + embedding ranks)', run: () => app.vs.evaluate({ library: target, labelCol: 'active', method: 'fusion', embeddingModel }) as never },
           ]
         : []),
       {
@@ -189,7 +189,7 @@ async function virtualScreening(args: string[]): Promise<{ rows: string[][]; res
     const few = FEW_QUERIES.flatMap((q) =>
       similarity.map((m) => ({
         label: `${m.label}, ${q} quer${q === 1 ? 'y' : 'ies'} × ${FEW_DRAWS} draws`,
-        run: () => app.screens.vs({ library: target, labelCol: 'active', method: m.method, queries: q, draws: FEW_DRAWS, ...(m.method === 'ecfp' ? {} : { embeddingModel }) }) as never,
+        run: () => app.vs.evaluate({ library: target, labelCol: 'active', method: m.method, queries: q, draws: FEW_DRAWS, ...(m.method === 'ecfp' ? {} : { embeddingModel }) }) as never,
       })),
     );
     for (const m of [...(fewOnly ? [] : methods), ...few] as typeof methods) {

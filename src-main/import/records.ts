@@ -189,6 +189,66 @@ function sniffSmilesColumn(header: string[], rows: string[][]): string | null {
   return best ? (best as { col: string }).col : null;
 }
 
+/**
+ * Logical rows: a quoted field may span physical lines, but only so far. A quote that is never closed
+ * would otherwise swallow the rest of the file: past the bound (or at the end of the file) its first
+ * line is rejected and the lines after it are read again as rows of their own.
+ */
+async function* logicalRows(lines: AsyncGenerator<Line>, delimiter: string): AsyncGenerator<Row> {
+  const replay: Line[] = [];
+  let pending: Line[] = [];
+  let pendingText = '';
+  let pendingBytes = 0;
+  /** Rejects the row the open quote started; its other lines (then `after`) are read again, in order. */
+  const giveUp = function* (reason: string, after?: Line): Generator<Row> {
+    const [head, ...rest] = pending;
+    pending = [];
+    pendingText = '';
+    pendingBytes = 0;
+    replay.unshift(...rest, ...(after ? [after] : []));
+    if (head) yield { lineNo: head.lineNo, error: reason };
+  };
+  const next = async (): Promise<Line | null> => {
+    const r = replay.shift();
+    if (r) return r;
+    const n = await lines.next();
+    return n.done ? null : n.value;
+  };
+  for (;;) {
+    const line = await next();
+    if (line === null) {
+      if (!pending.length) return;
+      yield* giveUp('unterminated quoted field at end of file');
+      continue;
+    }
+    if (line.error !== undefined) {
+      if (pending.length) {
+        // A quoted field cannot run into an unreadable line: the row it started is lost, its other lines are not.
+        yield* giveUp(`unterminated quoted field (${line.error} on line ${line.lineNo})`, line);
+        continue;
+      }
+      yield { lineNo: line.lineNo, error: line.error };
+      continue;
+    }
+    const text: string = pending.length ? `${pendingText}\n${line.text}` : line.text;
+    const lineNo: number = pending.length ? (pending[0] as Line).lineNo : line.lineNo;
+    const fields = splitRow(text, delimiter);
+    if (fields === null) {
+      pending.push(line);
+      pendingText = text;
+      pendingBytes += line.text.length;
+      if (pending.length > MAX_QUOTED_LINES || pendingBytes > MAX_QUOTED_CHARS) {
+        yield* giveUp(`unterminated quoted field (no closing quote within ${MAX_QUOTED_LINES} lines)`);
+      }
+      continue;
+    }
+    pending = [];
+    pendingText = '';
+    pendingBytes = 0;
+    yield { lineNo, fields, text };
+  }
+}
+
 async function* delimitedRecords(
   path: string,
   lines: AsyncGenerator<Line>,
@@ -197,65 +257,7 @@ async function* delimitedRecords(
   columns: ColumnChoice,
 ): AsyncGenerator<RecordItem> {
   const file = basename(path);
-  // Logical rows: a quoted field may span physical lines, but only so far. A quote that is never closed
-  // would otherwise swallow the rest of the file: past the bound (or at the end of the file) its first
-  // line is rejected and the lines after it are read again as rows of their own.
-  async function* rows(): AsyncGenerator<Row> {
-    const replay: Line[] = [];
-    let pending: Line[] = [];
-    let pendingText = '';
-    let pendingBytes = 0;
-    /** Rejects the row the open quote started; its other lines (then `after`) are read again, in order. */
-    const giveUp = function* (reason: string, after?: Line): Generator<Row> {
-      const [head, ...rest] = pending;
-      pending = [];
-      pendingText = '';
-      pendingBytes = 0;
-      replay.unshift(...rest, ...(after ? [after] : []));
-      if (head) yield { lineNo: head.lineNo, error: reason };
-    };
-    const next = async (): Promise<Line | null> => {
-      const r = replay.shift();
-      if (r) return r;
-      const n = await lines.next();
-      return n.done ? null : n.value;
-    };
-    for (;;) {
-      const line = await next();
-      if (line === null) {
-        if (!pending.length) return;
-        yield* giveUp('unterminated quoted field at end of file');
-        continue;
-      }
-      if (line.error !== undefined) {
-        if (pending.length) {
-          // A quoted field cannot run into an unreadable line: the row it started is lost, its other lines are not.
-          yield* giveUp(`unterminated quoted field (${line.error} on line ${line.lineNo})`, line);
-          continue;
-        }
-        yield { lineNo: line.lineNo, error: line.error };
-        continue;
-      }
-      const text: string = pending.length ? `${pendingText}\n${line.text}` : line.text;
-      const lineNo: number = pending.length ? (pending[0] as Line).lineNo : line.lineNo;
-      const fields = splitRow(text, delimiter);
-      if (fields === null) {
-        pending.push(line);
-        pendingText = text;
-        pendingBytes += line.text.length;
-        if (pending.length > MAX_QUOTED_LINES || pendingBytes > MAX_QUOTED_CHARS) {
-          yield* giveUp(`unterminated quoted field (no closing quote within ${MAX_QUOTED_LINES} lines)`);
-        }
-        continue;
-      }
-      pending = [];
-      pendingText = '';
-      pendingBytes = 0;
-      yield { lineNo, fields, text };
-    }
-  }
-
-  const it = rows();
+  const it = logicalRows(lines, delimiter);
   let header: string[] | null = null;
   const buffered: Row[] = [];
   // Header, then a few rows to sniff columns.
@@ -279,7 +281,7 @@ async function* delimitedRecords(
     findColumn(header, SMILES_NAMES, null) ??
     sniffSmilesColumn(header, buffered.filter((b) => b.fields).map((b) => b.fields as string[]));
   if (smilesCol === null) {
-    throw new AppError('INVALID_INPUT', `${file}: no SMILES column found in header [${header.join(', ')}]; name one with --smiles-col`);
+    throw new AppError('INVALID_INPUT', `${file}: no SMILES column found in header [${header.join(', ')}]; name the SMILES column`);
   }
   const smilesIdx = header.indexOf(smilesCol);
   if (smilesIdx < 0) {

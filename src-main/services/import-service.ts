@@ -6,6 +6,7 @@ import type { ImportFormat, ImportPreview, ImportRecordError, ImportSummary } fr
 import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
 import type { StandardiseResult } from '../chem/rdkit';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/database';
 import { ColumnRepo } from '../db/column-repo';
 import { CompoundRepo } from '../db/compound-repo';
@@ -89,14 +90,8 @@ interface Batch {
   results: Promise<StandardiseResult[]>;
 }
 
-/**
- * Imports a compound file into a library. Streams the file, standardises on the chemistry pool while the
- * next batches are read, and commits each batch in one transaction together with the resume point. Every
- * record ends up imported, a duplicate, or rejected with a reason; a file with no readable record writes
- * nothing and fails.
- */
-export async function importFile(db: Db, chem: ChemPool, opts: ImportOptions): Promise<ImportSummary> {
-  const started = performance.now();
+/** The file an import reads, checked: a readable, non-empty text file, its format and its content hash. */
+async function checkedFile(opts: ImportOptions): Promise<{ file: string; size: number; format: ImportFormat; sha256: string }> {
   const file = opts.displayName ?? opts.file;
   const st = await stat(opts.file).catch((err: NodeJS.ErrnoException) => {
     throw unreadable(file, err);
@@ -105,125 +100,153 @@ export async function importFile(db: Db, chem: ChemPool, opts: ImportOptions): P
   if (st.size === 0) throw new AppError('PARSE_ERROR', `${file}: the file is empty`);
   const binary = await binaryReason(opts.file);
   if (binary) throw new AppError('PARSE_ERROR', `${file}: ${binary}`);
-  const format = await detectFormat(opts.file, opts.format);
-  const sha256 = await sha256File(opts.file);
+  return { file, size: st.size, format: await detectFormat(opts.file, opts.format), sha256: await sha256File(opts.file) };
+}
 
-  const libraries = new LibraryRepo(db);
-  const imports = new ImportRepo(db);
-  const compounds = new CompoundRepo(db);
-  const columns = new ColumnRepo(db);
+/**
+ * One import of a file into a library: its `imports` row (the resume point), the counts, and the commit
+ * of each standardised batch in one transaction with the resume point.
+ */
+class ImportRun {
+  readonly libraries: LibraryRepo;
+  readonly imports: ImportRepo;
+  private readonly compounds: CompoundRepo;
+  readonly columns: ColumnRepo;
+  readonly library: { id: number; name: string };
+  readonly createdLibrary: boolean;
+  readonly run: ReturnType<ImportRepo['create']>;
+  readonly counts: ImportCounts;
+  readonly warnings: string[] = [];
+  private readonly priorSeconds: number;
+  readonly commit: (batch: RecordItem[], results: StandardiseResult[]) => void;
+  private readonly insertMember: Statement<unknown[]>;
 
-  // Library and import row are created together; a failed import removes both again. The transaction
-  // takes the write lock first, so two processes starting the same import see each other's row.
-  const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  const { library, createdLibrary, run } = db.transaction(() => {
-    let lib = libraries.byName(opts.library);
-    const created = !lib;
-    lib ??= libraries.create(opts.library);
-    const existing = imports.find(lib.id, sha256);
-    if (existing && existing.state === 'running' && ownerAlive(existing.owner, existing.heartbeatMs)) {
-      throw new AppError('CONFLICT', `${file} is being imported into '${opts.library}' right now (by another window or process); wait for it to finish`);
-    }
-    if (existing && existing.state !== 'done') imports.claim(existing.id, owner);
-    return { library: lib, createdLibrary: created, run: existing ?? imports.create(lib.id, file, sha256, format, { smilesCol: opts.smilesCol, idCol: opts.idCol }, owner) };
-  })();
+  constructor(
+    private readonly db: Db,
+    readonly opts: ImportOptions,
+    readonly source: { file: string; size: number; format: ImportFormat; sha256: string },
+    private readonly started: number,
+  ) {
+    this.libraries = new LibraryRepo(db);
+    this.imports = new ImportRepo(db);
+    this.compounds = new CompoundRepo(db);
+    this.columns = new ColumnRepo(db);
+    // Library and import row are created together; a failed import removes both again. The transaction
+    // takes the write lock first, so two processes starting the same import see each other's row.
+    const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    const claimed = db.transaction(() => {
+      let lib = this.libraries.byName(opts.library);
+      const created = !lib;
+      lib ??= this.libraries.create(opts.library);
+      const existing = this.imports.find(lib.id, source.sha256);
+      if (existing && existing.state === 'running' && ownerAlive(existing.owner, existing.heartbeatMs)) {
+        throw new AppError('CONFLICT', `${source.file} is being imported into '${opts.library}' right now (by another window or process); wait for it to finish`);
+      }
+      if (existing && existing.state !== 'done') this.imports.claim(existing.id, owner);
+      return { library: lib, createdLibrary: created, run: existing ?? this.imports.create(lib.id, source.file, source.sha256, source.format, { smilesCol: opts.smilesCol, idCol: opts.idCol }, owner) };
+    })();
+    ({ library: this.library, createdLibrary: this.createdLibrary, run: this.run } = claimed);
+    const r = this.run;
+    this.counts = { nextRecord: r.nextRecord, read: r.read, imported: r.imported, duplicates: r.duplicates, rejected: r.rejected, seconds: r.seconds };
+    this.priorSeconds = r.seconds;
+    this.insertMember = db.prepare<unknown[]>(
+      `INSERT OR IGNORE INTO library_members (library_id, compound_id, import_id, record, line, original_id, original, props, duplicate_of)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.commit = db.transaction((batch: RecordItem[], results: StandardiseResult[]) => this.write(batch, results));
+  }
 
-  const warnings: string[] = [];
-  const summaryOf = (c: ImportCounts, extra: { alreadyImported: boolean; resumed: boolean }): ImportSummary => ({
-    library: library.name,
-    file,
-    format,
-    read: c.read,
-    imported: c.imported,
-    duplicates: c.duplicates,
-    rejected: c.rejected,
-    errors: imports.errors(run.id, MAX_ERRORS_REPORTED),
-    seconds: Math.round(c.seconds * 1000) / 1000,
-    warnings,
-    ...extra,
-  });
+  /** Whether an earlier, interrupted run of this import committed records already. */
+  get resumed(): boolean {
+    return this.run.nextRecord > 1;
+  }
 
-  if (run.state === 'done') return summaryOf(run, { alreadyImported: true, resumed: false });
-  const resumed = run.nextRecord > 1;
+  summary(c: ImportCounts, extra: { alreadyImported: boolean; resumed: boolean }): ImportSummary {
+    const { imported, duplicates, rejected } = c;
+    const seconds = Math.round(c.seconds * 1000) / 1000;
+    return { library: this.library.name, file: this.source.file, format: this.source.format, read: c.read, imported, duplicates, rejected, errors: this.imports.errors(this.run.id, MAX_ERRORS_REPORTED), seconds, warnings: this.warnings, ...extra };
+  }
 
-  const counts: ImportCounts = {
-    nextRecord: run.nextRecord,
-    read: run.read,
-    imported: run.imported,
-    duplicates: run.duplicates,
-    rejected: run.rejected,
-    seconds: run.seconds,
-  };
-  const priorSeconds = run.seconds;
+  /** Removes what a failed first run made: its import row and, when it created it, the library. */
+  cleanUp(): void {
+    this.db.transaction(() => {
+      this.imports.delete(this.run.id);
+      if (this.createdLibrary) this.libraries.delete(this.library.id);
+    })();
+  }
 
-  const insertMember = db.prepare(
-    `INSERT OR IGNORE INTO library_members (library_id, compound_id, import_id, record, line, original_id, original, props, duplicate_of)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-
-  const recordError = (e: RecordError) => {
-    imports.addError(run.id, e);
-    counts.rejected++;
-  };
-
-  const commit = db.transaction((batch: RecordItem[], results: StandardiseResult[]) => {
+  private write(batch: RecordItem[], results: StandardiseResult[]): void {
+    const { counts, library, run } = this;
+    const rejected = (e: RecordError) => {
+      this.imports.addError(run.id, e);
+      counts.rejected++;
+    };
     let k = 0;
     for (const item of batch) {
       counts.read++;
       if (!item.ok) {
-        recordError(item.err);
+        rejected(item.err);
         continue;
       }
       const rec: RawRecord = item.rec;
       const res = results[k++] as StandardiseResult;
       if (!res.ok) {
-        recordError({ record: rec.record, line: rec.line, reason: `${res.reason}: ${clipStructure(rec.structure)}`, raw: rec.original });
+        rejected({ record: rec.record, line: rec.line, reason: `${res.reason}: ${clipStructure(rec.structure)}`, raw: rec.original });
         continue;
       }
-      const compoundId = compounds.upsert(res.compound);
-      const first = compounds.firstMember(library.id, compoundId);
-      insertMember.run(library.id, compoundId, run.id, rec.record, rec.line, rec.id, rec.original, JSON.stringify(rec.props), first);
+      const compoundId = this.compounds.upsert(res.compound);
+      const first = this.compounds.firstMember(library.id, compoundId);
+      this.insertMember.run(library.id, compoundId, run.id, rec.record, rec.line, rec.id, rec.original, JSON.stringify(rec.props), first);
       if (first === null) counts.imported++;
       else counts.duplicates++;
     }
     const last = batch[batch.length - 1];
     if (last) counts.nextRecord = (last.ok ? last.rec.record : last.err.record) + 1;
-    counts.seconds = priorSeconds + (performance.now() - started) / 1000;
-    imports.saveCounts(run.id, counts);
-  });
+    counts.seconds = this.priorSeconds + (performance.now() - this.started) / 1000;
+    this.imports.saveCounts(run.id, counts);
+  }
 
+  /** Progress, at most every 250 ms: counts, the share of the file's bytes read, rate and ETA. */
+  reporter(bytesRead: () => number): () => void {
+    let lastProgress = 0;
+    return () => {
+      const on = this.opts.onProgress;
+      const now = performance.now();
+      if (!on || now - lastProgress < 250) return;
+      lastProgress = now;
+      const elapsed = (now - this.started) / 1000;
+      const c = this.counts;
+      const rate = elapsed > 0 ? (c.read - this.run.read) / elapsed : 0;
+      const fraction = Math.min(1, bytesRead() / this.source.size);
+      const eta = fraction > 0.01 && fraction < 1 ? (elapsed * (1 - fraction)) / fraction : null;
+      on({ read: c.read, imported: c.imported, duplicates: c.duplicates, rejected: c.rejected, fraction, rate, etaSeconds: eta });
+    };
+  }
+}
+
+/**
+ * Streams the file's records not committed yet, standardises them on the chemistry pool while the next
+ * batches are read (at most two batches per worker in flight), and commits each batch in order. On a
+ * failure the first run's traces are removed, a resumed one is marked failed.
+ */
+async function pump(r: ImportRun, chem: ChemPool): Promise<void> {
+  const { opts, counts } = r;
   const batchSize = opts.batchSize ?? 256;
   const inFlightMax = chem.size * 2;
   let bytesRead = 0;
-  const source = await openRecords(opts.file, format, { smilesCol: opts.smilesCol, idCol: opts.idCol }, {
+  const source = await openRecords(opts.file, r.source.format, { smilesCol: opts.smilesCol, idCol: opts.idCol }, {
     onRawBytes: (n) => {
       bytesRead += n;
     },
-    onWarning: (w) => warnings.push(w),
+    onWarning: (w) => r.warnings.push(w),
   });
+  const report = r.reporter(() => bytesRead);
   const queue: Batch[] = [];
-  const progressEvery = 250;
-  let lastProgress = 0;
-
-  const report = () => {
-    if (!opts.onProgress) return;
-    const now = performance.now();
-    if (now - lastProgress < progressEvery) return;
-    lastProgress = now;
-    const elapsed = (now - started) / 1000;
-    const doneThisRun = counts.read - run.read;
-    const rate = elapsed > 0 ? doneThisRun / elapsed : 0;
-    const bytesFraction = Math.min(1, bytesRead / st.size);
-    const eta = bytesFraction > 0.01 && bytesFraction < 1 ? (elapsed * (1 - bytesFraction)) / bytesFraction : null;
-    opts.onProgress({ read: counts.read, imported: counts.imported, duplicates: counts.duplicates, rejected: counts.rejected, fraction: bytesFraction, rate, etaSeconds: eta });
-  };
-
   const drainOne = async () => {
     const b = queue.shift() as Batch;
-    commit(b.items, await b.results);
+    r.commit(b.items, await b.results);
     report();
   };
-
   const dispatch = (items: RecordItem[]) => {
     const inputs = items.flatMap((it) => (it.ok ? [it.rec.structure] : []));
     const results = inputs.length ? chem.run({ op: 'standardise', inputs }, 'bulk') : Promise.resolve([]);
@@ -231,7 +254,6 @@ export async function importFile(db: Db, chem: ChemPool, opts: ImportOptions): P
     results.catch(() => undefined);
     queue.push({ items, results });
   };
-
   try {
     let items: RecordItem[] = [];
     for await (const item of source.records) {
@@ -249,37 +271,42 @@ export async function importFile(db: Db, chem: ChemPool, opts: ImportOptions): P
     while (queue.length) await drainOne();
   } catch (err) {
     await Promise.allSettled(queue.map((b) => b.results));
-    if (counts.read === run.read && !resumed) cleanUp();
+    if (counts.read === r.run.read && !r.resumed) r.cleanUp();
     else {
-      imports.setState(run.id, 'failed');
-      columns.detect(library.id);
+      r.imports.setState(r.run.id, 'failed');
+      r.columns.detect(r.library.id);
     }
     throw err;
   }
+}
 
+/**
+ * Imports a compound file into a library. Streams the file, standardises on the chemistry pool while the
+ * next batches are read, and commits each batch in one transaction together with the resume point. Every
+ * record ends up imported, a duplicate, or rejected with a reason; a file with no readable record writes
+ * nothing and fails.
+ */
+export async function importFile(db: Db, chem: ChemPool, opts: ImportOptions): Promise<ImportSummary> {
+  const started = performance.now();
+  const r = new ImportRun(db, opts, await checkedFile(opts), started);
+  const { counts, run, source } = r;
+  if (run.state === 'done') return r.summary(run, { alreadyImported: true, resumed: false });
+  const resumed = r.resumed;
+  await pump(r, chem);
   // The library's columns follow what it holds now (kept records of a cancelled import included).
-  if (counts.imported + counts.duplicates > 0) columns.detect(library.id);
+  if (counts.imported + counts.duplicates > 0) r.columns.detect(r.library.id);
   if (opts.signal?.aborted) {
-    imports.setState(run.id, 'cancelled');
-    throw new AppError('CANCELLED', `import of ${file} cancelled after ${counts.read} records; run it again to resume`, summaryOf(counts, { alreadyImported: false, resumed }));
+    r.imports.setState(run.id, 'cancelled');
+    throw new AppError('CANCELLED', `import of ${source.file} cancelled after ${counts.read} records; run it again to resume`, r.summary(counts, { alreadyImported: false, resumed }));
   }
-
   if (counts.imported + counts.duplicates === 0) {
-    const reasons = imports.errors(run.id, 5);
-    cleanUp();
-    if (counts.read === 0) throw new AppError('PARSE_ERROR', `${file}: no records found (format ${format})`);
-    throw new AppError('PARSE_ERROR', `${file}: none of the ${counts.read} records could be read as ${format}; first errors: ${describe(reasons)}`, { errors: reasons });
+    const reasons = r.imports.errors(run.id, 5);
+    r.cleanUp();
+    if (counts.read === 0) throw new AppError('PARSE_ERROR', `${source.file}: no records found (format ${source.format})`);
+    throw new AppError('PARSE_ERROR', `${source.file}: none of the ${counts.read} records could be read as ${source.format}; first errors: ${describe(reasons)}`, { errors: reasons });
   }
-
-  imports.setState(run.id, 'done');
-  return summaryOf(counts, { alreadyImported: false, resumed });
-
-  function cleanUp() {
-    db.transaction(() => {
-      imports.delete(run.id);
-      if (createdLibrary) libraries.delete(library.id);
-    })();
-  }
+  r.imports.setState(run.id, 'done');
+  return r.summary(counts, { alreadyImported: false, resumed });
 }
 
 function describe(errors: ImportRecordError[]): string {

@@ -1,130 +1,24 @@
 import { AppError } from '../../src-shared/errors';
 import { seededRandom } from '../../src-shared/random';
-import { padBatch, shuffledLengthBatches } from '../model/batch';
+
 import { type EncoderConfig, type Model, countParams, createModel, disposeModel, encode, mlmLogits, paramGrads, physchemHead } from '../model/encoder';
-import { CLS, MASK, PAD, SEP, SPECIAL_TOKENS, SmilesTokenizer, type TokenizerJson } from '../model/tokenizer';
+import { MASK, SEP, SmilesTokenizer } from '../model/tokenizer';
 import { attentionKl, crossEntropy, maskedHiddenMse, softTargetKl } from '../model/losses';
 import { LeanAdam } from '../model/tf/adam';
 import { tf } from '../model/tf/backend';
 import { pruneFfn } from '../model/prune';
 import { assignWeights, copyMatching, packTensors, unpackTensors } from '../model/weights-tf';
-import { type PhyschemNorm, fitPhyschem, physchemTargets } from './physchem';
+import { fitPhyschem, physchemTargets } from './physchem';
 import type { PretrainSettings } from './settings';
+import type { Checkpoint, Corpus, EvalResult, ModelManifest, RunState } from './pretrain-types';
 
 export { DEFAULT_PRETRAIN, type PretrainSettings } from './settings';
 
-/** The model's manifest: what a stored model needs besides its weights. */
-export interface ModelManifest {
-  format: 'delicate-model-v1';
-  config: EncoderConfig;
-  tokenizer: TokenizerJson;
-  physchem: PhyschemNorm | null;
-  training: {
-    kind: 'pretrain' | 'general-distill';
-    settings: PretrainSettings;
-    corpus: { file: string; sha256: string; molecules: number; used: number; heldOut: number; skipped: number };
-    /** General distillation: the teacher and the student→teacher layer map. */
-    teacher?: string;
-    layerMap?: number[];
-  };
-}
+export type { Checkpoint, Corpus, EvalResult, ModelManifest, Progress, RunState } from './pretrain-types';
 
-/** Run state saved in every checkpoint. */
-export interface RunState {
-  step: number;
-  totalSteps: number;
-  seconds: number;
-  sequences: number;
-  tokens: number;
-  /** One point per step: loss and its parts (the live curve, and the proof that a resume continues it). */
-  curve: Array<{ step: number; loss: number; mlm: number; physchem: number; mlmAccuracy: number; distill?: number }>;
-}
+import { type MaskedBatch, epochOrder, learningRate, maskBatch } from './mlm';
 
-export interface Checkpoint {
-  state: RunState;
-  weights: Uint8Array;
-  optimizer: Uint8Array;
-}
-
-export interface EvalResult {
-  mlmAccuracy: number;
-  /** Accuracy of always predicting the most frequent training token at the same masked positions. */
-  unigramAccuracy: number;
-  mlmLoss: number;
-  /** Mean R² over the physchem descriptors on the held-out molecules (null without the head). */
-  physchemR2: number | null;
-  molecules: number;
-  maskedTokens: number;
-}
-
-export interface Progress {
-  step: number;
-  totalSteps: number;
-  loss: number;
-  mlm: number;
-  physchem: number;
-  mlmAccuracy: number;
-  /** General distillation: the distillation part of the loss. */
-  distill?: number;
-  seqPerSec: number;
-  etaSeconds: number | null;
-  lr: number;
-}
-
-export interface Corpus {
-  file: string;
-  sha256: string;
-  smiles: string[];
-}
-
-/**
- * One epoch's order of the training molecules: length-pooled batches (see `shuffledLengthBatches`)
- * laid end to end, the one short batch (when the batch size does not divide the set) last, so every
- * step but an epoch's last takes one whole pooled batch. With pool 1 it is a plain seeded permutation.
- */
-export function epochOrder(lengths: ArrayLike<number>, batch: number, rand: () => number, pool: number): Int32Array {
-  const batches = shuffledLengthBatches(lengths, batch, rand, pool);
-  const short = batches.findIndex((x) => x.length < batch);
-  if (short >= 0) batches.push(...batches.splice(short, 1));
-  return Int32Array.from(batches.flat());
-}
-
-/** A masked batch: model input, labels at masked positions and their flat row indices. */
-export interface MaskedBatch {
-  ids: Int32Array;
-  mask: Float32Array;
-  b: number;
-  t: number;
-  positions: Int32Array;
-  labels: Int32Array;
-}
-
-/**
- * BERT masking: maskRate of the real tokens (at least one per molecule) are predicted; of those 80%
- * become [MASK], 10% a random token, 10% stay. Deterministic given `random`.
- */
-export function maskBatch(seqs: Int32Array[], vocabSize: number, maskRate: number, random: () => number): MaskedBatch {
-  const { ids, mask, b, t } = padBatch(seqs);
-  const positions: number[] = [];
-  const labels: number[] = [];
-  const firstReal = SPECIAL_TOKENS.length;
-  seqs.forEach((s, i) => {
-    const candidates: number[] = [];
-    for (let j = 0; j < s.length; j++) if (s[j] !== CLS && s[j] !== SEP && s[j] !== PAD) candidates.push(j);
-    if (candidates.length === 0) return;
-    let chosen = candidates.filter(() => random() < maskRate);
-    if (chosen.length === 0) chosen = [candidates[Math.floor(random() * candidates.length)] as number];
-    for (const j of chosen) {
-      const flat = i * t + j;
-      positions.push(flat);
-      labels.push(ids[flat] as number);
-      const r = random();
-      if (r < 0.8) ids[flat] = MASK;
-      else if (r < 0.9) ids[flat] = firstReal + Math.floor(random() * (vocabSize - firstReal));
-    }
-  });
-  return { ids, mask, b, t, positions: Int32Array.from(positions), labels: Int32Array.from(labels) };
-}
+export { epochOrder, learningRate, type MaskedBatch, maskBatch } from './mlm';
 
 /** Tensors a loss computation keeps past its tidy/tape for the caller to read. */
 interface Kept {
@@ -135,12 +29,6 @@ interface Kept {
   physPred?: tf.Tensor;
 }
 
-/** Linear warmup then linear decay to zero. */
-export function learningRate(step: number, total: number, peak: number, warmupFraction: number): number {
-  const warm = Math.max(1, Math.round(total * warmupFraction));
-  if (step < warm) return (peak * (step + 1)) / warm;
-  return Math.max(0, (peak * (total - step)) / Math.max(1, total - warm));
-}
 
 /**
  * Masked-LM + physchem pretraining of a BERT-style SMILES encoder. Pure compute: storage and threads
@@ -233,7 +121,7 @@ export class Pretrainer {
       if (init && (init.manifest.config.hidden !== tc.hidden || init.manifest.config.heads !== tc.heads || JSON.stringify(init.manifest.tokenizer) !== JSON.stringify(teacher.manifest.tokenizer))) {
         throw new AppError('INVALID_INPUT', `cannot start the student from '${s.distill.init}': its width, heads or tokenizer differ from the teacher's`);
       }
-      if (init && init.manifest.config.ff < ff) throw new AppError('INVALID_INPUT', `cannot start a student with ${ff} feed-forward units from '${s.distill.init}', which has ${init.manifest.config.ff}: give --student-ff ${init.manifest.config.ff} or less`);
+      if (init && init.manifest.config.ff < ff) throw new AppError('INVALID_INPUT', `cannot start a student with ${ff} feed-forward units from '${s.distill.init}', which has ${init.manifest.config.ff}: give the student ${init.manifest.config.ff} feed-forward units or fewer`);
       manifest = {
         format: 'delicate-model-v1',
         config: { ...tc, shareLayers: true, layers: k, ff },
@@ -249,7 +137,7 @@ export class Pretrainer {
       };
     } else if (continued) {
       if (!continued.manifest.config.mlm) throw new AppError('INVALID_INPUT', `cannot continue pretraining from '${s.init}': it has no masked-LM head`);
-      if (s.physchemWeight > 0 && !continued.manifest.physchem) throw new AppError('INVALID_INPUT', `cannot continue pretraining from '${s.init}' with the physchem loss: it has no physchem head (add --no-physchem)`);
+      if (s.physchemWeight > 0 && !continued.manifest.physchem) throw new AppError('INVALID_INPUT', `cannot continue pretraining from '${s.init}' with the physchem loss: it has no physchem head (train without the physchem loss)`);
       manifest = {
         format: 'delicate-model-v1',
         config: { ...continued.manifest.config, task: null },

@@ -1,0 +1,59 @@
+import type { AppContext } from '../app-context';
+import { doctor } from '../doctor';
+import { importFile, previewFile } from '../import-service';
+import type { Handlers } from './group';
+import { type PathPolicy, allowedPath, asNamed, materialise } from './paths';
+
+/** The library, compound and app methods of the contract. */
+export function libraryHandlers(ctx: AppContext, paths: PathPolicy): Handlers<'app' | 'library' | 'compound'> {
+  return {
+    'app.doctor': () => doctor(ctx.db, ctx.dbPath),
+    'library.list': async () => ({ libraries: ctx.libraries.list() }),
+    'library.import': async (args) => {
+      const { file, displayName, cleanup } = await materialise(args.source, paths);
+      const jobId = ctx.jobs.start('import', { library: args.library, file: displayName }, async (job) => {
+        try {
+          return await asNamed(file, displayName, () => importFile(ctx.db, ctx.chem, {
+            file,
+            displayName,
+            library: args.library,
+            smilesCol: args.smilesCol,
+            idCol: args.idCol,
+            format: args.format,
+            signal: job.signal,
+            onProgress: (p) =>
+              job.progress({
+                done: p.read,
+                total: null,
+                rate: p.rate,
+                etaSeconds: p.etaSeconds,
+                message: `${p.read} records: ${p.imported} new, ${p.duplicates} duplicates, ${p.rejected} rejected (${Math.round(p.fraction * 100)}%)`,
+              }),
+          }));
+        } finally {
+          await cleanup();
+        }
+      });
+      return { jobId };
+    },
+    'library.preview': async (args) => {
+      const { file, displayName, cleanup } = await materialise(args.source, paths);
+      try {
+        return await previewFile(ctx.chem, file, { displayName, ...(args.format ? { format: args.format } : {}), ...(args.smilesCol ? { smilesCol: args.smilesCol } : {}), ...(args.idCol ? { idCol: args.idCol } : {}) });
+      } finally {
+        await cleanup();
+      }
+    },
+    'library.export': async (args) => ({ written: await ctx.libraries.export(args.library, await allowedPath(paths, args.out, 'write')) }),
+    'library.delete': async (args) => ({ deleted: ctx.libraries.delete(args.library) }),
+    'library.columns': async (args) => ctx.libraries.columnsOf(args.library),
+    'library.setColumnType': async (args) => ctx.libraries.setColumnType(args.library, args.column, args.type),
+    'compound.list': (args) => ctx.libraries.query(args),
+    'compound.ids': async (args) => ({ ids: await ctx.libraries.matchingIds(args) }),
+    'compound.download': (args) => ctx.libraries.downloadSelection(args.library, args.ids, args.format),
+    'library.fromSelection': async (args) => ctx.libraries.saveSelection(args.library, args.ids, args.name),
+    'compound.get': async (args) => ({ ...(await ctx.libraries.compound(args.id)), predictions: ctx.screens.predictionsOf(args.id) }),
+    'compound.depict': async (args) => ({ svg: await ctx.libraries.depict(args.smiles, args.width, args.height, args.highlight) }),
+    'compound.conformer': (args) => ctx.libraries.conformer(args.id),
+  };
+}

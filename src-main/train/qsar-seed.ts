@@ -1,0 +1,326 @@
+import { AppError } from '../../src-shared/errors';
+import { seededRandom } from '../../src-shared/random';
+import { enumerateSmiles } from '../chem/rdkit';
+import { type Model, countParams, disposeModel } from '../model/encoder';
+import { assignWeights, copyMatching, packTensors } from '../model/weights-tf';
+import { type Calibration, calibrate, combine, coverage, crossFitConsensus, recommend, validationScore } from './ensemble';
+import { type FitCheckpoint, type FitData, fit, predictTask, taskModelFrom } from './finetune';
+import { RandomForest } from './forest';
+import { meanSd } from './metrics';
+import type { QsarData } from './qsar-data';
+import { type ConsensusFit, type FitSummary, MIN_CALIBRATION, type Progress, type QsarCheckpoint, type QsarRequest, type QsarResult, type Role, type SeedsDone, type TrainedModel } from './qsar-types';
+import { type Split, randomSplit, scaffoldSplit, temporalSplit } from './splits';
+
+/** What a run has gathered so far, over its seeds (a resumed run starts from its checkpoint's). */
+export interface RunTotals {
+  perSeed: SeedsDone['perSeed'];
+  seconds: Record<Role, number>;
+  throughput: SeedsDone['throughput'];
+  trained: TrainedModel[];
+  baseline: QsarResult['baseline'];
+  consensus: ConsensusFit | null;
+  picks: Role[];
+  recommended: { role: Role; why: string } | null;
+  predictions: QsarResult['predictions'];
+  sizes: { train: number; valid: number; test: number };
+  teacherParams: number;
+  studentParams: number;
+  studentDepth: number;
+}
+
+/** One seed of a run: the request, its data, the totals it adds to, and where a resumed seed stands. */
+export interface SeedJob {
+  req: QsarRequest;
+  data: QsarData;
+  totals: RunTotals;
+  seed: number;
+  /** The run's first seed (the one whose models are registered). */
+  first: number;
+  /** The checkpoint this seed resumes from, if it does. */
+  at: QsarCheckpoint | null;
+  /** A teacher already fine-tuned on this assay, split and seed, taken as is. */
+  reuse: boolean;
+  progress: Progress;
+  signal?: AbortSignal;
+  onCheckpoint?: (c: QsarCheckpoint) => void;
+}
+
+const summaryOf = (f: FitSummary): FitSummary => ({ sequences: f.sequences, stepSeconds: f.stepSeconds, stepCpuSeconds: f.stepCpuSeconds, bestEpoch: f.bestEpoch });
+const addCpu = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
+
+/** The state at a seed's start: what its checkpoints carry as the finished seeds. */
+export function snapshot(t: RunTotals): SeedsDone {
+  const p = t.perSeed;
+  return {
+    perSeed: { teacher: [...p.teacher], student: [...p.student], baseline: [...p.baseline], consensus: [...p.consensus] },
+    throughput: structuredClone(t.throughput),
+    trained: [...t.trained],
+    predictions: t.predictions,
+    baseline: t.baseline,
+    consensus: t.consensus,
+    picks: [...t.picks],
+    recommended: t.recommended,
+  };
+}
+
+/** A seed's split and what every model of it is fitted and judged on. */
+function seedContext(job: SeedJob) {
+  const { data: d, req, seed, at } = job;
+  const s = req.settings;
+  const { points, seqs, bounds } = d;
+  const split: Split = s.split === 'random' ? randomSplit(points.length, seed + 1) : s.split === 'scaffold' ? scaffoldSplit(d.scaffolds, seed + 1) : temporalSplit(points.map((p) => p.date));
+  if (split.test.length === 0 || split.train.length === 0) throw new AppError('INVALID_INPUT', 'the split left an empty train or test set; use more data or another split');
+  const value = (i: number) => points[i]?.value as number;
+  const yTest = split.test.map(value);
+  const trainY = split.train.map(value);
+  const norm = d.classify ? null : meanSd(trainY);
+  const scaled = (i: number) => (norm ? (value(i) - norm.mean) / (norm.sd || 1) : value(i));
+  const dataOf = (idx: number[]): FitData => ({ seqs: idx.map((i) => seqs[i] as Int32Array), y: Float32Array.from(idx, scaled), ...(d.anyBound ? { bound: Int8Array.from(idx, (i) => bounds[i] as number) } : {}) });
+  // The validation split's measured compounds (bounds are no values to fit weights or residuals on)
+  // choose the consensus weights and the recommended model and calibrate the intervals; the test
+  // split's measured ones check the intervals' coverage.
+  const vIdx = split.valid.filter((i) => bounds[i] === 0);
+  const yValid = vIdx.map(value);
+  const tMeasured = split.test.flatMap((i, j) => (bounds[i] === 0 ? [j] : []));
+  const calibrated = vIdx.length >= MIN_CALIBRATION;
+  const withCoverage = (metrics: Record<string, number>, validPred: ArrayLike<number>, testPred: ArrayLike<number>): { metrics: Record<string, number>; calibration: Calibration | null } => {
+    if (!calibrated) return { metrics, calibration: null };
+    const calibration = calibrate(d.kind, yValid, validPred);
+    const c = coverage(calibration, tMeasured.map((j) => yTest[j] as number), tMeasured.map((j) => testPred[j] as number));
+    return { metrics: { ...metrics, coverage80: c.coverage, [d.classify ? 'setSize80' : 'width80']: c.width }, calibration };
+  };
+  const done = snapshot(job.totals);
+  const seconds = job.totals.seconds;
+  const checkpointAt = job.onCheckpoint
+    ? (stage: QsarCheckpoint['stage'], epochs: number, c: FitCheckpoint, role: 'teacher' | 'student', since: number, teacherDone: QsarCheckpoint['teacher'], distilled: FitSummary | null) =>
+        job.onCheckpoint?.({ seed, stage, epochs, fit: c, teacher: teacherDone, distilled, seconds: { ...seconds, [role]: seconds[role] + (performance.now() - since) / 1000 }, done })
+    : null;
+  return {
+    split,
+    yTest,
+    trainY,
+    scaled,
+    dataOf,
+    testSeqs: split.test.map((i) => seqs[i] as Int32Array),
+    vIdx,
+    yValid,
+    validSeqs: vIdx.map((i) => seqs[i] as Int32Array),
+    calibrated,
+    withCoverage,
+    normFix: norm ? { mean: norm.mean, sd: norm.sd || 1 } : null,
+    checkpointAt,
+    resumeFrom: (stage: QsarCheckpoint['stage']) => (at?.stage === stage ? { resume: at.fit } : {}),
+    domain: split.train.map((i) => points[i]?.smiles as string),
+  };
+}
+
+type SeedContext = ReturnType<typeof seedContext>;
+
+/** One seed: the forest, the teacher, the student (with distillation), their consensus and the recommended model. */
+export async function runSeed(job: SeedJob): Promise<void> {
+  const ctx = seedContext(job);
+  job.totals.sizes = { train: ctx.split.train.length, valid: ctx.split.valid.length, test: ctx.split.test.length };
+  const forest = fitForest(job, ctx);
+  const teacher = await fitTeacher(job, ctx);
+  const student = job.req.settings.distill ? await distilStudent(job, ctx, teacher) : null;
+  consensusAndPick(job, ctx, { forest, teacher, student });
+  disposeModel(teacher.model);
+}
+
+/** The ECFP4 random forest: like the transformer's censored loss, it takes a bound as a bound, not as a value. */
+function fitForest(job: SeedJob, ctx: SeedContext) {
+  const { data: d, seed, totals } = job;
+  job.progress(`seed ${seed - job.first + 1}/${job.req.settings.seeds}: ECFP4 + random forest baseline`);
+  const t0 = performance.now();
+  const { split } = ctx;
+  const trainFps = split.train.map((i) => d.fps[i] as Uint8Array);
+  const rf = d.anyBound ? RandomForest.fitCensored(trainFps, ctx.trainY, split.train.map((i) => d.bounds[i] as number), { seed: seed + 1 }) : RandomForest.fit(trainFps, ctx.trainY, job.req.task, { seed: seed + 1 });
+  if (seed === job.first) totals.baseline = { forest: rf.toJSON(), domain: ctx.domain, calibration: null };
+  const test = split.test.map((i) => rf.predict(d.fps[i] as Uint8Array).mean);
+  const valid = ctx.vIdx.map((i) => rf.predict(d.fps[i] as Uint8Array).mean);
+  // A resumed seed refits the forest (deterministic); the checkpoint's seconds have its first fit.
+  if (!job.at) totals.seconds.baseline += (performance.now() - t0) / 1000;
+  const report = ctx.withCoverage(d.metricsOf(split.test, ctx.yTest, test), valid, test);
+  totals.perSeed.baseline.push(report.metrics);
+  if (seed === job.first && totals.baseline) totals.baseline.calibration = report.calibration;
+  return { test, valid };
+}
+
+/** The teacher: fine-tuned (or taken as is, or from the interrupted run's checkpoint), then judged. */
+async function fitTeacher(job: SeedJob, ctx: SeedContext) {
+  const { req, data: d, seed, totals, at } = job;
+  const s = req.settings;
+  const finished = at?.teacher ?? null;
+  const what = job.reuse ? 'using the fine-tuned teacher' : finished ? 'the fine-tuned teacher of the interrupted run' : at?.stage === 'teacher' ? `resuming the teacher after epoch ${at.fit.epoch}` : 'fine-tuning the teacher';
+  job.progress(`seed ${seed - job.first + 1}/${s.seeds}: ${what}`);
+  const t0 = performance.now();
+  const model = taskModelFrom(d.baseConfig, req.teacher?.weights ?? null, d.classify ? 'binary' : 'regression', seed + 1);
+  totals.teacherParams = countParams(model);
+  let f: FitSummary;
+  if (job.reuse) f = { sequences: 0, stepSeconds: 0, stepCpuSeconds: 0, bestEpoch: 0 };
+  else if (finished) {
+    assignWeights(model.params, finished.weights);
+    f = finished.fit;
+  } else {
+    f = await fit(model, ctx.dataOf(ctx.split.train), ctx.dataOf(ctx.split.valid), {
+      epochs: s.epochs,
+      batch: s.batch,
+      lengthPool: s.lengthPool,
+      lr: s.lr,
+      seed: seed + 1,
+      ...(job.signal ? { signal: job.signal } : {}),
+      onEpoch: (e) => job.progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'teacher', seed: seed + 1, epochs: s.epochs, ...e }),
+      ...ctx.resumeFrom('teacher'),
+      ...(ctx.checkpointAt ? { onCheckpoint: (c: FitCheckpoint) => ctx.checkpointAt?.('teacher', s.epochs, c, 'teacher', t0, null, null) } : {}),
+    });
+  }
+  // What the student stages' checkpoints carry: this seed's fine-tuned teacher (a reused one is the request's).
+  const done = ctx.checkpointAt && s.distill && !job.reuse ? (finished ?? { weights: new Uint8Array(packTensors(model.params)), fit: summaryOf(f) }) : null;
+  totals.throughput.teacher.n += f.sequences;
+  totals.throughput.teacher.s += f.stepSeconds;
+  totals.throughput.teacher.cpu = addCpu(totals.throughput.teacher.cpu, f.stepCpuSeconds);
+  const test = await predictTask(model, ctx.testSeqs, ctx.normFix);
+  const valid = await predictTask(model, ctx.validSeqs, ctx.normFix);
+  totals.seconds.teacher += (performance.now() - t0) / 1000;
+  const report = ctx.withCoverage(d.metricsOf(ctx.split.test, ctx.yTest, test), valid, test);
+  totals.perSeed.teacher.push(report.metrics);
+  if (seed === job.first) {
+    totals.trained.push({ role: 'teacher', config: model.config, tokenizer: d.tokenizer.toJSON(), weights: new Uint8Array(packTensors(model.params)), norm: ctx.normFix, layerMap: null, bestEpoch: f.bestEpoch, domain: ctx.domain, calibration: report.calibration });
+  }
+  return { model, test, valid, done };
+}
+
+type Teacher = Awaited<ReturnType<typeof fitTeacher>>;
+
+/**
+ * The DeLiCaTe student: one shared layer applied k times (or k layers), task-distilled from the teacher on
+ * the training molecules and random SMILES of them (the teacher's predictions as soft targets, the measured
+ * values as hard ones, hidden states matched layer to layer), then briefly fine-tuned on the measured values.
+ */
+async function distilStudent(job: SeedJob, ctx: SeedContext, teacher: Teacher) {
+  const { req, data: d, seed, totals, at } = job;
+  const s = req.settings;
+  const L = teacher.model.config.layers;
+  const k = req.student ? req.student.config.layers : Math.min(s.studentLayers, L);
+  const shared = req.student ? true : s.studentShared;
+  job.progress(`seed ${seed - job.first + 1}/${s.seeds}: distilling the student (${shared ? `1 shared layer x ${k}` : `${k} layers`})`);
+  const t0 = performance.now();
+  totals.studentDepth = k;
+  // Teacher layers {0, L/k, 2L/k, …, L} → student {0, 1, …, k} (0 = embeddings).
+  const layerMap = Array.from({ length: k + 1 }, (_, j) => Math.round((j * L) / k));
+  const student = taskModelFrom(teacher.model.config, null, d.classify ? 'binary' : 'regression', seed + 101, { shareLayers: shared, layers: k, ...(req.student ? { ff: req.student.config.ff } : {}) });
+  // Embeddings, pooler and task head from the fine-tuned teacher; the shared layer starts as the
+  // teacher's first, or, with a general-distilled student, everything but the task head from it.
+  copyMatching(student, packTensors(teacher.model.params));
+  if (req.student) copyMatching(student, req.student.weights);
+  totals.studentParams = countParams(student);
+  // Interrupted in the short fine-tune, the distillation is over: its checkpoint holds the student.
+  const dFit = (at?.stage === 'finetune' ? at.distilled : null) ?? (await distil(job, ctx, teacher, student, layerMap, t0));
+  const tuneEpochs = Math.max(1, Math.round(s.epochs / 5));
+  const sFit = await fit(student, ctx.dataOf(ctx.split.train), ctx.dataOf(ctx.split.valid), {
+    epochs: tuneEpochs,
+    batch: s.batch,
+    lengthPool: s.lengthPool,
+    lr: s.lr / 2,
+    seed: seed + 13,
+    ...(job.signal ? { signal: job.signal } : {}),
+    ...ctx.resumeFrom('finetune'),
+    ...(ctx.checkpointAt ? { onCheckpoint: (c: FitCheckpoint) => ctx.checkpointAt?.('finetune', tuneEpochs, c, 'student', t0, teacher.done, dFit) } : {}),
+  });
+  const tp = totals.throughput.student;
+  tp.n += dFit.sequences + sFit.sequences;
+  tp.s += dFit.stepSeconds + sFit.stepSeconds;
+  tp.cpu = addCpu(tp.cpu, addCpu(dFit.stepCpuSeconds, sFit.stepCpuSeconds));
+  const test = await predictTask(student, ctx.testSeqs, ctx.normFix);
+  const valid = await predictTask(student, ctx.validSeqs, ctx.normFix);
+  totals.seconds.student += (performance.now() - t0) / 1000;
+  const report = ctx.withCoverage(d.metricsOf(ctx.split.test, ctx.yTest, test), valid, test);
+  totals.perSeed.student.push(report.metrics);
+  if (seed === job.first) {
+    totals.trained.push({ role: 'student', config: student.config, tokenizer: d.tokenizer.toJSON(), weights: new Uint8Array(packTensors(student.params)), norm: ctx.normFix, layerMap, bestEpoch: sFit.bestEpoch, domain: ctx.domain, calibration: report.calibration });
+  }
+  disposeModel(student);
+  return { test, valid };
+}
+
+/** The task distillation itself, on the augmented training set. */
+async function distil(job: SeedJob, ctx: SeedContext, teacher: Teacher, student: Model, layerMap: number[], since: number): Promise<FitSummary> {
+  const { req, data: d, seed } = job;
+  const s = req.settings;
+  const rand = seededRandom(seed + 7);
+  const seqs: Int32Array[] = [];
+  const y: number[] = [];
+  const bound: number[] = [];
+  for (const i of ctx.split.train) {
+    seqs.push(d.seqs[i] as Int32Array);
+    y.push(ctx.scaled(i));
+    bound.push(d.bounds[i] as number);
+    for (const smi of enumerateSmiles(d.rd, d.points[i]?.smiles as string, s.augment, rand)) {
+      const enc = d.tokenizer.encode(smi, d.baseConfig.maxLen);
+      if (enc.ok) {
+        seqs.push(enc.ids);
+        y.push(ctx.scaled(i));
+        bound.push(d.bounds[i] as number);
+      }
+    }
+  }
+  // Standardised values (regression) or probabilities (binary), the scale of the hard targets.
+  const softY = Float32Array.from(await predictTask(teacher.model, seqs, null));
+  const f = await fit(student, { seqs, y: Float32Array.from(y), ...(d.anyBound ? { bound: Int8Array.from(bound) } : {}) }, ctx.dataOf(ctx.split.valid), {
+    epochs: s.epochs,
+    batch: s.batch,
+    lengthPool: s.lengthPool,
+    lr: s.lr * 2,
+    seed: seed + 11,
+    ...(job.signal ? { signal: job.signal } : {}),
+    soft: { y: softY, alpha: s.alpha },
+    hidden: { teacher: teacher.model, layerMap, weight: s.hiddenWeight },
+    onEpoch: (e) => job.progress(`seed ${seed + 1}: student epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'student', seed: seed + 1, epochs: s.epochs, ...e }),
+    ...ctx.resumeFrom('distill'),
+    ...(ctx.checkpointAt ? { onCheckpoint: (c: FitCheckpoint) => ctx.checkpointAt?.('distill', s.epochs, c, 'student', since, teacher.done, null) } : {}),
+  });
+  return summaryOf(f);
+}
+
+type Judged = { test: ArrayLike<number>; valid: ArrayLike<number> };
+
+/**
+ * The consensus (the student, or without one the teacher, or both where asked, with the forest) weighted
+ * on validation and judged there by cross-fitting, on test as is; then the recommended model: best on
+ * validation, smaller and simpler models first within 1%.
+ */
+function consensusAndPick(job: SeedJob, ctx: SeedContext, m: { forest: Judged; teacher: Judged; student: Judged | null }): void {
+  const { req, data: d, seed, totals } = job;
+  const { student, teacher, forest } = m;
+  const members: Array<{ role: 'teacher' | 'student' | 'baseline' } & Judged> = [
+    ...(student ? [{ role: 'student' as const, ...student }] : []),
+    ...(!student || req.settings.consensusTeacher ? [{ role: 'teacher' as const, ...teacher }] : []),
+    { role: 'baseline', ...forest },
+  ];
+  const even = members.map(() => 1 / members.length);
+  const fitted = ctx.calibrated ? crossFitConsensus(d.kind, ctx.yValid, members.map((x) => x.valid)) : { weights: even, honest: combine(even, members.map((x) => x.valid)) };
+  const cPred = combine(fitted.weights, members.map((x) => x.test));
+  const report = ctx.withCoverage(d.metricsOf(ctx.split.test, ctx.yTest, cPred), fitted.honest, cPred);
+  totals.perSeed.consensus.push(report.metrics);
+  const candidates: Array<{ role: Role; valid: ArrayLike<number> }> = [
+    ...(student ? [{ role: 'student' as const, valid: student.valid }] : []),
+    { role: 'baseline', valid: forest.valid },
+    { role: 'consensus', valid: fitted.honest },
+    { role: 'teacher', valid: teacher.valid },
+  ];
+  const pick = ctx.calibrated ? recommend(candidates.map((c) => ({ role: c.role, valid: validationScore(d.kind, ctx.yValid, c.valid) }))) : null;
+  const fallback: Role = student ? 'student' : 'teacher';
+  totals.picks.push(pick?.role ?? fallback);
+  if (seed !== job.first) return;
+  totals.consensus = { members: members.map((x, k) => ({ role: x.role, weight: fitted.weights[k] as number })), calibration: report.calibration };
+  totals.recommended = pick ?? { role: fallback, why: `no recommendation from validation (${ctx.vIdx.length} measured validation compounds, ${MIN_CALIBRATION} needed): the ${fallback} by default` };
+  const b = d.bounds;
+  totals.predictions = ctx.split.test.map((i, j) => ({
+    smiles: d.points[i]?.smiles as string,
+    measured: ctx.yTest[j] as number,
+    teacher: teacher.test[j] as number,
+    student: student ? (student.test[j] as number) : null,
+    baseline: forest.test[j] as number,
+    qualifier: b[i] === -1 ? '<' : b[i] === 1 ? '>' : '=',
+  }));
+}
