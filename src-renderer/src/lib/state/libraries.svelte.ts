@@ -59,6 +59,7 @@ export class LibrariesState {
   readonly blocks = new SvelteMap<number, CompoundRow[]>();
   /** The query the blocks belong to; a reply for an older query is dropped. */
   private generation = 0;
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- blocks being fetched: bookkeeping nothing renders.
   private readonly pending = new Set<number>();
   /** Asking which imports run (one question at a time, however many progress events arrive meanwhile). */
   private attaching: Promise<void> | null = null;
@@ -278,6 +279,7 @@ export class LibrariesState {
   private async selectedInOrder(): Promise<number[]> {
     const ids = (await this.idsInOrder()) ?? [];
     const inOrder = ids.filter((id) => this.selection.has(id));
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, not state.
     const shown = new Set(inOrder);
     return [...inOrder, ...[...this.selection].filter((id) => !shown.has(id))];
   }
