@@ -1,5 +1,5 @@
 import { AppError, BugError } from '../../../src-shared/errors';
-import type { ModelRepo } from '../../db/model-repo';
+import { type ModelRepo, manifestOf } from '../../db/model-repo';
 import type { BackendName } from '../../model/tf/backend';
 import type { ModelManifest, Progress, RunState } from '../../train/pretrain';
 import type { PretrainSettings } from '../../train/settings';
@@ -95,7 +95,7 @@ export class Pretraining {
       return { resume: undefined, modelId: null };
     }
     this.repo.setState(existing.id, 'training', jobId);
-    const resume = { manifest: JSON.parse(existing.manifest) as ModelManifest, state: JSON.parse(ckpt.state) as RunState, weights: new Uint8Array(ckpt.weights), optimizer: new Uint8Array(ckpt.optimizer) };
+    const resume = { manifest: manifestOf(existing) as ModelManifest, state: JSON.parse(ckpt.state) as RunState, weights: new Uint8Array(ckpt.weights), optimizer: new Uint8Array(ckpt.optimizer) };
     return { resume, modelId: existing.id };
   }
 
