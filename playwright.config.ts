@@ -11,7 +11,14 @@ export default defineConfig({
   workers: 1,
   reporter: [['list']],
   use: {
-    ...(executablePath ? { launchOptions: { executablePath, args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run'] } } : {}),
+    ...(executablePath
+      ? {
+          launchOptions: {
+            executablePath,
+            args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+          },
+        }
+      : {}),
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
   },

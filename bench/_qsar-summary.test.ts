@@ -70,13 +70,23 @@ describe('goalLines', () => {
       row('e', 'ECFP4 + RF', { seeds: 1, sd: 0, mean: 0.8 }),
     ];
     const { lines, data } = goalLines(summary, 3, false);
-    expect(data.map((d) => [d.pair, d.met])).toEqual([['a scaffold', true], ['b scaffold', false], ['c scaffold', true], ['d scaffold', false], ['e scaffold', true]]);
+    expect(data.map((d) => [d.pair, d.met])).toEqual([
+      ['a scaffold', true],
+      ['b scaffold', false],
+      ['c scaffold', true],
+      ['d scaffold', false],
+      ['e scaffold', true],
+    ]);
     expect(lines[0]).toContain('all met on 3 of 5 (set, split) pairs (a scaffold, c scaffold, e scaffold)');
-    expect(lines).toContain('- Not met on b scaffold: inference only 3.50x faster; training steps only 2.50x faster in the same run; only 6.0x fewer parameters; RMSE 1.090 is 9.0% worse than the teacher\'s 1.000.');
+    expect(lines).toContain(
+      "- Not met on b scaffold: inference only 3.50x faster; training steps only 2.50x faster in the same run; only 6.0x fewer parameters; RMSE 1.090 is 9.0% worse than the teacher's 1.000.",
+    );
     expect(lines).toContain('- Not met on d scaffold: no DeLiCaTe student cell yet.');
     expect(lines).toContain('- Fewer than 3 seeds so far on: b scaffold, d scaffold, e scaffold.');
     expect(lines.some((l) => l.includes('--same-run-speed'))).toBe(true);
-    expect(lines).toContain('- The ECFP4 forest (RMSE 0.800) beats both the teacher and the DeLiCaTe student on b scaffold, by more than their seed sds together.');
+    expect(lines).toContain(
+      '- The ECFP4 forest (RMSE 0.800) beats both the teacher and the DeLiCaTe student on b scaffold, by more than their seed sds together.',
+    );
     expect(lines.filter((l) => l.includes('forest'))).toHaveLength(1);
     expect(lines.filter((l) => l.includes('weak'))).toEqual([
       '- The DeLiCaTe student beats its own teacher on c scaffold (14.3% better: ROC-AUC 0.800 against 0.700 ± 0.120): the metric goal is met there because the teacher is weak, which says little about what compression costs.',
@@ -105,7 +115,13 @@ describe('the model goals', () => {
       row('c', 'ECFP4 + RF', {}),
     ];
     const { lines, data } = modelGoalLines(summary);
-    expect(data).toEqual({ pairs: 2, recommendedVsForest: 1, recommendedVsTeacher: 1, consensusVsBest: 1, coverageOutside: ['a scaffold consensus 90%', 'b scaffold recommended 70%'] });
+    expect(data).toEqual({
+      pairs: 2,
+      recommendedVsForest: 1,
+      recommendedVsTeacher: 1,
+      consensusVsBest: 1,
+      coverageOutside: ['a scaffold consensus 90%', 'b scaffold recommended 70%'],
+    });
     expect(lines[0]).toContain('80% intervals: 2 of 4 rows cover 75–85% of their test compounds');
     expect(lines).toContain('- The recommended model (0.800) is worse than the forest (0.840) on b scaffold.');
     expect(lines).toContain('- The consensus (0.845) is worse than the better of student (0.850) and forest (0.840) on b scaffold.');

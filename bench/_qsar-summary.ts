@@ -70,7 +70,10 @@ export const MODEL_GOALS = { recommendedVsForest: 11, recommendedVsTeacher: 10, 
  * better than the teacher, the consensus at least as good as the better of the student and the forest
  * (means over the seeds), and every model's 80% intervals covering 75–85% of the test compounds.
  */
-export function modelGoalLines(summary: SummaryRow[]): { lines: string[]; data: { pairs: number; recommendedVsForest: number; recommendedVsTeacher: number; consensusVsBest: number; coverageOutside: string[] } } {
+export function modelGoalLines(summary: SummaryRow[]): {
+  lines: string[];
+  data: { pairs: number; recommendedVsForest: number; recommendedVsTeacher: number; consensusVsBest: number; coverageOutside: string[] };
+} {
   const pairs = [...new Set(summary.map((r) => `${r.dataset} ${r.split}`))];
   const row = (pair: string, model: Role) => summary.find((r) => `${r.dataset} ${r.split}` === pair && r.model === model);
   const atLeast = (a: SummaryRow, b: SummaryRow) => (a.metric === 'rmse' ? a.mean <= b.mean : a.mean >= b.mean);
@@ -88,10 +91,15 @@ export function modelGoalLines(summary: SummaryRow[]): { lines: string[]; data: 
     else misses.push(`the recommended model (${rec.mean.toFixed(3)}) is worse than the forest (${forest.mean.toFixed(3)}) on ${pair}`);
     if (better(rec, teacher)) vsTeacher++;
     if (atLeast(cons, better(student, forest) ? student : forest)) consensusBest++;
-    else misses.push(`the consensus (${cons.mean.toFixed(3)}) is worse than the better of student (${student.mean.toFixed(3)}) and forest (${forest.mean.toFixed(3)}) on ${pair}`);
+    else
+      misses.push(
+        `the consensus (${cons.mean.toFixed(3)}) is worse than the better of student (${student.mean.toFixed(3)}) and forest (${forest.mean.toFixed(3)}) on ${pair}`,
+      );
   }
   const [lo, hi] = MODEL_GOALS.coverage;
-  const coverageOutside = summary.filter((r) => r.coverage80 != null && ((r.coverage80 as number) < lo || (r.coverage80 as number) > hi)).map((r) => `${r.dataset} ${r.split} ${r.model} ${((r.coverage80 as number) * 100).toFixed(0)}%`);
+  const coverageOutside = summary
+    .filter((r) => r.coverage80 != null && ((r.coverage80 as number) < lo || (r.coverage80 as number) > hi))
+    .map((r) => `${r.dataset} ${r.split} ${r.model} ${((r.coverage80 as number) * 100).toFixed(0)}%`);
   const covered = summary.filter((r) => r.coverage80 != null);
   const lines = withRows
     ? [
@@ -141,7 +149,8 @@ export function goalLines(summary: SummaryRow[], seeds: number, sameRun: boolean
       if (student.trainOverTeacher === null) misses.push('training speed not measured');
       else if (student.trainOverTeacher < GOALS.training) misses.push(`training only ${student.trainOverTeacher.toFixed(2)}x faster`);
       // The same architectures' fine-tuning steps timed back to back in one run (--same-run-speed) must agree.
-      if (student.trainStepOverTeacher != null && student.trainStepOverTeacher < GOALS.training) misses.push(`training steps only ${student.trainStepOverTeacher.toFixed(2)}x faster in the same run`);
+      if (student.trainStepOverTeacher != null && student.trainStepOverTeacher < GOALS.training)
+        misses.push(`training steps only ${student.trainStepOverTeacher.toFixed(2)}x faster in the same run`);
       const fewer = teacher.params / student.params;
       if (fewer < GOALS.params) misses.push(`only ${fewer.toFixed(1)}x fewer parameters`);
       if (student.worseThanTeacher !== null && student.worseThanTeacher > GOALS.metric)
@@ -172,14 +181,31 @@ export function goalLines(summary: SummaryRow[], seeds: number, sameRun: boolean
   const lines = [
     `**Goals** for the DeLiCaTe student against its teacher (ONNX Runtime inference ≥${GOALS.inference}x faster, training ≥${GOALS.training}x faster, ≥${GOALS.params}x fewer parameters, metric within ${GOALS.metric * 100}%): all met on ${met.length} of ${data.length} (set, split) pairs${met.length ? ` (${met.map((d) => d.pair).join(', ')})` : ''}.`,
     ...data.filter((d) => !d.met).map((d) => `- Not met on ${d.pair}: ${d.misses.join('; ')}.`),
-    ...(data.some((d) => d.partial) ? [`- Fewer than ${seeds} seeds so far on: ${data.filter((d) => d.partial).map((d) => d.pair).join(', ')}.`] : []),
-    ...(sameRun ? [] : ['- The inference ratios come from each cell\'s own moment and load, not from one run, and no training steps were timed in one run (--same-run-speed).']),
+    ...(data.some((d) => d.partial)
+      ? [
+          `- Fewer than ${seeds} seeds so far on: ${data
+            .filter((d) => d.partial)
+            .map((d) => d.pair)
+            .join(', ')}.`,
+        ]
+      : []),
+    ...(sameRun
+      ? []
+      : [
+          "- The inference ratios come from each cell's own moment and load, not from one run, and no training steps were timed in one run (--same-run-speed).",
+        ]),
     ...data
       .filter((d) => d.forestBeatsTeacher || d.forestBeatsStudent)
-      .map((d) => `- The ECFP4 forest (${d.forest}) beats ${d.forestBeatsTeacher && d.forestBeatsStudent ? 'both the teacher and the DeLiCaTe student' : d.forestBeatsTeacher ? 'the teacher' : 'the DeLiCaTe student'} on ${d.pair}, by more than their seed sds together.`),
+      .map(
+        (d) =>
+          `- The ECFP4 forest (${d.forest}) beats ${d.forestBeatsTeacher && d.forestBeatsStudent ? 'both the teacher and the DeLiCaTe student' : d.forestBeatsTeacher ? 'the teacher' : 'the DeLiCaTe student'} on ${d.pair}, by more than their seed sds together.`,
+      ),
     ...data
       .filter((d) => d.studentBeatsTeacher)
-      .map((d) => `- The DeLiCaTe student beats its own teacher on ${d.pair} (${d.studentBeatsTeacher}): the metric goal is met there because the teacher is weak, which says little about what compression costs.`),
+      .map(
+        (d) =>
+          `- The DeLiCaTe student beats its own teacher on ${d.pair} (${d.studentBeatsTeacher}): the metric goal is met there because the teacher is weak, which says little about what compression costs.`,
+      ),
   ];
   return { lines, data };
 }

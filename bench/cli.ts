@@ -28,7 +28,10 @@ export async function run(args: string[]): Promise<void> {
       for (const argv of commands) {
         for (const mode of ['built', 'sources']) {
           const t0 = performance.now();
-          const r = spawnSync(process.execPath, [join(root, 'bin/delicate.mjs'), ...argv], { env: { ...process.env, ...(mode === 'sources' ? { DELICATE_CLI: 'sources' } : {}) }, stdio: 'ignore' });
+          const r = spawnSync(process.execPath, [join(root, 'bin/delicate.mjs'), ...argv], {
+            env: { ...process.env, ...(mode === 'sources' ? { DELICATE_CLI: 'sources' } : {}) },
+            stdio: 'ignore',
+          });
           const s = (performance.now() - t0) / 1000;
           if (r.status !== 0 && argv[0] !== '--help') throw new Error(`delicate ${argv.join(' ')} (${mode}) exited ${r.status}`);
           (times[`${argv[0]} ${mode}`] ??= []).push(s);
@@ -43,7 +46,12 @@ export async function run(args: string[]): Promise<void> {
     const t = median(times[`${argv[0]} sources`] as number[]);
     return [`delicate ${argv[0]}`, b.toFixed(3), t.toFixed(3), (t / b).toFixed(2)];
   });
-  report('cli', { runs, times }, [['command', 'built CLI (s, median)', 'sources via tsx (s, median)', 'speed-up'], ...rows], [
-    `${runs} runs of each, alternated. The built CLI is used when out/main/cli.js is newer than every source file. \`--help\` and usage errors load no service; a command loads the services it runs (and with them TF.js, ONNX Runtime, RDKit and SQLite), which is most of \`libraries\`' time.`,
-  ]);
+  report(
+    'cli',
+    { runs, times },
+    [['command', 'built CLI (s, median)', 'sources via tsx (s, median)', 'speed-up'], ...rows],
+    [
+      `${runs} runs of each, alternated. The built CLI is used when out/main/cli.js is newer than every source file. \`--help\` and usage errors load no service; a command loads the services it runs (and with them TF.js, ONNX Runtime, RDKit and SQLite), which is most of \`libraries\`' time.`,
+    ],
+  );
 }

@@ -22,7 +22,8 @@ export async function run(args: string[]): Promise<void> {
   const chem = new ChemPool(2);
   try {
     const c = await runFuzz(db, chem, dir, seed, files, (i, so) => {
-      if ((i + 1) % 500 === 0) process.stderr.write(`${i + 1}/${files} files, ${so.crashed} crashes, ${so.goodLost} good records lost, ${so.seconds.toFixed(0)} s\n`);
+      if ((i + 1) % 500 === 0)
+        process.stderr.write(`${i + 1}/${files} files, ${so.crashed} crashes, ${so.goodLost} good records lost, ${so.seconds.toFixed(0)} s\n`);
     });
     const kinds = Object.entries(c.byKind).sort((a, b) => b[1].files - a[1].files);
     report(

@@ -68,7 +68,10 @@ export async function run(args: string[]): Promise<void> {
   writeFileSync(slice, `${lines.join('\n')}\n`);
 
   const runs: Array<Record<string, number | string>> = [];
-  for (const [label, path] of [['10k', slice], ['150k', file]] as const) {
+  for (const [label, path] of [
+    ['10k', slice],
+    ['150k', file],
+  ] as const) {
     const chem = new ChemPool(workers);
     const db = openDatabase(join(dir, `${label}.db`));
     let peakRss = process.memoryUsage().rss;
@@ -83,7 +86,15 @@ export async function run(args: string[]): Promise<void> {
     clearInterval(timer);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     process.stderr.write('\n');
-    runs.push({ records: label, read: s.read, imported: s.imported, rejected: s.rejected, seconds: Math.round(seconds * 10) / 10, molPerSec: Math.round(s.read / seconds), peakRssMiB: Math.round(peakRss / 2 ** 20) });
+    runs.push({
+      records: label,
+      read: s.read,
+      imported: s.imported,
+      rejected: s.rejected,
+      seconds: Math.round(seconds * 10) / 10,
+      molPerSec: Math.round(s.read / seconds),
+      peakRssMiB: Math.round(peakRss / 2 ** 20),
+    });
     db.close();
     await chem.close();
   }
@@ -100,7 +111,9 @@ export async function run(args: string[]): Promise<void> {
     [
       `Chemistry workers: ${workers}. Goal: 2,000 mol/s; reached ${full.molPerSec} mol/s on the full corpus.`,
       '',
-      `Per molecule, one thread (µs): ${Object.entries(perStageUs).map(([k, v]) => `${k} ${v}`).join(', ')}; whole standardise() ${Math.round(fullUs)}.`,
+      `Per molecule, one thread (µs): ${Object.entries(perStageUs)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; whole standardise() ${Math.round(fullUs)}.`,
       'RDKit MinimalLib computes ~40 descriptors in one get_descriptors() call; Delicate keeps 11 of them but pays for all.',
     ],
   );

@@ -44,7 +44,10 @@ async function measure(o: One): Promise<Record<string, number | string>> {
   const model = createModel({ vocabSize: VOCAB, maxLen: 128, dropout: 0.1, mlm: { tied: true }, physchem: 0, task: null, ...c }, 1);
   const ids = tf.randomUniform([o.batch, o.seq], 5, VOCAB, 'int32') as Tensor2D;
   const mask = tf.ones([o.batch, o.seq]) as Tensor2D;
-  const masked = tf.tensor1d(Array.from({ length: Math.round(0.15 * o.batch * o.seq) }, (_, i) => Math.floor((i * 6.67) % (o.batch * o.seq))), 'int32');
+  const masked = tf.tensor1d(
+    Array.from({ length: Math.round(0.15 * o.batch * o.seq) }, (_, i) => Math.floor((i * 6.67) % (o.batch * o.seq))),
+    'int32',
+  );
   const labels = tf.oneHot(tf.randomUniform([masked.size], 5, VOCAB, 'int32') as Tensor1D, VOCAB);
   let sec: number;
   if (o.what === 'infer') {
@@ -105,16 +108,31 @@ export async function run(args: string[]): Promise<void> {
   const fmt = (x: unknown, d = 1) => (typeof x === 'number' ? x.toFixed(d) : String(x));
   const table = [
     ['model', 'pass', 'params', 'seq/s', 'GFLOP/s', '% of roofline', 'peak RSS MiB', 'wasm heap MiB', 'backend'],
-    ...rows.map((r) => [r.name, r.what === 'infer' ? 'inference' : 'training step', String(r.result.params), fmt(r.result.seqPerSec), fmt(r.result.gflops), fmt(((r.result.gflops as number) / roofG) * 100, 0), fmt(r.result.peakRssMiB, 0), fmt(r.result.heapMiB, 0), String(r.result.backend)]),
+    ...rows.map((r) => [
+      r.name,
+      r.what === 'infer' ? 'inference' : 'training step',
+      String(r.result.params),
+      fmt(r.result.seqPerSec),
+      fmt(r.result.gflops),
+      fmt(((r.result.gflops as number) / roofG) * 100, 0),
+      fmt(r.result.peakRssMiB, 0),
+      fmt(r.result.heapMiB, 0),
+      String(r.result.backend),
+    ]),
     ['plain matmul 1024³ (roofline)', '-', '-', '-', fmt(roofG), '100', fmt(roof.peakRssMiB, 0), fmt(roof.heapMiB, 0), String(roof.backend)],
   ];
   const teacherInfer = rows[0]?.result.seqPerSec as number;
   const studentInfer = rows[2]?.result.seqPerSec as number;
   const studentTrain = rows[3]?.result.seqPerSec as number;
   const stockTrain = rows[4]?.result.seqPerSec as number;
-  report('model', { seq: 64, batch: 32, rows: rows.map((r) => ({ name: r.name, pass: r.what, config: r.config, stock: r.stock ?? false, ...r.result })), roofline: roof }, table, [
-    `Sequence length 64, batch 32, vocabulary ${VOCAB}; training = forward + backward (per-layer gradient checkpointing) + AdamW on an MLM loss over 15% of tokens.`,
-    `FLOPs counted as 2·T·L·(4H² + 2H·FF + 2TH) + MLM head per sequence forward, ×3 for a training step.`,
-    `Student vs teacher inference, same run: ${(studentInfer / teacherInfer).toFixed(2)}x. Wasm kernel fixes vs stock kernels on the student training step: ${(studentTrain / stockTrain).toFixed(1)}x.`,
-  ]);
+  report(
+    'model',
+    { seq: 64, batch: 32, rows: rows.map((r) => ({ name: r.name, pass: r.what, config: r.config, stock: r.stock ?? false, ...r.result })), roofline: roof },
+    table,
+    [
+      `Sequence length 64, batch 32, vocabulary ${VOCAB}; training = forward + backward (per-layer gradient checkpointing) + AdamW on an MLM loss over 15% of tokens.`,
+      `FLOPs counted as 2·T·L·(4H² + 2H·FF + 2TH) + MLM head per sequence forward, ×3 for a training step.`,
+      `Student vs teacher inference, same run: ${(studentInfer / teacherInfer).toFixed(2)}x. Wasm kernel fixes vs stock kernels on the student training step: ${(studentTrain / stockTrain).toFixed(1)}x.`,
+    ],
+  );
 }

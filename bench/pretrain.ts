@@ -25,7 +25,10 @@ async function measure(o: One): Promise<Record<string, number | string>> {
   const backend = (await initTf()).selected;
   const corpus = await readCorpus(CORPUS);
   const smiles = corpus.smiles.slice(0, o.molecules);
-  const trainer = await Pretrainer.create({ file: CORPUS, sha256: corpus.sha256, smiles }, { ...DEFAULT_PRETRAIN, maxSteps: o.steps + 3, timeBudgetSeconds: null, lengthPool: o.pool });
+  const trainer = await Pretrainer.create(
+    { file: CORPUS, sha256: corpus.sha256, smiles },
+    { ...DEFAULT_PRETRAIN, maxSteps: o.steps + 3, timeBudgetSeconds: null, lengthPool: o.pool },
+  );
   trainer.state.totalSteps = o.steps + 3;
   // Three warm-up steps (kernel set-up, first shapes), then the measured ones.
   for (let i = 0; i < 3; i++) await trainer.step();
@@ -73,7 +76,14 @@ export async function run(args: string[]): Promise<void> {
     return xs.reduce((a, b) => a + b, 0) / xs.length;
   };
   const f = (x: number, d = 1) => x.toFixed(d);
-  const rows = [1, 8].map((pool) => [pool === 1 ? 'plain random batches (--length-pool 1)' : `length-pooled batches (--length-pool ${pool})`, f(mean(pool, 'padding') * 100, 0), f(mean(pool, 'meanPaddedTokens'), 0), f(mean(pool, 'seqPerSec')), f(mean(pool, 'seqPerCpuSec')), f(mean(pool, 'mlm'), 3)]);
+  const rows = [1, 8].map((pool) => [
+    pool === 1 ? 'plain random batches (--length-pool 1)' : `length-pooled batches (--length-pool ${pool})`,
+    f(mean(pool, 'padding') * 100, 0),
+    f(mean(pool, 'meanPaddedTokens'), 0),
+    f(mean(pool, 'seqPerSec')),
+    f(mean(pool, 'seqPerCpuSec')),
+    f(mean(pool, 'mlm'), 3),
+  ]);
   report(
     'pretrain',
     { molecules, steps, batch: 32, loadBefore: load, runs },

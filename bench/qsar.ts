@@ -35,7 +35,20 @@ import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER, type TrainRequest, typ
 import { DEFAULT_QSAR, type QsarSettings } from '../src-main/train/qsar-settings';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN } from '../src-main/train/settings';
 import { meanSd } from '../src-main/train/metrics';
-import { type Cell, doneShare, GOALS, goalLines, metricLabel, modelGoalLines, ROLES, type Role, type SummaryRow, untilOrder, untilTime, worseThanTeacher } from './_qsar-summary';
+import {
+  type Cell,
+  doneShare,
+  GOALS,
+  goalLines,
+  metricLabel,
+  modelGoalLines,
+  ROLES,
+  type Role,
+  type SummaryRow,
+  untilOrder,
+  untilTime,
+  worseThanTeacher,
+} from './_qsar-summary';
 import { machine, report, resultsDir } from './_report';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -86,13 +99,29 @@ export async function run(args: string[]): Promise<void> {
     // Tiny base models from the corpus: enough to exercise every path, not to judge the method.
     // The first 5,000 corpus molecules: reading and tokenising all 150k three times took most of a quick run.
     const corpus = join(dirname(dbPath), 'corpus-5k.csv');
-    writeFileSync(corpus, `${gunzipSync(readFileSync(join(data, 'pretrain/chembl31_150k.csv.gz'))).toString('utf8').split('\n', 5001).join('\n')}\n`);
+    writeFileSync(
+      corpus,
+      `${gunzipSync(readFileSync(join(data, 'pretrain/chembl31_150k.csv.gz')))
+        .toString('utf8')
+        .split('\n', 5001)
+        .join('\n')}\n`,
+    );
     const arch = { ...DEFAULT_PRETRAIN.architecture, layers: 4, hidden: 64, heads: 4, ff: 256 };
     const base = { ...DEFAULT_PRETRAIN, maxSteps: 60, timeBudgetSeconds: null, batch: 32, checkpointEvery: 1000 };
     log('quick: pretraining a tiny teacher, deriving a tiny shared-layer teacher and distilling a tiny student from it');
     await pretraining.pretrain({ corpus, out: 'q-teacher', settings: { ...base, architecture: arch }, resume: false });
-    await pretraining.pretrain({ corpus, out: 'q-shared', settings: { ...base, distill: { ...DEFAULT_DISTILL, teacher: 'q-teacher', layers: arch.layers } }, resume: false });
-    await pretraining.pretrain({ corpus, out: 'q-student', settings: { ...base, distill: { ...DEFAULT_DISTILL, teacher: 'q-teacher', layers: k, init: 'q-shared', ff: 128 } }, resume: false });
+    await pretraining.pretrain({
+      corpus,
+      out: 'q-shared',
+      settings: { ...base, distill: { ...DEFAULT_DISTILL, teacher: 'q-teacher', layers: arch.layers } },
+      resume: false,
+    });
+    await pretraining.pretrain({
+      corpus,
+      out: 'q-student',
+      settings: { ...base, distill: { ...DEFAULT_DISTILL, teacher: 'q-teacher', layers: k, init: 'q-shared', ff: 128 } },
+      resume: false,
+    });
     names = { teacher: 'q-teacher', shared: 'q-shared', student: 'q-student' };
   } else if (!names.teacher) {
     // The shipped files, registered under their content hash: a changed shipped model is a new model here.
@@ -105,10 +134,15 @@ export async function run(args: string[]): Promise<void> {
       contentNamed.add(name);
       return name;
     };
-    names = { teacher: shipped(BASE_TEACHER) ?? BASE_TEACHER, shared: names.shared ?? shipped(BASE_SHARED_TEACHER), student: names.student ?? shipped(BASE_STUDENT) };
+    names = {
+      teacher: shipped(BASE_TEACHER) ?? BASE_TEACHER,
+      shared: names.shared ?? shipped(BASE_SHARED_TEACHER),
+      student: names.student ?? shipped(BASE_STUDENT),
+    };
   }
   const teacherName = names.teacher as string;
-  for (const n of [teacherName, names.shared, names.student]) if (n && models.repo.byName(n)?.state !== 'ready') throw new Error(`model ${n} is not in ${dbPath} (or not finished)`);
+  for (const n of [teacherName, names.shared, names.student])
+    if (n && models.repo.byName(n)?.state !== 'ready') throw new Error(`model ${n} is not in ${dbPath} (or not finished)`);
   const datasets = (values.datasets ?? (quick ? 'esol' : Object.keys(SETS).join(','))).split(',');
   const splits = (values.splits ?? 'scaffold,random').split(',') as Array<QsarSettings['split']>;
   const seeds = Number(values.seeds ?? (quick ? 1 : 3));
@@ -125,15 +159,50 @@ export async function run(args: string[]): Promise<void> {
     teacher: JSON.stringify({ ...common, teacher: identity(teacherName) }),
     'ECFP4 + RF': JSON.stringify({ ...common, teacher: identity(teacherName) }),
     'shared-layer teacher': JSON.stringify({ ...common, shared: identity(names.shared) }),
-    'KD student': JSON.stringify({ ...common, teacher: identity(teacherName), k, augment: settings.augment, alpha: settings.alpha, hidden: settings.hiddenWeight }),
-    'DeLiCaTe student': JSON.stringify({ ...common, teacher: identity(teacherName), student: identity(names.student), augment: settings.augment, alpha: settings.alpha, hidden: settings.hiddenWeight }),
+    'KD student': JSON.stringify({
+      ...common,
+      teacher: identity(teacherName),
+      k,
+      augment: settings.augment,
+      alpha: settings.alpha,
+      hidden: settings.hiddenWeight,
+    }),
+    'DeLiCaTe student': JSON.stringify({
+      ...common,
+      teacher: identity(teacherName),
+      student: identity(names.student),
+      augment: settings.augment,
+      alpha: settings.alpha,
+      hidden: settings.hiddenWeight,
+    }),
     // Made by the DeLiCaTe run: the same models and settings behind them.
-    consensus: JSON.stringify({ ...common, teacher: identity(teacherName), student: identity(names.student), augment: settings.augment, alpha: settings.alpha, hidden: settings.hiddenWeight, consensus: 'student+forest' }),
-    recommended: JSON.stringify({ ...common, teacher: identity(teacherName), student: identity(names.student), augment: settings.augment, alpha: settings.alpha, hidden: settings.hiddenWeight, recommended: 'validation' }),
+    consensus: JSON.stringify({
+      ...common,
+      teacher: identity(teacherName),
+      student: identity(names.student),
+      augment: settings.augment,
+      alpha: settings.alpha,
+      hidden: settings.hiddenWeight,
+      consensus: 'student+forest',
+    }),
+    recommended: JSON.stringify({
+      ...common,
+      teacher: identity(teacherName),
+      student: identity(names.student),
+      augment: settings.augment,
+      alpha: settings.alpha,
+      hidden: settings.hiddenWeight,
+      recommended: 'validation',
+    }),
   };
   const cellsFile = join(resultsDir, 'qsar-cells.json');
   const readCells = (): Array<Cell & { fingerprint: string }> =>
-    existsSync(cellsFile) ? (JSON.parse(readFileSync(cellsFile, 'utf8')) as { cells: Array<Cell & { fingerprint: string }> }).cells.map((c) => ({ ...c, fingerprint: normalised(c.fingerprint) })) : [];
+    existsSync(cellsFile)
+      ? (JSON.parse(readFileSync(cellsFile, 'utf8')) as { cells: Array<Cell & { fingerprint: string }> }).cells.map((c) => ({
+          ...c,
+          fingerprint: normalised(c.fingerprint),
+        }))
+      : [];
   const stored = quick ? [] : readCells();
   // Cells of other models or settings stay in the file (another configuration's run) but are not used.
   const kept = stored.filter((c) => values.fresh || c.fingerprint !== fingerprints[c.role]);
@@ -152,13 +221,20 @@ export async function run(args: string[]): Promise<void> {
   };
   // --roles splits the work (e.g. one process per core): teacher (with the forest), shared, kd, delicate.
   const roles = new Set(values.report ? [] : (values.roles ?? 'teacher,shared,kd,delicate').split(','));
-  for (const r of roles) if (!['teacher', 'shared', 'kd', 'delicate'].includes(r)) throw new Error(`unknown role ${r} in --roles (teacher, shared, kd, delicate)`);
+  for (const r of roles)
+    if (!['teacher', 'shared', 'kd', 'delicate'].includes(r)) throw new Error(`unknown role ${r} in --roles (teacher, shared, kd, delicate)`);
   const keyOf = (ds: string, split: string, seed: number, role: Role) => `${ds}/${split}/${seed}/${role}`;
 
   // The work: one task per cell (the teacher task also measures the forest on its split). Processes
   // sharing the bench (one per core) claim tasks through lock files, so none is done twice; the students
   // wait for their seed's fine-tuned teacher while another process is still training it.
-  interface Task { ds: string; split: QsarSettings['split']; seed: number; role: 'teacher' | 'shared' | 'kd' | 'delicate'; cells: Role[] }
+  interface Task {
+    ds: string;
+    split: QsarSettings['split'];
+    seed: number;
+    role: 'teacher' | 'shared' | 'kd' | 'delicate';
+    cells: Role[];
+  }
   const tasks: Task[] = [];
   for (const ds of datasets) {
     if (!SETS[ds]) throw new Error(`unknown dataset ${ds}: ${Object.keys(SETS).join(', ')}`);
@@ -176,7 +252,15 @@ export async function run(args: string[]): Promise<void> {
   // Cells other processes measured: the file, re-read at most every few seconds (the loop asks often).
   let onDisk = { at: -Infinity, keys: new Set<string>() };
   const measuredOnDisk = () => {
-    if (!quick && performance.now() - onDisk.at > 5_000) onDisk = { at: performance.now(), keys: new Set(readCells().filter((c) => c.fingerprint === fingerprints[c.role]).map((c) => c.key)) };
+    if (!quick && performance.now() - onDisk.at > 5_000)
+      onDisk = {
+        at: performance.now(),
+        keys: new Set(
+          readCells()
+            .filter((c) => c.fingerprint === fingerprints[c.role])
+            .map((c) => c.key),
+        ),
+      };
     return onDisk.keys;
   };
   const measured = (key: string) => cells.has(key) || measuredOnDisk().has(key);
@@ -215,7 +299,8 @@ export async function run(args: string[]): Promise<void> {
   /** The task's training run (--out): its models are OUT-teacher and OUT-student. */
   const outOf = (t: Task) => `${prefixOf(t)}-${{ teacher: 't', shared: 's', delicate: 'd', kd: 'k' }[t.role]}`;
   /** This seed's fine-tuned teacher, when its cell is measured with the current settings (an older one may linger in the database). */
-  const tunedTeacher = (t: Task) => (taskDone(teacherTask(t)) && models.repo.byName(`${prefixOf(t)}-t-teacher`)?.state === 'ready' ? `${prefixOf(t)}-t-teacher` : null);
+  const tunedTeacher = (t: Task) =>
+    taskDone(teacherTask(t)) && models.repo.byName(`${prefixOf(t)}-t-teacher`)?.state === 'ready' ? `${prefixOf(t)}-t-teacher` : null;
   /**
    * A student starts once its seed's teacher task is done (it distils from that fine-tuned teacher, or
    * fine-tunes one itself when the database lost it); while another process trains that teacher it waits.
@@ -245,14 +330,36 @@ export async function run(args: string[]): Promise<void> {
       if (!m) throw new Error(`${prefix}: no ${modelRole} in the result`);
       // Inference speed once per data set and split (the first seed): it depends on the model, not the seed
       // (a forest, a consensus and the recommended pick have no transformer speed of their own to time).
-      const speed = modelRole !== 'teacher' && modelRole !== 'student' ? null : seed > 0 ? null : { onnxruntime: await inference.inferenceSpeed(m.name, 'onnxruntime'), tfjs: await inference.inferenceSpeed(m.name, 'tfjs') };
+      const speed =
+        modelRole !== 'teacher' && modelRole !== 'student'
+          ? null
+          : seed > 0
+            ? null
+            : { onnxruntime: await inference.inferenceSpeed(m.name, 'onnxruntime'), tfjs: await inference.inferenceSpeed(m.name, 'tfjs') };
       // Seconds per epoch over the task's training set, from the measured training throughput (so a
       // distilled student's augmented SMILES do not inflate its epochs), per CPU second of the training
       // thread where the OS says (the cells run over days, under different loads: wall time would compare
       // a busy hour with an idle one), else per wall-clock second.
       const rate = m.trainSeqPerCpuSec ?? m.trainSeqPerSec;
       const perEpoch = rate ? r.n.train / rate : m.trainSeconds;
-      cells.set(keyOf(ds, split, seed, cellRole), { key: keyOf(ds, split, seed, cellRole), dataset: ds, split, seed, role: cellRole, name: m.name, params: m.params, layers: m.layers, metrics: m.metrics, trainSecondsPerEpoch: perEpoch, trainSeqPerSec: m.trainSeqPerSec, trainSeqPerCpuSec: m.trainSeqPerCpuSec, inference: speed, taskSeconds: (performance.now() - started) / 1000, cpu: machine().cpu, ...(modelRole === 'recommended' && rec ? { picked: rec.role } : {}) });
+      cells.set(keyOf(ds, split, seed, cellRole), {
+        key: keyOf(ds, split, seed, cellRole),
+        dataset: ds,
+        split,
+        seed,
+        role: cellRole,
+        name: m.name,
+        params: m.params,
+        layers: m.layers,
+        metrics: m.metrics,
+        trainSecondsPerEpoch: perEpoch,
+        trainSeqPerSec: m.trainSeqPerSec,
+        trainSeqPerCpuSec: m.trainSeqPerCpuSec,
+        inference: speed,
+        taskSeconds: (performance.now() - started) / 1000,
+        cpu: machine().cpu,
+        ...(modelRole === 'recommended' && rec ? { picked: rec.role } : {}),
+      });
       save();
     };
     const train = async (out: string, req: Partial<TrainRequest> & { settings: QsarSettings }) => {
@@ -295,10 +402,12 @@ export async function run(args: string[]): Promise<void> {
   // theirs already did, says would end in time; then the others (see untilOrder). Tasks never measured
   // yet count as ending in time.
   const until = values.until === undefined ? null : untilTime(values.until);
-  const secondsLeft = (measured: Cell[]) => (t: Task): number | null => {
-    const took = measured.filter((c) => c.dataset === t.ds && c.role === t.cells[0] && c.taskSeconds !== undefined).map((c) => c.taskSeconds as number);
-    return took.length ? meanSd(took).mean * (1 - doneShare(training.runs.get(outOf(t))?.progress ?? null)) : null;
-  };
+  const secondsLeft =
+    (measured: Cell[]) =>
+    (t: Task): number | null => {
+      const took = measured.filter((c) => c.dataset === t.ds && c.role === t.cells[0] && c.taskSeconds !== undefined).map((c) => c.taskSeconds as number);
+      return took.length ? meanSd(took).mean * (1 - doneShare(training.runs.get(outOf(t))?.progress ?? null)) : null;
+    };
   let overSaid = false;
   for (;;) {
     const pending = tasks.filter((t) => roles.has(t.role) && !taskDone(t));
@@ -312,7 +421,9 @@ export async function run(args: string[]): Promise<void> {
     }
     if (order.indexOf(next) >= fitting && !overSaid) {
       overSaid = true;
-      log(`none of the tasks left that can start would end before --until ${values.until}: going on anyway (each epoch is checkpointed in ${dbPath}; a run on it resumes them)`);
+      log(
+        `none of the tasks left that can start would end before --until ${values.until}: going on anyway (each epoch is checkpointed in ${dbPath}; a run on it resumes them)`,
+      );
     }
     try {
       // Re-check after claiming, from the file as it is now: another process may have finished it just before.
@@ -345,7 +456,8 @@ export async function run(args: string[]): Promise<void> {
   let speedRun: { date: string; cpu: string; file?: string } | null = null;
   /** The cells whose speeds the table shows: one per set, split and role. */
   const timed = datasets.flatMap((ds) => splits.flatMap((split) => ROLES.map((role) => shown(ds, split, role))));
-  if (values['same-run-speed'] && values['same-run-speed-from']) throw new Error('--same-run-speed measures the speeds in this run, --same-run-speed-from takes them from an earlier one: give one');
+  if (values['same-run-speed'] && values['same-run-speed-from'])
+    throw new Error('--same-run-speed measures the speeds in this run, --same-run-speed-from takes them from an earlier one: give one');
   if (values['same-run-speed']) {
     const held = [...cells.values()].filter((c) => c.role !== 'ECFP4 + RF' && models.repo.byName(c.name));
     const byName = new Map<string, Cell['inference']>();
@@ -355,12 +467,17 @@ export async function run(args: string[]): Promise<void> {
       const task = (x: Cell) => SETS[x.dataset]?.task;
       const stand = models.repo.byName(c.name)
         ? c
-        : (held.find((x) => x.role === c.role && x.dataset === c.dataset && x.split === c.split) ?? held.find((x) => x.role === c.role && task(x) === task(c)) ?? held.find((x) => x.role === c.role));
+        : (held.find((x) => x.role === c.role && x.dataset === c.dataset && x.split === c.split) ??
+          held.find((x) => x.role === c.role && task(x) === task(c)) ??
+          held.find((x) => x.role === c.role));
       if (!stand) continue;
       if (stand !== c) standIns.push(`${c.dataset}/${c.split} ${c.role} on ${stand.name}`);
       if (!byName.has(stand.name)) {
         log(`inference and training speed (same run): ${stand.name}`);
-        byName.set(stand.name, { onnxruntime: await inference.inferenceSpeed(stand.name, 'onnxruntime'), tfjs: await inference.inferenceSpeed(stand.name, 'tfjs') });
+        byName.set(stand.name, {
+          onnxruntime: await inference.inferenceSpeed(stand.name, 'onnxruntime'),
+          tfjs: await inference.inferenceSpeed(stand.name, 'tfjs'),
+        });
         const t = await inference.trainingSpeed(stand.name);
         trainByName.set(stand.name, t.seqPerCpuSec ?? t.seqPerSec);
       }
@@ -373,8 +490,13 @@ export async function run(args: string[]): Promise<void> {
     // The speeds of an earlier --same-run-speed report, row by row: they are the timed models' (one per
     // set, split and role, whatever seeds were measured since), so cells added later do not change them.
     const file = resolve(values['same-run-speed-from']);
-    const earlier = JSON.parse(readFileSync(file, 'utf8')) as { machine?: { date: string; cpu: string }; speed?: { sameRun: boolean; standIns?: string[] }; summary?: SummaryRow[] };
-    if (!earlier.speed?.sameRun || !earlier.machine || !earlier.summary) throw new Error(`${file}: not a report made with --same-run-speed (its speeds were not measured in one run)`);
+    const earlier = JSON.parse(readFileSync(file, 'utf8')) as {
+      machine?: { date: string; cpu: string };
+      speed?: { sameRun: boolean; standIns?: string[] };
+      summary?: SummaryRow[];
+    };
+    if (!earlier.speed?.sameRun || !earlier.machine || !earlier.summary)
+      throw new Error(`${file}: not a report made with --same-run-speed (its speeds were not measured in one run)`);
     for (const c of timed) {
       const row = c && earlier.summary.find((r) => r.dataset === c.dataset && r.split === c.split && r.model === c.role);
       if (!c || !row?.inference) continue;
@@ -421,13 +543,38 @@ export async function run(args: string[]): Promise<void> {
         const teacherStep = teacher ? (sameRunTrain.get(teacher.key) ?? null) : null;
         const trainStepOverTeacher = trainStep && teacherStep ? trainStep / teacherStep : null;
         const vsTeacher = role === 'teacher' ? null : worseThanTeacher(key, got, teacherCells);
-        summary.push({ dataset: ds, split, model: role, seeds: got.length, metric: key, mean, sd, worseThanTeacher: vsTeacher, params: first.params, layers: first.layers, trainSecondsPerEpoch: perEpoch, trainOverTeacher: trainSpeedup, trainStep, trainStepOverTeacher, inference, inferenceOverTeacher: speedup, coverage80, ...(role === 'recommended' ? { picks } : {}) });
+        summary.push({
+          dataset: ds,
+          split,
+          model: role,
+          seeds: got.length,
+          metric: key,
+          mean,
+          sd,
+          worseThanTeacher: vsTeacher,
+          params: first.params,
+          layers: first.layers,
+          trainSecondsPerEpoch: perEpoch,
+          trainOverTeacher: trainSpeedup,
+          trainStep,
+          trainStepOverTeacher,
+          inference,
+          inferenceOverTeacher: speedup,
+          coverage80,
+          ...(role === 'recommended' ? { picks } : {}),
+        });
         rows.push([
           ds,
           split,
-          role === 'recommended' && Object.keys(picks).length ? `recommended (${Object.entries(picks).map(([r, n]) => `${r} ×${n}`).join(', ')})` : role,
+          role === 'recommended' && Object.keys(picks).length
+            ? `recommended (${Object.entries(picks)
+                .map(([r, n]) => `${r} ×${n}`)
+                .join(', ')})`
+            : role,
           `${metricLabel(key)} ${mean.toFixed(3)} ± ${sd.toFixed(3)}${got.length < seeds ? ` (${got.length}/${seeds} seeds)` : ''}`,
-          vsTeacher === null ? '' : `${vsTeacher >= 0 ? '+' : ''}${(vsTeacher * 100).toFixed(1)}% ${vsTeacher > GOALS.metric ? `(worse than ${GOALS.metric * 100}%)` : ''}`.trim(),
+          vsTeacher === null
+            ? ''
+            : `${vsTeacher >= 0 ? '+' : ''}${(vsTeacher * 100).toFixed(1)}% ${vsTeacher > GOALS.metric ? `(worse than ${GOALS.metric * 100}%)` : ''}`.trim(),
           coverage80 === null ? '-' : `${(coverage80 * 100).toFixed(0)}%`,
           derived || !first.params ? '-' : first.params.toLocaleString('en'),
           derived ? '-' : String(first.layers || '-'),
@@ -447,8 +594,35 @@ export async function run(args: string[]): Promise<void> {
   report(
     // A quick run checks the pipeline: it must not overwrite the real table.
     quick ? 'qsar-quick' : 'qsar',
-    { quick, db: dbPath, models: names, settings: { ...settings, seeds }, cells: { done, wanted }, speed: { sameRun: speedRun !== null, ...(speedRun ?? {}), standIns }, goals: goals.data, modelGoals: modelGoals.data, summary },
-    [['dataset', 'split', 'model', 'metric ± sd (test split)', 'vs teacher', '80% interval coverage', 'params', 'layer applications', 'train s/epoch', 'train speed vs teacher', 'train step vs teacher (same run)', 'inference mol/s (ORT / TF.js)', 'ORT speed vs teacher'], ...rows],
+    {
+      quick,
+      db: dbPath,
+      models: names,
+      settings: { ...settings, seeds },
+      cells: { done, wanted },
+      speed: { sameRun: speedRun !== null, ...(speedRun ?? {}), standIns },
+      goals: goals.data,
+      modelGoals: modelGoals.data,
+      summary,
+    },
+    [
+      [
+        'dataset',
+        'split',
+        'model',
+        'metric ± sd (test split)',
+        'vs teacher',
+        '80% interval coverage',
+        'params',
+        'layer applications',
+        'train s/epoch',
+        'train speed vs teacher',
+        'train step vs teacher (same run)',
+        'inference mol/s (ORT / TF.js)',
+        'ORT speed vs teacher',
+      ],
+      ...rows,
+    ],
     [
       quick
         ? 'QUICK run: tiny base models pretrained for 60 steps on the fly. It shows the pipeline works end to end; its numbers say nothing about DeLiCaTe.'

@@ -43,13 +43,45 @@ async function throughputModel(app: AppContext, name: string, tokenizer: SmilesT
   const existing = repo.byName(name);
   if (existing) return existing.params;
   await initTf('wasm');
-  const config = { vocabSize: tokenizer.size, maxLen: 128, layers, hidden: 128, heads: 4, ff: 512, dropout: 0, shareLayers: shared, mlm: null, physchem: 0, task: { type: 'regression' as const, outputs: 1 } };
+  const config = {
+    vocabSize: tokenizer.size,
+    maxLen: 128,
+    layers,
+    hidden: 128,
+    heads: 4,
+    ff: 512,
+    dropout: 0,
+    shareLayers: shared,
+    mlm: null,
+    physchem: 0,
+    task: { type: 'regression' as const, outputs: 1 },
+  };
   const model = createModel(config, 7);
   const weights = new Uint8Array(packTensors(model.params));
   const params = countParams(model);
   disposeModel(model);
-  const manifest = { format: 'delicate-model-v1', config, tokenizer: tokenizer.toJSON(), physchem: null, task: { target: 'throughput', type: 'regression', norm: null }, training: { kind: 'finetune', note: 'random weights: throughput benchmark only' }, domain: { smiles: [], threshold: 0.3 } };
-  const id = repo.create({ name, kind: shared ? 'student' : 'teacher', state: 'training', manifest, params, layers, shareLayers: shared, hidden: 128, parents: [], totalSteps: 0, jobId: null });
+  const manifest = {
+    format: 'delicate-model-v1',
+    config,
+    tokenizer: tokenizer.toJSON(),
+    physchem: null,
+    task: { target: 'throughput', type: 'regression', norm: null },
+    training: { kind: 'finetune', note: 'random weights: throughput benchmark only' },
+    domain: { smiles: [], threshold: 0.3 },
+  };
+  const id = repo.create({
+    name,
+    kind: shared ? 'student' : 'teacher',
+    state: 'training',
+    manifest,
+    params,
+    layers,
+    shareLayers: shared,
+    hidden: 128,
+    parents: [],
+    totalSteps: 0,
+    jobId: null,
+  });
   repo.finish(id, { weights: Buffer.from(weights), metrics: {}, steps: 0 });
   repo.setOnnx(id, exportOnnx(config, weights, name));
   return params;
@@ -63,7 +95,11 @@ async function ensureLibrary(app: AppContext, name: string, file: string): Promi
 
 /** The ChEMBL pretraining corpus, one CSV line per molecule (no header). */
 function chemblLines(): string[] {
-  return gunzipSync(readFileSync(join(data, 'pretrain/chembl31_150k.csv.gz'))).toString('utf8').split('\n').slice(1).filter(Boolean);
+  return gunzipSync(readFileSync(join(data, 'pretrain/chembl31_150k.csv.gz')))
+    .toString('utf8')
+    .split('\n')
+    .slice(1)
+    .filter(Boolean);
 }
 
 /** The first `size` molecules of the corpus as library `chembl-SIZE` (imported once, cached in bench/.cache). */
@@ -98,15 +134,57 @@ async function throughput(args: string[]): Promise<{ rows: string[][]; results: 
   for (const size of sizes) {
     for (const role of ['student', 'teacher'] as const) {
       process.stderr.write(`screening chembl-${size} with the ${role}\n`);
-      const child = spawnSync(process.execPath, [tsx, join(here, '_screen-child.ts'), db, `chembl-${size}`, `bench-${role}`], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+      const child = spawnSync(process.execPath, [tsx, join(here, '_screen-child.ts'), db, `chembl-${size}`, `bench-${role}`], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 2 ** 20,
+      });
       const line = child.stdout.trim().split('\n').at(-1) ?? '';
       if (child.status !== 0 || !line.startsWith('{')) throw new Error(`screen child failed: ${child.stderr.slice(-2000)}`);
-      const r = JSON.parse(line) as { total: number; unreadable: number; seconds: number; wall: number; molPerSec: number; pureMolPerSec: number; engine: string; maxRssMiB: number };
+      const r = JSON.parse(line) as {
+        total: number;
+        unreadable: number;
+        seconds: number;
+        wall: number;
+        molPerSec: number;
+        pureMolPerSec: number;
+        engine: string;
+        maxRssMiB: number;
+      };
       results.push({ library: size, role, params: params[role], ...r });
-      rows.push([`${size.toLocaleString('en')}`, role, params[role].toLocaleString('en'), r.engine, r.total.toLocaleString('en'), `${r.unreadable}`, r.seconds.toFixed(1), r.molPerSec.toFixed(0), r.pureMolPerSec.toFixed(0), `${((100 * r.molPerSec) / r.pureMolPerSec).toFixed(0)}%`, r.maxRssMiB.toFixed(0)]);
+      rows.push([
+        `${size.toLocaleString('en')}`,
+        role,
+        params[role].toLocaleString('en'),
+        r.engine,
+        r.total.toLocaleString('en'),
+        `${r.unreadable}`,
+        r.seconds.toFixed(1),
+        r.molPerSec.toFixed(0),
+        r.pureMolPerSec.toFixed(0),
+        `${((100 * r.molPerSec) / r.pureMolPerSec).toFixed(0)}%`,
+        r.maxRssMiB.toFixed(0),
+      ]);
     }
   }
-  return { rows: [['library', 'model', 'params', 'engine', 'compounds', 'unreadable', 'seconds', 'end-to-end mol/s', 'pure inference mol/s', 'pipeline / pure', 'peak RSS MiB'], ...rows], results };
+  return {
+    rows: [
+      [
+        'library',
+        'model',
+        'params',
+        'engine',
+        'compounds',
+        'unreadable',
+        'seconds',
+        'end-to-end mol/s',
+        'pure inference mol/s',
+        'pipeline / pure',
+        'peak RSS MiB',
+      ],
+      ...rows,
+    ],
+    results,
+  };
 }
 
 /** Out-of-fold probabilities of an ECFP4 random forest (stratified k folds). */
@@ -124,7 +202,12 @@ function forestOutOfFold(fps: Uint8Array[], y: Uint8Array, k: number, seed: numb
   const out = new Float64Array(y.length);
   for (let f = 0; f < k; f++) {
     const train = Array.from(y.keys()).filter((i) => fold[i] !== f);
-    const forest = RandomForest.fit(train.map((i) => fps[i] as Uint8Array), Float64Array.from(train, (i) => y[i] as number), 'classification', { seed: seed + f });
+    const forest = RandomForest.fit(
+      train.map((i) => fps[i] as Uint8Array),
+      Float64Array.from(train, (i) => y[i] as number),
+      'classification',
+      { seed: seed + f },
+    );
     for (let i = 0; i < y.length; i++) if (fold[i] === f) out[i] = forest.predict(fps[i] as Uint8Array).mean;
   }
   return out;
@@ -150,16 +233,26 @@ async function virtualScreening(args: string[]): Promise<{ rows: string[][]; res
   const rows: string[][] = [];
   const results: unknown[] = [];
   const rd = await loadRdkit();
-  const fmt = (m: Record<string, number>, sd?: Record<string, number>) => ['rocAuc', 'prAuc', 'ef1', 'ef5', 'bedroc20'].map((k) => `${(m[k] as number).toFixed(3)}${sd ? ` ± ${(sd[k] as number).toFixed(3)}` : ''}`);
+  const fmt = (m: Record<string, number>, sd?: Record<string, number>) =>
+    ['rocAuc', 'prAuc', 'ef1', 'ef5', 'bedroc20'].map((k) => `${(m[k] as number).toFixed(3)}${sd ? ` ± ${(sd[k] as number).toFixed(3)}` : ''}`);
   for (const target of ['ada', 'fak1']) {
     const file = join(data, `vs/dude_${target}.csv`);
     await ensureLibrary(app, target, file);
-    const methods: Array<{ label: string; run: () => Promise<{ metrics: Record<string, number>; sd?: Record<string, number>; n: number; actives: number; protocol: string }> }> = [
+    const methods: Array<{
+      label: string;
+      run: () => Promise<{ metrics: Record<string, number>; sd?: Record<string, number>; n: number; actives: number; protocol: string }>;
+    }> = [
       { label: 'ECFP4 max-sim', run: () => app.vs.evaluate({ library: target, labelCol: 'active', method: 'ecfp' }) as never },
       ...(embeddingModel
         ? [
-            { label: `embedding cosine (${embeddingModel})`, run: () => app.vs.evaluate({ library: target, labelCol: 'active', method: 'embedding', embeddingModel }) as never },
-            { label: 'fusion (ECFP4 + embedding ranks)', run: () => app.vs.evaluate({ library: target, labelCol: 'active', method: 'fusion', embeddingModel }) as never },
+            {
+              label: `embedding cosine (${embeddingModel})`,
+              run: () => app.vs.evaluate({ library: target, labelCol: 'active', method: 'embedding', embeddingModel }) as never,
+            },
+            {
+              label: 'fusion (ECFP4 + embedding ranks)',
+              run: () => app.vs.evaluate({ library: target, labelCol: 'active', method: 'fusion', embeddingModel }) as never,
+            },
           ]
         : []),
       {
@@ -176,7 +269,12 @@ async function virtualScreening(args: string[]): Promise<{ rows: string[][]; res
             y.push(Number(act) > 0 ? 1 : 0);
           }
           const yy = Uint8Array.from(y);
-          return { metrics: { ...vsMetrics(yy, forestOutOfFold(fps, yy, 5, 1)) }, n: yy.length, actives: y.filter((v) => v === 1).length, protocol: 'stratified 5-fold; each compound scored by the forest that did not see it' };
+          return {
+            metrics: { ...vsMetrics(yy, forestOutOfFold(fps, yy, 5, 1)) },
+            n: yy.length,
+            actives: y.filter((v) => v === 1).length,
+            protocol: 'stratified 5-fold; each compound scored by the forest that did not see it',
+          };
         },
       },
     ];
@@ -184,12 +282,25 @@ async function virtualScreening(args: string[]): Promise<{ rows: string[][]; res
     // target has), for every similarity method.
     const similarity: Array<{ label: string; method: 'ecfp' | 'embedding' | 'fusion' }> = [
       { label: 'ECFP4 max-sim', method: 'ecfp' },
-      ...(embeddingModel ? [{ label: `embedding cosine (${embeddingModel})`, method: 'embedding' as const }, { label: 'fusion (ECFP4 + embedding ranks)', method: 'fusion' as const }] : []),
+      ...(embeddingModel
+        ? [
+            { label: `embedding cosine (${embeddingModel})`, method: 'embedding' as const },
+            { label: 'fusion (ECFP4 + embedding ranks)', method: 'fusion' as const },
+          ]
+        : []),
     ];
     const few = FEW_QUERIES.flatMap((q) =>
       similarity.map((m) => ({
         label: `${m.label}, ${q} quer${q === 1 ? 'y' : 'ies'} × ${FEW_DRAWS} draws`,
-        run: () => app.vs.evaluate({ library: target, labelCol: 'active', method: m.method, queries: q, draws: FEW_DRAWS, ...(m.method === 'ecfp' ? {} : { embeddingModel }) }) as never,
+        run: () =>
+          app.vs.evaluate({
+            library: target,
+            labelCol: 'active',
+            method: m.method,
+            queries: q,
+            draws: FEW_DRAWS,
+            ...(m.method === 'ecfp' ? {} : { embeddingModel }),
+          }) as never,
       })),
     );
     for (const m of [...(fewOnly ? [] : methods), ...few] as typeof methods) {
@@ -201,8 +312,13 @@ async function virtualScreening(args: string[]): Promise<{ rows: string[][]; res
     }
   }
   await app.close();
-  if (!fewOnly) notes.push('Similarity methods without a query count: 5-fold over the actives (each fold\'s actives ranked among all decoys by similarity to the other folds\' actives); "actives/n" is per fold.');
-  notes.push(`Few-query rows: ${FEW_QUERIES.join(' and ')} actives drawn at random (seeded) ${FEW_DRAWS} times; each draw ranks every other compound; mean ± sd over the draws.`);
+  if (!fewOnly)
+    notes.push(
+      'Similarity methods without a query count: 5-fold over the actives (each fold\'s actives ranked among all decoys by similarity to the other folds\' actives); "actives/n" is per fold.',
+    );
+  notes.push(
+    `Few-query rows: ${FEW_QUERIES.join(' and ')} actives drawn at random (seeded) ${FEW_DRAWS} times; each draw ranks every other compound; mean ± sd over the draws.`,
+  );
   return { rows: [['target', 'method', 'actives/n', 'ROC-AUC', 'PR-AUC', 'EF1%', 'EF5%', 'BEDROC20', 'seconds'], ...rows], results, notes };
 }
 
@@ -236,7 +352,15 @@ export async function run(args: string[]): Promise<void> {
     else {
       // A second table under the first.
       const [head, ...rows] = v.rows;
-      notes.push('', '## Virtual screening', '', `| ${(head ?? []).join(' | ')} |`, `| ${(head ?? []).map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`), '');
+      notes.push(
+        '',
+        '## Virtual screening',
+        '',
+        `| ${(head ?? []).join(' | ')} |`,
+        `| ${(head ?? []).map(() => '---').join(' | ')} |`,
+        ...rows.map((r) => `| ${r.join(' | ')} |`),
+        '',
+      );
     }
     notes.push(...v.notes);
   }

@@ -33,7 +33,9 @@ function settled(): boolean {
   if (!v || document.querySelector('[data-testid="compound-matched"]')?.textContent === '…') return false;
   const box = v.getBoundingClientRect();
   // No named inner functions: the bundler's name helper does not exist in the page.
-  const rows = [...v.querySelectorAll('tbody tr[data-index]')].filter((r) => r.getBoundingClientRect().bottom > box.top && r.getBoundingClientRect().top < box.bottom);
+  const rows = [...v.querySelectorAll('tbody tr[data-index]')].filter(
+    (r) => r.getBoundingClientRect().bottom > box.top && r.getBoundingClientRect().top < box.bottom,
+  );
   return rows.length > 0 && rows.every((r) => r.matches('[data-testid="compound-row"]'));
 }
 
@@ -90,12 +92,19 @@ export async function run(args: string[]): Promise<void> {
     // In import order a substructure search stops once it has enough matches ("N+ match"); scrolling to its
     // end makes it scan further.
     await step('the same in import order (first rows)', () => page.getByTestId('sort-import').click());
-    const matchedNow = () => page.getByTestId('compound-matched').textContent().then((t) => Number.parseInt(t ?? '0', 10));
+    const matchedNow = () =>
+      page
+        .getByTestId('compound-matched')
+        .textContent()
+        .then((t) => Number.parseInt(t ?? '0', 10));
     const before = await matchedNow();
     const unfinished = ((await page.getByTestId('compound-matched').textContent()) ?? '').includes('+');
     const tMore = Date.now();
     await viewport.evaluate((el) => void (el.scrollTop = el.scrollHeight));
-    await page.waitForFunction((prev) => Number.parseInt(document.querySelector('[data-testid="compound-matched"]')?.textContent ?? '0', 10) > prev, before, { polling: 'raf', timeout: 120_000 });
+    await page.waitForFunction((prev) => Number.parseInt(document.querySelector('[data-testid="compound-matched"]')?.textContent ?? '0', 10) > prev, before, {
+      polling: 'raf',
+      timeout: 120_000,
+    });
     results.moreMatchesMs = Date.now() - tMore;
     rows.push([`scroll to the end of ${before}${unfinished ? '+' : ''} matches → ${await matchedNow()}`, `${results.moreMatchesMs}`, `${await inPage()}`]);
     const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0);
@@ -105,9 +114,14 @@ export async function run(args: string[]): Promise<void> {
     await browser.close();
     host.stop();
   }
-  report('ui', { library: { name: library, compounds: size }, results }, [['step', 'ms until every row in view shows', 'rows in the page'], ...rows], [
-    `Library: ${size.toLocaleString('en')} ChEMBL compounds (${library} in bench/.cache/screen-bench.db). Viewport 1400×900; rows are fetched in blocks of 100 as they come into view.`,
-    `Page JS heap at the end: ${results.heapMiB?.toFixed(0)} MiB; the table never holds more than the rows in view plus a few.`,
-    'Times include the host-mode WebSocket round trip, the SQLite query and rendering; 2D depictions load after the rows (not timed).',
-  ]);
+  report(
+    'ui',
+    { library: { name: library, compounds: size }, results },
+    [['step', 'ms until every row in view shows', 'rows in the page'], ...rows],
+    [
+      `Library: ${size.toLocaleString('en')} ChEMBL compounds (${library} in bench/.cache/screen-bench.db). Viewport 1400×900; rows are fetched in blocks of 100 as they come into view.`,
+      `Page JS heap at the end: ${results.heapMiB?.toFixed(0)} MiB; the table never holds more than the rows in view plus a few.`,
+      'Times include the host-mode WebSocket round trip, the SQLite query and rendering; 2D depictions load after the rows (not timed).',
+    ],
+  );
 }

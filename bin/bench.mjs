@@ -7,7 +7,9 @@ import { register } from 'tsx/esm/api';
 
 register();
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'bench');
-const names = readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.startsWith('_')).map((f) => f.slice(0, -3));
+const names = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts') && !f.startsWith('_'))
+  .map((f) => f.slice(0, -3));
 const [name, ...args] = process.argv.slice(2);
 if (!name || !names.includes(name)) {
   process.stderr.write(`usage: npm run bench -- NAME [options]\nbenchmarks: ${names.join(', ')}\n`);

@@ -22,8 +22,20 @@ test('the built training worker pretrains a tiny model', async () => {
     backend: 'wasm',
     settings: {
       architecture: { layers: 1, hidden: 16, heads: 2, ff: 32, maxLen: 64, dropout: 0, shareLayers: true },
-      batch: 8, lr: 1e-3, warmupFraction: 0.1, clipNorm: 1, weightDecay: 0, maxSteps: 2, timeBudgetSeconds: null,
-      physchemWeight: 1, maskRate: 0.15, seed: 1, heldOutEvery: 10, heldOutMax: 6, checkpointEvery: 50, gradientCheckpointing: false,
+      batch: 8,
+      lr: 1e-3,
+      warmupFraction: 0.1,
+      clipNorm: 1,
+      weightDecay: 0,
+      maxSteps: 2,
+      timeBudgetSeconds: null,
+      physchemWeight: 1,
+      maskRate: 0.15,
+      seed: 1,
+      heldOutEvery: 10,
+      heldOutMax: 6,
+      checkpointEvery: 50,
+      gradientCheckpointing: false,
     },
   });
   const m = await done;
@@ -53,7 +65,12 @@ test('the built screening worker loads a model and scores a chunk', async () => 
   // A one-leaf forest (pure JS) and a one-molecule domain: RDKit must load inside the bundled worker.
   const forest = { kind: 'ecfp-rf-v1', bits: 2048, trees: [{ feature: [-1], left: [-1], right: [-1], value: [0.7] }] };
   let reply = next();
-  worker.postMessage({ type: 'load', engine: 'auto', threads: 1, models: [{ name: 'rf', kind: 'forest', forest, task: { target: 'y', type: 'regression', norm: null }, domain: ['CCO'] }] });
+  worker.postMessage({
+    type: 'load',
+    engine: 'auto',
+    threads: 1,
+    models: [{ name: 'rf', kind: 'forest', forest, task: { target: 'y', type: 'regression', norm: null }, domain: ['CCO'] }],
+  });
   messages.push(await reply);
   reply = next();
   worker.postMessage({ type: 'score', chunk: 0, items: [{ id: 1, smiles: 'CCO', modelSmiles: 'CCO', fp: new Uint8Array(256) }] });
@@ -74,7 +91,10 @@ test('the built virtual-screening worker ranks a labelled library against its ac
   const fps = [fp(0), fp(1), fp(100), fp(200)];
   const keys = ['A1', 'A2', 'D1', 'D2'];
   // A progress message after each fold, then the result.
-  type VsEvent = { type: 'pass'; done: number; passes: number } | { type: 'done'; result: { metrics: { rocAuc: number }; folds: number } } | { type: 'error'; message: string };
+  type VsEvent =
+    | { type: 'pass'; done: number; passes: number }
+    | { type: 'done'; result: { metrics: { rocAuc: number }; folds: number } }
+    | { type: 'error'; message: string };
   const events: VsEvent[] = [];
   const reply = new Promise<VsEvent>((res, rej) => {
     worker.on('message', (e: VsEvent) => {
@@ -83,11 +103,19 @@ test('the built virtual-screening worker ranks a labelled library against its ac
     });
     worker.once('error', rej);
   });
-  worker.postMessage({ data: { labels: Uint8Array.from([1, 1, 0, 0]), keys, fps, queries: { keys: keys.slice(0, 2), fps: fps.slice(0, 2) } }, method: 'ecfp', folds: 2, seed: 1 });
+  worker.postMessage({
+    data: { labels: Uint8Array.from([1, 1, 0, 0]), keys, fps, queries: { keys: keys.slice(0, 2), fps: fps.slice(0, 2) } },
+    method: 'ecfp',
+    folds: 2,
+    seed: 1,
+  });
   const m = await reply;
   await worker.terminate();
   expect(m.type === 'error' ? m.message : '').toBe('');
-  expect(events.slice(0, 2)).toEqual([{ type: 'pass', done: 1, passes: 2 }, { type: 'pass', done: 2, passes: 2 }]);
+  expect(events.slice(0, 2)).toEqual([
+    { type: 'pass', done: 1, passes: 2 },
+    { type: 'pass', done: 2, passes: 2 },
+  ]);
   if (m.type !== 'done') throw new Error('no result');
   expect(m.result.folds).toBe(2);
   expect(m.result.metrics.rocAuc).toBe(1);

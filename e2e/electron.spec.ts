@@ -11,11 +11,17 @@ function electronBinary(): { path: string | null; why: string } {
     const pkgDir = resolve(createRequire(import.meta.url).resolve('electron/package.json'), '..');
     const pathFile = join(pkgDir, 'path.txt');
     // Electron 45 downloads its binary on first use (`npm start` runs scripts/electron-setup.mjs, which does).
-    if (!existsSync(pathFile)) return { path: null, why: 'the Electron binary has not been downloaded on this machine (`node scripts/electron-setup.mjs` fetches it where the network allows)' };
+    if (!existsSync(pathFile))
+      return {
+        path: null,
+        why: 'the Electron binary has not been downloaded on this machine (`node scripts/electron-setup.mjs` fetches it where the network allows)',
+      };
     const exe = join(pkgDir, 'dist', readFileSync(pathFile, 'utf8').trim());
-    if (!existsSync(exe)) return { path: null, why: `path.txt names ${exe}, which is missing (a partial download: run \`node scripts/electron-setup.mjs\` again)` };
+    if (!existsSync(exe))
+      return { path: null, why: `path.txt names ${exe}, which is missing (a partial download: run \`node scripts/electron-setup.mjs\` again)` };
     const sqlite = join(root, '.electron-native/better-sqlite3/build/Release/better_sqlite3.node');
-    if (!existsSync(sqlite)) return { path: null, why: 'the Electron build of better-sqlite3 is missing (`node scripts/electron-setup.mjs` builds it beside the Node one)' };
+    if (!existsSync(sqlite))
+      return { path: null, why: 'the Electron build of better-sqlite3 is missing (`node scripts/electron-setup.mjs` builds it beside the Node one)' };
     return { path: join(pkgDir, 'dist'), why: '' };
   } catch {
     return { path: null, why: 'the electron package is not installed' };

@@ -23,7 +23,10 @@ test.beforeAll(async () => {
   const lines = readFileSync(esol, 'utf8').trim().split('\n').slice(1, 301);
   rows = lines.map((l, i) => ({ logS: Number(l.split(',')[1]), series: 'ABC'[i % 3] as string, active: i % 5 === 0 ? 1 : 0 }));
   const file = join(dir, 'series.csv');
-  writeFileSync(file, `smiles,logS,series,active\n${lines.map((l, i) => `${l.split(',')[0]},${rows[i]?.logS},${rows[i]?.series},${rows[i]?.active}`).join('\n')}\n`);
+  writeFileSync(
+    file,
+    `smiles,logS,series,active\n${lines.map((l, i) => `${l.split(',')[0]},${rows[i]?.logS},${rows[i]?.series},${rows[i]?.active}`).join('\n')}\n`,
+  );
   const db = join(dir, 'e2e.db');
   execFileSync(process.execPath, [cli, 'import', file, '--library', 'series', '--db', db], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   host = await startHost(db);
@@ -53,7 +56,10 @@ test("a chemist sorts by the file's own columns (several keys), filters them, an
   await page.getByTestId('sort-col-logS').click({ modifiers: ['Shift'] });
   await expect(page.getByTestId('sort-col-series')).toContainText('▲1');
   await expect(page.getByTestId('sort-col-logS')).toContainText('▼2');
-  const best = rows.filter((r) => r.series === 'A').map((r) => r.logS).sort((a, b) => b - a);
+  const best = rows
+    .filter((r) => r.series === 'A')
+    .map((r) => r.logS)
+    .sort((a, b) => b - a);
   // (ESOL repeats some structures: the library holds distinct compounds, so the order is checked, not each value.)
   await expect.poll(async () => (await values('logS', 1))[0]).toBe(String(best[0]));
   const top = (await values('logS', 8)).map(Number);
@@ -139,7 +145,9 @@ test('a chemist selects compounds (click, ctrl-click, shift-click, all matching)
   await expect(page.getByTestId('selection-note')).toHaveText('5 SMILES copied');
   expect((await page.evaluate(() => navigator.clipboard.readText())).split('\n')).toEqual(smiles);
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('selection-csv').click()]);
-  const csv = readFileSync((await download.path()) as string, 'utf8').trim().split('\n');
+  const csv = readFileSync((await download.path()) as string, 'utf8')
+    .trim()
+    .split('\n');
   expect(csv[0]).toMatch(/^smiles,id,inchikey,.*,logS,series,active$/);
   expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(smiles);
   await page.screenshot({ path: join(artifacts, 'library-selection.png') });
@@ -176,7 +184,10 @@ test('a chemist draws a substructure query in the sketcher, sees the matches hig
   await page.setViewportSize({ width: 1440, height: 900 });
   const consoleErrors = await openApp(page, url);
   // ('series', not the 'series-A' the selection test saved.)
-  await page.getByTestId('library-item').filter({ hasText: /^\s*series\s*\d{4}-/ }).click();
+  await page
+    .getByTestId('library-item')
+    .filter({ hasText: /^\s*series\s*\d{4}-/ })
+    .click();
   const rows = page.getByTestId('compound-row');
   await expect(rows.first()).toBeVisible();
   // A blank canvas (OpenChemLib's editor, under the app's CSP: a toolbar canvas and the drawing one); a

@@ -30,11 +30,16 @@ function launch(env: Record<string, string>) {
     const id = nextId++;
     child.send({ type: 'invoke', id, channel, method, args, trusted });
     await expect.poll(() => messages.some((m) => m.type === 'reply' && m.id === id), { timeout: 60_000 }).toBe(true);
-    return (messages.find((m) => m.type === 'reply' && m.id === id) as Msg).result as { ok: boolean; value?: unknown; error?: { code: string; message: string } };
+    return (messages.find((m) => m.type === 'reply' && m.id === id) as Msg).result as {
+      ok: boolean;
+      value?: unknown;
+      error?: { code: string; message: string };
+    };
   };
   /** The payload of the 'job.done' event of a job. */
   const jobDone = async (jobId: string, timeout = 240_000) => {
-    const find = () => messages.find((m) => m.type === 'send' && (m.args as unknown[])[0] === 'job.done' && ((m.args as unknown[])[1] as { jobId: string }).jobId === jobId);
+    const find = () =>
+      messages.find((m) => m.type === 'send' && (m.args as unknown[])[0] === 'job.done' && ((m.args as unknown[])[1] as { jobId: string }).jobId === jobId);
     await expect.poll(() => find() !== undefined, { timeout }).toBe(true);
     return ((find() as Msg).args as unknown[])[1] as { state: string; result: Record<string, unknown>; error: unknown };
   };
@@ -68,8 +73,12 @@ test.describe('the built main bundle under a stand-in electron module', () => {
       expect(await app.invoke('library.list', {})).toEqual({ ok: true, value: { libraries: [] } });
 
       // The window came first; the shipped models are prepared after it, as a job with progress.
-      await expect.poll(() => app.messages.some((m) => m.type === 'send' && ((m.args as unknown[])[1] as { kind?: string })?.kind === 'setup'), { timeout: 60_000 }).toBe(true);
-      const setupJob = ((app.messages.find((m) => m.type === 'send' && ((m.args as unknown[])[1] as { kind?: string })?.kind === 'setup') as Msg).args as unknown[])[1] as { jobId: string };
+      await expect
+        .poll(() => app.messages.some((m) => m.type === 'send' && ((m.args as unknown[])[1] as { kind?: string })?.kind === 'setup'), { timeout: 60_000 })
+        .toBe(true);
+      const setupJob = (
+        (app.messages.find((m) => m.type === 'send' && ((m.args as unknown[])[1] as { kind?: string })?.kind === 'setup') as Msg).args as unknown[]
+      )[1] as { jobId: string };
       expect((await app.jobDone(setupJob.jobId)).state).toBe('done');
 
       // An import and a screen through the handler, on the real worker threads of the bundle.

@@ -22,7 +22,13 @@ test.beforeAll(async () => {
   const slice = join(dir, 'esol-160.csv');
   writeFileSync(slice, `${rows.slice(0, 161).join('\n')}\n`);
   const corpus = join(dir, 'corpus.smi');
-  writeFileSync(corpus, `${rows.slice(1).map((r) => r.split(',')[0]).join('\n')}\n`);
+  writeFileSync(
+    corpus,
+    `${rows
+      .slice(1)
+      .map((r) => r.split(',')[0])
+      .join('\n')}\n`,
+  );
   const run = (...args: string[]) => execFileSync(process.execPath, [cli, ...args, '--db', db], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   run('import', slice, '--library', 'esol-160');
   // A DUD-E slice with activity labels: 20 actives and 200 decoys.
@@ -30,8 +36,8 @@ test.beforeAll(async () => {
   const adaSlice = join(dir, 'ada.csv');
   writeFileSync(adaSlice, `${[ada[0], ...ada.slice(1, 21), ...ada.slice(-200)].join('\n')}\n`);
   run('import', adaSlice, '--library', 'ada');
-  run('pretrain', '--corpus', corpus, '--out', 'tiny', '--layers', '2', '--hidden', '16', '--heads', '2', '--ff', '32', '--share-layers', '--max-steps', '3', '--batch', '8');
-  run('train', '--data', slice, '--target', 'logS', '--task', 'regression', '--out', 'sol', '--teacher', 'tiny', '--distill', '--student-layers', '1', '--epochs', '1', '--seeds', '1');
+  run('pretrain', '--corpus', corpus, ...'--out tiny --layers 2 --hidden 16 --heads 2 --ff 32 --share-layers --max-steps 3 --batch 8'.split(' '));
+  run('train', '--data', slice, ...'--target logS --task regression --out sol --teacher tiny --distill --student-layers 1 --epochs 1 --seeds 1'.split(' '));
   host = await startHost(db);
   url = host.url;
 });
@@ -302,7 +308,9 @@ test('a chemist screens a library with the distilled student and the forest, ran
   // Export the filtered ranking: the browser saves a CSV with one row per hit.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('screen-export-csv').click()]);
   expect(download.suggestedFilename()).toMatch(/^screen-1-esol-160-sol-ecfp4-rf\.csv$/);
-  const csvText = readFileSync(await download.path(), 'utf8').trim().split('\n');
+  const csvText = readFileSync(await download.path(), 'utf8')
+    .trim()
+    .split('\n');
   expect(csvText[0]).toMatch(/^rank,id,smiles,model,score,uncertainty,/);
   expect(csvText).toHaveLength(filtered.length + 1);
 
@@ -379,8 +387,14 @@ test('a chemist screens a library with the distilled student and the forest, ran
 test('a chemist trains a classifier and reads its ROC curves against the forest', async ({ page }) => {
   // Actives and decoys of one DUD-E target, 60 and 100: a binary assay.
   const ada = readFileSync(resolve(root, '../shared/data/vs/dude_ada.csv'), 'utf8').trim().split('\n');
-  const actives = ada.slice(1).filter((r) => r.split(',')[1] === '1').slice(0, 60);
-  const decoys = ada.slice(1).filter((r) => r.split(',')[1] === '0').slice(0, 100);
+  const actives = ada
+    .slice(1)
+    .filter((r) => r.split(',')[1] === '1')
+    .slice(0, 60);
+  const decoys = ada
+    .slice(1)
+    .filter((r) => r.split(',')[1] === '0')
+    .slice(0, 100);
   const file = join(dir, 'ada-binary.csv');
   writeFileSync(file, `${[ada[0], ...actives, ...decoys].join('\n')}\n`);
   const consoleErrors = await openApp(page, url, 'training');

@@ -52,13 +52,18 @@ function nativeReady() {
 if (check) {
   const e = electronInstalled();
   const n = nativeReady();
-  process.stdout.write(`Electron ${electronVersion} binary: ${e ? 'present' : 'missing'}\nbetter-sqlite3 ${sqliteVersion} for Electron: ${n ? nativeFile : 'missing'}\n`);
+  process.stdout.write(
+    `Electron ${electronVersion} binary: ${e ? 'present' : 'missing'}\nbetter-sqlite3 ${sqliteVersion} for Electron: ${n ? nativeFile : 'missing'}\n`,
+  );
   process.exit(e && n ? 0 : 1);
 }
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
-  fail(`Electron ${electronVersion}'s download tooling needs Node.js 22.12 or newer (this is ${process.versions.node}). The CLI, host mode (\`npm run serve\`) and the tests run on Node 20.19+.`, false);
+  fail(
+    `Electron ${electronVersion}'s download tooling needs Node.js 22.12 or newer (this is ${process.versions.node}). The CLI, host mode (\`npm run serve\`) and the tests run on Node 20.19+.`,
+    false,
+  );
 }
 
 // 1. The Electron binary.
@@ -76,10 +81,18 @@ if (!nativeReady()) {
   for (const part of ['package.json', 'binding.gyp', 'lib', 'src', 'deps']) cpSync(join(sqliteDir, part), join(nativeDir, part), { recursive: true });
   const env = { ...process.env, npm_config_runtime: 'electron', npm_config_target: electronVersion, npm_config_disturl: 'https://electronjs.org/headers' };
   // A prebuilt binary first (seconds), else a compile against Electron's headers (a C++ toolchain, minutes).
-  const prebuilt = spawnSync(process.execPath, [require.resolve('prebuild-install/bin.js'), '--runtime', 'electron', '--target', electronVersion, '--arch', process.arch, '--platform', process.platform], { cwd: nativeDir, stdio: 'inherit', env });
+  const prebuilt = spawnSync(
+    process.execPath,
+    [require.resolve('prebuild-install/bin.js'), '--runtime', 'electron', '--target', electronVersion, '--arch', process.arch, '--platform', process.platform],
+    { cwd: nativeDir, stdio: 'inherit', env },
+  );
   if (prebuilt.status !== 0 || !existsSync(nativeFile)) {
-    process.stdout.write('electron-setup: no prebuilt binary; compiling it against Electron\'s headers…\n');
-    const built = spawnSync('npx', ['--yes', 'node-gyp@11.5.0', 'rebuild', '--release', '--runtime=electron', `--target=${electronVersion}`, '--dist-url=https://electronjs.org/headers'], { cwd: nativeDir, stdio: 'inherit', env, shell: process.platform === 'win32' });
+    process.stdout.write("electron-setup: no prebuilt binary; compiling it against Electron's headers…\n");
+    const built = spawnSync(
+      'npx',
+      ['--yes', 'node-gyp@11.5.0', 'rebuild', '--release', '--runtime=electron', `--target=${electronVersion}`, '--dist-url=https://electronjs.org/headers'],
+      { cwd: nativeDir, stdio: 'inherit', env, shell: process.platform === 'win32' },
+    );
     if (built.status !== 0 || !existsSync(nativeFile)) fail(`could not get better-sqlite3 ${sqliteVersion} built for Electron ${electronVersion}.`);
   }
   writeFileSync(stampFile, stamp);

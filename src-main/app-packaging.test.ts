@@ -26,7 +26,7 @@ describe('packaging configuration', () => {
     expect(cfg.extraResources).toContainEqual({ from: '.electron-native/better-sqlite3/build/Release/better_sqlite3.node', to: 'native/better_sqlite3.node' });
   });
 
-  it('builds a deb (maintainer, author, homepage, icon), one platform\'s ONNX Runtime per installer, no dev tools, fuses', () => {
+  it("builds a deb (maintainer, author, homepage, icon), one platform's ONNX Runtime per installer, no dev tools, fuses", () => {
     const cfg = JSON.parse(readFileSync(join(root, 'electron-builder.json'), 'utf8'));
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     expect(pkg.author.email).toMatch(/@/);
@@ -36,9 +36,18 @@ describe('packaging configuration', () => {
     const ort = readdirSync(join(root, 'node_modules/onnxruntime-node/bin/napi-v6'));
     const own = { linux: 'linux', mac: 'darwin', win: 'win32' } as const;
     for (const [os, platform] of Object.entries(own)) {
-      for (const p of ort.filter((x) => x !== platform)) expect(cfg[os].files, `${os} without ${p}`).toContain(`!node_modules/onnxruntime-node/bin/napi-v6/${p}/**`);
+      for (const p of ort.filter((x) => x !== platform))
+        expect(cfg[os].files, `${os} without ${p}`).toContain(`!node_modules/onnxruntime-node/bin/napi-v6/${p}/**`);
     }
-    expect(cfg.files).toEqual(expect.arrayContaining(['!node_modules/tsx/**', '!node_modules/@tensorflow/tfjs-node/**', '!node_modules/@tensorflow/tfjs-node-gpu/**']));
-    expect(cfg.electronFuses).toMatchObject({ runAsNode: false, enableNodeOptionsEnvironmentVariable: false, enableNodeCliInspectArguments: false, enableEmbeddedAsarIntegrityValidation: true, onlyLoadAppFromAsar: true });
+    expect(cfg.files).toEqual(
+      expect.arrayContaining(['!node_modules/tsx/**', '!node_modules/@tensorflow/tfjs-node/**', '!node_modules/@tensorflow/tfjs-node-gpu/**']),
+    );
+    expect(cfg.electronFuses).toMatchObject({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+    });
   });
 });

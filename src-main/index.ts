@@ -40,7 +40,8 @@ function startHint(err: unknown): string {
   if (/SQLITE_CANTOPEN|unable to open database|EACCES|EROFS/.test(message)) {
     return 'The database file cannot be opened or created. Check that its folder exists and is writable, or choose another file with DELICATE_DB.';
   }
-  if (/newer than this Delicate/.test(message)) return 'The database was written by a newer Delicate. Update Delicate, or open another database with DELICATE_DB.';
+  if (/newer than this Delicate/.test(message))
+    return 'The database was written by a newer Delicate. Update Delicate, or open another database with DELICATE_DB.';
   return 'Delicate could not finish starting. The details above say what failed; please report them if they do not help.';
 }
 

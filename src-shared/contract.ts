@@ -65,7 +65,9 @@ export interface Api {
   'screen.list'(args: ArgsOf<'screen.list'>): Promise<{ screens: ScreenSummary[] }>;
   /** Enrichment of a labelled library against known actives (a job, with progress and cancel; its result is the VsOutcome). */
   'screen.vs'(args: ArgsOf<'screen.vs'>): Promise<{ jobId: string }>;
-  'screen.results'(args: ArgsOf<'screen.results'>): Promise<{ summary: ScreenSummary; hits: ScreenHit[]; histogram: { model: string; min: number; max: number; counts: number[] } }>;
+  'screen.results'(
+    args: ArgsOf<'screen.results'>,
+  ): Promise<{ summary: ScreenSummary; hits: ScreenHit[]; histogram: { model: string; min: number; max: number; counts: number[] } }>;
   'screen.export'(args: ArgsOf<'screen.export'>): Promise<{ written: number; file: string }>;
   'screen.download'(args: ArgsOf<'screen.download'>): Promise<{ fileName: string; content: string; written: number }>;
   'job.get'(args: ArgsOf<'job.get'>): Promise<JobInfo>;

@@ -357,9 +357,22 @@ export interface InterruptedRun {
 /** What a finished `model.train` job returns (the `delicate train` JSON). */
 export interface TrainOutcome {
   /** Test metrics, mean and sd over the seeds; `coverage80` is the share of measured test compounds inside their 80% interval (or prediction set). */
-  models: Array<{ name: string; role: 'teacher' | 'student' | 'baseline' | 'consensus'; params: number; layers: number; metrics: Record<string, number>; trainSeconds: number }>;
+  models: Array<{
+    name: string;
+    role: 'teacher' | 'student' | 'baseline' | 'consensus';
+    params: number;
+    layers: number;
+    metrics: Record<string, number>;
+    trainSeconds: number;
+  }>;
   /** The model to use: best on the validation split (never the test split); `metrics`: each seed's pick on its test split. */
-  recommended: { name: string; role: 'teacher' | 'student' | 'baseline' | 'consensus'; why: string; metrics: Record<string, number>; picks: Partial<Record<'teacher' | 'student' | 'baseline' | 'consensus', number>> } | null;
+  recommended: {
+    name: string;
+    role: 'teacher' | 'student' | 'baseline' | 'consensus';
+    why: string;
+    metrics: Record<string, number>;
+    picks: Partial<Record<'teacher' | 'student' | 'baseline' | 'consensus', number>>;
+  } | null;
   /** The registered consensus and its members' weights (fitted on the validation split). */
   consensus: { name: string; members: Array<{ name: string; weight: number }> } | null;
   split: string;

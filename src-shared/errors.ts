@@ -1,13 +1,5 @@
 /** Error codes that cross every boundary (IPC, host mode, CLI). */
-export type ErrorCode =
-  | 'INVALID_INPUT'
-  | 'PARSE_ERROR'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'CANCELLED'
-  | 'BACKEND_UNAVAILABLE'
-  | 'UNAUTHORIZED'
-  | 'BUG';
+export type ErrorCode = 'INVALID_INPUT' | 'PARSE_ERROR' | 'NOT_FOUND' | 'CONFLICT' | 'CANCELLED' | 'BACKEND_UNAVAILABLE' | 'UNAUTHORIZED' | 'BUG';
 
 export interface ApiError {
   code: ErrorCode;
@@ -40,9 +32,7 @@ export class BugError extends AppError {
 /** Converts anything thrown into the wire form of an error. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof AppError) {
-    return err.details === undefined
-      ? { code: err.code, message: err.message }
-      : { code: err.code, message: err.message, details: err.details };
+    return err.details === undefined ? { code: err.code, message: err.message } : { code: err.code, message: err.message, details: err.details };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'BUG', message: `Unexpected error: ${message}` };

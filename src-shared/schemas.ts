@@ -12,7 +12,19 @@ export const importSourceSchema = z.discriminatedUnion('kind', [
 ]);
 
 const range = z.object({ min: z.number().optional(), max: z.number().optional() }).strict();
-const descriptorName = z.enum(['mw', 'clogp', 'tpsa', 'hbd', 'hba', 'rotatableBonds', 'rings', 'aromaticRings', 'fractionSp3', 'heavyAtoms', 'lipinskiViolations']);
+const descriptorName = z.enum([
+  'mw',
+  'clogp',
+  'tpsa',
+  'hbd',
+  'hba',
+  'rotatableBonds',
+  'rings',
+  'aromaticRings',
+  'fractionSp3',
+  'heavyAtoms',
+  'lipinskiViolations',
+]);
 
 const columnName = z.string().min(1).max(500);
 const compoundSort = z.object({ by: z.union([z.enum(['import', 'similarity']), descriptorName]), desc: z.boolean().optional() }).strict();
@@ -20,7 +32,13 @@ const columnSort = z.object({ column: columnName, desc: z.boolean().optional() }
 const sortKey = z.union([compoundSort, columnSort]);
 /** A filter on a library column (ColumnFilter): at least one condition. */
 const columnFilter = z
-  .object({ column: columnName, min: z.union([z.number(), z.string()]).optional(), max: z.union([z.number(), z.string()]).optional(), equals: z.string().optional(), contains: z.string().optional() })
+  .object({
+    column: columnName,
+    min: z.union([z.number(), z.string()]).optional(),
+    max: z.union([z.number(), z.string()]).optional(),
+    equals: z.string().optional(),
+    contains: z.string().optional(),
+  })
   .strict()
   .refine((f) => [f.min, f.max, f.equals, f.contains].some((x) => x !== undefined), { message: 'a column filter needs min, max, equals or contains' });
 
@@ -84,7 +102,12 @@ export const schemas = {
   'compound.download': z.object({ library: name, ids: selection, format: z.enum(['csv', 'sdf', 'smi']) }).strict(),
   'compound.get': z.object({ id: z.number().int().positive() }).strict(),
   'compound.depict': z
-    .object({ smiles: smilesQuery, width: z.number().int().min(50).max(2000).optional(), height: z.number().int().min(50).max(2000).optional(), highlight: smilesQuery.optional() })
+    .object({
+      smiles: smilesQuery,
+      width: z.number().int().min(50).max(2000).optional(),
+      height: z.number().int().min(50).max(2000).optional(),
+      highlight: smilesQuery.optional(),
+    })
     .strict(),
   'compound.conformer': z.object({ id: z.number().int().positive() }).strict(),
   'model.list': z.object({}).strict(),
@@ -134,11 +157,17 @@ export const schemas = {
       restart: z.boolean().optional(),
     })
     .strict()
-    .refine((a) => [a.data, a.source, a.assay].filter((x) => x !== undefined).length === 1, { message: 'give the assay as data (a path), source (a file) or assay (a stored assay): exactly one' })
+    .refine((a) => [a.data, a.source, a.assay].filter((x) => x !== undefined).length === 1, {
+      message: 'give the assay as data (a path), source (a file) or assay (a stored assay): exactly one',
+    })
     // A stored assay's values were converted when it was read, and it knows its SMILES and dates.
-    .refine((a) => a.assay === undefined || [a.unit, a.smilesCol, a.idCol, a.dateCol].every((x) => x === undefined), { message: 'a stored assay brings its own SMILES, IDs, dates and converted values: give no unit, smilesCol, idCol or dateCol with it' })
+    .refine((a) => a.assay === undefined || [a.unit, a.smilesCol, a.idCol, a.dateCol].every((x) => x === undefined), {
+      message: 'a stored assay brings its own SMILES, IDs, dates and converted values: give no unit, smilesCol, idCol or dateCol with it',
+    })
     // A general-distilled student brings its own depth, and only a distillation uses it.
-    .refine((a) => a.student === undefined || (a.distill === true && a.studentLayers === undefined), { message: 'student (a general-distilled model to start from) needs distill, and brings its own depth: no studentLayers with it' }),
+    .refine((a) => a.student === undefined || (a.distill === true && a.studentLayers === undefined), {
+      message: 'student (a general-distilled model to start from) needs distill, and brings its own depth: no studentLayers with it',
+    }),
   'model.runs': z.object({}).strict(),
   'model.resume': z.object({ name }).strict(),
   'model.discardRun': z.object({ name }).strict(),

@@ -37,8 +37,7 @@ export function createMainWindow(ctx: AppContext, router: Router): BrowserWindow
   win.webContents.on('will-navigate', (e) => e.preventDefault());
 
   const rendererUrl = process.env.ELECTRON_RENDERER_URL;
-  const trusted = (frameUrl: string) =>
-    rendererUrl ? frameUrl.startsWith(rendererUrl) : frameUrl.startsWith('file://');
+  const trusted = (frameUrl: string) => (rendererUrl ? frameUrl.startsWith(rendererUrl) : frameUrl.startsWith('file://'));
   ipcMain.handle(IPC_INVOKE_CHANNEL, async (event, method: unknown, args: unknown) => {
     // Only our own page may call in.
     if (event.sender !== win.webContents || !event.senderFrame || !trusted(event.senderFrame.url)) {

@@ -53,5 +53,9 @@ function queries(rd: RDKit): Array<{ name: string; query: Mol }> {
 export function structuralAlerts(rd: RDKit, smiles: string): string[] {
   const mol = parseMol(rd, smiles);
   if (!mol) return [];
-  return withMol(mol, (m) => queries(rd).filter((a) => m.get_substruct_match(a.query) !== '{}').map((a) => a.name));
+  return withMol(mol, (m) =>
+    queries(rd)
+      .filter((a) => m.get_substruct_match(a.query) !== '{}')
+      .map((a) => a.name),
+  );
 }

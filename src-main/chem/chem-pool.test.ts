@@ -38,9 +38,15 @@ describe('ChemPool', () => {
   });
 
   it('refuses an over-size structure with the limit, and chemistry stays correct after it', async () => {
-    const r = await pool.run({ op: 'standardise', inputs: ['CCO', 'C'.repeat(1000), `C1${'C'.repeat(4998)}C1`, `${'C('.repeat(5000)}C${')'.repeat(5000)}`, 'c1ccccc1'] }, 'bulk');
+    const r = await pool.run(
+      { op: 'standardise', inputs: ['CCO', 'C'.repeat(1000), `C1${'C'.repeat(4998)}C1`, `${'C('.repeat(5000)}C${')'.repeat(5000)}`, 'c1ccccc1'] },
+      'bulk',
+    );
     expect(r.map((x) => x.ok)).toEqual([true, false, false, false, true]);
-    expect(r[1]).toMatchObject({ ok: false, reason: expect.stringMatching(/structure too large: 1000 atoms \(Delicate reads structures of up to 400 atoms\)/) });
+    expect(r[1]).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/structure too large: 1000 atoms \(Delicate reads structures of up to 400 atoms\)/),
+    });
     const again = await pool.run({ op: 'standardise', inputs: ['CCO'] });
     expect(again[0]).toMatchObject({ ok: true, compound: { smiles: 'CCO' } });
     await expect(pool.run({ op: 'substructure', query: 'C'.repeat(1000), items: [{ id: 1, smiles: 'CCO' }] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
@@ -73,7 +79,10 @@ describe('ChemPool', () => {
     const impatient = new ChemPool(1, { itemTimeoutMs: 1, watchMs: 5 });
     try {
       // A 3D conformer takes far longer than 1 ms: the watchdog stops it and replaces the worker.
-      await expect(impatient.run({ op: 'conformer', smiles: 'CC(=O)Oc1ccccc1C(=O)O' })).rejects.toMatchObject({ code: 'PARSE_ERROR', message: expect.stringMatching(/timed out/) });
+      await expect(impatient.run({ op: 'conformer', smiles: 'CC(=O)Oc1ccccc1C(=O)O' })).rejects.toMatchObject({
+        code: 'PARSE_ERROR',
+        message: expect.stringMatching(/timed out/),
+      });
       expect(impatient.restarts).toBeGreaterThanOrEqual(1);
     } finally {
       await impatient.close();
@@ -81,10 +90,12 @@ describe('ChemPool', () => {
     const patient = new ChemPool(1, { itemTimeoutMs: 60_000, watchMs: 5 });
     try {
       expect(await patient.run({ op: 'conformer', smiles: 'CCO' })).toContain('V2000');
-      await expect(patient.run({ op: 'conformer', smiles: `C1${'C'.repeat(120)}C1` })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/more than 300 atoms/) });
+      await expect(patient.run({ op: 'conformer', smiles: `C1${'C'.repeat(120)}C1` })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringMatching(/more than 300 atoms/),
+      });
     } finally {
       await patient.close();
     }
   });
 });
-

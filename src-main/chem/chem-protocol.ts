@@ -23,8 +23,7 @@ export interface ChemResults {
  * structure that crashed it, and the pool sends the rest to a fresh worker.
  */
 export type ChemResponse =
-  | { id: number; ok: true; value: unknown; fatal?: string }
-  | { id: number; ok: false; error: string; code?: ErrorCode; fatal?: string };
+  { id: number; ok: true; value: unknown; fatal?: string } | { id: number; ok: false; error: string; code?: ErrorCode; fatal?: string };
 
 /**
  * Shared with each worker: [task id, index of the item being worked on]. The pool's watchdog reads it to

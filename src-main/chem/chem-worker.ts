@@ -18,7 +18,8 @@ function at(id: number, i: number): void {
   Atomics.store(progress, 1, i);
 }
 
-const crashReason = (err: unknown) => `RDKit crashed on this structure (${err instanceof Error ? err.message : String(err)}); the chemistry worker was restarted`;
+const crashReason = (err: unknown) =>
+  `RDKit crashed on this structure (${err instanceof Error ? err.message : String(err)}); the chemistry worker was restarted`;
 
 port.on('message', async (msg: ChemRequest) => {
   const reply = (r: ChemResponse) => port.postMessage(r);

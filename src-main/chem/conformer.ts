@@ -26,7 +26,10 @@ export function conformer3d(smiles: string, seed = 42): string | null {
   }
   mol.addImplicitHydrogens();
   if (mol.getAllAtoms() > MAX_CONFORMER_ATOMS) {
-    throw new AppError('INVALID_INPUT', `no 3D structure for molecules of more than ${MAX_CONFORMER_ATOMS} atoms with hydrogens (this one has ${mol.getAllAtoms()})`);
+    throw new AppError(
+      'INVALID_INPUT',
+      `no 3D structure for molecules of more than ${MAX_CONFORMER_ATOMS} atoms with hydrogens (this one has ${mol.getAllAtoms()})`,
+    );
   }
   const gen = new OCL.ConformerGenerator(seed);
   const m3d = gen.getOneConformerAsMolecule(mol);

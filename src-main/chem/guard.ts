@@ -59,12 +59,14 @@ export function molfileAtomCount(molfile: string): number | null {
  */
 export function structureTooLarge(input: string): string | null {
   if (input.includes('\n')) {
-    if (input.length > MAX_MOLFILE_CHARS) return `structure too large: a molfile of ${input.length} characters (Delicate reads molfiles of up to ${MAX_MOLFILE_CHARS})`;
+    if (input.length > MAX_MOLFILE_CHARS)
+      return `structure too large: a molfile of ${input.length} characters (Delicate reads molfiles of up to ${MAX_MOLFILE_CHARS})`;
     const atoms = molfileAtomCount(input);
     if (atoms !== null && atoms > MAX_ATOMS) return `structure too large: ${atoms} atoms (Delicate reads structures of up to ${MAX_ATOMS} atoms)`;
     return null;
   }
-  if (input.length > MAX_SMILES_CHARS) return `structure too large: a SMILES of ${input.length} characters (Delicate reads SMILES of up to ${MAX_SMILES_CHARS})`;
+  if (input.length > MAX_SMILES_CHARS)
+    return `structure too large: a SMILES of ${input.length} characters (Delicate reads SMILES of up to ${MAX_SMILES_CHARS})`;
   const atoms = smilesAtomCount(input);
   if (atoms > MAX_ATOMS) return `structure too large: ${atoms} atoms (Delicate reads structures of up to ${MAX_ATOMS} atoms)`;
   const depth = branchDepth(input);

@@ -44,7 +44,14 @@ describe('standardise', () => {
     expect(std('C[C@H](N)C(=O)O').modelSmiles).toBe('CC(N)C(=O)O');
     // Salts, charges, E/Z, ring stereo and aromatic heterocycles: the SMILES stored at import must be the
     // one training reads (stereoFree of the standardised SMILES), or screening would see other strings.
-    for (const s of ['[Na+].[O-]C(=O)c1ccccc1OC(C)=O', 'C/C=C/C(=O)O', 'C[C@H]1CC[C@@H](O)CC1', 'C[NH+](C)Cc1c[nH]c2ccccc12.[Cl-]', 'O=[N+]([O-])c1ccc(F)cc1', 'Cn1cnc2c1c(=O)n(C)c(=O)n2C']) {
+    for (const s of [
+      '[Na+].[O-]C(=O)c1ccccc1OC(C)=O',
+      'C/C=C/C(=O)O',
+      'C[C@H]1CC[C@@H](O)CC1',
+      'C[NH+](C)Cc1c[nH]c2ccccc12.[Cl-]',
+      'O=[N+]([O-])c1ccc(F)cc1',
+      'Cn1cnc2c1c(=O)n(C)c(=O)n2C',
+    ]) {
       const c = std(s);
       expect(c.modelSmiles).toBe(stereoFree(rd, c.smiles));
     }

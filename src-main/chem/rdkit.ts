@@ -160,9 +160,7 @@ function largestFragment(rd: RDKit, mol: Mol): Mol | null {
       const heavy = atoms.filter((a) => (a.z ?? defZ) !== 1).length;
       const smiles = f.get_smiles();
       const better =
-        !best ||
-        (organic && !best.organic) ||
-        (organic === best.organic && (heavy > best.heavy || (heavy === best.heavy && smiles < best.smiles)));
+        !best || (organic && !best.organic) || (organic === best.organic && (heavy > best.heavy || (heavy === best.heavy && smiles < best.smiles)));
       if (better) {
         best?.mol.delete();
         best = { mol: f, organic, heavy, smiles };
@@ -194,8 +192,7 @@ export function neutralise(rd: RDKit, mol: Mol): Mol | null {
     neighbours[b.atoms[0]]?.push(b.atoms[1]);
     neighbours[b.atoms[1]]?.push(b.atoms[0]);
   }
-  const hasNeighbour = (i: number, sign: 1 | -1) =>
-    (neighbours[i] ?? []).some((j) => Math.sign(charge(m.atoms[j] as JsonAtom)) === sign);
+  const hasNeighbour = (i: number, sign: 1 | -1) => (neighbours[i] ?? []).some((j) => Math.sign(charge(m.atoms[j] as JsonAtom)) === sign);
 
   let changed = false;
   // Positive charges that cannot be neutralised by removing a proton and are not paired with a neighbour.
@@ -263,8 +260,7 @@ interface RdDescriptors {
 export function descriptorsOf(mol: Mol): Descriptors {
   const d = JSON.parse(mol.get_descriptors()) as RdDescriptors;
   const round = (x: number, k: number) => Math.round(x * 10 ** k) / 10 ** k;
-  const lipinskiViolations =
-    Number(d.amw > 500) + Number(d.CrippenClogP > 5) + Number(d.lipinskiHBD > 5) + Number(d.lipinskiHBA > 10);
+  const lipinskiViolations = Number(d.amw > 500) + Number(d.CrippenClogP > 5) + Number(d.lipinskiHBD > 5) + Number(d.lipinskiHBA > 10);
   return {
     mw: round(d.amw, 3),
     clogp: round(d.CrippenClogP, 3),
@@ -390,7 +386,7 @@ export function murckoScaffold(rd: RDKit, smiles: string): string | null {
     nbrs[b.atoms[1]]?.push({ j: b.atoms[0], order: bo(b) });
   }
   const keep = new Array<boolean>(n).fill(true);
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (let i = 0; i < n; i++) {
       if (!keep[i] || inRing.has(i)) continue;

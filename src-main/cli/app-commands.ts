@@ -25,7 +25,12 @@ export async function doctorCommand(rest: string[], env: CommandEnv): Promise<nu
 
 /** `delicate serve`: the app over a loopback WebSocket for any Chromium. */
 export async function serveCommand(rest: string[], env: CommandEnv): Promise<number> {
-  const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' }, 'allow-remote': { type: 'boolean', default: false }, files: { type: 'string' } });
+  const { values } = parse(rest, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'allow-remote': { type: 'boolean', default: false },
+    files: { type: 'string' },
+  });
   env.setJson(values.json);
   const { serve } = await import('../host/server');
   const app = await env.context(values.db);

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { withCtrlC } from './args';
 
 describe('withCtrlC', () => {
-  it('turns Ctrl-C into the job\'s cancel signal, says what cancelling keeps, and lets go of SIGINT after', async () => {
+  it("turns Ctrl-C into the job's cancel signal, says what cancelling keeps, and lets go of SIGINT after", async () => {
     const said: string[] = [];
     const before = process.listenerCount('SIGINT');
-    const job = withCtrlC((s) => said.push(s), 'cancelling: kept', (signal) =>
-      new Promise<string>((resolve) => signal.addEventListener('abort', () => resolve('cancelled'), { once: true })),
+    const job = withCtrlC(
+      (s) => said.push(s),
+      'cancelling: kept',
+      (signal) => new Promise<string>((resolve) => signal.addEventListener('abort', () => resolve('cancelled'), { once: true })),
     );
     expect(process.listenerCount('SIGINT')).toBe(before + 1);
     process.emit('SIGINT');
@@ -14,7 +16,13 @@ describe('withCtrlC', () => {
     expect(said).toEqual(['\ncancelling: kept\n']);
     expect(process.listenerCount('SIGINT')).toBe(before);
     // A job that fails lets go too.
-    await expect(withCtrlC(() => undefined, 'x', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(
+      withCtrlC(
+        () => undefined,
+        'x',
+        async () => Promise.reject(new Error('boom')),
+      ),
+    ).rejects.toThrow('boom');
     expect(process.listenerCount('SIGINT')).toBe(before);
   });
 });

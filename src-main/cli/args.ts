@@ -12,7 +12,10 @@ export const COMMON = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-export function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean; multiple?: boolean }>>(argv: string[], options: T) {
+export function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean; multiple?: boolean }>>(
+  argv: string[],
+  options: T,
+) {
   try {
     return parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
   } catch (e) {
@@ -58,8 +61,19 @@ export function fraction(value: string | boolean | undefined, flag: string): num
   return n;
 }
 
-
-export const DESCRIPTORS: DescriptorName[] = ['mw', 'clogp', 'tpsa', 'hbd', 'hba', 'rotatableBonds', 'rings', 'aromaticRings', 'fractionSp3', 'heavyAtoms', 'lipinskiViolations'];
+export const DESCRIPTORS: DescriptorName[] = [
+  'mw',
+  'clogp',
+  'tpsa',
+  'hbd',
+  'hba',
+  'rotatableBonds',
+  'rings',
+  'aromaticRings',
+  'fractionSp3',
+  'heavyAtoms',
+  'lipinskiViolations',
+];
 
 /** `--range mw:200:500` (either bound may be empty) → descriptor ranges. */
 export function rangesOf(values: string[] | undefined): DescriptorRanges | undefined {
@@ -90,7 +104,8 @@ export function compoundRangesOf(values: string[] | undefined): { ranges?: Descr
   const filters: ColumnFilter[] = [];
   for (const v of values ?? []) {
     const parts = v.split(':');
-    if (parts.length < 3) throw new UsageError(`--range takes NAME:MIN:MAX (a descriptor, ${DESCRIPTORS.join(', ')}, or one of the library's columns), got '${v}'`);
+    if (parts.length < 3)
+      throw new UsageError(`--range takes NAME:MIN:MAX (a descriptor, ${DESCRIPTORS.join(', ')}, or one of the library's columns), got '${v}'`);
     const hi = parts.pop() as string;
     const lo = parts.pop() as string;
     const name = parts.join(':');

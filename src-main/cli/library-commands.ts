@@ -18,19 +18,21 @@ export async function importCommand(rest: string[], env: CommandEnv): Promise<nu
   let summary: ImportSummary;
   try {
     const { importFile } = await import('../services/import-service');
-    summary = await withCtrlC(env.err, 'cancelling: the batches committed so far are kept; run the same command again to resume', (signal) => importFile(app.db, app.chem, {
-      file: positionals[0] as string,
-      library: need(values.library, '--library NAME'),
-      smilesCol: values['smiles-col'],
-      idCol: values['id-col'],
-      format: format as ImportFormat | undefined,
-      signal,
-      onProgress: (p) => {
-        const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
-        const line = `${p.read} records (${p.imported} new, ${p.duplicates} duplicates, ${p.rejected} rejected) ${Math.round(p.rate)} rec/s, ${Math.round(p.fraction * 100)}%${eta}`;
-        env.err(env.isTTY ? `\r${line}   ` : `${line}\n`);
-      },
-    }));
+    summary = await withCtrlC(env.err, 'cancelling: the batches committed so far are kept; run the same command again to resume', (signal) =>
+      importFile(app.db, app.chem, {
+        file: positionals[0] as string,
+        library: need(values.library, '--library NAME'),
+        smilesCol: values['smiles-col'],
+        idCol: values['id-col'],
+        format: format as ImportFormat | undefined,
+        signal,
+        onProgress: (p) => {
+          const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
+          const line = `${p.read} records (${p.imported} new, ${p.duplicates} duplicates, ${p.rejected} rejected) ${Math.round(p.rate)} rec/s, ${Math.round(p.fraction * 100)}%${eta}`;
+          env.err(env.isTTY ? `\r${line}   ` : `${line}\n`);
+        },
+      }),
+    );
   } finally {
     if (env.isTTY) env.err('\n');
   }
@@ -51,7 +53,9 @@ export async function librariesCommand(rest: string[], env: CommandEnv): Promise
   env.setJson(values.json);
   const libraries = (await env.context(values.db)).libraries.list();
   env.print({ libraries: libraries.map((l) => ({ name: l.name, compounds: l.compounds, records: l.members, createdAt: l.createdAt })) }, () =>
-    libraries.length === 0 ? 'No libraries yet: import one with `delicate import FILE --library NAME`.' : libraries.map((l) => `${l.name}\t${l.compounds} compounds\t${l.createdAt}`).join('\n'),
+    libraries.length === 0
+      ? 'No libraries yet: import one with `delicate import FILE --library NAME`.'
+      : libraries.map((l) => `${l.name}\t${l.compounds} compounds\t${l.createdAt}`).join('\n'),
   );
   return 0;
 }
@@ -87,7 +91,12 @@ export async function compoundsCommand(rest: string[], env: CommandEnv): Promise
       if (!m) throw new UsageError(`--set-type takes COLUMN:TYPE with TYPE number, text, date or boolean, got '${values['set-type']}'`);
       cols = libs.setColumnType(library, m[1] as string, m[2] as 'number' | 'text' | 'date' | 'boolean');
     } else cols = libs.columnsOf(library);
-    env.print({ columns: cols }, () => cols.map((c) => `${c.name}\t${c.type}${c.type !== c.detected ? ` (detected: ${c.detected})` : ''}\t${c.filled} compounds with a value`).join('\n') || `Library '${library}' has no columns of its own.`);
+    env.print(
+      { columns: cols },
+      () =>
+        cols.map((c) => `${c.name}\t${c.type}${c.type !== c.detected ? ` (detected: ${c.detected})` : ''}\t${c.filled} compounds with a value`).join('\n') ||
+        `Library '${library}' has no columns of its own.`,
+    );
     return 0;
   }
   const ranged = compoundRangesOf(values.range);
@@ -113,13 +122,27 @@ export async function compoundsCommand(rest: string[], env: CommandEnv): Promise
       result.file = values.out;
     }
     if (values['save-as'] !== undefined) result.library = libs.saveSelection(library, ids, values['save-as']).name;
-    env.print(result, () => [`${ids.length} compounds matched`, ...(result.file ? [`${result.written} written to ${result.file}`] : []), ...(result.library ? [`saved as library '${result.library}'`] : [])].join('; '));
+    env.print(result, () =>
+      [
+        `${ids.length} compounds matched`,
+        ...(result.file ? [`${result.written} written to ${result.file}`] : []),
+        ...(result.library ? [`saved as library '${result.library}'`] : []),
+      ].join('; '),
+    );
     return 0;
   }
   const page = await (await env.context(values.db)).libraries.query({ ...query, limit: int(values.limit, '--limit'), offset: int(values.offset, '--offset') });
   env.print(
     {
-      compounds: page.compounds.map((c) => ({ id: c.id, smiles: c.smiles, inchikey: c.inchikey, originalId: c.originalId, props: c.props, descriptors: c.descriptors, ...(c.similarity === undefined ? {} : { similarity: c.similarity }) })),
+      compounds: page.compounds.map((c) => ({
+        id: c.id,
+        smiles: c.smiles,
+        inchikey: c.inchikey,
+        originalId: c.originalId,
+        props: c.props,
+        descriptors: c.descriptors,
+        ...(c.similarity === undefined ? {} : { similarity: c.similarity }),
+      })),
       total: page.total,
       matched: page.matched,
       complete: page.complete,

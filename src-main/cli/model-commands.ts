@@ -18,7 +18,10 @@ function budgetOf(maxSteps: string | boolean | undefined, minutes: string | bool
 }
 
 /** The shared part of `pretrain` and `distill` requests. */
-function pretrainRequest(values: { corpus?: string | boolean; out?: string | boolean; resume?: string | boolean; 'smiles-col'?: string | boolean; backend?: string | boolean }, settings: PretrainSettings): PretrainRequest {
+function pretrainRequest(
+  values: { corpus?: string | boolean; out?: string | boolean; resume?: string | boolean; 'smiles-col'?: string | boolean; backend?: string | boolean },
+  settings: PretrainSettings,
+): PretrainRequest {
   const backend = values.backend;
   if (backend !== undefined && (typeof backend !== 'string' || !['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'].includes(backend))) {
     throw new UsageError('--backend must be auto, tfjs-node-gpu, tfjs-node, wasm or cpu');
@@ -69,7 +72,6 @@ function printPretrain(print: (value: unknown, human: () => string) => void, res
   );
 }
 
-
 /** `delicate pretrain`: a base model (MLM + physchem) on an unlabelled corpus, or continued from one (--init). */
 export async function pretrainCommand(rest: string[], env: CommandEnv): Promise<number> {
   const { values } = parse(rest, {
@@ -98,7 +100,9 @@ export async function pretrainCommand(rest: string[], env: CommandEnv): Promise<
   });
   env.setJson(values.json);
   if (values.init && (values.layers || values.hidden || values.heads || values.ff || values['embedding-size'] || values['max-len'] || values['share-layers'])) {
-    throw new UsageError('--init continues a model with its own architecture: no --layers, --hidden, --heads, --ff, --embedding-size, --max-len or --share-layers with it');
+    throw new UsageError(
+      '--init continues a model with its own architecture: no --layers, --hidden, --heads, --ff, --embedding-size, --max-len or --share-layers with it',
+    );
   }
   const budget = budgetOf(values['max-steps'], values['time-budget']);
   const lr = values.lr === undefined ? undefined : Number(values.lr);
@@ -199,7 +203,10 @@ export async function modelsCommand(rest: string[], env: CommandEnv): Promise<nu
     models.length === 0
       ? 'No models yet: pretrain one with `delicate pretrain --corpus FILE --out NAME`.'
       : models
-          .map((m) => `${m.name}\t${m.kind}\t${m.state}\t${sizeText(m.kind, m.params)}\t${m.kind === 'baseline' || m.kind === 'consensus' ? '-' : `${m.layers} layers${m.shareLayers ? ' (shared)' : ''}`}\t${m.parent.join(',') || '-'}\t${JSON.stringify(m.metrics)}`)
+          .map(
+            (m) =>
+              `${m.name}\t${m.kind}\t${m.state}\t${sizeText(m.kind, m.params)}\t${m.kind === 'baseline' || m.kind === 'consensus' ? '-' : `${m.layers} layers${m.shareLayers ? ' (shared)' : ''}`}\t${m.parent.join(',') || '-'}\t${JSON.stringify(m.metrics)}`,
+          )
           .join('\n'),
   );
   return 0;
@@ -219,7 +226,10 @@ export async function modelCommand(rest: string[], env: CommandEnv): Promise<num
     if (format === 'onnx' && values.dtype !== undefined) throw new UsageError('--dtype applies to the delicate format only (ONNX graphs are float32)');
     const out = need(values.out, '--out FILE');
     const r = await (await env.context(values.db)).models.exportModel(positionals[0] as string, out, dtype, format);
-    env.print({ model: positionals[0], out, bytes: r.bytes, dtype: format === 'onnx' ? 'float32' : dtype, format }, () => `${positionals[0]} written to ${out} (${r.bytes} bytes, ${format})`);
+    env.print(
+      { model: positionals[0], out, bytes: r.bytes, dtype: format === 'onnx' ? 'float32' : dtype, format },
+      () => `${positionals[0]} written to ${out} (${r.bytes} bytes, ${format})`,
+    );
     return 0;
   }
   if (sub === 'import') {

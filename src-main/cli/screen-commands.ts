@@ -62,7 +62,8 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
   const app = await env.context(values.db);
   let summary: ScreenSummary & { resumed?: boolean };
   if (values.id !== undefined) {
-    if (values.library || values.file || values.model || values.resume) throw new UsageError('--id shows an existing screen; --library/--file, --model and --resume start or resume one');
+    if (values.library || values.file || values.model || values.resume)
+      throw new UsageError('--id shows an existing screen; --library/--file, --model and --resume start or resume one');
     summary = app.screens.get(int(values.id, '--id') ?? 0);
   } else {
     const models = values.model
@@ -76,18 +77,31 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
     let library = values.library;
     if (values.file) {
       // A file is imported on the fly (again: nothing new is added) into --library or a library named after it.
-      library ??= basename(values.file).replace(/(\.gz)?$/i, '').replace(/\.[^.]+$/, '');
+      library ??= basename(values.file)
+        .replace(/(\.gz)?$/i, '')
+        .replace(/\.[^.]+$/, '');
       const { importFile } = await import('../services/import-service');
       const s = await importFile(app.db, app.chem, { file: values.file, library, ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}) });
-      env.err(`${values.file} → library '${library}': ${s.imported} new, ${s.duplicates} duplicates, ${s.rejected} rejected${s.alreadyImported ? ' (already imported)' : ''}\n`);
+      env.err(
+        `${values.file} → library '${library}': ${s.imported} new, ${s.duplicates} duplicates, ${s.rejected} rejected${s.alreadyImported ? ' (already imported)' : ''}\n`,
+      );
     }
     try {
       const workers = int(values.workers, '--workers');
       const chunkSize = int(values.chunk, '--chunk');
-      summary = await withCtrlC(env.err, 'cancelling: what is scored is kept; run the same command with --resume to continue', (signal) => app.screens.screen(
-        { library: need(library, '--library NAME or --file FILE'), models, resume: values.resume, engine: engineOf(values.engine), ...(workers ? { workers } : {}), ...(chunkSize ? { chunkSize } : {}) },
-        { signal, onProgress: progressPrinter(env) },
-      ));
+      summary = await withCtrlC(env.err, 'cancelling: what is scored is kept; run the same command with --resume to continue', (signal) =>
+        app.screens.screen(
+          {
+            library: need(library, '--library NAME or --file FILE'),
+            models,
+            resume: values.resume,
+            engine: engineOf(values.engine),
+            ...(workers ? { workers } : {}),
+            ...(chunkSize ? { chunkSize } : {}),
+          },
+          { signal, onProgress: progressPrinter(env) },
+        ),
+      );
     } finally {
       if (env.isTTY) env.err('\n');
     }
@@ -142,9 +156,11 @@ export async function vsCommand(rest: string[], env: CommandEnv): Promise<number
     curve: { type: 'boolean', default: false },
   });
   env.setJson(values.json);
-  if ((values.model === undefined) === (values.similarity === undefined)) throw new UsageError('give --model NAME (a classifier) or --similarity ecfp|embedding|fusion');
+  if ((values.model === undefined) === (values.similarity === undefined))
+    throw new UsageError('give --model NAME (a classifier) or --similarity ecfp|embedding|fusion');
   const method = values.model !== undefined ? 'model' : values.similarity;
-  if (method !== 'model' && method !== 'ecfp' && method !== 'embedding' && method !== 'fusion') throw new UsageError('--similarity must be ecfp, embedding or fusion');
+  if (method !== 'model' && method !== 'ecfp' && method !== 'embedding' && method !== 'fusion')
+    throw new UsageError('--similarity must be ecfp, embedding or fusion');
   if (!values['label-col'] && !values.actives) throw new UsageError('give --label-col COL or --actives FILE');
   const folds = int(values.folds, '--folds');
   if (folds === 0) throw new UsageError('--folds must be at least 1');
@@ -155,19 +171,24 @@ export async function vsCommand(rest: string[], env: CommandEnv): Promise<number
   if (draws !== undefined && (queries === undefined || draws < 1)) throw new UsageError('--draws N (at least 1) goes with --queries');
   const seed = int(values.seed, '--seed');
   const app = await env.context(values.db);
-  const r = await withCtrlC(env.err, 'cancelling: model SMILES and any screen already computed are kept', (signal) => app.vs.evaluate({
-    library: need(values.library, '--library NAME'),
-    method,
-    engine: engineOf(values.engine),
-    ...(values['label-col'] ? { labelCol: values['label-col'] } : {}),
-    ...(values.actives ? { actives: values.actives } : {}),
-    ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
-    ...(values.model ? { model: values.model } : {}),
-    ...(values['embedding-model'] ? { embeddingModel: values['embedding-model'] } : {}),
-    ...(folds ? { folds } : {}),
-    ...(queries !== undefined ? { queries, draws: draws ?? 20 } : {}),
-    ...(seed !== undefined ? { seed } : {}),
-  }, { signal, onProgress: progressPrinter(env) })).finally(() => env.isTTY && env.err('\n'));
+  const r = await withCtrlC(env.err, 'cancelling: model SMILES and any screen already computed are kept', (signal) =>
+    app.vs.evaluate(
+      {
+        library: need(values.library, '--library NAME'),
+        method,
+        engine: engineOf(values.engine),
+        ...(values['label-col'] ? { labelCol: values['label-col'] } : {}),
+        ...(values.actives ? { actives: values.actives } : {}),
+        ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
+        ...(values.model ? { model: values.model } : {}),
+        ...(values['embedding-model'] ? { embeddingModel: values['embedding-model'] } : {}),
+        ...(folds ? { folds } : {}),
+        ...(queries !== undefined ? { queries, draws: draws ?? 20 } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+      },
+      { signal, onProgress: progressPrinter(env) },
+    ),
+  ).finally(() => env.isTTY && env.err('\n'));
   const { curve: _curve, ...rest2 } = r;
   env.print(values.curve ? r : rest2, () =>
     [

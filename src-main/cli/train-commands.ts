@@ -47,8 +47,13 @@ function trainedText(result: TrainResult): string {
   return [
     ...(result.resumedFrom ? [`resumed after ${describeRun(result.resumedFrom)}`] : []),
     `${result.teacherSource}; ${result.split} split, ${result.seeds} seed(s), ${result.n.compounds} compounds (${result.n.train}/${result.n.valid}/${result.n.test}), ${result.n.rejected} rejected`,
-    ...result.models.map((m) => `${m.name}\t${m.role}\t${sizeText(m.role, m.params)}\t${m.role === 'baseline' || m.role === 'consensus' ? '-' : `${m.layers} layers`}\t${metricsText(m.metrics, result.seeds)}\t${m.trainSeconds.toFixed(0)} s`),
-    ...(result.consensus ? [`consensus: ${result.consensus.members.map((m) => `${m.name} × ${m.weight.toFixed(2)}`).join(' + ')} (weights from the validation split)`] : []),
+    ...result.models.map(
+      (m) =>
+        `${m.name}\t${m.role}\t${sizeText(m.role, m.params)}\t${m.role === 'baseline' || m.role === 'consensus' ? '-' : `${m.layers} layers`}\t${metricsText(m.metrics, result.seeds)}\t${m.trainSeconds.toFixed(0)} s`,
+    ),
+    ...(result.consensus
+      ? [`consensus: ${result.consensus.members.map((m) => `${m.name} × ${m.weight.toFixed(2)}`).join(' + ')} (weights from the validation split)`]
+      : []),
     ...(result.recommended ? [`recommended: ${result.recommended.name} (${result.recommended.why})`] : []),
     `registered: ${result.registered.join(', ')}`,
   ].join('\n');
@@ -63,11 +68,15 @@ function checkedTrain(values: TrainFlags, stored: StoredAssayFile | null): Check
   const split = values.split ?? DEFAULT_QSAR.split;
   if (split !== 'random' && split !== 'scaffold' && split !== 'temporal') throw new UsageError('--split must be random, scaffold or temporal');
   if (stored && (values.unit || values['smiles-col'] || values['id-col'] || values['date-col']))
-    throw new UsageError(`--assay ${values.assay} brings its own SMILES, IDs, dates and converted values${stored.assay.unit ? ` (converted from ${stored.assay.unit})` : ''}: no --unit, --smiles-col, --id-col or --date-col`);
+    throw new UsageError(
+      `--assay ${values.assay} brings its own SMILES, IDs, dates and converted values${stored.assay.unit ? ` (converted from ${stored.assay.unit})` : ''}: no --unit, --smiles-col, --id-col or --date-col`,
+    );
   const dateCol = stored ? stored.dateCol : values['date-col'];
-  if (split === 'temporal' && !dateCol) throw new UsageError(stored ? `--split temporal: assay ${values.assay} has no dates` : '--split temporal needs --date-col C');
+  if (split === 'temporal' && !dateCol)
+    throw new UsageError(stored ? `--split temporal: assay ${values.assay} has no dates` : '--split temporal needs --date-col C');
   if (values.student && !values.distill) throw new UsageError('--student needs --distill');
-  if (values.student && values['student-layers'] !== undefined) throw new UsageError(`--student ${values.student} brings its own depth: give --student MODEL or --student-layers K, not both`);
+  if (values.student && values['student-layers'] !== undefined)
+    throw new UsageError(`--student ${values.student} brings its own depth: give --student MODEL or --student-layers K, not both`);
   const lr = values.lr === undefined ? DEFAULT_QSAR.lr : Number(values.lr);
   if (!(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
   const n = {
@@ -108,7 +117,11 @@ export async function trainCommand(rest: string[], env: CommandEnv): Promise<num
   if (values.resume && values.data === undefined && values.assay === undefined) {
     // By name alone: the run's own request and its copy of the data.
     const out = need(values.out, '--out NAME');
-    printTrained(await withCtrlC(env.err, 'cancelling: the run is saved after its last finished epoch', (signal) => app.training.resumeRun(out, { signal, onProgress: (m) => env.err(`${m}\n`) })));
+    printTrained(
+      await withCtrlC(env.err, 'cancelling: the run is saved after its last finished epoch', (signal) =>
+        app.training.resumeRun(out, { signal, onProgress: (m) => env.err(`${m}\n`) }),
+      ),
+    );
     return 0;
   }
   // A stored assay (from an earlier run) brings its own target and task.
@@ -123,23 +136,25 @@ export async function trainCommand(rest: string[], env: CommandEnv): Promise<num
   }
   let result;
   try {
-    result = await withCtrlC(env.err, 'cancelling: the run is saved after its last finished epoch', (signal) => app.training.train(
-      {
-        data: checked.data,
-        ...(stored ? { dataName: stored.displayName, fromAssay: stored.fromAssay } : {}),
-        target: checked.target,
-        task: checked.task,
-        out: checked.out,
-        ...(values.teacher ? { teacher: values.teacher } : {}),
-        ...(values.student ? { student: values.student } : {}),
-        ...givenColumns({ smilesCol: values['smiles-col'], idCol: values['id-col'], unit: values.unit, dateCol: checked.dateCol }),
-        ...(values.backend ? { backend: values.backend as 'auto' } : {}),
-        settings: checked.settings,
-        resume: values.resume,
-        restart: values.restart,
-      },
-      { signal, onProgress: (m) => env.err(`${m}\n`) },
-    ));
+    result = await withCtrlC(env.err, 'cancelling: the run is saved after its last finished epoch', (signal) =>
+      app.training.train(
+        {
+          data: checked.data,
+          ...(stored ? { dataName: stored.displayName, fromAssay: stored.fromAssay } : {}),
+          target: checked.target,
+          task: checked.task,
+          out: checked.out,
+          ...(values.teacher ? { teacher: values.teacher } : {}),
+          ...(values.student ? { student: values.student } : {}),
+          ...givenColumns({ smilesCol: values['smiles-col'], idCol: values['id-col'], unit: values.unit, dateCol: checked.dateCol }),
+          ...(values.backend ? { backend: values.backend as 'auto' } : {}),
+          settings: checked.settings,
+          resume: values.resume,
+          restart: values.restart,
+        },
+        { signal, onProgress: (m) => env.err(`${m}\n`) },
+      ),
+    );
   } finally {
     await stored?.cleanup();
   }
@@ -155,13 +170,17 @@ export async function runsCommand(rest: string[], env: CommandEnv): Promise<numb
   const app = await env.context(values.db);
   if (values.discard !== undefined) {
     const discarded = app.training.discardRun(values.discard);
-    env.print({ run: values.discard, discarded }, () => (discarded ? `discarded the interrupted run '${values.discard}'` : `no interrupted run named '${values.discard}'`));
+    env.print({ run: values.discard, discarded }, () =>
+      discarded ? `discarded the interrupted run '${values.discard}'` : `no interrupted run named '${values.discard}'`,
+    );
     return discarded ? 0 : 1;
   }
   const runs = app.training.runs.list();
   env.print({ runs }, () =>
     runs.length
-      ? runs.map((r) => `${r.name}\t${r.target} on ${r.data}\tafter ${describeRun(r.progress)}\tsaved ${r.updatedAt}\t(delicate train --out ${r.name} --resume)`).join('\n')
+      ? runs
+          .map((r) => `${r.name}\t${r.target} on ${r.data}\tafter ${describeRun(r.progress)}\tsaved ${r.updatedAt}\t(delicate train --out ${r.name} --resume)`)
+          .join('\n')
       : 'No interrupted training runs.',
   );
   return 0;
@@ -181,22 +200,44 @@ export async function assayCommand(rest: string[], env: CommandEnv): Promise<num
     return 0;
   }
   if (sub !== 'import') throw new UsageError(`assay takes import or delete, not '${sub ?? ''}' (\`delicate assays\` lists them)`);
-  const { values, positionals } = parse(args, { as: { type: 'string' }, target: { type: 'string' }, task: { type: 'string' }, unit: { type: 'string' }, 'smiles-col': { type: 'string' }, 'id-col': { type: 'string' }, 'date-col': { type: 'string' } });
+  const { values, positionals } = parse(args, {
+    as: { type: 'string' },
+    target: { type: 'string' },
+    task: { type: 'string' },
+    unit: { type: 'string' },
+    'smiles-col': { type: 'string' },
+    'id-col': { type: 'string' },
+    'date-col': { type: 'string' },
+  });
   env.setJson(values.json);
   if (positionals.length !== 1) throw new UsageError('assay import takes exactly one FILE');
   const file = positionals[0] as string;
   const task = need(values.task, '--task regression|classification');
   if (task !== 'regression' && task !== 'classification') throw new UsageError('--task must be regression or classification');
-  const name = values.as ?? basename(file).replace(/\.gz$/i, '').replace(/\.[^.]+$/, '');
+  const name =
+    values.as ??
+    basename(file)
+      .replace(/\.gz$/i, '')
+      .replace(/\.[^.]+$/, '');
   const target = need(values.target, '--target COL');
   const app = await env.context(values.db);
   const assay = await withCtrlC(env.err, 'cancelling: nothing is stored', (signal) =>
     app.assays.importAssay(
-      { data: file, name, target, task, ...givenColumns({ smilesCol: values['smiles-col'], idCol: values['id-col'], unit: values.unit, dateCol: values['date-col'] }) },
+      {
+        data: file,
+        name,
+        target,
+        task,
+        ...givenColumns({ smilesCol: values['smiles-col'], idCol: values['id-col'], unit: values.unit, dateCol: values['date-col'] }),
+      },
       { signal, onProgress: (p) => env.err(`${p.read} records: ${p.compounds} compounds, ${p.rejected} rejected\n`) },
     ),
   );
-  env.print({ assay }, () => `stored assay '${assay.name}': ${assay.compounds} compounds from ${assay.records} records${assay.unit ? ` (converted from ${assay.unit})` : ''}, ${assay.replicates} with replicates, ${assay.censored} censored, ${assay.rejected} rejected (\`delicate assays ${assay.name}\` lists them; \`delicate train --assay ${assay.name}\` trains on it)`);
+  env.print(
+    { assay },
+    () =>
+      `stored assay '${assay.name}': ${assay.compounds} compounds from ${assay.records} records${assay.unit ? ` (converted from ${assay.unit})` : ''}, ${assay.replicates} with replicates, ${assay.censored} censored, ${assay.rejected} rejected (\`delicate assays ${assay.name}\` lists them; \`delicate train --assay ${assay.name}\` trains on it)`,
+  );
   return 0;
 }
 
@@ -213,33 +254,66 @@ export async function assaysCommand(rest: string[], env: CommandEnv): Promise<nu
     const { total, measurements, rejected } = app.assays.assayPage(positionals[0], { limit: Number.MAX_SAFE_INTEGER, ...(only ? { only } : {}) });
     env.print({ assay: positionals[0], total, measurements, rejected }, () =>
       [
-        ...measurements.map((m) => `${m.id ?? '-'}\t${m.smiles}\t${m.qualifier === '=' ? '' : m.qualifier}${m.value.toFixed(3)}\tn=${m.count}\tsd=${m.spread.toFixed(3)}${m.censored ? '\tcensored' : ''}`),
+        ...measurements.map(
+          (m) =>
+            `${m.id ?? '-'}\t${m.smiles}\t${m.qualifier === '=' ? '' : m.qualifier}${m.value.toFixed(3)}\tn=${m.count}\tsd=${m.spread.toFixed(3)}${m.censored ? '\tcensored' : ''}`,
+        ),
         ...rejected.map((r) => `rejected: record ${r.record}${r.line === null ? '' : ` (line ${r.line})`}: ${r.reason}`),
       ].join('\n'),
     );
     return 0;
   }
   const assays = app.assays.list();
-  env.print({ assays }, () => (assays.length ? assays.map((a) => `${a.name}\t${a.target} (${a.task}${a.unit ? `, from ${a.unit}` : ''})\t${a.compounds} compounds from ${a.records} records, ${a.replicates} replicates, ${a.censored} censored, ${a.rejected} rejected\t${a.file}`).join('\n') : 'No assays yet: `delicate train` stores the assay it reads.'));
+  env.print({ assays }, () =>
+    assays.length
+      ? assays
+          .map(
+            (a) =>
+              `${a.name}\t${a.target} (${a.task}${a.unit ? `, from ${a.unit}` : ''})\t${a.compounds} compounds from ${a.records} records, ${a.replicates} replicates, ${a.censored} censored, ${a.rejected} rejected\t${a.file}`,
+          )
+          .join('\n')
+      : 'No assays yet: `delicate train` stores the assay it reads.',
+  );
   return 0;
 }
 
 /** `delicate evaluate`: a model's metrics on a labelled file. */
 export async function evaluateCommand(rest: string[], env: CommandEnv): Promise<number> {
-  const { values } = parse(rest, { model: { type: 'string' }, data: { type: 'string' }, target: { type: 'string' }, 'smiles-col': { type: 'string' }, unit: { type: 'string' }, engine: { type: 'string' } });
+  const { values } = parse(rest, {
+    model: { type: 'string' },
+    data: { type: 'string' },
+    target: { type: 'string' },
+    'smiles-col': { type: 'string' },
+    unit: { type: 'string' },
+    engine: { type: 'string' },
+  });
   env.setJson(values.json);
-  const r = await (await env.context(values.db)).inference.evaluate(need(values.model, '--model NAME'), need(values.data, '--data FILE'), need(values.target, '--target COL'), {
+  const r = await (
+    await env.context(values.db)
+  ).inference.evaluate(need(values.model, '--model NAME'), need(values.data, '--data FILE'), need(values.target, '--target COL'), {
     ...(values['smiles-col'] ? { smilesCol: values['smiles-col'] } : {}),
     ...(values.unit ? { unit: values.unit } : {}),
     engine: engineOf(values.engine),
   });
-  env.print(r, () => `${r.model} on ${values.data}: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')} (n=${r.n}${r.censored ? `, ${r.censored} censored left out` : ''}, ${r.unreadable} unreadable, ${r.inDomain} in domain; ${r.engine})`);
+  env.print(
+    r,
+    () =>
+      `${r.model} on ${values.data}: ${Object.entries(r.metrics)
+        .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+        .join(', ')} (n=${r.n}${r.censored ? `, ${r.censored} censored left out` : ''}, ${r.unreadable} unreadable, ${r.inDomain} in domain; ${r.engine})`,
+  );
   return 0;
 }
 
 /** `delicate predict`: predictions with the domain check for SMILES or a file. */
 export async function predictCommand(rest: string[], env: CommandEnv): Promise<number> {
-  const { values, positionals } = parse(rest, { model: { type: 'string' }, smiles: { type: 'string' }, data: { type: 'string' }, 'smiles-col': { type: 'string' }, engine: { type: 'string' } });
+  const { values, positionals } = parse(rest, {
+    model: { type: 'string' },
+    smiles: { type: 'string' },
+    data: { type: 'string' },
+    'smiles-col': { type: 'string' },
+    engine: { type: 'string' },
+  });
   env.setJson(values.json);
   if ((values.smiles === undefined) === (values.data === undefined)) throw new UsageError('give --smiles S [S…] or --data FILE');
   let inputs: string[];
@@ -257,7 +331,10 @@ export async function predictCommand(rest: string[], env: CommandEnv): Promise<n
   env.print({ ...r, rows }, () =>
     [
       `${r.model} (${r.task.type}, ${r.task.target}) on ${r.engine}`,
-      ...rows.map((x) => `${x.input}\t${x.prediction === null ? '-' : x.prediction.toFixed(3)}${x.interval ? `\t${intervalText(x.interval)}` : ''}\t${x.inDomain === null ? '' : x.inDomain ? 'in domain' : `OUT of domain`} ${x.maxSimilarity === null ? '' : `(max sim ${x.maxSimilarity.toFixed(2)})`}${x.note ? `\t${x.note}` : ''}`),
+      ...rows.map(
+        (x) =>
+          `${x.input}\t${x.prediction === null ? '-' : x.prediction.toFixed(3)}${x.interval ? `\t${intervalText(x.interval)}` : ''}\t${x.inDomain === null ? '' : x.inDomain ? 'in domain' : `OUT of domain`} ${x.maxSimilarity === null ? '' : `(max sim ${x.maxSimilarity.toFixed(2)})`}${x.note ? `\t${x.note}` : ''}`,
+      ),
     ].join('\n'),
   );
   return 0;

@@ -11,12 +11,26 @@ export class AssayRepo {
   constructor(private readonly db: Db) {}
 
   /** Stores an assay (replacing one of the same name in the same transaction as the caller's). */
-  save(a: { name: string; file: string; sha256: string; target: string; task: AssaySummary['task']; unit: string | null; records: number; replicates: number; censored: number; rejected: unknown[]; points: StoredMeasurement[] }): void {
+  save(a: {
+    name: string;
+    file: string;
+    sha256: string;
+    target: string;
+    task: AssaySummary['task'];
+    unit: string | null;
+    records: number;
+    replicates: number;
+    censored: number;
+    rejected: unknown[];
+    points: StoredMeasurement[];
+  }): void {
     this.db.prepare('DELETE FROM assays WHERE name = ?').run(a.name);
     const id = this.db
       .prepare('INSERT INTO assays (name, file, sha256, target, task, unit, records, replicates, censored, rejected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(a.name, a.file, a.sha256, a.target, a.task, a.unit, a.records, a.replicates, a.censored, JSON.stringify(a.rejected)).lastInsertRowid;
-    const ins = this.db.prepare('INSERT INTO measurements (assay_id, smiles, inchikey, value, qualifier, n, spread, censored, date, record, compound_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const ins = this.db.prepare(
+      'INSERT INTO measurements (assay_id, smiles, inchikey, value, qualifier, n, spread, censored, date, record, compound_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     for (const p of a.points) ins.run(id, p.smiles, p.inchikey, p.value, p.qualifier, p.count, p.spread, p.censored ? 1 : 0, p.date, p.record, p.id);
   }
 
@@ -55,7 +69,9 @@ export class AssayRepo {
   measurements(name: string, opts: { only?: 'replicates' | 'censored'; offset?: number; limit?: number } = {}): StoredMeasurement[] {
     return (
       this.db
-        .prepare(`SELECT smiles, inchikey, value, qualifier, n AS count, spread, censored, date, record, compound_id AS id FROM measurements WHERE ${this.where(opts.only)} ORDER BY record LIMIT ? OFFSET ?`)
+        .prepare(
+          `SELECT smiles, inchikey, value, qualifier, n AS count, spread, censored, date, record, compound_id AS id FROM measurements WHERE ${this.where(opts.only)} ORDER BY record LIMIT ? OFFSET ?`,
+        )
         .all(name, opts.limit ?? -1, opts.offset ?? 0) as Array<Omit<StoredMeasurement, 'censored'> & { censored: number }>
     ).map((m) => ({ ...m, censored: m.censored === 1 }));
   }

@@ -55,7 +55,12 @@ export interface BrowseOptions extends CompoundFilter {
 
 /** FROM/WHERE of the library's distinct compounds passing the filter (parameter @library). */
 function membersWhere(f: CompoundFilter, params: Record<string, unknown>): string {
-  const where = ['m.library_id = @library', 'm.duplicate_of IS NULL', ...rangeConditions(f.ranges, params), ...filterConditions(f.filters, f.types ?? new Map(), params)];
+  const where = [
+    'm.library_id = @library',
+    'm.duplicate_of IS NULL',
+    ...rangeConditions(f.ranges, params),
+    ...filterConditions(f.filters, f.types ?? new Map(), params),
+  ];
   return `FROM library_members m JOIN compounds c ON c.id = m.compound_id WHERE ${where.join(' AND ')}`;
 }
 
@@ -96,8 +101,17 @@ function toCompound(r: FlatRow): CompoundRow {
     originalId,
     props: JSON.parse(props) as Record<string, PropValue>,
     descriptors: {
-      mw: d.mw, clogp: d.clogp, tpsa: d.tpsa, hbd: d.hbd, hba: d.hba, rotatableBonds: d.rotatableBonds, rings: d.rings,
-      aromaticRings: d.aromaticRings, fractionSp3: d.fractionSp3, heavyAtoms: d.heavyAtoms, lipinskiViolations: d.lipinskiViolations,
+      mw: d.mw,
+      clogp: d.clogp,
+      tpsa: d.tpsa,
+      hbd: d.hbd,
+      hba: d.hba,
+      rotatableBonds: d.rotatableBonds,
+      rings: d.rings,
+      aromaticRings: d.aromaticRings,
+      fractionSp3: d.fractionSp3,
+      heavyAtoms: d.heavyAtoms,
+      lipinskiViolations: d.lipinskiViolations,
     },
   };
 }
@@ -117,9 +131,7 @@ export class CompoundRepo {
        ON CONFLICT (inchikey) DO UPDATE SET inchikey = excluded.inchikey
        RETURNING id`,
     );
-    this.firstMemberStmt = db.prepare(
-      'SELECT id FROM library_members WHERE library_id = ? AND compound_id = ? ORDER BY id LIMIT 1',
-    );
+    this.firstMemberStmt = db.prepare('SELECT id FROM library_members WHERE library_id = ? AND compound_id = ? ORDER BY id LIMIT 1');
   }
 
   /** Inserts the compound unless one with the same InChIKey exists; returns its id either way. */
@@ -147,7 +159,9 @@ export class CompoundRepo {
     const from = membersWhere(opts, params);
     const order = orderTerms(opts.sort ?? [], opts.types ?? new Map(), params);
     const rows = this.db
-      .prepare(`SELECT c.id, c.smiles, c.inchikey, c.formula, m.original_id AS originalId, m.props, ${DESCRIPTOR_COLUMNS} ${from} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
+      .prepare(
+        `SELECT c.id, c.smiles, c.inchikey, c.formula, m.original_id AS originalId, m.props, ${DESCRIPTOR_COLUMNS} ${from} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
+      )
       .all(params) as FlatRow[];
     return rows.map(toCompound);
   }
@@ -157,7 +171,7 @@ export class CompoundRepo {
     const params: Record<string, unknown> = { library: libraryId };
     const from = membersWhere(opts, params);
     const order = orderTerms(opts.sort ?? [], opts.types ?? new Map(), params);
-    return (this.db.prepare(`SELECT c.id ${from} ORDER BY ${order}`).pluck().all(params) as number[]);
+    return this.db.prepare(`SELECT c.id ${from} ORDER BY ${order}`).pluck().all(params) as number[];
   }
 
   /**
@@ -210,7 +224,11 @@ export class CompoundRepo {
   }
 
   /** One compound with every library record that refers to it. */
-  get(id: number): (CompoundRow & { members: Array<{ library: string; originalId: string | null; record: number; original: string; props: Record<string, PropValue> }> }) | null {
+  get(
+    id: number,
+  ):
+    | (CompoundRow & { members: Array<{ library: string; originalId: string | null; record: number; original: string; props: Record<string, PropValue> }> })
+    | null {
     const r = this.db
       .prepare(
         `SELECT c.id, c.smiles, c.inchikey, c.formula, m.original_id AS originalId, COALESCE(m.props, '{}') AS props, ${DESCRIPTOR_COLUMNS}

@@ -10,12 +10,16 @@ describe('migrations', () => {
   it('rebuild the models table (migration 5) without cascading into checkpoints', () => {
     const path = join(tmp.dir, 'm.db');
     let db = openDatabase(path);
-    db.prepare(`INSERT INTO models (name, kind, state, manifest, params, layers, share_layers, hidden) VALUES ('m', 'pretrained', 'training', '{}', 1, 1, 0, 8)`).run();
+    db.prepare(
+      `INSERT INTO models (name, kind, state, manifest, params, layers, share_layers, hidden) VALUES ('m', 'pretrained', 'training', '{}', 1, 1, 0, 8)`,
+    ).run();
     db.prepare(`INSERT INTO checkpoints (model_id, step, state, weights, optimizer) VALUES (1, 4, '{}', x'00', x'00')`).run();
     // Turn it back into a version-4 database (before the rebuild, the assay tables, the run checkpoints,
     // the import owners and the library columns), and open it again: the models table is rebuilt twice
     // (the kinds gain 'baseline', then 'consensus').
-    db.exec('DROP TABLE measurements; DROP TABLE assays; DROP TABLE run_checkpoints; ALTER TABLE imports DROP COLUMN owner; ALTER TABLE imports DROP COLUMN heartbeat_ms; DROP TABLE library_columns;');
+    db.exec(
+      'DROP TABLE measurements; DROP TABLE assays; DROP TABLE run_checkpoints; ALTER TABLE imports DROP COLUMN owner; ALTER TABLE imports DROP COLUMN heartbeat_ms; DROP TABLE library_columns;',
+    );
     db.pragma('user_version = 4');
     db.close();
     db = openDatabase(path);
@@ -23,10 +27,20 @@ describe('migrations', () => {
     expect(db.prepare('SELECT name, kind FROM models').all()).toEqual([{ name: 'm', kind: 'pretrained' }]);
     expect(db.prepare('SELECT model_id, step FROM checkpoints').all()).toEqual([{ model_id: 1, step: 4 }]);
     // The new kind is accepted, foreign keys are enforced again.
-    db.prepare(`INSERT INTO models (name, kind, state, manifest, params, layers, share_layers, hidden) VALUES ('rf', 'baseline', 'ready', '{}', 1, 0, 0, 0)`).run();
-    db.prepare(`INSERT INTO models (name, kind, state, manifest, params, layers, share_layers, hidden) VALUES ('c', 'consensus', 'ready', '{}', 0, 0, 0, 0)`).run();
-    expect(() => db.prepare(`INSERT INTO models (name, kind, state, manifest, params, layers, share_layers, hidden) VALUES ('x', 'magic', 'ready', '{}', 0, 0, 0, 0)`).run()).toThrow(/CHECK/);
-    expect(() => db.prepare(`INSERT INTO checkpoints (model_id, step, state, weights, optimizer) VALUES (99, 1, '{}', x'00', x'00')`).run()).toThrow(/FOREIGN KEY/);
+    db.prepare(
+      `INSERT INTO models (name, kind, state, manifest, params, layers, share_layers, hidden) VALUES ('rf', 'baseline', 'ready', '{}', 1, 0, 0, 0)`,
+    ).run();
+    db.prepare(
+      `INSERT INTO models (name, kind, state, manifest, params, layers, share_layers, hidden) VALUES ('c', 'consensus', 'ready', '{}', 0, 0, 0, 0)`,
+    ).run();
+    expect(() =>
+      db
+        .prepare(`INSERT INTO models (name, kind, state, manifest, params, layers, share_layers, hidden) VALUES ('x', 'magic', 'ready', '{}', 0, 0, 0, 0)`)
+        .run(),
+    ).toThrow(/CHECK/);
+    expect(() => db.prepare(`INSERT INTO checkpoints (model_id, step, state, weights, optimizer) VALUES (99, 1, '{}', x'00', x'00')`).run()).toThrow(
+      /FOREIGN KEY/,
+    );
     db.close();
   });
 });

@@ -49,9 +49,7 @@ export class ImportRepo {
 
   setState(id: number, state: ImportRow['state']): void {
     this.db
-      .prepare(
-        `UPDATE imports SET state = ?, finished_at = CASE WHEN ? = 'running' THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END WHERE id = ?`,
-      )
+      .prepare(`UPDATE imports SET state = ?, finished_at = CASE WHEN ? = 'running' THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END WHERE id = ?`)
       .run(state, state, id);
   }
 

@@ -34,15 +34,11 @@ export class JobRepo {
   constructor(private readonly db: Db) {}
 
   create(id: string, kind: JobKind, args: unknown): void {
-    this.db
-      .prepare(`INSERT INTO jobs (id, kind, state, args, owner_pid) VALUES (?, ?, 'running', ?, ?)`)
-      .run(id, kind, JSON.stringify(args), process.pid);
+    this.db.prepare(`INSERT INTO jobs (id, kind, state, args, owner_pid) VALUES (?, ?, 'running', ?, ?)`).run(id, kind, JSON.stringify(args), process.pid);
   }
 
   progress(id: string, p: JobProgress): void {
-    this.db
-      .prepare(`UPDATE jobs SET progress = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`)
-      .run(JSON.stringify(p), id);
+    this.db.prepare(`UPDATE jobs SET progress = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`).run(JSON.stringify(p), id);
   }
 
   finish(id: string, state: JobState, result: unknown, error: { code: string; message: string } | null): void {
@@ -65,8 +61,9 @@ export class JobRepo {
    * Jobs of other live processes (a `delicate serve` beside the CLI, say) are left alone.
    */
   markInterrupted(isAlive: (pid: number) => boolean = pidAlive): number {
-    const stale = (this.db.prepare(`SELECT id, owner_pid AS pid FROM jobs WHERE state IN ('running', 'queued')`).all() as Array<{ id: string; pid: number | null }>)
-      .filter((j) => j.pid === null || (j.pid !== process.pid && !isAlive(j.pid)));
+    const stale = (
+      this.db.prepare(`SELECT id, owner_pid AS pid FROM jobs WHERE state IN ('running', 'queued')`).all() as Array<{ id: string; pid: number | null }>
+    ).filter((j) => j.pid === null || (j.pid !== process.pid && !isAlive(j.pid)));
     const mark = this.db.prepare(
       `UPDATE jobs SET state = 'failed', error = '{"code":"CANCELLED","message":"interrupted: Delicate stopped while this job ran; run it again to resume"}' WHERE id = ?`,
     );

@@ -12,9 +12,7 @@ export class LibraryRepo {
   constructor(private readonly db: Db) {}
 
   byName(name: string): LibraryRow | null {
-    const row = this.db.prepare('SELECT id, name, created_at AS createdAt FROM libraries WHERE name = ?').get(name) as
-      | LibraryRow
-      | undefined;
+    const row = this.db.prepare('SELECT id, name, created_at AS createdAt FROM libraries WHERE name = ?').get(name) as LibraryRow | undefined;
     return row ?? null;
   }
 
@@ -24,9 +22,7 @@ export class LibraryRepo {
   }
 
   byId(id: number): LibraryRow | null {
-    const row = this.db.prepare('SELECT id, name, created_at AS createdAt FROM libraries WHERE id = ?').get(id) as
-      | LibraryRow
-      | undefined;
+    const row = this.db.prepare('SELECT id, name, created_at AS createdAt FROM libraries WHERE id = ?').get(id) as LibraryRow | undefined;
     return row ?? null;
   }
 

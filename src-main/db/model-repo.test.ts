@@ -3,7 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from './database';
 import { KEEP_CHECKPOINTS, ModelRepo, manifestOf, metricsOf, parentsOf } from './model-repo';
 
-const config = { layers: 2, hidden: 16, heads: 2, ff: 32, maxLen: 64, dropout: 0, shareLayers: false, vocabSize: 40, mlm: { tied: true }, physchem: 0, task: null };
+const config = {
+  layers: 2,
+  hidden: 16,
+  heads: 2,
+  ff: 32,
+  maxLen: 64,
+  dropout: 0,
+  shareLayers: false,
+  vocabSize: 40,
+  mlm: { tied: true },
+  physchem: 0,
+  task: null,
+};
 const manifest = { format: 'delicate-model-v1', config, tokenizer: { vocab: ['[PAD]'] }, physchem: null, training: { kind: 'pretrain' } };
 
 function setup() {
@@ -18,10 +30,13 @@ describe('ModelRepo', () => {
   it('keeps the newest checkpoints with the progress they stand for, and drops them when the model is finished', () => {
     const { repo, create } = setup();
     const id = create('m');
-    for (const step of [2, 4, 6, 8]) repo.saveCheckpoint(id, { step, state: `{"step":${step}}`, weights: Buffer.from([step]), optimizer: Buffer.from([0]), totalSteps: 10 });
+    for (const step of [2, 4, 6, 8])
+      repo.saveCheckpoint(id, { step, state: `{"step":${step}}`, weights: Buffer.from([step]), optimizer: Buffer.from([0]), totalSteps: 10 });
     expect(repo.latestCheckpoint(id)).toMatchObject({ step: 8, state: '{"step":8}' });
     expect(repo.byName('m')).toMatchObject({ steps: 8, totalSteps: 10, state: 'training', jobId: null });
-    const kept = (repo as unknown as { db: ReturnType<typeof openDatabase> }).db.prepare('SELECT step FROM checkpoints WHERE model_id = ? ORDER BY step').all(id) as Array<{ step: number }>;
+    const kept = (repo as unknown as { db: ReturnType<typeof openDatabase> }).db
+      .prepare('SELECT step FROM checkpoints WHERE model_id = ? ORDER BY step')
+      .all(id) as Array<{ step: number }>;
     expect(kept.map((r) => r.step)).toEqual([6, 8].slice(-KEEP_CHECKPOINTS));
     repo.finish(id, { weights: Buffer.from([1, 2, 3]), metrics: { acc: 0.5, r2: null }, steps: 10 });
     expect(repo.latestCheckpoint(id)).toBeNull();
@@ -33,7 +48,9 @@ describe('ModelRepo', () => {
 
   it('ready() gives a finished model typed, and says why another cannot be used', () => {
     const { repo, create } = setup();
-    expect(() => repo.ready('absent', { role: 'teacher' })).toThrow(expect.objectContaining({ code: 'NOT_FOUND', message: "no teacher named 'absent'", details: { model: 'absent', remedy: 'list-models' } }));
+    expect(() => repo.ready('absent', { role: 'teacher' })).toThrow(
+      expect.objectContaining({ code: 'NOT_FOUND', message: "no teacher named 'absent'", details: { model: 'absent', remedy: 'list-models' } }),
+    );
     const id = create('half');
     expect(() => repo.ready('half')).toThrow(expect.objectContaining({ code: 'CONFLICT', message: "model 'half' is not finished (training)" }));
     repo.finish(id, { weights: Buffer.from([9]), metrics: {}, steps: 10 });

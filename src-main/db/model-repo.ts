@@ -83,15 +83,23 @@ export class ModelRepo {
    * starting model): NOT_FOUND when there is none, CONFLICT while it is not finished, INVALID_INPUT when it
    * is not of one of `kinds` (`need` says what is needed).
    */
-  ready<K extends keyof ManifestByKind = keyof ManifestByKind>(name: string, opts: { role?: string; kinds?: readonly K[]; need?: string } = {}): ReadyModel<ManifestByKind[K]> {
+  ready<K extends keyof ManifestByKind = keyof ManifestByKind>(
+    name: string,
+    opts: { role?: string; kinds?: readonly K[]; need?: string } = {},
+  ): ReadyModel<ManifestByKind[K]> {
     const role = opts.role ?? 'model';
     const row = this.byName(name);
     if (!row) throw new AppError('NOT_FOUND', `no ${role} named '${name}'`, { model: name, remedy: 'list-models' });
     if (opts.kinds && !(opts.kinds as readonly string[]).includes(row.kind)) {
-      throw new AppError('INVALID_INPUT', `${role} '${name}' is ${KIND_PHRASE[row.kind]}, ${opts.need ?? `not ${opts.kinds.map((k) => KIND_PHRASE[k]).join(' or ')}`}`, { model: name, kind: row.kind });
+      throw new AppError(
+        'INVALID_INPUT',
+        `${role} '${name}' is ${KIND_PHRASE[row.kind]}, ${opts.need ?? `not ${opts.kinds.map((k) => KIND_PHRASE[k]).join(' or ')}`}`,
+        { model: name, kind: row.kind },
+      );
     }
     const weights = this.weights(row.id);
-    if (row.state !== 'ready' || !weights) throw new AppError('CONFLICT', `${role} '${name}' is not finished (${row.state})`, { model: name, state: row.state });
+    if (row.state !== 'ready' || !weights)
+      throw new AppError('CONFLICT', `${role} '${name}' is not finished (${row.state})`, { model: name, state: row.state });
     return { row, manifest: manifestOf(row) as ManifestByKind[K], weights: new Uint8Array(weights) };
   }
 
@@ -99,14 +107,38 @@ export class ModelRepo {
     return this.db.prepare(`SELECT ${COLS} FROM models ORDER BY created_at, id`).all() as ModelRow[];
   }
 
-  create(m: { name: string; kind: ModelRow['kind']; state: ModelState; manifest: unknown; params: number; layers: number; shareLayers: boolean; hidden: number; parents: string[]; totalSteps: number; jobId: string | null }): number {
+  create(m: {
+    name: string;
+    kind: ModelRow['kind'];
+    state: ModelState;
+    manifest: unknown;
+    params: number;
+    layers: number;
+    shareLayers: boolean;
+    hidden: number;
+    parents: string[];
+    totalSteps: number;
+    jobId: string | null;
+  }): number {
     return Number(
       this.db
         .prepare(
           `INSERT INTO models (name, kind, state, manifest, params, layers, share_layers, hidden, parents, total_steps, job_id)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(m.name, m.kind, m.state, JSON.stringify(m.manifest), m.params, m.layers, m.shareLayers ? 1 : 0, m.hidden, JSON.stringify(m.parents), m.totalSteps, m.jobId).lastInsertRowid,
+        .run(
+          m.name,
+          m.kind,
+          m.state,
+          JSON.stringify(m.manifest),
+          m.params,
+          m.layers,
+          m.shareLayers ? 1 : 0,
+          m.hidden,
+          JSON.stringify(m.parents),
+          m.totalSteps,
+          m.jobId,
+        ).lastInsertRowid,
     );
   }
 
@@ -119,16 +151,23 @@ export class ModelRepo {
   /** Stores a checkpoint and the progress it represents in one transaction; prunes older checkpoints. */
   saveCheckpoint(id: number, c: StoredCheckpoint & { totalSteps: number }): void {
     this.db.transaction(() => {
-      this.db.prepare(`INSERT OR REPLACE INTO checkpoints (model_id, step, state, weights, optimizer) VALUES (?, ?, ?, ?, ?)`).run(id, c.step, c.state, c.weights, c.optimizer);
+      this.db
+        .prepare(`INSERT OR REPLACE INTO checkpoints (model_id, step, state, weights, optimizer) VALUES (?, ?, ?, ?, ?)`)
+        .run(id, c.step, c.state, c.weights, c.optimizer);
       this.db
         .prepare(`DELETE FROM checkpoints WHERE model_id = ? AND step NOT IN (SELECT step FROM checkpoints WHERE model_id = ? ORDER BY step DESC LIMIT ?)`)
         .run(id, id, KEEP_CHECKPOINTS);
-      this.db.prepare(`UPDATE models SET steps = ?, total_steps = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`).run(c.step, c.totalSteps, id);
+      this.db
+        .prepare(`UPDATE models SET steps = ?, total_steps = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?`)
+        .run(c.step, c.totalSteps, id);
     })();
   }
 
   latestCheckpoint(id: number): StoredCheckpoint | null {
-    return (this.db.prepare(`SELECT step, state, weights, optimizer FROM checkpoints WHERE model_id = ? ORDER BY step DESC LIMIT 1`).get(id) as StoredCheckpoint | undefined) ?? null;
+    return (
+      (this.db.prepare(`SELECT step, state, weights, optimizer FROM checkpoints WHERE model_id = ? ORDER BY step DESC LIMIT 1`).get(id) as
+        StoredCheckpoint | undefined) ?? null
+    );
   }
 
   /** Marks a model ready with its final weights and metrics; its training checkpoints are dropped. */

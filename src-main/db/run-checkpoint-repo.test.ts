@@ -16,10 +16,18 @@ describe('RunCheckpointRepo', () => {
     expect(firsts).toBe(1);
     expect(repo.get('run')).toMatchObject({ name: 'run', key: 'key-1', progress: { stage: 'distill', epoch: 1 } });
     expect([...(repo.checkpoint('run') as Buffer)]).toEqual([2]);
-    expect(repo.request('run')).toEqual({ request: { target: 'logS', dataName: 'esol.csv', settings: { epochs: 2 } }, file: Buffer.from('smiles,logS\nCCO,1\n') });
-    expect(repo.list()).toEqual([expect.objectContaining({ name: 'run', target: 'logS', data: 'esol.csv', progress: expect.objectContaining({ stage: 'distill' }) })]);
+    expect(repo.request('run')).toEqual({
+      request: { target: 'logS', dataName: 'esol.csv', settings: { epochs: 2 } },
+      file: Buffer.from('smiles,logS\nCCO,1\n'),
+    });
+    expect(repo.list()).toEqual([
+      expect.objectContaining({ name: 'run', target: 'logS', data: 'esol.csv', progress: expect.objectContaining({ stage: 'distill' }) }),
+    ]);
     // Another run under the same name (other data or settings) replaces it, request and all.
-    repo.save('run', 'key-2', { seed: 1, seeds: 1, stage: 'teacher', epoch: 1, epochs: 3 }, Buffer.from([3]), () => ({ request: { target: 'pIC50', dataName: 'x.csv' }, file: Buffer.from('x') }));
+    repo.save('run', 'key-2', { seed: 1, seeds: 1, stage: 'teacher', epoch: 1, epochs: 3 }, Buffer.from([3]), () => ({
+      request: { target: 'pIC50', dataName: 'x.csv' },
+      file: Buffer.from('x'),
+    }));
     expect(repo.get('run')).toMatchObject({ key: 'key-2' });
     expect(repo.request('run')?.request).toEqual({ target: 'pIC50', dataName: 'x.csv' });
     expect(repo.delete('run')).toBe(true);

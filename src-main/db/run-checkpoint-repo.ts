@@ -22,7 +22,9 @@ export class RunCheckpointRepo {
   save(name: string, key: string, progress: RunProgress, data: Buffer, first: () => { request: unknown; file: Buffer }): void {
     const exists = this.db.prepare('SELECT 1 FROM run_checkpoints WHERE name = ? AND run_key = ?').get(name, key) !== undefined;
     if (exists) {
-      this.db.prepare(`UPDATE run_checkpoints SET progress = ?, data = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE name = ?`).run(JSON.stringify(progress), data, name);
+      this.db
+        .prepare(`UPDATE run_checkpoints SET progress = ?, data = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE name = ?`)
+        .run(JSON.stringify(progress), data, name);
       return;
     }
     const { request, file } = first();
@@ -34,8 +36,7 @@ export class RunCheckpointRepo {
   /** Where the run stands, without its checkpoint (tens of MB for a large teacher). */
   get(name: string): StoredRunCheckpoint | null {
     const row = this.db.prepare('SELECT name, run_key AS key, progress, updated_at AS updatedAt FROM run_checkpoints WHERE name = ?').get(name) as
-      | (Omit<StoredRunCheckpoint, 'progress'> & { progress: string })
-      | undefined;
+      (Omit<StoredRunCheckpoint, 'progress'> & { progress: string }) | undefined;
     return row ? { ...row, progress: JSON.parse(row.progress) as RunProgress } : null;
   }
 
@@ -46,14 +47,17 @@ export class RunCheckpointRepo {
 
   /** The request a run was started with and its data file's content. */
   request(name: string): { request: unknown; file: Buffer } | null {
-    const row = this.db.prepare('SELECT request, data_file AS file FROM run_checkpoints WHERE name = ?').get(name) as { request: string; file: Buffer } | undefined;
+    const row = this.db.prepare('SELECT request, data_file AS file FROM run_checkpoints WHERE name = ?').get(name) as
+      { request: string; file: Buffer } | undefined;
     return row ? { request: JSON.parse(row.request) as unknown, file: row.file } : null;
   }
 
   /** The interrupted runs, newest first, without their checkpoints. */
   list(): Array<Omit<StoredRunCheckpoint, 'key'> & { target: string; data: string }> {
     const rows = this.db
-      .prepare(`SELECT name, progress, updated_at AS updatedAt, json_extract(request, '$.target') AS target, json_extract(request, '$.dataName') AS data FROM run_checkpoints ORDER BY updated_at DESC`)
+      .prepare(
+        `SELECT name, progress, updated_at AS updatedAt, json_extract(request, '$.target') AS target, json_extract(request, '$.dataName') AS data FROM run_checkpoints ORDER BY updated_at DESC`,
+      )
       .all() as Array<{ name: string; progress: string; updatedAt: string; target: string; data: string }>;
     return rows.map((r) => ({ ...r, progress: JSON.parse(r.progress) as RunProgress }));
   }

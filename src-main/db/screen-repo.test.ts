@@ -18,7 +18,19 @@ function setup(n: number) {
       smiles,
       inchikey: `KEY-${i}`,
       formula: null,
-      descriptors: { mw: 10 * i, clogp: 0, tpsa: 0, hbd: 0, hba: 0, rotatableBonds: 0, rings: 0, aromaticRings: 0, fractionSp3: 1, heavyAtoms: i + 1, lipinskiViolations: 0 },
+      descriptors: {
+        mw: 10 * i,
+        clogp: 0,
+        tpsa: 0,
+        hbd: 0,
+        hba: 0,
+        rotatableBonds: 0,
+        rings: 0,
+        aromaticRings: 0,
+        fractionSp3: 1,
+        heavyAtoms: i + 1,
+        lipinskiViolations: 0,
+      },
       fp: new Uint8Array(256),
       modelSmiles: smiles,
       changes: [],
@@ -31,7 +43,15 @@ function setup(n: number) {
 
 const chunk = (model: string, score: number[], maxSim: number[]): ScoredChunk => ({
   modelSmiles: [],
-  models: [{ model, score: Float64Array.from(score), maxSim: Float64Array.from(maxSim), uncertainty: Float64Array.from(score, () => NaN), notes: score.map((s) => (Number.isNaN(s) ? 'unknown token' : null)) }],
+  models: [
+    {
+      model,
+      score: Float64Array.from(score),
+      maxSim: Float64Array.from(maxSim),
+      uncertainty: Float64Array.from(score, () => NaN),
+      notes: score.map((s) => (Number.isNaN(s) ? 'unknown token' : null)),
+    },
+  ],
 });
 
 describe('ScreenRepo', () => {
@@ -40,7 +60,9 @@ describe('ScreenRepo', () => {
     const id = repo.create({ libraryId: lib.id, models: ['m'], domainThreshold: 0.9, total: 4, jobId: null });
     const counts = repo.commit(id, items, chunk('m', [1, 2, NaN, 4], [0.95, 0.5, NaN, 0.9]), 0.9, 1);
     expect(counts).toEqual({ scored: 3, unreadable: 1 });
-    const rows = db.prepare('SELECT compound_id AS id, in_domain AS d, max_sim AS s, score, note FROM predictions WHERE screen_id = ? ORDER BY compound_id').all(id);
+    const rows = db
+      .prepare('SELECT compound_id AS id, in_domain AS d, max_sim AS s, score, note FROM predictions WHERE screen_id = ? ORDER BY compound_id')
+      .all(id);
     expect(rows).toEqual([
       { id: items[0]?.id, d: 1, s: 0.95, score: 1, note: null },
       // 0.5 is in the domain by the default 0.3, not by this screen's 0.9.

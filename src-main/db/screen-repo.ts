@@ -23,7 +23,6 @@ export interface ScreenRow {
 const COLS = `s.id, s.library_id AS libraryId, l.name AS library, s.models, s.state, s.domain_threshold AS domainThreshold,
   s.engine, s.cursor, s.total, s.scored, s.unreadable, s.seconds, s.created_at AS createdAt, s.finished_at AS finishedAt`;
 
-
 /** A compound's prediction as stored: the domain flag as 0/1, no task (the model registry has it). */
 type StoredPrediction = Omit<CompoundPrediction, 'task' | 'inDomain'> & { inDomain: number | null };
 
@@ -69,7 +68,9 @@ export class ScreenRepo {
   resumable(libraryId: number, models: string[]): ScreenRow | null {
     return (
       (this.db
-        .prepare(`SELECT ${COLS} FROM screens s JOIN libraries l ON l.id = s.library_id WHERE s.library_id = ? AND s.models = ? AND s.state <> 'done' ORDER BY s.id DESC LIMIT 1`)
+        .prepare(
+          `SELECT ${COLS} FROM screens s JOIN libraries l ON l.id = s.library_id WHERE s.library_id = ? AND s.models = ? AND s.state <> 'done' ORDER BY s.id DESC LIMIT 1`,
+        )
         .get(libraryId, JSON.stringify(models)) as ScreenRow | undefined) ?? null
     );
   }
@@ -101,7 +102,16 @@ export class ScreenRepo {
           const hasSim = !Number.isNaN(sim);
           if (Number.isNaN(score)) readable = false;
           const u = m.uncertainty[i] as number;
-          this.insertStmt.run(screenId, m.model, item.id, Number.isNaN(score) ? null : score, hasSim ? sim : null, hasSim ? Number(sim >= domainThreshold) : null, Number.isNaN(u) ? null : u, m.notes[i] ?? null);
+          this.insertStmt.run(
+            screenId,
+            m.model,
+            item.id,
+            Number.isNaN(score) ? null : score,
+            hasSim ? sim : null,
+            hasSim ? Number(sim >= domainThreshold) : null,
+            Number.isNaN(u) ? null : u,
+            m.notes[i] ?? null,
+          );
         }
         if (readable) scored++;
         else unreadable++;
@@ -206,8 +216,13 @@ export class ScreenRepo {
   }
 
   /** Every distinct compound of a library with its members' properties (for labels), in id order. */
-  labelled(libraryId: number): Array<{ id: number; inchikey: string; smiles: string; modelSmiles: string | null; fp: Uint8Array; props: Array<Record<string, unknown>> }> {
-    const out = new Map<number, { id: number; inchikey: string; smiles: string; modelSmiles: string | null; fp: Uint8Array; props: Array<Record<string, unknown>> }>();
+  labelled(
+    libraryId: number,
+  ): Array<{ id: number; inchikey: string; smiles: string; modelSmiles: string | null; fp: Uint8Array; props: Array<Record<string, unknown>> }> {
+    const out = new Map<
+      number,
+      { id: number; inchikey: string; smiles: string; modelSmiles: string | null; fp: Uint8Array; props: Array<Record<string, unknown>> }
+    >();
     const rows = this.db
       .prepare(
         `SELECT c.id, c.inchikey, c.smiles, c.model_smiles AS modelSmiles, c.fp, m.props
@@ -236,25 +251,34 @@ export class ScreenRepo {
   latestDone(libraryId: number, models: string[]): ScreenRow | null {
     return (
       (this.db
-        .prepare(`SELECT ${COLS} FROM screens s JOIN libraries l ON l.id = s.library_id WHERE s.library_id = ? AND s.models = ? AND s.state = 'done' ORDER BY s.id DESC LIMIT 1`)
+        .prepare(
+          `SELECT ${COLS} FROM screens s JOIN libraries l ON l.id = s.library_id WHERE s.library_id = ? AND s.models = ? AND s.state = 'done' ORDER BY s.id DESC LIMIT 1`,
+        )
         .get(libraryId, JSON.stringify(models)) as ScreenRow | undefined) ?? null
     );
   }
 
   /** Score per compound of one model in a screen (null: unreadable). */
   scores(screenId: number, model: string): Map<number, number | null> {
-    const rows = this.db.prepare('SELECT compound_id AS id, score FROM predictions WHERE screen_id = ? AND model = ?').all(screenId, model) as Array<{ id: number; score: number | null }>;
+    const rows = this.db.prepare('SELECT compound_id AS id, score FROM predictions WHERE screen_id = ? AND model = ?').all(screenId, model) as Array<{
+      id: number;
+      score: number | null;
+    }>;
     return new Map(rows.map((r) => [r.id, r.score]));
   }
 
   /** Distribution of one model's scores: `bins` equal-width bins between the lowest and highest score. */
   histogram(screenId: number, model: string, bins = 20): { min: number; max: number; counts: number[] } {
-    const r = this.db.prepare('SELECT MIN(score) AS lo, MAX(score) AS hi FROM predictions WHERE screen_id = ? AND model = ? AND score IS NOT NULL').get(screenId, model) as { lo: number | null; hi: number | null };
+    const r = this.db
+      .prepare('SELECT MIN(score) AS lo, MAX(score) AS hi FROM predictions WHERE screen_id = ? AND model = ? AND score IS NOT NULL')
+      .get(screenId, model) as { lo: number | null; hi: number | null };
     const counts = new Array<number>(bins).fill(0);
     if (r.lo === null || r.hi === null) return { min: 0, max: 0, counts };
     const width = (r.hi - r.lo) / bins || 1;
     const rows = this.db
-      .prepare('SELECT MIN(CAST((score - ?) / ? AS INTEGER), ?) AS bin, COUNT(*) AS n FROM predictions WHERE screen_id = ? AND model = ? AND score IS NOT NULL GROUP BY bin')
+      .prepare(
+        'SELECT MIN(CAST((score - ?) / ? AS INTEGER), ?) AS bin, COUNT(*) AS n FROM predictions WHERE screen_id = ? AND model = ? AND score IS NOT NULL GROUP BY bin',
+      )
       .all(r.lo, width, bins - 1, screenId, model) as Array<{ bin: number; n: number }>;
     for (const x of rows) counts[x.bin] = x.n;
     return { min: r.lo, max: r.hi, counts };
@@ -262,7 +286,9 @@ export class ScreenRepo {
 
   /** Predictions per model (tests and consistency checks). */
   counts(id: number): Array<{ model: string; n: number; compounds: number }> {
-    return this.db.prepare('SELECT model, COUNT(*) AS n, COUNT(DISTINCT compound_id) AS compounds FROM predictions WHERE screen_id = ? GROUP BY model ORDER BY model').all(id) as Array<{
+    return this.db
+      .prepare('SELECT model, COUNT(*) AS n, COUNT(DISTINCT compound_id) AS compounds FROM predictions WHERE screen_id = ? GROUP BY model ORDER BY model')
+      .all(id) as Array<{
       model: string;
       n: number;
       compounds: number;

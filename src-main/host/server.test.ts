@@ -50,7 +50,12 @@ describe('host mode', () => {
 
   it('runs an import job over the contract and streams its progress and result', async () => {
     const ws = await connect(`ws://127.0.0.1:${server.port}/api?token=${server.token}`);
-    const messages: Array<{ id?: number; result?: { ok: boolean; value?: { jobId: string } }; event?: string; payload?: { state?: string; result?: { read: number } } }> = [];
+    const messages: Array<{
+      id?: number;
+      result?: { ok: boolean; value?: { jobId: string } };
+      event?: string;
+      payload?: { state?: string; result?: { read: number } };
+    }> = [];
     const done = new Promise<void>((resolve) =>
       ws.on('message', (d) => {
         const m = JSON.parse(String(d));
@@ -59,7 +64,13 @@ describe('host mode', () => {
       }),
     );
     const csv = (await import('node:fs')).readFileSync(sharedData('qsar/freesolv.csv'));
-    ws.send(JSON.stringify({ id: 1, method: 'library.import', args: { source: { kind: 'upload', fileName: 'freesolv.csv', dataBase64: csv.toString('base64') }, library: 'fs' } }));
+    ws.send(
+      JSON.stringify({
+        id: 1,
+        method: 'library.import',
+        args: { source: { kind: 'upload', fileName: 'freesolv.csv', dataBase64: csv.toString('base64') }, library: 'fs' },
+      }),
+    );
     await done;
     const reply = messages.find((m) => m.id === 1);
     expect(reply?.result?.ok).toBe(true);
@@ -73,7 +84,12 @@ describe('host mode', () => {
 });
 
 /** One request over a fresh connection; resolves with the reply to `id` (or to a non-request: id null). */
-async function ask(port: number, token: string, frame: string | Buffer, binary = false): Promise<{ id: unknown; result: { ok: boolean; error?: { code: string; message: string }; value?: unknown } }> {
+async function ask(
+  port: number,
+  token: string,
+  frame: string | Buffer,
+  binary = false,
+): Promise<{ id: unknown; result: { ok: boolean; error?: { code: string; message: string }; value?: unknown } }> {
   const ws = await connect(`ws://127.0.0.1:${port}/api?token=${token}`);
   try {
     const reply = new Promise<string>((resolve) => ws.on('message', (d) => resolve(String(d))));
@@ -103,7 +119,23 @@ describe('host mode under hostile requests', () => {
     const ws = await connect(`ws://127.0.0.1:${server.port}/api?token=${server.token}`);
     const replies: Array<{ id: unknown; result: { ok: boolean; error?: { code: string } } }> = [];
     ws.on('message', (d) => replies.push(JSON.parse(String(d))));
-    const frames = ['null', '42', '"text"', '[]', '[1,2]', '{}', '{"method":5}', '{"method":null,"id":3}', '{"id":{"x":1},"method":"library.list"}', 'not json', '{"method":"no.such"}', '{"method":"library.list","args":"zz"}', '{"method":"compound.get","args":{"id":"DROP TABLE"}}', '{"method":"__proto__"}', '{"method":"constructor"}'];
+    const frames = [
+      'null',
+      '42',
+      '"text"',
+      '[]',
+      '[1,2]',
+      '{}',
+      '{"method":5}',
+      '{"method":null,"id":3}',
+      '{"id":{"x":1},"method":"library.list"}',
+      'not json',
+      '{"method":"no.such"}',
+      '{"method":"library.list","args":"zz"}',
+      '{"method":"compound.get","args":{"id":"DROP TABLE"}}',
+      '{"method":"__proto__"}',
+      '{"method":"constructor"}',
+    ];
     for (const f of frames) ws.send(f);
     ws.send(Buffer.from([0, 1, 2, 3]), { binary: true });
     await expect.poll(() => replies.length, { timeout: 10_000 }).toBe(frames.length + 1);
@@ -188,14 +220,23 @@ describe('host mode under hostile requests', () => {
       expect(outcomes.open + outcomes.refused).toBe(1000);
       expect(outcomes.open).toBeGreaterThanOrEqual(16);
       expect(outcomes.refused).toBeGreaterThan(0);
-      await expect.poll(async () => (await ask(limited.port, limited.token, JSON.stringify({ id: 1, method: 'library.list', args: {} })).catch(() => null))?.result.ok, { timeout: 10_000 }).toBe(true);
+      await expect
+        .poll(async () => (await ask(limited.port, limited.token, JSON.stringify({ id: 1, method: 'library.list', args: {} })).catch(() => null))?.result.ok, {
+          timeout: 10_000,
+        })
+        .toBe(true);
     } finally {
       await limited.close();
     }
   });
 
   it('needs confirmation to serve beyond loopback and names an address that is not on this machine', async () => {
-    await expect(serve(ctx, { rendererDir: join(tmp.dir, 'renderer'), host: '0.0.0.0' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/--allow-remote/) });
-    await expect(serve(ctx, { rendererDir: join(tmp.dir, 'renderer'), host: '203.0.113.7', allowRemote: true })).rejects.toMatchObject({ message: 'cannot serve on 203.0.113.7: that address is not on this machine' });
+    await expect(serve(ctx, { rendererDir: join(tmp.dir, 'renderer'), host: '0.0.0.0' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/--allow-remote/),
+    });
+    await expect(serve(ctx, { rendererDir: join(tmp.dir, 'renderer'), host: '203.0.113.7', allowRemote: true })).rejects.toMatchObject({
+      message: 'cannot serve on 203.0.113.7: that address is not on this machine',
+    });
   });
 });

@@ -110,7 +110,10 @@ export async function serve(ctx: AppContext, opts: ServeOptions = {}): Promise<H
   const log = opts.log ?? (() => {});
   if (!LOOPBACK.has(host)) {
     if (!opts.allowRemote) {
-      throw new AppError('INVALID_INPUT', `serving on ${host} lets anyone who can reach this machine and has the token use your database; add --allow-remote to confirm`);
+      throw new AppError(
+        'INVALID_INPUT',
+        `serving on ${host} lets anyone who can reach this machine and has the token use your database; add --allow-remote to confirm`,
+      );
     }
     opts.warn?.(`serving on ${host}: anyone who can reach this address and knows the token can use your database`);
   }
@@ -199,7 +202,8 @@ export async function serve(ctx: AppContext, opts: ServeOptions = {}): Promise<H
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRNOTAVAIL') reject(new AppError('INVALID_INPUT', `cannot serve on ${host}: that address is not on this machine`));
       else if (err.code === 'EADDRINUSE') reject(new AppError('CONFLICT', `cannot serve on ${host}:${opts.port}: the port is in use`));
-      else if (err.code === 'EACCES') reject(new AppError('INVALID_INPUT', `cannot serve on ${host}:${opts.port}: permission denied (ports below 1024 need privileges)`));
+      else if (err.code === 'EACCES')
+        reject(new AppError('INVALID_INPUT', `cannot serve on ${host}:${opts.port}: permission denied (ports below 1024 need privileges)`));
       else if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') reject(new AppError('INVALID_INPUT', `cannot serve on ${host}: no such address`));
       else reject(err);
     });

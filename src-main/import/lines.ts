@@ -4,8 +4,7 @@ import { crc32, createInflateRaw } from 'node:zlib';
 
 /** One physical line of an input file, decoded, or the reason it could not be read. */
 export type Line =
-  | { lineNo: number; text: string; error?: undefined; fatal?: undefined }
-  | { lineNo: number; text?: undefined; error: string; fatal?: boolean };
+  { lineNo: number; text: string; error?: undefined; fatal?: undefined } | { lineNo: number; text?: undefined; error: string; fatal?: boolean };
 
 /** Lines longer than this are rejected (and skipped without buffering them). */
 export const MAX_LINE_BYTES = 1 << 20;
@@ -151,7 +150,8 @@ async function* gunzipped(input: AsyncIterable<Buffer>, onWarning?: (msg: string
         inflater.destroy();
       }
       if (!(await need(8))) throw cut();
-      if (buf.readUInt32LE(0) !== crc || buf.readUInt32LE(4) !== size) throw new InputDamaged('damaged gzip data (checksum mismatch: the data read so far may be corrupt)');
+      if (buf.readUInt32LE(0) !== crc || buf.readUInt32LE(4) !== size)
+        throw new InputDamaged('damaged gzip data (checksum mismatch: the data read so far may be corrupt)');
       buf = buf.subarray(8);
     }
   } finally {

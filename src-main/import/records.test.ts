@@ -54,9 +54,15 @@ describe('record readers', () => {
     const { items, columns } = await read('b.csv', 'compound_id,Canonical_SMILES,pIC50,note\nX1,CCO,6.5,"two\nlines"\nX2,,7,\nX3\n');
     expect(columns).toEqual({ smiles: 'Canonical_SMILES', id: 'compound_id' });
     const [a, b, c] = items;
-    expect(a).toEqual({ ok: true, rec: expect.objectContaining({ record: 1, line: 2, structure: 'CCO', id: 'X1', props: { pIC50: 6.5, note: 'two\nlines' } }) });
+    expect(a).toEqual({
+      ok: true,
+      rec: expect.objectContaining({ record: 1, line: 2, structure: 'CCO', id: 'X1', props: { pIC50: 6.5, note: 'two\nlines' } }),
+    });
     expect(b).toEqual({ ok: false, err: expect.objectContaining({ record: 2, line: 4, reason: "empty SMILES in column 'Canonical_SMILES'" }) });
-    expect(c).toEqual({ ok: false, err: expect.objectContaining({ record: 3, line: 5, reason: expect.stringContaining("missing column 'Canonical_SMILES'") }) });
+    expect(c).toEqual({
+      ok: false,
+      err: expect.objectContaining({ record: 3, line: 5, reason: expect.stringContaining("missing column 'Canonical_SMILES'") }),
+    });
   });
 
   it('sniffs the SMILES column when no header name says so', async () => {

@@ -49,9 +49,17 @@ export async function detectFormat(path: string, given?: ImportFormat): Promise<
   const name = basename(path).toLowerCase().replace(/\.gz$/, '');
   const ext = name.slice(name.lastIndexOf('.') + 1);
   const byExt: Record<string, ImportFormat> = {
-    smi: 'smi', smiles: 'smi', ism: 'smi', can: 'smi',
-    csv: 'csv', tsv: 'tsv', tab: 'tsv',
-    sdf: 'sdf', sd: 'sdf', mol: 'sdf', sdfile: 'sdf',
+    smi: 'smi',
+    smiles: 'smi',
+    ism: 'smi',
+    can: 'smi',
+    csv: 'csv',
+    tsv: 'tsv',
+    tab: 'tsv',
+    sdf: 'sdf',
+    sd: 'sdf',
+    mol: 'sdf',
+    sdfile: 'sdf',
   };
   const known = byExt[ext];
   if (known) return known;
@@ -163,7 +171,21 @@ interface Row {
 }
 
 const SMILES_NAMES = ['smiles', 'smi', 'canonical_smiles', 'isomeric_smiles', 'smiles_string', 'structure', 'mol', 'molecule'];
-const ID_NAMES = ['id', 'name', 'compound_id', 'compoundid', 'cid', 'chembl_id', 'molecule_chembl_id', 'cmpd_chemblid', 'mol_id', 'title', 'identifier', 'compound', 'compound id'];
+const ID_NAMES = [
+  'id',
+  'name',
+  'compound_id',
+  'compoundid',
+  'cid',
+  'chembl_id',
+  'molecule_chembl_id',
+  'cmpd_chemblid',
+  'mol_id',
+  'title',
+  'identifier',
+  'compound',
+  'compound id',
+];
 const SMILES_LIKE = /^[A-Za-z0-9@+\-[\]()=#$%\\/.:*~]+$/;
 
 function findColumn(header: string[], names: string[], exclude: string | null): string | null {
@@ -279,7 +301,10 @@ async function* delimitedRecords(
   const smilesCol =
     opts.smilesCol ??
     findColumn(header, SMILES_NAMES, null) ??
-    sniffSmilesColumn(header, buffered.filter((b) => b.fields).map((b) => b.fields as string[]));
+    sniffSmilesColumn(
+      header,
+      buffered.filter((b) => b.fields).map((b) => b.fields as string[]),
+    );
   if (smilesCol === null) {
     throw new AppError('INVALID_INPUT', `${file}: no SMILES column found in header [${header.join(', ')}]; name the SMILES column`);
   }

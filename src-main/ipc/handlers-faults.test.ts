@@ -35,11 +35,22 @@ describe('handlers under faults', () => {
     const router = createRouter(createHandlers(ctx));
     const { readFileSync } = await import('node:fs');
     const csv = readFileSync(sharedData('qsar/esol.csv'));
-    const r = await router('model.train', { source: { kind: 'upload', fileName: 'esol.csv', dataBase64: csv.toString('base64') }, target: 'logs', task: 'regression', out: 'wrong' });
+    const r = await router('model.train', {
+      source: { kind: 'upload', fileName: 'esol.csv', dataBase64: csv.toString('base64') },
+      target: 'logs',
+      task: 'regression',
+      out: 'wrong',
+    });
     expect(r).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: "esol.csv: no column 'logs' to train on (columns: smiles, name, logS)" } });
     expect(JSON.stringify(r)).not.toContain('delicate-upload-');
     expect(ctx.jobs.list()).toEqual([]);
-    const assay = await router('assay.import', { source: { kind: 'upload', fileName: 'esol.csv', dataBase64: csv.toString('base64') }, target: 'logS', task: 'regression', name: 'e', dateCol: 'when' });
+    const assay = await router('assay.import', {
+      source: { kind: 'upload', fileName: 'esol.csv', dataBase64: csv.toString('base64') },
+      target: 'logS',
+      task: 'regression',
+      name: 'e',
+      dateCol: 'when',
+    });
     expect(assay).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringMatching(/no date column 'when'/) } });
   });
 });

@@ -27,11 +27,20 @@ describe('router', () => {
     expect(await route('library.list', { extra: 1 })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
     // A stored assay is converted already and knows its columns: a unit would convert its values twice.
     const train = { target: 'pIC50', task: 'regression', out: 'm' };
-    expect(await route('model.train', { ...train, assay: 'ic50', unit: 'nM' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('give no unit, smilesCol, idCol or dateCol') } });
-    expect(await route('model.train', { ...train, data: 'a.csv', assay: 'ic50' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('exactly one') } });
+    expect(await route('model.train', { ...train, assay: 'ic50', unit: 'nM' })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: expect.stringContaining('give no unit, smilesCol, idCol or dateCol') },
+    });
+    expect(await route('model.train', { ...train, data: 'a.csv', assay: 'ic50' })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: expect.stringContaining('exactly one') },
+    });
     // A general-distilled student brings its depth, and serves only a distillation.
     for (const extra of [{ distill: true, student: 's', studentLayers: 2 }, { student: 's' }]) {
-      expect(await route('model.train', { ...train, assay: 'ic50', ...extra })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('brings its own depth') } });
+      expect(await route('model.train', { ...train, assay: 'ic50', ...extra })).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_INPUT', message: expect.stringContaining('brings its own depth') },
+      });
     }
   });
 

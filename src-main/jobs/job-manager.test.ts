@@ -7,7 +7,9 @@ import { JobManager } from './job-manager';
 describe('JobManager', () => {
   it('starts a job after start() has answered, so even one that fails at once ends after its id is known', async () => {
     const said: string[] = [];
-    const jobs = new JobManager(new JobRepo(openDatabase(':memory:')), (event, payload) => said.push(`${event} ${'state' in payload ? payload.state : payload.message}`));
+    const jobs = new JobManager(new JobRepo(openDatabase(':memory:')), (event, payload) =>
+      said.push(`${event} ${'state' in payload ? payload.state : payload.message}`),
+    );
     let started = false;
     const jobId = jobs.start('vs', {}, async () => {
       started = true;
@@ -25,7 +27,9 @@ describe('JobManager', () => {
 
   it('reports progress, and a cancel reaches the job as an aborted signal', async () => {
     const said: string[] = [];
-    const jobs = new JobManager(new JobRepo(openDatabase(':memory:')), (event, payload) => said.push(`${event} ${'state' in payload ? payload.state : payload.message}`));
+    const jobs = new JobManager(new JobRepo(openDatabase(':memory:')), (event, payload) =>
+      said.push(`${event} ${'state' in payload ? payload.state : payload.message}`),
+    );
     const jobId = jobs.start('screen', {}, (ctx) => {
       ctx.progress({ done: 1, total: 2, rate: 1, etaSeconds: 1, message: 'half' });
       return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new AppError('CANCELLED', 'stopped')), { once: true }));
@@ -53,9 +57,21 @@ describe('JobManager', () => {
     await jobs.wait(done);
     const [running, ...others] = jobs.running();
     expect(others).toEqual([]);
-    expect(running).toMatchObject({ jobId, kind: 'train', state: 'running', args: { out: 'sol' }, progress: { message: 'saving', done: 2 }, epochs: [point(1), point(2)] });
+    expect(running).toMatchObject({
+      jobId,
+      kind: 'train',
+      state: 'running',
+      args: { out: 'sol' },
+      progress: { message: 'saving', done: 2 },
+      epochs: [point(1), point(2)],
+    });
     // The whole history keeps both, with their arguments.
-    expect(jobs.list().map((j) => [j.kind, j.state, j.args])).toEqual(expect.arrayContaining([['import', 'done', { library: 'x' }], ['train', 'running', { out: 'sol' }]]));
+    expect(jobs.list().map((j) => [j.kind, j.state, j.args])).toEqual(
+      expect.arrayContaining([
+        ['import', 'done', { library: 'x' }],
+        ['train', 'running', { out: 'sol' }],
+      ]),
+    );
     finish();
     await jobs.wait(jobId);
     expect(jobs.running()).toEqual([]);

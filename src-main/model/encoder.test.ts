@@ -26,7 +26,10 @@ const seqs = [Int32Array.from([2, 5, 6, 7, 8, 3]), Int32Array.from([2, 9, 3]), I
 
 function run(model: ReturnType<typeof createModel>, batch = padBatch(seqs)) {
   return tf.tidy(() => {
-    const out = encode(model, tf.tensor2d(batch.ids, [batch.b, batch.t], 'int32'), tf.tensor2d(batch.mask, [batch.b, batch.t]), { keepHidden: true, keepAttention: true });
+    const out = encode(model, tf.tensor2d(batch.ids, [batch.b, batch.t], 'int32'), tf.tensor2d(batch.mask, [batch.b, batch.t]), {
+      keepHidden: true,
+      keepAttention: true,
+    });
     return { sequence: out.sequence, pooled: out.pooled, hidden: out.hidden, attention: out.attention };
   });
 }
@@ -60,7 +63,9 @@ describe('encoder', () => {
     const m = createModel(tiny(), 3);
     const batch = padBatch(seqs);
     const all = run(m, batch);
-    const last = tf.tidy(() => encode(m, tf.tensor2d(batch.ids, [batch.b, batch.t], 'int32'), tf.tensor2d(batch.mask, [batch.b, batch.t]), { keepAttention: 'last' }).attention);
+    const last = tf.tidy(
+      () => encode(m, tf.tensor2d(batch.ids, [batch.b, batch.t], 'int32'), tf.tensor2d(batch.mask, [batch.b, batch.t]), { keepAttention: 'last' }).attention,
+    );
     expect(last).toHaveLength(1);
     expect(all.attention).toHaveLength(3);
     const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(last[0] as tf.Tensor, all.attention[2] as tf.Tensor))).arraySync() as number);
@@ -242,7 +247,12 @@ describe('length bucketing', () => {
     const lengths = [50, 12, 48, 13, 90, 11, 47, 14];
     const batches = lengthBatches(lengths, 2);
     expect(batches.flat().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    const naive = [[0, 1], [2, 3], [4, 5], [6, 7]];
+    const naive = [
+      [0, 1],
+      [2, 3],
+      [4, 5],
+      [6, 7],
+    ];
     expect(paddingFraction(lengths, batches)).toBeLessThan(paddingFraction(lengths, naive) / 3);
   });
 

@@ -79,7 +79,8 @@ export function validateConfig(c: EncoderConfig): void {
   const bad = (m: string) => {
     throw new Error(`invalid model config: ${m}`);
   };
-  for (const k of ['vocabSize', 'maxLen', 'layers', 'hidden', 'heads', 'ff'] as const) if (!Number.isInteger(c[k]) || c[k] < 1) bad(`${k} must be a positive integer`);
+  for (const k of ['vocabSize', 'maxLen', 'layers', 'hidden', 'heads', 'ff'] as const)
+    if (!Number.isInteger(c[k]) || c[k] < 1) bad(`${k} must be a positive integer`);
   if (c.hidden % c.heads !== 0) bad(`hidden (${c.hidden}) must be divisible by heads (${c.heads})`);
   if (!(c.dropout >= 0 && c.dropout < 1)) bad('dropout must be in [0, 1)');
 }
@@ -91,7 +92,11 @@ export function createModel(config: EncoderConfig, seed = 1): Model {
   const params: Params = {};
   for (const [name, s] of parameterSpecs(config)) {
     const init =
-      s.init === 'normal' ? tf.truncatedNormal(s.shape, 0, 0.02, 'float32', Math.floor(rand() * 2 ** 31)) : s.init === 'zeros' ? tf.zeros(s.shape) : tf.ones(s.shape);
+      s.init === 'normal'
+        ? tf.truncatedNormal(s.shape, 0, 0.02, 'float32', Math.floor(rand() * 2 ** 31))
+        : s.init === 'zeros'
+          ? tf.zeros(s.shape)
+          : tf.ones(s.shape);
     params[name] = ownedVariable(init);
   }
   return { config, params };
@@ -140,8 +145,22 @@ function dropout(x: tf.Tensor, rate: number, seed: number | undefined): tf.Tenso
 }
 
 const LAYER_PARTS = [
-  'attn.q.w', 'attn.q.b', 'attn.k.w', 'attn.k.b', 'attn.v.w', 'attn.v.b', 'attn.o.w', 'attn.o.b', 'attn.ln.gamma', 'attn.ln.beta',
-  'ffn.in.w', 'ffn.in.b', 'ffn.out.w', 'ffn.out.b', 'ffn.ln.gamma', 'ffn.ln.beta',
+  'attn.q.w',
+  'attn.q.b',
+  'attn.k.w',
+  'attn.k.b',
+  'attn.v.w',
+  'attn.v.b',
+  'attn.o.w',
+  'attn.o.b',
+  'attn.ln.gamma',
+  'attn.ln.beta',
+  'ffn.in.w',
+  'ffn.in.b',
+  'ffn.out.w',
+  'ffn.out.b',
+  'ffn.ln.gamma',
+  'ffn.ln.beta',
 ] as const;
 
 /**
@@ -250,7 +269,9 @@ export function mlmLogits(model: Model, rows: tf.Tensor2D): tf.Tensor2D {
   const c = model.config;
   if (!c.mlm) throw new Error('model has no masked-LM head');
   const h = layerNorm(gelu(dense(rows, p(model, 'mlm.dense.w'), p(model, 'mlm.dense.b'))), p(model, 'mlm.ln.gamma'), p(model, 'mlm.ln.beta'));
-  const logits = c.mlm.tied ? tf.matMul(h as tf.Tensor2D, p(model, 'emb.token') as tf.Tensor2D, false, true) : tf.matMul(h as tf.Tensor2D, p(model, 'mlm.decoder.w') as tf.Tensor2D);
+  const logits = c.mlm.tied
+    ? tf.matMul(h as tf.Tensor2D, p(model, 'emb.token') as tf.Tensor2D, false, true)
+    : tf.matMul(h as tf.Tensor2D, p(model, 'mlm.decoder.w') as tf.Tensor2D);
   return tf.add(logits, p(model, 'mlm.decoder.b')) as tf.Tensor2D;
 }
 
@@ -270,7 +291,10 @@ export function taskHead(model: Model, pooled: tf.Tensor2D): tf.Tensor2D {
  */
 export function paramGrads(params: Params, loss: () => tf.Scalar): { value: tf.Scalar; grads: Record<string, tf.Tensor> } {
   const entries = Object.entries(params).filter(([, v]) => v.trainable);
-  const { value, grads } = tf.variableGrads(loss, entries.map(([, v]) => v));
+  const { value, grads } = tf.variableGrads(
+    loss,
+    entries.map(([, v]) => v),
+  );
   const out: Record<string, tf.Tensor> = {};
   for (const [name, v] of entries) {
     const g = grads[v.name];

@@ -10,7 +10,10 @@ export type InferOutput = 'pooled' | 'task' | 'physchem';
  */
 export async function inferRows(model: Model, seqs: ReadonlyArray<Int32Array>, output: InferOutput, batchSize = 64): Promise<Float32Array[]> {
   const rows: Float32Array[] = new Array(seqs.length);
-  for (const idx of lengthBatches(seqs.map((s) => s.length), batchSize)) {
+  for (const idx of lengthBatches(
+    seqs.map((s) => s.length),
+    batchSize,
+  )) {
     const b = padBatch(idx.map((i) => seqs[i] as Int32Array));
     const out = tf.tidy(() => {
       const r = encode(model, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]));

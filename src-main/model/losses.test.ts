@@ -15,7 +15,10 @@ describe('losses against hand-computed values', () => {
 
   it('cross-entropy', () => {
     // logits [0, ln 3] → p = [1/4, 3/4]; label 1 → −ln(3/4); label 0 → −ln(1/4)
-    const l = tf.tensor2d([[0, Math.log(3)], [0, Math.log(3)]]);
+    const l = tf.tensor2d([
+      [0, Math.log(3)],
+      [0, Math.log(3)],
+    ]);
     expect(value(crossEntropy(l, tf.tensor1d([1, 0], 'int32')))).toBeCloseTo((-Math.log(0.75) - Math.log(0.25)) / 2, 5);
   });
 
@@ -38,17 +41,48 @@ describe('losses against hand-computed values', () => {
 
   it('hidden-state MSE ignores padding', () => {
     // B=1, T=2, H=2; the padded token's huge difference must not count: ((1-0)² + (3-1)²) / (1 token · 2 units)
-    const s = tf.tensor3d([[[1, 3], [100, 100]]]);
-    const t = tf.tensor3d([[[0, 1], [0, 0]]]);
+    const s = tf.tensor3d([
+      [
+        [1, 3],
+        [100, 100],
+      ],
+    ]);
+    const t = tf.tensor3d([
+      [
+        [0, 1],
+        [0, 0],
+      ],
+    ]);
     expect(value(maskedHiddenMse(s, t, tf.tensor2d([[1, 0]])))).toBeCloseTo(2.5, 5);
   });
 
   it('attention KL is zero for equal maps and matches the formula otherwise', () => {
-    const a = tf.tensor4d([[[[0.5, 0.5], [1, 0]]]]);
+    const a = tf.tensor4d([
+      [
+        [
+          [0.5, 0.5],
+          [1, 0],
+        ],
+      ],
+    ]);
     expect(value(attentionKl(a, a, tf.tensor2d([[1, 1]])))).toBeCloseTo(0, 5);
     // one real query row: teacher [0.5, 0.5] vs student [0.25, 0.75] → 0.5 ln 2 + 0.5 ln(2/3)
-    const s = tf.tensor4d([[[[0.25, 0.75], [0.9, 0.1]]]]);
-    const t = tf.tensor4d([[[[0.5, 0.5], [0.1, 0.9]]]]);
+    const s = tf.tensor4d([
+      [
+        [
+          [0.25, 0.75],
+          [0.9, 0.1],
+        ],
+      ],
+    ]);
+    const t = tf.tensor4d([
+      [
+        [
+          [0.5, 0.5],
+          [0.1, 0.9],
+        ],
+      ],
+    ]);
     expect(value(attentionKl(s, t, tf.tensor2d([[1, 0]])))).toBeCloseTo(0.5 * Math.log(2) + 0.5 * Math.log(2 / 3), 4);
   });
 

@@ -10,7 +10,19 @@ import { packTensors } from './weights-tf';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
 
-const base: EncoderConfig = { vocabSize: 20, maxLen: 24, layers: 3, hidden: 32, heads: 4, ff: 64, dropout: 0.1, shareLayers: false, mlm: { tied: true }, physchem: 5, task: { type: 'regression', outputs: 2 } };
+const base: EncoderConfig = {
+  vocabSize: 20,
+  maxLen: 24,
+  layers: 3,
+  hidden: 32,
+  heads: 4,
+  ff: 64,
+  dropout: 0.1,
+  shareLayers: false,
+  mlm: { tied: true },
+  physchem: 5,
+  task: { type: 'regression', outputs: 2 },
+};
 const seqs = [Int32Array.from([2, 5, 6, 7, 8, 9, 10, 3]), Int32Array.from([2, 11, 3]), Int32Array.from([2, 12, 13, 14, 15, 5, 3])];
 
 describe('ONNX export', () => {

@@ -25,7 +25,12 @@ export function exportOnnx(config: EncoderConfig, weights: Uint8Array, name = 'd
     if (!used.has(p)) {
       const a = arrays.get(p);
       if (!a) throw new Error(`weights lack parameter ${p}`);
-      initializers.push({ name: p, dims: a.shape, dataType: proto.TensorProto.DataType.FLOAT, rawData: new Uint8Array(a.values.buffer, a.values.byteOffset, a.values.byteLength) });
+      initializers.push({
+        name: p,
+        dims: a.shape,
+        dataType: proto.TensorProto.DataType.FLOAT,
+        rawData: new Uint8Array(a.values.buffer, a.values.byteOffset, a.values.byteLength),
+      });
       used.add(p);
     }
     return p;
@@ -37,7 +42,12 @@ export function exportOnnx(config: EncoderConfig, weights: Uint8Array, name = 'd
   };
   const constI = (values: number[]): string => {
     const nm = tmp('shape');
-    initializers.push({ name: nm, dims: [values.length], dataType: proto.TensorProto.DataType.INT64, rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) });
+    initializers.push({
+      name: nm,
+      dims: [values.length],
+      dataType: proto.TensorProto.DataType.INT64,
+      rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer),
+    });
     return nm;
   };
   const op = (opType: string, inputs: string[], attrs: onnx.IAttributeProto[] = []): string => {

@@ -50,7 +50,12 @@ export function executionProviders(): ProviderStatus[] {
   if (!o) return [{ name: 'cpu', available: false, selected: false, reason: ortProblem() }];
   const supported = new Map(o.listSupportedBackends().map((b) => [b.name, b.bundled]));
   return [
-    ...acceleratedProviders().map((name) => ({ name, available: false, selected: false, reason: providerGap(name, supported) ?? 'installed; tried when a model is loaded' })),
+    ...acceleratedProviders().map((name) => ({
+      name,
+      available: false,
+      selected: false,
+      reason: providerGap(name, supported) ?? 'installed; tried when a model is loaded',
+    })),
     { name: 'cpu', available: true, selected: true, reason: `bundled; ${availableParallelism()} intra-op threads` },
   ];
 }
@@ -108,7 +113,10 @@ export class OrtModel {
   /** One row per input, in input order (like model/infer.ts inferRows). */
   async rows(seqs: ReadonlyArray<Int32Array>, output: InferOutput, batchSize = 64): Promise<Float32Array[]> {
     const rows: Float32Array[] = new Array(seqs.length);
-    for (const idx of lengthBatches(seqs.map((s) => s.length), batchSize)) {
+    for (const idx of lengthBatches(
+      seqs.map((s) => s.length),
+      batchSize,
+    )) {
       const b = padBatch(idx.map((i) => seqs[i] as Int32Array));
       const n = b.ids.length;
       if (this.idsBuf.length < n) {

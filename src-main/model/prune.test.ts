@@ -9,7 +9,12 @@ function ffn(x: number[], a: Map<string, { shape: number[]; values: Float32Array
   const inB = a.get(`${p}.in.b`)!.values;
   const outW = a.get(`${p}.out.w`)!.values;
   const outB = a.get(`${p}.out.b`)!.values;
-  const mid = Array.from({ length: f }, (_, j) => Math.max(0, x.reduce((s, xi, i) => s + xi * (inW.values[i * f + j] as number), inB[j] as number)));
+  const mid = Array.from({ length: f }, (_, j) =>
+    Math.max(
+      0,
+      x.reduce((s, xi, i) => s + xi * (inW.values[i * f + j] as number), inB[j] as number),
+    ),
+  );
   return Array.from({ length: h }, (_, i) => mid.reduce((s, m, j) => s + m * (outW[j * h + i] as number), outB[i] as number));
 }
 
@@ -41,7 +46,11 @@ describe('feed-forward pruning', () => {
     expect(pruned.get('layer.0.ffn.out.w')?.shape).toEqual([2, h]);
     expect(Array.from(pruned.get('layer.0.ffn.in.b')!.values)).toEqual([Math.fround(0.1), Math.fround(-0.1)]);
     expect(pruned.get('emb.token')).toEqual(arrays.get('emb.token'));
-    for (const x of [[1, 0, -1], [0.3, 2, 0.5], [-1, -1, 2]]) {
+    for (const x of [
+      [1, 0, -1],
+      [0.3, 2, 0.5],
+      [-1, -1, 2],
+    ]) {
       const full = ffn(x, arrays, 'layer.0.ffn');
       const small = ffn(x, pruned, 'layer.0.ffn');
       small.forEach((v, i) => expect(v).toBeCloseTo(full[i] as number, 5));

@@ -8,7 +8,11 @@ import { sharedData } from '../test/helpers';
 import { CLS, SEP, SmilesTokenizer, UNK, tokenize } from './tokenizer';
 
 const column0 = (rel: string) =>
-  readFileSync(sharedData(rel), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0] as string);
+  readFileSync(sharedData(rel), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',')[0] as string);
 
 async function chembl(n: number): Promise<string[]> {
   const out: string[] = [];
@@ -30,9 +34,35 @@ beforeAll(async () => {
 
 describe('tokenize', () => {
   it('keeps bracket atoms, two-letter elements, %nn ring closures, bonds and stereo as single tokens', () => {
-    expect(tokenize('C[C@@H](Cl)c1ccc(Br)cc1/C=C/[N+](=O)[O-]')).toEqual(
-      ['C', '[C@@H]', '(', 'Cl', ')', 'c', '1', 'c', 'c', 'c', '(', 'Br', ')', 'c', 'c', '1', '/', 'C', '=', 'C', '/', '[N+]', '(', '=', 'O', ')', '[O-]'],
-    );
+    expect(tokenize('C[C@@H](Cl)c1ccc(Br)cc1/C=C/[N+](=O)[O-]')).toEqual([
+      'C',
+      '[C@@H]',
+      '(',
+      'Cl',
+      ')',
+      'c',
+      '1',
+      'c',
+      'c',
+      'c',
+      '(',
+      'Br',
+      ')',
+      'c',
+      'c',
+      '1',
+      '/',
+      'C',
+      '=',
+      'C',
+      '/',
+      '[N+]',
+      '(',
+      '=',
+      'O',
+      ')',
+      '[O-]',
+    ]);
     expect(tokenize('C%12CC%12')).toEqual(['C', '%12', 'C', 'C', '%12']);
     expect(tokenize('C€C')).toEqual(['C', '€', 'C']);
   });

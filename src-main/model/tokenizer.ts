@@ -36,9 +36,7 @@ export interface TokenizerJson {
   vocab: string[];
 }
 
-export type Encoded =
-  | { ok: true; ids: Int32Array; unknown: number }
-  | { ok: false; reason: 'too long'; tokens: number; maxLength: number };
+export type Encoded = { ok: true; ids: Int32Array; unknown: number } | { ok: false; reason: 'too long'; tokens: number; maxLength: number };
 
 export interface CorpusStats {
   molecules: number;

@@ -27,7 +27,8 @@ export function assignWeights(params: Record<string, tf.Variable>, buf: Uint8Arr
   for (const [name, v] of Object.entries(params)) {
     const a = arrays.get(name);
     if (!a) throw new Error(`stored weights lack parameter ${name}`);
-    if (a.shape.join('x') !== v.shape.join('x')) throw new Error(`parameter ${name} has shape [${a.shape}] in the stored weights but [${v.shape}] in the model`);
+    if (a.shape.join('x') !== v.shape.join('x'))
+      throw new Error(`parameter ${name} has shape [${a.shape}] in the stored weights but [${v.shape}] in the model`);
     tf.tidy(() => v.assign(tf.tensor(a.values, a.shape, 'float32')));
   }
 }

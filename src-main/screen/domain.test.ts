@@ -9,7 +9,9 @@ describe('DomainIndex', () => {
 
   it('gives the same max Tanimoto as a full pass over the training set', async () => {
     const rd = await loadRdkit();
-    const train = ['CCO', 'c1ccccc1O', 'CC(=O)Oc1ccccc1C(=O)O', 'CN1CCC[C@H]1c1cccnc1', 'CCN(CC)CC', 'Clc1ccc(Cl)cc1'].map((s) => morganOf(rd, s) as Uint8Array);
+    const train = ['CCO', 'c1ccccc1O', 'CC(=O)Oc1ccccc1C(=O)O', 'CN1CCC[C@H]1c1cccnc1', 'CCN(CC)CC', 'Clc1ccc(Cl)cc1'].map(
+      (s) => morganOf(rd, s) as Uint8Array,
+    );
     const index = new DomainIndex(train);
     for (const q of ['CCCO', 'c1ccccc1', 'CC(=O)Oc1ccccc1C(=O)O', 'O=C(O)c1ccccc1O', 'C1CCNCC1', 'FC(F)(F)F']) {
       const fp = morganOf(rd, q) as Uint8Array;

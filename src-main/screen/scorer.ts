@@ -51,7 +51,11 @@ export interface Runner {
 export async function loadRunner(spec: EncoderSpec, engine: Engine, threads: number): Promise<Runner> {
   if (engine === 'onnxruntime' || (engine === 'auto' && loadOrt() !== null)) {
     const m = await OrtModel.create(spec.onnx ?? exportOnnx(spec.config, spec.weights, spec.name), threads);
-    return { rows: (seqs, output) => m.rows(seqs, output), release: () => m.release(), engine: `onnxruntime-${m.provider}${m.provider === 'cpu' ? ` (${m.threads} threads)` : ''}` };
+    return {
+      rows: (seqs, output) => m.rows(seqs, output),
+      release: () => m.release(),
+      engine: `onnxruntime-${m.provider}${m.provider === 'cpu' ? ` (${m.threads} threads)` : ''}`,
+    };
   }
   const backend = (await initTf()).selected;
   const model: Model = createModel(spec.config, 1);
@@ -99,7 +103,8 @@ export class Scorer {
       await releaseAll(models);
       throw err;
     }
-    const engineOf = (m: ScorerModel): string[] => (m.kind === 'forest' ? ['ECFP4 forest'] : m.kind === 'transformer' ? [m.runner.engine] : m.members.flatMap((x) => engineOf(x.model)));
+    const engineOf = (m: ScorerModel): string[] =>
+      m.kind === 'forest' ? ['ECFP4 forest'] : m.kind === 'transformer' ? [m.runner.engine] : m.members.flatMap((x) => engineOf(x.model));
     const engines = [...new Set(models.flatMap(engineOf))];
     return new Scorer(models, engines.join(' + '));
   }
@@ -129,7 +134,13 @@ export class Scorer {
    */
   private async scoreOne(m: ScorerModel, items: ScreenItem[], inputs: string[], bits: number[][]): Promise<ModelScores> {
     const n = items.length;
-    const r: ModelScores = { model: m.spec.name, score: new Float64Array(n).fill(Number.NaN), maxSim: new Float64Array(n).fill(Number.NaN), uncertainty: new Float64Array(n).fill(Number.NaN), notes: new Array(n).fill(null) };
+    const r: ModelScores = {
+      model: m.spec.name,
+      score: new Float64Array(n).fill(Number.NaN),
+      maxSim: new Float64Array(n).fill(Number.NaN),
+      uncertainty: new Float64Array(n).fill(Number.NaN),
+      notes: new Array(n).fill(null),
+    };
     bits.forEach((b, i) => {
       const sim = m.domain.maxSimilarityOfBits(b);
       if (sim !== null) r.maxSim[i] = sim;

@@ -133,7 +133,12 @@ export async function embedOnWorker(
     start: () => startWorker(import.meta.url, 'screen-worker'),
     request: { type: 'embed', model, smiles, engine, threads: availableParallelism() } satisfies ScreenRequest,
     answer: (e) => (e.type === 'embedded' ? e.vectors : undefined),
-    failure: (e) => (e.type === 'stopped' ? new AppError('CANCELLED', `embedding cancelled: ${e.message}`) : e.type === 'error' ? new AppError('INVALID_INPUT', e.message) : undefined),
+    failure: (e) =>
+      e.type === 'stopped'
+        ? new AppError('CANCELLED', `embedding cancelled: ${e.message}`)
+        : e.type === 'error'
+          ? new AppError('INVALID_INPUT', e.message)
+          : undefined,
     onEvent: (e) => e.type === 'embedding' && hooks.onProgress?.(e.done, e.total),
     cancelMessage: { type: 'stop' } satisfies ScreenRequest,
     ...(hooks.signal ? { signal: hooks.signal } : {}),

@@ -22,7 +22,10 @@ port.on('message', (req: ScreenRequest) => {
         scorer = await Scorer.create(req.models, req.engine, req.threads);
         post({ type: 'loaded', engine: scorer.engine });
       } else if (req.type === 'embed') {
-        const vectors = await embed(req.model, req.smiles, req.engine, req.threads, { onProgress: (done, total) => post({ type: 'embedding', done, total }), stopped: () => stopRequested });
+        const vectors = await embed(req.model, req.smiles, req.engine, req.threads, {
+          onProgress: (done, total) => post({ type: 'embedding', done, total }),
+          stopped: () => stopRequested,
+        });
         post({ type: 'embedded', vectors });
       } else if (req.type === 'close') {
         // ONNX Runtime aborts the process when a thread holding a live session is terminated.

@@ -18,7 +18,7 @@ function tieGroups(y: ArrayLike<number>, score: ArrayLike<number>): { groups: Ti
   const order = Array.from({ length: y.length }, (_, i) => i).sort((a, b) => (score[b] as number) - (score[a] as number));
   const groups: TieGroup[] = [];
   let actives = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     let a = 0;
     while (j < order.length && score[order[j] as number] === score[order[i] as number]) {
@@ -82,7 +82,13 @@ export interface VsMetrics {
 
 /** All the screening metrics Delicate reports, for one ranked list. */
 export function vsMetrics(y: ArrayLike<number>, score: ArrayLike<number>): VsMetrics {
-  return { rocAuc: rocAuc(y, score), prAuc: prAuc(y, score), ef1: enrichmentFactor(y, score, 0.01), ef5: enrichmentFactor(y, score, 0.05), bedroc20: bedroc(y, score, 20) };
+  return {
+    rocAuc: rocAuc(y, score),
+    prAuc: prAuc(y, score),
+    ef1: enrichmentFactor(y, score, 0.01),
+    ef5: enrichmentFactor(y, score, 0.05),
+    bedroc20: bedroc(y, score, 20),
+  };
 }
 
 /**

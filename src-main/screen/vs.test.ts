@@ -40,7 +40,13 @@ describe('evaluateVs', () => {
   });
 
   it('uses external queries in one pass, and ranks by model scores and embeddings', () => {
-    const d: VsData = { labels, keys, fps, queries: { keys: ['X'], fps: [fp([0, 1, 2])] }, modelScores: Array.from({ length: n }, (_, i) => (i < 10 ? 0.9 : i === 49 ? null : 0.1)) };
+    const d: VsData = {
+      labels,
+      keys,
+      fps,
+      queries: { keys: ['X'], fps: [fp([0, 1, 2])] },
+      modelScores: Array.from({ length: n }, (_, i) => (i < 10 ? 0.9 : i === 49 ? null : 0.1)),
+    };
     const ext = evaluateVs(d, 'ecfp');
     expect(ext.folds).toBe(1);
     expect(ext.n).toBe(50);
@@ -74,4 +80,3 @@ describe('evaluateVs', () => {
     expect(() => fewQueryVs(d, 'model', { queries: 1, draws: 2 })).toThrow(/model ranks by its own scores/);
   });
 });
-

@@ -100,7 +100,10 @@ function aggregate(passes: Pass[]): Pick<VsResult, 'metrics' | 'sd' | 'curve' | 
     metrics[key] = m.mean;
     sd[key] = m.sd;
   }
-  const curve = (passes[0]?.curve ?? []).map((pt, i) => ({ screened: pt.screened, found: passes.reduce((a, p) => a + (p.curve[i]?.found ?? 0), 0) / passes.length }));
+  const curve = (passes[0]?.curve ?? []).map((pt, i) => ({
+    screened: pt.screened,
+    found: passes.reduce((a, p) => a + (p.curve[i]?.found ?? 0), 0) / passes.length,
+  }));
   return {
     metrics,
     sd,
@@ -168,13 +171,21 @@ export function evaluateVs(d: VsData, method: VsMethod, protocol: VsProtocol = 5
  * are the mean ± sd over the draws. This is what a chemist with one or a handful of known actives faces,
  * and what the literature reports beside the many-query k-fold numbers.
  */
-export function fewQueryVs(d: VsData, method: VsMethod, p: { queries: number; draws: number }, seed = 1, onPass?: (done: number, passes: number) => void): VsResult {
+export function fewQueryVs(
+  d: VsData,
+  method: VsMethod,
+  p: { queries: number; draws: number },
+  seed = 1,
+  onPass?: (done: number, passes: number) => void,
+): VsResult {
   if (method === 'model') throw new Error('the few-query protocol ranks by similarity to query actives; a model ranks by its own scores (use folds)');
   const libIndex = new Map<string, number>();
   d.keys.forEach((k, i) => libIndex.set(k, i));
   const inLibrary = d.queries.keys.map((_, q) => q).filter((q) => libIndex.has(d.queries.keys[q] as string));
   if (inLibrary.length <= p.queries) {
-    throw new Error(`the few-query protocol draws ${p.queries} of the query actives found in the library and ranks the others: it needs more than ${p.queries} (found ${inLibrary.length})`);
+    throw new Error(
+      `the few-query protocol draws ${p.queries} of the query actives found in the library and ranks the others: it needs more than ${p.queries} (found ${inLibrary.length})`,
+    );
   }
   const rand = seededRandom(seed);
   const passes: Pass[] = [];

@@ -46,7 +46,13 @@ export class AppContext {
     };
     this.jobs = new JobManager(jobRepo, emit);
     this.libraries = new LibraryService(this.db, this.chem);
-    ({ models: this.models, pretraining: this.pretraining, training: this.training, assays: this.assays, inference: this.inference } = modelServices(this.db, (id) => jobRepo.get(id)?.state === 'running'));
+    ({
+      models: this.models,
+      pretraining: this.pretraining,
+      training: this.training,
+      assays: this.assays,
+      inference: this.inference,
+    } = modelServices(this.db, (id) => jobRepo.get(id)?.state === 'running'));
     this.screens = new ScreenService(this.db, this.chem, this.libraries, this.models);
     this.vs = new VirtualScreening(this.chem, this.libraries, this.models, this.screens);
     if ((opts.shippedModels ?? true) === true) {
@@ -69,7 +75,13 @@ export class AppContext {
     if (!pending.length) return null;
     return this.jobs.start('setup', { models: pending }, async (job) => {
       for (const [i, name] of pending.entries()) {
-        job.progress({ done: i, total: pending.length, rate: 0, etaSeconds: null, message: `preparing the shipped model ${name} (${i + 1} of ${pending.length})` });
+        job.progress({
+          done: i,
+          total: pending.length,
+          rate: 0,
+          etaSeconds: null,
+          message: `preparing the shipped model ${name} (${i + 1} of ${pending.length})`,
+        });
         // Let the progress reach the window before this model's conversion holds the thread.
         await new Promise((resolve) => setTimeout(resolve, 20));
         if (job.signal.aborted) throw new AppError('CANCELLED', 'preparing the shipped models was cancelled; it goes on at the next start');

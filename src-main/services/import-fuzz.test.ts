@@ -15,7 +15,9 @@ describe('import fuzz suite', () => {
     const chem = new ChemPool(2);
     try {
       const c = await runFuzz(db, chem, tmp.dir, 31, 1000);
-      process.stdout.write(`fuzz: ${c.files} files (${c.imported} imported, ${c.refused} refused with a clear error), ${c.crashed} crashes, ${c.goodRecords} good records, ${c.goodLost} lost, ${c.recordsRejected} records rejected, ${c.chemistryBroken} chemistry failures, ${c.seconds.toFixed(1)} s\n`);
+      process.stdout.write(
+        `fuzz: ${c.files} files (${c.imported} imported, ${c.refused} refused with a clear error), ${c.crashed} crashes, ${c.goodRecords} good records, ${c.goodLost} lost, ${c.recordsRejected} records rejected, ${c.chemistryBroken} chemistry failures, ${c.seconds.toFixed(1)} s\n`,
+      );
       expect(c.failures).toEqual([]);
       expect(c.files).toBe(1000);
       expect(c.crashed).toBe(0);

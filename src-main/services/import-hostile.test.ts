@@ -11,7 +11,13 @@ import { importFile } from './import-service';
 const fx = importFixture();
 const file = fx.file;
 const smilesOf = (db: Db, library: string) =>
-  (db.prepare('SELECT c.smiles FROM library_members m JOIN compounds c ON c.id = m.compound_id JOIN libraries l ON l.id = m.library_id WHERE l.name = ? ORDER BY m.record').all(library) as Array<{ smiles: string }>).map((r) => r.smiles);
+  (
+    db
+      .prepare(
+        'SELECT c.smiles FROM library_members m JOIN compounds c ON c.id = m.compound_id JOIN libraries l ON l.id = m.library_id WHERE l.name = ? ORDER BY m.record',
+      )
+      .all(library) as Array<{ smiles: string }>
+  ).map((r) => r.smiles);
 
 const corpus = corpusSlice(1500);
 /** n ChEMBL molecules, one per line: "SMILES idK". */
@@ -54,7 +60,10 @@ describe('damaged gzip', () => {
     const flipped = Buffer.from(gz);
     flipped[20] = (flipped[20] as number) ^ 0xff;
     const db = openDatabase(':memory:');
-    await expect(importFile(db, fx.chem, { file: file('flipped.smi.gz', flipped), library: 'flip' })).rejects.toMatchObject({ code: 'PARSE_ERROR', message: expect.stringMatching(/flipped\.smi\.gz: .*damaged gzip data/) });
+    await expect(importFile(db, fx.chem, { file: file('flipped.smi.gz', flipped), library: 'flip' })).rejects.toMatchObject({
+      code: 'PARSE_ERROR',
+      message: expect.stringMatching(/flipped\.smi\.gz: .*damaged gzip data/),
+    });
   });
 });
 
@@ -76,19 +85,28 @@ describe('encodings and line structure', () => {
     const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
     const be = Buffer.from(le);
     be.swap16();
-    for (const [name, bytes] of [['le.csv', le], ['be.csv', be]] as const) {
+    for (const [name, bytes] of [
+      ['le.csv', le],
+      ['be.csv', be],
+    ] as const) {
       const db = openDatabase(':memory:');
       const s = await importFile(db, fx.chem, { file: file(name, bytes), library: 'u16' });
       expect(kept(s), name).toBe(12);
       expect(s.rejected, name).toBe(0);
     }
     const db = openDatabase(':memory:');
-    await expect(importFile(db, fx.chem, { file: file('nobom.csv', Buffer.from(text, 'utf16le')), library: 'x' })).rejects.toMatchObject({ code: 'PARSE_ERROR', message: expect.stringMatching(/UTF-16 text without a byte-order mark: save it as UTF-8/) });
+    await expect(importFile(db, fx.chem, { file: file('nobom.csv', Buffer.from(text, 'utf16le')), library: 'x' })).rejects.toMatchObject({
+      code: 'PARSE_ERROR',
+      message: expect.stringMatching(/UTF-16 text without a byte-order mark: save it as UTF-8/),
+    });
   });
 
   it('reads classic Mac (CR-only) and mixed line endings', async () => {
     const db = openDatabase(':memory:');
-    const s = await importFile(db, fx.chem, { file: file('mac.csv', `smiles,id\r${rows.slice(0, 6).join('\r')}\r\n${rows.slice(6).join('\n')}\r`), library: 'mac' });
+    const s = await importFile(db, fx.chem, {
+      file: file('mac.csv', `smiles,id\r${rows.slice(0, 6).join('\r')}\r\n${rows.slice(6).join('\n')}\r`),
+      library: 'mac',
+    });
     expect(kept(s)).toBe(12);
     expect(s.rejected).toBe(0);
   });
@@ -115,9 +133,15 @@ describe('paths', () => {
     symlinkSync(b, a);
     symlinkSync(a, b);
     const db = openDatabase(':memory:');
-    await expect(importFile(db, fx.chem, { file: a, library: 'x' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: `${a}: too many levels of symbolic links (a link loop)` });
+    await expect(importFile(db, fx.chem, { file: a, library: 'x' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: `${a}: too many levels of symbolic links (a link loop)`,
+    });
     await expect(importFile(db, fx.chem, { file: fx.dir, library: 'x' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: `${fx.dir}: not a file` });
-    await expect(importFile(db, fx.chem, { file: join(fx.dir, 'nope.smi'), library: 'x' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/nope\.smi: file not found/) });
+    await expect(importFile(db, fx.chem, { file: join(fx.dir, 'nope.smi'), library: 'x' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/nope\.smi: file not found/),
+    });
   });
 });
 
@@ -125,10 +149,13 @@ describe('concurrent imports', () => {
   it('refuses the same import started twice at once, and counts it once', async () => {
     const path = file('twice.smi', `${molecules(600).join('\n')}\n`);
     const db = openDatabase(join(fx.dir, 'twice.db'));
-    const [a, b] = await Promise.allSettled([importFile(db, fx.chem, { file: path, library: 'same' }), importFile(db, fx.chem, { file: path, library: 'same' })]);
+    const [a, b] = await Promise.allSettled([
+      importFile(db, fx.chem, { file: path, library: 'same' }),
+      importFile(db, fx.chem, { file: path, library: 'same' }),
+    ]);
     const outcomes = [a, b].map((r) => (r.status === 'fulfilled' ? 'done' : (r.reason as { code: string }).code)).sort();
     expect(outcomes).toEqual(['CONFLICT', 'done']);
-    const done = (a.status === 'fulfilled' ? a.value : (b as PromiseFulfilledResult<Awaited<ReturnType<typeof importFile>>>).value);
+    const done = a.status === 'fulfilled' ? a.value : (b as PromiseFulfilledResult<Awaited<ReturnType<typeof importFile>>>).value;
     expect(kept(done)).toBe(600);
     expect(smilesOf(db, 'same')).toHaveLength(600);
     // Once finished, importing it again adds nothing.

@@ -38,7 +38,7 @@ describe('importFile', () => {
     expect(count(db, 'SELECT COUNT(DISTINCT compound_id) AS n FROM library_members')).toBe(s.imported);
     // A duplicate points at the first member with the same compound.
     expect(count(db, 'SELECT COUNT(*) AS n FROM library_members WHERE duplicate_of IS NOT NULL')).toBe(s.duplicates);
-    const member = db.prepare("SELECT original_id AS id, props FROM library_members WHERE record = 1").get() as { id: string; props: string };
+    const member = db.prepare('SELECT original_id AS id, props FROM library_members WHERE record = 1').get() as { id: string; props: string };
     expect(member).toEqual({ id: 'Amigdalin', props: JSON.stringify({ logS: -0.77 }) });
   });
 
@@ -79,15 +79,19 @@ describe('importFile', () => {
     const s = await importFile(db, chem, { file: file('cut.sdf.gz', gzipSync(sdf)), library: 'sdf' });
     expect([s.read, s.imported, s.rejected]).toEqual([3, 2, 1]);
     expect(s.errors[0]).toEqual({ record: 3, line: 25, reason: 'truncated record at end of file (no "M  END")' });
-    const props = db.prepare("SELECT original_id AS id, props FROM library_members ORDER BY record").all();
-    expect(props).toEqual([{ id: 'A', props: '{"activity":4.2}' }, { id: 'B', props: '{"activity":4.2}' }]);
+    const props = db.prepare('SELECT original_id AS id, props FROM library_members ORDER BY record').all();
+    expect(props).toEqual([
+      { id: 'A', props: '{"activity":4.2}' },
+      { id: 'B', props: '{"activity":4.2}' },
+    ]);
   });
 
   it('refuses a binary file and a file with no readable record, writing nothing', async () => {
     const db = openDatabase(':memory:');
     await expect(importFile(db, chem, { file: file('garbage.csv', randomBytes(50_000)), library: 'g' })).rejects.toThrow(/garbage\.csv: binary data/);
     await expect(importFile(db, chem, { file: file('bad.smi', 'xyz\nC1CC\nnot_a_molecule\n'), library: 'g' })).rejects.toSatisfy(
-      (e: unknown) => e instanceof AppError && e.code === 'PARSE_ERROR' && /none of the 3 records.*record 1 \(line 1\): unparseable structure: xyz/.test(e.message),
+      (e: unknown) =>
+        e instanceof AppError && e.code === 'PARSE_ERROR' && /none of the 3 records.*record 1 \(line 1\): unparseable structure: xyz/.test(e.message),
     );
     await expect(importFile(db, chem, { file: join(tmp.dir, 'missing.smi'), library: 'g' })).rejects.toThrow(/missing\.smi: file not found/);
     expect(count(db, 'SELECT COUNT(*) AS n FROM libraries')).toBe(0);

@@ -140,10 +140,17 @@ class ImportRun {
       lib ??= this.libraries.create(opts.library);
       const existing = this.imports.find(lib.id, source.sha256);
       if (existing && existing.state === 'running' && ownerAlive(existing.owner, existing.heartbeatMs)) {
-        throw new AppError('CONFLICT', `${source.file} is being imported into '${opts.library}' right now (by another window or process); wait for it to finish`);
+        throw new AppError(
+          'CONFLICT',
+          `${source.file} is being imported into '${opts.library}' right now (by another window or process); wait for it to finish`,
+        );
       }
       if (existing && existing.state !== 'done') this.imports.claim(existing.id, owner);
-      return { library: lib, createdLibrary: created, run: existing ?? this.imports.create(lib.id, source.file, source.sha256, source.format, { smilesCol: opts.smilesCol, idCol: opts.idCol }, owner) };
+      return {
+        library: lib,
+        createdLibrary: created,
+        run: existing ?? this.imports.create(lib.id, source.file, source.sha256, source.format, { smilesCol: opts.smilesCol, idCol: opts.idCol }, owner),
+      };
     })();
     ({ library: this.library, createdLibrary: this.createdLibrary, run: this.run } = claimed);
     const r = this.run;
@@ -164,7 +171,19 @@ class ImportRun {
   summary(c: ImportCounts, extra: { alreadyImported: boolean; resumed: boolean }): ImportSummary {
     const { imported, duplicates, rejected } = c;
     const seconds = Math.round(c.seconds * 1000) / 1000;
-    return { library: this.library.name, file: this.source.file, format: this.source.format, read: c.read, imported, duplicates, rejected, errors: this.imports.errors(this.run.id, MAX_ERRORS_REPORTED), seconds, warnings: this.warnings, ...extra };
+    return {
+      library: this.library.name,
+      file: this.source.file,
+      format: this.source.format,
+      read: c.read,
+      imported,
+      duplicates,
+      rejected,
+      errors: this.imports.errors(this.run.id, MAX_ERRORS_REPORTED),
+      seconds,
+      warnings: this.warnings,
+      ...extra,
+    };
   }
 
   /** Removes what a failed first run made: its import row and, when it created it, the library. */
@@ -234,12 +253,17 @@ async function pump(r: ImportRun, chem: ChemPool): Promise<void> {
   const batchSize = opts.batchSize ?? 256;
   const inFlightMax = chem.size * 2;
   let bytesRead = 0;
-  const source = await openRecords(opts.file, r.source.format, { smilesCol: opts.smilesCol, idCol: opts.idCol }, {
-    onRawBytes: (n) => {
-      bytesRead += n;
+  const source = await openRecords(
+    opts.file,
+    r.source.format,
+    { smilesCol: opts.smilesCol, idCol: opts.idCol },
+    {
+      onRawBytes: (n) => {
+        bytesRead += n;
+      },
+      onWarning: (w) => r.warnings.push(w),
     },
-    onWarning: (w) => r.warnings.push(w),
-  });
+  );
   const report = r.reporter(() => bytesRead);
   const queue: Batch[] = [];
   const drainOne = async () => {
@@ -297,13 +321,21 @@ export async function importFile(db: Db, chem: ChemPool, opts: ImportOptions): P
   if (counts.imported + counts.duplicates > 0) r.columns.detect(r.library.id);
   if (opts.signal?.aborted) {
     r.imports.setState(run.id, 'cancelled');
-    throw new AppError('CANCELLED', `import of ${source.file} cancelled after ${counts.read} records; run it again to resume`, r.summary(counts, { alreadyImported: false, resumed }));
+    throw new AppError(
+      'CANCELLED',
+      `import of ${source.file} cancelled after ${counts.read} records; run it again to resume`,
+      r.summary(counts, { alreadyImported: false, resumed }),
+    );
   }
   if (counts.imported + counts.duplicates === 0) {
     const reasons = r.imports.errors(run.id, 5);
     r.cleanUp();
     if (counts.read === 0) throw new AppError('PARSE_ERROR', `${source.file}: no records found (format ${source.format})`);
-    throw new AppError('PARSE_ERROR', `${source.file}: none of the ${counts.read} records could be read as ${source.format}; first errors: ${describe(reasons)}`, { errors: reasons });
+    throw new AppError(
+      'PARSE_ERROR',
+      `${source.file}: none of the ${counts.read} records could be read as ${source.format}; first errors: ${describe(reasons)}`,
+      { errors: reasons },
+    );
   }
   r.imports.setState(run.id, 'done');
   return r.summary(counts, { alreadyImported: false, resumed });
@@ -324,7 +356,11 @@ function clipStructure(s: string): string {
  * is standardised as the import would: the SMILES it would store, or why it would reject the record. For
  * the import dialog's preview; a file cut short (the head of a large upload) is fine.
  */
-export async function previewFile(chem: ChemPool, file: string, opts: { displayName?: string; format?: ImportFormat; smilesCol?: string; idCol?: string; rows?: number } = {}): Promise<ImportPreview> {
+export async function previewFile(
+  chem: ChemPool,
+  file: string,
+  opts: { displayName?: string; format?: ImportFormat; smilesCol?: string; idCol?: string; rows?: number } = {},
+): Promise<ImportPreview> {
   const name = opts.displayName ?? file;
   const format = await detectFormat(file, opts.format);
   const source = await openRecords(file, format, { smilesCol: opts.smilesCol, idCol: opts.idCol });
@@ -347,8 +383,19 @@ export async function previewFile(chem: ChemPool, file: string, opts: { displayN
   const std = read.length ? await chem.run({ op: 'standardise', inputs: read.map((r) => r.structure) }) : [];
   const rows: ImportPreview['rows'] = read.map((r, i) => {
     const res = std[i] as StandardiseResult;
-    return { record: r.record, structure: r.structure.split('\n')[0] ?? '', id: r.id, props: r.props, smiles: res.ok ? res.compound.smiles : null, reason: res.ok ? null : res.reason };
+    return {
+      record: r.record,
+      structure: r.structure.split('\n')[0] ?? '',
+      id: r.id,
+      props: r.props,
+      smiles: res.ok ? res.compound.smiles : null,
+      reason: res.ok ? null : res.reason,
+    };
   });
-  const all = [...(source.columns.smiles ? [source.columns.smiles] : []), ...(source.columns.id && !source.columns.id.startsWith('(') ? [source.columns.id] : []), ...columns];
+  const all = [
+    ...(source.columns.smiles ? [source.columns.smiles] : []),
+    ...(source.columns.id && !source.columns.id.startsWith('(') ? [source.columns.id] : []),
+    ...columns,
+  ];
   return { format, smilesCol: source.columns.smiles, idCol: source.columns.id, columns: [...new Set(all)], rows, errors };
 }

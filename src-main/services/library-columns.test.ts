@@ -11,13 +11,27 @@ import { importFile } from './import-service';
 // (active), dates (tested) and a number with a note ("n.d.").
 const tmp = tempDir();
 let ctx: AppContext;
-const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n').slice(1, 61).map((l) => l.split(','));
+const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8')
+  .trim()
+  .split('\n')
+  .slice(1, 61)
+  .map((l) => l.split(','));
 const file = join(tmp.dir, 'series.csv');
 beforeAll(async () => {
   writeFileSync(
     file,
     `smiles,logS,notes,series,active,tested,ic50\n${rows
-      .map(([smiles, logS], i) => [smiles, logS, `${['benzene', 'ethanol', 'pyridine', 'toluene'][i % 4]}-${i}`, 'ABC'[i % 3], i % 4 === 0 ? 'yes' : 'no', `2024-0${1 + (i % 6)}-1${i % 10}`, i === 7 ? 'n.d.' : String((i * 37) % 101)].join(','))
+      .map(([smiles, logS], i) =>
+        [
+          smiles,
+          logS,
+          `${['benzene', 'ethanol', 'pyridine', 'toluene'][i % 4]}-${i}`,
+          'ABC'[i % 3],
+          i % 4 === 0 ? 'yes' : 'no',
+          `2024-0${1 + (i % 6)}-1${i % 10}`,
+          i === 7 ? 'n.d.' : String((i * 37) % 101),
+        ].join(','),
+      )
       .join('\n')}\n`,
   );
   ctx = new AppContext(':memory:', { chemWorkers: 2 });
@@ -66,18 +80,34 @@ describe("a library's own columns", () => {
 
   it('filter by ranges, equality and substrings, combined with descriptor ranges and searches', async () => {
     const all = (await ctx.libraries.query({ library: 'series', limit: 100 })).compounds;
-    const q = await ctx.libraries.query({ library: 'series', filters: [{ column: 'logS', min: -3, max: 0 }, { column: 'series', equals: 'a' }], limit: 100 });
+    const q = await ctx.libraries.query({
+      library: 'series',
+      filters: [
+        { column: 'logS', min: -3, max: 0 },
+        { column: 'series', equals: 'a' },
+      ],
+      limit: 100,
+    });
     const want = all.filter((c) => num(c, 'logS') >= -3 && num(c, 'logS') <= 0 && c.props.series === 'A');
     expect(q.matched).toBe(want.length);
     expect(q.compounds.map((c) => c.id)).toEqual(want.map((c) => c.id));
     expect((await ctx.libraries.query({ library: 'series', filters: [{ column: 'active', equals: 'true' }] })).matched).toBe(15);
-    expect((await ctx.libraries.query({ library: 'series', filters: [{ column: 'notes', contains: 'ENE' }] })).matched).toBe(all.filter((c) => String(c.props.notes).toLowerCase().includes('ene')).length);
+    expect((await ctx.libraries.query({ library: 'series', filters: [{ column: 'notes', contains: 'ENE' }] })).matched).toBe(
+      all.filter((c) => String(c.props.notes).toLowerCase().includes('ene')).length,
+    );
     // A date range takes whole days.
     const dated = await ctx.libraries.query({ library: 'series', filters: [{ column: 'tested', min: '2024-02-01', max: '2024-03-01' }], limit: 100 });
     expect(dated.compounds.map((c) => c.props.tested).every((d) => String(d) >= '2024-02' && String(d) < '2024-04')).toBe(true);
-    expect(dated.matched).toBe(all.filter((c) => /^2024-0[23]/.test(String(c.props.tested)) && (String(c.props.tested) < '2024-03-02')).length);
+    expect(dated.matched).toBe(all.filter((c) => /^2024-0[23]/.test(String(c.props.tested)) && String(c.props.tested) < '2024-03-02').length);
     // With a descriptor range and a similarity search.
-    const sim = await ctx.libraries.query({ library: 'series', similar: 'c1ccccc1', minSim: 0, ranges: { mw: { max: 250 } }, filters: [{ column: 'series', equals: 'B' }], limit: 100 });
+    const sim = await ctx.libraries.query({
+      library: 'series',
+      similar: 'c1ccccc1',
+      minSim: 0,
+      ranges: { mw: { max: 250 } },
+      filters: [{ column: 'series', equals: 'B' }],
+      limit: 100,
+    });
     expect(sim.compounds.every((c) => c.props.series === 'B' && c.descriptors.mw <= 250)).toBe(true);
     expect(sim.matched).toBe(all.filter((c) => c.props.series === 'B' && c.descriptors.mw <= 250).length);
   });
@@ -105,13 +135,19 @@ describe("a library's own columns", () => {
     expect(ids.length).toBe(page.matched);
     // A search selects in the search's order too.
     const found = await ctx.libraries.matchingIds({ library: 'series', substructure: 'c1ccccc1', sort: [{ by: 'mw', desc: true }] });
-    expect(found).toEqual((await ctx.libraries.query({ library: 'series', substructure: 'c1ccccc1', sort: [{ by: 'mw', desc: true }], limit: 1000 })).compounds.map((c) => c.id));
+    expect(found).toEqual(
+      (await ctx.libraries.query({ library: 'series', substructure: 'c1ccccc1', sort: [{ by: 'mw', desc: true }], limit: 1000 })).compounds.map((c) => c.id),
+    );
     // CSV: a header with every column, one row per selected compound, in the selection's order.
     const chosen = [ids[2], ids[0], ids[1]] as number[];
     const csv = await ctx.libraries.downloadSelection('series', chosen, 'csv');
     const lines = csv.content.trim().split('\n');
     expect(csv).toMatchObject({ fileName: 'series-3-selected.csv', written: 3 });
-    expect(lines[0]?.startsWith('smiles,id,inchikey,formula,mw,clogp,tpsa,hbd,hba,rotatable_bonds,rings,aromatic_rings,fraction_sp3,heavy_atoms,lipinski_violations,logS,notes,series,active,tested,ic50')).toBe(true);
+    expect(
+      lines[0]?.startsWith(
+        'smiles,id,inchikey,formula,mw,clogp,tpsa,hbd,hba,rotatable_bonds,rings,aromatic_rings,fraction_sp3,heavy_atoms,lipinski_violations,logS,notes,series,active,tested,ic50',
+      ),
+    ).toBe(true);
     const bySmiles = new Map(page.compounds.map((c) => [c.smiles, c]));
     expect(lines.slice(1).map((l) => bySmiles.get(l.split(',')[0] as string)?.id)).toEqual(chosen);
     expect((await ctx.libraries.downloadSelection('series', chosen, 'sdf')).content.split('$$$$').length - 1).toBe(3);
@@ -132,11 +168,20 @@ describe("a library's own columns", () => {
   });
 
   it('unknown columns and bad filters are clear errors', async () => {
-    await expect(ctx.libraries.query({ library: 'series', sort: [{ column: 'pIC50' }] })).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no column 'pIC50' \(its columns: logS, notes, series/) });
+    await expect(ctx.libraries.query({ library: 'series', sort: [{ column: 'pIC50' }] })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringMatching(/no column 'pIC50' \(its columns: logS, notes, series/),
+    });
     // (active became text above; ic50 is a number column.)
-    await expect(ctx.libraries.query({ library: 'series', filters: [{ column: 'ic50', min: 'low' }] })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: "'ic50' is a number column: its min must be a number, not 'low'" });
+    await expect(ctx.libraries.query({ library: 'series', filters: [{ column: 'ic50', min: 'low' }] })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: "'ic50' is a number column: its min must be a number, not 'low'",
+    });
     ctx.libraries.setColumnType('series', 'active', 'boolean');
-    await expect(ctx.libraries.query({ library: 'series', filters: [{ column: 'active', equals: 'maybe' }] })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/yes\/no column/) });
+    await expect(ctx.libraries.query({ library: 'series', filters: [{ column: 'active', equals: 'maybe' }] })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/yes\/no column/),
+    });
     expect(() => ctx.libraries.setColumnType('series', 'nope', 'number')).toThrow(/no column 'nope'/);
   });
 });

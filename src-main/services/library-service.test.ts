@@ -98,7 +98,11 @@ describe('LibraryService', () => {
     const id = (await ctx.libraries.query({ library: 'esol', limit: 1, offset: 1 })).compounds[0]?.id as number;
     const first = await ctx.libraries.conformer(id);
     expect(first.cached).toBe(false);
-    const zs = first.molblock.split('\n').slice(4).filter((l) => /^\s+-?\d+\.\d+\s+-?\d+\.\d+\s+-?\d+\.\d+ [A-Z]/.test(l)).map((l) => Number(l.slice(20, 30)));
+    const zs = first.molblock
+      .split('\n')
+      .slice(4)
+      .filter((l) => /^\s+-?\d+\.\d+\s+-?\d+\.\d+\s+-?\d+\.\d+ [A-Z]/.test(l))
+      .map((l) => Number(l.slice(20, 30)));
     expect(zs.length).toBeGreaterThan(15); // heavy atoms plus hydrogens
     expect(zs.some((z) => Math.abs(z) > 0.1)).toBe(true); // really 3D
     expect((await ctx.libraries.conformer(id)).cached).toBe(true);

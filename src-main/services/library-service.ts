@@ -1,4 +1,15 @@
-import type { ColumnFilter, ColumnType, CompoundDetail, CompoundPage, CompoundQuery, CompoundRow, LibraryColumn, LibrarySummary, PropValue, SortKey } from '../../src-shared/dto';
+import type {
+  ColumnFilter,
+  ColumnType,
+  CompoundDetail,
+  CompoundPage,
+  CompoundQuery,
+  CompoundRow,
+  LibraryColumn,
+  LibrarySummary,
+  PropValue,
+  SortKey,
+} from '../../src-shared/dto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +20,8 @@ import type { Db } from '../db/database';
 import { ColumnRepo } from '../db/column-repo';
 import { type CompoundFilter, CompoundRepo } from '../db/compound-repo';
 import { LibraryRepo, type LibraryRow } from '../db/library-repo';
-import { csvField, exportFormat, sdfRecord, writeStreamed } from './file-writers';
+import { exportFormat } from './file-writers';
+import { writeCompounds } from './compound-export';
 
 const DEFAULT_LIMIT = 100;
 /** The largest selection handed to the app as one download (a string in memory on both sides). */
@@ -56,7 +68,12 @@ export class LibraryService {
     const total = this.libraries.countCompounds(lib.id);
 
     if (q.similar === undefined && q.substructure === undefined) {
-      return { compounds: this.compounds.page(lib.id, limit, offset, { ...filter, sort }), total, matched: this.compounds.count(lib.id, filter), complete: true };
+      return {
+        compounds: this.compounds.page(lib.id, limit, offset, { ...filter, sort }),
+        total,
+        matched: this.compounds.count(lib.id, filter),
+        complete: true,
+      };
     }
 
     // Candidates carry their import position, so any order can be restored after filtering.
@@ -93,7 +110,10 @@ export class LibraryService {
     let pageRows: CompoundRow[];
     if (byValues) {
       const at = new Map(hits.map((c) => [c.id, c]));
-      const rows = this.compounds.byIds(lib.id, hits.map((c) => c.id));
+      const rows = this.compounds.byIds(
+        lib.id,
+        hits.map((c) => c.id),
+      );
       const cmp = rowComparator(sort, types, (r) => at.get(r.id)?.similarity ?? 0);
       rows.sort((a, b) => cmp(a, b) || (at.get(a.id)?.at ?? 0) - (at.get(b.id)?.at ?? 0));
       pageRows = rows.slice(offset, offset + limit);
@@ -102,7 +122,10 @@ export class LibraryService {
       const ordered = [...hits].sort(
         'by' in head && head.by === 'similarity' ? (a, b) => dir * ((a.similarity ?? 0) - (b.similarity ?? 0)) || a.at - b.at : (a, b) => dir * (a.at - b.at),
       );
-      pageRows = this.compounds.byIds(lib.id, ordered.slice(offset, offset + limit).map((c) => c.id));
+      pageRows = this.compounds.byIds(
+        lib.id,
+        ordered.slice(offset, offset + limit).map((c) => c.id),
+      );
     }
     // Similarity of the page's rows only (a similarity search can hit most of a large library).
     const onPage = new Set(pageRows.map((r) => r.id));
@@ -128,7 +151,8 @@ export class LibraryService {
     const lib = this.library(q.library);
     const given = q.sort === undefined ? [] : Array.isArray(q.sort) ? q.sort : [q.sort];
     const sort: SortKey[] = given.length ? given : [{ by: q.similar !== undefined ? 'similarity' : 'import', desc: q.similar !== undefined }];
-    if (sort.some((k) => 'by' in k && k.by === 'similarity') && q.similar === undefined) throw new AppError('INVALID_INPUT', 'sorting by similarity needs a similarity query');
+    if (sort.some((k) => 'by' in k && k.by === 'similarity') && q.similar === undefined)
+      throw new AppError('INVALID_INPUT', 'sorting by similarity needs a similarity query');
     const types = this.columns.types(lib.id);
     this.checkColumns(q.library, types, [...(q.filters ?? []).map((f) => f.column), ...sort.flatMap((k) => ('column' in k ? [k.column] : []))]);
     this.checkFilters(q.filters ?? [], types);
@@ -142,31 +166,14 @@ export class LibraryService {
    */
   async exportSelection(library: string, ids: number[], out: string, format: 'csv' | 'sdf' | 'smi'): Promise<number> {
     const lib = this.library(library);
-    const cols = this.columns.list(lib.id).map((c) => c.name);
-    const rd = format === 'sdf' ? await loadRdkit() : null;
-    let written = 0;
-    await writeStreamed(out, async (write) => {
-      const fixed = ['smiles', 'id', 'inchikey', 'formula', 'mw', 'clogp', 'tpsa', 'hbd', 'hba', 'rotatable_bonds', 'rings', 'aromatic_rings', 'fraction_sp3', 'heavy_atoms', 'lipinski_violations'];
-      const own = cols.filter((k) => !fixed.includes(k));
-      if (format === 'csv') await write(`${[...fixed, ...own].map(csvField).join(',')}\n`);
-      // A block at a time: memory stays flat for a selection of a whole large library.
+    const own = this.columns.list(lib.id).map((c) => c.name);
+    // A block at a time: memory stays flat for a selection of a whole large library.
+    const rows = function* (this: LibraryService) {
       for (let at = 0; at < ids.length; at += 1000) {
-        for (const c of this.compounds.byIds(lib.id, ids.slice(at, at + 1000))) {
-          const d = c.descriptors;
-          if (format === 'smi') await write(`${c.smiles}${c.originalId ? ` ${c.originalId}` : ''}\n`);
-          else if (format === 'csv') {
-            const values: unknown[] = [c.smiles, c.originalId, c.inchikey, c.formula, d.mw, d.clogp, d.tpsa, d.hbd, d.hba, d.rotatableBonds, d.rings, d.aromaticRings, d.fractionSp3, d.heavyAtoms, d.lipinskiViolations, ...own.map((k) => c.props[k])];
-            await write(`${values.map(csvField).join(',')}\n`);
-          } else {
-            const rec = sdfRecord(rd as Awaited<ReturnType<typeof loadRdkit>>, c.smiles, c.originalId ?? `compound ${c.id}`, { ...c.props, SMILES: c.smiles, InChIKey: c.inchikey, MW: d.mw, cLogP: d.clogp, TPSA: d.tpsa });
-            if (!rec) continue;
-            await write(rec);
-          }
-          written++;
-        }
+        for (const c of this.compounds.byIds(lib.id, ids.slice(at, at + 1000))) yield { ...c, title: c.originalId ?? `compound ${c.id}` };
       }
-    });
-    return written;
+    }.call(this);
+    return writeCompounds(out, format, own, rows);
   }
 
   /** The same as a download (the app saves it): refused, with the CLI that writes a file, when too large to hand over. */
@@ -176,7 +183,11 @@ export class LibraryService {
       const fileName = `${library}-${ids.length}-selected.${format}`.replace(/[^\w.-]+/g, '_');
       const written = await this.exportSelection(library, ids, join(dir, fileName), format);
       const bytes = (await stat(join(dir, fileName))).size;
-      if (bytes > MAX_DOWNLOAD_BYTES) throw new AppError('INVALID_INPUT', `the selection is ${Math.round(bytes / 2 ** 20)} MiB as ${format.toUpperCase()}, too large to download; write it with \`delicate compounds --library ${library} … --out FILE.${format}\``);
+      if (bytes > MAX_DOWNLOAD_BYTES)
+        throw new AppError(
+          'INVALID_INPUT',
+          `the selection is ${Math.round(bytes / 2 ** 20)} MiB as ${format.toUpperCase()}, too large to download; write it with \`delicate compounds --library ${library} … --out FILE.${format}\``,
+        );
       return { fileName, content: await readFile(join(dir, fileName), 'utf8'), written };
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -215,7 +226,10 @@ export class LibraryService {
     for (const n of names) {
       if (types.has(n)) continue;
       const known = [...types.keys()];
-      throw new AppError('NOT_FOUND', `library '${library}' has no column '${n}'${known.length ? ` (its columns: ${known.join(', ')})` : ' (its files brought no columns)'}`);
+      throw new AppError(
+        'NOT_FOUND',
+        `library '${library}' has no column '${n}'${known.length ? ` (its columns: ${known.join(', ')})` : ' (its files brought no columns)'}`,
+      );
     }
     for (const n of names) {
       if (n.includes('"')) throw new AppError('INVALID_INPUT', `the column '${n}' has a double quote in its name: it cannot be sorted or filtered`);
@@ -227,14 +241,20 @@ export class LibraryService {
     for (const f of filters) {
       const type = types.get(f.column);
       if (type === 'number') {
-        for (const [k, v] of [['min', f.min], ['max', f.max], ['equals', f.equals]] as const) {
-          if (v !== undefined && !Number.isFinite(Number(v))) throw new AppError('INVALID_INPUT', `'${f.column}' is a number column: its ${k} must be a number, not '${v}'`);
+        for (const [k, v] of [
+          ['min', f.min],
+          ['max', f.max],
+          ['equals', f.equals],
+        ] as const) {
+          if (v !== undefined && !Number.isFinite(Number(v)))
+            throw new AppError('INVALID_INPUT', `'${f.column}' is a number column: its ${k} must be a number, not '${v}'`);
         }
       }
       if (type === 'boolean' && f.equals !== undefined && !/^(true|false|yes|no|1|0)$/i.test(f.equals)) {
         throw new AppError('INVALID_INPUT', `'${f.column}' is a yes/no column: filter it with true or false, not '${f.equals}'`);
       }
-      if ((type === 'number' || type === 'boolean') && f.contains !== undefined) throw new AppError('INVALID_INPUT', `'${f.column}' is a ${type} column: "contains" applies to text`);
+      if ((type === 'number' || type === 'boolean') && f.contains !== undefined)
+        throw new AppError('INVALID_INPUT', `'${f.column}' is a ${type} column: "contains" applies to text`);
     }
   }
 
@@ -327,33 +347,14 @@ export class LibraryService {
     } catch (err) {
       throw new AppError('INVALID_INPUT', (err as Error).message);
     }
-    let written = 0;
-    await writeStreamed(out, async (write) => {
-      if (format === 'csv') {
-        // Two passes keep memory constant: first the union of property names, then the rows.
-        const keySet = new Set<string>();
-        for (const m of this.compounds.members(lib.id)) for (const k of Object.keys(JSON.parse(m.props) as object)) keySet.add(k);
-        const propKeys = [...keySet];
-        const fixed = ['smiles', 'id', 'inchikey', 'formula', 'mw', 'clogp', 'tpsa', 'hbd', 'hba', 'rotatable_bonds', 'rings', 'aromatic_rings', 'fraction_sp3', 'heavy_atoms', 'lipinski_violations'];
-        await write(`${[...fixed, ...propKeys.filter((k) => !fixed.includes(k))].map(csvField).join(',')}\n`);
-        for (const m of this.compounds.members(lib.id)) {
-          const props = JSON.parse(m.props) as Record<string, PropValue>;
-          const values: unknown[] = [m.smiles, m.originalId, m.inchikey, m.formula, m.mw, m.clogp, m.tpsa, m.hbd, m.hba, m.rotatableBonds, m.rings, m.aromaticRings, m.fractionSp3, m.heavyAtoms, m.lipinskiViolations];
-          for (const k of propKeys) if (!fixed.includes(k)) values.push(props[k]);
-          await write(`${values.map(csvField).join(',')}\n`);
-          written++;
-        }
-      } else {
-        const rd = await loadRdkit();
-        for (const m of this.compounds.members(lib.id)) {
-          const rec = sdfRecord(rd, m.smiles, m.originalId ?? '', { ...(JSON.parse(m.props) as object), SMILES: m.smiles, InChIKey: m.inchikey, MW: m.mw, cLogP: m.clogp, TPSA: m.tpsa });
-          if (!rec) continue;
-          await write(rec);
-          written++;
-        }
-      }
-    });
-    return written;
+    // Two passes keep memory constant: first the union of property names, then the rows.
+    const keys = new Set<string>();
+    if (format === 'csv') for (const m of this.compounds.members(lib.id)) for (const k of Object.keys(JSON.parse(m.props) as object)) keys.add(k);
+    const rows = function* (this: LibraryService) {
+      for (const m of this.compounds.members(lib.id))
+        yield { ...m, descriptors: m, props: JSON.parse(m.props) as Record<string, PropValue>, title: m.originalId ?? '' };
+    }.call(this);
+    return writeCompounds(out, format, [...keys], rows);
   }
 
   delete(name: string): boolean {
@@ -376,7 +377,11 @@ function typedOf(v: PropValue | undefined, type: ColumnType): number | string | 
 }
 
 /** A multi-key comparator of compound rows (as the SQL order: empty values last, text without case). */
-export function rowComparator(sort: SortKey[], types: Map<string, ColumnType>, similarity: (r: CompoundRow) => number): (a: CompoundRow, b: CompoundRow) => number {
+export function rowComparator(
+  sort: SortKey[],
+  types: Map<string, ColumnType>,
+  similarity: (r: CompoundRow) => number,
+): (a: CompoundRow, b: CompoundRow) => number {
   const keys = sort.map((k) => {
     const dir = k.desc ? -1 : 1;
     if ('column' in k) {
@@ -396,7 +401,14 @@ export function rowComparator(sort: SortKey[], types: Map<string, ColumnType>, s
       if (x === y) continue;
       if (x === null) return 1;
       if (y === null) return -1;
-      const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).toLowerCase() < String(y).toLowerCase() ? -1 : String(x).toLowerCase() > String(y).toLowerCase() ? 1 : 0;
+      const c =
+        typeof x === 'number' && typeof y === 'number'
+          ? x - y
+          : String(x).toLowerCase() < String(y).toLowerCase()
+            ? -1
+            : String(x).toLowerCase() > String(y).toLowerCase()
+              ? 1
+              : 0;
       if (c !== 0) return k.dir * c;
     }
     return 0;

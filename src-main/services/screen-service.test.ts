@@ -40,7 +40,9 @@ afterAll(async () => {
 });
 
 const perModel = (screen: number) =>
-  app.db.prepare('SELECT model, COUNT(*) AS n, COUNT(DISTINCT compound_id) AS d FROM predictions WHERE screen_id = ? GROUP BY model ORDER BY model').all(screen) as Array<{ model: string; n: number; d: number }>;
+  app.db
+    .prepare('SELECT model, COUNT(*) AS n, COUNT(DISTINCT compound_id) AS d FROM predictions WHERE screen_id = ? GROUP BY model ORDER BY model')
+    .all(screen) as Array<{ model: string; n: number; d: number }>;
 
 /** The screen of both models most tests read (made once, by whichever test needs it first: each test stands on its own). */
 let reference: Promise<{ r: Awaited<ReturnType<AppContext['screens']['screen']>>; progress: number[] }> | null = null;
@@ -83,7 +85,7 @@ describe('screening a library', () => {
     expect([...scores].sort((a, b) => b - a)).toEqual(scores);
     // Unreadable compounds: a row each, no score, the reason.
     const bad = await app.screens.results(r.screen, { unreadable: true });
-    expect(bad.map((h) => h.note).sort()).toEqual(['1 token(s) unknown to the model', '132 tokens, longer than the model\'s maximum 128']);
+    expect(bad.map((h) => h.note).sort()).toEqual(['1 token(s) unknown to the model', "132 tokens, longer than the model's maximum 128"]);
     // The score histogram counts every scored compound.
     const hist = app.screens.histogram(r.screen);
     expect(hist.model).toBe('m1');
@@ -98,16 +100,30 @@ describe('screening a library', () => {
     const best = r.top[0] as (typeof r.top)[number];
     const own = app.screens.predictionsOf(best.compoundId);
     expect(own.map((p) => p.model)).toEqual(['m1', 'm2']);
-    expect(own[0]).toMatchObject({ screen: r.screen, library: 'lib', rank: 1, ranked: libraryTotal - 2, score: best.score, inDomain: best.inDomain, note: null });
+    expect(own[0]).toMatchObject({
+      screen: r.screen,
+      library: 'lib',
+      rank: 1,
+      ranked: libraryTotal - 2,
+      score: best.score,
+      inDomain: best.inDomain,
+      note: null,
+    });
     expect(own[1]).toMatchObject({ rank: m2.find((h) => h.compoundId === best.compoundId)?.rank, task: { type: 'classification' } });
     const unread = app.screens.predictionsOf((bad[0] as (typeof bad)[number]).compoundId);
-    expect(unread.map((p) => [p.score, p.rank, p.note !== null])).toEqual([[null, null, true], [null, null, true]]);
+    expect(unread.map((p) => [p.score, p.rank, p.note !== null])).toEqual([
+      [null, null, true],
+      [null, null, true],
+    ]);
   });
 
   it('gives the scores `predict` gives, with the domain check', async () => {
     const first = (await referenceScreen()).r.screen;
     const hits = await app.screens.results(first, { limit: 50 });
-    const p = await app.inference.predict('m1', hits.map((h) => h.smiles));
+    const p = await app.inference.predict(
+      'm1',
+      hits.map((h) => h.smiles),
+    );
     hits.forEach((h, i) => {
       expect(h.score).toBeCloseTo(p.rows[i]?.prediction as number, 4);
     });
@@ -121,14 +137,52 @@ describe('screening a library', () => {
     const rd = await loadRdkit();
     const train = slice.slice(0, 60);
     const y = train.map((_, i) => 4 + (i % 7) * 0.5);
-    const forest = RandomForest.fit(train.map((s) => morganOf(rd, s) as Uint8Array), y, 'regression', { seed: 3 });
+    const forest = RandomForest.fit(
+      train.map((s) => morganOf(rd, s) as Uint8Array),
+      y,
+      'regression',
+      { seed: 3 },
+    );
     const repo = new ModelRepo(app.db);
     const task = { target: 'y', type: 'regression', norm: null };
-    const fid = repo.create({ name: 'rf1', kind: 'baseline', state: 'training', manifest: { format: 'delicate-forest-v1', task, domain: { smiles: train, threshold: 0.3 } }, params: 1, layers: 0, shareLayers: false, hidden: 0, parents: [], totalSteps: 0, jobId: null });
+    const fid = repo.create({
+      name: 'rf1',
+      kind: 'baseline',
+      state: 'training',
+      manifest: { format: 'delicate-forest-v1', task, domain: { smiles: train, threshold: 0.3 } },
+      params: 1,
+      layers: 0,
+      shareLayers: false,
+      hidden: 0,
+      parents: [],
+      totalSteps: 0,
+      jobId: null,
+    });
     repo.finish(fid, { weights: gzipSync(JSON.stringify(forest.toJSON())), metrics: {}, steps: 0 });
     const calibration = { method: 'split-conformal', level: 0.8, n: 30, halfWidth: 0.75 };
-    const manifest = { format: 'delicate-consensus-v1', task, members: [{ name: 'm1', weight: 0.3 }, { name: 'rf1', weight: 0.7 }], domain: { smiles: train, threshold: 0.3 }, calibration };
-    const cid = repo.create({ name: 'c1', kind: 'consensus', state: 'training', manifest, params: 0, layers: 0, shareLayers: false, hidden: 0, parents: ['m1', 'rf1'], totalSteps: 0, jobId: null });
+    const manifest = {
+      format: 'delicate-consensus-v1',
+      task,
+      members: [
+        { name: 'm1', weight: 0.3 },
+        { name: 'rf1', weight: 0.7 },
+      ],
+      domain: { smiles: train, threshold: 0.3 },
+      calibration,
+    };
+    const cid = repo.create({
+      name: 'c1',
+      kind: 'consensus',
+      state: 'training',
+      manifest,
+      params: 0,
+      layers: 0,
+      shareLayers: false,
+      hidden: 0,
+      parents: ['m1', 'rf1'],
+      totalSteps: 0,
+      jobId: null,
+    });
     repo.finish(cid, { weights: Buffer.alloc(0), metrics: {}, steps: 0 });
 
     const r = await app.screens.screen({ library: 'lib', models: ['c1', 'm1', 'rf1'], chunkSize: 128 });
@@ -146,11 +200,14 @@ describe('screening a library', () => {
     }
     // What the transformer member cannot read, the consensus cannot score, and says why.
     const bad = await app.screens.results(r.screen, { model: 'c1', unreadable: true });
-    expect(bad.map((h) => h.note).sort()).toEqual(["m1: 1 token(s) unknown to the model", "m1: 132 tokens, longer than the model's maximum 128"]);
+    expect(bad.map((h) => h.note).sort()).toEqual(['m1: 1 token(s) unknown to the model', "m1: 132 tokens, longer than the model's maximum 128"]);
     // The export has the interval's bounds; an uncalibrated model's export has no interval columns.
     const csv = join(tmp.dir, 'consensus.csv');
     await app.screens.export(r.screen, csv, { model: 'c1', limit: 3 });
-    const [header, row] = readFileSync(csv, 'utf8').trim().split('\n').map((l) => l.split(','));
+    const [header, row] = readFileSync(csv, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     const at = (k: string) => Number(row?.[header?.indexOf(k) as number]);
     expect(at('interval_80_high') - at('interval_80_low')).toBeCloseTo(1.5, 6);
     expect(at('score') - at('interval_80_low')).toBeCloseTo(0.75, 6);
@@ -163,7 +220,12 @@ describe('screening a library', () => {
     const all = await app.screens.results(first, { limit: 5000 });
     // Lowest scores first on request: the ranking read from its end.
     const lowest = await app.screens.results(first, { ascending: true, limit: 5 });
-    expect(lowest.map((h) => h.compoundId)).toEqual(all.slice(-5).reverse().map((h) => h.compoundId));
+    expect(lowest.map((h) => h.compoundId)).toEqual(
+      all
+        .slice(-5)
+        .reverse()
+        .map((h) => h.compoundId),
+    );
     const median = (all[Math.floor(all.length / 2)]?.score as number) ?? 0;
     const upper = await app.screens.results(first, { minScore: median, limit: 5000 });
     expect(upper.length).toBe(all.filter((h) => (h.score as number) >= median).length);
@@ -200,12 +262,17 @@ describe('screening a library', () => {
     expect(cancelled?.state).toBe('cancelled');
 
     // A separate process (TF.js, small chunks: slow enough to be caught), killed once chunks are committed.
-    const child = spawn(process.execPath, [join(root, 'bin/delicate.mjs'), 'screen', '--library', 'lib', '--model', 'm1,m2', '--chunk', '8', '--engine', 'tfjs', '--workers', '1', '--db', dbPath], { stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [join(root, 'bin/delicate.mjs'), 'screen', '--library', 'lib', '--model', 'm1,m2', '--chunk', '8', '--engine', 'tfjs', '--workers', '1', '--db', dbPath],
+      { stdio: 'ignore' },
+    );
     const exited = new Promise<void>((r) => child.on('exit', () => r()));
     const deadline = Date.now() + 90_000;
     let killed: { id: number; cursor: number } | undefined;
     while (Date.now() < deadline && !killed) {
-      const row = app.db.prepare(`SELECT id, cursor, state FROM screens WHERE id > ? ORDER BY id DESC LIMIT 1`).get(cancelled?.screen ?? 0) as { id: number; cursor: number; state: string } | undefined;
+      const row = app.db.prepare(`SELECT id, cursor, state FROM screens WHERE id > ? ORDER BY id DESC LIMIT 1`).get(cancelled?.screen ?? 0) as
+        { id: number; cursor: number; state: string } | undefined;
       if (row && row.cursor > 0) {
         child.kill('SIGKILL');
         killed = row;
@@ -288,7 +355,13 @@ describe('screening a library', () => {
 
     // External actives file: its compounds are found in the library and handled by folds as well.
     const actives = join(tmp.dir, 'ada-actives.smi');
-    writeFileSync(actives, `${lines.slice(1, 11).map((l) => l.split(',')[0]).join('\n')}\n`);
+    writeFileSync(
+      actives,
+      `${lines
+        .slice(1, 11)
+        .map((l) => l.split(',')[0])
+        .join('\n')}\n`,
+    );
     const ext = await app.vs.evaluate({ library: 'ada', actives, method: 'ecfp' });
     expect(ext.protocol).toMatch(/5-fold over the 10 query actives/);
 
@@ -301,16 +374,26 @@ describe('screening a library', () => {
   it('virtual screening is a job: it reports each stage and fold, and cancels in the embedding and the ranking', async () => {
     await adaLibrary();
     const said: string[] = [];
-    const emb = await app.vs.evaluate({ library: 'ada', labelCol: 'active', method: 'embedding', embeddingModel: 'm1', folds: 3 }, { onProgress: (p) => said.push(`${p.message} [${p.done}/${p.total}]`) });
+    const emb = await app.vs.evaluate(
+      { library: 'ada', labelCol: 'active', method: 'embedding', embeddingModel: 'm1', folds: 3 },
+      { onProgress: (p) => said.push(`${p.message} [${p.done}/${p.total}]`) },
+    );
     expect(emb.folds).toBe(3);
     expect(said[0]).toBe("reading the compounds and labels of 'ada' [0/1]");
     // The embedding reports the compounds it has been through (the library's and the 25 queries), then each fold.
     expect(said.slice(1, 3)).toEqual(['embedding 450 compounds with m1 [0/450]', 'embedding with m1: 450/450 [450/450]']);
-    expect(said.slice(-3)).toEqual(['ranking 425 compounds (embedding): pass 1 of 3 [1/3]', 'ranking 425 compounds (embedding): pass 2 of 3 [2/3]', 'ranking 425 compounds (embedding): pass 3 of 3 [3/3]']);
+    expect(said.slice(-3)).toEqual([
+      'ranking 425 compounds (embedding): pass 1 of 3 [1/3]',
+      'ranking 425 compounds (embedding): pass 2 of 3 [2/3]',
+      'ranking 425 compounds (embedding): pass 3 of 3 [3/3]',
+    ]);
 
     // Cancelled while ranking: the worker is stopped after the first fold.
     const ranking = new AbortController();
-    const cancelAtPass = app.vs.evaluate({ library: 'ada', labelCol: 'active', method: 'ecfp' }, { signal: ranking.signal, onProgress: (p) => p.message.endsWith('pass 1 of 5') && ranking.abort() });
+    const cancelAtPass = app.vs.evaluate(
+      { library: 'ada', labelCol: 'active', method: 'ecfp' },
+      { signal: ranking.signal, onProgress: (p) => p.message.endsWith('pass 1 of 5') && ranking.abort() },
+    );
     await expect(cancelAtPass).rejects.toMatchObject({ code: 'CANCELLED', message: 'virtual-screening evaluation cancelled' });
 
     // Cancelled while embedding: the worker stops at its next step and releases the model before it is let go.
@@ -318,7 +401,9 @@ describe('screening a library', () => {
     const vectors = embedOnWorker(app.models.encoderSpec('m1'), ['CCO', 'c1ccccc1O'], 'auto', { signal: embedding.signal });
     embedding.abort();
     await expect(vectors).rejects.toMatchObject({ code: 'CANCELLED', message: expect.stringMatching(/^embedding cancelled: stopped after 0 of 2 compounds/) });
-    await expect(app.vs.evaluate({ library: 'ada', labelCol: 'active', method: 'ecfp' }, { signal: embedding.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(app.vs.evaluate({ library: 'ada', labelCol: 'active', method: 'ecfp' }, { signal: embedding.signal })).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
 
     // Over several steps: progress counts input SMILES (an unreadable one included), and a stop lands between steps.
     const n = EMBED_STEP * 2 + 5;
@@ -327,7 +412,9 @@ describe('screening a library', () => {
     const all = await embed(app.models.encoderSpec('m1'), many, 'auto', 1, { onProgress: (done, total) => steps.push(done / total) });
     expect(steps).toEqual([(EMBED_STEP + 1) / n, (2 * EMBED_STEP + 1) / n, 1]);
     expect(all.filter((v) => v === null)).toHaveLength(1);
-    await expect(embed(app.models.encoderSpec('m1'), many, 'auto', 1, { onProgress: (done) => steps.push(done), stopped: () => steps.length > 3 })).rejects.toThrow(`stopped after ${EMBED_STEP + 1} of ${n} compounds`);
+    await expect(
+      embed(app.models.encoderSpec('m1'), many, 'auto', 1, { onProgress: (done) => steps.push(done), stopped: () => steps.length > 3 }),
+    ).rejects.toThrow(`stopped after ${EMBED_STEP + 1} of ${n} compounds`);
 
     // Through the API it is a job: its progress is stored and its outcome is the job's result.
     const { jobId } = await createHandlers(app)['screen.vs']({ library: 'ada', labelCol: 'active', method: 'ecfp', folds: 2 });

@@ -117,7 +117,11 @@ export class ScreenService {
     return r;
   }
 
-  async screen(req: ScreenRequest, hooks: { signal?: AbortSignal; onProgress?: (p: ScreenProgress) => void } = {}, jobId: string | null = null): Promise<ScreenResult> {
+  async screen(
+    req: ScreenRequest,
+    hooks: { signal?: AbortSignal; onProgress?: (p: ScreenProgress) => void } = {},
+    jobId: string | null = null,
+  ): Promise<ScreenResult> {
     if (req.models.length === 0) throw new AppError('INVALID_INPUT', 'give at least one model');
     if (new Set(req.models).size !== req.models.length) throw new AppError('INVALID_INPUT', `a model is named twice: ${req.models.join(', ')}`);
     const lib = this.libraries.library(req.library);
@@ -138,7 +142,13 @@ export class ScreenService {
     let exhausted = false;
     try {
       this.repo.setEngine(id, pool.engine, jobId);
-      hooks.onProgress?.({ done, total, rate: 0, etaSeconds: null, message: `${previous ? `resuming screen ${id} at ${done}/${total}` : `screen ${id}`}: ${req.models.join(', ')} on ${pool.engine}` });
+      hooks.onProgress?.({
+        done,
+        total,
+        rate: 0,
+        etaSeconds: null,
+        message: `${previous ? `resuming screen ${id} at ${done}/${total}` : `screen ${id}`}: ${req.models.join(', ')} on ${pool.engine}`,
+      });
       for (;;) {
         while (!exhausted && inFlight.length < pool.capacity) {
           const items = this.repo.chunk(lib.id, cursor, chunkSize);
@@ -155,12 +165,19 @@ export class ScreenService {
         const head = inFlight.shift();
         if (!head) break;
         const scored = await head.result;
-        if (hooks.signal?.aborted) throw new AppError('CANCELLED', `screen ${id} cancelled at ${done}/${total}; what was scored is kept`, { screen: id, remedy: 'resume' });
+        if (hooks.signal?.aborted)
+          throw new AppError('CANCELLED', `screen ${id} cancelled at ${done}/${total}; what was scored is kept`, { screen: id, remedy: 'resume' });
         this.repo.commit(id, head.items, scored, start.domainThreshold, seconds());
         done += head.items.length;
         const elapsed = (performance.now() - t0) / 1000;
         const rate = (done - doneAtStart) / Math.max(1e-9, elapsed);
-        hooks.onProgress?.({ done, total, rate, etaSeconds: rate > 0 ? (total - done) / rate : null, message: `${done}/${total} compounds, ${rate.toFixed(0)} mol/s` });
+        hooks.onProgress?.({
+          done,
+          total,
+          rate,
+          etaSeconds: rate > 0 ? (total - done) / rate : null,
+          message: `${done}/${total} compounds, ${rate.toFixed(0)} mol/s`,
+        });
       }
       this.repo.finish(id, req.models);
     } catch (err) {
@@ -218,7 +235,11 @@ export class ScreenService {
     let left = limit;
     for (let page = 0; left > 0; page++) {
       // Without a substructure the SQL pages are the answer; with one, pages are scanned until enough match.
-      let hits = this.repo.hits(row, model, { ...sql, offset: substructure === undefined ? offset + page * FILTER_PAGE : page * FILTER_PAGE, limit: FILTER_PAGE });
+      let hits = this.repo.hits(row, model, {
+        ...sql,
+        offset: substructure === undefined ? offset + page * FILTER_PAGE : page * FILTER_PAGE,
+        limit: FILTER_PAGE,
+      });
       if (hits.length === 0) return;
       if (substructure !== undefined) {
         let ids: number[];
@@ -260,8 +281,23 @@ export class ScreenService {
       if (format === 'csv') await write(`${[...fixed, ...propKeys].map(csvField).join(',')}\n`);
       for await (const h of this.ranked(id, f)) {
         const iv = h.interval;
-        const intervalFields = !calibration ? {} : 'halfWidth' in calibration ? { interval_80_low: iv && 'lower' in iv ? iv.lower : null, interval_80_high: iv && 'upper' in iv ? iv.upper : null } : { prediction_set_80: iv && 'classes' in iv ? setText(iv.classes) : null };
-        const fields: Record<string, unknown> = { rank: h.rank, id: h.originalId, smiles: h.smiles, model: h.model, score: h.score, uncertainty: h.uncertainty, ...intervalFields, max_similarity: h.maxSimilarity, in_domain: h.inDomain === null ? null : h.inDomain ? 1 : 0, note: h.note };
+        const intervalFields = !calibration
+          ? {}
+          : 'halfWidth' in calibration
+            ? { interval_80_low: iv && 'lower' in iv ? iv.lower : null, interval_80_high: iv && 'upper' in iv ? iv.upper : null }
+            : { prediction_set_80: iv && 'classes' in iv ? setText(iv.classes) : null };
+        const fields: Record<string, unknown> = {
+          rank: h.rank,
+          id: h.originalId,
+          smiles: h.smiles,
+          model: h.model,
+          score: h.score,
+          uncertainty: h.uncertainty,
+          ...intervalFields,
+          max_similarity: h.maxSimilarity,
+          in_domain: h.inDomain === null ? null : h.inDomain ? 1 : 0,
+          note: h.note,
+        };
         for (const k of descriptorKeys) fields[k] = h.descriptors[k];
         if (format === 'csv') for (const k of propKeys) fields[k] = h.props[k];
         else for (const [k, v] of Object.entries(h.props)) if (!(k in fields)) fields[k] = v;
@@ -286,7 +322,10 @@ export class ScreenService {
       const r = await this.export(id, join(dir, fileName), f);
       const bytes = (await stat(join(dir, fileName))).size;
       if (bytes > MAX_DOWNLOAD_BYTES) {
-        throw new AppError('INVALID_INPUT', `the export has ${r.written} rows (${Math.round(bytes / 2 ** 20)} MiB), too large to download; write it to a file with \`delicate screen --id ${id} --out FILE.${format}\` or narrow the filter`);
+        throw new AppError(
+          'INVALID_INPUT',
+          `the export has ${r.written} rows (${Math.round(bytes / 2 ** 20)} MiB), too large to download; write it to a file with \`delicate screen --id ${id} --out FILE.${format}\` or narrow the filter`,
+        );
       }
       return { fileName, content: await readFile(join(dir, fileName), 'utf8'), written: r.written };
     } finally {

@@ -95,7 +95,8 @@ export class VirtualScreening {
         if (values.every((v) => v === null)) missing++;
         labels[i] = values.some((v) => v === 1) ? 1 : 0;
       });
-      if (missing === compounds.length) throw new AppError('INVALID_INPUT', `library '${req.library}' has no usable '${col}' labels (1/0, true/false, active/inactive)`);
+      if (missing === compounds.length)
+        throw new AppError('INVALID_INPUT', `library '${req.library}' has no usable '${col}' labels (1/0, true/false, active/inactive)`);
     } else labels = new Uint8Array(compounds.length);
 
     // Queries: the actives file, standardised like an import, or the labelled actives.
@@ -115,7 +116,11 @@ export class VirtualScreening {
     } else {
       if (req.method === 'embedding' || req.method === 'fusion') await this.ensureModelSmiles(compounds, hooks.signal, stage);
       const idx = compounds.map((_, i) => i).filter((i) => labels[i] === 1);
-      queries = { keys: idx.map((i) => keys[i] as string), fps: idx.map((i) => (compounds[i] as (typeof compounds)[number]).fp), smiles: idx.map((i) => this.modelSmilesOf(compounds[i] as (typeof compounds)[number])) };
+      queries = {
+        keys: idx.map((i) => keys[i] as string),
+        fps: idx.map((i) => (compounds[i] as (typeof compounds)[number]).fp),
+        smiles: idx.map((i) => this.modelSmilesOf(compounds[i] as (typeof compounds)[number])),
+      };
     }
     if (!labels.some((v) => v === 1)) throw new AppError('INVALID_INPUT', `no actives among the ${compounds.length} compounds of '${req.library}'`);
 
@@ -141,7 +146,11 @@ export class VirtualScreening {
       if (!req.model) throw new AppError('INVALID_INPUT', 'ranking by a model needs the model');
       model = req.model;
       // The latest finished screen with this model, else a screen now (resuming one cut short, as by a cancel here).
-      const done = this.screens.repo.latestDone(lib.id, [req.model]) ?? this.screens.repo.get((await this.screens.screen({ library: req.library, models: [req.model], engine: req.engine ?? 'auto', resume: true }, hooks)).screen);
+      const done =
+        this.screens.repo.latestDone(lib.id, [req.model]) ??
+        this.screens.repo.get(
+          (await this.screens.screen({ library: req.library, models: [req.model], engine: req.engine ?? 'auto', resume: true }, hooks)).screen,
+        );
       const scores = this.screens.repo.scores((done as ScreenRow).id, req.model);
       data.modelScores = compounds.map((c) => scores.get(c.id) ?? null);
       unreadable = data.modelScores.filter((v) => v === null).length;
@@ -152,7 +161,11 @@ export class VirtualScreening {
     if (req.queries !== undefined) {
       const keys = new Set(data.keys);
       const found = data.queries.keys.filter((k) => keys.has(k)).length;
-      if (found <= req.queries) throw new AppError('INVALID_INPUT', `the few-query protocol draws ${req.queries} of the query actives found in '${req.library}' and ranks the rest: it needs more than ${req.queries} (found ${found})`);
+      if (found <= req.queries)
+        throw new AppError(
+          'INVALID_INPUT',
+          `the few-query protocol draws ${req.queries} of the query actives found in '${req.library}' and ranks the rest: it needs more than ${req.queries} (found ${found})`,
+        );
     }
     const result = await evaluateVsOnWorker(data, req.method, protocol, req.seed ?? 1, {
       ...(hooks.signal ? { signal: hooks.signal } : {}),

@@ -28,7 +28,10 @@ export interface FuzzCounts {
 
 /** ESOL molecules without stereo (so SMILES and molfile read to the same parent), as SMILES and molfiles. */
 export async function fuzzPool(chem: ChemPool, n = 200): Promise<Pool & { canonical: string[] }> {
-  const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').split('\n').slice(1).map((l) => l.split(',')[0] as string);
+  const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',')[0] as string);
   const plain = rows.filter((s) => s && !/[@/\\]/.test(s)).slice(0, n * 2);
   const std = await chem.run({ op: 'standardise', inputs: plain });
   const rd = await loadRdkit();
@@ -58,14 +61,35 @@ export async function fuzzPool(chem: ChemPool, n = 200): Promise<Pool & { canoni
  * counts crashes (an error that is a bug, or one that does not name the file), good records lost, and
  * files after which RDKit no longer reads ethanol.
  */
-export async function runFuzz(db: Db, chem: ChemPool, dir: string, seed: number, count: number, onFile?: (i: number, c: FuzzCounts) => void): Promise<FuzzCounts> {
+export async function runFuzz(
+  db: Db,
+  chem: ChemPool,
+  dir: string,
+  seed: number,
+  count: number,
+  onFile?: (i: number, c: FuzzCounts) => void,
+): Promise<FuzzCounts> {
   const pool = await fuzzPool(chem);
   const files = await hostileFiles(seed, count, pool);
-  const c: FuzzCounts = { files: 0, imported: 0, refused: 0, crashed: 0, goodRecords: 0, goodLost: 0, chemistryBroken: 0, recordsRejected: 0, seconds: 0, byKind: {}, failures: [] };
+  const c: FuzzCounts = {
+    files: 0,
+    imported: 0,
+    refused: 0,
+    crashed: 0,
+    goodRecords: 0,
+    goodLost: 0,
+    chemistryBroken: 0,
+    recordsRejected: 0,
+    seconds: 0,
+    byKind: {},
+    failures: [],
+  };
   const fail = (file: string, kind: string, problem: string) => {
     if (c.failures.length < 50) c.failures.push({ file, kind, problem });
   };
-  const members = db.prepare('SELECT DISTINCT c.smiles FROM library_members m JOIN compounds c ON c.id = m.compound_id JOIN libraries l ON l.id = m.library_id WHERE l.name = ?');
+  const members = db.prepare(
+    'SELECT DISTINCT c.smiles FROM library_members m JOIN compounds c ON c.id = m.compound_id JOIN libraries l ON l.id = m.library_id WHERE l.name = ?',
+  );
   const t0 = performance.now();
   for (const [i, f] of files.entries()) {
     const path = join(dir, f.name);

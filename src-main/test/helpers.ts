@@ -24,14 +24,22 @@ export function tempDir(prefix = 'delicate-test-'): { dir: string; cleanup(): vo
 /** The first n SMILES of the ChEMBL pretraining corpus (a test slice). */
 export function corpusSlice(n: number): string[] {
   const text = gunzipSync(readFileSync(sharedData('pretrain/chembl31_150k.csv.gz'))).toString('utf8');
-  return text.split('\n').slice(1, n + 1).map((l) => l.split(',')[0] as string).filter(Boolean);
+  return text
+    .split('\n')
+    .slice(1, n + 1)
+    .map((l) => l.split(',')[0] as string)
+    .filter(Boolean);
 }
 
 /**
  * Registers a tiny task model with random weights (what screening needs of a model: a task head, a
  * tokenizer, a domain) so screening tests need no training; `vocab` builds the tokenizer.
  */
-export async function registerTinyTaskModel(db: import('../db/database').Db, name: string, opts: { vocab: string[]; domain: string[]; seed?: number; maxLen?: number; type?: 'regression' | 'binary' }): Promise<void> {
+export async function registerTinyTaskModel(
+  db: import('../db/database').Db,
+  name: string,
+  opts: { vocab: string[]; domain: string[]; seed?: number; maxLen?: number; type?: 'regression' | 'binary' },
+): Promise<void> {
   const { initTf } = await import('../model/tf/backend');
   const { createModel, disposeModel, countParams } = await import('../model/encoder');
   const { SmilesTokenizer } = await import('../model/tokenizer');
@@ -40,7 +48,19 @@ export async function registerTinyTaskModel(db: import('../db/database').Db, nam
   const { ModelRepo } = await import('../db/model-repo');
   await initTf('wasm');
   const tokenizer = SmilesTokenizer.fromCorpus(opts.vocab);
-  const config = { vocabSize: tokenizer.size, maxLen: opts.maxLen ?? 128, layers: 2, hidden: 16, heads: 2, ff: 32, dropout: 0, shareLayers: true, mlm: null, physchem: 0, task: { type: opts.type ?? 'regression', outputs: 1 } } as const;
+  const config = {
+    vocabSize: tokenizer.size,
+    maxLen: opts.maxLen ?? 128,
+    layers: 2,
+    hidden: 16,
+    heads: 2,
+    ff: 32,
+    dropout: 0,
+    shareLayers: true,
+    mlm: null,
+    physchem: 0,
+    task: { type: opts.type ?? 'regression', outputs: 1 },
+  } as const;
   const model = createModel({ ...config, task: { ...config.task } }, opts.seed ?? 1);
   const weights = new Uint8Array(packTensors(model.params));
   const repo = new ModelRepo(db);
@@ -53,7 +73,19 @@ export async function registerTinyTaskModel(db: import('../db/database').Db, nam
     training: { kind: 'finetune', teacher: null },
     domain: { smiles: opts.domain, threshold: 0.3 },
   };
-  const id = repo.create({ name, kind: 'teacher', state: 'training', manifest, params: countParams(model), layers: 2, shareLayers: true, hidden: 16, parents: [], totalSteps: 0, jobId: null });
+  const id = repo.create({
+    name,
+    kind: 'teacher',
+    state: 'training',
+    manifest,
+    params: countParams(model),
+    layers: 2,
+    shareLayers: true,
+    hidden: 16,
+    parents: [],
+    totalSteps: 0,
+    jobId: null,
+  });
   repo.finish(id, { weights: Buffer.from(weights), metrics: {}, steps: 1 });
   repo.setOnnx(id, exportOnnx(config as never, weights, name));
   disposeModel(model);
@@ -86,4 +118,26 @@ export function importFixture(workers = 2) {
       return p;
     },
   };
+}
+
+/**
+ * A command line as arguments: the literal text split at whitespace, each `${value}` one whole argument
+ * (a path with spaces stays one), joined to the literal text it touches (`--out=${file}`).
+ */
+export function argv(strings: TemplateStringsArray, ...values: Array<string | number>): string[] {
+  const out: string[] = [];
+  let current: string | null = null;
+  const push = () => {
+    if (current !== null) out.push(current);
+    current = null;
+  };
+  strings.forEach((text, i) => {
+    for (const ch of text) {
+      if (/\s/.test(ch)) push();
+      else current = (current ?? '') + ch;
+    }
+    if (i < values.length) current = (current ?? '') + String(values[i]);
+  });
+  push();
+  return out;
 }

@@ -35,15 +35,30 @@ const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo +
 
 /** Structures that must be refused (each for its own reason), never crash anything. */
 const BAD_SMILES = [
-  'C1CC(((', 'c1cccc1', 'Xx', 'C(C)(C)(C)(C)C', '[Zz]', 'C1CC', '))((', '==C', '[C@@H', 'c1ccccc1)', '#',
-  'C'.repeat(1000), `C1${'C'.repeat(4998)}C1`, `${'C('.repeat(5000)}C${')'.repeat(5000)}`, 'c1ccccc1'.repeat(150),
-  `${'[CH2]'.repeat(700)}`, 'C.'.repeat(600), `${'N'.repeat(401)}`,
+  'C1CC(((',
+  'c1cccc1',
+  'Xx',
+  'C(C)(C)(C)(C)C',
+  '[Zz]',
+  'C1CC',
+  '))((',
+  '==C',
+  '[C@@H',
+  'c1ccccc1)',
+  '#',
+  'C'.repeat(1000),
+  `C1${'C'.repeat(4998)}C1`,
+  `${'C('.repeat(5000)}C${')'.repeat(5000)}`,
+  'c1ccccc1'.repeat(150),
+  `${'[CH2]'.repeat(700)}`,
+  'C.'.repeat(600),
+  `${'N'.repeat(401)}`,
 ];
 /** Text that is not a structure at all. */
 const JUNK = ['hello world', '12345', '<html>', 'NaN', 'null', '∑∂ƒ©˙∆', '🙂🙂🙂', "'; DROP TABLE compounds; --", '\t\t', '%00', '$$$$'];
 
 /** Odd but valid ids and values: they must be kept as they are. */
-const ODD_IDS = ['CHEMBL25', 'é-ü-ñ', '化合物 7', '🙂 id', 'a'.repeat(5000), '"quoted"', 'with,comma', '=cmd|\' /C calc\'!A0', '-1e309', '0x1F'];
+const ODD_IDS = ['CHEMBL25', 'é-ü-ñ', '化合物 7', '🙂 id', 'a'.repeat(5000), '"quoted"', 'with,comma', "=cmd|' /C calc'!A0", '-1e309', '0x1F'];
 
 /** Line endings a file may use (mixed ones too). */
 const EOLS = ['\n', '\r\n', '\r'];
@@ -135,7 +150,10 @@ function serialise(recs: Rec[], eol: () => string): { text: string; ends: number
   let text = '';
   const ends: number[] = [];
   for (const rec of recs) {
-    text += rec.text.split('\n').map((l) => `${l}${eol()}`).join('');
+    text += rec.text
+      .split('\n')
+      .map((l) => `${l}${eol()}`)
+      .join('');
     ends.push(Buffer.byteLength(text, 'utf8'));
   }
   return { text, ends };
@@ -193,7 +211,13 @@ export async function hostileFiles(seed: number, count: number, pool: Pool): Pro
     if (enc < 0.45) {
       files.push({ name: `f${f}.${fmt}`, bytes: plain, kind, encoding: 'plain', good: all });
     } else if (enc < 0.52) {
-      files.push({ name: `f${f}.${fmt}`, bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), plain]), kind: `${kind} utf8-bom`, encoding: 'utf8-bom', good: all });
+      files.push({
+        name: `f${f}.${fmt}`,
+        bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), plain]),
+        kind: `${kind} utf8-bom`,
+        encoding: 'utf8-bom',
+        good: all,
+      });
     } else if (enc < 0.6) {
       const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
       if (r() < 0.5) files.push({ name: `f${f}.${fmt}`, bytes: le, kind: `${kind} utf16le-bom`, encoding: 'utf16le-bom', good: all });
@@ -225,7 +249,13 @@ export async function hostileFiles(seed: number, count: number, pool: Pool): Pro
         // Records wholly decoded before the corruption shows are intact; a flip the decoder cannot see
         // still fails the checksum, so nothing after it counts either.
         const intact = commonPrefix(await recoverable(flipped), plain);
-        files.push({ name: `f${f}.${fmt}.gz`, bytes: flipped, kind: `${kind} gzip-flipped`, encoding: 'gzip-flipped', good: goodWithin(recs, ends, intact, header) });
+        files.push({
+          name: `f${f}.${fmt}.gz`,
+          bytes: flipped,
+          kind: `${kind} gzip-flipped`,
+          encoding: 'gzip-flipped',
+          good: goodWithin(recs, ends, intact, header),
+        });
       } else if (damage < 0.9) {
         const trailing = Buffer.from(Array.from({ length: int(r, 1, 200) }, () => int(r, 0, 255)));
         // Trailing bytes that happen to start a gzip header are read as a (damaged) next member.
@@ -253,9 +283,21 @@ function special(r: Rng, f: number): HostileFile {
       return { name: `f${f}.bin`, bytes: random(int(r, 100, 20_000)), kind: 'binary', encoding: 'refused: binary', good: [] };
     case 2:
       // A bounded bomb: 20 MB of one line, 20 kB compressed.
-      return { name: `f${f}.smi.gz`, bytes: gzipSync(Buffer.alloc(20 << 20, 0x43)), kind: 'gzip bomb (one 20 MB line)', encoding: 'refused: gzip bomb (one 20 MB line)', good: [] };
+      return {
+        name: `f${f}.smi.gz`,
+        bytes: gzipSync(Buffer.alloc(20 << 20, 0x43)),
+        kind: 'gzip bomb (one 20 MB line)',
+        encoding: 'refused: gzip bomb (one 20 MB line)',
+        good: [],
+      };
     case 3:
-      return { name: `f${f}.smi.gz`, bytes: gzipSync(Buffer.alloc(2 << 20, 0x0a)), kind: 'gzip bomb (2M empty lines)', encoding: 'refused: gzip bomb (2M empty lines)', good: [] };
+      return {
+        name: `f${f}.smi.gz`,
+        bytes: gzipSync(Buffer.alloc(2 << 20, 0x0a)),
+        kind: 'gzip bomb (2M empty lines)',
+        encoding: 'refused: gzip bomb (2M empty lines)',
+        good: [],
+      };
     case 4:
       return { name: `f${f}.csv`, bytes: Buffer.from('smiles,id\n'), kind: 'header only', encoding: 'refused: header only', good: [] };
     case 5:

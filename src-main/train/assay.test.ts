@@ -52,9 +52,15 @@ describe('assay data', () => {
     expect([boundOf({ censored: true, qualifier: '=' }), boundOf({ censored: true, qualifier: '>' })]).toEqual([0, 1]);
     // With one (auto-detected: compound_id), each compound keeps the IDs of its records, distinct.
     const named = join(tmp.dir, 'named.csv');
-    writeFileSync(named, ['compound_id,smiles,pIC50', 'CPD-1,C[C@H](N)C(=O)O,6', 'CPD-2,C[C@@H](N)C(=O)O,7', 'CPD-1,C[C@H](N)C(=O)O,6.5', 'CPD-3,CCO,5'].join('\n'));
+    writeFileSync(
+      named,
+      ['compound_id,smiles,pIC50', 'CPD-1,C[C@H](N)C(=O)O,6', 'CPD-2,C[C@@H](N)C(=O)O,7', 'CPD-1,C[C@H](N)C(=O)O,6.5', 'CPD-3,CCO,5'].join('\n'),
+    );
     const n = await readAssay(named, { target: 'pIC50', task: 'regression' });
-    expect(n.points.map((p) => [p.smiles, p.id, p.count])).toEqual([['CC(N)C(=O)O', 'CPD-1, CPD-2', 3], ['CCO', 'CPD-3', 1]]);
+    expect(n.points.map((p) => [p.smiles, p.id, p.count])).toEqual([
+      ['CC(N)C(=O)O', 'CPD-1, CPD-2', 3],
+      ['CCO', 'CPD-3', 1],
+    ]);
     // Replicates with bounds among them: measured values make the value (a bound is not one), bounds alone
     // their tightest (below 5 and below 6 is below 5), bounds on both sides their mean; all stay flagged.
     const mixed = join(tmp.dir, 'mixed.csv');

@@ -102,7 +102,10 @@ export async function readAssay(
   const source = await openRecords(file, format, { smilesCol: opts.smilesCol, idCol: opts.idCol });
   const factor = opts.unit === undefined ? null : TO_MOLAR[opts.unit];
   if (opts.unit !== undefined && !factor) throw new AppError('INVALID_INPUT', `unknown unit '${opts.unit}': use one of ${Object.keys(TO_MOLAR).join(', ')}`);
-  const groups = new Map<string, { smiles: string; inchikey: string; values: number[]; quals: Qualifier[]; date: string | null; record: number; ids: Set<string> }>();
+  const groups = new Map<
+    string,
+    { smiles: string; inchikey: string; values: number[]; quals: Qualifier[]; date: string | null; record: number; ids: Set<string> }
+  >();
   const rejected: AssayData['rejected'] = [];
   let read = 0;
   let seen = 0;
@@ -129,7 +132,11 @@ export async function readAssay(
     if (opts.task === 'classification') {
       const l = classLabel(raw);
       if (l === null || l === 'bad') {
-        rejected.push({ record: rec.record, line: rec.line, reason: l === null ? `empty '${opts.target}'` : `'${String(raw)}' is not a class label (0/1, active/inactive, true/false)` });
+        rejected.push({
+          record: rec.record,
+          line: rec.line,
+          reason: l === null ? `empty '${opts.target}'` : `'${String(raw)}' is not a class label (0/1, active/inactive, true/false)`,
+        });
         continue;
       }
       value = l;
@@ -166,7 +173,16 @@ export async function readAssay(
       g.quals.push(qualifier);
       if (date && (!g.date || date < g.date)) g.date = date;
       if (rec.id) g.ids.add(rec.id);
-    } else groups.set(key, { smiles, inchikey: std.compound.inchikey, values: [value], quals: [qualifier], date, record: rec.record, ids: new Set(rec.id ? [rec.id] : []) });
+    } else
+      groups.set(key, {
+        smiles,
+        inchikey: std.compound.inchikey,
+        values: [value],
+        quals: [qualifier],
+        date,
+        record: rec.record,
+        ids: new Set(rec.id ? [rec.id] : []),
+      });
   }
   if (groups.size === 0) throw new AppError('PARSE_ERROR', `${file}: no usable measurements of '${opts.target}' (${rejected.length} records rejected)`);
   const points: AssayPoint[] = [];

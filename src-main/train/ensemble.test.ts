@@ -92,9 +92,24 @@ describe('split-conformal intervals', () => {
 
 describe('recommended model', () => {
   it('is the best on validation, or a listed-earlier one within 1% of it', () => {
-    expect(recommend([{ role: 'student', valid: { metric: 'rmse', value: 0.9 } }, { role: 'forest', valid: { metric: 'rmse', value: 0.8 } }])?.role).toBe('forest');
-    expect(recommend([{ role: 'student', valid: { metric: 'rmse', value: 0.805 } }, { role: 'forest', valid: { metric: 'rmse', value: 0.8 } }])?.role).toBe('student');
-    expect(recommend([{ role: 'student', valid: { metric: 'rocAuc', value: 0.7 } }, { role: 'consensus', valid: { metric: 'rocAuc', value: 0.8 } }])?.role).toBe('consensus');
+    expect(
+      recommend([
+        { role: 'student', valid: { metric: 'rmse', value: 0.9 } },
+        { role: 'forest', valid: { metric: 'rmse', value: 0.8 } },
+      ])?.role,
+    ).toBe('forest');
+    expect(
+      recommend([
+        { role: 'student', valid: { metric: 'rmse', value: 0.805 } },
+        { role: 'forest', valid: { metric: 'rmse', value: 0.8 } },
+      ])?.role,
+    ).toBe('student');
+    expect(
+      recommend([
+        { role: 'student', valid: { metric: 'rocAuc', value: 0.7 } },
+        { role: 'consensus', valid: { metric: 'rocAuc', value: 0.8 } },
+      ])?.role,
+    ).toBe('consensus');
     expect(recommend([{ role: 'student', valid: { metric: 'rocAuc', value: Number.NaN } }])).toBeNull();
   });
 });

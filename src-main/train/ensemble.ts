@@ -83,8 +83,18 @@ export function crossFitConsensus(task: TaskType, y: ArrayLike<number>, preds: A
     const outIdx: number[] = [];
     for (let i = 0; i < n; i++) (i % 2 === half ? outIdx : fitIdx).push(i);
     // Too few to fit on: the half takes the weights of the whole split.
-    const w = fitIdx.length < 4 ? weights : fitWeights(task, fitIdx.map((i) => y[i] as number), preds.map((p) => fitIdx.map((i) => p[i] as number)));
-    const c = combine(w, preds.map((p) => outIdx.map((i) => p[i] as number)));
+    const w =
+      fitIdx.length < 4
+        ? weights
+        : fitWeights(
+            task,
+            fitIdx.map((i) => y[i] as number),
+            preds.map((p) => fitIdx.map((i) => p[i] as number)),
+          );
+    const c = combine(
+      w,
+      preds.map((p) => outIdx.map((i) => p[i] as number)),
+    );
     outIdx.forEach((i, k) => (honest[i] = c[k] as number));
   }
   return { weights, honest };
@@ -105,9 +115,13 @@ export function conformalQuantile(scores: ArrayLike<number>, level = INTERVAL_LE
 export type Calibration = { method: 'split-conformal'; level: number; n: number } & ({ halfWidth: number } | { threshold: number });
 
 export function calibrate(task: TaskType, y: ArrayLike<number>, p: ArrayLike<number>, level = INTERVAL_LEVEL): Calibration {
-  const scores = Array.from({ length: y.length }, (_, i) => (task === 'regression' ? Math.abs((y[i] as number) - (p[i] as number)) : 1 - ((y[i] as number) === 1 ? (p[i] as number) : 1 - (p[i] as number))));
+  const scores = Array.from({ length: y.length }, (_, i) =>
+    task === 'regression' ? Math.abs((y[i] as number) - (p[i] as number)) : 1 - ((y[i] as number) === 1 ? (p[i] as number) : 1 - (p[i] as number)),
+  );
   const q = conformalQuantile(scores, level);
-  return task === 'regression' ? { method: 'split-conformal', level, n: y.length, halfWidth: q } : { method: 'split-conformal', level, n: y.length, threshold: q };
+  return task === 'regression'
+    ? { method: 'split-conformal', level, n: y.length, halfWidth: q }
+    : { method: 'split-conformal', level, n: y.length, threshold: q };
 }
 
 /** A prediction's interval: [lower, upper] (regression) or the classes in its prediction set (classification). */

@@ -7,7 +7,9 @@ import { type FitCheckpoint, HIDDEN_CACHE_BUDGET, TAPE_BUDGET, fit, hiddenCacheB
 /** `n` random token sequences ([CLS] tokens 5–11 [SEP]) of `min` to `min + spread - 1` tokens, from `seed`. */
 function randomSeqs(n: number, seed: number, min = 3, spread = 8): Int32Array[] {
   const rand = seededRandom(seed);
-  return Array.from({ length: n }, () => Int32Array.from([2, ...Array.from({ length: min + Math.floor(rand() * spread) }, () => 5 + Math.floor(rand() * 7)), 3]));
+  return Array.from({ length: n }, () =>
+    Int32Array.from([2, ...Array.from({ length: min + Math.floor(rand() * spread) }, () => 5 + Math.floor(rand() * 7)), 3]),
+  );
 }
 
 const config = { vocabSize: 12, maxLen: 16, layers: 4, hidden: 16, heads: 2, ff: 32, dropout: 0, shareLayers: false, mlm: null, physchem: 0, task: null };
@@ -58,7 +60,10 @@ describe('task-specific distillation', () => {
       const p = await predictTask(m, seqs, null);
       disposeModel(m);
       const rows = [...p.keys()].filter(censored);
-      return { lift: rows.reduce((a, i) => a + (p[i] as number) - (truth[i] as number), 0) / rows.length, below: rows.filter((i) => (p[i] as number) < (y[i] as number)).length / rows.length };
+      return {
+        lift: rows.reduce((a, i) => a + (p[i] as number) - (truth[i] as number), 0) / rows.length,
+        below: rows.filter((i) => (p[i] as number) < (y[i] as number)).length / rows.length,
+      };
     };
     const asBounds = await meanOverCensored(true);
     const asValues = await meanOverCensored(false);
@@ -112,14 +117,30 @@ describe('task-specific distillation', () => {
 
   it('distils the same with the teacher hidden states cached once as with a teacher forward every step (length-pooled batches)', async () => {
     // Lipophilicity with 2 random SMILES per molecule (~10,000 sequences of ~47 tokens, 4 maps, H 128) fits the budget.
-    expect(hiddenCacheBytes(Array.from({ length: 10_000 }, () => new Int32Array(47)), 4, 128)).toBeLessThan(HIDDEN_CACHE_BUDGET);
+    expect(
+      hiddenCacheBytes(
+        Array.from({ length: 10_000 }, () => new Int32Array(47)),
+        4,
+        128,
+      ),
+    ).toBeLessThan(HIDDEN_CACHE_BUDGET);
     const seqs = randomSeqs(40, 11, 2, 10);
     const teacher = taskModelFrom(config, null, 'regression', 5);
     const y = Float32Array.from(await predictTask(teacher, seqs, null));
     const run = async (hiddenCacheBudget: number) => {
       const m = taskModelFrom({ ...config, dropout: 0.1 }, null, 'regression', 6, { shareLayers: true, layers: 2 });
       const curve: number[] = [];
-      await fit(m, { seqs, y }, null, { epochs: 3, batch: 8, lr: 2e-3, seed: 7, soft: { y, alpha: 0.5 }, hidden: { teacher, layerMap: [0, 2, 4], weight: 1 }, hiddenCacheBudget, lengthPool: 2, onEpoch: (e) => curve.push(e.loss) });
+      await fit(m, { seqs, y }, null, {
+        epochs: 3,
+        batch: 8,
+        lr: 2e-3,
+        seed: 7,
+        soft: { y, alpha: 0.5 },
+        hidden: { teacher, layerMap: [0, 2, 4], weight: 1 },
+        hiddenCacheBudget,
+        lengthPool: 2,
+        onEpoch: (e) => curve.push(e.loss),
+      });
       const out = await predictTask(m, seqs, null);
       disposeModel(m);
       return { curve, out };
@@ -157,4 +178,3 @@ describe('task-specific distillation', () => {
     disposeModel(reference);
   }, 120_000);
 });
-

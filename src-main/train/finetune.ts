@@ -111,7 +111,10 @@ function teacherHidden(h: NonNullable<FitOptions['hidden']>, b: PaddedBatch): tf
 async function teacherHiddenCache(h: NonNullable<FitOptions['hidden']>, seqs: ReadonlyArray<Int32Array>, signal?: AbortSignal): Promise<Float32Array[][]> {
   const H = h.teacher.config.hidden;
   const cache: Float32Array[][] = new Array(seqs.length);
-  for (const idx of lengthBatches(Int32Array.from(seqs, (q) => q.length), 64)) {
+  for (const idx of lengthBatches(
+    Int32Array.from(seqs, (q) => q.length),
+    64,
+  )) {
     if (signal?.aborted) throw new AppError('CANCELLED', 'training cancelled');
     const b = padBatch(idx.map((i) => seqs[i] as Int32Array));
     const maps = teacherHidden(h, b);
@@ -153,7 +156,14 @@ export async function fit(
   train: FitData,
   valid: FitData | null,
   opts: FitOptions,
-): Promise<{ bestEpoch: number; bestValid: number | null; curve: Array<{ epoch: number; loss: number; valid: number | null }>; sequences: number; stepSeconds: number; stepCpuSeconds: number | null }> {
+): Promise<{
+  bestEpoch: number;
+  bestValid: number | null;
+  curve: Array<{ epoch: number; loss: number; valid: number | null }>;
+  sequences: number;
+  stepSeconds: number;
+  stepCpuSeconds: number | null;
+}> {
   const task = model.config.task?.type;
   if (!task) throw new Error('fit needs a model with a task head');
   const adam = new LeanAdam({ weightDecay: 0.01, decay: (n) => !/(\.b|beta|gamma)$/.test(n) });
@@ -244,7 +254,18 @@ export async function fit(
     // The weights are packed once per epoch, for the best epoch and for the checkpoint alike.
     const weights = improved || opts.onCheckpoint ? new Uint8Array(packTensors(model.params)) : null;
     if (improved && weights) best = { epoch, loss: score, weights };
-    if (opts.onCheckpoint && weights) opts.onCheckpoint({ epoch, step, weights, optimizer: new Uint8Array(packTensors(adam.state())), best, curve: [...curve], sequences, stepSeconds, stepCpuSeconds });
+    if (opts.onCheckpoint && weights)
+      opts.onCheckpoint({
+        epoch,
+        step,
+        weights,
+        optimizer: new Uint8Array(packTensors(adam.state())),
+        best,
+        curve: [...curve],
+        sequences,
+        stepSeconds,
+        stepCpuSeconds,
+      });
   }
   adam.dispose();
   if (best) copyMatching(model, best.weights);

@@ -35,7 +35,8 @@ describe('ECFP random forest', () => {
     const y = truth.map((v, i) => (bound[i] === 1 ? 6 : bound[i] === -1 ? 6.5 : v));
     const test = Array.from({ length: 100 }, (_, i) => compound(i % 2 === 1));
     const err = (rf: RandomForest) => test.reduce((e, fp) => e + Math.abs(rf.predict(fp).mean - activity(fp)), 0) / test.length;
-    const kept = (rf: RandomForest) => fps.filter((fp, i) => (bound[i] === 1 && rf.predict(fp).mean > 6) || (bound[i] === -1 && rf.predict(fp).mean < 6.5)).length / 100;
+    const kept = (rf: RandomForest) =>
+      fps.filter((fp, i) => (bound[i] === 1 && rf.predict(fp).mean > 6) || (bound[i] === -1 && rf.predict(fp).mean < 6.5)).length / 100;
     const opts = { trees: 40, seed: 2 };
     const plain = RandomForest.fit(fps, y, 'regression', opts);
     const censored = RandomForest.fitCensored(fps, y, bound, opts);
@@ -43,7 +44,14 @@ describe('ECFP random forest', () => {
     expect(err(censored)).toBeLessThan(0.7 * err(plain));
     expect(kept(censored)).toBeGreaterThan(Math.max(0.9, kept(plain)));
     // Without bounds it is the plain forest, tree for tree.
-    expect(RandomForest.fitCensored(fps, truth, truth.map(() => 0), opts).toJSON()).toEqual(RandomForest.fit(fps, truth, 'regression', opts).toJSON());
+    expect(
+      RandomForest.fitCensored(
+        fps,
+        truth,
+        truth.map(() => 0),
+        opts,
+      ).toJSON(),
+    ).toEqual(RandomForest.fit(fps, truth, 'regression', opts).toJSON());
     expect(() => RandomForest.fitCensored(fps, y, [0], opts)).toThrow(/200 fingerprints, 200 values, 1 bounds/);
   });
 });

@@ -87,7 +87,12 @@ export class RandomForest {
   }
 
   /** The forest and each sample's out-of-bag prediction (the mean over the trees whose bootstrap left it out; NaN when none did). */
-  private static grow(x: Uint8Array[], y: ArrayLike<number>, task: 'regression' | 'classification', opts: Partial<ForestOptions>): { forest: RandomForest; oob: Float64Array } {
+  private static grow(
+    x: Uint8Array[],
+    y: ArrayLike<number>,
+    task: 'regression' | 'classification',
+    opts: Partial<ForestOptions>,
+  ): { forest: RandomForest; oob: Float64Array } {
     const n = x.length;
     if (n === 0) throw new Error('no training data for the random forest');
     const bits = (x[0] as Uint8Array).length * 8;

@@ -21,7 +21,15 @@ export interface TaskManifest {
   tokenizer: TokenizerJson;
   physchem: null;
   task: { target: string; type: Task; norm: { mean: number; sd: number } | null };
-  training: { kind: 'finetune' | 'distill'; data: QsarResult['data']; settings: QsarSettings; teacher: string | null; layerMap: number[] | null; bestEpoch: number; split: string };
+  training: {
+    kind: 'finetune' | 'distill';
+    data: QsarResult['data'];
+    settings: QsarSettings;
+    teacher: string | null;
+    layerMap: number[] | null;
+    bestEpoch: number;
+    split: string;
+  };
   /** Training-set SMILES: the applicability domain (max ECFP4 Tanimoto of a query to these). */
   domain: DomainManifest;
   /** Prediction intervals calibrated on the validation split (absent on models trained before they existed). */
@@ -57,4 +65,5 @@ export type EncoderManifest = ModelManifest | TaskManifest;
 export type StoredManifest = EncoderManifest | BaselineManifest | ConsensusManifest;
 
 /** A transformer with a task head (its manifest names the task). */
-export const isTaskManifest = (m: StoredManifest): m is TaskManifest => m.format === 'delicate-model-v1' && 'task' in m && m.task !== undefined && m.task !== null;
+export const isTaskManifest = (m: StoredManifest): m is TaskManifest =>
+  m.format === 'delicate-model-v1' && 'task' in m && m.task !== undefined && m.task !== null;

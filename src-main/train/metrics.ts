@@ -22,7 +22,7 @@ function check(y: ArrayLike<number>, p: ArrayLike<number>): void {
 export function ranks(x: ArrayLike<number>): Float64Array {
   const order = Array.from({ length: x.length }, (_, i) => i).sort((a, b) => (x[a] as number) - (x[b] as number));
   const r = new Float64Array(x.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && x[order[j + 1] as number] === x[order[i] as number]) j++;
     const avg = (i + j) / 2 + 1;
@@ -86,7 +86,13 @@ export function censoredRegressionMetrics(y: ArrayLike<number>, p: ArrayLike<num
   for (let j = 0; j < y.length; j++) (bounds[j] === 0 ? measured : bounded).push(j);
   if (bounded.length === 0 || measured.length < 2) return regressionMetrics(y, p);
   const kept = bounded.filter((j) => ((bounds[j] as number) < 0 ? (p[j] as number) <= (y[j] as number) : (p[j] as number) >= (y[j] as number))).length;
-  return { ...regressionMetrics(measured.map((j) => y[j] as number), measured.map((j) => p[j] as number)), boundsKept: kept / bounded.length };
+  return {
+    ...regressionMetrics(
+      measured.map((j) => y[j] as number),
+      measured.map((j) => p[j] as number),
+    ),
+    boundsKept: kept / bounded.length,
+  };
 }
 
 /** ROC-AUC by the rank-sum (Mann–Whitney) formula; ties count half. NaN without both classes. */
@@ -116,7 +122,7 @@ export function prAuc(y: ArrayLike<number>, score: ArrayLike<number>): number {
   let fp = 0;
   let ap = 0;
   let prevRecall = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     // Tied scores form one threshold.
     let j = i;
     while (j < order.length && score[order[j] as number] === score[order[i] as number]) {

@@ -56,4 +56,3 @@ export function learningRate(step: number, total: number, peak: number, warmupFr
   if (step < warm) return (peak * (step + 1)) / warm;
   return Math.max(0, (peak * (total - step)) / Math.max(1, total - warm));
 }
-

@@ -16,7 +16,19 @@ describe('TF.js inference', () => {
 
   it('leaves no tensor behind: a model predicting, and the prediction path that builds, uses and drops one', async () => {
     const tokenizer = SmilesTokenizer.fromCorpus(SMILES);
-    const config = { vocabSize: tokenizer.size, maxLen: 64, layers: 2, hidden: 16, heads: 2, ff: 32, dropout: 0, shareLayers: false, mlm: null, physchem: 0, task: null };
+    const config = {
+      vocabSize: tokenizer.size,
+      maxLen: 64,
+      layers: 2,
+      hidden: 16,
+      heads: 2,
+      ff: 32,
+      dropout: 0,
+      shareLayers: false,
+      mlm: null,
+      physchem: 0,
+      task: null,
+    };
     const model = taskModelFrom(config, null, 'regression', 1);
     const seqs = SMILES.slice(0, 4).map((s) => {
       const e = tokenizer.encode(s, 64);
@@ -28,7 +40,14 @@ describe('TF.js inference', () => {
     for (let i = 0; i < 3; i++) await predictTask(model, seqs, { mean: 1, sd: 2 });
     expect(tf.memory().numTensors).toBe(held);
 
-    const spec: TaskModelSpec = { name: 'tiny', config: model.config, tokenizer: tokenizer.toJSON(), weights: new Uint8Array(packTensors(model.params)), task: { target: 'y', type: 'regression', norm: { mean: 0, sd: 1 } }, domain: ['CCO'] };
+    const spec: TaskModelSpec = {
+      name: 'tiny',
+      config: model.config,
+      tokenizer: tokenizer.toJSON(),
+      weights: new Uint8Array(packTensors(model.params)),
+      task: { target: 'y', type: 'regression', norm: { mean: 0, sd: 1 } },
+      domain: ['CCO'],
+    };
     disposeModel(model);
     const before = tf.memory().numTensors;
     const first = await predictWith(spec, SMILES, 'tfjs');

@@ -9,7 +9,15 @@ import { exportOnnx } from '../model/onnx-export';
 import { OrtModel, loadOrt, ortProblem } from '../model/ort-engine';
 import { initTf } from '../model/tf/backend';
 import { RandomForest } from './forest';
-import { DOMAIN_THRESHOLD, type ConsensusModelSpec, type Engine, type MemberSpec, type PredictionRow, type ScoringSpec, type TaskModelSpec } from './predict-types';
+import {
+  DOMAIN_THRESHOLD,
+  type ConsensusModelSpec,
+  type Engine,
+  type MemberSpec,
+  type PredictionRow,
+  type ScoringSpec,
+  type TaskModelSpec,
+} from './predict-types';
 import { intervalOf } from './ensemble';
 import { censoredRegressionMetrics, classificationMetrics } from './metrics';
 
@@ -41,9 +49,17 @@ async function predictConsensus(spec: ConsensusModelSpec, inputs: string[], engi
       else sum += m.weight * r.prediction;
     });
     const notes = parts.map((p) => p.rows[i]?.note).filter((n): n is string => n !== null && n !== undefined);
-    return { ...row, prediction: missing || row.smiles === null ? null : sum, note: row.smiles === null ? row.note : (missing ?? (notes.length ? notes.join('; ') : null)) };
+    return {
+      ...row,
+      prediction: missing || row.smiles === null ? null : sum,
+      note: row.smiles === null ? row.note : (missing ?? (notes.length ? notes.join('; ') : null)),
+    };
   });
-  return { rows, inferSeconds: parts.reduce((s, p) => s + p.inferSeconds, 0), engine: `consensus of ${parts.map((p, k) => `${spec.members[k]?.spec.name} (${p.engine}, weight ${spec.members[k]?.weight.toFixed(2)})`).join(' + ')}` };
+  return {
+    rows,
+    inferSeconds: parts.reduce((s, p) => s + p.inferSeconds, 0),
+    engine: `consensus of ${parts.map((p, k) => `${spec.members[k]?.spec.name} (${p.engine}, weight ${spec.members[k]?.weight.toFixed(2)})`).join(' + ')}`,
+  };
 }
 
 /** A row per input with its model SMILES, ECFP4 and applicability-domain check (max Tanimoto to `domain`). */
@@ -124,7 +140,11 @@ async function predictMember(spec: MemberSpec, inputs: string[], engine: Engine)
 /** Metrics of a task model on a labelled file (the same reading and aggregation as training). */
 export async function evaluateWith(spec: ScoringSpec, file: string, target: string, opts: { smilesCol?: string; unit?: string } = {}, engine: Engine = 'auto') {
   const assay = await readAssay(file, { target, task: spec.task.type, ...opts });
-  const { rows, engine: used } = await predictWith(spec, assay.points.map((p) => p.smiles), engine);
+  const { rows, engine: used } = await predictWith(
+    spec,
+    assay.points.map((p) => p.smiles),
+    engine,
+  );
   const y: number[] = [];
   const p: number[] = [];
   const bounds: number[] = [];
@@ -141,7 +161,15 @@ export async function evaluateWith(spec: ScoringSpec, file: string, target: stri
   const metrics: Record<string, number> = { ...(classify ? classificationMetrics(y, p) : censoredRegressionMetrics(y, p, bounds)) };
   const censored = bounds.filter((b) => b !== 0).length;
   const unreadable = rows.length - y.length;
-  return { metrics, n: 'boundsKept' in metrics ? y.length - censored : y.length, censored, unreadable, rejected: assay.rejected.length, inDomain: rows.filter((r) => r.inDomain).length, engine: used };
+  return {
+    metrics,
+    n: 'boundsKept' in metrics ? y.length - censored : y.length,
+    censored,
+    unreadable,
+    rejected: assay.rejected.length,
+    inDomain: rows.filter((r) => r.inDomain).length,
+    engine: used,
+  };
 }
 
 /**

@@ -74,7 +74,11 @@ describe('epoch order', () => {
     expect(padPlain).toBeGreaterThan(0.25);
     expect(padPooled).toBeLessThan(padPlain / 2);
     // 2000 = 62 batches of 32 and one of 16: the short one comes last.
-    expect(batchesOf(pooled).map((x) => x.length).indexOf(16)).toBe(62);
+    expect(
+      batchesOf(pooled)
+        .map((x) => x.length)
+        .indexOf(16),
+    ).toBe(62);
   });
 });
 

@@ -1,16 +1,16 @@
 import { AppError } from '../../src-shared/errors';
 import { seededRandom } from '../../src-shared/random';
-
-import { type EncoderConfig, type Model, countParams, createModel, disposeModel, encode, mlmLogits, paramGrads, physchemHead } from '../model/encoder';
+import { type Model, countParams, createModel, disposeModel, encode, mlmLogits, paramGrads, physchemHead } from '../model/encoder';
 import { MASK, SEP, SmilesTokenizer } from '../model/tokenizer';
 import { attentionKl, crossEntropy, maskedHiddenMse, softTargetKl } from '../model/losses';
 import { LeanAdam } from '../model/tf/adam';
 import { tf } from '../model/tf/backend';
 import { pruneFfn } from '../model/prune';
 import { assignWeights, copyMatching, packTensors, unpackTensors } from '../model/weights-tf';
-import { fitPhyschem, physchemTargets } from './physchem';
+import { physchemTargets } from './physchem';
 import type { PretrainSettings } from './settings';
 import type { Checkpoint, Corpus, EvalResult, ModelManifest, RunState } from './pretrain-types';
+import { newManifest } from './pretrain-manifest';
 
 export { DEFAULT_PRETRAIN, type PretrainSettings } from './settings';
 
@@ -28,7 +28,6 @@ interface Kept {
   physchem?: tf.Tensor;
   physPred?: tf.Tensor;
 }
-
 
 /**
  * Masked-LM + physchem pretraining of a BERT-style SMILES encoder. Pure compute: storage and threads
@@ -106,62 +105,24 @@ export class Pretrainer {
         data.trainSmiles.push(smi);
       }
     });
-    if (data.train.length < s.batch) throw new AppError('INVALID_INPUT', `the corpus has ${data.train.length} usable molecules, fewer than one batch (${s.batch})`);
+    if (data.train.length < s.batch)
+      throw new AppError('INVALID_INPUT', `the corpus has ${data.train.length} usable molecules, fewer than one batch (${s.batch})`);
     let manifest: ModelManifest;
     if (resume) {
       if (resume.manifest.training.corpus.sha256 !== corpus.sha256) {
-        throw new AppError('CONFLICT', `cannot resume: the corpus changed (sha256 ${corpus.sha256.slice(0, 12)}… but the run started on ${resume.manifest.training.corpus.sha256.slice(0, 12)}…)`);
+        throw new AppError(
+          'CONFLICT',
+          `cannot resume: the corpus changed (sha256 ${corpus.sha256.slice(0, 12)}… but the run started on ${resume.manifest.training.corpus.sha256.slice(0, 12)}…)`,
+        );
       }
       manifest = resume.manifest;
-    } else if (teacher && s.distill) {
-      const tc = teacher.manifest.config;
-      const k = Math.min(s.distill.layers, tc.layers);
-      const ff = s.distill.ff ?? tc.ff;
-      if (!(Number.isInteger(ff) && ff >= 1 && ff <= tc.ff)) throw new AppError('INVALID_INPUT', `the student's feed-forward width must be between 1 and the teacher's ${tc.ff} (got ${ff})`);
-      if (init && (init.manifest.config.hidden !== tc.hidden || init.manifest.config.heads !== tc.heads || JSON.stringify(init.manifest.tokenizer) !== JSON.stringify(teacher.manifest.tokenizer))) {
-        throw new AppError('INVALID_INPUT', `cannot start the student from '${s.distill.init}': its width, heads or tokenizer differ from the teacher's`);
-      }
-      if (init && init.manifest.config.ff < ff) throw new AppError('INVALID_INPUT', `cannot start a student with ${ff} feed-forward units from '${s.distill.init}', which has ${init.manifest.config.ff}: give the student ${init.manifest.config.ff} feed-forward units or fewer`);
-      manifest = {
-        format: 'delicate-model-v1',
-        config: { ...tc, shareLayers: true, layers: k, ff },
-        tokenizer: tokenizer.toJSON(),
-        physchem: teacher.manifest.physchem,
-        training: {
-          kind: 'general-distill',
-          settings: s,
-          corpus: { file: corpus.file, sha256: corpus.sha256, molecules: corpus.smiles.length, used: data.train.length, heldOut: data.heldOut.length, skipped },
-          teacher: s.distill.teacher,
-          layerMap: Array.from({ length: k + 1 }, (_, j) => Math.round((j * tc.layers) / k)),
-        },
-      };
-    } else if (continued) {
-      if (!continued.manifest.config.mlm) throw new AppError('INVALID_INPUT', `cannot continue pretraining from '${s.init}': it has no masked-LM head`);
-      if (s.physchemWeight > 0 && !continued.manifest.physchem) throw new AppError('INVALID_INPUT', `cannot continue pretraining from '${s.init}' with the physchem loss: it has no physchem head (train without the physchem loss)`);
-      manifest = {
-        format: 'delicate-model-v1',
-        config: { ...continued.manifest.config, task: null },
-        tokenizer: tokenizer.toJSON(),
-        physchem: continued.manifest.physchem,
-        training: {
-          kind: 'pretrain',
-          settings: { ...s, architecture: architectureOf(continued.manifest.config) },
-          corpus: { file: corpus.file, sha256: corpus.sha256, molecules: corpus.smiles.length, used: data.train.length, heldOut: data.heldOut.length, skipped },
-        },
-      };
     } else {
-      const physchem = s.physchemWeight > 0 ? await fitPhyschem(data.trainSmiles.slice(0, 1000)) : null;
-      manifest = {
-        format: 'delicate-model-v1',
-        config: { ...s.architecture, vocabSize: tokenizer.size, mlm: { tied: true }, physchem: physchem?.names.length ?? 0, task: null },
-        tokenizer: tokenizer.toJSON(),
-        physchem,
-        training: {
-          kind: 'pretrain',
-          settings: s,
-          corpus: { file: corpus.file, sha256: corpus.sha256, molecules: corpus.smiles.length, used: data.train.length, heldOut: data.heldOut.length, skipped },
-        },
-      };
+      const stats = { molecules: corpus.smiles.length, used: data.train.length, heldOut: data.heldOut.length, skipped };
+      manifest = await newManifest(s, corpus, stats, tokenizer, data.trainSmiles, {
+        ...(teacher ? { teacher } : {}),
+        ...(init ? { init } : {}),
+        ...(continued ? { continued } : {}),
+      });
     }
     const fresh: RunState = { step: 0, totalSteps: s.maxSteps ?? 0, seconds: 0, sequences: 0, tokens: 0, curve: [] };
     const trainer = new Pretrainer(manifest, tokenizer, data, resume ? resume.checkpoint.state : fresh);
@@ -303,7 +264,13 @@ export class Pretrainer {
     const idx = this.batchIndices(step);
     const seqs = idx.map((i) => this.train[i] as Int32Array);
     const batch = maskBatch(seqs, this.model.config.vocabSize, s.maskRate, seededRandom(s.seed * 1_000_003 + step));
-    const phys = s.physchemWeight > 0 && this.manifest.physchem ? await physchemTargets(idx.map((i) => this.trainSmiles[i] as string), this.manifest.physchem) : null;
+    const phys =
+      s.physchemWeight > 0 && this.manifest.physchem
+        ? await physchemTargets(
+            idx.map((i) => this.trainSmiles[i] as string),
+            this.manifest.physchem,
+          )
+        : null;
     const keep: Kept = {};
     const teacherOut = this.teacherOutputs(batch);
     const { value, grads } = paramGrads(this.model.params, () => {
@@ -325,8 +292,16 @@ export class Pretrainer {
     this.optimizer.apply(this.model.params, grads, learningRate(step, this.state.totalSteps, s.lr, s.warmupFraction), scale);
     let correct = 0;
     batch.labels.forEach((l, i) => (correct += Number(argmax[i] === l)));
-    const point = { step: step + 1, loss: loss[0] as number, mlm: mlm[0] as number, physchem: physchem[0] as number, mlmAccuracy: correct / Math.max(1, batch.labels.length), ...(s.distill ? { distill: distillLoss } : {}) };
-    if (!Number.isFinite(point.loss)) throw new AppError('INVALID_INPUT', `training diverged at step ${step + 1} (loss ${point.loss}); lower the learning rate`);
+    const point = {
+      step: step + 1,
+      loss: loss[0] as number,
+      mlm: mlm[0] as number,
+      physchem: physchem[0] as number,
+      mlmAccuracy: correct / Math.max(1, batch.labels.length),
+      ...(s.distill ? { distill: distillLoss } : {}),
+    };
+    if (!Number.isFinite(point.loss))
+      throw new AppError('INVALID_INPUT', `training diverged at step ${step + 1} (loss ${point.loss}); lower the learning rate`);
     this.state.step = step + 1;
     this.state.sequences += batch.b;
     this.state.tokens += seqs.reduce((a, x) => a + x.length, 0);
@@ -387,13 +362,24 @@ export class Pretrainer {
       }
       physchemR2 = r2 / p;
     }
-    return { mlmAccuracy: correct / Math.max(1, masked), unigramAccuracy: unigram / Math.max(1, masked), mlmLoss: lossSum / Math.max(1, masked), physchemR2, molecules: n, maskedTokens: masked };
+    return {
+      mlmAccuracy: correct / Math.max(1, masked),
+      unigramAccuracy: unigram / Math.max(1, masked),
+      mlmLoss: lossSum / Math.max(1, masked),
+      physchemR2,
+      molecules: n,
+      maskedTokens: masked,
+    };
   }
 
   /** Weights, optimizer state and run state, ready to store. */
   checkpoint(): Checkpoint {
     // Fresh copies: small Buffers live in Node's shared pool, which must never be transferred to another thread.
-    return { state: structuredClone(this.state), weights: new Uint8Array(packTensors(this.model.params)), optimizer: new Uint8Array(packTensors(this.optimizer.state())) };
+    return {
+      state: structuredClone(this.state),
+      weights: new Uint8Array(packTensors(this.model.params)),
+      optimizer: new Uint8Array(packTensors(this.optimizer.state())),
+    };
   }
 
   dispose(): void {
@@ -401,9 +387,4 @@ export class Pretrainer {
     disposeModel(this.model);
     this.optimizer.dispose();
   }
-}
-
-/** The architecture settings of an existing model (what a run that continues it records). */
-function architectureOf(c: EncoderConfig): PretrainSettings['architecture'] {
-  return { layers: c.layers, hidden: c.hidden, heads: c.heads, ff: c.ff, maxLen: c.maxLen, dropout: c.dropout, shareLayers: c.shareLayers, ...(c.embeddingSize ? { embeddingSize: c.embeddingSize } : {}) };
 }

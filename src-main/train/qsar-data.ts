@@ -60,7 +60,8 @@ export async function qsarData(req: QsarRequest): Promise<QsarData> {
     points.push(p);
     seqs.push(enc.ids);
   }
-  if (points.length < 20) throw new AppError('INVALID_INPUT', `${req.data}: only ${points.length} usable compounds; at least 20 are needed to train and test a model`);
+  if (points.length < 20)
+    throw new AppError('INVALID_INPUT', `${req.data}: only ${points.length} usable compounds; at least 20 are needed to train and test a model`);
   const classify = req.task === 'classification';
   // Censored regression values (`<`/`>` bounds, e.g. inactives tested up to the top concentration) train
   // through the censored loss; the test metrics compare predictions with measured values, and boundsKept
@@ -81,6 +82,15 @@ export async function qsarData(req: QsarRequest): Promise<QsarData> {
     unknownTokenRate: tokens ? unknown / tokens : 0,
     classify,
     kind: classify ? 'classification' : 'regression',
-    metricsOf: (test, y, p) => (classify ? { ...classificationMetrics(y, p) } : { ...censoredRegressionMetrics(y, p, test.map((i) => bounds[i] as number)) }),
+    metricsOf: (test, y, p) =>
+      classify
+        ? { ...classificationMetrics(y, p) }
+        : {
+            ...censoredRegressionMetrics(
+              y,
+              p,
+              test.map((i) => bounds[i] as number),
+            ),
+          },
   };
 }

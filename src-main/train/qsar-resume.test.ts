@@ -36,14 +36,32 @@ describe('resumable QSAR runs', () => {
       target: 'logS',
       task: 'regression',
       teacher: null,
-      settings: { ...DEFAULT_QSAR, split: 'random', seeds: 2, epochs: 2, batch: 16, distill: true, studentLayers: 1, augment: 1, scratchArchitecture: { layers: 2, hidden: 16, heads: 2, ff: 32, maxLen: 128, dropout: 0.1 } },
+      settings: {
+        ...DEFAULT_QSAR,
+        split: 'random',
+        seeds: 2,
+        epochs: 2,
+        batch: 16,
+        distill: true,
+        studentLayers: 1,
+        augment: 1,
+        scratchArchitecture: { layers: 2, hidden: 16, heads: 2, ff: 32, maxLen: 128, dropout: 0.1 },
+      },
     };
     // Stored as the app stores them (serialised), then read back.
     const saved: QsarCheckpoint[] = [];
     const whole = await runQsar(req, undefined, undefined, { onCheckpoint: (c) => saved.push(deserialize(serialize(c)) as QsarCheckpoint) });
     expect(saved.map((c) => `${c.seed}:${c.stage}:${c.fit.epoch}/${c.epochs}`)).toEqual([
-      '0:teacher:1/2', '0:teacher:2/2', '0:distill:1/2', '0:distill:2/2', '0:finetune:1/1',
-      '1:teacher:1/2', '1:teacher:2/2', '1:distill:1/2', '1:distill:2/2', '1:finetune:1/1',
+      '0:teacher:1/2',
+      '0:teacher:2/2',
+      '0:distill:1/2',
+      '0:distill:2/2',
+      '0:finetune:1/1',
+      '1:teacher:1/2',
+      '1:teacher:2/2',
+      '1:distill:1/2',
+      '1:distill:2/2',
+      '1:finetune:1/1',
     ]);
     // Saving checkpoints changes nothing.
     expect(outcome(await runQsar(req))).toEqual(outcome(whole));
@@ -57,6 +75,8 @@ describe('resumable QSAR runs', () => {
       // Only what was left is trained again.
       expect(messages.filter((m) => /teacher epoch/.test(m))).toHaveLength(c.stage === 'teacher' ? 2 * (2 - c.seed) - c.fit.epoch : 2 * (1 - c.seed));
     }
-    await expect(runQsar({ ...req, settings: { ...req.settings, firstSeed: 2 } }, undefined, undefined, { resume: saved[0] as QsarCheckpoint })).rejects.toThrow(/outside this run's seeds/);
+    await expect(
+      runQsar({ ...req, settings: { ...req.settings, firstSeed: 2 } }, undefined, undefined, { resume: saved[0] as QsarCheckpoint }),
+    ).rejects.toThrow(/outside this run's seeds/);
   }, 300_000);
 });

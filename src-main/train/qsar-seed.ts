@@ -8,7 +8,18 @@ import { type FitCheckpoint, type FitData, fit, predictTask, taskModelFrom } fro
 import { RandomForest } from './forest';
 import { meanSd } from './metrics';
 import type { QsarData } from './qsar-data';
-import { type ConsensusFit, type FitSummary, MIN_CALIBRATION, type Progress, type QsarCheckpoint, type QsarRequest, type QsarResult, type Role, type SeedsDone, type TrainedModel } from './qsar-types';
+import {
+  type ConsensusFit,
+  type FitSummary,
+  MIN_CALIBRATION,
+  type Progress,
+  type QsarCheckpoint,
+  type QsarRequest,
+  type QsarResult,
+  type Role,
+  type SeedsDone,
+  type TrainedModel,
+} from './qsar-types';
 import { type Split, randomSplit, scaffoldSplit, temporalSplit } from './splits';
 
 /** What a run has gathered so far, over its seeds (a resumed run starts from its checkpoint's). */
@@ -45,7 +56,12 @@ export interface SeedJob {
   onCheckpoint?: (c: QsarCheckpoint) => void;
 }
 
-const summaryOf = (f: FitSummary): FitSummary => ({ sequences: f.sequences, stepSeconds: f.stepSeconds, stepCpuSeconds: f.stepCpuSeconds, bestEpoch: f.bestEpoch });
+const summaryOf = (f: FitSummary): FitSummary => ({
+  sequences: f.sequences,
+  stepSeconds: f.stepSeconds,
+  stepCpuSeconds: f.stepCpuSeconds,
+  bestEpoch: f.bestEpoch,
+});
 const addCpu = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
 
 /** The state at a seed's start: what its checkpoints carry as the finished seeds. */
@@ -68,14 +84,24 @@ function seedContext(job: SeedJob) {
   const { data: d, req, seed, at } = job;
   const s = req.settings;
   const { points, seqs, bounds } = d;
-  const split: Split = s.split === 'random' ? randomSplit(points.length, seed + 1) : s.split === 'scaffold' ? scaffoldSplit(d.scaffolds, seed + 1) : temporalSplit(points.map((p) => p.date));
-  if (split.test.length === 0 || split.train.length === 0) throw new AppError('INVALID_INPUT', 'the split left an empty train or test set; use more data or another split');
+  const split: Split =
+    s.split === 'random'
+      ? randomSplit(points.length, seed + 1)
+      : s.split === 'scaffold'
+        ? scaffoldSplit(d.scaffolds, seed + 1)
+        : temporalSplit(points.map((p) => p.date));
+  if (split.test.length === 0 || split.train.length === 0)
+    throw new AppError('INVALID_INPUT', 'the split left an empty train or test set; use more data or another split');
   const value = (i: number) => points[i]?.value as number;
   const yTest = split.test.map(value);
   const trainY = split.train.map(value);
   const norm = d.classify ? null : meanSd(trainY);
   const scaled = (i: number) => (norm ? (value(i) - norm.mean) / (norm.sd || 1) : value(i));
-  const dataOf = (idx: number[]): FitData => ({ seqs: idx.map((i) => seqs[i] as Int32Array), y: Float32Array.from(idx, scaled), ...(d.anyBound ? { bound: Int8Array.from(idx, (i) => bounds[i] as number) } : {}) });
+  const dataOf = (idx: number[]): FitData => ({
+    seqs: idx.map((i) => seqs[i] as Int32Array),
+    y: Float32Array.from(idx, scaled),
+    ...(d.anyBound ? { bound: Int8Array.from(idx, (i) => bounds[i] as number) } : {}),
+  });
   // The validation split's measured compounds (bounds are no values to fit weights or residuals on)
   // choose the consensus weights and the recommended model and calibrate the intervals; the test
   // split's measured ones check the intervals' coverage.
@@ -83,17 +109,42 @@ function seedContext(job: SeedJob) {
   const yValid = vIdx.map(value);
   const tMeasured = split.test.flatMap((i, j) => (bounds[i] === 0 ? [j] : []));
   const calibrated = vIdx.length >= MIN_CALIBRATION;
-  const withCoverage = (metrics: Record<string, number>, validPred: ArrayLike<number>, testPred: ArrayLike<number>): { metrics: Record<string, number>; calibration: Calibration | null } => {
+  const withCoverage = (
+    metrics: Record<string, number>,
+    validPred: ArrayLike<number>,
+    testPred: ArrayLike<number>,
+  ): { metrics: Record<string, number>; calibration: Calibration | null } => {
     if (!calibrated) return { metrics, calibration: null };
     const calibration = calibrate(d.kind, yValid, validPred);
-    const c = coverage(calibration, tMeasured.map((j) => yTest[j] as number), tMeasured.map((j) => testPred[j] as number));
+    const c = coverage(
+      calibration,
+      tMeasured.map((j) => yTest[j] as number),
+      tMeasured.map((j) => testPred[j] as number),
+    );
     return { metrics: { ...metrics, coverage80: c.coverage, [d.classify ? 'setSize80' : 'width80']: c.width }, calibration };
   };
   const done = snapshot(job.totals);
   const seconds = job.totals.seconds;
   const checkpointAt = job.onCheckpoint
-    ? (stage: QsarCheckpoint['stage'], epochs: number, c: FitCheckpoint, role: 'teacher' | 'student', since: number, teacherDone: QsarCheckpoint['teacher'], distilled: FitSummary | null) =>
-        job.onCheckpoint?.({ seed, stage, epochs, fit: c, teacher: teacherDone, distilled, seconds: { ...seconds, [role]: seconds[role] + (performance.now() - since) / 1000 }, done })
+    ? (
+        stage: QsarCheckpoint['stage'],
+        epochs: number,
+        c: FitCheckpoint,
+        role: 'teacher' | 'student',
+        since: number,
+        teacherDone: QsarCheckpoint['teacher'],
+        distilled: FitSummary | null,
+      ) =>
+        job.onCheckpoint?.({
+          seed,
+          stage,
+          epochs,
+          fit: c,
+          teacher: teacherDone,
+          distilled,
+          seconds: { ...seconds, [role]: seconds[role] + (performance.now() - since) / 1000 },
+          done,
+        })
     : null;
   return {
     split,
@@ -134,7 +185,14 @@ function fitForest(job: SeedJob, ctx: SeedContext) {
   const t0 = performance.now();
   const { split } = ctx;
   const trainFps = split.train.map((i) => d.fps[i] as Uint8Array);
-  const rf = d.anyBound ? RandomForest.fitCensored(trainFps, ctx.trainY, split.train.map((i) => d.bounds[i] as number), { seed: seed + 1 }) : RandomForest.fit(trainFps, ctx.trainY, job.req.task, { seed: seed + 1 });
+  const rf = d.anyBound
+    ? RandomForest.fitCensored(
+        trainFps,
+        ctx.trainY,
+        split.train.map((i) => d.bounds[i] as number),
+        { seed: seed + 1 },
+      )
+    : RandomForest.fit(trainFps, ctx.trainY, job.req.task, { seed: seed + 1 });
   if (seed === job.first) totals.baseline = { forest: rf.toJSON(), domain: ctx.domain, calibration: null };
   const test = split.test.map((i) => rf.predict(d.fps[i] as Uint8Array).mean);
   const valid = ctx.vIdx.map((i) => rf.predict(d.fps[i] as Uint8Array).mean);
@@ -151,7 +209,13 @@ async function fitTeacher(job: SeedJob, ctx: SeedContext) {
   const { req, data: d, seed, totals, at } = job;
   const s = req.settings;
   const finished = at?.teacher ?? null;
-  const what = job.reuse ? 'using the fine-tuned teacher' : finished ? 'the fine-tuned teacher of the interrupted run' : at?.stage === 'teacher' ? `resuming the teacher after epoch ${at.fit.epoch}` : 'fine-tuning the teacher';
+  const what = job.reuse
+    ? 'using the fine-tuned teacher'
+    : finished
+      ? 'the fine-tuned teacher of the interrupted run'
+      : at?.stage === 'teacher'
+        ? `resuming the teacher after epoch ${at.fit.epoch}`
+        : 'fine-tuning the teacher';
   job.progress(`seed ${seed - job.first + 1}/${s.seeds}: ${what}`);
   const t0 = performance.now();
   const model = taskModelFrom(d.baseConfig, req.teacher?.weights ?? null, d.classify ? 'binary' : 'regression', seed + 1);
@@ -169,7 +233,13 @@ async function fitTeacher(job: SeedJob, ctx: SeedContext) {
       lr: s.lr,
       seed: seed + 1,
       ...(job.signal ? { signal: job.signal } : {}),
-      onEpoch: (e) => job.progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'teacher', seed: seed + 1, epochs: s.epochs, ...e }),
+      onEpoch: (e) =>
+        job.progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, {
+          stage: 'teacher',
+          seed: seed + 1,
+          epochs: s.epochs,
+          ...e,
+        }),
       ...ctx.resumeFrom('teacher'),
       ...(ctx.checkpointAt ? { onCheckpoint: (c: FitCheckpoint) => ctx.checkpointAt?.('teacher', s.epochs, c, 'teacher', t0, null, null) } : {}),
     });
@@ -185,7 +255,17 @@ async function fitTeacher(job: SeedJob, ctx: SeedContext) {
   const report = ctx.withCoverage(d.metricsOf(ctx.split.test, ctx.yTest, test), valid, test);
   totals.perSeed.teacher.push(report.metrics);
   if (seed === job.first) {
-    totals.trained.push({ role: 'teacher', config: model.config, tokenizer: d.tokenizer.toJSON(), weights: new Uint8Array(packTensors(model.params)), norm: ctx.normFix, layerMap: null, bestEpoch: f.bestEpoch, domain: ctx.domain, calibration: report.calibration });
+    totals.trained.push({
+      role: 'teacher',
+      config: model.config,
+      tokenizer: d.tokenizer.toJSON(),
+      weights: new Uint8Array(packTensors(model.params)),
+      norm: ctx.normFix,
+      layerMap: null,
+      bestEpoch: f.bestEpoch,
+      domain: ctx.domain,
+      calibration: report.calibration,
+    });
   }
   return { model, test, valid, done };
 }
@@ -208,7 +288,11 @@ async function distilStudent(job: SeedJob, ctx: SeedContext, teacher: Teacher) {
   totals.studentDepth = k;
   // Teacher layers {0, L/k, 2L/k, …, L} → student {0, 1, …, k} (0 = embeddings).
   const layerMap = Array.from({ length: k + 1 }, (_, j) => Math.round((j * L) / k));
-  const student = taskModelFrom(teacher.model.config, null, d.classify ? 'binary' : 'regression', seed + 101, { shareLayers: shared, layers: k, ...(req.student ? { ff: req.student.config.ff } : {}) });
+  const student = taskModelFrom(teacher.model.config, null, d.classify ? 'binary' : 'regression', seed + 101, {
+    shareLayers: shared,
+    layers: k,
+    ...(req.student ? { ff: req.student.config.ff } : {}),
+  });
   // Embeddings, pooler and task head from the fine-tuned teacher; the shared layer starts as the
   // teacher's first, or, with a general-distilled student, everything but the task head from it.
   copyMatching(student, packTensors(teacher.model.params));
@@ -237,7 +321,17 @@ async function distilStudent(job: SeedJob, ctx: SeedContext, teacher: Teacher) {
   const report = ctx.withCoverage(d.metricsOf(ctx.split.test, ctx.yTest, test), valid, test);
   totals.perSeed.student.push(report.metrics);
   if (seed === job.first) {
-    totals.trained.push({ role: 'student', config: student.config, tokenizer: d.tokenizer.toJSON(), weights: new Uint8Array(packTensors(student.params)), norm: ctx.normFix, layerMap, bestEpoch: sFit.bestEpoch, domain: ctx.domain, calibration: report.calibration });
+    totals.trained.push({
+      role: 'student',
+      config: student.config,
+      tokenizer: d.tokenizer.toJSON(),
+      weights: new Uint8Array(packTensors(student.params)),
+      norm: ctx.normFix,
+      layerMap,
+      bestEpoch: sFit.bestEpoch,
+      domain: ctx.domain,
+      calibration: report.calibration,
+    });
   }
   disposeModel(student);
   return { test, valid };
@@ -275,7 +369,13 @@ async function distil(job: SeedJob, ctx: SeedContext, teacher: Teacher, student:
     ...(job.signal ? { signal: job.signal } : {}),
     soft: { y: softY, alpha: s.alpha },
     hidden: { teacher: teacher.model, layerMap, weight: s.hiddenWeight },
-    onEpoch: (e) => job.progress(`seed ${seed + 1}: student epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, { stage: 'student', seed: seed + 1, epochs: s.epochs, ...e }),
+    onEpoch: (e) =>
+      job.progress(`seed ${seed + 1}: student epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, {
+        stage: 'student',
+        seed: seed + 1,
+        epochs: s.epochs,
+        ...e,
+      }),
     ...ctx.resumeFrom('distill'),
     ...(ctx.checkpointAt ? { onCheckpoint: (c: FitCheckpoint) => ctx.checkpointAt?.('distill', s.epochs, c, 'student', since, teacher.done, null) } : {}),
   });
@@ -298,8 +398,23 @@ function consensusAndPick(job: SeedJob, ctx: SeedContext, m: { forest: Judged; t
     { role: 'baseline', ...forest },
   ];
   const even = members.map(() => 1 / members.length);
-  const fitted = ctx.calibrated ? crossFitConsensus(d.kind, ctx.yValid, members.map((x) => x.valid)) : { weights: even, honest: combine(even, members.map((x) => x.valid)) };
-  const cPred = combine(fitted.weights, members.map((x) => x.test));
+  const fitted = ctx.calibrated
+    ? crossFitConsensus(
+        d.kind,
+        ctx.yValid,
+        members.map((x) => x.valid),
+      )
+    : {
+        weights: even,
+        honest: combine(
+          even,
+          members.map((x) => x.valid),
+        ),
+      };
+  const cPred = combine(
+    fitted.weights,
+    members.map((x) => x.test),
+  );
   const report = ctx.withCoverage(d.metricsOf(ctx.split.test, ctx.yTest, cPred), fitted.honest, cPred);
   totals.perSeed.consensus.push(report.metrics);
   const candidates: Array<{ role: Role; valid: ArrayLike<number> }> = [
@@ -313,7 +428,10 @@ function consensusAndPick(job: SeedJob, ctx: SeedContext, m: { forest: Judged; t
   totals.picks.push(pick?.role ?? fallback);
   if (seed !== job.first) return;
   totals.consensus = { members: members.map((x, k) => ({ role: x.role, weight: fitted.weights[k] as number })), calibration: report.calibration };
-  totals.recommended = pick ?? { role: fallback, why: `no recommendation from validation (${ctx.vIdx.length} measured validation compounds, ${MIN_CALIBRATION} needed): the ${fallback} by default` };
+  totals.recommended = pick ?? {
+    role: fallback,
+    why: `no recommendation from validation (${ctx.vIdx.length} measured validation compounds, ${MIN_CALIBRATION} needed): the ${fallback} by default`,
+  };
   const b = d.bounds;
   totals.predictions = ctx.split.test.map((i, j) => ({
     smiles: d.points[i]?.smiles as string,

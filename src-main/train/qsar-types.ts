@@ -68,7 +68,17 @@ export interface QsarResult {
   split: SplitKind;
   seeds: number;
   /** `censored`: compounds trained on as bounds (every replicate `<`, or every one `>`). */
-  n: { compounds: number; train: number; valid: number; test: number; rejected: number; tooLong: number; replicates: number; censored: number; unknownTokenRate: number };
+  n: {
+    compounds: number;
+    train: number;
+    valid: number;
+    test: number;
+    rejected: number;
+    tooLong: number;
+    replicates: number;
+    censored: number;
+    unknownTokenRate: number;
+  };
   teacherSource: string;
   data: { file: string; sha256: string; target: string; task: Task };
   /** Predicted vs measured on the test split of the first seed (for plots). */

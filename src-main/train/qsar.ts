@@ -10,7 +10,12 @@ export * from './qsar-types';
 /** The totals a run starts from: nothing, or what the finished seeds of the run it resumes gave. */
 function totalsFrom(from: SeedsDone | undefined, seconds: Partial<Record<Role, number>> | undefined, distill: boolean): RunTotals {
   return {
-    perSeed: { teacher: [...(from?.perSeed.teacher ?? [])], student: [...(from?.perSeed.student ?? [])], baseline: [...(from?.perSeed.baseline ?? [])], consensus: [...(from?.perSeed.consensus ?? [])] },
+    perSeed: {
+      teacher: [...(from?.perSeed.teacher ?? [])],
+      student: [...(from?.perSeed.student ?? [])],
+      baseline: [...(from?.perSeed.baseline ?? [])],
+      consensus: [...(from?.perSeed.consensus ?? [])],
+    },
     seconds: { teacher: 0, student: 0, baseline: 0, consensus: 0, ...seconds },
     throughput: from ? structuredClone(from.throughput) : { teacher: { n: 0, s: 0, cpu: 0 }, student: { n: 0, s: 0, cpu: 0 } },
     trained: [...(from?.trained ?? [])],
@@ -43,11 +48,24 @@ export async function runQsar(req: QsarRequest, progress: Progress = () => {}, s
   // A teacher already fine-tuned on this assay, split and seed (a benchmark re-using it) is taken as is;
   // it belongs to one seed, so it cannot serve several.
   const reuse = Boolean(s.teacherFineTuned && req.teacher?.config.task);
-  if (reuse && s.seeds > 1) throw new AppError('INVALID_INPUT', 'an already fine-tuned teacher belongs to one seed: run one seed at a time (firstSeed) with it');
-  if (resume && (resume.seed < first || resume.seed >= first + s.seeds)) throw new AppError('INVALID_INPUT', `the checkpoint is of seed ${resume.seed + 1}, outside this run's seeds`);
+  if (reuse && s.seeds > 1)
+    throw new AppError('INVALID_INPUT', 'an already fine-tuned teacher belongs to one seed: run one seed at a time (firstSeed) with it');
+  if (resume && (resume.seed < first || resume.seed >= first + s.seeds))
+    throw new AppError('INVALID_INPUT', `the checkpoint is of seed ${resume.seed + 1}, outside this run's seeds`);
   for (let seed = resume?.seed ?? first; seed < first + s.seeds; seed++) {
     const at = resume?.seed === seed ? resume : null;
-    await runSeed({ req, data, totals, seed, first, at, reuse, progress, ...(signal ? { signal } : {}), ...(opts.onCheckpoint ? { onCheckpoint: opts.onCheckpoint } : {}) });
+    await runSeed({
+      req,
+      data,
+      totals,
+      seed,
+      first,
+      at,
+      reuse,
+      progress,
+      ...(signal ? { signal } : {}),
+      ...(opts.onCheckpoint ? { onCheckpoint: opts.onCheckpoint } : {}),
+    });
   }
   return report(req, data, totals);
 }
@@ -68,8 +86,14 @@ function teacherSource(req: QsarRequest, layers: number): string {
   const s = req.settings;
   return (
     (req.teacher ? `fine-tuned from '${req.teacher.name}'` : 'no pretrained teacher given or registered: the teacher was trained from scratch on the assay') +
-    (s.distill ? (req.student ? `; student started from the general-distilled '${req.student.name}'` : '; student started from the fine-tuned teacher (no general-distilled student given)') : '') +
-    (s.distill && !req.student && s.studentLayers > layers ? `; the student applies its layer ${layers} times, not the ${s.studentLayers} asked: the teacher has only ${layers} layers` : '')
+    (s.distill
+      ? req.student
+        ? `; student started from the general-distilled '${req.student.name}'`
+        : '; student started from the fine-tuned teacher (no general-distilled student given)'
+      : '') +
+    (s.distill && !req.student && s.studentLayers > layers
+      ? `; the student applies its layer ${layers} times, not the ${s.studentLayers} asked: the teacher has only ${layers} layers`
+      : '')
   );
 }
 
@@ -90,19 +114,47 @@ async function report(req: QsarRequest, data: QsarData, t: RunTotals): Promise<Q
   const models: ModelReport[] = [
     transformer('teacher', t.teacherParams, data.baseConfig.layers),
     ...(s.distill ? [transformer('student', t.studentParams, t.studentDepth)] : []),
-    { name: 'ecfp4-rf', role: 'baseline', params: 0, layers: 0, metrics: summarise(t.perSeed.baseline), trainSeconds: t.seconds.baseline / s.seeds, trainSeqPerSec: null, trainSeqPerCpuSec: null },
-    { name: 'consensus', role: 'consensus', params: 0, layers: 0, metrics: summarise(t.perSeed.consensus), trainSeconds: 0, trainSeqPerSec: null, trainSeqPerCpuSec: null },
+    {
+      name: 'ecfp4-rf',
+      role: 'baseline',
+      params: 0,
+      layers: 0,
+      metrics: summarise(t.perSeed.baseline),
+      trainSeconds: t.seconds.baseline / s.seeds,
+      trainSeqPerSec: null,
+      trainSeqPerCpuSec: null,
+    },
+    {
+      name: 'consensus',
+      role: 'consensus',
+      params: 0,
+      layers: 0,
+      metrics: summarise(t.perSeed.consensus),
+      trainSeconds: 0,
+      trainSeqPerSec: null,
+      trainSeqPerCpuSec: null,
+    },
   ];
   // Each seed's pick, judged on that seed's test split.
   const pickCounts: Partial<Record<Role, number>> = {};
   for (const r of t.picks) pickCounts[r] = (pickCounts[r] ?? 0) + 1;
-  const recommended: Recommendation | null = t.recommended ? { ...t.recommended, metrics: summarise(t.picks.map((r, k) => t.perSeed[r][k] ?? {})), picks: pickCounts } : null;
+  const recommended: Recommendation | null = t.recommended
+    ? { ...t.recommended, metrics: summarise(t.picks.map((r, k) => t.perSeed[r][k] ?? {})), picks: pickCounts }
+    : null;
   const { assay } = data;
   return {
     models,
     split: s.split,
     seeds: s.seeds,
-    n: { compounds: data.points.length, ...t.sizes, rejected: assay.rejected.length, tooLong: data.tooLong, replicates: assay.replicates, censored: data.bounds.filter((b) => b !== 0).length, unknownTokenRate: data.unknownTokenRate },
+    n: {
+      compounds: data.points.length,
+      ...t.sizes,
+      rejected: assay.rejected.length,
+      tooLong: data.tooLong,
+      replicates: assay.replicates,
+      censored: data.bounds.filter((b) => b !== 0).length,
+      unknownTokenRate: data.unknownTokenRate,
+    },
     teacherSource: teacherSource(req, data.baseConfig.layers),
     data: { file: req.data, sha256: await fileSha256(req.data), target: req.target, task: req.task },
     predictions: t.predictions,

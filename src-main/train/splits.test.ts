@@ -52,7 +52,20 @@ describe('randomSplit and temporalSplit', () => {
 describe('splits', () => {
   it('scaffold split never puts one scaffold on two sides', async () => {
     const rd = await loadRdkit();
-    const smiles = ['c1ccccc1CC', 'c1ccccc1CCC', 'c1ccccc1O', 'C1CCCCC1N', 'C1CCCCC1O', 'c1ccncc1C', 'c1ccncc1CC', 'CCO', 'CCCO', 'c1ccc2ccccc2c1', 'O=C1CCCN1C', 'c1ccoc1C'];
+    const smiles = [
+      'c1ccccc1CC',
+      'c1ccccc1CCC',
+      'c1ccccc1O',
+      'C1CCCCC1N',
+      'C1CCCCC1O',
+      'c1ccncc1C',
+      'c1ccncc1CC',
+      'CCO',
+      'CCCO',
+      'c1ccc2ccccc2c1',
+      'O=C1CCCN1C',
+      'c1ccoc1C',
+    ];
     const scaffolds = smiles.map((s) => murckoScaffold(rd, s) as string);
     expect(scaffolds[0]).toBe('c1ccccc1');
     expect(scaffolds[7]).toBe('');
@@ -60,11 +73,12 @@ describe('splits', () => {
       const sp = scaffoldSplit(scaffolds, seed);
       expect([...sp.train, ...sp.valid, ...sp.test].sort((a, b) => a - b)).toEqual(smiles.map((_, i) => i));
       const side = new Map<string, string>();
-      for (const [name, idx] of Object.entries(sp)) for (const i of idx) {
-        const s = scaffolds[i] as string;
-        expect(side.get(s) ?? name).toBe(name);
-        side.set(s, name);
-      }
+      for (const [name, idx] of Object.entries(sp))
+        for (const i of idx) {
+          const s = scaffolds[i] as string;
+          expect(side.get(s) ?? name).toBe(name);
+          side.set(s, name);
+        }
     }
   });
 

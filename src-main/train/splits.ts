@@ -20,7 +20,10 @@ function shuffled<T>(xs: T[], seed: number): T[] {
 
 /** Random 80/10/10 split of n items. */
 export function randomSplit(n: number, seed: number, frac = [0.8, 0.1, 0.1] as const): Split {
-  const idx = shuffled(Array.from({ length: n }, (_, i) => i), seed);
+  const idx = shuffled(
+    Array.from({ length: n }, (_, i) => i),
+    seed,
+  );
   const a = Math.round(n * frac[0]);
   const b = a + Math.round(n * frac[1]);
   return { train: idx.slice(0, a), valid: idx.slice(a, b), test: idx.slice(b) };
@@ -44,7 +47,10 @@ export function scaffoldSplit(scaffolds: string[], seed: number, frac = [0.8, 0.
   const testSize = n - trainSize - validSize;
   const all = [...groups.values()];
   const big = all.filter((g) => g.length > validSize / 2 || g.length > testSize / 2).sort((a, b) => b.length - a.length);
-  const small = shuffled(all.filter((g) => !(g.length > validSize / 2 || g.length > testSize / 2)), seed);
+  const small = shuffled(
+    all.filter((g) => !(g.length > validSize / 2 || g.length > testSize / 2)),
+    seed,
+  );
   const split: Split = { train: [], valid: [], test: [] };
   for (const g of [...big, ...small]) {
     if (split.train.length + g.length <= trainSize) split.train.push(...g);
@@ -58,7 +64,10 @@ export function scaffoldSplit(scaffolds: string[], seed: number, frac = [0.8, 0.
 export function temporalSplit(dates: Array<string | null>, frac = [0.8, 0.1, 0.1] as const): Split {
   const missing = dates.findIndex((d) => d === null || d === '');
   if (missing >= 0) throw new Error(`temporal split needs a date for every compound (compound ${missing + 1} has none)`);
-  const order = dates.map((d, i) => ({ d: d as string, i })).sort((a, b) => (a.d < b.d ? -1 : a.d > b.d ? 1 : a.i - b.i)).map((x) => x.i);
+  const order = dates
+    .map((d, i) => ({ d: d as string, i }))
+    .sort((a, b) => (a.d < b.d ? -1 : a.d > b.d ? 1 : a.i - b.i))
+    .map((x) => x.i);
   const a = Math.round(order.length * frac[0]);
   const b = a + Math.round(order.length * frac[1]);
   return { train: order.slice(0, a), valid: order.slice(a, b), test: order.slice(b) };

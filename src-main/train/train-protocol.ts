@@ -41,7 +41,10 @@ export type TrainEvent =
   | { type: 'qsar-done'; result: QsarResult }
   | { type: 'predicted'; rows: PredictionRow[]; inferSeconds: number; engine: string }
   | { type: 'train-speed'; sequences: number; seqPerSec: number; seqPerCpuSec: number | null }
-  | { type: 'evaluated'; result: { metrics: Record<string, number>; n: number; censored: number; unreadable: number; rejected: number; inDomain: number; engine: string } }
+  | {
+      type: 'evaluated';
+      result: { metrics: Record<string, number>; n: number; censored: number; unreadable: number; rejected: number; inDomain: number; engine: string };
+    }
   | ({ type: 'assay-progress' } & AssayReadProgress)
   | { type: 'assay-read'; assay: AssayData; sha256: string }
   | { type: 'error'; code: ErrorCode; message: string };

@@ -117,13 +117,27 @@ port.on('message', (req: TrainRequest) => {
     }
     if (req.type === 'train-speed') return post({ type: 'train-speed', ...(await trainingSpeedWith(req.model, req.inputs)) });
     if (req.type === 'predict') post({ type: 'predicted', ...(await predictWith(req.model, req.inputs, req.engine)) });
-    else post({ type: 'evaluated', result: await evaluateWith(req.model, req.file, req.target, { ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}) }, req.engine) });
+    else
+      post({
+        type: 'evaluated',
+        result: await evaluateWith(
+          req.model,
+          req.file,
+          req.target,
+          { ...(req.smilesCol ? { smilesCol: req.smilesCol } : {}), ...(req.unit ? { unit: req.unit } : {}) },
+          req.engine,
+        ),
+      });
   };
   run().catch((err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
     if (/Aborted\(|memory access out of bounds/.test(message)) {
       // The wasm heap (4 GiB at most) ran out; it fails this way, without an out-of-memory message.
-      post({ type: 'error', code: 'INVALID_INPUT', message: `the model ran out of WebAssembly memory (4 GiB at most): use gradient checkpointing, a smaller batch or a smaller model (${message.split('\n')[0]})` });
+      post({
+        type: 'error',
+        code: 'INVALID_INPUT',
+        message: `the model ran out of WebAssembly memory (4 GiB at most): use gradient checkpointing, a smaller batch or a smaller model (${message.split('\n')[0]})`,
+      });
     } else if (err instanceof AppError) post({ type: 'error', code: err.code, message });
     else post({ type: 'error', code: 'BUG', message: err instanceof Error && err.stack ? err.stack : message });
   });

@@ -35,7 +35,8 @@ export async function runWorkerJob<E, T>(job: WorkerJob<E, T>): Promise<T> {
   let onAbort = () => {};
   try {
     return await new Promise<T>((resolve, reject) => {
-      onAbort = job.cancelMessage === undefined ? () => reject(new AppError('CANCELLED', `${job.what} cancelled`)) : () => worker.postMessage(job.cancelMessage);
+      onAbort =
+        job.cancelMessage === undefined ? () => reject(new AppError('CANCELLED', `${job.what} cancelled`)) : () => worker.postMessage(job.cancelMessage);
       job.signal?.addEventListener('abort', onAbort, { once: true });
       worker.on('message', (e: E) => {
         try {

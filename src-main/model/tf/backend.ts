@@ -55,10 +55,11 @@ function cudaProblem(): string | null {
 /** Explains a failed require of a native tfjs package in words a user can act on. */
 function nativeLoadProblem(pkg: string, err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  if (/Cannot find module '@tensorflow\/tfjs-node(-gpu)?'/.test(msg) || (err as { code?: string }).code === 'MODULE_NOT_FOUND' && msg.includes(`'${pkg}'`)) {
+  if (/Cannot find module '@tensorflow\/tfjs-node(-gpu)?'/.test(msg) || ((err as { code?: string }).code === 'MODULE_NOT_FOUND' && msg.includes(`'${pkg}'`))) {
     return `${pkg} is not installed (optional dependency; its install downloads libtensorflow, which needs internet access)`;
   }
-  if (/libtensorflow|tfjs_binding|napi-v\d/.test(msg)) return `${pkg} is installed but its native binding is missing (libtensorflow was not downloaded): ${msg.split('\n')[0]}`;
+  if (/libtensorflow|tfjs_binding|napi-v\d/.test(msg))
+    return `${pkg} is installed but its native binding is missing (libtensorflow was not downloaded): ${msg.split('\n')[0]}`;
   return `${pkg} failed to load: ${msg.split('\n')[0]}`;
 }
 
@@ -88,7 +89,10 @@ export async function initTf(prefer?: BackendName | 'auto', opts: { stockWasmKer
     }
     try {
       nodeRequire(pkg);
-      statuses.set(name, { available: true, reason: name === 'tfjs-node-gpu' ? 'libtensorflow with CUDA loaded' : 'libtensorflow (CPU, multi-threaded) loaded' });
+      statuses.set(name, {
+        available: true,
+        reason: name === 'tfjs-node-gpu' ? 'libtensorflow with CUDA loaded' : 'libtensorflow (CPU, multi-threaded) loaded',
+      });
     } catch (err) {
       statuses.set(name, { available: false, reason: nativeLoadProblem(pkg, err) });
     }

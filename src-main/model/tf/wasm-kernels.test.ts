@@ -69,9 +69,10 @@ describe('wasm kernel fixes match the cpu backend', () => {
     const b = tf.randomNormal([3, 6, 5]);
     const before = tf.memory().numTensors;
     const bytes = tf.memory().numBytes;
-    for (let i = 0; i < 3; i++) tf.tidy(() => {
-      tf.matMul(a, b, false, true);
-    });
+    for (let i = 0; i < 3; i++)
+      tf.tidy(() => {
+        tf.matMul(a, b, false, true);
+      });
     expect(tf.memory().numTensors).toBe(before);
     expect(tf.memory().numBytes).toBe(bytes);
     tf.dispose([a, b]);

@@ -13,23 +13,25 @@ export function libraryHandlers(ctx: AppContext, paths: PathPolicy): Handlers<'a
       const { file, displayName, cleanup } = await materialise(args.source, paths);
       const jobId = ctx.jobs.start('import', { library: args.library, file: displayName }, async (job) => {
         try {
-          return await asNamed(file, displayName, () => importFile(ctx.db, ctx.chem, {
-            file,
-            displayName,
-            library: args.library,
-            smilesCol: args.smilesCol,
-            idCol: args.idCol,
-            format: args.format,
-            signal: job.signal,
-            onProgress: (p) =>
-              job.progress({
-                done: p.read,
-                total: null,
-                rate: p.rate,
-                etaSeconds: p.etaSeconds,
-                message: `${p.read} records: ${p.imported} new, ${p.duplicates} duplicates, ${p.rejected} rejected (${Math.round(p.fraction * 100)}%)`,
-              }),
-          }));
+          return await asNamed(file, displayName, () =>
+            importFile(ctx.db, ctx.chem, {
+              file,
+              displayName,
+              library: args.library,
+              smilesCol: args.smilesCol,
+              idCol: args.idCol,
+              format: args.format,
+              signal: job.signal,
+              onProgress: (p) =>
+                job.progress({
+                  done: p.read,
+                  total: null,
+                  rate: p.rate,
+                  etaSeconds: p.etaSeconds,
+                  message: `${p.read} records: ${p.imported} new, ${p.duplicates} duplicates, ${p.rejected} rejected (${Math.round(p.fraction * 100)}%)`,
+                }),
+            }),
+          );
         } finally {
           await cleanup();
         }
@@ -39,7 +41,12 @@ export function libraryHandlers(ctx: AppContext, paths: PathPolicy): Handlers<'a
     'library.preview': async (args) => {
       const { file, displayName, cleanup } = await materialise(args.source, paths);
       try {
-        return await previewFile(ctx.chem, file, { displayName, ...(args.format ? { format: args.format } : {}), ...(args.smilesCol ? { smilesCol: args.smilesCol } : {}), ...(args.idCol ? { idCol: args.idCol } : {}) });
+        return await previewFile(ctx.chem, file, {
+          displayName,
+          ...(args.format ? { format: args.format } : {}),
+          ...(args.smilesCol ? { smilesCol: args.smilesCol } : {}),
+          ...(args.idCol ? { idCol: args.idCol } : {}),
+        });
       } finally {
         await cleanup();
       }

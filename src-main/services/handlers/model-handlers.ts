@@ -81,13 +81,22 @@ export function modelHandlers(ctx: AppContext, paths: PathPolicy): HandlersOf<Re
       });
       const jobId = ctx.jobs.start('assay', { assay: args.name, file: displayName, target: args.target }, async (job) => {
         try {
-          return await asNamed(file, displayName, () => ctx.assays.importAssay(
-            { data: file, dataName: displayName, name: args.name, target: args.target, task: args.task, ...givenColumns(args) },
-            {
-              signal: job.signal,
-              onProgress: (p) => job.progress({ done: p.read, total: null, rate: 0, etaSeconds: null, message: `${p.read} records: ${p.compounds} compounds, ${p.rejected} rejected` }),
-            },
-          ));
+          return await asNamed(file, displayName, () =>
+            ctx.assays.importAssay(
+              { data: file, dataName: displayName, name: args.name, target: args.target, task: args.task, ...givenColumns(args) },
+              {
+                signal: job.signal,
+                onProgress: (p) =>
+                  job.progress({
+                    done: p.read,
+                    total: null,
+                    rate: 0,
+                    etaSeconds: null,
+                    message: `${p.read} records: ${p.compounds} compounds, ${p.rejected} rejected`,
+                  }),
+              },
+            ),
+          );
         } finally {
           await cleanup();
         }

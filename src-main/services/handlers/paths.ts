@@ -27,7 +27,8 @@ export async function allowedPath(policy: PathPolicy, path: string, use: 'read' 
   // Links are followed before the check: a link inside the folder that points outside it is refused too.
   const real = use === 'read' ? await realpath(abs).catch(() => abs) : join(await realpath(dirname(abs)).catch(() => dirname(abs)), basename(abs));
   const rel = relative(dir, real);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new AppError('INVALID_INPUT', `${path}: host mode ${use === 'read' ? 'reads' : 'writes'} only inside ${policy.dir}`);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel))
+    throw new AppError('INVALID_INPUT', `${path}: host mode ${use === 'read' ? 'reads' : 'writes'} only inside ${policy.dir}`);
   return real;
 }
 

@@ -21,7 +21,9 @@ function trainJob(
 ) {
   // Epochs the job reports: the teacher's and the student's distillation, per seed.
   const perSeed = settings.epochs * (settings.distill ? 2 : 1);
-  let epochsDone = from ? (from.seed - 1) * perSeed + (from.stage === 'teacher' ? from.epoch : from.stage === 'distill' ? settings.epochs + from.epoch : perSeed) : 0;
+  let epochsDone = from
+    ? (from.seed - 1) * perSeed + (from.stage === 'teacher' ? from.epoch : from.stage === 'distill' ? settings.epochs + from.epoch : perSeed)
+    : 0;
   const jobId = ctx.jobs.start('train', meta, async (job) => {
     try {
       return await run({
@@ -61,23 +63,25 @@ export function trainHandlers(ctx: AppContext, paths: PathPolicy): HandlersOf<'m
         });
       }
       return trainJob(ctx, { data: displayName, target: args.target, out: args.out }, settings, cleanup, (hooks) =>
-        asNamed(file, displayName, () => ctx.training.train(
-          {
-            data: file,
-            dataName: displayName,
-            ...(stored ? { fromAssay: stored.fromAssay } : {}),
-            target: args.target,
-            task: args.task,
-            out: args.out,
-            settings,
-            ...(args.teacher ? { teacher: args.teacher } : {}),
-            ...(args.student ? { student: args.student } : {}),
-            // A stored assay's copy has its own date column (the schema refuses the other options with it).
-            ...givenColumns({ ...args, dateCol: stored?.dateCol ?? args.dateCol }),
-            ...(args.restart ? { restart: true } : {}),
-          },
-          hooks,
-        )),
+        asNamed(file, displayName, () =>
+          ctx.training.train(
+            {
+              data: file,
+              dataName: displayName,
+              ...(stored ? { fromAssay: stored.fromAssay } : {}),
+              target: args.target,
+              task: args.task,
+              out: args.out,
+              settings,
+              ...(args.teacher ? { teacher: args.teacher } : {}),
+              ...(args.student ? { student: args.student } : {}),
+              // A stored assay's copy has its own date column (the schema refuses the other options with it).
+              ...givenColumns({ ...args, dateCol: stored?.dateCol ?? args.dateCol }),
+              ...(args.restart ? { restart: true } : {}),
+            },
+            hooks,
+          ),
+        ),
       );
     },
     'model.runs': async () => ({ runs: ctx.training.runs.list() }),
@@ -85,7 +89,14 @@ export function trainHandlers(ctx: AppContext, paths: PathPolicy): HandlersOf<'m
       const run = ctx.training.runs.list().find((r) => r.name === args.name);
       const settings = ctx.training.runSettings(args.name);
       if (!run || !settings) throw new AppError('NOT_FOUND', `no interrupted training run named '${args.name}'`);
-      return trainJob(ctx, { data: run.data, target: run.target, out: args.name, resume: true }, settings, async () => {}, (hooks) => ctx.training.resumeRun(args.name, hooks), run.progress);
+      return trainJob(
+        ctx,
+        { data: run.data, target: run.target, out: args.name, resume: true },
+        settings,
+        async () => {},
+        (hooks) => ctx.training.resumeRun(args.name, hooks),
+        run.progress,
+      );
     },
     'model.discardRun': async (args) => ({ discarded: ctx.training.discardRun(args.name) }),
   };

@@ -37,12 +37,18 @@ export class Assays {
     req: { data: string; dataName?: string; name: string; target: string; task: Task } & AssayColumns,
     hooks: { signal?: AbortSignal; onProgress?: (p: AssayReadProgress) => void } = {},
   ): Promise<AssaySummary> {
-    if (this.repo.byName(req.name)) throw new AppError('CONFLICT', `an assay named '${req.name}' exists: choose another name`, { assay: req.name, remedy: 'list-assays' });
+    if (this.repo.byName(req.name))
+      throw new AppError('CONFLICT', `an assay named '${req.name}' exists: choose another name`, { assay: req.name, remedy: 'list-assays' });
     const opts = { target: req.target, task: req.task, ...givenColumns(req) };
-    const { assay: read, sha256 } = await runTrainJob(`reading the assay ${req.dataName ?? req.data}`, { type: 'read-assay', file: req.data, opts }, (e) => (e.type === 'assay-read' ? e : undefined), {
-      ...(hooks.signal ? { signal: hooks.signal } : {}),
-      onEvent: (e) => e.type === 'assay-progress' && hooks.onProgress?.(e),
-    });
+    const { assay: read, sha256 } = await runTrainJob(
+      `reading the assay ${req.dataName ?? req.data}`,
+      { type: 'read-assay', file: req.data, opts },
+      (e) => (e.type === 'assay-read' ? e : undefined),
+      {
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+        onEvent: (e) => e.type === 'assay-progress' && hooks.onProgress?.(e),
+      },
+    );
     this.db.transaction(() => {
       if (this.repo.byName(req.name)) throw new AppError('CONFLICT', `an assay named '${req.name}' was stored while this one was read: choose another name`);
       this.repo.save({ name: req.name, file: req.dataName ?? req.data, sha256, target: req.target, task: req.task, ...this.asRead(read, undefined) });
@@ -71,7 +77,14 @@ export class Assays {
     // stored assay's record numbers rather than the copy's rows.
     const recordOf = new Map(read.points.map((p) => [p.record, stored.get(p.smiles)?.record ?? p.record]));
     const ownRejects = read.rejected.map((r) => ({ ...r, record: recordOf.get(r.record) ?? r.record, line: null }));
-    return { ...own, unit: source.unit, records: source.records, replicates: source.replicates, rejected: [...this.repo.rejected(source.name), ...ownRejects], points };
+    return {
+      ...own,
+      unit: source.unit,
+      records: source.records,
+      replicates: source.replicates,
+      rejected: [...this.repo.rejected(source.name), ...ownRejects],
+      points,
+    };
   }
 
   /** A stored assay, or an error naming the ones there are. */
@@ -79,18 +92,29 @@ export class Assays {
     const assay = this.repo.byName(name);
     if (assay) return assay;
     const known = this.repo.list().map((a) => a.name);
-    throw new AppError('NOT_FOUND', `no assay named '${name}'${known.length ? ` (assays: ${known.join(', ')})` : ' (an assay is stored when it is imported, or when a model is trained on a file)'}`, { assay: name, remedy: 'list-assays' });
+    throw new AppError(
+      'NOT_FOUND',
+      `no assay named '${name}'${known.length ? ` (assays: ${known.join(', ')})` : ' (an assay is stored when it is imported, or when a model is trained on a file)'}`,
+      { assay: name, remedy: 'list-assays' },
+    );
   }
 
   /** A page of a stored assay's compounds (100 unless `limit`), with how many match and its rejected records. */
   assayPage(name: string, opts: { only?: 'replicates' | 'censored'; offset?: number; limit?: number } = {}): AssayPage {
     const assay = this.stored(name);
     const page = { offset: opts.offset ?? 0, limit: opts.limit ?? 100, ...(opts.only ? { only: opts.only } : {}) };
-    return { assay, total: this.repo.count(name, opts.only), measurements: this.repo.measurements(name, page), rejected: this.repo.rejected(name).slice(0, 100) };
+    return {
+      assay,
+      total: this.repo.count(name, opts.only),
+      measurements: this.repo.measurements(name, page),
+      rejected: this.repo.rejected(name).slice(0, 100),
+    };
   }
 
   /** A stored assay written to a temporary CSV that training reads back to the same values (remove it with cleanup). */
-  async assayFile(name: string): Promise<{ file: string; displayName: string; fromAssay: string; dateCol: string | undefined; assay: AssaySummary; cleanup: () => Promise<void> }> {
+  async assayFile(
+    name: string,
+  ): Promise<{ file: string; displayName: string; fromAssay: string; dateCol: string | undefined; assay: AssaySummary; cleanup: () => Promise<void> }> {
     const assay = this.stored(name);
     const dir = await mkdtemp(join(tmpdir(), 'delicate-assay-'));
     const file = join(dir, `assay-${name.replace(/[^\w.-]+/g, '_')}.csv`);
@@ -98,6 +122,13 @@ export class Assays {
     await writeFile(file, assayCsv(assay, measurements));
     // The copy's columns are smiles, the target and date: the date column is read when the assay has dates.
     const dateCol = measurements.some((m) => m.date) ? 'date' : undefined;
-    return { file, displayName: `assay '${name}' (read from ${assay.file})`, fromAssay: name, dateCol, assay, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    return {
+      file,
+      displayName: `assay '${name}' (read from ${assay.file})`,
+      fromAssay: name,
+      dateCol,
+      assay,
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
   }
 }

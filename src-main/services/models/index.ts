@@ -25,5 +25,11 @@ export interface ModelServices {
 export function modelServices(db: Db, isJobLive: (jobId: string) => boolean = () => false): ModelServices {
   const models = new ModelRegistry(db, isJobLive);
   const assays = new Assays(db);
-  return { models, pretraining: new Pretraining(models.repo, isJobLive), training: new TrainingRuns(db, models.repo, assays), assays, inference: new Inference(models) };
+  return {
+    models,
+    pretraining: new Pretraining(models.repo, isJobLive),
+    training: new TrainingRuns(db, models.repo, assays),
+    assays,
+    inference: new Inference(models),
+  };
 }

@@ -9,7 +9,11 @@ export class Inference {
   constructor(private readonly models: ModelRegistry) {}
 
   /** Predictions with the domain check; inputs the model cannot read come back with the reason. */
-  async predict(name: string, inputs: string[], engine: Engine = 'auto'): Promise<{ model: string; task: TaskManifest['task']; engine: string; rows: PredictionRow[] }> {
+  async predict(
+    name: string,
+    inputs: string[],
+    engine: Engine = 'auto',
+  ): Promise<{ model: string; task: TaskManifest['task']; engine: string; rows: PredictionRow[] }> {
     const spec = this.models.scoringSpec(name);
     const r = await runTrainJob(`prediction with '${name}'`, { type: 'predict', model: spec, inputs, engine }, (e) => (e.type === 'predicted' ? e : undefined));
     return { model: name, task: spec.task, engine: r.engine, rows: r.rows };
@@ -18,7 +22,9 @@ export class Inference {
   /** Metrics of a scoring model on a labelled file. */
   async evaluate(name: string, file: string, target: string, opts: { smilesCol?: string; unit?: string; engine?: Engine } = {}) {
     const spec = this.models.scoringSpec(name);
-    const r = await runTrainJob(`evaluation of '${name}'`, { type: 'evaluate', model: spec, file, target, ...opts }, (e) => (e.type === 'evaluated' ? e : undefined));
+    const r = await runTrainJob(`evaluation of '${name}'`, { type: 'evaluate', model: spec, file, target, ...opts }, (e) =>
+      e.type === 'evaluated' ? e : undefined,
+    );
     return { model: name, ...r.result };
   }
 
@@ -31,7 +37,9 @@ export class Inference {
   async speed(name: string, engine: Engine = 'auto'): Promise<{ molPerSec: number; engine: string; molecules: number }> {
     const spec = this.models.taskSpec(name);
     const inputs = speedInputs();
-    const r = await runTrainJob(`speed of '${name}'`, { type: 'predict', model: { ...spec, domain: [] }, inputs, engine }, (e) => (e.type === 'predicted' ? e : undefined));
+    const r = await runTrainJob(`speed of '${name}'`, { type: 'predict', model: { ...spec, domain: [] }, inputs, engine }, (e) =>
+      e.type === 'predicted' ? e : undefined,
+    );
     return { molPerSec: inputs.length / r.inferSeconds, engine: r.engine, molecules: inputs.length };
   }
 

@@ -15,7 +15,24 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const corpus = join(tmp.dir, 'corpus.csv');
 writeFileSync(corpus, `smiles\n${corpusSlice(600).join('\n')}\n`);
 
-const ARCH = ['--layers', '2', '--hidden', '32', '--heads', '2', '--ff', '64', '--batch', '8', '--max-steps', '40', '--checkpoint-every', '4', '--backend', 'wasm'];
+const ARCH = [
+  '--layers',
+  '2',
+  '--hidden',
+  '32',
+  '--heads',
+  '2',
+  '--ff',
+  '64',
+  '--batch',
+  '8',
+  '--max-steps',
+  '40',
+  '--checkpoint-every',
+  '4',
+  '--backend',
+  'wasm',
+];
 const settings: PretrainSettings = {
   ...DEFAULT_PRETRAIN,
   architecture: { layers: 2, hidden: 32, heads: 2, ff: 64, maxLen: DEFAULT_PRETRAIN.architecture.maxLen, dropout: 0.1, shareLayers: false },
@@ -51,7 +68,13 @@ describe('pretraining jobs', () => {
   let student: PretrainResult;
   beforeAll(async () => {
     whole = await pretraining.pretrain({ corpus, out: 'whole', settings, resume: false, backend: 'wasm' });
-    student = await pretraining.pretrain({ corpus, out: 'student', settings: { ...settings, maxSteps: 6, distill: { ...DEFAULT_DISTILL, teacher: 'whole', layers: 1 } }, resume: false, backend: 'wasm' });
+    student = await pretraining.pretrain({
+      corpus,
+      out: 'student',
+      settings: { ...settings, maxSteps: 6, distill: { ...DEFAULT_DISTILL, teacher: 'whole', layers: 1 } },
+      resume: false,
+      backend: 'wasm',
+    });
   }, 300_000);
 
   it('a run killed mid-way resumes from its checkpoint and continues the same loss curve', async () => {
@@ -59,7 +82,9 @@ describe('pretraining jobs', () => {
     expect(models.get('whole')).toMatchObject({ state: 'ready', steps: 40, kind: 'pretrained' });
 
     // The same run in a separate process, killed (SIGKILL, no clean-up) once a checkpoint is stored.
-    const child = spawn(process.execPath, [join(root, 'bin/delicate.mjs'), 'pretrain', '--corpus', corpus, '--out', 'killed', ...ARCH, '--db', dbPath], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [join(root, 'bin/delicate.mjs'), 'pretrain', '--corpus', corpus, '--out', 'killed', ...ARCH, '--db', dbPath], {
+      stdio: 'ignore',
+    });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     // A safety net only (the child reaches step 4 in seconds): generous for a loaded machine.
     const deadline = Date.now() + 150_000;
@@ -79,7 +104,10 @@ describe('pretraining jobs', () => {
     expect(interrupted.state).toBe('training');
     expect(interrupted.steps).toBeLessThan(40);
 
-    await expect(pretraining.pretrain({ corpus, out: 'killed', settings, resume: false })).rejects.toMatchObject({ code: 'CONFLICT', details: { model: 'killed', remedy: 'resume-or-other-out' } });
+    await expect(pretraining.pretrain({ corpus, out: 'killed', settings, resume: false })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      details: { model: 'killed', remedy: 'resume-or-other-out' },
+    });
     const resumed = await pretraining.pretrain({ corpus, out: 'killed', settings, resume: true, backend: 'wasm' });
     expect(resumed.resumedFromStep).toBeGreaterThanOrEqual(4);
     expect(resumed.steps).toBe(40);
@@ -95,31 +123,60 @@ describe('pretraining jobs', () => {
     const m = models.get('student');
     expect(m).toMatchObject({ kind: 'student', parent: ['whole'], layers: 1, shareLayers: true, state: 'ready' });
     expect(m.params).toBeLessThan(models.get('whole').params);
-    await expect(pretraining.pretrain({ corpus, out: 'x', settings: { ...settings, distill: { ...DEFAULT_DISTILL, teacher: 'nope', layers: 1 } }, resume: false })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(pretraining.pretrain({ corpus, out: 'x', settings: { ...settings, distill: { ...DEFAULT_DISTILL, teacher: 'whole', layers: 3 } }, resume: false })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/'whole' has 2 layers/) });
+    await expect(
+      pretraining.pretrain({ corpus, out: 'x', settings: { ...settings, distill: { ...DEFAULT_DISTILL, teacher: 'nope', layers: 1 } }, resume: false }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(
+      pretraining.pretrain({ corpus, out: 'x', settings: { ...settings, distill: { ...DEFAULT_DISTILL, teacher: 'whole', layers: 3 } }, resume: false }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/'whole' has 2 layers/) });
   }, 120_000);
 
   it('derives a shared-layer teacher, then a narrower student started from it (DeLiCaTe stages 2 and 3)', async () => {
     const distill = { ...DEFAULT_DISTILL, teacher: 'whole' };
-    const shared = await pretraining.pretrain({ corpus, out: 'shared', settings: { ...settings, maxSteps: 4, distill: { ...distill, layers: 2 } }, resume: false, backend: 'wasm' });
+    const shared = await pretraining.pretrain({
+      corpus,
+      out: 'shared',
+      settings: { ...settings, maxSteps: 4, distill: { ...distill, layers: 2 } },
+      resume: false,
+      backend: 'wasm',
+    });
     expect(models.get('shared')).toMatchObject({ kind: 'shared', parent: ['whole'], layers: 2, shareLayers: true });
     // Recomputing layers in the backward pass (all but the last, whose attention is distilled) changes nothing.
-    const recomputed = await pretraining.pretrain({ corpus, out: 'shared-ckpt', settings: { ...settings, maxSteps: 4, gradientCheckpointing: true, distill: { ...distill, layers: 2 } }, resume: false, backend: 'wasm' });
+    const recomputed = await pretraining.pretrain({
+      corpus,
+      out: 'shared-ckpt',
+      settings: { ...settings, maxSteps: 4, gradientCheckpointing: true, distill: { ...distill, layers: 2 } },
+      resume: false,
+      backend: 'wasm',
+    });
     recomputed.curve.forEach((c, i) => {
       expect(c.loss).toBeCloseTo(shared.curve[i]?.loss as number, 4);
       expect(c.distill).toBeCloseTo(shared.curve[i]?.distill as number, 4);
     });
-    const r = await pretraining.pretrain({ corpus, out: 'narrow', settings: { ...settings, maxSteps: 4, distill: { ...distill, layers: 1, ff: 16, init: 'shared' } }, resume: false, backend: 'wasm' });
+    const r = await pretraining.pretrain({
+      corpus,
+      out: 'narrow',
+      settings: { ...settings, maxSteps: 4, distill: { ...distill, layers: 1, ff: 16, init: 'shared' } },
+      resume: false,
+      backend: 'wasm',
+    });
     expect(r.curve.every((c) => Number.isFinite(c.loss))).toBe(true);
     const m = models.get('narrow');
     expect(m).toMatchObject({ kind: 'student', parent: ['whole', 'shared'], layers: 1, shareLayers: true });
-    const manifest = JSON.parse(models.repo.byName('narrow')?.manifest ?? '{}') as { config: { ff: number }; training: { settings: { distill: { ff: number; init: string } } } };
+    const manifest = JSON.parse(models.repo.byName('narrow')?.manifest ?? '{}') as {
+      config: { ff: number };
+      training: { settings: { distill: { ff: number; init: string } } };
+    };
     expect(manifest.config.ff).toBe(16);
     expect(manifest.training.settings.distill).toMatchObject({ ff: 16, init: 'shared' });
     // One layer with 16 of 64 feed-forward units: 2·(32·48) + 48 weights fewer than the 1-layer student.
     expect(models.get('student').params - m.params).toBe(2 * 32 * 48 + 48);
-    await expect(pretraining.pretrain({ corpus, out: 'y', settings: { ...settings, distill: { ...distill, layers: 1, ff: 128 } }, resume: false })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(pretraining.pretrain({ corpus, out: 'z', settings: { ...settings, distill: { ...distill, layers: 1, init: 'narrow' } }, resume: false })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/16 feed-forward units or fewer/) });
+    await expect(
+      pretraining.pretrain({ corpus, out: 'y', settings: { ...settings, distill: { ...distill, layers: 1, ff: 128 } }, resume: false }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(
+      pretraining.pretrain({ corpus, out: 'z', settings: { ...settings, distill: { ...distill, layers: 1, init: 'narrow' } }, resume: false }),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/16 feed-forward units or fewer/) });
   }, 120_000);
 
   it('runs one replicate seed on its own and distils from an already fine-tuned teacher (the QSAR bench cells)', async () => {
@@ -133,7 +190,12 @@ describe('pretraining jobs', () => {
     const rmse = (r: typeof a, role: string) => r.models.find((m) => m.role === role)?.metrics.rmse as number;
     expect(rmse(other, 'teacher')).not.toBeCloseTo(rmse(a, 'teacher'), 6);
     // The fine-tuned teacher of seed 2, reused as is: the same split and the same predictions, then a student.
-    const b = await training.train({ ...base, out: 'seed2-d', teacher: 'seed2-teacher', settings: { ...qsar, firstSeed: 1, teacherFineTuned: true, distill: true, studentLayers: 1 } });
+    const b = await training.train({
+      ...base,
+      out: 'seed2-d',
+      teacher: 'seed2-teacher',
+      settings: { ...qsar, firstSeed: 1, teacherFineTuned: true, distill: true, studentLayers: 1 },
+    });
     expect(rmse(b, 'teacher')).toBeCloseTo(rmse(a, 'teacher'), 5);
     expect(rmse(b, 'baseline')).toBeCloseTo(rmse(a, 'baseline'), 10);
     expect(b.models.find((m) => m.role === 'teacher')?.trainSeqPerSec).toBe(0);
@@ -144,7 +206,12 @@ describe('pretraining jobs', () => {
     expect(Number.isFinite(rmse(b, 'student'))).toBe(true);
     expect(b.teacherSource).not.toMatch(/asked/);
     // A student deeper than its 2-layer teacher is not made: it gets the teacher's depth, and the result says so.
-    const deep = await training.train({ ...base, out: 'seed2-deep', teacher: 'seed2-teacher', settings: { ...qsar, firstSeed: 1, teacherFineTuned: true, distill: true, studentLayers: 5 } });
+    const deep = await training.train({
+      ...base,
+      out: 'seed2-deep',
+      teacher: 'seed2-teacher',
+      settings: { ...qsar, firstSeed: 1, teacherFineTuned: true, distill: true, studentLayers: 5 },
+    });
     expect(deep.models.find((m) => m.role === 'student')?.layers).toBe(2);
     expect(deep.teacherSource).toMatch(/applies its layer 2 times, not the 5 asked/);
     // Fine-tuning throughput on the fixed speed sample (the bench times every model with it in one run):
@@ -162,7 +229,14 @@ describe('pretraining jobs', () => {
     const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n');
     const data = join(tmp.dir, 'esol-150.csv');
     writeFileSync(data, `${rows.slice(0, 151).join('\n')}\n`);
-    const r = await training.train({ data, target: 'logS', task: 'regression', out: 'cons', teacher: 'whole', settings: { ...DEFAULT_QSAR, seeds: 1, epochs: 1, split: 'random', distill: true, studentLayers: 1 } });
+    const r = await training.train({
+      data,
+      target: 'logS',
+      task: 'regression',
+      out: 'cons',
+      teacher: 'whole',
+      settings: { ...DEFAULT_QSAR, seeds: 1, epochs: 1, split: 'random', distill: true, studentLayers: 1 },
+    });
     expect(r.registered).toEqual(['cons-teacher', 'cons-student', 'cons-ecfp4-rf', 'cons-consensus']);
     // Student and forest, weights on a 0.05 grid summing to 1, fitted on the validation split.
     expect(r.consensus?.members.map((m) => m.name)).toEqual(['cons-student', 'cons-ecfp4-rf']);
@@ -174,7 +248,11 @@ describe('pretraining jobs', () => {
     for (const m of r.models) expect(m.metrics.coverage80).toBeGreaterThanOrEqual(0);
     expect(r.recommended?.name).toMatch(/^cons-(student|ecfp4-rf|consensus|teacher)$/);
     expect(r.recommended?.why).toMatch(/validation RMSE/);
-    expect(models.get('cons-consensus')).toMatchObject({ kind: 'consensus', parent: ['cons-student', 'cons-ecfp4-rf'], task: { target: 'logS', type: 'regression' } });
+    expect(models.get('cons-consensus')).toMatchObject({
+      kind: 'consensus',
+      parent: ['cons-student', 'cons-ecfp4-rf'],
+      task: { target: 'logS', type: 'regression' },
+    });
 
     // The consensus predicts the weighted mean of its members' predictions, with its own interval.
     const smiles = ['CCO', 'c1ccccc1O', 'CC(=O)Nc1ccc(O)cc1', 'not a molecule'];
@@ -212,7 +290,32 @@ describe('pretraining jobs', () => {
     // in the student's distillation; then the copy is deleted: the run keeps its own.
     const copy = join(tmp.dir, 'esol-80-copy.csv');
     writeFileSync(copy, readFileSync(data));
-    const args = ['train', '--data', copy, '--target', 'logS', '--task', 'regression', '--teacher', 'whole', '--distill', '--student-layers', '1', '--split', 'random', '--seeds', '1', '--epochs', '2', '--out', 'cut', '--backend', 'wasm', '--db', dbPath];
+    const args = [
+      'train',
+      '--data',
+      copy,
+      '--target',
+      'logS',
+      '--task',
+      'regression',
+      '--teacher',
+      'whole',
+      '--distill',
+      '--student-layers',
+      '1',
+      '--split',
+      'random',
+      '--seeds',
+      '1',
+      '--epochs',
+      '2',
+      '--out',
+      'cut',
+      '--backend',
+      'wasm',
+      '--db',
+      dbPath,
+    ];
     const child = spawn(process.execPath, [join(root, 'bin/delicate.mjs'), ...args], { stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const deadline = Date.now() + 120_000;
@@ -225,11 +328,21 @@ describe('pretraining jobs', () => {
     expect(training.runs.list()).toEqual([expect.objectContaining({ name: 'cut', target: 'logS', data: copy })]);
     expect(models.repo.byName('cut-teacher')).toBeNull();
     // Not started over by mistake, not resumed with other settings, data or models.
-    await expect(training.train({ ...req, out: 'cut' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/interrupted/), details: { run: 'cut', remedy: 'resume-or-restart' } });
+    await expect(training.train({ ...req, out: 'cut' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/interrupted/),
+      details: { run: 'cut', remedy: 'resume-or-restart' },
+    });
     // The command line phrases that remedy with its own flags.
     const cli = spawnSync(process.execPath, [join(root, 'bin/delicate.mjs'), ...args.map((a) => (a === copy ? data : a))], { encoding: 'utf8' });
-    expect([cli.status, cli.stderr]).toEqual([1, expect.stringMatching(/'cut' was interrupted \(.*\): add --resume to continue it, or --restart to start it over\n$/)]);
-    await expect(training.train({ ...req, out: 'cut', resume: true, settings: { ...qsar, epochs: 3 } })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/other data, columns, settings or models/) });
+    expect([cli.status, cli.stderr]).toEqual([
+      1,
+      expect.stringMatching(/'cut' was interrupted \(.*\): add --resume to continue it, or --restart to start it over\n$/),
+    ]);
+    await expect(training.train({ ...req, out: 'cut', resume: true, settings: { ...qsar, epochs: 3 } })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/other data, columns, settings or models/),
+    });
     expect(await training.interrupted({ ...req, out: 'cut', settings: { ...qsar, alpha: 0.9 } })).toMatchObject({ matches: false });
     // The CLI's settings are the same run as these (same values, whatever their order).
     expect(await training.interrupted({ ...req, out: 'cut' })).toMatchObject({ matches: true, progress: { stage: 'distill' } });
@@ -247,7 +360,9 @@ describe('pretraining jobs', () => {
 
     // Cancelled, a run says how to go on; --restart discards it and trains from the start.
     const abort = new AbortController();
-    await expect(training.train({ ...req, out: 'over' }, { signal: abort.signal, onProgress: (m) => /teacher epoch 1\//.test(m) && abort.abort() })).rejects.toMatchObject({
+    await expect(
+      training.train({ ...req, out: 'over' }, { signal: abort.signal, onProgress: (m) => /teacher epoch 1\//.test(m) && abort.abort() }),
+    ).rejects.toMatchObject({
       code: 'CANCELLED',
       message: expect.stringMatching(/saved after seed 1 of 1, teacher epoch 1 of 2$/),
       details: { run: 'over', remedy: 'resume-run' },
@@ -260,7 +375,10 @@ describe('pretraining jobs', () => {
 
   it('cancels with a checkpoint, exports and imports a model file', async () => {
     const abort = new AbortController();
-    const run = pretraining.pretrain({ corpus, out: 'cancelled', settings, resume: false, backend: 'wasm' }, { signal: abort.signal, onProgress: (p) => p.step === 6 && abort.abort() });
+    const run = pretraining.pretrain(
+      { corpus, out: 'cancelled', settings, resume: false, backend: 'wasm' },
+      { signal: abort.signal, onProgress: (p) => p.step === 6 && abort.abort() },
+    );
     await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
     const m = models.get('cancelled');
     expect(m.state).toBe('cancelled');

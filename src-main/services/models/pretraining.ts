@@ -69,7 +69,10 @@ export class Pretraining {
       ...(resume ? { resume } : {}),
     };
     try {
-      return await runTrainJob(`pretraining of '${req.out}'`, request, (e) => run.result(e), { ...(hooks.signal ? { signal: hooks.signal } : {}), onEvent: (e) => run.onEvent(e) });
+      return await runTrainJob(`pretraining of '${req.out}'`, request, (e) => run.result(e), {
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+        onEvent: (e) => run.onEvent(e),
+      });
     } catch (err) {
       // Its checkpoints stay: a cancelled or failed run resumes from the latest.
       if (run.modelId !== null) this.repo.setState(run.modelId, err instanceof AppError && err.code === 'CANCELLED' ? 'cancelled' : 'failed');
@@ -81,9 +84,13 @@ export class Pretraining {
   private resumeFrom(req: PretrainRequest, jobId: string | null): { resume: Resume | undefined; modelId: number | null } {
     const existing = this.repo.byName(req.out);
     if (!existing) return { resume: undefined, modelId: null };
-    if (existing.state === 'ready') throw new AppError('CONFLICT', `model '${req.out}' already exists and is finished; choose another name`, { model: req.out, remedy: 'other-out' });
+    if (existing.state === 'ready')
+      throw new AppError('CONFLICT', `model '${req.out}' already exists and is finished; choose another name`, { model: req.out, remedy: 'other-out' });
     if (!req.resume) {
-      throw new AppError('CONFLICT', `model '${req.out}' exists (${existing.state}, step ${existing.steps} of ${existing.totalSteps})`, { model: req.out, remedy: 'resume-or-other-out' });
+      throw new AppError('CONFLICT', `model '${req.out}' exists (${existing.state}, step ${existing.steps} of ${existing.totalSteps})`, {
+        model: req.out,
+        remedy: 'resume-or-other-out',
+      });
     }
     if (existing.jobId && existing.state === 'training' && this.isJobLive(existing.jobId)) {
       throw new AppError('CONFLICT', `model '${req.out}' is being trained right now by another Delicate process`);
@@ -95,7 +102,12 @@ export class Pretraining {
       return { resume: undefined, modelId: null };
     }
     this.repo.setState(existing.id, 'training', jobId);
-    const resume = { manifest: manifestOf(existing) as ModelManifest, state: JSON.parse(ckpt.state) as RunState, weights: new Uint8Array(ckpt.weights), optimizer: new Uint8Array(ckpt.optimizer) };
+    const resume = {
+      manifest: manifestOf(existing) as ModelManifest,
+      state: JSON.parse(ckpt.state) as RunState,
+      weights: new Uint8Array(ckpt.weights),
+      optimizer: new Uint8Array(ckpt.optimizer),
+    };
     return { resume, modelId: existing.id };
   }
 
@@ -103,7 +115,11 @@ export class Pretraining {
   private startingModels(settings: PretrainSettings, resumed: boolean): { teacher?: Weighted; init?: Weighted } {
     const load = (name: string, role: string): Weighted => {
       const { manifest, weights } = this.repo.ready(name, { role, kinds: TRANSFORMERS, need: 'not a transformer' });
-      if (!manifest.config.mlm) throw new AppError('INVALID_INPUT', `${role} '${name}' has no masked-LM head: general distillation and continued pretraining need pretrained models (kind pretrained, shared or student)`);
+      if (!manifest.config.mlm)
+        throw new AppError(
+          'INVALID_INPUT',
+          `${role} '${name}' has no masked-LM head: general distillation and continued pretraining need pretrained models (kind pretrained, shared or student)`,
+        );
       return { manifest: manifest as ModelManifest, weights };
     };
     const distill = settings.distill;
@@ -111,7 +127,10 @@ export class Pretraining {
     const teacher = load(distill.teacher, 'teacher');
     const depth = teacher.manifest.config.layers;
     if (distill.layers > depth) {
-      throw new AppError('INVALID_INPUT', `a student of ${distill.layers} layers: the teacher '${distill.teacher}' has ${depth} layers, and a student applies its shared layer at most that often (${depth} gives a shared-layer teacher)`);
+      throw new AppError(
+        'INVALID_INPUT',
+        `a student of ${distill.layers} layers: the teacher '${distill.teacher}' has ${depth} layers, and a student applies its shared layer at most that often (${depth} gives a shared-layer teacher)`,
+      );
     }
     return { teacher, ...(!resumed && distill.init ? { init: load(distill.init, 'starting model') } : {}) };
   }
@@ -137,10 +156,19 @@ class PretrainRun {
     else if (e.type === 'progress') this.hooks.onProgress?.(e.progress);
     else if (e.type === 'checkpoint' || e.type === 'cancelled') {
       const id = this.registered();
-      this.repo.saveCheckpoint(id, { step: e.state.step, state: JSON.stringify(e.state), weights: Buffer.from(e.weights), optimizer: Buffer.from(e.optimizer), totalSteps: e.state.totalSteps });
+      this.repo.saveCheckpoint(id, {
+        step: e.state.step,
+        state: JSON.stringify(e.state),
+        weights: Buffer.from(e.weights),
+        optimizer: Buffer.from(e.optimizer),
+        totalSteps: e.state.totalSteps,
+      });
       if (e.type === 'cancelled') {
         this.repo.setState(id, 'cancelled');
-        throw new AppError('CANCELLED', `pretraining of '${this.req.out}' cancelled at step ${e.state.step}; the checkpoint is saved`, { model: this.req.out, remedy: 'resume' });
+        throw new AppError('CANCELLED', `pretraining of '${this.req.out}' cancelled at step ${e.state.step}; the checkpoint is saved`, {
+          model: this.req.out,
+          remedy: 'resume',
+        });
       }
     }
   }
@@ -152,11 +180,34 @@ class PretrainRun {
     this.repo.finish(this.registered(), {
       weights: Buffer.from(e.weights),
       steps: e.state.step,
-      metrics: { mlmAccuracy: ev.mlmAccuracy, unigramAccuracy: ev.unigramAccuracy, mlmLoss: ev.mlmLoss, physchemR2: ev.physchemR2, heldOut: ev.molecules, trainSeconds: e.state.seconds, sequencesSeen: e.state.sequences, tokensSeen: e.state.tokens },
+      metrics: {
+        mlmAccuracy: ev.mlmAccuracy,
+        unigramAccuracy: ev.unigramAccuracy,
+        mlmLoss: ev.mlmLoss,
+        physchemR2: ev.physchemR2,
+        heldOut: ev.molecules,
+        trainSeconds: e.state.seconds,
+        sequencesSeen: e.state.sequences,
+        tokensSeen: e.state.tokens,
+      },
     });
     const { step: steps, totalSteps, seconds, curve } = e.state;
     const { mlmAccuracy, unigramAccuracy, mlmLoss, physchemR2, molecules: heldOut } = ev;
-    return { model: this.req.out, steps, totalSteps, params: this.params, mlmAccuracy, unigramAccuracy, mlmLoss, physchemR2, heldOut, seconds, backend: this.backend, resumedFromStep: this.resumedFromStep, curve };
+    return {
+      model: this.req.out,
+      steps,
+      totalSteps,
+      params: this.params,
+      mlmAccuracy,
+      unigramAccuracy,
+      mlmLoss,
+      physchemR2,
+      heldOut,
+      seconds,
+      backend: this.backend,
+      resumedFromStep: this.resumedFromStep,
+      curve,
+    };
   }
 
   private registered(): number {
@@ -174,8 +225,26 @@ class PretrainRun {
       const kind = distill ? (c.layers >= (this.teacher?.manifest.config.layers ?? Infinity) ? 'shared' : 'student') : c.shareLayers ? 'shared' : 'pretrained';
       const init = e.manifest.training.settings.init;
       const parents = distill ? [...new Set([distill.teacher, ...(distill.init ? [distill.init] : [])])] : init ? [init] : [];
-      this.modelId = this.repo.create({ name: this.req.out, kind, state: 'training', manifest: e.manifest, params: e.params, layers: c.layers, shareLayers: c.shareLayers, hidden: c.hidden, parents, totalSteps: e.state.totalSteps, jobId: this.jobId });
+      this.modelId = this.repo.create({
+        name: this.req.out,
+        kind,
+        state: 'training',
+        manifest: e.manifest,
+        params: e.params,
+        layers: c.layers,
+        shareLayers: c.shareLayers,
+        hidden: c.hidden,
+        parents,
+        totalSteps: e.state.totalSteps,
+        jobId: this.jobId,
+      });
     }
-    this.hooks.onStarted?.({ params: e.params, backend: this.backend, backendReasons: e.backend.backends.map((b) => `${b.name}: ${b.reason}`), resumedFromStep: this.resumedFromStep, totalSteps: e.state.totalSteps });
+    this.hooks.onStarted?.({
+      params: e.params,
+      backend: this.backend,
+      backendReasons: e.backend.backends.map((b) => `${b.name}: ${b.reason}`),
+      resumedFromStep: this.resumedFromStep,
+      totalSteps: e.state.totalSteps,
+    });
   }
 }

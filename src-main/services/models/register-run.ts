@@ -19,7 +19,12 @@ export interface RunModels {
 }
 
 /** The names a run's models are registered under. */
-export const runModelNames = (out: string): Record<Role, string> => ({ teacher: `${out}-teacher`, student: `${out}-student`, baseline: `${out}-ecfp4-rf`, consensus: `${out}-consensus` });
+export const runModelNames = (out: string): Record<Role, string> => ({
+  teacher: `${out}-teacher`,
+  student: `${out}-student`,
+  baseline: `${out}-ecfp4-rf`,
+  consensus: `${out}-consensus`,
+});
 
 /**
  * Registers a finished run's models (its first seed's transformers with their ONNX graphs, the forest, the
@@ -30,6 +35,34 @@ export function registerRun(db: Db, repo: ModelRepo, assays: Assays, req: TrainR
   const reports = new Map(result.models.map((m) => [m.role, m]));
   const registered: string[] = [];
   const task = { target: req.target, type: req.task };
+  /** Registers one finished model (a transformer's shape from its config; a forest or consensus has none). */
+  const add = (m: {
+    name: string;
+    kind: Role;
+    manifest: unknown;
+    params: number;
+    config?: EncoderConfig;
+    parents: string[];
+    weights: Buffer;
+    steps: number;
+  }) => {
+    const c = m.config;
+    const shape = c ? { layers: c.layers, shareLayers: c.shareLayers, hidden: c.hidden } : { layers: 0, shareLayers: false, hidden: 0 };
+    const id = repo.create({
+      name: m.name,
+      kind: m.kind,
+      state: 'training',
+      manifest: m.manifest,
+      params: m.params,
+      ...shape,
+      parents: m.parents,
+      totalSteps: 0,
+      jobId: null,
+    });
+    repo.finish(id, { weights: m.weights, metrics: reports.get(m.kind)?.metrics ?? {}, steps: m.steps });
+    registered.push(m.name);
+    return id;
+  };
   db.transaction(() => {
     for (const t of result.trained) {
       const name = names[t.role];
@@ -39,21 +72,43 @@ export function registerRun(db: Db, repo: ModelRepo, assays: Assays, req: TrainR
         tokenizer: t.tokenizer,
         physchem: null,
         task: { ...task, norm: t.norm },
-        training: { kind: t.role === 'teacher' ? 'finetune' : 'distill', data: result.data, settings: req.settings, teacher: t.role === 'teacher' ? inputs.teacherName : names.teacher, layerMap: t.layerMap, bestEpoch: t.bestEpoch, split: result.split },
+        training: {
+          kind: t.role === 'teacher' ? 'finetune' : 'distill',
+          data: result.data,
+          settings: req.settings,
+          teacher: t.role === 'teacher' ? inputs.teacherName : names.teacher,
+          layerMap: t.layerMap,
+          bestEpoch: t.bestEpoch,
+          split: result.split,
+        },
         domain: { smiles: t.domain, threshold: DOMAIN_THRESHOLD },
         calibration: t.calibration,
       };
-      const report = reports.get(t.role);
-      const parents = t.role === 'teacher' ? (inputs.teacherName ? [inputs.teacherName] : []) : [names.teacher, ...(inputs.student ? [inputs.student.name] : [])];
-      const id = repo.create({ name, kind: t.role, state: 'training', manifest, params: report?.params ?? 0, layers: t.config.layers, shareLayers: t.config.shareLayers, hidden: t.config.hidden, parents, totalSteps: 0, jobId: null });
-      repo.finish(id, { weights: Buffer.from(t.weights), metrics: report?.metrics ?? {}, steps: t.bestEpoch });
+      const parents =
+        t.role === 'teacher' ? (inputs.teacherName ? [inputs.teacherName] : []) : [names.teacher, ...(inputs.student ? [inputs.student.name] : [])];
+      const id = add({
+        name,
+        kind: t.role,
+        manifest,
+        params: reports.get(t.role)?.params ?? 0,
+        config: t.config,
+        parents,
+        weights: Buffer.from(t.weights),
+        steps: t.bestEpoch,
+      });
       repo.setOnnx(id, exportOnnx(t.config, t.weights, name));
-      registered.push(name);
     }
     // The assay as read (aggregated measurements, censored bounds, rejected records), named like the run.
     // A run named like the stored assay it trains on replaces that assay with itself: same source file.
     const same = req.fromAssay === req.out ? assays.repo.byName(req.out) : null;
-    assays.repo.save({ name: req.out, file: same?.file ?? result.data.file, sha256: same?.sha256 ?? result.data.sha256, target: req.target, task: req.task, ...assays.asRead(result.assay, req.fromAssay) });
+    assays.repo.save({
+      name: req.out,
+      file: same?.file ?? result.data.file,
+      sha256: same?.sha256 ?? result.data.sha256,
+      target: req.target,
+      task: req.task,
+      ...assays.asRead(result.assay, req.fromAssay),
+    });
     const baseline = result.baseline;
     if (!baseline) return;
     const forest: BaselineManifest = {
@@ -67,23 +122,28 @@ export function registerRun(db: Db, repo: ModelRepo, assays: Assays, req: TrainR
     // A forest of an earlier run of this name (its transformers deleted) gives way to this run's.
     const old = repo.byName(names.baseline);
     if (old?.kind === 'baseline') repo.delete(old.id);
-    else if (old) throw new AppError('CONFLICT', `a model named '${names.baseline}' exists and is no forest; choose another name for the run`, { model: names.baseline, remedy: 'other-out' });
-    const fid = repo.create({ name: names.baseline, kind: 'baseline', state: 'training', manifest: forest, params: nodes, layers: 0, shareLayers: false, hidden: 0, parents: [], totalSteps: 0, jobId: null });
-    repo.finish(fid, { weights: gzipSync(JSON.stringify(baseline.forest)), metrics: reports.get('baseline')?.metrics ?? {}, steps: 0 });
-    registered.push(names.baseline);
+    else if (old)
+      throw new AppError('CONFLICT', `a model named '${names.baseline}' exists and is no forest; choose another name for the run`, {
+        model: names.baseline,
+        remedy: 'other-out',
+      });
+    add({ name: names.baseline, kind: 'baseline', manifest: forest, params: nodes, parents: [], weights: gzipSync(JSON.stringify(baseline.forest)), steps: 0 });
     if (!result.consensus) return;
     const members = result.consensus.members.map((m) => ({ name: names[m.role], weight: m.weight }));
     const consensus: ConsensusManifest = {
       format: 'delicate-consensus-v1',
       task: { ...task, norm: null },
       members,
-      training: { kind: 'consensus', data: result.data, split: result.split, fitted: "weights minimising the validation split's squared error (regression) or log loss (classification), in steps of 0.05" },
+      training: {
+        kind: 'consensus',
+        data: result.data,
+        split: result.split,
+        fitted: "weights minimising the validation split's squared error (regression) or log loss (classification), in steps of 0.05",
+      },
       domain: { smiles: baseline.domain, threshold: DOMAIN_THRESHOLD },
       calibration: result.consensus.calibration,
     };
-    const cid = repo.create({ name: names.consensus, kind: 'consensus', state: 'training', manifest: consensus, params: 0, layers: 0, shareLayers: false, hidden: 0, parents: members.map((m) => m.name), totalSteps: 0, jobId: null });
-    repo.finish(cid, { weights: Buffer.alloc(0), metrics: reports.get('consensus')?.metrics ?? {}, steps: 0 });
-    registered.push(names.consensus);
+    add({ name: names.consensus, kind: 'consensus', manifest: consensus, params: 0, parents: members.map((m) => m.name), weights: Buffer.alloc(0), steps: 0 });
   })();
   return registered;
 }

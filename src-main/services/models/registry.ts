@@ -65,7 +65,8 @@ export class ModelRegistry {
   delete(name: string): boolean {
     const r = this.repo.byName(name);
     if (!r) return false;
-    if (r.state === 'training' && r.jobId && this.isJobLive(r.jobId)) throw new AppError('CONFLICT', `model '${name}' is training; cancel its job first`, { remedy: 'cancel-job' });
+    if (r.state === 'training' && r.jobId && this.isJobLive(r.jobId))
+      throw new AppError('CONFLICT', `model '${name}' is training; cancel its job first`, { remedy: 'cancel-job' });
     this.db.transaction(() => this.repo.delete(r.id))();
     return true;
   }
@@ -79,8 +80,13 @@ export class ModelRegistry {
   /** Writes a finished model to one file (float16 halves the size; float32 is exact). */
   async exportModel(name: string, out: string, dtype: 'float32' | 'float16' = 'float32', format: 'delicate' | 'onnx' = 'delicate'): Promise<{ bytes: number }> {
     const row = this.repo.byName(name);
-    if (row?.kind === 'baseline') throw new AppError('INVALID_INPUT', `'${name}' is an ECFP4 forest baseline: it lives in this database only (training makes it again in seconds)`);
-    if (row?.kind === 'consensus') throw new AppError('INVALID_INPUT', `'${name}' is a consensus of ${parentsOf(row).join(' and ')}: export those models; the consensus lives in this database (training makes it again)`);
+    if (row?.kind === 'baseline')
+      throw new AppError('INVALID_INPUT', `'${name}' is an ECFP4 forest baseline: it lives in this database only (training makes it again in seconds)`);
+    if (row?.kind === 'consensus')
+      throw new AppError(
+        'INVALID_INPUT',
+        `'${name}' is a consensus of ${parentsOf(row).join(' and ')}: export those models; the consensus lives in this database (training makes it again)`,
+      );
     const { row: r, manifest, weights } = this.repo.ready(name, { kinds: TRANSFORMERS, need: 'not a transformer' });
     if (format === 'onnx') {
       // Task models store their graph; others get one made from the stored weights (deterministic).
@@ -89,7 +95,10 @@ export class ModelRegistry {
       return { bytes: graph.length };
     }
     const blob = dtype === 'float32' ? weights : packArrays(unpackArrays(weights), 'float16');
-    const file = writeModelFile({ format: 'delicate-model-file-v1', name: r.name, kind: r.kind, parents: parentsOf(r), metrics: metricsOf(r), steps: r.steps, manifest }, blob);
+    const file = writeModelFile(
+      { format: 'delicate-model-file-v1', name: r.name, kind: r.kind, parents: parentsOf(r), metrics: metricsOf(r), steps: r.steps, manifest },
+      blob,
+    );
     await writeFile(out, file);
     return { bytes: file.length };
   }
@@ -110,13 +119,26 @@ export class ModelRegistry {
     const { header, weights } = parsed;
     const manifest = header.manifest as ModelManifest;
     const name = as ?? header.name;
-    if (this.repo.byName(name)) throw new AppError('CONFLICT', `a model named '${name}' already exists; import it under another name`, { model: name, remedy: 'import-as' });
+    if (this.repo.byName(name))
+      throw new AppError('CONFLICT', `a model named '${name}' already exists; import it under another name`, { model: name, remedy: 'import-as' });
     // Stored as float32 so every model in the database loads the same way.
     const arrays = unpackArrays(weights);
     const params = [...arrays.values()].reduce((n, a) => n + a.values.length, 0);
     const c = manifest.config;
     this.db.transaction(() => {
-      const id = this.repo.create({ name, kind: header.kind as ModelSummary['kind'], state: 'training', manifest, params, layers: c.layers, shareLayers: c.shareLayers, hidden: c.hidden, parents: header.parents, totalSteps: header.steps, jobId: null });
+      const id = this.repo.create({
+        name,
+        kind: header.kind as ModelSummary['kind'],
+        state: 'training',
+        manifest,
+        params,
+        layers: c.layers,
+        shareLayers: c.shareLayers,
+        hidden: c.hidden,
+        parents: header.parents,
+        totalSteps: header.steps,
+        jobId: null,
+      });
       const stored = packArrays(arrays, 'float32');
       this.repo.finish(id, { weights: stored, metrics: header.metrics, steps: header.steps });
       if (c.task) this.repo.setOnnx(id, exportOnnx(c, stored, name));
@@ -153,7 +175,8 @@ export class ModelRegistry {
   /** A stored task model (fine-tuned teacher or student) ready for prediction. */
   taskSpec(name: string): TaskModelSpec {
     const { spec, manifest, kind } = this.stored(name);
-    if (!isTaskManifest(manifest) || !manifest.config.task) throw new AppError('INVALID_INPUT', `model '${name}' has no task head (it is a ${kind} model): train one first`, { model: name, remedy: 'train' });
+    if (!isTaskManifest(manifest) || !manifest.config.task)
+      throw new AppError('INVALID_INPUT', `model '${name}' has no task head (it is a ${kind} model): train one first`, { model: name, remedy: 'train' });
     return { ...spec, task: manifest.task, domain: manifest.domain?.smiles ?? [], calibration: manifest.calibration ?? null };
   }
 
@@ -187,7 +210,14 @@ export class ModelRegistry {
   private memberSpec(name: string): TaskModelSpec | ForestModelSpec {
     if (this.repo.byName(name)?.kind !== 'baseline') return this.taskSpec(name);
     const { manifest: m, weights } = this.repo.ready(name, { kinds: ['baseline'] });
-    return { name, kind: 'forest', forest: JSON.parse(gunzipSync(weights).toString('utf8')) as ForestJson, task: m.task, domain: m.domain.smiles, calibration: m.calibration ?? null };
+    return {
+      name,
+      kind: 'forest',
+      forest: JSON.parse(gunzipSync(weights).toString('utf8')) as ForestJson,
+      task: m.task,
+      domain: m.domain.smiles,
+      calibration: m.calibration ?? null,
+    };
   }
 
   /** A consensus with its members loaded (the members with weight); a deleted member is named. */
@@ -195,7 +225,11 @@ export class ModelRegistry {
     const members = m.members
       .filter((x) => x.weight > 0)
       .map((x) => {
-        if (!this.repo.byName(x.name)) throw new AppError('NOT_FOUND', `the consensus '${name}' combines '${x.name}', which was deleted: retrain, or use another model`, { model: x.name, remedy: 'train' });
+        if (!this.repo.byName(x.name))
+          throw new AppError('NOT_FOUND', `the consensus '${name}' combines '${x.name}', which was deleted: retrain, or use another model`, {
+            model: x.name,
+            remedy: 'train',
+          });
         return { spec: this.memberSpec(x.name), weight: x.weight };
       });
     return { name, kind: 'consensus', members, task: m.task, domain: m.domain.smiles, calibration: m.calibration };

@@ -73,7 +73,9 @@ function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (!v || typeof v !== 'object') return JSON.stringify(v);
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o).sort().filter((k) => o[k] !== undefined);
+  const keys = Object.keys(o)
+    .sort()
+    .filter((k) => o[k] !== undefined);
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
 }
 
@@ -82,7 +84,11 @@ function canonicalJson(v: unknown): string {
  * one when the run distils from the shipped teacher and asks for the student it is (shared, same depth;
  * `baseStudentLayers` null when it is not registered); else none (the student starts from the fine-tuned teacher).
  */
-export function startingStudent(req: Pick<TrainRequest, 'student' | 'settings'>, teacherName: string | null, baseStudentLayers: number | null): string | undefined {
+export function startingStudent(
+  req: Pick<TrainRequest, 'student' | 'settings'>,
+  teacherName: string | null,
+  baseStudentLayers: number | null,
+): string | undefined {
   if (req.student) return req.student;
   const s = req.settings;
   return s.distill && teacherName === BASE_TEACHER && s.studentShared && baseStudentLayers === s.studentLayers ? BASE_STUDENT : undefined;
@@ -168,8 +174,16 @@ export class TrainingRuns {
     const studentName = startingStudent(req, teacherName, baseLayers);
     if (!studentName) return { teacherName, teacher, student: null };
     const { manifest: m, weights } = this.repo.ready(studentName, { role: 'starting student', kinds: TRANSFORMERS, need: 'not a transformer' });
-    if (!m.config.shareLayers || !teacher || JSON.stringify(m.tokenizer.vocab) !== JSON.stringify(teacher.tokenizer.vocab) || m.config.hidden !== teacher.config.hidden) {
-      throw new AppError('INVALID_INPUT', `'${studentName}' cannot start this student: it must be a shared-layer model distilled from the teacher (same vocabulary and width)`);
+    if (
+      !m.config.shareLayers ||
+      !teacher ||
+      JSON.stringify(m.tokenizer.vocab) !== JSON.stringify(teacher.tokenizer.vocab) ||
+      m.config.hidden !== teacher.config.hidden
+    ) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `'${studentName}' cannot start this student: it must be a shared-layer model distilled from the teacher (same vocabulary and width)`,
+      );
     }
     return { teacherName, teacher, student: { name: studentName, config: m.config, weights } };
   }
@@ -180,7 +194,15 @@ export class TrainingRuns {
    */
   private async runKey(req: TrainRequest, inputs: Pick<RunModels, 'teacherName' | 'student'>): Promise<string> {
     const made = (n: string | null | undefined) => (n ? `${n}@${this.repo.byName(n)?.createdAt ?? ''}` : null);
-    const what = { data: await fileSha256(req.data), target: req.target, task: req.task, columns: givenColumns(req), settings: req.settings, teacher: made(inputs.teacherName), student: made(inputs.student?.name) };
+    const what = {
+      data: await fileSha256(req.data),
+      target: req.target,
+      task: req.task,
+      columns: givenColumns(req),
+      settings: req.settings,
+      teacher: made(inputs.teacherName),
+      student: made(inputs.student?.name),
+    };
     return createHash('sha256').update(canonicalJson(what)).digest('hex');
   }
 
@@ -188,14 +210,19 @@ export class TrainingRuns {
   private preflight(req: TrainRequest): void {
     const names = runModelNames(req.out);
     for (const n of [names.teacher, ...(req.settings.distill ? [names.student] : []), names.consensus]) {
-      if (this.repo.byName(n)) throw new AppError('CONFLICT', `a model named '${n}' already exists; choose another name for the run`, { model: n, remedy: 'other-out' });
+      if (this.repo.byName(n))
+        throw new AppError('CONFLICT', `a model named '${n}' already exists; choose another name for the run`, { model: n, remedy: 'other-out' });
     }
     if (req.resume && req.restart) throw new AppError('INVALID_INPUT', 'resume (continue the interrupted run) or restart (start it over), not both');
     const interrupted = this.runs.get(req.out);
     if (interrupted && !req.resume && !req.restart) {
-      throw new AppError('CONFLICT', `the training run '${req.out}' was interrupted (${describeRun(interrupted.progress)}; saved ${interrupted.updatedAt})`, { run: req.out, remedy: 'resume-or-restart' });
+      throw new AppError('CONFLICT', `the training run '${req.out}' was interrupted (${describeRun(interrupted.progress)}; saved ${interrupted.updatedAt})`, {
+        run: req.out,
+        remedy: 'resume-or-restart',
+      });
     }
-    if (req.resume && !interrupted) throw new AppError('NOT_FOUND', `no interrupted training run named '${req.out}' to resume`, { run: req.out, remedy: 'list-runs' });
+    if (req.resume && !interrupted)
+      throw new AppError('NOT_FOUND', `no interrupted training run named '${req.out}' to resume`, { run: req.out, remedy: 'list-runs' });
   }
 
   /** The checkpoint a run continues from (`resume`): the same run (`key`) only. */
@@ -204,14 +231,21 @@ export class TrainingRuns {
     const interrupted = this.runs.get(req.out);
     if (!req.resume || !interrupted) return undefined;
     if (interrupted.key !== key) {
-      throw new AppError('CONFLICT', `the interrupted run '${req.out}' was started with other data, columns, settings or models: give the same ones to resume it, or restart it`, { run: req.out, remedy: 'restart' });
+      throw new AppError(
+        'CONFLICT',
+        `the interrupted run '${req.out}' was started with other data, columns, settings or models: give the same ones to resume it, or restart it`,
+        { run: req.out, remedy: 'restart' },
+      );
     }
     try {
       const checkpoint = deserialize(this.runs.checkpoint(req.out) ?? Buffer.alloc(0)) as QsarCheckpoint;
       hooks.onProgress?.(`resuming '${req.out}' from its checkpoint: ${describeRun(interrupted.progress)}`);
       return checkpoint;
     } catch (err) {
-      throw new AppError('CONFLICT', `the checkpoint of the interrupted run '${req.out}' cannot be read (${(err as Error).message})`, { run: req.out, remedy: 'restart' });
+      throw new AppError('CONFLICT', `the checkpoint of the interrupted run '${req.out}' cannot be read (${(err as Error).message})`, {
+        run: req.out,
+        remedy: 'restart',
+      });
     }
   }
 
@@ -238,7 +272,10 @@ export class TrainingRuns {
       models: result.models.map((m) => ({ ...m, name: names[m.role] })),
       registered,
       recommended: recommended ? { ...recommended, name: names[recommended.role] } : null,
-      consensus: consensus && registered.includes(names.consensus) ? { name: names.consensus, members: consensus.members.map((m) => ({ name: names[m.role], weight: m.weight })) } : null,
+      consensus:
+        consensus && registered.includes(names.consensus)
+          ? { name: names.consensus, members: consensus.members.map((m) => ({ name: names[m.role], weight: m.weight })) }
+          : null,
       resumedFrom: resume ? resumedFrom : null,
     };
   }
@@ -246,10 +283,24 @@ export class TrainingRuns {
   /** The run itself, on a training worker: every epoch's checkpoint replaces the previous one. */
   private async runOnWorker(req: TrainRequest, inputs: RunModels, key: string, resume: QsarCheckpoint | undefined, hooks: TrainHooks): Promise<QsarResult> {
     const first = req.settings.firstSeed ?? 0;
-    const progressOf = (c: QsarCheckpoint): RunProgress => ({ seed: c.seed - first + 1, seeds: req.settings.seeds, stage: c.stage, epoch: c.fit.epoch, epochs: c.epochs });
+    const progressOf = (c: QsarCheckpoint): RunProgress => ({
+      seed: c.seed - first + 1,
+      seeds: req.settings.seeds,
+      stage: c.stage,
+      epoch: c.fit.epoch,
+      epochs: c.epochs,
+    });
     const request: Extract<WorkerRequest, { type: 'qsar' }> = {
       type: 'qsar',
-      request: { data: req.data, target: req.target, task: req.task, settings: req.settings, teacher: inputs.teacher, student: inputs.student, ...givenColumns(req) },
+      request: {
+        data: req.data,
+        target: req.target,
+        task: req.task,
+        settings: req.settings,
+        teacher: inputs.teacher,
+        student: inputs.student,
+        ...givenColumns(req),
+      },
       ...(req.backend ? { backend: req.backend } : {}),
       ...(resume ? { resume } : {}),
       checkpoints: true,
@@ -261,7 +312,11 @@ export class TrainingRuns {
           if (e.type === 'qsar-progress') hooks.onProgress?.(e.message, e.epoch);
           else if (e.type === 'qsar-started') hooks.onProgress?.(`training on ${e.backend.selected}`);
           // A cancel or a crash resumes from the latest checkpoint.
-          else if (e.type === 'qsar-checkpoint') this.runs.save(req.out, key, progressOf(e.checkpoint), serialize(e.checkpoint), () => ({ request: storedRequest(req), file: readFileSync(req.data) }));
+          else if (e.type === 'qsar-checkpoint')
+            this.runs.save(req.out, key, progressOf(e.checkpoint), serialize(e.checkpoint), () => ({
+              request: storedRequest(req),
+              file: readFileSync(req.data),
+            }));
         },
       });
     } catch (err) {

@@ -40,7 +40,9 @@ function hostTransport(): Transport {
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api?token=${encodeURIComponent(token)}`);
   const open = new Promise<void>((resolve, reject) => {
     ws.addEventListener('open', () => resolve(), { once: true });
-    ws.addEventListener('error', () => reject(new Error('cannot connect to Delicate (is `delicate serve` running, and is the token in the URL?)')), { once: true });
+    ws.addEventListener('error', () => reject(new Error('cannot connect to Delicate (is `delicate serve` running, and is the token in the URL?)')), {
+      once: true,
+    });
   });
   let nextId = 1;
   const pending = new Map<number, (r: Result<unknown>) => void>();
@@ -117,7 +119,10 @@ export interface Problem {
 export function problemOfApi(error: { code: string; message: string; details?: unknown }): Problem {
   const attached = error.details === undefined ? '' : `\n${JSON.stringify(error.details, null, 2)}`;
   if (error.code === 'BUG') {
-    return { message: 'Delicate ran into an internal problem; nothing was lost. Please report it with the details.', details: `${error.code}: ${error.message}${attached}` };
+    return {
+      message: 'Delicate ran into an internal problem; nothing was lost. Please report it with the details.',
+      details: `${error.code}: ${error.message}${attached}`,
+    };
   }
   if (error.code === 'BACKEND_UNAVAILABLE') return { message: `Cannot reach Delicate's engine: ${error.message}`, details: `${error.code}${attached}` };
   return { message: withRemedy(error.message, error.details, appRemedy), details: `${error.code}${attached}` };

@@ -17,7 +17,10 @@ describe('rocCurve', () => {
 
   it('moves tied scores together: all tied is the diagonal, AUC one half', () => {
     const c = rocCurve([0.5, 0.5, 0.5, 0.5], [1, 0, 1, 0]);
-    expect(c).toEqual([{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }]);
+    expect(c).toEqual([
+      { fpr: 0, tpr: 0 },
+      { fpr: 1, tpr: 1 },
+    ]);
     expect(areaUnder(c)).toBeCloseTo(0.5);
     expect(areaUnder(rocCurve([3, 2, 1], [1, 1, 0]))).toBe(1);
   });

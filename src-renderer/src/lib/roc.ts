@@ -11,7 +11,7 @@ export function rocCurve(scores: readonly number[], labels: readonly number[]): 
   if (pos === 0 || neg === 0) return points;
   let tp = 0;
   let fp = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     const s = (order[i] as { s: number }).s;
     for (; i < order.length && (order[i] as { s: number }).s === s; i++) {
       if ((order[i] as { y: number }).y) tp++;

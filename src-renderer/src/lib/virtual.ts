@@ -16,7 +16,14 @@ export interface VirtualWindow {
   scale: number;
 }
 
-export function virtualWindow(o: { count: number; rowHeight: number; scrollTop: number; viewport: number; overscan: number; maxHeight: number }): VirtualWindow {
+export function virtualWindow(o: {
+  count: number;
+  rowHeight: number;
+  scrollTop: number;
+  viewport: number;
+  overscan: number;
+  maxHeight: number;
+}): VirtualWindow {
   const full = o.count * o.rowHeight;
   const total = Math.max(o.viewport, Math.min(full, o.maxHeight));
   const scale = full > o.maxHeight ? (full - o.viewport) / Math.max(1, o.maxHeight - o.viewport) : 1;

@@ -1,5 +1,17 @@
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
-import type { ColumnFilter, ColumnType, CompoundRow, DescriptorName, DescriptorRanges, ImportPreview, ImportSummary, JobProgress, LibraryColumn, LibrarySummary, SortKey } from '../../../../src-shared/dto';
+import type {
+  ColumnFilter,
+  ColumnType,
+  CompoundRow,
+  DescriptorName,
+  DescriptorRanges,
+  ImportPreview,
+  ImportSummary,
+  JobProgress,
+  LibraryColumn,
+  LibrarySummary,
+  SortKey,
+} from '../../../../src-shared/dto';
 import { call, guarded, on, problemOfApi, runningJobs, type Problem } from '../api';
 import { MIME, saveDownload } from '../download';
 
@@ -93,7 +105,14 @@ export class LibrariesState {
       for (const j of await runningJobs(['import'])) {
         if (this.imports.some((i) => i.jobId === j.jobId)) continue;
         const args = j.args as { library?: string; file?: string } | null;
-        this.imports.unshift({ jobId: j.jobId, fileName: args?.file ?? args?.library ?? 'import', progress: j.progress, summary: null, error: null, state: 'running' });
+        this.imports.unshift({
+          jobId: j.jobId,
+          fileName: args?.file ?? args?.library ?? 'import',
+          progress: j.progress,
+          summary: null,
+          error: null,
+          state: 'running',
+        });
       }
     });
   }
@@ -304,7 +323,7 @@ export class LibrariesState {
     if (!r) return;
     const lines = r.content.replace(/\n$/, '').split('\n');
     // A SMILES file line is "SMILES ID": the first or the second part.
-    const text = what === 'csv' ? r.content : lines.map((l) => (what === 'smiles' ? l.split(' ')[0] : (l.split(' ').slice(1).join(' ') || ''))).join('\n');
+    const text = what === 'csv' ? r.content : lines.map((l) => (what === 'smiles' ? l.split(' ')[0] : l.split(' ').slice(1).join(' ') || '')).join('\n');
     try {
       await navigator.clipboard.writeText(text);
       this.selectionNote = `${r.written} ${what === 'smiles' ? 'SMILES' : what === 'ids' ? 'ids' : 'rows (CSV)'} copied`;
@@ -356,7 +375,11 @@ export class LibrariesState {
   async preview(file: File, smilesCol?: string, idCol?: string): Promise<ImportPreview | undefined> {
     return this.guard(async () => {
       const head = new File([file.slice(0, PREVIEW_BYTES)], file.name);
-      return call('library.preview', { source: { kind: 'upload', fileName: file.name, dataBase64: await toBase64(head) }, ...(smilesCol ? { smilesCol } : {}), ...(idCol ? { idCol } : {}) });
+      return call('library.preview', {
+        source: { kind: 'upload', fileName: file.name, dataBase64: await toBase64(head) },
+        ...(smilesCol ? { smilesCol } : {}),
+        ...(idCol ? { idCol } : {}),
+      });
     });
   }
 

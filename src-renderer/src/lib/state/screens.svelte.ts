@@ -50,14 +50,19 @@ export class ScreensState {
         if (d.state === 'done') {
           const r = d.result as VsOutcome;
           this.vsResults = [r, ...this.vsResults.filter((x) => x.library !== r.library || x.method !== r.method || x.model !== r.model)];
-        } else if (d.state === 'cancelled' || !d.error) this.vsError = { message: 'Evaluation cancelled: model SMILES and any screen already computed are kept.', details: null, notice: true };
+        } else if (d.state === 'cancelled' || !d.error)
+          this.vsError = { message: 'Evaluation cancelled: model SMILES and any screen already computed are kept.', details: null, notice: true };
         else this.vsError = problemOfApi(d.error);
         void this.attach(); // another window's evaluation may still run
         return;
       }
       if (this.running?.jobId !== d.jobId) return;
       this.running = null;
-      if (d.state !== 'done') this.error = d.state === 'cancelled' || !d.error ? { message: 'Screen cancelled: what was scored is kept; run it again to resume.', details: null, notice: d.state === 'cancelled' } : problemOfApi(d.error);
+      if (d.state !== 'done')
+        this.error =
+          d.state === 'cancelled' || !d.error
+            ? { message: 'Screen cancelled: what was scored is kept; run it again to resume.', details: null, notice: d.state === 'cancelled' }
+            : problemOfApi(d.error);
       void this.refresh().then(() => {
         const s = d.result as ScreenSummary | null;
         if (d.state === 'done' && s) void this.open(s.screen);
@@ -85,14 +90,21 @@ export class ScreensState {
 
   /** Evaluates a ranking method against the library's known actives (a job: progress, cancel). */
   async runVs(args: ApiArgs<'screen.vs'>): Promise<void> {
-    await guarded((m) => (this.vsError = m), async () => {
-      this.vsRunning = { jobId: (await call('screen.vs', args)).jobId, progress: null };
-    });
+    await guarded(
+      (m) => (this.vsError = m),
+      async () => {
+        this.vsRunning = { jobId: (await call('screen.vs', args)).jobId, progress: null };
+      },
+    );
   }
 
   async cancelVs(): Promise<void> {
     const jobId = this.vsRunning?.jobId;
-    if (jobId) await guarded((m) => (this.vsError = m), () => call('job.cancel', { jobId }));
+    if (jobId)
+      await guarded(
+        (m) => (this.vsError = m),
+        () => call('job.cancel', { jobId }),
+      );
   }
 
   /** Models that score compounds (task models and ECFP4 forests) and the screen runs. */

@@ -23,7 +23,8 @@ export interface TrainForm {
 }
 
 /** The columns the form names for a file (a stored assay brings its own). */
-const fileColumns = (f: TrainForm): Pick<AssayColumns, 'smilesCol' | 'idCol' | 'dateCol'> => givenColumns({ smilesCol: f.smilesCol.trim(), idCol: f.idCol.trim(), dateCol: f.dateCol.trim() });
+const fileColumns = (f: TrainForm): Pick<AssayColumns, 'smilesCol' | 'idCol' | 'dateCol'> =>
+  givenColumns({ smilesCol: f.smilesCol.trim(), idCol: f.idCol.trim(), dateCol: f.dateCol.trim() });
 
 /** The training form as the chemist left it: the file or stored assay, the choices, the open panels. */
 export interface TrainDraft {
@@ -42,7 +43,21 @@ export interface TrainDraft {
  */
 export class TrainingState {
   draft = $state<TrainDraft>({
-    form: { target: '', task: 'regression', unit: '', out: '', teacher: '', distill: true, studentLayers: 3, split: 'scaffold', dateCol: '', smilesCol: '', idCol: '', epochs: 15, seeds: 3 },
+    form: {
+      target: '',
+      task: 'regression',
+      unit: '',
+      out: '',
+      teacher: '',
+      distill: true,
+      studentLayers: 3,
+      split: 'scaffold',
+      dateCol: '',
+      smilesCol: '',
+      idCol: '',
+      epochs: 15,
+      seeds: 3,
+    },
     files: null,
     assay: '',
     advanced: false,
@@ -90,7 +105,8 @@ export class TrainingState {
     on('job.progress', (p) => {
       if (p.jobId !== this.jobId) {
         // A run or an assay read another window (host mode: another tab) started is followed when this one follows none.
-        if (this.jobId === null && !this.starting && (p.kind === 'train' || p.kind === 'assay')) this.attaching ??= this.attach().finally(() => (this.attaching = null));
+        if (this.jobId === null && !this.starting && (p.kind === 'train' || p.kind === 'assay'))
+          this.attaching ??= this.attach().finally(() => (this.attaching = null));
         return;
       }
       this.progress = p;
@@ -105,8 +121,7 @@ export class TrainingState {
       } else if (d.state === 'done') {
         this.outcome = d.result as TrainOutcome;
         void this.refresh(); // the run stored its assay
-      }
-      else {
+      } else {
         // A cancel is what the chemist asked for: said as a notice (where the run waits), not as a failure.
         const p = !d.error ? { message: `Training ${d.state}.`, details: null } : problemOfApi(d.error);
         this.error = d.state === 'cancelled' ? { ...p, notice: true } : p;
