@@ -1,3 +1,4 @@
+import { type Progress, progressText } from '../../src-shared/progress';
 import type { AppContext } from '../services/app-context';
 
 /** What a command needs from the CLI around it: the services (opened on demand), output and the terminal. */
@@ -10,4 +11,15 @@ export interface CommandEnv {
   /** Progress and messages (stderr). */
   err(s: string): void;
   isTTY: boolean;
+}
+
+/**
+ * Prints a job's progress on stderr in the same words as the app (`progressText`): on a terminal one line
+ * rewritten in place (`lines`: left standing, for stage messages), else a line per report.
+ */
+export function progressPrinter(env: Pick<CommandEnv, 'err' | 'isTTY'>, lines = false): (p: Pick<Progress, 'message' | 'etaSeconds'>) => void {
+  return (p) => {
+    const text = progressText(p);
+    env.err(env.isTTY ? `\r${text}\x1b[K${lines ? '\n' : ''}` : `${text}\n`);
+  };
 }

@@ -1,6 +1,7 @@
 import type { ImportFormat, ImportSummary } from '../../src-shared/dto';
 import { UsageError, compoundRangesOf, int, need, parse, sortKeysOf, whereOf, withCtrlC } from './args';
-import type { CommandEnv } from './command-env';
+import { importProgress } from '../services/job-progress';
+import { type CommandEnv, progressPrinter } from './command-env';
 
 /** `delicate import`: a SMILES/CSV/SDF file into a library, resumable, with progress and Ctrl-C as cancel. */
 export async function importCommand(rest: string[], env: CommandEnv): Promise<number> {
@@ -16,6 +17,7 @@ export async function importCommand(rest: string[], env: CommandEnv): Promise<nu
   if (format !== undefined && !['smi', 'csv', 'tsv', 'sdf'].includes(format)) throw new UsageError(`--format must be smi, csv, tsv or sdf`);
   const app = await env.context(values.db);
   let summary: ImportSummary;
+  const print = progressPrinter(env);
   try {
     const { importFile } = await import('../services/import-service');
     summary = await withCtrlC(env.err, 'cancelling: the batches committed so far are kept; run the same command again to resume', (signal) =>
@@ -26,11 +28,7 @@ export async function importCommand(rest: string[], env: CommandEnv): Promise<nu
         idCol: values['id-col'],
         format: format as ImportFormat | undefined,
         signal,
-        onProgress: (p) => {
-          const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
-          const line = `${p.read} records (${p.imported} new, ${p.duplicates} duplicates, ${p.rejected} rejected) ${Math.round(p.rate)} rec/s, ${Math.round(p.fraction * 100)}%${eta}`;
-          env.err(env.isTTY ? `\r${line}   ` : `${line}\n`);
-        },
+        onProgress: (p) => print(importProgress(p)),
       }),
     );
   } finally {

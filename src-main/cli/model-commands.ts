@@ -3,7 +3,8 @@ import type { AppContext } from '../services/app-context';
 import type { PretrainRequest, PretrainResult } from '../services/models';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
 import { UsageError, int, need, nonNegative, parse, positive, withCtrlC } from './args';
-import type { CommandEnv } from './command-env';
+import { pretrainProgress } from '../services/job-progress';
+import { type CommandEnv, progressPrinter } from './command-env';
 
 /** --max-steps N or --time-budget MINUTES (not both) as settings; the default is DEFAULT_PRETRAIN's. */
 function budgetOf(maxSteps: string | boolean | undefined, minutes: string | boolean | undefined): Pick<PretrainSettings, 'maxSteps' | 'timeBudgetSeconds'> {
@@ -39,6 +40,7 @@ function pretrainRequest(
 
 /** Runs a pretraining or general-distillation job with progress on stderr and Ctrl-C as cancel. */
 async function runPretrain(env: CommandEnv, app: AppContext, request: PretrainRequest): Promise<PretrainResult> {
+  const print = progressPrinter(env);
   try {
     return await withCtrlC(env.err, 'cancelling: saving a checkpoint; run the same command with --resume to continue', (signal) =>
       app.pretraining.pretrain(request, {
@@ -48,12 +50,7 @@ async function runPretrain(env: CommandEnv, app: AppContext, request: PretrainRe
             `${i.resumedFromStep === null ? 'training' : `resuming from step ${i.resumedFromStep}`}: ${i.params.toLocaleString('en')} parameters on ${i.backend}\n` +
               i.backendReasons.map((r) => `  ${r}\n`).join(''),
           ),
-        onProgress: (p) => {
-          const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
-          const extra = p.distill === undefined ? '' : `, distill ${p.distill.toFixed(3)}`;
-          const line = `step ${p.step}/${p.totalSteps} loss ${p.loss.toFixed(3)} (mlm ${p.mlm.toFixed(3)}, physchem ${p.physchem.toFixed(3)}${extra}) mlm acc ${(p.mlmAccuracy * 100).toFixed(1)}% ${p.seqPerSec.toFixed(1)} seq/s${eta}`;
-          env.err(env.isTTY ? `\r${line}   ` : `${line}\n`);
-        },
+        onProgress: (p) => print(pretrainProgress(p)),
       }),
     );
   } finally {

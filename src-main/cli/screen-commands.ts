@@ -1,8 +1,7 @@
 import type { ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
 import { basename } from 'node:path';
-import type { ScreenProgress } from '../services/screen-service';
 import { UsageError, engineOf, int, need, parse, rangesOf, withCtrlC } from './args';
-import type { CommandEnv } from './command-env';
+import { type CommandEnv, progressPrinter } from './command-env';
 
 function numberOf(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -119,14 +118,6 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
     ].join('\n'),
   );
   return 0;
-}
-
-/** Prints a job's progress on stderr: one line rewritten in place on a terminal, else a line per report. */
-function progressPrinter(env: CommandEnv): (p: ScreenProgress) => void {
-  return (p) => {
-    const eta = p.etaSeconds === null ? '' : `, ETA ${Math.ceil(p.etaSeconds)} s`;
-    env.err(env.isTTY ? `\r${p.message}${eta}   ` : `${p.message}${eta}\n`);
-  };
 }
 
 /** `delicate screens`: the screen runs in the database. */

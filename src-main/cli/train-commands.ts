@@ -7,7 +7,10 @@ import type { AppContext } from '../services/app-context';
 import type { TrainRequest, TrainResult } from '../services/models';
 import { DEFAULT_QSAR } from '../train/qsar-settings';
 import { UsageError, engineOf, fraction, int, need, nonNegative, parse, positive, withCtrlC } from './args';
-import type { CommandEnv } from './command-env';
+import type { Progress } from '../../src-shared/progress';
+import { assayProgress, trainProgress } from '../services/job-progress';
+import type { BatchPoint } from '../train/qsar';
+import { type CommandEnv, progressPrinter } from './command-env';
 
 /** The flags of `delicate train`. */
 const TRAIN_FLAGS = {
@@ -114,12 +117,21 @@ export async function trainCommand(rest: string[], env: CommandEnv): Promise<num
   if (values.assay !== undefined && values.data !== undefined) throw new UsageError('give --data FILE or --assay NAME, not both');
   const app = await env.context(values.db);
   const printTrained = (result: TrainResult) => env.print(result, () => trainedText(result));
+  // Each stage's messages on a line of their own, with the run's ETA in epochs; where a fit stands within
+  // an epoch rewritten in place on a terminal (a log gets the epochs only).
+  const lines = progressPrinter(env, true);
+  const live = progressPrinter(env);
+  const print = (p: Pick<Progress, 'message' | 'etaSeconds'>, batch?: BatchPoint) => (batch ? env.isTTY && live(p) : lines(p));
   if (values.resume && values.data === undefined && values.assay === undefined) {
     // By name alone: the run's own request and its copy of the data.
     const out = need(values.out, '--out NAME');
+    const settings = app.training.runSettings(out);
+    const progress = settings
+      ? trainProgress(settings, app.training.runs.get(out)?.progress ?? null)
+      : (message: string) => ({ message, etaSeconds: null as number | null });
     printTrained(
       await withCtrlC(env.err, 'cancelling: the run is saved after its last finished epoch', (signal) =>
-        app.training.resumeRun(out, { signal, onProgress: (m) => env.err(`${m}\n`) }),
+        app.training.resumeRun(out, { signal, onProgress: (m, e, b) => print(progress(m, e, b), b) }),
       ),
     );
     return 0;
@@ -134,6 +146,7 @@ export async function trainCommand(rest: string[], env: CommandEnv): Promise<num
     await stored?.cleanup();
     throw e;
   }
+  const progress = trainProgress(checked.settings);
   let result;
   try {
     result = await withCtrlC(env.err, 'cancelling: the run is saved after its last finished epoch', (signal) =>
@@ -152,7 +165,7 @@ export async function trainCommand(rest: string[], env: CommandEnv): Promise<num
           resume: values.resume,
           restart: values.restart,
         },
-        { signal, onProgress: (m) => env.err(`${m}\n`) },
+        { signal, onProgress: (m, e, b) => print(progress(m, e, b), b) },
       ),
     );
   } finally {
@@ -221,6 +234,7 @@ export async function assayCommand(rest: string[], env: CommandEnv): Promise<num
       .replace(/\.[^.]+$/, '');
   const target = need(values.target, '--target COL');
   const app = await env.context(values.db);
+  const print = progressPrinter(env, true);
   const assay = await withCtrlC(env.err, 'cancelling: nothing is stored', (signal) =>
     app.assays.importAssay(
       {
@@ -230,7 +244,7 @@ export async function assayCommand(rest: string[], env: CommandEnv): Promise<num
         task,
         ...givenColumns({ smilesCol: values['smiles-col'], idCol: values['id-col'], unit: values.unit, dateCol: values['date-col'] }),
       },
-      { signal, onProgress: (p) => env.err(`${p.read} records: ${p.compounds} compounds, ${p.rejected} rejected\n`) },
+      { signal, onProgress: (p) => print(assayProgress(p)) },
     ),
   );
   env.print(

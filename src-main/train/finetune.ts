@@ -41,6 +41,8 @@ export interface FitOptions {
   hidden?: { teacher: Model; layerMap: number[]; weight: number };
   signal?: AbortSignal;
   onEpoch?: (e: { epoch: number; loss: number; valid: number | null }) => void;
+  /** After every optimisation step: the step's batch of the epoch (from 1) and how many the epoch has. */
+  onBatch?: (batch: number, batches: number, epoch: number) => void;
   /** Batches per length-sorting pool (shuffledLengthBatches): 1 = plain random batches (default), 8 ≈ 2x less padding. */
   lengthPool?: number;
   /** Bytes the gradient tape may hold before layers are recomputed in the backward pass (default TAPE_BUDGET). */
@@ -205,7 +207,7 @@ export async function fit(
   for (let epoch = (r?.epoch ?? 0) + 1; epoch <= opts.epochs; epoch++) {
     const batches = shuffledLengthBatches(lengths, opts.batch, seededRandom(opts.seed * 1009 + epoch), opts.lengthPool ?? 1);
     let lossSum = 0;
-    for (const idx of batches) {
+    for (const [k, idx] of batches.entries()) {
       // The step's awaits settle as microtasks: without a turn of the event loop a worker never sees
       // the cancel message (the check below would never fire).
       if (opts.signal) await new Promise<void>((r) => setImmediate(r));
@@ -244,6 +246,7 @@ export async function fit(
       step++;
       sequences += idx.length;
       stopClock(clock);
+      opts.onBatch?.(k + 1, batches.length, epoch);
     }
     const validLoss = valid && valid.seqs.length > 0 ? await evalLoss(model, valid) : null;
     const loss = lossSum / Math.max(1, batches.length);
@@ -254,18 +257,9 @@ export async function fit(
     // The weights are packed once per epoch, for the best epoch and for the checkpoint alike.
     const weights = improved || opts.onCheckpoint ? new Uint8Array(packTensors(model.params)) : null;
     if (improved && weights) best = { epoch, loss: score, weights };
+    const optimizer = () => new Uint8Array(packTensors(adam.state()));
     if (opts.onCheckpoint && weights)
-      opts.onCheckpoint({
-        epoch,
-        step,
-        weights,
-        optimizer: new Uint8Array(packTensors(adam.state())),
-        best,
-        curve: [...curve],
-        sequences,
-        stepSeconds,
-        stepCpuSeconds,
-      });
+      opts.onCheckpoint({ epoch, step, weights, optimizer: optimizer(), best, curve: [...curve], sequences, stepSeconds, stepCpuSeconds });
   }
   adam.dispose();
   if (best) copyMatching(model, best.weights);

@@ -7,54 +7,8 @@ import { type Calibration, calibrate, combine, coverage, crossFitConsensus, reco
 import { type FitCheckpoint, type FitData, fit, predictTask, taskModelFrom } from './finetune';
 import { RandomForest } from './forest';
 import { meanSd } from './metrics';
-import type { QsarData } from './qsar-data';
-import {
-  type ConsensusFit,
-  type FitSummary,
-  MIN_CALIBRATION,
-  type Progress,
-  type QsarCheckpoint,
-  type QsarRequest,
-  type QsarResult,
-  type Role,
-  type SeedsDone,
-  type TrainedModel,
-} from './qsar-types';
+import { type FitSummary, MIN_CALIBRATION, type QsarCheckpoint, type Role, type SeedsDone, type RunTotals, type SeedJob } from './qsar-types';
 import { type Split, randomSplit, scaffoldSplit, temporalSplit } from './splits';
-
-/** What a run has gathered so far, over its seeds (a resumed run starts from its checkpoint's). */
-export interface RunTotals {
-  perSeed: SeedsDone['perSeed'];
-  seconds: Record<Role, number>;
-  throughput: SeedsDone['throughput'];
-  trained: TrainedModel[];
-  baseline: QsarResult['baseline'];
-  consensus: ConsensusFit | null;
-  picks: Role[];
-  recommended: { role: Role; why: string } | null;
-  predictions: QsarResult['predictions'];
-  sizes: { train: number; valid: number; test: number };
-  teacherParams: number;
-  studentParams: number;
-  studentDepth: number;
-}
-
-/** One seed of a run: the request, its data, the totals it adds to, and where a resumed seed stands. */
-export interface SeedJob {
-  req: QsarRequest;
-  data: QsarData;
-  totals: RunTotals;
-  seed: number;
-  /** The run's first seed (the one whose models are registered). */
-  first: number;
-  /** The checkpoint this seed resumes from, if it does. */
-  at: QsarCheckpoint | null;
-  /** A teacher already fine-tuned on this assay, split and seed, taken as is. */
-  reuse: boolean;
-  progress: Progress;
-  signal?: AbortSignal;
-  onCheckpoint?: (c: QsarCheckpoint) => void;
-}
 
 const summaryOf = (f: FitSummary): FitSummary => ({
   sequences: f.sequences,
@@ -63,6 +17,20 @@ const summaryOf = (f: FitSummary): FitSummary => ({
   bestEpoch: f.bestEpoch,
 });
 const addCpu = (a: number | null, b: number | null) => (a === null || b === null ? null : a + b);
+
+/** How often a fit reports where it stands within an epoch (the run's ETA from its first batches). */
+const BATCH_REPORT_MS = 1000;
+
+/** A fit's batches as progress, at most once a second: `what epoch e/E, batch b/B`. */
+function batchReporter(job: SeedJob, what: string, epochs: number): (batch: number, batches: number, epoch: number) => void {
+  let last = performance.now();
+  return (batch, batches, epoch) => {
+    const now = performance.now();
+    if (now - last < BATCH_REPORT_MS || batch === batches) return;
+    last = now;
+    job.progress(`${what} epoch ${epoch}/${epochs}, batch ${batch}/${batches}`, undefined, { batch, batches });
+  };
+}
 
 /** The state at a seed's start: what its checkpoints carry as the finished seeds. */
 export function snapshot(t: RunTotals): SeedsDone {
@@ -233,6 +201,7 @@ async function fitTeacher(job: SeedJob, ctx: SeedContext) {
       lr: s.lr,
       seed: seed + 1,
       ...(job.signal ? { signal: job.signal } : {}),
+      onBatch: batchReporter(job, `seed ${seed + 1}: teacher`, s.epochs),
       onEpoch: (e) =>
         job.progress(`seed ${seed + 1}: teacher epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, {
           stage: 'teacher',
@@ -369,6 +338,7 @@ async function distil(job: SeedJob, ctx: SeedContext, teacher: Teacher, student:
     ...(job.signal ? { signal: job.signal } : {}),
     soft: { y: softY, alpha: s.alpha },
     hidden: { teacher: teacher.model, layerMap, weight: s.hiddenWeight },
+    onBatch: batchReporter(job, `seed ${seed + 1}: student`, s.epochs),
     onEpoch: (e) =>
       job.progress(`seed ${seed + 1}: student epoch ${e.epoch}/${s.epochs} loss ${e.loss.toFixed(4)} valid ${e.valid?.toFixed(4) ?? '-'}`, {
         stage: 'student',

@@ -8,6 +8,7 @@ import type { FitCheckpoint } from './finetune';
 import type { ForestJson } from './forest';
 import type { QsarSettings } from './qsar-settings';
 import type { SplitKind } from './splits';
+import type { QsarData } from './qsar-data';
 
 export interface QsarRequest extends AssayColumns {
   data: string;
@@ -93,8 +94,14 @@ export interface QsarResult {
   recommended: Recommendation | null;
 }
 
-/** A run's progress: a message, and an epoch's losses for the curves. */
-export type Progress = (message: string, epoch?: EpochPoint) => void;
+/** Where a fit stands within its epoch: the batch just done of the epoch's batches. */
+export interface BatchPoint {
+  batch: number;
+  batches: number;
+}
+
+/** A run's progress: a message, an epoch's losses for the curves, or (every second or so) the batch within an epoch. */
+export type Progress = (message: string, epoch?: EpochPoint, batch?: BatchPoint) => void;
 
 /** Measured validation compounds needed to fit consensus weights, recommend a model and calibrate intervals. */
 export const MIN_CALIBRATION = 10;
@@ -146,4 +153,38 @@ export interface QsarRunOptions {
   /** Called after every epoch of every fit; the run continues from the latest one with `resume`. */
   onCheckpoint?: (c: QsarCheckpoint) => void;
   resume?: QsarCheckpoint;
+}
+
+/** What a run has gathered so far, over its seeds (a resumed run starts from its checkpoint's). */
+export interface RunTotals {
+  perSeed: SeedsDone['perSeed'];
+  seconds: Record<Role, number>;
+  throughput: SeedsDone['throughput'];
+  trained: TrainedModel[];
+  baseline: QsarResult['baseline'];
+  consensus: ConsensusFit | null;
+  picks: Role[];
+  recommended: { role: Role; why: string } | null;
+  predictions: QsarResult['predictions'];
+  sizes: { train: number; valid: number; test: number };
+  teacherParams: number;
+  studentParams: number;
+  studentDepth: number;
+}
+
+/** One seed of a run: the request, its data, the totals it adds to, and where a resumed seed stands. */
+export interface SeedJob {
+  req: QsarRequest;
+  data: QsarData;
+  totals: RunTotals;
+  seed: number;
+  /** The run's first seed (the one whose models are registered). */
+  first: number;
+  /** The checkpoint this seed resumes from, if it does. */
+  at: QsarCheckpoint | null;
+  /** A teacher already fine-tuned on this assay, split and seed, taken as is. */
+  reuse: boolean;
+  progress: Progress;
+  signal?: AbortSignal;
+  onCheckpoint?: (c: QsarCheckpoint) => void;
 }

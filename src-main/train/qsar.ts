@@ -2,8 +2,8 @@ import { AppError } from '../../src-shared/errors';
 import { fileSha256 } from './corpus';
 import { meanSd } from './metrics';
 import { type QsarData, qsarData } from './qsar-data';
-import { type RunTotals, runSeed } from './qsar-seed';
-import type { ModelReport, Progress, QsarRequest, QsarResult, QsarRunOptions, Recommendation, Role, SeedsDone } from './qsar-types';
+import { runSeed } from './qsar-seed';
+import type { ModelReport, Progress, QsarRequest, QsarResult, QsarRunOptions, Recommendation, Role, RunTotals, SeedsDone } from './qsar-types';
 
 export * from './qsar-types';
 

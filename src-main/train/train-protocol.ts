@@ -5,7 +5,7 @@ import type { EvalResult, ModelManifest, PretrainSettings, Progress, RunState } 
 import type { PredictionRow, ScoringSpec, TaskModelSpec } from './predict-types';
 import type { AssayData, AssayReadProgress, Task } from './assay';
 import type { AssayColumns } from '../../src-shared/assay-columns';
-import type { QsarCheckpoint, QsarRequest, QsarResult } from './qsar';
+import type { BatchPoint, QsarCheckpoint, QsarRequest, QsarResult } from './qsar';
 
 /** Messages from the main thread to a training worker. */
 export type TrainRequest =
@@ -36,7 +36,7 @@ export type TrainEvent =
   | { type: 'done'; state: RunState; weights: Uint8Array; evaluation: EvalResult; seconds: number }
   | { type: 'cancelled'; state: RunState; weights: Uint8Array; optimizer: Uint8Array }
   | { type: 'qsar-started'; backend: BackendReport }
-  | { type: 'qsar-progress'; message: string; epoch?: EpochPoint }
+  | { type: 'qsar-progress'; message: string; epoch?: EpochPoint; batch?: BatchPoint }
   | { type: 'qsar-checkpoint'; checkpoint: QsarCheckpoint }
   | { type: 'qsar-done'; result: QsarResult }
   | { type: 'predicted'; rows: PredictionRow[]; inferSeconds: number; engine: string }

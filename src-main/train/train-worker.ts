@@ -95,10 +95,15 @@ async function qsar(req: Extract<TrainRequest, { type: 'qsar' }>): Promise<void>
   const backend = await initTf(req.backend);
   post({ type: 'qsar-started', backend });
   // Checkpoints are copied, not transferred: the fit keeps using the best epoch's weights it holds.
-  const result = await runQsar(req.request, (message, epoch) => post({ type: 'qsar-progress', message, ...(epoch ? { epoch } : {}) }), cancel.signal, {
-    ...(req.resume ? { resume: req.resume } : {}),
-    ...(req.checkpoints ? { onCheckpoint: (checkpoint) => post({ type: 'qsar-checkpoint', checkpoint }) } : {}),
-  });
+  const result = await runQsar(
+    req.request,
+    (message, epoch, batch) => post({ type: 'qsar-progress', message, ...(epoch ? { epoch } : {}), ...(batch ? { batch } : {}) }),
+    cancel.signal,
+    {
+      ...(req.resume ? { resume: req.resume } : {}),
+      ...(req.checkpoints ? { onCheckpoint: (checkpoint) => post({ type: 'qsar-checkpoint', checkpoint }) } : {}),
+    },
+  );
   post({ type: 'qsar-done', result });
 }
 

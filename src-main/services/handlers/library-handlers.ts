@@ -2,6 +2,7 @@ import type { AppContext } from '../app-context';
 import { doctor } from '../doctor';
 import { importFile, previewFile } from '../import-service';
 import type { Handlers } from './group';
+import { importProgress } from '../job-progress';
 import { type PathPolicy, allowedPath, asNamed, materialise } from './paths';
 
 /** The library, compound and app methods of the contract. */
@@ -22,14 +23,7 @@ export function libraryHandlers(ctx: AppContext, paths: PathPolicy): Handlers<'a
               idCol: args.idCol,
               format: args.format,
               signal: job.signal,
-              onProgress: (p) =>
-                job.progress({
-                  done: p.read,
-                  total: null,
-                  rate: p.rate,
-                  etaSeconds: p.etaSeconds,
-                  message: `${p.read} records: ${p.imported} new, ${p.duplicates} duplicates, ${p.rejected} rejected (${Math.round(p.fraction * 100)}%)`,
-                }),
+              onProgress: (p) => job.progress(importProgress(p)),
             }),
           );
         } finally {

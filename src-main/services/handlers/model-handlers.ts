@@ -6,6 +6,7 @@ import { checkAssayColumns } from '../../train/assay';
 import { DEFAULT_PRETRAIN, type PretrainSettings } from '../../train/settings';
 import type { AppContext } from '../app-context';
 import type { Handlers, HandlersOf } from './group';
+import { assayProgress, pretrainProgress } from '../job-progress';
 import { type PathPolicy, allowedPath, asNamed, materialise } from './paths';
 
 type RegistryMethods = 'model.list' | 'model.delete' | 'model.speed' | 'model.download' | 'model.import' | 'model.pretrain';
@@ -57,15 +58,7 @@ export function modelHandlers(ctx: AppContext, paths: PathPolicy): HandlersOf<Re
           { corpus, out: args.out, settings, resume: args.resume ?? false },
           {
             signal: job.signal,
-            onProgress: (p) =>
-              job.progress({
-                done: p.step,
-                total: p.totalSteps,
-                rate: p.seqPerSec,
-                etaSeconds: p.etaSeconds,
-                message: `step ${p.step}/${p.totalSteps}: loss ${p.loss.toFixed(3)}, MLM accuracy ${(p.mlmAccuracy * 100).toFixed(1)}%`,
-                point: { step: p.step, loss: p.loss, mlm: p.mlm, physchem: p.physchem, mlmAccuracy: p.mlmAccuracy },
-              }),
+            onProgress: (p) => job.progress(pretrainProgress(p)),
           },
           job.jobId,
         ),
@@ -86,14 +79,7 @@ export function modelHandlers(ctx: AppContext, paths: PathPolicy): HandlersOf<Re
               { data: file, dataName: displayName, name: args.name, target: args.target, task: args.task, ...givenColumns(args) },
               {
                 signal: job.signal,
-                onProgress: (p) =>
-                  job.progress({
-                    done: p.read,
-                    total: null,
-                    rate: 0,
-                    etaSeconds: null,
-                    message: `${p.read} records: ${p.compounds} compounds, ${p.rejected} rejected`,
-                  }),
+                onProgress: (p) => job.progress(assayProgress(p)),
               },
             ),
           );

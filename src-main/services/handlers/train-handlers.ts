@@ -2,9 +2,11 @@ import type { EpochPoint, RunProgress } from '../../../src-shared/dto';
 import { AppError } from '../../../src-shared/errors';
 import { givenColumns } from '../../../src-shared/assay-columns';
 import { checkAssayColumns } from '../../train/assay';
+import type { BatchPoint } from '../../train/qsar';
 import { DEFAULT_QSAR, type QsarSettings } from '../../train/qsar-settings';
 import type { AppContext } from '../app-context';
 import type { HandlersOf } from './group';
+import { trainProgress } from '../job-progress';
 import { type PathPolicy, asNamed, materialise } from './paths';
 
 /**
@@ -16,23 +18,16 @@ function trainJob(
   meta: Record<string, unknown>,
   settings: QsarSettings,
   cleanup: () => Promise<void>,
-  run: (hooks: { signal: AbortSignal; onProgress: (message: string, epoch?: EpochPoint) => void }) => Promise<unknown>,
+  run: (hooks: { signal: AbortSignal; onProgress: (message: string, epoch?: EpochPoint, batch?: BatchPoint) => void }) => Promise<unknown>,
   from: RunProgress | null = null,
 ) {
-  // Epochs the job reports: the teacher's and the student's distillation, per seed.
-  const perSeed = settings.epochs * (settings.distill ? 2 : 1);
-  let epochsDone = from
-    ? (from.seed - 1) * perSeed + (from.stage === 'teacher' ? from.epoch : from.stage === 'distill' ? settings.epochs + from.epoch : perSeed)
-    : 0;
+  // Teacher and (with distillation) student epochs for every seed: the job's unit of progress.
+  const progress = trainProgress(settings, from);
   const jobId = ctx.jobs.start('train', meta, async (job) => {
     try {
       return await run({
         signal: job.signal,
-        onProgress: (message, epoch) => {
-          if (epoch) epochsDone++;
-          // Teacher and (with distillation) student epochs for every seed: the job's unit of progress.
-          job.progress({ done: epochsDone, total: perSeed * settings.seeds, rate: 0, etaSeconds: null, message, ...(epoch ? { epoch } : {}) });
-        },
+        onProgress: (message, epoch, batch) => job.progress(progress(message, epoch, batch)),
       });
     } finally {
       await cleanup();

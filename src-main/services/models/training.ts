@@ -14,7 +14,7 @@ import { type RunProgress, RunCheckpointRepo } from '../../db/run-checkpoint-rep
 import type { BackendName } from '../../model/tf/backend';
 import type { Task } from '../../train/assay';
 import { fileSha256 } from '../../train/corpus';
-import type { QsarCheckpoint, QsarResult, Recommendation } from '../../train/qsar';
+import type { BatchPoint, QsarCheckpoint, QsarResult, Recommendation } from '../../train/qsar';
 import type { QsarSettings } from '../../train/qsar-settings';
 import type { Assays } from './assays';
 import { type RunModels, registerRun, runModelNames } from './register-run';
@@ -57,7 +57,7 @@ export interface TrainResult extends Omit<QsarResult, 'trained' | 'baseline' | '
 
 export interface TrainHooks {
   signal?: AbortSignal;
-  onProgress?: (message: string, epoch?: EpochPoint) => void;
+  onProgress?: (message: string, epoch?: EpochPoint, batch?: BatchPoint) => void;
 }
 
 /** What an interrupted run keeps of its request (its data file is kept as a copy). */
@@ -309,7 +309,7 @@ export class TrainingRuns {
       return await runTrainJob(`training of '${req.out}'`, request, (e) => (e.type === 'qsar-done' ? e.result : undefined), {
         ...(hooks.signal ? { signal: hooks.signal } : {}),
         onEvent: (e) => {
-          if (e.type === 'qsar-progress') hooks.onProgress?.(e.message, e.epoch);
+          if (e.type === 'qsar-progress') hooks.onProgress?.(e.message, e.epoch, e.batch);
           else if (e.type === 'qsar-started') hooks.onProgress?.(`training on ${e.backend.selected}`);
           // A cancel or a crash resumes from the latest checkpoint.
           else if (e.type === 'qsar-checkpoint')
