@@ -156,6 +156,9 @@ test('a run is followed by every tab of the app, and by a window reloaded mid-ru
   await expect(other.getByTestId('train-start')).toBeDisabled();
   await openApp(page, url, 'training');
   await expect(page.getByTestId('train-message')).toContainText(/epoch \d+\/200/);
+  // The run's ETA, from the batches done so far (not only at an epoch's end).
+  await expect(page.getByTestId('train-message')).toContainText(/ETA \d+ s/);
+  await page.screenshot({ path: join(artifacts, 'training-eta.png') });
   expect(Number(await page.getByTestId('train-curve').getAttribute('data-points'))).toBeGreaterThanOrEqual(before);
   await page.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByTestId('notice')).toContainText(/training of 'ui-reload' cancelled/, { timeout: 30_000 });
