@@ -9,5 +9,8 @@ describe('remedies', () => {
     // No remedy: the message as it is.
     expect(withRemedy('no such thing', { model: 'm' }, () => 'never')).toBe('no such thing');
     expect(remedyOf(undefined)).toBeNull();
+    // A remedy no front end knows is no remedy: the message stands alone.
+    expect(remedyOf({ remedy: 'cancel-job' })).toBeNull();
+    expect(withRemedy('m', { remedy: 'resume' }, () => '')).toBe('m');
   });
 });

@@ -43,23 +43,25 @@ export function toApiError(err: unknown): ApiError {
  * `details.model` naming the thing): each front end phrases it in its own terms, a flag on the command line,
  * a button in the app. Services never phrase CLI flags or app buttons themselves.
  */
-export type Remedy =
-  | 'list-models'
-  | 'list-assays'
-  | 'list-runs'
-  | 'list-screens'
-  | 'other-out'
-  | 'import-as'
-  | 'resume'
-  | 'resume-or-other-out'
-  | 'resume-or-restart'
-  | 'restart'
-  | 'resume-run'
-  | 'train';
+export const REMEDIES = [
+  'list-models',
+  'list-assays',
+  'list-runs',
+  'list-screens',
+  'other-out',
+  'import-as',
+  'resume',
+  'resume-or-other-out',
+  'resume-or-restart',
+  'restart',
+  'resume-run',
+  'train',
+] as const;
+export type Remedy = (typeof REMEDIES)[number];
 
 /** The remedy (and the run or model it names) an error's details carry, if any. */
 export function remedyOf(details: unknown): { remedy: Remedy; run?: string; model?: string } | null {
-  if (!details || typeof details !== 'object' || !('remedy' in details) || typeof details.remedy !== 'string') return null;
+  if (!details || typeof details !== 'object' || !('remedy' in details) || !(REMEDIES as readonly unknown[]).includes(details.remedy)) return null;
   const d = details as { remedy: Remedy; run?: unknown; model?: unknown };
   return { remedy: d.remedy, ...(typeof d.run === 'string' ? { run: d.run } : {}), ...(typeof d.model === 'string' ? { model: d.model } : {}) };
 }
@@ -67,5 +69,6 @@ export function remedyOf(details: unknown): { remedy: Remedy; run?: string; mode
 /** A message with its remedy phrased by `phrase` (a front end's wording), joined as a sentence goes on. */
 export function withRemedy(message: string, details: unknown, phrase: (r: NonNullable<ReturnType<typeof remedyOf>>) => string): string {
   const r = remedyOf(details);
-  return r ? `${message}: ${phrase(r)}` : message;
+  const text = r ? phrase(r) : '';
+  return text ? `${message}: ${text}` : message;
 }

@@ -65,8 +65,7 @@ export class ModelRegistry {
   delete(name: string): boolean {
     const r = this.repo.byName(name);
     if (!r) return false;
-    if (r.state === 'training' && r.jobId && this.isJobLive(r.jobId))
-      throw new AppError('CONFLICT', `model '${name}' is training; cancel its job first`, { remedy: 'cancel-job' });
+    if (r.state === 'training' && r.jobId && this.isJobLive(r.jobId)) throw new AppError('CONFLICT', `model '${name}' is training; cancel its job first`);
     this.db.transaction(() => this.repo.delete(r.id))();
     return true;
   }
