@@ -19,6 +19,8 @@ export default defineConfig({
           },
         }
       : {}),
+    // The size the views are looked at in (the guide's 1440×900), screenshots included.
+    viewport: { width: 1440, height: 900 },
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
   },
