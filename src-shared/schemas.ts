@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DESCRIPTOR_NAMES } from './descriptors';
 
 /** Argument schemas for every Api method; the router validates against them at the boundary. */
 
@@ -12,19 +13,7 @@ export const importSourceSchema = z.discriminatedUnion('kind', [
 ]);
 
 const range = z.object({ min: z.number().optional(), max: z.number().optional() }).strict();
-const descriptorName = z.enum([
-  'mw',
-  'clogp',
-  'tpsa',
-  'hbd',
-  'hba',
-  'rotatableBonds',
-  'rings',
-  'aromaticRings',
-  'fractionSp3',
-  'heavyAtoms',
-  'lipinskiViolations',
-]);
+const descriptorName = z.enum(DESCRIPTOR_NAMES);
 
 const columnName = z.string().min(1).max(500);
 const compoundSort = z.object({ by: z.union([z.enum(['import', 'similarity']), descriptorName]), desc: z.boolean().optional() }).strict();

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DESCRIPTOR_NAMES } from '../../src-shared/descriptors';
 import type { ColumnFilter, CompoundSort, DescriptorName, DescriptorRanges, SortKey } from '../../src-shared/dto';
 
 /** Argument parsing shared by the `delicate` commands. */
@@ -61,19 +62,7 @@ export function fraction(value: string | boolean | undefined, flag: string): num
   return n;
 }
 
-export const DESCRIPTORS: DescriptorName[] = [
-  'mw',
-  'clogp',
-  'tpsa',
-  'hbd',
-  'hba',
-  'rotatableBonds',
-  'rings',
-  'aromaticRings',
-  'fractionSp3',
-  'heavyAtoms',
-  'lipinskiViolations',
-];
+export const DESCRIPTORS: DescriptorName[] = [...DESCRIPTOR_NAMES];
 
 /** `--range mw:200:500` (either bound may be empty) → descriptor ranges. */
 export function rangesOf(values: string[] | undefined): DescriptorRanges | undefined {
