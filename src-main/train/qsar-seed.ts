@@ -218,25 +218,40 @@ async function fitTeacher(job: SeedJob, ctx: SeedContext) {
   totals.throughput.teacher.n += f.sequences;
   totals.throughput.teacher.s += f.stepSeconds;
   totals.throughput.teacher.cpu = addCpu(totals.throughput.teacher.cpu, f.stepCpuSeconds);
-  const test = await predictTask(model, ctx.testSeqs, ctx.normFix);
-  const valid = await predictTask(model, ctx.validSeqs, ctx.normFix);
-  totals.seconds.teacher += (performance.now() - t0) / 1000;
+  const { test, valid } = await judge(job, ctx, { role: 'teacher', model, since: t0, layerMap: null, bestEpoch: f.bestEpoch });
+  return { model, test, valid, done };
+}
+
+/**
+ * A fitted transformer judged: its test and validation predictions, its seconds, its test metrics with the
+ * intervals' coverage, and (the first seed) what registers it.
+ */
+async function judge(
+  job: SeedJob,
+  ctx: SeedContext,
+  m: { role: 'teacher' | 'student'; model: Model; since: number; layerMap: number[] | null; bestEpoch: number },
+) {
+  const { data: d, totals } = job;
+  const test = await predictTask(m.model, ctx.testSeqs, ctx.normFix);
+  const valid = await predictTask(m.model, ctx.validSeqs, ctx.normFix);
+  totals.seconds[m.role] += (performance.now() - m.since) / 1000;
   const report = ctx.withCoverage(d.metricsOf(ctx.split.test, ctx.yTest, test), valid, test);
-  totals.perSeed.teacher.push(report.metrics);
-  if (seed === job.first) {
+  totals.perSeed[m.role].push(report.metrics);
+  if (job.seed === job.first) {
+    const weights = new Uint8Array(packTensors(m.model.params));
     totals.trained.push({
-      role: 'teacher',
-      config: model.config,
+      role: m.role,
+      config: m.model.config,
       tokenizer: d.tokenizer.toJSON(),
-      weights: new Uint8Array(packTensors(model.params)),
+      weights,
       norm: ctx.normFix,
-      layerMap: null,
-      bestEpoch: f.bestEpoch,
+      layerMap: m.layerMap,
+      bestEpoch: m.bestEpoch,
       domain: ctx.domain,
       calibration: report.calibration,
     });
   }
-  return { model, test, valid, done };
+  return { test, valid };
 }
 
 type Teacher = Awaited<ReturnType<typeof fitTeacher>>;
@@ -284,24 +299,7 @@ async function distilStudent(job: SeedJob, ctx: SeedContext, teacher: Teacher) {
   tp.n += dFit.sequences + sFit.sequences;
   tp.s += dFit.stepSeconds + sFit.stepSeconds;
   tp.cpu = addCpu(tp.cpu, addCpu(dFit.stepCpuSeconds, sFit.stepCpuSeconds));
-  const test = await predictTask(student, ctx.testSeqs, ctx.normFix);
-  const valid = await predictTask(student, ctx.validSeqs, ctx.normFix);
-  totals.seconds.student += (performance.now() - t0) / 1000;
-  const report = ctx.withCoverage(d.metricsOf(ctx.split.test, ctx.yTest, test), valid, test);
-  totals.perSeed.student.push(report.metrics);
-  if (seed === job.first) {
-    totals.trained.push({
-      role: 'student',
-      config: student.config,
-      tokenizer: d.tokenizer.toJSON(),
-      weights: new Uint8Array(packTensors(student.params)),
-      norm: ctx.normFix,
-      layerMap,
-      bestEpoch: sFit.bestEpoch,
-      domain: ctx.domain,
-      calibration: report.calibration,
-    });
-  }
+  const { test, valid } = await judge(job, ctx, { role: 'student', model: student, since: t0, layerMap, bestEpoch: sFit.bestEpoch });
   disposeModel(student);
   return { test, valid };
 }
