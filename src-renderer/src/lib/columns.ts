@@ -1,0 +1,45 @@
+import type { ColumnFilter, ColumnType, LibraryColumn, PropValue } from '../../../src-shared/dto';
+
+/** How each column type is named in the column chooser. */
+export const TYPE_LABEL: Record<ColumnType, string> = { number: 'number', text: 'text', date: 'date', boolean: 'yes/no' };
+
+/** A cell of one of the library's columns, in its type: numbers to 4 significant digits, yes/no for booleans. */
+export function cellText(v: PropValue | undefined, type: ColumnType): string {
+  if (v === null || v === undefined || v === '') return '';
+  if (type === 'number' && typeof v === 'number')
+    return Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
+  if (type === 'boolean') return /^(true|yes|1)$/i.test(String(v)) ? 'yes' : /^(false|no|0)$/i.test(String(v)) ? 'no' : String(v);
+  return String(v);
+}
+
+/** A column filter as its chip says it. */
+export function filterText(f: ColumnFilter, columns: LibraryColumn[]): string {
+  if (f.contains !== undefined) return `${f.column} contains “${f.contains}”`;
+  if (f.equals !== undefined) return `${f.column} = ${cellText(f.equals, columns.find((c) => c.name === f.column)?.type ?? 'text')}`;
+  return `${f.min ?? '…'} ≤ ${f.column} ≤ ${f.max ?? '…'}`;
+}
+
+/**
+ * Row sizes (structure width × height): every row has the same height, so the rows in view follow from
+ * the scroll offset alone. The chemist's choice is remembered.
+ */
+export const ROW_SIZES = { S: { row: 92, w: 110, h: 80 }, M: { row: 152, w: 210, h: 140 }, L: { row: 232, w: 300, h: 220 } } as const;
+export type RowSize = keyof typeof ROW_SIZES;
+const SIZE_KEY = 'delicate.rowSize';
+
+export function savedRowSize(): RowSize {
+  try {
+    const v = localStorage.getItem(SIZE_KEY);
+    return v === 'S' || v === 'M' || v === 'L' ? v : 'M';
+  } catch {
+    return 'M';
+  }
+}
+
+export function saveRowSize(s: RowSize): void {
+  try {
+    localStorage.setItem(SIZE_KEY, s);
+  } catch {
+    // Unavailable storage: the size lasts this session.
+  }
+}
