@@ -58,6 +58,24 @@ const screenFilter = z.object({
   offset: z.number().int().min(0).optional(),
 });
 
+/** The finer settings of a training run (QsarSettings): distillation weights, augmentation, optimisation. */
+const trainSettings = z
+  .object({
+    /** Weight of the teacher's soft predictions in distillation (the rest: the measured values). */
+    alpha: z.number().min(0).max(1).optional(),
+    /** Weight of the hidden-state loss in distillation. */
+    hiddenWeight: z.number().min(0).max(100).optional(),
+    /** Random SMILES per training molecule for distillation. */
+    augment: z.number().int().min(0).max(50).optional(),
+    batch: z.number().int().min(1).max(1024).optional(),
+    lr: z.number().gt(0).lt(1).optional(),
+    /** Batches drawn from pools of this many batches sorted by length (1: plain random batches). */
+    lengthPool: z.number().int().min(1).max(256).optional(),
+    /** The consensus model takes the fine-tuned teacher too. */
+    consensusTeacher: z.boolean().optional(),
+  })
+  .strict();
+
 export const schemas = {
   'app.doctor': z.object({}).strict(),
   'library.list': z.object({}).strict(),
@@ -119,7 +137,8 @@ export const schemas = {
       resume: z.boolean().optional(),
     })
     .strict()
-    .refine((a) => (a.hidden ?? 128) % (a.heads ?? 4) === 0, { message: 'hidden must be divisible by heads' }),
+    .refine((a) => (a.hidden ?? 128) % (a.heads ?? 4) === 0, { message: 'hidden must be divisible by heads', path: ['hidden'] })
+    .refine((a) => a.maxSteps === undefined || a.timeBudgetMinutes === undefined, { message: 'give maxSteps or a time budget, not both', path: ['maxSteps'] }),
   'model.train': z
     .object({
       /** A file path (Electron, CLI) or the file's content (host mode). */
@@ -144,6 +163,8 @@ export const schemas = {
       idCol: z.string().min(1).optional(),
       /** Discard an interrupted run of this name and start over (model.resume continues one). */
       restart: z.boolean().optional(),
+      /** The recipe's finer settings (the defaults suit most assays). */
+      settings: trainSettings.optional(),
     })
     .strict()
     .refine((a) => [a.data, a.source, a.assay].filter((x) => x !== undefined).length === 1, {
@@ -154,8 +175,18 @@ export const schemas = {
       message: 'a stored assay brings its own SMILES, IDs, dates and converted values: give no unit, smilesCol, idCol or dateCol with it',
     })
     // A general-distilled student brings its own depth, and only a distillation uses it.
-    .refine((a) => a.student === undefined || (a.distill === true && a.studentLayers === undefined), {
-      message: 'student (a general-distilled model to start from) needs distill, and brings its own depth: no studentLayers with it',
+    .refine((a) => a.student === undefined || a.distill === true, {
+      message: 'a student (a general-distilled model to start from) needs distill',
+      path: ['student'],
+    })
+    .refine((a) => a.student === undefined || a.studentLayers === undefined, {
+      message: 'a student brings its own depth: give student or studentLayers, not both',
+      path: ['studentLayers'],
+    })
+    // A temporal split orders the compounds by date: a file needs its date column named (a stored assay knows its own).
+    .refine((a) => a.split !== 'temporal' || a.assay !== undefined || a.dateCol !== undefined, {
+      message: 'a temporal split needs the date column',
+      path: ['dateCol'],
     }),
   'model.runs': z.object({}).strict(),
   'model.resume': z.object({ name }).strict(),

@@ -5,9 +5,7 @@ import type { CommandEnv } from './command-env';
 export async function doctorCommand(rest: string[], env: CommandEnv): Promise<number> {
   const { values } = parse(rest, {});
   env.setJson(values.json);
-  const app = await env.context(values.db);
-  const { doctor } = await import('../services/doctor');
-  const report = await doctor(app.db, app.dbPath);
+  const report = await (await env.api(values.db))('app.doctor', {});
   env.print(report, () =>
     [
       `Delicate ${report.delicate} on Node ${report.node} (${report.platform})`,

@@ -1,5 +1,7 @@
-import type { ImportFormat, ImportSummary } from '../../src-shared/dto';
-import { UsageError, compoundRangesOf, int, need, parse, sortKeysOf, whereOf, withCtrlC } from './args';
+import type { ColumnType, ImportFormat, ImportSummary } from '../../src-shared/dto';
+import { AppError } from '../../src-shared/errors';
+import { UsageError, compoundRangesOf, need, parse, sortKeysOf, whereOf, withCtrlC } from './args';
+import { checked, num } from './contract';
 import { importProgress } from '../services/job-progress';
 import { type CommandEnv, progressPrinter } from './command-env';
 
@@ -13,8 +15,14 @@ export async function importCommand(rest: string[], env: CommandEnv): Promise<nu
   });
   env.setJson(values.json);
   if (positionals.length !== 1) throw new UsageError('import takes exactly one FILE');
-  const format = values.format;
-  if (format !== undefined && !['smi', 'csv', 'tsv', 'sdf'].includes(format)) throw new UsageError(`--format must be smi, csv, tsv or sdf`);
+  const file = positionals[0] as string;
+  const args = checked('library.import', {
+    source: { kind: 'path', path: file },
+    library: need(values.library, '--library NAME'),
+    ...(values['smiles-col'] !== undefined ? { smilesCol: values['smiles-col'] } : {}),
+    ...(values['id-col'] !== undefined ? { idCol: values['id-col'] } : {}),
+    ...(values.format !== undefined ? { format: values.format as ImportFormat } : {}),
+  });
   const app = await env.context(values.db);
   let summary: ImportSummary;
   const print = progressPrinter(env);
@@ -22,11 +30,11 @@ export async function importCommand(rest: string[], env: CommandEnv): Promise<nu
     const { importFile } = await import('../services/import-service');
     summary = await withCtrlC(env.err, 'cancelling: the batches committed so far are kept; run the same command again to resume', (signal) =>
       importFile(app.db, app.chem, {
-        file: positionals[0] as string,
-        library: need(values.library, '--library NAME'),
-        smilesCol: values['smiles-col'],
-        idCol: values['id-col'],
-        format: format as ImportFormat | undefined,
+        file,
+        library: args.library,
+        smilesCol: args.smilesCol,
+        idCol: args.idCol,
+        format: args.format,
         signal,
         onProgress: (p) => print(importProgress(p)),
       }),
@@ -49,7 +57,7 @@ export async function importCommand(rest: string[], env: CommandEnv): Promise<nu
 export async function librariesCommand(rest: string[], env: CommandEnv): Promise<number> {
   const { values } = parse(rest, {});
   env.setJson(values.json);
-  const libraries = (await env.context(values.db)).libraries.list();
+  const { libraries } = await (await env.api(values.db))('library.list', {});
   env.print({ libraries: libraries.map((l) => ({ name: l.name, compounds: l.compounds, records: l.members, createdAt: l.createdAt })) }, () =>
     libraries.length === 0
       ? 'No libraries yet: import one with `delicate import FILE --library NAME`.'
@@ -76,19 +84,17 @@ export async function compoundsCommand(rest: string[], env: CommandEnv): Promise
     'save-as': { type: 'string' },
   });
   env.setJson(values.json);
-  const minSim = values['min-sim'] === undefined ? undefined : Number(values['min-sim']);
-  if (minSim !== undefined && !(minSim >= 0 && minSim <= 1)) throw new UsageError('--min-sim must be between 0 and 1');
-  if (minSim !== undefined && values.similar === undefined) throw new UsageError('--min-sim needs --similar SMILES');
+  if (values['min-sim'] !== undefined && values.similar === undefined) throw new UsageError('--min-sim needs --similar SMILES');
   const library = need(values.library, '--library NAME');
+  const api = await env.api(values.db);
   if (values.columns || values['set-type'] !== undefined) {
     // The library's own columns and their types; --set-type COL:TYPE changes one first.
-    const libs = (await env.context(values.db)).libraries;
     let cols;
     if (values['set-type'] !== undefined) {
-      const m = /^(.+):(number|text|date|boolean)$/.exec(values['set-type']);
+      const m = /^(.+):([a-z]+)$/.exec(values['set-type']);
       if (!m) throw new UsageError(`--set-type takes COLUMN:TYPE with TYPE number, text, date or boolean, got '${values['set-type']}'`);
-      cols = libs.setColumnType(library, m[1] as string, m[2] as 'number' | 'text' | 'date' | 'boolean');
-    } else cols = libs.columnsOf(library);
+      cols = await api('library.setColumnType', { library, column: m[1] as string, type: m[2] as ColumnType });
+    } else cols = await api('library.columns', { library });
     env.print(
       { columns: cols },
       () =>
@@ -99,19 +105,20 @@ export async function compoundsCommand(rest: string[], env: CommandEnv): Promise
   }
   const ranged = compoundRangesOf(values.range);
   const filters = [...ranged.filters, ...whereOf(values.where)];
+  const sort = sortKeysOf(values.sort);
   const query = {
     library,
-    substructure: values.substructure,
-    similar: values.similar,
-    minSim,
-    ranges: ranged.ranges,
+    ...(values.substructure !== undefined ? { substructure: values.substructure } : {}),
+    ...(values.similar !== undefined ? { similar: values.similar } : {}),
+    ...(values['min-sim'] !== undefined ? { minSim: num(values['min-sim']) } : {}),
+    ...(ranged.ranges ? { ranges: ranged.ranges } : {}),
     ...(filters.length ? { filters } : {}),
-    sort: sortKeysOf(values.sort),
+    ...(sort ? { sort } : {}),
   };
   if (values.out !== undefined || values['save-as'] !== undefined) {
     // Every compound that matches, in the order asked: written to a file and/or kept as a new library.
     const libs = (await env.context(values.db)).libraries;
-    const ids = await libs.matchingIds(query);
+    const { ids } = await api('compound.ids', query);
     const result: { matched: number; written?: number; file?: string; library?: string } = { matched: ids.length };
     if (values.out !== undefined) {
       const ext = /\.(csv|sdf|smi)$/i.exec(values.out)?.[1]?.toLowerCase();
@@ -119,7 +126,10 @@ export async function compoundsCommand(rest: string[], env: CommandEnv): Promise
       result.written = await libs.exportSelection(library, ids, values.out, ext as 'csv' | 'sdf' | 'smi');
       result.file = values.out;
     }
-    if (values['save-as'] !== undefined) result.library = libs.saveSelection(library, ids, values['save-as']).name;
+    if (values['save-as'] !== undefined) {
+      if (ids.length === 0) throw new AppError('INVALID_INPUT', `no compound of '${library}' matched: nothing to save as '${values['save-as']}'`);
+      result.library = (await api('library.fromSelection', { library, ids, name: values['save-as'] })).name;
+    }
     env.print(result, () =>
       [
         `${ids.length} compounds matched`,
@@ -129,7 +139,11 @@ export async function compoundsCommand(rest: string[], env: CommandEnv): Promise
     );
     return 0;
   }
-  const page = await (await env.context(values.db)).libraries.query({ ...query, limit: int(values.limit, '--limit'), offset: int(values.offset, '--offset') });
+  const page = await api('compound.list', {
+    ...query,
+    ...(values.limit !== undefined ? { limit: num(values.limit) } : {}),
+    ...(values.offset !== undefined ? { offset: num(values.offset) } : {}),
+  });
   env.print(
     {
       compounds: page.compounds.map((c) => ({
@@ -154,7 +168,9 @@ export async function compoundsCommand(rest: string[], env: CommandEnv): Promise
 export async function exportCommand(rest: string[], env: CommandEnv): Promise<number> {
   const { values } = parse(rest, { library: { type: 'string' }, out: { type: 'string' } });
   env.setJson(values.json);
-  const written = await (await env.context(values.db)).libraries.export(need(values.library, '--library NAME'), need(values.out, '--out FILE'));
+  const { written } = await (
+    await env.api(values.db)
+  )('library.export', { library: need(values.library, '--library NAME'), out: need(values.out, '--out FILE') });
   env.print({ written }, () => `${written} records written to ${values.out}`);
   return 0;
 }

@@ -3,36 +3,42 @@ import { AppError, toApiError, withRemedy } from '../../src-shared/errors';
 // not for `--help` or a usage error: a script or a cluster job pays only for what it runs.
 import type { AppContext } from '../services/app-context';
 import { defaultDbPath } from '../util/paths';
-import { doctorCommand, serveCommand } from './app-commands';
 import { UsageError } from './args';
 import type { CommandEnv } from './command-env';
-import { compoundsCommand, exportCommand, importCommand, librariesCommand } from './library-commands';
-import { distillCommand, modelCommand, modelsCommand, pretrainCommand } from './model-commands';
+import type { Client } from './contract';
 import { cliRemedy } from './remedies';
-import { screenCommand, screensCommand, vsCommand } from './screen-commands';
-import { assayCommand, assaysCommand, evaluateCommand, predictCommand, runsCommand, trainCommand } from './train-commands';
 
-/** Every command, by name: one module per group (libraries, models, training, screening, the app). */
-const COMMANDS: Record<string, (rest: string[], env: CommandEnv) => Promise<number>> = {
-  import: importCommand,
-  libraries: librariesCommand,
-  compounds: compoundsCommand,
-  export: exportCommand,
-  pretrain: pretrainCommand,
-  distill: distillCommand,
-  models: modelsCommand,
-  model: modelCommand,
-  train: trainCommand,
-  runs: runsCommand,
-  evaluate: evaluateCommand,
-  predict: predictCommand,
-  assay: assayCommand,
-  assays: assaysCommand,
-  screen: screenCommand,
-  screens: screensCommand,
-  vs: vsCommand,
-  doctor: doctorCommand,
-  serve: serveCommand,
+type Command = (rest: string[], env: CommandEnv) => Promise<number>;
+const library = () => import('./library-commands');
+const models = () => import('./model-commands');
+const training = () => import('./train-commands');
+const screening = () => import('./screen-commands');
+const app = () => import('./app-commands');
+
+/**
+ * Every command, by name: one module per group (libraries, models, training, screening, the app), loaded
+ * when its command runs (`--help` loads none; a command loads its group and the contract's schemas).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  import: async () => (await library()).importCommand,
+  libraries: async () => (await library()).librariesCommand,
+  compounds: async () => (await library()).compoundsCommand,
+  export: async () => (await library()).exportCommand,
+  pretrain: async () => (await models()).pretrainCommand,
+  distill: async () => (await models()).distillCommand,
+  models: async () => (await models()).modelsCommand,
+  model: async () => (await models()).modelCommand,
+  train: async () => (await training()).trainCommand,
+  runs: async () => (await training()).runsCommand,
+  evaluate: async () => (await training()).evaluateCommand,
+  predict: async () => (await training()).predictCommand,
+  assay: async () => (await training()).assayCommand,
+  assays: async () => (await training()).assaysCommand,
+  screen: async () => (await screening()).screenCommand,
+  screens: async () => (await screening()).screensCommand,
+  vs: async () => (await screening()).vsCommand,
+  doctor: async () => (await app()).doctorCommand,
+  serve: async () => (await app()).serveCommand,
 };
 
 const USAGE = `delicate — compound libraries and compressed chemical transformers, offline
@@ -119,21 +125,32 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   let json = rest.includes('--json');
   const print = (value: unknown, human: () => string) => io.out(json ? `${JSON.stringify(value)}\n` : `${human()}\n`);
   let ctx: AppContext | null = null;
-  const context = async (db: string | boolean | undefined) => {
+  const context = async (db: string | boolean | undefined): Promise<AppContext> => {
+    if (ctx) return ctx;
     const { AppContext, defaultDbPath } = await import('../services/app-context');
-    ctx = new AppContext(typeof db === 'string' ? db : defaultDbPath());
-    for (const w of ctx.warnings) io.err(`warning: ${w}\n`);
-    return ctx;
+    const opened = new AppContext(typeof db === 'string' ? db : defaultDbPath());
+    ctx = opened;
+    for (const w of opened.warnings) io.err(`warning: ${w}\n`);
+    return opened;
   };
-  const env: CommandEnv = { context, print, setJson: (j) => (json = j), err: (s) => io.err(s), isTTY: io.isTTY };
+  // The command line is a client of the app's contract: the same handlers, the same argument schemas.
+  const api = async (db: string | boolean | undefined): Promise<Client> => {
+    const app = await context(db);
+    const [{ createHandlers }, { checked }] = await Promise.all([import('../services/handlers'), import('./contract')]);
+    const handlers = createHandlers(app);
+    return (method, args) => (handlers[method] as (a: typeof args) => Promise<never>)(checked(method, args));
+  };
+  const env: CommandEnv = { context, api, print, setJson: (j) => (json = j), err: (s) => io.err(s), isTTY: io.isTTY };
   try {
     if (command === undefined || ['help', '--help', '-h'].includes(command)) {
       io.out(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
     }
-    const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-    if (!run) throw new UsageError(`unknown command '${command}'`);
-    return await run(rest, env);
+    const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!load) throw new UsageError(`unknown command '${command}'`);
+    return await (
+      await load()
+    )(rest, env);
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`delicate: ${err.message}\n\n${USAGE}\n`);

@@ -5,6 +5,7 @@ import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../tra
 import { UsageError, int, need, nonNegative, parse, positive, withCtrlC } from './args';
 import { pretrainProgress } from '../services/job-progress';
 import { type CommandEnv, progressPrinter } from './command-env';
+import { checked, num } from './contract';
 
 /** --max-steps N or --time-budget MINUTES (not both) as settings; the default is DEFAULT_PRETRAIN's. */
 function budgetOf(maxSteps: string | boolean | undefined, minutes: string | boolean | undefined): Pick<PretrainSettings, 'maxSteps' | 'timeBudgetSeconds'> {
@@ -101,6 +102,20 @@ export async function pretrainCommand(rest: string[], env: CommandEnv): Promise<
       '--init continues a model with its own architecture: no --layers, --hidden, --heads, --ff, --embedding-size, --max-len or --share-layers with it',
     );
   }
+  // What the app's pretraining form can set is checked by the contract's schema (as the app's call is).
+  checked('model.pretrain', {
+    corpus: need(values.corpus, '--corpus FILE'),
+    out: need(values.out, '--out NAME'),
+    ...(values.layers !== undefined ? { layers: num(values.layers) } : {}),
+    ...(values.hidden !== undefined ? { hidden: num(values.hidden) } : {}),
+    ...(values.heads !== undefined ? { heads: num(values.heads) } : {}),
+    ...(values.ff !== undefined ? { ff: num(values.ff) } : {}),
+    ...(values['share-layers'] ? { shareLayers: true } : {}),
+    ...(values['max-steps'] !== undefined ? { maxSteps: num(values['max-steps']) } : {}),
+    ...(values['time-budget'] !== undefined ? { timeBudgetMinutes: num(values['time-budget']) } : {}),
+    ...(values.batch !== undefined ? { batch: num(values.batch) } : {}),
+    resume: values.resume,
+  });
   const budget = budgetOf(values['max-steps'], values['time-budget']);
   const lr = values.lr === undefined ? undefined : Number(values.lr);
   if (lr !== undefined && !(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
@@ -127,7 +142,6 @@ export async function pretrainCommand(rest: string[], env: CommandEnv): Promise<
     physchemWeight: values['no-physchem'] ? 0 : d.physchemWeight,
     ...(values.init ? { init: values.init } : {}),
   };
-  if (settings.architecture.hidden % settings.architecture.heads !== 0) throw new UsageError('--hidden must be divisible by --heads');
   printPretrain(env.print, await runPretrain(env, await env.context(values.db), pretrainRequest(values, settings)));
   return 0;
 }
@@ -195,7 +209,7 @@ export async function distillCommand(rest: string[], env: CommandEnv): Promise<n
 export async function modelsCommand(rest: string[], env: CommandEnv): Promise<number> {
   const { values } = parse(rest, {});
   env.setJson(values.json);
-  const models = (await env.context(values.db)).models.list();
+  const { models } = await (await env.api(values.db))('model.list', {});
   env.print({ models }, () =>
     models.length === 0
       ? 'No models yet: pretrain one with `delicate pretrain --corpus FILE --out NAME`.'
@@ -233,7 +247,11 @@ export async function modelCommand(rest: string[], env: CommandEnv): Promise<num
     const { values, positionals } = parse(args, { as: { type: 'string' } });
     env.setJson(values.json);
     if (positionals.length !== 1) throw new UsageError('model import takes exactly one FILE');
-    const m = await (await env.context(values.db)).models.importModel(positionals[0] as string, values.as);
+    const request = checked('model.import', {
+      source: { kind: 'path', path: positionals[0] as string },
+      ...(values.as !== undefined ? { as: values.as } : {}),
+    });
+    const m = await (await env.context(values.db)).models.importModel(positionals[0] as string, request.as);
     env.print({ model: m }, () => `imported '${m.name}' (${m.kind}, ${m.params.toLocaleString('en')} parameters)`);
     return 0;
   }
@@ -241,7 +259,7 @@ export async function modelCommand(rest: string[], env: CommandEnv): Promise<num
     const { values, positionals } = parse(args, {});
     env.setJson(values.json);
     if (positionals.length !== 1) throw new UsageError('model delete takes exactly one model NAME');
-    const deleted = (await env.context(values.db)).models.delete(positionals[0] as string);
+    const { deleted } = await (await env.api(values.db))('model.delete', { name: positionals[0] as string });
     env.print({ model: positionals[0], deleted }, () => (deleted ? `deleted '${positionals[0]}'` : `no model named '${positionals[0]}'`));
     return deleted ? 0 : 1;
   }

@@ -2,6 +2,7 @@ import type { ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dt
 import { basename } from 'node:path';
 import { UsageError, engineOf, int, need, parse, rangesOf, withCtrlC } from './args';
 import { type CommandEnv, progressPrinter } from './command-env';
+import { checked } from './contract';
 
 function numberOf(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -85,14 +86,15 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
         `${values.file} → library '${library}': ${s.imported} new, ${s.duplicates} duplicates, ${s.rejected} rejected${s.alreadyImported ? ' (already imported)' : ''}\n`,
       );
     }
+    const run = checked('screen.run', { library: need(library, '--library NAME or --file FILE'), models, resume: values.resume });
     try {
       const workers = int(values.workers, '--workers');
       const chunkSize = int(values.chunk, '--chunk');
       summary = await withCtrlC(env.err, 'cancelling: what is scored is kept; run the same command with --resume to continue', (signal) =>
         app.screens.screen(
           {
-            library: need(library, '--library NAME or --file FILE'),
-            models,
+            library: run.library,
+            models: run.models,
             resume: values.resume,
             engine: engineOf(values.engine),
             ...(workers ? { workers } : {}),
@@ -105,8 +107,11 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
       if (env.isTTY) env.err('\n');
     }
   }
-  const hits = await app.screens.results(summary.screen, { ...filter, limit: top ?? 10 });
-  const exported = values.out ? await app.screens.export(summary.screen, values.out, { ...filter, ...(top !== undefined ? { limit: top } : {}) }) : null;
+  const api = await env.api(values.db);
+  const { hits } = await api('screen.results', { screen: summary.screen, ...filter, limit: top ?? 10 });
+  const exported = values.out
+    ? await api('screen.export', { screen: summary.screen, out: values.out, ...filter, ...(top !== undefined ? { limit: top } : {}) })
+    : null;
   const { resumed, ...rest2 } = summary;
   env.print({ ...rest2, ...(resumed !== undefined ? { resumed } : {}), top: hits, ...(exported ? { exported } : {}) }, () =>
     [
@@ -124,7 +129,7 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
 export async function screensCommand(rest: string[], env: CommandEnv): Promise<number> {
   const { values } = parse(rest, {});
   env.setJson(values.json);
-  const screens = (await env.context(values.db)).screens.list();
+  const { screens } = await (await env.api(values.db))('screen.list', {});
   env.print({ screens }, () => (screens.length ? screens.map(summaryLine).join('\n') : 'No screens yet: `delicate screen --library NAME --model NAME`.'));
   return 0;
 }

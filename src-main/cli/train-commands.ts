@@ -5,8 +5,10 @@ import { intervalText, metricsText, sizeText } from '../../src-shared/models';
 import { describeRun } from '../../src-shared/runs';
 import type { AppContext } from '../services/app-context';
 import type { TrainRequest, TrainResult } from '../services/models';
-import { DEFAULT_QSAR } from '../train/qsar-settings';
-import { UsageError, engineOf, fraction, int, need, nonNegative, parse, positive, withCtrlC } from './args';
+import { qsarSettingsOf } from '../train/qsar-settings';
+import type { ArgsOf } from '../../src-shared/schemas';
+import { UsageError, engineOf, need, parse, withCtrlC } from './args';
+import { checked, num } from './contract';
 import type { Progress } from '../../src-shared/progress';
 import { assayProgress, trainProgress } from '../services/job-progress';
 import type { BatchPoint } from '../train/qsar';
@@ -62,50 +64,54 @@ function trainedText(result: TrainResult): string {
   ].join('\n');
 }
 
+type TrainArgs = ArgsOf<'model.train'>;
 type CheckedTrain = Pick<TrainRequest, 'data' | 'target' | 'task' | 'out' | 'dateCol' | 'settings'>;
 
-/** The flags of a training run checked and turned into its request's core (a stored assay brings its target, task and dates). */
+/**
+ * The flags of a training run as the contract's `model.train` arguments, checked by its schema (the rules the
+ * app's form meets too), and turned into its request's core (a stored assay brings its target, task and dates).
+ */
 function checkedTrain(values: TrainFlags, stored: StoredAssayFile | null): CheckedTrain {
-  const task = values.task ?? stored?.assay.task ?? need(values.task, '--task regression|classification');
-  if (task !== 'regression' && task !== 'classification') throw new UsageError('--task must be regression or classification');
-  const split = values.split ?? DEFAULT_QSAR.split;
-  if (split !== 'random' && split !== 'scaffold' && split !== 'temporal') throw new UsageError('--split must be random, scaffold or temporal');
+  const opt = <K extends string, V>(key: K, v: V | undefined) => (v === undefined ? {} : ({ [key]: v } as { [P in K]: V }));
+  // The schema refuses these too; the command line says what the stored assay converted its values from.
   if (stored && (values.unit || values['smiles-col'] || values['id-col'] || values['date-col']))
     throw new UsageError(
       `--assay ${values.assay} brings its own SMILES, IDs, dates and converted values${stored.assay.unit ? ` (converted from ${stored.assay.unit})` : ''}: no --unit, --smiles-col, --id-col or --date-col`,
     );
-  const dateCol = stored ? stored.dateCol : values['date-col'];
-  if (split === 'temporal' && !dateCol)
-    throw new UsageError(stored ? `--split temporal: assay ${values.assay} has no dates` : '--split temporal needs --date-col C');
-  if (values.student && !values.distill) throw new UsageError('--student needs --distill');
-  if (values.student && values['student-layers'] !== undefined)
-    throw new UsageError(`--student ${values.student} brings its own depth: give --student MODEL or --student-layers K, not both`);
-  const lr = values.lr === undefined ? DEFAULT_QSAR.lr : Number(values.lr);
-  if (!(lr > 0 && lr < 1)) throw new UsageError('--lr must be between 0 and 1');
-  const n = {
-    studentLayers: positive(values['student-layers'], '--student-layers') ?? DEFAULT_QSAR.studentLayers,
-    seeds: positive(values.seeds, '--seeds') ?? DEFAULT_QSAR.seeds,
-    epochs: positive(values.epochs, '--epochs') ?? DEFAULT_QSAR.epochs,
-    batch: positive(values.batch, '--batch') ?? DEFAULT_QSAR.batch,
-    lengthPool: positive(values['length-pool'], '--length-pool') ?? DEFAULT_QSAR.lengthPool,
-  };
-  return {
-    task,
-    dateCol,
-    data: stored?.file ?? need(values.data, '--data FILE (or --assay NAME)'),
+  const args = checked('model.train', {
+    ...(stored ? { assay: values.assay as string } : { data: need(values.data, '--data FILE (or --assay NAME)') }),
     target: stored ? stored.assay.target : need(values.target, '--target COL'),
+    task: (values.task ?? stored?.assay.task ?? need(values.task, '--task regression|classification')) as TrainArgs['task'],
     out: need(values.out, '--out NAME'),
+    ...opt('teacher', values.teacher),
+    ...opt('student', values.student),
+    distill: values.distill,
+    ...opt('studentLayers', num(values['student-layers'])),
+    ...opt('split', values.split as TrainArgs['split']),
+    ...opt('seeds', num(values.seeds)),
+    ...opt('epochs', num(values.epochs)),
+    ...opt('unit', values.unit as TrainArgs['unit']),
+    ...opt('smilesCol', values['smiles-col']),
+    ...opt('idCol', values['id-col']),
+    ...opt('dateCol', values['date-col']),
     settings: {
-      ...DEFAULT_QSAR,
-      alpha: fraction(values.alpha, '--alpha') ?? DEFAULT_QSAR.alpha,
-      hiddenWeight: nonNegative(values['hidden-weight'], '--hidden-weight') ?? DEFAULT_QSAR.hiddenWeight,
-      augment: int(values.augment, '--augment') ?? DEFAULT_QSAR.augment,
-      split,
-      distill: values.distill,
+      ...opt('alpha', num(values.alpha)),
+      ...opt('hiddenWeight', num(values['hidden-weight'])),
+      ...opt('augment', num(values.augment)),
+      ...opt('batch', num(values.batch)),
+      ...opt('lr', num(values.lr)),
+      ...opt('lengthPool', num(values['length-pool'])),
       ...(values['consensus-teacher'] ? { consensusTeacher: true } : {}),
-      ...n,
-      lr,
     },
+  });
+  if (stored && args.split === 'temporal' && !stored.dateCol) throw new UsageError(`--split temporal: assay ${values.assay} has no dates`);
+  return {
+    task: args.task,
+    dateCol: stored ? stored.dateCol : args.dateCol,
+    data: stored?.file ?? (args.data as string),
+    target: args.target,
+    out: args.out,
+    settings: qsarSettingsOf(args),
   };
 }
 
@@ -180,15 +186,14 @@ export async function runsCommand(rest: string[], env: CommandEnv): Promise<numb
   const { values, positionals } = parse(rest, { discard: { type: 'string' } });
   env.setJson(values.json);
   if (positionals.length) throw new UsageError('runs takes no positional arguments (--discard NAME drops a run)');
-  const app = await env.context(values.db);
   if (values.discard !== undefined) {
-    const discarded = app.training.discardRun(values.discard);
+    const { discarded } = await (await env.api(values.db))('model.discardRun', { name: values.discard });
     env.print({ run: values.discard, discarded }, () =>
       discarded ? `discarded the interrupted run '${values.discard}'` : `no interrupted run named '${values.discard}'`,
     );
     return discarded ? 0 : 1;
   }
-  const runs = app.training.runs.list();
+  const { runs } = await (await env.api(values.db))('model.runs', {});
   env.print({ runs }, () =>
     runs.length
       ? runs
@@ -207,7 +212,7 @@ export async function assayCommand(rest: string[], env: CommandEnv): Promise<num
     env.setJson(values.json);
     if (positionals.length !== 1) throw new UsageError('assay delete takes exactly one assay NAME');
     const name = positionals[0] as string;
-    const deleted = (await env.context(values.db)).assays.delete(name);
+    const { deleted } = await (await env.api(values.db))('assay.delete', { name });
     if (!deleted) throw new AppError('NOT_FOUND', `no assay named '${name}' (see \`delicate assays\`)`);
     env.print({ assay: name, deleted }, () => `deleted assay '${name}' (models trained on it keep their own record of its data)`);
     return 0;
@@ -225,24 +230,27 @@ export async function assayCommand(rest: string[], env: CommandEnv): Promise<num
   env.setJson(values.json);
   if (positionals.length !== 1) throw new UsageError('assay import takes exactly one FILE');
   const file = positionals[0] as string;
-  const task = need(values.task, '--task regression|classification');
-  if (task !== 'regression' && task !== 'classification') throw new UsageError('--task must be regression or classification');
-  const name =
-    values.as ??
-    basename(file)
-      .replace(/\.gz$/i, '')
-      .replace(/\.[^.]+$/, '');
-  const target = need(values.target, '--target COL');
+  const request = checked('assay.import', {
+    source: { kind: 'path', path: file },
+    name:
+      values.as ??
+      basename(file)
+        .replace(/\.gz$/i, '')
+        .replace(/\.[^.]+$/, ''),
+    target: need(values.target, '--target COL'),
+    task: need(values.task, '--task regression|classification') as TrainArgs['task'],
+    ...(givenColumns({ smilesCol: values['smiles-col'], idCol: values['id-col'], unit: values.unit, dateCol: values['date-col'] }) as Pick<TrainArgs, 'unit'>),
+  });
   const app = await env.context(values.db);
   const print = progressPrinter(env, true);
   const assay = await withCtrlC(env.err, 'cancelling: nothing is stored', (signal) =>
     app.assays.importAssay(
       {
         data: file,
-        name,
-        target,
-        task,
-        ...givenColumns({ smilesCol: values['smiles-col'], idCol: values['id-col'], unit: values.unit, dateCol: values['date-col'] }),
+        name: request.name,
+        target: request.target,
+        task: request.task,
+        ...givenColumns(request),
       },
       { signal, onProgress: (p) => print(assayProgress(p)) },
     ),
@@ -277,7 +285,7 @@ export async function assaysCommand(rest: string[], env: CommandEnv): Promise<nu
     );
     return 0;
   }
-  const assays = app.assays.list();
+  const { assays } = await (await env.api(values.db))('assay.list', {});
   env.print({ assays }, () =>
     assays.length
       ? assays

@@ -36,10 +36,14 @@ describe('router', () => {
       error: { code: 'INVALID_INPUT', message: expect.stringContaining('exactly one') },
     });
     // A general-distilled student brings its depth, and serves only a distillation.
-    for (const extra of [{ distill: true, student: 's', studentLayers: 2 }, { student: 's' }]) {
+    const refused: Array<[Record<string, unknown>, string]> = [
+      [{ distill: true, student: 's', studentLayers: 2 }, 'studentLayers: a student brings its own depth: give student or studentLayers, not both'],
+      [{ student: 's' }, 'student: a student (a general-distilled model to start from) needs distill'],
+    ];
+    for (const [extra, message] of refused) {
       expect(await route('model.train', { ...train, assay: 'ic50', ...extra })).toMatchObject({
         ok: false,
-        error: { code: 'INVALID_INPUT', message: expect.stringContaining('brings its own depth') },
+        error: { code: 'INVALID_INPUT', message: expect.stringContaining(message) },
       });
     }
   });

@@ -46,3 +46,27 @@ export const DEFAULT_QSAR: QsarSettings = {
   hiddenWeight: 1,
   scratchArchitecture: { layers: 4, hidden: 128, heads: 4, ff: 512, maxLen: 128, dropout: 0.1 },
 };
+
+/** What a training request says about its recipe (the contract's `model.train` arguments). */
+export interface RecipeArgs {
+  distill?: boolean;
+  studentLayers?: number;
+  split?: SplitKind;
+  seeds?: number;
+  epochs?: number;
+  settings?: Partial<Pick<QsarSettings, 'alpha' | 'hiddenWeight' | 'augment' | 'batch' | 'lr' | 'lengthPool' | 'consensusTeacher'>>;
+}
+
+/** A training run's settings: the defaults with what the request gives (the app and the CLI alike). */
+export function qsarSettingsOf(args: RecipeArgs): QsarSettings {
+  const given = Object.fromEntries(Object.entries(args.settings ?? {}).filter(([, v]) => v !== undefined));
+  return {
+    ...DEFAULT_QSAR,
+    ...given,
+    distill: args.distill ?? false,
+    studentLayers: args.studentLayers ?? DEFAULT_QSAR.studentLayers,
+    split: args.split ?? DEFAULT_QSAR.split,
+    seeds: args.seeds ?? DEFAULT_QSAR.seeds,
+    epochs: args.epochs ?? DEFAULT_QSAR.epochs,
+  };
+}

@@ -3,7 +3,7 @@ import { AppError } from '../../../src-shared/errors';
 import { givenColumns } from '../../../src-shared/assay-columns';
 import { checkAssayColumns } from '../../train/assay';
 import type { BatchPoint } from '../../train/qsar';
-import { DEFAULT_QSAR, type QsarSettings } from '../../train/qsar-settings';
+import { type QsarSettings, qsarSettingsOf } from '../../train/qsar-settings';
 import type { AppContext } from '../app-context';
 import type { HandlersOf } from './group';
 import { trainProgress } from '../job-progress';
@@ -40,14 +40,7 @@ function trainJob(
 export function trainHandlers(ctx: AppContext, paths: PathPolicy): HandlersOf<'model.train' | 'model.runs' | 'model.resume' | 'model.discardRun'> {
   return {
     'model.train': async (args) => {
-      const settings: QsarSettings = {
-        ...DEFAULT_QSAR,
-        distill: args.distill ?? false,
-        studentLayers: args.studentLayers ?? DEFAULT_QSAR.studentLayers,
-        split: args.split ?? DEFAULT_QSAR.split,
-        seeds: args.seeds ?? DEFAULT_QSAR.seeds,
-        epochs: args.epochs ?? DEFAULT_QSAR.epochs,
-      };
+      const settings = qsarSettingsOf(args);
       const stored = args.assay !== undefined ? await ctx.assays.assayFile(args.assay) : null;
       const { file, displayName, cleanup } = stored ?? (await materialise(args.source ?? { kind: 'path', path: args.data as string }, paths));
       if (!stored) {
