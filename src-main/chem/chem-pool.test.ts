@@ -49,7 +49,9 @@ describe('ChemPool', () => {
     });
     const again = await pool.run({ op: 'standardise', inputs: ['CCO'] });
     expect(again[0]).toMatchObject({ ok: true, compound: { smiles: 'CCO' } });
-    await expect(pool.run({ op: 'substructure', query: 'C'.repeat(1000), items: [{ id: 1, smiles: 'CCO' }] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(pool.run({ op: 'substructure', query: 'C'.repeat(1000), items: [{ id: 1, smiles: 'CCO', patternFp: null }] })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
   });
 
   it('reads the largest structures it accepts, of the shapes that crash RDKit when larger', async () => {

@@ -1,17 +1,19 @@
 import type { ErrorCode } from '../../src-shared/errors';
 import type { StandardiseResult } from './rdkit';
+import type { SearchItem } from './substructure';
 
 /** Messages between ChemPool and its worker threads. */
 export type ChemRequest =
   | { id: number; op: 'standardise'; inputs: string[] }
-  | { id: number; op: 'substructure'; query: string; items: Array<{ id: number; smiles: string }> }
+  | { id: number; op: 'substructure'; query: string; items: SearchItem[] }
   | { id: number; op: 'depict'; smiles: string; width: number; height: number; highlight?: string }
   | { id: number; op: 'conformer'; smiles: string }
   | { id: number; op: 'alerts'; smiles: string };
 
 export interface ChemResults {
   standardise: StandardiseResult[];
-  substructure: number[];
+  /** The matching ids, and the pattern fingerprints computed for items that had none (to be stored). */
+  substructure: { hits: number[]; computed: Array<{ id: number; patternFp: Uint8Array }> };
   depict: string | null;
   conformer: string | null;
   alerts: string[];

@@ -3,7 +3,8 @@ import { AppError } from '../../src-shared/errors';
 import { structuralAlerts } from './alerts';
 import { conformer3d } from './conformer';
 import { isFatalWasmError } from './guard';
-import { type StandardiseResult, depictSvg, hasSubstructure, loadRdkit, parseQuery, standardise } from './rdkit';
+import { type StandardiseResult, depictSvg, loadRdkit, parseQuery, standardise } from './rdkit';
+import { substructureMatches } from './substructure';
 import type { ChemRequest, ChemResponse } from './chem-protocol';
 
 /** Worker thread: runs RDKit/OpenChemLib work so the caller's event loop stays free. */
@@ -52,12 +53,7 @@ port.on('message', async (msg: ChemRequest) => {
           break;
         }
         try {
-          const hits: number[] = [];
-          msg.items.forEach((it, i) => {
-            at(msg.id, i);
-            if (hasSubstructure(rd, it.smiles, q)) hits.push(it.id);
-          });
-          reply({ id: msg.id, ok: true, value: hits });
+          reply({ id: msg.id, ok: true, value: substructureMatches(rd, msg.items, q) });
         } finally {
           q.delete();
         }

@@ -1,6 +1,7 @@
 import initRDKitModule, { type MainModule, type Mol } from '@rdkit/rdkit';
 import type { Descriptors } from '../../src-shared/dto';
 import { rethrowFatal, structureTooLarge } from './guard';
+import { patternFpOf } from './substructure';
 
 export type RDKit = MainModule;
 
@@ -29,6 +30,8 @@ export interface StandardisedCompound {
   fp: Uint8Array;
   /** What a model reads: the same structure without stereo, canonical (see modelSmiles). */
   modelSmiles: string;
+  /** RDKit's pattern fingerprint as SubstructLibrary keeps it (patternFpOf): the substructure prefilter; null where it failed. */
+  patternFp: Uint8Array | null;
   /** What standardisation changed, for the record ('largest fragment', 'neutralised'). */
   changes: string[];
 }
@@ -115,6 +118,7 @@ export function standardise(rd: RDKit, input: string): StandardiseResult {
         descriptors,
         fp: new Uint8Array(fp),
         modelSmiles: mol.get_smiles(JSON.stringify({ doIsomericSmiles: false })),
+        patternFp: patternFpOf(rd, smiles),
         changes,
       },
     };

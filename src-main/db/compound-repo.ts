@@ -1,5 +1,6 @@
 import type { ColumnFilter, ColumnType, CompoundRow, DescriptorName, DescriptorRanges, Descriptors, PropValue, SortKey } from '../../src-shared/dto';
 import type { StandardisedCompound } from '../chem/rdkit';
+import type { SearchItem } from '../chem/substructure';
 import { columnExpr, columnPath, filterConditions } from './column-repo';
 import type { Db } from './database';
 
@@ -125,9 +126,9 @@ export class CompoundRepo {
     // DO UPDATE (a no-op) instead of DO NOTHING so RETURNING gives the id of an existing row too.
     this.upsertStmt = db.prepare(
       `INSERT INTO compounds (inchikey, smiles, formula, mw, clogp, tpsa, hbd, hba, rotatable_bonds, rings, aromatic_rings,
-                              fraction_sp3, heavy_atoms, lipinski_violations, fp, model_smiles)
+                              fraction_sp3, heavy_atoms, lipinski_violations, fp, model_smiles, pattern_fp)
        VALUES (@inchikey, @smiles, @formula, @mw, @clogp, @tpsa, @hbd, @hba, @rotatableBonds, @rings, @aromaticRings,
-               @fractionSp3, @heavyAtoms, @lipinskiViolations, @fp, @modelSmiles)
+               @fractionSp3, @heavyAtoms, @lipinskiViolations, @fp, @modelSmiles, @patternFp)
        ON CONFLICT (inchikey) DO UPDATE SET inchikey = excluded.inchikey
        RETURNING id`,
     );
@@ -143,6 +144,7 @@ export class CompoundRepo {
       ...c.descriptors,
       fp: Buffer.from(c.fp.buffer, c.fp.byteOffset, c.fp.byteLength),
       modelSmiles: c.modelSmiles,
+      patternFp: c.patternFp ? Buffer.from(c.patternFp.buffer, c.patternFp.byteOffset, c.patternFp.byteLength) : null,
     }) as { id: number };
     return row.id;
   }
@@ -216,11 +218,29 @@ export class CompoundRepo {
     for (const r of stmt.iterate(params) as Iterable<{ id: number; fp: Buffer }>) yield { id: r.id, fp: r.fp };
   }
 
-  /** Streams (id, smiles) of the library's distinct compounds in import order. */
-  *structures(libraryId: number, f: CompoundFilter = {}): Generator<{ id: number; smiles: string }> {
+  /** Streams (id, smiles, pattern fingerprint) of the library's distinct compounds in import order: what a substructure search reads. */
+  *structures(libraryId: number, f: CompoundFilter = {}): Generator<SearchItem> {
     const params: Record<string, unknown> = { library: libraryId };
-    const stmt = this.db.prepare(`SELECT c.id, c.smiles ${membersWhere(f, params)} ORDER BY m.id`);
-    yield* stmt.iterate(params) as Iterable<{ id: number; smiles: string }>;
+    const stmt = this.db.prepare(`SELECT c.id, c.smiles, c.pattern_fp AS patternFp ${membersWhere(f, params)} ORDER BY m.id`);
+    yield* stmt.iterate(params) as Iterable<SearchItem>;
+  }
+
+  /** (id, smiles, pattern fingerprint) of these compounds, in the order given (unknown ids left out). */
+  structuresOf(ids: number[]): SearchItem[] {
+    const stmt = this.db.prepare('SELECT id, smiles, pattern_fp AS patternFp FROM compounds WHERE id = ?');
+    return ids.flatMap((id) => {
+      const r = stmt.get(id) as SearchItem | undefined;
+      return r ? [r] : [];
+    });
+  }
+
+  /** Stores pattern fingerprints computed by a search for compounds imported before they were kept. */
+  setPatternFps(fps: Array<{ id: number; patternFp: Uint8Array }>): void {
+    if (fps.length === 0) return;
+    const stmt = this.db.prepare('UPDATE compounds SET pattern_fp = ? WHERE id = ? AND pattern_fp IS NULL');
+    this.db.transaction(() => {
+      for (const f of fps) stmt.run(Buffer.from(f.patternFp.buffer, f.patternFp.byteOffset, f.patternFp.byteLength), f.id);
+    })();
   }
 
   /** One compound with every library record that refers to it. */

@@ -301,6 +301,11 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (library_id, name)
   );
   `,
+  `
+  -- RDKit's pattern fingerprint per compound, as its SubstructLibrary keeps it: the substructure search's
+  -- prefilter. Computed at import; compounds imported before are given theirs by their first search.
+  ALTER TABLE compounds ADD COLUMN pattern_fp BLOB;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

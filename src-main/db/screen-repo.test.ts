@@ -33,6 +33,7 @@ function setup(n: number) {
       },
       fp: new Uint8Array(256),
       modelSmiles: smiles,
+      patternFp: null,
       changes: [],
     });
     member.run(lib.id, id, i + 1);

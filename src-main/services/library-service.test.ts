@@ -35,6 +35,18 @@ describe('LibraryService', () => {
     expect(limited.compounds).toHaveLength(5);
   });
 
+  it('gives compounds imported before pattern fingerprints were kept theirs at their first search, with the same hits', async () => {
+    const all = async (substructure: string) => (await ctx.libraries.query({ library: 'esol', substructure, limit: 10000 })).compounds.map((c) => c.id);
+    const stored = () => (ctx.db.prepare('SELECT COUNT(*) AS n FROM compounds WHERE pattern_fp IS NOT NULL').get() as { n: number }).n;
+    expect(stored()).toBe(1117);
+    const before = await all('c1ccccc1Cl');
+    ctx.db.prepare('UPDATE compounds SET pattern_fp = NULL WHERE id % 3 = 0').run();
+    expect(stored()).toBeLessThan(1117);
+    expect(await all('c1ccccc1Cl')).toEqual(before);
+    expect(stored()).toBe(1117);
+    expect(before.length).toBeGreaterThan(20);
+  });
+
   it('ranks similarity hits by Tanimoto above the threshold', async () => {
     const { compounds } = await ctx.libraries.query({ library: 'esol', similar: 'Cc1occc1C(=O)Nc2ccccc2', minSim: 0.3 });
     expect(compounds[0]).toMatchObject({ originalId: 'Fenfuram', similarity: 1 });

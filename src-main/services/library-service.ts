@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
+import type { ChemResults } from '../chem/chem-protocol';
+import type { SearchItem } from '../chem/substructure';
 import { loadRdkit, morganOf, popcount, tanimoto } from '../chem/rdkit';
 import type { Db } from '../db/database';
 import { ColumnRepo } from '../db/column-repo';
@@ -258,6 +260,13 @@ export class LibraryService {
     }
   }
 
+  /** Which of these compounds contain the query (a substructure filter on a screen's hits). */
+  async containing(ids: number[], query: string): Promise<number[]> {
+    const { hits, computed } = await this.chem.run({ op: 'substructure', query, items: this.compounds.structuresOf(ids) });
+    this.compounds.setPatternFps(computed);
+    return hits;
+  }
+
   /** Ids of compounds containing the query, scanning in chunks on the chemistry pool until `need` are found. */
   private async substructureIds(
     libraryId: number,
@@ -266,13 +275,11 @@ export class LibraryService {
     need: number,
     filter: CompoundFilter,
   ): Promise<{ ids: number[]; complete: boolean }> {
-    const source: Iterable<{ id: number; smiles: string }> = within
-      ? this.compounds.byIds(libraryId, within).map((c) => ({ id: c.id, smiles: c.smiles }))
-      : this.compounds.structures(libraryId, filter);
+    const source: Iterable<SearchItem> = within ? this.compounds.structuresOf(within) : this.compounds.structures(libraryId, filter);
     let complete = true;
     const found: number[] = [];
-    let chunk: Array<{ id: number; smiles: string }> = [];
-    const inFlight: Array<Promise<number[]>> = [];
+    let chunk: SearchItem[] = [];
+    const inFlight: Array<Promise<ChemResults['substructure']>> = [];
     const flush = () => {
       if (!chunk.length) return;
       const task = this.chem.run({ op: 'substructure', query, items: chunk });
@@ -284,7 +291,10 @@ export class LibraryService {
     };
     const settle = async () => {
       try {
-        found.push(...(await (inFlight.shift() as Promise<number[]>)));
+        const { hits, computed } = await (inFlight.shift() as Promise<ChemResults['substructure']>);
+        found.push(...hits);
+        // Compounds imported before fingerprints were kept get theirs now: the next search skips them faster.
+        this.compounds.setPatternFps(computed);
       } catch (err) {
         await Promise.allSettled(inFlight.splice(0));
         throw err;

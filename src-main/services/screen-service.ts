@@ -244,7 +244,10 @@ export class ScreenService {
       if (substructure !== undefined) {
         let ids: number[];
         try {
-          ids = await this.chem.run({ op: 'substructure', query: substructure, items: hits.map((h) => ({ id: h.compoundId, smiles: h.smiles })) });
+          ids = await this.libraries.containing(
+            hits.map((h) => h.compoundId),
+            substructure,
+          );
         } catch (err) {
           throw new AppError('INVALID_INPUT', (err as Error).message);
         }

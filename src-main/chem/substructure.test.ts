@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sharedData } from '../test/helpers';
+import { type RDKit, hasSubstructure, loadRdkit, parseQuery, standardise } from './rdkit';
+import { type SearchItem, patternFpOf, substructureMatches } from './substructure';
+
+let rd: RDKit;
+let items: SearchItem[];
+beforeAll(async () => {
+  rd = await loadRdkit();
+  // ESOL's structures as an import keeps them: canonical SMILES with their stored pattern fingerprints.
+  const smiles = readFileSync(sharedData('qsar/esol.csv'), 'utf8')
+    .split('\n')
+    .slice(1, 401)
+    .map((l) => l.split(',')[0] as string)
+    .filter(Boolean);
+  items = smiles.flatMap((s, i) => {
+    const r = standardise(rd, s);
+    return r.ok ? [{ id: i + 1, smiles: r.compound.smiles, patternFp: r.compound.patternFp }] : [];
+  });
+});
+
+// Ring and aromaticity queries, SMARTS, charges, a query no compound has: the cases where skipping
+// sanitisation (trusted SMILES) or the fingerprint prefilter could go wrong.
+const QUERIES = ['c1ccccc1', 'c1ccncc1', '[N+](=O)[O-]', 'C(=O)O', '[R2]', '[r5]', 'C@C', '[#6]~[#7]', 'Cl', '[OX2H]', 'C1CCCCC1', 'c1ccc2ccccc2c1', '[Si]'];
+
+describe('substructure search through SubstructLibrary and stored pattern fingerprints', () => {
+  it('import keeps a pattern fingerprint for every structure', () => {
+    expect(items.length).toBeGreaterThan(390);
+    expect(items.every((i) => i.patternFp !== null && i.patternFp.length > 0)).toBe(true);
+    expect(patternFpOf(rd, 'c1ccccc1O')).toEqual(patternFpOf(rd, 'c1ccccc1O'));
+  });
+
+  it('finds exactly what matching every parsed molecule finds, in the items’ order', () => {
+    for (const q of QUERIES) {
+      const query = parseQuery(rd, q);
+      if (!query) throw new Error(`query ${q} did not parse`);
+      try {
+        const expected = items.filter((i) => hasSubstructure(rd, i.smiles, query)).map((i) => i.id);
+        const { hits, computed } = substructureMatches(rd, items, query);
+        expect({ q, hits }).toEqual({ q, hits: expected });
+        expect(computed).toEqual([]);
+        if (q === 'c1ccccc1') expect(hits.length).toBeGreaterThan(150);
+        if (q === '[Si]') expect(hits).toEqual([]);
+      } finally {
+        query.delete();
+      }
+    }
+  });
+
+  it('computes the fingerprints of compounds stored without one (older libraries), with the same hits', () => {
+    const query = parseQuery(rd, 'c1ccccc1') as NonNullable<ReturnType<typeof parseQuery>>;
+    try {
+      const bare = items.map((i, k) => (k % 2 ? { ...i, patternFp: null } : i));
+      const { hits, computed } = substructureMatches(rd, bare, query);
+      expect(hits).toEqual(substructureMatches(rd, items, query).hits);
+      expect(computed.map((c) => c.id)).toEqual(bare.filter((i) => i.patternFp === null).map((i) => i.id));
+      // What is computed is what import stores.
+      for (const c of computed) expect(c.patternFp).toEqual(items.find((i) => i.id === c.id)?.patternFp);
+    } finally {
+      query.delete();
+    }
+  });
+});
