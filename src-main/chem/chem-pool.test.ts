@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ChemPool } from './chem-pool';
+import { packChunk } from './substructure';
 
 const SMILES = ['CCO', 'c1ccccc1O', 'CC(=O)Oc1ccccc1C(=O)O', 'CN1C=NC2=C1C(=O)N(C(=O)N2C)C', 'C1CCCCC1N'];
 const batch = (n: number) => Array.from({ length: n }, (_, i) => SMILES[i % SMILES.length] as string);
@@ -49,7 +50,9 @@ describe('ChemPool', () => {
     });
     const again = await pool.run({ op: 'standardise', inputs: ['CCO'] });
     expect(again[0]).toMatchObject({ ok: true, compound: { smiles: 'CCO' } });
-    await expect(pool.run({ op: 'substructure', query: 'C'.repeat(1000), items: [{ id: 1, smiles: 'CCO', patternFp: null }] })).rejects.toMatchObject({
+    await expect(
+      pool.run({ op: 'substructure', query: 'C'.repeat(1000), chunk: packChunk([{ id: 1, smiles: 'CCO', patternFp: null }]) }),
+    ).rejects.toMatchObject({
       code: 'INVALID_INPUT',
     });
   });

@@ -1,11 +1,11 @@
 import type { ErrorCode } from '../../src-shared/errors';
 import type { StandardiseResult } from './rdkit';
-import type { SearchItem } from './substructure';
+import type { SearchChunk } from './substructure';
 
 /** Messages between ChemPool and its worker threads. */
 export type ChemRequest =
   | { id: number; op: 'standardise'; inputs: string[] }
-  | { id: number; op: 'substructure'; query: string; items: SearchItem[] }
+  | { id: number; op: 'substructure'; query: string; chunk: SearchChunk }
   | { id: number; op: 'depict'; smiles: string; width: number; height: number; highlight?: string }
   | { id: number; op: 'conformer'; smiles: string }
   | { id: number; op: 'alerts'; smiles: string };

@@ -53,7 +53,7 @@ port.on('message', async (msg: ChemRequest) => {
           break;
         }
         try {
-          reply({ id: msg.id, ok: true, value: substructureMatches(rd, msg.items, q) });
+          reply({ id: msg.id, ok: true, value: substructureMatches(rd, msg.chunk, q) });
         } finally {
           q.delete();
         }

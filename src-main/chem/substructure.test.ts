@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../test/helpers';
 import { type RDKit, hasSubstructure, loadRdkit, parseQuery, standardise } from './rdkit';
-import { type SearchItem, patternFpOf, substructureMatches } from './substructure';
+import { type SearchItem, packChunk, patternFpOf, substructureMatches } from './substructure';
 
 let rd: RDKit;
 let items: SearchItem[];
@@ -37,7 +37,7 @@ describe('substructure search through SubstructLibrary and stored pattern finger
       if (!query) throw new Error(`query ${q} did not parse`);
       try {
         const expected = items.filter((i) => hasSubstructure(rd, i.smiles, query)).map((i) => i.id);
-        const { hits, computed } = substructureMatches(rd, items, query);
+        const { hits, computed } = substructureMatches(rd, packChunk(items), query);
         expect({ q, hits }).toEqual({ q, hits: expected });
         expect(computed).toEqual([]);
         if (q === 'c1ccccc1') expect(hits.length).toBeGreaterThan(150);
@@ -52,8 +52,8 @@ describe('substructure search through SubstructLibrary and stored pattern finger
     const query = parseQuery(rd, 'c1ccccc1') as NonNullable<ReturnType<typeof parseQuery>>;
     try {
       const bare = items.map((i, k) => (k % 2 ? { ...i, patternFp: null } : i));
-      const { hits, computed } = substructureMatches(rd, bare, query);
-      expect(hits).toEqual(substructureMatches(rd, items, query).hits);
+      const { hits, computed } = substructureMatches(rd, packChunk(bare), query);
+      expect(hits).toEqual(substructureMatches(rd, packChunk(items), query).hits);
       expect(computed.map((c) => c.id)).toEqual(bare.filter((i) => i.patternFp === null).map((i) => i.id));
       // What is computed is what import stores.
       for (const c of computed) expect(c.patternFp).toEqual(items.find((i) => i.id === c.id)?.patternFp);

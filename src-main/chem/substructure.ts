@@ -29,24 +29,50 @@ export interface SearchItem {
 }
 
 /**
- * The ids of the items containing the query, through RDKit's SubstructLibrary: the pattern fingerprints
- * screen out most compounds, and only the rest are parsed (as trusted canonical SMILES) and matched. Items
- * without a fingerprint get one computed; `computed` returns them to be stored.
+ * A chunk of search items packed for the trip to a worker thread: a few flat arrays clone much faster than
+ * thousands of small objects (each with its own buffer).
  */
-export function substructureMatches(rd: RDKit, items: SearchItem[], query: Mol): { hits: number[]; computed: Array<{ id: number; patternFp: Uint8Array }> } {
+export interface SearchChunk {
+  ids: Float64Array;
+  /** The SMILES, one per line. */
+  smiles: string;
+  /** The fingerprints end to end; item i's ends at fpEnds[i] (an empty one: none stored). */
+  fps: Uint8Array;
+  fpEnds: Uint32Array;
+}
+
+export function packChunk(items: SearchItem[]): SearchChunk {
+  const fpEnds = new Uint32Array(items.length);
+  let end = 0;
+  items.forEach((it, i) => (fpEnds[i] = end += it.patternFp?.length ?? 0));
+  const fps = new Uint8Array(end);
+  items.forEach((it, i) => it.patternFp && fps.set(it.patternFp, (fpEnds[i] as number) - it.patternFp.length));
+  return { ids: Float64Array.from(items, (it) => it.id), smiles: items.map((it) => it.smiles).join('\n'), fps, fpEnds };
+}
+
+/**
+ * The ids of the chunk's compounds containing the query, through RDKit's SubstructLibrary: the pattern
+ * fingerprints screen out most compounds, and only the rest are parsed (as trusted canonical SMILES) and
+ * matched. Compounds without a fingerprint get one computed; `computed` returns them to be stored.
+ */
+export function substructureMatches(rd: RDKit, chunk: SearchChunk, query: Mol): { hits: number[]; computed: Array<{ id: number; patternFp: Uint8Array }> } {
   const lib = new rd.SubstructLibrary();
   const computed: Array<{ id: number; patternFp: Uint8Array }> = [];
   const ids: number[] = [];
+  const smiles = chunk.ids.length ? chunk.smiles.split('\n') : [];
   try {
-    for (const it of items) {
-      if (structureTooLarge(it.smiles)) continue;
-      if (it.patternFp) lib.add_trusted_smiles_and_pattern_fp(it.smiles, it.patternFp);
+    smiles.forEach((smi, i) => {
+      if (structureTooLarge(smi)) return;
+      const id = chunk.ids[i] as number;
+      const start = i ? (chunk.fpEnds[i - 1] as number) : 0;
+      const end = chunk.fpEnds[i] as number;
+      if (end > start) lib.add_trusted_smiles_and_pattern_fp(smi, chunk.fps.subarray(start, end));
       else {
-        const i = lib.add_trusted_smiles(it.smiles);
-        computed.push({ id: it.id, patternFp: new Uint8Array(lib.get_pattern_fp_as_uint8array(i) as Uint8Array) });
+        const at = lib.add_trusted_smiles(smi);
+        computed.push({ id, patternFp: new Uint8Array(lib.get_pattern_fp_as_uint8array(at) as Uint8Array) });
       }
-      ids.push(it.id);
-    }
+      ids.push(id);
+    });
     // No chirality (as a drawn query means it), one thread (the pool is the parallelism), every match.
     const found = Array.from(lib.get_matches_as_uint32array(query, false, 1, -1) as Uint32Array).sort((a, b) => a - b);
     return { hits: found.map((i) => ids[i] as number), computed };

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
 import type { ChemResults } from '../chem/chem-protocol';
-import type { SearchItem } from '../chem/substructure';
+import { type SearchItem, packChunk } from '../chem/substructure';
 import { loadRdkit, morganOf, popcount, tanimoto } from '../chem/rdkit';
 import type { Db } from '../db/database';
 import { ColumnRepo } from '../db/column-repo';
@@ -262,7 +262,7 @@ export class LibraryService {
 
   /** Which of these compounds contain the query (a substructure filter on a screen's hits). */
   async containing(ids: number[], query: string): Promise<number[]> {
-    const { hits, computed } = await this.chem.run({ op: 'substructure', query, items: this.compounds.structuresOf(ids) });
+    const { hits, computed } = await this.chem.run({ op: 'substructure', query, chunk: packChunk(this.compounds.structuresOf(ids)) });
     this.compounds.setPatternFps(computed);
     return hits;
   }
@@ -282,7 +282,7 @@ export class LibraryService {
     const inFlight: Array<Promise<ChemResults['substructure']>> = [];
     const flush = () => {
       if (!chunk.length) return;
-      const task = this.chem.run({ op: 'substructure', query, items: chunk });
+      const task = this.chem.run({ op: 'substructure', query, chunk: packChunk(chunk) });
       // Chunks still in flight when an earlier one fails (an invalid query fails them all) must not
       // become unhandled rejections: that would end the process.
       task.catch(() => undefined);
