@@ -7,6 +7,7 @@ import { ChemPool } from '../src-main/chem/chem-pool';
 import { MORGAN_JSON, descriptorsOf, loadRdkit, standardise } from '../src-main/chem/rdkit';
 import { openDatabase } from '../src-main/db/database';
 import { importFile } from '../src-main/services/import-service';
+import { patternFpOf } from '../src-main/chem/substructure';
 import { report } from './_report';
 
 /**
@@ -34,7 +35,7 @@ export async function run(args: string[]): Promise<void> {
   rl.close();
   sample.shift();
   for (const s of sample.slice(0, 200)) standardise(rd, s); // warm-up
-  const stage: Record<string, number> = { parse: 0, canonicalSmiles: 0, inchi: 0, inchikey: 0, descriptors: 0, morganFp: 0 };
+  const stage: Record<string, number> = { parse: 0, canonicalSmiles: 0, inchi: 0, inchikey: 0, descriptors: 0, morganFp: 0, patternFp: 0 };
   const t = (k: string, f: () => unknown) => {
     const t0 = performance.now();
     const r = f();
@@ -49,6 +50,8 @@ export async function run(args: string[]): Promise<void> {
     t('inchikey', () => rd.get_inchikey_for_inchi(inchi));
     t('descriptors', () => descriptorsOf(m));
     t('morganFp', () => m.get_morgan_fp_as_uint8array(MORGAN_JSON));
+    const smiles = m.get_smiles();
+    t('patternFp', () => patternFpOf(rd, smiles));
     m.delete();
   }
   const t0 = performance.now();
