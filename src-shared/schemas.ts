@@ -240,7 +240,8 @@ export const schemas = {
     .refine((a) => a.draws === undefined || a.queries !== undefined, { message: 'draws goes with queries' })
     .refine((a) => a.queries === undefined || a.method !== 'model', { message: 'the few-query protocol ranks by similarity: not with method model' }),
   'screen.results': screenFilter.extend({ screen: z.number().int().positive() }).strict(),
-  'screen.export': screenFilter.extend({ screen: z.number().int().positive(), out: z.string().min(1) }).strict(),
+  /** Written to a file as it is read: no cap on how many. */
+  'screen.export': screenFilter.extend({ screen: z.number().int().positive(), out: z.string().min(1), limit: z.number().int().min(1).optional() }).strict(),
   'screen.download': screenFilter.extend({ screen: z.number().int().positive(), format: z.enum(['csv', 'sdf']) }).strict(),
   'job.get': z.object({ jobId: z.string().min(1) }).strict(),
   /** `running`: only the jobs this process runs now (their events reach this window), with their epochs so far. */

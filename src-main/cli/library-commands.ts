@@ -66,6 +66,9 @@ export async function librariesCommand(rest: string[], env: CommandEnv): Promise
   return 0;
 }
 
+/** The most compounds one `compound.list` call returns (its schema's limit). */
+const PAGE = 10_000;
+
 /** `delicate compounds`: a library's compounds, searched, filtered and sorted; written out or kept as a library; its own columns. */
 export async function compoundsCommand(rest: string[], env: CommandEnv): Promise<number> {
   const { values } = parse(rest, {
@@ -139,11 +142,15 @@ export async function compoundsCommand(rest: string[], env: CommandEnv): Promise
     );
     return 0;
   }
-  const page = await api('compound.list', {
-    ...query,
-    ...(values.limit !== undefined ? { limit: num(values.limit) } : {}),
-    ...(values.offset !== undefined ? { offset: num(values.offset) } : {}),
-  });
+  // The contract serves at most 10,000 compounds a call; a longer --limit is read page by page.
+  const limit = num(values.limit);
+  const offset = num(values.offset) ?? 0;
+  let page = await api('compound.list', { ...query, ...(limit !== undefined ? { limit: Math.min(limit, PAGE) } : {}), offset });
+  while (limit !== undefined && limit > page.compounds.length && page.compounds.length % PAGE === 0 && page.compounds.length > 0) {
+    const next = await api('compound.list', { ...query, limit: Math.min(limit - page.compounds.length, PAGE), offset: offset + page.compounds.length });
+    if (next.compounds.length === 0) break;
+    page = { ...next, compounds: [...page.compounds, ...next.compounds] };
+  }
   env.print(
     {
       compounds: page.compounds.map((c) => ({
