@@ -47,6 +47,8 @@ export interface CompoundFilter {
   filters?: ColumnFilter[];
   /** The library's columns and their types (needed by column filters and column sorts). */
   types?: Map<string, ColumnType>;
+  /** Only these compounds (a search's hits), to be sorted and paged by SQL. */
+  within?: number[];
 }
 
 /** Browse options: the filter and a multi-key order (import order when empty; import order breaks ties). */
@@ -61,7 +63,9 @@ function membersWhere(f: CompoundFilter, params: Record<string, unknown>): strin
     'm.duplicate_of IS NULL',
     ...rangeConditions(f.ranges, params),
     ...filterConditions(f.filters, f.types ?? new Map(), params),
+    ...(f.within ? ['c.id IN (SELECT value FROM json_each(@within))'] : []),
   ];
+  if (f.within) params.within = JSON.stringify(f.within);
   return `FROM library_members m JOIN compounds c ON c.id = m.compound_id WHERE ${where.join(' AND ')}`;
 }
 

@@ -72,6 +72,13 @@ describe('LibraryService', () => {
     for (const c of sub.compounds) expect(c.descriptors.mw).toBeGreaterThanOrEqual(150);
     const tpsa = sub.compounds.map((c) => c.descriptors.tpsa);
     expect(tpsa).toEqual([...tpsa].sort((a, b) => a - b));
+    // Ties in import order; a later page is the same slice of that order.
+    sub.compounds.forEach(
+      (c, i) => i && c.descriptors.tpsa === sub.compounds[i - 1]?.descriptors.tpsa && expect(c.id).toBeGreaterThan(sub.compounds[i - 1]?.id ?? 0),
+    );
+    const paged = await ctx.libraries.query({ library: 'esol', substructure: 'c1ccccc1', ranges, sort: { by: 'tpsa' }, limit: 5, offset: 3 });
+    expect(paged.matched).toBe(sub.matched);
+    expect(paged.compounds.map((c) => c.id)).toEqual(sub.compounds.slice(3, 8).map((c) => c.id));
     // In import order a search may stop once the page is full; ESOL fits in one scan chunk, so it is complete,
     // and newest-first (which scans everything) finds the same number.
     const first = await ctx.libraries.query({ library: 'esol', substructure: 'c1ccccc1', limit: 5 });

@@ -110,7 +110,14 @@ export class LibraryService {
     const hits = candidates ?? [];
 
     let pageRows: CompoundRow[];
-    if (byValues) {
+    if (byValues && !sort.some((k) => 'by' in k && k.by === 'similarity')) {
+      // Sorted and paged by SQL over the hits: only the page's rows are read.
+      pageRows = this.compounds.page(lib.id, limit, offset, {
+        ...filter,
+        sort,
+        within: hits.map((c) => c.id),
+      });
+    } else if (byValues) {
       const at = new Map(hits.map((c) => [c.id, c]));
       const rows = this.compounds.byIds(
         lib.id,
