@@ -1,6 +1,10 @@
-import type { Mol } from '@rdkit/rdkit';
+import type { Mol, SubstructLibrary } from '@rdkit/rdkit';
 import { rethrowFatal, structureTooLarge } from './guard';
 import type { RDKit } from './rdkit';
+
+/** patternFpOf's library, kept between molecules (a worker thread has one). */
+const SCRATCH_SIZE = 1000;
+let scratch: { rd: RDKit; lib: SubstructLibrary; added: number } | null = null;
 
 /**
  * RDKit's pattern fingerprint of a canonical SMILES, serialised as its SubstructLibrary stores it (the
@@ -9,15 +13,22 @@ import type { RDKit } from './rdkit';
  */
 export function patternFpOf(rd: RDKit, smiles: string): Uint8Array | null {
   if (structureTooLarge(smiles)) return null;
-  const lib = new rd.SubstructLibrary();
+  // One library serves many molecules (an import's batches), renewed now and then so it stays small.
+  if (!scratch || scratch.rd !== rd || scratch.added >= SCRATCH_SIZE) {
+    scratch?.lib.delete();
+    scratch = { rd, lib: new rd.SubstructLibrary(), added: 0 };
+  }
+  const { lib } = scratch;
   try {
     const i = lib.add_trusted_smiles(smiles);
+    scratch.added++;
     return new Uint8Array(lib.get_pattern_fp_as_uint8array(i) as Uint8Array);
   } catch (err) {
     rethrowFatal(err);
-    return null;
-  } finally {
+    // A library an exception went through is not trusted with the next molecule.
     lib.delete();
+    scratch = null;
+    return null;
   }
 }
 
