@@ -134,6 +134,17 @@ describe("a library's own columns", () => {
     expect(ids).toEqual(page.compounds.map((c) => c.id));
     expect(ids.length).toBe(page.matched);
     // A search selects in the search's order too.
+    for (const sort of [
+      [{ by: 'import' as const }],
+      [{ by: 'import' as const, desc: true }],
+      [{ by: 'similarity' as const, desc: true }],
+      [{ column: 'logS' }],
+    ]) {
+      const similar = { library: 'series', similar: 'c1ccccc1O', minSim: 0.1, sort };
+      const expected = (await ctx.libraries.query({ ...similar, limit: 1000 })).compounds.map((c) => c.id);
+      expect(expected.length).toBeGreaterThan(1);
+      expect(await ctx.libraries.matchingIds(similar)).toEqual(expected);
+    }
     const found = await ctx.libraries.matchingIds({ library: 'series', substructure: 'c1ccccc1', sort: [{ by: 'mw', desc: true }] });
     expect(found).toEqual(
       (await ctx.libraries.query({ library: 'series', substructure: 'c1ccccc1', sort: [{ by: 'mw', desc: true }], limit: 1000 })).compounds.map((c) => c.id),

@@ -78,45 +78,16 @@ export class LibraryService {
       };
     }
 
-    // Candidates carry their import position, so any order can be restored after filtering.
-    let candidates: Array<{ id: number; at: number; similarity?: number }> | null = null;
-    if (q.similar !== undefined) {
-      const rd = await loadRdkit();
-      const fp = morganOf(rd, q.similar);
-      if (!fp) throw new AppError('INVALID_INPUT', `cannot parse the similarity query SMILES: ${q.similar}`);
-      const minSim = q.minSim ?? 0.5;
-      const countQ = popcount(fp);
-      const hits: Array<{ id: number; at: number; similarity: number }> = [];
-      let at = 0;
-      for (const c of this.compounds.fingerprints(lib.id, filter)) {
-        const s = tanimoto(fp, c.fp, countQ);
-        if (s >= minSim) hits.push({ id: c.id, at, similarity: Math.round(s * 10000) / 10000 });
-        at++;
-      }
-      candidates = hits;
-    }
-
     // An order by values needs every hit; import or similarity order can stop once the page is full.
     const head = sort[0] as SortKey;
     const byValues = sort.some((k) => 'column' in k || (k.by !== 'import' && k.by !== 'similarity'));
-    let complete = true;
-    if (q.substructure !== undefined) {
-      const need = byValues || head.desc || candidates ? Infinity : offset + limit;
-      const found = await this.substructureIds(lib.id, q.substructure, candidates?.map((c) => c.id) ?? null, need, filter);
-      complete = found.complete;
-      const keep = new Set(found.ids);
-      candidates = candidates ? candidates.filter((c) => keep.has(c.id)) : found.ids.map((id, at) => ({ id, at }));
-    }
-    const hits = candidates ?? [];
+    const need = byValues || head.desc || q.similar !== undefined ? Infinity : offset + limit;
+    const { hits, complete } = await this.searchHits(q, lib.id, filter, need);
 
     let pageRows: CompoundRow[];
     if (byValues && !sort.some((k) => 'by' in k && k.by === 'similarity')) {
       // Sorted and paged by SQL over the hits: only the page's rows are read.
-      pageRows = this.compounds.page(lib.id, limit, offset, {
-        ...filter,
-        sort,
-        within: hits.map((c) => c.id),
-      });
+      pageRows = this.compounds.page(lib.id, limit, offset, { ...filter, sort, within: hits.map((c) => c.id) });
     } else if (byValues) {
       const at = new Map(hits.map((c) => [c.id, c]));
       const rows = this.compounds.byIds(
@@ -146,13 +117,56 @@ export class LibraryService {
     return { compounds, total, matched: hits.length, complete };
   }
 
+  /**
+   * The compounds a similarity and/or substructure search finds, each with its import position (any order
+   * can be restored from it) and similarity; a substructure scan stops once `need` are found.
+   */
+  private async searchHits(
+    q: Pick<CompoundQuery, 'similar' | 'minSim' | 'substructure'>,
+    libraryId: number,
+    filter: CompoundFilter,
+    need: number,
+  ): Promise<{ hits: Array<{ id: number; at: number; similarity?: number }>; complete: boolean }> {
+    // Candidates carry their import position, so any order can be restored after filtering.
+    let candidates: Array<{ id: number; at: number; similarity?: number }> | null = null;
+    if (q.similar !== undefined) {
+      const rd = await loadRdkit();
+      const fp = morganOf(rd, q.similar);
+      if (!fp) throw new AppError('INVALID_INPUT', `cannot parse the similarity query SMILES: ${q.similar}`);
+      const minSim = q.minSim ?? 0.5;
+      const countQ = popcount(fp);
+      const hits: Array<{ id: number; at: number; similarity: number }> = [];
+      let at = 0;
+      for (const c of this.compounds.fingerprints(libraryId, filter)) {
+        const s = tanimoto(fp, c.fp, countQ);
+        if (s >= minSim) hits.push({ id: c.id, at, similarity: Math.round(s * 10000) / 10000 });
+        at++;
+      }
+      candidates = hits;
+    }
+
+    let complete = true;
+    if (q.substructure !== undefined) {
+      const found = await this.substructureIds(libraryId, q.substructure, candidates?.map((c) => c.id) ?? null, need, filter);
+      complete = found.complete;
+      const keep = new Set(found.ids);
+      candidates = candidates ? candidates.filter((c) => keep.has(c.id)) : found.ids.map((id, at) => ({ id, at }));
+    }
+    return { hits: candidates ?? [], complete };
+  }
+
   /** The ids of every compound the query matches, in its order: "select all matching". */
   async matchingIds(q: Omit<CompoundQuery, 'limit' | 'offset'>): Promise<number[]> {
     if (q.similar === undefined && q.substructure === undefined) {
       const { lib, sort, filter } = this.prepared(q);
       return this.compounds.ids(lib.id, { ...filter, sort });
     }
-    return (await this.query({ ...q, offset: 0, limit: Number.MAX_SAFE_INTEGER })).compounds.map((c) => c.id);
+    const { lib, sort, filter } = this.prepared(q);
+    if (sort.some((k) => 'by' in k && k.by === 'similarity'))
+      return (await this.query({ ...q, offset: 0, limit: Number.MAX_SAFE_INTEGER })).compounds.map((c) => c.id);
+    // The ids in the order asked, by SQL over the hits: no hit's row is read.
+    const { hits } = await this.searchHits(q, lib.id, filter, Infinity);
+    return this.compounds.ids(lib.id, { ...filter, sort, within: hits.map((c) => c.id) });
   }
 
   /** A query's library, its order (the default: similarity for a similarity search, else import order) and its checked filter. */
