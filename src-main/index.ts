@@ -52,7 +52,7 @@ async function start(): Promise<void> {
   const binding = sqliteBinding();
   if (binding && !process.env.DELICATE_SQLITE_BINDING) process.env.DELICATE_SQLITE_BINDING = binding;
   // The window comes first; the shipped models are prepared after it, as a job with progress.
-  ctx = new AppContext(dbPath, { shippedModels: 'later' });
+  ctx = new AppContext(dbPath, { shippedModels: 'later', warmSearch: true });
   for (const w of ctx.warnings) process.stderr.write(`warning: ${w}\n`);
   const router = createRouter(createHandlers(ctx), (msg, err) => process.stderr.write(`${msg}: ${String(err)}\n`));
   const win = createMainWindow(ctx, router);

@@ -57,6 +57,28 @@ describe('ChemPool', () => {
     });
   });
 
+  it('runs a pinned task on its worker (which keeps a search index), interactive pinned tasks before bulk ones', async () => {
+    const two = new ChemPool(2);
+    try {
+      const chunk = packChunk(SMILES.map((smiles, i) => ({ id: i + 1, smiles, patternFp: null })));
+      await two.run({ op: 'searchIndex', key: 'k', chunk }, 'bulk', 1);
+      // Only worker 1 holds 'k'.
+      expect(await two.run({ op: 'substructure', query: 'c1ccccc1', key: 'k' }, 'interactive', 1)).toMatchObject({ hits: [2, 3] });
+      expect(await two.run({ op: 'substructure', query: 'c1ccccc1', key: 'k' }, 'interactive', 0)).toMatchObject({ missing: true });
+      expect(two.generation(0)).toBe(0);
+      const order: string[] = [];
+      const track = <T>(name: string, p: Promise<T>) => p.then((v) => (order.push(name), v));
+      const big = packChunk(batch(600).map((smiles, i) => ({ id: i + 1, smiles, patternFp: null })));
+      const busy = track('busy', two.run({ op: 'searchIndex', key: 'big', chunk: big }, 'bulk', 0));
+      const bulk = track('bulk', two.run({ op: 'substructure', query: 'N', key: 'k' }, 'bulk', 0));
+      const interactive = track('interactive', two.run({ op: 'substructure', query: 'O', key: 'k' }, 'interactive', 0));
+      await Promise.all([busy, bulk, interactive]);
+      expect(order).toEqual(['busy', 'interactive', 'bulk']);
+    } finally {
+      await two.close();
+    }
+  });
+
   it('reads the largest structures it accepts, of the shapes that crash RDKit when larger', async () => {
     const shapes = ['C'.repeat(400), `C1${'C'.repeat(398)}C1`, 'c1ccccc1'.repeat(66), `${'NCC(=O)'.repeat(57)}O`];
     const r = await pool.run({ op: 'standardise', inputs: [...shapes, 'CCO'] }, 'bulk');
@@ -74,6 +96,8 @@ describe('ChemPool', () => {
       expect(r[1]).toMatchObject({ ok: false, reason: expect.stringMatching(/RDKit crashed on this structure .*restarted/) });
       expect(r[4]).toMatchObject({ ok: true, compound: { smiles: 'CCCl' } });
       expect(risky.restarts).toBeGreaterThanOrEqual(1);
+      // What the lost worker kept (a search's index) is known to be gone.
+      expect(risky.generation(0)).toBe(risky.restarts);
       expect(await risky.run({ op: 'depict', smiles: 'CCO', width: 100, height: 80 })).toContain('<svg');
     } finally {
       await risky.close();

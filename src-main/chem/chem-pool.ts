@@ -17,6 +17,8 @@ export interface ChemPoolOptions {
   itemTimeoutMs?: number;
   /** How often the watchdog looks. */
   watchMs?: number;
+  /** Molecules of searched libraries each worker keeps indexed for the next search (default 400,000). */
+  searchCapacity?: number;
 }
 
 interface Queued {
@@ -58,7 +60,12 @@ class ItemTimeout extends Error {
 export class ChemPool {
   private readonly slots: Slot[] = [];
   private readonly lanes: Record<ChemLane, Queued[]> = { interactive: [], bulk: [] };
+  /** Tasks that must run on one worker (it holds their data: see `run`'s `slot`), per lane and slot. */
+  private readonly pinned: Record<ChemLane, Queued[][]> = { interactive: [], bulk: [] };
+  /** Per slot, how many times its worker was replaced: what a worker kept is gone when this changes. */
+  private readonly generations: number[] = [];
   private readonly itemTimeoutMs: number;
+  private readonly searchCapacity: number | undefined;
   private readonly watchdog: NodeJS.Timeout;
   private nextId = 1;
   private closed = false;
@@ -70,14 +77,20 @@ export class ChemPool {
     opts: ChemPoolOptions = {},
   ) {
     this.itemTimeoutMs = opts.itemTimeoutMs ?? 120_000;
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+    this.searchCapacity = opts.searchCapacity;
+    for (let i = 0; i < size; i++) {
+      this.slots.push(this.spawn());
+      this.pinned.interactive.push([]);
+      this.pinned.bulk.push([]);
+      this.generations.push(0);
+    }
     this.watchdog = setInterval(() => this.watch(), opts.watchMs ?? 1000);
     this.watchdog.unref();
   }
 
   private spawn(): Slot {
     const shared = new SharedArrayBuffer(PROGRESS_SLOTS * Int32Array.BYTES_PER_ELEMENT);
-    const worker = startWorker(import.meta.url, 'chem-worker', { workerData: { progress: shared } });
+    const worker = startWorker(import.meta.url, 'chem-worker', { workerData: { progress: shared, searchCapacity: this.searchCapacity } });
     worker.unref();
     const slot: Slot = { worker, current: null, progress: new Int32Array(shared), seen: { task: 0, item: 0, since: 0 } };
     worker.on('message', (r: ChemResponse) => {
@@ -111,6 +124,7 @@ export class ChemPool {
     const i = this.slots.indexOf(slot);
     if (i < 0 || this.closed) return;
     this.restarts++;
+    this.generations[i] = (this.generations[i] as number) + 1;
     this.slots[i] = this.spawn();
     void slot.worker.terminate();
   }
@@ -135,12 +149,13 @@ export class ChemPool {
     }
   }
 
-  /** Posts queued tasks, interactive ones first, to idle workers. */
+  /** Posts queued tasks to idle workers: interactive ones first (those pinned to the worker before the rest), then bulk ones. */
   private dispatch(): void {
-    for (const slot of this.slots) {
+    for (const [i, slot] of this.slots.entries()) {
       if (slot.current) continue;
-      const task = this.lanes.interactive.shift() ?? this.lanes.bulk.shift();
-      if (!task) return;
+      const { pinned, lanes } = this;
+      const task = pinned.interactive[i]?.shift() ?? lanes.interactive.shift() ?? pinned.bulk[i]?.shift() ?? lanes.bulk.shift();
+      if (!task) continue;
       slot.current = task;
       slot.seen = { task: task.msg.id, item: 0, since: performance.now() };
       slot.worker.ref();
@@ -148,21 +163,25 @@ export class ChemPool {
     }
   }
 
-  private post(task: ChemTask, lane: ChemLane): Promise<unknown> {
+  private post(task: ChemTask, lane: ChemLane, slot?: number): Promise<unknown> {
     if (this.closed) return Promise.reject(new BugError('ChemPool used after close()'));
     const msg = { ...task, id: this.nextId++ } as ChemRequest;
     return new Promise((resolve, reject) => {
-      this.lanes[lane].push({ msg, resolve, reject });
+      (slot === undefined ? this.lanes[lane] : (this.pinned[lane][slot % this.size] as Queued[])).push({ msg, resolve, reject });
       this.dispatch();
     });
   }
 
-  /** Runs one task on the next idle worker; `bulk` tasks wait behind every queued `interactive` one. */
-  async run<O extends ChemTask['op']>(task: Extract<ChemTask, { op: O }>, lane: ChemLane = 'interactive'): Promise<ChemResults[O]> {
+  /**
+   * Runs one task on the next idle worker; `bulk` tasks wait behind every queued `interactive` one. With
+   * `slot` (0 to size - 1), the task waits for that worker, ahead of its lane's other tasks: for work whose
+   * data the worker keeps between tasks (a search's index), as long as `generation(slot)` has not changed.
+   */
+  async run<O extends ChemTask['op']>(task: Extract<ChemTask, { op: O }>, lane: ChemLane = 'interactive', slot?: number): Promise<ChemResults[O]> {
     const t = task as ChemTask;
     if (t.op === 'standardise') return (await this.standardise(t.inputs, lane)) as ChemResults[O];
     try {
-      return (await this.post(task, lane)) as ChemResults[O];
+      return (await this.post(task, lane, slot)) as ChemResults[O];
     } catch (err) {
       if (err instanceof ItemTimeout) throw new AppError('PARSE_ERROR', err.message);
       throw err;
@@ -193,11 +212,21 @@ export class ChemPool {
     return out;
   }
 
+  /** Changes whenever slot `slot`'s worker is replaced (after a crash or a timeout): what it kept is gone. */
+  generation(slot: number): number {
+    return this.generations[slot % this.size] as number;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.watchdog);
     const closed = new BugError('ChemPool closed with the task unfinished');
-    for (const task of [...this.lanes.interactive.splice(0), ...this.lanes.bulk.splice(0)]) task.reject(closed);
+    for (const task of [
+      ...this.lanes.interactive.splice(0),
+      ...this.lanes.bulk.splice(0),
+      ...[...this.pinned.interactive, ...this.pinned.bulk].flatMap((q) => q.splice(0)),
+    ])
+      task.reject(closed);
     for (const slot of this.slots) slot.current?.reject(closed);
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }

@@ -5,7 +5,13 @@ import type { SearchChunk } from './substructure';
 /** Messages between ChemPool and its worker threads. */
 export type ChemRequest =
   | { id: number; op: 'standardise'; inputs: string[] }
-  | { id: number; op: 'substructure'; query: string; chunk: SearchChunk }
+  /**
+   * With `key`, the worker keeps the chunk's built index under that key and later tasks may send the key
+   * alone (the answer says `missing` when the worker no longer has it); without, `chunk` is required.
+   */
+  | { id: number; op: 'substructure'; query: string; chunk?: SearchChunk; key?: string }
+  /** Builds and keeps a chunk's search index ahead of a search (see `substructure`'s key). */
+  | { id: number; op: 'searchIndex'; key: string; chunk: SearchChunk }
   | { id: number; op: 'depict'; smiles: string; width: number; height: number; highlight?: string }
   | { id: number; op: 'conformer'; smiles: string }
   | { id: number; op: 'alerts'; smiles: string };
@@ -13,7 +19,8 @@ export type ChemRequest =
 export interface ChemResults {
   standardise: StandardiseResult[];
   /** The matching ids, and the pattern fingerprints computed for items that had none (to be stored). */
-  substructure: { hits: number[]; computed: Array<{ id: number; patternFp: Uint8Array }> };
+  substructure: { hits: number[]; computed: Array<{ id: number; patternFp: Uint8Array }>; missing?: true };
+  searchIndex: { computed: Array<{ id: number; patternFp: Uint8Array }> };
   depict: string | null;
   conformer: string | null;
   alerts: string[];

@@ -4,7 +4,7 @@ import { structuralAlerts } from './alerts';
 import { conformer3d } from './conformer';
 import { isFatalWasmError } from './guard';
 import { type StandardiseResult, depictSvg, loadRdkit, parseQuery, standardise } from './rdkit';
-import { substructureMatches } from './substructure';
+import { SearchCache, substructureMatches } from './substructure';
 import type { ChemRequest, ChemResponse } from './chem-protocol';
 
 /** Worker thread: runs RDKit/OpenChemLib work so the caller's event loop stays free. */
@@ -12,6 +12,8 @@ const port = parentPort;
 if (!port) throw new Error('chem-worker must run in a worker thread');
 const progress = new Int32Array((workerData as { progress: SharedArrayBuffer }).progress);
 const rdReady = loadRdkit();
+/** Searched chunks kept for the next search (molecules; about 0.7 KB each in RDKit's memory). */
+const searchCache = new SearchCache((workerData as { searchCapacity?: number }).searchCapacity ?? 400_000);
 
 /** Marks item `i` of task `id` as started, for the pool's watchdog. */
 function at(id: number, i: number): void {
@@ -53,12 +55,17 @@ port.on('message', async (msg: ChemRequest) => {
           break;
         }
         try {
-          reply({ id: msg.id, ok: true, value: substructureMatches(rd, msg.chunk, q) });
+          if (msg.key !== undefined) reply({ id: msg.id, ok: true, value: searchCache.match(rd, msg.key, msg.chunk, q) });
+          else if (msg.chunk) reply({ id: msg.id, ok: true, value: substructureMatches(rd, msg.chunk, q) });
+          else throw new Error('a substructure task needs a chunk or a key');
         } finally {
           q.delete();
         }
         break;
       }
+      case 'searchIndex':
+        reply({ id: msg.id, ok: true, value: { computed: searchCache.add(rd, msg.key, msg.chunk) } });
+        break;
       case 'depict':
         reply({ id: msg.id, ok: true, value: depictSvg(rd, msg.smiles, msg.width, msg.height, msg.highlight) });
         break;

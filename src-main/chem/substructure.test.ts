@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../test/helpers';
 import { type RDKit, hasSubstructure, loadRdkit, parseQuery, standardise } from './rdkit';
-import { type SearchItem, packChunk, patternFpOf, substructureMatches } from './substructure';
+import { SearchCache, type SearchItem, packChunk, patternFpOf, substructureMatches } from './substructure';
 
 let rd: RDKit;
 let items: SearchItem[];
@@ -60,5 +60,39 @@ describe('substructure search through SubstructLibrary and stored pattern finger
     } finally {
       query.delete();
     }
+  });
+
+  it('keeps built chunks by name: a chunk matched again needs only its name, the same hits; the least recently used go first', () => {
+    const cache = new SearchCache(250);
+    const halves = [items.slice(0, 200), items.slice(200)];
+    const withQuery = <T>(q: string, fn: (m: NonNullable<ReturnType<typeof parseQuery>>) => T): T => {
+      const query = parseQuery(rd, q) as NonNullable<ReturnType<typeof parseQuery>>;
+      try {
+        return fn(query);
+      } finally {
+        query.delete();
+      }
+    };
+    try {
+      for (const q of ['c1ccccc1', '[N+](=O)[O-]', 'Cl']) {
+        withQuery(q, (query) => {
+          const expected = substructureMatches(rd, packChunk(halves[0] as SearchItem[]), query).hits;
+          expect(cache.match(rd, 'a', packChunk(halves[0] as SearchItem[]), query).hits).toEqual(expected);
+          // The name alone: nothing sent, the same hits.
+          expect(cache.match(rd, 'a', undefined, query)).toEqual({ hits: expected, computed: [] });
+        });
+      }
+      expect(cache.size).toBe(200);
+      withQuery('Cl', (query) => {
+        // A second chunk passes the capacity: the first (least recently used) goes, the new one stays.
+        expect(cache.match(rd, 'b', packChunk(halves[1] as SearchItem[]), query).missing).toBeUndefined();
+        expect(cache.size).toBe(items.length - 200);
+        expect(cache.match(rd, 'a', undefined, query)).toEqual({ hits: [], computed: [], missing: true });
+        expect(cache.match(rd, 'b', undefined, query).hits).toEqual(substructureMatches(rd, packChunk(halves[1] as SearchItem[]), query).hits);
+      });
+    } finally {
+      cache.clear();
+    }
+    expect(cache.size).toBe(0);
   });
 });

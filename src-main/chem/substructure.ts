@@ -61,14 +61,17 @@ export function packChunk(items: SearchItem[]): SearchChunk {
   return { ids: Float64Array.from(items, (it) => it.id), smiles: items.map((it) => it.smiles).join('\n'), fps, fpEnds };
 }
 
-/**
- * The ids of the chunk's compounds containing the query, through RDKit's SubstructLibrary: the pattern
- * fingerprints screen out most compounds, and only the rest are parsed (as trusted canonical SMILES) and
- * matched. Compounds without a fingerprint get one computed; `computed` returns them to be stored.
- */
-export function substructureMatches(rd: RDKit, chunk: SearchChunk, query: Mol): { hits: number[]; computed: Array<{ id: number; patternFp: Uint8Array }> } {
+/** A chunk's SubstructLibrary, built once, with the compound id of each of its entries. */
+interface BuiltChunk {
+  lib: SubstructLibrary;
+  ids: number[];
+  /** Fingerprints the library computed for items that came without one (to be stored by the caller). */
+  computed: Array<{ id: number; patternFp: Uint8Array }>;
+}
+
+function buildChunk(rd: RDKit, chunk: SearchChunk): BuiltChunk {
   const lib = new rd.SubstructLibrary();
-  const computed: Array<{ id: number; patternFp: Uint8Array }> = [];
+  const computed: BuiltChunk['computed'] = [];
   const ids: number[] = [];
   const smiles = chunk.ids.length ? chunk.smiles.split('\n') : [];
   try {
@@ -84,10 +87,96 @@ export function substructureMatches(rd: RDKit, chunk: SearchChunk, query: Mol): 
       }
       ids.push(id);
     });
-    // No chirality (as a drawn query means it), one thread (the pool is the parallelism), every match.
-    const found = Array.from(lib.get_matches_as_uint32array(query, false, 1, -1) as Uint32Array).sort((a, b) => a - b);
-    return { hits: found.map((i) => ids[i] as number), computed };
-  } finally {
+  } catch (err) {
     lib.delete();
+    throw err;
+  }
+  return { lib, ids, computed };
+}
+
+function matchesIn(built: BuiltChunk, query: Mol): number[] {
+  // No chirality (as a drawn query means it), one thread (the pool is the parallelism), every match.
+  const found = Array.from(built.lib.get_matches_as_uint32array(query, false, 1, -1) as Uint32Array).sort((a, b) => a - b);
+  return found.map((i) => built.ids[i] as number);
+}
+
+/**
+ * The ids of the chunk's compounds containing the query, through RDKit's SubstructLibrary: the pattern
+ * fingerprints screen out most compounds, and only the rest are parsed (as trusted canonical SMILES) and
+ * matched. Compounds without a fingerprint get one computed; `computed` returns them to be stored.
+ */
+export function substructureMatches(rd: RDKit, chunk: SearchChunk, query: Mol): { hits: number[]; computed: Array<{ id: number; patternFp: Uint8Array }> } {
+  const built = buildChunk(rd, chunk);
+  try {
+    return { hits: matchesIn(built, query), computed: built.computed };
+  } finally {
+    built.lib.delete();
+  }
+}
+
+/**
+ * A worker's built chunks kept between searches, by the key the caller gives a chunk's content (see
+ * services/substructure-search): a library searched again is matched without reading or building anything.
+ * Least recently used chunks go first once the molecules held pass `capacity`; a caller that sends a key
+ * without its chunk learns that it is gone (`missing`) and sends the chunk.
+ */
+export class SearchCache {
+  private readonly chunks = new Map<string, BuiltChunk>();
+  private held = 0;
+
+  constructor(readonly capacity: number) {}
+
+  /** Matches the chunk `key` names (built from `chunk` when not kept, then kept); `missing` when neither is at hand. */
+  match(
+    rd: RDKit,
+    key: string,
+    chunk: SearchChunk | undefined,
+    query: Mol,
+  ): { hits: number[]; computed: Array<{ id: number; patternFp: Uint8Array }>; missing?: true } {
+    let built = this.chunks.get(key);
+    let computed: BuiltChunk['computed'] = [];
+    if (built) {
+      // Most recently used last: Map keeps insertion order.
+      this.chunks.delete(key);
+      this.chunks.set(key, built);
+    } else {
+      if (!chunk) return { hits: [], computed: [], missing: true };
+      computed = this.add(rd, key, chunk);
+      built = this.chunks.get(key) as BuiltChunk;
+    }
+    return { hits: matchesIn(built, query), computed };
+  }
+
+  /** Builds and keeps the chunk (unless kept already); returns the fingerprints it computed. */
+  add(rd: RDKit, key: string, chunk: SearchChunk): BuiltChunk['computed'] {
+    if (this.chunks.has(key)) return [];
+    const built = buildChunk(rd, chunk);
+    const { computed } = built;
+    built.computed = [];
+    this.chunks.set(key, built);
+    this.held += built.ids.length;
+    this.evict(key);
+    return computed;
+  }
+
+  private evict(keep: string): void {
+    for (const [key, built] of this.chunks) {
+      if (this.held <= this.capacity) return;
+      if (key === keep) continue;
+      built.lib.delete();
+      this.chunks.delete(key);
+      this.held -= built.ids.length;
+    }
+  }
+
+  /** Molecules held (for tests). */
+  get size(): number {
+    return this.held;
+  }
+
+  clear(): void {
+    for (const built of this.chunks.values()) built.lib.delete();
+    this.chunks.clear();
+    this.held = 0;
   }
 }

@@ -31,7 +31,7 @@ export async function serveCommand(rest: string[], env: CommandEnv): Promise<num
   });
   env.setJson(values.json);
   const { serve } = await import('../host/server');
-  const app = await env.context(values.db);
+  const app = await env.context(values.db, { warmSearch: true });
   // A long-lived server logs a failure nobody awaited instead of dying of it.
   const logFailure = (msg: string, err: unknown) => env.err(`delicate serve: ${msg}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   const onRejection = (err: unknown) => logFailure('unhandled rejection', err);

@@ -4,8 +4,11 @@ import type { Client } from './contract';
 
 /** What a command needs from the CLI around it: the services (opened on demand), output and the terminal. */
 export interface CommandEnv {
-  /** The services over the database `--db` names (or the default one), opened once per call. */
-  context(db: string | boolean | undefined): Promise<AppContext>;
+  /**
+   * The services over the database `--db` names (or the default one), opened once per call; warmSearch for
+   * a long-lived server (libraries browsed are indexed for structure search in the background).
+   */
+  context(db: string | boolean | undefined, opts?: { warmSearch?: boolean }): Promise<AppContext>;
   /** The contract's methods over those services, their arguments checked by its schemas (as the app's are). */
   api(db: string | boolean | undefined): Promise<Client>;
   /** Prints a result: its JSON under --json, else `human()`. */

@@ -125,10 +125,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   let json = rest.includes('--json');
   const print = (value: unknown, human: () => string) => io.out(json ? `${JSON.stringify(value)}\n` : `${human()}\n`);
   let ctx: AppContext | null = null;
-  const context = async (db: string | boolean | undefined): Promise<AppContext> => {
+  const context = async (db: string | boolean | undefined, opts: { warmSearch?: boolean } = {}): Promise<AppContext> => {
     if (ctx) return ctx;
     const { AppContext, defaultDbPath } = await import('../services/app-context');
-    const opened = new AppContext(typeof db === 'string' ? db : defaultDbPath());
+    const opened = new AppContext(typeof db === 'string' ? db : defaultDbPath(), opts);
     ctx = opened;
     for (const w of opened.warnings) io.err(`warning: ${w}\n`);
     return opened;

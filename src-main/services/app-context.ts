@@ -35,7 +35,8 @@ export class AppContext {
   constructor(
     readonly dbPath: string,
     /** shippedModels: register them now (default), never, or `later` through registerShippedLater(). */
-    opts: { chemWorkers?: number; shippedModels?: boolean | 'later' } = {},
+    /** warmSearch: libraries browsed are indexed for structure search in the background (the app, not the CLI). */
+    opts: { chemWorkers?: number; shippedModels?: boolean | 'later'; warmSearch?: boolean } = {},
   ) {
     this.db = openDatabase(dbPath);
     this.chem = new ChemPool(opts.chemWorkers);
@@ -45,7 +46,7 @@ export class AppContext {
       for (const l of this.listeners) l(event, payload);
     };
     this.jobs = new JobManager(jobRepo, emit);
-    this.libraries = new LibraryService(this.db, this.chem);
+    this.libraries = new LibraryService(this.db, this.chem, { warmSearch: opts.warmSearch ?? false });
     ({
       models: this.models,
       pretraining: this.pretraining,

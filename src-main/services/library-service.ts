@@ -15,8 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
-import type { ChemResults } from '../chem/chem-protocol';
-import { type SearchItem, packChunk } from '../chem/substructure';
 import { loadRdkit, morganOf, popcount, tanimoto } from '../chem/rdkit';
 import type { Db } from '../db/database';
 import { ColumnRepo } from '../db/column-repo';
@@ -24,25 +22,32 @@ import { type CompoundFilter, CompoundRepo } from '../db/compound-repo';
 import { LibraryRepo, type LibraryRow } from '../db/library-repo';
 import { exportFormat } from './file-writers';
 import { writeCompounds } from './compound-export';
+import { SubstructureSearch } from './substructure-search';
 
 const DEFAULT_LIMIT = 100;
 /** The largest selection handed to the app as one download (a string in memory on both sides). */
 const MAX_DOWNLOAD_BYTES = 256 * 2 ** 20;
-const SUBSTRUCTURE_CHUNK = 2000;
 
 /** Browsing, searching, exporting and deleting libraries. */
 export class LibraryService {
   private readonly libraries: LibraryRepo;
   private readonly compounds: CompoundRepo;
   private readonly columns: ColumnRepo;
+  private readonly search: SubstructureSearch;
+
+  /** When each library was last indexed ahead of a search. */
+  private readonly warmed = new Map<number, number>();
 
   constructor(
     private readonly db: Db,
     private readonly chem: ChemPool,
+    /** warmSearch: browsing a library indexes it for structure search in the background (the app; not the CLI). */
+    private readonly opts: { warmSearch?: boolean } = {},
   ) {
     this.libraries = new LibraryRepo(db);
     this.compounds = new CompoundRepo(db);
     this.columns = new ColumnRepo(db);
+    this.search = new SubstructureSearch(chem, this.compounds);
   }
 
   list(): LibrarySummary[] {
@@ -70,6 +75,7 @@ export class LibraryService {
     const total = this.libraries.countCompounds(lib.id);
 
     if (q.similar === undefined && q.substructure === undefined) {
+      this.warmSearch(lib.id);
       return {
         compounds: this.compounds.page(lib.id, limit, offset, { ...filter, sort }),
         total,
@@ -117,6 +123,15 @@ export class LibraryService {
     return { compounds, total, matched: hits.length, complete };
   }
 
+  /** Indexes a browsed library for structure search in the background (again at most once a minute: new compounds). */
+  private warmSearch(libraryId: number): void {
+    const last = this.warmed.get(libraryId);
+    if (!this.opts.warmSearch || (last !== undefined && Date.now() - last < 60_000)) return;
+    this.warmed.set(libraryId, Date.now());
+    // A failure here costs nothing but speed: the search itself builds what it lacks.
+    this.search.warm(libraryId).catch(() => undefined);
+  }
+
   /**
    * The compounds a similarity and/or substructure search finds, each with its import position (any order
    * can be restored from it) and similarity; a substructure scan stops once `need` are found.
@@ -147,7 +162,7 @@ export class LibraryService {
 
     let complete = true;
     if (q.substructure !== undefined) {
-      const found = await this.substructureIds(libraryId, q.substructure, candidates?.map((c) => c.id) ?? null, need, filter);
+      const found = await this.search.ids(libraryId, q.substructure, candidates?.map((c) => c.id) ?? null, filter, { need });
       complete = found.complete;
       const keep = new Set(found.ids);
       candidates = candidates ? candidates.filter((c) => keep.has(c.id)) : found.ids.map((id, at) => ({ id, at }));
@@ -283,58 +298,7 @@ export class LibraryService {
 
   /** Which of these compounds contain the query (a substructure filter on a screen's hits). */
   async containing(ids: number[], query: string): Promise<number[]> {
-    const { hits, computed } = await this.chem.run({ op: 'substructure', query, chunk: packChunk(this.compounds.structuresOf(ids)) });
-    this.compounds.setPatternFps(computed);
-    return hits;
-  }
-
-  /** Ids of compounds containing the query, scanning in chunks on the chemistry pool until `need` are found. */
-  private async substructureIds(
-    libraryId: number,
-    query: string,
-    within: number[] | null,
-    need: number,
-    filter: CompoundFilter,
-  ): Promise<{ ids: number[]; complete: boolean }> {
-    const source: Iterable<SearchItem> = within ? this.compounds.structuresOf(within) : this.compounds.structures(libraryId, filter);
-    let complete = true;
-    const found: number[] = [];
-    let chunk: SearchItem[] = [];
-    const inFlight: Array<Promise<ChemResults['substructure']>> = [];
-    const flush = () => {
-      if (!chunk.length) return;
-      const task = this.chem.run({ op: 'substructure', query, chunk: packChunk(chunk) });
-      // Chunks still in flight when an earlier one fails (an invalid query fails them all) must not
-      // become unhandled rejections: that would end the process.
-      task.catch(() => undefined);
-      inFlight.push(task);
-      chunk = [];
-    };
-    const settle = async () => {
-      try {
-        const { hits, computed } = await (inFlight.shift() as Promise<ChemResults['substructure']>);
-        found.push(...hits);
-        // Compounds imported before fingerprints were kept get theirs now: the next search skips them faster.
-        this.compounds.setPatternFps(computed);
-      } catch (err) {
-        await Promise.allSettled(inFlight.splice(0));
-        throw err;
-      }
-    };
-    for (const item of source) {
-      chunk.push(item);
-      if (chunk.length >= SUBSTRUCTURE_CHUNK) {
-        flush();
-        while (inFlight.length >= this.chem.size) await settle();
-        if (found.length >= need) {
-          complete = false;
-          break;
-        }
-      }
-    }
-    flush();
-    while (inFlight.length) await settle();
-    return { ids: found, complete };
+    return (await this.search.ids(0, query, ids, {}, { need: Infinity })).ids;
   }
 
   /**
