@@ -103,11 +103,12 @@ function chemblLines(): string[] {
 }
 
 /** The first `size` molecules of the corpus as library `chembl-SIZE` (imported once, cached in bench/.cache). */
-export async function chemblLibrary(app: AppContext, size: number, lines?: string[]): Promise<string> {
-  const name = `chembl-${size}`;
+export async function chemblLibrary(app: AppContext, size: number, lines?: string[], opts: { columns?: boolean } = {}): Promise<string> {
+  // With columns: the corpus's own column (source_split, text) comes along, as a chemist's file brings its data.
+  const name = `chembl-${size}${opts.columns ? '-cols' : ''}`;
   const file = join(cache, `${name}.csv`);
   mkdirSync(cache, { recursive: true });
-  if (!existsSync(file)) writeFileSync(file, `smiles\n${(lines ?? chemblLines()).slice(0, size).join('\n')}\n`);
+  if (!existsSync(file)) writeFileSync(file, `${opts.columns ? 'smiles,source_split' : 'smiles'}\n${(lines ?? chemblLines()).slice(0, size).join('\n')}\n`);
   await ensureLibrary(app, name, file);
   return name;
 }

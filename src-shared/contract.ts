@@ -14,6 +14,7 @@ import type {
   ModelSummary,
   ScreenHit,
   ScreenSummary,
+  SearchProgress,
 } from './dto';
 import type { Result } from './errors';
 import type { ArgsOf } from './schemas';
@@ -73,11 +74,14 @@ export interface Api {
   'job.get'(args: ArgsOf<'job.get'>): Promise<JobInfo>;
   'job.list'(args: ArgsOf<'job.list'>): Promise<{ jobs: JobInfo[] }>;
   'job.cancel'(args: ArgsOf<'job.cancel'>): Promise<{ cancelled: boolean }>;
+  /** Stops the structure searches running under this searchId: their calls end with CANCELLED. */
+  'search.cancel'(args: ArgsOf<'search.cancel'>): Promise<{ cancelled: boolean }>;
 }
 
 export interface Events {
   'job.progress': JobProgress;
   'job.done': JobDone;
+  'search.progress': SearchProgress;
 }
 
 export type ApiMethod = keyof Api;
@@ -125,9 +129,10 @@ export const API_METHODS = [
   'job.get',
   'job.list',
   'job.cancel',
+  'search.cancel',
 ] as const satisfies readonly ApiMethod[];
 
-export const EVENT_NAMES = ['job.progress', 'job.done'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['job.progress', 'job.done', 'search.progress'] as const satisfies readonly EventName[];
 
 /** Electron IPC channel names derived from the contract. */
 export const IPC_INVOKE_CHANNEL = 'delicate:invoke';

@@ -162,6 +162,8 @@ export interface CompoundQuery {
   sort?: SortKey | SortKey[];
   limit?: number;
   offset?: number;
+  /** Tags a structure search: progress as search.progress events, stopped by search.cancel. */
+  searchId?: string;
 }
 
 export interface CompoundPage {
@@ -177,6 +179,13 @@ export interface CompoundPage {
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** `setup`: the desktop app preparing its shipped models after its window is up. */
 export type JobKind = 'import' | 'assay' | 'conformer' | 'pretrain' | 'train' | 'screen' | 'vs' | 'setup';
+
+/** A structure search tagged with a `searchId` (compound.list / compound.ids): chunks of the library matched so far. */
+export interface SearchProgress {
+  searchId: string;
+  done: number;
+  total: number;
+}
 
 export interface JobProgress {
   jobId: string;

@@ -40,6 +40,8 @@ const compoundQuery = {
   ranges: z.partialRecord(descriptorName, range).optional(),
   filters: z.array(columnFilter).max(50).optional(),
   sort: z.union([sortKey, z.array(sortKey).min(1).max(10)]).optional(),
+  /** Tags a structure search: its progress comes as search.progress events, search.cancel stops it. */
+  searchId: z.string().min(1).max(64).optional(),
 };
 /** Compound ids chosen in the table (a selection). */
 const selection = z.array(z.number().int().positive()).min(1).max(2_000_000);
@@ -247,6 +249,7 @@ export const schemas = {
   /** `running`: only the jobs this process runs now (their events reach this window), with their epochs so far. */
   'job.list': z.object({ running: z.boolean().optional() }).strict(),
   'job.cancel': z.object({ jobId: z.string().min(1) }).strict(),
+  'search.cancel': z.object({ searchId: z.string().min(1).max(64) }).strict(),
 } as const;
 
 export type Schemas = typeof schemas;

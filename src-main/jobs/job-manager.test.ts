@@ -8,7 +8,7 @@ describe('JobManager', () => {
   it('starts a job after start() has answered, so even one that fails at once ends after its id is known', async () => {
     const said: string[] = [];
     const jobs = new JobManager(new JobRepo(openDatabase(':memory:')), (event, payload) =>
-      said.push(`${event} ${'state' in payload ? payload.state : payload.message}`),
+      said.push(`${event} ${'state' in payload ? payload.state : 'message' in payload ? payload.message : ''}`),
     );
     let started = false;
     const jobId = jobs.start('vs', {}, async () => {
@@ -28,7 +28,7 @@ describe('JobManager', () => {
   it('reports progress, and a cancel reaches the job as an aborted signal', async () => {
     const said: string[] = [];
     const jobs = new JobManager(new JobRepo(openDatabase(':memory:')), (event, payload) =>
-      said.push(`${event} ${'state' in payload ? payload.state : payload.message}`),
+      said.push(`${event} ${'state' in payload ? payload.state : 'message' in payload ? payload.message : ''}`),
     );
     const jobId = jobs.start('screen', {}, (ctx) => {
       ctx.progress({ done: 1, total: 2, rate: 1, etaSeconds: 1, message: 'half' });

@@ -46,7 +46,10 @@ export class AppContext {
       for (const l of this.listeners) l(event, payload);
     };
     this.jobs = new JobManager(jobRepo, emit);
-    this.libraries = new LibraryService(this.db, this.chem, { warmSearch: opts.warmSearch ?? false });
+    this.libraries = new LibraryService(this.db, this.chem, {
+      warmSearch: opts.warmSearch ?? false,
+      progress: (p) => emit('search.progress', p),
+    });
     ({
       models: this.models,
       pretraining: this.pretraining,

@@ -8,6 +8,7 @@ import type {
   LibraryColumn,
   LibrarySummary,
   PropValue,
+  SearchProgress,
   SortKey,
 } from '../../src-shared/dto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -25,6 +26,8 @@ import { writeCompounds } from './compound-export';
 import { SubstructureSearch } from './substructure-search';
 
 const DEFAULT_LIMIT = 100;
+/** A browsed library is indexed for structure search this long after its page is answered (the next pages first). */
+const WARM_DELAY_MS = 300;
 /** The largest selection handed to the app as one download (a string in memory on both sides). */
 const MAX_DOWNLOAD_BYTES = 256 * 2 ** 20;
 
@@ -41,13 +44,17 @@ export class LibraryService {
   constructor(
     private readonly db: Db,
     private readonly chem: ChemPool,
-    /** warmSearch: browsing a library indexes it for structure search in the background (the app; not the CLI). */
-    private readonly opts: { warmSearch?: boolean } = {},
+    /**
+     * warmSearch: browsing a library indexes it for structure search in the background (the app; not the
+     * CLI). progress: where the progress of searches tagged with a searchId goes (search.progress events).
+     * searchChunk: compounds per search task (default SUBSTRUCTURE_CHUNK).
+     */
+    private readonly opts: { warmSearch?: boolean; progress?: (p: SearchProgress) => void; searchChunk?: number } = {},
   ) {
     this.libraries = new LibraryRepo(db);
     this.compounds = new CompoundRepo(db);
     this.columns = new ColumnRepo(db);
-    this.search = new SubstructureSearch(chem, this.compounds);
+    this.search = new SubstructureSearch(chem, this.compounds, opts.searchChunk);
   }
 
   list(): LibrarySummary[] {
@@ -88,7 +95,7 @@ export class LibraryService {
     const head = sort[0] as SortKey;
     const byValues = sort.some((k) => 'column' in k || (k.by !== 'import' && k.by !== 'similarity'));
     const need = byValues || head.desc || q.similar !== undefined ? Infinity : offset + limit;
-    const { hits, complete } = await this.searchHits(q, lib.id, filter, need);
+    const { hits, complete } = await this.searchHits(q, lib.id, filter, need, true);
 
     let pageRows: CompoundRow[];
     if (byValues && !sort.some((k) => 'by' in k && k.by === 'similarity')) {
@@ -123,24 +130,34 @@ export class LibraryService {
     return { compounds, total, matched: hits.length, complete };
   }
 
+  /**
+   * Stops the searches running under this id: a page (compound.list) comes back with what was found so far
+   * (complete: false), "every match" (compound.ids) with CANCELLED. False when none runs.
+   */
+  cancelSearch(searchId: string): boolean {
+    return this.search.cancel(searchId);
+  }
+
   /** Indexes a browsed library for structure search in the background (again at most once a minute: new compounds). */
   private warmSearch(libraryId: number): void {
     const last = this.warmed.get(libraryId);
     if (!this.opts.warmSearch || (last !== undefined && Date.now() - last < 60_000)) return;
     this.warmed.set(libraryId, Date.now());
-    // A failure here costs nothing but speed: the search itself builds what it lacks.
-    this.search.warm(libraryId).catch(() => undefined);
+    // After the page has gone out; a failure costs nothing but speed (the search builds what it lacks).
+    setTimeout(() => void this.search.warm(libraryId).catch(() => undefined), WARM_DELAY_MS).unref();
   }
 
   /**
    * The compounds a similarity and/or substructure search finds, each with its import position (any order
-   * can be restored from it) and similarity; a substructure scan stops once `need` are found.
+   * can be restored from it) and similarity; a substructure scan stops once `need` are found (or, `partial`,
+   * when cancelled: what it found so far).
    */
   private async searchHits(
-    q: Pick<CompoundQuery, 'similar' | 'minSim' | 'substructure'>,
+    q: Pick<CompoundQuery, 'similar' | 'minSim' | 'substructure' | 'searchId'>,
     libraryId: number,
     filter: CompoundFilter,
     need: number,
+    partial = false,
   ): Promise<{ hits: Array<{ id: number; at: number; similarity?: number }>; complete: boolean }> {
     // Candidates carry their import position, so any order can be restored after filtering.
     let candidates: Array<{ id: number; at: number; similarity?: number }> | null = null;
@@ -162,7 +179,13 @@ export class LibraryService {
 
     let complete = true;
     if (q.substructure !== undefined) {
-      const found = await this.search.ids(libraryId, q.substructure, candidates?.map((c) => c.id) ?? null, filter, { need });
+      const { end, ...run } = this.search.tracked(q.searchId, this.opts.progress);
+      let found: { ids: number[]; complete: boolean };
+      try {
+        found = await this.search.ids(libraryId, q.substructure, candidates?.map((c) => c.id) ?? null, filter, { need, partial, ...run });
+      } finally {
+        end?.();
+      }
       complete = found.complete;
       const keep = new Set(found.ids);
       candidates = candidates ? candidates.filter((c) => keep.has(c.id)) : found.ids.map((id, at) => ({ id, at }));

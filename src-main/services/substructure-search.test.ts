@@ -5,7 +5,8 @@ import { ChemPool } from '../chem/chem-pool';
 import { hasSubstructure, loadRdkit, parseQuery } from '../chem/rdkit';
 import { CompoundRepo } from '../db/compound-repo';
 import { sharedData, tempDir } from '../test/helpers';
-import { AppContext } from './app-context';
+import { schemas } from '../../src-shared/schemas';
+import { AppContext, createHandlers } from './app-context';
 import { importFile } from './import-service';
 import { LibraryService } from './library-service';
 import { type SearchProgress, SubstructureSearch } from './substructure-search';
@@ -123,12 +124,44 @@ describe('SubstructureSearch keeps each chunk indexed in its worker', () => {
       const app = new LibraryService(ctx.db, ctx.chem, { warmSearch: true });
       await app.query({ library: 'esol', limit: 5 });
       await app.query({ library: 'esol', limit: 5, offset: 5 });
+      await expect.poll(() => warm.mock.calls.length).toBe(1);
+      await new Promise((r) => setTimeout(r, 500));
       expect(warm).toHaveBeenCalledTimes(1);
       warm.mockClear();
       await new LibraryService(ctx.db, ctx.chem).query({ library: 'esol', limit: 5 });
+      await new Promise((r) => setTimeout(r, 500));
       expect(warm).not.toHaveBeenCalled();
     } finally {
       warm.mockRestore();
     }
+  });
+
+  it('a search tagged with a searchId reports its progress and search.cancel stops it; the app answers a cancel of nothing', async () => {
+    const events: Array<{ searchId: string; done: number; total: number }> = [];
+    const svc: LibraryService = new LibraryService(ctx.db, ctx.chem, {
+      searchChunk: 100,
+      progress: (p) => {
+        events.push(p);
+        if (p.searchId === 'stop' && p.done === 3) svc.cancelSearch('stop');
+      },
+    });
+    const page = await svc.query({ library: 'esol', substructure: 'O', searchId: 'go', sort: { by: 'mw' }, limit: 5 });
+    const total = Math.ceil(page.total / 100);
+    expect(events.map((e) => `${e.searchId} ${e.done}/${e.total}`)).toEqual(Array.from({ length: total }, (_, i) => `go ${i + 1}/${total}`));
+    // A page stopped: what was found so far, sorted, and said to be incomplete.
+    const stopped = await svc.query({ library: 'esol', substructure: 'O', searchId: 'stop', sort: { by: 'mw' }, limit: 10000 });
+    expect(stopped.complete).toBe(false);
+    expect(events.filter((e) => e.searchId === 'stop').length).toBe(3);
+    const firstThree = new Set((await truth('O', new CompoundRepo(ctx.db).ids(lib).slice(0, 300))) as number[]);
+    expect(new Set(stopped.compounds.map((c) => c.id))).toEqual(firstThree);
+    const mws = stopped.compounds.map((c) => c.descriptors.mw);
+    expect(mws.length).toBeGreaterThan(10);
+    expect(mws).toEqual([...mws].sort((a, b) => a - b));
+    // Every match (select all), stopped: an error, not a part taken for the whole.
+    await expect(svc.matchingIds({ library: 'esol', substructure: 'O', searchId: 'stop' })).rejects.toMatchObject({ code: 'CANCELLED' });
+    // Both searches have ended: nothing runs under their ids.
+    expect(svc.cancelSearch('go') || svc.cancelSearch('stop')).toBe(false);
+    expect(await createHandlers(ctx)['search.cancel']({ searchId: 'none' })).toEqual({ cancelled: false });
+    expect(schemas['search.cancel'].safeParse({}).success).toBe(false);
   });
 });

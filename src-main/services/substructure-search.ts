@@ -23,8 +23,9 @@ export interface ScanOptions {
   /** Stop once this many are found (the rest: `complete` false). */
   need: number;
   onProgress?: (p: SearchProgress) => void;
-  /** A cancelled search stops between chunks with a CANCELLED error. */
+  /** A cancelled search stops between chunks: with a CANCELLED error, or with `partial` what it found so far (complete: false). */
   signal?: AbortSignal;
+  partial?: boolean;
 }
 
 /** A name for a chunk's content: its compounds, in order (a compound's structure never changes). */
@@ -55,6 +56,8 @@ interface Part {
 export class SubstructureSearch {
   /** Which worker was given each named chunk, and the worker's generation then. */
   private readonly placed = new Map<string, { slot: number; generation: number }>();
+  /** Searches running under a searchId (one id may tag several calls: the pages of one query). */
+  private readonly running = new Map<string, Set<AbortController>>();
   /** Libraries being indexed ahead of a search (warm). */
   private readonly warming = new Set<number>();
   /** This database's prefix to chunk names: pools may serve several databases (tests). */
@@ -105,7 +108,10 @@ export class SubstructureSearch {
         found.push(...(allowed ? hits.filter((id) => allowed.has(id)) : hits));
         opts.onProgress?.({ done: done + 1, total: parts.length });
         if (found.length >= opts.need && done + 1 < parts.length) return { ids: found, complete: false };
-        if (opts.signal?.aborted) throw new AppError('CANCELLED', 'the structure search was cancelled');
+        if (opts.signal?.aborted && done + 1 < parts.length) {
+          if (opts.partial) return { ids: found, complete: false };
+          throw new AppError('CANCELLED', 'the structure search was cancelled');
+        }
       }
       return { ids: found, complete: true };
     } finally {
@@ -120,6 +126,33 @@ export class SubstructureSearch {
       parts.push(named ? { ids: slice, key: chunkKey(this.ns, slice) } : { ids: slice });
     }
     return parts;
+  }
+
+  /** Stops the searches running under this id (see ScanOptions.signal); false when none runs. */
+  cancel(searchId: string): boolean {
+    const running = this.running.get(searchId);
+    for (const c of running ?? []) c.abort();
+    return (running?.size ?? 0) > 0;
+  }
+
+  /** A search's signal and progress (to `sink`) under its searchId (nothing without one); `end` when the search ends. */
+  tracked(
+    searchId: string | undefined,
+    sink: ((p: SearchProgress & { searchId: string }) => void) | undefined,
+  ): Pick<ScanOptions, 'signal' | 'onProgress'> & { end?: () => void } {
+    if (searchId === undefined) return {};
+    const controller = new AbortController();
+    const set = this.running.get(searchId) ?? new Set();
+    set.add(controller);
+    this.running.set(searchId, set);
+    return {
+      signal: controller.signal,
+      onProgress: (p) => sink?.({ searchId, ...p }),
+      end: () => {
+        set.delete(controller);
+        if (set.size === 0 && this.running.get(searchId) === set) this.running.delete(searchId);
+      },
+    };
   }
 
   /**

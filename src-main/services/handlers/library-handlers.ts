@@ -5,8 +5,8 @@ import type { Handlers } from './group';
 import { importProgress } from '../job-progress';
 import { type PathPolicy, allowedPath, asNamed, materialise } from './paths';
 
-/** The library, compound and app methods of the contract. */
-export function libraryHandlers(ctx: AppContext, paths: PathPolicy): Handlers<'app' | 'library' | 'compound'> {
+/** The library, compound, search and app methods of the contract. */
+export function libraryHandlers(ctx: AppContext, paths: PathPolicy): Handlers<'app' | 'library' | 'compound' | 'search'> {
   return {
     'app.doctor': () => doctor(ctx.db, ctx.dbPath),
     'library.list': async () => ({ libraries: ctx.libraries.list() }),
@@ -56,5 +56,6 @@ export function libraryHandlers(ctx: AppContext, paths: PathPolicy): Handlers<'a
     'compound.get': async (args) => ({ ...(await ctx.libraries.compound(args.id)), predictions: ctx.screens.predictionsOf(args.id) }),
     'compound.depict': async (args) => ({ svg: await ctx.libraries.depict(args.smiles, args.width, args.height, args.highlight) }),
     'compound.conformer': (args) => ctx.libraries.conformer(args.id),
+    'search.cancel': async (args) => ({ cancelled: ctx.libraries.cancelSearch(args.searchId) }),
   };
 }

@@ -14,6 +14,7 @@ import type {
 } from '../../../../src-shared/dto';
 import { call, guarded, on, problemOfApi, runningJobs, type Problem } from '../api';
 import { MIME, saveDownload } from '../download';
+import { SearchRun } from './search-run.svelte';
 
 export interface ImportState {
   jobId: string;
@@ -43,6 +44,8 @@ export class LibrariesState {
   loading = $state(false);
   error = $state<Problem | null>(null);
   substructure = $state('');
+  /** The structure search of the current query: progress and cancel. */
+  readonly search = new SearchRun();
   /** The substructure the rows were found with (highlighted in their depictions); null without one. */
   highlight = $state<string | null>(null);
   similar = $state('');
@@ -173,6 +176,7 @@ export class LibrariesState {
   /** Starts the current query over: drops the fetched blocks and fetches the first. */
   async load(): Promise<void> {
     this.generation++;
+    this.search.next(this.substructure.trim() !== '');
     this.highlight = this.substructure.trim() || null;
     this.blocks.clear();
     this.pending.clear();
@@ -191,9 +195,9 @@ export class LibrariesState {
   /** Fetches the blocks covering rows [from, to) that are not here yet. */
   ensure(from: number, to: number): void {
     for (let b = Math.floor(from / BLOCK); b * BLOCK < to; b++) if (!this.blocks.has(b)) void this.fetch(b);
-    // An unfinished substructure search: reaching its end fetches the block holding the end again, which
-    // scans further (an unfinished reply always holds at least offset + BLOCK matches, so this advances).
-    if (!this.complete && to > this.matched) void this.fetch(Math.floor(this.matched / BLOCK));
+    // An unfinished substructure search (not one the chemist stopped): reaching its end fetches the block
+    // holding the end again, which scans further (an unfinished reply always holds at least offset + BLOCK matches, so this advances).
+    if (!this.complete && !this.search.stopped && to > this.matched) void this.fetch(Math.floor(this.matched / BLOCK));
   }
 
   private async fetch(block: number): Promise<void> {
@@ -207,11 +211,14 @@ export class LibrariesState {
     if (generation !== this.generation) return;
     this.pending.delete(block);
     this.loading = this.pending.size > 0;
+    if (!this.loading) this.search.ended();
     if (!page) return;
     this.blocks.set(block, page.compounds);
     this.total = page.total;
     this.matched = page.matched;
     this.complete = page.complete;
+    if (this.search.stopped && !page.complete)
+      this.error = { message: `Search stopped: ${page.matched.toLocaleString('en')} matches found so far. Search again for all.`, details: null, notice: true };
     // Keep memory bounded while scrolling through a large library.
     if (this.blocks.size > KEEP_BLOCKS) {
       const far = [...this.blocks.keys()].sort((a, b) => Math.abs(b - block) - Math.abs(a - block));
@@ -245,6 +252,7 @@ export class LibrariesState {
       ...(Object.keys(this.ranges).length ? { ranges: $state.snapshot(this.ranges) } : {}),
       ...(this.filters.length ? { filters: $state.snapshot(this.filters) } : {}),
       sort: $state.snapshot(this.sort),
+      ...(this.search.id ? { searchId: this.search.id } : {}),
     };
   }
 
