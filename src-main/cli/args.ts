@@ -43,10 +43,10 @@ export function positive(value: string | boolean | undefined, flag: string): num
   return n;
 }
 
-export function engineOf(value: string | boolean | undefined): 'auto' | 'onnxruntime' | 'tfjs' {
+export function engineOf(value: string | boolean | undefined): 'auto' | 'onnxruntime' | 'onnxruntime-int8' | 'tfjs' {
   if (value === undefined) return 'auto';
-  if (value === 'auto' || value === 'onnxruntime' || value === 'tfjs') return value;
-  throw new UsageError('--engine must be auto, onnxruntime or tfjs');
+  if (value === 'auto' || value === 'onnxruntime' || value === 'onnxruntime-int8' || value === 'tfjs') return value;
+  throw new UsageError('--engine must be auto, onnxruntime, onnxruntime-int8 or tfjs');
 }
 
 export function nonNegative(value: string | boolean | undefined, flag: string): number | undefined {

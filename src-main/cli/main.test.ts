@@ -405,6 +405,11 @@ describe('delicate CLI', () => {
     const viaTf = JSON.parse((await run(...argv`predict --model esol-student --smiles CCO c1ccccc1Cl garbage(( --engine tfjs --db ${db} --json`)).out);
     expect(viaTf.engine).toMatch(/^tfjs-wasm/);
     expect(Math.abs(viaTf.rows[1].prediction - pred.rows[1].prediction)).toBeLessThan(1e-4);
+    // int8 (dynamically quantised MatMuls): said, and close to float32 (not the same numbers).
+    const viaInt8 = JSON.parse((await run(...argv`predict --model esol-student --smiles CCO c1ccccc1Cl --engine onnxruntime-int8 --db ${db} --json`)).out);
+    expect(viaInt8.engine).toMatch(/^onnxruntime-cpu int8/);
+    expect(Math.abs(viaInt8.rows[1].prediction - pred.rows[1].prediction)).toBeLessThan(0.3);
+    expect((await run(...argv`predict --model esol-student --smiles CCO --engine int4 --db ${db}`)).code).toBe(2);
     expect(pred.rows).toHaveLength(3);
     expect(pred.rows[0]).toMatchObject({
       input: 'CCO',

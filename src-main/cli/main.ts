@@ -79,8 +79,8 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
                                         derives the shared-layer teacher; --init starts the student from
                                         MODEL (e.g. that shared-layer teacher); --student-ff narrows its
                                         feed-forward block (units pruned by importance)
-  evaluate --model NAME --data FILE --target COL [--unit nM|…] [--engine auto|onnxruntime|tfjs]
-  predict --model NAME --smiles S [S…] | --data FILE [--engine auto|onnxruntime|tfjs]
+  evaluate --model NAME --data FILE --target COL [--unit nM|…] [--engine auto|onnxruntime|onnxruntime-int8|tfjs]
+  predict --model NAME --smiles S [S…] | --data FILE [--engine auto|onnxruntime|onnxruntime-int8|tfjs]
                                         predictions with the applicability-domain check; says which engine ran
   screen --library NAME | --file FILE [--model NAME[,NAME…]] [--top N] [--out FILE.csv|FILE.sdf] [--resume] [--engine E]
          [--min-score X] [--max-score X] [--in-domain] [--substructure SMARTS] [--range mw:200:500 …] [--ascending]

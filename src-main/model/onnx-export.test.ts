@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { padBatch } from './batch';
 import { type EncoderConfig, createModel, disposeModel, encode, physchemHead, taskHead } from './encoder';
 import { inferRows } from './infer';
-import { exportOnnx } from './onnx-export';
+import { exportOnnx, quantizeColumns } from './onnx-export';
 import { OrtModel } from './ort-engine';
 import { initTf, tf } from './tf/backend';
 import { packTensors } from './weights-tf';
@@ -78,5 +78,45 @@ describe('ONNX export', () => {
     for (let i = 0; i < many.length; i++) {
       for (let j = 0; j < 2; j++) expect(Math.abs((got[i]?.[j] as number) - (want[i]?.[j] as number))).toBeLessThan(1e-4);
     }
+  });
+
+  it('quantises a matrix per column to int8 within half a step of each value', () => {
+    const w = Float32Array.from([0.5, -2, 0, -0.25, 1, 0.001, 0.127, 0.3, -0.002]);
+    const { values, scales } = quantizeColumns(w, 3, 3);
+    expect(Array.from(scales, (x) => Number(x.toFixed(6)))).toEqual([0.5 / 127, 2 / 127, 0.002 / 127].map((x) => Number(x.toFixed(6))));
+    for (let i = 0; i < 9; i++) expect(Math.abs((values[i] as number) * (scales[i % 3] as number) - (w[i] as number))).toBeLessThanOrEqual((scales[i % 3] as number) / 2 + 1e-9);
+    expect(Math.max(...Array.from(values, Math.abs))).toBe(127);
+  });
+
+  it('an int8 export (MatMulInteger on quantised weights) runs on ONNX Runtime close to float, and is smaller', async () => {
+    const config: EncoderConfig = { ...base, hidden: 64, ff: 128, shareLayers: true };
+    const model = createModel(config, 7);
+    const weights = packTensors(model.params);
+    const float = exportOnnx(config, weights);
+    const int8 = exportOnnx(config, weights, 'int8', { int8: true });
+    expect(Buffer.from(int8).includes(Buffer.from('MatMulInteger'))).toBe(true);
+    expect(Buffer.from(float).includes(Buffer.from('MatMulInteger'))).toBe(false);
+    expect(int8.length).toBeLessThan(float.length * 0.75);
+    const run = async (graph: Uint8Array) => {
+      const m = await OrtModel.create(graph, 1);
+      try {
+        return await m.rows(seqs, 'pooled', 2);
+      } finally {
+        await m.release();
+      }
+    };
+    const [want, got] = [await run(float), await run(int8)];
+    disposeModel(model);
+    let maxDiff = 0;
+    let maxAbs = 0;
+    want.forEach((row, i) =>
+      row.forEach((v, j) => {
+        maxDiff = Math.max(maxDiff, Math.abs(v - (got[i]?.[j] as number)));
+        maxAbs = Math.max(maxAbs, Math.abs(v));
+      }),
+    );
+    // Quantised, so not the same numbers; close to them.
+    expect(maxDiff).toBeGreaterThan(1e-6);
+    expect(maxDiff / maxAbs).toBeLessThan(0.05);
   });
 });

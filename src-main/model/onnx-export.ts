@@ -14,7 +14,7 @@ const proto = (createRequire(import.meta.url)('onnx-proto') as typeof import('on
  * encoder.ts (post-LN, eps 1e-12, erf-GELU, additive -1e4 padding mask, tanh [CLS] pooler), so ONNX
  * Runtime reproduces TF.js outputs.
  */
-export function exportOnnx(config: EncoderConfig, weights: Uint8Array, name = 'delicate'): Uint8Array {
+export function exportOnnx(config: EncoderConfig, weights: Uint8Array, name = 'delicate', opts: { int8?: boolean } = {}): Uint8Array {
   const arrays = unpackArrays(weights);
   const initializers: onnx.ITensorProto[] = [];
   const nodes: onnx.INodeProto[] = [];
@@ -58,7 +58,36 @@ export function exportOnnx(config: EncoderConfig, weights: Uint8Array, name = 'd
   const intAttr = (nm: string, i: number): onnx.IAttributeProto => ({ name: nm, type: proto.AttributeProto.AttributeType.INT, i });
   const floatAttr = (nm: string, f: number): onnx.IAttributeProto => ({ name: nm, type: proto.AttributeProto.AttributeType.FLOAT, f });
   const intsAttr = (nm: string, ints: number[]): onnx.IAttributeProto => ({ name: nm, type: proto.AttributeProto.AttributeType.INTS, ints });
-  const dense = (x: string, w: string, b: string) => op('Add', [op('MatMul', [x, param(w)]), param(b)]);
+  /** Weight `w` [in, out] as int8 with one scale per output column (symmetric: zero point 0). */
+  const int8Param = (w: string): { q: string; scale: string } => {
+    const q = `${w}.int8`;
+    const scale = `${w}.scale`;
+    if (!used.has(q)) {
+      const a = arrays.get(w);
+      if (!a || a.shape.length !== 2) throw new Error(`weights lack the matrix ${w}`);
+      const { values, scales } = quantizeColumns(a.values, a.shape[0] as number, a.shape[1] as number);
+      initializers.push({ name: q, dims: a.shape, dataType: proto.TensorProto.DataType.INT8, rawData: new Uint8Array(values.buffer) });
+      initializers.push({ name: scale, dims: [scales.length], dataType: proto.TensorProto.DataType.FLOAT, rawData: new Uint8Array(scales.buffer) });
+      used.add(q);
+    }
+    return { q, scale };
+  };
+  /**
+   * x·W: float, or (int8) ONNX Runtime's dynamic quantisation: the activations quantised per tensor at run
+   * time (DynamicQuantizeLinear, uint8), an integer MatMul against the int8 weights, then rescaled.
+   */
+  const matmul = (x: string, w: string, quantised: boolean): string => {
+    if (!quantised) return op('MatMul', [x, param(w)]);
+    const { q, scale } = int8Param(w);
+    const xq = tmp('xq');
+    const xScale = tmp('xscale');
+    const xZero = tmp('xzero');
+    nodes.push({ opType: 'DynamicQuantizeLinear', input: [x], output: [xq, xScale, xZero], name: xq });
+    const acc = op('Cast', [op('MatMulInteger', [xq, q, xZero])], [intAttr('to', proto.TensorProto.DataType.FLOAT)]);
+    return op('Mul', [acc, op('Mul', [xScale, scale])]);
+  };
+  // The encoder's dense layers are quantised with int8; the pooler and the heads (small, last) stay float.
+  const dense = (x: string, w: string, b: string, quantised = opts.int8 === true) => op('Add', [matmul(x, w, quantised), param(b)]);
   const layerNorm = (x: string, g: string, b: string) => op('LayerNormalization', [x, param(g), param(b)], [intAttr('axis', -1), floatAttr('epsilon', LN_EPS)]);
   const gelu = (x: string) => op('Mul', [op('Mul', [x, constF([0.5])]), op('Add', [op('Erf', [op('Mul', [x, constF([Math.SQRT1_2])])]), constF([1])])]);
 
@@ -88,10 +117,10 @@ export function exportOnnx(config: EncoderConfig, weights: Uint8Array, name = 'd
   }
   const cls = op('Gather', [x, constI([0])], [intAttr('axis', 1)]);
   const clsFlat = op('Reshape', [cls, constI([0, h])]);
-  const pooled = op('Tanh', [dense(clsFlat, 'pool.w', 'pool.b')]);
+  const pooled = op('Tanh', [dense(clsFlat, 'pool.w', 'pool.b', false)]);
   const outputs: Array<{ name: string; from: string; width: number }> = [{ name: 'pooled', from: pooled, width: h }];
-  if (config.task) outputs.push({ name: 'task', from: dense(pooled, 'task.w', 'task.b'), width: config.task.outputs });
-  if (config.physchem > 0) outputs.push({ name: 'physchem', from: dense(pooled, 'physchem.w', 'physchem.b'), width: config.physchem });
+  if (config.task) outputs.push({ name: 'task', from: dense(pooled, 'task.w', 'task.b', false), width: config.task.outputs });
+  if (config.physchem > 0) outputs.push({ name: 'physchem', from: dense(pooled, 'physchem.w', 'physchem.b', false), width: config.physchem });
   for (const o of outputs) nodes.push({ opType: 'Identity', input: [o.from], output: [o.name], name: `out_${o.name}` });
 
   const dims = (...ds: Array<string | number>) => ({ dim: ds.map((x) => (typeof x === 'string' ? { dimParam: x } : { dimValue: x })) });
@@ -111,4 +140,20 @@ export function exportOnnx(config: EncoderConfig, weights: Uint8Array, name = 'd
     },
   });
   return proto.ModelProto.encode(model).finish();
+}
+
+/** Symmetric int8 quantisation of a row-major [rows, cols] matrix, one scale per column (max |w| → 127). */
+export function quantizeColumns(w: Float32Array, rows: number, cols: number): { values: Int8Array; scales: Float32Array } {
+  const scales = new Float32Array(cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) scales[j] = Math.max(scales[j] as number, Math.abs(w[i * cols + j] as number));
+  for (let j = 0; j < cols; j++) scales[j] = (scales[j] as number) / 127 || 1;
+  const values = new Int8Array(rows * cols);
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) values[i * cols + j] = Math.max(-127, Math.min(127, Math.round((w[i * cols + j] as number) / (scales[j] as number))));
+  return { values, scales };
+}
+
+/** The graph a model runs on ONNX Runtime: its stored float graph (exported when none is stored), or an int8 export made now. */
+export function onnxGraph(spec: { config: EncoderConfig; weights: Uint8Array; name: string; onnx?: Uint8Array | null | undefined }, int8: boolean): Uint8Array {
+  return int8 ? exportOnnx(spec.config, spec.weights, spec.name, { int8: true }) : (spec.onnx ?? exportOnnx(spec.config, spec.weights, spec.name));
 }

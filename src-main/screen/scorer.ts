@@ -1,7 +1,7 @@
 import { loadRdkit, morganOf, stereoFree } from '../chem/rdkit';
 import { createModel, disposeModel, type Model } from '../model/encoder';
 import { inferRows, type InferOutput } from '../model/infer';
-import { exportOnnx } from '../model/onnx-export';
+import { onnxGraph } from '../model/onnx-export';
 import { OrtModel, loadOrt, ortProblem } from '../model/ort-engine';
 import { initTf } from '../model/tf/backend';
 import { SmilesTokenizer } from '../model/tokenizer';
@@ -49,12 +49,13 @@ export interface Runner {
  * the runtime loads, else on TF.js; `threads` is ONNX Runtime's intra-op thread count.
  */
 export async function loadRunner(spec: EncoderSpec, engine: Engine, threads: number): Promise<Runner> {
-  if (engine === 'onnxruntime' || (engine === 'auto' && loadOrt() !== null)) {
-    const m = await OrtModel.create(spec.onnx ?? exportOnnx(spec.config, spec.weights, spec.name), threads);
+  if (engine === 'onnxruntime' || engine === 'onnxruntime-int8' || (engine === 'auto' && loadOrt() !== null)) {
+    const int8 = engine === 'onnxruntime-int8';
+    const m = await OrtModel.create(onnxGraph(spec, int8), threads);
     return {
       rows: (seqs, output) => m.rows(seqs, output),
       release: () => m.release(),
-      engine: `onnxruntime-${m.provider}${m.provider === 'cpu' ? ` (${m.threads} threads)` : ''}`,
+      engine: `onnxruntime-${m.provider}${int8 ? ' int8' : ''}${m.provider === 'cpu' ? ` (${m.threads} threads)` : ''}`,
     };
   }
   const backend = (await initTf()).selected;

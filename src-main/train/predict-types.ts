@@ -65,4 +65,5 @@ export interface PredictionRow {
 }
 
 /** Inference engine: ONNX Runtime when it loads (auto), or one forced. */
-export type Engine = 'auto' | 'onnxruntime' | 'tfjs';
+/** Where a model runs: ONNX Runtime when it loads (auto), ONNX Runtime (float32, or int8: dynamically quantised MatMuls), TF.js. */
+export type Engine = 'auto' | 'onnxruntime' | 'onnxruntime-int8' | 'tfjs';

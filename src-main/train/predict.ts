@@ -5,7 +5,7 @@ import { SmilesTokenizer } from '../model/tokenizer';
 import { assignWeights } from '../model/weights-tf';
 import { type AssayPoint, boundOf, readAssay } from './assay';
 import { fit, predictTask, taskValue } from './finetune';
-import { exportOnnx } from '../model/onnx-export';
+import { onnxGraph } from '../model/onnx-export';
 import { OrtModel, loadOrt, ortProblem } from '../model/ort-engine';
 import { initTf } from '../model/tf/backend';
 import { RandomForest } from './forest';
@@ -110,15 +110,16 @@ async function predictMember(spec: MemberSpec, inputs: string[], engine: Engine)
   if (spec.kind === 'forest') return { rows, inferSeconds: (performance.now() - t0) / 1000, engine: 'ECFP4 random forest' };
   const seqs = todo.map((t) => t.ids);
   const task = spec.config.task?.type ?? 'regression';
-  const useOrt = engine === 'onnxruntime' || (engine === 'auto' && loadOrt() !== null);
+  const int8 = engine === 'onnxruntime-int8';
+  const useOrt = engine === 'onnxruntime' || int8 || (engine === 'auto' && loadOrt() !== null);
   if (useOrt) {
-    const ortModel = await OrtModel.create(spec.onnx ?? exportOnnx(spec.config, spec.weights, spec.name));
+    const ortModel = await OrtModel.create(onnxGraph(spec, int8));
     try {
       const t0 = performance.now();
       const out = await ortModel.rows(seqs, 'task');
       const inferSeconds = (performance.now() - t0) / 1000;
       todo.forEach((t, i) => (t.row.prediction = taskValue(task, (out[i] as Float32Array)[0] as number, spec.task.norm)));
-      return { rows, inferSeconds, engine: `onnxruntime-${ortModel.provider}${ortModel.provider === 'cpu' ? ` (${ortModel.threads} threads)` : ''}` };
+      return { rows, inferSeconds, engine: `onnxruntime-${ortModel.provider}${int8 ? ' int8' : ''}${ortModel.provider === 'cpu' ? ` (${ortModel.threads} threads)` : ''}` };
     } finally {
       await ortModel.release();
     }

@@ -2,7 +2,7 @@ import type { EpochPoint } from '../../src-shared/dto';
 import type { ErrorCode } from '../../src-shared/errors';
 import type { BackendReport, BackendName } from '../model/tf/backend';
 import type { EvalResult, ModelManifest, PretrainSettings, Progress, RunState } from './pretrain';
-import type { PredictionRow, ScoringSpec, TaskModelSpec } from './predict-types';
+import type { Engine, PredictionRow, ScoringSpec, TaskModelSpec } from './predict-types';
 import type { AssayData, AssayReadProgress, Task } from './assay';
 import type { AssayColumns } from '../../src-shared/assay-columns';
 import type { BatchPoint, QsarCheckpoint, QsarRequest, QsarResult } from './qsar';
@@ -22,9 +22,9 @@ export type TrainRequest =
       init?: { manifest: ModelManifest; weights: Uint8Array };
     }
   | { type: 'qsar'; request: QsarRequest; backend?: BackendName | 'auto'; resume?: QsarCheckpoint; checkpoints?: boolean }
-  | { type: 'predict'; model: ScoringSpec; inputs: string[]; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
+  | { type: 'predict'; model: ScoringSpec; inputs: string[]; engine?: Engine }
   | { type: 'train-speed'; model: TaskModelSpec; inputs: string[] }
-  | { type: 'evaluate'; model: ScoringSpec; file: string; target: string; smilesCol?: string; unit?: string; engine?: 'auto' | 'onnxruntime' | 'tfjs' }
+  | { type: 'evaluate'; model: ScoringSpec; file: string; target: string; smilesCol?: string; unit?: string; engine?: Engine }
   | { type: 'read-assay'; file: string; opts: { target: string; task: Task } & AssayColumns }
   | { type: 'cancel' };
 
