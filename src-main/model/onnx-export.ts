@@ -123,6 +123,11 @@ export function exportOnnx(config: EncoderConfig, weights: Uint8Array, name = 'd
   if (config.physchem > 0) outputs.push({ name: 'physchem', from: dense(pooled, 'physchem.w', 'physchem.b', false), width: config.physchem });
   for (const o of outputs) nodes.push({ opType: 'Identity', input: [o.from], output: [o.name], name: `out_${o.name}` });
 
+  return encodeModel(name, nodes, initializers, outputs);
+}
+
+/** The ONNX model of a graph: inputs `input_ids` int64 and `attention_mask` float [batch, seq]; float outputs [batch, width]. */
+function encodeModel(name: string, nodes: onnx.INodeProto[], initializers: onnx.ITensorProto[], outputs: Array<{ name: string; width: number }>): Uint8Array {
   const dims = (...ds: Array<string | number>) => ({ dim: ds.map((x) => (typeof x === 'string' ? { dimParam: x } : { dimValue: x })) });
   const model = proto.ModelProto.create({
     irVersion: 8,
