@@ -84,7 +84,8 @@ describe('ONNX export', () => {
     const w = Float32Array.from([0.5, -2, 0, -0.25, 1, 0.001, 0.127, 0.3, -0.002]);
     const { values, scales } = quantizeColumns(w, 3, 3);
     expect(Array.from(scales, (x) => Number(x.toFixed(6)))).toEqual([0.5 / 127, 2 / 127, 0.002 / 127].map((x) => Number(x.toFixed(6))));
-    for (let i = 0; i < 9; i++) expect(Math.abs((values[i] as number) * (scales[i % 3] as number) - (w[i] as number))).toBeLessThanOrEqual((scales[i % 3] as number) / 2 + 1e-9);
+    for (let i = 0; i < 9; i++)
+      expect(Math.abs((values[i] as number) * (scales[i % 3] as number) - (w[i] as number))).toBeLessThanOrEqual((scales[i % 3] as number) / 2 + 1e-9);
     expect(Math.max(...Array.from(values, Math.abs))).toBe(127);
   });
 

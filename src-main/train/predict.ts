@@ -119,7 +119,11 @@ async function predictMember(spec: MemberSpec, inputs: string[], engine: Engine)
       const out = await ortModel.rows(seqs, 'task');
       const inferSeconds = (performance.now() - t0) / 1000;
       todo.forEach((t, i) => (t.row.prediction = taskValue(task, (out[i] as Float32Array)[0] as number, spec.task.norm)));
-      return { rows, inferSeconds, engine: `onnxruntime-${ortModel.provider}${int8 ? ' int8' : ''}${ortModel.provider === 'cpu' ? ` (${ortModel.threads} threads)` : ''}` };
+      return {
+        rows,
+        inferSeconds,
+        engine: `onnxruntime-${ortModel.provider}${int8 ? ' int8' : ''}${ortModel.provider === 'cpu' ? ` (${ortModel.threads} threads)` : ''}`,
+      };
     } finally {
       await ortModel.release();
     }
