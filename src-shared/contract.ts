@@ -38,6 +38,10 @@ export interface Api {
   'compound.ids'(args: ArgsOf<'compound.ids'>): Promise<{ ids: number[] }>;
   'compound.download'(args: ArgsOf<'compound.download'>): Promise<{ fileName: string; content: string; written: number }>;
   'library.fromSelection'(args: ArgsOf<'library.fromSelection'>): Promise<LibrarySummary>;
+  /** Butina clustering on ECFP4 as a job (result: ClusterResult); writes the cluster columns into the library. */
+  'library.cluster'(args: ArgsOf<'library.cluster'>): Promise<{ jobId: string }>;
+  /** A MaxMin pick of n diverse compounds (ids): a selection. */
+  'compound.diverse'(args: ArgsOf<'compound.diverse'>): Promise<{ ids: number[] }>;
   'compound.get'(args: ArgsOf<'compound.get'>): Promise<CompoundDetail>;
   'compound.depict'(args: ArgsOf<'compound.depict'>): Promise<{ svg: string }>;
   'compound.conformer'(args: ArgsOf<'compound.conformer'>): Promise<{ molblock: string; cached: boolean }>;
@@ -103,6 +107,8 @@ export const API_METHODS = [
   'compound.ids',
   'compound.download',
   'library.fromSelection',
+  'library.cluster',
+  'compound.diverse',
   'compound.get',
   'compound.depict',
   'compound.conformer',

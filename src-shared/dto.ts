@@ -178,7 +178,21 @@ export interface CompoundPage {
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** `setup`: the desktop app preparing its shipped models after its window is up. */
-export type JobKind = 'import' | 'assay' | 'conformer' | 'pretrain' | 'train' | 'screen' | 'vs' | 'setup';
+export type JobKind = 'import' | 'assay' | 'conformer' | 'pretrain' | 'train' | 'screen' | 'vs' | 'setup' | 'cluster';
+
+/** A Butina clustering of a library (library.cluster): what it wrote as columns. */
+export interface ClusterResult {
+  library: string;
+  /** ECFP4 Tanimoto at or above which two compounds are neighbours. */
+  threshold: number;
+  compounds: number;
+  clusters: number;
+  singletons: number;
+  largest: number;
+  /** The library columns written: cluster number, its size, whether the compound is its centroid. */
+  columns: string[];
+  seconds: number;
+}
 
 /** A structure search tagged with a `searchId` (compound.list / compound.ids): chunks of the library matched so far. */
 export interface SearchProgress {

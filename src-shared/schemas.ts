@@ -103,6 +103,9 @@ export const schemas = {
   'library.columns': z.object({ library: name }).strict(),
   /** A new library of the selected compounds (with their records and columns). */
   'library.fromSelection': z.object({ library: name, ids: selection, name }).strict(),
+  /** threshold: the ECFP4 Tanimoto at or above which two compounds are neighbours (default 0.6). */
+  'library.cluster': z.object({ library: name, threshold: z.number().min(0.05).max(1).optional() }).strict(),
+  'compound.diverse': z.object({ library: name, n: z.number().int().min(1).max(100_000) }).strict(),
   'library.setColumnType': z.object({ library: name, column: columnName, type: z.enum(['number', 'text', 'date', 'boolean']) }).strict(),
   'compound.list': z.object({ ...compoundQuery, limit: z.number().int().min(1).max(10000).optional(), offset: z.number().int().min(0).optional() }).strict(),
   /** Every id the query matches, in its order ("select all matching"). */

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../../src-shared/errors';
 import type { StandardiseResult } from './rdkit';
+import type { FingerprintTable } from './clustering';
 import type { SearchChunk } from './substructure';
 
 /** Messages between ChemPool and its worker threads. */
@@ -12,6 +13,10 @@ export type ChemRequest =
   | { id: number; op: 'substructure'; query: string; chunk?: SearchChunk; key?: string }
   /** Builds and keeps a chunk's search index ahead of a search (see `substructure`'s key). */
   | { id: number; op: 'searchIndex'; key: string; chunk: SearchChunk }
+  /** Rows [from, to) of the similarity neighbour lists (clustering); the table is shared, not copied. */
+  | { id: number; op: 'neighbours'; table: FingerprintTable; threshold: number; from: number; to: number }
+  /** A MaxMin diverse pick of k compounds of the table, from compound `first`. */
+  | { id: number; op: 'maxMin'; table: FingerprintTable; k: number; first: number }
   | { id: number; op: 'depict'; smiles: string; width: number; height: number; highlight?: string }
   | { id: number; op: 'conformer'; smiles: string }
   | { id: number; op: 'alerts'; smiles: string };
@@ -21,6 +26,8 @@ export interface ChemResults {
   /** The matching ids, and the pattern fingerprints computed for items that had none (to be stored). */
   substructure: { hits: number[]; computed: Array<{ id: number; patternFp: Uint8Array }>; missing?: true };
   searchIndex: { computed: Array<{ id: number; patternFp: Uint8Array }> };
+  neighbours: number[][];
+  maxMin: number[];
   depict: string | null;
   conformer: string | null;
   alerts: string[];

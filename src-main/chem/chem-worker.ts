@@ -4,6 +4,7 @@ import { structuralAlerts } from './alerts';
 import { conformer3d } from './conformer';
 import { isFatalWasmError } from './guard';
 import { type StandardiseResult, depictSvg, loadRdkit, parseQuery, standardise } from './rdkit';
+import { maxMin, neighbourRows } from './clustering';
 import { SearchCache, substructureMatches } from './substructure';
 import type { ChemRequest, ChemResponse } from './chem-protocol';
 
@@ -65,6 +66,12 @@ port.on('message', async (msg: ChemRequest) => {
       }
       case 'searchIndex':
         reply({ id: msg.id, ok: true, value: { computed: searchCache.add(rd, msg.key, msg.chunk) } });
+        break;
+      case 'neighbours':
+        reply({ id: msg.id, ok: true, value: neighbourRows(msg.table, msg.threshold, msg.from, msg.to, (i) => at(msg.id, i - msg.from)) });
+        break;
+      case 'maxMin':
+        reply({ id: msg.id, ok: true, value: maxMin(msg.table, msg.k, msg.first) });
         break;
       case 'depict':
         reply({ id: msg.id, ok: true, value: depictSvg(rd, msg.smiles, msg.width, msg.height, msg.highlight) });

@@ -1,8 +1,8 @@
-import type { ColumnType, ImportFormat, ImportSummary } from '../../src-shared/dto';
+import type { ClusterResult, ColumnType, ImportFormat, ImportSummary } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import { UsageError, compoundRangesOf, need, parse, sortKeysOf, whereOf, withCtrlC } from './args';
 import { checked, num } from './contract';
-import { importProgress } from '../services/job-progress';
+import { clusterProgress, importProgress } from '../services/job-progress';
 import { type CommandEnv, progressPrinter } from './command-env';
 
 /** `delicate import`: a SMILES/CSV/SDF file into a library, resumable, with progress and Ctrl-C as cancel. */
@@ -179,5 +179,44 @@ export async function exportCommand(rest: string[], env: CommandEnv): Promise<nu
     await env.api(values.db)
   )('library.export', { library: need(values.library, '--library NAME'), out: need(values.out, '--out FILE') });
   env.print({ written }, () => `${written} records written to ${values.out}`);
+  return 0;
+}
+
+/** `delicate cluster`: Butina clusters on ECFP4 written as the library's cluster columns. */
+export async function clusterCommand(rest: string[], env: CommandEnv): Promise<number> {
+  const { values } = parse(rest, { library: { type: 'string' }, threshold: { type: 'string' } });
+  env.setJson(values.json);
+  const args = checked('library.cluster', {
+    library: need(values.library, '--library NAME'),
+    ...(values.threshold !== undefined ? { threshold: num(values.threshold) as number } : {}),
+  });
+  const app = await env.context(values.db);
+  const print = progressPrinter(env);
+  const started = performance.now();
+  let r: ClusterResult;
+  try {
+    r = await withCtrlC(env.err, 'cancelling: the library keeps its earlier columns', (signal) =>
+      app.clustering.cluster(args.library, args.threshold ?? 0.6, { signal, onProgress: (p) => print(clusterProgress(p, started)) }),
+    );
+  } finally {
+    if (env.isTTY) env.err('\n');
+  }
+  env.print(
+    r,
+    () =>
+      `'${r.library}': ${r.compounds} compounds in ${r.clusters} clusters at Tanimoto ≥ ${r.threshold} (largest ${r.largest}, ${r.singletons} singletons; ${r.seconds.toFixed(1)} s); columns ${r.columns.map((c) => `'${c}'`).join(', ')}`,
+  );
+  return 0;
+}
+
+/** `delicate diverse`: a MaxMin pick of N diverse compounds (ids, SMILES). */
+export async function diverseCommand(rest: string[], env: CommandEnv): Promise<number> {
+  const { values } = parse(rest, { library: { type: 'string' }, n: { type: 'string' } });
+  env.setJson(values.json);
+  const api = await env.api(values.db);
+  const { ids } = await api('compound.diverse', { library: need(values.library, '--library NAME'), n: num(need(values.n, '--n N')) as number });
+  const rows: Array<{ id: number; smiles: string }> = [];
+  for (const id of ids) rows.push({ id, smiles: (await api('compound.get', { id })).smiles });
+  env.print({ ids, compounds: rows }, () => rows.map((r) => `${r.id}\t${r.smiles}`).join('\n'));
   return 0;
 }

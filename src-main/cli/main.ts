@@ -24,6 +24,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   libraries: async () => (await library()).librariesCommand,
   compounds: async () => (await library()).compoundsCommand,
   export: async () => (await library()).exportCommand,
+  cluster: async () => (await library()).clusterCommand,
+  diverse: async () => (await library()).diverseCommand,
   pretrain: async () => (await models()).pretrainCommand,
   distill: async () => (await models()).distillCommand,
   models: async () => (await models()).modelsCommand,
@@ -56,6 +58,10 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   compounds --library NAME --columns [--set-type COL:number|text|date|boolean]
                                         the library's own columns with their types (detected at import)
   export --library NAME --out FILE.csv|FILE.sdf
+  cluster --library NAME [--threshold 0.6]
+                                        Butina clusters on ECFP4 (Tanimoto ≥ threshold) written as the library's
+                                        columns 'cluster', 'cluster size', 'cluster centroid'
+  diverse --library NAME --n N          a MaxMin pick of N diverse compounds (ids and SMILES)
   pretrain --corpus FILE --out NAME [--layers N --hidden N --heads N --ff N --share-layers --embedding-size N]
            [--max-steps N | --time-budget MINUTES] [--batch N] [--lr X] [--max-len N] [--seed N]
            [--checkpoint-every N] [--grad-checkpointing] [--no-physchem] [--length-pool N] [--backend wasm|cpu|…] [--resume]

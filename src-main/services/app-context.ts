@@ -7,6 +7,7 @@ import { ChemPool } from '../chem/chem-pool';
 import { type Db, openDatabase } from '../db/database';
 import { JobRepo } from '../db/job-repo';
 import { type EventSink, JobManager } from '../jobs/job-manager';
+import { ClusteringService } from './clustering-service';
 import { LibraryService } from './library-service';
 import { type Assays, type Inference, type ModelRegistry, type Pretraining, type TrainingRuns, modelServices } from './models';
 import { ScreenService } from './screen-service';
@@ -27,6 +28,7 @@ export class AppContext {
   readonly assays: Assays;
   readonly inference: Inference;
   readonly screens: ScreenService;
+  readonly clustering: ClusteringService;
   readonly vs: VirtualScreening;
   /** Problems met while opening (e.g. a shipped model file that could not be registered). */
   readonly warnings: string[] = [];
@@ -58,6 +60,7 @@ export class AppContext {
       inference: this.inference,
     } = modelServices(this.db, (id) => jobRepo.get(id)?.state === 'running'));
     this.screens = new ScreenService(this.db, this.chem, this.libraries, this.models);
+    this.clustering = new ClusteringService(this.db, this.chem, this.libraries);
     this.vs = new VirtualScreening(this.chem, this.libraries, this.models, this.screens);
     if ((opts.shippedModels ?? true) === true) {
       try {

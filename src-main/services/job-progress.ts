@@ -59,3 +59,15 @@ export function trainProgress(settings: QsarSettings, from: RunProgress | null =
     return { done: at, total, rate, etaSeconds: rate > 0 ? Math.max(0, total - at) / rate : null, message, ...(epoch ? { epoch } : {}) };
   };
 }
+
+/** A clustering: fingerprints compared with every other (rows of the neighbour lists), from `started` (ms). */
+export function clusterProgress(p: { done: number; total: number }, started: number): Progress {
+  const rate = p.done / Math.max(1e-3, (performance.now() - started) / 1000);
+  return {
+    done: p.done,
+    total: p.total,
+    rate,
+    etaSeconds: rate > 0 ? (p.total - p.done) / rate : null,
+    message: `compared ${p.done} of ${p.total} compounds with the library (${Math.round(rate)}/s)`,
+  };
+}

@@ -2,7 +2,7 @@ import type { AppContext } from '../app-context';
 import { doctor } from '../doctor';
 import { importFile, previewFile } from '../import-service';
 import type { Handlers } from './group';
-import { importProgress } from '../job-progress';
+import { clusterProgress, importProgress } from '../job-progress';
 import { type PathPolicy, allowedPath, asNamed, materialise } from './paths';
 
 /** The library, compound, search and app methods of the contract. */
@@ -53,6 +53,18 @@ export function libraryHandlers(ctx: AppContext, paths: PathPolicy): Handlers<'a
     'compound.ids': async (args) => ({ ids: await ctx.libraries.matchingIds(args) }),
     'compound.download': (args) => ctx.libraries.downloadSelection(args.library, args.ids, args.format),
     'library.fromSelection': async (args) => ctx.libraries.saveSelection(args.library, args.ids, args.name),
+    'library.cluster': async (args) => {
+      ctx.libraries.library(args.library);
+      const jobId = ctx.jobs.start('cluster', args, (job) => {
+        const started = performance.now();
+        return ctx.clustering.cluster(args.library, args.threshold ?? 0.6, {
+          signal: job.signal,
+          onProgress: (p) => job.progress(clusterProgress(p, started)),
+        });
+      });
+      return { jobId };
+    },
+    'compound.diverse': async (args) => ({ ids: await ctx.clustering.diverse(args.library, args.n) }),
     'compound.get': async (args) => ({ ...(await ctx.libraries.compound(args.id)), predictions: ctx.screens.predictionsOf(args.id) }),
     'compound.depict': async (args) => ({ svg: await ctx.libraries.depict(args.smiles, args.width, args.height, args.highlight) }),
     'compound.conformer': (args) => ctx.libraries.conformer(args.id),

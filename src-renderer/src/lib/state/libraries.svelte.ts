@@ -141,7 +141,8 @@ export class LibrariesState {
     await this.load();
   }
 
-  private async loadColumns(library: string): Promise<void> {
+  /** Reads the library's columns (again after something added some: a clustering). */
+  async loadColumns(library: string): Promise<void> {
     const cols = await this.guard(() => call('library.columns', { library }));
     if (this.selected !== library) return;
     this.columns = cols ?? [];

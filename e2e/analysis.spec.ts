@@ -1,0 +1,54 @@
+/// <reference lib="dom" />
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { artifacts, cli, openApp, root, startHost } from './host';
+
+const esol = resolve(root, '../shared/data/qsar/esol.csv');
+let host: { url: string; stop: () => void } | undefined;
+let dir: string;
+
+// ESOL's first 300 compounds, imported with the CLI.
+test.beforeAll(async () => {
+  test.setTimeout(120_000);
+  if (!existsSync(esol)) throw new Error(`test data missing: ${esol}`);
+  mkdirSync(artifacts, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), 'delicate-e2e-analysis-'));
+  const file = join(dir, 'esol300.csv');
+  writeFileSync(file, `${readFileSync(esol, 'utf8').trim().split('\n').slice(0, 301).join('\n')}\n`);
+  const db = join(dir, 'e2e.db');
+  execFileSync(process.execPath, [cli, 'import', file, '--library', 'esol300', '--db', db], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  host = await startHost(db);
+});
+
+test.afterAll(() => {
+  host?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test('a chemist clusters a library (Butina on ECFP4): cluster columns appear sorted; a MaxMin pick becomes the selection', async ({ page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const consoleErrors = await openApp(page, (host as { url: string }).url);
+  await page.getByTestId('library-item').filter({ hasText: 'esol300' }).click();
+  await page.getByTestId('cluster-threshold').fill('0.5');
+  await page.getByTestId('cluster-run').click();
+  await expect(page.getByTestId('cluster-result')).toContainText(/\d+ clusters of \d+ \(largest \d+, \d+ singletons\)/, { timeout: 60_000 });
+  // The columns are in the table, sorted by cluster (1: the largest first).
+  await expect(page.getByTestId('sort-col-cluster')).toContainText('▲');
+  const table = page.getByTestId('compound-viewport');
+  await expect.poll(async () => (await table.getByTestId('cell-cluster').allTextContents()).slice(0, 3)).toEqual(['1', '1', '1']);
+  const sizes = (await table.getByTestId('cell-cluster size').allTextContents()).slice(0, 3);
+  const largest = Number(/largest (\d+)/.exec((await page.getByTestId('cluster-result').textContent()) ?? '')?.[1]);
+  expect(sizes).toEqual([String(largest), String(largest), String(largest)]);
+  // Each cluster led by its centroid.
+  expect((await table.getByTestId('cell-cluster centroid').allTextContents()).slice(0, 2)).toEqual(['yes', 'no']);
+  await page.screenshot({ path: join(artifacts, 'analysis-clusters.png') });
+
+  await page.getByTestId('diverse-n').fill('7');
+  await page.getByTestId('diverse-run').click();
+  await expect(page.getByTestId('selection-count')).toHaveText('7 selected');
+  await expect(page.getByTestId('selection-note')).toContainText('7 diverse compounds selected');
+  expect(consoleErrors).toEqual([]);
+});
