@@ -54,7 +54,7 @@ describe('Butina clustering and MaxMin picking', () => {
 
   const python = '/usr/bin/python3';
   const hasRdkit = spawnSync(python, ['-c', 'import rdkit.ML.Cluster.Butina'], { stdio: 'ignore' }).status === 0;
-  if (!hasRdkit) console.warn('skipped: the RDKit reference comparison needs python3-rdkit (apt install python3-rdkit)');
+  if (!hasRdkit) process.stderr.write('skipped: the comparison with RDKit’s Butina needs python3-rdkit (apt install python3-rdkit)\n');
   it.skipIf(!hasRdkit)('gives the clusters of RDKit’s Butina.ClusterData on ESOL’s ECFP4 (python3-rdkit as the reference)', async () => {
     const rd = await loadRdkit();
     const smiles = readFileSync(sharedData('qsar/esol.csv'), 'utf8')
