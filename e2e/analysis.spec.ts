@@ -28,7 +28,7 @@ test.afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('a chemist clusters a library (Butina on ECFP4): cluster columns appear sorted; a MaxMin pick becomes the selection', async ({ page }) => {
+test('a chemist clusters a library (Butina on ECFP4), looks at its scaffolds, and picks diverse compounds as the selection', async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
   const consoleErrors = await openApp(page, (host as { url: string }).url);
   await page.getByTestId('library-item').filter({ hasText: 'esol300' }).click();
@@ -45,6 +45,19 @@ test('a chemist clusters a library (Butina on ECFP4): cluster columns appear sor
   // Each cluster led by its centroid.
   expect((await table.getByTestId('cell-cluster centroid').allTextContents()).slice(0, 2)).toEqual(['yes', 'no']);
   await page.screenshot({ path: join(artifacts, 'analysis-clusters.png') });
+
+  // Scaffolds: the commonest first (benzene in ESOL), summarised by the file's logS; a click shows that series.
+  await page.getByTestId('scaffolds-run').click();
+  await expect(page.getByTestId('scaffolds-result')).toContainText(/\d+ scaffolds, \d+ acyclic/, { timeout: 60_000 });
+  const first = page.getByTestId('scaffold-row').first();
+  await expect(first).toHaveAttribute('title', 'c1ccccc1');
+  await page.getByTestId('scaffold-column').selectOption('logS');
+  await expect(first).toContainText(/mean -?\d+\.\d\d \(-?\d+\.\d\d to -?\d+\.\d\d\)/);
+  const n = Number(/(\d+) compounds/.exec((await first.textContent()) ?? '')?.[1]);
+  await first.click();
+  await expect(page.getByTestId('compound-matched')).toHaveText(`${n} match`);
+  await expect.poll(async () => new Set((await table.getByTestId('cell-scaffold').allTextContents()).slice(0, 4))).toEqual(new Set(['c1ccccc1']));
+  await page.screenshot({ path: join(artifacts, 'analysis-scaffolds.png') });
 
   await page.getByTestId('diverse-n').fill('7');
   await page.getByTestId('diverse-run').click();

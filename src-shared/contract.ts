@@ -13,6 +13,7 @@ import type {
   LibrarySummary,
   ModelSummary,
   ScreenHit,
+  ScaffoldRow,
   ScreenSummary,
   SearchProgress,
 } from './dto';
@@ -40,6 +41,10 @@ export interface Api {
   'library.fromSelection'(args: ArgsOf<'library.fromSelection'>): Promise<LibrarySummary>;
   /** Butina clustering on ECFP4 as a job (result: ClusterResult); writes the cluster columns into the library. */
   'library.cluster'(args: ArgsOf<'library.cluster'>): Promise<{ jobId: string }>;
+  /** Bemis–Murcko scaffolds as a job (result: ScaffoldResult); writes the scaffold columns into the library. */
+  'library.scaffolds'(args: ArgsOf<'library.scaffolds'>): Promise<{ jobId: string }>;
+  /** The scaffold view: compounds per scaffold with a numeric column's mean, min and max. */
+  'library.scaffoldSummary'(args: ArgsOf<'library.scaffoldSummary'>): Promise<{ rows: ScaffoldRow[] }>;
   /** A MaxMin pick of n diverse compounds (ids): a selection. */
   'compound.diverse'(args: ArgsOf<'compound.diverse'>): Promise<{ ids: number[] }>;
   'compound.get'(args: ArgsOf<'compound.get'>): Promise<CompoundDetail>;
@@ -108,6 +113,8 @@ export const API_METHODS = [
   'compound.download',
   'library.fromSelection',
   'library.cluster',
+  'library.scaffolds',
+  'library.scaffoldSummary',
   'compound.diverse',
   'compound.get',
   'compound.depict',

@@ -146,6 +146,8 @@ export interface ColumnFilter {
   min?: number | string;
   max?: number | string;
   equals?: string;
+  /** With equals on a text column: the same case too (a SMILES: c1ccccc1 is not C1CCCCC1). */
+  exact?: boolean;
   contains?: string;
 }
 
@@ -178,7 +180,27 @@ export interface CompoundPage {
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** `setup`: the desktop app preparing its shipped models after its window is up. */
-export type JobKind = 'import' | 'assay' | 'conformer' | 'pretrain' | 'train' | 'screen' | 'vs' | 'setup' | 'cluster';
+export type JobKind = 'import' | 'assay' | 'conformer' | 'pretrain' | 'train' | 'screen' | 'vs' | 'setup' | 'cluster' | 'scaffolds';
+
+/** Bemis–Murcko scaffolds of a library (library.scaffolds): what it wrote as columns. */
+export interface ScaffoldResult {
+  library: string;
+  compounds: number;
+  /** Distinct scaffolds (the acyclic compounds' empty scaffold not counted). */
+  scaffolds: number;
+  acyclic: number;
+  columns: string[];
+  seconds: number;
+}
+
+/** One scaffold of a library with its compounds' count and a column's mean, min and max (library.scaffoldSummary). */
+export interface ScaffoldRow {
+  scaffold: string;
+  compounds: number;
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+}
 
 /** A Butina clustering of a library (library.cluster): what it wrote as columns. */
 export interface ClusterResult {

@@ -26,6 +26,8 @@ const columnFilter = z
     min: z.union([z.number(), z.string()]).optional(),
     max: z.union([z.number(), z.string()]).optional(),
     equals: z.string().optional(),
+    /** With equals on a text column: the same case too (structures: c1ccccc1 is not C1CCCCC1). */
+    exact: z.boolean().optional(),
     contains: z.string().optional(),
   })
   .strict()
@@ -105,6 +107,11 @@ export const schemas = {
   'library.fromSelection': z.object({ library: name, ids: selection, name }).strict(),
   /** threshold: the ECFP4 Tanimoto at or above which two compounds are neighbours (default 0.6). */
   'library.cluster': z.object({ library: name, threshold: z.number().min(0.05).max(1).optional() }).strict(),
+  'library.scaffolds': z.object({ library: name }).strict(),
+  /** column: a number column of the library or a descriptor (mw, clogp, …) summarised per scaffold. */
+  'library.scaffoldSummary': z
+    .object({ library: name, column: z.string().min(1).max(200).optional(), limit: z.number().int().min(1).max(10_000).optional() })
+    .strict(),
   'compound.diverse': z.object({ library: name, n: z.number().int().min(1).max(100_000) }).strict(),
   'library.setColumnType': z.object({ library: name, column: columnName, type: z.enum(['number', 'text', 'date', 'boolean']) }).strict(),
   'compound.list': z.object({ ...compoundQuery, limit: z.number().int().min(1).max(10000).optional(), offset: z.number().int().min(0).optional() }).strict(),

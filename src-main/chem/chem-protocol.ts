@@ -17,6 +17,8 @@ export type ChemRequest =
   | { id: number; op: 'neighbours'; table: FingerprintTable; threshold: number; from: number; to: number }
   /** A MaxMin diverse pick of k compounds of the table, from compound `first`. */
   | { id: number; op: 'maxMin'; table: FingerprintTable; k: number; first: number }
+  /** Bemis–Murcko scaffolds (canonical SMILES; '' acyclic; null unreadable). */
+  | { id: number; op: 'scaffolds'; smiles: string[] }
   | { id: number; op: 'depict'; smiles: string; width: number; height: number; highlight?: string }
   | { id: number; op: 'conformer'; smiles: string }
   | { id: number; op: 'alerts'; smiles: string };
@@ -28,6 +30,7 @@ export interface ChemResults {
   searchIndex: { computed: Array<{ id: number; patternFp: Uint8Array }> };
   neighbours: number[][];
   maxMin: number[];
+  scaffolds: Array<string | null>;
   depict: string | null;
   conformer: string | null;
   alerts: string[];

@@ -3,7 +3,7 @@ import { AppError } from '../../src-shared/errors';
 import { structuralAlerts } from './alerts';
 import { conformer3d } from './conformer';
 import { isFatalWasmError } from './guard';
-import { type StandardiseResult, depictSvg, loadRdkit, parseQuery, standardise } from './rdkit';
+import { type StandardiseResult, depictSvg, loadRdkit, murckoScaffold, parseQuery, standardise } from './rdkit';
 import { maxMin, neighbourRows } from './clustering';
 import { SearchCache, substructureMatches } from './substructure';
 import type { ChemRequest, ChemResponse } from './chem-protocol';
@@ -69,6 +69,16 @@ port.on('message', async (msg: ChemRequest) => {
         break;
       case 'neighbours':
         reply({ id: msg.id, ok: true, value: neighbourRows(msg.table, msg.threshold, msg.from, msg.to, (i) => at(msg.id, i - msg.from)) });
+        break;
+      case 'scaffolds':
+        reply({
+          id: msg.id,
+          ok: true,
+          value: msg.smiles.map((s, i) => {
+            at(msg.id, i);
+            return murckoScaffold(rd, s);
+          }),
+        });
         break;
       case 'maxMin':
         reply({ id: msg.id, ok: true, value: maxMin(msg.table, msg.k, msg.first) });

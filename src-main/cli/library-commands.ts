@@ -1,4 +1,4 @@
-import type { ClusterResult, ColumnType, ImportFormat, ImportSummary } from '../../src-shared/dto';
+import type { ClusterResult, ColumnType, ImportFormat, ImportSummary, ScaffoldResult } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import { UsageError, compoundRangesOf, need, parse, sortKeysOf, whereOf, withCtrlC } from './args';
 import { checked, num } from './contract';
@@ -218,5 +218,48 @@ export async function diverseCommand(rest: string[], env: CommandEnv): Promise<n
   const rows: Array<{ id: number; smiles: string }> = [];
   for (const id of ids) rows.push({ id, smiles: (await api('compound.get', { id })).smiles });
   env.print({ ids, compounds: rows }, () => rows.map((r) => `${r.id}\t${r.smiles}`).join('\n'));
+  return 0;
+}
+
+/** `delicate scaffolds`: Bemis–Murcko scaffolds written as the library's columns; --summary: compounds per scaffold. */
+export async function scaffoldsCommand(rest: string[], env: CommandEnv): Promise<number> {
+  const { values } = parse(rest, {
+    library: { type: 'string' },
+    summary: { type: 'boolean', default: false },
+    column: { type: 'string' },
+    limit: { type: 'string' },
+  });
+  env.setJson(values.json);
+  const library = need(values.library, '--library NAME');
+  if (values.summary) {
+    const api = await env.api(values.db);
+    const { rows } = await api('library.scaffoldSummary', {
+      library,
+      ...(values.column !== undefined ? { column: values.column } : {}),
+      ...(values.limit !== undefined ? { limit: num(values.limit) as number } : {}),
+    });
+    const f = (x: number | null) => (x === null ? '' : x.toFixed(2));
+    env.print({ rows }, () =>
+      rows.map((r) => `${r.compounds}\t${r.scaffold}${values.column ? `\tmean ${f(r.mean)}\tmin ${f(r.min)}\tmax ${f(r.max)}` : ''}`).join('\n'),
+    );
+    return 0;
+  }
+  checked('library.scaffolds', { library });
+  const app = await env.context(values.db);
+  const print = progressPrinter(env);
+  const started = performance.now();
+  let r: ScaffoldResult;
+  try {
+    r = await withCtrlC(env.err, 'cancelling: the library keeps its earlier columns', (signal) =>
+      app.scaffolds.scaffolds(library, { signal, onProgress: (p) => print(clusterProgress(p, started, 'given their scaffold')) }),
+    );
+  } finally {
+    if (env.isTTY) env.err('\n');
+  }
+  env.print(
+    r,
+    () =>
+      `'${r.library}': ${r.compounds} compounds, ${r.scaffolds} scaffolds, ${r.acyclic} acyclic (${r.seconds.toFixed(1)} s); columns ${r.columns.map((c) => `'${c}'`).join(', ')}`,
+  );
   return 0;
 }

@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   export: async () => (await library()).exportCommand,
   cluster: async () => (await library()).clusterCommand,
   diverse: async () => (await library()).diverseCommand,
+  scaffolds: async () => (await library()).scaffoldsCommand,
   pretrain: async () => (await models()).pretrainCommand,
   distill: async () => (await models()).distillCommand,
   models: async () => (await models()).modelsCommand,
@@ -62,6 +63,9 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
                                         Butina clusters on ECFP4 (Tanimoto ≥ threshold) written as the library's
                                         columns 'cluster', 'cluster size', 'cluster centroid'
   diverse --library NAME --n N          a MaxMin pick of N diverse compounds (ids and SMILES)
+  scaffolds --library NAME [--summary [--column COL] [--limit N]]
+                                        Bemis–Murcko scaffolds as the columns 'scaffold', 'scaffold size';
+                                        --summary: compounds per scaffold with COL's mean, min and max
   pretrain --corpus FILE --out NAME [--layers N --hidden N --heads N --ff N --share-layers --embedding-size N]
            [--max-steps N | --time-budget MINUTES] [--batch N] [--lr X] [--max-len N] [--seed N]
            [--checkpoint-every N] [--grad-checkpointing] [--no-physchem] [--length-pool N] [--backend wasm|cpu|…] [--resume]

@@ -86,7 +86,7 @@ export function filterConditions(filters: ColumnFilter[] | undefined, types: Map
         where.push(`${e} = @feq${i}`);
         params[`feq${i}`] = Number(f.equals);
       } else {
-        where.push(`lower(${e}) = lower(@feq${i})`);
+        where.push(f.exact ? `${e} = @feq${i}` : `lower(${e}) = lower(@feq${i})`);
         params[`feq${i}`] = f.equals;
       }
     }

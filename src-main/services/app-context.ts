@@ -9,6 +9,7 @@ import { JobRepo } from '../db/job-repo';
 import { type EventSink, JobManager } from '../jobs/job-manager';
 import { ClusteringService } from './clustering-service';
 import { LibraryService } from './library-service';
+import { ScaffoldService } from './scaffold-service';
 import { type Assays, type Inference, type ModelRegistry, type Pretraining, type TrainingRuns, modelServices } from './models';
 import { ScreenService } from './screen-service';
 import { VirtualScreening } from './vs-service';
@@ -29,6 +30,7 @@ export class AppContext {
   readonly inference: Inference;
   readonly screens: ScreenService;
   readonly clustering: ClusteringService;
+  readonly scaffolds: ScaffoldService;
   readonly vs: VirtualScreening;
   /** Problems met while opening (e.g. a shipped model file that could not be registered). */
   readonly warnings: string[] = [];
@@ -61,6 +63,7 @@ export class AppContext {
     } = modelServices(this.db, (id) => jobRepo.get(id)?.state === 'running'));
     this.screens = new ScreenService(this.db, this.chem, this.libraries, this.models);
     this.clustering = new ClusteringService(this.db, this.chem, this.libraries);
+    this.scaffolds = new ScaffoldService(this.db, this.chem, this.libraries);
     this.vs = new VirtualScreening(this.chem, this.libraries, this.models, this.screens);
     if ((opts.shippedModels ?? true) === true) {
       try {

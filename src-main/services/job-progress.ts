@@ -60,14 +60,14 @@ export function trainProgress(settings: QsarSettings, from: RunProgress | null =
   };
 }
 
-/** A clustering: fingerprints compared with every other (rows of the neighbour lists), from `started` (ms). */
-export function clusterProgress(p: { done: number; total: number }, started: number): Progress {
+/** A clustering (compounds compared with the library) or a scaffold analysis (scaffolds found), from `started` (ms). */
+export function clusterProgress(p: { done: number; total: number }, started: number, what = 'compared with the library'): Progress {
   const rate = p.done / Math.max(1e-3, (performance.now() - started) / 1000);
   return {
     done: p.done,
     total: p.total,
     rate,
     etaSeconds: rate > 0 ? (p.total - p.done) / rate : null,
-    message: `compared ${p.done} of ${p.total} compounds with the library (${Math.round(rate)}/s)`,
+    message: `${p.done} of ${p.total} compounds ${what} (${Math.round(rate)}/s)`,
   };
 }

@@ -64,6 +64,18 @@ export function libraryHandlers(ctx: AppContext, paths: PathPolicy): Handlers<'a
       });
       return { jobId };
     },
+    'library.scaffolds': async (args) => {
+      ctx.libraries.library(args.library);
+      const jobId = ctx.jobs.start('scaffolds', args, (job) => {
+        const started = performance.now();
+        return ctx.scaffolds.scaffolds(args.library, {
+          signal: job.signal,
+          onProgress: (p) => job.progress(clusterProgress(p, started, 'given their scaffold')),
+        });
+      });
+      return { jobId };
+    },
+    'library.scaffoldSummary': async (args) => ({ rows: ctx.scaffolds.summary(args.library, args.column, args.limit) }),
     'compound.diverse': async (args) => ({ ids: await ctx.clustering.diverse(args.library, args.n) }),
     'compound.get': async (args) => ({ ...(await ctx.libraries.compound(args.id)), predictions: ctx.screens.predictionsOf(args.id) }),
     'compound.depict': async (args) => ({ svg: await ctx.libraries.depict(args.smiles, args.width, args.height, args.highlight) }),

@@ -1,19 +1,26 @@
-import type { ClusterResult, JobProgress } from '../../../../src-shared/dto';
+import type { ClusterResult, JobProgress, ScaffoldResult, ScaffoldRow } from '../../../../src-shared/dto';
 import { call, guarded, on, problemOfApi, type Problem } from '../api';
 import type { LibrariesState } from './libraries.svelte';
 
+type AnalysisJob = { jobId: string; library: string; kind: 'cluster' | 'scaffolds'; progress: JobProgress | null };
+
 /**
- * Clustering and diversity for the library in view: a Butina clustering runs as a job (progress, cancel)
- * and adds its columns to the table; a MaxMin pick becomes the selection.
+ * Clustering, scaffolds and diversity for the library in view: a Butina clustering or a scaffold analysis
+ * runs as a job (progress, cancel) and adds its columns to the table; the scaffold view lists the
+ * commonest scaffolds with a column's mean, min and max (a click filters the table to one); a MaxMin pick
+ * becomes the selection.
  */
 export class AnalysisState {
   threshold = $state(0.6);
   pick = $state(50);
-  /** The clustering job running, with its newest progress. */
-  job = $state<{ jobId: string; library: string; progress: JobProgress | null } | null>(null);
+  /** The analysis job running, with its newest progress. */
+  job = $state<AnalysisJob | null>(null);
   result = $state<ClusterResult | null>(null);
+  scaffoldResult = $state<ScaffoldResult | null>(null);
+  /** The scaffold view: its rows and the column it summarises ('' none). */
+  scaffolds = $state<ScaffoldRow[] | null>(null);
+  scaffoldColumn = $state('');
   error = $state<Problem | null>(null);
-
   private readonly off: Array<() => void> = [];
 
   constructor(private readonly libs: LibrariesState) {
@@ -22,20 +29,32 @@ export class AnalysisState {
         if (this.job && p.jobId === this.job.jobId) this.job.progress = p;
       }),
     );
-    this.off.push(
-      on('job.done', (d) => {
-        const job = this.job;
-        if (!job || d.jobId !== job.jobId) return;
-        this.job = null;
-        if (d.state !== 'done') {
-          this.error = d.error ? problemOfApi(d.error) : { message: `Clustering ${d.state}.`, details: null, notice: d.state === 'cancelled' };
-          return;
-        }
-        const r = d.result as ClusterResult;
-        this.result = r;
-        void this.showColumns(job.library, r.columns);
-      }),
-    );
+    this.off.push(on('job.done', (d) => void this.ended(d.jobId, d.state, d.result, d.error ?? undefined)));
+  }
+
+  private async ended(jobId: string, state: string, result: unknown, error: { code: string; message: string } | undefined): Promise<void> {
+    const job = this.job;
+    if (!job || jobId !== job.jobId) return;
+    this.job = null;
+    if (state !== 'done') {
+      const what = job.kind === 'cluster' ? 'Clustering' : 'Scaffold analysis';
+      this.error = error ? problemOfApi(error) : { message: `${what} ${state}.`, details: null, notice: state === 'cancelled' };
+      return;
+    }
+    if (this.libs.selected !== job.library) return;
+    await this.libs.loadColumns(job.library);
+    const columns = (result as ClusterResult | ScaffoldResult).columns;
+    for (const c of columns) if (!this.libs.shown.includes(c)) this.libs.toggleColumn(c);
+    if (job.kind === 'cluster') {
+      this.result = result as ClusterResult;
+      // Cluster 1 (the largest) first, each cluster led by its centroid.
+      this.libs.sort = [{ column: columns[0] as string }, { column: columns[2] as string, desc: true }];
+      await this.libs.load();
+    } else {
+      this.scaffoldResult = result as ScaffoldResult;
+      await this.libs.load();
+      await this.loadScaffolds();
+    }
   }
 
   /** Stops listening (the view closed). */
@@ -43,35 +62,46 @@ export class AnalysisState {
     for (const off of this.off.splice(0)) off();
   }
 
-  /** Shows the clustering's columns (cluster, size, centroid), sorted by cluster, once they exist. */
-  private async showColumns(library: string, columns: string[]): Promise<void> {
-    if (this.libs.selected !== library) return;
-    await this.libs.loadColumns(library);
-    for (const c of columns) if (!this.libs.shown.includes(c)) this.libs.toggleColumn(c);
-    // Cluster 1 (the largest) first, each cluster led by its centroid.
-    this.libs.sort = [{ column: columns[0] as string }, { column: columns[2] as string, desc: true }];
-    await this.libs.load();
-  }
-
-  async cluster(): Promise<void> {
+  private async start(kind: AnalysisJob['kind']): Promise<void> {
     const library = this.libs.selected;
     if (!library || this.job) return;
-    this.result = null;
     await guarded(
       (e) => (this.error = e),
       async () => {
-        const { jobId } = await call('library.cluster', { library, threshold: this.threshold });
-        this.job = { jobId, library, progress: null };
+        const { jobId } =
+          kind === 'cluster' ? await call('library.cluster', { library, threshold: this.threshold }) : await call('library.scaffolds', { library });
+        this.job = { jobId, library, kind, progress: null };
       },
     );
   }
 
+  cluster = () => this.start('cluster');
+  findScaffolds = () => this.start('scaffolds');
+
   async cancel(): Promise<void> {
-    if (this.job)
+    const job = this.job;
+    if (job)
       await guarded(
         (e) => (this.error = e),
-        () => call('job.cancel', { jobId: (this.job as { jobId: string }).jobId }),
+        () => call('job.cancel', { jobId: job.jobId }),
       );
+  }
+
+  /** The scaffold view's rows (the 12 commonest) for the chosen column. */
+  async loadScaffolds(): Promise<void> {
+    const library = this.libs.selected;
+    if (!library) return;
+    const r = await guarded(
+      (e) => (this.error = e),
+      () => call('library.scaffoldSummary', { library, limit: 12, ...(this.scaffoldColumn ? { column: this.scaffoldColumn } : {}) }),
+    );
+    if (r) this.scaffolds = r.rows;
+  }
+
+  /** Shows only this scaffold's compounds (an exact filter on the scaffold column). */
+  async showScaffold(scaffold: string): Promise<void> {
+    this.libs.filters = [...this.libs.filters.filter((f) => f.column !== 'scaffold'), { column: 'scaffold', equals: scaffold, exact: true }];
+    await this.libs.load();
   }
 
   /** Selects a MaxMin pick of `pick` diverse compounds of the library (replacing the selection). */

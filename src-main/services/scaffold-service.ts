@@ -1,0 +1,109 @@
+import type { DescriptorName, ScaffoldResult, ScaffoldRow } from '../../src-shared/dto';
+import { AppError } from '../../src-shared/errors';
+import type { ChemPool } from '../chem/chem-pool';
+import { ColumnRepo, columnExpr, columnPath } from '../db/column-repo';
+import { DESCRIPTOR_COLUMN } from '../db/compound-repo';
+import type { Db } from '../db/database';
+import type { LibraryService } from './library-service';
+
+/** The columns a scaffold analysis writes into the library (each compound's first record). */
+export const SCAFFOLD_COLUMNS = { scaffold: 'scaffold', size: 'scaffold size' } as const;
+
+/** Compounds per chemistry task. */
+const PER_TASK = 500;
+
+/**
+ * Bemis–Murcko scaffolds of a library as columns (`scaffold`: canonical SMILES, empty for acyclic
+ * compounds; `scaffold size`: compounds sharing it), computed on the chemistry workers, and the scaffold
+ * view: compounds per scaffold with a column's mean, min and max.
+ */
+export class ScaffoldService {
+  private readonly columns: ColumnRepo;
+
+  constructor(
+    private readonly db: Db,
+    private readonly chem: ChemPool,
+    private readonly libraries: LibraryService,
+  ) {
+    this.columns = new ColumnRepo(db);
+  }
+
+  async scaffolds(library: string, opts: { signal?: AbortSignal; onProgress?: (p: { done: number; total: number }) => void } = {}): Promise<ScaffoldResult> {
+    const started = performance.now();
+    const lib = this.libraries.library(library);
+    const rows = this.db
+      .prepare(
+        'SELECT c.id, c.smiles FROM library_members m JOIN compounds c ON c.id = m.compound_id WHERE m.library_id = ? AND m.duplicate_of IS NULL ORDER BY m.id',
+      )
+      .all(lib.id) as Array<{ id: number; smiles: string }>;
+    if (rows.length === 0) throw new AppError('INVALID_INPUT', `library '${library}' has no compounds`);
+    const scaffolds: Array<string | null> = new Array(rows.length);
+    let done = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < rows.length) {
+        if (opts.signal?.aborted) throw new AppError('CANCELLED', 'scaffold analysis cancelled; the library is unchanged');
+        const from = next;
+        next += PER_TASK;
+        const part = rows.slice(from, from + PER_TASK);
+        const got = await this.chem.run({ op: 'scaffolds', smiles: part.map((r) => r.smiles) }, 'bulk');
+        got.forEach((s, k) => (scaffolds[from + k] = s));
+        done += part.length;
+        opts.onProgress?.({ done, total: rows.length });
+      }
+    };
+    await Promise.all(Array.from({ length: this.chem.size }, worker));
+    if (opts.signal?.aborted) throw new AppError('CANCELLED', 'scaffold analysis cancelled; the library is unchanged');
+    const count = new Map<string, number>();
+    for (const s of scaffolds) if (s) count.set(s, (count.get(s) ?? 0) + 1);
+    const set = this.db.prepare(
+      `UPDATE library_members SET props = json_set(props, @scaffoldPath, @scaffold, @sizePath, @size)
+        WHERE library_id = @library AND compound_id = @compound AND duplicate_of IS NULL`,
+    );
+    const paths = { scaffoldPath: columnPath(SCAFFOLD_COLUMNS.scaffold), sizePath: columnPath(SCAFFOLD_COLUMNS.size) };
+    this.db.transaction(() => {
+      rows.forEach((r, i) => {
+        const s = scaffolds[i] ?? null;
+        // Acyclic compounds share no scaffold: no size (an empty scaffold is not a series).
+        set.run({ ...paths, library: lib.id, compound: r.id, scaffold: s, size: s ? (count.get(s) ?? null) : null });
+      });
+    })();
+    this.columns.detect(lib.id);
+    return {
+      library,
+      compounds: rows.length,
+      scaffolds: count.size,
+      acyclic: scaffolds.filter((s) => s === '').length,
+      columns: Object.values(SCAFFOLD_COLUMNS),
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+
+  /**
+   * The library's scaffolds, most compounds first (ties: the scaffold's SMILES), with a numeric column's
+   * (the library's own or a descriptor) mean, min and max over each scaffold's compounds.
+   */
+  summary(library: string, column?: string, limit = 200): ScaffoldRow[] {
+    const lib = this.libraries.library(library);
+    const types = this.columns.types(lib.id);
+    if (!types.has(SCAFFOLD_COLUMNS.scaffold))
+      throw new AppError('INVALID_INPUT', `library '${library}' has no scaffolds yet: run the scaffold analysis first`);
+    const params: Record<string, unknown> = { library: lib.id, scaffold: columnPath(SCAFFOLD_COLUMNS.scaffold), limit };
+    let value = 'NULL';
+    if (column !== undefined) {
+      if (column in DESCRIPTOR_COLUMN) value = `c.${DESCRIPTOR_COLUMN[column as DescriptorName]}`;
+      else if (types.get(column) === 'number') {
+        params.col = columnPath(column);
+        value = columnExpr('number', 'col');
+      } else throw new AppError('INVALID_INPUT', `'${column}' is not a number column or a descriptor of library '${library}'`);
+    }
+    return this.db
+      .prepare(
+        `SELECT json_extract(m.props, @scaffold) AS scaffold, COUNT(*) AS compounds, AVG(${value}) AS mean, MIN(${value}) AS min, MAX(${value}) AS max
+           FROM library_members m JOIN compounds c ON c.id = m.compound_id
+          WHERE m.library_id = @library AND m.duplicate_of IS NULL AND COALESCE(json_extract(m.props, @scaffold), '') != ''
+          GROUP BY 1 ORDER BY compounds DESC, scaffold LIMIT @limit`,
+      )
+      .all(params) as ScaffoldRow[];
+  }
+}
