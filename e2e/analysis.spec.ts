@@ -28,7 +28,9 @@ test.afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('a chemist clusters a library (Butina on ECFP4), looks at its scaffolds, and picks diverse compounds as the selection', async ({ page }) => {
+test('a chemist clusters a library (Butina on ECFP4), looks at its scaffolds, scores it (MPO), and picks diverse compounds as the selection', async ({
+  page,
+}) => {
   await page.setViewportSize({ width: 1440, height: 900 });
   const consoleErrors = await openApp(page, (host as { url: string }).url);
   await page.getByTestId('library-item').filter({ hasText: 'esol300' }).click();
@@ -58,6 +60,17 @@ test('a chemist clusters a library (Butina on ECFP4), looks at its scaffolds, an
   await expect(page.getByTestId('compound-matched')).toHaveText(`${n} match`);
   await expect.poll(async () => new Set((await table.getByTestId('cell-scaffold').allTextContents()).slice(0, 4))).toEqual(new Set(['c1ccccc1']));
   await page.screenshot({ path: join(artifacts, 'analysis-scaffolds.png') });
+
+  // An MPO score (MW less is better 350–500, cLogP within 1–3 ± 1): a column the table sorts by, best first.
+  await page.getByTestId('score-open').click();
+  await expect(page.getByTestId('score-term')).toHaveCount(2);
+  await page.getByTestId('score-save').click();
+  await expect(page.getByTestId('score-result')).toContainText(/MPO: \d+ scored, mean 0\.\d\d/);
+  await expect(page.getByTestId('sort-col-MPO')).toContainText('▼');
+  await expect.poll(async () => (await table.getByTestId('cell-MPO').allTextContents())[0]).toBe('1');
+  const mpo = (await table.getByTestId('cell-MPO').allTextContents()).map(Number);
+  expect(mpo).toEqual([...mpo].sort((a, b) => b - a));
+  await page.screenshot({ path: join(artifacts, 'analysis-mpo.png') });
 
   await page.getByTestId('diverse-n').fill('7');
   await page.getByTestId('diverse-run').click();

@@ -14,10 +14,12 @@ import type {
   ModelSummary,
   ScreenHit,
   ScaffoldRow,
+  ScoreResult,
   ScreenSummary,
   SearchProgress,
 } from './dto';
 import type { Result } from './errors';
+import type { ScoreDefinition } from './mpo';
 import type { ArgsOf } from './schemas';
 
 /**
@@ -45,6 +47,10 @@ export interface Api {
   'library.scaffolds'(args: ArgsOf<'library.scaffolds'>): Promise<{ jobId: string }>;
   /** The scaffold view: compounds per scaffold with a numeric column's mean, min and max. */
   'library.scaffoldSummary'(args: ArgsOf<'library.scaffoldSummary'>): Promise<{ rows: ScaffoldRow[] }>;
+  /** Saves a desirability (MPO) score with the library and writes it as a column (0–1). */
+  'library.score'(args: ArgsOf<'library.score'>): Promise<ScoreResult>;
+  /** The library's saved score definitions. */
+  'library.scores'(args: ArgsOf<'library.scores'>): Promise<{ scores: ScoreDefinition[] }>;
   /** A MaxMin pick of n diverse compounds (ids): a selection. */
   'compound.diverse'(args: ArgsOf<'compound.diverse'>): Promise<{ ids: number[] }>;
   'compound.get'(args: ArgsOf<'compound.get'>): Promise<CompoundDetail>;
@@ -115,6 +121,8 @@ export const API_METHODS = [
   'library.cluster',
   'library.scaffolds',
   'library.scaffoldSummary',
+  'library.score',
+  'library.scores',
   'compound.diverse',
   'compound.get',
   'compound.depict',

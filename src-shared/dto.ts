@@ -193,6 +193,18 @@ export interface ScaffoldResult {
   seconds: number;
 }
 
+/** What scoring a library wrote (library.score): the score column and its spread over the scored compounds. */
+export interface ScoreResult {
+  library: string;
+  name: string;
+  scored: number;
+  /** Compounds with none of the terms' values (no score). */
+  unscored: number;
+  min: number | null;
+  mean: number | null;
+  max: number | null;
+}
+
 /** One scaffold of a library with its compounds' count and a column's mean, min and max (library.scaffoldSummary). */
 export interface ScaffoldRow {
   scaffold: string;

@@ -33,6 +33,28 @@ const columnFilter = z
   .strict()
   .refine((f) => [f.min, f.max, f.equals, f.contains].some((x) => x !== undefined), { message: 'a column filter needs min, max, equals or contains' });
 
+/** One term of a desirability score (src-shared/mpo.ts): a column or descriptor, its function and weight. */
+const scoreTerm = z.discriminatedUnion('fn', [
+  z.object({ column: columnName, weight: z.number().min(0).max(100), fn: z.literal('up'), low: z.number(), high: z.number() }).strict(),
+  z.object({ column: columnName, weight: z.number().min(0).max(100), fn: z.literal('down'), low: z.number(), high: z.number() }).strict(),
+  z
+    .object({
+      column: columnName,
+      weight: z.number().min(0).max(100),
+      fn: z.literal('range'),
+      low: z.number(),
+      high: z.number(),
+      tolerance: z.number().min(0).optional(),
+    })
+    .strict(),
+  z.object({ column: columnName, weight: z.number().min(0).max(100), fn: z.literal('target'), target: z.number(), tolerance: z.number().min(0) }).strict(),
+]);
+const scoreDefinition = z
+  .object({ name, terms: z.array(scoreTerm).min(1).max(50) })
+  .strict()
+  .refine((d) => d.terms.every((t) => !('low' in t) || t.low <= t.high), { message: 'each term needs low ≤ high', path: ['terms'] })
+  .refine((d) => d.terms.some((t) => t.weight > 0), { message: 'at least one term needs a weight above 0', path: ['terms'] });
+
 /** The fields of a compound query (CompoundQuery) without its page. */
 const compoundQuery = {
   library: name,
@@ -112,6 +134,9 @@ export const schemas = {
   'library.scaffoldSummary': z
     .object({ library: name, column: z.string().min(1).max(200).optional(), limit: z.number().int().min(1).max(10_000).optional() })
     .strict(),
+  /** Saves a desirability score for the library and writes it as a column (0–1). */
+  'library.score': z.object({ library: name, score: scoreDefinition }).strict(),
+  'library.scores': z.object({ library: name }).strict(),
   'compound.diverse': z.object({ library: name, n: z.number().int().min(1).max(100_000) }).strict(),
   'library.setColumnType': z.object({ library: name, column: columnName, type: z.enum(['number', 'text', 'date', 'boolean']) }).strict(),
   'compound.list': z.object({ ...compoundQuery, limit: z.number().int().min(1).max(10000).optional(), offset: z.number().int().min(0).optional() }).strict(),

@@ -1,5 +1,6 @@
 import type { ClusterResult, ColumnType, ImportFormat, ImportSummary, ScaffoldResult } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
+import type { ScoreTerm } from '../../src-shared/mpo';
 import { UsageError, compoundRangesOf, need, parse, sortKeysOf, whereOf, withCtrlC } from './args';
 import { checked, num } from './contract';
 import { clusterProgress, importProgress } from '../services/job-progress';
@@ -260,6 +261,46 @@ export async function scaffoldsCommand(rest: string[], env: CommandEnv): Promise
     r,
     () =>
       `'${r.library}': ${r.compounds} compounds, ${r.scaffolds} scaffolds, ${r.acyclic} acyclic (${r.seconds.toFixed(1)} s); columns ${r.columns.map((c) => `'${c}'`).join(', ')}`,
+  );
+  return 0;
+}
+
+/** One --term of `delicate score`: COL:up|down:LOW:HIGH, COL:range:LOW:HIGH[:tol=T] or COL:target:T:TOL, with an optional :w=WEIGHT. */
+export function scoreTermOf(spec: string): ScoreTerm {
+  const parts = spec.split(':');
+  const opts = new Map(parts.filter((p) => /^(w|tol)=/.test(p)).map((p) => p.split('=') as [string, string]));
+  const [column, fn, a, b] = parts.filter((p) => !/^(w|tol)=/.test(p));
+  const weight = opts.has('w') ? Number(opts.get('w')) : 1;
+  const n = (x: string | undefined) => (x === undefined || x.trim() === '' ? Number.NaN : Number(x));
+  if (!column || !fn) throw new UsageError(`--term ${spec}: expected COL:FN:…, e.g. mw:down:350:500 or logS:up:-5:-2:w=2`);
+  if (fn === 'up' || fn === 'down') return { column, fn, low: n(a), high: n(b), weight };
+  if (fn === 'range') return { column, fn, low: n(a), high: n(b), ...(opts.has('tol') ? { tolerance: Number(opts.get('tol')) } : {}), weight };
+  if (fn === 'target') return { column, fn, target: n(a), tolerance: n(b), weight };
+  throw new UsageError(`--term ${spec}: the function must be up, down, range or target`);
+}
+
+/** `delicate score`: a desirability (MPO) score saved with the library and written as its column; --list: the saved ones. */
+export async function scoreCommand(rest: string[], env: CommandEnv): Promise<number> {
+  const { values } = parse(rest, {
+    library: { type: 'string' },
+    name: { type: 'string' },
+    term: { type: 'string', multiple: true },
+    list: { type: 'boolean', default: false },
+  });
+  env.setJson(values.json);
+  const library = need(values.library, '--library NAME');
+  const api = await env.api(values.db);
+  if (values.list) {
+    const { scores } = await api('library.scores', { library });
+    env.print({ scores }, () => scores.map((d) => `${d.name}: ${d.terms.map((t) => JSON.stringify(t)).join(' ')}`).join('\n') || 'no scores');
+    return 0;
+  }
+  const terms = (values.term ?? []).map(scoreTermOf);
+  const r = await api('library.score', { library, score: { name: need(values.name, '--name NAME'), terms } });
+  const f = (x: number | null) => (x === null ? '-' : x.toFixed(3));
+  env.print(
+    r,
+    () => `'${r.library}': ${r.name} for ${r.scored} compounds (${r.unscored} without any term's value): min ${f(r.min)}, mean ${f(r.mean)}, max ${f(r.max)}`,
   );
   return 0;
 }

@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   cluster: async () => (await library()).clusterCommand,
   diverse: async () => (await library()).diverseCommand,
   scaffolds: async () => (await library()).scaffoldsCommand,
+  score: async () => (await library()).scoreCommand,
   pretrain: async () => (await models()).pretrainCommand,
   distill: async () => (await models()).distillCommand,
   models: async () => (await models()).modelsCommand,
@@ -66,6 +67,10 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   scaffolds --library NAME [--summary [--column COL] [--limit N]]
                                         Bemis–Murcko scaffolds as the columns 'scaffold', 'scaffold size';
                                         --summary: compounds per scaffold with COL's mean, min and max
+  score --library NAME --name SCORE --term COL:FN:… [--term …] | --list
+                                        a desirability (MPO) score saved with the library, written as the
+                                        column SCORE (0–1): terms COL:up|down:LOW:HIGH, COL:range:LOW:HIGH[:tol=T],
+                                        COL:target:T:TOL, each with an optional :w=WEIGHT (weighted geometric mean)
   pretrain --corpus FILE --out NAME [--layers N --hidden N --heads N --ff N --share-layers --embedding-size N]
            [--max-steps N | --time-budget MINUTES] [--batch N] [--lr X] [--max-len N] [--seed N]
            [--checkpoint-every N] [--grad-checkpointing] [--no-physchem] [--length-pool N] [--backend wasm|cpu|…] [--resume]

@@ -306,6 +306,17 @@ const MIGRATIONS: string[] = [
   -- prefilter. Computed at import; compounds imported before are given theirs by their first search.
   ALTER TABLE compounds ADD COLUMN pattern_fp BLOB;
   `,
+  `
+  -- Desirability (MPO) scores defined for a library: per column a desirability function and a weight, the
+  -- score a weighted geometric mean written as a column of the library (services/score-service.ts).
+  CREATE TABLE library_scores (
+    library_id INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    updated_at TEXT NOT NULL DEFAULT (datetime('now')),
+    PRIMARY KEY (library_id, name)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
