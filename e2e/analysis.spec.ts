@@ -28,7 +28,7 @@ test.afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('a chemist clusters a library (Butina on ECFP4), looks at its scaffolds, scores it (MPO), and picks diverse compounds as the selection', async ({
+test('a chemist clusters a library (Butina on ECFP4), looks at its scaffolds and a series’ R groups, scores it (MPO), and picks diverse compounds as the selection', async ({
   page,
 }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
@@ -60,6 +60,19 @@ test('a chemist clusters a library (Butina on ECFP4), looks at its scaffolds, sc
   await expect(page.getByTestId('compound-matched')).toHaveText(`${n} match`);
   await expect.poll(async () => new Set((await table.getByTestId('cell-scaffold').allTextContents()).slice(0, 4))).toEqual(new Set(['c1ccccc1']));
   await page.screenshot({ path: join(artifacts, 'analysis-scaffolds.png') });
+
+  // The series' SAR table: all of it selected, decomposed around its common core (benzene).
+  await page.getByTestId('select-all').click();
+  await expect(page.getByTestId('selection-count')).toHaveText(`${n} selected`);
+  await page.getByTestId('rgroup-run').click();
+  await expect(page.getByTestId('rgroup-table')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('rgroup-core')).toContainText('common core (MCS)');
+  await expect(page.getByTestId('rgroup-row')).toHaveCount(n);
+  await page.getByTestId('rgroup-column').selectOption('logS');
+  // Pentachlorobenzene first: its chlorines said as text.
+  await expect(page.getByTestId('rgroup-row').first().getByTestId('rgroup-text').first()).toHaveText('Cl');
+  await page.screenshot({ path: join(artifacts, 'analysis-rgroups.png'), fullPage: true });
+  await page.getByTestId('selection-clear').click();
 
   // An MPO score (MW less is better 350–500, cLogP within 1–3 ± 1): a column the table sorts by, best first.
   await page.getByTestId('score-open').click();

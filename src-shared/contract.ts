@@ -13,6 +13,7 @@ import type {
   LibrarySummary,
   ModelSummary,
   ScreenHit,
+  RGroupResult,
   ScaffoldRow,
   ScoreResult,
   ScreenSummary,
@@ -51,6 +52,8 @@ export interface Api {
   'library.score'(args: ArgsOf<'library.score'>): Promise<ScoreResult>;
   /** The library's saved score definitions. */
   'library.scores'(args: ArgsOf<'library.scores'>): Promise<{ scores: ScoreDefinition[] }>;
+  /** The SAR table of chosen compounds: R groups around a core (drawn, or their MCS). */
+  'compound.rgroups'(args: ArgsOf<'compound.rgroups'>): Promise<RGroupResult>;
   /** A MaxMin pick of n diverse compounds (ids): a selection. */
   'compound.diverse'(args: ArgsOf<'compound.diverse'>): Promise<{ ids: number[] }>;
   'compound.get'(args: ArgsOf<'compound.get'>): Promise<CompoundDetail>;
@@ -123,6 +126,7 @@ export const API_METHODS = [
   'library.scaffoldSummary',
   'library.score',
   'library.scores',
+  'compound.rgroups',
   'compound.diverse',
   'compound.get',
   'compound.depict',

@@ -1,5 +1,6 @@
 /** Data shapes that travel between main, preload, renderer, host mode and CLI. */
 export type * from './dto-screen';
+export type * from './dto-analysis';
 
 export type ImportFormat = 'smi' | 'csv' | 'tsv' | 'sdf';
 
@@ -181,52 +182,6 @@ export interface CompoundPage {
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** `setup`: the desktop app preparing its shipped models after its window is up. */
 export type JobKind = 'import' | 'assay' | 'conformer' | 'pretrain' | 'train' | 'screen' | 'vs' | 'setup' | 'cluster' | 'scaffolds';
-
-/** Bemis–Murcko scaffolds of a library (library.scaffolds): what it wrote as columns. */
-export interface ScaffoldResult {
-  library: string;
-  compounds: number;
-  /** Distinct scaffolds (the acyclic compounds' empty scaffold not counted). */
-  scaffolds: number;
-  acyclic: number;
-  columns: string[];
-  seconds: number;
-}
-
-/** What scoring a library wrote (library.score): the score column and its spread over the scored compounds. */
-export interface ScoreResult {
-  library: string;
-  name: string;
-  scored: number;
-  /** Compounds with none of the terms' values (no score). */
-  unscored: number;
-  min: number | null;
-  mean: number | null;
-  max: number | null;
-}
-
-/** One scaffold of a library with its compounds' count and a column's mean, min and max (library.scaffoldSummary). */
-export interface ScaffoldRow {
-  scaffold: string;
-  compounds: number;
-  mean: number | null;
-  min: number | null;
-  max: number | null;
-}
-
-/** A Butina clustering of a library (library.cluster): what it wrote as columns. */
-export interface ClusterResult {
-  library: string;
-  /** ECFP4 Tanimoto at or above which two compounds are neighbours. */
-  threshold: number;
-  compounds: number;
-  clusters: number;
-  singletons: number;
-  largest: number;
-  /** The library columns written: cluster number, its size, whether the compound is its centroid. */
-  columns: string[];
-  seconds: number;
-}
 
 /** A structure search tagged with a `searchId` (compound.list / compound.ids): chunks of the library matched so far. */
 export interface SearchProgress {

@@ -137,6 +137,8 @@ export const schemas = {
   /** Saves a desirability score for the library and writes it as a column (0–1). */
   'library.score': z.object({ library: name, score: scoreDefinition }).strict(),
   'library.scores': z.object({ library: name }).strict(),
+  /** R-group decomposition of chosen compounds around a core (drawn) or their MCS: at most 5,000. */
+  'compound.rgroups': z.object({ library: name, ids: z.array(z.number().int().positive()).min(1).max(5000), core: smilesQuery.optional() }).strict(),
   'compound.diverse': z.object({ library: name, n: z.number().int().min(1).max(100_000) }).strict(),
   'library.setColumnType': z.object({ library: name, column: columnName, type: z.enum(['number', 'text', 'date', 'boolean']) }).strict(),
   'compound.list': z.object({ ...compoundQuery, limit: z.number().int().min(1).max(10000).optional(), offset: z.number().int().min(0).optional() }).strict(),

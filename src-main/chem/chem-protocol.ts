@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../../src-shared/errors';
 import type { StandardiseResult } from './rdkit';
 import type { FingerprintTable } from './clustering';
+import type { RGroupTable } from './rgroups';
 import type { SearchChunk } from './substructure';
 
 /** Messages between ChemPool and its worker threads. */
@@ -19,6 +20,8 @@ export type ChemRequest =
   | { id: number; op: 'maxMin'; table: FingerprintTable; k: number; first: number }
   /** Bemis–Murcko scaffolds (canonical SMILES; '' acyclic; null unreadable). */
   | { id: number; op: 'scaffolds'; smiles: string[] }
+  /** R-group decomposition around `core` (or the molecules' MCS). */
+  | { id: number; op: 'rgroups'; smiles: string[]; core?: string }
   | { id: number; op: 'depict'; smiles: string; width: number; height: number; highlight?: string }
   | { id: number; op: 'conformer'; smiles: string }
   | { id: number; op: 'alerts'; smiles: string };
@@ -31,6 +34,7 @@ export interface ChemResults {
   neighbours: number[][];
   maxMin: number[];
   scaffolds: Array<string | null>;
+  rgroups: RGroupTable;
   depict: string | null;
   conformer: string | null;
   alerts: string[];

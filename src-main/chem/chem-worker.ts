@@ -5,6 +5,7 @@ import { conformer3d } from './conformer';
 import { isFatalWasmError } from './guard';
 import { type StandardiseResult, depictSvg, loadRdkit, murckoScaffold, parseQuery, standardise } from './rdkit';
 import { maxMin, neighbourRows } from './clustering';
+import { decompose } from './rgroups';
 import { SearchCache, substructureMatches } from './substructure';
 import type { ChemRequest, ChemResponse } from './chem-protocol';
 
@@ -79,6 +80,9 @@ port.on('message', async (msg: ChemRequest) => {
             return murckoScaffold(rd, s);
           }),
         });
+        break;
+      case 'rgroups':
+        reply({ id: msg.id, ok: true, value: decompose(rd, msg.smiles, msg.core) });
         break;
       case 'maxMin':
         reply({ id: msg.id, ok: true, value: maxMin(msg.table, msg.k, msg.first) });

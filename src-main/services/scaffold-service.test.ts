@@ -73,4 +73,26 @@ describe('Bemis–Murcko scaffolds of a library and the scaffold view', () => {
     expect(ctx.jobs.get(jobId)).toMatchObject({ kind: 'scaffolds', state: 'done', result: { compounds: 3, scaffolds: 1, acyclic: 1 } });
     expect((await api['library.scaffoldSummary']({ library: 'two' })).rows).toEqual([{ scaffold: 'c1ccccc1', compounds: 2, mean: null, min: null, max: null }]);
   });
+
+  it('decomposes chosen compounds into R groups around a drawn core or their common core (the SAR table)', async () => {
+    const benzenes = await ctx.libraries.query({ library: 'esol', filters: [{ column: 'scaffold', equals: 'c1ccccc1', exact: true }], limit: 30 });
+    const ids = benzenes.compounds.map((c) => c.id);
+    const t = await ctx.scaffolds.rgroups('esol', ids, 'c1ccccc1');
+    expect(t).toMatchObject({ core: 'c1ccccc1', found: false, unmatched: [] });
+    expect(t.rows.map((r) => r.id)).toEqual(ids);
+    expect(t.labels[0]).toBe('R1');
+    for (const r of t.rows) {
+      expect(r.groups.Core).toBeDefined();
+      expect(typeof r.props.logS).toBe('number');
+    }
+    const api = createHandlers(ctx);
+    const two = (await ctx.libraries.query({ library: 'two', limit: 10 })).compounds;
+    // The two aromatic compounds share a benzene ring: the core found; butane with them leaves none common to 80%.
+    const rings = two.filter((c) => c.smiles.includes('c')).map((c) => c.id);
+    const found = await api['compound.rgroups']({ library: 'two', ids: rings });
+    expect(found).toMatchObject({ found: true, unmatched: [] });
+    expect(found.rows).toHaveLength(2);
+    await expect(api['compound.rgroups']({ library: 'two', ids: two.map((c) => c.id) })).rejects.toThrow(/no common core/);
+    await expect(api['compound.rgroups']({ library: 'two', ids: [two[0]?.id as number] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
 });

@@ -1,8 +1,8 @@
-import type { DescriptorName, ScaffoldResult, ScaffoldRow } from '../../src-shared/dto';
+import type { DescriptorName, RGroupResult, ScaffoldResult, ScaffoldRow } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
 import { ColumnRepo, columnExpr, columnPath } from '../db/column-repo';
-import { DESCRIPTOR_COLUMN } from '../db/compound-repo';
+import { CompoundRepo, DESCRIPTOR_COLUMN } from '../db/compound-repo';
 import type { Db } from '../db/database';
 import type { LibraryService } from './library-service';
 
@@ -105,5 +105,23 @@ export class ScaffoldService {
           GROUP BY 1 ORDER BY compounds DESC, scaffold LIMIT @limit`,
       )
       .all(params) as ScaffoldRow[];
+  }
+
+  /**
+   * The SAR table of chosen compounds: RDKit's R-group decomposition around `core` (drawn), or around their
+   * maximum common substructure; each matched compound with its R groups and its row (columns, descriptors).
+   */
+  async rgroups(library: string, ids: number[], core?: string): Promise<RGroupResult> {
+    const lib = this.libraries.library(library);
+    const rows = new CompoundRepo(this.db).byIds(lib.id, ids);
+    if (rows.length < 2 && core === undefined) throw new AppError('INVALID_INPUT', 'choose at least two compounds of the library (or draw a core)');
+    const t = await this.chem.run({ op: 'rgroups', smiles: rows.map((r) => r.smiles), ...(core !== undefined ? { core } : {}) });
+    return {
+      core: t.core,
+      found: t.found,
+      labels: t.labels,
+      rows: t.rows.map((r) => ({ ...(rows[r.index] as (typeof rows)[number]), groups: r.groups })),
+      unmatched: t.unmatched.map((i) => (rows[i] as (typeof rows)[number]).id),
+    };
   }
 }

@@ -1,4 +1,4 @@
-import type { ClusterResult, JobProgress, ScaffoldResult, ScaffoldRow } from '../../../../src-shared/dto';
+import type { ClusterResult, JobProgress, RGroupResult, ScaffoldResult, ScaffoldRow } from '../../../../src-shared/dto';
 import { call, guarded, on, problemOfApi, type Problem } from '../api';
 import type { LibrariesState } from './libraries.svelte';
 
@@ -20,6 +20,9 @@ export class AnalysisState {
   /** The scaffold view: its rows and the column it summarises ('' none). */
   scaffolds = $state<ScaffoldRow[] | null>(null);
   scaffoldColumn = $state('');
+  /** The SAR table of the selection, and the core drawn for it ('' : the selection's common core). */
+  rgroups = $state<RGroupResult | null>(null);
+  core = $state('');
   error = $state<Problem | null>(null);
   private readonly off: Array<() => void> = [];
 
@@ -102,6 +105,20 @@ export class AnalysisState {
   async showScaffold(scaffold: string): Promise<void> {
     this.libs.filters = [...this.libs.filters.filter((f) => f.column !== 'scaffold'), { column: 'scaffold', equals: scaffold, exact: true }];
     await this.libs.load();
+  }
+
+  /** Decomposes the selected compounds (at most 5,000) into R groups around the core. */
+  async decompose(): Promise<void> {
+    const library = this.libs.selected;
+    if (!library || this.libs.selection.size === 0) return;
+    const ids = [...this.libs.selection].slice(0, 5000);
+    const core = this.core.trim();
+    this.rgroups = null;
+    const r = await guarded(
+      (e) => (this.error = e),
+      () => call('compound.rgroups', { library, ids, ...(core ? { core } : {}) }),
+    );
+    if (r) this.rgroups = r;
   }
 
   /** Selects a MaxMin pick of `pick` diverse compounds of the library (replacing the selection). */
