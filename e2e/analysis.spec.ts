@@ -91,3 +91,56 @@ test('a chemist clusters a library (Butina on ECFP4), looks at its scaffolds and
   await expect(page.getByTestId('selection-note')).toContainText('7 diverse compounds selected');
   expect(consoleErrors).toEqual([]);
 });
+
+test('a chemist plots two columns coloured by a third and selects a box of points: the table selects the same compounds', async ({ page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const consoleErrors = await openApp(page, (host as { url: string }).url);
+  await page.getByTestId('library-item').filter({ hasText: 'esol300' }).click();
+  await page.getByTestId('plot-open').click();
+  await expect(page.getByTestId('plot-count')).toHaveText('299 points');
+  await page.getByTestId('plot-color').selectOption('logS');
+  await expect(page.getByTestId('plot-count')).toHaveText('299 points');
+  const box = await page.getByTestId('plot-canvas').boundingBox();
+  if (!box) throw new Error('no plot');
+  await page.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.3);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5, { steps: 8 });
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.75, { steps: 8 });
+  await page.mouse.up();
+  await expect(page.getByTestId('plot-status')).toContainText(/\d+ selected: /);
+  const status = (await page.getByTestId('plot-status').textContent()) ?? '';
+  const m = /(\d+) selected: (-?[\d.]+) ≤ MW ≤ (-?[\d.]+), (-?[\d.]+) ≤ cLogP ≤ (-?[\d.]+)/.exec(status);
+  if (!m) throw new Error(`unexpected status: ${status}`);
+  const [n, x0, x1, y0, y1] = m.slice(1).map(Number) as [number, number, number, number, number];
+  expect(n).toBeGreaterThan(0);
+  await expect(page.getByTestId('selection-count')).toHaveText(`${n} selected`);
+  // The same compounds by their values (the box's edges as shown, to 2 decimals: one step either side).
+  const count = (d: number) =>
+    (
+      JSON.parse(
+        execFileSync(
+          process.execPath,
+          [
+            cli,
+            'compounds',
+            '--library',
+            'esol300',
+            '--range',
+            `mw:${x0 + d}:${x1 - d}`,
+            '--range',
+            `clogp:${y0 + d}:${y1 - d}`,
+            '--limit',
+            '1',
+            '--db',
+            join(dir, 'e2e.db'),
+            '--json',
+          ],
+          { cwd: root },
+        ).toString(),
+      ) as { matched: number }
+    ).matched;
+  expect(n).toBeLessThanOrEqual(count(-0.01));
+  expect(n).toBeGreaterThanOrEqual(count(0.01));
+  await page.screenshot({ path: join(artifacts, 'analysis-plot.png') });
+  expect(consoleErrors).toEqual([]);
+});

@@ -54,6 +54,8 @@ export interface Api {
   'library.scores'(args: ArgsOf<'library.scores'>): Promise<{ scores: ScoreDefinition[] }>;
   /** The SAR table of chosen compounds: R groups around a core (drawn, or their MCS). */
   'compound.rgroups'(args: ArgsOf<'compound.rgroups'>): Promise<RGroupResult>;
+  /** The numbers behind a plot: ids and each asked column (import order), column by column. */
+  'compound.values'(args: ArgsOf<'compound.values'>): Promise<{ ids: number[]; columns: string[]; values: Array<Array<number | null>> }>;
   /** A MaxMin pick of n diverse compounds (ids): a selection. */
   'compound.diverse'(args: ArgsOf<'compound.diverse'>): Promise<{ ids: number[] }>;
   'compound.get'(args: ArgsOf<'compound.get'>): Promise<CompoundDetail>;
@@ -127,6 +129,7 @@ export const API_METHODS = [
   'library.score',
   'library.scores',
   'compound.rgroups',
+  'compound.values',
   'compound.diverse',
   'compound.get',
   'compound.depict',

@@ -139,6 +139,8 @@ export const schemas = {
   'library.scores': z.object({ library: name }).strict(),
   /** R-group decomposition of chosen compounds around a core (drawn) or their MCS: at most 5,000. */
   'compound.rgroups': z.object({ library: name, ids: z.array(z.number().int().positive()).min(1).max(5000), core: smilesQuery.optional() }).strict(),
+  /** Numbers for plots: up to 4 numeric columns or descriptors of every compound the query keeps. */
+  'compound.values': z.object({ ...compoundQuery, sort: z.undefined().optional(), columns: z.array(z.string().min(1).max(200)).min(1).max(4) }).strict(),
   'compound.diverse': z.object({ library: name, n: z.number().int().min(1).max(100_000) }).strict(),
   'library.setColumnType': z.object({ library: name, column: columnName, type: z.enum(['number', 'text', 'date', 'boolean']) }).strict(),
   'compound.list': z.object({ ...compoundQuery, limit: z.number().int().min(1).max(10000).optional(), offset: z.number().int().min(0).optional() }).strict(),

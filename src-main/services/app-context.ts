@@ -10,6 +10,7 @@ import { type EventSink, JobManager } from '../jobs/job-manager';
 import { ClusteringService } from './clustering-service';
 import { LibraryService } from './library-service';
 import { ScaffoldService } from './scaffold-service';
+import { PlotService } from './plot-service';
 import { ScoreService } from './score-service';
 import { type Assays, type Inference, type ModelRegistry, type Pretraining, type TrainingRuns, modelServices } from './models';
 import { ScreenService } from './screen-service';
@@ -33,6 +34,7 @@ export class AppContext {
   readonly clustering: ClusteringService;
   readonly scaffolds: ScaffoldService;
   readonly scores: ScoreService;
+  readonly plots: PlotService;
   readonly vs: VirtualScreening;
   /** Problems met while opening (e.g. a shipped model file that could not be registered). */
   readonly warnings: string[] = [];
@@ -67,6 +69,7 @@ export class AppContext {
     this.clustering = new ClusteringService(this.db, this.chem, this.libraries);
     this.scaffolds = new ScaffoldService(this.db, this.chem, this.libraries);
     this.scores = new ScoreService(this.db, this.libraries);
+    this.plots = new PlotService(this.db, this.libraries);
     this.vs = new VirtualScreening(this.chem, this.libraries, this.models, this.screens);
     if ((opts.shippedModels ?? true) === true) {
       try {

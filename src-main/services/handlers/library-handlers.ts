@@ -79,6 +79,7 @@ export function libraryHandlers(ctx: AppContext, paths: PathPolicy): Handlers<'a
     'library.score': async (args) => ctx.scores.score(args.library, args.score),
     'library.scores': async (args) => ({ scores: ctx.scores.list(args.library) }),
     'compound.rgroups': (args) => ctx.scaffolds.rgroups(args.library, args.ids, args.core),
+    'compound.values': (args) => ctx.plots.values(args),
     'compound.diverse': async (args) => ({ ids: await ctx.clustering.diverse(args.library, args.n) }),
     'compound.get': async (args) => ({ ...(await ctx.libraries.compound(args.id)), predictions: ctx.screens.predictionsOf(args.id) }),
     'compound.depict': async (args) => ({ svg: await ctx.libraries.depict(args.smiles, args.width, args.height, args.highlight) }),
