@@ -55,6 +55,22 @@ const DEPICTIONS = `new Promise((done) => {
   requestAnimationFrame(check);
 })`;
 
+/** In the page: resolves after two frames (what was set up has been painted). */
+const PAINTED = `new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))`;
+
+/** In the page, called with n: the durations of the next n frames (ms), as the page runs them. */
+const FRAMES_WHILE = `(n) => new Promise((done) => {
+  const out = [];
+  let last = performance.now();
+  const tick = (t) => {
+    out.push(t - last);
+    last = t;
+    if (out.length >= n) done(out);
+    else requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})`;
+
 /** True when the viewport shows rows and none of them is still loading (runs in the page). */
 function settled(): boolean {
   const v = document.querySelector('[data-testid="compound-viewport"]');
@@ -168,12 +184,59 @@ export async function run(args: string[]): Promise<void> {
     });
     results.moreMatchesMs = Date.now() - tMore;
     rows.push([`scroll to the end of ${before}${unfinished ? '+' : ''} matches → ${await matchedNow()}`, `${results.moreMatchesMs}`, `${await inPage()}`]);
+    // The plot of every compound: first draw, then frames while zooming with the wheel.
+    await page.getByTestId('search-substructure').fill('');
+    await page.getByRole('button', { name: 'Search' }).click();
+    // Every compound: the range of the steps above removed.
+    const chip = page.getByTestId('range-chip').first().locator('button');
+    if (await chip.count()) await chip.click();
+    const tPlot = Date.now();
+    await page.getByTestId('plot-open').click();
+    await page.waitForFunction((n) => document.querySelector('[data-testid="plot-count"]')?.textContent === `${n.toLocaleString('en')} points`, size, {
+      polling: 'raf',
+      timeout: 120_000,
+    });
+    await page.evaluate(PAINTED);
+    results.plotFirstDrawMs = Date.now() - tPlot;
+    rows.push([`scatter plot of ${size.toLocaleString('en')} points (MW × cLogP): first draw`, `${results.plotFirstDrawMs}`, '']);
+    const canvas = await page.getByTestId('plot-canvas').boundingBox();
+    if (canvas) await page.mouse.move(canvas.x + canvas.width / 2, canvas.y + canvas.height / 2);
+    const frames = page.evaluate(`(${FRAMES_WHILE})(40)`) as Promise<number[]>;
+    for (let i = 0; i < 10; i++) {
+      await page.mouse.wheel(0, i < 5 ? -120 : 120);
+      await page.waitForTimeout(60);
+    }
+    const frameTimes = (await frames).sort((a, b) => a - b);
+    results.plotFrameMedianMs = frameTimes[Math.floor(frameTimes.length / 2)] ?? Number.NaN;
+    results.plotFrameWorstMs = frameTimes.at(-1) ?? Number.NaN;
+    rows.push([
+      'scatter plot: frame time while zooming (median / worst of 40 frames)',
+      `${results.plotFrameMedianMs.toFixed(0)} / ${results.plotFrameWorstMs.toFixed(0)}`,
+      '',
+    ]);
     const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0);
     results.heapMiB = heap / 2 ** 20;
     results.rowsInPage = await inPage();
   } finally {
     await browser.close();
     host.stop();
+  }
+  // Butina clustering of 20,000 ChEMBL compounds (Tanimoto ≥ 0.6) on the chemistry workers, as the app runs it.
+  const clusterApp = new AppContext(benchDb, { shippedModels: false });
+  try {
+    const lib20 = await chemblLibrary(clusterApp, 20000);
+    const rssBefore = process.memoryUsage().rss;
+    const r = await clusterApp.clustering.cluster(lib20, 0.6);
+    results.butina20kSeconds = r.seconds;
+    results.butina20kClusters = r.clusters;
+    results.peakRssMiB = process.resourceUsage().maxRSS / 1024;
+    rows.push([
+      `Butina clustering of ${r.compounds.toLocaleString('en')} ChEMBL compounds at Tanimoto ≥ 0.6 (${r.clusters.toLocaleString('en')} clusters; main process RSS ${(rssBefore / 2 ** 20).toFixed(0)} MiB before, peak ${results.peakRssMiB.toFixed(0)} MiB)`,
+      `${(r.seconds * 1000).toFixed(0)}`,
+      '',
+    ]);
+  } finally {
+    await clusterApp.close();
   }
   report(
     'ui',

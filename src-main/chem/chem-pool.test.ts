@@ -74,6 +74,11 @@ describe('ChemPool', () => {
       const interactive = track('interactive', two.run({ op: 'substructure', query: 'O', key: 'k' }, 'interactive', 0));
       await Promise.all([busy, bulk, interactive]);
       expect(order).toEqual(['busy', 'interactive', 'bulk']);
+      // A worker on unpinned work (a conformer) is 'occupied': a search sends its chunk elsewhere rather than wait.
+      const conformer = two.run({ op: 'conformer', smiles: 'CC(=O)Oc1ccccc1C(=O)O' });
+      expect([two.occupied(0), two.occupied(1)]).toContain(true);
+      await conformer;
+      expect([two.occupied(0), two.occupied(1)]).toEqual([false, false]);
     } finally {
       await two.close();
     }

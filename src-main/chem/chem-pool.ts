@@ -23,6 +23,8 @@ export interface ChemPoolOptions {
 
 interface Queued {
   msg: ChemRequest;
+  /** Waits for one worker (see run's slot). */
+  pinned?: boolean;
   resolve(v: unknown): void;
   reject(e: Error): void;
 }
@@ -167,7 +169,7 @@ export class ChemPool {
     if (this.closed) return Promise.reject(new BugError('ChemPool used after close()'));
     const msg = { ...task, id: this.nextId++ } as ChemRequest;
     return new Promise((resolve, reject) => {
-      (slot === undefined ? this.lanes[lane] : (this.pinned[lane][slot % this.size] as Queued[])).push({ msg, resolve, reject });
+      (slot === undefined ? this.lanes[lane] : (this.pinned[lane][slot % this.size] as Queued[])).push({ msg, resolve, reject, pinned: slot !== undefined });
       this.dispatch();
     });
   }
@@ -210,6 +212,15 @@ export class ChemPool {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether slot `slot`'s worker is on a task that is not pinned (a conformer, an import batch): a pinned
+   * task would wait behind it while other workers may be free, so its caller may rather send it unpinned.
+   */
+  occupied(slot: number): boolean {
+    const current = this.slots[slot % this.size]?.current;
+    return current !== null && current !== undefined && !current.pinned;
   }
 
   /** Changes whenever slot `slot`'s worker is replaced (after a crash or a timeout): what it kept is gone. */

@@ -209,6 +209,8 @@ export class SubstructureSearch {
     if (part.key === undefined) return this.stored(await this.chem.run({ op: 'substructure', query, chunk: this.load(part) }));
     const key = part.key;
     const slot = index % this.chem.size;
+    // Its worker is busy with other work (a 3D conformer, an import batch): built on any free worker instead.
+    if (this.chem.occupied(slot)) return this.stored(await this.chem.run({ op: 'substructure', query, chunk: this.load(part) }));
     if (this.holds(key, slot)) {
       const r = await this.chem.run({ op: 'substructure', query, key }, 'interactive', slot);
       if (!r.missing) return r;

@@ -125,10 +125,7 @@ export function problemOfApi(error: { code: string; message: string; details?: u
     };
   }
   // What the chemist asked for (a search stopped): a status, not a failure.
-  if (error.code === 'CANCELLED') {
-    const said = `${error.message[0]?.toUpperCase() ?? ''}${error.message.slice(1)}`;
-    return { message: /[.!?)]$/.test(said) ? said : `${said}.`, details: `${error.code}${attached}`, notice: true };
-  }
+  if (error.code === 'CANCELLED') return { message: withRemedy(error.message, error.details, appRemedy), details: `${error.code}${attached}`, notice: true };
   if (error.code === 'BACKEND_UNAVAILABLE') return { message: `Cannot reach Delicate's engine: ${error.message}`, details: `${error.code}${attached}` };
   return { message: withRemedy(error.message, error.details, appRemedy), details: `${error.code}${attached}` };
 }
