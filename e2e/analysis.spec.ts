@@ -107,7 +107,12 @@ test('a chemist plots two columns coloured by a third and selects a box of point
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5, { steps: 8 });
   await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.75, { steps: 8 });
   await page.mouse.up();
+  // The brush reports 200 ms after the last move (debounced): let the last report arrive.
+  await page.waitForTimeout(800);
   await expect(page.getByTestId('plot-status')).toContainText(/\d+ selected: /);
+  // The box's last report (a slow drag may report on the way): the plot's status and the table agree.
+  const countOf = async (id: string) => /^(\d+) selected/.exec((await page.getByTestId(id).textContent()) ?? '')?.[1];
+  await expect.poll(async () => (await countOf('plot-status')) === (await countOf('selection-count'))).toBe(true);
   const status = (await page.getByTestId('plot-status').textContent()) ?? '';
   const m = /(\d+) selected: (-?[\d.]+) ≤ MW ≤ (-?[\d.]+), (-?[\d.]+) ≤ cLogP ≤ (-?[\d.]+)/.exec(status);
   if (!m) throw new Error(`unexpected status: ${status}`);

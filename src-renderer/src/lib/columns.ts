@@ -1,5 +1,18 @@
 import type { ColumnFilter, ColumnType, LibraryColumn, PropValue } from '../../../src-shared/dto';
 
+/** The descriptors a plot or a score can use, with their names in the app. */
+export const NUMERIC_DESCRIPTORS: ReadonlyArray<readonly [string, string]> = [
+  ['mw', 'MW'],
+  ['clogp', 'cLogP'],
+  ['tpsa', 'TPSA'],
+  ['hbd', 'HBD'],
+  ['hba', 'HBA'],
+  ['rotatableBonds', 'rotatable bonds'],
+  ['aromaticRings', 'aromatic rings'],
+  ['heavyAtoms', 'heavy atoms'],
+  ['fractionSp3', 'Fsp3'],
+];
+
 /** How each column type is named in the column chooser. */
 export const TYPE_LABEL: Record<ColumnType, string> = { number: 'number', text: 'text', date: 'date', boolean: 'yes/no' };
 
