@@ -149,3 +149,28 @@ test('a chemist plots two columns coloured by a third and selects a box of point
   await page.screenshot({ path: join(artifacts, 'analysis-plot.png') });
   expect(consoleErrors).toEqual([]);
 });
+
+test('a chemist brushes a histogram of a column: the table is filtered to that range', async ({ page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const consoleErrors = await openApp(page, (host as { url: string }).url);
+  await page.getByTestId('library-item').filter({ hasText: 'esol300' }).click();
+  await page.getByTestId('histogram-open').click();
+  const box = await page.getByTestId('histogram-canvas').boundingBox();
+  if (!box) throw new Error('no histogram');
+  await page.waitForTimeout(500);
+  await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.45, box.y + box.height * 0.5, { steps: 10 });
+  await page.mouse.up();
+  // The brushed bins become an MW range on the table; every row shown lies in it.
+  const chip = page.getByTestId('range-chip');
+  await expect(chip).toContainText(/[\d.]+ ≤ MW ≤ [\d.]+/);
+  const [lo, hi] = ((/([\d.]+) ≤ MW ≤ ([\d.]+)/.exec((await chip.textContent()) ?? '') ?? []).slice(1) as string[]).map(Number) as [number, number];
+  expect(lo).toBeLessThan(hi);
+  await expect(page.getByTestId('compound-matched')).toHaveText(/^\d+ match$/);
+  const mws = (await page.getByTestId('compound-row').locator('td:nth-child(4)').allTextContents()).map(Number);
+  expect(mws.length).toBeGreaterThan(0);
+  for (const mw of mws) expect(mw >= lo - 0.05 && mw <= hi + 0.05).toBe(true);
+  await page.screenshot({ path: join(artifacts, 'analysis-histogram.png') });
+  expect(consoleErrors).toEqual([]);
+});
