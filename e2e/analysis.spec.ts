@@ -174,3 +174,38 @@ test('a chemist brushes a histogram of a column: the table is filtered to that r
   await page.screenshot({ path: join(artifacts, 'analysis-histogram.png') });
   expect(consoleErrors).toEqual([]);
 });
+
+test('a chemist saves a view (order, filter, selection) and gets it back after a reload', async ({ page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const consoleErrors = await openApp(page, (host as { url: string }).url);
+  await page.getByTestId('library-item').filter({ hasText: 'esol300' }).click();
+  await page.getByTestId('sort-mw').click();
+  await page.getByTestId('sort-mw').click();
+  await expect(page.getByTestId('sort-mw')).toContainText('▼');
+  await page.getByTestId('range-name').selectOption('d:clogp');
+  await page.getByTestId('range-min').fill('1');
+  await page.getByTestId('range-max').fill('3');
+  await page.getByTestId('range-apply').click();
+  await expect(page.getByTestId('range-chip')).toContainText('1 ≤ cLogP ≤ 3');
+  const matched = (await page.getByTestId('compound-matched').textContent()) ?? '';
+  await page.getByTestId('compound-row').nth(0).click();
+  await page
+    .getByTestId('compound-row')
+    .nth(1)
+    .click({ modifiers: ['Control'] });
+  await expect(page.getByTestId('selection-count')).toHaveText('2 selected');
+  await page.getByTestId('view-name').fill('mid logP, heaviest first');
+  await page.getByTestId('view-save').click();
+  await expect(page.getByTestId('view-choose')).toContainText('mid logP, heaviest first');
+
+  await page.reload();
+  await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
+  await page.getByTestId('library-item').filter({ hasText: 'esol300' }).click();
+  await expect(page.getByTestId('range-chip')).toHaveCount(0);
+  await page.getByTestId('view-choose').selectOption('mid logP, heaviest first');
+  await expect(page.getByTestId('range-chip')).toContainText('1 ≤ cLogP ≤ 3');
+  await expect(page.getByTestId('sort-mw')).toContainText('▼');
+  await expect(page.getByTestId('compound-matched')).toHaveText(matched);
+  await expect(page.getByTestId('selection-count')).toHaveText('2 selected');
+  expect(consoleErrors).toEqual([]);
+});

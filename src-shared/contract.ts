@@ -6,6 +6,7 @@ import type {
   DoctorReport,
   ImportPreview,
   InterruptedRun,
+  LibraryView,
   JobDone,
   JobInfo,
   JobProgress,
@@ -56,6 +57,11 @@ export interface Api {
   'compound.rgroups'(args: ArgsOf<'compound.rgroups'>): Promise<RGroupResult>;
   /** The numbers behind a plot: ids and each asked column (import order), column by column. */
   'compound.values'(args: ArgsOf<'compound.values'>): Promise<{ ids: number[]; columns: string[]; values: Array<Array<number | null>> }>;
+  /** Saves (or replaces) a named view of the library. */
+  'library.saveView'(args: ArgsOf<'library.saveView'>): Promise<{ views: Array<{ name: string; view: LibraryView }> }>;
+  /** The library's saved views, by name. */
+  'library.views'(args: ArgsOf<'library.views'>): Promise<{ views: Array<{ name: string; view: LibraryView }> }>;
+  'library.deleteView'(args: ArgsOf<'library.deleteView'>): Promise<{ deleted: boolean }>;
   /** A MaxMin pick of n diverse compounds (ids): a selection. */
   'compound.diverse'(args: ArgsOf<'compound.diverse'>): Promise<{ ids: number[] }>;
   'compound.get'(args: ArgsOf<'compound.get'>): Promise<CompoundDetail>;
@@ -130,6 +136,9 @@ export const API_METHODS = [
   'library.scores',
   'compound.rgroups',
   'compound.values',
+  'library.saveView',
+  'library.views',
+  'library.deleteView',
   'compound.diverse',
   'compound.get',
   'compound.depict',

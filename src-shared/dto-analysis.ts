@@ -1,4 +1,4 @@
-import type { CompoundRow } from './dto';
+import type { ColumnFilter, CompoundRow, DescriptorRanges, SortKey } from './dto';
 
 // The analysis views' results: clustering, scaffolds and R groups, desirability scores.
 
@@ -58,4 +58,16 @@ export interface ClusterResult {
   /** The library columns written: cluster number, its size, whether the compound is its centroid. */
   columns: string[];
   seconds: number;
+}
+
+/** A saved view of a library: the table's columns, order, filters and searches, and a selection. */
+export interface LibraryView {
+  shown: string[];
+  sort: SortKey[];
+  ranges: DescriptorRanges;
+  filters: ColumnFilter[];
+  substructure: string;
+  similar: string;
+  minSim: number;
+  selection: number[];
 }

@@ -55,6 +55,20 @@ const scoreDefinition = z
   .refine((d) => d.terms.every((t) => !('low' in t) || t.low <= t.high), { message: 'each term needs low ≤ high', path: ['terms'] })
   .refine((d) => d.terms.some((t) => t.weight > 0), { message: 'at least one term needs a weight above 0', path: ['terms'] });
 
+/** A saved view of a library (LibraryView): what the table shows and keeps. */
+const libraryView = z
+  .object({
+    shown: z.array(columnName).max(500),
+    sort: z.array(sortKey).max(10),
+    ranges: z.partialRecord(descriptorName, range),
+    filters: z.array(columnFilter).max(50),
+    substructure: z.string().max(5000),
+    similar: z.string().max(5000),
+    minSim: z.number().min(0).max(1),
+    selection: z.array(z.number().int().positive()).max(200_000),
+  })
+  .strict();
+
 /** The fields of a compound query (CompoundQuery) without its page. */
 const compoundQuery = {
   library: name,
@@ -141,6 +155,9 @@ export const schemas = {
   'compound.rgroups': z.object({ library: name, ids: z.array(z.number().int().positive()).min(1).max(5000), core: smilesQuery.optional() }).strict(),
   /** Numbers for plots: up to 4 numeric columns or descriptors of every compound the query keeps. */
   'compound.values': z.object({ ...compoundQuery, sort: z.undefined().optional(), columns: z.array(z.string().min(1).max(200)).min(1).max(4) }).strict(),
+  'library.saveView': z.object({ library: name, name, view: libraryView }).strict(),
+  'library.views': z.object({ library: name }).strict(),
+  'library.deleteView': z.object({ library: name, name }).strict(),
   'compound.diverse': z.object({ library: name, n: z.number().int().min(1).max(100_000) }).strict(),
   'library.setColumnType': z.object({ library: name, column: columnName, type: z.enum(['number', 'text', 'date', 'boolean']) }).strict(),
   'compound.list': z.object({ ...compoundQuery, limit: z.number().int().min(1).max(10000).optional(), offset: z.number().int().min(0).optional() }).strict(),

@@ -18,7 +18,7 @@ describe('migrations', () => {
     // the import owners, the library columns, the pattern fingerprints and the scores), and open it again: the models table is rebuilt twice
     // (the kinds gain 'baseline', then 'consensus').
     db.exec(
-      'DROP TABLE measurements; DROP TABLE assays; DROP TABLE run_checkpoints; ALTER TABLE imports DROP COLUMN owner; ALTER TABLE imports DROP COLUMN heartbeat_ms; DROP TABLE library_columns; ALTER TABLE compounds DROP COLUMN pattern_fp; DROP TABLE library_scores;',
+      'DROP TABLE measurements; DROP TABLE assays; DROP TABLE run_checkpoints; ALTER TABLE imports DROP COLUMN owner; ALTER TABLE imports DROP COLUMN heartbeat_ms; DROP TABLE library_columns; ALTER TABLE compounds DROP COLUMN pattern_fp; DROP TABLE library_scores; DROP TABLE library_views;',
     );
     db.pragma('user_version = 4');
     db.close();

@@ -317,6 +317,16 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (library_id, name)
   );
   `,
+  `
+  -- Saved views of a library: the table's columns, order, filters and searches, and a selection, by name.
+  CREATE TABLE library_views (
+    library_id INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    view       TEXT NOT NULL,
+    updated_at TEXT NOT NULL DEFAULT (datetime('now')),
+    PRIMARY KEY (library_id, name)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

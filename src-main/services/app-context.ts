@@ -12,6 +12,7 @@ import { LibraryService } from './library-service';
 import { ScaffoldService } from './scaffold-service';
 import { PlotService } from './plot-service';
 import { ScoreService } from './score-service';
+import { ViewService } from './view-service';
 import { type Assays, type Inference, type ModelRegistry, type Pretraining, type TrainingRuns, modelServices } from './models';
 import { ScreenService } from './screen-service';
 import { VirtualScreening } from './vs-service';
@@ -35,6 +36,7 @@ export class AppContext {
   readonly scaffolds: ScaffoldService;
   readonly scores: ScoreService;
   readonly plots: PlotService;
+  readonly views: ViewService;
   readonly vs: VirtualScreening;
   /** Problems met while opening (e.g. a shipped model file that could not be registered). */
   readonly warnings: string[] = [];
@@ -70,6 +72,7 @@ export class AppContext {
     this.scaffolds = new ScaffoldService(this.db, this.chem, this.libraries);
     this.scores = new ScoreService(this.db, this.libraries);
     this.plots = new PlotService(this.db, this.libraries);
+    this.views = new ViewService(this.db, this.libraries);
     this.vs = new VirtualScreening(this.chem, this.libraries, this.models, this.screens);
     if ((opts.shippedModels ?? true) === true) {
       try {

@@ -1,4 +1,4 @@
-import type { ClusterResult, JobProgress, RGroupResult, ScaffoldResult, ScaffoldRow } from '../../../../src-shared/dto';
+import type { ClusterResult, JobProgress, LibraryView, RGroupResult, ScaffoldResult, ScaffoldRow } from '../../../../src-shared/dto';
 import { call, guarded, on, problemOfApi, type Problem } from '../api';
 import type { LibrariesState } from './libraries.svelte';
 
@@ -23,6 +23,8 @@ export class AnalysisState {
   /** The SAR table of the selection, and the core drawn for it ('' : the selection's common core). */
   rgroups = $state<RGroupResult | null>(null);
   core = $state('');
+  /** The library's saved views. */
+  views = $state<Array<{ name: string; view: LibraryView }>>([]);
   error = $state<Problem | null>(null);
   private readonly off: Array<() => void> = [];
 
@@ -119,6 +121,57 @@ export class AnalysisState {
       () => call('compound.rgroups', { library, ids, ...(core ? { core } : {}) }),
     );
     if (r) this.rgroups = r;
+  }
+
+  async loadViews(): Promise<void> {
+    const library = this.libs.selected;
+    if (!library) return;
+    const r = await guarded(
+      (e) => (this.error = e),
+      () => call('library.views', { library }),
+    );
+    if (r) this.views = r.views;
+  }
+
+  /** Saves what the table shows now (columns, order, filters, searches, selection) under a name. */
+  async saveView(name: string): Promise<boolean> {
+    const library = this.libs.selected;
+    if (!library || !name.trim()) return false;
+    const l = this.libs;
+    const view: LibraryView = $state.snapshot({
+      shown: l.shown,
+      sort: l.sort,
+      ranges: l.ranges,
+      filters: l.filters,
+      substructure: l.substructure.trim(),
+      similar: l.similar.trim(),
+      minSim: l.minSim,
+      selection: [...l.selection].slice(0, 200_000),
+    });
+    const r = await guarded(
+      (e) => (this.error = e),
+      () => call('library.saveView', { library, name: name.trim(), view }),
+    );
+    if (r) this.views = r.views;
+    return r !== undefined;
+  }
+
+  /** Shows a saved view: its columns (those the library still has), order, filters, searches and selection. */
+  async applyView(name: string): Promise<void> {
+    const v = this.views.find((x) => x.name === name)?.view;
+    if (!v) return;
+    const l = this.libs;
+    l.shown = v.shown.filter((n) => l.columns.some((c) => c.name === n));
+    l.sort = v.sort.length ? v.sort : [{ by: 'import' }];
+    l.ranges = v.ranges;
+    l.filters = v.filters.filter((f) => l.columns.some((c) => c.name === f.column));
+    l.substructure = v.substructure;
+    l.similar = v.similar;
+    l.minSim = v.minSim;
+    l.selection.clear();
+    for (const id of v.selection) l.selection.add(id);
+    l.selectionNote = `view '${name}'`;
+    await l.load();
   }
 
   /** Selects a MaxMin pick of `pick` diverse compounds of the library (replacing the selection). */
