@@ -41,6 +41,7 @@ describe('desirability (MPO) scores of a library', () => {
     expect(stricter.mean as number).toBeLessThan(before);
     expect(ctx.scores.list('esol')[0]?.terms).toHaveLength(1);
     expect(() => ctx.scores.score('esol', { name: 'logS', terms })).toThrow(/column of the library's files/);
+    expect(() => ctx.scores.score('esol', { name: 'say "hi"', terms })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     ctx.scores.score('esol', { name: 'MPO', terms });
     expect(() => ctx.scores.score('esol', { name: 'S2', terms: [{ column: 'nope', fn: 'up', low: 0, high: 1, weight: 1 }] })).toThrow(/not a number column/);
     const bad = schemas['library.score'].safeParse({ library: 'esol', score: { name: 'x', terms: [{ column: 'mw', fn: 'up', low: 5, high: 1, weight: 1 }] } });

@@ -36,6 +36,7 @@ export class ScoreService {
   score(library: string, def: ScoreDefinition): ScoreResult {
     const lib = this.libraries.library(library);
     const types = this.columns.types(lib.id);
+    if (def.name.includes('"')) throw new AppError('INVALID_INPUT', `a score's name cannot contain a double quote: ${def.name}`);
     const saved = new Set(this.list(library).map((d) => d.name));
     if (types.has(def.name) && !saved.has(def.name))
       throw new AppError('INVALID_INPUT', `'${def.name}' is a column of the library's files already: give the score another name`);
