@@ -187,6 +187,8 @@ test('a chemist saves a view (order, filter, selection) and gets it back after a
   await page.getByTestId('range-max').fill('3');
   await page.getByTestId('range-apply').click();
   await expect(page.getByTestId('range-chip')).toContainText('1 ≤ cLogP ≤ 3');
+  // The count once the filtered rows are in (it reads '…' while they load).
+  await expect(page.getByTestId('compound-matched')).toHaveText(/^\d+ match$/);
   const matched = (await page.getByTestId('compound-matched').textContent()) ?? '';
   await page.getByTestId('compound-row').nth(0).click();
   await page
