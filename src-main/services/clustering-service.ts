@@ -2,10 +2,11 @@ import type { ClusterResult } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
 import { butina, fingerprintTable, mirrored } from '../chem/clustering';
-import { ColumnRepo } from '../db/column-repo';
+import { ColumnRepo, columnPath } from '../db/column-repo';
 import { CompoundRepo } from '../db/compound-repo';
 import type { Db } from '../db/database';
 import type { LibraryService } from './library-service';
+import { type PartsOptions, inParts } from './pool-parts';
 
 /** The columns a clustering writes into the library (each compound's first record). */
 export const CLUSTER_COLUMNS = { id: 'cluster', size: 'cluster size', centroid: 'cluster centroid' } as const;
@@ -47,37 +48,20 @@ export class ClusteringService {
    * Butina clusters at Tanimoto ≥ `threshold`: writes `cluster` (1 = the largest, numbered as found),
    * `cluster size` and `cluster centroid` (yes/no) into the library, replacing an earlier clustering's.
    */
-  async cluster(
-    library: string,
-    threshold: number,
-    opts: { signal?: AbortSignal; onProgress?: (p: { done: number; total: number }) => void } = {},
-  ): Promise<ClusterResult> {
+  async cluster(library: string, threshold: number, opts: PartsOptions = {}): Promise<ClusterResult> {
     const started = performance.now();
     const { lib, ids, table } = this.table(library);
     const n = ids.length;
-    const tasks: Array<{ from: number; to: number }> = [];
-    for (let from = 0; from < n; from += ROWS_PER_TASK) tasks.push({ from, to: Math.min(n, from + ROWS_PER_TASK) });
-    const rows: number[][][] = new Array(tasks.length);
-    let done = 0;
-    let next = 0;
-    const worker = async () => {
-      while (next < tasks.length) {
-        if (opts.signal?.aborted) throw new AppError('CANCELLED', 'clustering cancelled; the library is unchanged');
-        const k = next++;
-        const t = tasks[k] as { from: number; to: number };
-        rows[k] = await this.chem.run({ op: 'neighbours', table, threshold, from: t.from, to: t.to }, 'bulk');
-        done += t.to - t.from;
-        opts.onProgress?.({ done, total: n });
-      }
-    };
-    await Promise.all(Array.from({ length: this.chem.size }, worker));
-    if (opts.signal?.aborted) throw new AppError('CANCELLED', 'clustering cancelled; the library is unchanged');
+    const rows = await inParts(this.chem, n, ROWS_PER_TASK, (from, to) => this.chem.run({ op: 'neighbours', table, threshold, from, to }, 'bulk'), {
+      ...opts,
+      cancelled: 'clustering cancelled; the library is unchanged',
+    });
     const { clusters } = butina(mirrored(rows.flat()));
     const set = this.db.prepare(
       `UPDATE library_members SET props = json_set(props, @idPath, @cluster, @sizePath, @size, @centroidPath, @centroid)
         WHERE library_id = @library AND compound_id = @compound AND duplicate_of IS NULL`,
     );
-    const paths = { idPath: `$."${CLUSTER_COLUMNS.id}"`, sizePath: `$."${CLUSTER_COLUMNS.size}"`, centroidPath: `$."${CLUSTER_COLUMNS.centroid}"` };
+    const paths = { idPath: columnPath(CLUSTER_COLUMNS.id), sizePath: columnPath(CLUSTER_COLUMNS.size), centroidPath: columnPath(CLUSTER_COLUMNS.centroid) };
     this.db.transaction(() => {
       clusters.forEach((members, c) =>
         members.forEach((m, k) =>

@@ -5,6 +5,7 @@ import { ColumnRepo, columnExpr, columnPath } from '../db/column-repo';
 import { CompoundRepo, DESCRIPTOR_COLUMN } from '../db/compound-repo';
 import type { Db } from '../db/database';
 import type { LibraryService } from './library-service';
+import { type PartsOptions, inParts } from './pool-parts';
 
 /** The columns a scaffold analysis writes into the library (each compound's first record). */
 export const SCAFFOLD_COLUMNS = { scaffold: 'scaffold', size: 'scaffold size' } as const;
@@ -28,7 +29,7 @@ export class ScaffoldService {
     this.columns = new ColumnRepo(db);
   }
 
-  async scaffolds(library: string, opts: { signal?: AbortSignal; onProgress?: (p: { done: number; total: number }) => void } = {}): Promise<ScaffoldResult> {
+  async scaffolds(library: string, opts: PartsOptions = {}): Promise<ScaffoldResult> {
     const started = performance.now();
     const lib = this.libraries.library(library);
     const rows = this.db
@@ -37,23 +38,18 @@ export class ScaffoldService {
       )
       .all(lib.id) as Array<{ id: number; smiles: string }>;
     if (rows.length === 0) throw new AppError('INVALID_INPUT', `library '${library}' has no compounds`);
-    const scaffolds: Array<string | null> = new Array(rows.length);
-    let done = 0;
-    let next = 0;
-    const worker = async () => {
-      while (next < rows.length) {
-        if (opts.signal?.aborted) throw new AppError('CANCELLED', 'scaffold analysis cancelled; the library is unchanged');
-        const from = next;
-        next += PER_TASK;
-        const part = rows.slice(from, from + PER_TASK);
-        const got = await this.chem.run({ op: 'scaffolds', smiles: part.map((r) => r.smiles) }, 'bulk');
-        got.forEach((s, k) => (scaffolds[from + k] = s));
-        done += part.length;
-        opts.onProgress?.({ done, total: rows.length });
-      }
-    };
-    await Promise.all(Array.from({ length: this.chem.size }, worker));
-    if (opts.signal?.aborted) throw new AppError('CANCELLED', 'scaffold analysis cancelled; the library is unchanged');
+    const scaffolds = (
+      await inParts(
+        this.chem,
+        rows.length,
+        PER_TASK,
+        (from, to) => this.chem.run({ op: 'scaffolds', smiles: rows.slice(from, to).map((r) => r.smiles) }, 'bulk'),
+        {
+          ...opts,
+          cancelled: 'scaffold analysis cancelled; the library is unchanged',
+        },
+      )
+    ).flat();
     const count = new Map<string, number>();
     for (const s of scaffolds) if (s) count.set(s, (count.get(s) ?? 0) + 1);
     const set = this.db.prepare(
