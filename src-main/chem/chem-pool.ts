@@ -3,7 +3,6 @@ import type { Worker } from 'node:worker_threads';
 import { AppError, BugError } from '../../src-shared/errors';
 import { startWorker } from '../util/worker';
 import { PROGRESS_SLOTS, type ChemRequest, type ChemResponse, type ChemResults, type ChemTask } from './chem-protocol';
-import type { StandardiseResult } from './rdkit';
 
 /** Interactive work (a depiction, a preview, a search the user waits on) goes before queued bulk work. */
 export type ChemLane = 'interactive' | 'bulk';
@@ -181,7 +180,7 @@ export class ChemPool {
    */
   async run<O extends ChemTask['op']>(task: Extract<ChemTask, { op: O }>, lane: ChemLane = 'interactive', slot?: number): Promise<ChemResults[O]> {
     const t = task as ChemTask;
-    if (t.op === 'standardise') return (await this.standardise(t.inputs, lane)) as ChemResults[O];
+    if (t.op === 'standardise' || t.op === 'parents') return (await this.batch(t.op, t.inputs, lane)) as ChemResults[O];
     try {
       return (await this.post(task, lane, slot)) as ChemResults[O];
     } catch (err) {
@@ -191,27 +190,29 @@ export class ChemPool {
   }
 
   /**
-   * Standardises a batch. A structure that crashes or stalls its worker fails alone: the structures before
-   * it are kept (or, after a stall, standardised again on a fresh worker) and the rest go on.
+   * Standardises a batch (`parents`: only what a file screen needs). A structure that crashes or stalls its
+   * worker fails alone: the structures before it are kept (or, after a stall, standardised again on a fresh
+   * worker) and the rest go on.
    */
-  private async standardise(inputs: string[], lane: ChemLane): Promise<StandardiseResult[]> {
-    const out: StandardiseResult[] = [];
+  private async batch<O extends 'standardise' | 'parents'>(op: O, inputs: string[], lane: ChemLane): Promise<ChemResults[O]> {
+    // Both ops answer `{ ok, compound } | { ok: false, reason }` per input, in order.
+    const out: Array<ChemResults[O][number]> = [];
     let rest = inputs;
     while (rest.length) {
       try {
-        const part = (await this.post({ op: 'standardise', inputs: rest }, lane)) as StandardiseResult[];
+        const part = (await this.post({ op, inputs: rest }, lane)) as ChemResults[O];
         if (part.length === 0) throw new BugError('a chemistry worker answered a batch with no results');
         out.push(...part);
         rest = rest.slice(part.length);
       } catch (err) {
         if (!(err instanceof ItemTimeout)) throw err;
         // The items before the stuck one finished inside the lost worker: do them again (they are quick).
-        if (err.item > 0) out.push(...(await this.standardise(rest.slice(0, err.item), lane)));
+        if (err.item > 0) out.push(...(await this.batch(op, rest.slice(0, err.item), lane)));
         out.push({ ok: false, reason: `standardisation ${err.message}` });
         rest = rest.slice(err.item + 1);
       }
     }
-    return out;
+    return out as ChemResults[O];
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../../src-shared/errors';
-import type { StandardiseResult } from './rdkit';
+import type { ScreenParentResult, StandardiseResult } from './standardise';
 import type { FingerprintTable } from './clustering';
 import type { RGroupTable } from './rgroups';
 import type { SearchChunk } from './substructure';
@@ -7,6 +7,8 @@ import type { SearchChunk } from './substructure';
 /** Messages between ChemPool and its worker threads. */
 export type ChemRequest =
   | { id: number; op: 'standardise'; inputs: string[] }
+  /** What a file screen needs of each structure (screenParent): the parent, model SMILES and ECFP4 only. */
+  | { id: number; op: 'parents'; inputs: string[] }
   /**
    * With `key`, the worker keeps the chunk's built index under that key and later tasks may send the key
    * alone (the answer says `missing` when the worker no longer has it); without, `chunk` is required.
@@ -28,6 +30,7 @@ export type ChemRequest =
 
 export interface ChemResults {
   standardise: StandardiseResult[];
+  parents: ScreenParentResult[];
   /** The matching ids, and the pattern fingerprints computed for items that had none (to be stored). */
   substructure: { hits: number[]; computed: Array<{ id: number; patternFp: Uint8Array }>; missing?: true };
   searchIndex: { computed: Array<{ id: number; patternFp: Uint8Array }> };

@@ -3,7 +3,8 @@ import { AppError } from '../../src-shared/errors';
 import { structuralAlerts } from './alerts';
 import { conformer3d } from './conformer';
 import { isFatalWasmError } from './guard';
-import { type StandardiseResult, depictSvg, loadRdkit, murckoScaffold, parseQuery, standardise } from './rdkit';
+import { depictSvg, loadRdkit, murckoScaffold, parseQuery } from './rdkit';
+import { type ScreenParentResult, type StandardiseResult, screenParent, standardise } from './standardise';
 import { maxMin, neighbourRows } from './clustering';
 import { decompose } from './rgroups';
 import { SearchCache, substructureMatches } from './substructure';
@@ -32,12 +33,14 @@ port.on('message', async (msg: ChemRequest) => {
   try {
     const rd = await rdReady;
     switch (msg.op) {
-      case 'standardise': {
-        const out: StandardiseResult[] = [];
+      case 'standardise':
+      case 'parents': {
+        const one = msg.op === 'standardise' ? standardise : screenParent;
+        const out: Array<StandardiseResult | ScreenParentResult> = [];
         for (let i = 0; i < msg.inputs.length; i++) {
           at(msg.id, i);
           try {
-            out.push(standardise(rd, msg.inputs[i] as string));
+            out.push(one(rd, msg.inputs[i] as string));
           } catch (err) {
             if (isFatalWasmError(err)) {
               out.push({ ok: false, reason: crashReason(err) });

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type RDKit, bondPixels, depictSvg, loadRdkit, morganOf, popcount, standardise, stereoFree, tanimoto } from './rdkit';
+import { type RDKit, bondPixels, depictSvg, loadRdkit, morganOf, popcount, stereoFree, tanimoto } from './rdkit';
+import { screenParent, standardise } from './standardise';
 
 let rd: RDKit;
 beforeAll(async () => {
@@ -55,6 +56,15 @@ describe('standardise', () => {
       const c = std(s);
       expect(c.modelSmiles).toBe(stereoFree(rd, c.smiles));
     }
+  });
+
+  it('gives a file screen the same parent, model SMILES and fingerprint as an import (without the rest)', () => {
+    for (const s of ['[Na+].[O-]C(=O)c1ccccc1OC(C)=O', 'C[NH+](C)Cc1c[nH]c2ccccc12.[Cl-]', 'C[C@H]1CC[C@@H](O)CC1', 'O=[N+]([O-])c1ccc(F)cc1']) {
+      const full = std(s);
+      const r = screenParent(rd, s);
+      expect(r).toEqual({ ok: true, compound: { smiles: full.smiles, modelSmiles: full.modelSmiles, fp: full.fp } });
+    }
+    expect(screenParent(rd, 'C1CC')).toEqual({ ok: false, reason: 'unparseable structure' });
   });
 
   it('computes descriptors and Lipinski violations', () => {

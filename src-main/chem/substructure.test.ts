@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../test/helpers';
-import { type RDKit, hasSubstructure, loadRdkit, parseQuery, standardise } from './rdkit';
+import { type RDKit, hasSubstructure, loadRdkit, parseQuery } from './rdkit';
+import { standardise } from './standardise';
 import { SearchCache, type SearchItem, packChunk, patternFpOf, substructureMatches } from './substructure';
 
 let rd: RDKit;

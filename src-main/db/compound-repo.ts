@@ -1,5 +1,5 @@
 import type { ColumnFilter, ColumnType, CompoundRow, DescriptorName, DescriptorRanges, Descriptors, PropValue, SortKey } from '../../src-shared/dto';
-import type { StandardisedCompound } from '../chem/rdkit';
+import type { StandardisedCompound } from '../chem/standardise';
 import type { SearchItem } from '../chem/substructure';
 import { columnExpr, columnPath, filterConditions } from './column-repo';
 import type { Db } from './database';

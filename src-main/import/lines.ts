@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { crc32, createInflateRaw } from 'node:zlib';
+import { AppError } from '../../src-shared/errors';
 
 /** One physical line of an input file, decoded, or the reason it could not be read. */
 export type Line =
@@ -29,6 +30,8 @@ export async function isGzip(path: string): Promise<boolean> {
 export interface ByteOptions {
   /** Counts bytes read from disk (compressed bytes for gzip). */
   onRawBytes?: ((n: number) => void) | undefined;
+  /** Sees every byte read from disk, in order (e.g. to hash the file while it is read). */
+  onRawChunk?: ((chunk: Buffer) => void) | undefined;
   /** Something the reader tolerated but the user should know (e.g. trailing data after a gzip stream). */
   onWarning?: ((msg: string) => void) | undefined;
 }
@@ -44,6 +47,7 @@ export async function openBytes(path: string, opts: ByteOptions = {}): Promise<A
   async function* counted(): AsyncGenerator<Buffer> {
     for await (const chunk of raw) {
       opts.onRawBytes?.((chunk as Buffer).length);
+      opts.onRawChunk?.(chunk as Buffer);
       yield chunk as Buffer;
     }
   }
@@ -331,4 +335,23 @@ function hasCleanLine(sample: Buffer): boolean {
     }
   }
   return false;
+}
+
+/** Why a path cannot be read, in the user's terms. */
+export function fileAccessError(file: string, err: NodeJS.ErrnoException): AppError {
+  switch (err.code) {
+    case 'ENOENT':
+      return new AppError('INVALID_INPUT', `${file}: file not found`);
+    case 'ELOOP':
+      return new AppError('INVALID_INPUT', `${file}: too many levels of symbolic links (a link loop)`);
+    case 'EACCES':
+    case 'EPERM':
+      return new AppError('INVALID_INPUT', `${file}: permission denied`);
+    case 'ENOTDIR':
+      return new AppError('INVALID_INPUT', `${file}: part of the path is not a folder`);
+    case 'ENAMETOOLONG':
+      return new AppError('INVALID_INPUT', `${file}: the path is too long`);
+    default:
+      return new AppError('INVALID_INPUT', `${file}: cannot read it (${err.code ?? err.message})`);
+  }
 }

@@ -3,13 +3,9 @@ import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppError } from '../../src-shared/errors';
 import { type RDKit, parseMol } from '../chem/rdkit';
+import { csvField } from '../util/csv';
 
-/** One CSV field, quoted when it holds a comma, quote or line break. */
-export function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+export { csvField };
 
 /**
  * A stored assay as a CSV that `train` reads back to the same per-compound values: one row per compound, the

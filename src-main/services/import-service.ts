@@ -5,14 +5,14 @@ import { stat } from 'node:fs/promises';
 import type { ImportFormat, ImportPreview, ImportRecordError, ImportSummary } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
-import type { StandardiseResult } from '../chem/rdkit';
+import type { StandardiseResult } from '../chem/standardise';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/database';
 import { ColumnRepo } from '../db/column-repo';
 import { CompoundRepo } from '../db/compound-repo';
 import { type ImportCounts, ImportRepo } from '../db/import-repo';
 import { LibraryRepo } from '../db/library-repo';
-import { binaryReason } from '../import/lines';
+import { binaryReason, fileAccessError } from '../import/lines';
 import { type RawRecord, type RecordError, type RecordItem, detectFormat, openRecords } from '../import/records';
 
 export interface ImportOptions {
@@ -59,25 +59,6 @@ function ownerAlive(owner: string | null, heartbeatMs: number | null): boolean {
   return Date.now() - heartbeatMs < STALE_IMPORT_MS;
 }
 
-/** Why a path cannot be read, in the user's terms. */
-function unreadable(file: string, err: NodeJS.ErrnoException): AppError {
-  switch (err.code) {
-    case 'ENOENT':
-      return new AppError('INVALID_INPUT', `${file}: file not found`);
-    case 'ELOOP':
-      return new AppError('INVALID_INPUT', `${file}: too many levels of symbolic links (a link loop)`);
-    case 'EACCES':
-    case 'EPERM':
-      return new AppError('INVALID_INPUT', `${file}: permission denied`);
-    case 'ENOTDIR':
-      return new AppError('INVALID_INPUT', `${file}: part of the path is not a folder`);
-    case 'ENAMETOOLONG':
-      return new AppError('INVALID_INPUT', `${file}: the path is too long`);
-    default:
-      return new AppError('INVALID_INPUT', `${file}: cannot read it (${err.code ?? err.message})`);
-  }
-}
-
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
@@ -94,7 +75,7 @@ interface Batch {
 async function checkedFile(opts: ImportOptions): Promise<{ file: string; size: number; format: ImportFormat; sha256: string }> {
   const file = opts.displayName ?? opts.file;
   const st = await stat(opts.file).catch((err: NodeJS.ErrnoException) => {
-    throw unreadable(file, err);
+    throw fileAccessError(file, err);
   });
   if (!st.isFile()) throw new AppError('INVALID_INPUT', `${file}: not a file`);
   if (st.size === 0) throw new AppError('PARSE_ERROR', `${file}: the file is empty`);

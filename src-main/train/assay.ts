@@ -1,6 +1,7 @@
 import type { PropValue } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
-import { loadRdkit, standardise, stereoFree } from '../chem/rdkit';
+import { loadRdkit, stereoFree } from '../chem/rdkit';
+import { standardise } from '../chem/standardise';
 import { detectFormat, openRecords } from '../import/records';
 import type { AssayColumns } from '../../src-shared/assay-columns';
 

@@ -1,5 +1,6 @@
 import { AppError } from '../../src-shared/errors';
-import { loadRdkit, modelSmiles, morganOf, popcount, tanimoto } from '../chem/rdkit';
+import { loadRdkit, morganOf, popcount, tanimoto } from '../chem/rdkit';
+import { modelSmiles } from '../chem/standardise';
 import { createModel, disposeModel } from '../model/encoder';
 import { SmilesTokenizer } from '../model/tokenizer';
 import { assignWeights } from '../model/weights-tf';
