@@ -138,16 +138,21 @@ export function sortKeysOf(value: string | undefined): SortKey[] | undefined {
 }
 
 /** Runs a long job with Ctrl-C as its cancel: `say` tells the user what cancelling keeps. */
-export async function withCtrlC<T>(say: (s: string) => void, note: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withCtrlC<T>(
+  say: (s: string) => void,
+  note: string,
+  run: (signal: AbortSignal) => Promise<T>,
+  signals: NodeJS.Signals[] = ['SIGINT'],
+): Promise<T> {
   const abort = new AbortController();
-  const onSigint = () => {
+  const onSignal = () => {
     say(`\n${note}\n`);
     abort.abort();
   };
-  process.once('SIGINT', onSigint);
+  for (const s of signals) process.once(s, onSignal);
   try {
     return await run(abort.signal);
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const s of signals) process.off(s, onSignal);
   }
 }

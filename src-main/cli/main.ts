@@ -102,6 +102,17 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
                                         score every compound of a library, rank, flag the domain (--ascending:
                                         lowest scores first; --show-model M: another model's ranking); --resume
                                         continues a stopped screen; --id N shows/exports an existing one
+  screen --file F[,F…] --out DIR [--model NAME[,NAME…]] [--top K] [--ascending] [--engine E] [--smiles-col C] [--id-col C]
+         [--shard i/N | --slurm N | --k8s N [--image IMAGE]] [--cpus N] [--mem GIB]
+                                        screens files as a stream, never importing them: every score in
+                                        DIR/scores-i-of-N.csv.gz, unreadable records with reasons, the top K
+                                        and the provenance (models frozen in DIR, inputs' sha256); a stopped
+                                        or killed shard continues when run again; --shard i/N: every N-th
+                                        record from i; --slurm/--k8s N: a job array (Indexed Job) of N shards
+                                        and the merge as a dependent job (DIR/submit.sh)
+  screen merge DIR… [--top K] [--out DIR]
+                                        the global top K and totals of a sharded file screen (top.csv,
+                                        summary.json), identical to one process's
   screens                               the screen runs
   vs --library NAME (--label-col COL | --actives FILE) (--model NAME | --similarity ecfp|embedding|fusion)
      [--embedding-model NAME] [--folds K] [--curve]

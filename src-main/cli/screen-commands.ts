@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { UsageError, engineOf, int, need, parse, rangesOf, withCtrlC } from './args';
 import { type CommandEnv, progressPrinter } from './command-env';
 import { checked } from './contract';
+import { fileScreenCommand, isFileScreen, screenMergeCommand } from './file-screen-commands';
 
 function numberOf(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -23,6 +24,7 @@ function summaryLine(s: ScreenSummary): string {
 
 /** `delicate screen`: score a library with models, or show/export an existing screen's filtered results. */
 export async function screenCommand(rest: string[], env: CommandEnv): Promise<number> {
+  if (rest[0] === 'merge') return screenMergeCommand(rest.slice(1), env);
   const { values } = parse(rest, {
     library: { type: 'string' },
     file: { type: 'string' },
@@ -43,8 +45,24 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
     unreadable: { type: 'boolean', default: false },
     ascending: { type: 'boolean', default: false },
     'show-model': { type: 'string' },
+    'id-col': { type: 'string' },
+    shard: { type: 'string' },
+    slurm: { type: 'string' },
+    k8s: { type: 'string' },
+    image: { type: 'string' },
+    cpus: { type: 'string' },
+    mem: { type: 'string' },
   });
   env.setJson(values.json);
+  if (isFileScreen(values)) {
+    if (values.library || values.id !== undefined || values.resume)
+      throw new UsageError(
+        'a file screen (--file with --out DIR, --shard, --slurm or --k8s) reads the file as it is: no --library, --id or --resume (it continues by itself)',
+      );
+    return fileScreenCommand(values, env);
+  }
+  for (const flag of ['id-col', 'image', 'cpus', 'mem'] as const)
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with a file screen (--file F --out DIR)`);
   const top = int(values.top, '--top');
   const minScore = numberOf(values['min-score'], '--min-score');
   const maxScore = numberOf(values['max-score'], '--max-score');

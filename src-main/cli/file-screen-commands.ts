@@ -1,0 +1,169 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FileScreenSummary } from '../screen/file-screen';
+import type { MergeSummary } from '../screen/screen-merge';
+import { mergeScreen, prepareClusterScreen, screenFile } from '../services/file-screen-service';
+import { UsageError, engineOf, int, parse, positive, withCtrlC } from './args';
+import { type CommandEnv, progressPrinter } from './command-env';
+
+/** The flags of `delicate screen` a file screen reads. */
+export interface FileScreenFlags {
+  db?: string | undefined;
+  file?: string | undefined;
+  model?: string | undefined;
+  out?: string | undefined;
+  top?: string | undefined;
+  engine?: string | undefined;
+  ascending?: boolean | undefined;
+  'smiles-col'?: string | undefined;
+  'id-col'?: string | undefined;
+  shard?: string | undefined;
+  slurm?: string | undefined;
+  k8s?: string | undefined;
+  image?: string | undefined;
+  cpus?: string | undefined;
+  mem?: string | undefined;
+}
+
+/** Whether `screen --file` streams the file (an output folder, shards, a scheduler) instead of importing it. */
+export function isFileScreen(v: FileScreenFlags): boolean {
+  if (!v.file) return false;
+  if (v.shard !== undefined || v.slurm !== undefined || v.k8s !== undefined) return true;
+  return v.out !== undefined && !/\.(csv|sdf)$/i.test(v.out);
+}
+
+const DEFAULT_TOP = 1000;
+
+function shardOf(value: string | undefined): { index: number; count: number } | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index >= count) throw new UsageError(`--shard must be i/N with 0 ≤ i < N (e.g. 0/4), got '${value}'`);
+  return { index, count };
+}
+
+/** How a node runs this CLI: this Node binary and this checkout's bin/delicate.mjs, else `delicate` on the PATH. */
+function cliCommand(): string[] {
+  const bin = resolve(fileURLToPath(import.meta.url), '../../../bin/delicate.mjs');
+  return existsSync(bin) ? [process.execPath, bin] : ['delicate'];
+}
+
+const modelNames = (v: FileScreenFlags) =>
+  (v.model ?? '')
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+
+/** `delicate screen --file F[,F…] --out DIR [--top K] [--shard i/N | --slurm N | --k8s N]`. */
+export async function fileScreenCommand(v: FileScreenFlags, env: CommandEnv): Promise<number> {
+  const files = (v.file ?? '')
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  if (!v.out) throw new UsageError('a file screen writes to a folder: give --out DIR');
+  if ([v.shard, v.slurm, v.k8s].filter((x) => x !== undefined).length > 1) throw new UsageError('give one of --shard, --slurm and --k8s');
+  const top = int(v.top, '--top') ?? DEFAULT_TOP;
+  const engine = engineOf(v.engine);
+  const out = resolve(v.out);
+  const jobs = v.slurm ?? v.k8s;
+  const registry = async () => (await env.context(v.db)).models;
+  const onNotice = (m: string) => env.err(`${m}\n`);
+  if (jobs !== undefined) {
+    const scheduler = v.slurm !== undefined ? 'slurm' : 'kubernetes';
+    const shards = positive(jobs, v.slurm !== undefined ? '--slurm' : '--k8s') as number;
+    const written = await prepareClusterScreen(
+      scheduler,
+      {
+        cli: cliCommand(),
+        files: files.map((f) => resolve(f)),
+        out,
+        models: modelNames(v),
+        top,
+        shards,
+        ascending: v.ascending ?? false,
+        engine,
+        ...(v['smiles-col'] ? { smilesCol: v['smiles-col'] } : {}),
+        ...(v['id-col'] ? { idCol: v['id-col'] } : {}),
+        ...(v.cpus ? { cpus: positive(v.cpus, '--cpus') as number } : {}),
+        ...(v.mem ? { memGiB: positive(v.mem, '--mem') as number } : {}),
+      },
+      { registry, onNotice, ...(v.image ? { image: v.image } : {}) },
+    );
+    env.print({ shards, out, ...written }, () =>
+      [
+        `${shards} shards of ${files.join(', ')} with ${written.models.join(', ')} → ${out}`,
+        `  ${written.screen}\n  ${written.merge}`,
+        `submit with: ${written.submit}`,
+        scheduler === 'slurm'
+          ? '(or: sbatch screen.sbatch, then sbatch --dependency=afterok:JOBID merge.sbatch)'
+          : '(the image must see the files and the folder at these paths)',
+      ].join('\n'),
+    );
+    return 0;
+  }
+  const shard = shardOf(v.shard);
+  let summary: FileScreenSummary;
+  try {
+    summary = await withCtrlC(
+      env.err,
+      'stopping: what is scored is kept; the same command continues it',
+      (signal) =>
+        screenFile(
+          {
+            files,
+            out,
+            models: modelNames(v),
+            top,
+            ascending: v.ascending ?? false,
+            engine,
+            ...(shard ? { shard } : {}),
+            ...(v['smiles-col'] ? { smilesCol: v['smiles-col'] } : {}),
+            ...(v['id-col'] ? { idCol: v['id-col'] } : {}),
+          },
+          { signal, onProgress: progressPrinter(env), registry, onNotice },
+        ),
+      ['SIGINT', 'SIGTERM'],
+    );
+  } finally {
+    if (env.isTTY) env.err('\n');
+  }
+  env.print(summary, () => fileScreenText(summary));
+  return 0;
+}
+
+function totalsText(s: Pick<FileScreenSummary, 'read' | 'unreadable' | 'scored'>, taken: number): string {
+  const scored = Object.entries(s.scored)
+    .map(([m, n]) => `${n.toLocaleString('en')} scored by ${m}`)
+    .join(', ');
+  return `${taken.toLocaleString('en')} of ${s.read.toLocaleString('en')} records: ${scored}; ${s.unreadable.toLocaleString('en')} unreadable`;
+}
+
+function fileScreenText(s: FileScreenSummary): string {
+  return [
+    `shard ${s.shard.index}/${s.shard.count} ${s.state}${s.resumed ? ' (continued)' : ''}: ${totalsText(s, s.taken)} in ${s.seconds.toFixed(1)} s (${s.molPerSec.toFixed(0)} mol/s) on ${s.engine}`,
+    `scores: ${s.files.scores}`,
+    `unreadable: ${s.files.unreadable}`,
+    ...(s.merged
+      ? [`top ${s.merged.top}: ${s.merged.files.top}`, `summary: ${s.merged.files.summary}`]
+      : [`merge the shards with: delicate screen merge ${s.out}`]),
+  ].join('\n');
+}
+
+/** `delicate screen merge DIR… [--top K] [--out DIR]`. */
+export async function screenMergeCommand(rest: string[], env: CommandEnv): Promise<number> {
+  const { values, positionals } = parse(rest, { top: { type: 'string' }, out: { type: 'string' } });
+  env.setJson(values.json);
+  if (positionals.length === 0) throw new UsageError('screen merge takes the folders of the shards: delicate screen merge DIR…');
+  const top = int(values.top, '--top');
+  const m: MergeSummary = await mergeScreen(positionals, { ...(values.out ? { out: values.out } : {}), ...(top !== undefined ? { top } : {}) });
+  env.print(m, () =>
+    [
+      `${m.shards} shard${m.shards > 1 ? 's' : ''} merged: ${totalsText(m, m.taken)}; ${m.shardSeconds.toFixed(0)} s of shard time`,
+      `top ${m.top} by ${m.rankBy}${m.ascending ? ' (lowest first)' : ''}: ${m.files.top}`,
+      `summary: ${m.files.summary}`,
+    ].join('\n'),
+  );
+  return 0;
+}
