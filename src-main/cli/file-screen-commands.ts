@@ -104,6 +104,8 @@ export async function fileScreenCommand(v: FileScreenFlags, env: CommandEnv): Pr
     return 0;
   }
   const shard = shardOf(v.shard);
+  const cpus = positive(v.cpus, '--cpus');
+  if (v.mem !== undefined || v.image !== undefined) throw new UsageError('--mem and --image go with --slurm or --k8s');
   let summary: FileScreenSummary;
   try {
     summary = await withCtrlC(
@@ -119,6 +121,7 @@ export async function fileScreenCommand(v: FileScreenFlags, env: CommandEnv): Pr
             ascending: v.ascending ?? false,
             engine,
             ...(shard ? { shard } : {}),
+            ...(cpus ? { cpus } : {}),
             ...(v['smiles-col'] ? { smilesCol: v['smiles-col'] } : {}),
             ...(v['id-col'] ? { idCol: v['id-col'] } : {}),
           },

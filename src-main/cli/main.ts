@@ -108,8 +108,9 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
                                         DIR/scores-i-of-N.csv.gz, unreadable records with reasons, the top K
                                         and the provenance (models frozen in DIR, inputs' sha256); a stopped
                                         or killed shard continues when run again; --shard i/N: every N-th
-                                        record from i; --slurm/--k8s N: a job array (Indexed Job) of N shards
-                                        and the merge as a dependent job (DIR/submit.sh)
+                                        record from i; --cpus N: cores to use (per shard); --slurm/--k8s N:
+                                        a job array (Indexed Job) of N shards and the merge as a dependent
+                                        job (DIR/submit.sh), --cpus/--mem per shard
   screen merge DIR… [--top K] [--out DIR]
                                         the global top K and totals of a sharded file screen (top.csv,
                                         summary.json), identical to one process's

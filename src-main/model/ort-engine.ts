@@ -79,12 +79,21 @@ export class OrtModel {
     readonly provider: string,
   ) {}
 
-  static async create(graph: Uint8Array, threads = availableParallelism()): Promise<OrtModel> {
+  /**
+   * `spin: false` stops the intra-op threads from busy-waiting between operators: for a session that
+   * shares the cores with other work (a file screen's chemistry workers), where spinning takes their CPU.
+   */
+  static async create(graph: Uint8Array, threads = availableParallelism(), spin = true): Promise<OrtModel> {
     const o = loadOrt();
     if (!o) throw new Error(ortProblem());
     const supported = new Map(o.listSupportedBackends().map((b) => [b.name, b.bundled]));
     const statuses: ProviderStatus[] = [];
-    const options = { graphOptimizationLevel: 'all' as const, intraOpNumThreads: threads, interOpNumThreads: 1 };
+    const options = {
+      graphOptimizationLevel: 'all' as const,
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      ...(spin ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+    };
     // An accelerated provider where it is installed and loads, else the CPU; each one's reason is kept.
     for (const name of acceleratedProviders()) {
       const gap = providerGap(name, supported);

@@ -40,6 +40,8 @@ function screenArgs(c: ClusterScreen, indexVar: string): string[] {
     ...(c.engine && c.engine !== 'auto' ? ['--engine', c.engine] : []),
     ...(c.smilesCol ? ['--smiles-col', c.smilesCol] : []),
     ...(c.idCol ? ['--id-col', c.idCol] : []),
+    '--cpus',
+    String(c.cpus ?? 2),
     '--shard',
     `\${${indexVar}}/${c.shards}`,
     '--json',

@@ -33,6 +33,8 @@ export interface FileScreenRequest {
   idCol?: string;
   /** Compounds per chunk (default 1024). */
   chunk?: number;
+  /** Cores to use (chemistry workers and ONNX Runtime threads); default: every core this process may use. */
+  cpus?: number;
   /** Seconds between commits (default 2). */
   commitSeconds?: number;
 }
@@ -253,7 +255,7 @@ async function run(req: FileScreenRequest, hooks: FileScreenHooks, parts: RunPar
   const { state, bundle, writer, heap, files } = parts;
   const p = state.progress;
   const shard = state.shard;
-  const chem = new ChemPool();
+  const chem = new ChemPool(req.cpus);
   let pool: ScreenPool | null = null;
   const t0 = performance.now();
   const secondsAtStart = p.seconds;
@@ -306,7 +308,8 @@ async function run(req: FileScreenRequest, hooks: FileScreenHooks, parts: RunPar
     }
   };
   try {
-    pool = await ScreenPool.start(bundle.models, req.engine ?? 'auto');
+    // The chemistry workers standardise while ONNX Runtime scores, on the same cores.
+    pool = await ScreenPool.start(bundle.models, req.engine ?? 'auto', undefined, { shared: true, ...(req.cpus ? { cores: req.cpus } : {}) });
     state.engine = pool.engine;
     hooks.onProgress?.({
       done: p.taken,

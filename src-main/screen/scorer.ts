@@ -48,10 +48,10 @@ export interface Runner {
  * Loads a model on ONNX Runtime (its stored graph, or one exported on the fly) when the engine allows and
  * the runtime loads, else on TF.js; `threads` is ONNX Runtime's intra-op thread count.
  */
-export async function loadRunner(spec: EncoderSpec, engine: Engine, threads: number): Promise<Runner> {
+export async function loadRunner(spec: EncoderSpec, engine: Engine, threads: number, spin = true): Promise<Runner> {
   if (engine === 'onnxruntime' || engine === 'onnxruntime-int8' || (engine === 'auto' && loadOrt() !== null)) {
     const int8 = engine === 'onnxruntime-int8';
-    const m = await OrtModel.create(onnxGraph(spec, int8), threads);
+    const m = await OrtModel.create(onnxGraph(spec, int8), threads, spin);
     return {
       rows: (seqs, output) => m.rows(seqs, output),
       release: () => m.release(),
@@ -79,14 +79,15 @@ export class Scorer {
     readonly engine: string,
   ) {}
 
-  static async create(specs: ScoringSpec[], engine: Engine = 'auto', threads = 1): Promise<Scorer> {
+  /** `spin`: see OrtModel.create. */
+  static async create(specs: ScoringSpec[], engine: Engine = 'auto', threads = 1, spin = true): Promise<Scorer> {
     const rd = await loadRdkit();
     const models: ScorerModel[] = [];
     const domainOf = (smiles: string[]) => new DomainIndex(smiles.map((s) => morganOf(rd, s)).filter((f): f is Uint8Array => f !== null));
     const member = async (spec: MemberSpec): Promise<MemberModel> => {
       if (spec.kind === 'forest') return { kind: 'forest', spec, forest: RandomForest.fromJSON(spec.forest), domain: domainOf(spec.domain) };
       if (!spec.config.task) throw new Error(`model '${spec.name}' has no task head`);
-      const runner = await loadRunner(spec, engine, threads);
+      const runner = await loadRunner(spec, engine, threads, spin);
       return { kind: 'transformer', spec, tokenizer: SmilesTokenizer.fromJSON(spec.tokenizer), runner, domain: domainOf(spec.domain) };
     };
     try {

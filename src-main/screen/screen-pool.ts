@@ -27,9 +27,12 @@ export class ScreenPool {
     readonly engine: string,
   ) {}
 
-  /** Starts the workers and loads the models into each. */
-  static async start(models: ScoringSpec[], engine: Engine = 'auto', workers?: number): Promise<ScreenPool> {
-    const cores = availableParallelism();
+  /**
+   * Starts the workers and loads the models into each. `shared`: the cores are shared with other work (a
+   * file screen's chemistry workers), so ONNX Runtime's threads do not busy-wait.
+   */
+  static async start(models: ScoringSpec[], engine: Engine = 'auto', workers?: number, opts: { shared?: boolean; cores?: number } = {}): Promise<ScreenPool> {
+    const cores = opts.cores ?? availableParallelism();
     const ort = engine === 'onnxruntime' || (engine === 'auto' && loadOrt() !== null);
     const n = workers ?? (ort ? 1 : cores);
     const threads = ort ? Math.max(1, Math.floor(cores / n)) : 1;
@@ -48,7 +51,7 @@ export class ScreenPool {
           };
           worker.on('message', onMessage);
           worker.once('error', (err) => reject(new BugError(`screening worker crashed: ${err.message}`)));
-          worker.postMessage({ type: 'load', models, engine, threads } satisfies ScreenRequest);
+          worker.postMessage({ type: 'load', models, engine, threads, spin: !opts.shared } satisfies ScreenRequest);
         });
       }
     } catch (err) {

@@ -3,7 +3,7 @@ import type { ScoredChunk, ScreenItem } from './scorer';
 
 /** Messages between ScreenPool and its worker threads. */
 export type ScreenRequest =
-  | { type: 'load'; models: ScoringSpec[]; engine: Engine; threads: number }
+  | { type: 'load'; models: ScoringSpec[]; engine: Engine; threads: number; spin?: boolean }
   | { type: 'score'; chunk: number; items: ScreenItem[] }
   /** Embeddings of model SMILES with any model (loaded for this request only). */
   | { type: 'embed'; model: EncoderSpec; smiles: string[]; engine: Engine; threads: number }

@@ -19,7 +19,7 @@ port.on('message', (req: ScreenRequest) => {
   queue = queue.then(async () => {
     try {
       if (req.type === 'load') {
-        scorer = await Scorer.create(req.models, req.engine, req.threads);
+        scorer = await Scorer.create(req.models, req.engine, req.threads, req.spin ?? true);
         post({ type: 'loaded', engine: scorer.engine });
       } else if (req.type === 'embed') {
         const vectors = await embed(req.model, req.smiles, req.engine, req.threads, {

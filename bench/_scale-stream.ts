@@ -1,0 +1,161 @@
+// The streaming part of `npm run bench -- scale` (issue 35): `delicate screen --file … --out DIR` as the user
+// runs it (a child process of the CLI), against pure ONNX Runtime inference in the same run.
+import { spawn } from 'node:child_process';
+import { copyFileSync, createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { OrtModel } from '../src-main/model/ort-engine';
+import { onnxGraph } from '../src-main/model/onnx-export';
+import { SmilesTokenizer } from '../src-main/model/tokenizer';
+import { BUNDLE_FILE, writeBundle } from '../src-main/screen/model-bundle';
+import type { TaskModelSpec } from '../src-main/train/predict-types';
+
+const cli = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/delicate.mjs');
+
+interface ShardRun {
+  wallSeconds: number;
+  /** The shard's own seconds (from starting its workers to its last commit) and rate. */
+  seconds: number;
+  molPerSec: number;
+  taken: number;
+  peakRssMiB: number;
+}
+
+/** The peak resident memory (VmHWM) of a running process, in MiB; null once it has exited. */
+function peakRss(pid: number): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `delicate screen …` and follows its peak memory until it exits. */
+async function screenProcess(args: string[]): Promise<ShardRun> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [cli, 'screen', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  child.stderr.on('data', (d: Buffer) => (err = (err + d).slice(-4000)));
+  let peak = 0;
+  const poll = setInterval(() => (peak = Math.max(peak, peakRss(child.pid as number) ?? 0)), 200);
+  const [code] = (await once(child, 'exit')) as [number];
+  clearInterval(poll);
+  if (code !== 0) throw new Error(`delicate screen ${args.join(' ')} failed (${code}):\n${err}`);
+  const s = JSON.parse(out) as { seconds: number; molPerSec: number; taken: number };
+  return { wallSeconds: (performance.now() - t0) / 1000, seconds: s.seconds, molPerSec: s.molPerSec, taken: s.taken, peakRssMiB: peak };
+}
+
+/** Writes `n` lines of the corpus (repeated as often as needed, each line its own id) as a SMILES file. */
+async function smilesFile(path: string, corpus: string[], n: number): Promise<void> {
+  const out = createWriteStream(path);
+  for (let i = 0; i < n; i += 10_000) {
+    const lines: string[] = [];
+    for (let j = i; j < Math.min(n, i + 10_000); j++) lines.push(`${corpus[j % corpus.length]} R${j}\n`);
+    if (!out.write(lines.join(''))) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+export interface StreamOptions {
+  spec: TaskModelSpec;
+  corpusGz: string;
+  work: string;
+  molecules: number;
+  big: number;
+}
+
+/** The streaming rows of the scale table and their data. */
+export async function streamingPart(o: StreamOptions): Promise<{ results: Record<string, unknown>; rows: string[][]; notes: string[] }> {
+  mkdirSync(o.work, { recursive: true });
+  try {
+    return await measure(o);
+  } finally {
+    rmSync(o.work, { recursive: true, force: true });
+  }
+}
+
+async function measure(o: StreamOptions): Promise<{ results: Record<string, unknown>; rows: string[][]; notes: string[] }> {
+  const corpus = gunzipSync(readFileSync(o.corpusGz))
+    .toString('utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',')[0] as string)
+    .filter(Boolean);
+  const small = join(o.work, `chembl-${o.molecules}.smi`);
+  const big = join(o.work, `chembl-${o.big}.smi`);
+  await smilesFile(small, corpus, o.molecules);
+  await smilesFile(big, corpus, o.big);
+  // The model frozen once; every run's folder gets the same bundle (no database in the child processes).
+  const bundle = join(o.work, BUNDLE_FILE);
+  await writeBundle(bundle, [o.spec]);
+  const folder = (name: string) => {
+    const dir = join(o.work, name);
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(bundle, join(dir, BUNDLE_FILE));
+    return dir;
+  };
+
+  // Pure inference: the same number of molecules' token sequences (the corpus is canonical RDKit SMILES,
+  // so its sequences are as long as the screen's), ONNX Runtime on every core, no file, no chemistry.
+  const tokenizer = SmilesTokenizer.fromJSON(o.spec.tokenizer);
+  const seqs = corpus.slice(0, o.molecules).flatMap((s) => {
+    const e = tokenizer.encode(s, o.spec.config.maxLen);
+    return e.ok && e.unknown === 0 ? [e.ids] : [];
+  });
+  const ort = await OrtModel.create(onnxGraph(o.spec, false), 2);
+  let pure: number;
+  try {
+    const t0 = performance.now();
+    await ort.rows(seqs, 'task');
+    pure = seqs.length / ((performance.now() - t0) / 1000);
+  } finally {
+    await ort.release();
+  }
+
+  const common = ['--top', '1000', '--model', o.spec.name];
+  const one = await screenProcess(['--file', small, '--out', folder('one'), ...common]);
+  const shardsDir = folder('two');
+  const t0 = performance.now();
+  // Each shard on one core (--cpus 1): the two together have the machine's cores, as the one process has.
+  const two = await Promise.all([0, 1].map((i) => screenProcess(['--file', small, '--out', shardsDir, ...common, '--shard', `${i}/2`, '--cpus', '1'])));
+  const twoWall = (performance.now() - t0) / 1000;
+  const merge = spawn(process.execPath, [cli, 'screen', 'merge', shardsDir, '--json'], { stdio: 'ignore' });
+  await once(merge, 'exit');
+  const sameTop = readFileSync(join(shardsDir, 'top.csv'), 'utf8') === readFileSync(join(o.work, 'one', 'top.csv'), 'utf8');
+  const large = await screenProcess(['--file', big, '--out', folder('big'), ...common]);
+
+  const twoRate = o.molecules / twoWall;
+  const rows = [
+    [`pure ONNX Runtime inference, ${seqs.length.toLocaleString('en')} sequences, 2 threads`, `${pure.toFixed(0)} mol/s`, ''],
+    [
+      `file screen, ${o.molecules.toLocaleString('en')} molecules, 1 process`,
+      `${one.molPerSec.toFixed(0)} mol/s (${((100 * one.molPerSec) / pure).toFixed(0)}% of pure inference)`,
+      `wall ${one.wallSeconds.toFixed(1)} s, peak RSS ${one.peakRssMiB.toFixed(0)} MiB`,
+    ],
+    [
+      `file screen, ${o.molecules.toLocaleString('en')} molecules, 2 shard processes at once`,
+      `${twoRate.toFixed(0)} mol/s together (${(twoRate / (o.molecules / one.wallSeconds)).toFixed(2)}x one process, by wall time)`,
+      `wall ${twoWall.toFixed(1)} s; peak RSS ${two.map((t) => t.peakRssMiB.toFixed(0)).join(' + ')} MiB; merged top 1000 ${sameTop ? 'identical to' : 'DIFFERENT from'} one process's`,
+    ],
+    [
+      `file screen, ${o.big.toLocaleString('en')} molecules (the corpus repeated), 1 process`,
+      `${large.molPerSec.toFixed(0)} mol/s`,
+      `wall ${large.wallSeconds.toFixed(1)} s, peak RSS ${large.peakRssMiB.toFixed(0)} MiB (${((100 * (large.peakRssMiB - one.peakRssMiB)) / one.peakRssMiB).toFixed(1)}% vs ${o.molecules.toLocaleString('en')})`,
+    ],
+  ];
+  return {
+    results: {
+      stream: { pureOrtMolPerSec: pure, sequences: seqs.length, one, two: { wallSeconds: twoWall, molPerSec: twoRate, shards: two, sameTop }, big: large },
+    },
+    rows,
+    notes: [
+      `Streaming: \`delicate screen --file F.smi --out DIR --top 1000\` as a child process (the built CLI when it is fresh), the model frozen in the folder; its mol/s is the shard's own rate (workers started to last commit), peak RSS the process's VmHWM (all its threads). Each molecule is read, standardised as at import (parent, model SMILES, ECFP4 on the chemistry workers), checked against the applicability domain, scored, written (gzip CSV) and ranked. Pure inference: ONNX Runtime on the same number of token sequences, nothing else.`,
+    ],
+  };
+}
