@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +8,6 @@ import { AppContext } from '../services/app-context';
 import { corpusSlice, registerTinyTaskModel, tempDir } from '../test/helpers';
 import { scoreRows, unreadableRows } from '../test/screen-files';
 import { type SlurmCluster, slurmUnavailable, startSlurm } from '../test/slurm-cluster';
-import { screenFile } from '../services/file-screen-service';
 
 const tmp = tempDir('delicate-slurm-');
 const why = slurmUnavailable();
@@ -119,6 +119,49 @@ describe('delicate screen --file … --out DIR', () => {
   }, 120_000);
 });
 
+/** The 20k-molecule file screened in one process (once, by whichever test needs it first): the reference folder. */
+let single: Promise<string> | null = null;
+function reference(): Promise<string> {
+  single ??= (async () => {
+    const dir = join(tmp.dir, 'single');
+    const r = await cli(['screen', '--file', file, '--model', 'tiny', '--out', dir, '--top', '50', '--db', db, '--json']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.json).toMatchObject({ read: 20_001, taken: 20_001, unreadable: 1 });
+    // A few molecules hold a token the tiny model's vocabulary (from 2,000 of them) lacks: rows with a note.
+    expect((r.json?.scored as { tiny: number }).tiny).toBeGreaterThan(19_900);
+    return dir;
+  })();
+  return single;
+}
+
+describe('a file screen killed', () => {
+  it('continues from its last commit after SIGKILL, to the scores of an uninterrupted run', async () => {
+    const ref = await reference();
+    const dir = join(tmp.dir, 'killed');
+    mkdirSync(dir);
+    copyFileSync(join(ref, 'models.json.gz'), join(dir, 'models.json.gz'));
+    const bin = join(import.meta.dirname, '../../bin/delicate.mjs');
+    const child = spawn(process.execPath, [bin, 'screen', '--file', file, '--out', dir, '--top', '50', '--json'], { stdio: 'ignore' });
+    const state = join(dir, 'shard-0-of-1.json');
+    const committed = () => (existsSync(state) ? (JSON.parse(readFileSync(state, 'utf8')) as { state: string; progress: { nextRecord: number } }) : null);
+    for (let waited = 0; (committed()?.progress.nextRecord ?? 0) === 0; waited += 100) {
+      if (waited > 180_000 || child.exitCode !== null) throw new Error(`no commit to kill after (exit ${child.exitCode})`);
+      await sleep(100);
+    }
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const at = committed();
+    expect(at?.state).toBe('running');
+    expect(at?.progress.nextRecord).toBeLessThan(20_001);
+    const r = await cli(['screen', '--file', file, '--out', dir, '--top', '50', '--json']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.json).toMatchObject({ state: 'complete', resumed: true, read: 20_001, taken: 20_001, unreadable: 1 });
+    expect(scoreRows(dir)).toEqual(scoreRows(ref));
+    expect(unreadableRows(dir)).toEqual(unreadableRows(ref));
+    expect(readFileSync(join(dir, 'top.csv'), 'utf8')).toBe(readFileSync(join(ref, 'top.csv'), 'utf8'));
+  }, 300_000);
+});
+
 describe('a file screen on a real Slurm cluster', () => {
   it.skipIf(why !== null)(
     'runs 4 shards as a job array and the merge as a dependent job, equal to one process',
@@ -135,15 +178,8 @@ describe('a file screen on a real Slurm cluster', () => {
       const said = execFileSync(join(out, 'submit.sh'), { env }).toString();
       expect(said).toMatch(/shards: job array \d+ \(4 tasks\); merge: job \d+/);
 
-      // Meanwhile, the same screen in one process (same frozen models), as the reference.
-      const single = join(tmp.dir, 'single');
-      mkdirSync(single);
-      copyFileSync(join(out, 'models.json.gz'), join(single, 'models.json.gz'));
-      const one = await screenFile(
-        { files: [file], out: single, models: ['tiny'], top: 50 },
-        { registry: () => Promise.reject(new Error('the models are frozen')) },
-      );
-      expect([one.read, one.unreadable]).toEqual([20_001, 1]);
+      // Meanwhile, the same screen in one process, as the reference.
+      const single = await reference();
 
       const summary = join(out, 'summary.json');
       for (let waited = 0; !existsSync(summary); waited += 2) {
@@ -163,7 +199,7 @@ describe('a file screen on a real Slurm cluster', () => {
         scored: Record<string, number>;
       };
       expect([merged.shards, merged.read, merged.taken, merged.unreadable]).toEqual([4, 20_001, 20_001, 1]);
-      expect(merged.scored).toEqual(one.scored);
+      expect(merged.scored).toEqual((JSON.parse(readFileSync(join(single, 'summary.json'), 'utf8')) as { scored: unknown }).scored);
       expect(readdirSync(out).filter((f) => f.startsWith('shard-'))).toHaveLength(4);
       // Every score, and the top K, equal the one-process screen's.
       const rows = scoreRows(out);
