@@ -90,7 +90,9 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   // The default depth of 3 is more than the 2-layer tiny teacher has: the form and the result say so.
   await expect(page.getByTestId('train-depth-note')).toHaveText('the teacher has 2 layers: the student applies its layer 2 times');
   await expect(outcome).toContainText('the student applies its layer 2 times, not the 3 asked');
-  await expect(page.getByTestId('train-scatter').locator('circle')).not.toHaveCount(0);
+  // Every model on the predicted-vs-measured plot, the forest included, on axes with names (ECharts canvas).
+  await expect(page.getByTestId('train-scatter')).toHaveAttribute('data-series', 'teacher | student | ECFP4 forest | prediction = measurement');
+  await expect(page.getByTestId('train-scatter').locator('canvas')).not.toHaveCount(0);
   await page.screenshot({ path: join(artifacts, 'training.png'), fullPage: true });
   // The run stored its assay: it trains again without the file, with its own target and task.
   await page.getByTestId('train-assay').selectOption('ui');
@@ -250,7 +252,8 @@ test('a chemist screens a library with the distilled student and the forest, ran
   const scores = await page.getByTestId('screen-score').allTextContents();
   const values = scores.map(Number);
   expect([...values].sort((a, b) => b - a)).toEqual(values);
-  await expect(page.getByTestId('screen-histogram').locator('rect')).toHaveCount(20);
+  await expect(page.getByTestId('screen-histogram')).toHaveAttribute('data-bins', '20');
+  await expect(page.getByTestId('screen-histogram-chart').locator('canvas')).not.toHaveCount(0);
   // The score column is named after what the model predicts, and sorts both ways.
   await expect(page.getByTestId('screen-order')).toHaveText('pred logS ▼');
   await page.getByTestId('screen-order').click();
@@ -416,7 +419,10 @@ test('a chemist trains a classifier and reads its ROC curves against the forest'
   await expect(outcome).toContainText('rocAuc');
   // Probabilities against 0/1 are read as ROC curves, one per model, not as a predicted-vs-measured scatter.
   await expect(page.getByTestId('train-scatter')).toHaveCount(0);
-  await expect(page.getByTestId('train-roc').locator('polyline')).toHaveCount(3);
+  await expect(page.getByTestId('train-roc')).toHaveAttribute(
+    'data-series',
+    /^teacher \(AUC 0\.\d{3}\) \| student \(AUC 0\.\d{3}\) \| ECFP4 forest \(AUC [01]\.\d{3}\) \| chance$/,
+  );
   await expect(outcome).toContainText(/ROC on the test split \(the first seed\): teacher 0\.\d{3} · student 0\.\d{3} · ECFP4 forest [01]\.\d{3}/);
   await page.screenshot({ path: join(artifacts, 'training-classifier.png'), fullPage: true });
   expect(consoleErrors).toEqual([]);
