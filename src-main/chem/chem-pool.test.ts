@@ -35,6 +35,8 @@ describe('ChemPool', () => {
     const out = await settled;
     expect(out.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(String((out[1] as PromiseRejectedResult).reason)).toMatch(/closed/);
+    // Shutting down with work queued cancels it: not an internal error to log.
+    expect(out.map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(['CANCELLED', 'CANCELLED']);
     await expect(other.run({ op: 'alerts', smiles: 'CCO' })).rejects.toThrow(/after close/);
   });
 

@@ -232,7 +232,9 @@ export class ChemPool {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.watchdog);
-    const closed = new BugError('ChemPool closed with the task unfinished');
+    // Closing with work queued is the app shutting down (a request still in flight, a background index):
+    // those tasks are cancelled, not failed.
+    const closed = new AppError('CANCELLED', 'the chemistry workers closed before this task finished (the app is shutting down)');
     for (const task of [
       ...this.lanes.interactive.splice(0),
       ...this.lanes.bulk.splice(0),
