@@ -32,3 +32,12 @@ export function intervalText(iv: PredictionInterval | null, digits = 2): string 
   const level = `${Math.round(iv.level * 100)}%`;
   return 'classes' in iv ? `${level}: ${predictionSetText(iv.classes)}` : `${level}: ${iv.lower.toFixed(digits)} to ${iv.upper.toFixed(digits)}`;
 }
+
+/**
+ * The library column a screen writes a model's predictions to: named after what it predicts and the
+ * model, `pred logS (sol-student)` or `P(active) (ada-student)`.
+ */
+export function predictionColumn(model: string, task: { target: string; type: 'regression' | 'classification' } | null): string {
+  const what = !task ? 'score' : task.type === 'classification' ? `P(${task.target})` : `pred ${task.target}`;
+  return `${what} (${model})`.replace(/"/g, "'");
+}

@@ -117,6 +117,26 @@ describe('screening a library', () => {
     ]);
   });
 
+  it('writes each model’s predictions as a number column of the library, sorting like the scores', async () => {
+    const { r } = await referenceScreen();
+    const handlers = createHandlers(app);
+    const columns = await handlers['library.columns']({ library: 'lib' });
+    expect(columns.filter((c) => c.name.endsWith('(m1)') || c.name.endsWith('(m2)')).map((c) => [c.name, c.type])).toEqual([
+      ['pred y (m1)', 'number'],
+      ['P(y) (m2)', 'number'],
+    ]);
+    // Sorted by the column, the library's first compounds are the screen's top ranks (the unreadable last).
+    const page = await handlers['compound.list']({ library: 'lib', sort: [{ column: 'pred y (m1)', desc: true }], limit: 5 });
+    expect(page.compounds.map((c) => c.id)).toEqual(r.top.map((h) => h.compoundId));
+    expect(page.compounds.map((c) => c.props['pred y (m1)'])).toEqual(r.top.map((h) => h.score));
+    // A prediction takes part in a desirability score like any column: here the only term, rising with it.
+    const hist = app.screens.histogram(r.screen);
+    const mpo = app.scores.score('lib', { name: 'pred-mpo', terms: [{ column: 'pred y (m1)', fn: 'up', low: hist.min, high: hist.max, weight: 1 }] });
+    expect([mpo.scored, mpo.max]).toEqual([libraryTotal - 2, 1]);
+    const byMpo = await handlers['compound.list']({ library: 'lib', sort: [{ column: 'pred-mpo', desc: true }], limit: 1 });
+    expect(byMpo.compounds[0]?.id).toBe(r.top[0]?.compoundId);
+  });
+
   it('gives the scores `predict` gives, with the domain check', async () => {
     const first = (await referenceScreen()).r.screen;
     const hits = await app.screens.results(first, { limit: 50 });
@@ -243,7 +263,10 @@ describe('screening a library', () => {
     const csv = join(tmp.dir, 'top.csv');
     expect(await app.screens.export(first, csv, { limit: 20 })).toEqual({ written: 20, file: csv });
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
-    expect(lines[0]).toMatch(/^rank,id,smiles,model,score,uncertainty,max_similarity,in_domain,note,mw,.*,lipinskiViolations$/);
+    // The library's own columns follow: here the screens' prediction columns (and what other tests added).
+    expect(lines[0]).toMatch(
+      /^rank,id,smiles,model,score,uncertainty,max_similarity,in_domain,note,mw,.*,lipinskiViolations,pred y \(m1\),P\(y\) \(m2\)(,.*)?$/,
+    );
     expect(lines).toHaveLength(21);
     expect(lines[1]?.startsWith('1,')).toBe(true);
     const sdf = join(tmp.dir, 'pyridines.sdf');

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompoundPrediction, ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
-import { predictionSetText as setText } from '../../src-shared/models';
+import { predictionColumn, predictionSetText as setText } from '../../src-shared/models';
 import { intervalOf } from '../train/ensemble';
 import type { ChemPool } from '../chem/chem-pool';
 import { loadRdkit } from '../chem/rdkit';
 import type { Db } from '../db/database';
+import { ColumnRepo, columnPath } from '../db/column-repo';
 import { LibraryRepo } from '../db/library-repo';
 import { ScreenRepo, type ScreenRow } from '../db/screen-repo';
 import { ScreenPool } from '../screen/screen-pool';
@@ -94,7 +95,7 @@ export class ScreenService {
   private readonly libraryRepo: LibraryRepo;
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly chem: ChemPool,
     private readonly libraries: LibraryService,
     private readonly models: ModelRegistry,
@@ -180,6 +181,7 @@ export class ScreenService {
         });
       }
       this.repo.finish(id, req.models);
+      this.predictionColumns(lib.id, id, req.models);
     } catch (err) {
       this.repo.setState(id, err instanceof AppError && err.code === 'CANCELLED' ? 'cancelled' : 'failed');
       throw err;
@@ -189,6 +191,28 @@ export class ScreenService {
     }
     const row = this.row(id);
     return { ...summary(row), resumed: previous !== null, top: this.repo.hits(row, req.models[0] as string, { limit: req.top ?? 10 }) };
+  }
+
+  /**
+   * A finished screen's predictions as number columns of its library (see predictionColumn), so they sort,
+   * filter, plot and take part in MPO scores like the file's own columns; a later screen with the same model
+   * writes them again. A saved MPO score of that name is the chemist's and is left alone.
+   */
+  private predictionColumns(libraryId: number, screenId: number, models: string[]): void {
+    const score = this.db.prepare('SELECT 1 FROM library_scores WHERE library_id = ? AND name = ?').pluck();
+    const write = this.db.prepare(
+      `UPDATE library_members SET props = json_set(props, @path, p.score)
+         FROM predictions p WHERE p.screen_id = @screen AND p.model = @model AND p.compound_id = library_members.compound_id
+          AND library_members.library_id = @library AND library_members.duplicate_of IS NULL`,
+    );
+    const columns = new ColumnRepo(this.db);
+    this.db.transaction(() => {
+      for (const model of models) {
+        const name = predictionColumn(model, this.models.get(model).task);
+        if (!score.get(libraryId, name)) write.run({ path: columnPath(name), screen: screenId, model, library: libraryId });
+      }
+      columns.detect(libraryId);
+    })();
   }
 
   /** A compound's predictions in every finished screen, newest first, with what each model predicts. */
