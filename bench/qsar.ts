@@ -49,6 +49,7 @@ import {
   untilTime,
   worseThanTeacher,
 } from './_qsar-summary';
+import { pidAlive } from '../src-main/util/process';
 import { machine, report, resultsDir } from './_report';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -268,20 +269,12 @@ export async function run(args: string[]): Promise<void> {
   const claimsDir = join(dirname(dbPath), 'claims');
   mkdirSync(claimsDir, { recursive: true });
   const claimFile = (t: Task) => join(claimsDir, `${t.ds}-${t.split}-${t.seed}-${t.role}.pid`);
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   /** The pid holding a task, or null; a claim left by a process that is gone is removed. */
   const holder = (t: Task): number | null => {
     const f = claimFile(t);
     if (!existsSync(f)) return null;
     const pid = Number(readFileSync(f, 'utf8'));
-    if (pid === process.pid || alive(pid)) return pid;
+    if (pid === process.pid || pidAlive(pid)) return pid;
     rmSync(f, { force: true });
     return null;
   };

@@ -1,5 +1,6 @@
 import type { JobInfo, JobKind, JobProgress, JobState } from '../../src-shared/dto';
 import type { Db } from './database';
+import { pidAlive } from '../util/process';
 
 interface JobDbRow {
   id: string;
@@ -69,14 +70,5 @@ export class JobRepo {
     );
     this.db.transaction(() => stale.forEach((j) => mark.run(j.id)))();
     return stale.length;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { pidAlive } from '../util/process';
 
 /**
  * A single-node Slurm cluster for tests, from Debian's slurm-wlm and munge: munged, slurmctld and slurmd
@@ -99,21 +100,13 @@ export async function startSlurm(dir: string): Promise<SlurmCluster> {
             .join('\n')}`,
       )
       .join('\n');
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const stop = async () => {
     spawnSync(which('scontrol') as string, ['shutdown'], { env, stdio: 'ignore' });
     const pids = ['slurmctld.pid', 'slurmd.pid', 'munged.pid']
       .map((f) => join(dir, 'run', f))
       .flatMap((f) => (existsSync(f) ? [Number(readFileSync(f, 'utf8').trim())] : []));
-    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 150 && pids.some(alive); i++) await sleep(100);
+    for (const pid of pids) if (pidAlive(pid)) process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 150 && pids.some(pidAlive); i++) await sleep(100);
   };
   try {
     run('munged', [
