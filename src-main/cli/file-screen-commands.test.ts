@@ -110,6 +110,7 @@ describe('delicate screen --file … --out DIR', () => {
       [['--library', 'lib', '--out', join(tmp.dir, 'x')], /no --library/],
       [['--slurm', '2', '--k8s', '2', '--out', join(tmp.dir, 'x')], /one of --shard, --slurm and --k8s/],
       [['--shard', '0/2'], /give --out DIR/],
+      [['--out', join(tmp.dir, 'x'), '--min-score', '5'], /--min-score: for a screen of a library/],
     ] as Array<[string[], RegExp]>) {
       const r = await cli(['screen', '--file', small, ...args, '--db', db]);
       expect(r.code).toBe(2);

@@ -24,7 +24,22 @@ export interface FileScreenFlags {
   image?: string | undefined;
   cpus?: string | undefined;
   mem?: string | undefined;
+  // The flags of a library screen, refused here.
+  library?: string | undefined;
+  id?: string | undefined;
+  resume?: boolean | undefined;
+  'min-score'?: string | undefined;
+  'max-score'?: string | undefined;
+  'in-domain'?: boolean | undefined;
+  substructure?: string | undefined;
+  range?: string[] | undefined;
+  unreadable?: boolean | undefined;
+  'show-model'?: string | undefined;
+  workers?: string | undefined;
+  chunk?: string | undefined;
 }
+
+const STORED_SCREEN_FLAGS = ['min-score', 'max-score', 'in-domain', 'substructure', 'range', 'unreadable', 'show-model', 'workers', 'chunk'] as const;
 
 /** Whether `screen --file` streams the file (an output folder, shards, a scheduler) instead of importing it. */
 export function isFileScreen(v: FileScreenFlags): boolean {
@@ -58,6 +73,16 @@ const modelNames = (v: FileScreenFlags) =>
 
 /** `delicate screen --file F[,F…] --out DIR [--top K] [--shard i/N | --slurm N | --k8s N]`. */
 export async function fileScreenCommand(v: FileScreenFlags, env: CommandEnv): Promise<number> {
+  if (v.library || v.id !== undefined || v.resume)
+    throw new UsageError(
+      'a file screen (--file with --out DIR, --shard, --slurm or --k8s) reads the file as it is: no --library, --id or --resume (it continues by itself)',
+    );
+  // The filters and views of a stored screen have no meaning for a stream: say so rather than ignore them.
+  const stored = STORED_SCREEN_FLAGS.filter((f) => (Array.isArray(v[f]) ? (v[f] as string[]).length > 0 : v[f] !== undefined && v[f] !== false));
+  if (stored.length)
+    throw new UsageError(
+      `${stored.map((f) => `--${f}`).join(', ')}: for a screen of a library; a file screen writes every score (filter its CSV, or import the file)`,
+    );
   const files = (v.file ?? '')
     .split(',')
     .map((f) => f.trim())

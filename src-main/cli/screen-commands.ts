@@ -54,13 +54,7 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
     mem: { type: 'string' },
   });
   env.setJson(values.json);
-  if (isFileScreen(values)) {
-    if (values.library || values.id !== undefined || values.resume)
-      throw new UsageError(
-        'a file screen (--file with --out DIR, --shard, --slurm or --k8s) reads the file as it is: no --library, --id or --resume (it continues by itself)',
-      );
-    return fileScreenCommand(values, env);
-  }
+  if (isFileScreen(values)) return fileScreenCommand(values, env);
   for (const flag of ['id-col', 'image', 'cpus', 'mem'] as const)
     if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with a file screen (--file F --out DIR)`);
   const top = int(values.top, '--top');
