@@ -127,7 +127,8 @@ async function modelsOf(out: string, names: string[], resolveModels: FileScreenH
   return bundle;
 }
 
-async function describeInputs(files: string[]): Promise<InputFile[]> {
+/** The inputs as a shard records them; a missing, unreadable or binary file is an error naming it. */
+export async function describeInputs(files: string[]): Promise<InputFile[]> {
   const out: InputFile[] = [];
   for (const f of files) {
     const st = await stat(f).catch((err: NodeJS.ErrnoException) => {
@@ -162,7 +163,7 @@ async function* allRecords(inputs: InputFile[], req: FileScreenRequest, onBytes:
     const hash = createHash('sha256');
     const source = await openRecords(
       f.path,
-      f.format as 'smi',
+      f.format,
       { smilesCol: req.smilesCol, idCol: req.idCol },
       {
         onRawChunk: (c) => {

@@ -1,6 +1,7 @@
 import { open, readFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import type { ImportFormat } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import type { TopEntry } from './top-k';
 
@@ -15,7 +16,7 @@ export interface InputFile {
   path: string;
   size: number;
   mtimeMs: number;
-  format: string;
+  format: ImportFormat;
   /** Of the whole file, once it has been read to its end (null before). */
   sha256: string | null;
 }

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../src-shared/errors';
 import type { Progress } from '../../src-shared/progress';
 import { type ClusterScreen, writeK8s, writeSlurm } from '../screen/cluster-jobs';
-import { type FileScreenRequest, type FileScreenSummary, screenFiles } from '../screen/file-screen';
+import { type FileScreenRequest, type FileScreenSummary, describeInputs, screenFiles } from '../screen/file-screen';
 import { BUNDLE_FILE, readBundle, writeBundle } from '../screen/model-bundle';
 import { type MergeSummary, mergeShards } from '../screen/screen-merge';
 import type { ScoringSpec } from '../train/predict-types';
@@ -67,7 +67,8 @@ export async function prepareClusterScreen(
   spec: Omit<ClusterScreen, 'models'> & { models: string[] },
   hooks: Pick<FileScreenHooks, 'registry' | 'onNotice'> & { image?: string },
 ): Promise<ClusterJobs> {
-  for (const f of spec.files) if (!(await stat(f).catch(() => null))?.isFile()) throw new AppError('INVALID_INPUT', `${f}: file not found`);
+  // The same checks a shard makes, before any job is written.
+  await describeInputs(spec.files);
   await mkdir(spec.out, { recursive: true });
   const bundle = join(spec.out, BUNDLE_FILE);
   const frozen = existsSync(bundle) ? await readBundle(bundle) : await writeBundle(bundle, await specsOf(spec.models, hooks));
