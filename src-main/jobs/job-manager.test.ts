@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src-shared/errors';
 import { openDatabase } from '../db/database';
 import { JobRepo } from '../db/job-repo';
-import { JobManager } from './job-manager';
+import { JobManager, PROGRESS_INTERVAL_MS } from './job-manager';
 
 describe('JobManager', () => {
   it('starts a job after start() has answered, so even one that fails at once ends after its id is known', async () => {
@@ -40,6 +40,53 @@ describe('JobManager', () => {
     expect(said).toEqual(['job.progress half', 'job.done cancelled']);
     expect(jobs.get(jobId).state).toBe('cancelled');
     expect(jobs.cancel(jobId)).toBe(false);
+  });
+
+  it("sends a fast job's progress at most every PROGRESS_INTERVAL_MS, every epoch, the newest word last, and nothing after its end", async () => {
+    const said: Array<{ event: string; message: string }> = [];
+    const jobs = new JobManager(new JobRepo(openDatabase(':memory:')), (event, payload) =>
+      said.push({ event, message: 'message' in payload ? payload.message : 'state' in payload ? payload.state : '' }),
+    );
+    const point = (epoch: number) => ({ seed: 1, stage: 'teacher' as const, epoch, epochs: 2, loss: 1, valid: null });
+    let release = () => {};
+    const jobId = jobs.start('train', {}, async (ctx) => {
+      for (let b = 1; b <= 500; b++) ctx.progress({ done: b, total: 1000, rate: 0, etaSeconds: null, message: `batch ${b}` });
+      ctx.progress({ done: 500, total: 1000, rate: 0, etaSeconds: null, message: 'epoch 1', epoch: point(1) });
+      for (let b = 501; b <= 1000; b++) ctx.progress({ done: b, total: 1000, rate: 0, etaSeconds: null, message: `batch ${b}` });
+      // The newest skipped word follows once the interval is over.
+      await new Promise((resolve) => setTimeout(resolve, PROGRESS_INTERVAL_MS * 3));
+      ctx.progress({ done: 1000, total: 1000, rate: 0, etaSeconds: null, message: 'epoch 2', epoch: point(2) });
+      ctx.progress({ done: 1000, total: 1000, rate: 0, etaSeconds: null, message: 'saving' });
+      await new Promise<void>((resolve) => (release = resolve));
+      return 'ok';
+    });
+    // 'saving' came right after an epoch: it waits for the interval, and is sent while the job still runs.
+    while (!said.some((x) => x.message === 'saving')) await new Promise((resolve) => setTimeout(resolve, 10));
+    release();
+    await jobs.wait(jobId);
+    await new Promise((resolve) => setTimeout(resolve, PROGRESS_INTERVAL_MS * 2));
+    const messages = said.map((s) => s.message);
+    expect(messages[0]).toBe('batch 1');
+    expect(messages).toContain('epoch 1');
+    expect(messages).toContain('batch 1000');
+    expect(messages.indexOf('batch 1000')).toBeLessThan(messages.indexOf('epoch 2'));
+    expect(messages.slice(-2)).toEqual(['saving', 'done']);
+    expect(said.length).toBeLessThan(20);
+  });
+
+  it('a skipped progress event is dropped, not sent, when the job ends first', async () => {
+    const said: string[] = [];
+    const jobs = new JobManager(new JobRepo(openDatabase(':memory:')), (event, payload) =>
+      said.push(`${event} ${'message' in payload ? payload.message : ''}`),
+    );
+    const jobId = jobs.start('import', {}, async (ctx) => {
+      ctx.progress({ done: 1, total: 2, rate: 0, etaSeconds: null, message: 'one' });
+      ctx.progress({ done: 2, total: 2, rate: 0, etaSeconds: null, message: 'two' });
+      return 'ok';
+    });
+    await jobs.wait(jobId);
+    await new Promise((resolve) => setTimeout(resolve, PROGRESS_INTERVAL_MS * 2));
+    expect(said).toEqual(['job.progress one', 'job.done ']);
   });
 
   it('lists the jobs it runs with their newest progress and every epoch so far, for a window opened later', async () => {

@@ -13,6 +13,13 @@ export interface JobContext {
 export type EventSink = <E extends keyof Events>(event: E, payload: Events[E]) => void;
 
 /**
+ * The least time between two progress events of a job that carry no epoch: a fast job (a tiny model's
+ * batches, thousands of records a second) reports far more often than a window can redraw, and every event
+ * goes to every window. The newest skipped one follows when the interval is over, so the last word is never lost.
+ */
+export const PROGRESS_INTERVAL_MS = 100;
+
+/**
  * Runs long jobs in the background: a row in SQLite, progress events, cancel through an AbortSignal.
  * The heavy work inside a job runs on worker threads (ChemPool), so the event loop stays responsive.
  */
@@ -34,6 +41,19 @@ export class JobManager {
     const live = { controller, epochs: [] as EpochPoint[], last: null as JobProgress | null };
     this.live.set(jobId, live);
     let lastSaved = 0;
+    let lastSent = 0;
+    let pending: NodeJS.Timeout | null = null;
+    const send = (full: JobProgress) => {
+      if (pending) clearTimeout(pending);
+      pending = null;
+      lastSent = Date.now();
+      this.emit('job.progress', full);
+    };
+    /** A skipped progress event is not sent after the job's end. */
+    const settle = () => {
+      if (pending) clearTimeout(pending);
+      pending = null;
+    };
     const ctx: JobContext = {
       jobId,
       signal: controller.signal,
@@ -46,7 +66,9 @@ export class JobManager {
           lastSaved = now;
           this.repo.progress(jobId, full);
         }
-        this.emit('job.progress', full);
+        // An epoch is a point of the curves: always sent. Other progress at most every PROGRESS_INTERVAL_MS.
+        if (p.epoch || now - lastSent >= PROGRESS_INTERVAL_MS) send(full);
+        else pending ??= setTimeout(() => live.last && send(live.last), PROGRESS_INTERVAL_MS - (now - lastSent));
       },
     };
     const done = (async () => {
@@ -57,10 +79,12 @@ export class JobManager {
       try {
         if (controller.signal.aborted) throw new AppError('CANCELLED', `${kind} job cancelled before it started`);
         const result = await run(ctx);
+        settle();
         this.repo.finish(jobId, 'done', result, null);
         this.emit('job.done', { jobId, kind, state: 'done', result, error: null });
         return result;
       } catch (err) {
+        settle();
         const e = toApiError(err);
         const state = e.code === 'CANCELLED' ? 'cancelled' : 'failed';
         const details = err instanceof AppError ? err.details : undefined;
