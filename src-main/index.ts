@@ -63,6 +63,7 @@ async function start(): Promise<void> {
     } catch (err) {
       process.stderr.write(`warning: shipped models not registered: ${(err as Error).message}\n`);
     }
+    context.fillDescriptorsLater();
   });
 }
 

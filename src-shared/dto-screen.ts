@@ -47,7 +47,8 @@ export interface ScreenHit {
   /** The calibrated interval or prediction set; null without a score or for a model trained before calibration. */
   interval: PredictionInterval | null;
   note: string | null;
-  descriptors: Descriptors;
+  /** Null while still being computed after the compound's import. */
+  descriptors: Descriptors | null;
   /** The library record's own columns (first record of the compound). */
   props: Record<string, PropValue>;
 }

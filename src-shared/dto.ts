@@ -8,6 +8,8 @@ export interface LibrarySummary {
   name: string;
   compounds: number;
   members: number;
+  /** Compounds whose descriptors (and substructure fingerprints) are still being computed after their import. */
+  descriptorsPending: number;
   createdAt: string;
 }
 
@@ -49,6 +51,12 @@ export interface ImportSummary {
   alreadyImported: boolean;
   /** True when the run continued an interrupted import of the same file. */
   resumed: boolean;
+  /**
+   * The descriptors and substructure fingerprints, computed after the records (`seconds` is the records'
+   * time): how many compounds got theirs, how many RDKit could not compute, and how long it took. Absent
+   * when that step was cancelled or interrupted: it goes on at the next start or import.
+   */
+  descriptors?: { computed: number; failed: number; seconds: number };
 }
 
 export interface Descriptors {
@@ -75,7 +83,10 @@ export interface CompoundRow {
   /** Original identifier from the imported record (first member when the compound occurs more than once). */
   originalId: string | null;
   props: Record<string, PropValue>;
-  descriptors: Descriptors;
+  /** Null while they are still being computed after the import (or where RDKit could not compute them). */
+  descriptors: Descriptors | null;
+  /** True while the descriptors are still being computed (null descriptors without it: RDKit could not). */
+  descriptorsPending?: true;
   similarity?: number;
 }
 
@@ -181,7 +192,7 @@ export interface CompoundPage {
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 /** `setup`: the desktop app preparing its shipped models after its window is up. */
-export type JobKind = 'import' | 'assay' | 'conformer' | 'pretrain' | 'train' | 'screen' | 'vs' | 'setup' | 'cluster' | 'scaffolds';
+export type JobKind = 'import' | 'assay' | 'conformer' | 'pretrain' | 'train' | 'screen' | 'vs' | 'setup' | 'cluster' | 'scaffolds' | 'descriptors';
 
 /** A structure search tagged with a `searchId` (compound.list / compound.ids): chunks of the library matched so far. */
 export interface SearchProgress {
@@ -201,6 +212,11 @@ export interface JobProgress {
   message: string;
   /** Training jobs: the newest point of the loss curve. */
   point?: TrainingPoint;
+  /**
+   * Imports: the records are all in and the descriptors are being computed (the library can be opened), or
+   * a `descriptors` job going on with them: the library whose compounds get theirs now.
+   */
+  descriptorsOf?: string;
   /** QSAR training jobs: the epoch just finished. */
   epoch?: EpochPoint;
 }

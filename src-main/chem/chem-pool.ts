@@ -6,6 +6,8 @@ import { PROGRESS_SLOTS, type ChemRequest, type ChemResponse, type ChemResults, 
 
 /** Interactive work (a depiction, a preview, a search the user waits on) goes before queued bulk work. */
 export type ChemLane = 'interactive' | 'bulk';
+/** The ops that answer per structure; a structure that crashes or stalls a worker fails alone (see batch). */
+type BatchOp = 'standardise' | 'parents' | 'late';
 
 export interface ChemPoolOptions {
   /**
@@ -180,7 +182,8 @@ export class ChemPool {
    */
   async run<O extends ChemTask['op']>(task: Extract<ChemTask, { op: O }>, lane: ChemLane = 'interactive', slot?: number): Promise<ChemResults[O]> {
     const t = task as ChemTask;
-    if (t.op === 'standardise' || t.op === 'parents') return (await this.batch(t.op, t.inputs, lane)) as ChemResults[O];
+    if (t.op === 'standardise' || t.op === 'parents' || t.op === 'late')
+      return (await this.batch(t as Extract<ChemTask, { op: BatchOp }>, lane)) as ChemResults[O];
     try {
       return (await this.post(task, lane, slot)) as ChemResults[O];
     } catch (err) {
@@ -194,21 +197,21 @@ export class ChemPool {
    * worker fails alone: the structures before it are kept (or, after a stall, standardised again on a fresh
    * worker) and the rest go on.
    */
-  private async batch<O extends 'standardise' | 'parents'>(op: O, inputs: string[], lane: ChemLane): Promise<ChemResults[O]> {
-    // Both ops answer `{ ok, compound } | { ok: false, reason }` per input, in order.
+  private async batch<O extends BatchOp>(task: Extract<ChemTask, { op: BatchOp }> & { op: O }, lane: ChemLane): Promise<ChemResults[O]> {
+    // These ops answer `{ ok: true, … } | { ok: false, reason }` per input, in order.
     const out: Array<ChemResults[O][number]> = [];
-    let rest = inputs;
+    let rest = task.inputs;
     while (rest.length) {
       try {
-        const part = (await this.post({ op, inputs: rest }, lane)) as ChemResults[O];
+        const part = (await this.post({ ...task, inputs: rest }, lane)) as ChemResults[O];
         if (part.length === 0) throw new BugError('a chemistry worker answered a batch with no results');
         out.push(...part);
         rest = rest.slice(part.length);
       } catch (err) {
         if (!(err instanceof ItemTimeout)) throw err;
         // The items before the stuck one finished inside the lost worker: do them again (they are quick).
-        if (err.item > 0) out.push(...(await this.batch(op, rest.slice(0, err.item), lane)));
-        out.push({ ok: false, reason: `standardisation ${err.message}` });
+        if (err.item > 0) out.push(...(await this.batch({ ...task, inputs: rest.slice(0, err.item) } as typeof task, lane)));
+        out.push({ ok: false, reason: `${task.op === 'late' ? 'descriptors' : 'standardisation'} ${err.message}` });
         rest = rest.slice(err.item + 1);
       }
     }

@@ -1,12 +1,15 @@
 import type { ErrorCode } from '../../src-shared/errors';
-import type { ScreenParentResult, StandardiseResult } from './standardise';
+import type { LateChemistryResult, ScreenParentResult, StandardiseResult } from './standardise';
 import type { FingerprintTable } from './clustering';
 import type { RGroupTable } from './rgroups';
 import type { SearchChunk } from './substructure';
 
 /** Messages between ChemPool and its worker threads. */
 export type ChemRequest =
-  | { id: number; op: 'standardise'; inputs: string[] }
+  /** With `defer`, descriptors and pattern fingerprints are left for a `late` task (see standardise). */
+  | { id: number; op: 'standardise'; inputs: string[]; defer?: boolean }
+  /** The descriptors and pattern fingerprints of stored compounds (their canonical SMILES): lateChemistry. */
+  | { id: number; op: 'late'; inputs: string[] }
   /** What a file screen needs of each structure (screenParent): the parent, model SMILES and ECFP4 only. */
   | { id: number; op: 'parents'; inputs: string[] }
   /**
@@ -31,6 +34,7 @@ export type ChemRequest =
 export interface ChemResults {
   standardise: StandardiseResult[];
   parents: ScreenParentResult[];
+  late: LateChemistryResult[];
   /** The matching ids, and the pattern fingerprints computed for items that had none (to be stored). */
   substructure: { hits: number[]; computed: Array<{ id: number; patternFp: Uint8Array }>; missing?: true };
   searchIndex: { computed: Array<{ id: number; patternFp: Uint8Array }> };

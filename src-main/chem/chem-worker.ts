@@ -4,7 +4,7 @@ import { structuralAlerts } from './alerts';
 import { conformer3d } from './conformer';
 import { isFatalWasmError } from './guard';
 import { depictSvg, loadRdkit, murckoScaffold, parseQuery } from './rdkit';
-import { type ScreenParentResult, type StandardiseResult, screenParent, standardise } from './standardise';
+import { type LateChemistryResult, type ScreenParentResult, type StandardiseResult, lateChemistry, screenParent, standardise } from './standardise';
 import { maxMin, neighbourRows } from './clustering';
 import { decompose } from './rgroups';
 import { SearchCache, substructureMatches } from './substructure';
@@ -34,9 +34,10 @@ port.on('message', async (msg: ChemRequest) => {
     const rd = await rdReady;
     switch (msg.op) {
       case 'standardise':
-      case 'parents': {
-        const one = msg.op === 'standardise' ? standardise : screenParent;
-        const out: Array<StandardiseResult | ScreenParentResult> = [];
+      case 'parents':
+      case 'late': {
+        const one = msg.op === 'standardise' ? (r: typeof rd, s: string) => standardise(r, s, msg.defer) : msg.op === 'parents' ? screenParent : lateChemistry;
+        const out: Array<StandardiseResult | ScreenParentResult | LateChemistryResult> = [];
         for (let i = 0; i < msg.inputs.length; i++) {
           at(msg.id, i);
           try {

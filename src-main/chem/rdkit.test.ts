@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type RDKit, bondPixels, depictSvg, loadRdkit, morganOf, popcount, stereoFree, tanimoto } from './rdkit';
-import { screenParent, standardise } from './standardise';
+import { lateChemistry, screenParent, standardise } from './standardise';
+import type { Descriptors } from '../../src-shared/dto';
 
 let rd: RDKit;
 beforeAll(async () => {
@@ -68,12 +69,23 @@ describe('standardise', () => {
   });
 
   it('computes descriptors and Lipinski violations', () => {
-    const d = std('CC(=O)Oc1ccccc1C(=O)O').descriptors;
+    const d = std('CC(=O)Oc1ccccc1C(=O)O').descriptors as Descriptors;
     expect(d.mw).toBeCloseTo(180.159, 2);
     expect(d.clogp).toBeCloseTo(1.31, 2);
     expect(d.tpsa).toBeCloseTo(63.6, 1);
     expect([d.hbd, d.hba, d.rotatableBonds, d.rings, d.aromaticRings, d.heavyAtoms, d.lipinskiViolations]).toEqual([1, 3, 2, 1, 1, 13, 0]);
-    expect(std('CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC').descriptors.lipinskiViolations).toBe(2); // MW and cLogP
+    expect(std('CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC').descriptors?.lipinskiViolations).toBe(2); // MW and cLogP
+  });
+
+  it('leaves descriptors and the pattern fingerprint for later when asked, and gives the same ones later from the stored SMILES', () => {
+    for (const s of ['[Na+].[O-]C(=O)c1ccccc1OC(C)=O', 'C[C@H]1CC[C@@H](O)CC1', 'O=[N+]([O-])c1ccc(F)cc1', 'CN1CCN(CC1)c1ccc2nc(sc2c1)C(F)(F)F']) {
+      const full = std(s);
+      const quick = standardise(rd, s, true);
+      if (!quick.ok) throw new Error(quick.reason);
+      expect(quick.compound).toEqual({ ...full, descriptors: null, patternFp: null });
+      expect(lateChemistry(rd, quick.compound.smiles)).toEqual({ ok: true, descriptors: full.descriptors, patternFp: full.patternFp });
+    }
+    expect(lateChemistry(rd, 'C1CC')).toEqual({ ok: false, reason: 'RDKit cannot read the stored SMILES again' });
   });
 });
 

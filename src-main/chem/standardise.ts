@@ -9,7 +9,8 @@ export interface StandardisedCompound {
   smiles: string;
   inchikey: string;
   formula: string | null;
-  descriptors: Descriptors;
+  /** Null when they come later (standardise's `defer`; see lateChemistry). */
+  descriptors: Descriptors | null;
   /** Morgan r=2, 2048 bits, packed (256 bytes). */
   fp: Uint8Array;
   /** What a model reads: the same structure without stereo, canonical (see modelSmiles). */
@@ -69,15 +70,17 @@ const modelSmilesOf = (mol: Mol) => mol.get_smiles(JSON.stringify({ doIsomericSm
 
 /**
  * Standardises one structure for a library: the parent (see withParent) with its InChIKey, formula,
- * descriptors, Morgan fingerprint and substructure pattern fingerprint.
+ * descriptors, Morgan fingerprint and substructure pattern fingerprint. With `defer`, the descriptors and
+ * the pattern fingerprint are left out (null), for lateChemistry to add from the stored SMILES: they are
+ * about 60% of the work, and an import can show its compounds before they are done.
  */
-export function standardise(rd: RDKit, input: string): StandardiseResult {
+export function standardise(rd: RDKit, input: string, defer = false): StandardiseResult {
   return withParent(rd, input, (mol, smiles, changes): StandardiseResult => {
     const inchi = safeCall(() => mol.get_inchi());
     const inchikey = inchi ? safeCall(() => rd.get_inchikey_for_inchi(inchi)) : '';
     // Standard InChI's second layer is the Hill formula.
     const formula = inchi ? (inchi.split('/')[1] ?? null) : null;
-    const descriptors = descriptorsOf(mol);
+    const descriptors = defer ? null : descriptorsOf(mol);
     const fp = mol.get_morgan_fp_as_uint8array(MORGAN_JSON) as Uint8Array;
     return {
       ok: true,
@@ -89,11 +92,28 @@ export function standardise(rd: RDKit, input: string): StandardiseResult {
         descriptors,
         fp: new Uint8Array(fp),
         modelSmiles: modelSmilesOf(mol),
-        patternFp: patternFpOf(rd, smiles),
+        patternFp: defer ? null : patternFpOf(rd, smiles),
         changes,
       },
     };
   });
+}
+
+/** What comes after a deferred standardisation: the descriptors and the substructure pattern fingerprint. */
+export type LateChemistryResult = { ok: true; descriptors: Descriptors; patternFp: Uint8Array | null } | { ok: false; reason: string };
+
+/**
+ * The descriptors and pattern fingerprint of a stored compound (its canonical parent SMILES), as
+ * `standardise` without `defer` gives them: the same molecule, parsed again from its canonical SMILES.
+ */
+export function lateChemistry(rd: RDKit, smiles: string): LateChemistryResult {
+  const mol = parseMol(rd, smiles);
+  if (!mol) return { ok: false, reason: 'RDKit cannot read the stored SMILES again' };
+  try {
+    return { ok: true, descriptors: descriptorsOf(mol), patternFp: patternFpOf(rd, smiles) };
+  } finally {
+    mol.delete();
+  }
 }
 
 /** What a screen of a file needs of a structure (the same parent as a library's; nothing it does not use). */

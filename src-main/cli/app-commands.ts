@@ -44,6 +44,8 @@ export async function serveCommand(rest: string[], env: CommandEnv): Promise<num
     warn: (m) => env.err(`warning: ${m}\n`),
     log: logFailure,
   });
+  // An import's descriptors left unfinished go on (a job the windows follow).
+  app.fillDescriptorsLater();
   env.print({ url: server.url, ...(server.lanUrls.length ? { lanUrls: server.lanUrls } : {}) }, () =>
     [`Delicate is serving at ${server.url}`, ...server.lanUrls.map((u) => `  on the network: ${u}`), 'Open it in Chromium; Ctrl-C stops.'].join('\n'),
   );

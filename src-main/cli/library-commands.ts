@@ -3,7 +3,7 @@ import { AppError } from '../../src-shared/errors';
 import type { ScoreTerm } from '../../src-shared/mpo';
 import { UsageError, compoundRangesOf, need, parse, sortKeysOf, whereOf, withCtrlC } from './args';
 import { checked, num } from './contract';
-import { clusterProgress, importProgress } from '../services/job-progress';
+import { clusterProgress, descriptorProgress, importProgress } from '../services/job-progress';
 import { type CommandEnv, progressPrinter } from './command-env';
 
 /** `delicate import`: a SMILES/CSV/SDF file into a library, resumable, with progress and Ctrl-C as cancel. */
@@ -38,6 +38,7 @@ export async function importCommand(rest: string[], env: CommandEnv): Promise<nu
         format: args.format,
         signal,
         onProgress: (p) => print(importProgress(p)),
+        onDescriptors: (p) => print(descriptorProgress(p)),
       }),
     );
   } finally {
@@ -48,8 +49,14 @@ export async function importCommand(rest: string[], env: CommandEnv): Promise<nu
       ? `${summary.file} was already imported into '${summary.library}'; nothing added.`
       : `${summary.resumed ? 'Resumed: ' : ''}${summary.read} records read from ${summary.file} into '${summary.library}': ` +
         `${summary.imported} new compounds, ${summary.duplicates} duplicates, ${summary.rejected} rejected (${summary.seconds} s).`;
+    const d = summary.descriptors;
+    const late = d
+      ? [
+          `Descriptors and substructure fingerprints of ${d.computed} compounds (${d.seconds} s)${d.failed ? `; RDKit could not compute them for ${d.failed}` : ''}.`,
+        ]
+      : [];
     const errs = summary.errors.slice(0, 20).map((e) => `  record ${e.record}${e.line ? `, line ${e.line}` : ''}: ${e.reason}`);
-    return [head, ...summary.warnings.map((w) => `Warning: ${w}`), ...(errs.length ? ['Rejected records:', ...errs] : [])].join('\n');
+    return [head, ...late, ...summary.warnings.map((w) => `Warning: ${w}`), ...(errs.length ? ['Rejected records:', ...errs] : [])].join('\n');
   });
   return 0;
 }

@@ -6,7 +6,7 @@ import type { Db } from './database';
 
 const DESCRIPTOR_COLUMNS = `c.mw, c.clogp, c.tpsa, c.hbd, c.hba, c.rotatable_bonds AS rotatableBonds, c.rings,
   c.aromatic_rings AS aromaticRings, c.fraction_sp3 AS fractionSp3, c.heavy_atoms AS heavyAtoms,
-  c.lipinski_violations AS lipinskiViolations`;
+  c.lipinski_violations AS lipinskiViolations, c.descriptors_pending AS descriptorsPending`;
 
 /** Compound columns (table alias c) by descriptor name. */
 export const DESCRIPTOR_COLUMN: Record<DescriptorName, string> = {
@@ -81,12 +81,16 @@ function orderTerms(sort: SortKey[], types: Map<string, ColumnType>, params: Rec
       const e = columnExpr(type, `scol${i}`);
       terms.push(`${e} IS NULL`, type === 'text' ? `${e} COLLATE NOCASE ${dir}` : `${e} ${dir}`);
     } else if (k.by === 'import') terms.push(`m.id ${dir}`);
-    else if (k.by !== 'similarity') terms.push(`c.${DESCRIPTOR_COLUMN[k.by]} ${dir}`);
+    // Descriptors still being computed (NULL) come last either way, as a file column's empty cells do.
+    else if (k.by !== 'similarity') terms.push(`c.${DESCRIPTOR_COLUMN[k.by]} IS NULL`, `c.${DESCRIPTOR_COLUMN[k.by]} ${dir}`);
   });
   return [...terms, 'm.id'].join(', ');
 }
 
-interface FlatRow extends Descriptors {
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+
+interface FlatRow extends Nullable<Descriptors> {
+  descriptorsPending: number;
   id: number;
   smiles: string;
   inchikey: string;
@@ -97,29 +101,33 @@ interface FlatRow extends Descriptors {
 
 /** Turns a flat SQL row into the wire shape. */
 function toCompound(r: FlatRow): CompoundRow {
-  const { id, smiles, inchikey, formula, originalId, props, ...d } = r;
+  const { id, smiles, inchikey, formula, originalId, props, descriptorsPending, ...d } = r;
   return {
+    ...(descriptorsPending ? { descriptorsPending: true } : {}),
     id,
     smiles,
     inchikey,
     formula,
     originalId,
     props: JSON.parse(props) as Record<string, PropValue>,
-    descriptors: {
-      mw: d.mw,
-      clogp: d.clogp,
-      tpsa: d.tpsa,
-      hbd: d.hbd,
-      hba: d.hba,
-      rotatableBonds: d.rotatableBonds,
-      rings: d.rings,
-      aromaticRings: d.aromaticRings,
-      fractionSp3: d.fractionSp3,
-      heavyAtoms: d.heavyAtoms,
-      lipinskiViolations: d.lipinskiViolations,
-    },
+    // All or none: they are computed and stored together.
+    descriptors: d.mw === null ? null : (d as Descriptors),
   };
 }
+
+const NO_DESCRIPTORS: Nullable<Descriptors> = {
+  mw: null,
+  clogp: null,
+  tpsa: null,
+  hbd: null,
+  hba: null,
+  rotatableBonds: null,
+  rings: null,
+  aromaticRings: null,
+  fractionSp3: null,
+  heavyAtoms: null,
+  lipinskiViolations: null,
+};
 
 /** Compounds (one per standardised structure) and their membership in libraries. */
 export class CompoundRepo {
@@ -130,22 +138,26 @@ export class CompoundRepo {
     // DO UPDATE (a no-op) instead of DO NOTHING so RETURNING gives the id of an existing row too.
     this.upsertStmt = db.prepare(
       `INSERT INTO compounds (inchikey, smiles, formula, mw, clogp, tpsa, hbd, hba, rotatable_bonds, rings, aromatic_rings,
-                              fraction_sp3, heavy_atoms, lipinski_violations, fp, model_smiles, pattern_fp)
+                              fraction_sp3, heavy_atoms, lipinski_violations, fp, model_smiles, pattern_fp, descriptors_pending)
        VALUES (@inchikey, @smiles, @formula, @mw, @clogp, @tpsa, @hbd, @hba, @rotatableBonds, @rings, @aromaticRings,
-               @fractionSp3, @heavyAtoms, @lipinskiViolations, @fp, @modelSmiles, @patternFp)
+               @fractionSp3, @heavyAtoms, @lipinskiViolations, @fp, @modelSmiles, @patternFp, @pending)
        ON CONFLICT (inchikey) DO UPDATE SET inchikey = excluded.inchikey
        RETURNING id`,
     );
     this.firstMemberStmt = db.prepare('SELECT id FROM library_members WHERE library_id = ? AND compound_id = ? ORDER BY id LIMIT 1');
   }
 
-  /** Inserts the compound unless one with the same InChIKey exists; returns its id either way. */
+  /**
+   * Inserts the compound unless one with the same InChIKey exists; returns its id either way. Without
+   * descriptors (a deferred standardisation) it is marked as waiting for them (see descriptor-fill.ts).
+   */
   upsert(c: StandardisedCompound): number {
     const row = this.upsertStmt.get({
       inchikey: c.inchikey,
       smiles: c.smiles,
       formula: c.formula,
-      ...c.descriptors,
+      ...(c.descriptors ?? NO_DESCRIPTORS),
+      pending: c.descriptors ? 0 : 1,
       fp: Buffer.from(c.fp.buffer, c.fp.byteOffset, c.fp.byteLength),
       modelSmiles: c.modelSmiles,
       patternFp: c.patternFp ? Buffer.from(c.patternFp.buffer, c.patternFp.byteOffset, c.patternFp.byteLength) : null,
@@ -244,6 +256,49 @@ export class CompoundRepo {
     const stmt = this.db.prepare('UPDATE compounds SET pattern_fp = ? WHERE id = ? AND pattern_fp IS NULL');
     this.db.transaction(() => {
       for (const f of fps) stmt.run(Buffer.from(f.patternFp.buffer, f.patternFp.byteOffset, f.patternFp.byteLength), f.id);
+    })();
+  }
+
+  /** How many compounds still wait for their descriptors (in `libraryId`'s, or in all). */
+  pendingDescriptors(libraryId?: number): number {
+    return (
+      libraryId === undefined
+        ? this.db.prepare('SELECT COUNT(*) FROM compounds WHERE descriptors_pending = 1').pluck().get()
+        : this.db
+            .prepare(
+              'SELECT COUNT(DISTINCT c.id) FROM library_members m JOIN compounds c ON c.id = m.compound_id WHERE m.library_id = ? AND c.descriptors_pending = 1',
+            )
+            .pluck()
+            .get(libraryId)
+    ) as number;
+  }
+
+  /** The next compounds (by id, after `afterId`) that wait for their descriptors, with their SMILES. */
+  waitingForDescriptors(afterId: number, limit: number): Array<{ id: number; smiles: string }> {
+    return this.db.prepare('SELECT id, smiles FROM compounds WHERE descriptors_pending = 1 AND id > ? ORDER BY id LIMIT ?').all(afterId, limit) as Array<{
+      id: number;
+      smiles: string;
+    }>;
+  }
+
+  /**
+   * Stores computed descriptors and pattern fingerprints (a pattern fingerprint a search stored meanwhile is
+   * kept); `descriptors` null: RDKit could not compute them, and they are not tried again.
+   */
+  saveDescriptors(rows: Array<{ id: number; descriptors: Descriptors | null; patternFp: Uint8Array | null }>): void {
+    const stmt = this.db.prepare(
+      `UPDATE compounds SET mw = @mw, clogp = @clogp, tpsa = @tpsa, hbd = @hbd, hba = @hba, rotatable_bonds = @rotatableBonds, rings = @rings,
+              aromatic_rings = @aromaticRings, fraction_sp3 = @fractionSp3, heavy_atoms = @heavyAtoms, lipinski_violations = @lipinskiViolations,
+              pattern_fp = COALESCE(pattern_fp, @patternFp), descriptors_pending = 0
+        WHERE id = @id AND descriptors_pending = 1`,
+    );
+    this.db.transaction(() => {
+      for (const r of rows)
+        stmt.run({
+          id: r.id,
+          ...(r.descriptors ?? NO_DESCRIPTORS),
+          patternFp: r.patternFp ? Buffer.from(r.patternFp.buffer, r.patternFp.byteOffset, r.patternFp.byteLength) : null,
+        });
     })();
   }
 

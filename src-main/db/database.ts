@@ -327,6 +327,41 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (library_id, name)
   );
   `,
+  `
+  -- Descriptors and pattern fingerprints come after the records (services/descriptor-fill.ts): an import
+  -- stores a compound's identity, SMILES and ECFP4 at once and the rest later, so the descriptor columns
+  -- may be NULL. descriptors_pending: 1 while they are still to come; NULL descriptors with 0 mean RDKit
+  -- could not compute them. SQLite cannot drop NOT NULL, so the table is rebuilt (foreign keys are off).
+  CREATE TABLE compounds_new (
+    id                  INTEGER PRIMARY KEY,
+    inchikey            TEXT NOT NULL UNIQUE,
+    smiles              TEXT NOT NULL,
+    formula             TEXT,
+    mw                  REAL,
+    clogp               REAL,
+    tpsa                REAL,
+    hbd                 INTEGER,
+    hba                 INTEGER,
+    rotatable_bonds     INTEGER,
+    rings               INTEGER,
+    aromatic_rings      INTEGER,
+    fraction_sp3        REAL,
+    heavy_atoms         INTEGER,
+    lipinski_violations INTEGER,
+    fp                  BLOB NOT NULL,
+    created_at          TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    model_smiles        TEXT,
+    pattern_fp          BLOB,
+    descriptors_pending INTEGER NOT NULL DEFAULT 0
+  );
+  INSERT INTO compounds_new (id, inchikey, smiles, formula, mw, clogp, tpsa, hbd, hba, rotatable_bonds, rings, aromatic_rings,
+                             fraction_sp3, heavy_atoms, lipinski_violations, fp, created_at, model_smiles, pattern_fp)
+    SELECT id, inchikey, smiles, formula, mw, clogp, tpsa, hbd, hba, rotatable_bonds, rings, aromatic_rings,
+           fraction_sp3, heavy_atoms, lipinski_violations, fp, created_at, model_smiles, pattern_fp FROM compounds;
+  DROP TABLE compounds;
+  ALTER TABLE compounds_new RENAME TO compounds;
+  CREATE INDEX compounds_descriptors_pending ON compounds(id) WHERE descriptors_pending = 1;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -31,7 +31,9 @@ export class LibraryRepo {
       .prepare(
         `SELECT l.name, l.created_at AS createdAt,
                 (SELECT COUNT(DISTINCT compound_id) FROM library_members m WHERE m.library_id = l.id) AS compounds,
-                (SELECT COUNT(*) FROM library_members m WHERE m.library_id = l.id) AS members
+                (SELECT COUNT(*) FROM library_members m WHERE m.library_id = l.id) AS members,
+                (SELECT COUNT(DISTINCT m.compound_id) FROM library_members m JOIN compounds c ON c.id = m.compound_id
+                  WHERE m.library_id = l.id AND c.descriptors_pending = 1) AS descriptorsPending
            FROM libraries l ORDER BY l.name`,
       )
       .all() as LibrarySummary[];

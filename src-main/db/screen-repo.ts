@@ -210,7 +210,7 @@ export class ScreenRepo {
         // The model's calibration is the model registry's: the screen service adds the interval.
         interval: null,
         note: note as string | null,
-        descriptors: d as unknown as ScreenHit['descriptors'],
+        descriptors: d.mw === null ? null : (d as unknown as ScreenHit['descriptors']),
       };
     });
   }

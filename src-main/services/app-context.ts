@@ -5,9 +5,12 @@ import type { Events } from '../../src-shared/contract';
 import { AppError } from '../../src-shared/errors';
 import { ChemPool } from '../chem/chem-pool';
 import { type Db, openDatabase } from '../db/database';
+import { CompoundRepo } from '../db/compound-repo';
 import { JobRepo } from '../db/job-repo';
 import { type EventSink, JobManager } from '../jobs/job-manager';
 import { ClusteringService } from './clustering-service';
+import { fillDescriptors } from './descriptor-fill';
+import { descriptorProgress } from './job-progress';
 import { LibraryService } from './library-service';
 import { ScaffoldService } from './scaffold-service';
 import { PlotService } from './plot-service';
@@ -108,6 +111,19 @@ export class AppContext {
       }
       return { registered: pending };
     });
+  }
+
+  /**
+   * Goes on computing the descriptors an import left unfinished (cancelled, or the app closed or crashed
+   * meanwhile), as a `descriptors` job with progress: the app and `serve` call it once they are up.
+   * Returns the job id, or null when nothing is waiting.
+   */
+  fillDescriptorsLater(): string | null {
+    const pending = new CompoundRepo(this.db).pendingDescriptors();
+    if (!pending) return null;
+    return this.jobs.start('descriptors', { compounds: pending }, (job) =>
+      fillDescriptors(this.db, this.chem, { signal: job.signal, onProgress: (p) => job.progress(descriptorProgress(p, 'every library')) }),
+    );
   }
 
   /** Subscribes to contract events; returns the unsubscribe function. */

@@ -21,13 +21,16 @@ const FIXED = [
   'lipinski_violations',
 ];
 
+const NO_VALUES: Partial<Record<keyof Descriptors, null>> = {};
+
 /** A compound as an export writes it: structure, ids, descriptors, the library's own values and an SDF title. */
 export interface ExportRow {
   smiles: string;
   originalId: string | null;
   inchikey: string;
   formula: string | null;
-  descriptors: Descriptors;
+  /** Null, or null values, where they are still being computed after the import: empty cells. */
+  descriptors: { [K in keyof Descriptors]: number | null } | null;
   props: Record<string, PropValue>;
   /** The SDF record's title line. */
   title: string;
@@ -45,7 +48,7 @@ export async function writeCompounds(out: string, format: 'csv' | 'sdf' | 'smi',
   await writeStreamed(out, async (write) => {
     if (format === 'csv') await write(`${[...FIXED, ...own].map(csvField).join(',')}\n`);
     for (const c of rows) {
-      const d = c.descriptors;
+      const d = c.descriptors ?? NO_VALUES;
       if (format === 'smi') await write(`${c.smiles}${c.originalId ? ` ${c.originalId}` : ''}\n`);
       else if (format === 'csv') {
         const fixed = [

@@ -13,6 +13,7 @@ import { CompoundRepo } from '../db/compound-repo';
 import { type ImportCounts, ImportRepo } from '../db/import-repo';
 import { LibraryRepo } from '../db/library-repo';
 import { binaryReason, fileAccessError } from '../import/lines';
+import { type FillProgress, fillDescriptors } from './descriptor-fill';
 import { type RawRecord, type RecordError, type RecordItem, detectFormat, openRecords } from '../import/records';
 
 export interface ImportOptions {
@@ -26,6 +27,8 @@ export interface ImportOptions {
   batchSize?: number;
   signal?: AbortSignal | undefined;
   onProgress?: ((p: ImportProgress) => void) | undefined;
+  /** Progress of the second step, the descriptors and substructure fingerprints (descriptor-fill.ts). */
+  onDescriptors?: ((p: FillProgress) => void) | undefined;
 }
 
 export interface ImportProgress {
@@ -254,7 +257,8 @@ async function pump(r: ImportRun, chem: ChemPool): Promise<void> {
   };
   const dispatch = (items: RecordItem[]) => {
     const inputs = items.flatMap((it) => (it.ok ? [it.rec.structure] : []));
-    const results = inputs.length ? chem.run({ op: 'standardise', inputs }, 'bulk') : Promise.resolve([]);
+    // Descriptors and pattern fingerprints follow once every record is in (fillDescriptors).
+    const results = inputs.length ? chem.run({ op: 'standardise', inputs, defer: true }, 'bulk') : Promise.resolve([]);
     // Avoid an unhandled rejection while the batch waits its turn; the error surfaces in drainOne.
     results.catch(() => undefined);
     queue.push({ items, results });
@@ -289,9 +293,29 @@ async function pump(r: ImportRun, chem: ChemPool): Promise<void> {
  * Imports a compound file into a library. Streams the file, standardises on the chemistry pool while the
  * next batches are read, and commits each batch in one transaction together with the resume point. Every
  * record ends up imported, a duplicate, or rejected with a reason; a file with no readable record writes
- * nothing and fails.
+ * nothing and fails. Then the compounds' descriptors and pattern fingerprints are computed (withDescriptors).
  */
 export async function importFile(db: Db, chem: ChemPool, opts: ImportOptions): Promise<ImportSummary> {
+  return withDescriptors(db, chem, opts, await importRecords(db, chem, opts));
+}
+
+/**
+ * The second step: the descriptors and pattern fingerprints of every compound still waiting for them (this
+ * import's, and any an earlier, interrupted step left). A cancel keeps what is done and says so.
+ */
+async function withDescriptors(db: Db, chem: ChemPool, opts: ImportOptions, summary: ImportSummary): Promise<ImportSummary> {
+  if (new CompoundRepo(db).pendingDescriptors() === 0) return summary;
+  try {
+    return { ...summary, descriptors: await fillDescriptors(db, chem, { signal: opts.signal, onProgress: opts.onDescriptors }) };
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'CANCELLED')
+      throw new AppError('CANCELLED', `${summary.file}: every record is in '${summary.library}'; ${err.message}`, summary);
+    throw err;
+  }
+}
+
+/** The first step: every record of the file, standardised and committed in batches (resumable). */
+async function importRecords(db: Db, chem: ChemPool, opts: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
   const r = new ImportRun(db, opts, await checkedFile(opts), started);
   const { counts, run, source } = r;

@@ -4,10 +4,23 @@ import type { AssayReadProgress } from '../train/assay';
 import type { Progress as PretrainStep } from '../train/pretrain';
 import type { BatchPoint } from '../train/qsar';
 import type { QsarSettings } from '../train/qsar-settings';
+import type { FillProgress } from './descriptor-fill';
 import type { ImportProgress } from './import-service';
 
 // One progress shape per job kind, mapped here once: the app's job events and the command line's progress
 // lines are both made from these (`progressText` says them in words). Screens and VS report it already.
+
+/** An import's second step (or its continuation at a start): descriptors and substructure fingerprints. */
+export function descriptorProgress(p: FillProgress, library?: string): Progress {
+  return {
+    ...(library ? { descriptorsOf: library } : {}),
+    done: p.done,
+    total: p.total,
+    rate: p.rate,
+    etaSeconds: p.etaSeconds,
+    message: `descriptors: ${p.done} of ${p.total} compounds (${Math.round(p.rate)}/s); the compounds can be browsed, searched and screened meanwhile`,
+  };
+}
 
 /** An import: records read so far (the total is unknown until the end; the bytes read give the ETA). */
 export function importProgress(p: ImportProgress): Progress {

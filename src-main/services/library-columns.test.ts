@@ -1,3 +1,4 @@
+import { dsc } from '../test/descriptors';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,8 +109,8 @@ describe("a library's own columns", () => {
       filters: [{ column: 'series', equals: 'B' }],
       limit: 100,
     });
-    expect(sim.compounds.every((c) => c.props.series === 'B' && c.descriptors.mw <= 250)).toBe(true);
-    expect(sim.matched).toBe(all.filter((c) => c.props.series === 'B' && c.descriptors.mw <= 250).length);
+    expect(sim.compounds.every((c) => c.props.series === 'B' && dsc(c).mw <= 250)).toBe(true);
+    expect(sim.matched).toBe(all.filter((c) => c.props.series === 'B' && dsc(c).mw <= 250).length);
   });
 
   it('change type on request, keep it when the library grows, and are detected for libraries imported before columns', async () => {

@@ -409,7 +409,7 @@ export function rowComparator(
     if (k.by === 'similarity') return { dir, value: similarity };
     if (k.by === 'import') return null; // the callers' final tie-break
     const by = k.by;
-    return { dir, value: (r: CompoundRow) => r.descriptors[by] };
+    return { dir, value: (r: CompoundRow) => r.descriptors?.[by] ?? null };
   });
   return (a, b) => {
     for (const k of keys) {

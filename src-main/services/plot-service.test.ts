@@ -1,3 +1,4 @@
+import { dsc } from '../test/descriptors';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../test/helpers';
 import { AppContext } from './app-context';
@@ -16,7 +17,7 @@ describe('the numbers behind a plot', () => {
     expect(v.ids).toHaveLength(1117);
     const page = await ctx.libraries.query({ library: 'esol', limit: 1117 });
     expect(v.ids).toEqual(page.compounds.map((c) => c.id));
-    expect(v.values[0]).toEqual(page.compounds.map((c) => c.descriptors.mw));
+    expect(v.values[0]).toEqual(page.compounds.map((c) => dsc(c).mw));
     expect(v.values[1]).toEqual(page.compounds.map((c) => c.props.logS));
   });
 

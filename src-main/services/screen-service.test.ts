@@ -1,3 +1,4 @@
+import { dsc } from '../test/descriptors';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -251,7 +252,7 @@ describe('screening a library', () => {
     expect(upper.length).toBe(all.filter((h) => (h.score as number) >= median).length);
     const small = await app.screens.results(first, { ranges: { mw: { max: 300 }, hbd: { min: 1 } }, limit: 5000 });
     expect(small.length).toBeGreaterThan(0);
-    expect(small.every((h) => h.descriptors.mw <= 300 && h.descriptors.hbd >= 1)).toBe(true);
+    expect(small.every((h) => dsc(h).mw <= 300 && dsc(h).hbd >= 1)).toBe(true);
     const rd = await loadRdkit();
     const q = parseQuery(rd, 'c1ccncc1');
     const expected = all.filter((h) => q && hasSubstructure(rd, h.smiles, q)).map((h) => h.compoundId);

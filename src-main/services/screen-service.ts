@@ -325,7 +325,7 @@ export class ScreenService {
           in_domain: h.inDomain === null ? null : h.inDomain ? 1 : 0,
           note: h.note,
         };
-        for (const k of descriptorKeys) fields[k] = h.descriptors[k];
+        for (const k of descriptorKeys) fields[k] = h.descriptors?.[k] ?? null;
         if (format === 'csv') for (const k of propKeys) fields[k] = h.props[k];
         else for (const [k, v] of Object.entries(h.props)) if (!(k in fields)) fields[k] = v;
         const rec = rd ? sdfRecord(rd, h.smiles, h.originalId ?? `compound ${h.compoundId}`, fields) : `${Object.values(fields).map(csvField).join(',')}\n`;

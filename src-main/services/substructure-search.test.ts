@@ -1,3 +1,4 @@
+import { dsc } from '../test/descriptors';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -154,7 +155,7 @@ describe('SubstructureSearch keeps each chunk indexed in its worker', () => {
     expect(events.filter((e) => e.searchId === 'stop').length).toBe(3);
     const firstThree = new Set((await truth('O', new CompoundRepo(ctx.db).ids(lib).slice(0, 300))) as number[]);
     expect(new Set(stopped.compounds.map((c) => c.id))).toEqual(firstThree);
-    const mws = stopped.compounds.map((c) => c.descriptors.mw);
+    const mws = stopped.compounds.map((c) => dsc(c).mw);
     expect(mws.length).toBeGreaterThan(10);
     expect(mws).toEqual([...mws].sort((a, b) => a - b));
     // Every match (select all), stopped: an error, not a part taken for the whole.

@@ -2,7 +2,7 @@ import type { AppContext } from '../app-context';
 import { doctor } from '../doctor';
 import { importFile, previewFile } from '../import-service';
 import type { Handlers } from './group';
-import { clusterProgress, importProgress } from '../job-progress';
+import { clusterProgress, descriptorProgress, importProgress } from '../job-progress';
 import { type PathPolicy, allowedPath, asNamed, materialise } from './paths';
 
 /** The library, compound, search and app methods of the contract. */
@@ -24,6 +24,7 @@ export function libraryHandlers(ctx: AppContext, paths: PathPolicy): Handlers<'a
               format: args.format,
               signal: job.signal,
               onProgress: (p) => job.progress(importProgress(p)),
+              onDescriptors: (p) => job.progress(descriptorProgress(p, args.library)),
             }),
           );
         } finally {

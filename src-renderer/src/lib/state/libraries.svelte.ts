@@ -81,11 +81,14 @@ export class LibrariesState {
 
   constructor() {
     on('job.progress', (p) => {
+      if (p.descriptorsOf) this.descriptorsComing(p);
       const imp = this.imports.find((i) => i.jobId === p.jobId);
       if (imp) imp.progress = p;
       else if (p.kind === 'import') this.attaching ??= this.attach().finally(() => (this.attaching = null)); // another window's (host mode: tab's) import
     });
     on('job.done', (d) => {
+      // Descriptors an import left unfinished, computed at a start: the rows shown get theirs.
+      if (d.kind === 'descriptors') void this.refresh().then(async () => this.selected && (await this.load()));
       const imp = this.imports.find((i) => i.jobId === d.jobId);
       if (!imp) return;
       imp.state = d.state;
@@ -93,9 +96,23 @@ export class LibrariesState {
       else imp.error = d.error ? problemOfApi(d.error) : { message: `Import ${d.state}.`, details: null };
       void this.refresh().then(() => {
         const lib = (d.result as ImportSummary | null)?.library;
-        if (d.state === 'done' && lib) void this.select(lib);
+        // Opened already while its descriptors came: the rows again, the chemist's query kept.
+        if (d.state === 'done' && lib) void (this.selected === lib ? this.load() : this.select(lib));
       });
     });
+  }
+
+  /** Jobs computing descriptors seen so far; when the libraries' counts of compounds still waiting were read. */
+  private readonly descriptorJobs = new SvelteSet<string>();
+  private listRefreshed = 0;
+  /** An import's descriptors are being computed: its library opens at once (when it is this window's import); counts every 2 s. */
+  private descriptorsComing(p: JobProgress): void {
+    const first = !this.descriptorJobs.has(p.jobId);
+    this.descriptorJobs.add(p.jobId);
+    if (!first && Date.now() - this.listRefreshed < 2000) return;
+    this.listRefreshed = Date.now();
+    const lib = first && p.kind === 'import' && this.imports.some((i) => i.jobId === p.jobId) ? p.descriptorsOf : undefined;
+    void this.refresh().then(async () => lib && this.selected !== lib && (await this.select(lib)));
   }
 
   private guard<T>(fn: () => Promise<T>): Promise<T | undefined> {
@@ -227,10 +244,7 @@ export class LibrariesState {
     }
   }
 
-  /**
-   * Orders by this key; a second click on the same key reverses it. With `add` (shift-click) the key joins
-   * the order as the next tie-breaker (or, already in it, reverses).
-   */
+  /** Orders by this key (again: reversed); with `add` (shift-click) the key joins the order as the next tie-breaker. */
   async sortBy(key: SortKey, add = false): Promise<void> {
     const same = (k: SortKey) => ('column' in k && 'column' in key ? k.column === key.column : 'by' in k && 'by' in key && k.by === key.by);
     const at = this.sort.findIndex(same);
@@ -265,10 +279,7 @@ export class LibrariesState {
     return this.orderIds.ids;
   }
 
-  /**
-   * A click on the row at position `at`: alone it selects that row; `toggle` (ctrl/cmd) adds or removes
-   * it; `range` (shift) selects every row from the last clicked one to it, in the current order.
-   */
+  /** A click on row `at`: selects it alone; `toggle` (ctrl/cmd) adds or removes it; `range` (shift) from the last clicked row. */
   async pick(at: number, id: number, mode: 'single' | 'toggle' | 'range'): Promise<void> {
     this.selectionNote = null;
     if (mode === 'range' && this.anchor !== null) {
