@@ -12,8 +12,9 @@ import { patternFpOf } from '../src-main/chem/substructure';
 import { report } from './_report';
 
 /**
- * Import throughput on the 150k ChEMBL corpus (standardisation, InChIKey, descriptors, Morgan fingerprints,
- * SQLite writes), peak memory at 10k and 150k records, and where the time goes per molecule.
+ * Import throughput on the 150k ChEMBL corpus, peak memory at 10k and 150k records, and where the time goes
+ * per molecule. An import has two steps: the records (standardisation, InChIKey, Morgan fingerprints, SQLite
+ * writes; the library can be used after it) and then the descriptors and pattern fingerprints.
  * Options: --file PATH (default ../shared/data/pretrain/chembl31_150k.csv.gz), --workers N.
  */
 export async function run(args: string[]): Promise<void> {
@@ -58,6 +59,9 @@ export async function run(args: string[]): Promise<void> {
   const t0 = performance.now();
   for (const s of sample) standardise(rd, s);
   const fullUs = ((performance.now() - t0) / sample.length) * 1000;
+  const t1 = performance.now();
+  for (const s of sample) standardise(rd, s, true);
+  const deferredUs = ((performance.now() - t1) / sample.length) * 1000;
   const perStageUs = Object.fromEntries(Object.entries(stage).map(([k, v]) => [k, Math.round((v / sample.length) * 1000)]));
 
   // End-to-end imports: a 10k slice and the whole file, each into a fresh database.
@@ -81,12 +85,18 @@ export async function run(args: string[]): Promise<void> {
     let peakRss = process.memoryUsage().rss;
     const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
     const start = performance.now();
+    let recordsDone = 0;
     const s = await importFile(db, chem, {
       file: path,
       library: label,
       onProgress: (p) => process.stderr.write(`\r${label}: ${p.read} records, ${Math.round(p.rate)} rec/s   `),
+      onDescriptors: (p) => {
+        recordsDone ||= performance.now();
+        process.stderr.write(`\r${label}: descriptors ${p.done}/${p.total}, ${Math.round(p.rate)}/s   `);
+      },
     });
     const seconds = (performance.now() - start) / 1000;
+    const recordsSeconds = ((recordsDone || performance.now()) - start) / 1000;
     clearInterval(timer);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     process.stderr.write('\n');
@@ -95,6 +105,9 @@ export async function run(args: string[]): Promise<void> {
       read: s.read,
       imported: s.imported,
       rejected: s.rejected,
+      recordsSeconds: Math.round(recordsSeconds * 10) / 10,
+      recordsMolPerSec: Math.round(s.read / recordsSeconds),
+      descriptorSeconds: s.descriptors?.seconds ?? 0,
       seconds: Math.round(seconds * 10) / 10,
       molPerSec: Math.round(s.read / seconds),
       peakRssMiB: Math.round(peakRss / 2 ** 20),
@@ -107,18 +120,29 @@ export async function run(args: string[]): Promise<void> {
   const full = runs[1] as Record<string, number>;
   report(
     'import',
-    { file, workers, runs, perMoleculeUs: { ...perStageUs, standardiseTotal: Math.round(fullUs) }, goalMolPerSec: 2000 },
+    {
+      file,
+      workers,
+      runs,
+      perMoleculeUs: { ...perStageUs, standardiseTotal: Math.round(fullUs), standardiseDeferred: Math.round(deferredUs) },
+      goalMolPerSec: 2000,
+    },
     [
-      ['records', 'read', 'imported', 'rejected', 'seconds', 'mol/s', 'peak RSS MiB'],
-      ...runs.map((r) => [r.records, r.read, r.imported, r.rejected, r.seconds, r.molPerSec, r.peakRssMiB].map(String)),
+      ['records', 'read', 'imported', 'rejected', 'records s', 'records mol/s', 'descriptors s', 'total s', 'total mol/s', 'peak RSS MiB'],
+      ...runs.map((r) =>
+        [r.records, r.read, r.imported, r.rejected, r.recordsSeconds, r.recordsMolPerSec, r.descriptorSeconds, r.seconds, r.molPerSec, r.peakRssMiB].map(
+          String,
+        ),
+      ),
     ],
     [
-      `Chemistry workers: ${workers}. Goal: 2,000 mol/s; reached ${full.molPerSec} mol/s on the full corpus.`,
+      `Chemistry workers: ${workers}. Goal: 2,000 mol/s; the records step (standardisation, InChIKey, ECFP4, SQLite; the library is usable after it) ` +
+        `reached ${full.recordsMolPerSec} mol/s on the full corpus, the whole import with descriptors and pattern fingerprints ${full.molPerSec} mol/s.`,
       '',
       `Per molecule, one thread (µs): ${Object.entries(perStageUs)
         .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}; whole standardise() ${Math.round(fullUs)}.`,
-      'RDKit MinimalLib computes ~40 descriptors in one get_descriptors() call; Delicate keeps 11 of them but pays for all.',
+        .join(', ')}; whole standardise() ${Math.round(fullUs)}, without descriptors and pattern fingerprint (the records step) ${Math.round(deferredUs)}.`,
+      'RDKit MinimalLib computes ~40 descriptors in one get_descriptors() call; Delicate keeps 11 of them but pays for all: they come in the second step.',
     ],
   );
 }
