@@ -336,17 +336,19 @@ test('a chemist screens a library with the distilled student and the forest, ran
   const auc = Number((await page.getByTestId('vs-row').locator('td').nth(1).textContent()) ?? 0);
   expect(auc).toBeGreaterThan(0.7);
   await expect(page.getByTestId('vs-results')).toContainText('5-fold');
-  const line = page.getByTestId('vs-curve-line');
-  await expect(line).toHaveCount(1);
+  const curve = page.getByTestId('vs-curve');
+  // One curve with its early enrichment in the legend, and the random ranking to read it against.
+  await expect(page.getByTestId('vs-curve-chart')).toHaveAttribute('data-series', /^ecfp \(EF1% \d+\.\d\) \| random ranking$/);
   await page.screenshot({ path: join(artifacts, 'virtual-screening.png') });
-  // On a log axis (0.1% at x = 20, 100% at x = 250) the curve starts at the first compound ranked, 1/n.
-  const linear = (await line.getAttribute('points')) ?? '';
+  await expect(curve).toHaveAttribute('data-first-screened', '0');
+  // On a log axis the curve starts at the first compound ranked, 1/n.
   await page.getByTestId('vs-log').check();
-  await expect(page.getByTestId('vs-curve')).toContainText('0.1%');
+  await expect(curve).toHaveAttribute('data-log', 'true');
   const ranked = Number(((await page.getByTestId('vs-row').locator('td').last().textContent()) ?? '').match(/\/ (\d+)/)?.[1]);
-  const logPoints = ((await line.getAttribute('points')) ?? '').split(' ');
-  expect(Number(logPoints[0]?.split(',')[0])).toBeCloseTo(20 + ((Math.log10(1 / ranked) + 3) / 3) * 230, 0);
-  expect(logPoints.join(' ')).not.toBe(linear);
+  expect(Number(await curve.getAttribute('data-first-screened'))).toBeCloseTo(1 / ranked, 6);
+  // Hover on the plot names the method and the share of actives found there.
+  await page.getByTestId('vs-curve-chart').hover();
+  await expect(page.getByTestId('vs-curve-chart')).toContainText(/ecfp \(EF1%[\s\S]*%/);
   await page.screenshot({ path: join(artifacts, 'virtual-screening-log.png') });
   // The evaluation and the open screen stay when the chemist looks elsewhere and comes back.
   await page.getByTestId('view-libraries').click();

@@ -94,9 +94,7 @@ describe('descriptors after the records', () => {
   });
 
   it('a compound RDKit cannot compute descriptors for is said so and not tried again', async () => {
-    ctx.db
-      .prepare("INSERT INTO compounds (inchikey, smiles, fp, descriptors_pending) VALUES ('TEST-UNREADABLE', 'C1CC', x'00', 1)")
-      .run();
+    ctx.db.prepare("INSERT INTO compounds (inchikey, smiles, fp, descriptors_pending) VALUES ('TEST-UNREADABLE', 'C1CC', x'00', 1)").run();
     const jobId = ctx.fillDescriptorsLater() as string;
     await ctx.jobs.wait(jobId);
     expect(ctx.jobs.get(jobId).result).toMatchObject({ computed: 0, failed: 1 });
