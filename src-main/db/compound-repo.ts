@@ -259,18 +259,9 @@ export class CompoundRepo {
     })();
   }
 
-  /** How many compounds still wait for their descriptors (in `libraryId`'s, or in all). */
-  pendingDescriptors(libraryId?: number): number {
-    return (
-      libraryId === undefined
-        ? this.db.prepare('SELECT COUNT(*) FROM compounds WHERE descriptors_pending = 1').pluck().get()
-        : this.db
-            .prepare(
-              'SELECT COUNT(DISTINCT c.id) FROM library_members m JOIN compounds c ON c.id = m.compound_id WHERE m.library_id = ? AND c.descriptors_pending = 1',
-            )
-            .pluck()
-            .get(libraryId)
-    ) as number;
+  /** How many compounds still wait for their descriptors (a library's count: LibraryRepo.list). */
+  pendingDescriptors(): number {
+    return this.db.prepare('SELECT COUNT(*) FROM compounds WHERE descriptors_pending = 1').pluck().get() as number;
   }
 
   /** The next compounds (by id, after `afterId`) that wait for their descriptors, with their SMILES. */
