@@ -90,9 +90,14 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   // The default depth of 3 is more than the 2-layer tiny teacher has: the form and the result say so.
   await expect(page.getByTestId('train-depth-note')).toHaveText('the teacher has 2 layers: the student applies its layer 2 times');
   await expect(outcome).toContainText('the student applies its layer 2 times, not the 3 asked');
-  // Every model on the predicted-vs-measured plot, the forest included, on axes with names (ECharts canvas).
+  // Every model on the predicted-vs-measured plot, the forest included, on axes with names.
   await expect(page.getByTestId('train-scatter')).toHaveAttribute('data-series', 'teacher | student | ECFP4 forest | prediction = measurement');
   await expect(page.getByTestId('train-scatter').locator('canvas')).not.toHaveCount(0);
+  // A click on a point opens that test compound: its structure, the measurement and each model's prediction.
+  const [x, y] = ((await page.getByTestId('train-scatter').getAttribute('data-first-point')) ?? '').split(',').map(Number) as [number, number];
+  await page.getByTestId('train-scatter').click({ position: { x, y } });
+  await expect(page.getByTestId('train-picked')).toContainText(/measured-?\d+\.\d\d\s*teacher-?\d+\.\d\derror [+-]\d+\.\d\d/);
+  await expect(page.getByTestId('train-picked').locator('img')).toBeVisible();
   await page.screenshot({ path: join(artifacts, 'training.png'), fullPage: true });
   // The run stored its assay: it trains again without the file, with its own target and task.
   await page.getByTestId('train-assay').selectOption('ui');
@@ -131,8 +136,7 @@ test('a chemist cancels a training run and resumes it later from where it stoppe
   const consoleErrors = await openApp(page, url, 'training');
   await startTraining(page, 'ui-cut');
   await page.getByRole('button', { name: 'Cancel' }).click();
-  // Saved after its last finished epoch, it waits under the interrupted runs, with its own data.
-  // A cancel is no failure: said as a notice, not in red.
+  // Saved after its last finished epoch, it waits under the interrupted runs; a cancel is a notice, not red.
   await expect(page.getByTestId('notice')).toContainText(/training of 'ui-cut' cancelled; the run is saved after seed 1 of 1/, { timeout: 30_000 });
   await expect(page.getByTestId('error')).toHaveCount(0);
   const run = page.getByTestId('train-run').filter({ hasText: 'ui-cut' });
@@ -202,9 +206,8 @@ test('a chemist reads an assay file and inspects it before training on it', asyn
   page.once('dialog', (d) => void d.accept());
   await page.getByTestId('assay-delete').click();
   await expect(page.getByTestId('train-assay').locator('option[value="esol-read"]')).toHaveCount(0);
-  // The same compounds with a series column: the columns are pick-lists of the file's header (advanced
-  // settings) with its first records shown, and a text column as a regression target is refused before
-  // anything runs.
+  // The same compounds with a series column: the columns are pick-lists of the file's header (advanced settings)
+  // with its first records shown, and a text column as a regression target is refused before anything runs.
   const lines = readFileSync(join(dir, 'esol-160.csv'), 'utf8').trim().split('\n');
   const withSeries = join(dir, 'esol-160-series.csv');
   writeFileSync(withSeries, `${lines.map((l, i) => `${l},${i === 0 ? 'series' : 'ABC'[i % 3]}`).join('\n')}\n`);
@@ -231,9 +234,8 @@ test('a chemist screens a library with the distilled student and the forest, ran
   const consoleErrors = await openApp(page, url, 'screening');
   await page.getByTestId('screen-library').selectOption('esol-160');
   const models = page.getByTestId('screen-model');
-  // The task models and the forest can score; the pretrained encoders cannot and are not offered.
-  // (sol-* from the CLI, ui-* from the training test and ui-cut-* from the resumed run: teacher, student,
-  // forest and consensus of each; ui-again-*: teacher, forest and consensus; and the shipped delicate-esol-student.)
+  // The task models and the forest can score; the pretrained encoders cannot and are not offered. (sol-*, ui-*,
+  // ui-cut-*: teacher, student, forest, consensus each; ui-again-*: teacher, forest, consensus; the shipped student.)
   await expect(models).toHaveCount(16);
   await expect(page.getByLabel(/delicate-esol-student/)).toHaveCount(1);
   await page.getByLabel(/^sol-student/).check();
@@ -346,8 +348,7 @@ test('a chemist screens a library with the distilled student and the forest, ran
   await expect(curve).toHaveAttribute('data-log', 'true');
   const ranked = Number(((await page.getByTestId('vs-row').locator('td').last().textContent()) ?? '').match(/\/ (\d+)/)?.[1]);
   expect(Number(await curve.getAttribute('data-first-screened'))).toBeCloseTo(1 / ranked, 6);
-  // Hover on the plot names the method and the share of actives found there.
-  await page.getByTestId('vs-curve-chart').hover();
+  await page.getByTestId('vs-curve-chart').hover(); // hover names the method and the share of actives found there
   await expect(page.getByTestId('vs-curve-chart')).toContainText(/ecfp \(EF1%[\s\S]*%/);
   await page.screenshot({ path: join(artifacts, 'virtual-screening-log.png') });
   // The evaluation and the open screen stay when the chemist looks elsewhere and comes back.
