@@ -56,17 +56,28 @@ export interface BrowseOptions extends CompoundFilter {
   sort?: SortKey[];
 }
 
-/** FROM/WHERE of the library's distinct compounds passing the filter (parameter @library). */
-function membersWhere(f: CompoundFilter, params: Record<string, unknown>): string {
+/**
+ * FROM/WHERE of the library's distinct compounds passing the filter (parameter @library). Without
+ * `compounds` the compounds table is left out (only the members' own columns can be used: ids, import
+ * order, the file's columns): a count or an order over a large library then reads one index
+ * (library_members_distinct_in_order) instead of every compound row.
+ */
+function membersWhere(f: CompoundFilter, params: Record<string, unknown>, compounds = true): string {
   const where = [
     'm.library_id = @library',
     'm.duplicate_of IS NULL',
     ...rangeConditions(f.ranges, params),
     ...filterConditions(f.filters, f.types ?? new Map(), params),
-    ...(f.within ? ['c.id IN (SELECT value FROM json_each(@within))'] : []),
+    ...(f.within ? ['m.compound_id IN (SELECT value FROM json_each(@within))'] : []),
   ];
   if (f.within) params.within = JSON.stringify(f.within);
-  return `FROM library_members m JOIN compounds c ON c.id = m.compound_id WHERE ${where.join(' AND ')}`;
+  return `FROM library_members m ${compounds ? 'JOIN compounds c ON c.id = m.compound_id ' : ''}WHERE ${where.join(' AND ')}`;
+}
+
+/** Whether the filter or the order reads the compounds' own columns (descriptors). */
+function readsCompounds(f: CompoundFilter, sort: SortKey[] = []): boolean {
+  const ranged = Object.values(f.ranges ?? {}).some((r) => r?.min !== undefined || r?.max !== undefined);
+  return ranged || sort.some((k) => 'by' in k && k.by !== 'import' && k.by !== 'similarity');
 }
 
 /** ORDER BY terms of a multi-key order: empty values last whatever the direction, import order last. */
@@ -174,22 +185,35 @@ export class CompoundRepo {
   /** A page of the library's compounds (first member's id and properties), in the order asked (import order by default). */
   page(libraryId: number, limit: number, offset: number, opts: BrowseOptions = {}): CompoundRow[] {
     const params: Record<string, unknown> = { library: libraryId, limit, offset };
-    const from = membersWhere(opts, params);
-    const order = orderTerms(opts.sort ?? [], opts.types ?? new Map(), params);
+    const sort = opts.sort ?? [];
+    const order = orderTerms(sort, opts.types ?? new Map(), params);
+    const columns = `c.id, c.smiles, c.inchikey, c.formula, m.original_id AS originalId, m.props, ${DESCRIPTOR_COLUMNS}`;
+    if (readsCompounds(opts, sort))
+      return (this.db.prepare(`SELECT ${columns} ${membersWhere(opts, params)} ORDER BY ${order} LIMIT @limit OFFSET @offset`).all(params) as FlatRow[]).map(
+        toCompound,
+      );
+    // Ordered and filtered on the members alone: the page's members first, then only their compounds (not
+    // those of every row an offset skips), put back in the page's order.
+    const members = this.db
+      .prepare(`SELECT m.id ${membersWhere(opts, params, false)} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
+      .pluck()
+      .all(params) as number[];
     const rows = this.db
-      .prepare(
-        `SELECT c.id, c.smiles, c.inchikey, c.formula, m.original_id AS originalId, m.props, ${DESCRIPTOR_COLUMNS} ${from} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
-      )
-      .all(params) as FlatRow[];
-    return rows.map(toCompound);
+      .prepare(`SELECT m.id AS mid, ${columns} FROM library_members m JOIN compounds c ON c.id = m.compound_id WHERE m.id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(members)) as Array<FlatRow & { mid: number }>;
+    const byMember = new Map(rows.map(({ mid, ...r }) => [mid, r]));
+    return members.flatMap((id) => {
+      const r = byMember.get(id);
+      return r ? [toCompound(r)] : [];
+    });
   }
 
   /** The ids of every compound passing the filter, in the order asked (a selection of all that match). */
   ids(libraryId: number, opts: BrowseOptions = {}): number[] {
     const params: Record<string, unknown> = { library: libraryId };
-    const from = membersWhere(opts, params);
+    const from = membersWhere(opts, params, readsCompounds(opts, opts.sort));
     const order = orderTerms(opts.sort ?? [], opts.types ?? new Map(), params);
-    return this.db.prepare(`SELECT c.id ${from} ORDER BY ${order}`).pluck().all(params) as number[];
+    return this.db.prepare(`SELECT m.compound_id ${from} ORDER BY ${order}`).pluck().all(params) as number[];
   }
 
   /**
@@ -210,7 +234,7 @@ export class CompoundRepo {
   /** How many of the library's distinct compounds pass the filter. */
   count(libraryId: number, f: CompoundFilter = {}): number {
     const params: Record<string, unknown> = { library: libraryId };
-    return (this.db.prepare(`SELECT COUNT(*) AS n ${membersWhere(f, params)}`).get(params) as { n: number }).n;
+    return (this.db.prepare(`SELECT COUNT(*) AS n ${membersWhere(f, params, readsCompounds(f))}`).get(params) as { n: number }).n;
   }
 
   /** The library's compounds with these ids, in the order given. */

@@ -15,10 +15,10 @@ describe('migrations', () => {
     ).run();
     db.prepare(`INSERT INTO checkpoints (model_id, step, state, weights, optimizer) VALUES (1, 4, '{}', x'00', x'00')`).run();
     // Turn it back into a version-4 database (before the rebuild, the assay tables, the run checkpoints,
-    // the import owners, the library columns, the pattern fingerprints and the scores), and open it again: the models table is rebuilt twice
+    // the import owners, the library columns, the pattern fingerprints, the scores, the views and the import-order index), and open it again: the models table is rebuilt twice
     // (the kinds gain 'baseline', then 'consensus').
     db.exec(
-      'DROP TABLE measurements; DROP TABLE assays; DROP TABLE run_checkpoints; ALTER TABLE imports DROP COLUMN owner; ALTER TABLE imports DROP COLUMN heartbeat_ms; DROP TABLE library_columns; ALTER TABLE compounds DROP COLUMN pattern_fp; DROP TABLE library_scores; DROP TABLE library_views;',
+      'DROP TABLE measurements; DROP TABLE assays; DROP TABLE run_checkpoints; ALTER TABLE imports DROP COLUMN owner; ALTER TABLE imports DROP COLUMN heartbeat_ms; DROP TABLE library_columns; ALTER TABLE compounds DROP COLUMN pattern_fp; DROP TABLE library_scores; DROP TABLE library_views; DROP INDEX library_members_distinct_in_order;',
     );
     db.pragma('user_version = 4');
     db.close();

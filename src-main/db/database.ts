@@ -362,6 +362,11 @@ const MIGRATIONS: string[] = [
   ALTER TABLE compounds_new RENAME TO compounds;
   CREATE INDEX compounds_descriptors_pending ON compounds(id) WHERE descriptors_pending = 1;
   `,
+  `
+  -- A library's distinct compounds in import order: a page of a large library (LIMIT/OFFSET) and its count
+  -- read this index instead of sorting every member (compound-repo's page and count).
+  CREATE INDEX library_members_distinct_in_order ON library_members(library_id, id) WHERE duplicate_of IS NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

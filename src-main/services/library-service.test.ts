@@ -29,6 +29,24 @@ describe('LibraryService', () => {
     expect(page.compounds.map((c) => c.originalId)).toEqual(['Fenfuram', 'citral', 'Picene']);
   });
 
+  it('pages by the members alone (import order, descending) exactly as through the compounds, at any offset', async () => {
+    // A range every compound passes makes the page read the compounds (the join); without it the page's
+    // members are found on the import-order index first.
+    const everything = { mw: { min: 0 } };
+    for (const desc of [false, true]) {
+      const sort = { by: 'import' as const, desc };
+      for (const offset of [0, 1, 99, 600, 1100]) {
+        const direct = await ctx.libraries.query({ library: 'esol', sort, limit: 50, offset });
+        const joined = await ctx.libraries.query({ library: 'esol', sort, limit: 50, offset, ranges: everything });
+        expect(direct.compounds).toEqual(joined.compounds);
+        expect(direct.matched).toBe(joined.matched);
+      }
+    }
+    const last = await ctx.libraries.query({ library: 'esol', limit: 50, offset: 1100 });
+    expect(last.compounds).toHaveLength(17);
+    expect(last.matched).toBe(1117);
+  });
+
   it('finds substructure hits (every hit really contains the query)', async () => {
     const { compounds } = await ctx.libraries.query({ library: 'esol', substructure: 'c1ccccc1[N+](=O)[O-]', limit: 1000 });
     expect(compounds.length).toBeGreaterThan(10);
