@@ -23,6 +23,33 @@ test.beforeAll(async () => {
   host = await startHost(db);
 });
 
+/**
+ * Points inside a polygon (ray casting), not counting those within 0.5% of the axes' spans of an edge,
+ * which are counted as `near` (the plot's pixels decide them).
+ */
+function inPolygon(points: Array<[number, number]>, poly: Array<[number, number]>): { inside: number; near: number } {
+  const span = (k: 0 | 1) => Math.max(...points.map((p) => p[k])) - Math.min(...points.map((p) => p[k]));
+  const [sx, sy] = [span(0), span(1)];
+  let inside = 0;
+  let near = 0;
+  for (const [px, py] of points) {
+    let odd = false;
+    let nearest = Number.POSITIVE_INFINITY;
+    for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+      const [xi, yi] = poly[i] as [number, number];
+      const [xj, yj] = poly[j] as [number, number];
+      if (yi > py !== yj > py && px < ((xj - xi) * (py - yi)) / (yj - yi) + xi) odd = !odd;
+      // Distance to the edge in units of the axes' spans.
+      const [ax, ay, bx, by, qx, qy] = [xi / sx, yi / sy, xj / sx, yj / sy, px / sx, py / sy];
+      const t = Math.max(0, Math.min(1, ((qx - ax) * (bx - ax) + (qy - ay) * (by - ay)) / ((bx - ax) ** 2 + (by - ay) ** 2 || 1)));
+      nearest = Math.min(nearest, Math.hypot(qx - (ax + t * (bx - ax)), qy - (ay + t * (by - ay))));
+    }
+    if (nearest < 0.005) near++;
+    else if (odd) inside++;
+  }
+  return { inside, near };
+}
+
 test.afterAll(() => {
   host?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -99,7 +126,12 @@ test('a chemist plots two columns coloured by a third and selects a box of point
   await page.getByTestId('plot-open').click();
   await expect(page.getByTestId('plot-count')).toHaveText('299 points');
   await page.getByTestId('plot-color').selectOption('logS');
+  await page.getByTestId('plot-size').selectOption('tpsa');
   await expect(page.getByTestId('plot-count')).toHaveText('299 points');
+  // Colour (8 logS bins) and size (4 TPSA bins) classes, each drawn as its own series, with a legend of both.
+  await expect(page.getByTestId('plot-legend')).toContainText('logS');
+  await expect(page.getByTestId('plot-legend')).toContainText('TPSA');
+  expect(Number(await page.getByTestId('plot-canvas').getAttribute('data-classes'))).toBeGreaterThan(4);
   const box = await page.getByTestId('plot-canvas').boundingBox();
   if (!box) throw new Error('no plot');
   await page.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.3);
@@ -147,6 +179,37 @@ test('a chemist plots two columns coloured by a third and selects a box of point
   expect(n).toBeLessThanOrEqual(count(-0.01));
   expect(n).toBeGreaterThanOrEqual(count(0.01));
   await page.screenshot({ path: join(artifacts, 'analysis-plot.png') });
+
+  // A lasso (a triangle): the table selects what lies inside it, by the compounds' own values.
+  await page.getByTestId('plot-tool-lasso').click();
+  const corners: Array<[number, number]> = [
+    [0.2, 0.25],
+    [0.75, 0.4],
+    [0.35, 0.85],
+  ];
+  await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.25);
+  await page.mouse.down();
+  for (const [fx, fy] of [...corners.slice(1), corners[0] as [number, number]])
+    await page.mouse.move(box.x + box.width * fx, box.y + box.height * fy, { steps: 12 });
+  await page.mouse.up();
+  await page.waitForTimeout(800);
+  await expect(page.getByTestId('plot-status')).toContainText(/^\d+ selected by lasso$/);
+  await expect.poll(async () => (await countOf('plot-status')) === (await countOf('selection-count'))).toBe(true);
+  const lassoN = Number(await countOf('plot-status'));
+  const polygon = JSON.parse((await page.getByTestId('plot-status').getAttribute('data-lasso')) ?? '[]') as Array<[number, number]>;
+  expect(polygon.length).toBeGreaterThan(2);
+  const all = (
+    JSON.parse(
+      execFileSync(process.execPath, [cli, 'compounds', '--library', 'esol300', '--limit', '1000', '--db', join(dir, 'e2e.db'), '--json'], {
+        cwd: root,
+      }).toString(),
+    ) as { compounds: Array<{ descriptors: { mw: number; clogp: number } }> }
+  ).compounds.map((c) => [c.descriptors.mw, c.descriptors.clogp] as [number, number]);
+  const { inside, near } = inPolygon(all, polygon);
+  expect(lassoN).toBeGreaterThan(0);
+  expect(lassoN).toBeGreaterThanOrEqual(inside);
+  expect(lassoN).toBeLessThanOrEqual(inside + near);
+  await page.screenshot({ path: join(artifacts, 'analysis-plot-lasso.png') });
   expect(consoleErrors).toEqual([]);
 });
 
@@ -196,6 +259,9 @@ test('a chemist saves a view (order, filter, selection) and gets it back after a
     .nth(1)
     .click({ modifiers: ['Control'] });
   await expect(page.getByTestId('selection-count')).toHaveText('2 selected');
+  await page.getByTestId('plot-open').click();
+  await page.getByTestId('plot-y').selectOption('tpsa');
+  await page.getByTestId('plot-color').selectOption('logS');
   await page.getByTestId('view-name').fill('mid logP, heaviest first');
   await page.getByTestId('view-save').click();
   await expect(page.getByTestId('view-choose')).toContainText('mid logP, heaviest first');
@@ -209,5 +275,9 @@ test('a chemist saves a view (order, filter, selection) and gets it back after a
   await expect(page.getByTestId('sort-mw')).toContainText('▼');
   await expect(page.getByTestId('compound-matched')).toHaveText(matched);
   await expect(page.getByTestId('selection-count')).toHaveText('2 selected');
+  // The plot comes back open with its axes and colour, over the view's filtered compounds.
+  await expect(page.getByTestId('plot-y')).toHaveValue('tpsa');
+  await expect(page.getByTestId('plot-color')).toHaveValue('logS');
+  await expect(page.getByTestId('plot-count')).toHaveText(`${/^(\d+)/.exec(matched)?.[1]} points`);
   expect(consoleErrors).toEqual([]);
 });

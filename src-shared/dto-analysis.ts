@@ -60,7 +60,22 @@ export interface ClusterResult {
   seconds: number;
 }
 
-/** A saved view of a library: the table's columns, order, filters and searches, and a selection. */
+/** The scatter plot's settings: its axes, what colours and sizes the points ('' none), and whether it is open. */
+export interface PlotSettings {
+  open: boolean;
+  x: string;
+  y: string;
+  color: string;
+  size: string;
+}
+
+/** The histogram's column, and whether it is open. */
+export interface HistogramSettings {
+  open: boolean;
+  column: string;
+}
+
+/** A saved view of a library: the table's columns, order, filters and searches, a selection and the plots. */
 export interface LibraryView {
   shown: string[];
   sort: SortKey[];
@@ -70,4 +85,7 @@ export interface LibraryView {
   similar: string;
   minSim: number;
   selection: number[];
+  /** Absent in views saved before plots were part of them. */
+  plot?: PlotSettings;
+  histogram?: HistogramSettings;
 }

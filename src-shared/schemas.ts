@@ -66,6 +66,11 @@ const libraryView = z
     similar: z.string().max(5000),
     minSim: z.number().min(0).max(1),
     selection: z.array(z.number().int().positive()).max(200_000),
+    plot: z
+      .object({ open: z.boolean(), x: columnName, y: columnName, color: z.union([columnName, z.literal('')]), size: z.union([columnName, z.literal('')]) })
+      .strict()
+      .optional(),
+    histogram: z.object({ open: z.boolean(), column: columnName }).strict().optional(),
   })
   .strict();
 

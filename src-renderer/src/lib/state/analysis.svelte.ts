@@ -1,6 +1,18 @@
-import type { ClusterResult, JobProgress, LibraryView, RGroupResult, ScaffoldResult, ScaffoldRow } from '../../../../src-shared/dto';
+import type {
+  ClusterResult,
+  HistogramSettings,
+  JobProgress,
+  LibraryView,
+  PlotSettings,
+  RGroupResult,
+  ScaffoldResult,
+  ScaffoldRow,
+} from '../../../../src-shared/dto';
 import { call, guarded, on, problemOfApi, type Problem } from '../api';
+import { NUMERIC_DESCRIPTORS } from '../columns';
 import type { LibrariesState } from './libraries.svelte';
+
+const DESCRIPTOR_KEYS = new Set(NUMERIC_DESCRIPTORS.map(([k]) => k));
 
 type AnalysisJob = { jobId: string; library: string; kind: 'cluster' | 'scaffolds'; progress: JobProgress | null };
 
@@ -25,6 +37,9 @@ export class AnalysisState {
   core = $state('');
   /** The library's saved views. */
   views = $state<Array<{ name: string; view: LibraryView }>>([]);
+  /** The scatter plot and the histogram (saved with a view). */
+  plot = $state<PlotSettings>({ open: false, x: 'mw', y: 'clogp', color: '', size: '' });
+  histogram = $state<HistogramSettings>({ open: false, column: 'mw' });
   error = $state<Problem | null>(null);
   private readonly off: Array<() => void> = [];
 
@@ -133,7 +148,7 @@ export class AnalysisState {
     if (r) this.views = r.views;
   }
 
-  /** Saves what the table shows now (columns, order, filters, searches, selection) under a name. */
+  /** Saves what the table shows now (columns, order, filters, searches, selection, plots) under a name. */
   async saveView(name: string): Promise<boolean> {
     const library = this.libs.selected;
     if (!library || !name.trim()) return false;
@@ -147,6 +162,8 @@ export class AnalysisState {
       similar: l.similar.trim(),
       minSim: l.minSim,
       selection: [...l.selection].slice(0, 200_000),
+      plot: this.plot,
+      histogram: this.histogram,
     });
     const r = await guarded(
       (e) => (this.error = e),
@@ -156,7 +173,7 @@ export class AnalysisState {
     return r !== undefined;
   }
 
-  /** Shows a saved view: its columns (those the library still has), order, filters, searches and selection. */
+  /** Shows a saved view: its columns (those the library still has), order, filters, searches, selection and plots. */
   async applyView(name: string): Promise<void> {
     const v = this.views.find((x) => x.name === name)?.view;
     if (!v) return;
@@ -171,6 +188,13 @@ export class AnalysisState {
     l.selection.clear();
     for (const id of v.selection) l.selection.add(id);
     l.selectionNote = `view '${name}'`;
+    // A column the library no longer has falls back to a descriptor.
+    const has = (c: string) => c === '' || DESCRIPTOR_KEYS.has(c) || l.columns.some((x) => x.name === c);
+    if (v.plot) {
+      const p = v.plot;
+      this.plot = { open: p.open, x: has(p.x) ? p.x : 'mw', y: has(p.y) ? p.y : 'clogp', color: has(p.color) ? p.color : '', size: has(p.size) ? p.size : '' };
+    }
+    if (v.histogram) this.histogram = { open: v.histogram.open, column: has(v.histogram.column) ? v.histogram.column : 'mw' };
     await l.load();
   }
 
