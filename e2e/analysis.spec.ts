@@ -210,6 +210,17 @@ test('a chemist plots two columns coloured by a third and selects a box of point
   expect(lassoN).toBeGreaterThanOrEqual(inside);
   expect(lassoN).toBeLessThanOrEqual(inside + near);
   await page.screenshot({ path: join(artifacts, 'analysis-plot-lasso.png') });
+
+  // A similarity search in the table: the plot keeps its hits and offers their Tanimoto as a column.
+  await page.getByTestId('search-similar').fill('Cc1ccccc1');
+  await page.getByLabel('min. Tanimoto').fill('0.3');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByTestId('compound-matched')).toHaveText(/^\d+ match$/);
+  const hits = Number(/^(\d+)/.exec((await page.getByTestId('compound-matched').textContent()) ?? '')?.[1]);
+  expect(hits).toBeGreaterThan(2);
+  await page.getByTestId('plot-x').selectOption('similarity');
+  await expect(page.getByTestId('plot-count')).toHaveText(`${hits} points`);
+  await expect(page.getByTestId('plot-view')).toContainText('similarity to the query');
   expect(consoleErrors).toEqual([]);
 });
 

@@ -41,3 +41,13 @@ export function predictionColumn(model: string, task: { target: string; type: 'r
   const what = !task ? 'score' : task.type === 'classification' ? `P(${task.target})` : `pred ${task.target}`;
   return `${what} (${model})`.replace(/"/g, "'");
 }
+
+/**
+ * The library columns a screen writes beside a model's predictions, where the model gives them: the
+ * prediction's uncertainty, and the Tanimoto similarity (ECFP4) of the nearest training compound (its
+ * applicability domain).
+ */
+export function predictionExtraColumns(model: string): { uncertainty: string; trainingSimilarity: string } {
+  const m = model.replace(/"/g, "'");
+  return { uncertainty: `uncertainty (${m})`, trainingSimilarity: `training similarity (${m})` };
+}

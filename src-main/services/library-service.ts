@@ -193,6 +193,14 @@ export class LibraryService {
     return { hits: candidates ?? [], complete };
   }
 
+  /** The Tanimoto similarity to the query's `similar` structure of every compound the query matches. */
+  async similarities(q: Omit<CompoundQuery, 'limit' | 'offset' | 'sort'>): Promise<Map<number, number>> {
+    if (q.similar === undefined) throw new AppError('INVALID_INPUT', 'similarity values need a similarity query');
+    const { lib, filter } = this.prepared(q);
+    const { hits } = await this.searchHits(q, lib.id, filter, Infinity);
+    return new Map(hits.map((h) => [h.id, h.similarity ?? 0]));
+  }
+
   /** The ids of every compound the query matches, in its order: "select all matching". */
   async matchingIds(q: Omit<CompoundQuery, 'limit' | 'offset'>): Promise<number[]> {
     if (q.similar === undefined && q.substructure === undefined) {

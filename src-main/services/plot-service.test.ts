@@ -31,4 +31,17 @@ describe('the numbers behind a plot', () => {
     expect(nitro.ids.length).toBe((await ctx.libraries.matchingIds({ library: 'esol', substructure: '[N+](=O)[O-]' })).length);
     await expect(ctx.plots.values({ library: 'esol', columns: ['nope'] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
+
+  it('gives a similarity query’s Tanimoto as the column `similarity`, for the hits only', async () => {
+    const q = { library: 'esol', similar: 'Cc1occc1C(=O)Nc2ccccc2', minSim: 0.3 };
+    const v = await ctx.plots.values({ ...q, columns: ['similarity', 'mw'] });
+    const hits = (await ctx.libraries.query({ ...q, limit: 1117 })).compounds;
+    expect(v.ids.length).toBe(hits.length);
+    expect(hits.length).toBeGreaterThan(3);
+    const sim = new Map(hits.map((c) => [c.id, c.similarity]));
+    v.ids.forEach((id, k) => expect(v.values[0]?.[k]).toBe(sim.get(id)));
+    expect(Math.max(...(v.values[0] as number[]))).toBe(1);
+    // Without a similarity query there is no such column (the library has none of that name).
+    await expect(ctx.plots.values({ library: 'esol', columns: ['similarity'] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
 });

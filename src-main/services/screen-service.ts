@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompoundPrediction, ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
-import { predictionColumn, predictionSetText as setText } from '../../src-shared/models';
+import { predictionColumn, predictionExtraColumns, predictionSetText as setText } from '../../src-shared/models';
 import { intervalOf } from '../train/ensemble';
 import type { ChemPool } from '../chem/chem-pool';
 import { loadRdkit } from '../chem/rdkit';
@@ -194,22 +194,31 @@ export class ScreenService {
   }
 
   /**
-   * A finished screen's predictions as number columns of its library (see predictionColumn), so they sort,
+   * A finished screen's predictions as number columns of its library (see predictionColumn), with their
+   * uncertainty and training similarity where the model gives them (predictionExtraColumns), so they sort,
    * filter, plot and take part in MPO scores like the file's own columns; a later screen with the same model
    * writes them again. A saved MPO score of that name is the chemist's and is left alone.
    */
   private predictionColumns(libraryId: number, screenId: number, models: string[]): void {
     const score = this.db.prepare('SELECT 1 FROM library_scores WHERE library_id = ? AND name = ?').pluck();
-    const write = this.db.prepare(
-      `UPDATE library_members SET props = json_set(props, @path, p.score)
-         FROM predictions p WHERE p.screen_id = @screen AND p.model = @model AND p.compound_id = library_members.compound_id
-          AND library_members.library_id = @library AND library_members.duplicate_of IS NULL`,
-    );
+    // p.<value> into the column; compounds without one (a model that gives no uncertainty) get none.
+    const writer = (value: 'score' | 'uncertainty' | 'max_sim') =>
+      this.db.prepare(
+        `UPDATE library_members SET props = json_set(props, @path, p.${value})
+           FROM predictions p WHERE p.screen_id = @screen AND p.model = @model AND p.compound_id = library_members.compound_id
+            AND p.${value} IS NOT NULL AND library_members.library_id = @library AND library_members.duplicate_of IS NULL`,
+      );
+    const write = { score: writer('score'), uncertainty: writer('uncertainty'), maxSim: writer('max_sim') };
     const columns = new ColumnRepo(this.db);
     this.db.transaction(() => {
       for (const model of models) {
-        const name = predictionColumn(model, this.models.get(model).task);
-        if (!score.get(libraryId, name)) write.run({ path: columnPath(name), screen: screenId, model, library: libraryId });
+        const extra = predictionExtraColumns(model);
+        const at = [
+          [predictionColumn(model, this.models.get(model).task), write.score],
+          [extra.uncertainty, write.uncertainty],
+          [extra.trainingSimilarity, write.maxSim],
+        ] as const;
+        for (const [name, stmt] of at) if (!score.get(libraryId, name)) stmt.run({ path: columnPath(name), screen: screenId, model, library: libraryId });
       }
       columns.detect(libraryId);
     })();

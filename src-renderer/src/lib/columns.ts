@@ -56,3 +56,21 @@ export function saveRowSize(s: RowSize): void {
     // Unavailable storage: the size lasts this session.
   }
 }
+
+/** The columns a library's table shows, as the chemist last chose them (null: never chosen). */
+export function readShown(library: string): string[] | null {
+  try {
+    const v = localStorage.getItem(`delicate.columns.${library}`);
+    return v ? (JSON.parse(v) as string[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function writeShown(library: string, shown: string[]): void {
+  try {
+    localStorage.setItem(`delicate.columns.${library}`, JSON.stringify(shown));
+  } catch {
+    // Storage full or unavailable: the choice lasts this session only.
+  }
+}

@@ -189,7 +189,7 @@ export class AnalysisState {
     for (const id of v.selection) l.selection.add(id);
     l.selectionNote = `view '${name}'`;
     // A column the library no longer has falls back to a descriptor.
-    const has = (c: string) => c === '' || DESCRIPTOR_KEYS.has(c) || l.columns.some((x) => x.name === c);
+    const has = (c: string) => c === '' || DESCRIPTOR_KEYS.has(c) || (c === 'similarity' && v.similar !== '') || l.columns.some((x) => x.name === c);
     if (v.plot) {
       const p = v.plot;
       this.plot = { open: p.open, x: has(p.x) ? p.x : 'mw', y: has(p.y) ? p.y : 'clogp', color: has(p.color) ? p.color : '', size: has(p.size) ? p.size : '' };

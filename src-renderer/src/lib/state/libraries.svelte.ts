@@ -14,6 +14,7 @@ import type {
 } from '../../../../src-shared/dto';
 import { call, guarded, on, problemOfApi, runningJobs, type Problem } from '../api';
 import { MIME, saveDownload } from '../download';
+import { readShown, writeShown } from '../columns';
 import { SearchRun } from './search-run.svelte';
 
 export interface ImportState {
@@ -48,6 +49,8 @@ export class LibrariesState {
   readonly search = new SearchRun();
   /** The substructure the rows were found with (highlighted in their depictions); null without one. */
   highlight = $state<string | null>(null);
+  /** The similarity query the rows were found with, and its threshold; null without one. */
+  searchedSimilar = $state<{ smiles: string; minSim: number } | null>(null);
   similar = $state('');
   minSim = $state(0.5);
   ranges = $state<DescriptorRanges>({});
@@ -196,6 +199,7 @@ export class LibrariesState {
     this.generation++;
     this.search.next(this.substructure.trim() !== '');
     this.highlight = this.substructure.trim() || null;
+    this.searchedSimilar = this.similar.trim() ? { smiles: this.similar.trim(), minSim: this.minSim } : null;
     this.blocks.clear();
     this.pending.clear();
     if (!this.similar.trim() && this.sort.some((k) => 'by' in k && k.by === 'similarity')) {
@@ -429,22 +433,4 @@ export async function toBase64(file: File): Promise<string> {
   const step = 0x8000;
   for (let i = 0; i < bytes.length; i += step) binary += String.fromCharCode(...bytes.subarray(i, i + step));
   return btoa(binary);
-}
-
-/** The columns a library's table shows, as the chemist last chose them (null: never chosen). */
-function readShown(library: string): string[] | null {
-  try {
-    const v = localStorage.getItem(`delicate.columns.${library}`);
-    return v ? (JSON.parse(v) as string[]) : null;
-  } catch {
-    return null;
-  }
-}
-
-function writeShown(library: string, shown: string[]): void {
-  try {
-    localStorage.setItem(`delicate.columns.${library}`, JSON.stringify(shown));
-  } catch {
-    // Storage full or unavailable: the choice lasts this session only.
-  }
 }
