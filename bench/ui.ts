@@ -246,6 +246,32 @@ export async function run(args: string[]): Promise<void> {
       `${results.plotFrameMedianMs.toFixed(0)} / ${results.plotFrameWorstMs.toFixed(0)}`,
       '',
     ]);
+    // Coloured and sized by two more columns: one series per colour x size class (see plot-classes).
+    const tColour = Date.now();
+    await page.getByTestId('plot-color').selectOption('tpsa');
+    await page.getByTestId('plot-size').selectOption('heavyAtoms');
+    await page.waitForFunction(() => document.querySelector('[data-testid="plot-legend"]')?.textContent?.includes('heavy atoms') ?? false, undefined, {
+      polling: 'raf',
+      timeout: 120_000,
+    });
+    await page.evaluate(PAINTED);
+    results.plotColouredDrawMs = Date.now() - tColour;
+    const classes = await page.getByTestId('plot-canvas').getAttribute('data-classes');
+    rows.push([`the same coloured by TPSA and sized by heavy atoms (${classes} colour x size classes): drawn again`, `${results.plotColouredDrawMs}`, '']);
+    if (process.env.BENCH_SCREENSHOT) await page.screenshot({ path: process.env.BENCH_SCREENSHOT });
+    const colouredFrames = page.evaluate(`(${FRAMES_WHILE})(40)`) as Promise<number[]>;
+    for (let i = 0; i < 10; i++) {
+      await page.mouse.wheel(0, i < 5 ? -120 : 120);
+      await page.waitForTimeout(60);
+    }
+    const cf = (await colouredFrames).sort((a, b) => a - b);
+    results.plotColouredFrameMedianMs = cf[Math.floor(cf.length / 2)] ?? Number.NaN;
+    results.plotColouredFrameWorstMs = cf.at(-1) ?? Number.NaN;
+    rows.push([
+      'coloured and sized: frame time while zooming (median / worst of 40 frames)',
+      `${results.plotColouredFrameMedianMs.toFixed(0)} / ${results.plotColouredFrameWorstMs.toFixed(0)}`,
+      '',
+    ]);
     const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0);
     results.heapMiB = heap / 2 ** 20;
     results.rowsInPage = await inPage();
