@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { hasSubstructure, loadRdkit, morganOf, parseQuery } from '../chem/rdkit';
 import { ModelRepo } from '../db/model-repo';
 import { RandomForest } from '../train/forest';
-import { corpusSlice, registerTinyTaskModel, sharedData, tempDir } from '../test/helpers';
+import { corpusSlice, registerTinyTaskModel, tempDir } from '../test/helpers';
 import { AppContext, createHandlers } from './app-context';
 import { importFile } from './import-service';
 
