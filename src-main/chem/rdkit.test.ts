@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type RDKit, bondPixels, depictSvg, loadRdkit, morganOf, popcount, stereoFree, tanimoto } from './rdkit';
 import { lateChemistry, screenParent, standardise } from './standardise';
 import type { Descriptors } from '../../src-shared/dto';
+import { corpusSlice } from '../test/helpers';
 
 let rd: RDKit;
 beforeAll(async () => {
@@ -53,6 +54,10 @@ describe('standardise', () => {
       'C[NH+](C)Cc1c[nH]c2ccccc12.[Cl-]',
       'O=[N+]([O-])c1ccc(F)cc1',
       'Cn1cnc2c1c(=O)n(C)c(=O)n2C',
+      '[13CH3]c1ccccc1',
+      'OC(=O)[C@@H]1CCCN1[2H]',
+      'F/C=C/F.[K+]',
+      ...corpusSlice(300),
     ]) {
       const c = std(s);
       expect(c.modelSmiles).toBe(stereoFree(rd, c.smiles));
