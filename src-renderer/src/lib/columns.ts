@@ -1,4 +1,4 @@
-import type { ColumnFilter, ColumnType, LibraryColumn, PropValue } from '../../../src-shared/dto';
+import type { ColumnFilter, ColumnType, LibraryColumn, PropValue, SortKey } from '../../../src-shared/dto';
 
 /** The descriptors a plot or a score can use, with their names in the app. */
 export const NUMERIC_DESCRIPTORS: ReadonlyArray<readonly [string, string]> = [
@@ -74,3 +74,12 @@ export function writeShown(library: string, shown: string[]): void {
     // Storage full or unavailable: the choice lasts this session only.
   }
 }
+
+/** The compound table's fixed sortable headers: the import order (ID) first, then the descriptors shown. */
+export const SORTABLE: Array<[SortKey & { by: string }, string]> = [
+  [{ by: 'import' }, 'ID'],
+  [{ by: 'mw' }, 'MW'],
+  [{ by: 'clogp' }, 'cLogP'],
+  [{ by: 'tpsa' }, 'TPSA'],
+  [{ by: 'hbd' }, 'HBD/HBA'],
+];
