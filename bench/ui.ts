@@ -233,19 +233,23 @@ export async function run(args: string[]): Promise<void> {
     rows.push([`scatter plot of ${total.toLocaleString('en')} points (MW × cLogP): first draw`, `${results.plotFirstDrawMs}`, '']);
     const canvas = await page.getByTestId('plot-canvas').boundingBox();
     if (canvas) await page.mouse.move(canvas.x + canvas.width / 2, canvas.y + canvas.height / 2);
-    const frames = page.evaluate(`(${FRAMES_WHILE})(40)`) as Promise<number[]>;
-    for (let i = 0; i < 10; i++) {
-      await page.mouse.wheel(0, i < 5 ? -120 : 120);
-      await page.waitForTimeout(60);
-    }
-    const frameTimes = (await frames).sort((a, b) => a - b);
-    results.plotFrameMedianMs = frameTimes[Math.floor(frameTimes.length / 2)] ?? Number.NaN;
-    results.plotFrameWorstMs = frameTimes.at(-1) ?? Number.NaN;
-    rows.push([
-      'scatter plot: frame time while zooming (median / worst of 40 frames)',
-      `${results.plotFrameMedianMs.toFixed(0)} / ${results.plotFrameWorstMs.toFixed(0)}`,
-      '',
-    ]);
+    /** Frame times (median, worst of 40) while the wheel zooms in 5 steps and out 5. */
+    const zoomFrames = async (label: string, key: string) => {
+      const frames = page.evaluate(`(${FRAMES_WHILE})(40)`) as Promise<number[]>;
+      for (let i = 0; i < 10; i++) {
+        await page.mouse.wheel(0, i < 5 ? -120 : 120);
+        await page.waitForTimeout(60);
+      }
+      const times = (await frames).sort((a, b) => a - b);
+      results[`${key}MedianMs`] = times[Math.floor(times.length / 2)] ?? Number.NaN;
+      results[`${key}WorstMs`] = times.at(-1) ?? Number.NaN;
+      rows.push([
+        `${label}: frame time while zooming (median / worst of 40 frames)`,
+        `${times[Math.floor(times.length / 2)]?.toFixed(0)} / ${times.at(-1)?.toFixed(0)}`,
+        '',
+      ]);
+    };
+    await zoomFrames('scatter plot', 'plotFrame');
     // Coloured and sized by two more columns: one series per colour x size class (see plot-classes).
     const tColour = Date.now();
     await page.getByTestId('plot-color').selectOption('tpsa');
@@ -259,19 +263,7 @@ export async function run(args: string[]): Promise<void> {
     const classes = await page.getByTestId('plot-canvas').getAttribute('data-classes');
     rows.push([`the same coloured by TPSA and sized by heavy atoms (${classes} colour x size classes): drawn again`, `${results.plotColouredDrawMs}`, '']);
     if (process.env.BENCH_SCREENSHOT) await page.screenshot({ path: process.env.BENCH_SCREENSHOT });
-    const colouredFrames = page.evaluate(`(${FRAMES_WHILE})(40)`) as Promise<number[]>;
-    for (let i = 0; i < 10; i++) {
-      await page.mouse.wheel(0, i < 5 ? -120 : 120);
-      await page.waitForTimeout(60);
-    }
-    const cf = (await colouredFrames).sort((a, b) => a - b);
-    results.plotColouredFrameMedianMs = cf[Math.floor(cf.length / 2)] ?? Number.NaN;
-    results.plotColouredFrameWorstMs = cf.at(-1) ?? Number.NaN;
-    rows.push([
-      'coloured and sized: frame time while zooming (median / worst of 40 frames)',
-      `${results.plotColouredFrameMedianMs.toFixed(0)} / ${results.plotColouredFrameWorstMs.toFixed(0)}`,
-      '',
-    ]);
+    await zoomFrames('coloured and sized', 'plotColouredFrame');
     const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0);
     results.heapMiB = heap / 2 ** 20;
     results.rowsInPage = await inPage();
