@@ -24,15 +24,13 @@ test.beforeAll(async () => {
 });
 
 /**
- * Points inside a polygon (ray casting), not counting those within 0.5% of the axes' spans of an edge,
- * which are counted as `near` (the plot's pixels decide them).
+ * Where each point lies against a polygon (ray casting): 'near' within 0.5% of the axes' spans of an edge
+ * (the plot's pixels decide those), else 'inside' or 'outside'.
  */
-function inPolygon(points: Array<[number, number]>, poly: Array<[number, number]>): { inside: number; near: number } {
+function inPolygon(points: Array<[number, number]>, poly: Array<[number, number]>): Array<'inside' | 'near' | 'outside'> {
   const span = (k: 0 | 1) => Math.max(...points.map((p) => p[k])) - Math.min(...points.map((p) => p[k]));
   const [sx, sy] = [span(0), span(1)];
-  let inside = 0;
-  let near = 0;
-  for (const [px, py] of points) {
+  return points.map(([px, py]) => {
     let odd = false;
     let nearest = Number.POSITIVE_INFINITY;
     for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
@@ -44,10 +42,8 @@ function inPolygon(points: Array<[number, number]>, poly: Array<[number, number]
       const t = Math.max(0, Math.min(1, ((qx - ax) * (bx - ax) + (qy - ay) * (by - ay)) / ((bx - ax) ** 2 + (by - ay) ** 2 || 1)));
       nearest = Math.min(nearest, Math.hypot(qx - (ax + t * (bx - ax)), qy - (ay + t * (by - ay))));
     }
-    if (nearest < 0.005) near++;
-    else if (odd) inside++;
-  }
-  return { inside, near };
+    return nearest < 0.005 ? 'near' : odd ? 'inside' : 'outside';
+  });
 }
 
 test.afterAll(() => {
@@ -119,7 +115,7 @@ test('a chemist clusters a library (Butina on ECFP4), looks at its scaffolds and
   expect(consoleErrors).toEqual([]);
 });
 
-test('a chemist plots two columns coloured by a third and selects a box of points: the table selects the same compounds', async ({ page }) => {
+test('a chemist plots two columns coloured by a third and selects a box of points, then a lasso: the table selects the same compounds', async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
   const consoleErrors = await openApp(page, (host as { url: string }).url);
   await page.getByTestId('library-item').filter({ hasText: 'esol300' }).click();
@@ -203,12 +199,23 @@ test('a chemist plots two columns coloured by a third and selects a box of point
       execFileSync(process.execPath, [cli, 'compounds', '--library', 'esol300', '--limit', '1000', '--db', join(dir, 'e2e.db'), '--json'], {
         cwd: root,
       }).toString(),
-    ) as { compounds: Array<{ descriptors: { mw: number; clogp: number } }> }
-  ).compounds.map((c) => [c.descriptors.mw, c.descriptors.clogp] as [number, number]);
-  const { inside, near } = inPolygon(all, polygon);
+    ) as { compounds: Array<{ smiles: string; descriptors: { mw: number; clogp: number } }> }
+  ).compounds;
+  const where = inPolygon(
+    all.map((c) => [c.descriptors.mw, c.descriptors.clogp]),
+    polygon,
+  );
+  // The same compounds (by structure, copied from the table's selection): all inside, none outside.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.getByTestId('copy-smiles').click();
+  await expect(page.getByTestId('selection-note')).toHaveText(`${lassoN} SMILES copied`);
+  const copied = new Set((await page.evaluate(() => navigator.clipboard.readText())).split('\n'));
+  expect(copied.size).toBe(lassoN);
   expect(lassoN).toBeGreaterThan(0);
-  expect(lassoN).toBeGreaterThanOrEqual(inside);
-  expect(lassoN).toBeLessThanOrEqual(inside + near);
+  all.forEach((c, i) => {
+    if (where[i] === 'inside') expect(copied.has(c.smiles)).toBe(true);
+    if (where[i] === 'outside') expect(copied.has(c.smiles)).toBe(false);
+  });
   await page.screenshot({ path: join(artifacts, 'analysis-plot-lasso.png') });
 
   // A similarity search in the table: the plot keeps its hits and offers their Tanimoto as a column.
