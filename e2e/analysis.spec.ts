@@ -20,6 +20,11 @@ test.beforeAll(async () => {
   writeFileSync(file, `${readFileSync(esol, 'utf8').trim().split('\n').slice(0, 301).join('\n')}\n`);
   const db = join(dir, 'e2e.db');
   execFileSync(process.execPath, [cli, 'import', file, '--library', 'esol300', '--db', db], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  // A screen with the shipped ESOL student: its predictions become the library's columns.
+  execFileSync(process.execPath, [cli, 'screen', '--library', 'esol300', '--model', 'delicate-esol-student', '--db', db], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   host = await startHost(db);
 });
 
@@ -297,5 +302,22 @@ test('a chemist saves a view (order, filter, selection) and gets it back after a
   await expect(page.getByTestId('plot-y')).toHaveValue('tpsa');
   await expect(page.getByTestId('plot-color')).toHaveValue('logS');
   await expect(page.getByTestId('plot-count')).toHaveText(`${/^(\d+)/.exec(matched)?.[1]} points`);
+  expect(consoleErrors).toEqual([]);
+});
+
+test('a chemist plots a screen’s predictions from its results: the library opens with them against the training similarity', async ({ page }) => {
+  await page.setViewportSize({ width: 1440, height: 900 });
+  const consoleErrors = await openApp(page, (host as { url: string }).url, 'screening');
+  await page.getByTestId('screen-run').first().click();
+  const summary = page.getByTestId('screen-summary');
+  await expect(summary).toContainText('scored');
+  const scored = Number(/^(\d+) scored/.exec(((await summary.textContent()) ?? '').trim())?.[1]);
+  await page.getByTestId('screen-plot').click();
+  await expect(page.getByTestId('plot-view')).toBeVisible();
+  await expect(page.getByTestId('plot-x')).toHaveValue('pred logS (delicate-esol-student)');
+  await expect(page.getByTestId('plot-y')).toHaveValue('training similarity (delicate-esol-student)');
+  // One point per scored compound: the columns the screen wrote.
+  await expect(page.getByTestId('plot-count')).toHaveText(`${scored} points`);
+  await page.screenshot({ path: join(artifacts, 'analysis-screen-plot.png') });
   expect(consoleErrors).toEqual([]);
 });

@@ -10,6 +10,7 @@ import type {
   JobProgress,
   LibraryColumn,
   LibrarySummary,
+  PlotSettings,
   SortKey,
 } from '../../../../src-shared/dto';
 import { call, guarded, on, problemOfApi, runningJobs, type Problem } from '../api';
@@ -49,6 +50,8 @@ export class LibrariesState {
   readonly search = new SearchRun();
   /** The substructure the rows were found with (highlighted in their depictions); null without one. */
   highlight = $state<string | null>(null);
+  /** A plot another view asked for (a screen's predictions): the library's analysis bar opens it, the app shows the library. */
+  plotRequest = $state<(PlotSettings & { library: string }) | null>(null);
   /** The similarity query the rows were found with, and its threshold; null without one. */
   searchedSimilar = $state<{ smiles: string; minSim: number } | null>(null);
   similar = $state('');
