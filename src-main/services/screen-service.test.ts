@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { hasSubstructure, loadRdkit, morganOf, parseQuery } from '../chem/rdkit';
 import { ModelRepo } from '../db/model-repo';
 import { RandomForest } from '../train/forest';
-import { corpusSlice, registerTinyTaskModel, tempDir } from '../test/helpers';
+import { corpusSlice, registerScreenTestModels, registerTinyTaskModel, tempDir } from '../test/helpers';
 import { AppContext, createHandlers } from './app-context';
 import { importFile } from './import-service';
 
@@ -29,8 +29,7 @@ beforeAll(async () => {
   writeFileSync(file, `smiles,id\n${[...slice, SELENIUM, LONG].map((s, i) => `${s},L${i}`).join('\n')}\n`);
   const s = await importFile(app.db, app.chem, { file, library: 'lib' });
   libraryTotal = s.imported;
-  await registerTinyTaskModel(app.db, 'm1', { vocab: slice, domain: slice.slice(0, 40), seed: 1 });
-  await registerTinyTaskModel(app.db, 'm2', { vocab: slice, domain: slice.slice(0, 40), seed: 2, type: 'binary' });
+  await registerScreenTestModels(app.db, slice);
 }, 120_000);
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embedOnWorker } from '../screen/screen-pool';
 import { EMBED_STEP, embed } from '../screen/scorer';
-import { corpusSlice, registerTinyTaskModel, sharedData, tempDir } from '../test/helpers';
+import { corpusSlice, registerScreenTestModels, sharedData, tempDir } from '../test/helpers';
 import { AppContext, createHandlers } from './app-context';
 import { importFile } from './import-service';
 
@@ -14,8 +14,7 @@ let app: AppContext;
 
 beforeAll(async () => {
   app = new AppContext(join(tmp.dir, 'vs.db'), { chemWorkers: 2 });
-  await registerTinyTaskModel(app.db, 'm1', { vocab: slice, domain: slice.slice(0, 40), seed: 1 });
-  await registerTinyTaskModel(app.db, 'm2', { vocab: slice, domain: slice.slice(0, 40), seed: 2, type: 'binary' });
+  await registerScreenTestModels(app.db, slice);
 }, 120_000);
 
 afterAll(async () => {

@@ -31,6 +31,12 @@ export function corpusSlice(n: number): string[] {
     .filter(Boolean);
 }
 
+/** The two tiny models the screening tests use: 'm1' (regression) and 'm2' (binary), on `vocab`'s tokens. */
+export async function registerScreenTestModels(db: import('../db/database').Db, vocab: string[]): Promise<void> {
+  await registerTinyTaskModel(db, 'm1', { vocab, domain: vocab.slice(0, 40), seed: 1 });
+  await registerTinyTaskModel(db, 'm2', { vocab, domain: vocab.slice(0, 40), seed: 2, type: 'binary' });
+}
+
 /**
  * Registers a tiny task model with random weights (what screening needs of a model: a task head, a
  * tokenizer, a domain) so screening tests need no training; `vocab` builds the tokenizer.
