@@ -81,6 +81,10 @@ describe('ChemPool', () => {
       expect([two.occupied(0), two.occupied(1)]).toContain(true);
       await conformer;
       expect([two.occupied(0), two.occupied(1)]).toEqual([false, false]);
+      // A depiction is not: a search's chunk waits the milliseconds for it on the worker that holds the chunk.
+      const depiction = two.run({ op: 'depict', smiles: 'CC(=O)Oc1ccccc1C(=O)O', width: 200, height: 150 });
+      expect([two.occupied(0), two.occupied(1)]).toEqual([false, false]);
+      await depiction;
     } finally {
       await two.close();
     }

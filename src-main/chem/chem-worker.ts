@@ -3,7 +3,8 @@ import { AppError } from '../../src-shared/errors';
 import { structuralAlerts } from './alerts';
 import { conformer3d } from './conformer';
 import { isFatalWasmError } from './guard';
-import { depictSvg, loadRdkit, murckoScaffold, parseQuery } from './rdkit';
+import { type QueryPlan, freePlan, planQuery } from './query-plan';
+import { depictSvg, loadRdkit, murckoScaffold } from './rdkit';
 import { type LateChemistryResult, type ScreenParentResult, type StandardiseResult, lateChemistry, screenParent, standardise } from './standardise';
 import { maxMin, neighbourRows } from './clustering';
 import { decompose } from './rgroups';
@@ -22,6 +23,18 @@ const searchCache = new SearchCache((workerData as { searchCapacity?: number }).
 function at(id: number, i: number): void {
   Atomics.store(progress, 0, id);
   Atomics.store(progress, 1, i);
+}
+
+/** The last query's plan: a search sends one task per chunk, all with the same query. */
+let lastQuery: { text: string; plan: QueryPlan } | null = null;
+
+function queryPlan(rd: Awaited<typeof rdReady>, text: string): QueryPlan | null {
+  if (lastQuery?.text === text) return lastQuery.plan;
+  if (lastQuery) freePlan(lastQuery.plan);
+  lastQuery = null;
+  const plan = planQuery(rd, text);
+  if (plan) lastQuery = { text, plan };
+  return plan;
 }
 
 const crashReason = (err: unknown) =>
@@ -55,18 +68,14 @@ port.on('message', async (msg: ChemRequest) => {
         break;
       }
       case 'substructure': {
-        const q = parseQuery(rd, msg.query);
+        const q = queryPlan(rd, msg.query);
         if (!q) {
           reply({ id: msg.id, ok: false, code: 'INVALID_INPUT', error: `invalid substructure query: ${msg.query}` });
           break;
         }
-        try {
-          if (msg.key !== undefined) reply({ id: msg.id, ok: true, value: searchCache.match(rd, msg.key, msg.chunk, q) });
-          else if (msg.chunk) reply({ id: msg.id, ok: true, value: substructureMatches(rd, msg.chunk, q) });
-          else throw new Error('a substructure task needs a chunk or a key');
-        } finally {
-          q.delete();
-        }
+        if (msg.key !== undefined) reply({ id: msg.id, ok: true, value: searchCache.match(rd, msg.key, msg.chunk, q) });
+        else if (msg.chunk) reply({ id: msg.id, ok: true, value: substructureMatches(rd, msg.chunk, q) });
+        else throw new Error('a substructure task needs a chunk or a key');
         break;
       }
       case 'searchIndex':

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../test/helpers';
+import { type QueryPlan, freePlan, planQuery } from './query-plan';
 import { type RDKit, hasSubstructure, loadRdkit, parseQuery } from './rdkit';
 import { standardise } from './standardise';
 import { SearchCache, type SearchItem, packChunk, patternFpOf, substructureMatches } from './substructure';
@@ -21,6 +22,28 @@ beforeAll(async () => {
   });
 });
 
+/** Runs `fn` with the query's plan (as a search's worker makes it), freed afterwards. */
+function withPlan<T>(q: string, fn: (plan: QueryPlan) => T): T {
+  const plan = planQuery(rd, q);
+  if (!plan) throw new Error(`query ${q} did not parse`);
+  try {
+    return fn(plan);
+  } finally {
+    freePlan(plan);
+  }
+}
+
+/** The ids of the items containing the typed query, each parsed and matched on its own (the reference). */
+function matchedOneByOne(of: SearchItem[], q: string): number[] {
+  const query = parseQuery(rd, q);
+  if (!query) throw new Error(`query ${q} did not parse`);
+  try {
+    return of.filter((i) => hasSubstructure(rd, i.smiles, query)).map((i) => i.id);
+  } finally {
+    query.delete();
+  }
+}
+
 // Ring and aromaticity queries, SMARTS, charges, a query no compound has: the cases where skipping
 // sanitisation (trusted SMILES) or the fingerprint prefilter could go wrong.
 const QUERIES = ['c1ccccc1', 'c1ccncc1', '[N+](=O)[O-]', 'C(=O)O', '[R2]', '[r5]', 'C@C', '[#6]~[#7]', 'Cl', '[OX2H]', 'C1CCCCC1', 'c1ccc2ccccc2c1', '[Si]'];
@@ -34,46 +57,33 @@ describe('substructure search through SubstructLibrary and stored pattern finger
 
   it('finds exactly what matching every parsed molecule finds, in the items’ order', () => {
     for (const q of QUERIES) {
-      const query = parseQuery(rd, q);
-      if (!query) throw new Error(`query ${q} did not parse`);
-      try {
-        const expected = items.filter((i) => hasSubstructure(rd, i.smiles, query)).map((i) => i.id);
-        const { hits, computed } = substructureMatches(rd, packChunk(items), query);
-        expect({ q, hits }).toEqual({ q, hits: expected });
+      const expected = matchedOneByOne(items, q);
+      const hits = withPlan(q, (plan) => {
+        const { hits, computed } = substructureMatches(rd, packChunk(items), plan);
         expect(computed).toEqual([]);
-        if (q === 'c1ccccc1') expect(hits.length).toBeGreaterThan(150);
-        if (q === '[Si]') expect(hits).toEqual([]);
-      } finally {
-        query.delete();
-      }
+        return hits;
+      });
+      expect({ q, hits }).toEqual({ q, hits: expected });
+      if (q === 'c1ccccc1') expect(hits.length).toBeGreaterThan(150);
+      if (q === '[Si]') expect(hits).toEqual([]);
     }
   });
 
   it('computes the fingerprints of compounds stored without one (older libraries), with the same hits', () => {
-    const query = parseQuery(rd, 'c1ccccc1') as NonNullable<ReturnType<typeof parseQuery>>;
-    try {
+    withPlan('c1ccccc1', (query) => {
       const bare = items.map((i, k) => (k % 2 ? { ...i, patternFp: null } : i));
       const { hits, computed } = substructureMatches(rd, packChunk(bare), query);
       expect(hits).toEqual(substructureMatches(rd, packChunk(items), query).hits);
       expect(computed.map((c) => c.id)).toEqual(bare.filter((i) => i.patternFp === null).map((i) => i.id));
       // What is computed is what import stores.
       for (const c of computed) expect(c.patternFp).toEqual(items.find((i) => i.id === c.id)?.patternFp);
-    } finally {
-      query.delete();
-    }
+    });
   });
 
   it('keeps built chunks by name: a chunk matched again needs only its name, the same hits; the least recently used go first', () => {
     const cache = new SearchCache(250);
     const halves = [items.slice(0, 200), items.slice(200)];
-    const withQuery = <T>(q: string, fn: (m: NonNullable<ReturnType<typeof parseQuery>>) => T): T => {
-      const query = parseQuery(rd, q) as NonNullable<ReturnType<typeof parseQuery>>;
-      try {
-        return fn(query);
-      } finally {
-        query.delete();
-      }
-    };
+    const withQuery = withPlan;
     try {
       for (const q of ['c1ccccc1', '[N+](=O)[O-]', 'Cl']) {
         withQuery(q, (query) => {

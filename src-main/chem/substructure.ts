@@ -1,5 +1,6 @@
-import type { Mol, SubstructLibrary } from '@rdkit/rdkit';
+import type { SubstructLibrary } from '@rdkit/rdkit';
 import { rethrowFatal, structureTooLarge } from './guard';
+import { type QueryPlan, hasWrittenBond } from './query-plan';
 import type { RDKit } from './rdkit';
 
 /** patternFpOf's library, kept between molecules (a worker thread has one). */
@@ -65,12 +66,15 @@ export function packChunk(items: SearchItem[]): SearchChunk {
 interface BuiltChunk {
   lib: SubstructLibrary;
   ids: number[];
+  /** The entries whose SMILES writes a bond out (see query-plan), again, with their index in `ids`. */
+  flagged: { lib: SubstructLibrary; at: number[] };
   /** Fingerprints the library computed for items that came without one (to be stored by the caller). */
   computed: Array<{ id: number; patternFp: Uint8Array }>;
 }
 
 function buildChunk(rd: RDKit, chunk: SearchChunk): BuiltChunk {
   const lib = new rd.SubstructLibrary();
+  const flagged = { lib: new rd.SubstructLibrary(), at: [] as number[] };
   const computed: BuiltChunk['computed'] = [];
   const ids: number[] = [];
   const smiles = chunk.ids.length ? chunk.smiles.split('\n') : [];
@@ -80,24 +84,38 @@ function buildChunk(rd: RDKit, chunk: SearchChunk): BuiltChunk {
       const id = chunk.ids[i] as number;
       const start = i ? (chunk.fpEnds[i - 1] as number) : 0;
       const end = chunk.fpEnds[i] as number;
-      if (end > start) lib.add_trusted_smiles_and_pattern_fp(smi, chunk.fps.subarray(start, end));
+      let fp = chunk.fps.subarray(start, end);
+      if (end > start) lib.add_trusted_smiles_and_pattern_fp(smi, fp);
       else {
         const at = lib.add_trusted_smiles(smi);
-        computed.push({ id, patternFp: new Uint8Array(lib.get_pattern_fp_as_uint8array(at) as Uint8Array) });
+        fp = new Uint8Array(lib.get_pattern_fp_as_uint8array(at) as Uint8Array);
+        computed.push({ id, patternFp: fp });
+      }
+      if (hasWrittenBond(smi)) {
+        flagged.lib.add_trusted_smiles_and_pattern_fp(smi, fp);
+        flagged.at.push(ids.length);
       }
       ids.push(id);
     });
   } catch (err) {
     lib.delete();
+    flagged.lib.delete();
     throw err;
   }
-  return { lib, ids, computed };
+  return { lib, ids, flagged, computed };
 }
 
-function matchesIn(built: BuiltChunk, query: Mol): number[] {
+function freeChunk(built: BuiltChunk): void {
+  built.lib.delete();
+  built.flagged.lib.delete();
+}
+
+function matchesIn(built: BuiltChunk, plan: QueryPlan): number[] {
   // No chirality (as a drawn query means it), one thread (the pool is the parallelism), every match.
-  const found = Array.from(built.lib.get_matches_as_uint32array(query, false, 1, -1) as Uint32Array).sort((a, b) => a - b);
-  return found.map((i) => built.ids[i] as number);
+  const found = new Set(built.lib.get_matches_as_uint32array(plan.all, false, 1, -1) as Uint32Array);
+  for (const q of plan.flagged ?? [])
+    for (const i of built.flagged.lib.get_matches_as_uint32array(q, false, 1, -1) as Uint32Array) found.add(built.flagged.at[i] as number);
+  return [...found].sort((a, b) => a - b).map((i) => built.ids[i] as number);
 }
 
 /**
@@ -105,12 +123,16 @@ function matchesIn(built: BuiltChunk, query: Mol): number[] {
  * fingerprints screen out most compounds, and only the rest are parsed (as trusted canonical SMILES) and
  * matched. Compounds without a fingerprint get one computed; `computed` returns them to be stored.
  */
-export function substructureMatches(rd: RDKit, chunk: SearchChunk, query: Mol): { hits: number[]; computed: Array<{ id: number; patternFp: Uint8Array }> } {
+export function substructureMatches(
+  rd: RDKit,
+  chunk: SearchChunk,
+  query: QueryPlan,
+): { hits: number[]; computed: Array<{ id: number; patternFp: Uint8Array }> } {
   const built = buildChunk(rd, chunk);
   try {
     return { hits: matchesIn(built, query), computed: built.computed };
   } finally {
-    built.lib.delete();
+    freeChunk(built);
   }
 }
 
@@ -131,7 +153,7 @@ export class SearchCache {
     rd: RDKit,
     key: string,
     chunk: SearchChunk | undefined,
-    query: Mol,
+    query: QueryPlan,
   ): { hits: number[]; computed: Array<{ id: number; patternFp: Uint8Array }>; missing?: true } {
     let built = this.chunks.get(key);
     let computed: BuiltChunk['computed'] = [];
@@ -163,7 +185,7 @@ export class SearchCache {
     for (const [key, built] of this.chunks) {
       if (this.held <= this.capacity) return;
       if (key === keep) continue;
-      built.lib.delete();
+      freeChunk(built);
       this.chunks.delete(key);
       this.held -= built.ids.length;
     }
@@ -175,7 +197,7 @@ export class SearchCache {
   }
 
   clear(): void {
-    for (const built of this.chunks.values()) built.lib.delete();
+    for (const built of this.chunks.values()) freeChunk(built);
     this.chunks.clear();
     this.held = 0;
   }
