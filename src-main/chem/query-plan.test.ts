@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { corpusSlice } from '../test/helpers';
-import { freePlan, hasWrittenBond, planQuery, queryVariants, splitBonds } from './query-plan';
+import { freePlan, planQuery, queryVariants, splitBonds, writtenBonds } from './query-plan';
 import { type RDKit, hasSubstructure, loadRdkit, parseQuery } from './rdkit';
 import { standardise } from './standardise';
 import { type SearchItem, packChunk, substructureMatches } from './substructure';
@@ -32,19 +32,23 @@ describe('query rewriting for the pattern-fingerprint screen', () => {
 
   it('writes the strong query and every single/aromatic choice for the flagged molecules', () => {
     expect(queryVariants('c1ccncc1')?.strong).toBe('c1:c:c:n:c:c:1');
-    expect(queryVariants('c1ccncc1')?.flagged).toHaveLength(64);
+    expect(queryVariants('c1ccncc1')?.biaryl).toHaveLength(63);
     expect(queryVariants('c1ccccc1C(=O)O')?.strong).toBe('c1:c:c:c:c:c:1-C(=O)-O');
-    expect(queryVariants('c1ccccc1C(=O)O')?.flagged).toContain('c1-c:c:c:c:c:1C(=O)O');
-    // No aromatic pair: the typed query is matched as it is.
-    expect(queryVariants('S(=O)(=O)N')).toBeNull();
+    expect(queryVariants('c1ccccc1C(=O)O')?.biaryl).toContain('c1-c:c:c:c:c:1-C(=O)-O');
+    // No aromatic pair: nothing to enumerate for the biaryls.
+    expect(queryVariants('S(=O)(=O)N')).toEqual({ strong: 'S(=O)(=O)-N', biaryl: [] });
+    // Nothing known to write: the typed query is matched as it is.
+    expect(queryVariants('[#6]~[#7]')).toBeNull();
+    expect(queryVariants('*[#7]')).toBeNull();
     // Too many pairs to enumerate: the typed query for the flagged molecules.
-    expect(queryVariants('c1ccc2ccccc2c1')?.flagged).toEqual(['c1ccc2ccccc2c1']);
+    expect(queryVariants('c1ccc2ccccc2c1')?.biaryl).toEqual(['c1ccc2ccccc2c1']);
   });
 
-  it('flags SMILES that write a bond out between atoms, not charges in brackets', () => {
-    expect(hasWrittenBond('c1ccc(-c2ccccc2)cc1')).toBe(true);
-    expect(hasWrittenBond('O=[N+]([O-])c1ccccc1')).toBe(false);
-    expect(hasWrittenBond('CC(=O)Nc1ccccc1')).toBe(false);
+  it('tells the SMILES that write a bond out between atoms, not charges in brackets', () => {
+    expect(writtenBonds('c1ccc(-c2ccccc2)cc1')).toBe('biaryl');
+    expect(writtenBonds('O=[N+]([O-])c1ccccc1')).toBe('none');
+    expect(writtenBonds('CC(=O)Nc1ccccc1')).toBe('none');
+    expect(writtenBonds('c1ccc(-c2ccccc2)c:1')).toBe('odd');
   });
 
   it('finds exactly the compounds the typed query matches, on drug-like ChEMBL compounds', () => {
@@ -52,7 +56,9 @@ describe('query rewriting for the pattern-fingerprint screen', () => {
       const r = standardise(rd, s);
       return r.ok ? [{ id: i + 1, smiles: r.compound.smiles, patternFp: r.compound.patternFp }] : [];
     });
-    expect(items.filter((i) => hasWrittenBond(i.smiles)).length).toBeGreaterThan(200);
+    expect(items.filter((i) => writtenBonds(i.smiles) === 'biaryl').length).toBeGreaterThan(200);
+    // SMILES written by hand with aromatic bonds spelled out (RDKit's canonical ones never do): matched as typed.
+    items.push({ id: 90001, smiles: 'c1cc:c(:cc1)-c1ccncc1', patternFp: null }, { id: 90002, smiles: 'n1:c:c:c:c:c:1C(=O)N', patternFp: null });
     const queries = [
       'c1ccncc1',
       'c1ccccc1',
@@ -69,6 +75,13 @@ describe('query rewriting for the pattern-fingerprint screen', () => {
       'cc',
       'c1ccoc1',
       'c:1ccccc1',
+      'S(=O)(=O)N',
+      '[#6]C(=O)N[#6]',
+      'CCN',
+      'C1CCOC12CCCO2',
+      '[N+](=O)[O-]',
+      'Cc1ccccc1',
+      '[$(c1ccccc1)]C',
     ];
     let variantsUsed = 0;
     let flaggedOnly = 0;
@@ -79,7 +92,7 @@ describe('query rewriting for the pattern-fingerprint screen', () => {
       query.delete();
       const plan = planQuery(rd, q);
       if (!plan) throw new Error(`no plan for ${q}`);
-      if (plan.flagged) variantsUsed++;
+      if (plan.biaryl) variantsUsed++;
       try {
         expect({ q, hits: substructureMatches(rd, packChunk(items), plan).hits }).toEqual({ q, hits: expected });
         // Hits that only the flagged molecules' variants find (biaryls): without them the search would miss these.

@@ -15,9 +15,11 @@ import type { RDKit } from './rdkit';
  *   atoms), so it is written `-`;
  * - an unwritten bond between two aromatic atoms matches an aromatic bond or, in a molecule that has a
  *   single bond between aromatic atoms (a biaryl; RDKit writes that bond as an explicit `-`), a single one.
- * So every molecule is matched against the *strong* query (those bonds written `:`), and only the molecules
- * whose SMILES shows an explicit `-` or `:` bond (`flagged`, about a quarter of ChEMBL) are also matched
- * against every single/aromatic choice of those bonds (or the query itself when there are too many).
+ * So every molecule is matched against the *strong* query (those bonds written `:`), and the molecules whose
+ * SMILES writes a `-` bond out (biaryls, about a quarter of ChEMBL) also against every other single/aromatic
+ * choice of those bonds (or the typed query when there are too many). A SMILES that writes a `:` bond out
+ * (an aromatic bond RDKit could not leave implicit: none among 150k ChEMBL compounds) is matched against the
+ * typed query only, which is exact by definition.
  */
 
 /** At most this many aromatic–aromatic bonds are enumerated (2^n variants); beyond, the query itself is used. */
@@ -135,46 +137,53 @@ export function splitBonds(q: string): Split | null {
   return rings.size || branches.length || bond ? null : { pieces, bonds };
 }
 
-/** The texts to match: `strong` against every molecule, `flagged` (one or more) against the flagged molecules only. */
-export function queryVariants(q: string): { strong: string; flagged: string[] } | null {
+/** The texts to match: `strong` against every molecule, `biaryl` (one or more) against the biaryls only. */
+export function queryVariants(q: string): { strong: string; biaryl: string[] } | null {
   const split = splitBonds(q);
   if (!split) return null;
   const aromatic = split.bonds.filter((b) => b.kind === 'aromatic');
-  if (aromatic.length === 0) return null;
+  if (split.bonds.every((b) => b.kind === 'unknown')) return null;
   const write = (choose: (b: Split['bonds'][number]) => string) => {
     let out = split.pieces[0] as string;
     split.bonds.forEach((b, k) => (out += choose(b) + (split.pieces[k + 1] as string)));
     return out;
   };
-  const strong = write((b) => (b.kind === 'aromatic' ? ':' : b.kind === 'aliphatic' ? '-' : ''));
-  if (aromatic.length > MAX_ENUMERATED) return { strong, flagged: [q] };
-  const flagged: string[] = [];
-  for (let mask = 0; mask < 1 << aromatic.length; mask++)
-    flagged.push(write((b) => (b.kind === 'aromatic' ? ((mask >> aromatic.indexOf(b)) & 1 ? '-' : ':') : '')));
-  return { strong, flagged };
+  const aliphatic = (b: Split['bonds'][number]) => (b.kind === 'aliphatic' ? '-' : '');
+  const strong = write((b) => (b.kind === 'aromatic' ? ':' : aliphatic(b)));
+  if (aromatic.length > MAX_ENUMERATED) return { strong, biaryl: [q] };
+  const biaryl: string[] = [];
+  // Mask 0 (every such bond aromatic) is the strong query, which the biaryls are matched against already.
+  for (let mask = 1; mask < 1 << aromatic.length; mask++)
+    biaryl.push(write((b) => (b.kind === 'aromatic' ? ((mask >> aromatic.indexOf(b)) & 1 ? '-' : ':') : aliphatic(b))));
+  return { strong, biaryl };
 }
 
 /**
- * Whether a canonical SMILES shows a bond written out between atoms (`-` or `:` outside brackets): RDKit
- * writes a single bond between aromatic atoms that way; a molecule without one matches the strong query
- * exactly as it matches the typed one.
+ * Which bonds a canonical SMILES writes out between atoms (outside brackets, where `-` is a charge): `-`, a
+ * single bond between aromatic atoms (a biaryl); `:`, an aromatic bond RDKit could not leave implicit (odd);
+ * a molecule with neither matches the strong query exactly as it matches the typed one.
  */
-export function hasWrittenBond(smiles: string): boolean {
+export function writtenBonds(smiles: string): 'none' | 'biaryl' | 'odd' {
   let inBracket = false;
+  let found: 'none' | 'biaryl' = 'none';
   for (const ch of smiles) {
     if (ch === '[') inBracket = true;
     else if (ch === ']') inBracket = false;
-    else if (!inBracket && (ch === '-' || ch === ':')) return true;
+    else if (inBracket) continue;
+    else if (ch === ':') return 'odd';
+    else if (ch === '-') found = 'biaryl';
   }
-  return false;
+  return found;
 }
 
-/** A query ready to match: the typed one, or its strong form and the variants for flagged molecules. */
+/** A query ready to match: the typed one, or its strong form and what the biaryls and odd molecules need. */
 export interface QueryPlan {
   /** Matched against every molecule. */
   all: Mol;
-  /** Matched against the flagged molecules only (absent: the typed query, matched against all, is exact). */
-  flagged?: Mol[];
+  /** Matched against the biaryls only (absent with `odd`: the typed query, matched against all, is exact). */
+  biaryl?: Mol[];
+  /** The typed query, matched against the odd molecules only. */
+  odd?: Mol;
 }
 
 /** Parses the query and its variants (null: not a valid query). Free it with `freePlan`. */
@@ -184,7 +193,7 @@ export function planQuery(rd: RDKit, text: string): QueryPlan | null {
   const variants = queryVariants(text);
   if (!variants) return { all: typed };
   const parsed: Mol[] = [];
-  for (const t of [variants.strong, ...variants.flagged]) {
+  for (const t of [variants.strong, ...variants.biaryl]) {
     const m = parseQuery(rd, t);
     if (!m) {
       // A rewrite RDKit does not read (a SMARTS form not foreseen here): the typed query, which is exact.
@@ -193,11 +202,12 @@ export function planQuery(rd: RDKit, text: string): QueryPlan | null {
     }
     parsed.push(m);
   }
-  typed.delete();
-  return { all: parsed[0] as Mol, flagged: parsed.slice(1) };
+  const biaryl = parsed.slice(1);
+  return { all: parsed[0] as Mol, ...(biaryl.length ? { biaryl } : {}), odd: typed };
 }
 
 export function freePlan(plan: QueryPlan): void {
   plan.all.delete();
-  for (const m of plan.flagged ?? []) m.delete();
+  for (const m of plan.biaryl ?? []) m.delete();
+  plan.odd?.delete();
 }

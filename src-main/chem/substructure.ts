@@ -1,6 +1,6 @@
-import type { SubstructLibrary } from '@rdkit/rdkit';
+import type { Mol, SubstructLibrary } from '@rdkit/rdkit';
 import { rethrowFatal, structureTooLarge } from './guard';
-import { type QueryPlan, hasWrittenBond } from './query-plan';
+import { type QueryPlan, writtenBonds } from './query-plan';
 import type { RDKit } from './rdkit';
 
 /** patternFpOf's library, kept between molecules (a worker thread has one). */
@@ -67,14 +67,20 @@ interface BuiltChunk {
   lib: SubstructLibrary;
   ids: number[];
   /** The entries whose SMILES writes a bond out (see query-plan), again, with their index in `ids`. */
-  flagged: { lib: SubstructLibrary; at: number[] };
+  biaryl: Subset;
+  odd: Subset;
   /** Fingerprints the library computed for items that came without one (to be stored by the caller). */
   computed: Array<{ id: number; patternFp: Uint8Array }>;
 }
 
+interface Subset {
+  lib: SubstructLibrary;
+  at: number[];
+}
+
 function buildChunk(rd: RDKit, chunk: SearchChunk): BuiltChunk {
   const lib = new rd.SubstructLibrary();
-  const flagged = { lib: new rd.SubstructLibrary(), at: [] as number[] };
+  const subsets: Record<'biaryl' | 'odd', Subset> = { biaryl: { lib: new rd.SubstructLibrary(), at: [] }, odd: { lib: new rd.SubstructLibrary(), at: [] } };
   const computed: BuiltChunk['computed'] = [];
   const ids: number[] = [];
   const smiles = chunk.ids.length ? chunk.smiles.split('\n') : [];
@@ -91,30 +97,39 @@ function buildChunk(rd: RDKit, chunk: SearchChunk): BuiltChunk {
         fp = new Uint8Array(lib.get_pattern_fp_as_uint8array(at) as Uint8Array);
         computed.push({ id, patternFp: fp });
       }
-      if (hasWrittenBond(smi)) {
-        flagged.lib.add_trusted_smiles_and_pattern_fp(smi, fp);
-        flagged.at.push(ids.length);
+      const written = writtenBonds(smi);
+      if (written !== 'none') {
+        subsets[written].lib.add_trusted_smiles_and_pattern_fp(smi, fp);
+        subsets[written].at.push(ids.length);
       }
       ids.push(id);
     });
   } catch (err) {
-    lib.delete();
-    flagged.lib.delete();
+    freeChunk({ lib, ...subsets });
     throw err;
   }
-  return { lib, ids, flagged, computed };
+  return { lib, ids, ...subsets, computed };
 }
 
-function freeChunk(built: BuiltChunk): void {
+function freeChunk(built: Pick<BuiltChunk, 'lib' | 'biaryl' | 'odd'>): void {
   built.lib.delete();
-  built.flagged.lib.delete();
+  built.biaryl.lib.delete();
+  built.odd.lib.delete();
 }
+
+// No chirality (as a drawn query means it), one thread (the pool is the parallelism), every match.
+const matches = (lib: SubstructLibrary, q: Mol) => lib.get_matches_as_uint32array(q, false, 1, -1) as Uint32Array;
 
 function matchesIn(built: BuiltChunk, plan: QueryPlan): number[] {
-  // No chirality (as a drawn query means it), one thread (the pool is the parallelism), every match.
-  const found = new Set(built.lib.get_matches_as_uint32array(plan.all, false, 1, -1) as Uint32Array);
-  for (const q of plan.flagged ?? [])
-    for (const i of built.flagged.lib.get_matches_as_uint32array(q, false, 1, -1) as Uint32Array) found.add(built.flagged.at[i] as number);
+  const all = matches(built.lib, plan.all);
+  // Hits in the chunk's order (import order, or the order of the compounds a search was given).
+  if (!plan.biaryl && !plan.odd) return Array.from(all.sort(), (i) => built.ids[i] as number);
+  const found = new Set(all);
+  const add = (subset: Subset, q: Mol) => {
+    if (subset.at.length) for (const i of matches(subset.lib, q)) found.add(subset.at[i] as number);
+  };
+  for (const q of plan.biaryl ?? []) add(built.biaryl, q);
+  if (plan.odd) add(built.odd, plan.odd);
   return [...found].sort((a, b) => a - b).map((i) => built.ids[i] as number);
 }
 
