@@ -83,6 +83,15 @@ describe('SubstructureSearch keeps each chunk indexed in its worker', () => {
       expect(expected.length).toBeGreaterThan(3);
       expect((await search.ids(lib, 'c1ccccc1', null, { ranges }, { need: Infinity })).ids).toEqual(expected);
     }
+    // The workers hold the whole library now: a first page within a small part reads nothing, in import order.
+    const ranges = { mw: { min: 500 } };
+    const kept = new Set(repo.ids(lib, { ranges }));
+    expect(kept.size).toBeLessThan(repo.ids(lib).length * 0.25);
+    const read = vi.spyOn(repo, 'structuresOf');
+    const page = await search.ids(lib, 'c1ccccc1', null, { ranges }, { need: 2 });
+    expect(page.ids.slice(0, 2)).toEqual(all.filter((id) => kept.has(id)).slice(0, 2));
+    expect(read).not.toHaveBeenCalled();
+    read.mockRestore();
   });
 
   it('compounds added to the library are found by the next search', async () => {

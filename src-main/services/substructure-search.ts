@@ -83,9 +83,12 @@ export class SubstructureSearch {
     else {
       const members = this.compounds.ids(libraryId, {});
       const filtered = filter.ranges || filter.filters?.length ? this.compounds.ids(libraryId, filter) : members;
-      if (filtered.length < members.length * CACHED_SHARE) parts = this.split(filtered, false);
+      const whole = this.split(members, true);
+      // A small filtered part is read and matched alone, unless the search stops at its first page and the
+      // workers hold the whole library: its first chunks, filtered, answer sooner than reading any anew.
+      if (filtered.length < members.length * CACHED_SHARE && !(Number.isFinite(opts.need) && this.allHeld(whole))) parts = this.split(filtered, false);
       else {
-        parts = this.split(members, true);
+        parts = whole;
         if (filtered !== members) allowed = new Set(filtered);
       }
     }
@@ -186,6 +189,11 @@ export class SubstructureSearch {
 
   private load(part: Part): SearchChunk {
     return packChunk(this.compounds.structuresOf(part.ids) satisfies SearchItem[]);
+  }
+
+  /** Whether each named chunk is held by the worker it goes to. */
+  private allHeld(parts: Part[]): boolean {
+    return parts.every((p, i) => this.holds(p.key as string, i % this.chem.size));
   }
 
   /** Whether worker `slot` was given the chunk `key` and has not been replaced since. */
