@@ -1,5 +1,6 @@
 import type { DescriptorName, ScoreResult } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
+import { extent } from '../../src-shared/extent';
 import { type ScoreDefinition, mpoScore } from '../../src-shared/mpo';
 import { ColumnRepo, columnPath } from '../db/column-repo';
 import { DESCRIPTOR_COLUMN } from '../db/compound-repo';
@@ -77,14 +78,15 @@ export class ScoreService {
       }
     })();
     this.columns.detect(lib.id);
+    const [min, max] = extent(scores);
     return {
       library,
       name: def.name,
       scored: scores.length,
       unscored,
-      min: scores.length ? Math.min(...scores) : null,
+      min: scores.length ? min : null,
       mean: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null,
-      max: scores.length ? Math.max(...scores) : null,
+      max: scores.length ? max : null,
     };
   }
 }
