@@ -97,7 +97,7 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   const [x, y] = ((await page.getByTestId('train-scatter').getAttribute('data-first-point')) ?? '').split(',').map(Number) as [number, number];
   await page.getByTestId('train-scatter').click({ position: { x, y } });
   await expect(page.getByTestId('train-picked')).toContainText(/measured-?\d+\.\d\d\s*teacher-?\d+\.\d\derror [+-]\d+\.\d\d/);
-  await expect(page.getByTestId('train-picked').locator('img')).toBeVisible();
+  await expect(page.getByTestId('train-picked').getByTestId('depiction')).toBeVisible();
   await page.screenshot({ path: join(artifacts, 'training.png'), fullPage: true });
   // The run stored its assay: it trains again without the file, with its own target and task.
   await page.getByTestId('train-assay').selectOption('ui');
