@@ -32,6 +32,13 @@ describe('scaffoldSplit', () => {
     }
   });
 
+  it('splits an assay whose one scaffold group is larger than a call may take arguments (200k acyclic compounds)', () => {
+    const many = [...Array.from({ length: 200_000 }, () => ''), ...Array.from({ length: 50_000 }, (_, i) => `s${i % 5000}`)];
+    const s = scaffoldSplit(many, 1);
+    expect(s.train.length + s.valid.length + s.test.length).toBe(many.length);
+    expect(s.train.length).toBeGreaterThanOrEqual(200_000);
+  });
+
   it('orders the small groups by seed (another seed, another split)', () => {
     expect(scaffoldSplit(scaffolds, 1).test).not.toEqual(scaffoldSplit(scaffolds, 2).test);
     expect(scaffoldSplit(scaffolds, 3)).toEqual(scaffoldSplit(scaffolds, 3));

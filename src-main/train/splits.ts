@@ -53,9 +53,10 @@ export function scaffoldSplit(scaffolds: string[], seed: number, frac = [0.8, 0.
   );
   const split: Split = { train: [], valid: [], test: [] };
   for (const g of [...big, ...small]) {
-    if (split.train.length + g.length <= trainSize) split.train.push(...g);
-    else if (split.valid.length + g.length <= validSize) split.valid.push(...g);
-    else split.test.push(...g);
+    const to = split.train.length + g.length <= trainSize ? split.train : split.valid.length + g.length <= validSize ? split.valid : split.test;
+    // One by one, not push(...g): a group of over ~120k compounds (a large assay's acyclic ones) would
+    // overflow the stack as arguments.
+    for (const i of g) to.push(i);
   }
   return split;
 }
