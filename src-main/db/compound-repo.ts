@@ -57,12 +57,13 @@ export interface BrowseOptions extends CompoundFilter {
 }
 
 /**
- * FROM/WHERE of the library's distinct compounds passing the filter (parameter @library). Without
- * `compounds` the compounds table is left out (only the members' own columns can be used: ids, import
- * order, the file's columns): a count or an order over a large library then reads one index
+ * FROM/WHERE of the library's distinct compounds passing the filter (parameter @library), joined to their
+ * compounds: whole rows (`rows`); only the descriptors, through their covering index (`descriptors`: all that
+ * conditions and orders read of c); or not at all (only the members' own columns: ids, import order, the
+ * file's columns), when a count or an order over a large library reads one index
  * (library_members_distinct_in_order) instead of every compound row.
  */
-function membersWhere(f: CompoundFilter, params: Record<string, unknown>, compounds = true): string {
+function membersWhere(f: CompoundFilter, params: Record<string, unknown>, compounds: 'rows' | 'descriptors' | false = 'rows'): string {
   const where = [
     'm.library_id = @library',
     'm.duplicate_of IS NULL',
@@ -71,7 +72,8 @@ function membersWhere(f: CompoundFilter, params: Record<string, unknown>, compou
     ...(f.within ? ['m.compound_id IN (SELECT value FROM json_each(@within))'] : []),
   ];
   if (f.within) params.within = JSON.stringify(f.within);
-  return `FROM library_members m ${compounds ? 'JOIN compounds c ON c.id = m.compound_id ' : ''}WHERE ${where.join(' AND ')}`;
+  const join = compounds === 'rows' ? 'JOIN compounds c ' : compounds === 'descriptors' ? 'JOIN compounds c INDEXED BY compounds_descriptors ' : '';
+  return `FROM library_members m ${join ? `${join}ON c.id = m.compound_id ` : ''}WHERE ${where.join(' AND ')}`;
 }
 
 /** Whether the filter or the order reads the compounds' own columns (descriptors). */
@@ -188,14 +190,10 @@ export class CompoundRepo {
     const sort = opts.sort ?? [];
     const order = orderTerms(sort, opts.types ?? new Map(), params);
     const columns = `c.id, c.smiles, c.inchikey, c.formula, m.original_id AS originalId, m.props, ${DESCRIPTOR_COLUMNS}`;
-    if (readsCompounds(opts, sort))
-      return (this.db.prepare(`SELECT ${columns} ${membersWhere(opts, params)} ORDER BY ${order} LIMIT @limit OFFSET @offset`).all(params) as FlatRow[]).map(
-        toCompound,
-      );
-    // Ordered and filtered on the members alone: the page's members first, then only their compounds (not
-    // those of every row an offset skips), put back in the page's order.
+    // The page's members first (on the members alone, or with the descriptors' index), then only their
+    // compounds (not those of every row an offset skips), put back in the page's order.
     const members = this.db
-      .prepare(`SELECT m.id ${membersWhere(opts, params, false)} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
+      .prepare(`SELECT m.id ${membersWhere(opts, params, readsCompounds(opts, sort) && 'descriptors')} ORDER BY ${order} LIMIT @limit OFFSET @offset`)
       .pluck()
       .all(params) as number[];
     const rows = this.db
@@ -211,7 +209,7 @@ export class CompoundRepo {
   /** The ids of every compound passing the filter, in the order asked (a selection of all that match). */
   ids(libraryId: number, opts: BrowseOptions = {}): number[] {
     const params: Record<string, unknown> = { library: libraryId };
-    const from = membersWhere(opts, params, readsCompounds(opts, opts.sort));
+    const from = membersWhere(opts, params, readsCompounds(opts, opts.sort) && 'descriptors');
     const order = orderTerms(opts.sort ?? [], opts.types ?? new Map(), params);
     return this.db.prepare(`SELECT m.compound_id ${from} ORDER BY ${order}`).pluck().all(params) as number[];
   }
@@ -234,7 +232,7 @@ export class CompoundRepo {
   /** How many of the library's distinct compounds pass the filter. */
   count(libraryId: number, f: CompoundFilter = {}): number {
     const params: Record<string, unknown> = { library: libraryId };
-    return (this.db.prepare(`SELECT COUNT(*) AS n ${membersWhere(f, params, readsCompounds(f))}`).get(params) as { n: number }).n;
+    return (this.db.prepare(`SELECT COUNT(*) AS n ${membersWhere(f, params, readsCompounds(f) && 'descriptors')}`).get(params) as { n: number }).n;
   }
 
   /** The library's compounds with these ids, in the order given. */

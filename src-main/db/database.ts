@@ -367,6 +367,13 @@ const MIGRATIONS: string[] = [
   -- read this index instead of sorting every member (compound-repo's page and count).
   CREATE INDEX library_members_distinct_in_order ON library_members(library_id, id) WHERE duplicate_of IS NULL;
   `,
+  `
+  -- The descriptors by compound id, apart from the wide rows (fingerprints, SMILES): a count, an order or the
+  -- ids of a library filtered or sorted by descriptors read this index (INDEXED BY in compound-repo), not
+  -- every compound's row (a range over 150k compounds: 58-70 ms instead of 140-270 ms).
+  CREATE INDEX compounds_descriptors ON compounds(id, mw, clogp, tpsa, hbd, hba, rotatable_bonds, rings, aromatic_rings,
+                                                 fraction_sp3, heavy_atoms, lipinski_violations);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

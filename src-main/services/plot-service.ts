@@ -52,10 +52,11 @@ export class PlotService {
       params.within = JSON.stringify(similarity ? [...similarity.keys()] : await this.libraries.matchingIds({ ...query, sort: { by: 'import' } }));
       within = 'AND c.id IN (SELECT value FROM json_each(@within))';
     }
+    // The descriptors through their covering index: a plot of 150k compounds reads none of their wide rows.
     const rows = this.db
       .prepare(
         `SELECT c.id, ${exprs.map((e, i) => `${e} AS v${i}`).join(', ')}
-           FROM library_members m JOIN compounds c ON c.id = m.compound_id
+           FROM library_members m JOIN compounds c INDEXED BY compounds_descriptors ON c.id = m.compound_id
           WHERE m.library_id = @library AND m.duplicate_of IS NULL ${within} ORDER BY m.id`,
       )
       .raw()
