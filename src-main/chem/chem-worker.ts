@@ -16,7 +16,7 @@ const port = parentPort;
 if (!port) throw new Error('chem-worker must run in a worker thread');
 const progress = new Int32Array((workerData as { progress: SharedArrayBuffer }).progress);
 const rdReady = loadRdkit();
-/** Searched chunks kept for the next search (molecules; about 0.7 KB each in RDKit's memory). */
+/** Searched chunks kept for the next search (molecules; about 0.7 KB each in RDKit's memory, a biaryl twice: see query-plan). */
 const searchCache = new SearchCache((workerData as { searchCapacity?: number }).searchCapacity ?? 400_000);
 
 /** Marks item `i` of task `id` as started, for the pool's watchdog. */

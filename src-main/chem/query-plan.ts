@@ -27,10 +27,10 @@ const MAX_ENUMERATED = 6;
 
 type Arom = 'aromatic' | 'aliphatic' | 'unknown';
 
-/** The query split around its unwritten bonds: text pieces, and between them the bonds with their ends. */
+/** The query split around its unwritten bonds: text pieces, and bond k (its ends' kind) between pieces k and k + 1. */
 interface Split {
   pieces: string[];
-  bonds: Array<{ after: number; kind: Arom }>;
+  bonds: Array<{ kind: Arom }>;
 }
 
 const ELEMENTS = new Set(
@@ -77,7 +77,7 @@ export function splitBonds(q: string): Split | null {
   let bond = '';
   const add = (s: string) => (pieces[pieces.length - 1] += s);
   const unwritten = (kind: Arom) => {
-    bonds.push({ after: pieces.length - 1, kind });
+    bonds.push({ kind });
     pieces.push('');
   };
   for (let i = 0; i < q.length;) {
