@@ -118,6 +118,8 @@ const trainSettings = z
     lengthPool: z.number().int().min(1).max(256).optional(),
     /** The consensus model takes the fine-tuned teacher too. */
     consensusTeacher: z.boolean().optional(),
+    /** Fingerprint-aware task heads: the teacher's and the student's heads also read the ECFP4. */
+    fpHead: z.boolean().optional(),
   })
   .strict();
 

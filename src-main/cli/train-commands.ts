@@ -25,6 +25,7 @@ const TRAIN_FLAGS = {
   student: { type: 'string' },
   distill: { type: 'boolean', default: false },
   'consensus-teacher': { type: 'boolean', default: false },
+  'fp-head': { type: 'boolean', default: false },
   alpha: { type: 'string' },
   'hidden-weight': { type: 'string' },
   augment: { type: 'string' },
@@ -102,6 +103,7 @@ function checkedTrain(values: TrainFlags, stored: StoredAssayFile | null): Check
       ...opt('lr', num(values.lr)),
       ...opt('lengthPool', num(values['length-pool'])),
       ...(values['consensus-teacher'] ? { consensusTeacher: true } : {}),
+      ...(values['fp-head'] ? { fpHead: true } : {}),
     },
   });
   if (stored && args.split === 'temporal' && !stored.dateCol) throw new UsageError(`--split temporal: assay ${values.assay} has no dates`);

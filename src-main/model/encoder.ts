@@ -22,8 +22,12 @@ export interface EncoderConfig {
   mlm: { tied: boolean } | null;
   /** Physchem regression head: number of normalised descriptors predicted from the pooled output. */
   physchem: number;
-  /** Task head on the pooled output. */
-  task: { type: 'regression' | 'binary'; outputs: number } | null;
+  /**
+   * Task head on the pooled output; with `fp` it also reads the molecule's ECFP4 bits (Morgan r=2 folded to
+   * `fp` bits, as the import stores them): outputs = pooled·W + fp·W_fp + b, so the model can learn
+   * substructure SAR directly (chemprop's extra features, as a linear term: 2,048 weights per output).
+   */
+  task: { type: 'regression' | 'binary'; outputs: number; fp?: number } | null;
 }
 
 export const LN_EPS = 1e-12;
@@ -71,6 +75,8 @@ export function parameterSpecs(c: EncoderConfig): Array<[string, Spec]> {
   }
   if (c.physchem > 0) specs.push(['physchem.w', w([h, c.physchem])], ['physchem.b', z([c.physchem])]);
   if (c.task) specs.push(['task.w', w([h, c.task.outputs])], ['task.b', z([c.task.outputs])]);
+  // Zero at the start: a fingerprint-aware head begins as the plain one and learns what the bits add.
+  if (c.task?.fp) specs.push(['task.fp.w', z([c.task.fp, c.task.outputs])]);
   return specs;
 }
 
@@ -83,6 +89,8 @@ export function validateConfig(c: EncoderConfig): void {
     if (!Number.isInteger(c[k]) || c[k] < 1) bad(`${k} must be a positive integer`);
   if (c.hidden % c.heads !== 0) bad(`hidden (${c.hidden}) must be divisible by heads (${c.heads})`);
   if (!(c.dropout >= 0 && c.dropout < 1)) bad('dropout must be in [0, 1)');
+  const fp = c.task?.fp;
+  if (fp !== undefined && !(Number.isInteger(fp) && fp > 0 && fp % 8 === 0)) bad(`task.fp (${fp}) must be a positive multiple of 8 bits`);
 }
 
 /** A new model with BERT's initialisation (normal 0.02, LayerNorm 1/0, biases 0); seeded, so reproducible. */
@@ -280,9 +288,15 @@ export function physchemHead(model: Model, pooled: tf.Tensor2D): tf.Tensor2D {
   return dense(pooled, p(model, 'physchem.w'), p(model, 'physchem.b')) as tf.Tensor2D;
 }
 
-/** Task head: raw outputs [B, outputs] (logits for binary tasks). */
-export function taskHead(model: Model, pooled: tf.Tensor2D): tf.Tensor2D {
-  return dense(pooled, p(model, 'task.w'), p(model, 'task.b')) as tf.Tensor2D;
+/**
+ * Task head: raw outputs [B, outputs] (logits for binary tasks). A fingerprint-aware head needs the batch's
+ * ECFP4 bits as 0/1 floats, fp [B, task.fp] (see fpFeatures).
+ */
+export function taskHead(model: Model, pooled: tf.Tensor2D, fp?: tf.Tensor2D | null): tf.Tensor2D {
+  const out = dense(pooled, p(model, 'task.w'), p(model, 'task.b')) as tf.Tensor2D;
+  if (!model.config.task?.fp) return out;
+  if (!fp) throw new Error('this model reads the ECFP4 fingerprint with the SMILES: no fingerprints were given');
+  return tf.add(out, tf.matMul(fp, p(model, 'task.fp.w') as tf.Tensor2D)) as tf.Tensor2D;
 }
 
 /**

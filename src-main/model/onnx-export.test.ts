@@ -80,6 +80,35 @@ describe('ONNX export', () => {
     }
   });
 
+  it('a fingerprint-aware task head reads the ECFP4 bits on both engines alike, in input order', async () => {
+    const config: EncoderConfig = { ...base, shareLayers: true, task: { type: 'regression', outputs: 2, fp: 64 } };
+    const model = createModel(config, 9);
+    // The fingerprint weights start at zero; random ones make the term count.
+    (model.params['task.fp.w'] as tf.Variable).assign(tf.randomNormal([64, 2], 0, 0.5, 'float32', 4));
+    const fps = seqs.map((_, k) => Uint8Array.from({ length: 8 }, (_, j) => (j * 37 + k * 91) % 256));
+    const ortModel = await OrtModel.create(exportOnnx(config, packTensors(model.params)), 1, true, 64);
+    const got = await ortModel.rows(seqs, 'task', 2, fps);
+    const pooled = await ortModel.rows(seqs, 'pooled', 2);
+    await ortModel.release();
+    const want = await inferRows(model, seqs, 'task', 4, fps);
+    const plain = await inferRows(
+      model,
+      seqs,
+      'task',
+      4,
+      fps.map(() => new Uint8Array(8)),
+    );
+    await expect(inferRows(model, seqs, 'task', 4)).rejects.toThrow(/ECFP4/);
+    disposeModel(model);
+    expect(pooled[0]?.length).toBe(32);
+    for (let i = 0; i < seqs.length; i++)
+      for (let j = 0; j < 2; j++) {
+        expect(Math.abs((got[i]?.[j] as number) - (want[i]?.[j] as number))).toBeLessThan(1e-4);
+        // The bits change the output (the fingerprint term is not dropped on the way).
+        expect(Math.abs((want[i]?.[j] as number) - (plain[i]?.[j] as number))).toBeGreaterThan(1e-3);
+      }
+  });
+
   it('quantises a matrix per column to int8 within half a step of each value', () => {
     const w = Float32Array.from([0.5, -2, 0, -0.25, 1, 0.001, 0.127, 0.3, -0.002]);
     const { values, scales } = quantizeColumns(w, 3, 3);

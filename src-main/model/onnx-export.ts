@@ -9,8 +9,8 @@ const proto = (createRequire(import.meta.url)('onnx-proto') as typeof import('on
 
 /**
  * Writes a Delicate encoder (shared or unshared layers, any size) and its pooler/task/physchem heads as an
- * ONNX graph (opset 17): inputs `input_ids` int64 [batch, seq] and `attention_mask` float [batch, seq];
- * outputs `pooled` [batch, hidden] and, when the model has them, `task` and `physchem`. Same maths as
+ * ONNX graph (opset 17): inputs `input_ids` int64 [batch, seq] and `attention_mask` float [batch, seq]
+ * (and `fp` float [batch, bits], the ECFP4 as 0/1, for a fingerprint-aware task head); outputs `pooled` [batch, hidden] and, when the model has them, `task` and `physchem`. Same maths as
  * encoder.ts (post-LN, eps 1e-12, erf-GELU, additive -1e4 padding mask, tanh [CLS] pooler), so ONNX
  * Runtime reproduces TF.js outputs.
  */
@@ -119,15 +119,28 @@ export function exportOnnx(config: EncoderConfig, weights: Uint8Array, name = 'd
   const clsFlat = op('Reshape', [cls, constI([0, h])]);
   const pooled = op('Tanh', [dense(clsFlat, 'pool.w', 'pool.b', false)]);
   const outputs: Array<{ name: string; from: string; width: number }> = [{ name: 'pooled', from: pooled, width: h }];
-  if (config.task) outputs.push({ name: 'task', from: dense(pooled, 'task.w', 'task.b', false), width: config.task.outputs });
+  if (config.task) {
+    const plain = dense(pooled, 'task.w', 'task.b', false);
+    const task = config.task.fp ? op('Add', [plain, matmul('fp', 'task.fp.w', false)]) : plain;
+    outputs.push({ name: 'task', from: task, width: config.task.outputs });
+  }
   if (config.physchem > 0) outputs.push({ name: 'physchem', from: dense(pooled, 'physchem.w', 'physchem.b', false), width: config.physchem });
   for (const o of outputs) nodes.push({ opType: 'Identity', input: [o.from], output: [o.name], name: `out_${o.name}` });
 
-  return encodeModel(name, nodes, initializers, outputs);
+  return encodeModel(name, nodes, initializers, outputs, config.task?.fp ?? 0);
 }
 
-/** The ONNX model of a graph: inputs `input_ids` int64 and `attention_mask` float [batch, seq]; float outputs [batch, width]. */
-function encodeModel(name: string, nodes: onnx.INodeProto[], initializers: onnx.ITensorProto[], outputs: Array<{ name: string; width: number }>): Uint8Array {
+/**
+ * The ONNX model of a graph: inputs `input_ids` int64 and `attention_mask` float [batch, seq] (and `fp`
+ * float [batch, fpBits] when fpBits > 0); float outputs [batch, width].
+ */
+function encodeModel(
+  name: string,
+  nodes: onnx.INodeProto[],
+  initializers: onnx.ITensorProto[],
+  outputs: Array<{ name: string; width: number }>,
+  fpBits: number,
+): Uint8Array {
   const dims = (...ds: Array<string | number>) => ({ dim: ds.map((x) => (typeof x === 'string' ? { dimParam: x } : { dimValue: x })) });
   const model = proto.ModelProto.create({
     irVersion: 8,
@@ -140,6 +153,7 @@ function encodeModel(name: string, nodes: onnx.INodeProto[], initializers: onnx.
       input: [
         { name: 'input_ids', type: { tensorType: { elemType: proto.TensorProto.DataType.INT64, shape: dims('batch', 'seq') } } },
         { name: 'attention_mask', type: { tensorType: { elemType: proto.TensorProto.DataType.FLOAT, shape: dims('batch', 'seq') } } },
+        ...(fpBits > 0 ? [{ name: 'fp', type: { tensorType: { elemType: proto.TensorProto.DataType.FLOAT, shape: dims('batch', fpBits) } } }] : []),
       ],
       output: outputs.map((o) => ({ name: o.name, type: { tensorType: { elemType: proto.TensorProto.DataType.FLOAT, shape: dims('batch', o.width) } } })),
     },

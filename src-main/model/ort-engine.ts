@@ -1,8 +1,9 @@
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import type { InferenceSession } from 'onnxruntime-node';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { BackendStatus } from '../../src-shared/dto';
 import { lengthBatches, padBatch } from './batch';
+import { fpFeatures } from './fp-features';
 import type { InferOutput } from './infer';
 
 type Ort = typeof import('onnxruntime-node');
@@ -77,13 +78,16 @@ export class OrtModel {
     readonly threads: number,
     /** The execution provider in use. */
     readonly provider: string,
+    /** The ECFP4 bits the model's task head reads (its config's task.fp; the graph's `fp` input), 0 for a plain head. */
+    readonly fpBits: number,
   ) {}
 
   /**
    * `spin: false` stops the intra-op threads from busy-waiting between operators: for a session that
    * shares the cores with other work (a file screen's chemistry workers), where spinning takes their CPU.
+   * `fpBits`: the model's config's task.fp (a fingerprint-aware head reads the graph's `fp` input).
    */
-  static async create(graph: Uint8Array, threads = availableParallelism(), spin = true): Promise<OrtModel> {
+  static async create(graph: Uint8Array, threads = availableParallelism(), spin = true, fpBits = 0): Promise<OrtModel> {
     const o = loadOrt();
     if (!o) throw new Error(ortProblem());
     const supported = new Map(o.listSupportedBackends().map((b) => [b.name, b.bundled]));
@@ -105,23 +109,29 @@ export class OrtModel {
         const session = await o.InferenceSession.create(graph, { ...options, executionProviders: [name] });
         statuses.push({ name, available: true, selected: true, reason: 'loaded' });
         lastProviders = [...statuses, { name: 'cpu', available: true, selected: false, reason: `not needed: ${name} is preferred` }];
-        return new OrtModel(session, o, threads, name);
+        return new OrtModel(session, o, threads, name, fpBits);
       } catch (err) {
         statuses.push({ name, available: false, selected: false, reason: `failed to load: ${(err as Error).message.split('\n')[0]}` });
       }
     }
     const session = await o.InferenceSession.create(graph, { ...options, executionProviders: ['cpu'] });
     lastProviders = [...statuses, { name: 'cpu', available: true, selected: true, reason: `bundled; ${threads} intra-op threads` }];
-    return new OrtModel(session, o, threads, 'cpu');
+    return new OrtModel(session, o, threads, 'cpu', fpBits);
   }
 
   /** Input buffers reused across batches (grown when a batch needs more); tensors are views of them. */
   private idsBuf = new BigInt64Array(0);
   private maskBuf = new Float32Array(0);
 
-  /** One row per input, in input order (like model/infer.ts inferRows). */
-  async rows(seqs: ReadonlyArray<Int32Array>, output: InferOutput, batchSize = 64): Promise<Float32Array[]> {
+  /**
+   * One row per input, in input order (like model/infer.ts inferRows). A graph with an `fp` input reads
+   * each input's packed ECFP4 from `fps` (aligned with `seqs`); asked only for `pooled`, it gets zeros.
+   */
+  async rows(seqs: ReadonlyArray<Int32Array>, output: InferOutput, batchSize = 64, fps?: ReadonlyArray<Uint8Array | null>): Promise<Float32Array[]> {
     const rows: Float32Array[] = new Array(seqs.length);
+    const fpBits = this.fpBits;
+    if (fpBits && !this.session.inputNames.includes('fp')) throw new Error(`the ONNX graph has no 'fp' input for the model's ${fpBits}-bit fingerprint head`);
+    if (fpBits && output === 'task' && !fps) throw new Error('this model reads the ECFP4 fingerprint with the SMILES: no fingerprints were given');
     for (const idx of lengthBatches(
       seqs.map((s) => s.length),
       batchSize,
@@ -136,10 +146,13 @@ export class OrtModel {
       for (let i = 0; i < n; i++) ids[i] = BigInt(b.ids[i] as number);
       const mask = this.maskBuf.subarray(0, n);
       mask.set(b.mask);
-      const res = await this.session.run(
-        { input_ids: new this.o.Tensor('int64', ids, [b.b, b.t]), attention_mask: new this.o.Tensor('float32', mask, [b.b, b.t]) },
-        [output],
-      );
+      const feeds: Record<string, Tensor> = {
+        input_ids: new this.o.Tensor('int64', ids, [b.b, b.t]),
+        attention_mask: new this.o.Tensor('float32', mask, [b.b, b.t]),
+      };
+      if (fpBits)
+        feeds.fp = new this.o.Tensor('float32', fps && output === 'task' ? fpFeatures(fps, idx, fpBits) : new Float32Array(b.b * fpBits), [b.b, fpBits]);
+      const res = await this.session.run(feeds, [output]);
       const t = res[output];
       if (!t) throw new Error(`the ONNX graph has no output '${output}'`);
       const data = t.data as Float32Array;

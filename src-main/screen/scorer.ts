@@ -36,9 +36,9 @@ export interface ScoredChunk {
   models: ModelScores[];
 }
 
-/** A loaded model on one engine: raw rows of an output for token sequences. */
+/** A loaded model on one engine: raw rows of an output for token sequences (and their ECFP4, for a fingerprint-aware head). */
 export interface Runner {
-  rows(seqs: Int32Array[], output: InferOutput): Promise<Float32Array[]>;
+  rows(seqs: Int32Array[], output: InferOutput, fps?: Array<Uint8Array | null>): Promise<Float32Array[]>;
   release(): Promise<void>;
   /** The engine, as the user is told: `onnxruntime-cpu (2 threads)`, `tfjs-wasm (why not ONNX Runtime)`. */
   engine: string;
@@ -51,9 +51,9 @@ export interface Runner {
 export async function loadRunner(spec: EncoderSpec, engine: Engine, threads: number, spin = true): Promise<Runner> {
   if (engine === 'onnxruntime' || engine === 'onnxruntime-int8' || (engine === 'auto' && loadOrt() !== null)) {
     const int8 = engine === 'onnxruntime-int8';
-    const m = await OrtModel.create(onnxGraph(spec, int8), threads, spin);
+    const m = await OrtModel.create(onnxGraph(spec, int8), threads, spin, spec.config.task?.fp ?? 0);
     return {
-      rows: (seqs, output) => m.rows(seqs, output),
+      rows: (seqs, output, fps) => m.rows(seqs, output, 64, fps),
       release: () => m.release(),
       engine: `onnxruntime-${m.provider}${int8 ? ' int8' : ''}${m.provider === 'cpu' ? ` (${m.threads} threads)` : ''}`,
     };
@@ -62,7 +62,7 @@ export async function loadRunner(spec: EncoderSpec, engine: Engine, threads: num
   const model: Model = createModel(spec.config, 1);
   assignWeights(model.params, spec.weights);
   return {
-    rows: (seqs, output) => inferRows(model, seqs, output, 64),
+    rows: (seqs, output, fps) => inferRows(model, seqs, output, 64, fps),
     release: async () => disposeModel(model),
     engine: `tfjs-${backend}${engine === 'auto' ? ` (${ortProblem()})` : ''}`,
   };
@@ -199,7 +199,8 @@ export class Scorer {
           at.push(i);
         }
       });
-      const rows = seqs.length ? await m.runner.rows(seqs, 'task') : [];
+      const fps = m.spec.config.task?.fp ? at.map((i) => (items[i] as ScreenItem).fp) : undefined;
+      const rows = seqs.length ? await m.runner.rows(seqs, 'task', fps) : [];
       const type = m.spec.config.task?.type ?? 'regression';
       rows.forEach((row, k) => (r.score[at[k] as number] = taskValue(type, row[0] as number, m.spec.task.norm)));
     }

@@ -2,6 +2,7 @@ import { AppError } from '../../src-shared/errors';
 import { seededRandom } from '../../src-shared/random';
 import { type PaddedBatch, lengthBatches, padBatch, shuffledLengthBatches } from '../model/batch';
 import { type EncoderConfig, type Model, createModel, encode, paramGrads, taskHead } from '../model/encoder';
+import { fpFeatures } from '../model/fp-features';
 import { inferRows } from '../model/infer';
 import { bceWithLogits, censoredMse, maskedHiddenMse, mse } from '../model/losses';
 import { LeanAdam } from '../model/tf/adam';
@@ -13,11 +14,19 @@ import { learningRate } from './pretrain';
 export type TaskType = 'regression' | 'binary';
 
 /**
- * A model for a task from a stored encoder: same architecture, no MLM/physchem heads, a fresh task head;
- * every stored parameter with a matching name and shape is copied (the encoder), the rest initialised.
+ * A model for a task from a stored encoder: same architecture, no MLM/physchem heads, a fresh task head
+ * (reading `fp`-bit ECFP4 too when `fp` > 0); every stored parameter with a matching name and shape is
+ * copied (the encoder), the rest initialised.
  */
-export function taskModelFrom(config: EncoderConfig, weights: Uint8Array | null, task: TaskType, seed: number, overrides: Partial<EncoderConfig> = {}): Model {
-  const model = createModel({ ...config, mlm: null, physchem: 0, task: { type: task, outputs: 1 }, ...overrides }, seed);
+export function taskModelFrom(
+  config: EncoderConfig,
+  weights: Uint8Array | null,
+  task: TaskType,
+  seed: number,
+  overrides: Partial<EncoderConfig> = {},
+  fp = 0,
+): Model {
+  const model = createModel({ ...config, mlm: null, physchem: 0, task: { type: task, outputs: 1, ...(fp > 0 ? { fp } : {}) }, ...overrides }, seed);
   if (weights) copyMatching(model, weights);
   return model;
 }
@@ -28,6 +37,8 @@ export interface FitData {
   y: Float32Array;
   /** Censored regression targets: -1 where y is an upper bound (`<`), +1 a lower bound (`>`), 0 measured; absent = all measured. */
   bound?: Int8Array;
+  /** Each sequence's packed ECFP4, for a fingerprint-aware task head (EncoderConfig.task.fp). */
+  fps?: Array<Uint8Array | null>;
 }
 
 export interface FitOptions {
@@ -168,6 +179,9 @@ export async function fit(
 }> {
   const task = model.config.task?.type;
   if (!task) throw new Error('fit needs a model with a task head');
+  const fpBits = model.config.task?.fp ?? 0;
+  if (fpBits && (!train.fps || (valid && valid.seqs.length > 0 && !valid.fps)))
+    throw new Error('a fingerprint-aware task head needs the ECFP4 of every training and validation compound');
   const adam = new LeanAdam({ weightDecay: 0.01, decay: (n) => !/(\.b|beta|gamma)$/.test(n) });
   const n = train.seqs.length;
   const stepsPerEpoch = Math.max(1, Math.ceil(n / opts.batch));
@@ -225,7 +239,8 @@ export async function fit(
           const mask = tf.tensor2d(b.mask, [b.b, b.t]);
           const checkpoint = tapeBytesPerLayer(model.config, b.b, b.t) * model.config.layers > (opts.tapeBudget ?? TAPE_BUDGET);
           const out = encode(model, ids, mask, { seed: opts.seed * 7 + step, keepHidden: Boolean(opts.hidden), checkpoint });
-          const pred = tf.reshape(taskHead(model, out.pooled), [b.b]);
+          const fp = fpBits && train.fps ? tf.tensor2d(fpFeatures(train.fps, idx, fpBits), [b.b, fpBits]) : null;
+          const pred = tf.reshape(taskHead(model, out.pooled, fp), [b.b]);
           let loss = taskLoss(task, pred, tf.tensor1d(yb), bb);
           if (opts.soft && sb) {
             const a = opts.soft.alpha;
@@ -268,7 +283,7 @@ export async function fit(
 
 async function evalLoss(model: Model, data: FitData): Promise<number> {
   const task = model.config.task?.type as TaskType;
-  const rows = await inferRows(model, data.seqs, 'task', 64);
+  const rows = await inferRows(model, data.seqs, 'task', 64, data.fps);
   // In a tidy: the loss's intermediates (and the target tensors) go with it.
   const l = tf.tidy(() => taskLoss(task, tf.tensor1d(rows.map((r) => r[0] as number)), tf.tensor1d(data.y), data.bound ?? null));
   const v = (await l.data())[0] as number;
@@ -276,9 +291,14 @@ async function evalLoss(model: Model, data: FitData): Promise<number> {
   return v;
 }
 
-/** Task predictions on the original scale: values (regression, de-standardised) or probabilities. */
-export async function predictTask(model: Model, seqs: Int32Array[], norm: { mean: number; sd: number } | null): Promise<Float64Array> {
-  const rows = await inferRows(model, seqs, 'task', 64);
+/** Task predictions on the original scale: values (regression, de-standardised) or probabilities; `fps` for a fingerprint-aware head. */
+export async function predictTask(
+  model: Model,
+  seqs: Int32Array[],
+  norm: { mean: number; sd: number } | null,
+  fps?: Array<Uint8Array | null>,
+): Promise<Float64Array> {
+  const rows = await inferRows(model, seqs, 'task', 64, fps);
   const task = model.config.task?.type ?? 'regression';
   return Float64Array.from(rows, (r) => taskValue(task, r[0] as number, norm));
 }

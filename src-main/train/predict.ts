@@ -90,7 +90,7 @@ async function predictMember(spec: MemberSpec, inputs: string[], engine: Engine)
   const t0 = performance.now();
   const checked = await domainRows(spec.domain, inputs);
   const rows = checked.map((c) => c.row);
-  const todo: Array<{ row: PredictionRow; ids: Int32Array }> = [];
+  const todo: Array<{ row: PredictionRow; ids: Int32Array; fp: Uint8Array | null }> = [];
   const forest = spec.kind === 'forest' ? RandomForest.fromJSON(spec.forest) : null;
   const tokenizer = spec.kind === 'forest' ? null : SmilesTokenizer.fromJSON(spec.tokenizer);
   for (const { row, fp } of checked) {
@@ -106,18 +106,19 @@ async function predictMember(spec: MemberSpec, inputs: string[], engine: Engine)
       continue;
     }
     if (enc.unknown > 0) row.note = `${enc.unknown} token(s) unknown to the model`;
-    todo.push({ row, ids: enc.ids });
+    todo.push({ row, ids: enc.ids, fp });
   }
   if (spec.kind === 'forest') return { rows, inferSeconds: (performance.now() - t0) / 1000, engine: 'ECFP4 random forest' };
   const seqs = todo.map((t) => t.ids);
+  const fps = todo.map((t) => t.fp);
   const task = spec.config.task?.type ?? 'regression';
   const int8 = engine === 'onnxruntime-int8';
   const useOrt = engine === 'onnxruntime' || int8 || (engine === 'auto' && loadOrt() !== null);
   if (useOrt) {
-    const ortModel = await OrtModel.create(onnxGraph(spec, int8));
+    const ortModel = await OrtModel.create(onnxGraph(spec, int8), undefined, true, spec.config.task?.fp ?? 0);
     try {
       const t0 = performance.now();
-      const out = await ortModel.rows(seqs, 'task');
+      const out = await ortModel.rows(seqs, 'task', 64, fps);
       const inferSeconds = (performance.now() - t0) / 1000;
       todo.forEach((t, i) => (t.row.prediction = taskValue(task, (out[i] as Float32Array)[0] as number, spec.task.norm)));
       return {
@@ -134,7 +135,7 @@ async function predictMember(spec: MemberSpec, inputs: string[], engine: Engine)
   try {
     assignWeights(model.params, spec.weights);
     const t0 = performance.now();
-    const preds = await predictTask(model, seqs, spec.task.norm);
+    const preds = await predictTask(model, seqs, spec.task.norm, fps);
     const inferSeconds = (performance.now() - t0) / 1000;
     todo.forEach((t, i) => (t.row.prediction = preds[i] as number));
     return { rows, inferSeconds, engine: `tfjs-${backend}${engine === 'auto' ? ` (${ortProblem()})` : ''}` };
@@ -186,15 +187,22 @@ export async function evaluateWith(spec: ScoringSpec, file: string, target: stri
 export async function trainingSpeedWith(spec: TaskModelSpec, smiles: string[]): Promise<{ sequences: number; seqPerSec: number; seqPerCpuSec: number | null }> {
   await initTf();
   const tokenizer = SmilesTokenizer.fromJSON(spec.tokenizer);
-  const seqs = smiles.flatMap((s) => {
+  const rd = spec.config.task?.fp ? await loadRdkit() : null;
+  const seqs: Int32Array[] = [];
+  const fps: Array<Uint8Array | null> = [];
+  for (const s of smiles) {
     const e = tokenizer.encode(s, spec.config.maxLen);
-    return e.ok ? [e.ids] : [];
-  });
+    if (!e.ok) continue;
+    seqs.push(e.ids);
+    // A fingerprint-aware head's step reads the ECFP4 too.
+    if (rd) fps.push(morganOf(rd, s));
+  }
   if (seqs.length === 0) throw new AppError('INVALID_INPUT', 'no molecule of the sample fits the model');
   const model = createModel(spec.config, 1);
   try {
     assignWeights(model.params, spec.weights);
-    const r = await fit(model, { seqs, y: new Float32Array(seqs.length) }, null, { epochs: 2, batch: 32, lr: 1e-5, seed: 1, lengthPool: 8 });
+    const data = { seqs, y: new Float32Array(seqs.length), ...(rd ? { fps } : {}) };
+    const r = await fit(model, data, null, { epochs: 2, batch: 32, lr: 1e-5, seed: 1, lengthPool: 8 });
     return { sequences: r.sequences, seqPerSec: r.sequences / r.stepSeconds, seqPerCpuSec: r.stepCpuSeconds ? r.sequences / r.stepCpuSeconds : null };
   } finally {
     disposeModel(model);

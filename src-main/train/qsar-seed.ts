@@ -67,6 +67,7 @@ function seedContext(job: SeedJob) {
   const scaled = (i: number) => (norm ? (value(i) - norm.mean) / (norm.sd || 1) : value(i));
   const dataOf = (idx: number[]): FitData => ({
     seqs: idx.map((i) => seqs[i] as Int32Array),
+    fps: idx.map((i) => d.fps[i] as Uint8Array),
     y: Float32Array.from(idx, scaled),
     ...(d.anyBound ? { bound: Int8Array.from(idx, (i) => bounds[i] as number) } : {}),
   });
@@ -121,9 +122,11 @@ function seedContext(job: SeedJob) {
     scaled,
     dataOf,
     testSeqs: split.test.map((i) => seqs[i] as Int32Array),
+    testFps: split.test.map((i) => d.fps[i] as Uint8Array),
     vIdx,
     yValid,
     validSeqs: vIdx.map((i) => seqs[i] as Int32Array),
+    validFps: vIdx.map((i) => d.fps[i] as Uint8Array),
     calibrated,
     withCoverage,
     normFix: norm ? { mean: norm.mean, sd: norm.sd || 1 } : null,
@@ -134,6 +137,16 @@ function seedContext(job: SeedJob) {
 }
 
 type SeedContext = ReturnType<typeof seedContext>;
+
+/**
+ * The ECFP4 bits a task head reads: with the fpHead setting, or kept from a teacher that already reads
+ * them (one fine-tuned on this assay and reused); 0 for a plain head.
+ */
+function fpBitsOf(job: SeedJob): number {
+  const given = job.data.baseConfig.task?.fp ?? 0;
+  if (given) return given;
+  return job.req.settings.fpHead ? (job.data.fps.find((f) => f)?.length ?? 0) * 8 : 0;
+}
 
 /** One seed: the forest, the teacher, the student (with distillation), their consensus and the recommended model. */
 export async function runSeed(job: SeedJob): Promise<void> {
@@ -186,7 +199,7 @@ async function fitTeacher(job: SeedJob, ctx: SeedContext) {
         : 'fine-tuning the teacher';
   job.progress(`seed ${seed - job.first + 1}/${s.seeds}: ${what}`);
   const t0 = performance.now();
-  const model = taskModelFrom(d.baseConfig, req.teacher?.weights ?? null, d.classify ? 'binary' : 'regression', seed + 1);
+  const model = taskModelFrom(d.baseConfig, req.teacher?.weights ?? null, d.classify ? 'binary' : 'regression', seed + 1, {}, fpBitsOf(job));
   totals.teacherParams = countParams(model);
   let f: FitSummary;
   if (job.reuse) f = { sequences: 0, stepSeconds: 0, stepCpuSeconds: 0, bestEpoch: 0 };
@@ -232,8 +245,8 @@ async function judge(
   m: { role: 'teacher' | 'student'; model: Model; since: number; layerMap: number[] | null; bestEpoch: number },
 ) {
   const { data: d, totals } = job;
-  const test = await predictTask(m.model, ctx.testSeqs, ctx.normFix);
-  const valid = await predictTask(m.model, ctx.validSeqs, ctx.normFix);
+  const test = await predictTask(m.model, ctx.testSeqs, ctx.normFix, ctx.testFps);
+  const valid = await predictTask(m.model, ctx.validSeqs, ctx.normFix, ctx.validFps);
   totals.seconds[m.role] += (performance.now() - m.since) / 1000;
   const report = ctx.withCoverage(d.metricsOf(ctx.split.test, ctx.yTest, test), valid, test);
   totals.perSeed[m.role].push(report.metrics);
@@ -272,11 +285,14 @@ async function distilStudent(job: SeedJob, ctx: SeedContext, teacher: Teacher) {
   totals.studentDepth = k;
   // Teacher layers {0, L/k, 2L/k, …, L} → student {0, 1, …, k} (0 = embeddings).
   const layerMap = Array.from({ length: k + 1 }, (_, j) => Math.round((j * L) / k));
-  const student = taskModelFrom(teacher.model.config, null, d.classify ? 'binary' : 'regression', seed + 101, {
-    shareLayers: shared,
-    layers: k,
-    ...(req.student ? { ff: req.student.config.ff } : {}),
-  });
+  const student = taskModelFrom(
+    teacher.model.config,
+    null,
+    d.classify ? 'binary' : 'regression',
+    seed + 101,
+    { shareLayers: shared, layers: k, ...(req.student ? { ff: req.student.config.ff } : {}) },
+    teacher.model.config.task?.fp ?? 0,
+  );
   // Embeddings, pooler and task head from the fine-tuned teacher; the shared layer starts as the
   // teacher's first, or, with a general-distilled student, everything but the task head from it.
   copyMatching(student, packTensors(teacher.model.params));
@@ -312,22 +328,26 @@ async function distil(job: SeedJob, ctx: SeedContext, teacher: Teacher, student:
   const seqs: Int32Array[] = [];
   const y: number[] = [];
   const bound: number[] = [];
+  // A random SMILES of a molecule has the molecule's fingerprint.
+  const fps: Uint8Array[] = [];
   for (const i of ctx.split.train) {
     seqs.push(d.seqs[i] as Int32Array);
     y.push(ctx.scaled(i));
     bound.push(d.bounds[i] as number);
+    fps.push(d.fps[i] as Uint8Array);
     for (const smi of enumerateSmiles(d.rd, d.points[i]?.smiles as string, s.augment, rand)) {
       const enc = d.tokenizer.encode(smi, d.baseConfig.maxLen);
       if (enc.ok) {
         seqs.push(enc.ids);
         y.push(ctx.scaled(i));
         bound.push(d.bounds[i] as number);
+        fps.push(d.fps[i] as Uint8Array);
       }
     }
   }
   // Standardised values (regression) or probabilities (binary), the scale of the hard targets.
-  const softY = Float32Array.from(await predictTask(teacher.model, seqs, null));
-  const f = await fit(student, { seqs, y: Float32Array.from(y), ...(d.anyBound ? { bound: Int8Array.from(bound) } : {}) }, ctx.dataOf(ctx.split.valid), {
+  const softY = Float32Array.from(await predictTask(teacher.model, seqs, null, fps));
+  const f = await fit(student, { seqs, fps, y: Float32Array.from(y), ...(d.anyBound ? { bound: Int8Array.from(bound) } : {}) }, ctx.dataOf(ctx.split.valid), {
     epochs: s.epochs,
     batch: s.batch,
     lengthPool: s.lengthPool,

@@ -21,6 +21,11 @@ export interface QsarSettings {
   /** Weight of the teacher's soft predictions (α) and of the hidden-state loss in distillation. */
   alpha: number;
   hiddenWeight: number;
+  /**
+   * Fingerprint-aware task heads: the teacher's and the student's heads also read the compound's ECFP4
+   * (EncoderConfig.task.fp), so substructure SAR is learnt directly beside the SMILES embedding.
+   */
+  fpHead?: boolean;
   /** The consensus model takes the fine-tuned teacher too (by default: the student and the forest; the teacher and the forest without a student). */
   consensusTeacher?: boolean;
   /** The first replicate seed (seeds firstSeed … firstSeed + seeds − 1): a benchmark runs seeds one at a time. */
@@ -54,7 +59,7 @@ export interface RecipeArgs {
   split?: SplitKind;
   seeds?: number;
   epochs?: number;
-  settings?: Partial<Pick<QsarSettings, 'alpha' | 'hiddenWeight' | 'augment' | 'batch' | 'lr' | 'lengthPool' | 'consensusTeacher'>>;
+  settings?: Partial<Pick<QsarSettings, 'alpha' | 'hiddenWeight' | 'augment' | 'batch' | 'lr' | 'lengthPool' | 'consensusTeacher' | 'fpHead'>>;
 }
 
 /** A training run's settings: the defaults with what the request gives (the app and the CLI alike). */

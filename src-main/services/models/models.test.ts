@@ -277,6 +277,21 @@ describe('pretraining jobs', () => {
     expect(() => models.scoringSpec('cons-consensus')).toThrow(/combines 'cons-ecfp4-rf', which was deleted/);
   }, 240_000);
 
+  it('fingerprint-aware heads: the teacher and the student read the ECFP4, and predict alike on ONNX Runtime and TF.js', async () => {
+    const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n');
+    const data = join(tmp.dir, 'esol-120.csv');
+    writeFileSync(data, `${rows.slice(0, 121).join('\n')}\n`);
+    const settings = { ...DEFAULT_QSAR, seeds: 1, epochs: 1, split: 'random' as const, distill: true, studentLayers: 1, fpHead: true };
+    await training.train({ data, target: 'logS', task: 'regression', out: 'fph', teacher: 'whole', settings });
+    const smiles = ['CCO', 'c1ccccc1O', 'CC(=O)Nc1ccc(O)cc1', 'not a molecule'];
+    for (const name of ['fph-teacher', 'fph-student']) {
+      expect(models.scoringSpec(name)).toMatchObject({ config: { task: { type: 'regression', fp: 2048 } } });
+      const [onnx, tfjs] = [await inference.predict(name, smiles, 'onnxruntime'), await inference.predict(name, smiles, 'tfjs')];
+      for (let i = 0; i < 3; i++) expect(onnx?.rows[i]?.prediction).toBeCloseTo(tfjs?.rows[i]?.prediction as number, 4);
+      expect(onnx?.rows[3]).toMatchObject({ prediction: null, note: 'unparseable structure' });
+    }
+  }, 240_000);
+
   it('a training run killed mid-way is saved every epoch and resumes by name where it stopped, ending as an uninterrupted run', async () => {
     const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n');
     const data = join(tmp.dir, 'esol-80.csv');

@@ -11,6 +11,8 @@ export interface TrainForm {
   out: string;
   teacher: string;
   distill: boolean;
+  /** The transformers' task heads also read the ECFP4 (settings.fpHead). */
+  fpHead: boolean;
   studentLayers: number;
   split: 'scaffold' | 'random' | 'temporal';
   /** The file's date column (a temporal split trains on the oldest compounds, tests on the newest); a stored assay brings its dates. */
@@ -50,6 +52,7 @@ export class TrainingState {
       out: '',
       teacher: '',
       distill: true,
+      fpHead: false,
       studentLayers: 3,
       split: 'scaffold',
       dateCol: '',
@@ -198,6 +201,7 @@ export class TrainingState {
         split: f.split,
         epochs: f.epochs,
         seeds: f.seeds,
+        ...(f.fpHead ? { settings: { fpHead: true } } : {}),
       }),
     );
   }
