@@ -169,6 +169,20 @@ describe('encoder', () => {
     }
   });
 
+  it("LeanAdam's lrScale moves a chosen variable that many times as far", () => {
+    const vars = { a: tf.variable(tf.zeros([3])), b: tf.variable(tf.zeros([3])) };
+    const adam = new LeanAdam({ weightDecay: 0, lrScale: (n) => (n === 'b' ? 10 : 1) });
+    adam.apply(vars, { a: tf.tensor1d([1, -2, 3]), b: tf.tensor1d([1, -2, 3]) }, 1e-3);
+    const [a, b] = [vars.a.dataSync(), vars.b.dataSync()];
+    for (let i = 0; i < 3; i++) {
+      // Adam's first step moves each weight by about the learning rate, against its gradient.
+      expect(Math.abs(a[i] as number)).toBeCloseTo(1e-3, 5);
+      expect((b[i] as number) / (a[i] as number)).toBeCloseTo(10, 5);
+    }
+    adam.dispose();
+    tf.dispose(Object.values(vars));
+  });
+
   it('LeanAdam follows tf.train.adam, and training steps do not grow tf.memory().numTensors', () => {
     const b = padBatch(seqs);
     const losses: number[][] = [[], []];

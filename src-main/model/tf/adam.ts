@@ -8,9 +8,11 @@ export interface AdamOptions {
   /** Decoupled weight decay (AdamW); applied only to the variables `decay` selects. */
   weightDecay: number;
   decay: (name: string) => boolean;
+  /** A variable's learning rate as a multiple of the schedule's (1 for all by default). */
+  lrScale: (name: string) => number;
 }
 
-const DEFAULTS: AdamOptions = { beta1: 0.9, beta2: 0.999, epsilon: 1e-6, weightDecay: 0.01, decay: () => true };
+const DEFAULTS: AdamOptions = { beta1: 0.9, beta2: 0.999, epsilon: 1e-6, weightDecay: 0.01, decay: () => true, lrScale: () => 1 };
 
 /**
  * AdamW with one tidy per variable: the same maths as tf.train.adam (plus decoupled weight decay), but
@@ -30,7 +32,7 @@ export class LeanAdam {
 
   /** Applies one update; consumes (disposes) the gradients. `scale` multiplies them (gradient clipping). */
   apply(vars: Record<string, tf.Variable>, grads: Record<string, tf.Tensor>, lr: number, scale = 1): void {
-    const { beta1, beta2, epsilon, weightDecay, decay } = this.options;
+    const { beta1, beta2, epsilon, weightDecay, decay, lrScale } = this.options;
     this.step++;
     const c1 = 1 - beta1 ** this.step;
     const c2 = 1 - beta2 ** this.step;
@@ -45,7 +47,7 @@ export class LeanAdam {
         const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(gs), 1 - beta2));
         let update = tf.div(tf.div(m1, c1), tf.add(tf.sqrt(tf.div(v1, c2)), epsilon));
         if (weightDecay > 0 && decay(name)) update = tf.add(update, tf.mul(w, weightDecay));
-        w.assign(tf.sub(w, tf.mul(update, lr)));
+        w.assign(tf.sub(w, tf.mul(update, lr * lrScale(name))));
         m.assign(m1);
         v.assign(v1);
       });
