@@ -8,7 +8,17 @@ import type { RunProgress } from '../src-shared/dto';
  * validation split; `recommended`: each seed's recommended model of that run (best on validation among
  * its teacher, student, forest and consensus), on the seed's test split.
  */
-export const ROLES = ['teacher', 'shared-layer teacher', 'KD student', 'DeLiCaTe student', 'ECFP4 + RF', 'consensus', 'recommended'] as const;
+export const ROLES = [
+  'teacher',
+  'shared-layer teacher',
+  'KD student',
+  'DeLiCaTe student',
+  'fp-head teacher',
+  'fp-head DeLiCaTe student',
+  'ECFP4 + RF',
+  'consensus',
+  'recommended',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 /** One model's result on one data set, split and seed. */

@@ -3,7 +3,8 @@
 //
 //   npm run bench -- qsar [--db PATH] [--teacher T --shared-teacher S --student D] [--datasets esol,bbbp]
 //                         [--splits scaffold,random] [--seeds 3] [--epochs 15] [--student-layers 3] [--fresh]
-//                         [--roles teacher,shared,kd,delicate]   (a subset of the work)
+//                         [--roles teacher,shared,kd,delicate,fp]   (a subset of the work; fp: the teacher and the
+//                                               DeLiCaTe student with fingerprint-aware heads, --fp-head)
 //                         [--until HH:MM]   (a machine lent until then: tasks that end in time first)
 //   Run it once per core: the processes share the work through claim files next to the database.
 //                         [--report]   (no training: the table from the cells measured so far)
@@ -176,6 +177,17 @@ export async function run(args: string[]): Promise<void> {
       alpha: settings.alpha,
       hidden: settings.hiddenWeight,
     }),
+    // Fingerprint-aware heads (train --fp-head): the teacher fine-tuned with one, the student distilled from it.
+    'fp-head teacher': JSON.stringify({ ...common, teacher: identity(teacherName), fpHead: true }),
+    'fp-head DeLiCaTe student': JSON.stringify({
+      ...common,
+      teacher: identity(teacherName),
+      student: identity(names.student),
+      augment: settings.augment,
+      alpha: settings.alpha,
+      hidden: settings.hiddenWeight,
+      fpHead: true,
+    }),
     // Made by the DeLiCaTe run: the same models and settings behind them.
     consensus: JSON.stringify({
       ...common,
@@ -220,10 +232,10 @@ export async function run(args: string[]): Promise<void> {
     writeFileSync(tmp, `${JSON.stringify({ cells: [...merged.values()] }, null, 2)}\n`);
     renameSync(tmp, cellsFile);
   };
-  // --roles splits the work (e.g. one process per core): teacher (with the forest), shared, kd, delicate.
-  const roles = new Set(values.report ? [] : (values.roles ?? 'teacher,shared,kd,delicate').split(','));
+  // --roles splits the work (e.g. one process per core): teacher (with the forest), shared, kd, delicate, fp.
+  const roles = new Set(values.report ? [] : (values.roles ?? 'teacher,shared,kd,delicate,fp').split(','));
   for (const r of roles)
-    if (!['teacher', 'shared', 'kd', 'delicate'].includes(r)) throw new Error(`unknown role ${r} in --roles (teacher, shared, kd, delicate)`);
+    if (!['teacher', 'shared', 'kd', 'delicate', 'fp'].includes(r)) throw new Error(`unknown role ${r} in --roles (teacher, shared, kd, delicate, fp)`);
   const keyOf = (ds: string, split: string, seed: number, role: Role) => `${ds}/${split}/${seed}/${role}`;
 
   // The work: one task per cell (the teacher task also measures the forest on its split). Processes
@@ -233,7 +245,7 @@ export async function run(args: string[]): Promise<void> {
     ds: string;
     split: QsarSettings['split'];
     seed: number;
-    role: 'teacher' | 'shared' | 'kd' | 'delicate';
+    role: 'teacher' | 'shared' | 'kd' | 'delicate' | 'fp';
     cells: Role[];
   }
   const tasks: Task[] = [];
@@ -246,6 +258,8 @@ export async function run(args: string[]): Promise<void> {
         // The DeLiCaTe run also gives its consensus (student + forest) and its recommended model.
         if (names.student) tasks.push(t('delicate', ['DeLiCaTe student', 'consensus', 'recommended']));
         tasks.push(t('kd', ['KD student']));
+        // Its own teacher (fine-tuned with the fingerprint-aware head) and the student distilled from it.
+        if (names.student) tasks.push(t('fp', ['fp-head teacher', 'fp-head DeLiCaTe student']));
         if (names.shared) tasks.push(t('shared', ['shared-layer teacher']));
       }
     }
@@ -290,7 +304,7 @@ export async function run(args: string[]): Promise<void> {
   const teacherTask = (t: Task) => tasks.find((x) => x.role === 'teacher' && x.ds === t.ds && x.split === t.split && x.seed === t.seed) as Task;
   const prefixOf = (t: Task) => `${quick ? 'q' : 'b'}-${t.ds}-${t.split}-${t.seed}`;
   /** The task's training run (--out): its models are OUT-teacher and OUT-student. */
-  const outOf = (t: Task) => `${prefixOf(t)}-${{ teacher: 't', shared: 's', delicate: 'd', kd: 'k' }[t.role]}`;
+  const outOf = (t: Task) => `${prefixOf(t)}-${{ teacher: 't', shared: 's', delicate: 'd', kd: 'k', fp: 'f' }[t.role]}`;
   /** This seed's fine-tuned teacher, when its cell is measured with the current settings (an older one may linger in the database). */
   const tunedTeacher = (t: Task) =>
     taskDone(teacherTask(t)) && models.repo.byName(`${prefixOf(t)}-t-teacher`)?.state === 'ready' ? `${prefixOf(t)}-t-teacher` : null;
@@ -300,7 +314,7 @@ export async function run(args: string[]): Promise<void> {
    * Without the teacher role and with nobody training it, it fine-tunes its own.
    */
   const runnable = (t: Task) => {
-    if (t.role === 'teacher' || t.role === 'shared') return true;
+    if (t.role === 'teacher' || t.role === 'shared' || t.role === 'fp') return true;
     const tt = teacherTask(t);
     if (taskDone(tt)) return true;
     if (holder(tt) !== null) return false;
@@ -374,6 +388,12 @@ export async function run(args: string[]): Promise<void> {
     if (role === 'shared') {
       const r = await train(outOf(task), { teacher: names.shared as string, settings: { ...s, distill: false } });
       await record('shared-layer teacher', r, 'teacher');
+      return;
+    }
+    if (role === 'fp') {
+      const r = await train(outOf(task), { teacher: teacherName, student: names.student as string, settings: { ...s, distill: true, fpHead: true } });
+      await record('fp-head teacher', r, 'teacher');
+      await record('fp-head DeLiCaTe student', r, 'student');
       return;
     }
     // The students distil from this seed's fine-tuned teacher when the database has it.
