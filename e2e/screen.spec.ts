@@ -53,13 +53,14 @@ async function pickTarget(page: Page, column: string): Promise<void> {
   await page.getByTestId('train-target').selectOption(column);
 }
 
-/** Trains `out` on the ESOL slice from the tiny teacher (4 epochs, 1 seed) and waits for its first epoch. */
-async function startTraining(page: Page, out: string, epochs = 4): Promise<void> {
+/** Trains `out` on the ESOL slice from the tiny teacher (4 epochs, 1 seed) and waits for its first epoch; `fpHead`: fingerprint-aware heads. */
+async function startTraining(page: Page, out: string, epochs = 4, fpHead = false): Promise<void> {
   await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
   await expect(page.getByTestId('train-out')).toHaveValue('esol-160');
   await page.getByTestId('train-out').fill(out);
   await pickTarget(page, 'logS');
   await page.getByTestId('train-teacher').selectOption('tiny');
+  if (fpHead) await page.getByTestId('train-fp-head').check();
   await page.getByText('Show advanced settings').click();
   await page.getByTestId('train-epochs').fill(String(epochs));
   await page.getByTestId('train-seeds').fill('1');
@@ -70,7 +71,8 @@ async function startTraining(page: Page, out: string, epochs = 4): Promise<void>
 test('a chemist trains a teacher and a distilled student on an assay, watching the curves', async ({ page }) => {
   const consoleErrors = await openApp(page, url, 'training');
   // The curve grows epoch by epoch while the job runs, then the comparison card and the plot appear.
-  await startTraining(page, 'ui');
+  // With fingerprint-aware heads (the ECFP4 beside the SMILES): the request carries the setting to the run.
+  await startTraining(page, 'ui', 4, true);
   // The run is followed while the chemist looks elsewhere: back in Training, its curves and outcome are there.
   await page.getByTestId('view-libraries').click();
   await expect(page.getByTestId('train-curve')).toHaveCount(0);
@@ -90,6 +92,7 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   // The default depth of 3 is more than the 2-layer tiny teacher has: the form and the result say so.
   await expect(page.getByTestId('train-depth-note')).toHaveText('the teacher has 2 layers: the student applies its layer 2 times');
   await expect(outcome).toContainText('the student applies its layer 2 times, not the 3 asked');
+  await expect(outcome).toContainText('fingerprint-aware heads: they read the ECFP4 beside the SMILES');
   // Every model on the predicted-vs-measured plot, the forest included, on axes with names.
   await expect(page.getByTestId('train-scatter')).toHaveAttribute('data-series', 'teacher | student | ECFP4 forest | prediction = measurement');
   await expect(page.getByTestId('train-scatter').locator('canvas')).not.toHaveCount(0);

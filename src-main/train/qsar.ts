@@ -93,7 +93,8 @@ function teacherSource(req: QsarRequest, layers: number): string {
       : '') +
     (s.distill && !req.student && s.studentLayers > layers
       ? `; the student applies its layer ${layers} times, not the ${s.studentLayers} asked: the teacher has only ${layers} layers`
-      : '')
+      : '') +
+    (s.fpHead || req.teacher?.config.task?.fp ? '; fingerprint-aware heads: they read the ECFP4 beside the SMILES' : '')
   );
 }
 
