@@ -71,10 +71,8 @@ async function startTraining(page: Page, out: string, epochs = 4, fpHead = false
 test('a chemist trains a teacher and a distilled student on an assay, watching the curves', async ({ page }) => {
   const consoleErrors = await openApp(page, url, 'training');
   // The curve grows epoch by epoch while the job runs, then the comparison card and the plot appear.
-  // With fingerprint-aware heads (the ECFP4 beside the SMILES): the request carries the setting to the run.
-  await startTraining(page, 'ui', 4, true);
-  // The run is followed while the chemist looks elsewhere: back in Training, its curves and outcome are there.
-  await page.getByTestId('view-libraries').click();
+  await startTraining(page, 'ui', 4, true); // fingerprint-aware heads: the outcome says so
+  await page.getByTestId('view-libraries').click(); // the run is followed while the chemist looks elsewhere
   await expect(page.getByTestId('train-curve')).toHaveCount(0);
   await page.getByTestId('view-training').click();
   await expect(page.getByTestId('train-curve')).toHaveAttribute('data-points', /^[1-9]/);
@@ -83,10 +81,7 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   expect(Number(await page.getByTestId('train-curve').getAttribute('data-points'))).toBeGreaterThanOrEqual(4);
   // Teacher, student, forest and their consensus; one of them recommended (by the validation split), with why.
   await expect(page.getByTestId('train-model')).toHaveCount(4);
-  await expect(outcome).toContainText('ui-student');
-  await expect(outcome).toContainText('ui-consensus');
-  await expect(outcome).toContainText('rmse');
-  await expect(outcome).toContainText('coverage80');
+  for (const text of ['ui-student', 'ui-consensus', 'rmse', 'coverage80']) await expect(outcome).toContainText(text);
   await expect(page.getByTestId('train-recommended')).toContainText(/Recommended: ui-(teacher|student|ecfp4-rf|consensus) — .*validation RMSE/);
   await expect(page.getByTestId('train-consensus')).toContainText(/ui-student × \d\.\d\d \+ ui-ecfp4-rf × \d\.\d\d/);
   // The default depth of 3 is more than the 2-layer tiny teacher has: the form and the result say so.
