@@ -101,6 +101,21 @@ describe('screening a library', () => {
     ]);
   });
 
+  it("screens with a fingerprint-aware model: each compound's stored ECFP4 goes to its head, as `predict` computes it", async () => {
+    await registerTinyTaskModel(app.db, 'mfp', { vocab: slice, domain: slice.slice(0, 40), seed: 3, fp: true });
+    const r = await app.screens.screen({ library: 'lib', models: ['mfp'], chunkSize: 64, top: 5 });
+    const hits = await app.screens.results(r.screen, { limit: 40 });
+    const p = await app.inference.predict(
+      'mfp',
+      hits.map((h) => h.smiles),
+      'tfjs',
+    );
+    hits.forEach((h, i) => expect(h.score).toBeCloseTo(p.rows[i]?.prediction as number, 4));
+    // The fingerprint term counts: with the same weights and a plain head, these 40 scores lie within 1e-5.
+    const scores = hits.map((h) => h.score as number);
+    expect(Math.max(...scores) - Math.min(...scores)).toBeGreaterThan(1);
+  });
+
   it('writes each model’s predictions as a number column of the library, sorting like the scores', async () => {
     const { r } = await referenceScreen();
     const handlers = createHandlers(app);

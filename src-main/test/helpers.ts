@@ -39,14 +39,15 @@ export async function registerScreenTestModels(db: import('../db/database').Db, 
 
 /**
  * Registers a tiny task model with random weights (what screening needs of a model: a task head, a
- * tokenizer, a domain) so screening tests need no training; `vocab` builds the tokenizer.
+ * tokenizer, a domain) so screening tests need no training; `vocab` builds the tokenizer. `fp`: a
+ * fingerprint-aware head (2,048 ECFP4 bits) with random fingerprint weights.
  */
 export async function registerTinyTaskModel(
   db: import('../db/database').Db,
   name: string,
-  opts: { vocab: string[]; domain: string[]; seed?: number; maxLen?: number; type?: 'regression' | 'binary' },
+  opts: { vocab: string[]; domain: string[]; seed?: number; maxLen?: number; type?: 'regression' | 'binary'; fp?: boolean },
 ): Promise<void> {
-  const { initTf } = await import('../model/tf/backend');
+  const { initTf, tf } = await import('../model/tf/backend');
   const { createModel, disposeModel, countParams } = await import('../model/encoder');
   const { SmilesTokenizer } = await import('../model/tokenizer');
   const { packTensors } = await import('../model/weights-tf');
@@ -65,9 +66,10 @@ export async function registerTinyTaskModel(
     shareLayers: true,
     mlm: null,
     physchem: 0,
-    task: { type: opts.type ?? 'regression', outputs: 1 },
+    task: { type: opts.type ?? 'regression', outputs: 1, ...(opts.fp ? { fp: 2048 } : {}) },
   } as const;
   const model = createModel({ ...config, task: { ...config.task } }, opts.seed ?? 1);
+  if (opts.fp) (model.params['task.fp.w'] as import('../model/tf/backend').tf.Variable).assign(tf.randomNormal([2048, 1], 0, 0.3, 'float32', 5));
   const weights = new Uint8Array(packTensors(model.params));
   const repo = new ModelRepo(db);
   const manifest = {
