@@ -148,7 +148,14 @@ export async function run(args: string[]): Promise<void> {
   const datasets = (values.datasets ?? (quick ? 'esol' : Object.keys(SETS).join(','))).split(',');
   const splits = (values.splits ?? 'scaffold,random').split(',') as Array<QsarSettings['split']>;
   const seeds = Number(values.seeds ?? (quick ? 1 : 3));
-  const settings: QsarSettings = { ...DEFAULT_QSAR, seeds: 1, epochs: Number(values.epochs ?? (quick ? 2 : DEFAULT_QSAR.epochs)), studentLayers: k };
+  // Plain heads but in the fp role (its cells name fpHead): the cells of the other roles were measured with them.
+  const settings: QsarSettings = {
+    ...DEFAULT_QSAR,
+    fpHead: false,
+    seeds: 1,
+    epochs: Number(values.epochs ?? (quick ? 2 : DEFAULT_QSAR.epochs)),
+    studentLayers: k,
+  };
   // A cell is valid for the same settings and the same models behind it (by identity: the name of a
   // content-named model, else name and creation time): the teacher and forest cells depend on the base
   // teacher only, the students also on theirs. A content-named model is the same model in any database,

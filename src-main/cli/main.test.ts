@@ -442,7 +442,8 @@ describe('delicate CLI', () => {
     });
     const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
     const session = await ort.InferenceSession.create(onnxFile);
-    expect(session.inputNames).toEqual(['input_ids', 'attention_mask']);
+    // Its head reads the ECFP4 too (fingerprint-aware, the default).
+    expect(session.inputNames).toEqual(['input_ids', 'attention_mask', 'fp']);
     expect(session.outputNames).toEqual(['pooled', 'task']);
     await session.release();
   }, 300_000);

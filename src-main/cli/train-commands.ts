@@ -26,6 +26,7 @@ const TRAIN_FLAGS = {
   distill: { type: 'boolean', default: false },
   'consensus-teacher': { type: 'boolean', default: false },
   'fp-head': { type: 'boolean', default: false },
+  'plain-head': { type: 'boolean', default: false },
   alpha: { type: 'string' },
   'hidden-weight': { type: 'string' },
   augment: { type: 'string' },
@@ -79,6 +80,7 @@ function checkedTrain(values: TrainFlags, stored: StoredAssayFile | null): Check
     throw new UsageError(
       `--assay ${values.assay} brings its own SMILES, IDs, dates and converted values${stored.assay.unit ? ` (converted from ${stored.assay.unit})` : ''}: no --unit, --smiles-col, --id-col or --date-col`,
     );
+  if (values['fp-head'] && values['plain-head']) throw new UsageError('--fp-head and --plain-head: a head reads the ECFP4 or not; give one');
   const args = checked('model.train', {
     ...(stored ? { assay: values.assay as string } : { data: need(values.data, '--data FILE (or --assay NAME)') }),
     target: stored ? stored.assay.target : need(values.target, '--target COL'),
@@ -104,6 +106,7 @@ function checkedTrain(values: TrainFlags, stored: StoredAssayFile | null): Check
       ...opt('lengthPool', num(values['length-pool'])),
       ...(values['consensus-teacher'] ? { consensusTeacher: true } : {}),
       ...(values['fp-head'] ? { fpHead: true } : {}),
+      ...(values['plain-head'] ? { fpHead: false } : {}),
     },
   });
   if (stored && args.split === 'temporal' && !stored.dateCol) throw new UsageError(`--split temporal: assay ${values.assay} has no dates`);

@@ -23,7 +23,11 @@ export interface QsarSettings {
   hiddenWeight: number;
   /**
    * Fingerprint-aware task heads: the teacher's and the student's heads also read the compound's ECFP4
-   * (EncoderConfig.task.fp), so substructure SAR is learnt directly beside the SMILES embedding.
+   * (EncoderConfig.task.fp), so substructure SAR is learnt directly beside the SMILES embedding. The
+   * default: measured on four sets (the shipped base student fine-tuned, one seed), it won on each
+   * one's validation split (best validation loss, plain → fingerprint-aware: BACE pIC50 scaffold
+   * 0.565 → 0.386, Lipophilicity random 0.581 → 0.389, BBBP scaffold 0.344 → 0.254, ESOL scaffold
+   * 0.243 → 0.190). Undefined (runs stored before it existed) is a plain head.
    */
   fpHead?: boolean;
   /** The consensus model takes the fine-tuned teacher too (by default: the student and the forest; the teacher and the forest without a student). */
@@ -49,6 +53,7 @@ export const DEFAULT_QSAR: QsarSettings = {
   augment: 2,
   alpha: 0.5,
   hiddenWeight: 1,
+  fpHead: true,
   scratchArchitecture: { layers: 4, hidden: 128, heads: 4, ff: 512, maxLen: 128, dropout: 0.1 },
 };
 

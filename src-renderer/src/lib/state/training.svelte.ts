@@ -52,7 +52,7 @@ export class TrainingState {
       out: '',
       teacher: '',
       distill: true,
-      fpHead: false,
+      fpHead: true,
       studentLayers: 3,
       split: 'scaffold',
       dateCol: '',
@@ -201,7 +201,7 @@ export class TrainingState {
         split: f.split,
         epochs: f.epochs,
         seeds: f.seeds,
-        ...(f.fpHead ? { settings: { fpHead: true } } : {}),
+        settings: { fpHead: f.fpHead },
       }),
     );
   }
