@@ -328,6 +328,8 @@ export interface ModelSummary {
   hidden: number;
   /** What it predicts, for models that score compounds (task models and baselines); null for encoders. */
   task: { target: string; type: 'regression' | 'classification' } | null;
+  /** A transformer whose task head also reads the compound's ECFP4 (fingerprint-aware head). */
+  fpHead: boolean;
   /** Names of the models this one was made from (lineage). */
   parent: string[];
   metrics: Record<string, number | null>;

@@ -35,6 +35,7 @@ function summary(r: ModelRow): ModelSummary {
     shareLayers: r.shareLayers === 1,
     hidden: r.hidden,
     task: 'task' in m && m.task ? { target: m.task.target, type: m.task.type } : null,
+    fpHead: 'config' in m && Boolean(m.config.task?.fp),
     parent: parentsOf(r),
     metrics: metricsOf(r),
     steps: r.steps,
