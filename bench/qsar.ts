@@ -164,6 +164,15 @@ export async function run(args: string[]): Promise<void> {
   /** Older cells named content-named models with their registration time too: the same identity. */
   const normalised = (fingerprint: string) => [...contentNamed].reduce((f, n) => f.replaceAll(new RegExp(`"${n}@[^"]*"`, 'g'), `"${n}"`), fingerprint);
   const common = { epochs: settings.epochs, batch: settings.batch, lengthPool: settings.lengthPool, lr: settings.lr, timing: 'cpu' };
+  // What a DeLiCaTe run's cells depend on (the key order is the stored fingerprints').
+  const delicateRun = {
+    ...common,
+    teacher: identity(teacherName),
+    student: identity(names.student),
+    augment: settings.augment,
+    alpha: settings.alpha,
+    hidden: settings.hiddenWeight,
+  };
   const fingerprints: Record<Role, string> = {
     teacher: JSON.stringify({ ...common, teacher: identity(teacherName) }),
     'ECFP4 + RF': JSON.stringify({ ...common, teacher: identity(teacherName) }),
@@ -176,44 +185,13 @@ export async function run(args: string[]): Promise<void> {
       alpha: settings.alpha,
       hidden: settings.hiddenWeight,
     }),
-    'DeLiCaTe student': JSON.stringify({
-      ...common,
-      teacher: identity(teacherName),
-      student: identity(names.student),
-      augment: settings.augment,
-      alpha: settings.alpha,
-      hidden: settings.hiddenWeight,
-    }),
+    'DeLiCaTe student': JSON.stringify(delicateRun),
     // Fingerprint-aware heads (train --fp-head): the teacher fine-tuned with one, the student distilled from it.
     'fp-head teacher': JSON.stringify({ ...common, teacher: identity(teacherName), fpHead: true }),
-    'fp-head DeLiCaTe student': JSON.stringify({
-      ...common,
-      teacher: identity(teacherName),
-      student: identity(names.student),
-      augment: settings.augment,
-      alpha: settings.alpha,
-      hidden: settings.hiddenWeight,
-      fpHead: true,
-    }),
+    'fp-head DeLiCaTe student': JSON.stringify({ ...delicateRun, fpHead: true }),
     // Made by the DeLiCaTe run: the same models and settings behind them.
-    consensus: JSON.stringify({
-      ...common,
-      teacher: identity(teacherName),
-      student: identity(names.student),
-      augment: settings.augment,
-      alpha: settings.alpha,
-      hidden: settings.hiddenWeight,
-      consensus: 'student+forest',
-    }),
-    recommended: JSON.stringify({
-      ...common,
-      teacher: identity(teacherName),
-      student: identity(names.student),
-      augment: settings.augment,
-      alpha: settings.alpha,
-      hidden: settings.hiddenWeight,
-      recommended: 'validation',
-    }),
+    consensus: JSON.stringify({ ...delicateRun, consensus: 'student+forest' }),
+    recommended: JSON.stringify({ ...delicateRun, recommended: 'validation' }),
   };
   const cellsFile = join(resultsDir, 'qsar-cells.json');
   const readCells = (): Array<Cell & { fingerprint: string }> =>
