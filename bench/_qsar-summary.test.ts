@@ -126,6 +126,14 @@ describe('the model goals', () => {
     expect(lines).toContain('- The recommended model (0.800) is worse than the forest (0.840) on b scaffold.');
     expect(lines).toContain('- The consensus (0.845) is worse than the better of student (0.850) and forest (0.840) on b scaffold.');
     expect(modelGoalLines(summary.filter((r) => r.dataset === 'c')).lines).toEqual([]);
+    // The fingerprint-aware run's goals read its own rows (none here) and say which heads they are about.
+    expect(modelGoalLines(summary, true).data.pairs).toBe(0);
+    const fp = summary.map((r) => (['DeLiCaTe student', 'consensus', 'recommended'].includes(r.model) ? { ...r, model: `fp-head ${r.model}` as Role } : r));
+    expect(modelGoalLines(fp, true).data).toEqual({
+      ...data,
+      coverageOutside: ['a scaffold fp-head consensus 90%', 'b scaffold fp-head recommended 70%'],
+    });
+    expect(modelGoalLines(fp, true).lines[0]).toMatch(/^\*\*Model goals, fingerprint-aware heads/);
   });
 });
 

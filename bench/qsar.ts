@@ -192,6 +192,9 @@ export async function run(args: string[]): Promise<void> {
     // Made by the DeLiCaTe run: the same models and settings behind them.
     consensus: JSON.stringify({ ...delicateRun, consensus: 'student+forest' }),
     recommended: JSON.stringify({ ...delicateRun, recommended: 'validation' }),
+    // Made by the fp run (what `train` gives by default now).
+    'fp-head consensus': JSON.stringify({ ...delicateRun, fpHead: true, consensus: 'student+forest' }),
+    'fp-head recommended': JSON.stringify({ ...delicateRun, fpHead: true, recommended: 'validation' }),
   };
   const cellsFile = join(resultsDir, 'qsar-cells.json');
   const readCells = (): Array<Cell & { fingerprint: string }> =>
@@ -244,7 +247,7 @@ export async function run(args: string[]): Promise<void> {
         if (names.student) tasks.push(t('delicate', ['DeLiCaTe student', 'consensus', 'recommended']));
         tasks.push(t('kd', ['KD student']));
         // Its own teacher (fine-tuned with the fingerprint-aware head) and the student distilled from it.
-        if (names.student) tasks.push(t('fp', ['fp-head teacher', 'fp-head DeLiCaTe student']));
+        if (names.student) tasks.push(t('fp', ['fp-head teacher', 'fp-head DeLiCaTe student', 'fp-head consensus', 'fp-head recommended']));
         if (names.shared) tasks.push(t('shared', ['shared-layer teacher']));
       }
     }
@@ -379,6 +382,8 @@ export async function run(args: string[]): Promise<void> {
       const r = await train(outOf(task), { teacher: teacherName, student: names.student as string, settings: { ...s, distill: true, fpHead: true } });
       await record('fp-head teacher', r, 'teacher');
       await record('fp-head DeLiCaTe student', r, 'student');
+      await record('fp-head consensus', r, 'consensus');
+      await record('fp-head recommended', r, 'recommended');
       return;
     }
     // The students distil from this seed's fine-tuned teacher when the database has it.
@@ -531,7 +536,7 @@ export async function run(args: string[]): Promise<void> {
         const teacherSpeed = speedOf(teacher);
         const speedup = teacherSpeed && inference ? inference.onnxruntime / teacherSpeed.onnxruntime : null;
         // A forest's fit is timed whole; a consensus and the recommended pick are no training runs of their own.
-        const derived = role === 'consensus' || role === 'recommended';
+        const derived = role === 'consensus' || role === 'recommended' || role === 'fp-head consensus' || role === 'fp-head recommended';
         const trainSpeedup = role === 'ECFP4 + RF' || derived || !Number.isFinite(teacherEpoch) ? null : teacherEpoch / perEpoch;
         const covered = got.filter((c) => c.metrics.coverage80 !== undefined);
         const coverage80 = covered.length ? meanSd(covered.map((c) => c.metrics.coverage80 as number)).mean : null;
@@ -559,13 +564,13 @@ export async function run(args: string[]): Promise<void> {
           inference,
           inferenceOverTeacher: speedup,
           coverage80,
-          ...(role === 'recommended' ? { picks } : {}),
+          ...(role.endsWith('recommended') ? { picks } : {}),
         });
         rows.push([
           ds,
           split,
-          role === 'recommended' && Object.keys(picks).length
-            ? `recommended (${Object.entries(picks)
+          role.endsWith('recommended') && Object.keys(picks).length
+            ? `${role} (${Object.entries(picks)
                 .map(([r, n]) => `${r} ×${n}`)
                 .join(', ')})`
             : role,
@@ -587,8 +592,9 @@ export async function run(args: string[]): Promise<void> {
   }
   const goals = goalLines(summary, seeds, speedRun !== null);
   const modelGoals = modelGoalLines(summary);
+  const fpGoals = modelGoalLines(summary, true);
   const done = [...cells.values()].filter((c) => datasets.includes(c.dataset) && (splits as string[]).includes(c.split) && c.seed < seeds).length;
-  const wanted = datasets.length * splits.length * seeds * (3 + (names.shared ? 1 : 0) + (names.student ? 3 : 0));
+  const wanted = datasets.length * splits.length * seeds * (3 + (names.shared ? 1 : 0) + (names.student ? 7 : 0));
   report(
     // A quick run checks the pipeline: it must not overwrite the real table.
     quick ? 'qsar-quick' : 'qsar',
@@ -601,6 +607,7 @@ export async function run(args: string[]): Promise<void> {
       speed: { sameRun: speedRun !== null, ...(speedRun ?? {}), standIns },
       goals: goals.data,
       modelGoals: modelGoals.data,
+      fpModelGoals: fpGoals.data,
       summary,
     },
     [
@@ -629,6 +636,7 @@ export async function run(args: string[]): Promise<void> {
       ...goals.lines,
       '',
       ...(modelGoals.lines.length ? [...modelGoals.lines, ''] : []),
+      ...(fpGoals.lines.length ? [...fpGoals.lines, ''] : []),
       `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${speedRun ? `every model measured again back to back in ${speedRun.file ? `one earlier run (${speedRun.date}, ${speedRun.cpu}; taken from ${speedRun.file} with --same-run-speed-from: the timed models are the same, the cells measured since changed the metrics and per-epoch times only)` : 'this run'}${standIns.length ? ` (${standIns.length} rows whose own model the database no longer held timed on the same role's model of another seed or set: ${standIns.join('; ')})` : ''}` : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds; its cells ran in different sessions, on the machines of those sessions (${cpusOf([...cells.values()])}). Train step vs teacher (same run, --same-run-speed): two epochs of fine-tuning steps (batch 32) on the same 512-molecule sample, per CPU second, every model back to back in ${speedRun?.file ? 'that run' : 'this run'}. The students are distilled from the same seed's fine-tuned teacher. Consensus: the DeLiCaTe student and the forest of the same run, weighted on the seed's validation split; recommended: each seed's pick among that run's teacher, student, forest and consensus (best on its validation split), judged on its test split; 80% interval coverage: the share of measured test compounds inside their split-conformal 80% interval (prediction set, for classifiers) calibrated on the validation split, mean over the seeds.`,
     ],
   );
