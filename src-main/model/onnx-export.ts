@@ -10,9 +10,10 @@ const proto = (createRequire(import.meta.url)('onnx-proto') as typeof import('on
 /**
  * Writes a Delicate encoder (shared or unshared layers, any size) and its pooler/task/physchem heads as an
  * ONNX graph (opset 17): inputs `input_ids` int64 [batch, seq] and `attention_mask` float [batch, seq]
- * (and `fp` float [batch, bits], the ECFP4 as 0/1, for a fingerprint-aware task head); outputs `pooled` [batch, hidden] and, when the model has them, `task` and `physchem`. Same maths as
- * encoder.ts (post-LN, eps 1e-12, erf-GELU, additive -1e4 padding mask, tanh [CLS] pooler), so ONNX
- * Runtime reproduces TF.js outputs.
+ * (and `fp` float [batch, bits], the ECFP4 as 0/1, for a fingerprint-aware task head); outputs `pooled`
+ * [batch, hidden] and, when the model has them, `task` and `physchem`. Same maths as encoder.ts (post-LN,
+ * eps 1e-12, erf-GELU, additive -1e4 padding mask, tanh [CLS] pooler), so ONNX Runtime reproduces TF.js
+ * outputs.
  */
 export function exportOnnx(config: EncoderConfig, weights: Uint8Array, name = 'delicate', opts: { int8?: boolean } = {}): Uint8Array {
   const arrays = unpackArrays(weights);
