@@ -122,6 +122,7 @@ export class OrtModel {
   /** Input buffers reused across batches (grown when a batch needs more); tensors are views of them. */
   private idsBuf = new BigInt64Array(0);
   private maskBuf = new Float32Array(0);
+  private fpBuf = new Float32Array(0);
 
   /**
    * One row per input, in input order (like model/infer.ts inferRows). A graph with an `fp` input reads
@@ -150,8 +151,13 @@ export class OrtModel {
         input_ids: new this.o.Tensor('int64', ids, [b.b, b.t]),
         attention_mask: new this.o.Tensor('float32', mask, [b.b, b.t]),
       };
-      if (fpBits)
-        feeds.fp = new this.o.Tensor('float32', fps && output === 'task' ? fpFeatures(fps, idx, fpBits) : new Float32Array(b.b * fpBits), [b.b, fpBits]);
+      if (fpBits) {
+        if (this.fpBuf.length < b.b * fpBits) this.fpBuf = new Float32Array(b.b * fpBits);
+        const fp = this.fpBuf.subarray(0, b.b * fpBits);
+        if (fps && output === 'task') fpFeatures(fps, idx, fpBits, fp);
+        else fp.fill(0);
+        feeds.fp = new this.o.Tensor('float32', fp, [b.b, fpBits]);
+      }
       const res = await this.session.run(feeds, [output]);
       const t = res[output];
       if (!t) throw new Error(`the ONNX graph has no output '${output}'`);
