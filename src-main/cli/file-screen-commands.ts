@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import type { FileScreenSummary } from '../screen/file-screen';
 import type { MergeSummary } from '../screen/screen-merge';
 import { mergeScreen, prepareClusterScreen, screenFile } from '../services/file-screen-service';
@@ -49,6 +50,15 @@ export function isFileScreen(v: FileScreenFlags): boolean {
 }
 
 const DEFAULT_TOP = 1000;
+
+/**
+ * A file screen's worker threads (chemistry, scoring) allocate fast and keep little; V8 grows a thread's
+ * young generation with its allocation rate, and a screen's memory crept up with the file's length (peak
+ * RSS 406 MiB at 100k molecules, 582 MiB at 1M). Semi-spaces of 4 MiB hold it flat at no measured cost in
+ * speed. V8 reads the flag when a thread's heap is made, so it is set before the screen starts its workers
+ * (this process runs the one screen).
+ */
+const SCREEN_SEMI_SPACE_MB = 4;
 
 function shardOf(value: string | undefined): { index: number; count: number } | undefined {
   if (value === undefined) return undefined;
@@ -131,6 +141,7 @@ export async function fileScreenCommand(v: FileScreenFlags, env: CommandEnv): Pr
   const shard = shardOf(v.shard);
   const cpus = positive(v.cpus, '--cpus');
   if (v.mem !== undefined || v.image !== undefined) throw new UsageError('--mem and --image go with --slurm or --k8s');
+  setFlagsFromString(`--max-semi-space-size=${SCREEN_SEMI_SPACE_MB}`);
   let summary: FileScreenSummary;
   try {
     summary = await withCtrlC(
