@@ -45,6 +45,10 @@ describe('standardise', () => {
 
   it('gives the model SMILES without stereo, equal to re-reading the standardised SMILES', () => {
     expect(std('C[C@H](N)C(=O)O').modelSmiles).toBe('CC(N)C(=O)O');
+    // Isotopes go too; a deuterium becomes a hydrogen of its atom, not an explicit [H] no model learnt.
+    expect(std('[2H]C([2H])([2H])Oc1ccccc1').modelSmiles).toBe('COc1ccccc1');
+    expect(std('[13CH3]C[C@@H](O)[2H]').modelSmiles).toBe('CCCO');
+    expect(stereoFree(rd, 'OC(=O)[C@@H]1CCCN1[2H]')).toBe('O=C(O)C1CCCN1');
     // Salts, charges, E/Z, ring stereo and aromatic heterocycles: the SMILES stored at import must be the
     // one training reads (stereoFree of the standardised SMILES), or screening would see other strings.
     for (const s of [

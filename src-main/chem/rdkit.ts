@@ -235,8 +235,20 @@ export function murckoScaffold(rd: RDKit, smiles: string): string | null {
   return withMol(out, (s) => s.get_smiles());
 }
 
-/** Canonical SMILES without stereo (chirality and double-bond geometry). */
+/** Canonical SMILES without stereo (chirality and double-bond geometry) and isotopes: what a model reads (see modelSmilesOfMol). */
 export function stereoFree(rd: RDKit, smiles: string): string | null {
   const mol = parseMol(rd, smiles);
-  return mol ? withMol(mol, (x) => x.get_smiles(JSON.stringify({ doIsomericSmiles: false }))) : null;
+  return mol ? withMol(mol, (x) => modelSmilesOfMol(rd, x)) : null;
+}
+
+/**
+ * A molecule's canonical SMILES without stereo and isotopes. Without its label a deuterium is an explicit
+ * hydrogen, which RDKit writes as an atom ([H]CCO, a token no model learnt): such a SMILES is read once
+ * more, which folds the hydrogens into their atoms (CCO, as the unlabelled molecule is written).
+ */
+export function modelSmilesOfMol(rd: RDKit, mol: Mol): string {
+  const smiles = mol.get_smiles(JSON.stringify({ doIsomericSmiles: false }));
+  if (!smiles.includes('[H')) return smiles;
+  const again = parseMol(rd, smiles);
+  return again ? withMol(again, (x) => x.get_smiles()) : smiles;
 }

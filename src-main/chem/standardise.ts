@@ -1,7 +1,7 @@
 import type { Mol } from '@rdkit/rdkit';
 import type { Descriptors } from '../../src-shared/dto';
 import { rethrowFatal, structureTooLarge } from './guard';
-import { type JsonAtom, type MolJson, type RDKit, MORGAN_JSON, descriptorsOf, parseMol } from './rdkit';
+import { type JsonAtom, type MolJson, type RDKit, MORGAN_JSON, descriptorsOf, modelSmilesOfMol, parseMol } from './rdkit';
 import { patternFpOf } from './substructure';
 
 /** Standardisation: the parent structure every part of Delicate reads (a library's compounds, a file screen's, a model's SMILES). */
@@ -69,11 +69,11 @@ function withParent<T>(rd: RDKit, input: string, fn: (mol: Mol, smiles: string, 
 const ISOMERIC = /[@/\\]|\[\d/;
 
 /**
- * What a model reads of a parent molecule: the same structure without stereo and isotopes, canonical. A
- * canonical SMILES with neither is already that string (RDKit ranks the atoms alike), so it is not written
- * again: about 80 µs of a molecule's ~1,100 at import.
+ * What a model reads of a parent molecule: the same structure without stereo and isotopes, canonical (see
+ * modelSmilesOfMol). A canonical SMILES with neither is already that string (RDKit ranks the atoms alike),
+ * so it is not written again: about 80 µs of a molecule's ~1,100 at import.
  */
-const modelSmilesOf = (mol: Mol, smiles: string) => (ISOMERIC.test(smiles) ? mol.get_smiles(JSON.stringify({ doIsomericSmiles: false })) : smiles);
+const modelSmilesOf = (rd: RDKit, mol: Mol, smiles: string) => (ISOMERIC.test(smiles) ? modelSmilesOfMol(rd, mol) : smiles);
 
 /**
  * Standardises one structure for a library: the parent (see withParent) with its InChIKey, formula,
@@ -98,7 +98,7 @@ export function standardise(rd: RDKit, input: string, defer = false): Standardis
         formula,
         descriptors,
         fp: new Uint8Array(fp),
-        modelSmiles: modelSmilesOf(mol, smiles),
+        modelSmiles: modelSmilesOf(rd, mol, smiles),
         patternFp: defer ? null : patternFpOf(rd, smiles),
         changes,
       },
@@ -137,7 +137,7 @@ export type ScreenParentResult = { ok: true; compound: ScreenParent } | { ok: fa
 export function screenParent(rd: RDKit, input: string): ScreenParentResult {
   return withParent(rd, input, (mol, smiles): ScreenParentResult => ({
     ok: true,
-    compound: { smiles, modelSmiles: modelSmilesOf(mol, smiles), fp: new Uint8Array(mol.get_morgan_fp_as_uint8array(MORGAN_JSON) as Uint8Array) },
+    compound: { smiles, modelSmiles: modelSmilesOf(rd, mol, smiles), fp: new Uint8Array(mol.get_morgan_fp_as_uint8array(MORGAN_JSON) as Uint8Array) },
   }));
 }
 

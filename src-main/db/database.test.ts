@@ -43,4 +43,20 @@ describe('migrations', () => {
     );
     db.close();
   });
+
+  it('clear the model SMILES written with explicit hydrogens (deuterated compounds), to be written again', () => {
+    const path = join(tmp.dir, 'h.db');
+    let db = openDatabase(path);
+    const add = db.prepare("INSERT INTO compounds (inchikey, smiles, fp, model_smiles) VALUES (?, ?, x'00', ?)");
+    add.run('K1', '[2H]CCO', '[H]CCO');
+    add.run('K2', 'C[C@H](N)O', 'CC(N)O');
+    db.pragma(`user_version = ${SCHEMA_VERSION - 1}`);
+    db.close();
+    db = openDatabase(path);
+    expect(db.prepare('SELECT inchikey, model_smiles AS m FROM compounds ORDER BY inchikey').all()).toEqual([
+      { inchikey: 'K1', m: null },
+      { inchikey: 'K2', m: 'CC(N)O' },
+    ]);
+    db.close();
+  });
 });

@@ -374,6 +374,12 @@ const MIGRATIONS: string[] = [
   CREATE INDEX compounds_descriptors ON compounds(id, mw, clogp, tpsa, hbd, hba, rotatable_bonds, rings, aromatic_rings,
                                                  fraction_sp3, heavy_atoms, lipinski_violations);
   `,
+  `
+  -- A deuterated compound's model SMILES was written with its hydrogens as atoms ([H]CCO: a token no model
+  -- learnt, so it went unscored). Cleared, the next screen or similarity search writes it again as CCO
+  -- (chem/rdkit modelSmilesOfMol).
+  UPDATE compounds SET model_smiles = NULL WHERE model_smiles LIKE '%[H]%';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

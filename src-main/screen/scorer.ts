@@ -1,4 +1,4 @@
-import { loadRdkit, morganOf, stereoFree } from '../chem/rdkit';
+import { type RDKit, loadRdkit, morganOf, stereoFree } from '../chem/rdkit';
 import { createModel, disposeModel, type Model } from '../model/encoder';
 import { inferRows, type InferOutput } from '../model/infer';
 import { onnxGraph } from '../model/onnx-export';
@@ -10,6 +10,20 @@ import { taskValue } from '../train/finetune';
 import { RandomForest } from '../train/forest';
 import type { ConsensusModelSpec, EncoderSpec, Engine, ForestModelSpec, MemberSpec, ScoringSpec, TaskModelSpec } from '../train/predict-types';
 import { DomainIndex, onBits } from './domain';
+
+/** An isotope label ([13C], [2H]): it changes RDKit's Morgan atom invariants (stereo does not). */
+const ISOTOPE = /\[\d/;
+
+/**
+ * The item with the ECFP4 its models learnt from: every model (forest, fingerprint-aware head, domain)
+ * was trained on, and `predict` reads, the fingerprints of model SMILES, which carry no isotopes. A
+ * labelled parent's stored or parsed ECFP4 differs in the labelled atoms' bits, so it is computed again.
+ */
+function modelFp(rd: RDKit, it: ScreenItem): ScreenItem {
+  if (!ISOTOPE.test(it.smiles)) return it;
+  const fp = morganOf(rd, it.modelSmiles ?? stereoFree(rd, it.smiles) ?? it.smiles);
+  return fp ? { ...it, fp } : it;
+}
 
 /** One compound to score: its id, standardised SMILES, model SMILES (null when not yet stored) and ECFP4. */
 export interface ScreenItem {
@@ -111,10 +125,12 @@ export class Scorer {
     return new Scorer(models, engines.join(' + '));
   }
 
-  async score(items: ScreenItem[]): Promise<ScoredChunk> {
+  async score(given: ScreenItem[]): Promise<ScoredChunk> {
     const filled: ScoredChunk['modelSmiles'] = [];
     const needSmiles = this.models.some((m) => m.kind === 'transformer' || (m.kind === 'consensus' && m.members.some((x) => x.model.kind === 'transformer')));
-    const rd = needSmiles && items.some((it) => it.modelSmiles === null) ? await loadRdkit() : null;
+    const labelled = given.some((it) => ISOTOPE.test(it.smiles));
+    const rd = labelled || (needSmiles && given.some((it) => it.modelSmiles === null)) ? await loadRdkit() : null;
+    const items = labelled && rd ? given.map((it) => modelFp(rd, it)) : given;
     const inputs = needSmiles
       ? items.map((it) => {
           if (it.modelSmiles !== null || !rd) return it.modelSmiles ?? it.smiles;

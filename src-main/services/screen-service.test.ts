@@ -116,6 +116,32 @@ describe('screening a library', () => {
     expect(Math.max(...scores) - Math.min(...scores)).toBeGreaterThan(1);
   });
 
+  it('scores a deuterated compound from the ECFP4 its models learnt (of the model SMILES, without isotopes), as `predict` does', async () => {
+    await registerTinyTaskModel(app.db, 'mfp-iso', { vocab: slice, domain: slice.slice(0, 40), seed: 5, fp: true });
+    // Deuterated: a leading methyl (one heavy neighbour) as CH2D. (A 13C label leaves RDKit's ECFP4 as it is.)
+    const plain = slice.filter((s) => /^C(?![l\d(=#/\\])/.test(s)).slice(0, 6);
+    const labelled = plain.map((s) => `[2H]${s}`);
+    const file = join(tmp.dir, 'iso.csv');
+    writeFileSync(file, `smiles\n${labelled.join('\n')}\n`);
+    await importFile(app.db, app.chem, { file, library: 'iso' });
+    const r = await app.screens.screen({ library: 'iso', models: ['mfp-iso'], chunkSize: 4, top: 3 });
+    const hits = await app.screens.results(r.screen, { limit: 10 });
+    expect(hits).toHaveLength(plain.length);
+    const rd = await loadRdkit();
+    for (const h of hits) {
+      // The library keeps the label (and its ECFP4, for searches), so the stored fingerprint differs.
+      expect(h.smiles).toContain('[2H]');
+      const i = labelled.findIndex((s) => morganOf(rd, s)?.join() === morganOf(rd, h.smiles)?.join());
+      expect(morganOf(rd, h.smiles)?.join()).not.toBe(morganOf(rd, plain[i] as string)?.join());
+    }
+    const p = await app.inference.predict(
+      'mfp-iso',
+      hits.map((h) => h.smiles),
+      'tfjs',
+    );
+    hits.forEach((h, i) => expect(h.score).toBeCloseTo(p.rows[i]?.prediction as number, 4));
+  });
+
   it('writes each model’s predictions as a number column of the library, sorting like the scores', async () => {
     const { r } = await referenceScreen();
     const handlers = createHandlers(app);
