@@ -34,9 +34,9 @@ function peakRss(pid: number): number | null {
 }
 
 /** Runs `delicate screen …` and follows its peak memory until it exits. */
-async function screenProcess(args: string[]): Promise<ShardRun> {
+async function screenProcess(args: string[], env: Record<string, string> = {}): Promise<ShardRun> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [cli, 'screen', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'screen', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d));
@@ -120,6 +120,8 @@ async function measure(o: StreamOptions): Promise<{ results: Record<string, unkn
 
   const common = ['--top', '1000', '--model', o.spec.name];
   const one = await screenProcess(['--file', small, '--out', folder('one'), ...common]);
+  // The same screen with V8's own young-generation sizes (file screens bound them: file-screen-commands).
+  const v8Sizes = await screenProcess(['--file', small, '--out', folder('one-v8'), ...common], { DELICATE_SCREEN_SEMI_SPACE_MB: '0' });
   const shardsDir = folder('two');
   const t0 = performance.now();
   // Each shard on one core (--cpus 1): the two together have the machine's cores, as the one process has.
@@ -139,6 +141,11 @@ async function measure(o: StreamOptions): Promise<{ results: Record<string, unkn
       `wall ${one.wallSeconds.toFixed(1)} s, peak RSS ${one.peakRssMiB.toFixed(0)} MiB`,
     ],
     [
+      `file screen, ${o.molecules.toLocaleString('en')} molecules, 1 process, V8's own young-generation sizes`,
+      `${v8Sizes.molPerSec.toFixed(0)} mol/s (${(one.molPerSec / v8Sizes.molPerSec).toFixed(2)}x of it with the screen's 4 MiB semi-spaces)`,
+      `wall ${v8Sizes.wallSeconds.toFixed(1)} s, peak RSS ${v8Sizes.peakRssMiB.toFixed(0)} MiB`,
+    ],
+    [
       `file screen, ${o.molecules.toLocaleString('en')} molecules, 2 shard processes at once`,
       `${twoRate.toFixed(0)} mol/s together (${(twoRate / (o.molecules / one.wallSeconds)).toFixed(2)}x one process, by wall time)`,
       `wall ${twoWall.toFixed(1)} s; peak RSS ${two.map((t) => t.peakRssMiB.toFixed(0)).join(' + ')} MiB; merged top 1000 ${sameTop ? 'identical to' : 'DIFFERENT from'} one process's`,
@@ -151,7 +158,14 @@ async function measure(o: StreamOptions): Promise<{ results: Record<string, unkn
   ];
   return {
     results: {
-      stream: { pureOrtMolPerSec: pure, sequences: seqs.length, one, two: { wallSeconds: twoWall, molPerSec: twoRate, shards: two, sameTop }, big: large },
+      stream: {
+        pureOrtMolPerSec: pure,
+        sequences: seqs.length,
+        one,
+        v8Sizes,
+        two: { wallSeconds: twoWall, molPerSec: twoRate, shards: two, sameTop },
+        big: large,
+      },
     },
     rows,
     notes: [

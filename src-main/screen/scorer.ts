@@ -11,13 +11,13 @@ import { RandomForest } from '../train/forest';
 import type { ConsensusModelSpec, EncoderSpec, Engine, ForestModelSpec, MemberSpec, ScoringSpec, TaskModelSpec } from '../train/predict-types';
 import { DomainIndex, onBits } from './domain';
 
-/** An isotope label ([13C], [2H]): it changes RDKit's Morgan atom invariants (stereo does not). */
+/** An isotope label ([2H], [13C]). A deuterium changes RDKit's ECFP4 (it stays an atom), a 13C label does not. */
 const ISOTOPE = /\[\d/;
 
 /**
  * The item with the ECFP4 its models learnt from: every model (forest, fingerprint-aware head, domain)
  * was trained on, and `predict` reads, the fingerprints of model SMILES, which carry no isotopes. A
- * labelled parent's stored or parsed ECFP4 differs in the labelled atoms' bits, so it is computed again.
+ * deuterated parent's stored or parsed ECFP4 differs, so a labelled compound's is computed again.
  */
 function modelFp(rd: RDKit, it: ScreenItem): ScreenItem {
   if (!ISOTOPE.test(it.smiles)) return it;
