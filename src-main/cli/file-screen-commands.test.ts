@@ -98,12 +98,18 @@ describe('delicate screen --file … --out DIR', () => {
     ]);
     expect(k.code, k.err).toBe(0);
     const job = JSON.parse(readFileSync(join(tmp.dir, 'k8s', 'screen-job.yaml'), 'utf8')) as {
-      spec: { completionMode: string; completions: number; template: { spec: { containers: Array<{ image: string; command: string[] }> } } };
+      spec: {
+        completionMode: string;
+        completions: number;
+        template: { spec: { containers: Array<{ image: string; command: string[]; env?: Array<{ name: string; value: string }> }> } };
+      };
     };
     expect([job.spec.completionMode, job.spec.completions]).toEqual(['Indexed', 3]);
     const container = job.spec.template.spec.containers[0];
     expect(container?.image).toBe('registry.lab/delicate:1');
     expect(container?.command[2]).toContain('--shard "${JOB_COMPLETION_INDEX}/3"');
+    // Node starts every thread with a bounded young generation (flat memory over a long file).
+    expect(container?.env).toEqual([{ name: 'NODE_OPTIONS', value: '--max-semi-space-size=4' }]);
     expect(readFileSync(join(tmp.dir, 'k8s', 'submit-k8s.sh'), 'utf8')).toMatch(/kubectl wait --for=condition=complete/);
     for (const [args, message] of [
       [['--shard', '2/2', '--out', join(tmp.dir, 'x')], /--shard must be i\/N/],
@@ -173,6 +179,8 @@ describe('a file screen on a real Slurm cluster', () => {
       const script = readFileSync(join(out, 'screen.sbatch'), 'utf8');
       expect(script).toContain('#SBATCH --array=0-3');
       expect(script).toContain('--shard "${SLURM_ARRAY_TASK_ID}/4"');
+      // Every thread of a shard with a bounded young generation (the jobs below run with it).
+      expect(script).toContain('export NODE_OPTIONS="--max-semi-space-size=4${NODE_OPTIONS:+ $NODE_OPTIONS}"');
       cluster = await startSlurm(join(tmp.dir, 'slurm'));
       // The shards and the merge run the CLI from this checkout, with this Node, as scheduled jobs.
       const env = { PATH: process.env.PATH, HOME: process.env.HOME, SLURM_CONF: cluster.env.SLURM_CONF };

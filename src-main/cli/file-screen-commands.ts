@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import type { FileScreenSummary } from '../screen/file-screen';
 import type { MergeSummary } from '../screen/screen-merge';
-import { mergeScreen, prepareClusterScreen, screenFile } from '../services/file-screen-service';
+import { SCREEN_SEMI_SPACE_MB, mergeScreen, prepareClusterScreen, screenFile } from '../services/file-screen-service';
 import { UsageError, engineOf, int, parse, positive, withCtrlC } from './args';
 import { type CommandEnv, progressPrinter } from './command-env';
 
@@ -50,16 +50,6 @@ export function isFileScreen(v: FileScreenFlags): boolean {
 }
 
 const DEFAULT_TOP = 1000;
-
-/**
- * A file screen's worker threads (chemistry, scoring) allocate fast and keep little; V8 grows a thread's
- * young generation with its allocation rate, and a screen's memory crept up with the file's length (peak
- * RSS 406 MiB at 100k molecules, 582 MiB at 1M). With semi-spaces of 4 MiB the 1M screen peaked at 478-481
- * MiB, as fast (1.01x in one run: bench/results/scale.md). V8 reads the flag when a thread's heap is made,
- * so it is set before the screen starts its workers (this process runs the one screen); the main thread's
- * heap was sized at start and keeps V8's sizes.
- */
-const SCREEN_SEMI_SPACE_MB = 4;
 
 function shardOf(value: string | undefined): { index: number; count: number } | undefined {
   if (value === undefined) return undefined;
@@ -142,7 +132,8 @@ export async function fileScreenCommand(v: FileScreenFlags, env: CommandEnv): Pr
   const shard = shardOf(v.shard);
   const cpus = positive(v.cpus, '--cpus');
   if (v.mem !== undefined || v.image !== undefined) throw new UsageError('--mem and --image go with --slurm or --k8s');
-  // DELICATE_SCREEN_SEMI_SPACE_MB=0 keeps V8's own sizes (the scale bench measures both in one run).
+  // The workers' young generation (see SCREEN_SEMI_SPACE_MB); DELICATE_SCREEN_SEMI_SPACE_MB=0 keeps V8's own
+  // sizes (the scale bench measures both in one run).
   const semiSpace = Number(process.env.DELICATE_SCREEN_SEMI_SPACE_MB ?? SCREEN_SEMI_SPACE_MB);
   if (semiSpace > 0) setFlagsFromString(`--max-semi-space-size=${semiSpace}`);
   let summary: FileScreenSummary;

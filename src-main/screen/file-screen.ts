@@ -67,6 +67,15 @@ export interface FileScreenSummary {
 
 const CHUNK = 1024;
 
+/**
+ * The V8 semi-space (MiB) a file screen's threads run with. They allocate fast and keep little; V8 grows a
+ * thread's young generation with its allocation rate, and a screen's memory crept up with the file's length
+ * (peak RSS 406 MiB at 100k molecules, 582 MiB at 1M; 478-481 MiB at 1M with the worker threads bounded, as
+ * fast: bench/results/scale.md). The CLI sets it for the workers when it starts a screen (V8 sizes a
+ * thread's heap when it is made, the main thread's at start); cluster jobs start Node with it.
+ */
+export const SCREEN_SEMI_SPACE_MB = 4;
+
 /** The scores file's columns: the record, then per model its score, spread, interval, domain and note. */
 export function columnsOf(models: ScoringSpec[]): string[] {
   const per = (m: ScoringSpec) => {

@@ -10,6 +10,9 @@ import { type MergeSummary, mergeShards } from '../screen/screen-merge';
 import type { ScoringSpec } from '../train/predict-types';
 import type { ModelRegistry } from './models';
 
+// For the CLI, which starts a screen's threads with it.
+export { SCREEN_SEMI_SPACE_MB } from '../screen/file-screen';
+
 /**
  * Screens of files that are never imported (screen/file-screen.ts): in one process, as shards, merged, or
  * as a scheduler's jobs. The database is opened (`registry`) only to freeze the models into the output
