@@ -127,13 +127,21 @@ describe('the model goals', () => {
     expect(lines).toContain('- The consensus (0.845) is worse than the better of student (0.850) and forest (0.840) on b scaffold.');
     expect(modelGoalLines(summary.filter((r) => r.dataset === 'c')).lines).toEqual([]);
     // The fingerprint-aware run's goals read its own rows (none here) and say which heads they are about.
-    expect(modelGoalLines(summary, true).data.pairs).toBe(0);
+    expect(modelGoalLines(summary, 'fp-head').data.pairs).toBe(0);
     const fp = summary.map((r) => (['DeLiCaTe student', 'consensus', 'recommended'].includes(r.model) ? { ...r, model: `fp-head ${r.model}` as Role } : r));
-    expect(modelGoalLines(fp, true).data).toEqual({
+    expect(modelGoalLines(fp, 'fp-head').data).toEqual({
       ...data,
       coverageOutside: ['a scaffold fp-head consensus 90%', 'b scaffold fp-head recommended 70%'],
     });
-    expect(modelGoalLines(fp, true).lines[0]).toMatch(/^\*\*Model goals, fingerprint-aware heads/);
+    expect(modelGoalLines(fp, 'fp-head').lines[0]).toMatch(/^\*\*Model goals, fingerprint-aware heads/);
+    // The descriptor-aware run's rows are its own too: not counted as the plain heads' nor the fingerprint run's.
+    const desc = fp.map((r) => (r.model.startsWith('fp-head ') ? { ...r, model: r.model.replace('fp-head', 'desc-head') as Role } : r));
+    expect(modelGoalLines(desc, 'desc-head').data).toEqual({
+      ...data,
+      coverageOutside: ['a scaffold desc-head consensus 90%', 'b scaffold desc-head recommended 70%'],
+    });
+    expect(modelGoalLines(desc, 'fp-head').data.pairs).toBe(0);
+    expect(modelGoalLines([...fp, ...desc.filter((r) => r.model.startsWith('desc-head'))], 'plain').data.coverageOutside).toEqual([]);
   });
 });
 

@@ -20,6 +20,11 @@ export const ROLES = [
   'recommended',
   'fp-head consensus',
   'fp-head recommended',
+  // Heads that read the ECFP4 and the RDKit descriptors (train --desc-head; the --roles desc run).
+  'desc-head teacher',
+  'desc-head DeLiCaTe student',
+  'desc-head consensus',
+  'desc-head recommended',
 ] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -84,7 +89,7 @@ export const MODEL_GOALS = { recommendedVsForest: 11, recommendedVsTeacher: 10, 
  */
 export function modelGoalLines(
   summary: SummaryRow[],
-  fp = false,
+  heads: 'plain' | 'fp-head' | 'desc-head' = 'plain',
 ): {
   lines: string[];
   data: { pairs: number; recommendedVsForest: number; recommendedVsTeacher: number; consensusVsBest: number; coverageOutside: string[] };
@@ -99,11 +104,14 @@ export function modelGoalLines(
   let withRows = 0;
   const misses: string[] = [];
   for (const pair of pairs) {
-    const [rec, forest, teacher, student, cons] = (
-      fp
-        ? (['fp-head recommended', 'ECFP4 + RF', 'teacher', 'fp-head DeLiCaTe student', 'fp-head consensus'] as const)
-        : (['recommended', 'ECFP4 + RF', 'teacher', 'DeLiCaTe student', 'consensus'] as const)
-    ).map((m) => row(pair, m));
+    const own = (m: string) => (heads === 'plain' ? m : `${heads} ${m}`) as Role;
+    const [rec, forest, teacher, student, cons] = [
+      own('recommended'),
+      'ECFP4 + RF' as const,
+      'teacher' as const,
+      own('DeLiCaTe student'),
+      own('consensus'),
+    ].map((m) => row(pair, m));
     if (!rec || !forest || !teacher || !student || !cons) continue;
     withRows++;
     if (atLeast(rec, forest)) vsForest++;
@@ -117,14 +125,15 @@ export function modelGoalLines(
   }
   const [lo, hi] = MODEL_GOALS.coverage;
   // The rows of this run's models (the forest's in both).
-  const own = summary.filter((r) => r.model === 'ECFP4 + RF' || r.model.startsWith('fp-head') === fp);
+  const headOf = (m: string) => (m.startsWith('fp-head ') ? 'fp-head' : m.startsWith('desc-head ') ? 'desc-head' : 'plain');
+  const own = summary.filter((r) => r.model === 'ECFP4 + RF' || headOf(r.model) === heads);
   const coverageOutside = own
     .filter((r) => r.coverage80 != null && ((r.coverage80 as number) < lo || (r.coverage80 as number) > hi))
     .map((r) => `${r.dataset} ${r.split} ${r.model} ${((r.coverage80 as number) * 100).toFixed(0)}%`);
   const covered = own.filter((r) => r.coverage80 != null);
   const lines = withRows
     ? [
-        `**Model goals${fp ? ', fingerprint-aware heads (what `train` gives by default)' : ', plain heads'}** over ${withRows} (set, split) pairs with every row: the recommended model at least as good as the forest on ${vsForest} (goal ≥ ${MODEL_GOALS.recommendedVsForest} of 12), better than the teacher on ${vsTeacher} (goal ≥ ${MODEL_GOALS.recommendedVsTeacher} of 12); the consensus at least as good as the better of the DeLiCaTe student and the forest on ${consensusBest} (goal ≥ ${MODEL_GOALS.consensusVsBest} of 12). 80% intervals: ${covered.length - coverageOutside.length} of ${covered.length} rows cover ${lo * 100}–${hi * 100}% of their test compounds${coverageOutside.length ? ` (outside: ${coverageOutside.join(', ')})` : ''}.`,
+        `**Model goals${{ plain: ', plain heads', 'fp-head': ', fingerprint-aware heads (what `train` gives by default)', 'desc-head': ', fingerprint- and descriptor-aware heads (`train --desc-head`)' }[heads]}** over ${withRows} (set, split) pairs with every row: the recommended model at least as good as the forest on ${vsForest} (goal ≥ ${MODEL_GOALS.recommendedVsForest} of 12), better than the teacher on ${vsTeacher} (goal ≥ ${MODEL_GOALS.recommendedVsTeacher} of 12); the consensus at least as good as the better of the DeLiCaTe student and the forest on ${consensusBest} (goal ≥ ${MODEL_GOALS.consensusVsBest} of 12). 80% intervals: ${covered.length - coverageOutside.length} of ${covered.length} rows cover ${lo * 100}–${hi * 100}% of their test compounds${coverageOutside.length ? ` (outside: ${coverageOutside.join(', ')})` : ''}.`,
         ...misses.map((m) => `- ${m[0]?.toUpperCase()}${m.slice(1)}.`),
       ]
     : [];

@@ -4,7 +4,9 @@
 //   npm run bench -- qsar [--db PATH] [--teacher T --shared-teacher S --student D] [--datasets esol,bbbp]
 //                         [--splits scaffold,random] [--seeds 3] [--epochs 15] [--student-layers 3] [--fresh]
 //                         [--roles teacher,shared,kd,delicate,fp]   (a subset of the work; fp: the teacher and the
-//                                               DeLiCaTe student with fingerprint-aware heads, --fp-head)
+//                                               DeLiCaTe student with fingerprint-aware heads, --fp-head;
+//                                               desc, asked for only: heads that read the ECFP4 and the
+//                                               RDKit descriptors, --desc-head)
 //                         [--until HH:MM]   (a machine lent until then: tasks that end in time first)
 //   Run it once per core: the processes share the work through claim files next to the database.
 //                         [--report]   (no training: the table from the cells measured so far)
@@ -195,6 +197,11 @@ export async function run(args: string[]): Promise<void> {
     // Made by the fp run (what `train` gives by default now).
     'fp-head consensus': JSON.stringify({ ...delicateRun, fpHead: true, consensus: 'student+forest' }),
     'fp-head recommended': JSON.stringify({ ...delicateRun, fpHead: true, recommended: 'validation' }),
+    // Made by the desc run: fingerprint- and descriptor-aware heads.
+    'desc-head teacher': JSON.stringify({ ...common, teacher: identity(teacherName), fpHead: true, descHead: true }),
+    'desc-head DeLiCaTe student': JSON.stringify({ ...delicateRun, fpHead: true, descHead: true }),
+    'desc-head consensus': JSON.stringify({ ...delicateRun, fpHead: true, descHead: true, consensus: 'student+forest' }),
+    'desc-head recommended': JSON.stringify({ ...delicateRun, fpHead: true, descHead: true, recommended: 'validation' }),
   };
   const cellsFile = join(resultsDir, 'qsar-cells.json');
   const readCells = (): Array<Cell & { fingerprint: string }> =>
@@ -220,10 +227,12 @@ export async function run(args: string[]): Promise<void> {
     writeFileSync(tmp, `${JSON.stringify({ cells: [...merged.values()] }, null, 2)}\n`);
     renameSync(tmp, cellsFile);
   };
-  // --roles splits the work (e.g. one process per core): teacher (with the forest), shared, kd, delicate, fp.
+  // --roles splits the work (e.g. one process per core): teacher (with the forest), shared, kd, delicate, fp;
+  // desc only when asked for.
   const roles = new Set(values.report ? [] : (values.roles ?? 'teacher,shared,kd,delicate,fp').split(','));
   for (const r of roles)
-    if (!['teacher', 'shared', 'kd', 'delicate', 'fp'].includes(r)) throw new Error(`unknown role ${r} in --roles (teacher, shared, kd, delicate, fp)`);
+    if (!['teacher', 'shared', 'kd', 'delicate', 'fp', 'desc'].includes(r))
+      throw new Error(`unknown role ${r} in --roles (teacher, shared, kd, delicate, fp, desc)`);
   const keyOf = (ds: string, split: string, seed: number, role: Role) => `${ds}/${split}/${seed}/${role}`;
 
   // The work: one task per cell (the teacher task also measures the forest on its split). Processes
@@ -233,7 +242,7 @@ export async function run(args: string[]): Promise<void> {
     ds: string;
     split: QsarSettings['split'];
     seed: number;
-    role: 'teacher' | 'shared' | 'kd' | 'delicate' | 'fp';
+    role: 'teacher' | 'shared' | 'kd' | 'delicate' | 'fp' | 'desc';
     cells: Role[];
   }
   const tasks: Task[] = [];
@@ -248,6 +257,7 @@ export async function run(args: string[]): Promise<void> {
         tasks.push(t('kd', ['KD student']));
         // Its own teacher (fine-tuned with the fingerprint-aware head) and the student distilled from it.
         if (names.student) tasks.push(t('fp', ['fp-head teacher', 'fp-head DeLiCaTe student', 'fp-head consensus', 'fp-head recommended']));
+        if (names.student) tasks.push(t('desc', ['desc-head teacher', 'desc-head DeLiCaTe student', 'desc-head consensus', 'desc-head recommended']));
         if (names.shared) tasks.push(t('shared', ['shared-layer teacher']));
       }
     }
@@ -292,7 +302,7 @@ export async function run(args: string[]): Promise<void> {
   const teacherTask = (t: Task) => tasks.find((x) => x.role === 'teacher' && x.ds === t.ds && x.split === t.split && x.seed === t.seed) as Task;
   const prefixOf = (t: Task) => `${quick ? 'q' : 'b'}-${t.ds}-${t.split}-${t.seed}`;
   /** The task's training run (--out): its models are OUT-teacher and OUT-student. */
-  const outOf = (t: Task) => `${prefixOf(t)}-${{ teacher: 't', shared: 's', delicate: 'd', kd: 'k', fp: 'f' }[t.role]}`;
+  const outOf = (t: Task) => `${prefixOf(t)}-${{ teacher: 't', shared: 's', delicate: 'd', kd: 'k', fp: 'f', desc: 'x' }[t.role]}`;
   /** This seed's fine-tuned teacher, when its cell is measured with the current settings (an older one may linger in the database). */
   const tunedTeacher = (t: Task) =>
     taskDone(teacherTask(t)) && models.repo.byName(`${prefixOf(t)}-t-teacher`)?.state === 'ready' ? `${prefixOf(t)}-t-teacher` : null;
@@ -302,7 +312,7 @@ export async function run(args: string[]): Promise<void> {
    * Without the teacher role and with nobody training it, it fine-tunes its own.
    */
   const runnable = (t: Task) => {
-    if (t.role === 'teacher' || t.role === 'shared' || t.role === 'fp') return true;
+    if (t.role === 'teacher' || t.role === 'shared' || t.role === 'fp' || t.role === 'desc') return true;
     const tt = teacherTask(t);
     if (taskDone(tt)) return true;
     if (holder(tt) !== null) return false;
@@ -378,12 +388,14 @@ export async function run(args: string[]): Promise<void> {
       await record('shared-layer teacher', r, 'teacher');
       return;
     }
-    if (role === 'fp') {
-      const r = await train(outOf(task), { teacher: teacherName, student: names.student as string, settings: { ...s, distill: true, fpHead: true } });
-      await record('fp-head teacher', r, 'teacher');
-      await record('fp-head DeLiCaTe student', r, 'student');
-      await record('fp-head consensus', r, 'consensus');
-      await record('fp-head recommended', r, 'recommended');
+    if (role === 'fp' || role === 'desc') {
+      const descHead = role === 'desc';
+      const r = await train(outOf(task), { teacher: teacherName, student: names.student as string, settings: { ...s, distill: true, fpHead: true, descHead } });
+      const head = descHead ? 'desc-head' : 'fp-head';
+      await record(`${head} teacher`, r, 'teacher');
+      await record(`${head} DeLiCaTe student`, r, 'student');
+      await record(`${head} consensus`, r, 'consensus');
+      await record(`${head} recommended`, r, 'recommended');
       return;
     }
     // The students distil from this seed's fine-tuned teacher when the database has it.
@@ -536,7 +548,7 @@ export async function run(args: string[]): Promise<void> {
         const teacherSpeed = speedOf(teacher);
         const speedup = teacherSpeed && inference ? inference.onnxruntime / teacherSpeed.onnxruntime : null;
         // A forest's fit is timed whole; a consensus and the recommended pick are no training runs of their own.
-        const derived = role === 'consensus' || role === 'recommended' || role === 'fp-head consensus' || role === 'fp-head recommended';
+        const derived = role.endsWith('consensus') || role.endsWith('recommended');
         const trainSpeedup = role === 'ECFP4 + RF' || derived || !Number.isFinite(teacherEpoch) ? null : teacherEpoch / perEpoch;
         const covered = got.filter((c) => c.metrics.coverage80 !== undefined);
         const coverage80 = covered.length ? meanSd(covered.map((c) => c.metrics.coverage80 as number)).mean : null;
@@ -592,7 +604,8 @@ export async function run(args: string[]): Promise<void> {
   }
   const goals = goalLines(summary, seeds, speedRun !== null);
   const modelGoals = modelGoalLines(summary);
-  const fpGoals = modelGoalLines(summary, true);
+  const fpGoals = modelGoalLines(summary, 'fp-head');
+  const descGoals = modelGoalLines(summary, 'desc-head');
   const done = [...cells.values()].filter((c) => datasets.includes(c.dataset) && (splits as string[]).includes(c.split) && c.seed < seeds).length;
   const wanted = datasets.length * splits.length * seeds * (3 + (names.shared ? 1 : 0) + (names.student ? 7 : 0));
   report(
@@ -608,6 +621,7 @@ export async function run(args: string[]): Promise<void> {
       goals: goals.data,
       modelGoals: modelGoals.data,
       fpModelGoals: fpGoals.data,
+      descModelGoals: descGoals.data,
       summary,
     },
     [
@@ -637,6 +651,7 @@ export async function run(args: string[]): Promise<void> {
       '',
       ...(modelGoals.lines.length ? [...modelGoals.lines, ''] : []),
       ...(fpGoals.lines.length ? [...fpGoals.lines, ''] : []),
+      ...(descGoals.lines.length ? [...descGoals.lines, ''] : []),
       `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${speedRun ? `every model measured again back to back in ${speedRun.file ? `one earlier run (${speedRun.date}, ${speedRun.cpu}; taken from ${speedRun.file} with --same-run-speed-from: the timed models are the same, the cells measured since changed the metrics and per-epoch times only)` : 'this run'}${standIns.length ? ` (${standIns.length} rows whose own model the database no longer held timed on the same role's model of another seed or set: ${standIns.join('; ')})` : ''}` : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds; its cells ran in different sessions, on the machines of those sessions (${cpusOf([...cells.values()])}). Train step vs teacher (same run, --same-run-speed): two epochs of fine-tuning steps (batch 32) on the same 512-molecule sample, per CPU second, every model back to back in ${speedRun?.file ? 'that run' : 'this run'}. The students are distilled from the same seed's fine-tuned teacher. Consensus: the DeLiCaTe student and the forest of the same run, weighted on the seed's validation split; recommended: each seed's pick among that run's teacher, student, forest and consensus (best on its validation split), judged on its test split; 80% interval coverage: the share of measured test compounds inside their split-conformal 80% interval (prediction set, for classifiers) calibrated on the validation split, mean over the seeds.`,
     ],
   );

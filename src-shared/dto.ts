@@ -330,6 +330,8 @@ export interface ModelSummary {
   task: { target: string; type: 'regression' | 'classification' } | null;
   /** A transformer whose task head also reads the compound's ECFP4 (fingerprint-aware head). */
   fpHead: boolean;
+  /** A transformer whose task head also reads the compound's RDKit descriptors (descriptor-aware head). */
+  descHead: boolean;
   /** Names of the models this one was made from (lineage). */
   parent: string[];
   metrics: Record<string, number | null>;

@@ -120,6 +120,8 @@ const trainSettings = z
     consensusTeacher: z.boolean().optional(),
     /** Fingerprint-aware task heads: the teacher's and the student's heads also read the ECFP4. */
     fpHead: z.boolean().optional(),
+    /** Descriptor-aware task heads: they also read the RDKit descriptors, standardised on the training split. */
+    descHead: z.boolean().optional(),
   })
   .strict();
 

@@ -94,6 +94,12 @@ export function descriptorsOf(mol: Mol): Descriptors {
   };
 }
 
+/** The descriptors of a structure (descriptorsOf), or null when RDKit cannot read it. */
+export function descriptorsOfSmiles(rd: RDKit, smiles: string): Descriptors | null {
+  const mol = parseMol(rd, smiles);
+  return mol ? withMol(mol, descriptorsOf) : null;
+}
+
 /** Morgan fingerprint (r=2, 2048 bits) of a query structure; null when unparseable. */
 export function morganOf(rd: RDKit, smiles: string): Uint8Array | null {
   const mol = parseMol(rd, smiles);

@@ -78,14 +78,16 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   train --data FILE --target COL --task regression|classification | --assay NAME  --out NAME [--teacher MODEL]
         [--distill [--student-layers K | --student MODEL] [--alpha A] [--hidden-weight W] [--augment N]] [--split random|scaffold|temporal] [--seeds N] [--epochs N]
         [--smiles-col C] [--id-col C] [--unit nM|uM|…] [--date-col C] [--batch N] [--lr X] [--length-pool N] [--backend B]
-        [--consensus-teacher] [--plain-head] [--resume | --restart]
+        [--consensus-teacher] [--plain-head] [--desc-head] [--resume | --restart]
                                         registers the teacher, the student (--distill), the ECFP4 forest and
                                         their consensus (student or teacher + forest; --consensus-teacher adds
                                         the teacher), each with 80% intervals calibrated on the validation
                                         split, and names the recommended model (best on validation).
                                         The transformers' task heads also read the ECFP4 (substructure SAR
                                         learnt directly; the ONNX graph takes it as input); --plain-head:
-                                        the SMILES embedding alone (--fp-head: the default, said outright)
+                                        the SMILES embedding alone (--fp-head: the default, said outright);
+                                        --desc-head: the heads also read the RDKit descriptors (standardised
+                                        on the training split; screening computes them, ~1.3 ms a molecule)
                                         A run saves a checkpoint every epoch: after a cancel or a crash,
                                         the same command with --resume continues it (or train --out NAME
                                         --resume alone: its own request and data); --restart: start over

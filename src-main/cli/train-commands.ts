@@ -27,6 +27,7 @@ const TRAIN_FLAGS = {
   'consensus-teacher': { type: 'boolean', default: false },
   'fp-head': { type: 'boolean', default: false },
   'plain-head': { type: 'boolean', default: false },
+  'desc-head': { type: 'boolean', default: false },
   alpha: { type: 'string' },
   'hidden-weight': { type: 'string' },
   augment: { type: 'string' },
@@ -107,6 +108,7 @@ function checkedTrain(values: TrainFlags, stored: StoredAssayFile | null): Check
       ...(values['consensus-teacher'] ? { consensusTeacher: true } : {}),
       ...(values['fp-head'] ? { fpHead: true } : {}),
       ...(values['plain-head'] ? { fpHead: false } : {}),
+      ...(values['desc-head'] ? { descHead: true } : {}),
     },
   });
   if (stored && args.split === 'temporal' && !stored.dateCol) throw new UsageError(`--split temporal: assay ${values.assay} has no dates`);

@@ -26,8 +26,17 @@ export interface EncoderConfig {
    * Task head on the pooled output; with `fp` it also reads the molecule's ECFP4 bits (Morgan r=2 folded to
    * `fp` bits, as the import stores them): outputs = pooled·W + fp·W_fp + b, so the model can learn
    * substructure SAR directly (chemprop's extra features, as a linear term: 2,048 weights per output).
+   * With `desc` it also reads the molecule's RDKit descriptors (those named, standardised with the training
+   * set's mean and sd, see descFeatures): + desc·W_desc.
    */
-  task: { type: 'regression' | 'binary'; outputs: number; fp?: number } | null;
+  task: { type: 'regression' | 'binary'; outputs: number; fp?: number; desc?: DescriptorNorm } | null;
+}
+
+/** The descriptors a descriptor-aware task head reads, with the training set's mean and sd of each. */
+export interface DescriptorNorm {
+  names: string[];
+  mean: number[];
+  sd: number[];
 }
 
 export const LN_EPS = 1e-12;
@@ -77,6 +86,7 @@ export function parameterSpecs(c: EncoderConfig): Array<[string, Spec]> {
   if (c.task) specs.push(['task.w', w([h, c.task.outputs])], ['task.b', z([c.task.outputs])]);
   // Zero at the start: a fingerprint-aware head begins as the plain one and learns what the bits add.
   if (c.task?.fp) specs.push(['task.fp.w', z([c.task.fp, c.task.outputs])]);
+  if (c.task?.desc) specs.push(['task.desc.w', z([c.task.desc.names.length, c.task.outputs])]);
   return specs;
 }
 
@@ -91,6 +101,12 @@ export function validateConfig(c: EncoderConfig): void {
   if (!(c.dropout >= 0 && c.dropout < 1)) bad('dropout must be in [0, 1)');
   const fp = c.task?.fp;
   if (fp !== undefined && !(Number.isInteger(fp) && fp > 0 && fp % 8 === 0)) bad(`task.fp (${fp}) must be a positive multiple of 8 bits`);
+  const desc = c.task?.desc;
+  if (desc) {
+    const n = desc.names.length;
+    if (n === 0 || desc.mean.length !== n || desc.sd.length !== n) bad('task.desc needs a mean and an sd for each of its descriptors');
+    if (![...desc.mean, ...desc.sd].every(Number.isFinite) || !desc.sd.every((v) => v > 0)) bad('task.desc: means must be finite and sds positive');
+  }
 }
 
 /** A new model with BERT's initialisation (normal 0.02, LayerNorm 1/0, biases 0); seeded, so reproducible. */
@@ -290,13 +306,20 @@ export function physchemHead(model: Model, pooled: tf.Tensor2D): tf.Tensor2D {
 
 /**
  * Task head: raw outputs [B, outputs] (logits for binary tasks). A fingerprint-aware head needs the batch's
- * ECFP4 bits as 0/1 floats, fp [B, task.fp] (see fpFeatures).
+ * ECFP4 bits as 0/1 floats, fp [B, task.fp] (see fpFeatures); a descriptor-aware one the batch's
+ * standardised descriptors, desc [B, task.desc.names.length] (see descFeatures).
  */
-export function taskHead(model: Model, pooled: tf.Tensor2D, fp?: tf.Tensor2D | null): tf.Tensor2D {
-  const out = dense(pooled, p(model, 'task.w'), p(model, 'task.b')) as tf.Tensor2D;
-  if (!model.config.task?.fp) return out;
-  if (!fp) throw new Error('this model reads the ECFP4 fingerprint with the SMILES: no fingerprints were given');
-  return tf.add(out, tf.matMul(fp, p(model, 'task.fp.w') as tf.Tensor2D)) as tf.Tensor2D;
+export function taskHead(model: Model, pooled: tf.Tensor2D, fp?: tf.Tensor2D | null, desc?: tf.Tensor2D | null): tf.Tensor2D {
+  let out = dense(pooled, p(model, 'task.w'), p(model, 'task.b')) as tf.Tensor2D;
+  if (model.config.task?.fp) {
+    if (!fp) throw new Error('this model reads the ECFP4 fingerprint with the SMILES: no fingerprints were given');
+    out = tf.add(out, tf.matMul(fp, p(model, 'task.fp.w') as tf.Tensor2D));
+  }
+  if (model.config.task?.desc) {
+    if (!desc) throw new Error('this model reads RDKit descriptors with the SMILES: no descriptors were given');
+    out = tf.add(out, tf.matMul(desc, p(model, 'task.desc.w') as tf.Tensor2D));
+  }
+  return out;
 }
 
 /**

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { padBatch } from './batch';
 import { type EncoderConfig, createModel, disposeModel, encode, physchemHead, taskHead } from './encoder';
+import { descFeatures, descriptorNorm, descriptorRow } from './fp-features';
 import { inferRows } from './infer';
 import { exportOnnx, quantizeColumns } from './onnx-export';
 import { OrtModel } from './ort-engine';
@@ -86,7 +87,7 @@ describe('ONNX export', () => {
     // The fingerprint weights start at zero; random ones make the term count.
     (model.params['task.fp.w'] as tf.Variable).assign(tf.randomNormal([64, 2], 0, 0.5, 'float32', 4));
     const fps = seqs.map((_, k) => Uint8Array.from({ length: 8 }, (_, j) => (j * 37 + k * 91) % 256));
-    const ortModel = await OrtModel.create(exportOnnx(config, packTensors(model.params)), 1, true, 64);
+    const ortModel = await OrtModel.create(exportOnnx(config, packTensors(model.params)), 1, true, config.task);
     const got = await ortModel.rows(seqs, 'task', 2, fps);
     const pooled = await ortModel.rows(seqs, 'pooled', 2);
     await ortModel.release();
@@ -107,6 +108,53 @@ describe('ONNX export', () => {
         // The bits change the output (the fingerprint term is not dropped on the way).
         expect(Math.abs((want[i]?.[j] as number) - (plain[i]?.[j] as number))).toBeGreaterThan(1e-3);
       }
+  });
+
+  it('a descriptor-aware task head reads the standardised descriptors on both engines alike, beside the fingerprint', async () => {
+    const rows = seqs.map((_, k) => Float32Array.from([300 + 40 * k, 1.5 - 0.7 * k, (k * 13) % 5]));
+    const desc = descriptorNorm(rows, ['mw', 'clogp', 'hbd']);
+    const config: EncoderConfig = { ...base, shareLayers: true, task: { type: 'regression', outputs: 2, fp: 64, desc } };
+    const model = createModel(config, 9);
+    (model.params['task.fp.w'] as tf.Variable).assign(tf.randomNormal([64, 2], 0, 0.5, 'float32', 4));
+    (model.params['task.desc.w'] as tf.Variable).assign(tf.randomNormal([3, 2], 0, 0.5, 'float32', 5));
+    const fps = seqs.map((_, k) => Uint8Array.from({ length: 8 }, (_, j) => (j * 37 + k * 91) % 256));
+    const graph = exportOnnx(config, packTensors(model.params));
+    const ortModel = await OrtModel.create(graph, 1, true, config.task);
+    const got = await ortModel.rows(seqs, 'task', 2, fps, rows);
+    await expect(ortModel.rows(seqs, 'task', 2, fps)).rejects.toThrow(/descriptors/);
+    await ortModel.release();
+    // A graph without the desc input, for a model that needs it: refused, not run with the term missing.
+    const plainGraph = exportOnnx({ ...config, task: { type: 'regression', outputs: 2, fp: 64 } }, packTensors(model.params));
+    const wrong = await OrtModel.create(plainGraph, 1, true, config.task);
+    await expect(wrong.rows(seqs, 'task', 2, fps, rows)).rejects.toThrow(/no 'desc' input/);
+    await wrong.release();
+    const want = await inferRows(model, seqs, 'task', 4, fps, rows);
+    const atMean = await inferRows(
+      model,
+      seqs,
+      'task',
+      4,
+      fps,
+      rows.map(() => Float32Array.from(desc.mean)),
+    );
+    await expect(inferRows(model, seqs, 'task', 4, fps)).rejects.toThrow(/descriptors/);
+    disposeModel(model);
+    for (let i = 0; i < seqs.length; i++)
+      for (let j = 0; j < 2; j++) {
+        expect(Math.abs((got[i]?.[j] as number) - (want[i]?.[j] as number))).toBeLessThan(1e-4);
+        expect(Math.abs((want[i]?.[j] as number) - (atMean[i]?.[j] as number))).toBeGreaterThan(1e-3);
+      }
+  });
+
+  it('standardises descriptors with the training set mean and sd, clipped to 5 sd, rows in the order asked', () => {
+    const norm = descriptorNorm([Float32Array.from([1, 7]), Float32Array.from([3, 7])], ['a', 'b']);
+    expect(norm).toEqual({ names: ['a', 'b'], mean: [2, 7], sd: [1, 1] });
+    const descs = [Float32Array.from([2, 7]), Float32Array.from([100, 6]), null];
+    expect(Array.from(descFeatures(descs, [1, 0], norm))).toEqual([5, -1, 0, 0]);
+    expect(() => descFeatures(descs, [2], norm)).toThrow(/compound 2 has no descriptors/);
+    expect(() => descFeatures([Float32Array.from([1])], [0], norm)).toThrow(/reads 2 descriptors/);
+    expect(Array.from(descriptorRow({ b: 4, a: 1.5, c: 9 }, ['a', 'b']))).toEqual([1.5, 4]);
+    expect(() => descriptorRow({ a: 1 }, ['a', 'b'])).toThrow(/'b' is missing/);
   });
 
   it('quantises a matrix per column to int8 within half a step of each value', () => {

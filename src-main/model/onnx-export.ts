@@ -10,7 +10,8 @@ const proto = (createRequire(import.meta.url)('onnx-proto') as typeof import('on
 /**
  * Writes a Delicate encoder (shared or unshared layers, any size) and its pooler/task/physchem heads as an
  * ONNX graph (opset 17): inputs `input_ids` int64 [batch, seq] and `attention_mask` float [batch, seq]
- * (and `fp` float [batch, bits], the ECFP4 as 0/1, for a fingerprint-aware task head); outputs `pooled`
+ * (and `fp` float [batch, bits], the ECFP4 as 0/1, for a fingerprint-aware task head; `desc` float
+ * [batch, descriptors], standardised as descFeatures does, for a descriptor-aware one); outputs `pooled`
  * [batch, hidden] and, when the model has them, `task` and `physchem`. Same maths as encoder.ts (post-LN,
  * eps 1e-12, erf-GELU, additive -1e4 padding mask, tanh [CLS] pooler), so ONNX Runtime reproduces TF.js
  * outputs.
@@ -122,18 +123,20 @@ export function exportOnnx(config: EncoderConfig, weights: Uint8Array, name = 'd
   const outputs: Array<{ name: string; from: string; width: number }> = [{ name: 'pooled', from: pooled, width: h }];
   if (config.task) {
     const plain = dense(pooled, 'task.w', 'task.b', false);
-    const task = config.task.fp ? op('Add', [plain, matmul('fp', 'task.fp.w', false)]) : plain;
+    const withFp = config.task.fp ? op('Add', [plain, matmul('fp', 'task.fp.w', false)]) : plain;
+    const task = config.task.desc ? op('Add', [withFp, matmul('desc', 'task.desc.w', false)]) : withFp;
     outputs.push({ name: 'task', from: task, width: config.task.outputs });
   }
   if (config.physchem > 0) outputs.push({ name: 'physchem', from: dense(pooled, 'physchem.w', 'physchem.b', false), width: config.physchem });
   for (const o of outputs) nodes.push({ opType: 'Identity', input: [o.from], output: [o.name], name: `out_${o.name}` });
 
-  return encodeModel(name, nodes, initializers, outputs, config.task?.fp ?? 0);
+  return encodeModel(name, nodes, initializers, outputs, config.task?.fp ?? 0, config.task?.desc?.names.length ?? 0);
 }
 
 /**
  * The ONNX model of a graph: inputs `input_ids` int64 and `attention_mask` float [batch, seq] (and `fp`
- * float [batch, fpBits] when fpBits > 0); float outputs [batch, width].
+ * float [batch, fpBits] when fpBits > 0, `desc` float [batch, descs] when descs > 0); float outputs
+ * [batch, width].
  */
 function encodeModel(
   name: string,
@@ -141,6 +144,7 @@ function encodeModel(
   initializers: onnx.ITensorProto[],
   outputs: Array<{ name: string; width: number }>,
   fpBits: number,
+  descs: number,
 ): Uint8Array {
   const dims = (...ds: Array<string | number>) => ({ dim: ds.map((x) => (typeof x === 'string' ? { dimParam: x } : { dimValue: x })) });
   const model = proto.ModelProto.create({
@@ -155,6 +159,7 @@ function encodeModel(
         { name: 'input_ids', type: { tensorType: { elemType: proto.TensorProto.DataType.INT64, shape: dims('batch', 'seq') } } },
         { name: 'attention_mask', type: { tensorType: { elemType: proto.TensorProto.DataType.FLOAT, shape: dims('batch', 'seq') } } },
         ...(fpBits > 0 ? [{ name: 'fp', type: { tensorType: { elemType: proto.TensorProto.DataType.FLOAT, shape: dims('batch', fpBits) } } }] : []),
+        ...(descs > 0 ? [{ name: 'desc', type: { tensorType: { elemType: proto.TensorProto.DataType.FLOAT, shape: dims('batch', descs) } } }] : []),
       ],
       output: outputs.map((o) => ({ name: o.name, type: { tensorType: { elemType: proto.TensorProto.DataType.FLOAT, shape: dims('batch', o.width) } } })),
     },

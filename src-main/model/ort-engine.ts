@@ -3,7 +3,8 @@ import { availableParallelism } from 'node:os';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { BackendStatus } from '../../src-shared/dto';
 import { lengthBatches, padBatch } from './batch';
-import { fpFeatures } from './fp-features';
+import type { DescriptorNorm } from './encoder';
+import { descFeatures, fpFeatures } from './fp-features';
 import type { InferOutput } from './infer';
 
 type Ort = typeof import('onnxruntime-node');
@@ -80,14 +81,24 @@ export class OrtModel {
     readonly provider: string,
     /** The ECFP4 bits the model's task head reads (its config's task.fp; the graph's `fp` input), 0 for a plain head. */
     readonly fpBits: number,
+    /** The descriptors a descriptor-aware head reads (its config's task.desc; the graph's `desc` input). */
+    readonly descNorm: DescriptorNorm | null,
   ) {}
 
   /**
    * `spin: false` stops the intra-op threads from busy-waiting between operators: for a session that
    * shares the cores with other work (a file screen's chemistry workers), where spinning takes their CPU.
-   * `fpBits`: the model's config's task.fp (a fingerprint-aware head reads the graph's `fp` input).
+   * `head`: the model's config's task head (a fingerprint-aware head reads the graph's `fp` input, a
+   * descriptor-aware one its `desc` input).
    */
-  static async create(graph: Uint8Array, threads = availableParallelism(), spin = true, fpBits = 0): Promise<OrtModel> {
+  static async create(
+    graph: Uint8Array,
+    threads = availableParallelism(),
+    spin = true,
+    head: { fp?: number; desc?: DescriptorNorm } | null | undefined = null,
+  ): Promise<OrtModel> {
+    const fpBits = head?.fp ?? 0;
+    const desc = head?.desc ?? null;
     const o = loadOrt();
     if (!o) throw new Error(ortProblem());
     const supported = new Map(o.listSupportedBackends().map((b) => [b.name, b.bundled]));
@@ -109,30 +120,41 @@ export class OrtModel {
         const session = await o.InferenceSession.create(graph, { ...options, executionProviders: [name] });
         statuses.push({ name, available: true, selected: true, reason: 'loaded' });
         lastProviders = [...statuses, { name: 'cpu', available: true, selected: false, reason: `not needed: ${name} is preferred` }];
-        return new OrtModel(session, o, threads, name, fpBits);
+        return new OrtModel(session, o, threads, name, fpBits, desc);
       } catch (err) {
         statuses.push({ name, available: false, selected: false, reason: `failed to load: ${(err as Error).message.split('\n')[0]}` });
       }
     }
     const session = await o.InferenceSession.create(graph, { ...options, executionProviders: ['cpu'] });
     lastProviders = [...statuses, { name: 'cpu', available: true, selected: true, reason: `bundled; ${threads} intra-op threads` }];
-    return new OrtModel(session, o, threads, 'cpu', fpBits);
+    return new OrtModel(session, o, threads, 'cpu', fpBits, desc);
   }
 
   /** Input buffers reused across batches (grown when a batch needs more); tensors are views of them. */
   private idsBuf = new BigInt64Array(0);
   private maskBuf = new Float32Array(0);
   private fpBuf = new Float32Array(0);
+  private descBuf = new Float32Array(0);
 
   /**
    * One row per input, in input order (like model/infer.ts inferRows). A graph with an `fp` input reads
-   * each input's packed ECFP4 from `fps` (aligned with `seqs`); asked only for `pooled`, it gets zeros.
+   * each input's packed ECFP4 from `fps` (aligned with `seqs`), one with a `desc` input each input's
+   * descriptors from `descs`; asked only for `pooled`, they get zeros.
    */
-  async rows(seqs: ReadonlyArray<Int32Array>, output: InferOutput, batchSize = 64, fps?: ReadonlyArray<Uint8Array | null>): Promise<Float32Array[]> {
+  async rows(
+    seqs: ReadonlyArray<Int32Array>,
+    output: InferOutput,
+    batchSize = 64,
+    fps?: ReadonlyArray<Uint8Array | null>,
+    descs?: ReadonlyArray<Float32Array | null>,
+  ): Promise<Float32Array[]> {
     const rows: Float32Array[] = new Array(seqs.length);
     const fpBits = this.fpBits;
     if (fpBits && !this.session.inputNames.includes('fp')) throw new Error(`the ONNX graph has no 'fp' input for the model's ${fpBits}-bit fingerprint head`);
     if (fpBits && output === 'task' && !fps) throw new Error('this model reads the ECFP4 fingerprint with the SMILES: no fingerprints were given');
+    const norm = this.descNorm;
+    if (norm && !this.session.inputNames.includes('desc')) throw new Error("the ONNX graph has no 'desc' input for the model's descriptor head");
+    if (norm && output === 'task' && !descs) throw new Error('this model reads RDKit descriptors with the SMILES: no descriptors were given');
     for (const idx of lengthBatches(
       seqs.map((s) => s.length),
       batchSize,
@@ -157,6 +179,14 @@ export class OrtModel {
         if (fps && output === 'task') fpFeatures(fps, idx, fpBits, fp);
         else fp.fill(0);
         feeds.fp = new this.o.Tensor('float32', fp, [b.b, fpBits]);
+      }
+      if (norm) {
+        const w = norm.names.length;
+        if (this.descBuf.length < b.b * w) this.descBuf = new Float32Array(b.b * w);
+        const desc = this.descBuf.subarray(0, b.b * w);
+        if (descs && output === 'task') descFeatures(descs, idx, norm, desc);
+        else desc.fill(0);
+        feeds.desc = new this.o.Tensor('float32', desc, [b.b, w]);
       }
       const res = await this.session.run(feeds, [output]);
       const t = res[output];

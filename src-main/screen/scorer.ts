@@ -1,5 +1,6 @@
 import { type RDKit, loadRdkit, morganOf, stereoFree } from '../chem/rdkit';
 import { createModel, disposeModel, type Model } from '../model/encoder';
+import { descriptorRowsOf } from '../model/fp-features';
 import { inferRows, type InferOutput } from '../model/infer';
 import { onnxGraph } from '../model/onnx-export';
 import { OrtModel, loadOrt, ortProblem } from '../model/ort-engine';
@@ -50,9 +51,12 @@ export interface ScoredChunk {
   models: ModelScores[];
 }
 
-/** A loaded model on one engine: raw rows of an output for token sequences (and their ECFP4, for a fingerprint-aware head). */
+/**
+ * A loaded model on one engine: raw rows of an output for token sequences (and their ECFP4 and
+ * descriptors, for a fingerprint- or descriptor-aware head).
+ */
 export interface Runner {
-  rows(seqs: Int32Array[], output: InferOutput, fps?: Array<Uint8Array | null>): Promise<Float32Array[]>;
+  rows(seqs: Int32Array[], output: InferOutput, fps?: Array<Uint8Array | null>, descs?: Array<Float32Array | null>): Promise<Float32Array[]>;
   release(): Promise<void>;
   /** The engine, as the user is told: `onnxruntime-cpu (2 threads)`, `tfjs-wasm (why not ONNX Runtime)`. */
   engine: string;
@@ -65,9 +69,9 @@ export interface Runner {
 export async function loadRunner(spec: EncoderSpec, engine: Engine, threads: number, spin = true): Promise<Runner> {
   if (engine === 'onnxruntime' || engine === 'onnxruntime-int8' || (engine === 'auto' && loadOrt() !== null)) {
     const int8 = engine === 'onnxruntime-int8';
-    const m = await OrtModel.create(onnxGraph(spec, int8), threads, spin, spec.config.task?.fp ?? 0);
+    const m = await OrtModel.create(onnxGraph(spec, int8), threads, spin, spec.config.task);
     return {
-      rows: (seqs, output, fps) => m.rows(seqs, output, 64, fps),
+      rows: (seqs, output, fps, descs) => m.rows(seqs, output, 64, fps, descs),
       release: () => m.release(),
       engine: `onnxruntime-${m.provider}${int8 ? ' int8' : ''}${m.provider === 'cpu' ? ` (${m.threads} threads)` : ''}`,
     };
@@ -76,7 +80,7 @@ export async function loadRunner(spec: EncoderSpec, engine: Engine, threads: num
   const model: Model = createModel(spec.config, 1);
   assignWeights(model.params, spec.weights);
   return {
-    rows: (seqs, output, fps) => inferRows(model, seqs, output, 64, fps),
+    rows: (seqs, output, fps, descs) => inferRows(model, seqs, output, 64, fps, descs),
     release: async () => disposeModel(model),
     engine: `tfjs-${backend}${engine === 'auto' ? ` (${ortProblem()})` : ''}`,
   };
@@ -141,8 +145,16 @@ export class Scorer {
       : [];
     // Set bits once per compound, shared by every model's domain check.
     const bits = items.map((it) => onBits(it.fp));
+    // Descriptors of the model SMILES, computed once per chunk for every descriptor-aware head that reads them.
+    const computed = new Map<string, Promise<Array<Float32Array | null>>>();
+    const descsOf = (names: string[]) => {
+      const key = names.join(',');
+      let rows = computed.get(key);
+      if (!rows) computed.set(key, (rows = loadRdkit().then((rd) => descriptorRowsOf(rd, inputs, names))));
+      return rows;
+    };
     const out: ModelScores[] = [];
-    for (const m of this.models) out.push(await this.scoreOne(m, items, inputs, bits));
+    for (const m of this.models) out.push(await this.scoreOne(m, items, inputs, bits, descsOf));
     return { modelSmiles: filled, models: out };
   }
 
@@ -150,7 +162,13 @@ export class Scorer {
    * One model's scores. A consensus is its members' weighted mean (no score where a member with weight
    * has none, with that member's reason) and its uncertainty the weighted spread of its members.
    */
-  private async scoreOne(m: ScorerModel, items: ScreenItem[], inputs: string[], bits: number[][]): Promise<ModelScores> {
+  private async scoreOne(
+    m: ScorerModel,
+    items: ScreenItem[],
+    inputs: string[],
+    bits: number[][],
+    descsOf: (names: string[]) => Promise<Array<Float32Array | null>>,
+  ): Promise<ModelScores> {
     const n = items.length;
     const r: ModelScores = {
       model: m.spec.name,
@@ -165,7 +183,7 @@ export class Scorer {
     });
     if (m.kind === 'consensus') {
       const parts: ModelScores[] = [];
-      for (const x of m.members) parts.push(await this.scoreOne(x.model, items, inputs, bits));
+      for (const x of m.members) parts.push(await this.scoreOne(x.model, items, inputs, bits, descsOf));
       // Plain loops: this runs once per compound of the library.
       const k = m.members.length;
       for (let i = 0; i < n; i++) {
@@ -206,17 +224,21 @@ export class Scorer {
     } else {
       const seqs: Int32Array[] = [];
       const at: number[] = [];
+      const names = m.spec.config.task?.desc?.names;
+      const all = names ? await descsOf(names) : null;
       inputs.forEach((smiles, i) => {
         const enc = m.tokenizer.encode(smiles, m.spec.config.maxLen);
         if (!enc.ok) r.notes[i] = `${enc.tokens} tokens, longer than the model's maximum ${enc.maxLength}`;
         else if (enc.unknown > 0) r.notes[i] = `${enc.unknown} token(s) unknown to the model`;
+        else if (all && !all[i]) r.notes[i] = 'RDKit cannot compute the descriptors the model reads';
         else {
           seqs.push(enc.ids);
           at.push(i);
         }
       });
       const fps = m.spec.config.task?.fp ? at.map((i) => (items[i] as ScreenItem).fp) : undefined;
-      const rows = seqs.length ? await m.runner.rows(seqs, 'task', fps) : [];
+      const descs = all ? at.map((i) => all[i] as Float32Array) : undefined;
+      const rows = seqs.length ? await m.runner.rows(seqs, 'task', fps, descs) : [];
       const type = m.spec.config.task?.type ?? 'regression';
       rows.forEach((row, k) => (r.score[at[k] as number] = taskValue(type, row[0] as number, m.spec.task.norm)));
     }

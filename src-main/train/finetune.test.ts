@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src-shared/random';
 import { disposeModel } from '../model/encoder';
+import { descriptorNorm } from '../model/fp-features';
 import { initTf } from '../model/tf/backend';
 import { type FitCheckpoint, HIDDEN_CACHE_BUDGET, TAPE_BUDGET, fit, hiddenCacheBytes, predictTask, tapeBytesPerLayer, taskModelFrom } from './finetune';
 
@@ -55,7 +56,7 @@ describe('task-specific distillation', () => {
     const train = make(96, 22);
     const test = make(48, 23);
     const heldOutMse = async (fpBits: number) => {
-      const m = taskModelFrom(config, null, 'regression', 5, {}, fpBits);
+      const m = taskModelFrom(config, null, 'regression', 5, {}, { fp: fpBits });
       await fit(m, fpBits ? train : { seqs: train.seqs, y: train.y }, null, { epochs: 30, batch: 16, lr: 1e-2, seed: 6 });
       const p = await predictTask(m, test.seqs, null, fpBits ? test.fps : undefined);
       disposeModel(m);
@@ -66,8 +67,37 @@ describe('task-specific distillation', () => {
     // Variance of the target: 0.25.
     expect(plain).toBeGreaterThan(0.18);
     expect(withBits).toBeLessThan(0.12);
-    const m = taskModelFrom(config, null, 'regression', 5, {}, 64);
+    const m = taskModelFrom(config, null, 'regression', 5, {}, { fp: 64 });
     await expect(fit(m, { seqs: train.seqs, y: train.y }, null, { epochs: 1, batch: 16, lr: 1e-3, seed: 1 })).rejects.toThrow(/ECFP4/);
+    disposeModel(m);
+  }, 120_000);
+
+  it('a descriptor-aware head learns what the descriptors explain, where the plain head cannot, and needs them', async () => {
+    // The activity follows a descriptor (a logP, say) that the random token sequences do not carry.
+    const rand = seededRandom(31);
+    const make = (n: number, seed: number) => {
+      const seqs = randomSeqs(n, seed);
+      const descs = seqs.map(() => Float32Array.from([200 + 400 * rand(), -2 + 7 * rand()]));
+      const y = Float32Array.from(descs, (d) => 0.2 * ((d[1] as number) - 1.5));
+      return { seqs, descs, y };
+    };
+    const train = make(96, 32);
+    const test = make(48, 33);
+    const desc = descriptorNorm(train.descs, ['mw', 'clogp']);
+    const heldOutMse = async (withDesc: boolean) => {
+      const m = taskModelFrom(config, null, 'regression', 5, {}, withDesc ? { desc } : {});
+      await fit(m, withDesc ? train : { seqs: train.seqs, y: train.y }, null, { epochs: 30, batch: 16, lr: 1e-2, seed: 6 });
+      const p = await predictTask(m, test.seqs, null, undefined, withDesc ? test.descs : undefined);
+      disposeModel(m);
+      return p.reduce((a, x, i) => a + (x - (test.y[i] as number)) ** 2, 0) / p.length;
+    };
+    const variance = test.y.reduce((a, v) => a + v * v, 0) / test.y.length;
+    const withDesc = await heldOutMse(true);
+    const plain = await heldOutMse(false);
+    expect(plain).toBeGreaterThan(0.7 * variance);
+    expect(withDesc).toBeLessThan(0.2 * variance);
+    const m = taskModelFrom(config, null, 'regression', 5, {}, { desc });
+    await expect(fit(m, { seqs: train.seqs, y: train.y }, null, { epochs: 1, batch: 16, lr: 1e-3, seed: 1 })).rejects.toThrow(/descriptors/);
     disposeModel(m);
   }, 120_000);
 

@@ -1,8 +1,8 @@
 import { AppError } from '../../src-shared/errors';
 import { seededRandom } from '../../src-shared/random';
 import { type PaddedBatch, lengthBatches, padBatch, shuffledLengthBatches } from '../model/batch';
-import { type EncoderConfig, type Model, createModel, encode, paramGrads, taskHead } from '../model/encoder';
-import { fpFeatures } from '../model/fp-features';
+import { type DescriptorNorm, type EncoderConfig, type Model, createModel, encode, paramGrads, taskHead } from '../model/encoder';
+import { descFeatures, fpFeatures } from '../model/fp-features';
 import { inferRows } from '../model/infer';
 import { bceWithLogits, censoredMse, maskedHiddenMse, mse } from '../model/losses';
 import { LeanAdam } from '../model/tf/adam';
@@ -13,22 +13,23 @@ import { learningRate } from './pretrain';
 
 export type TaskType = 'regression' | 'binary';
 
-/** The fingerprint weights of a fingerprint-aware task head (EncoderConfig.task.fp). */
-const FP_WEIGHTS = 'task.fp.w';
+/** The weights of a fingerprint-aware or descriptor-aware task head (EncoderConfig.task.fp, task.desc). */
+const SIDE_WEIGHTS = new Set(['task.fp.w', 'task.desc.w']);
 
 /**
  * Their learning rate as a multiple of the encoder's. They start at zero and Adam moves a weight by about
  * the learning rate per step, so at the fine-tuning rate (5e-4, ~600 steps) they cannot reach the size a
  * linear ECFP4 model needs; a new head's rate 10x the pretrained body's is common practice. Chosen on the
- * validation split (BACE pIC50, scaffold, first seed: best validation loss 0.455 at 1x, 0.386 at 10x, and
- * 30x unstable, 0.43-0.68).
+ * validation split for the fingerprint weights (BACE pIC50, scaffold, first seed: best validation loss
+ * 0.455 at 1x, 0.386 at 10x, and 30x unstable, 0.43-0.68); the descriptor weights, zero at the start too,
+ * take the same.
  */
 export const FP_HEAD_LR_SCALE = 10;
 
 /**
  * A model for a task from a stored encoder: same architecture, no MLM/physchem heads, a fresh task head
- * (reading `fp`-bit ECFP4 too when `fp` > 0); every stored parameter with a matching name and shape is
- * copied (the encoder), the rest initialised.
+ * (reading `head.fp`-bit ECFP4 too when given, and the descriptors of `head.desc`); every stored parameter
+ * with a matching name and shape is copied (the encoder), the rest initialised.
  */
 export function taskModelFrom(
   config: EncoderConfig,
@@ -36,9 +37,10 @@ export function taskModelFrom(
   task: TaskType,
   seed: number,
   overrides: Partial<EncoderConfig> = {},
-  fp = 0,
+  head: { fp?: number; desc?: DescriptorNorm | undefined } = {},
 ): Model {
-  const model = createModel({ ...config, mlm: null, physchem: 0, task: { type: task, outputs: 1, ...(fp > 0 ? { fp } : {}) }, ...overrides }, seed);
+  const side = { ...(head.fp ? { fp: head.fp } : {}), ...(head.desc ? { desc: head.desc } : {}) };
+  const model = createModel({ ...config, mlm: null, physchem: 0, task: { type: task, outputs: 1, ...side }, ...overrides }, seed);
   if (weights) copyMatching(model, weights);
   return model;
 }
@@ -51,6 +53,8 @@ export interface FitData {
   bound?: Int8Array;
   /** Each sequence's packed ECFP4, for a fingerprint-aware task head (EncoderConfig.task.fp). */
   fps?: Array<Uint8Array | null>;
+  /** Each sequence's descriptors (descriptorRow), for a descriptor-aware task head (EncoderConfig.task.desc). */
+  descs?: Array<Float32Array | null>;
 }
 
 export interface FitOptions {
@@ -191,13 +195,11 @@ export async function fit(
 }> {
   const task = model.config.task?.type;
   if (!task) throw new Error('fit needs a model with a task head');
-  const fpBits = model.config.task?.fp ?? 0;
-  if (fpBits && (!train.fps || (valid && valid.seqs.length > 0 && !valid.fps)))
-    throw new Error('a fingerprint-aware task head needs the ECFP4 of every training and validation compound');
+  checkSideInputs(model, train, valid);
   const adam = new LeanAdam({
     weightDecay: 0.01,
     decay: (n) => !/(\.b|beta|gamma)$/.test(n),
-    lrScale: (n) => (n === FP_WEIGHTS ? FP_HEAD_LR_SCALE : 1),
+    lrScale: (n) => (SIDE_WEIGHTS.has(n) ? FP_HEAD_LR_SCALE : 1),
   });
   const n = train.seqs.length;
   const stepsPerEpoch = Math.max(1, Math.ceil(n / opts.batch));
@@ -255,8 +257,7 @@ export async function fit(
           const mask = tf.tensor2d(b.mask, [b.b, b.t]);
           const checkpoint = tapeBytesPerLayer(model.config, b.b, b.t) * model.config.layers > (opts.tapeBudget ?? TAPE_BUDGET);
           const out = encode(model, ids, mask, { seed: opts.seed * 7 + step, keepHidden: Boolean(opts.hidden), checkpoint });
-          const fp = fpBits && train.fps ? tf.tensor2d(fpFeatures(train.fps, idx, fpBits), [b.b, fpBits]) : null;
-          const pred = tf.reshape(taskHead(model, out.pooled, fp), [b.b]);
+          const pred = tf.reshape(taskHead(model, out.pooled, ...sideInputs(model, train, idx)), [b.b]);
           let loss = taskLoss(task, pred, tf.tensor1d(yb), bb);
           if (opts.soft && sb) {
             const a = opts.soft.alpha;
@@ -297,9 +298,27 @@ export async function fit(
   return { bestEpoch: best?.epoch ?? 0, bestValid: best && valid ? best.loss : null, curve, sequences, stepSeconds, stepCpuSeconds };
 }
 
+/** A fingerprint- or descriptor-aware head needs its inputs for every training and validation compound. */
+function checkSideInputs(model: Model, train: FitData, valid: FitData | null): void {
+  const needs = (what: keyof FitData) => !train[what] || (valid !== null && valid.seqs.length > 0 && !valid[what]);
+  if (model.config.task?.fp && needs('fps')) throw new Error('a fingerprint-aware task head needs the ECFP4 of every training and validation compound');
+  if (model.config.task?.desc && needs('descs'))
+    throw new Error('a descriptor-aware task head needs the descriptors of every training and validation compound');
+}
+
+/** A batch's ECFP4 bits and standardised descriptors, for the heads that read them (else null). */
+function sideInputs(model: Model, data: FitData, idx: number[]): [tf.Tensor2D | null, tf.Tensor2D | null] {
+  const bits = model.config.task?.fp ?? 0;
+  const norm = model.config.task?.desc;
+  return [
+    bits && data.fps ? tf.tensor2d(fpFeatures(data.fps, idx, bits), [idx.length, bits]) : null,
+    norm && data.descs ? tf.tensor2d(descFeatures(data.descs, idx, norm), [idx.length, norm.names.length]) : null,
+  ];
+}
+
 async function evalLoss(model: Model, data: FitData): Promise<number> {
   const task = model.config.task?.type as TaskType;
-  const rows = await inferRows(model, data.seqs, 'task', 64, data.fps);
+  const rows = await inferRows(model, data.seqs, 'task', 64, data.fps, data.descs);
   // In a tidy: the loss's intermediates (and the target tensors) go with it.
   const l = tf.tidy(() => taskLoss(task, tf.tensor1d(rows.map((r) => r[0] as number)), tf.tensor1d(data.y), data.bound ?? null));
   const v = (await l.data())[0] as number;
@@ -307,14 +326,18 @@ async function evalLoss(model: Model, data: FitData): Promise<number> {
   return v;
 }
 
-/** Task predictions on the original scale: values (regression, de-standardised) or probabilities; `fps` for a fingerprint-aware head. */
+/**
+ * Task predictions on the original scale: values (regression, de-standardised) or probabilities; `fps`
+ * for a fingerprint-aware head, `descs` for a descriptor-aware one.
+ */
 export async function predictTask(
   model: Model,
   seqs: Int32Array[],
   norm: { mean: number; sd: number } | null,
   fps?: Array<Uint8Array | null>,
+  descs?: Array<Float32Array | null>,
 ): Promise<Float64Array> {
-  const rows = await inferRows(model, seqs, 'task', 64, fps);
+  const rows = await inferRows(model, seqs, 'task', 64, fps, descs);
   const task = model.config.task?.type ?? 'regression';
   return Float64Array.from(rows, (r) => taskValue(task, r[0] as number, norm));
 }

@@ -3,6 +3,7 @@ import { loadRdkit, morganOf, popcount, tanimoto } from '../chem/rdkit';
 import { modelSmiles } from '../chem/standardise';
 import { createModel, disposeModel } from '../model/encoder';
 import { SmilesTokenizer } from '../model/tokenizer';
+import { descriptorRowsOf } from '../model/fp-features';
 import { assignWeights } from '../model/weights-tf';
 import { type AssayPoint, boundOf, readAssay } from './assay';
 import { fit, predictTask, taskValue } from './finetune';
@@ -90,7 +91,7 @@ async function predictMember(spec: MemberSpec, inputs: string[], engine: Engine)
   const t0 = performance.now();
   const checked = await domainRows(spec.domain, inputs);
   const rows = checked.map((c) => c.row);
-  const todo: Array<{ row: PredictionRow; ids: Int32Array; fp: Uint8Array | null }> = [];
+  let todo: Array<{ row: PredictionRow; ids: Int32Array; fp: Uint8Array | null; desc?: Float32Array | null }> = [];
   const forest = spec.kind === 'forest' ? RandomForest.fromJSON(spec.forest) : null;
   const tokenizer = spec.kind === 'forest' ? null : SmilesTokenizer.fromJSON(spec.tokenizer);
   for (const { row, fp } of checked) {
@@ -109,16 +110,29 @@ async function predictMember(spec: MemberSpec, inputs: string[], engine: Engine)
     todo.push({ row, ids: enc.ids, fp });
   }
   if (spec.kind === 'forest') return { rows, inferSeconds: (performance.now() - t0) / 1000, engine: 'ECFP4 random forest' };
+  // A descriptor-aware head reads the model SMILES's descriptors (the structure the model was trained on).
+  const names = spec.config.task?.desc?.names;
+  if (names) {
+    const rows = descriptorRowsOf(
+      await loadRdkit(),
+      todo.map((t) => t.row.smiles as string),
+      names,
+    );
+    todo.forEach((t, i) => (t.desc = rows[i] ?? null));
+    for (const t of todo) if (!t.desc) t.row.note = 'RDKit cannot compute the descriptors the model reads';
+    todo = todo.filter((t) => t.desc);
+  }
+  const descs = names ? todo.map((t) => t.desc ?? null) : undefined;
   const seqs = todo.map((t) => t.ids);
   const fps = todo.map((t) => t.fp);
   const task = spec.config.task?.type ?? 'regression';
   const int8 = engine === 'onnxruntime-int8';
   const useOrt = engine === 'onnxruntime' || int8 || (engine === 'auto' && loadOrt() !== null);
   if (useOrt) {
-    const ortModel = await OrtModel.create(onnxGraph(spec, int8), undefined, true, spec.config.task?.fp ?? 0);
+    const ortModel = await OrtModel.create(onnxGraph(spec, int8), undefined, true, spec.config.task);
     try {
       const t0 = performance.now();
-      const out = await ortModel.rows(seqs, 'task', 64, fps);
+      const out = await ortModel.rows(seqs, 'task', 64, fps, descs);
       const inferSeconds = (performance.now() - t0) / 1000;
       todo.forEach((t, i) => (t.row.prediction = taskValue(task, (out[i] as Float32Array)[0] as number, spec.task.norm)));
       return {
@@ -135,7 +149,7 @@ async function predictMember(spec: MemberSpec, inputs: string[], engine: Engine)
   try {
     assignWeights(model.params, spec.weights);
     const t0 = performance.now();
-    const preds = await predictTask(model, seqs, spec.task.norm, fps);
+    const preds = await predictTask(model, seqs, spec.task.norm, fps, descs);
     const inferSeconds = (performance.now() - t0) / 1000;
     todo.forEach((t, i) => (t.row.prediction = preds[i] as number));
     return { rows, inferSeconds, engine: `tfjs-${backend}${engine === 'auto' ? ` (${ortProblem()})` : ''}` };
@@ -187,21 +201,27 @@ export async function evaluateWith(spec: ScoringSpec, file: string, target: stri
 export async function trainingSpeedWith(spec: TaskModelSpec, smiles: string[]): Promise<{ sequences: number; seqPerSec: number; seqPerCpuSec: number | null }> {
   await initTf();
   const tokenizer = SmilesTokenizer.fromJSON(spec.tokenizer);
-  const rd = spec.config.task?.fp ? await loadRdkit() : null;
+  const names = spec.config.task?.desc?.names;
+  const rd = spec.config.task?.fp || names ? await loadRdkit() : null;
   const seqs: Int32Array[] = [];
   const fps: Array<Uint8Array | null> = [];
+  const kept: string[] = [];
   for (const s of smiles) {
     const e = tokenizer.encode(s, spec.config.maxLen);
     if (!e.ok) continue;
     seqs.push(e.ids);
+    kept.push(s);
     // A fingerprint-aware head's step reads the ECFP4 too.
-    if (rd) fps.push(morganOf(rd, s));
+    if (rd && spec.config.task?.fp) fps.push(morganOf(rd, s));
   }
   if (seqs.length === 0) throw new AppError('INVALID_INPUT', 'no molecule of the sample fits the model');
   const model = createModel(spec.config, 1);
   try {
     assignWeights(model.params, spec.weights);
-    const data = { seqs, y: new Float32Array(seqs.length), ...(rd ? { fps } : {}) };
+    // A descriptor-aware head's step reads the descriptors too (computed before the clock starts, as the
+    // ECFP4 is: a training run computes both once, at reading the assay).
+    const descs = rd && names ? descriptorRowsOf(rd, kept, names) : null;
+    const data = { seqs, y: new Float32Array(seqs.length), ...(spec.config.task?.fp ? { fps } : {}), ...(descs ? { descs } : {}) };
     const r = await fit(model, data, null, { epochs: 2, batch: 32, lr: 1e-5, seed: 1, lengthPool: 8 });
     return { sequences: r.sequences, seqPerSec: r.sequences / r.stepSeconds, seqPerCpuSec: r.stepCpuSeconds ? r.sequences / r.stepCpuSeconds : null };
   } finally {

@@ -1,6 +1,8 @@
 import { AppError } from '../../src-shared/errors';
 import { givenColumns } from '../../src-shared/assay-columns';
-import { type RDKit, loadRdkit, morganOf, murckoScaffold } from '../chem/rdkit';
+import { DESCRIPTOR_NAMES } from '../../src-shared/descriptors';
+import { type RDKit, descriptorsOfSmiles, loadRdkit, morganOf, murckoScaffold } from '../chem/rdkit';
+import { descriptorRow } from '../model/fp-features';
 import type { EncoderConfig } from '../model/encoder';
 import { SmilesTokenizer } from '../model/tokenizer';
 import { type AssayData, boundOf, readAssay } from './assay';
@@ -18,6 +20,12 @@ export interface QsarData {
   /** The teacher's architecture (or the from-scratch one). */
   baseConfig: EncoderConfig;
   fps: Uint8Array[];
+  /**
+   * Each compound's descriptors (descriptorRow over descNames), for a descriptor-aware head: with the
+   * descHead setting or a teacher that reads them; else null.
+   */
+  descs: Float32Array[] | null;
+  descNames: string[];
   /** Murcko scaffolds (scaffold split only). */
   scaffolds: string[];
   /** Per compound: -1 a `<` bound, 1 a `>` bound, 0 a measured value (always 0 for classification). */
@@ -67,6 +75,15 @@ export async function qsarData(req: QsarRequest): Promise<QsarData> {
   // through the censored loss; the test metrics compare predictions with measured values, and boundsKept
   // says how many bounds the predictions respect.
   const bounds = Int8Array.from(points, (p) => (classify ? 0 : boundOf(p)));
+  // A teacher that reads descriptors keeps its own; a new descriptor-aware head reads those of the import.
+  const descNames = req.teacher?.config.task?.desc?.names ?? (s.descHead ? [...DESCRIPTOR_NAMES] : []);
+  const descs = descNames.length
+    ? points.map((p) => {
+        const d = descriptorsOfSmiles(rd, p.smiles);
+        if (!d) throw new AppError('INVALID_INPUT', `${req.data}: record ${p.record}: RDKit cannot compute the descriptors of ${p.smiles}`);
+        return descriptorRow(d as unknown as Record<string, number>, descNames);
+      })
+    : null;
   return {
     rd,
     assay,
@@ -75,6 +92,8 @@ export async function qsarData(req: QsarRequest): Promise<QsarData> {
     tokenizer,
     baseConfig,
     fps: points.map((p) => morganOf(rd, p.smiles) as Uint8Array),
+    descs,
+    descNames,
     scaffolds: s.split === 'scaffold' ? points.map((p) => murckoScaffold(rd, p.smiles) ?? p.smiles) : [],
     bounds,
     anyBound: bounds.some((b) => b !== 0),

@@ -1,7 +1,8 @@
 import { AppError } from '../../src-shared/errors';
 import { seededRandom } from '../../src-shared/random';
 import { enumerateSmiles } from '../chem/rdkit';
-import { type Model, countParams, disposeModel } from '../model/encoder';
+import { type DescriptorNorm, type Model, countParams, disposeModel } from '../model/encoder';
+import { descriptorNorm } from '../model/fp-features';
 import { assignWeights, copyMatching, packTensors } from '../model/weights-tf';
 import { type Calibration, calibrate, combine, coverage, crossFitConsensus, recommend, validationScore } from './ensemble';
 import { type FitCheckpoint, type FitData, fit, predictTask, taskModelFrom } from './finetune';
@@ -68,6 +69,7 @@ function seedContext(job: SeedJob) {
   const dataOf = (idx: number[]): FitData => ({
     seqs: idx.map((i) => seqs[i] as Int32Array),
     fps: idx.map((i) => d.fps[i] as Uint8Array),
+    ...(d.descs ? { descs: idx.map((i) => d.descs?.[i] as Float32Array) } : {}),
     y: Float32Array.from(idx, scaled),
     ...(d.anyBound ? { bound: Int8Array.from(idx, (i) => bounds[i] as number) } : {}),
   });
@@ -123,10 +125,12 @@ function seedContext(job: SeedJob) {
     dataOf,
     testSeqs: split.test.map((i) => seqs[i] as Int32Array),
     testFps: split.test.map((i) => d.fps[i] as Uint8Array),
+    testDescs: d.descs ? split.test.map((i) => d.descs?.[i] as Float32Array) : undefined,
     vIdx,
     yValid,
     validSeqs: vIdx.map((i) => seqs[i] as Int32Array),
     validFps: vIdx.map((i) => d.fps[i] as Uint8Array),
+    validDescs: d.descs ? vIdx.map((i) => d.descs?.[i] as Float32Array) : undefined,
     calibrated,
     withCoverage,
     normFix: norm ? { mean: norm.mean, sd: norm.sd || 1 } : null,
@@ -139,13 +143,23 @@ function seedContext(job: SeedJob) {
 type SeedContext = ReturnType<typeof seedContext>;
 
 /**
- * The ECFP4 bits a task head reads: with the fpHead setting, or kept from a teacher that already reads
- * them (one fine-tuned on this assay and reused); 0 for a plain head.
+ * What a task head reads beside the SMILES: the ECFP4 bits with the fpHead setting, the descriptors
+ * (standardised on this seed's training split) with the descHead setting, or what a teacher that already
+ * reads them keeps (one fine-tuned on this assay and reused).
  */
-function fpBitsOf(job: SeedJob): number {
-  const given = job.data.baseConfig.task?.fp ?? 0;
-  if (given) return given;
-  return job.req.settings.fpHead ? (job.data.fps.find((f) => f)?.length ?? 0) * 8 : 0;
+function headOf(job: SeedJob, ctx: SeedContext): { fp?: number; desc?: DescriptorNorm } {
+  const { data: d, req } = job;
+  const given = d.baseConfig.task;
+  const fp = given?.fp ?? (req.settings.fpHead ? (d.fps.find((f) => f)?.length ?? 0) * 8 : 0);
+  const desc =
+    given?.desc ??
+    (d.descs
+      ? descriptorNorm(
+          ctx.split.train.map((i) => d.descs?.[i] as Float32Array),
+          d.descNames,
+        )
+      : undefined);
+  return { ...(fp ? { fp } : {}), ...(desc ? { desc } : {}) };
 }
 
 /** One seed: the forest, the teacher, the student (with distillation), their consensus and the recommended model. */
@@ -199,7 +213,7 @@ async function fitTeacher(job: SeedJob, ctx: SeedContext) {
         : 'fine-tuning the teacher';
   job.progress(`seed ${seed - job.first + 1}/${s.seeds}: ${what}`);
   const t0 = performance.now();
-  const model = taskModelFrom(d.baseConfig, req.teacher?.weights ?? null, d.classify ? 'binary' : 'regression', seed + 1, {}, fpBitsOf(job));
+  const model = taskModelFrom(d.baseConfig, req.teacher?.weights ?? null, d.classify ? 'binary' : 'regression', seed + 1, {}, headOf(job, ctx));
   totals.teacherParams = countParams(model);
   let f: FitSummary;
   if (job.reuse) f = { sequences: 0, stepSeconds: 0, stepCpuSeconds: 0, bestEpoch: 0 };
@@ -245,8 +259,8 @@ async function judge(
   m: { role: 'teacher' | 'student'; model: Model; since: number; layerMap: number[] | null; bestEpoch: number },
 ) {
   const { data: d, totals } = job;
-  const test = await predictTask(m.model, ctx.testSeqs, ctx.normFix, ctx.testFps);
-  const valid = await predictTask(m.model, ctx.validSeqs, ctx.normFix, ctx.validFps);
+  const test = await predictTask(m.model, ctx.testSeqs, ctx.normFix, ctx.testFps, ctx.testDescs);
+  const valid = await predictTask(m.model, ctx.validSeqs, ctx.normFix, ctx.validFps, ctx.validDescs);
   totals.seconds[m.role] += (performance.now() - m.since) / 1000;
   const report = ctx.withCoverage(d.metricsOf(ctx.split.test, ctx.yTest, test), valid, test);
   totals.perSeed[m.role].push(report.metrics);
@@ -291,7 +305,7 @@ async function distilStudent(job: SeedJob, ctx: SeedContext, teacher: Teacher) {
     d.classify ? 'binary' : 'regression',
     seed + 101,
     { shareLayers: shared, layers: k, ...(req.student ? { ff: req.student.config.ff } : {}) },
-    teacher.model.config.task?.fp ?? 0,
+    { ...teacher.model.config.task },
   );
   // Embeddings, pooler and task head from the fine-tuned teacher; the shared layer starts as the
   // teacher's first, or, with a general-distilled student, everything but the task head from it.
@@ -325,29 +339,24 @@ async function distil(job: SeedJob, ctx: SeedContext, teacher: Teacher, student:
   const { req, data: d, seed } = job;
   const s = req.settings;
   const rand = seededRandom(seed + 7);
+  // Each sequence's compound: a random SMILES of a molecule has the molecule's value, ECFP4 and descriptors.
   const seqs: Int32Array[] = [];
-  const y: number[] = [];
-  const bound: number[] = [];
-  // A random SMILES of a molecule has the molecule's fingerprint.
-  const fps: Uint8Array[] = [];
+  const of: number[] = [];
   for (const i of ctx.split.train) {
     seqs.push(d.seqs[i] as Int32Array);
-    y.push(ctx.scaled(i));
-    bound.push(d.bounds[i] as number);
-    fps.push(d.fps[i] as Uint8Array);
+    of.push(i);
     for (const smi of enumerateSmiles(d.rd, d.points[i]?.smiles as string, s.augment, rand)) {
       const enc = d.tokenizer.encode(smi, d.baseConfig.maxLen);
       if (enc.ok) {
         seqs.push(enc.ids);
-        y.push(ctx.scaled(i));
-        bound.push(d.bounds[i] as number);
-        fps.push(d.fps[i] as Uint8Array);
+        of.push(i);
       }
     }
   }
+  const data = { ...ctx.dataOf(of), seqs };
   // Standardised values (regression) or probabilities (binary), the scale of the hard targets.
-  const softY = Float32Array.from(await predictTask(teacher.model, seqs, null, fps));
-  const f = await fit(student, { seqs, fps, y: Float32Array.from(y), ...(d.anyBound ? { bound: Int8Array.from(bound) } : {}) }, ctx.dataOf(ctx.split.valid), {
+  const softY = Float32Array.from(await predictTask(teacher.model, seqs, null, data.fps, data.descs));
+  const f = await fit(student, data, ctx.dataOf(ctx.split.valid), {
     epochs: s.epochs,
     batch: s.batch,
     lengthPool: s.lengthPool,

@@ -30,6 +30,14 @@ export interface QsarSettings {
    * 0.243 → 0.190). Undefined (runs stored before it existed) is a plain head.
    */
   fpHead?: boolean;
+  /**
+   * Descriptor-aware task heads: the heads also read the compound's RDKit descriptors (those the import
+   * stores: MW, cLogP, TPSA, HBD/HBA, rotatable bonds, rings, aromatic rings, Fsp3, heavy atoms, Lipinski
+   * violations), standardised on the training split (EncoderConfig.task.desc), as chemprop's extra
+   * features. Off by default until the bench shows where it wins; screening such a model computes the
+   * descriptors of each compound (about 1.3 ms a molecule).
+   */
+  descHead?: boolean;
   /** The consensus model takes the fine-tuned teacher too (by default: the student and the forest; the teacher and the forest without a student). */
   consensusTeacher?: boolean;
   /** The first replicate seed (seeds firstSeed … firstSeed + seeds − 1): a benchmark runs seeds one at a time. */
@@ -64,7 +72,7 @@ export interface RecipeArgs {
   split?: SplitKind;
   seeds?: number;
   epochs?: number;
-  settings?: Partial<Pick<QsarSettings, 'alpha' | 'hiddenWeight' | 'augment' | 'batch' | 'lr' | 'lengthPool' | 'consensusTeacher' | 'fpHead'>>;
+  settings?: Partial<Pick<QsarSettings, 'alpha' | 'hiddenWeight' | 'augment' | 'batch' | 'lr' | 'lengthPool' | 'consensusTeacher' | 'fpHead' | 'descHead'>>;
 }
 
 /** A training run's settings: the defaults with what the request gives (the app and the CLI alike). */

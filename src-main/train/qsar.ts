@@ -94,7 +94,8 @@ function teacherSource(req: QsarRequest, layers: number): string {
     (s.distill && !req.student && s.studentLayers > layers
       ? `; the student applies its layer ${layers} times, not the ${s.studentLayers} asked: the teacher has only ${layers} layers`
       : '') +
-    (s.fpHead || req.teacher?.config.task?.fp ? '; fingerprint-aware heads: they read the ECFP4 beside the SMILES' : '')
+    (s.fpHead || req.teacher?.config.task?.fp ? '; fingerprint-aware heads: they read the ECFP4 beside the SMILES' : '') +
+    (s.descHead || req.teacher?.config.task?.desc ? '; descriptor-aware heads: they read the RDKit descriptors beside the SMILES' : '')
   );
 }
 

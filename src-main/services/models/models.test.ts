@@ -5,6 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/database';
 import { corpusSlice, sharedData, tempDir } from '../../test/helpers';
+import { DESCRIPTOR_NAMES } from '../../../src-shared/descriptors';
+import { loadRdkit, morganOf } from '../../chem/rdkit';
+import { Scorer } from '../../screen/scorer';
+import type { TaskModelSpec } from '../../train/predict-types';
 import { DEFAULT_QSAR } from '../../train/qsar-settings';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../../train/settings';
 import { BASE_STUDENT, BASE_TEACHER, type PretrainResult, modelServices, startingStudent } from '.';
@@ -277,18 +281,30 @@ describe('pretraining jobs', () => {
     expect(() => models.scoringSpec('cons-consensus')).toThrow(/combines 'cons-ecfp4-rf', which was deleted/);
   }, 240_000);
 
-  it('fingerprint-aware heads: the teacher and the student read the ECFP4, and predict alike on ONNX Runtime and TF.js', async () => {
+  it('fingerprint- and descriptor-aware heads: both read beside the SMILES, and predict and screens score alike on ONNX Runtime and TF.js', async () => {
     const rows = readFileSync(sharedData('qsar/esol.csv'), 'utf8').trim().split('\n');
     const data = join(tmp.dir, 'esol-120.csv');
     writeFileSync(data, `${rows.slice(0, 121).join('\n')}\n`);
-    const settings = { ...DEFAULT_QSAR, seeds: 1, epochs: 1, split: 'random' as const, distill: true, studentLayers: 1, fpHead: true };
+    const settings = { ...DEFAULT_QSAR, seeds: 1, epochs: 1, split: 'random' as const, distill: true, studentLayers: 1, fpHead: true, descHead: true };
     await training.train({ data, target: 'logS', task: 'regression', out: 'fph', teacher: 'whole', settings });
     const smiles = ['CCO', 'c1ccccc1O', 'CC(=O)Nc1ccc(O)cc1', 'not a molecule'];
+    const rd = await loadRdkit();
     for (const name of ['fph-teacher', 'fph-student']) {
-      expect(models.scoringSpec(name)).toMatchObject({ config: { task: { type: 'regression', fp: 2048 } } });
+      const spec = models.scoringSpec(name) as TaskModelSpec;
+      expect(spec).toMatchObject({ config: { task: { type: 'regression', fp: 2048, desc: { names: [...DESCRIPTOR_NAMES] } } } });
+      // Standardised on ESOL's training split: a mean molecular weight of a few hundred, every sd positive.
+      const desc = spec.config.task?.desc;
+      expect([(desc?.mean[0] ?? 0) > 100 && (desc?.mean[0] ?? 0) < 500, desc?.sd.every((v) => v > 0)]).toEqual([true, true]);
+      expect(models.list().find((m) => m.name === name)).toMatchObject({ descHead: true, fpHead: true });
       const [onnx, tfjs] = [await inference.predict(name, smiles, 'onnxruntime'), await inference.predict(name, smiles, 'tfjs')];
       for (let i = 0; i < 3; i++) expect(onnx?.rows[i]?.prediction).toBeCloseTo(tfjs?.rows[i]?.prediction as number, 4);
       expect(onnx?.rows[3]).toMatchObject({ prediction: null, note: 'unparseable structure' });
+      // A screen reads the stored ECFP4, computes the descriptors itself and scores as predict does.
+      const scorer = await Scorer.create([spec], 'onnxruntime');
+      const read = (onnx?.rows ?? []).slice(0, 3).map((r) => r.smiles as string);
+      const scored = await scorer.score(read.map((s, id) => ({ id, smiles: s, modelSmiles: s, fp: morganOf(rd, s) as Uint8Array })));
+      await scorer.release();
+      read.forEach((_, i) => expect(scored.models[0]?.score[i]).toBeCloseTo(onnx?.rows[i]?.prediction as number, 4));
     }
   }, 240_000);
 

@@ -36,6 +36,7 @@ function summary(r: ModelRow): ModelSummary {
     hidden: r.hidden,
     task: 'task' in m && m.task ? { target: m.task.target, type: m.task.type } : null,
     fpHead: 'config' in m && Boolean(m.config.task?.fp),
+    descHead: 'config' in m && Boolean(m.config.task?.desc),
     parent: parentsOf(r),
     metrics: metricsOf(r),
     steps: r.steps,

@@ -13,6 +13,8 @@ export interface TrainForm {
   distill: boolean;
   /** The transformers' task heads also read the ECFP4 (settings.fpHead). */
   fpHead: boolean;
+  /** The task heads also read the RDKit descriptors (settings.descHead). */
+  descHead: boolean;
   studentLayers: number;
   split: 'scaffold' | 'random' | 'temporal';
   /** The file's date column (a temporal split trains on the oldest compounds, tests on the newest); a stored assay brings its dates. */
@@ -53,6 +55,7 @@ export class TrainingState {
       teacher: '',
       distill: true,
       fpHead: true,
+      descHead: false,
       studentLayers: 3,
       split: 'scaffold',
       dateCol: '',
@@ -201,7 +204,7 @@ export class TrainingState {
         split: f.split,
         epochs: f.epochs,
         seeds: f.seeds,
-        settings: { fpHead: f.fpHead },
+        settings: { fpHead: f.fpHead, descHead: f.descHead },
       }),
     );
   }
