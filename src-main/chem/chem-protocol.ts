@@ -10,8 +10,11 @@ export type ChemRequest =
   | { id: number; op: 'standardise'; inputs: string[]; defer?: boolean }
   /** The descriptors and pattern fingerprints of stored compounds (their canonical SMILES): lateChemistry. */
   | { id: number; op: 'late'; inputs: string[] }
-  /** What a file screen needs of each structure (screenParent): the parent, model SMILES and ECFP4 only. */
-  | { id: number; op: 'parents'; inputs: string[] }
+  /**
+   * What a file screen needs of each structure (screenParent): the parent, model SMILES and ECFP4, and the
+   * descriptors with `descriptors` (for a descriptor-aware model).
+   */
+  | { id: number; op: 'parents'; inputs: string[]; descriptors?: boolean }
   /**
    * With `key`, the worker keeps the chunk's built index under that key and later tasks may send the key
    * alone (the answer says `missing` when the worker no longer has it); without, `chunk` is required.

@@ -49,7 +49,12 @@ port.on('message', async (msg: ChemRequest) => {
       case 'standardise':
       case 'parents':
       case 'late': {
-        const one = msg.op === 'standardise' ? (r: typeof rd, s: string) => standardise(r, s, msg.defer) : msg.op === 'parents' ? screenParent : lateChemistry;
+        const one =
+          msg.op === 'standardise'
+            ? (r: typeof rd, s: string) => standardise(r, s, msg.defer)
+            : msg.op === 'parents'
+              ? (r: typeof rd, s: string) => screenParent(r, s, msg.descriptors)
+              : lateChemistry;
         const out: Array<StandardiseResult | ScreenParentResult | LateChemistryResult> = [];
         for (let i = 0; i < msg.inputs.length; i++) {
           at(msg.id, i);

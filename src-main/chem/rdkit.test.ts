@@ -73,6 +73,11 @@ describe('standardise', () => {
       const full = std(s);
       const r = screenParent(rd, s);
       expect(r).toEqual({ ok: true, compound: { smiles: full.smiles, modelSmiles: full.modelSmiles, fp: full.fp } });
+      // For a descriptor-aware model, the import's descriptors too.
+      expect(screenParent(rd, s, true)).toEqual({
+        ok: true,
+        compound: { smiles: full.smiles, modelSmiles: full.modelSmiles, fp: full.fp, descriptors: full.descriptors },
+      });
     }
     expect(screenParent(rd, 'C1CC')).toEqual({ ok: false, reason: 'unparseable structure' });
   });

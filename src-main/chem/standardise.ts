@@ -129,15 +129,25 @@ export interface ScreenParent {
   modelSmiles: string;
   /** Morgan r=2, 2048 bits, packed: the applicability domain and the forest read it. */
   fp: Uint8Array;
+  /** The descriptors, when asked for (a descriptor-aware model reads them). */
+  descriptors?: Descriptors;
 }
 
 export type ScreenParentResult = { ok: true; compound: ScreenParent } | { ok: false; reason: string };
 
-/** The parent of a structure for scoring straight from a file: standardised as at import, without InChI or descriptors. */
-export function screenParent(rd: RDKit, input: string): ScreenParentResult {
+/**
+ * The parent of a structure for scoring straight from a file: standardised as at import, without InChI,
+ * and without descriptors unless `descriptors` (of the parent molecule, parsed once here).
+ */
+export function screenParent(rd: RDKit, input: string, descriptors = false): ScreenParentResult {
   return withParent(rd, input, (mol, smiles): ScreenParentResult => ({
     ok: true,
-    compound: { smiles, modelSmiles: modelSmilesOf(rd, mol, smiles), fp: new Uint8Array(mol.get_morgan_fp_as_uint8array(MORGAN_JSON) as Uint8Array) },
+    compound: {
+      smiles,
+      modelSmiles: modelSmilesOf(rd, mol, smiles),
+      fp: new Uint8Array(mol.get_morgan_fp_as_uint8array(MORGAN_JSON) as Uint8Array),
+      ...(descriptors ? { descriptors: descriptorsOf(mol) } : {}),
+    },
   }));
 }
 

@@ -1,5 +1,6 @@
 // SQL of the screen repository against a real (in-memory) database.
 import { describe, expect, it } from 'vitest';
+import { DESCRIPTOR_NAMES } from '../../src-shared/descriptors';
 import type { ScoredChunk, ScreenItem } from '../screen/scorer';
 import { CompoundRepo } from './compound-repo';
 import { openDatabase } from './database';
@@ -56,6 +57,18 @@ const chunk = (model: string, score: number[], maxSim: number[]): ScoredChunk =>
 });
 
 describe('ScreenRepo', () => {
+  it('reads a chunk of the library with its stored descriptors, none where they are still to come', () => {
+    const { db, lib, repo } = setup(3);
+    db.prepare('UPDATE compounds SET mw = NULL, descriptors_pending = 1 WHERE inchikey = ?').run('KEY-2');
+    const got = repo.chunk(lib.id, 0, 10);
+    expect(got.map((c) => [c.smiles, c.descriptors?.mw ?? null, c.descriptors?.heavyAtoms ?? null])).toEqual([
+      ['C', 0, 1],
+      ['CC', 10, 2],
+      ['CCC', null, null],
+    ]);
+    expect(Object.keys(got[0]?.descriptors ?? {}).sort()).toEqual([...DESCRIPTOR_NAMES].sort());
+  });
+
   it('flags the domain against the threshold recorded with the screen, not the current default', () => {
     const { db, lib, items, repo } = setup(4);
     const id = repo.create({ libraryId: lib.id, models: ['m'], domainThreshold: 0.9, total: 4, jobId: null });

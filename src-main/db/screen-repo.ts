@@ -1,7 +1,12 @@
-import type { CompoundPrediction, ScreenFilter, ScreenHit, ScreenState } from '../../src-shared/dto';
+import type { CompoundPrediction, DescriptorName, Descriptors, ScreenFilter, ScreenHit, ScreenState } from '../../src-shared/dto';
 import type { ScoredChunk, ScreenItem } from '../screen/scorer';
 import type { Db } from './database';
-import { rangeConditions } from './compound-repo';
+import { DESCRIPTOR_COLUMN, rangeConditions } from './compound-repo';
+
+/** The stored descriptors, named as Descriptors names them (NULL while they are still to come). */
+const DESCRIPTORS = Object.entries(DESCRIPTOR_COLUMN)
+  .map(([name, column]) => `c.${column} AS ${name}`)
+  .join(', ');
 
 export interface ScreenRow {
   id: number;
@@ -35,7 +40,7 @@ export class ScreenRepo {
 
   constructor(private readonly db: Db) {
     this.chunkStmt = db.prepare(
-      `SELECT c.id, c.smiles, c.model_smiles AS modelSmiles, c.fp
+      `SELECT c.id, c.smiles, c.model_smiles AS modelSmiles, c.fp, ${DESCRIPTORS}
          FROM (SELECT DISTINCT compound_id AS id FROM library_members
                 WHERE library_id = ? AND compound_id > ? ORDER BY compound_id LIMIT ?) k
          JOIN compounds c ON c.id = k.id ORDER BY c.id`,
@@ -77,12 +82,15 @@ export class ScreenRepo {
 
   /** The next `limit` distinct compounds of the library with id > after, in id order. */
   chunk(libraryId: number, after: number, limit: number): ScreenItem[] {
-    return (this.chunkStmt.all(libraryId, after, limit) as Array<{ id: number; smiles: string; modelSmiles: string | null; fp: Buffer }>).map((r) => ({
-      id: r.id,
-      smiles: r.smiles,
-      modelSmiles: r.modelSmiles,
+    type Row = { id: number; smiles: string; modelSmiles: string | null; fp: Buffer } & Record<DescriptorName, number | null>;
+    return (this.chunkStmt.all(libraryId, after, limit) as Row[]).map(({ id, smiles, modelSmiles, fp, ...d }) => ({
+      id,
+      smiles,
+      modelSmiles,
       // A copy of its own: a view could share a pooled ArrayBuffer that the worker message would clone whole.
-      fp: new Uint8Array(r.fp),
+      fp: new Uint8Array(fp),
+      // What a descriptor-aware model reads (the scorer computes them where they are still to come).
+      descriptors: d.mw === null ? null : (d as Descriptors),
     }));
   }
 

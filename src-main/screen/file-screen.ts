@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Engine, ScoringSpec } from '../train/predict-types';
-import { DOMAIN_THRESHOLD } from '../train/predict-types';
+import { DOMAIN_THRESHOLD, readsDescriptors } from '../train/predict-types';
 import { AppError } from '../../src-shared/errors';
 import { predictionSetText } from '../../src-shared/models';
 import type { Progress } from '../../src-shared/progress';
@@ -298,10 +298,13 @@ async function run(req: FileScreenRequest, hooks: FileScreenHooks, parts: RunPar
   };
   const inFlight: Chunk[] = [];
   let chunkNo = 0;
+  // A descriptor-aware model's descriptors come with the parent, on the chemistry workers (parsed once).
+  const descriptors = readsDescriptors(bundle.models);
   const launch = (taken: Taken[]) => {
     const ok = taken.flatMap((t) => (t.item.ok ? [t] : []));
     const result = (async () => {
-      const parents = ok.length ? await chem.run({ op: 'parents', inputs: ok.map((t) => (t.item.ok ? t.item.rec.structure : '')) }, 'bulk') : [];
+      const inputs = ok.map((t) => (t.item.ok ? t.item.rec.structure : ''));
+      const parents = ok.length ? await chem.run({ op: 'parents', inputs, ...(descriptors ? { descriptors } : {}) }, 'bulk') : [];
       const items: ScreenItem[] = [];
       parents.forEach((r, i) => r.ok && items.push({ id: (ok[i] as Taken).record, ...r.compound }));
       return { parents, scored: items.length ? await (pool as ScreenPool).score(chunkNo++, items) : null };

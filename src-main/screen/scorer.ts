@@ -1,6 +1,7 @@
+import type { Descriptors } from '../../src-shared/dto';
 import { type RDKit, loadRdkit, morganOf, stereoFree } from '../chem/rdkit';
 import { createModel, disposeModel, type Model } from '../model/encoder';
-import { descriptorRowsOf } from '../model/fp-features';
+import { descriptorRow, descriptorRowsOf } from '../model/fp-features';
 import { inferRows, type InferOutput } from '../model/infer';
 import { onnxGraph } from '../model/onnx-export';
 import { OrtModel, loadOrt, ortProblem } from '../model/ort-engine';
@@ -26,12 +27,16 @@ function modelFp(rd: RDKit, it: ScreenItem): ScreenItem {
   return fp ? { ...it, fp } : it;
 }
 
-/** One compound to score: its id, standardised SMILES, model SMILES (null when not yet stored) and ECFP4. */
+/**
+ * One compound to score: its id, standardised SMILES, model SMILES (null when not yet stored), ECFP4 and,
+ * where known, its descriptors (a descriptor-aware model reads them; computed here where absent).
+ */
 export interface ScreenItem {
   id: number;
   smiles: string;
   modelSmiles: string | null;
   fp: Uint8Array;
+  descriptors?: Descriptors | null;
 }
 
 /** One model's results for a chunk, aligned with the items: NaN where there is no value. */
@@ -145,12 +150,31 @@ export class Scorer {
       : [];
     // Set bits once per compound, shared by every model's domain check.
     const bits = items.map((it) => onBits(it.fp));
-    // Descriptors of the model SMILES, computed once per chunk for every descriptor-aware head that reads them.
+    // The descriptors a descriptor-aware head reads, once per chunk: those the item has (the library's stored
+    // ones, or a file screen's computed with the parent), else of the model SMILES. An isotope label changes
+    // the molecular weight, so a labelled compound's are those of its model SMILES, as training and predict read.
     const computed = new Map<string, Promise<Array<Float32Array | null>>>();
     const descsOf = (names: string[]) => {
       const key = names.join(',');
       let rows = computed.get(key);
-      if (!rows) computed.set(key, (rows = loadRdkit().then((rd) => descriptorRowsOf(rd, inputs, names))));
+      if (!rows) {
+        const own = items.map((it) =>
+          it.descriptors && !ISOTOPE.test(it.smiles) ? descriptorRow(it.descriptors as unknown as Record<string, number>, names) : null,
+        );
+        const missing = own.flatMap((d, i) => (d ? [] : [i]));
+        rows = !missing.length
+          ? Promise.resolve(own)
+          : loadRdkit().then((rd) => {
+              const got = descriptorRowsOf(
+                rd,
+                missing.map((i) => inputs[i] as string),
+                names,
+              );
+              missing.forEach((i, k) => (own[i] = got[k] ?? null));
+              return own;
+            });
+        computed.set(key, rows);
+      }
       return rows;
     };
     const out: ModelScores[] = [];

@@ -10,7 +10,9 @@ import { ModelRepo } from '../db/model-repo';
 import { RandomForest } from '../train/forest';
 import { corpusSlice, registerScreenTestModels, registerTinyTaskModel, tempDir } from '../test/helpers';
 import { AppContext, createHandlers } from './app-context';
+import { screenFile } from './file-screen-service';
 import { importFile } from './import-service';
+import { scoreRows } from '../test/screen-files';
 
 const tmp = tempDir();
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -114,6 +116,26 @@ describe('screening a library', () => {
     // The fingerprint term counts: with the same weights and a plain head, these 40 scores lie within 1e-5.
     const scores = hits.map((h) => h.score as number);
     expect(Math.max(...scores) - Math.min(...scores)).toBeGreaterThan(1);
+  });
+
+  it('screens with a descriptor-aware model: a library from its stored descriptors, a file from those of the parent, as `predict` computes them', async () => {
+    await registerTinyTaskModel(app.db, 'mdesc', { vocab: slice, domain: slice.slice(0, 40), seed: 7, desc: true });
+    const r = await app.screens.screen({ library: 'lib', models: ['mdesc'], chunkSize: 64, top: 5 });
+    const hits = await app.screens.results(r.screen, { limit: 40 });
+    const p = await app.inference.predict(
+      'mdesc',
+      hits.map((h) => h.smiles),
+      'tfjs',
+    );
+    hits.forEach((h, i) => expect(h.score).toBeCloseTo(p.rows[i]?.prediction as number, 4));
+    const scores = hits.map((h) => h.score as number);
+    expect(Math.max(...scores) - Math.min(...scores)).toBeGreaterThan(0.5);
+    const file = join(tmp.dir, 'desc.smi');
+    writeFileSync(file, hits.map((h, i) => `${h.smiles} H${i}`).join('\n') + '\n');
+    const out = join(tmp.dir, 'desc-screen');
+    await screenFile({ files: [file], out, models: ['mdesc'], top: 5 }, { registry: async () => app.models });
+    const rows = [...scoreRows(out).values()].map((l) => l.split(','));
+    hits.forEach((h, i) => expect(Number(rows.find((x) => x[3] === `H${i}`)?.[5])).toBeCloseTo(h.score as number, 4));
   });
 
   it('scores a deuterated compound from the ECFP4 its models learnt (of the model SMILES, without isotopes), as `predict` does', async () => {

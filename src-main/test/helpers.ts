@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { DESCRIPTOR_NAMES } from '../../src-shared/descriptors';
 
 /** A file of ../shared/data; fails with a clear message when the data folder is absent. */
 export function sharedData(rel: string): string {
@@ -40,12 +41,13 @@ export async function registerScreenTestModels(db: import('../db/database').Db, 
 /**
  * Registers a tiny task model with random weights (what screening needs of a model: a task head, a
  * tokenizer, a domain) so screening tests need no training; `vocab` builds the tokenizer. `fp`: a
- * fingerprint-aware head (2,048 ECFP4 bits) with random fingerprint weights.
+ * fingerprint-aware head (2,048 ECFP4 bits) with random fingerprint weights; `desc`: a descriptor-aware
+ * head (the 11 stored descriptors, standardised with drug-like means and sds) with random weights.
  */
 export async function registerTinyTaskModel(
   db: import('../db/database').Db,
   name: string,
-  opts: { vocab: string[]; domain: string[]; seed?: number; maxLen?: number; type?: 'regression' | 'binary'; fp?: boolean },
+  opts: { vocab: string[]; domain: string[]; seed?: number; maxLen?: number; type?: 'regression' | 'binary'; fp?: boolean; desc?: boolean },
 ): Promise<void> {
   const { initTf, tf } = await import('../model/tf/backend');
   const { createModel, disposeModel, countParams } = await import('../model/encoder');
@@ -66,10 +68,19 @@ export async function registerTinyTaskModel(
     shareLayers: true,
     mlm: null,
     physchem: 0,
-    task: { type: opts.type ?? 'regression', outputs: 1, ...(opts.fp ? { fp: 2048 } : {}) },
+    task: {
+      type: opts.type ?? 'regression',
+      outputs: 1,
+      ...(opts.fp ? { fp: 2048 } : {}),
+      ...(opts.desc
+        ? { desc: { names: [...DESCRIPTOR_NAMES], mean: [350, 2.5, 70, 1.5, 4.5, 5, 3, 2, 0.35, 25, 0.2], sd: [100, 1.5, 30, 1.2, 2, 3, 1.2, 1, 0.2, 7, 0.5] } }
+        : {}),
+    },
   } as const;
   const model = createModel({ ...config, task: { ...config.task } }, opts.seed ?? 1);
   if (opts.fp) (model.params['task.fp.w'] as import('../model/tf/backend').tf.Variable).assign(tf.randomNormal([2048, 1], 0, 0.3, 'float32', 5));
+  if (opts.desc)
+    (model.params['task.desc.w'] as import('../model/tf/backend').tf.Variable).assign(tf.randomNormal([DESCRIPTOR_NAMES.length, 1], 0, 0.5, 'float32', 6));
   const weights = new Uint8Array(packTensors(model.params));
   const repo = new ModelRepo(db);
   const manifest = {

@@ -48,6 +48,11 @@ export type MemberSpec = (TaskModelSpec & { kind?: 'transformer' }) | ForestMode
 /** Anything that scores compounds: a transformer task model, a forest baseline or a consensus of them. */
 export type ScoringSpec = MemberSpec | ConsensusModelSpec;
 
+/** Whether any of these models (or a consensus's members) has a descriptor-aware head. */
+export function readsDescriptors(specs: ReadonlyArray<ScoringSpec | MemberSpec>): boolean {
+  return specs.some((s) => (s.kind === 'consensus' ? readsDescriptors(s.members.map((m) => m.spec)) : s.kind !== 'forest' && Boolean(s.config.task?.desc)));
+}
+
 /** In the model's domain when the nearest training molecule has at least this ECFP4 Tanimoto. */
 export const DOMAIN_THRESHOLD = 0.3;
 

@@ -34,8 +34,8 @@ export interface QsarSettings {
    * Descriptor-aware task heads: the heads also read the compound's RDKit descriptors (those the import
    * stores: MW, cLogP, TPSA, HBD/HBA, rotatable bonds, rings, aromatic rings, Fsp3, heavy atoms, Lipinski
    * violations), standardised on the training split (EncoderConfig.task.desc), as chemprop's extra
-   * features. Off by default until the bench shows where it wins; screening such a model computes the
-   * descriptors of each compound (about 1.3 ms a molecule).
+   * features. Off by default until the bench shows where it wins. A library screen reads the stored
+   * descriptors; a file screen and `predict` compute them (about 1.3 ms a molecule).
    */
   descHead?: boolean;
   /** The consensus model takes the fine-tuned teacher too (by default: the student and the forest; the teacher and the forest without a student). */

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/database';
 import { corpusSlice, sharedData, tempDir } from '../../test/helpers';
 import { DESCRIPTOR_NAMES } from '../../../src-shared/descriptors';
-import { loadRdkit, morganOf } from '../../chem/rdkit';
+import type { Descriptors } from '../../../src-shared/dto';
+import { descriptorsOfSmiles, loadRdkit, morganOf } from '../../chem/rdkit';
 import { Scorer } from '../../screen/scorer';
 import type { TaskModelSpec } from '../../train/predict-types';
 import { DEFAULT_QSAR } from '../../train/qsar-settings';
@@ -299,12 +300,22 @@ describe('pretraining jobs', () => {
       const [onnx, tfjs] = [await inference.predict(name, smiles, 'onnxruntime'), await inference.predict(name, smiles, 'tfjs')];
       for (let i = 0; i < 3; i++) expect(onnx?.rows[i]?.prediction).toBeCloseTo(tfjs?.rows[i]?.prediction as number, 4);
       expect(onnx?.rows[3]).toMatchObject({ prediction: null, note: 'unparseable structure' });
-      // A screen reads the stored ECFP4, computes the descriptors itself and scores as predict does.
+      // A screen reads the stored ECFP4 and descriptors (computing those still to come) and scores as predict
+      // does; descriptors that are not the structure's change the score (they are read), except for an
+      // isotope-labelled compound, whose are those of its model SMILES.
       const scorer = await Scorer.create([spec], 'onnxruntime');
       const read = (onnx?.rows ?? []).slice(0, 3).map((r) => r.smiles as string);
-      const scored = await scorer.score(read.map((s, id) => ({ id, smiles: s, modelSmiles: s, fp: morganOf(rd, s) as Uint8Array })));
+      const scores = async (d: (s: string) => Descriptors | null, label = (s: string) => s) => {
+        const items = read.map((s, id) => ({ id, smiles: label(s), modelSmiles: s, fp: morganOf(rd, s) as Uint8Array, descriptors: d(s) }));
+        return Array.from((await scorer.score(items)).models[0]?.score ?? []);
+      };
+      const stored = (s: string) => descriptorsOfSmiles(rd, s);
+      const wrong = (s: string) => ({ ...(stored(s) as Descriptors), mw: 900, clogp: -4 });
+      const want = read.map((_, i) => onnx?.rows[i]?.prediction as number);
+      for (const got of [await scores(() => null), await scores(stored), await scores(wrong, (s) => `[2H]${s}`)])
+        got.forEach((v, i) => expect(v).toBeCloseTo(want[i] as number, 4));
+      expect((await scores(wrong)).some((v, i) => Math.abs(v - (want[i] as number)) > 1e-3)).toBe(true);
       await scorer.release();
-      read.forEach((_, i) => expect(scored.models[0]?.score[i]).toBeCloseTo(onnx?.rows[i]?.prediction as number, 4));
     }
   }, 240_000);
 
