@@ -119,6 +119,10 @@ describe('ONNX export', () => {
     (model.params['task.desc.w'] as tf.Variable).assign(tf.randomNormal([3, 2], 0, 0.5, 'float32', 5));
     const fps = seqs.map((_, k) => Uint8Array.from({ length: 8 }, (_, j) => (j * 37 + k * 91) % 256));
     const graph = exportOnnx(config, packTensors(model.params));
+    // The graph says how to standardise its desc input.
+    const { onnx } = createRequire(import.meta.url)('onnx-proto') as typeof import('onnx-proto');
+    const meta = onnx.ModelProto.decode(graph).metadataProps.find((p) => p.key === 'delicate.task.desc');
+    expect(JSON.parse(meta?.value ?? 'null')).toEqual(desc);
     const ortModel = await OrtModel.create(graph, 1, true, config.task);
     const got = await ortModel.rows(seqs, 'task', 2, fps, rows);
     await expect(ortModel.rows(seqs, 'task', 2, fps)).rejects.toThrow(/descriptors/);

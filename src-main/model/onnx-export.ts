@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { onnx } from 'onnx-proto';
-import type { EncoderConfig } from './encoder';
+import type { DescriptorNorm, EncoderConfig } from './encoder';
 import { LN_EPS } from './encoder';
 import { unpackArrays } from './weights-io';
 
@@ -130,13 +130,13 @@ export function exportOnnx(config: EncoderConfig, weights: Uint8Array, name = 'd
   if (config.physchem > 0) outputs.push({ name: 'physchem', from: dense(pooled, 'physchem.w', 'physchem.b', false), width: config.physchem });
   for (const o of outputs) nodes.push({ opType: 'Identity', input: [o.from], output: [o.name], name: `out_${o.name}` });
 
-  return encodeModel(name, nodes, initializers, outputs, config.task?.fp ?? 0, config.task?.desc?.names.length ?? 0);
+  return encodeModel(name, nodes, initializers, outputs, config.task?.fp ?? 0, config.task?.desc ?? null);
 }
 
 /**
  * The ONNX model of a graph: inputs `input_ids` int64 and `attention_mask` float [batch, seq] (and `fp`
- * float [batch, fpBits] when fpBits > 0, `desc` float [batch, descs] when descs > 0); float outputs
- * [batch, width].
+ * float [batch, fpBits] when fpBits > 0, `desc` float [batch, descriptors] with `desc`, whose names, means
+ * and sds the graph carries in its metadata as `delicate.task.desc`, JSON); float outputs [batch, width].
  */
 function encodeModel(
   name: string,
@@ -144,12 +144,14 @@ function encodeModel(
   initializers: onnx.ITensorProto[],
   outputs: Array<{ name: string; width: number }>,
   fpBits: number,
-  descs: number,
+  desc: DescriptorNorm | null,
 ): Uint8Array {
   const dims = (...ds: Array<string | number>) => ({ dim: ds.map((x) => (typeof x === 'string' ? { dimParam: x } : { dimValue: x })) });
   const model = proto.ModelProto.create({
     irVersion: 8,
     producerName: 'delicate',
+    // How to standardise the `desc` input: a graph used outside Delicate says it itself.
+    ...(desc ? { metadataProps: [{ key: 'delicate.task.desc', value: JSON.stringify(desc) }] } : {}),
     opsetImport: [{ domain: '', version: 17 }],
     graph: {
       name,
@@ -159,7 +161,7 @@ function encodeModel(
         { name: 'input_ids', type: { tensorType: { elemType: proto.TensorProto.DataType.INT64, shape: dims('batch', 'seq') } } },
         { name: 'attention_mask', type: { tensorType: { elemType: proto.TensorProto.DataType.FLOAT, shape: dims('batch', 'seq') } } },
         ...(fpBits > 0 ? [{ name: 'fp', type: { tensorType: { elemType: proto.TensorProto.DataType.FLOAT, shape: dims('batch', fpBits) } } }] : []),
-        ...(descs > 0 ? [{ name: 'desc', type: { tensorType: { elemType: proto.TensorProto.DataType.FLOAT, shape: dims('batch', descs) } } }] : []),
+        ...(desc ? [{ name: 'desc', type: { tensorType: { elemType: proto.TensorProto.DataType.FLOAT, shape: dims('batch', desc.names.length) } } }] : []),
       ],
       output: outputs.map((o) => ({ name: o.name, type: { tensorType: { elemType: proto.TensorProto.DataType.FLOAT, shape: dims('batch', o.width) } } })),
     },
