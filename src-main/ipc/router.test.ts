@@ -11,6 +11,7 @@ const handlers = {
   'job.get': async () => {
     throw new TypeError('boom');
   },
+  'model.train': async (args: unknown) => ({ got: args }),
 } as unknown as Api;
 
 describe('router', () => {
@@ -40,6 +41,13 @@ describe('router', () => {
       [{ distill: true, student: 's', studentLayers: 2 }, 'studentLayers: a student brings its own depth: give student or studentLayers, not both'],
       [{ student: 's' }, 'student: a student (a general-distilled model to start from) needs distill'],
     ];
+    // The form's head options pass the boundary as they are; an unknown setting does not.
+    const settings = { fpHead: false, descHead: true };
+    expect(await route('model.train', { ...train, assay: 'ic50', settings })).toMatchObject({ ok: true, value: { got: { settings } } });
+    expect(await route('model.train', { ...train, assay: 'ic50', settings: { descHeads: true } })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT' },
+    });
     for (const [extra, message] of refused) {
       expect(await route('model.train', { ...train, assay: 'ic50', ...extra })).toMatchObject({
         ok: false,
