@@ -3,10 +3,10 @@
 //
 //   npm run bench -- qsar [--db PATH] [--teacher T --shared-teacher S --student D] [--datasets esol,bbbp]
 //                         [--splits scaffold,random] [--seeds 3] [--epochs 15] [--student-layers 3] [--fresh]
-//                         [--roles teacher,shared,kd,delicate,fp]   (a subset of the work; fp: the teacher and the
-//                                               DeLiCaTe student with fingerprint-aware heads, --fp-head;
-//                                               desc, asked for only: heads that read the ECFP4 and the
-//                                               RDKit descriptors, --desc-head)
+//                         [--roles teacher,shared,kd,delicate,fp,desc]   (a subset of the work; fp: the teacher and
+//                                               the DeLiCaTe student with fingerprint-aware heads, what train
+//                                               gives by default; desc: heads that read the ECFP4 and the RDKit
+//                                               descriptors, --desc-head)
 //                         [--until HH:MM]   (a machine lent until then: tasks that end in time first)
 //   Run it once per core: the processes share the work through claim files next to the database.
 //                         [--report]   (no training: the table from the cells measured so far)
@@ -150,10 +150,12 @@ export async function run(args: string[]): Promise<void> {
   const datasets = (values.datasets ?? (quick ? 'esol' : Object.keys(SETS).join(','))).split(',');
   const splits = (values.splits ?? 'scaffold,random').split(',') as Array<QsarSettings['split']>;
   const seeds = Number(values.seeds ?? (quick ? 1 : 3));
-  // Plain heads but in the fp role (its cells name fpHead): the cells of the other roles were measured with them.
+  // Plain heads but in the fp and desc roles (their cells name fpHead, descHead): the cells of the other roles
+  // were measured with them.
   const settings: QsarSettings = {
     ...DEFAULT_QSAR,
     fpHead: false,
+    descHead: false,
     seeds: 1,
     epochs: Number(values.epochs ?? (quick ? 2 : DEFAULT_QSAR.epochs)),
     studentLayers: k,
@@ -227,9 +229,8 @@ export async function run(args: string[]): Promise<void> {
     writeFileSync(tmp, `${JSON.stringify({ cells: [...merged.values()] }, null, 2)}\n`);
     renameSync(tmp, cellsFile);
   };
-  // --roles splits the work (e.g. one process per core): teacher (with the forest), shared, kd, delicate, fp;
-  // desc only when asked for.
-  const roles = new Set(values.report ? [] : (values.roles ?? 'teacher,shared,kd,delicate,fp').split(','));
+  // --roles splits the work (e.g. one process per core): teacher (with the forest), shared, kd, delicate, fp, desc.
+  const roles = new Set(values.report ? [] : (values.roles ?? 'teacher,shared,kd,delicate,fp,desc').split(','));
   for (const r of roles)
     if (!['teacher', 'shared', 'kd', 'delicate', 'fp', 'desc'].includes(r))
       throw new Error(`unknown role ${r} in --roles (teacher, shared, kd, delicate, fp, desc)`);
@@ -607,7 +608,7 @@ export async function run(args: string[]): Promise<void> {
   const fpGoals = modelGoalLines(summary, 'fp-head');
   const descGoals = modelGoalLines(summary, 'desc-head');
   const done = [...cells.values()].filter((c) => datasets.includes(c.dataset) && (splits as string[]).includes(c.split) && c.seed < seeds).length;
-  const wanted = datasets.length * splits.length * seeds * (3 + (names.shared ? 1 : 0) + (names.student ? 7 : 0));
+  const wanted = datasets.length * splits.length * seeds * (3 + (names.shared ? 1 : 0) + (names.student ? 11 : 0));
   report(
     // A quick run checks the pipeline: it must not overwrite the real table.
     quick ? 'qsar-quick' : 'qsar',
