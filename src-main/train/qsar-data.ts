@@ -51,6 +51,9 @@ export async function qsarData(req: QsarRequest): Promise<QsarData> {
   const baseConfig: EncoderConfig = req.teacher
     ? req.teacher.config
     : { ...s.scratchArchitecture, vocabSize: tokenizer.size, shareLayers: false, mlm: null, physchem: 0, task: null };
+  // A teacher that reads descriptors keeps its own; a new descriptor-aware head reads those of the import.
+  const descNames = req.teacher?.config.task?.desc?.names ?? (s.descHead ? [...DESCRIPTOR_NAMES] : []);
+  const descs: Float32Array[] = [];
   const points: AssayData['points'] = [];
   const seqs: Int32Array[] = [];
   let tooLong = 0;
@@ -63,6 +66,12 @@ export async function qsarData(req: QsarRequest): Promise<QsarData> {
       assay.rejected.push({ record: p.record, line: null, reason: `${enc.tokens} tokens, longer than the model's maximum ${enc.maxLength}` });
       continue;
     }
+    const d = descNames.length ? descriptorsOfSmiles(rd, p.smiles) : null;
+    if (descNames.length && !d) {
+      assay.rejected.push({ record: p.record, line: null, reason: 'RDKit cannot compute the descriptors the model reads' });
+      continue;
+    }
+    if (d) descs.push(descriptorRow(d as unknown as Record<string, number>, descNames));
     unknown += enc.unknown;
     tokens += enc.ids.length - 2;
     points.push(p);
@@ -75,15 +84,6 @@ export async function qsarData(req: QsarRequest): Promise<QsarData> {
   // through the censored loss; the test metrics compare predictions with measured values, and boundsKept
   // says how many bounds the predictions respect.
   const bounds = Int8Array.from(points, (p) => (classify ? 0 : boundOf(p)));
-  // A teacher that reads descriptors keeps its own; a new descriptor-aware head reads those of the import.
-  const descNames = req.teacher?.config.task?.desc?.names ?? (s.descHead ? [...DESCRIPTOR_NAMES] : []);
-  const descs = descNames.length
-    ? points.map((p) => {
-        const d = descriptorsOfSmiles(rd, p.smiles);
-        if (!d) throw new AppError('INVALID_INPUT', `${req.data}: record ${p.record}: RDKit cannot compute the descriptors of ${p.smiles}`);
-        return descriptorRow(d as unknown as Record<string, number>, descNames);
-      })
-    : null;
   return {
     rd,
     assay,
@@ -92,7 +92,7 @@ export async function qsarData(req: QsarRequest): Promise<QsarData> {
     tokenizer,
     baseConfig,
     fps: points.map((p) => morganOf(rd, p.smiles) as Uint8Array),
-    descs,
+    descs: descNames.length ? descs : null,
     descNames,
     scaffolds: s.split === 'scaffold' ? points.map((p) => murckoScaffold(rd, p.smiles) ?? p.smiles) : [],
     bounds,
