@@ -57,10 +57,11 @@ const chunk = (model: string, score: number[], maxSim: number[]): ScoredChunk =>
 });
 
 describe('ScreenRepo', () => {
-  it('reads a chunk of the library with its stored descriptors, none where they are still to come', () => {
+  it('reads a chunk of the library with its stored descriptors when asked, none where they are still to come', () => {
     const { db, lib, repo } = setup(3);
     db.prepare('UPDATE compounds SET mw = NULL, descriptors_pending = 1 WHERE inchikey = ?').run('KEY-2');
-    const got = repo.chunk(lib.id, 0, 10);
+    expect(repo.chunk(lib.id, 0, 10).every((c) => !('descriptors' in c))).toBe(true);
+    const got = repo.chunk(lib.id, 0, 10, true);
     expect(got.map((c) => [c.smiles, c.descriptors?.mw ?? null, c.descriptors?.heavyAtoms ?? null])).toEqual([
       ['C', 0, 1],
       ['CC', 10, 2],

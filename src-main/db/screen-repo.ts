@@ -34,17 +34,21 @@ type StoredPrediction = Omit<CompoundPrediction, 'task' | 'inDomain'> & { inDoma
 /** Screens and their predictions. */
 export class ScreenRepo {
   private readonly chunkStmt;
+  private readonly chunkWithDescriptorsStmt;
   private readonly insertStmt;
   private readonly modelSmilesStmt;
   private readonly progressStmt;
 
   constructor(private readonly db: Db) {
-    this.chunkStmt = db.prepare(
-      `SELECT c.id, c.smiles, c.model_smiles AS modelSmiles, c.fp, ${DESCRIPTORS}
-         FROM (SELECT DISTINCT compound_id AS id FROM library_members
-                WHERE library_id = ? AND compound_id > ? ORDER BY compound_id LIMIT ?) k
-         JOIN compounds c ON c.id = k.id ORDER BY c.id`,
-    );
+    const chunk = (columns: string) =>
+      db.prepare(
+        `SELECT ${columns}
+           FROM (SELECT DISTINCT compound_id AS id FROM library_members
+                  WHERE library_id = ? AND compound_id > ? ORDER BY compound_id LIMIT ?) k
+           JOIN compounds c ON c.id = k.id ORDER BY c.id`,
+      );
+    this.chunkStmt = chunk('c.id, c.smiles, c.model_smiles AS modelSmiles, c.fp');
+    this.chunkWithDescriptorsStmt = chunk(`c.id, c.smiles, c.model_smiles AS modelSmiles, c.fp, ${DESCRIPTORS}`);
     this.insertStmt = db.prepare(
       `INSERT INTO predictions (screen_id, model, compound_id, score, max_sim, in_domain, uncertainty, note)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -80,17 +84,21 @@ export class ScreenRepo {
     );
   }
 
-  /** The next `limit` distinct compounds of the library with id > after, in id order. */
-  chunk(libraryId: number, after: number, limit: number): ScreenItem[] {
-    type Row = { id: number; smiles: string; modelSmiles: string | null; fp: Buffer } & Record<DescriptorName, number | null>;
-    return (this.chunkStmt.all(libraryId, after, limit) as Row[]).map(({ id, smiles, modelSmiles, fp, ...d }) => ({
+  /**
+   * The next `limit` distinct compounds of the library with id > after, in id order; with `descriptors`
+   * (a descriptor-aware model screens), their stored descriptors too (null while still to come: the
+   * scorer computes them).
+   */
+  chunk(libraryId: number, after: number, limit: number, descriptors = false): ScreenItem[] {
+    type Row = { id: number; smiles: string; modelSmiles: string | null; fp: Buffer } & Partial<Record<DescriptorName, number | null>>;
+    const stmt = descriptors ? this.chunkWithDescriptorsStmt : this.chunkStmt;
+    return (stmt.all(libraryId, after, limit) as Row[]).map(({ id, smiles, modelSmiles, fp, ...d }) => ({
       id,
       smiles,
       modelSmiles,
       // A copy of its own: a view could share a pooled ArrayBuffer that the worker message would clone whole.
       fp: new Uint8Array(fp),
-      // What a descriptor-aware model reads (the scorer computes them where they are still to come).
-      descriptors: d.mw === null ? null : (d as Descriptors),
+      ...(descriptors ? { descriptors: d.mw === null ? null : (d as Descriptors) } : {}),
     }));
   }
 

@@ -13,7 +13,7 @@ import { LibraryRepo } from '../db/library-repo';
 import { ScreenRepo, type ScreenRow } from '../db/screen-repo';
 import { ScreenPool } from '../screen/screen-pool';
 import type { ScreenItem } from '../screen/scorer';
-import { DOMAIN_THRESHOLD, type Engine } from '../train/predict-types';
+import { DOMAIN_THRESHOLD, type Engine, readsDescriptors } from '../train/predict-types';
 import { csvField, exportFormat, sdfRecord, writeStreamed } from './file-writers';
 import type { LibraryService } from './library-service';
 import type { ModelRegistry } from './models';
@@ -131,6 +131,8 @@ export class ScreenService {
     const previous = req.resume ? this.repo.resumable(lib.id, req.models) : null;
     const id = previous?.id ?? this.repo.create({ libraryId: lib.id, models: req.models, domainThreshold: DOMAIN_THRESHOLD, total, jobId });
     const start = this.row(id);
+    // Stored descriptors are read only for a model that reads them.
+    const descriptors = readsDescriptors(specs);
     const pool = await ScreenPool.start(specs, req.engine ?? 'auto', req.workers);
     const chunkSize = req.chunkSize ?? CHUNK;
     let cursor = start.cursor;
@@ -152,7 +154,7 @@ export class ScreenService {
       });
       for (;;) {
         while (!exhausted && inFlight.length < pool.capacity) {
-          const items = this.repo.chunk(lib.id, cursor, chunkSize);
+          const items = this.repo.chunk(lib.id, cursor, chunkSize, descriptors);
           if (items.length === 0) {
             exhausted = true;
             break;
