@@ -1,4 +1,5 @@
 import { type RDKit, descriptorsOfSmiles } from '../chem/rdkit';
+import type { Descriptors } from '../../src-shared/dto';
 import type { DescriptorNorm } from './encoder';
 
 /**
@@ -31,10 +32,11 @@ export function fpFeatures(
 /** A descriptor value standardised with the training set's mean and sd is clipped to this many sds. */
 const DESC_CLIP = 5;
 
-/** A compound's descriptors in the order of `names` (as DescriptorNorm.names lists them). */
-export function descriptorRow(d: Readonly<Record<string, number>>, names: readonly string[]): Float32Array {
+/** A compound's descriptors (as stored, or any values by name) in the order of `names` (as DescriptorNorm.names lists them). */
+export function descriptorRow(d: Descriptors | Readonly<Record<string, number>>, names: readonly string[]): Float32Array {
+  const byName = d as Readonly<Record<string, number | undefined>>;
   return Float32Array.from(names, (n) => {
-    const v = d[n];
+    const v = byName[n];
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`descriptor '${n}' is missing`);
     return v;
   });
@@ -76,6 +78,6 @@ export function descFeatures(
 export function descriptorRowsOf(rd: RDKit, smiles: ReadonlyArray<string>, names: readonly string[]): Array<Float32Array | null> {
   return smiles.map((s) => {
     const d = descriptorsOfSmiles(rd, s);
-    return d ? descriptorRow(d as unknown as Record<string, number>, names) : null;
+    return d ? descriptorRow(d, names) : null;
   });
 }

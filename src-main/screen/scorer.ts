@@ -158,9 +158,7 @@ export class Scorer {
       const key = names.join(',');
       let rows = computed.get(key);
       if (!rows) {
-        const own = items.map((it) =>
-          it.descriptors && !ISOTOPE.test(it.smiles) ? descriptorRow(it.descriptors as unknown as Record<string, number>, names) : null,
-        );
+        const own = items.map((it) => (it.descriptors && !ISOTOPE.test(it.smiles) ? descriptorRow(it.descriptors, names) : null));
         const missing = own.flatMap((d, i) => (d ? [] : [i]));
         rows = !missing.length
           ? Promise.resolve(own)

@@ -71,7 +71,7 @@ export async function qsarData(req: QsarRequest): Promise<QsarData> {
       assay.rejected.push({ record: p.record, line: null, reason: 'RDKit cannot compute the descriptors the model reads' });
       continue;
     }
-    if (d) descs.push(descriptorRow(d as unknown as Record<string, number>, descNames));
+    if (d) descs.push(descriptorRow(d, descNames));
     unknown += enc.unknown;
     tokens += enc.ids.length - 2;
     points.push(p);
