@@ -1,15 +1,19 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { padBatch } from './batch';
 import { type EncoderConfig, createModel, disposeModel, encode, physchemHead, taskHead } from './encoder';
 import { descFeatures, descriptorNorm, descriptorRow } from './fp-features';
 import { inferRows } from './infer';
-import { exportOnnx, quantizeColumns } from './onnx-export';
+import { exportOnnx, isCurrentGraph, onnxGraph, quantizeColumns } from './onnx-export';
 import { OrtModel } from './ort-engine';
 import { initTf, tf } from './tf/backend';
 import { packTensors } from './weights-tf';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof import('onnxruntime-node');
+const proto = (createRequire(import.meta.url)('onnx-proto') as typeof import('onnx-proto')).onnx;
 
 const base: EncoderConfig = {
   vocabSize: 20,
@@ -200,5 +204,43 @@ describe('ONNX export', () => {
     // Quantised, so not the same numbers; close to them.
     expect(maxDiff).toBeGreaterThan(1e-6);
     expect(maxDiff / maxAbs).toBeLessThan(0.05);
+  });
+
+  it('writes GELU so that ONNX Runtime fuses it (no Erf left in the optimised graph, float or int8)', async () => {
+    const model = createModel(base, 5);
+    const weights = packTensors(model.params);
+    disposeModel(model);
+    const dir = mkdtempSync(join(tmpdir(), 'delicate-gelu-'));
+    try {
+      for (const int8 of [false, true]) {
+        const file = join(dir, `${int8}.onnx`);
+        const s = await ort.InferenceSession.create(exportOnnx(base, weights, 'g', { int8 }), {
+          graphOptimizationLevel: 'all',
+          optimizedModelFilePath: file,
+          logSeverityLevel: 3,
+        });
+        await s.release();
+        const ops = (proto.ModelProto.decode(readFileSync(file)).graph?.node ?? []).map((n) => n.opType);
+        expect(ops).not.toContain('Erf');
+        expect(ops.filter((o) => o === 'Gelu' || o === 'BiasGelu')).toHaveLength(base.layers);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs a stored graph of the current version as it is, and exports an older one again from the weights', () => {
+    const model = createModel(base, 6);
+    const weights = packTensors(model.params);
+    disposeModel(model);
+    const current = exportOnnx(base, weights, 'm');
+    expect(isCurrentGraph(current)).toBe(true);
+    const spec = { config: base, weights, name: 'm' };
+    expect(onnxGraph({ ...spec, onnx: current }, false)).toBe(current);
+    const older = proto.ModelProto.decode(current);
+    older.producerVersion = '';
+    const olderBytes = proto.ModelProto.encode(older).finish();
+    expect(isCurrentGraph(olderBytes)).toBe(false);
+    expect(Buffer.from(onnxGraph({ ...spec, onnx: olderBytes }, false)).equals(Buffer.from(current))).toBe(true);
   });
 });

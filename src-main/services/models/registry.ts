@@ -7,7 +7,7 @@ import { AppError } from '../../../src-shared/errors';
 import type { Db } from '../../db/database';
 import { type ModelRow, ModelRepo, manifestOf, metricsOf, parentsOf } from '../../db/model-repo';
 import { readModelFile, writeModelFile } from '../../model/model-file';
-import { exportOnnx } from '../../model/onnx-export';
+import { exportOnnx, onnxGraph } from '../../model/onnx-export';
 import { packArrays, unpackArrays } from '../../model/weights-io';
 import type { Calibration } from '../../train/ensemble';
 import type { ForestJson } from '../../train/forest';
@@ -90,8 +90,8 @@ export class ModelRegistry {
       );
     const { row: r, manifest, weights } = this.repo.ready(name, { kinds: TRANSFORMERS, need: 'not a transformer' });
     if (format === 'onnx') {
-      // Task models store their graph; others get one made from the stored weights (deterministic).
-      const graph = this.repo.onnx(r.id) ?? exportOnnx(manifest.config, weights, name);
+      // Task models store their graph; others (and graphs of an older version) are made from the stored weights (deterministic).
+      const graph = onnxGraph({ config: manifest.config, weights, name, onnx: this.repo.onnx(r.id) }, false);
       await writeFile(out, graph);
       return { bytes: graph.length };
     }
