@@ -1,5 +1,5 @@
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
@@ -85,18 +85,22 @@ export async function run(args: string[]): Promise<void> {
     let peakRss = process.memoryUsage().rss;
     const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     let recordsDone = 0;
+    let recordsCpu: NodeJS.CpuUsage | null = null;
     const s = await importFile(db, chem, {
       file: path,
       library: label,
       onProgress: (p) => process.stderr.write(`\r${label}: ${p.read} records, ${Math.round(p.rate)} rec/s   `),
       onDescriptors: (p) => {
         recordsDone ||= performance.now();
+        recordsCpu ??= process.cpuUsage(cpuStart);
         process.stderr.write(`\r${label}: descriptors ${p.done}/${p.total}, ${Math.round(p.rate)}/s   `);
       },
     });
     const seconds = (performance.now() - start) / 1000;
     const recordsSeconds = ((recordsDone || performance.now()) - start) / 1000;
+    const cpu = recordsCpu ?? process.cpuUsage(cpuStart);
     clearInterval(timer);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     process.stderr.write('\n');
@@ -107,6 +111,9 @@ export async function run(args: string[]): Promise<void> {
       rejected: s.rejected,
       recordsSeconds: Math.round(recordsSeconds * 10) / 10,
       recordsMolPerSec: Math.round(s.read / recordsSeconds),
+      // The cores' time this process (all its threads) had in the records step: below the core count, other
+      // work on the machine or waiting.
+      recordsCores: Math.round(((cpu.user + cpu.system) / 1e6 / recordsSeconds) * 100) / 100,
       descriptorSeconds: s.descriptors?.seconds ?? 0,
       seconds: Math.round(seconds * 10) / 10,
       molPerSec: Math.round(s.read / seconds),
@@ -128,15 +135,37 @@ export async function run(args: string[]): Promise<void> {
       goalMolPerSec: 2000,
     },
     [
-      ['records', 'read', 'imported', 'rejected', 'records s', 'records mol/s', 'descriptors s', 'total s', 'total mol/s', 'peak RSS MiB'],
+      [
+        'records',
+        'read',
+        'imported',
+        'rejected',
+        'records s',
+        'records mol/s',
+        'records step: cores used',
+        'descriptors s',
+        'total s',
+        'total mol/s',
+        'peak RSS MiB',
+      ],
       ...runs.map((r) =>
-        [r.records, r.read, r.imported, r.rejected, r.recordsSeconds, r.recordsMolPerSec, r.descriptorSeconds, r.seconds, r.molPerSec, r.peakRssMiB].map(
-          String,
-        ),
+        [
+          r.records,
+          r.read,
+          r.imported,
+          r.rejected,
+          r.recordsSeconds,
+          r.recordsMolPerSec,
+          r.recordsCores,
+          r.descriptorSeconds,
+          r.seconds,
+          r.molPerSec,
+          r.peakRssMiB,
+        ].map(String),
       ),
     ],
     [
-      `Chemistry workers: ${workers}. Goal: 2,000 mol/s; the records step (standardisation, InChIKey, ECFP4, SQLite; the library is usable after it) ` +
+      `Chemistry workers: ${workers}, on ${cpus().length} cores; load average ${loadavg()[0]?.toFixed(2)} at the end. Goal: 2,000 mol/s; the records step (standardisation, InChIKey, ECFP4, SQLite; the library is usable after it) ` +
         `reached ${full.recordsMolPerSec} mol/s on the full corpus, the whole import with descriptors and pattern fingerprints ${full.molPerSec} mol/s.`,
       '',
       `Per molecule, one thread (µs): ${Object.entries(perStageUs)
