@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { type Cell, doneShare, goalLines, modelGoalLines, type Role, type SummaryRow, untilOrder, untilTime, worseThanTeacher } from './_qsar-summary';
+import {
+  type Cell,
+  doneShare,
+  goalLines,
+  modelGoalLines,
+  referenceRows,
+  type Role,
+  type SummaryRow,
+  teacherGoalLines,
+  teacherOf,
+  untilOrder,
+  untilTime,
+  worseThanTeacher,
+} from './_qsar-summary';
 
 const cell = (role: Role, seed: number, metrics: Record<string, number>): Cell => ({
   key: `x/scaffold/${seed}/${role}`,
@@ -142,6 +155,76 @@ describe('the model goals', () => {
     });
     expect(modelGoalLines(desc, 'fp-head').data.pairs).toBe(0);
     expect(modelGoalLines([...fp, ...desc.filter((r) => r.model.startsWith('desc-head'))], 'plain').data.coverageOutside).toEqual([]);
+  });
+});
+
+describe('the long-teacher report', () => {
+  it("compares the recommended model with a reference teacher when given, and each student with its own run's teacher", () => {
+    const summary = [
+      row('a', 'teacher', { mean: 0.7 }),
+      row('a', 'ECFP4 + RF', { mean: 0.9 }),
+      row('a', 'fp-head DeLiCaTe student', { mean: 0.75 }),
+      row('a', 'fp-head consensus', { mean: 0.74 }),
+      row('a', 'fp-head recommended', { mean: 0.74 }),
+    ];
+    // Against this run's (new) teacher the recommended model is not better; against the shipped one it is.
+    expect(modelGoalLines(summary, 'fp-head').data.recommendedVsTeacher).toBe(0);
+    const reference = { name: 'old', rows: [row('a', 'teacher', { mean: 0.95 })] };
+    const withRef = modelGoalLines(summary, 'fp-head', reference);
+    expect(withRef.data.recommendedVsTeacher).toBe(1);
+    expect(withRef.lines[0]).toContain('better than the current teacher (old, its own cells) on 1');
+    expect(teacherOf('fp-head DeLiCaTe student')).toBe('fp-head teacher');
+    expect(teacherOf('desc-head recommended')).toBe('desc-head teacher');
+    expect(teacherOf('fp-head teacher')).toBe('teacher');
+    expect(teacherOf('KD student')).toBe('teacher');
+  });
+
+  it("checks the student goals of a heads kind against that kind's teacher", () => {
+    const summary = [
+      row('a', 'fp-head teacher', { mean: 1.0, params: 2_400_000, inferenceOverTeacher: null }),
+      row('a', 'fp-head DeLiCaTe student', { mean: 1.1, worseThanTeacher: 0.1 }),
+    ];
+    expect(goalLines(summary, 3, true).data[0]?.misses).toEqual(['no teacher cell yet']);
+    const fp = goalLines(summary, 3, true, 'fp-head');
+    expect(fp.data[0]?.misses).toEqual(["RMSE 1.100 is 10.0% worse than the teacher's 1.000"]);
+    expect(fp.lines[0]).toContain('against its teacher, both with fingerprint-aware heads (');
+  });
+
+  it('counts the sets where the teacher beats the forest on both splits, Lipophilicity random and BACE pIC50', () => {
+    const both = (dataset: string, model: Role, scaffold: number, random: number, metric = 'rmse') => [
+      row(dataset, model, { metric, mean: scaffold }),
+      row(dataset, model, { metric, mean: random, split: 'random' }),
+    ];
+    const summary = [
+      ...both('esol', 'fp-head teacher', 0.7, 0.6),
+      ...both('esol', 'ECFP4 + RF', 1.4, 1.1),
+      // BBBP: ahead on one split only, not counted.
+      ...both('bbbp', 'fp-head teacher', 0.9, 0.88, 'rocAuc'),
+      ...both('bbbp', 'ECFP4 + RF', 0.85, 0.9, 'rocAuc'),
+      ...both('lipophilicity', 'fp-head teacher', 0.8, 0.79),
+      ...both('lipophilicity', 'ECFP4 + RF', 0.85, 0.8),
+      // BACE pIC50: the student is the best transformer-based model on the scaffold split and beats the forest; on random nothing does.
+      ...both('bace-pic50', 'fp-head teacher', 0.82, 0.8),
+      ...both('bace-pic50', 'fp-head DeLiCaTe student', 0.78, 0.81),
+      ...both('bace-pic50', 'ECFP4 + RF', 0.8, 0.7),
+    ];
+    const { data, lines } = teacherGoalLines(summary, 'fp-head');
+    expect(data).toEqual({
+      sets: 2,
+      setsWon: ['esol', 'lipophilicity'],
+      lipoRandom: 0.79,
+      pic50: ["scaffold: fp-head DeLiCaTe student RMSE 0.780 beats the forest's 0.800", "random: fp-head teacher RMSE 0.800 does not beat the forest's 0.700"],
+    });
+    expect(lines[0]).toContain('better than the forest on both splits of 2 of 3 MoleculeNet sets with both rows (esol, lipophilicity)');
+    expect(teacherGoalLines(summary, 'plain').lines).toEqual([]);
+  });
+
+  it("reads a reference teacher's rows from its own stored cells", () => {
+    const c = (seed: number, rmse: number, fingerprint: string, role: Role = 'teacher') => ({ ...cell(role, seed, { rmse }), fingerprint });
+    const rows = referenceRows([c(0, 1.0, 'old'), c(1, 0.8, 'old'), c(0, 0.5, 'new'), c(0, 0.1, 'old', 'DeLiCaTe student')], 'old');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ dataset: 'x', split: 'scaffold', model: 'teacher', seeds: 2, metric: 'rmse' });
+    expect(rows[0]?.mean).toBeCloseTo(0.9, 10);
   });
 });
 

@@ -28,6 +28,18 @@ export const ROLES = [
 ] as const;
 export type Role = (typeof ROLES)[number];
 
+/** The task heads a role's models have: plain, fingerprint-aware (`train`'s default) or also descriptor-aware. */
+export type Heads = 'plain' | 'fp-head' | 'desc-head';
+export const headsOf = (role: string): Heads => (role.startsWith('fp-head ') ? 'fp-head' : role.startsWith('desc-head ') ? 'desc-head' : 'plain');
+/** The role of `base` ('teacher', 'DeLiCaTe student', 'consensus', 'recommended') with these heads. */
+export const withHeads = (heads: Heads, base: 'teacher' | 'DeLiCaTe student' | 'consensus' | 'recommended'): Role =>
+  (heads === 'plain' ? base : `${heads} ${base}`) as Role;
+/**
+ * The teacher a role is compared with: a student, consensus or recommended model with its own run's
+ * teacher (the same heads: the one it was distilled from); a teacher with other heads with the plain one.
+ */
+export const teacherOf = (role: Role): Role => (role.endsWith(' teacher') || role === 'teacher' ? 'teacher' : withHeads(headsOf(role), 'teacher'));
+
 /** One model's result on one data set, split and seed. */
 export interface Cell {
   key: string;
@@ -79,6 +91,12 @@ export interface SummaryRow {
   picks?: Record<string, number>;
 }
 
+const HEADS_LABEL: Record<Heads, string> = {
+  plain: 'plain heads',
+  'fp-head': 'fingerprint-aware heads (what `train` gives by default)',
+  'desc-head': 'fingerprint- and descriptor-aware heads (`train --desc-head`)',
+};
+
 /** What the model issue asks of the recommended model, the consensus and the intervals. */
 export const MODEL_GOALS = { recommendedVsForest: 11, recommendedVsTeacher: 10, consensusVsBest: 10, coverage: [0.75, 0.85] as const };
 
@@ -89,7 +107,8 @@ export const MODEL_GOALS = { recommendedVsForest: 11, recommendedVsTeacher: 10, 
  */
 export function modelGoalLines(
   summary: SummaryRow[],
-  heads: 'plain' | 'fp-head' | 'desc-head' = 'plain',
+  heads: Heads = 'plain',
+  reference?: { name: string; rows: SummaryRow[] },
 ): {
   lines: string[];
   data: { pairs: number; recommendedVsForest: number; recommendedVsTeacher: number; consensusVsBest: number; coverageOutside: string[] };
@@ -104,14 +123,14 @@ export function modelGoalLines(
   let withRows = 0;
   const misses: string[] = [];
   for (const pair of pairs) {
-    const own = (m: string) => (heads === 'plain' ? m : `${heads} ${m}`) as Role;
-    const [rec, forest, teacher, student, cons] = [
-      own('recommended'),
+    const [rec, forest, student, cons] = [
+      withHeads(heads, 'recommended'),
       'ECFP4 + RF' as const,
-      'teacher' as const,
-      own('DeLiCaTe student'),
-      own('consensus'),
+      withHeads(heads, 'DeLiCaTe student'),
+      withHeads(heads, 'consensus'),
     ].map((m) => row(pair, m));
+    // "Better than the teacher": the current (shipped) teacher's own cells where a reference is given.
+    const teacher = reference ? reference.rows.find((r) => `${r.dataset} ${r.split}` === pair) : row(pair, 'teacher');
     if (!rec || !forest || !teacher || !student || !cons) continue;
     withRows++;
     if (atLeast(rec, forest)) vsForest++;
@@ -125,19 +144,84 @@ export function modelGoalLines(
   }
   const [lo, hi] = MODEL_GOALS.coverage;
   // The rows of this run's models (the forest's in both).
-  const headOf = (m: string) => (m.startsWith('fp-head ') ? 'fp-head' : m.startsWith('desc-head ') ? 'desc-head' : 'plain');
-  const own = summary.filter((r) => r.model === 'ECFP4 + RF' || headOf(r.model) === heads);
+  const own = summary.filter((r) => r.model === 'ECFP4 + RF' || headsOf(r.model) === heads);
   const coverageOutside = own
     .filter((r) => r.coverage80 != null && ((r.coverage80 as number) < lo || (r.coverage80 as number) > hi))
     .map((r) => `${r.dataset} ${r.split} ${r.model} ${((r.coverage80 as number) * 100).toFixed(0)}%`);
   const covered = own.filter((r) => r.coverage80 != null);
   const lines = withRows
     ? [
-        `**Model goals${{ plain: ', plain heads', 'fp-head': ', fingerprint-aware heads (what `train` gives by default)', 'desc-head': ', fingerprint- and descriptor-aware heads (`train --desc-head`)' }[heads]}** over ${withRows} (set, split) pairs with every row: the recommended model at least as good as the forest on ${vsForest} (goal ≥ ${MODEL_GOALS.recommendedVsForest} of 12), better than the teacher on ${vsTeacher} (goal ≥ ${MODEL_GOALS.recommendedVsTeacher} of 12); the consensus at least as good as the better of the DeLiCaTe student and the forest on ${consensusBest} (goal ≥ ${MODEL_GOALS.consensusVsBest} of 12). 80% intervals: ${covered.length - coverageOutside.length} of ${covered.length} rows cover ${lo * 100}–${hi * 100}% of their test compounds${coverageOutside.length ? ` (outside: ${coverageOutside.join(', ')})` : ''}.`,
+        `**Model goals, ${HEADS_LABEL[heads]}** over ${withRows} (set, split) pairs with every row: the recommended model at least as good as the forest on ${vsForest} (goal ≥ ${MODEL_GOALS.recommendedVsForest} of 12), better than the ${reference ? `current teacher (${reference.name}, its own cells)` : 'teacher'} on ${vsTeacher} (goal ≥ ${MODEL_GOALS.recommendedVsTeacher} of 12); the consensus at least as good as the better of the DeLiCaTe student and the forest on ${consensusBest} (goal ≥ ${MODEL_GOALS.consensusVsBest} of 12). 80% intervals: ${covered.length - coverageOutside.length} of ${covered.length} rows cover ${lo * 100}–${hi * 100}% of their test compounds${coverageOutside.length ? ` (outside: ${coverageOutside.join(', ')})` : ''}.`,
         ...misses.map((m) => `- ${m[0]?.toUpperCase()}${m.slice(1)}.`),
       ]
     : [];
   return { lines, data: { pairs: withRows, recommendedVsForest: vsForest, recommendedVsTeacher: vsTeacher, consensusVsBest: consensusBest, coverageOutside } };
+}
+
+/**
+ * A reference teacher's rows from its stored plain cells (role `teacher`, this fingerprint): its mean and sd
+ * per (set, split) over the seeds measured, as the table's teacher rows are.
+ */
+export function referenceRows(cells: Array<Cell & { fingerprint: string }>, fingerprint: string): SummaryRow[] {
+  const groups = new Map<string, Cell[]>();
+  for (const c of cells)
+    if (c.role === 'teacher' && c.fingerprint === fingerprint) groups.set(`${c.dataset}|${c.split}`, [...(groups.get(`${c.dataset}|${c.split}`) ?? []), c]);
+  return [...groups.values()].map((got) => {
+    const first = got[0] as Cell;
+    const metric = first.metrics.rmse !== undefined ? 'rmse' : 'rocAuc';
+    const { mean, sd } = meanSd(got.map((c) => c.metrics[metric] as number));
+    return {
+      dataset: first.dataset,
+      split: first.split,
+      model: 'teacher',
+      seeds: got.length,
+      metric,
+      mean,
+      sd,
+      worseThanTeacher: null,
+      params: first.params,
+      layers: first.layers,
+      trainSecondsPerEpoch: meanSd(got.map((c) => c.trainSecondsPerEpoch)).mean,
+      trainOverTeacher: null,
+      inference: null,
+      inferenceOverTeacher: null,
+    };
+  });
+}
+
+/** What the model issue asks of the teacher itself: ahead of the forest on 3 of the 5 MoleculeNet sets, Lipophilicity random RMSE ≤ 0.80. */
+export const TEACHER_GOALS = { setsVsForest: 3, lipoRandomRmse: 0.8, moleculeNet: ['esol', 'freesolv', 'bace', 'bbbp', 'lipophilicity'] };
+
+/**
+ * The teacher goals for one kind of heads: the teacher better than the forest on both splits of how many of
+ * the five MoleculeNet sets, its Lipophilicity random RMSE, and on BACE pIC50 (both splits) whether the best
+ * transformer-based model (teacher, DeLiCaTe student, consensus or recommended of these heads) beats the forest.
+ */
+export function teacherGoalLines(
+  summary: SummaryRow[],
+  heads: Heads,
+): { lines: string[]; data: { sets: number; setsWon: string[]; lipoRandom: number | null; pic50: string[] } } {
+  const row = (ds: string, split: string, model: Role) => summary.find((r) => r.dataset === ds && r.split === split && r.model === model);
+  const better = (a: SummaryRow, b: SummaryRow) => (a.metric === 'rmse' ? a.mean < b.mean : a.mean > b.mean);
+  const teacher = withHeads(heads, 'teacher');
+  const splits = ['scaffold', 'random'];
+  const sets = TEACHER_GOALS.moleculeNet.filter((ds) => splits.every((sp) => row(ds, sp, teacher) && row(ds, sp, 'ECFP4 + RF')));
+  const setsWon = sets.filter((ds) => splits.every((sp) => better(row(ds, sp, teacher) as SummaryRow, row(ds, sp, 'ECFP4 + RF') as SummaryRow)));
+  const lipo = row('lipophilicity', 'random', teacher);
+  const pic50 = splits.flatMap((sp) => {
+    const forest = row('bace-pic50', sp, 'ECFP4 + RF');
+    const models = (['teacher', 'DeLiCaTe student', 'consensus', 'recommended'] as const).flatMap((m) => row('bace-pic50', sp, withHeads(heads, m)) ?? []);
+    if (!forest || !models.length) return [];
+    const best = models.reduce((a, b) => (better(b, a) ? b : a));
+    return [
+      `${sp}: ${best.model} ${metricLabel(best.metric)} ${best.mean.toFixed(3)} ${better(best, forest) ? 'beats' : 'does not beat'} the forest's ${forest.mean.toFixed(3)}`,
+    ];
+  });
+  if (!sets.length && !lipo && !pic50.length) return { lines: [], data: { sets: 0, setsWon, lipoRandom: null, pic50 } };
+  const lines = [
+    `**Teacher goals, ${HEADS_LABEL[heads]}**: the teacher better than the forest on both splits of ${setsWon.length} of ${sets.length} MoleculeNet sets with both rows${setsWon.length ? ` (${setsWon.join(', ')})` : ''} (goal ≥ ${TEACHER_GOALS.setsVsForest} of 5); Lipophilicity random RMSE ${lipo ? lipo.mean.toFixed(3) : 'not measured'} (goal ≤ ${TEACHER_GOALS.lipoRandomRmse.toFixed(2)})${pic50.length ? `; BACE pIC50, the best transformer-based model: ${pic50.join('; ')}` : ''}.`,
+  ];
+  return { lines, data: { sets: setsWon.length, setsWon, lipoRandom: lipo?.mean ?? null, pic50 } };
 }
 
 /**
@@ -164,13 +248,13 @@ export const GOALS = { inference: 4, training: 3, params: 8, metric: 0.05 };
  * fewer seeds than asked, or the speeds were not measured in one run), where the ECFP4 forest beats
  * the transformers, and where the student beats a weak teacher (so the metric goal is met cheaply).
  */
-export function goalLines(summary: SummaryRow[], seeds: number, sameRun: boolean | undefined) {
+export function goalLines(summary: SummaryRow[], seeds: number, sameRun: boolean | undefined, heads: Heads = 'plain') {
   const pairs = [...new Set(summary.map((r) => `${r.dataset} ${r.split}`))];
   const row = (pair: string, model: Role) => summary.find((r) => `${r.dataset} ${r.split}` === pair && r.model === model);
   const fmt = (r: SummaryRow) => `${metricLabel(r.metric)} ${r.mean.toFixed(3)}`;
   const data = pairs.map((pair) => {
-    const teacher = row(pair, 'teacher');
-    const student = row(pair, 'DeLiCaTe student');
+    const teacher = row(pair, withHeads(heads, 'teacher'));
+    const student = row(pair, withHeads(heads, 'DeLiCaTe student'));
     const forest = row(pair, 'ECFP4 + RF');
     const misses: string[] = [];
     if (teacher && student) {
@@ -209,7 +293,7 @@ export function goalLines(summary: SummaryRow[], seeds: number, sameRun: boolean
   });
   const met = data.filter((d) => d.met);
   const lines = [
-    `**Goals** for the DeLiCaTe student against its teacher (ONNX Runtime inference ≥${GOALS.inference}x faster, training ≥${GOALS.training}x faster, ≥${GOALS.params}x fewer parameters, metric within ${GOALS.metric * 100}%): all met on ${met.length} of ${data.length} (set, split) pairs${met.length ? ` (${met.map((d) => d.pair).join(', ')})` : ''}.`,
+    `**Goals** for the DeLiCaTe student against its teacher${{ plain: '', 'fp-head': ', both with fingerprint-aware heads', 'desc-head': ', both with fingerprint- and descriptor-aware heads' }[heads]} (ONNX Runtime inference ≥${GOALS.inference}x faster, training ≥${GOALS.training}x faster, ≥${GOALS.params}x fewer parameters, metric within ${GOALS.metric * 100}%): all met on ${met.length} of ${data.length} (set, split) pairs${met.length ? ` (${met.map((d) => d.pair).join(', ')})` : ''}.`,
     ...data.filter((d) => !d.met).map((d) => `- Not met on ${d.pair}: ${d.misses.join('; ')}.`),
     ...(data.some((d) => d.partial)
       ? [

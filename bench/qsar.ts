@@ -45,9 +45,12 @@ import {
   goalLines,
   metricLabel,
   modelGoalLines,
+  referenceRows,
   ROLES,
   type Role,
   type SummaryRow,
+  teacherGoalLines,
+  teacherOf,
   untilOrder,
   untilTime,
   worseThanTeacher,
@@ -84,6 +87,7 @@ export async function run(args: string[]): Promise<void> {
       report: { type: 'boolean', default: false },
       'same-run-speed': { type: 'boolean', default: false },
       'same-run-speed-from': { type: 'string' },
+      'reference-teacher': { type: 'string' },
       until: { type: 'string' },
       fresh: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
@@ -144,6 +148,10 @@ export async function run(args: string[]): Promise<void> {
       student: names.student ?? shipped(BASE_STUDENT),
     };
   }
+  // Shipped files registered by an earlier run under their content hash stay content-named when other base
+  // models are given (--teacher …): cells of theirs, e.g. a --reference-teacher's, keep their identity.
+  const hashed = new RegExp(`^(${[BASE_TEACHER, BASE_SHARED_TEACHER, BASE_STUDENT].join('|')})-[0-9a-f]{10}$`);
+  for (const m of models.repo.list()) if (hashed.test(m.name)) contentNamed.add(m.name);
   const teacherName = names.teacher as string;
   for (const n of [teacherName, names.shared, names.student])
     if (n && models.repo.byName(n)?.state !== 'ready') throw new Error(`model ${n} is not in ${dbPath} (or not finished)`);
@@ -535,12 +543,14 @@ export async function run(args: string[]): Promise<void> {
   for (const ds of datasets) {
     const key = SETS[ds]?.task === 'regression' ? 'rmse' : 'rocAuc';
     for (const split of splits) {
-      const teacher = shown(ds, split, 'teacher');
-      const teacherCells = cellsOf(ds, split, 'teacher');
-      const teacherEpoch = meanSd(teacherCells.map((c) => c.trainSecondsPerEpoch)).mean;
       for (const role of ROLES) {
         const got = cellsOf(ds, split, role);
         if (!got.length) continue;
+        // A student, consensus or recommended model against its own run's teacher (the one it was distilled from).
+        const teacherRole = teacherOf(role);
+        const teacher = shown(ds, split, teacherRole);
+        const teacherCells = cellsOf(ds, split, teacherRole);
+        const teacherEpoch = meanSd(teacherCells.map((c) => c.trainSecondsPerEpoch)).mean;
         const { mean, sd } = meanSd(got.map((c) => c.metrics[key] as number));
         const first = shown(ds, split, role) ?? got[0];
         if (!first) continue;
@@ -558,7 +568,7 @@ export async function run(args: string[]): Promise<void> {
         const trainStep = sameRunTrain.get(first.key) ?? null;
         const teacherStep = teacher ? (sameRunTrain.get(teacher.key) ?? null) : null;
         const trainStepOverTeacher = trainStep && teacherStep ? trainStep / teacherStep : null;
-        const vsTeacher = role === 'teacher' ? null : worseThanTeacher(key, got, teacherCells);
+        const vsTeacher = role === teacherRole ? null : worseThanTeacher(key, got, teacherCells);
         summary.push({
           dataset: ds,
           split,
@@ -603,10 +613,18 @@ export async function run(args: string[]): Promise<void> {
       }
     }
   }
-  const goals = goalLines(summary, seeds, speedRun !== null);
-  const modelGoals = modelGoalLines(summary);
-  const fpGoals = modelGoalLines(summary, 'fp-head');
-  const descGoals = modelGoalLines(summary, 'desc-head');
+  // --reference-teacher: "better than the current teacher" against that teacher's own plain cells (e.g. the
+  // shipped base teacher, when the run's base teacher is a new one), as measured with these settings.
+  const referenceName = values['reference-teacher'];
+  const reference = referenceName
+    ? { name: referenceName, rows: referenceRows(readCells(), JSON.stringify({ ...common, teacher: identity(referenceName) })) }
+    : undefined;
+  const HEADS = ['plain', 'fp-head', 'desc-head'] as const;
+  const goals = HEADS.map((h) => goalLines(summary, seeds, speedRun !== null, h));
+  const modelGoals = HEADS.map((h) => modelGoalLines(summary, h, reference));
+  const teacherGoals = HEADS.map((h) => teacherGoalLines(summary, h));
+  /** A heads' goal lines where its rows exist (the plain student goals always: they say what is missing). */
+  const shownGoals = [goals[0], ...goals.slice(1).filter((g) => g.data.some((d) => !d.misses.some((m) => m.startsWith('no '))))];
   const done = [...cells.values()].filter((c) => datasets.includes(c.dataset) && (splits as string[]).includes(c.split) && c.seed < seeds).length;
   const wanted = datasets.length * splits.length * seeds * (3 + (names.shared ? 1 : 0) + (names.student ? 11 : 0));
   report(
@@ -619,10 +637,14 @@ export async function run(args: string[]): Promise<void> {
       settings: { ...settings, seeds },
       cells: { done, wanted },
       speed: { sameRun: speedRun !== null, ...(speedRun ?? {}), standIns },
-      goals: goals.data,
-      modelGoals: modelGoals.data,
-      fpModelGoals: fpGoals.data,
-      descModelGoals: descGoals.data,
+      goals: goals[0]?.data,
+      fpGoals: goals[1]?.data,
+      descGoals: goals[2]?.data,
+      modelGoals: modelGoals[0]?.data,
+      fpModelGoals: modelGoals[1]?.data,
+      descModelGoals: modelGoals[2]?.data,
+      teacherGoals: Object.fromEntries(HEADS.map((h, i) => [h, teacherGoals[i]?.data])),
+      ...(reference ? { referenceTeacher: reference } : {}),
       summary,
     },
     [
@@ -648,11 +670,14 @@ export async function run(args: string[]): Promise<void> {
         ? 'QUICK run: tiny base models pretrained for 60 steps on the fly. It shows the pipeline works end to end; its numbers say nothing about DeLiCaTe.'
         : `Base models: teacher '${teacherName}', shared-layer teacher '${names.shared ?? '-'}', general-distilled student '${names.student ?? '-'}'. ${done} of ${wanted} cells measured${done < wanted ? ' so far (the run is resumable: run the same command again)' : ''}.`,
       '',
-      ...goals.lines,
-      '',
-      ...(modelGoals.lines.length ? [...modelGoals.lines, ''] : []),
-      ...(fpGoals.lines.length ? [...fpGoals.lines, ''] : []),
-      ...(descGoals.lines.length ? [...descGoals.lines, ''] : []),
+      ...shownGoals.flatMap((g) => (g ? [...g.lines, ''] : [])),
+      ...[...modelGoals, ...teacherGoals].flatMap((g) => (g.lines.length ? [...g.lines, ''] : [])),
+      ...(reference
+        ? [
+            `Current teacher for the model goals: ${reference.name}, its own plain cells with these settings (${reference.rows.map((r) => `${r.dataset} ${r.split} ${metricLabel(r.metric)} ${r.mean.toFixed(3)} over ${r.seeds} seeds`).join('; ') || 'none measured'}).`,
+            '',
+          ]
+        : []),
       `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${speedRun ? `every model measured again back to back in ${speedRun.file ? `one earlier run (${speedRun.date}, ${speedRun.cpu}; taken from ${speedRun.file} with --same-run-speed-from: the timed models are the same, the cells measured since changed the metrics and per-epoch times only)` : 'this run'}${standIns.length ? ` (${standIns.length} rows whose own model the database no longer held timed on the same role's model of another seed or set: ${standIns.join('; ')})` : ''}` : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds; its cells ran in different sessions, on the machines of those sessions (${cpusOf([...cells.values()])}). Train step vs teacher (same run, --same-run-speed): two epochs of fine-tuning steps (batch 32) on the same 512-molecule sample, per CPU second, every model back to back in ${speedRun?.file ? 'that run' : 'this run'}. The students are distilled from the same seed's fine-tuned teacher. Consensus: the DeLiCaTe student and the forest of the same run, weighted on the seed's validation split; recommended: each seed's pick among that run's teacher, student, forest and consensus (best on its validation split), judged on its test split; 80% interval coverage: the share of measured test compounds inside their split-conformal 80% interval (prediction set, for classifiers) calibrated on the validation split, mean over the seeds.`,
     ],
   );
