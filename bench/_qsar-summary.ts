@@ -277,6 +277,8 @@ export function goalLines(summary: SummaryRow[], seeds: number, sameRun: boolean
       !!(a && b && a.seeds > 1 && b.seeds > 1 && (a.metric === 'rmse' ? a.mean < b.mean : a.mean > b.mean) && Math.abs(a.mean - b.mean) > a.sd + b.sd);
     return {
       pair,
+      /** Both the teacher's and the student's rows exist (the goals can be judged at all). */
+      measured: Boolean(teacher && student),
       met: misses.length === 0,
       misses,
       partial,

@@ -624,7 +624,7 @@ export async function run(args: string[]): Promise<void> {
   const modelGoals = HEADS.map((h) => modelGoalLines(summary, h, reference));
   const teacherGoals = HEADS.map((h) => teacherGoalLines(summary, h));
   /** A heads' goal lines where its rows exist (the plain student goals always: they say what is missing). */
-  const shownGoals = [goals[0], ...goals.slice(1).filter((g) => g.data.some((d) => !d.misses.some((m) => m.startsWith('no '))))];
+  const shownGoals = [goals[0], ...goals.slice(1).filter((g) => g.data.some((d) => d.measured))];
   const done = [...cells.values()].filter((c) => datasets.includes(c.dataset) && (splits as string[]).includes(c.split) && c.seed < seeds).length;
   const wanted = datasets.length * splits.length * seeds * (3 + (names.shared ? 1 : 0) + (names.student ? 11 : 0));
   report(

@@ -47,8 +47,9 @@ export class ScreenRepo {
                   WHERE library_id = ? AND compound_id > ? ORDER BY compound_id LIMIT ?) k
            JOIN compounds c ON c.id = k.id ORDER BY c.id`,
       );
-    this.chunkStmt = chunk('c.id, c.smiles, c.model_smiles AS modelSmiles, c.fp');
-    this.chunkWithDescriptorsStmt = chunk(`c.id, c.smiles, c.model_smiles AS modelSmiles, c.fp, ${DESCRIPTORS}`);
+    const item = 'c.id, c.smiles, c.model_smiles AS modelSmiles, c.fp';
+    this.chunkStmt = chunk(item);
+    this.chunkWithDescriptorsStmt = chunk(`${item}, ${DESCRIPTORS}`);
     this.insertStmt = db.prepare(
       `INSERT INTO predictions (screen_id, model, compound_id, score, max_sim, in_domain, uncertainty, note)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
