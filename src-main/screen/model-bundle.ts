@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { AppError } from '../../src-shared/errors';
-import type { ScoringSpec } from '../train/predict-types';
+import { onnxGraph } from '../model/onnx-export';
+import type { MemberSpec, ScoringSpec } from '../train/predict-types';
 
 /**
  * The models of a file screen, frozen in its output folder (`models.json.gz`) when it starts: every shard,
@@ -27,8 +28,11 @@ export interface ModelBundle {
 
 const BYTES = '$bytes';
 
-function replacer(_key: string, value: unknown): unknown {
-  return value instanceof Uint8Array ? { [BYTES]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') } : value;
+// The holder's own value: a Node Buffer (what protobuf and SQLite hand out) reaches a replacer already
+// turned into { type: 'Buffer', data: [...] } by its toJSON.
+function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const raw = this[key];
+  return raw instanceof Uint8Array ? { [BYTES]: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') } : value;
 }
 
 function reviver(_key: string, value: unknown): unknown {
@@ -45,8 +49,19 @@ function bundleOf(buf: Buffer, models: ScoringSpec[]): ModelBundle {
   return { models, sha256: sha256(buf), hashes: Object.fromEntries(models.map((m) => [m.name, sha256(JSON.stringify(m, replacer))])) };
 }
 
+/**
+ * The spec with the float graph that runs (a graph stored by an older exporter is exported again from the
+ * weights, as the scorer would on every shard), so the bundle's bytes are what every shard runs.
+ */
+function withCurrentGraph<T extends ScoringSpec | MemberSpec>(spec: T): T {
+  if (spec.kind === 'consensus') return { ...spec, members: spec.members.map((m) => ({ ...m, spec: withCurrentGraph(m.spec) })) };
+  if (spec.kind === 'forest') return spec;
+  return { ...spec, onnx: onnxGraph(spec, false) };
+}
+
 /** Writes the bundle (atomically: shards starting together may race to write the same bytes). */
-export async function writeBundle(path: string, models: ScoringSpec[]): Promise<ModelBundle> {
+export async function writeBundle(path: string, specs: ScoringSpec[]): Promise<ModelBundle> {
+  const models = specs.map(withCurrentGraph);
   const buf = gzipSync(JSON.stringify({ format: FORMAT, models } satisfies BundleFile, replacer));
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, buf);
