@@ -625,8 +625,17 @@ export async function run(args: string[]): Promise<void> {
   const teacherGoals = HEADS.map((h) => teacherGoalLines(summary, h));
   /** A heads' goal lines where its rows exist (the plain student goals always: they say what is missing). */
   const shownGoals = [goals[0], ...goals.slice(1).filter((g) => g.data.some((d) => d.measured))];
-  const done = [...cells.values()].filter((c) => datasets.includes(c.dataset) && (splits as string[]).includes(c.split) && c.seed < seeds).length;
-  const wanted = datasets.length * splits.length * seeds * (3 + (names.shared ? 1 : 0) + (names.student ? 11 : 0));
+  // Cells measured of those wanted, in all and per role (a run of some roles says which are complete).
+  const perRole = new Map<Task['role'], { done: number; wanted: number }>();
+  for (const t of tasks) {
+    const r = perRole.get(t.role) ?? { done: 0, wanted: 0 };
+    r.wanted += t.cells.length;
+    r.done += t.cells.filter((c) => cells.has(keyOf(t.ds, t.split, t.seed, c))).length;
+    perRole.set(t.role, r);
+  }
+  const done = [...perRole.values()].reduce((n, r) => n + r.done, 0);
+  const wanted = [...perRole.values()].reduce((n, r) => n + r.wanted, 0);
+  const roleCounts = [...perRole].map(([role, r]) => `${role} ${r.done}/${r.wanted}`).join(', ');
   report(
     // A quick run checks the pipeline: it must not overwrite the real table.
     quick ? 'qsar-quick' : 'qsar',
@@ -635,7 +644,7 @@ export async function run(args: string[]): Promise<void> {
       db: dbPath,
       models: names,
       settings: { ...settings, seeds },
-      cells: { done, wanted },
+      cells: { done, wanted, byRole: Object.fromEntries(perRole) },
       speed: { sameRun: speedRun !== null, ...(speedRun ?? {}), standIns },
       goals: goals[0]?.data,
       fpGoals: goals[1]?.data,
@@ -668,7 +677,7 @@ export async function run(args: string[]): Promise<void> {
     [
       quick
         ? 'QUICK run: tiny base models pretrained for 60 steps on the fly. It shows the pipeline works end to end; its numbers say nothing about DeLiCaTe.'
-        : `Base models: teacher '${teacherName}', shared-layer teacher '${names.shared ?? '-'}', general-distilled student '${names.student ?? '-'}'. ${done} of ${wanted} cells measured${done < wanted ? ' so far (the run is resumable: run the same command again)' : ''}.`,
+        : `Base models: teacher '${teacherName}', shared-layer teacher '${names.shared ?? '-'}', general-distilled student '${names.student ?? '-'}'. ${done} of ${wanted} cells measured${done < wanted ? ' so far (the run is resumable: run the same command again)' : ''}; by role: ${roleCounts}.`,
       '',
       ...shownGoals.flatMap((g) => (g ? [...g.lines, ''] : [])),
       ...[...modelGoals, ...teacherGoals].flatMap((g) => (g.lines.length ? [...g.lines, ''] : [])),
