@@ -229,6 +229,24 @@ describe('ONNX export', () => {
     }
   });
 
+  it('computes the last layer for the first token only (every output reads that token), the others for all', () => {
+    const model = createModel(base, 6);
+    const graph = proto.ModelProto.decode(exportOnnx(base, packTensors(model.params), 'm')).graph as import('onnx-proto').onnx.IGraphProto;
+    disposeModel(model);
+    const producer = new Map((graph.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+    /** Whether the tensor is computed from a Slice of the hidden states (first input upwards). */
+    const fromSlice = (tensor: string): boolean => {
+      for (let n = producer.get(tensor); n; n = producer.get(n.input?.[0] ?? '')) if (n.opType === 'Slice' && !n.input?.[0]?.startsWith('emb.')) return true;
+      return false;
+    };
+    const inputOf = (w: string) => (graph.node ?? []).find((n) => n.input?.includes(w))?.input?.[0] as string;
+    const last = base.layers - 1;
+    expect(fromSlice(inputOf(`layer.${last}.ffn.in.w`))).toBe(true);
+    expect(fromSlice(inputOf(`layer.${last}.attn.q.w`))).toBe(true);
+    expect(fromSlice(inputOf(`layer.${last}.attn.k.w`))).toBe(false);
+    expect(fromSlice(inputOf(`layer.${last - 1}.ffn.in.w`))).toBe(false);
+  });
+
   it('runs a stored graph of the current version as it is, and exports an older one again from the weights', () => {
     const model = createModel(base, 6);
     const weights = packTensors(model.params);
