@@ -22,10 +22,15 @@ const require = createRequire(import.meta.url);
 const proto = (require('onnx-proto') as typeof import('onnx-proto')).onnx;
 const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
 
-/** FLOPs of one batch padded to t tokens (layers, attention, pooler and task head). */
-function batchFlops(c: EncoderConfig, b: number, t: number): number {
+/**
+ * FLOPs of one batch padded to t tokens (layers, attention, pooler and task head). `firstTokenLast`: the last
+ * layer computed for the first token only but its keys and values (the ONNX graphs, version 3 on).
+ */
+function batchFlops(c: EncoderConfig, b: number, t: number, firstTokenLast: boolean): number {
   const h = c.hidden;
-  return 2 * b * t * c.layers * (4 * h * h + 2 * h * c.ff + 2 * t * h) + 2 * b * (h * h + h);
+  const layer = (rows: number) => 2 * b * rows * (4 * h * h + 2 * h * c.ff + 2 * t * h);
+  const last = firstTokenLast ? layer(1) - 2 * b * (2 * h * h) + 2 * b * t * (2 * h * h) : layer(t);
+  return (c.layers - 1) * layer(t) + last + 2 * b * (h * h + h);
 }
 
 /** A 1024³ MatMul as an ONNX graph: ORT's plain-matmul roofline. */
@@ -69,8 +74,8 @@ export async function run(args: string[]): Promise<void> {
     { name: 'student 1 shared layer x3, H128', config: { ...base, layers: 3, hidden: 128, ff: 512, shareLayers: true } },
   ];
   const lengths = seqs.map((s) => s.length);
-  const flopsOf = (c: EncoderConfig) =>
-    lengthBatches(lengths, batch).reduce((f, idx) => f + batchFlops(c, idx.length, Math.max(...idx.map((i) => lengths[i] as number))), 0);
+  const flopsOf = (c: EncoderConfig, firstTokenLast: boolean) =>
+    lengthBatches(lengths, batch).reduce((f, idx) => f + batchFlops(c, idx.length, Math.max(...idx.map((i) => lengths[i] as number)), firstTokenLast), 0);
 
   // Rooflines: plain 1024³ matmul on each engine.
   const a = tf.randomNormal([1024, 1024]);
@@ -106,7 +111,7 @@ export async function run(args: string[]): Promise<void> {
   const perModel: Record<string, Record<string, number>> = {};
   for (const { name, config } of configs) {
     const model = createModel(config, 1);
-    const flops = flopsOf(config);
+    const flops = { tfjs: flopsOf(config, false), onnx: flopsOf(config, true) };
     const tfSec = await timeIt(async () => {
       await inferRows(model, seqs, 'task', batch);
     }, seconds);
@@ -125,7 +130,7 @@ export async function run(args: string[]): Promise<void> {
     perModel[name] = {};
     for (const e of engines) {
       const molPerSec = seqs.length / e.sec;
-      const gflops = flops / e.sec / 1e9;
+      const gflops = (e.engine.startsWith('TF.js') ? flops.tfjs : flops.onnx) / e.sec / 1e9;
       (perModel[name] as Record<string, number>)[e.engine] = molPerSec;
       results.push({ model: name, engine: e.engine, molPerSec, gflops, rooflineGflops: e.roof, shareOfRoofline: gflops / e.roof });
       rows.push([name, e.engine, molPerSec.toFixed(0), gflops.toFixed(1), e.roof.toFixed(1), `${((gflops / e.roof) * 100).toFixed(0)}%`]);
