@@ -117,9 +117,12 @@ export function exportOnnx(config: EncoderConfig, weights: Uint8Array, name = 'd
     const p = `layer.${config.shareLayers ? 0 : i}.`;
     const heads = (y: string, perm: number[]) => op('Transpose', [op('Reshape', [y, constI([0, 0, a, d])])], [intsAttr('perm', perm)]);
     // Every output reads the first token's final state only (pooled, and the heads on it), so the last
-    // layer computes its query, attention, output projection and feed-forward block for that token alone;
-    // its keys and values still see every token. The same outputs; a quarter less work for a 3-layer student.
-    const rows = i === config.layers - 1 ? op('Slice', [x, constI([0]), constI([1]), constI([1])]) : x;
+    // layer computes its query, attention, output projection and feed-forward block for the first two
+    // tokens alone; its keys and values still see every token. Two rows, not one: ONNX Runtime's CPU GEMM
+    // sums a single row in another order (by the sequence length), which would make a molecule's score
+    // depend by an ulp on the batch it is scored in, and shards must score exactly as one process.
+    // The same outputs; a quarter less work for a 3-layer student.
+    const rows = i === config.layers - 1 ? op('Slice', [x, constI([0]), constI([2]), constI([1])]) : x;
     const q = heads(dense(rows, `${p}attn.q.w`, `${p}attn.q.b`), [0, 2, 1, 3]);
     const kT = heads(dense(x, `${p}attn.k.w`, `${p}attn.k.b`), [0, 2, 3, 1]);
     const v = heads(dense(x, `${p}attn.v.w`, `${p}attn.v.b`), [0, 2, 1, 3]);
