@@ -24,12 +24,12 @@ const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
 
 /**
  * FLOPs of one batch padded to t tokens (layers, attention, pooler and task head). `firstTokenLast`: the last
- * layer computed for the first token only but its keys and values (the ONNX graphs, version 3 on).
+ * layer computed for the first two tokens only but its keys and values (the ONNX graphs, version 3 on).
  */
 function batchFlops(c: EncoderConfig, b: number, t: number, firstTokenLast: boolean): number {
   const h = c.hidden;
   const layer = (rows: number) => 2 * b * rows * (4 * h * h + 2 * h * c.ff + 2 * t * h);
-  const last = firstTokenLast ? layer(1) - 2 * b * (2 * h * h) + 2 * b * t * (2 * h * h) : layer(t);
+  const last = firstTokenLast ? layer(2) - 2 * b * 2 * (2 * h * h) + 2 * b * t * (2 * h * h) : layer(t);
   return (c.layers - 1) * layer(t) + last + 2 * b * (h * h + h);
 }
 
