@@ -21,6 +21,8 @@ const config: EncoderConfig = {
   ff: 32,
   dropout: 0,
   shareLayers: false,
+  mlm: null,
+  physchem: 0,
   task: { type: 'regression', outputs: 1 },
 };
 const dir = mkdtempSync(join(tmpdir(), 'delicate-bundle-'));
