@@ -85,6 +85,25 @@ describe('encoder', () => {
     disposeModel(m);
   });
 
+  it('pooledOnly: the last layer for the first two tokens gives the same pooled output, and refuses to keep states', () => {
+    for (const shareLayers of [false, true]) {
+      const m = createModel(tiny({ shareLayers }), 6);
+      const b = padBatch(seqs);
+      const [full, lean, rows] = tf.tidy(() => {
+        const ids = tf.tensor2d(b.ids, [b.b, b.t], 'int32');
+        const mask = tf.tensor2d(b.mask, [b.b, b.t]);
+        const l = encode(m, ids, mask, { pooledOnly: true });
+        return [encode(m, ids, mask).pooled.arraySync(), l.pooled.arraySync(), l.sequence.shape[0]];
+      });
+      expect(rows).toBe(b.b * 2);
+      for (let i = 0; i < b.b; i++) for (let j = 0; j < 16; j++) expect(lean[i]?.[j]).toBeCloseTo(full[i]?.[j] as number, 5);
+      expect(() =>
+        tf.tidy(() => encode(m, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]), { pooledOnly: true, keepHidden: true })),
+      ).toThrow(/pooledOnly/);
+      disposeModel(m);
+    }
+  });
+
   it('shares one layer across depth: 1/L of the layer parameters', () => {
     const unshared = createModel(tiny({ layers: 4 }), 1);
     const shared = createModel(tiny({ layers: 4, shareLayers: true }), 1);

@@ -199,20 +199,23 @@ function transformerLayer(
   maskAdd: tf.Tensor,
   w: tf.Tensor[],
   seed: number | undefined,
+  tq = t,
 ): { out: tf.Tensor; probs: tf.Tensor } {
   const [qw, qb, kw, kb, vw, vb, ow, ob, lag, lab, iw, ib, fw, fb, lfg, lfb] = w as [tf.Tensor, ...tf.Tensor[]] & tf.Tensor[];
   const a = c.heads;
   const d = c.hidden / a;
-  const split = (y: tf.Tensor) => tf.transpose(tf.reshape(y, [b, t, a, d]), [0, 2, 1, 3]);
-  const q = split(dense(x, qw!, qb!));
+  const split = (y: tf.Tensor, rows = t) => tf.transpose(tf.reshape(y, [b, rows, a, d]), [0, 2, 1, 3]);
+  // tq < t: the queries (and everything after attention) of the first tq tokens only; keys and values of all.
+  const xq = tq === t ? x : tf.reshape(tf.slice(tf.reshape(x, [b, t, c.hidden]), [0, 0, 0], [b, tq, c.hidden]), [b * tq, c.hidden]);
+  const q = split(dense(xq, qw!, qb!), tq);
   const k = split(dense(x, kw!, kb!));
   const v = split(dense(x, vw!, vb!));
   const scores = tf.add(tf.mul(tf.matMul(q as tf.Tensor4D, k as tf.Tensor4D, false, true), 1 / Math.sqrt(d)), maskAdd);
   const probs = tf.softmax(scores);
   const dropped = dropout(probs, c.dropout, seed === undefined ? undefined : seed + 1);
-  const context = tf.reshape(tf.transpose(tf.matMul(dropped as tf.Tensor4D, v as tf.Tensor4D), [0, 2, 1, 3]), [b * t, c.hidden]);
+  const context = tf.reshape(tf.transpose(tf.matMul(dropped as tf.Tensor4D, v as tf.Tensor4D), [0, 2, 1, 3]), [b * tq, c.hidden]);
   const attnOut = dropout(dense(context, ow!, ob!), c.dropout, seed === undefined ? undefined : seed + 2);
-  const h1 = layerNorm(tf.add(x, attnOut), lag!, lab!);
+  const h1 = layerNorm(tf.add(xq, attnOut), lag!, lab!);
   const f = dropout(dense(gelu(dense(h1, iw!, ib!)), fw!, fb!), c.dropout, seed === undefined ? undefined : seed + 3);
   return { out: layerNorm(tf.add(h1, f), lfg!, lfb!), probs };
 }
@@ -231,6 +234,12 @@ export interface EncodeOptions {
   keepAttention?: boolean | 'last';
   /** Apply the layer stack this many times instead of config.layers (shared-layer students). */
   depth?: number;
+  /**
+   * Inference of the pooled output only: the last layer computes its first two tokens (the pooled output
+   * reads the first; keys and values still see every token), as the exported ONNX graphs do. `sequence`
+   * then holds those two rows per input; not with keepHidden, keepAttention or checkpoint.
+   */
+  pooledOnly?: boolean;
 }
 
 export interface EncodeResult {
@@ -261,6 +270,8 @@ export function encode(model: Model, ids: tf.Tensor2D, mask: tf.Tensor2D, opts: 
   const attention: tf.Tensor4D[] = [];
   if (opts.keepHidden) hidden.push(tf.reshape(x, [b, t, c.hidden]));
   const depth = opts.depth ?? c.layers;
+  if (opts.pooledOnly && (opts.keepHidden || opts.keepAttention || opts.checkpoint)) throw new Error('pooledOnly keeps no hidden states or attention');
+  let rows = t;
   for (let i = 0; i < depth; i++) {
     const prefix = `layer.${c.shareLayers ? 0 : i}.`;
     const weights = LAYER_PARTS.map((n) => p(model, prefix + n));
@@ -273,17 +284,19 @@ export function encode(model: Model, ids: tf.Tensor2D, mask: tf.Tensor2D, opts: 
       // the live peak drops ~3x); under a tape it changes nothing.
       const xi = x;
       const keepProbs = opts.keepAttention === true || (opts.keepAttention === 'last' && i === depth - 1);
+      const tq = opts.pooledOnly && i === depth - 1 ? Math.min(2, t) : t;
       const r = tf.tidy(() => {
-        const l = transformerLayer(c, b, t, xi, maskAdd, weights, layerSeed);
+        const l = transformerLayer(c, b, t, xi, maskAdd, weights, layerSeed, tq);
         return keepProbs ? { out: l.out, probs: l.probs } : { out: l.out };
       });
       x = r.out;
+      rows = tq;
       if (r.probs) attention.push(r.probs as tf.Tensor4D);
     }
     if (opts.keepHidden) hidden.push(tf.reshape(x, [b, t, c.hidden]));
   }
   const sequence = x as tf.Tensor2D;
-  const cls = tf.reshape(tf.slice(tf.reshape(sequence, [b, t, c.hidden]), [0, 0, 0], [b, 1, c.hidden]), [b, c.hidden]);
+  const cls = tf.reshape(tf.slice(tf.reshape(sequence, [b, rows, c.hidden]), [0, 0, 0], [b, 1, c.hidden]), [b, c.hidden]);
   const pooled = tf.tanh(dense(cls, p(model, 'pool.w'), p(model, 'pool.b'))) as tf.Tensor2D;
   return { sequence, pooled, hidden, attention };
 }

@@ -30,7 +30,7 @@ export async function inferRows(
   )) {
     const b = padBatch(idx.map((i) => seqs[i] as Int32Array));
     const out = tf.tidy(() => {
-      const r = encode(model, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]));
+      const r = encode(model, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]), { pooledOnly: true });
       const fp = fpBits && fps ? tf.tensor2d(fpFeatures(fps, idx, fpBits), [b.b, fpBits]) : null;
       const desc = norm && descs ? tf.tensor2d(descFeatures(descs, idx, norm), [b.b, norm.names.length]) : null;
       return output === 'pooled' ? r.pooled : output === 'task' ? taskHead(model, r.pooled, fp, desc) : physchemHead(model, r.pooled);
