@@ -98,7 +98,7 @@ describe('encoder', () => {
       expect(rows).toBe(b.b * 2);
       for (let i = 0; i < b.b; i++) for (let j = 0; j < 16; j++) expect(lean[i]?.[j]).toBeCloseTo(full[i]?.[j] as number, 5);
       expect(() =>
-        tf.tidy(() => encode(m, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]), { pooledOnly: true, keepHidden: true })),
+        tf.tidy(() => encode(m, tf.tensor2d(b.ids, [b.b, b.t], 'int32'), tf.tensor2d(b.mask, [b.b, b.t]), { pooledOnly: true, keepHidden: true }).pooled),
       ).toThrow(/pooledOnly/);
       disposeModel(m);
     }
