@@ -200,7 +200,7 @@ export function quantizeColumns(w: Float32Array, rows: number, cols: number): { 
 /**
  * The version of the graphs exportOnnx writes (their producerVersion). A stored graph of another version
  * (a model trained or imported before) is exported again from its weights where it is used: same outputs,
- * the current graph's speed. 2: GELU in the form ONNX Runtime fuses; 3: the last layer for the first token only.
+ * the current graph's speed. 2: GELU in the form ONNX Runtime fuses; 3: the last layer for the first two tokens only.
  */
 export const GRAPH_VERSION = '3';
 
