@@ -18,7 +18,6 @@ export function machine() {
   };
 }
 
-/** Writes bench/results/NAME.json and NAME.md (a short table) and prints the table. */
 /** The median (the mean of the middle two for an even count). */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -26,6 +25,7 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
+/** Writes bench/results/NAME.json and NAME.md (a short table) and prints the table. */
 export function report(name: string, data: Record<string, unknown>, table: string[][], notes: string[] = []): void {
   mkdirSync(resultsDir, { recursive: true });
   const m = machine();
