@@ -23,13 +23,14 @@ const proto = (require('onnx-proto') as typeof import('onnx-proto')).onnx;
 const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
 
 /**
- * FLOPs of one batch padded to t tokens (layers, attention, pooler and task head). `firstTokenLast`: the last
- * layer computed for the first two tokens only but its keys and values (the ONNX graphs, version 3 on).
+ * FLOPs of one batch padded to t tokens (layers, attention, pooler and task head), as both engines compute
+ * it: the last layer for the first two tokens only but its keys and values (the ONNX graphs from version 3
+ * on, TF.js's inferRows).
  */
-function batchFlops(c: EncoderConfig, b: number, t: number, firstTokenLast: boolean): number {
+function batchFlops(c: EncoderConfig, b: number, t: number): number {
   const h = c.hidden;
   const layer = (rows: number) => 2 * b * rows * (4 * h * h + 2 * h * c.ff + 2 * t * h);
-  const last = firstTokenLast ? layer(2) - 2 * b * 2 * (2 * h * h) + 2 * b * t * (2 * h * h) : layer(t);
+  const last = layer(2) - 2 * b * 2 * (2 * h * h) + 2 * b * t * (2 * h * h);
   return (c.layers - 1) * layer(t) + last + 2 * b * (h * h + h);
 }
 
@@ -74,8 +75,8 @@ export async function run(args: string[]): Promise<void> {
     { name: 'student 1 shared layer x3, H128', config: { ...base, layers: 3, hidden: 128, ff: 512, shareLayers: true } },
   ];
   const lengths = seqs.map((s) => s.length);
-  const flopsOf = (c: EncoderConfig, firstTokenLast: boolean) =>
-    lengthBatches(lengths, batch).reduce((f, idx) => f + batchFlops(c, idx.length, Math.max(...idx.map((i) => lengths[i] as number)), firstTokenLast), 0);
+  const flopsOf = (c: EncoderConfig) =>
+    lengthBatches(lengths, batch).reduce((f, idx) => f + batchFlops(c, idx.length, Math.max(...idx.map((i) => lengths[i] as number))), 0);
 
   // Rooflines: plain 1024³ matmul on each engine.
   const a = tf.randomNormal([1024, 1024]);
@@ -111,7 +112,7 @@ export async function run(args: string[]): Promise<void> {
   const perModel: Record<string, Record<string, number>> = {};
   for (const { name, config } of configs) {
     const model = createModel(config, 1);
-    const flops = { tfjs: flopsOf(config, false), onnx: flopsOf(config, true) };
+    const flops = flopsOf(config);
     const tfSec = await timeIt(async () => {
       await inferRows(model, seqs, 'task', batch);
     }, seconds);
@@ -130,7 +131,7 @@ export async function run(args: string[]): Promise<void> {
     perModel[name] = {};
     for (const e of engines) {
       const molPerSec = seqs.length / e.sec;
-      const gflops = (e.engine.startsWith('TF.js') ? flops.tfjs : flops.onnx) / e.sec / 1e9;
+      const gflops = flops / e.sec / 1e9;
       (perModel[name] as Record<string, number>)[e.engine] = molPerSec;
       results.push({ model: name, engine: e.engine, molPerSec, gflops, rooflineGflops: e.roof, shareOfRoofline: gflops / e.roof });
       rows.push([name, e.engine, molPerSec.toFixed(0), gflops.toFixed(1), e.roof.toFixed(1), `${((gflops / e.roof) * 100).toFixed(0)}%`]);
@@ -152,7 +153,7 @@ export async function run(args: string[]): Promise<void> {
     [
       `${seqs.length} ChEMBL molecules (mean ${(lengths.reduce((x, y) => x + y, 0) / lengths.length).toFixed(1)} tokens with [CLS]/[SEP]), length-bucketed batches of ${batch}; random weights (speed does not depend on them).`,
       `ONNX Runtime vs TF.js-WASM, student: ${(best(student) / (student['TF.js WASM (1 thread)'] as number)).toFixed(2)}x; teacher: ${(best(teacher) / (teacher['TF.js WASM (1 thread)'] as number)).toFixed(2)}x. Student vs teacher on ONNX Runtime: ${(best(student) / best(teacher)).toFixed(2)}x.`,
-      'Rooflines: a plain 1024³ float32 matmul on the same engine and thread count.',
+      "Rooflines: a plain 1024³ float32 matmul on the same engine and thread count (not the CPU's peak: a share above 100% means the model's smaller matrices ran faster than it). FLOPs: the work the engines do, the last layer for the first two tokens but its keys and values.",
     ],
   );
 }
