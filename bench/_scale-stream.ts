@@ -21,16 +21,29 @@ interface ShardRun {
   molPerSec: number;
   taken: number;
   peakRssMiB: number;
+  /** The largest resident memory (VmRSS) in each tenth of the run's wall time, MiB: whether it grows with length. */
+  rssTenthsMiB: number[];
 }
 
-/** The peak resident memory (VmHWM) of a running process, in MiB; null once it has exited. */
-function peakRss(pid: number): number | null {
+/** The peak (VmHWM) and current (VmRSS) resident memory of a running process, in MiB; null once it has exited. */
+function memory(pid: number): { peak: number; now: number } | null {
   try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : null;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
+    return { peak: kb('VmHWM'), now: kb('VmRSS') };
   } catch {
     return null;
   }
+}
+
+/** The largest of `samples` (time, value) in each tenth of the time from 0 to `end`. */
+function tenths(samples: Array<[number, number]>, end: number): number[] {
+  const out = new Array<number>(10).fill(0);
+  for (const [t, v] of samples) {
+    const k = Math.min(9, Math.floor((10 * t) / end));
+    out[k] = Math.max(out[k] as number, v);
+  }
+  return out;
 }
 
 /** Runs `delicate screen …` and follows its peak memory until it exits. */
@@ -42,12 +55,19 @@ async function screenProcess(args: string[], env: Record<string, string> = {}): 
   child.stdout.on('data', (d: Buffer) => (out += d));
   child.stderr.on('data', (d: Buffer) => (err = (err + d).slice(-4000)));
   let peak = 0;
-  const poll = setInterval(() => (peak = Math.max(peak, peakRss(child.pid as number) ?? 0)), 200);
+  const samples: Array<[number, number]> = [];
+  const poll = setInterval(() => {
+    const m = memory(child.pid as number);
+    if (!m) return;
+    peak = Math.max(peak, m.peak);
+    samples.push([(performance.now() - t0) / 1000, m.now]);
+  }, 200);
   const [code] = (await once(child, 'exit')) as [number];
   clearInterval(poll);
   if (code !== 0) throw new Error(`delicate screen ${args.join(' ')} failed (${code}):\n${err}`);
   const s = JSON.parse(out) as { seconds: number; molPerSec: number; taken: number };
-  return { wallSeconds: (performance.now() - t0) / 1000, seconds: s.seconds, molPerSec: s.molPerSec, taken: s.taken, peakRssMiB: peak };
+  const wallSeconds = (performance.now() - t0) / 1000;
+  return { wallSeconds, seconds: s.seconds, molPerSec: s.molPerSec, taken: s.taken, peakRssMiB: peak, rssTenthsMiB: tenths(samples, wallSeconds) };
 }
 
 /** Writes `n` lines of the corpus (repeated as often as needed, each line its own id) as a SMILES file. */
@@ -79,6 +99,9 @@ export async function streamingPart(o: StreamOptions): Promise<{ results: Record
     rmSync(o.work, { recursive: true, force: true });
   }
 }
+
+const halfMax = (tenthsMiB: number[], half: 0 | 1) => Math.max(...tenthsMiB.slice(5 * half, 5 * half + 5));
+const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${((100 * (a - b)) / b).toFixed(1)}%`;
 
 async function measure(o: StreamOptions): Promise<{ results: Record<string, unknown>; rows: string[][]; notes: string[] }> {
   const corpus = gunzipSync(readFileSync(o.corpusGz))
@@ -155,6 +178,11 @@ async function measure(o: StreamOptions): Promise<{ results: Record<string, unkn
       `${large.molPerSec.toFixed(0)} mol/s`,
       `wall ${large.wallSeconds.toFixed(1)} s, peak RSS ${large.peakRssMiB.toFixed(0)} MiB (${((100 * (large.peakRssMiB - one.peakRssMiB)) / one.peakRssMiB).toFixed(1)}% vs ${o.molecules.toLocaleString('en')})`,
     ],
+    [
+      `the same ${o.big.toLocaleString('en')}-molecule screen's resident memory over its length`,
+      `largest RSS per tenth of its wall time: ${large.rssTenthsMiB.map((v) => v.toFixed(0)).join(', ')} MiB`,
+      `second half's largest ${pct(halfMax(large.rssTenthsMiB, 1), halfMax(large.rssTenthsMiB, 0))} against the first half's`,
+    ],
   ];
   return {
     results: {
@@ -169,7 +197,7 @@ async function measure(o: StreamOptions): Promise<{ results: Record<string, unkn
     },
     rows,
     notes: [
-      `Streaming: \`delicate screen --file F.smi --out DIR --top 1000\` as a child process (the built CLI when it is fresh), the model frozen in the folder; its mol/s is the shard's own rate (workers started to last commit), peak RSS the process's VmHWM (all its threads). Each molecule is read, standardised as at import (parent, model SMILES, ECFP4 on the chemistry workers), checked against the applicability domain, scored, written (gzip CSV) and ranked. Pure inference: ONNX Runtime on the same number of token sequences, nothing else.`,
+      `Streaming: \`delicate screen --file F.smi --out DIR --top 1000\` as a child process (the built CLI when it is fresh), the model frozen in the folder; its mol/s is the shard's own rate (workers started to last commit), peak RSS the process's VmHWM (all its threads); the largest run's resident memory (VmRSS) is sampled every 0.2 s and its largest value per tenth of the run shown, which tells growth with length from the warm-up and the garbage collectors' swings (a short run's peak can end before its memory has reached the level it then swings about). Each molecule is read, standardised as at import (parent, model SMILES, ECFP4 on the chemistry workers), checked against the applicability domain, scored, written (gzip CSV) and ranked. Pure inference: ONNX Runtime on the same number of token sequences, nothing else.`,
     ],
   };
 }
