@@ -11,6 +11,7 @@ import { onnxGraph } from '../src-main/model/onnx-export';
 import { SmilesTokenizer } from '../src-main/model/tokenizer';
 import { BUNDLE_FILE, writeBundle } from '../src-main/screen/model-bundle';
 import type { TaskModelSpec } from '../src-main/train/predict-types';
+import { builtCliIsFresh } from '../bin/built-cli.mjs';
 
 const cli = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/delicate.mjs');
 
@@ -92,6 +93,8 @@ export interface StreamOptions {
 
 /** The streaming rows of the scale table and their data. */
 export async function streamingPart(o: StreamOptions): Promise<{ results: Record<string, unknown>; rows: string[][]; notes: string[] }> {
+  // Stale, bin/delicate.mjs would run the sources through tsx: slower to start, more memory in every thread.
+  if (!builtCliIsFresh()) throw new Error('out/main/cli.js is missing or older than the sources: run `npm run build` first (the bench times the built CLI)');
   mkdirSync(o.work, { recursive: true });
   try {
     return await measure(o);
@@ -197,7 +200,7 @@ async function measure(o: StreamOptions): Promise<{ results: Record<string, unkn
     },
     rows,
     notes: [
-      `Streaming: \`delicate screen --file F.smi --out DIR --top 1000\` as a child process (the built CLI when it is fresh), the model frozen in the folder; its mol/s is the shard's own rate (workers started to last commit), peak RSS the process's VmHWM (all its threads); the largest run's resident memory (VmRSS) is sampled every 0.2 s and its largest value per tenth of the run shown, which tells growth with length from the warm-up and the garbage collectors' swings (a short run's peak can end before its memory has reached the level it then swings about). Each molecule is read, standardised as at import (parent, model SMILES, ECFP4 on the chemistry workers), checked against the applicability domain, scored, written (gzip CSV) and ranked. Pure inference: ONNX Runtime on the same number of token sequences, nothing else.`,
+      `Streaming: \`delicate screen --file F.smi --out DIR --top 1000\` as a child process (the built CLI: the bench refuses to run when it is older than the sources), the model frozen in the folder; its mol/s is the shard's own rate (workers started to last commit), peak RSS the process's VmHWM (all its threads); the largest run's resident memory (VmRSS) is sampled every 0.2 s and its largest value per tenth of the run shown, which tells growth with length from the warm-up and the garbage collectors' swings (a short run's peak can end before its memory has reached the level it then swings about). Each molecule is read, standardised as at import (parent, model SMILES, ECFP4 on the chemistry workers), checked against the applicability domain, scored, written (gzip CSV) and ranked. Pure inference: ONNX Runtime on the same number of token sequences, nothing else.`,
     ],
   };
 }

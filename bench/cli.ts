@@ -2,10 +2,11 @@
 // bin/delicate.mjs, the built CLI (out/main/cli.js, `npm run build` first) against the TypeScript sources
 // through tsx, alternated in one run (on an idle machine). Writes bench/results/cli.{json,md}.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtCliIsFresh } from '../bin/built-cli.mjs';
 import { median, report } from './_report';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,7 +17,7 @@ function option(args: string[], name: string, fallback: string): string {
 }
 
 export async function run(args: string[]): Promise<void> {
-  if (!existsSync(join(root, 'out/main/cli.js'))) throw new Error('out/main/cli.js is missing: run `npm run build` first');
+  if (!builtCliIsFresh()) throw new Error('out/main/cli.js is missing or older than the sources: run `npm run build` first');
   const runs = Number(option(args, '--runs', '10'));
   const dir = mkdtempSync(join(tmpdir(), 'delicate-cli-bench-'));
   const commands = [['--help'], ['libraries', '--json', '--db', join(dir, 'b.db')]];
