@@ -148,6 +148,8 @@ async function measure(o: StreamOptions): Promise<{ results: Record<string, unkn
   const one = await screenProcess(['--file', small, '--out', folder('one'), ...common]);
   // The same screen with V8's own young-generation sizes (file screens bound them: file-screen-commands).
   const v8Sizes = await screenProcess(['--file', small, '--out', folder('one-v8'), ...common], { DELICATE_SCREEN_SEMI_SPACE_MB: '0' });
+  // One malloc arena for all threads, as the cluster jobs run shards (cluster-jobs: SCREEN_MALLOC_ARENA_MAX).
+  const oneArena = await screenProcess(['--file', small, '--out', folder('one-arena'), ...common], { MALLOC_ARENA_MAX: '1' });
   const shardsDir = folder('two');
   const t0 = performance.now();
   // Each shard on one core (--cpus 1): the two together have the machine's cores, as the one process has.
@@ -172,6 +174,11 @@ async function measure(o: StreamOptions): Promise<{ results: Record<string, unkn
       `wall ${v8Sizes.wallSeconds.toFixed(1)} s, peak RSS ${v8Sizes.peakRssMiB.toFixed(0)} MiB`,
     ],
     [
+      `file screen, ${o.molecules.toLocaleString('en')} molecules, 1 process, one malloc arena (MALLOC_ARENA_MAX=1, as cluster jobs run)`,
+      `${oneArena.molPerSec.toFixed(0)} mol/s (${(oneArena.molPerSec / one.molPerSec).toFixed(2)}x of it with glibc's own arenas)`,
+      `wall ${oneArena.wallSeconds.toFixed(1)} s, peak RSS ${oneArena.peakRssMiB.toFixed(0)} MiB`,
+    ],
+    [
       `file screen, ${o.molecules.toLocaleString('en')} molecules, 2 shard processes at once`,
       `${twoRate.toFixed(0)} mol/s together (${(twoRate / (o.molecules / one.wallSeconds)).toFixed(2)}x one process, by wall time)`,
       `wall ${twoWall.toFixed(1)} s; peak RSS ${two.map((t) => t.peakRssMiB.toFixed(0)).join(' + ')} MiB; merged top 1000 ${sameTop ? 'identical to' : 'DIFFERENT from'} one process's`,
@@ -194,6 +201,7 @@ async function measure(o: StreamOptions): Promise<{ results: Record<string, unkn
         sequences: seqs.length,
         one,
         v8Sizes,
+        oneArena,
         two: { wallSeconds: twoWall, molPerSec: twoRate, shards: two, sameTop },
         big: large,
       },

@@ -108,8 +108,11 @@ describe('delicate screen --file … --out DIR', () => {
     const container = job.spec.template.spec.containers[0];
     expect(container?.image).toBe('registry.lab/delicate:1');
     expect(container?.command[2]).toContain('--shard "${JOB_COMPLETION_INDEX}/3"');
-    // Node starts every thread with a bounded young generation (flat memory over a long file).
-    expect(container?.env).toEqual([{ name: 'NODE_OPTIONS', value: '--max-semi-space-size=4' }]);
+    // Node starts every thread with a bounded young generation (flat memory over a long file), glibc with one arena.
+    expect(container?.env).toEqual([
+      { name: 'NODE_OPTIONS', value: '--max-semi-space-size=4' },
+      { name: 'MALLOC_ARENA_MAX', value: '1' },
+    ]);
     expect(readFileSync(join(tmp.dir, 'k8s', 'submit-k8s.sh'), 'utf8')).toMatch(/kubectl wait --for=condition=complete/);
     for (const [args, message] of [
       [['--shard', '2/2', '--out', join(tmp.dir, 'x')], /--shard must be i\/N/],
@@ -181,6 +184,7 @@ describe('a file screen on a real Slurm cluster', () => {
       expect(script).toContain('--shard "${SLURM_ARRAY_TASK_ID}/4"');
       // Every thread of a shard with a bounded young generation (the jobs below run with it).
       expect(script).toContain('export NODE_OPTIONS="--max-semi-space-size=4${NODE_OPTIONS:+ $NODE_OPTIONS}"');
+      expect(script).toContain('export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"');
       cluster = await startSlurm(join(tmp.dir, 'slurm'));
       // The shards and the merge run the CLI from this checkout, with this Node, as scheduled jobs.
       const env = { PATH: process.env.PATH, HOME: process.env.HOME, SLURM_CONF: cluster.env.SLURM_CONF };

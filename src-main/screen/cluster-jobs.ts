@@ -5,6 +5,14 @@ import { SCREEN_SEMI_SPACE_MB } from './file-screen';
 /** Node's options for a shard: every thread's V8 young generation bounded (see SCREEN_SEMI_SPACE_MB). */
 const SCREEN_NODE_OPTIONS = `--max-semi-space-size=${SCREEN_SEMI_SPACE_MB}`;
 
+/**
+ * glibc's malloc arenas for a shard: one, shared by its threads, instead of up to eight per core. A 100k
+ * file screen's peak RSS over seven runs each: 366-403 MiB with one, 424-491 MiB by default, as fast (the
+ * freed memory of the worker threads, ONNX Runtime's and zlib's stays in their own arenas otherwise).
+ * glibc reads it when a process starts, so the job sets it; a value in the job's environment is kept.
+ */
+const SCREEN_MALLOC_ARENA_MAX = '1';
+
 /** A file screen split into shards, as the scheduler's jobs run it: the same `delicate screen` on each. */
 export interface ClusterScreen {
   /** The command that runs Delicate's CLI on a node (absolute paths: jobs start elsewhere). */
@@ -80,6 +88,8 @@ export async function writeSlurm(c: ClusterScreen): Promise<{ screen: string; me
     'set -euo pipefail',
     "# Every thread's V8 young generation bounded: the shard's memory stays flat over millions of records.",
     `export NODE_OPTIONS="${SCREEN_NODE_OPTIONS}\${NODE_OPTIONS:+ \$NODE_OPTIONS}"`,
+    "# One malloc arena for the shard's threads: less memory, and less of it left to chance.",
+    `export MALLOC_ARENA_MAX="\${MALLOC_ARENA_MAX:-${SCREEN_MALLOC_ARENA_MAX}}"`,
     `exec ${line([...c.cli, ...screenArgs(c, 'SLURM_ARRAY_TASK_ID')])}`,
     '',
   ].join('\n');
@@ -138,7 +148,10 @@ export async function writeK8s(c: ClusterScreen, image: string): Promise<{ scree
     name,
     { completionMode: 'Indexed', completions: c.shards, parallelism: c.shards, backoffLimit: 3 * c.shards },
     [...c.cli, ...screenArgs(c, 'JOB_COMPLETION_INDEX')],
-    [{ name: 'NODE_OPTIONS', value: SCREEN_NODE_OPTIONS }],
+    [
+      { name: 'NODE_OPTIONS', value: SCREEN_NODE_OPTIONS },
+      { name: 'MALLOC_ARENA_MAX', value: SCREEN_MALLOC_ARENA_MAX },
+    ],
   );
   const merge = job(`${name}-merge`, { backoffLimit: 2 }, [...c.cli, 'screen', 'merge', c.out, '--json']);
   const paths = { screen: join(c.out, 'screen-job.yaml'), merge: join(c.out, 'merge-job.yaml'), submit: join(c.out, 'submit-k8s.sh') };
