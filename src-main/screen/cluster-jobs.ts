@@ -6,10 +6,10 @@ import { SCREEN_SEMI_SPACE_MB } from './file-screen';
 const SCREEN_NODE_OPTIONS = `--max-semi-space-size=${SCREEN_SEMI_SPACE_MB}`;
 
 /**
- * glibc's malloc arenas for a shard: one, shared by its threads, instead of up to eight per core. A 100k
- * file screen's peak RSS over seven runs each: 366-403 MiB with one, 424-491 MiB by default, as fast (the
- * freed memory of the worker threads, ONNX Runtime's and zlib's stays in their own arenas otherwise).
- * glibc reads it when a process starts, so the job sets it; a value in the job's environment is kept.
+ * glibc's malloc arenas for a shard: one, shared by its threads, instead of up to eight per core (by default
+ * threads that allocate at once get arenas of their own, and what they free stays there). A 100k file
+ * screen's peak RSS over seven runs each: 366-403 MiB with one, 424-491 MiB by default, as fast. glibc reads
+ * it when a process starts, so the job sets it (the Slurm script keeps a value the job's environment has).
  */
 const SCREEN_MALLOC_ARENA_MAX = '1';
 
