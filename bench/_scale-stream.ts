@@ -50,7 +50,9 @@ function tenths(samples: Array<[number, number]>, end: number): number[] {
 /** Runs `delicate screen …` and follows its peak memory until it exits. */
 async function screenProcess(args: string[], env: Record<string, string> = {}): Promise<ShardRun> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [cli, 'screen', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  // The built CLI whatever this shell says (DELICATE_CLI=sources would time the sources).
+  const { DELICATE_CLI: _sources, ...inherited } = process.env;
+  const child = spawn(process.execPath, [cli, 'screen', ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...inherited, ...env } });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d));

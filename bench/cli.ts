@@ -21,6 +21,8 @@ export async function run(args: string[]): Promise<void> {
   const runs = Number(option(args, '--runs', '10'));
   const dir = mkdtempSync(join(tmpdir(), 'delicate-cli-bench-'));
   const commands = [['--help'], ['libraries', '--json', '--db', join(dir, 'b.db')]];
+  // 'built' runs the built CLI whatever this shell says (DELICATE_CLI=sources would time the sources twice).
+  const { DELICATE_CLI: _sources, ...inherited } = process.env;
   const times: Record<string, number[]> = {};
   try {
     for (let i = 0; i < runs; i++) {
@@ -28,7 +30,7 @@ export async function run(args: string[]): Promise<void> {
         for (const mode of ['built', 'sources']) {
           const t0 = performance.now();
           const r = spawnSync(process.execPath, [join(root, 'bin/delicate.mjs'), ...argv], {
-            env: { ...process.env, ...(mode === 'sources' ? { DELICATE_CLI: 'sources' } : {}) },
+            env: { ...inherited, ...(mode === 'sources' ? { DELICATE_CLI: 'sources' } : {}) },
             stdio: 'ignore',
           });
           const s = (performance.now() - t0) / 1000;
