@@ -33,3 +33,9 @@ export async function openApp(page: Page, url: string, view?: 'training' | 'scre
   if (view) await page.getByTestId(`view-${view}`).click();
   return consoleErrors;
 }
+
+/** Picks the target from the chosen file's columns (the form reads the file's head first). */
+export async function pickTarget(page: Page, column: string): Promise<void> {
+  await expect(page.getByTestId('train-preview')).toBeVisible();
+  await page.getByTestId('train-target').selectOption(column);
+}

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Page, expect, test } from '@playwright/test';
-import { artifacts, cli, openApp, root, startHost } from './host';
+import { artifacts, cli, openApp, pickTarget, root, startHost } from './host';
 
 const esol = resolve(root, '../shared/data/qsar/esol.csv');
 
@@ -46,12 +46,6 @@ test.afterAll(() => {
   host?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Picks the target from the chosen file's columns (the form reads the file's head first). */
-async function pickTarget(page: Page, column: string): Promise<void> {
-  await expect(page.getByTestId('train-preview')).toBeVisible();
-  await page.getByTestId('train-target').selectOption(column);
-}
 
 /** Trains `out` on the ESOL slice from the tiny teacher (4 epochs, 1 seed) and waits for its first epoch; `fpHead`: fingerprint-aware heads. */
 async function startTraining(page: Page, out: string, epochs = 4, fpHead = false): Promise<void> {
@@ -173,59 +167,6 @@ test('a run is followed by every tab of the app, and by a window reloaded mid-ru
   page.once('dialog', (d) => void d.accept());
   await run.getByTestId('train-discard').click();
   await expect(run).toHaveCount(0);
-});
-
-test('a chemist reads an assay file and inspects it before training on it', async ({ page }) => {
-  const consoleErrors = await openApp(page, url, 'training');
-  await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
-  await page.getByTestId('train-out').fill('esol-read');
-  await pickTarget(page, 'logS');
-  await expect(page.getByTestId('train-unit')).toHaveValue('');
-  await page.getByTestId('train-read').click();
-  // The read stores the assay and selects it, its table open; training it is one click away.
-  await expect(page.getByTestId('train-assay')).toHaveValue('esol-read', { timeout: 60_000 });
-  await expect(page.getByTestId('train-assay-info')).toContainText('160 compounds from 160 records');
-  await expect(page.getByTestId('assay-row')).toHaveCount(100);
-  await expect(page.getByTestId('train-read')).toHaveCount(0);
-  await expect(page.getByTestId('train-start')).toBeEnabled();
-  // No dates in this file: no temporal split.
-  await page.getByText('Show advanced settings').click();
-  await expect(page.getByTestId('train-split').locator('option[value=temporal]')).toBeDisabled();
-  // The same name again is refused, in words. (Back to "a file": the file chosen before is gone with its input.)
-  await page.getByTestId('train-assay').selectOption('');
-  await expect(page.getByTestId('train-read')).toBeDisabled();
-  await page.getByTestId('train-file').setInputFiles(join(dir, 'esol-160.csv'));
-  await page.getByTestId('train-out').fill('esol-read');
-  await pickTarget(page, 'logS');
-  await page.getByTestId('train-read').click();
-  await expect(page.getByTestId('error')).toContainText("an assay named 'esol-read' exists");
-  // Deleted (after a confirmation), the name is free again.
-  await page.getByTestId('train-assay').selectOption('esol-read');
-  page.once('dialog', (d) => void d.accept());
-  await page.getByTestId('assay-delete').click();
-  await expect(page.getByTestId('train-assay').locator('option[value="esol-read"]')).toHaveCount(0);
-  // The same compounds with a series column: the columns are pick-lists of the file's header (advanced settings)
-  // with its first records shown, and a text column as a regression target is refused before anything runs.
-  const lines = readFileSync(join(dir, 'esol-160.csv'), 'utf8').trim().split('\n');
-  const withSeries = join(dir, 'esol-160-series.csv');
-  writeFileSync(withSeries, `${lines.map((l, i) => `${l},${i === 0 ? 'series' : 'ABC'[i % 3]}`).join('\n')}\n`);
-  await page.getByTestId('train-file').setInputFiles(withSeries);
-  await page.getByTestId('train-out').fill('esol-read');
-  await pickTarget(page, 'series');
-  await expect(page.getByTestId('train-preview-row')).toHaveCount(5);
-  await expect(page.getByTestId('train-preview-row').first()).toContainText('Amigdalin');
-  await expect(page.getByTestId('train-target').locator('option')).toHaveText(['choose…', /^logS \(-0\.77, -3\.3, -2\.06…\)$/, /^series \(B, C, A…\)$/]);
-  await expect(page.getByTestId('train-id-col').locator('option')).toHaveText(['detected (name)', 'smiles', 'name', 'logS', 'series']);
-  await expect(page.getByTestId('train-target-problem')).toContainText("'series' holds no numbers in the first records ('B', 'C')");
-  await expect(page.getByTestId('train-read')).toBeDisabled();
-  await expect(page.getByTestId('train-start')).toBeDisabled();
-  await page.screenshot({ path: join(artifacts, 'train-form-columns.png') });
-  await page.getByTestId('train-target').selectOption('logS');
-  await page.getByTestId('train-id-col').selectOption('name');
-  await page.getByTestId('train-read').click();
-  await expect(page.getByTestId('train-assay')).toHaveValue('esol-read', { timeout: 60_000 });
-  await expect(page.getByTestId('assay-id').first()).toHaveText('Amigdalin');
-  expect(consoleErrors).toEqual([]);
 });
 
 test('a chemist screens a library with the distilled student and the forest, ranks and filters the hits', async ({ page }) => {
@@ -375,6 +316,14 @@ test('a chemist screens a library with the distilled student and the forest, ran
   expect(file.suggestedFilename()).toBe('ui-student.dlcm');
   const saved = join(dir, 'ui-student.dlcm');
   await file.saveAs(saved);
+  // Rename it and back: the name is the answer to the dialog.
+  page.once('dialog', (d) => void d.accept('ui-student-renamed'));
+  await row.getByTestId('model-rename').click();
+  await expect(page.locator('[data-model="ui-student-renamed"]')).toHaveCount(1);
+  await expect(row).toHaveCount(0);
+  page.once('dialog', (d) => void d.accept('ui-student'));
+  await page.locator('[data-model="ui-student-renamed"]').getByTestId('model-rename').click();
+  await expect(row).toHaveCount(1);
   page.once('dialog', (d) => void d.accept());
   await row.getByTestId('model-delete').click();
   await expect(page.locator('[data-model="ui-student"]')).toHaveCount(0);

@@ -70,6 +70,8 @@ export interface Api {
   'model.list'(args: ArgsOf<'model.list'>): Promise<{ models: ModelSummary[] }>;
   'model.pretrain'(args: ArgsOf<'model.pretrain'>): Promise<{ jobId: string }>;
   'model.delete'(args: ArgsOf<'model.delete'>): Promise<{ deleted: boolean }>;
+  /** Renames a model; the models made from it, its screens and predictions and interrupted runs follow. */
+  'model.rename'(args: ArgsOf<'model.rename'>): Promise<{ model: ModelSummary }>;
   /** Inference speed of a task model on this machine (512 drug-like molecules, the engine screening would use). */
   'model.speed'(args: ArgsOf<'model.speed'>): Promise<{ molPerSec: number; engine: string; molecules: number }>;
   'model.download'(args: ArgsOf<'model.download'>): Promise<{ fileName: string; dataBase64: string }>;
@@ -145,6 +147,7 @@ export const API_METHODS = [
   'compound.conformer',
   'model.list',
   'model.delete',
+  'model.rename',
   'model.speed',
   'model.download',
   'model.import',

@@ -186,6 +186,7 @@ export const schemas = {
   'compound.conformer': z.object({ id: z.number().int().positive() }).strict(),
   'model.list': z.object({}).strict(),
   'model.delete': z.object({ name }).strict(),
+  'model.rename': z.object({ name, to: name }).strict(),
   'model.speed': z.object({ name }).strict(),
   'model.download': z.object({ name, dtype: z.enum(['float32', 'float16']).optional() }).strict(),
   'model.import': z.object({ source: importSourceSchema, as: name.optional() }).strict(),

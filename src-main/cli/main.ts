@@ -132,6 +132,7 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
   model export NAME --out FILE [--format delicate|onnx] [--dtype float32|float16]
   model import FILE [--as NAME]
   model delete NAME
+  model rename NAME NEW                   the models made from it, its screens and predictions follow
   doctor
   serve [--port N] [--host ADDR --allow-remote] [--files DIR]
                                         the app in any Chromium over a loopback WebSocket; files come

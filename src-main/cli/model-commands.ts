@@ -223,7 +223,7 @@ export async function modelsCommand(rest: string[], env: CommandEnv): Promise<nu
   return 0;
 }
 
-/** `delicate model export|import|delete`. */
+/** `delicate model export|import|delete|rename`. */
 export async function modelCommand(rest: string[], env: CommandEnv): Promise<number> {
   const [sub, ...args] = rest;
   if (sub === 'export') {
@@ -263,5 +263,14 @@ export async function modelCommand(rest: string[], env: CommandEnv): Promise<num
     env.print({ model: positionals[0], deleted }, () => (deleted ? `deleted '${positionals[0]}'` : `no model named '${positionals[0]}'`));
     return deleted ? 0 : 1;
   }
-  throw new UsageError(`model takes export, import or delete, not '${sub ?? ''}'`);
+  if (sub === 'rename') {
+    const { values, positionals } = parse(args, {});
+    env.setJson(values.json);
+    if (positionals.length !== 2) throw new UsageError('model rename takes a model NAME and its NEW name');
+    const [from, to] = positionals as [string, string];
+    const { model } = await (await env.api(values.db))('model.rename', { name: from, to });
+    env.print({ model, from }, () => `renamed '${from}' to '${model.name}' (the models made from it, its screens and predictions follow)`);
+    return 0;
+  }
+  throw new UsageError(`model takes export, import, delete or rename, not '${sub ?? ''}'`);
 }

@@ -15,10 +15,10 @@ describe('migrations', () => {
     ).run();
     db.prepare(`INSERT INTO checkpoints (model_id, step, state, weights, optimizer) VALUES (1, 4, '{}', x'00', x'00')`).run();
     // Turn it back into a version-4 database (before the rebuild, the assay tables, the run checkpoints,
-    // the import owners, the library columns, the pattern fingerprints, the scores, the views and the import-order index), and open it again: the models table is rebuilt twice
+    // the import owners, the library columns, the pattern fingerprints, the scores, the views, the import-order index and the shipped-model record), and open it again: the models table is rebuilt twice
     // (the kinds gain 'baseline', then 'consensus').
     db.exec(
-      'DROP TABLE measurements; DROP TABLE assays; DROP TABLE run_checkpoints; ALTER TABLE imports DROP COLUMN owner; ALTER TABLE imports DROP COLUMN heartbeat_ms; DROP TABLE library_columns; ALTER TABLE compounds DROP COLUMN pattern_fp; DROP TABLE library_scores; DROP TABLE library_views; DROP INDEX library_members_distinct_in_order;',
+      'DROP TABLE measurements; DROP TABLE assays; DROP TABLE run_checkpoints; ALTER TABLE imports DROP COLUMN owner; ALTER TABLE imports DROP COLUMN heartbeat_ms; DROP TABLE library_columns; ALTER TABLE compounds DROP COLUMN pattern_fp; DROP TABLE library_scores; DROP TABLE library_views; DROP INDEX library_members_distinct_in_order; DROP TABLE shipped_models;',
     );
     db.pragma('user_version = 4');
     db.close();
@@ -50,7 +50,9 @@ describe('migrations', () => {
     const add = db.prepare("INSERT INTO compounds (inchikey, smiles, fp, model_smiles) VALUES (?, ?, x'00', ?)");
     add.run('K1', '[2H]CCO', '[H]CCO');
     add.run('K2', 'C[C@H](N)O', 'CC(N)O');
-    db.pragma(`user_version = ${SCHEMA_VERSION - 1}`);
+    // Back to the version before that migration (and the shipped-model record after it).
+    db.exec('DROP TABLE shipped_models');
+    db.pragma(`user_version = ${SCHEMA_VERSION - 2}`);
     db.close();
     db = openDatabase(path);
     expect(db.prepare('SELECT inchikey, model_smiles AS m FROM compounds ORDER BY inchikey').all()).toEqual([

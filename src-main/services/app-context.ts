@@ -17,6 +17,7 @@ import { PlotService } from './plot-service';
 import { ScoreService } from './score-service';
 import { ViewService } from './view-service';
 import { type Assays, type Inference, type ModelRegistry, type Pretraining, type TrainingRuns, modelServices } from './models';
+import type { ShippedRegistration } from './models/shipped';
 import { ScreenService } from './screen-service';
 import { VirtualScreening } from './vs-service';
 
@@ -79,7 +80,7 @@ export class AppContext {
     this.vs = new VirtualScreening(this.chem, this.libraries, this.models, this.screens);
     if ((opts.shippedModels ?? true) === true) {
       try {
-        this.models.registerShipped(shippedModelsDir());
+        for (const r of this.models.registerShipped(shippedModelsDir())) this.noteRetired(r);
       } catch (err) {
         this.warnings.push(`shipped models not registered: ${(err as Error).message}`);
       }
@@ -96,6 +97,7 @@ export class AppContext {
     const pending = this.models.shippedPending(dir);
     if (!pending.length) return null;
     return this.jobs.start('setup', { models: pending }, async (job) => {
+      const retired: Array<{ name: string; keptAs: string }> = [];
       for (const [i, name] of pending.entries()) {
         job.progress({
           done: i,
@@ -107,10 +109,20 @@ export class AppContext {
         // Let the progress reach the window before this model's conversion holds the thread.
         await new Promise((resolve) => setTimeout(resolve, 20));
         if (job.signal.aborted) throw new AppError('CANCELLED', 'preparing the shipped models was cancelled; it goes on at the next start');
-        this.models.registerShippedOne(dir, name);
+        const r = this.models.registerShippedOne(dir, name);
+        this.noteRetired(r);
+        if (r.retiredAs) retired.push({ name, keptAs: r.retiredAs });
       }
-      return { registered: pending };
+      return { registered: pending, retired };
     });
+  }
+
+  /** Says where the version of a shipped model that a newer file replaced is kept. */
+  private noteRetired(r: ShippedRegistration): void {
+    if (r.retiredAs)
+      this.warnings.push(
+        `the shipped model ${r.name} is a newer version; the one this database had is kept as ${r.retiredAs} (the models made from it, its screens and predictions name it)`,
+      );
   }
 
   /**

@@ -9,13 +9,14 @@ import type { Handlers, HandlersOf } from './group';
 import { assayProgress, pretrainProgress } from '../job-progress';
 import { type PathPolicy, allowedPath, asNamed, materialise } from './paths';
 
-type RegistryMethods = 'model.list' | 'model.delete' | 'model.speed' | 'model.download' | 'model.import' | 'model.pretrain';
+type RegistryMethods = 'model.list' | 'model.delete' | 'model.rename' | 'model.speed' | 'model.download' | 'model.import' | 'model.pretrain';
 
 /** The model registry, pretraining and assay methods of the contract. */
 export function modelHandlers(ctx: AppContext, paths: PathPolicy): HandlersOf<RegistryMethods> & Handlers<'assay'> {
   return {
     'model.list': async () => ({ models: ctx.models.list() }),
     'model.delete': async (args) => ({ deleted: ctx.models.delete(args.name) }),
+    'model.rename': async (args) => ({ model: ctx.models.rename(args.name, args.to) }),
     'model.speed': (args) => ctx.inference.speed(args.name),
     'model.download': async (args) => {
       const dir = await mkdtemp(join(tmpdir(), 'delicate-model-'));

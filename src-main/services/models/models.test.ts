@@ -389,8 +389,12 @@ describe('pretraining jobs', () => {
     // The CLI's settings are the same run as these (same values, whatever their order).
     expect(await training.interrupted({ ...req, out: 'cut' })).toMatchObject({ matches: true, progress: { stage: 'distill' } });
     await expect(training.resumeRun('nothing')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // A teacher renamed meanwhile is the same model: the run resumes from it under its new name.
+    models.rename('whole', 'whole-renamed');
+    expect(await training.interrupted({ ...req, out: 'cut', teacher: 'whole-renamed' })).toMatchObject({ matches: true });
     const messages: string[] = [];
-    const resumed = await training.resumeRun('cut', { onProgress: (m) => messages.push(m) });
+    const resumed = await training.resumeRun('cut', { onProgress: (m) => messages.push(m) }).finally(() => models.rename('whole-renamed', 'whole'));
+    expect(models.get('cut-teacher').parent).toEqual(['whole']);
     expect(resumed.resumedFrom).toEqual(saved?.progress);
     expect(messages.filter((m) => /teacher epoch/.test(m))).toEqual([]);
     expect(messages.filter((m) => /student epoch/.test(m))).toHaveLength(2 - (saved?.progress.epoch ?? 0));

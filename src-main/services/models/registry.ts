@@ -1,6 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { ModelSummary } from '../../../src-shared/dto';
 import { AppError } from '../../../src-shared/errors';
@@ -12,6 +10,8 @@ import { packArrays, unpackArrays } from '../../model/weights-io';
 import type { Calibration } from '../../train/ensemble';
 import type { ForestJson } from '../../train/forest';
 import { type ConsensusManifest, type ModelManifest, isTaskManifest } from '../../train/manifests';
+import { renameModel } from './rename';
+import { type ShippedRegistration, ShippedModels } from './shipped';
 import type { ConsensusModelSpec, EncoderSpec, ForestModelSpec, ScoringSpec, TaskModelSpec } from '../../train/predict-types';
 
 /** The registered model `delicate train` fine-tunes when no --teacher is given (shipped, issue 8). */
@@ -48,12 +48,14 @@ function summary(r: ModelRow): ModelSummary {
 /** The model registry: what is stored, its import and export, and the specs the scorers load. */
 export class ModelRegistry {
   readonly repo: ModelRepo;
+  private readonly shipped: ShippedModels;
 
   constructor(
     private readonly db: Db,
     private readonly isJobLive: (jobId: string) => boolean = () => false,
   ) {
     this.repo = new ModelRepo(db);
+    this.shipped = new ShippedModels(db, (buf, file, name) => this.importBuffer(buf, file, name));
   }
 
   list(): ModelSummary[] {
@@ -149,28 +151,31 @@ export class ModelRegistry {
 
   /**
    * Registers the models shipped in `dir` (resources/models/*.dlcm) that the database does not hold yet,
-   * so a fresh install screens and fine-tunes offline at once; returns the names registered.
+   * or holds as an earlier file of the same name (that version is kept under a versioned name: shipped.ts),
+   * so a fresh install screens and fine-tunes offline at once; says what it registered and retired.
    */
-  registerShipped(dir: string): string[] {
-    const added = this.shippedPending(dir);
-    for (const name of added) this.registerShippedOne(dir, name);
-    return added;
+  registerShipped(dir: string): ShippedRegistration[] {
+    return this.shippedPending(dir).map((name) => this.registerShippedOne(dir, name));
   }
 
-  /** The shipped models of `dir` not registered in this database yet. */
+  /** The shipped models of `dir` not registered in this database yet, or shipped since as another file. */
   shippedPending(dir: string): string[] {
-    if (!existsSync(dir)) return [];
-    return readdirSync(dir)
-      .filter((x) => x.endsWith('.dlcm'))
-      .sort()
-      .map((f) => f.slice(0, -'.dlcm'.length))
-      .filter((name) => !this.repo.byName(name));
+    return this.shipped.pending(dir);
   }
 
-  /** Registers one shipped model file (`dir/NAME.dlcm`) under its name. */
-  registerShippedOne(dir: string, name: string): void {
-    const file = join(dir, `${name}.dlcm`);
-    this.importBuffer(readFileSync(file), file, name);
+  /** Registers one shipped model file (`dir/NAME.dlcm`) under its name, retiring the version held before. */
+  registerShippedOne(dir: string, name: string): ShippedRegistration {
+    return this.shipped.registerOne(dir, name);
+  }
+
+  /**
+   * Renames a model and every reference to it (lineage, manifests, interrupted runs, screens and their
+   * predictions: rename.ts); not while it trains.
+   */
+  rename(from: string, to: string): ModelSummary {
+    const r = this.repo.byName(from);
+    if (r?.state === 'training' && r.jobId && this.isJobLive(r.jobId)) throw new AppError('CONFLICT', `model '${from}' is training; cancel its job first`);
+    return summary(renameModel(this.db, from, to));
   }
 
   /** A stored task model (fine-tuned teacher or student) ready for prediction. */
@@ -181,11 +186,12 @@ export class ModelRegistry {
     return { ...spec, task: manifest.task, domain: manifest.domain?.smiles ?? [], calibration: manifest.calibration ?? null };
   }
 
-  /** What a screen uses when no model is named: the shipped task models (delicate-*, with a task head). */
+  /** What a screen uses when no model is named: the shipped task models (delicate-*, with a task head; not a retired version). */
   defaultScreenModels(): string[] {
+    const retired = this.shipped.retired();
     return this.repo
       .list()
-      .filter((r) => r.name.startsWith('delicate-') && r.state === 'ready' && (r.kind === 'student' || r.kind === 'teacher'))
+      .filter((r) => r.name.startsWith('delicate-') && !retired.has(r.name) && r.state === 'ready' && (r.kind === 'student' || r.kind === 'teacher'))
       .filter((r) => {
         const m = manifestOf(r);
         return m.format === 'delicate-model-v1' && m.config.task;

@@ -161,7 +161,7 @@ export class TrainingRuns {
   /** The interrupted run of `req.out`, and whether `req` is that run (so `resume` continues it). */
   async interrupted(req: TrainRequest): Promise<{ progress: RunProgress; updatedAt: string; matches: boolean } | null> {
     const c = this.runs.get(req.out);
-    return c ? { progress: c.progress, updatedAt: c.updatedAt, matches: c.key === (await this.runKey(req, this.startingModels(req))) } : null;
+    return c ? { progress: c.progress, updatedAt: c.updatedAt, matches: (await this.runKeys(req, this.startingModels(req))).includes(c.key) } : null;
   }
 
   /** The teacher and the general-distilled student a training request starts from, checked. */
@@ -190,20 +190,31 @@ export class TrainingRuns {
 
   /**
    * What a training run is, for resuming it: the data's content, target, task, columns, settings and the
-   * models it starts from (by name and registration time: a model deleted and trained anew is another).
+   * models it starts from (by registration: id and time, so a model renamed since is the same model, and
+   * one deleted and trained anew under its name is another). The second key names the models by name, as
+   * runs saved before a model could be renamed were keyed; a resume accepts either.
    */
-  private async runKey(req: TrainRequest, inputs: Pick<RunModels, 'teacherName' | 'student'>): Promise<string> {
-    const made = (n: string | null | undefined) => (n ? `${n}@${this.repo.byName(n)?.createdAt ?? ''}` : null);
-    const what = {
-      data: await fileSha256(req.data),
-      target: req.target,
-      task: req.task,
-      columns: givenColumns(req),
-      settings: req.settings,
-      teacher: made(inputs.teacherName),
-      student: made(inputs.student?.name),
+  private async runKeys(req: TrainRequest, inputs: Pick<RunModels, 'teacherName' | 'student'>): Promise<[string, string]> {
+    const data = await fileSha256(req.data);
+    const key = (made: (n: string) => string) => {
+      const what = {
+        data,
+        target: req.target,
+        task: req.task,
+        columns: givenColumns(req),
+        settings: req.settings,
+        teacher: inputs.teacherName ? made(inputs.teacherName) : null,
+        student: inputs.student?.name ? made(inputs.student.name) : null,
+      };
+      return createHash('sha256').update(canonicalJson(what)).digest('hex');
     };
-    return createHash('sha256').update(canonicalJson(what)).digest('hex');
+    return [
+      key((n) => {
+        const r = this.repo.byName(n);
+        return `#${r?.id ?? ''}@${r?.createdAt ?? ''}`;
+      }),
+      key((n) => `${n}@${this.repo.byName(n)?.createdAt ?? ''}`),
+    ];
   }
 
   /** Whether the request may run at all: its models' names are free, an interrupted run of its name is resumed or restarted. */
@@ -225,12 +236,12 @@ export class TrainingRuns {
       throw new AppError('NOT_FOUND', `no interrupted training run named '${req.out}' to resume`, { run: req.out, remedy: 'list-runs' });
   }
 
-  /** The checkpoint a run continues from (`resume`): the same run (`key`) only. */
-  private checkpointOf(req: TrainRequest, key: string, hooks: TrainHooks): QsarCheckpoint | undefined {
+  /** The checkpoint a run continues from (`resume`): the same run (one of its `keys`) only. */
+  private checkpointOf(req: TrainRequest, keys: string[], hooks: TrainHooks): QsarCheckpoint | undefined {
     if (req.restart) this.runs.delete(req.out);
     const interrupted = this.runs.get(req.out);
     if (!req.resume || !interrupted) return undefined;
-    if (interrupted.key !== key) {
+    if (!keys.includes(interrupted.key)) {
       throw new AppError(
         'CONFLICT',
         `the interrupted run '${req.out}' was started with other data, columns, settings or models: give the same ones to resume it, or restart it`,
@@ -253,9 +264,10 @@ export class TrainingRuns {
     this.preflight(req);
     const names = runModelNames(req.out);
     const inputs = this.startingModels(req);
-    const key = await this.runKey(req, inputs);
+    const keys = await this.runKeys(req, inputs);
+    const key = keys[0];
     const resumedFrom = req.resume ? (this.runs.get(req.out)?.progress ?? null) : null;
-    const resume = this.checkpointOf(req, key, hooks);
+    const resume = this.checkpointOf(req, keys, hooks);
     const result = await this.runOnWorker(req, inputs, key, resume, hooks);
     if (req.dataName) result.data = { ...result.data, file: req.dataName };
     // Read from a stored assay's one-row-per-compound copy, the replicates are that assay's (as it was

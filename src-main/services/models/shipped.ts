@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Db } from '../../db/database';
+import { ModelRepo } from '../../db/model-repo';
+import { readModelFile } from '../../model/model-file';
+import { packArrays, unpackArrays } from '../../model/weights-io';
+import { renameModel } from './rename';
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/**
+ * The name a replaced shipped model NAME keeps: NAME-<first 10 hex of the sha256 of its stored weights>
+ * (free in this database). Every database that registered the same file stores the same float32 weights,
+ * so they all give the same name, and a release can name it in its new models' lineage
+ * (scripts/_ship.ts).
+ */
+export function retiredName(repo: ModelRepo, name: string): string {
+  const row = repo.byName(name);
+  const weights = row ? repo.weights(row.id) : null;
+  const tag = weights ? sha256(weights).slice(0, 10) : (row?.createdAt ?? 'old').replace(/[^0-9]/g, '').slice(0, 14);
+  let as = `${name}-${tag}`;
+  for (let i = 2; repo.byName(as); i++) as = `${name}-${tag}-${i}`;
+  return as;
+}
+
+/** What registering one shipped model did: registered it, or also kept the version it replaces as `retiredAs`. */
+export interface ShippedRegistration {
+  name: string;
+  retiredAs: string | null;
+}
+
+/**
+ * The shipped models (resources/models/NAME.dlcm) in a database. A model is registered under its file's
+ * name the first time a database meets it. When a release ships another file under a name the database
+ * holds (a better base teacher, say), the registered model is renamed NAME-<hash of its weights> with every
+ * reference to it (the models made from it, screens, predictions: services/models/rename.ts), marked
+ * retired (no longer a default screen model), and the new file is registered as NAME. The file's sha256 is
+ * recorded, so an unchanged file costs one hash per start.
+ */
+export class ShippedModels {
+  private readonly repo: ModelRepo;
+
+  constructor(
+    private readonly db: Db,
+    private readonly register: (buf: Buffer, file: string, name: string) => void,
+  ) {
+    this.repo = new ModelRepo(db);
+  }
+
+  /** The shipped models of `dir` to register: absent from this database, or shipped since as another file. */
+  pending(dir: string): string[] {
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((x) => x.endsWith('.dlcm'))
+      .sort()
+      .map((f) => f.slice(0, -'.dlcm'.length))
+      .filter((name) => this.state(dir, name).pending);
+  }
+
+  /** Registers `dir/NAME.dlcm` as NAME, first retiring the version the database holds when the file differs. */
+  registerOne(dir: string, name: string): ShippedRegistration {
+    const { pending, buf, file } = this.state(dir, name);
+    if (!pending) return { name, retiredAs: null };
+    // One transaction: the retired version and the new file are both in, or neither is.
+    let retiredAs: string | null = null;
+    this.db.transaction(() => {
+      if (this.repo.byName(name)) retiredAs = this.retire(name);
+      this.register(buf, file, name);
+      this.db
+        .prepare(
+          `INSERT INTO shipped_models (name, file, sha256, retired) VALUES (?, ?, ?, 0)
+           ON CONFLICT (name) DO UPDATE SET file = excluded.file, sha256 = excluded.sha256, retired = 0, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+        )
+        .run(name, name, sha256(buf));
+    })();
+    return { name, retiredAs };
+  }
+
+  /** Names of shipped versions a newer file replaced (kept, but not a default screen model). */
+  retired(): Set<string> {
+    return new Set((this.db.prepare(`SELECT name FROM shipped_models WHERE retired = 1`).all() as Array<{ name: string }>).map((r) => r.name));
+  }
+
+  /**
+   * Whether `dir/NAME.dlcm` is still to be registered. A database that registered the file before the
+   * record existed has no sha256 for it: the stored weights are compared with the file's (stored as
+   * float32, as registering stores them) and, when equal, the file's hash is recorded.
+   */
+  private state(dir: string, name: string): { pending: boolean; buf: Buffer; file: string } {
+    const file = join(dir, `${name}.dlcm`);
+    const buf = readFileSync(file);
+    const row = this.repo.byName(name);
+    if (!row) return { pending: true, buf, file };
+    const hash = sha256(buf);
+    const known = this.db.prepare(`SELECT sha256 FROM shipped_models WHERE name = ? AND retired = 0`).get(name) as { sha256: string } | undefined;
+    if (known) return { pending: known.sha256 !== hash, buf, file };
+    if (row.state !== 'ready') return { pending: false, buf, file };
+    const stored = this.repo.weights(row.id);
+    let same = false;
+    try {
+      same = stored !== null && packArrays(unpackArrays(readModelFile(buf, file).weights), 'float32').equals(stored);
+    } catch {
+      same = false;
+    }
+    if (same) this.db.prepare(`INSERT OR REPLACE INTO shipped_models (name, file, sha256, retired) VALUES (?, ?, ?, 0)`).run(name, name, hash);
+    return { pending: !same, buf, file };
+  }
+
+  /** Renames the held version of NAME to its retired name (retiredName), marked retired. */
+  private retire(name: string): string {
+    const as = retiredName(this.repo, name);
+    renameModel(this.db, name, as);
+    this.db
+      .prepare(
+        `INSERT INTO shipped_models (name, file, sha256, retired) VALUES (?, ?, '', 1)
+         ON CONFLICT (name) DO UPDATE SET retired = 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+      )
+      .run(as, name);
+    return as;
+  }
+}
