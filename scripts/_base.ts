@@ -24,7 +24,7 @@ export interface Stored {
     tokenizer: TokenizerJson;
     training: {
       kind: string;
-      settings: { batch: number; lr: number; maxSteps: number | null; distill?: { init?: string } };
+      settings: { batch: number; lr: number; maxSteps: number | null; init?: string; distill?: { init?: string } };
       corpus: { file: string; sha256: string; molecules: number; used: number; heldOut: number };
       teacher?: string;
       layerMap?: number[];

@@ -122,6 +122,7 @@ export async function writeCards(db: string): Promise<void> {
           seconds: s.metrics.trainSeconds,
           ...(tr.teacher ? { teacher: tr.teacher, layerMap: tr.layerMap } : {}),
           ...(tr.settings.distill?.init ? { init: tr.settings.distill.init, initFf: stored(app, tr.settings.distill.init).manifest.config.ff } : {}),
+          ...(tr.settings.init ? { continues: continued(app, tr.settings.init) } : {}),
         },
         evaluation: {
           heldOutMolecules: s.metrics.heldOut,
@@ -144,13 +145,19 @@ export async function writeCards(db: string): Promise<void> {
         ),
       };
     }
-    // Compute of the whole lineage: the model's own training plus its ancestors' (each counted once).
+    // Compute of the whole lineage: the model's own training plus its ancestors' (each counted once), those
+    // that do not ship (an earlier teacher a longer pretraining continued) read from the database.
+    const own = (n: string): { parents: string[]; seconds: number } => {
+      const c = cards[n] as Card | undefined;
+      if (c) return { parents: c.parents, seconds: c.training.seconds };
+      const r = app.models.list().find((x) => x.name === n);
+      return { parents: r?.parent ?? [], seconds: Number(r?.metrics.trainSeconds ?? 0) };
+    };
     const ancestors = (n: string, seen = new Set<string>()): Set<string> => {
-      for (const p of (cards[n] as Card | undefined)?.parents ?? []) if (!seen.has(p) && cards[p]) ancestors(p, seen.add(p));
+      for (const p of own(n).parents) if (!seen.has(p)) ancestors(p, seen.add(p));
       return seen;
     };
-    for (const [n, c] of Object.entries(cards) as Array<[string, Card]>)
-      c.lineageSeconds = [n, ...ancestors(n)].reduce((a, x) => a + (cards[x] as Card).training.seconds, 0);
+    for (const [n, c] of Object.entries(cards) as Array<[string, Card]>) c.lineageSeconds = [n, ...ancestors(n)].reduce((a, x) => a + own(x).seconds, 0);
     const t = speed[BASE_TEACHER];
     const st = speed[BASE_STUDENT];
     if (t && st) for (const n of BASE_MODELS) if (cards[n]) (cards[n] as { speed: Record<string, unknown> }).speed.studentOverTeacher = st / t;
@@ -180,6 +187,8 @@ interface Card {
     tokensSeenIsEstimate: boolean;
     seconds: number;
     teacher?: string;
+    /** A pretraining that continued another model (pretrain --init): that model and what it had seen. */
+    continues?: { name: string; steps: number; sequencesSeen: number; seconds: number };
     layerMap?: number[];
     init?: string;
     initFf?: number;
@@ -207,7 +216,19 @@ function describe(c: Card): string {
       : '';
     return `General-distilled DeLiCaTe student of ${c.training.teacher}: one transformer layer applied ${a.layers} times (${map})${start}`;
   }
-  return `Pretrained BERT-style SMILES encoder, ${a.layers} layers`;
+  const from = c.training.continues;
+  return `Pretrained BERT-style SMILES encoder, ${a.layers} layers${from ? ` (its pretraining continues ${from.name}'s ${from.steps.toLocaleString('en')} steps, ${from.sequencesSeen.toLocaleString('en')} sequences, ${(from.seconds / 3600).toFixed(2)} h, on a fresh learning-rate schedule)` : ''}`;
+}
+
+/** What the model a continued pretraining started from had seen (its steps, sequences and training time). */
+function continued(app: AppContext, name: string): { name: string; steps: number; sequencesSeen: number; seconds: number } {
+  const s = stored(app, name);
+  return {
+    name,
+    steps: s.steps,
+    sequencesSeen: (s.metrics.sequencesSeen as number | undefined) ?? s.steps * s.manifest.training.settings.batch,
+    seconds: Number(s.metrics.trainSeconds ?? 0),
+  };
 }
 
 function cardMarkdown(c: Card, m: ReturnType<typeof machine>): string {

@@ -13,7 +13,11 @@
 //          --student-ff N (default 256), --cards-only,
 //          --downstream esol,lipophilicity,bbbp, --epochs N, --seeds N, --split scaffold|random,
 //          --ship-task esol  (also ship the downstream ESOL student as delicate-esol-student: the
-//          task model `delicate screen` uses when no model is named)
+//          task model `delicate screen` uses when no model is named),
+//          --ship-from DB [--suffix -long]  (ship models trained as NAME-long in DB, e.g. a longer
+//          pretraining continuing the shipped teacher: --db is written as a copy of DB where the shipped
+//          models take the names installs will keep them under and the new ones the shipped names;
+//          scripts/_ship.ts)
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { main } from '../src-main/cli/main';
@@ -22,6 +26,7 @@ import { AppContext } from '../src-main/services/app-context';
 import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER } from '../src-main/services/models';
 import { BASE_MODELS, corpus, data, out, root } from './_base';
 import { writeCards } from './_model-cards';
+import { prepareShip } from './_ship';
 
 function option(args: string[], name: string, fallback?: string): string | undefined {
   const i = args.indexOf(name);
@@ -47,6 +52,13 @@ function stateOf(db: string, name: string): 'ready' | 'training' | 'absent' {
 export async function run(args: string[]): Promise<void> {
   const db = resolve(option(args, '--db', join(root, '.tmp/base/base.db')) as string);
   mkdirSync(dirname(db), { recursive: true });
+  const from = option(args, '--ship-from');
+  if (from) {
+    const renamed = prepareShip(resolve(from), db, option(args, '--suffix', '-long') as string, [...BASE_MODELS, 'delicate-esol-student']);
+    for (const [a, b] of renamed) process.stdout.write(`${a} → ${b}\n`);
+    // The downstream results were the replaced models': measured again (--downstream) for the new ones.
+    writeFileSync(join(out, 'downstream.json'), '{}\n');
+  }
   const cardsOnly = args.includes('--cards-only');
   if (!cardsOnly) {
     const teacherSteps = option(args, '--teacher-steps', '1400') as string;
