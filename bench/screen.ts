@@ -251,7 +251,7 @@ async function virtualScreening(args: string[]): Promise<{ rows: string[][]; res
               run: () => app.vs.evaluate({ library: target, labelCol: 'active', method: 'embedding', embeddingModel }) as never,
             },
             {
-              label: 'fusion (ECFP4 + embedding ranks)',
+              label: 'fusion (ECFP4 + embedding z-scores)',
               run: () => app.vs.evaluate({ library: target, labelCol: 'active', method: 'fusion', embeddingModel }) as never,
             },
           ]
@@ -286,7 +286,7 @@ async function virtualScreening(args: string[]): Promise<{ rows: string[][]; res
       ...(embeddingModel
         ? [
             { label: `embedding cosine (${embeddingModel})`, method: 'embedding' as const },
-            { label: 'fusion (ECFP4 + embedding ranks)', method: 'fusion' as const },
+            { label: 'fusion (ECFP4 + embedding z-scores)', method: 'fusion' as const },
           ]
         : []),
     ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateVs, fewQueryVs, type VsData } from './vs';
+import { evaluateVs, fewQueryVs, type VsData, zScores } from './vs';
 
 /** A packed 64-bit fingerprint with the given bits set. */
 const fp = (bits: number[]) => {
@@ -56,6 +56,26 @@ describe('evaluateVs', () => {
     const e = evaluateVs({ ...d, emb, queries: { keys: ['X'], fps: [fp([5])], emb: [unit([1, 0])] } }, 'embedding');
     expect(e.metrics.rocAuc).toBe(1);
     expect(evaluateVs({ ...d, emb, queries: { keys: ['X'], fps: [fp([5])], emb: [unit([1, 0])] } }, 'fusion').metrics.rocAuc).toBeGreaterThan(0.9);
+  });
+
+  it('fusion keeps on top an analogue ECFP4 finds far above the rest, where the embedding ranks it lower', () => {
+    // One query; one active, an analogue (Tanimoto 0.8) whose embedding is only 6th closest; 5 decoys with a
+    // little of the query's ECFP4 (Tanimoto 1/7) and the 5 closest embeddings; 44 others unlike it in both.
+    const unit = (deg: number) => Float32Array.of(Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180));
+    const m = 50;
+    const d: VsData = {
+      labels: Uint8Array.from({ length: m }, (_, i) => (i === 0 ? 1 : 0)),
+      keys: Array.from({ length: m }, (_, i) => `L${i}`),
+      fps: Array.from({ length: m }, (_, i) => (i === 0 ? fp([0, 1, 2, 3, 4]) : i <= 5 ? fp([0, 10 + 3 * i, 11 + 3 * i, 12 + 3 * i]) : fp([63]))),
+      emb: Array.from({ length: m }, (_, i) => unit(i === 0 ? 60 : i <= 5 ? 14 + 2 * i : 70 + (i % 20))),
+      queries: { keys: ['Q'], fps: [fp([0, 1, 2, 3])], emb: [unit(0)] },
+    };
+    expect(evaluateVs(d, 'ecfp').metrics.rocAuc).toBe(1);
+    expect(evaluateVs(d, 'embedding').metrics.rocAuc).toBeLessThan(0.95);
+    // The sum of z-scores: the analogue's ECFP4 similarity stands ~6 sd above the library's and wins.
+    expect(evaluateVs(d, 'fusion').metrics.rocAuc).toBe(1);
+    // A compound the model cannot read ranks by its ECFP4 similarity, with the lowest embedding z.
+    expect(zScores(Float64Array.of(1, 2, 3, -Infinity))).toEqual(Float64Array.of(-1, 0, 1, -1));
   });
 
   it('few-query protocol: draws that many actives as queries, ranks everything else, mean ± sd over draws', () => {

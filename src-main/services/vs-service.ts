@@ -65,7 +65,7 @@ export class VirtualScreening {
 
   /**
    * Virtual screening: ranks a labelled library against known actives by ECFP4 max-similarity, by
-   * embedding cosine, by their rank fusion, or by a classifier's probability, and reports ROC-AUC,
+   * embedding cosine, by their fusion (sum of z-scores), or by a classifier's probability, and reports ROC-AUC,
    * PR-AUC, EF1%, EF5% and BEDROC(20). Actives that are also queries are handled by k-fold (see evaluateVs).
    * A long job on a large library: it reports each stage (model SMILES, embedding, scoring, each fold)
    * and stops at the next step once `signal` is aborted (a model's screen is kept, and resumed next time).
