@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Db } from '../../db/database';
 import { ModelRepo } from '../../db/model-repo';
 import { readModelFile } from '../../model/model-file';
-import { packArrays, unpackArrays } from '../../model/weights-io';
+import { unpackArrays } from '../../model/weights-io';
 import { renameModel } from './rename';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -22,6 +22,17 @@ export function retiredName(repo: ModelRepo, name: string): string {
   let as = `${name}-${tag}`;
   for (let i = 2; repo.byName(as); i++) as = `${name}-${tag}-${i}`;
   return as;
+}
+
+/** Whether two sets of named arrays hold the same shapes and values (a float16 file against its float32 copy: exactly). */
+function sameArrays(a: ReturnType<typeof unpackArrays>, b: ReturnType<typeof unpackArrays>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, x] of a) {
+    const y = b.get(k);
+    if (!y || x.shape.join() !== y.shape.join() || x.values.length !== y.values.length) return false;
+    for (let i = 0; i < x.values.length; i++) if (x.values[i] !== y.values[i]) return false;
+  }
+  return true;
 }
 
 /** What registering one shipped model did: registered it, or also kept the version it replaces as `retiredAs`. */
@@ -99,7 +110,7 @@ export class ShippedModels {
     const stored = this.repo.weights(row.id);
     let same = false;
     try {
-      same = stored !== null && packArrays(unpackArrays(readModelFile(buf, file).weights), 'float32').equals(stored);
+      same = stored !== null && sameArrays(unpackArrays(readModelFile(buf, file).weights), unpackArrays(stored));
     } catch {
       same = false;
     }
