@@ -339,6 +339,8 @@ export interface ModelSummary {
   steps: number;
   totalSteps: number;
   createdAt: string;
+  /** A shipped model's earlier version, kept when a newer file of its name was registered (services/models/shipped.ts). */
+  retired?: true;
 }
 
 /** One epoch of a QSAR training stage (the live curves of `model.train`). */

@@ -216,7 +216,7 @@ export async function modelsCommand(rest: string[], env: CommandEnv): Promise<nu
       : models
           .map(
             (m) =>
-              `${m.name}\t${m.kind}\t${m.state}\t${sizeText(m.kind, m.params)}\t${m.kind === 'baseline' || m.kind === 'consensus' ? '-' : `${m.layers} layers${m.shareLayers ? ' (shared)' : ''}`}\t${m.parent.join(',') || '-'}\t${JSON.stringify(m.metrics)}`,
+              `${m.name}${m.retired ? ' (earlier shipped version)' : ''}\t${m.kind}\t${m.state}\t${sizeText(m.kind, m.params)}\t${m.kind === 'baseline' || m.kind === 'consensus' ? '-' : `${m.layers} layers${m.shareLayers ? ' (shared)' : ''}`}\t${m.parent.join(',') || '-'}\t${JSON.stringify(m.metrics)}`,
           )
           .join('\n'),
   );

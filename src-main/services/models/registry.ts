@@ -24,7 +24,7 @@ export const BASE_SHARED_TEACHER = 'delicate-base-shared-teacher';
 /** Transformer kinds: what an encoder, a teacher or a starting model must be. */
 export const TRANSFORMERS = ['pretrained', 'shared', 'student', 'teacher'] as const;
 
-function summary(r: ModelRow): ModelSummary {
+function summary(r: ModelRow, retired = false): ModelSummary {
   const m = manifestOf(r);
   return {
     name: r.name,
@@ -42,6 +42,7 @@ function summary(r: ModelRow): ModelSummary {
     steps: r.steps,
     totalSteps: r.totalSteps,
     createdAt: r.createdAt,
+    ...(retired ? { retired: true as const } : {}),
   };
 }
 
@@ -59,7 +60,8 @@ export class ModelRegistry {
   }
 
   list(): ModelSummary[] {
-    return this.repo.list().map(summary);
+    const retired = this.shipped.retired();
+    return this.repo.list().map((r) => summary(r, retired.has(r.name)));
   }
 
   /**
@@ -77,7 +79,7 @@ export class ModelRegistry {
   get(name: string): ModelSummary {
     const r = this.repo.byName(name);
     if (!r) throw new AppError('NOT_FOUND', `no model named '${name}'`, { model: name, remedy: 'list-models' });
-    return summary(r);
+    return summary(r, this.shipped.retired().has(name));
   }
 
   /** Writes a finished model to one file (float16 halves the size; float32 is exact). */
@@ -175,7 +177,8 @@ export class ModelRegistry {
   rename(from: string, to: string): ModelSummary {
     const r = this.repo.byName(from);
     if (r?.state === 'training' && r.jobId && this.isJobLive(r.jobId)) throw new AppError('CONFLICT', `model '${from}' is training; cancel its job first`);
-    return summary(renameModel(this.db, from, to));
+    const renamed = renameModel(this.db, from, to);
+    return summary(renamed, this.shipped.retired().has(renamed.name));
   }
 
   /** A stored task model (fine-tuned teacher or student) ready for prediction. */

@@ -178,6 +178,15 @@ describe('a shipped model whose file changed', () => {
     const kept = `${BASE_TEACHER}-${v1.slice(0, 10)}`;
     expect(models.registerShipped(dir)).toEqual([{ name: BASE_TEACHER, retiredAs: kept }]);
     expect(weightsHash(db, kept)).toBe(v1);
+    // The registry says which is the earlier shipped version.
+    expect(models.get(kept).retired).toBe(true);
+    expect(
+      models
+        .list()
+        .filter((m) => m.retired)
+        .map((m) => m.name),
+    ).toEqual([kept]);
+    expect(models.get(BASE_TEACHER).retired).toBeUndefined();
     expect(weightsHash(db, BASE_TEACHER)).not.toBe(v1);
     expect(row(db, BASE_TEACHER)?.steps).toBe(2);
     expect(parentsOf(row(db, 'sol-teacher')!)).toEqual([kept]);
