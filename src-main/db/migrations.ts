@@ -389,4 +389,10 @@ export const MIGRATIONS: string[] = [
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
   );
   `,
+  `
+  -- The shipped file's size and modification time when its sha256 was taken: a start whose file has both
+  -- unchanged does not read and hash it again.
+  ALTER TABLE shipped_models ADD COLUMN size INTEGER;
+  ALTER TABLE shipped_models ADD COLUMN mtime_ms REAL;
+  `,
 ];

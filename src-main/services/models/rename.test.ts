@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Db, openDatabase } from '../../db/database';
@@ -194,6 +194,11 @@ describe('a shipped model whose file changed', () => {
     expect(db.prepare(`SELECT DISTINCT model FROM predictions WHERE screen_id = ?`).all(screen)).toEqual([{ model: kept }]);
     // Once: the next start finds the file registered.
     expect(models.registerShipped(dir)).toEqual([]);
+    // The same content with a new modification time (a reinstall): hashed again, found the same, stamped.
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(file, later, later);
+    expect(models.shippedPending(dir)).toEqual([]);
+    expect(db.prepare(`SELECT mtime_ms AS m FROM shipped_models WHERE name = ?`).get(BASE_TEACHER)).toEqual({ m: statSync(file).mtimeMs });
     db.close();
   });
 

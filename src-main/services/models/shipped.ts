@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Db } from '../../db/database';
 import { ModelRepo } from '../../db/model-repo';
 import { readModelFile } from '../../model/model-file';
@@ -46,8 +46,8 @@ export interface ShippedRegistration {
  * name the first time a database meets it. When a release ships another file under a name the database
  * holds (a better base teacher, say), the registered model is renamed NAME-<hash of its weights> with every
  * reference to it (the models made from it, screens, predictions: services/models/rename.ts), marked
- * retired (no longer a default screen model), and the new file is registered as NAME. The file's sha256 is
- * recorded, so an unchanged file costs one hash per start.
+ * retired (no longer a default screen model), and the new file is registered as NAME. The file's sha256,
+ * size and modification time are recorded, so an unchanged file costs one stat per start.
  */
 export class ShippedModels {
   private readonly repo: ModelRepo;
@@ -71,19 +71,15 @@ export class ShippedModels {
 
   /** Registers `dir/NAME.dlcm` as NAME, first retiring the version the database holds when the file differs. */
   registerOne(dir: string, name: string): ShippedRegistration {
-    const { pending, buf, file } = this.state(dir, name);
+    const { pending, file } = this.state(dir, name);
     if (!pending) return { name, retiredAs: null };
+    const buf = readFileSync(file);
     // One transaction: the retired version and the new file are both in, or neither is.
     let retiredAs: string | null = null;
     this.db.transaction(() => {
       if (this.repo.byName(name)) retiredAs = this.retire(name);
       this.register(buf, file, name);
-      this.db
-        .prepare(
-          `INSERT INTO shipped_models (name, file, sha256, retired) VALUES (?, ?, ?, 0)
-           ON CONFLICT (name) DO UPDATE SET file = excluded.file, sha256 = excluded.sha256, retired = 0, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
-        )
-        .run(name, name, sha256(buf));
+      this.record(name, file, sha256(buf));
     })();
     return { name, retiredAs };
   }
@@ -94,28 +90,48 @@ export class ShippedModels {
   }
 
   /**
-   * Whether `dir/NAME.dlcm` is still to be registered. A database that registered the file before the
-   * record existed has no sha256 for it: the stored weights are compared with the file's (stored as
-   * float32, as registering stores them) and, when equal, the file's hash is recorded.
+   * Whether `dir/NAME.dlcm` is still to be registered. A file whose size and modification time are those
+   * recorded with its sha256 is not read again. A database that registered the file before the record
+   * existed has no sha256 for it: the stored weights are compared with the file's (as registering stores
+   * them) and, when equal, the file is recorded.
    */
-  private state(dir: string, name: string): { pending: boolean; buf: Buffer; file: string } {
+  private state(dir: string, name: string): { pending: boolean; file: string } {
     const file = join(dir, `${name}.dlcm`);
-    const buf = readFileSync(file);
     const row = this.repo.byName(name);
-    if (!row) return { pending: true, buf, file };
+    if (!row) return { pending: true, file };
+    const st = statSync(file);
+    const known = this.db.prepare(`SELECT sha256, size, mtime_ms AS mtimeMs FROM shipped_models WHERE name = ? AND retired = 0`).get(name) as
+      { sha256: string; size: number | null; mtimeMs: number | null } | undefined;
+    if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return { pending: false, file };
+    // A model of this name in training was not registered from a file: left alone.
+    if (!known && row.state !== 'ready') return { pending: false, file };
+    const buf = readFileSync(file);
     const hash = sha256(buf);
-    const known = this.db.prepare(`SELECT sha256 FROM shipped_models WHERE name = ? AND retired = 0`).get(name) as { sha256: string } | undefined;
-    if (known) return { pending: known.sha256 !== hash, buf, file };
-    if (row.state !== 'ready') return { pending: false, buf, file };
-    const stored = this.repo.weights(row.id);
-    let same = false;
+    const same = known ? known.sha256 === hash : this.holds(row.id, buf, file);
+    if (same) this.record(name, file, hash);
+    return { pending: !same, file };
+  }
+
+  /** Whether the model `id` stores the weights of the model file `buf` (its arrays' shapes and values). */
+  private holds(id: number, buf: Buffer, file: string): boolean {
+    const stored = this.repo.weights(id);
     try {
-      same = stored !== null && sameArrays(unpackArrays(readModelFile(buf, file).weights), unpackArrays(stored));
+      return stored !== null && sameArrays(unpackArrays(readModelFile(buf, file).weights), unpackArrays(stored));
     } catch {
-      same = false;
+      return false;
     }
-    if (same) this.db.prepare(`INSERT OR REPLACE INTO shipped_models (name, file, sha256, retired) VALUES (?, ?, ?, 0)`).run(name, name, hash);
-    return { pending: !same, buf, file };
+  }
+
+  /** Records `name` as registered from `file` (its sha256, size and modification time). */
+  private record(name: string, file: string, hash: string): void {
+    const st = statSync(file);
+    this.db
+      .prepare(
+        `INSERT INTO shipped_models (name, file, sha256, retired, size, mtime_ms) VALUES (?, ?, ?, 0, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET file = excluded.file, sha256 = excluded.sha256, retired = 0, size = excluded.size,
+           mtime_ms = excluded.mtime_ms, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
+      )
+      .run(name, basename(file, '.dlcm'), hash, st.size, st.mtimeMs);
   }
 
   /** Renames the held version of NAME to its retired name (retiredName), marked retired. */
