@@ -96,8 +96,12 @@ export function renameModel(db: Db, from: string, to: string): ModelRow {
       id: number;
       models: string;
     }>;
-    for (const s of screens) setScreen.run(JSON.stringify((JSON.parse(s.models) as string[]).map((m) => (m === from ? to : m))), s.id);
-    db.prepare(`UPDATE predictions SET model = ? WHERE model = ?`).run(to, from);
+    // A screen's predictions are keyed by (screen, model, compound): only the screens that list the model hold any.
+    const setPredictions = db.prepare(`UPDATE predictions SET model = ? WHERE screen_id = ? AND model = ?`);
+    for (const s of screens) {
+      setScreen.run(JSON.stringify((JSON.parse(s.models) as string[]).map((m) => (m === from ? to : m))), s.id);
+      setPredictions.run(to, s.id, from);
+    }
     db.prepare(`UPDATE shipped_models SET name = ? WHERE name = ?`).run(to, from);
     return repo.byName(to) as ModelRow;
   })();
