@@ -28,6 +28,8 @@ export async function startHost(db: string): Promise<{ url: string; stop: () => 
 export async function openApp(page: Page, url: string, view?: 'training' | 'screening'): Promise<string[]> {
   const consoleErrors: string[] = [];
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  // An uncaught exception (a Svelte render error among them) is a page error, not a console message.
+  page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
   await page.goto(url);
   await expect(page.getByTestId('app')).toHaveAttribute('data-ready', 'true');
   if (view) await page.getByTestId(`view-${view}`).click();

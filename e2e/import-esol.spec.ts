@@ -165,14 +165,23 @@ test('an import is followed by every tab of the app, and by a window reloaded mi
   const corpus = resolve(root, '../shared/data/pretrain/chembl31_150k.csv.gz');
   const slice = join(dbDir, 'chembl-20k.csv');
   writeFileSync(slice, `${gunzipSync(readFileSync(corpus)).toString('utf8').split('\n').slice(0, 20_001).join('\n')}\n`);
-  await openApp(page, url);
+  const pageErrors = await openApp(page, url);
   // Another tab of the app, open before the import starts, follows it too.
   const other = await page.context().newPage();
   const otherErrors = await openApp(other, url);
   await page.getByTestId('import-file').setInputFiles(slice);
   await expect(page.getByTestId('import-library')).toHaveValue('chembl-20k');
+  await expect(page.getByTestId('import-preview-note')).toContainText('CSV');
   await page.getByTestId('import-start').click();
   const job = page.getByTestId('import-job').filter({ hasText: 'chembl-20k.csv' });
+  // A job that does not appear says what the page showed instead (a CI run once waited 60 s for it in vain).
+  await expect(job)
+    .toHaveCount(1, { timeout: 30_000 })
+    .catch(async (e: Error) => {
+      throw new Error(
+        `${e.message}\nerrors shown: ${JSON.stringify(await page.locator('.error').allInnerTexts())}; page errors: ${JSON.stringify(pageErrors)}`,
+      );
+    });
   await expect(job).toContainText(/\d+ records: \d+ new/, { timeout: 60_000 });
   const followed = other.getByTestId('import-job').filter({ hasText: 'chembl-20k.csv' });
   await expect(followed).toHaveAttribute('data-state', 'running');
@@ -187,6 +196,7 @@ test('an import is followed by every tab of the app, and by a window reloaded mi
   await expect(again).toContainText('import the same file again to resume');
   await expect(followed).toHaveAttribute('data-state', 'cancelled');
   expect(otherErrors).toEqual([]);
+  expect(pageErrors).toEqual([]);
 });
 
 test('the host-mode token leaves the address bar once read, and a reload still connects', async ({ page }) => {

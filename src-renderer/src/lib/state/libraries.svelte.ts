@@ -420,7 +420,9 @@ export class LibrariesState {
         ...(smilesCol ? { smilesCol } : {}),
         ...(idCol ? { idCol } : {}),
       });
-      this.imports.unshift({ jobId, fileName: file.name, progress: null, summary: null, error: null, state: 'running' });
+      // A take-up of running imports that was under way when this one started may have listed it already.
+      if (!this.imports.some((i) => i.jobId === jobId))
+        this.imports.unshift({ jobId, fileName: file.name, progress: null, summary: null, error: null, state: 'running' });
     });
   }
 
