@@ -8,9 +8,13 @@ export const artifacts = join(root, 'e2e/artifacts');
 export const cli = join(root, 'bin/delicate.mjs');
 
 /** Starts host mode exactly as a user does (`delicate serve`: loopback, random port and token) on a database. */
-export async function startHost(db: string): Promise<{ url: string; stop: () => void }> {
+export async function startHost(db: string, env: NodeJS.ProcessEnv = {}): Promise<{ url: string; stop: () => void; exited: Promise<unknown> }> {
   if (!existsSync(join(root, 'out/renderer/index.html'))) throw new Error('the renderer is not built: run `npm run build` first');
-  const server: ChildProcess = spawn(process.execPath, [cli, 'serve', '--json', '--db', db], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const server: ChildProcess = spawn(process.execPath, [cli, 'serve', '--json', '--db', db], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   const url = await new Promise<string>((resolveUrl, reject) => {
     let buf = '';
     server.stdout?.on('data', (d) => {
@@ -21,7 +25,8 @@ export async function startHost(db: string): Promise<{ url: string; stop: () => 
     server.once('exit', (code) => reject(new Error(`delicate serve exited with ${code}`)));
     setTimeout(() => reject(new Error('delicate serve did not start in 30 s')), 30_000);
   });
-  return { url, stop: () => server.kill('SIGTERM') };
+  const exited = new Promise((resolveExit) => server.once('exit', resolveExit));
+  return { url, stop: () => server.kill('SIGTERM'), exited };
 }
 
 /** Opens the app (ready) on a view, collecting the page's console errors: a user flow ends with none. */

@@ -30,6 +30,8 @@ import type { ArgsOf } from './schemas';
  */
 export interface Api {
   'app.doctor'(args: ArgsOf<'app.doctor'>): Promise<DoctorReport>;
+  /** What this process said at its start (on the terminal for the CLI), for the window to say too. */
+  'app.notices'(args: ArgsOf<'app.notices'>): Promise<{ notices: string[] }>;
   'library.list'(args: ArgsOf<'library.list'>): Promise<{ libraries: LibrarySummary[] }>;
   'library.import'(args: ArgsOf<'library.import'>): Promise<{ jobId: string }>;
   'library.export'(args: ArgsOf<'library.export'>): Promise<{ written: number }>;
@@ -120,6 +122,7 @@ export type EventName = keyof Events;
 /** Every method name, for building clients (preload, host client) without writing the list twice. */
 export const API_METHODS = [
   'app.doctor',
+  'app.notices',
   'library.list',
   'library.import',
   'library.export',

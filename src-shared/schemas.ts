@@ -127,6 +127,7 @@ const trainSettings = z
 
 export const schemas = {
   'app.doctor': z.object({}).strict(),
+  'app.notices': z.object({}).strict(),
   'library.list': z.object({}).strict(),
   'library.import': z
     .object({

@@ -9,6 +9,7 @@ import { type PathPolicy, allowedPath, asNamed, materialise } from './paths';
 export function libraryHandlers(ctx: AppContext, paths: PathPolicy): Handlers<'app' | 'library' | 'compound' | 'search'> {
   return {
     'app.doctor': () => doctor(ctx.db, ctx.dbPath),
+    'app.notices': async () => ({ notices: [...ctx.warnings] }),
     'library.list': async () => ({ libraries: ctx.libraries.list() }),
     'library.import': async (args) => {
       const { file, displayName, cleanup } = await materialise(args.source, paths);
