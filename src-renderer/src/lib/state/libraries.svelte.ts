@@ -129,18 +129,18 @@ export class LibrariesState {
   async attach(): Promise<void> {
     await this.guard(async () => {
       for (const j of await runningJobs(['import'])) {
-        if (this.imports.some((i) => i.jobId === j.jobId)) continue;
         const args = j.args as { library?: string; file?: string } | null;
-        this.imports.unshift({
-          jobId: j.jobId,
-          fileName: args?.file ?? args?.library ?? 'import',
-          progress: j.progress,
-          summary: null,
-          error: null,
-          state: 'running',
-        });
+        this.follow(j.jobId, args?.file ?? args?.library ?? 'import', j.progress);
       }
     });
+  }
+
+  /**
+   * Follows a running import, once: the take-up of running imports and the call that started one can both
+   * list it (a take-up under way when this window's own import started).
+   */
+  private follow(jobId: string, fileName: string, progress: JobProgress | null): void {
+    if (!this.imports.some((i) => i.jobId === jobId)) this.imports.unshift({ jobId, fileName, progress, summary: null, error: null, state: 'running' });
   }
 
   async refresh(): Promise<void> {
@@ -420,9 +420,7 @@ export class LibrariesState {
         ...(smilesCol ? { smilesCol } : {}),
         ...(idCol ? { idCol } : {}),
       });
-      // A take-up of running imports that was under way when this one started may have listed it already.
-      if (!this.imports.some((i) => i.jobId === jobId))
-        this.imports.unshift({ jobId, fileName: file.name, progress: null, summary: null, error: null, state: 'running' });
+      this.follow(jobId, file.name, null);
     });
   }
 
