@@ -27,6 +27,22 @@ describe('ChemPool', () => {
     expect(order).toEqual([0, 1, 2, 3]);
   });
 
+  it('starts its workers with the first task where asked (a command that needs no chemistry holds no RDKit)', async () => {
+    const lazy = new ChemPool(2, { start: 'first-task' });
+    try {
+      expect(lazy.started).toBe(0);
+      expect(lazy.occupied(0)).toBe(false);
+      expect(await lazy.run({ op: 'depict', smiles: 'c1ccccc1O', width: 120, height: 90 })).toContain('<svg');
+      expect(lazy.started).toBe(2);
+    } finally {
+      await lazy.close();
+    }
+    const idle = new ChemPool(1, { start: 'first-task' });
+    await idle.close();
+    expect(idle.started).toBe(0);
+    expect(pool.started).toBe(1);
+  });
+
   it('rejects the tasks still queued when it closes', async () => {
     const other = new ChemPool(1);
     const tasks = [other.run({ op: 'standardise', inputs: batch(200) }, 'bulk'), other.run({ op: 'alerts', smiles: 'CCO' })];

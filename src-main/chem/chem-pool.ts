@@ -22,6 +22,12 @@ export interface ChemPoolOptions {
   watchMs?: number;
   /** Molecules of searched libraries each worker keeps indexed for the next search (default 400,000). */
   searchCapacity?: number;
+  /**
+   * When the workers start: `now` (default: the app, whose first depiction should not wait for RDKit to
+   * load) or with the first task (a command that may need no chemistry: each idle worker holds its own
+   * RDKit and OpenChemLib, tens of MiB).
+   */
+  start?: 'now' | 'first-task';
 }
 
 interface Queued {
@@ -84,13 +90,17 @@ export class ChemPool {
     this.itemTimeoutMs = opts.itemTimeoutMs ?? 120_000;
     this.searchCapacity = opts.searchCapacity;
     for (let i = 0; i < size; i++) {
-      this.slots.push(this.spawn());
       this.pinned.interactive.push([]);
       this.pinned.bulk.push([]);
       this.generations.push(0);
     }
+    if ((opts.start ?? 'now') === 'now') this.startWorkers();
     this.watchdog = setInterval(() => this.watch(), opts.watchMs ?? 1000);
     this.watchdog.unref();
+  }
+
+  private startWorkers(): void {
+    while (this.slots.length < this.size) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
@@ -170,6 +180,7 @@ export class ChemPool {
 
   private post(task: ChemTask, lane: ChemLane, slot?: number): Promise<unknown> {
     if (this.closed) return Promise.reject(new BugError('ChemPool used after close()'));
+    this.startWorkers();
     const msg = { ...task, id: this.nextId++ } as ChemRequest;
     return new Promise((resolve, reject) => {
       (slot === undefined ? this.lanes[lane] : (this.pinned[lane][slot % this.size] as Queued[])).push({ msg, resolve, reject, pinned: slot !== undefined });
@@ -230,6 +241,11 @@ export class ChemPool {
   occupied(slot: number): boolean {
     const current = this.slots[slot % this.size]?.current;
     return current !== null && current !== undefined && !current.pinned && !SHORT_OPS.has(current.msg.op);
+  }
+
+  /** Workers started (0 until the first task where `start` is `first-task`). */
+  get started(): number {
+    return this.slots.length;
   }
 
   /** Changes whenever slot `slot`'s worker is replaced (after a crash or a timeout): what it kept is gone. */

@@ -6,7 +6,8 @@ import type { Client } from './contract';
 export interface CommandEnv {
   /**
    * The services over the database `--db` names (or the default one), opened once per call; warmSearch for
-   * a long-lived server (libraries browsed are indexed for structure search in the background).
+   * a long-lived server (libraries browsed are indexed for structure search in the background, and the
+   * chemistry workers start at once); a command's chemistry workers start with its first chemistry task.
    */
   context(db: string | boolean | undefined, opts?: { warmSearch?: boolean }): Promise<AppContext>;
   /** The contract's methods over those services, their arguments checked by its schemas (as the app's are). */

@@ -161,7 +161,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   const context = async (db: string | boolean | undefined, opts: { warmSearch?: boolean } = {}): Promise<AppContext> => {
     if (ctx) return ctx;
     const { AppContext, defaultDbPath } = await import('../services/app-context');
-    const opened = new AppContext(typeof db === 'string' ? db : defaultDbPath(), opts);
+    const opened = new AppContext(typeof db === 'string' ? db : defaultDbPath(), { ...opts, chemistry: opts.warmSearch ? 'now' : 'first-task' });
     ctx = opened;
     for (const w of opened.warnings) io.err(`warning: ${w}\n`);
     return opened;

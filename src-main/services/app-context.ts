@@ -50,10 +50,11 @@ export class AppContext {
     readonly dbPath: string,
     /** shippedModels: register them now (default), never, or `later` through registerShippedLater(). */
     /** warmSearch: libraries browsed are indexed for structure search in the background (the app, not the CLI). */
-    opts: { chemWorkers?: number; shippedModels?: boolean | 'later'; warmSearch?: boolean } = {},
+    /** chemistry: when the chemistry workers start (ChemPool's `start`; the app's now, a command's with its first task). */
+    opts: { chemWorkers?: number; shippedModels?: boolean | 'later'; warmSearch?: boolean; chemistry?: 'now' | 'first-task' } = {},
   ) {
     this.db = openDatabase(dbPath);
-    this.chem = new ChemPool(opts.chemWorkers);
+    this.chem = new ChemPool(opts.chemWorkers, { start: opts.chemistry ?? 'now' });
     const jobRepo = new JobRepo(this.db);
     jobRepo.markInterrupted();
     const emit: EventSink = (event, payload) => {
