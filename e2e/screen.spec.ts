@@ -337,6 +337,19 @@ test('a chemist screens a library with the distilled student and the forest, ran
   await page.getByTestId('model-import').click();
   // The file keeps its fingerprint-aware head (trained with the default): the row says what it reads.
   await expect(page.locator('[data-model="copy-student"]')).toContainText(/DeLiCaTe student.*from SMILES \+ ECFP4/);
+  // A consensus exports as one file with its members: deleted and imported back where its members are held,
+  // it uses them as they are (the file's are float16, the stored ones float32).
+  const consensus = page.locator('[data-model="sol-consensus"]');
+  const [bundle] = await Promise.all([page.waitForEvent('download'), consensus.getByTestId('model-export').click()]);
+  const bundled = join(dir, 'sol-consensus.dlcm');
+  await bundle.saveAs(bundled);
+  page.once('dialog', (d) => void d.accept());
+  await consensus.getByTestId('model-delete').click();
+  await expect(consensus).toHaveCount(0);
+  await page.getByTestId('model-import-file').setInputFiles(bundled);
+  await page.getByTestId('model-import').click();
+  await expect(consensus).toContainText('sol-student → sol-ecfp4-rf');
+  await expect(page.locator('[data-model^="sol-"]')).toHaveCount(4);
   await page.getByTestId('view-settings').click();
   await expect(page.getByTestId('settings-backends')).toContainText('wasm — in use');
   await page.screenshot({ path: join(artifacts, 'settings.png') });

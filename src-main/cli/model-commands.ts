@@ -252,7 +252,13 @@ export async function modelCommand(rest: string[], env: CommandEnv): Promise<num
       ...(values.as !== undefined ? { as: values.as } : {}),
     });
     const m = await (await env.context(values.db)).models.importModel(positionals[0] as string, request.as);
-    env.print({ model: m }, () => `imported '${m.name}' (${m.kind}, ${m.params.toLocaleString('en')} parameters)`);
+    const what =
+      m.kind === 'consensus'
+        ? `a consensus of ${m.parent.join(' and ')}`
+        : m.kind === 'baseline'
+          ? `an ECFP4 forest, ${m.params.toLocaleString('en')} tree nodes`
+          : `${m.kind}, ${m.params.toLocaleString('en')} parameters`;
+    env.print({ model: m }, () => `imported '${m.name}' (${what})`);
     return 0;
   }
   if (sub === 'delete') {

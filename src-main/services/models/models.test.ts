@@ -12,7 +12,7 @@ import { Scorer } from '../../screen/scorer';
 import type { TaskModelSpec } from '../../train/predict-types';
 import { DEFAULT_QSAR } from '../../train/qsar-settings';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../../train/settings';
-import { BASE_STUDENT, BASE_TEACHER, type PretrainResult, modelServices, startingStudent } from '.';
+import { type PretrainResult, modelServices } from '.';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -20,24 +20,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const corpus = join(tmp.dir, 'corpus.csv');
 writeFileSync(corpus, `smiles\n${corpusSlice(600).join('\n')}\n`);
 
-const ARCH = [
-  '--layers',
-  '2',
-  '--hidden',
-  '32',
-  '--heads',
-  '2',
-  '--ff',
-  '64',
-  '--batch',
-  '8',
-  '--max-steps',
-  '40',
-  '--checkpoint-every',
-  '4',
-  '--backend',
-  'wasm',
-];
+// The tiny architecture of these tests' pretraining runs, as the CLI takes it.
+const ARCH = '--layers 2 --hidden 32 --heads 2 --ff 64 --batch 8 --max-steps 40 --checkpoint-every 4 --backend wasm'.split(' ');
 const settings: PretrainSettings = {
   ...DEFAULT_PRETRAIN,
   architecture: { layers: 2, hidden: 32, heads: 2, ff: 64, maxLen: DEFAULT_PRETRAIN.architecture.maxLen, dropout: 0.1, shareLayers: false },
@@ -46,21 +30,6 @@ const settings: PretrainSettings = {
   timeBudgetSeconds: null,
   checkpointEvery: 4,
 };
-
-describe('the student a training run starts from', () => {
-  const distil = { ...DEFAULT_QSAR, distill: true };
-  it('is the shipped general-distilled student only when the run asks for that student', () => {
-    expect(startingStudent({ settings: distil }, BASE_TEACHER, DEFAULT_QSAR.studentLayers)).toBe(BASE_STUDENT);
-    // Another depth, an unshared (KD) student, no distillation, another teacher, no shipped student: none.
-    expect(startingStudent({ settings: { ...distil, studentLayers: 4 } }, BASE_TEACHER, 3)).toBeUndefined();
-    expect(startingStudent({ settings: { ...distil, studentShared: false } }, BASE_TEACHER, 3)).toBeUndefined();
-    expect(startingStudent({ settings: { ...distil, distill: false } }, BASE_TEACHER, 3)).toBeUndefined();
-    expect(startingStudent({ settings: distil }, 'my-teacher', 3)).toBeUndefined();
-    expect(startingStudent({ settings: distil }, BASE_TEACHER, null)).toBeUndefined();
-    // One named is always the one used (its checks come later).
-    expect(startingStudent({ settings: { ...distil, studentLayers: 4 }, student: 'mine' }, 'my-teacher', null)).toBe('mine');
-  });
-});
 
 describe('pretraining jobs', () => {
   const dbPath = join(tmp.dir, 'models.db');
@@ -275,9 +244,33 @@ describe('pretraining jobs', () => {
     // The engine line names the members it ran (those with weight).
     for (const m of r.consensus?.members ?? []) expect(c?.engine.includes(`${m.name} (`)).toBe(m.weight > 0);
 
-    // It lives in this database: no model file, no encoder; a deleted member is named.
-    await expect(models.exportModel('cons-consensus', join(tmp.dir, 'c.delicate'))).rejects.toThrow(/consensus of cons-student and cons-ecfp4-rf/);
-    expect(() => models.encoderSpec('cons-consensus')).toThrow(/not a transformer/);
+    // One file carries it with its members: imported elsewhere under another run's name, it predicts the same.
+    const file = join(tmp.dir, 'cons.dlcm');
+    await models.exportModel('cons-consensus', file);
+    await expect(models.exportModel('cons-consensus', file, 'float32', 'onnx')).rejects.toThrow(/ONNX export is for transformers/);
+    const there = modelServices(openDatabase(join(tmp.dir, 'there.db')));
+    expect((await there.models.importModel(file, 'sol-consensus')).parent).toEqual(['sol-student', 'sol-ecfp4-rf']);
+    const moved = await there.inference.predict('sol-consensus', smiles);
+    for (let i = 0; i < 3; i++) expect(moved?.rows[i]?.prediction).toBeCloseTo(c?.rows[i]?.prediction as number, 6);
+    expect(there.models.calibration('sol-consensus')).toEqual(cal);
+    // A member held here as the same model is used as it is (a float16 file's too: the stored weights halved);
+    // one held as another model refuses the whole file.
+    const file16 = join(tmp.dir, 'cons16.dlcm');
+    await models.exportModel('cons-consensus', file16, 'float16');
+    there.models.delete('sol-consensus');
+    there.models.rename('sol-ecfp4-rf', 'old-rf');
+    expect((await there.models.importModel(file16, 'sol-consensus')).name).toBe('sol-consensus');
+    there.models.delete('sol-consensus');
+    there.models.rename('sol-student', 'kept-student');
+    there.models.rename('old-rf', 'sol-student');
+    await expect(there.models.importModel(file, 'sol-consensus')).rejects.toThrow(/member 'sol-student' exists here as another model/);
+    expect(
+      there.models
+        .list()
+        .map((m) => m.name)
+        .sort(),
+    ).toEqual(['kept-student', 'sol-ecfp4-rf', 'sol-student']);
+    expect(() => models.encoderSpec('cons-consensus')).toThrow(/not a transformer/); // and a deleted member is named:
     expect(models.delete('cons-ecfp4-rf')).toBe(true);
     expect(() => models.scoringSpec('cons-consensus')).toThrow(/combines 'cons-ecfp4-rf', which was deleted/);
   }, 240_000);

@@ -10,6 +10,7 @@ import { packArrays, unpackArrays } from '../../model/weights-io';
 import type { Calibration } from '../../train/ensemble';
 import type { ForestJson } from '../../train/forest';
 import { type ConsensusManifest, type ModelManifest, isTaskManifest } from '../../train/manifests';
+import { importConsensus, scoringModelFile, scoringParams } from './model-files';
 import { renameModel } from './rename';
 import { type ShippedRegistration, ShippedModels } from './shipped';
 import type { ConsensusModelSpec, EncoderSpec, ForestModelSpec, ScoringSpec, TaskModelSpec } from '../../train/predict-types';
@@ -20,6 +21,9 @@ export const BASE_TEACHER = 'delicate-base-teacher';
 export const BASE_STUDENT = 'delicate-base-student';
 /** The shipped shared-layer teacher (DeLiCaTe stage 2): one layer applied at the base teacher's depth, distilled from it; the base student starts from its layer. */
 export const BASE_SHARED_TEACHER = 'delicate-base-shared-teacher';
+
+/** The kinds a model file may hold. */
+const FILE_KINDS: Record<ModelSummary['kind'], true> = { pretrained: true, shared: true, student: true, teacher: true, baseline: true, consensus: true };
 
 /** Transformer kinds: what an encoder, a teacher or a starting model must be. */
 export const TRANSFORMERS = ['pretrained', 'shared', 'student', 'teacher'] as const;
@@ -82,16 +86,22 @@ export class ModelRegistry {
     return summary(r, this.shipped.retired().has(name));
   }
 
-  /** Writes a finished model to one file (float16 halves the size; float32 is exact). */
+  /**
+   * Writes a finished model to one file (float16 halves a transformer's size; float32 is exact). A forest
+   * is its trees; a consensus carries its members' files (model-files.ts). ONNX: transformers only.
+   */
   async exportModel(name: string, out: string, dtype: 'float32' | 'float16' = 'float32', format: 'delicate' | 'onnx' = 'delicate'): Promise<{ bytes: number }> {
-    const row = this.repo.byName(name);
-    if (row?.kind === 'baseline')
-      throw new AppError('INVALID_INPUT', `'${name}' is an ECFP4 forest baseline: it lives in this database only (training makes it again in seconds)`);
-    if (row?.kind === 'consensus')
-      throw new AppError(
-        'INVALID_INPUT',
-        `'${name}' is a consensus of ${parentsOf(row).join(' and ')}: export those models; the consensus lives in this database (training makes it again)`,
-      );
+    const kind = this.repo.byName(name)?.kind;
+    if (kind === 'baseline' || kind === 'consensus') {
+      if (format === 'onnx')
+        throw new AppError(
+          'INVALID_INPUT',
+          `'${name}' is ${kind === 'baseline' ? 'an ECFP4 forest' : 'a consensus'}: ONNX export is for transformers; export it as a Delicate model file (.dlcm)`,
+        );
+      const file = scoringModelFile(this.repo, name, dtype, (n, d) => this.transformerFile(n, d));
+      await writeFile(out, file);
+      return { bytes: file.length };
+    }
     const { row: r, manifest, weights } = this.repo.ready(name, { kinds: TRANSFORMERS, need: 'not a transformer' });
     if (format === 'onnx') {
       // Task models store their graph; others (and graphs of an older version) are made from the stored weights (deterministic).
@@ -99,13 +109,18 @@ export class ModelRegistry {
       await writeFile(out, graph);
       return { bytes: graph.length };
     }
+    const file = this.transformerFile(name, dtype);
+    await writeFile(out, file);
+    return { bytes: file.length };
+  }
+
+  private transformerFile(name: string, dtype: 'float32' | 'float16'): Buffer {
+    const { row: r, manifest, weights } = this.repo.ready(name, { kinds: TRANSFORMERS, need: 'not a transformer' });
     const blob = dtype === 'float32' ? weights : packArrays(unpackArrays(weights), 'float16');
-    const file = writeModelFile(
+    return writeModelFile(
       { format: 'delicate-model-file-v1', name: r.name, kind: r.kind, parents: parentsOf(r), metrics: metricsOf(r), steps: r.steps, manifest },
       blob,
     );
-    await writeFile(out, file);
-    return { bytes: file.length };
   }
 
   /** Registers a model file under its own name or `as`. */
@@ -121,34 +136,43 @@ export class ModelRegistry {
     } catch (err) {
       throw new AppError('PARSE_ERROR', (err as Error).message);
     }
-    const { header, weights } = parsed;
+    if (!Object.hasOwn(FILE_KINDS, parsed.header.kind)) throw new AppError('PARSE_ERROR', `${file}: unknown model kind '${String(parsed.header.kind)}'`);
+    const name = as ?? parsed.header.name;
+    if (this.repo.byName(name)) throw new AppError('CONFLICT', `a model named '${name}' already exists`, { model: name, remedy: 'import-as' });
+    if (parsed.header.kind === 'consensus') importConsensus(this.db, this.repo, parsed, file, name, (p, _f, n) => this.importParsed(p, n));
+    else this.importParsed(parsed, name);
+    return this.get(name);
+  }
+
+  /** Registers one parsed model file (a transformer or a forest) under `name`. */
+  private importParsed({ header, weights }: ReturnType<typeof readModelFile>, name: string): void {
+    const row = {
+      name,
+      kind: header.kind as ModelSummary['kind'],
+      state: 'training' as const,
+      manifest: header.manifest,
+      parents: header.parents,
+      totalSteps: header.steps,
+      jobId: null,
+    };
+    if (header.kind === 'baseline') {
+      this.db.transaction(() => {
+        const id = this.repo.create({ ...row, params: scoringParams(header, weights), layers: 0, shareLayers: false, hidden: 0 });
+        this.repo.finish(id, { weights, metrics: header.metrics, steps: header.steps });
+      })();
+      return;
+    }
     const manifest = header.manifest as ModelManifest;
-    const name = as ?? header.name;
-    if (this.repo.byName(name))
-      throw new AppError('CONFLICT', `a model named '${name}' already exists; import it under another name`, { model: name, remedy: 'import-as' });
     // Stored as float32 so every model in the database loads the same way.
     const arrays = unpackArrays(weights);
     const params = [...arrays.values()].reduce((n, a) => n + a.values.length, 0);
     const c = manifest.config;
     this.db.transaction(() => {
-      const id = this.repo.create({
-        name,
-        kind: header.kind as ModelSummary['kind'],
-        state: 'training',
-        manifest,
-        params,
-        layers: c.layers,
-        shareLayers: c.shareLayers,
-        hidden: c.hidden,
-        parents: header.parents,
-        totalSteps: header.steps,
-        jobId: null,
-      });
+      const id = this.repo.create({ ...row, params, layers: c.layers, shareLayers: c.shareLayers, hidden: c.hidden });
       const stored = packArrays(arrays, 'float32');
       this.repo.finish(id, { weights: stored, metrics: header.metrics, steps: header.steps });
       if (c.task) this.repo.setOnnx(id, exportOnnx(c, stored, name));
     })();
-    return this.get(name);
   }
 
   /**
