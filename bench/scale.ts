@@ -2,8 +2,8 @@
 // scale (issue 35), in one run. The int8 part: the shipped DeLiCaTe ESOL student on ONNX Runtime as exported
 // (float32) and with int8 weights for the encoder's MatMuls (dynamic quantisation: `--engine onnxruntime-int8`):
 //   - throughput on ChEMBL molecules (the same token sequences), 1 and 2 threads, float32 and int8 alternated;
-//   - the test metrics on ESOL's scaffold split as the model was trained (seed 1; the float32 RMSE is checked
-//     against the model card's), float32 against int8 on the same compounds.
+//   - each shipped task student's test metrics on the split it was shipped with, float32 against int8 on the
+//     same compounds (bench/_scale-int8.ts).
 // The streaming part (bench/_scale-stream.ts): a file screen of --stream molecules against pure ONNX Runtime,
 // one process against two shard processes, and peak memory at --stream and --big molecules.
 import { readFileSync } from 'node:fs';
@@ -11,17 +11,13 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { murckoScaffold, loadRdkit } from '../src-main/chem/rdkit';
 import { onnxGraph } from '../src-main/model/onnx-export';
 import { OrtModel } from '../src-main/model/ort-engine';
 import { SmilesTokenizer } from '../src-main/model/tokenizer';
 import { AppContext } from '../src-main/services/app-context';
-import { readAssay } from '../src-main/train/assay';
-import { taskValue } from '../src-main/train/finetune';
-import { censoredRegressionMetrics } from '../src-main/train/metrics';
 import type { TaskModelSpec } from '../src-main/train/predict-types';
-import { scaffoldSplit } from '../src-main/train/splits';
 import { median, report } from './_report';
+import { headInputs, int8Accuracy } from './_scale-int8';
 import { streamingPart } from './_scale-stream';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -45,29 +41,33 @@ export async function run(args: string[]): Promise<void> {
     const graphs = { float32: onnxGraph(spec, false), int8: onnxGraph(spec, true) };
 
     // Throughput: ChEMBL molecules the model can read, the same sequences for both.
-    const smiles = gunzipSync(readFileSync(join(data, 'pretrain/chembl31_150k.csv.gz')))
+    const read = gunzipSync(readFileSync(join(data, 'pretrain/chembl31_150k.csv.gz')))
       .toString('utf8')
       .split('\n')
       .slice(1, molecules + 1)
-      .map((l) => l.split(',')[0] as string);
-    const seqs = smiles.flatMap((s) => {
-      const e = tokenizer.encode(s, spec.config.maxLen);
-      return e.ok ? [e.ids] : [];
-    });
+      .map((l) => l.split(',')[0] as string)
+      .filter((s) => tokenizer.encode(s, spec.config.maxLen).ok);
+    // A head that reads the ECFP4 (or descriptors) gets them, made before the timing.
+    const { smiles, fps, descs } = await headInputs(spec, read);
+    const seqs = smiles.map((s) => (tokenizer.encode(s, spec.config.maxLen) as { ids: Int32Array }).ids);
+    const timed = (m: OrtModel, n = seqs.length) => m.rows(seqs.slice(0, n), 'task', 64, fps?.slice(0, n), descs?.slice(0, n));
     const rows: string[][] = [['measure', 'result', 'detail']];
     const results: Record<string, unknown> = { model: MODEL, molecules: seqs.length, graphBytes: { float32: graphs.float32.length, int8: graphs.int8.length } };
     for (const threads of [1, 2]) {
       // Paired rounds: each round times both graphs back to back (which goes first alternates), so a slow
       // spell on a shared host slows both; the ratio is the median of the rounds' own ratios.
       const times = { float32: [] as number[], int8: [] as number[] };
-      const models = { float32: await OrtModel.create(graphs.float32, threads), int8: await OrtModel.create(graphs.int8, threads) };
+      const models = {
+        float32: await OrtModel.create(graphs.float32, threads, true, spec.config.task),
+        int8: await OrtModel.create(graphs.int8, threads, true, spec.config.task),
+      };
       try {
-        await models.float32.rows(seqs.slice(0, 256), 'task');
-        await models.int8.rows(seqs.slice(0, 256), 'task');
+        await timed(models.float32, 256);
+        await timed(models.int8, 256);
         for (let r = 0; r < repeats; r++) {
           for (const kind of r % 2 ? (['int8', 'float32'] as const) : (['float32', 'int8'] as const)) {
             const t0 = performance.now();
-            await models[kind].rows(seqs, 'task');
+            await timed(models[kind]);
             times[kind].push((performance.now() - t0) / 1000);
           }
         }
@@ -85,47 +85,9 @@ export async function run(args: string[]): Promise<void> {
       ]);
     }
 
-    // Accuracy: ESOL's scaffold test split as qsarData and the first seed make it.
-    const rd = await loadRdkit();
-    const assay = await readAssay(join(data, 'qsar/esol.csv'), { target: 'logS', task: 'regression' });
-    const points = assay.points.flatMap((p) => {
-      const e = tokenizer.encode(p.smiles, spec.config.maxLen);
-      return e.ok ? [{ value: p.value as number, ids: e.ids, scaffold: murckoScaffold(rd, p.smiles) ?? p.smiles }] : [];
-    });
-    const test = scaffoldSplit(
-      points.map((p) => p.scaffold),
-      1,
-    ).test;
-    const y = test.map((i) => points[i]?.value as number);
-    const metrics: Record<string, Record<string, number>> = {};
-    for (const kind of ['float32', 'int8'] as const) {
-      const m = await OrtModel.create(graphs[kind], 2);
-      try {
-        const out = await m.rows(
-          test.map((i) => points[i]?.ids as Int32Array),
-          'task',
-        );
-        const pred = out.map((o) => taskValue('regression', o[0] as number, spec.task.norm));
-        const { rmse, mae, r2 } = censoredRegressionMetrics(
-          y,
-          pred,
-          test.map(() => 0),
-        );
-        metrics[kind] = { rmse, mae, r2 };
-      } finally {
-        await m.release();
-      }
-    }
-    results.esolTest = { compounds: test.length, metrics };
-    for (const key of ['rmse', 'mae', 'r2']) {
-      const f = metrics.float32?.[key] as number;
-      const q = metrics.int8?.[key] as number;
-      rows.push([
-        `int8 vs float32, ESOL scaffold test split ${key.toUpperCase()} (${test.length} compounds)`,
-        `${(((q - f) / Math.abs(f)) * 100).toFixed(2)}%`,
-        `float32 ${f.toFixed(4)}, int8 ${q.toFixed(4)}`,
-      ]);
-    }
+    const accuracy = await int8Accuracy(app.models, join(data, 'qsar'));
+    rows.push(...accuracy.rows);
+    Object.assign(results, { int8Accuracy: accuracy.results });
     rows.push([
       'int8 vs float32 ONNX graph size',
       `${(graphs.int8.length / graphs.float32.length).toFixed(2)}x`,
@@ -142,10 +104,9 @@ export async function run(args: string[]): Promise<void> {
     Object.assign(results, streaming.results);
     report('scale', results, rows, [
       `Model: ${MODEL} (shipped; ${seqs.length.toLocaleString('en')} ChEMBL molecules it can read for throughput, sequences as the screen batches them). int8: the encoder's dense layers as MatMulInteger on int8 weights (one scale per output column) with activations quantised per tensor at run time (DynamicQuantizeLinear); attention products, pooler and head stay float32.`,
-      'ESOL: the scaffold split of the first seed, as `delicate train` makes it (the model card states the float32 test RMSE it was shipped with).',
       `One run; per thread count ${repeats} rounds, each timing float32 and int8 back to back on all the sequences (which goes first alternates). Load average ${loadavg()[0]?.toFixed(2)} on ${cpus().length} cores at the end.`,
+      ...accuracy.notes,
       ...streaming.notes,
-      'Not measured here: int8 on Lipophilicity (no shipped Lipophilicity student to quantise).',
     ]);
   } finally {
     await app.close();

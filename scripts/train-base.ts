@@ -12,8 +12,8 @@
 // Options: --db PATH (default .tmp/base/base.db), --teacher-steps N, --shared-steps N, --student-steps N,
 //          --student-ff N (default 256), --cards-only,
 //          --downstream esol,lipophilicity,bbbp, --epochs N, --seeds N, --split scaffold|random,
-//          --ship-task esol  (also ship the downstream ESOL student as delicate-esol-student: the
-//          task model `delicate screen` uses when no model is named),
+//          --ship-task esol[,lipophilicity]  (also ship each set's downstream student as
+//          delicate-SET-student: the task models `delicate screen` uses when no model is named),
 //          --ship-from DB [--suffix -long]  (ship models trained as NAME-long in DB, e.g. a longer
 //          pretraining continuing the shipped teacher: --db is written as a copy of DB where the shipped
 //          models take the names installs will keep them under and the new ones the shipped names;
@@ -146,7 +146,7 @@ export async function run(args: string[]): Promise<void> {
     if (downstream) await runDownstream(db, downstream.split(','), args);
   }
   const ship = option(args, '--ship-task');
-  if (ship) await shipTask(db, ship);
+  for (const set of ship ? ship.split(',') : []) await shipTask(db, set);
   await writeCards(db);
 }
 
