@@ -56,10 +56,14 @@ export function scoringModelFile(repo: ModelRepo, name: string, dtype: 'float32'
 }
 
 /** The parameters a model file of a forest or a consensus stands for (a forest's tree nodes; a consensus none). */
-export function scoringParams(header: ModelFileHeader, weights: Buffer): number {
+export function scoringParams(header: ModelFileHeader, weights: Buffer, file: string): number {
   if (header.kind !== 'baseline') return 0;
-  const forest = JSON.parse(gunzipSync(weights).toString('utf8')) as ForestJson;
-  return forest.trees.reduce((n, t) => n + t.feature.length, 0);
+  try {
+    const forest = JSON.parse(gunzipSync(weights).toString('utf8')) as ForestJson;
+    return forest.trees.reduce((n, t) => n + t.feature.length, 0);
+  } catch (err) {
+    throw new AppError('PARSE_ERROR', `${file}: the forest '${header.name}' cannot be read (${(err as Error).message})`);
+  }
 }
 
 /** Whether a stored model is the one a file holds (same kind and weights; a float16 file's are the stored ones halved). */

@@ -139,13 +139,13 @@ export class ModelRegistry {
     if (!Object.hasOwn(FILE_KINDS, parsed.header.kind)) throw new AppError('PARSE_ERROR', `${file}: unknown model kind '${String(parsed.header.kind)}'`);
     const name = as ?? parsed.header.name;
     if (this.repo.byName(name)) throw new AppError('CONFLICT', `a model named '${name}' already exists`, { model: name, remedy: 'import-as' });
-    if (parsed.header.kind === 'consensus') importConsensus(this.db, this.repo, parsed, file, name, (p, _f, n) => this.importParsed(p, n));
-    else this.importParsed(parsed, name);
+    if (parsed.header.kind === 'consensus') importConsensus(this.db, this.repo, parsed, file, name, (p, f, n) => this.importParsed(p, f, n));
+    else this.importParsed(parsed, file, name);
     return this.get(name);
   }
 
   /** Registers one parsed model file (a transformer or a forest) under `name`. */
-  private importParsed({ header, weights }: ReturnType<typeof readModelFile>, name: string): void {
+  private importParsed({ header, weights }: ReturnType<typeof readModelFile>, file: string, name: string): void {
     const row = {
       name,
       kind: header.kind as ModelSummary['kind'],
@@ -157,7 +157,7 @@ export class ModelRegistry {
     };
     if (header.kind === 'baseline') {
       this.db.transaction(() => {
-        const id = this.repo.create({ ...row, params: scoringParams(header, weights), layers: 0, shareLayers: false, hidden: 0 });
+        const id = this.repo.create({ ...row, params: scoringParams(header, weights, file), layers: 0, shareLayers: false, hidden: 0 });
         this.repo.finish(id, { weights, metrics: header.metrics, steps: header.steps });
       })();
       return;
