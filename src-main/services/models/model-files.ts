@@ -100,7 +100,17 @@ export function importConsensus(
   importOne: ImportOne,
 ): string[] {
   const header = parsed.header as ConsensusFileHeader;
-  if (!Array.isArray(header.members)) throw new AppError('PARSE_ERROR', `${file}: the consensus file lists no members`);
+  const listed = (m: unknown) =>
+    typeof m === 'object' && m !== null && typeof (m as { name: unknown }).name === 'string' && Number.isSafeInteger((m as { bytes: unknown }).bytes);
+  const manifest = header.manifest as ConsensusManifest | null;
+  if (
+    !Array.isArray(header.members) ||
+    !header.members.every(listed) ||
+    typeof header.name !== 'string' ||
+    !Array.isArray(header.parents) ||
+    !Array.isArray(manifest?.members)
+  )
+    throw new AppError('PARSE_ERROR', `${file}: the consensus file does not list its members (name and size each)`);
   const names = memberNames(
     header.name,
     name,
@@ -128,7 +138,6 @@ export function importConsensus(
     files.push({ name: as, parsed: member, reuse: held !== null });
   }
   const rename = (n: string) => names.get(n) ?? n;
-  const manifest = parsed.header.manifest as ConsensusManifest;
   db.transaction(() => {
     for (const f of files) {
       if (f.reuse) continue;
@@ -146,7 +155,7 @@ export function importConsensus(
       name,
       kind: 'consensus',
       state: 'training',
-      manifest: { ...manifest, members: manifest.members.map((m) => ({ ...m, name: rename(m.name) })) },
+      manifest: { ...manifest, members: (manifest as ConsensusManifest).members.map((m) => ({ ...m, name: rename(m.name) })) },
       params: 0,
       layers: 0,
       shareLayers: false,
