@@ -217,6 +217,8 @@ test('a chemist screens a library with the distilled student and the forest, ran
   const [lo, hi] = ((await page.getByTestId('screen-interval').first().textContent()) ?? '').split(' to ').map(Number);
   expect(Math.abs((lo as number) + (hi as number) - 2 * first)).toBeLessThan(0.02);
   expect(hi as number).toBeGreaterThan(lo as number);
+  // Each hit drawn (RDKit's SVG, inline) before the picture is taken.
+  await expect(hits.first().locator('td').nth(1).locator('svg')).toBeVisible({ timeout: 30_000 });
   await page.screenshot({ path: join(artifacts, 'screening-results.png') });
   // A hit opens its compound panel: alerts, 3D, and what each model of the screen predicted, with its rank.
   await hits.first().getByTestId('screen-hit-open').click();
