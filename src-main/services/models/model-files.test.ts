@@ -47,6 +47,15 @@ describe('model files of forests and consensus models', () => {
       ],
       [writeModelFile({ ...consensusHeader([]), kind: 'oracle' }, Buffer.alloc(0)), /unknown model kind 'oracle'/],
     ];
+    // Transformer files with a header that would be stored broken, or weights that are not weights.
+    const student = (over: Partial<ModelFileHeader>, weights = Buffer.alloc(8)) =>
+      writeModelFile({ ...consensusHeader([]), kind: 'student', manifest: { config: { layers: 2, hidden: 32 }, tokenizer: {} }, ...over }, weights);
+    cases.push(
+      [student({ manifest: {} }), /architecture or vocabulary cannot be read/],
+      [student({ parents: 'teacher' as unknown as string[] }), /lineage cannot be read/],
+      [student({ steps: Number.NaN }), /steps cannot be read/],
+      [student({}, Buffer.from('not packed arrays')), /weights of 'run-consensus' cannot be read/],
+    );
     for (const [buf, why] of cases) expect(() => models.importBuffer(buf, 'bad.dlcm')).toThrow(why);
     expect(() => models.importBuffer(forestFile('rf').subarray(0, forestFile('rf').length - 10), 'cut.dlcm')).toThrow(
       /cut.dlcm: the forest 'rf' cannot be read/,

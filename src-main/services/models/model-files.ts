@@ -55,6 +55,23 @@ export function scoringModelFile(repo: ModelRepo, name: string, dtype: 'float32'
   return writeModelFile(header, Buffer.concat(members));
 }
 
+/**
+ * Refuses a model file whose header would be stored broken (lineage, metrics, steps; a transformer's
+ * architecture and vocabulary): a parse error naming the file, before anything is registered.
+ */
+export function checkHeader(header: ModelFileHeader, file: string): void {
+  const bad = (what: string) => new AppError('PARSE_ERROR', `${file}: the model file's ${what} cannot be read`);
+  if (typeof header.name !== 'string' || header.name === '') throw bad('name');
+  if (!Array.isArray(header.parents) || !header.parents.every((p) => typeof p === 'string')) throw bad('lineage');
+  if (typeof header.metrics !== 'object' || header.metrics === null || Array.isArray(header.metrics)) throw bad('metrics');
+  if (!Number.isFinite(header.steps)) throw bad('steps');
+  if (typeof header.manifest !== 'object' || header.manifest === null) throw bad('manifest');
+  if (header.kind === 'baseline' || header.kind === 'consensus') return;
+  const m = header.manifest as { config?: { layers?: unknown; hidden?: unknown }; tokenizer?: unknown };
+  if (!Number.isInteger(m.config?.layers) || !Number.isInteger(m.config?.hidden) || typeof m.tokenizer !== 'object' || m.tokenizer === null)
+    throw bad('architecture or vocabulary');
+}
+
 /** The parameters a model file of a forest or a consensus stands for (a forest's tree nodes; a consensus none). */
 export function scoringParams(header: ModelFileHeader, weights: Buffer, file: string): number {
   if (header.kind !== 'baseline') return 0;

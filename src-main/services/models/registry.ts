@@ -10,7 +10,7 @@ import { packArrays, unpackArrays } from '../../model/weights-io';
 import type { Calibration } from '../../train/ensemble';
 import type { ForestJson } from '../../train/forest';
 import { type ConsensusManifest, type ModelManifest, isTaskManifest } from '../../train/manifests';
-import { importConsensus, scoringModelFile, scoringParams } from './model-files';
+import { checkHeader, importConsensus, scoringModelFile, scoringParams } from './model-files';
 import { renameModel } from './rename';
 import { type ShippedRegistration, ShippedModels } from './shipped';
 import type { ConsensusModelSpec, EncoderSpec, ForestModelSpec, ScoringSpec, TaskModelSpec } from '../../train/predict-types';
@@ -139,6 +139,7 @@ export class ModelRegistry {
     if (!Object.hasOwn(FILE_KINDS, parsed.header.kind)) throw new AppError('PARSE_ERROR', `${file}: unknown model kind '${String(parsed.header.kind)}'`);
     const name = as ?? parsed.header.name;
     if (this.repo.byName(name)) throw new AppError('CONFLICT', `a model named '${name}' already exists`, { model: name, remedy: 'import-as' });
+    checkHeader(parsed.header, file);
     if (parsed.header.kind === 'consensus') importConsensus(this.db, this.repo, parsed, file, name, (p, f, n) => this.importParsed(p, f, n));
     else this.importParsed(parsed, file, name);
     return this.get(name);
@@ -146,6 +147,7 @@ export class ModelRegistry {
 
   /** Registers one parsed model file (a transformer or a forest) under `name`. */
   private importParsed({ header, weights }: ReturnType<typeof readModelFile>, file: string, name: string): void {
+    checkHeader(header, file);
     const row = {
       name,
       kind: header.kind as ModelSummary['kind'],
@@ -164,7 +166,12 @@ export class ModelRegistry {
     }
     const manifest = header.manifest as ModelManifest;
     // Stored as float32 so every model in the database loads the same way.
-    const arrays = unpackArrays(weights);
+    let arrays: ReturnType<typeof unpackArrays>;
+    try {
+      arrays = unpackArrays(weights);
+    } catch (err) {
+      throw new AppError('PARSE_ERROR', `${file}: the weights of '${header.name}' cannot be read (${(err as Error).message})`);
+    }
     const params = [...arrays.values()].reduce((n, a) => n + a.values.length, 0);
     const c = manifest.config;
     this.db.transaction(() => {
