@@ -52,10 +52,14 @@ test('a newer shipped model is announced in the window, with where the version t
     await expect(page.getByText(kept ?? 'the kept name', { exact: true }).first()).toBeVisible();
     await expect(page.getByTestId('model-retired')).toHaveCount(1);
     await page.screenshot({ path: join(artifacts, 'shipped-upgrade-notice.png') });
-    // Dismissed, it is gone from this window.
+    // Dismissed, it is gone from this window, and a window opened later does not show it again.
     await notice.getByRole('button', { name: 'Dismiss this notice' }).click();
     await expect(page.getByTestId('start-notice')).toHaveCount(0);
     expect(errors).toEqual([]);
+    const later = await page.context().newPage();
+    await openApp(later, second.url);
+    await expect(later.getByTestId('start-notices')).toHaveAttribute('data-loaded', 'yes');
+    await expect(later.getByTestId('start-notice')).toHaveCount(0);
   } finally {
     second.stop();
     await second.exited;

@@ -32,6 +32,8 @@ export interface Api {
   'app.doctor'(args: ArgsOf<'app.doctor'>): Promise<DoctorReport>;
   /** What this process said at its start (on the terminal for the CLI), for the window to say too. */
   'app.notices'(args: ArgsOf<'app.notices'>): Promise<{ notices: string[] }>;
+  /** A notice read: no window of this process shows it again (false: no such notice). */
+  'app.dismissNotice'(args: ArgsOf<'app.dismissNotice'>): Promise<{ dismissed: boolean }>;
   'library.list'(args: ArgsOf<'library.list'>): Promise<{ libraries: LibrarySummary[] }>;
   'library.import'(args: ArgsOf<'library.import'>): Promise<{ jobId: string }>;
   'library.export'(args: ArgsOf<'library.export'>): Promise<{ written: number }>;
@@ -123,6 +125,7 @@ export type EventName = keyof Events;
 export const API_METHODS = [
   'app.doctor',
   'app.notices',
+  'app.dismissNotice',
   'library.list',
   'library.import',
   'library.export',

@@ -128,6 +128,7 @@ const trainSettings = z
 export const schemas = {
   'app.doctor': z.object({}).strict(),
   'app.notices': z.object({}).strict(),
+  'app.dismissNotice': z.object({ notice: z.string().max(4000) }).strict(),
   'library.list': z.object({}).strict(),
   'library.import': z
     .object({

@@ -44,6 +44,8 @@ export class AppContext {
   readonly vs: VirtualScreening;
   /** Problems met while opening (e.g. a shipped model file that could not be registered). */
   readonly warnings: string[] = [];
+  /** Warnings a window dismissed: no window of this process shows them again (app.dismissNotice). */
+  readonly dismissedNotices = new Set<string>();
   private readonly listeners = new Set<Listener>();
 
   constructor(

@@ -9,7 +9,12 @@ import { type PathPolicy, allowedPath, asNamed, materialise } from './paths';
 export function libraryHandlers(ctx: AppContext, paths: PathPolicy): Handlers<'app' | 'library' | 'compound' | 'search'> {
   return {
     'app.doctor': () => doctor(ctx.db, ctx.dbPath),
-    'app.notices': async () => ({ notices: [...ctx.warnings] }),
+    'app.notices': async () => ({ notices: ctx.warnings.filter((w) => !ctx.dismissedNotices.has(w)) }),
+    'app.dismissNotice': async (args) => {
+      const known = ctx.warnings.includes(args.notice);
+      if (known) ctx.dismissedNotices.add(args.notice);
+      return { dismissed: known };
+    },
     'library.list': async () => ({ libraries: ctx.libraries.list() }),
     'library.import': async (args) => {
       const { file, displayName, cleanup } = await materialise(args.source, paths);
