@@ -37,6 +37,11 @@ describe('model files of forests and consensus models', () => {
 
   it('refuses a damaged consensus file with the file named and registers nothing', () => {
     const member = forestFile('run-ecfp4-rf');
+    // A member whose lineage is no list: refused before anything of the consensus is registered.
+    const oddMember = writeModelFile(
+      { format: 'delicate-model-file-v1', name: 'run-ecfp4-rf', kind: 'baseline', parents: 'x' as unknown as string[], metrics: {}, steps: 0, manifest: {} },
+      gzipSync(JSON.stringify(forest)),
+    );
     const cases: Array<[Buffer, RegExp]> = [
       [writeModelFile(consensusHeader([{ name: 7, bytes: member.length }]), member), /does not list its members/],
       [writeModelFile(consensusHeader(null), member), /does not list its members/],
@@ -46,6 +51,17 @@ describe('model files of forests and consensus models', () => {
         /member 'run-ecfp4-rf'.*truncated|not a Delicate model file/,
       ],
       [writeModelFile({ ...consensusHeader([]), kind: 'oracle' }, Buffer.alloc(0)), /unknown model kind 'oracle'/],
+      [
+        writeModelFile(
+          consensusHeader([
+            { name: 'run-ecfp4-rf', bytes: member.length },
+            { name: 'run-ecfp4-rf', bytes: member.length },
+          ]),
+          Buffer.concat([member, member]),
+        ),
+        /lists a member twice/,
+      ],
+      [writeModelFile(consensusHeader([{ name: 'run-ecfp4-rf', bytes: oddMember.length }]), oddMember), /member 'run-ecfp4-rf'.*lineage cannot be read/],
     ];
     // Transformer files with a header that would be stored broken, or weights that are not weights.
     const student = (over: Partial<ModelFileHeader>, weights = Buffer.alloc(8)) =>

@@ -128,6 +128,8 @@ export function importConsensus(
     !Array.isArray(manifest?.members)
   )
     throw new AppError('PARSE_ERROR', `${file}: the consensus file does not list its members (name and size each)`);
+  if (new Set(header.members.map((m) => m.name)).size !== header.members.length)
+    throw new AppError('PARSE_ERROR', `${file}: the consensus file lists a member twice`);
   const names = memberNames(
     header.name,
     name,
@@ -145,6 +147,8 @@ export function importConsensus(
     } catch (err) {
       throw new AppError('PARSE_ERROR', (err as Error).message);
     }
+    checkHeader(member.header, `${file} (member '${m.name}')`);
+    if (member.header.kind === 'consensus') throw new AppError('PARSE_ERROR', `${file}: its member '${m.name}' is itself a consensus`);
     const as = names.get(m.name) as string;
     const held = repo.byName(as);
     if (held && !sameModel(repo, held, member))
