@@ -7,6 +7,7 @@ import { descriptorsOfSmiles, loadRdkit, morganOf } from '../src-main/chem/rdkit
 import { manifestOf } from '../src-main/db/model-repo';
 import { descriptorRow } from '../src-main/model/fp-features';
 import { onnxGraph } from '../src-main/model/onnx-export';
+import { SmilesTokenizer } from '../src-main/model/tokenizer';
 import { OrtModel } from '../src-main/model/ort-engine';
 import type { ModelRegistry } from '../src-main/services/models/registry';
 import { fileSha256 } from '../src-main/train/corpus';
@@ -17,28 +18,32 @@ import { qsarData } from '../src-main/train/qsar-data';
 import { randomSplit, scaffoldSplit } from '../src-main/train/splits';
 
 /**
- * What a model's head reads beside each SMILES (its ECFP4, its descriptors), for pure-inference timings:
- * the molecules RDKit reads with their inputs (a model without such a head gets none).
+ * The token sequences of the molecules a model reads (of `smiles`, in order; with `knownTokens`, only those
+ * without unknown tokens) and what its head reads beside each (its ECFP4, its descriptors), for
+ * pure-inference timings: one pass, made before any timing.
  */
-export async function headInputs(
+export async function modelInputs(
   spec: TaskModelSpec,
   smiles: string[],
-): Promise<{ smiles: string[]; fps: Uint8Array[] | undefined; descs: Float32Array[] | undefined }> {
+  knownTokens = false,
+): Promise<{ seqs: Int32Array[]; fps: Uint8Array[] | undefined; descs: Float32Array[] | undefined }> {
+  const tokenizer = SmilesTokenizer.fromJSON(spec.tokenizer);
   const head = spec.config.task;
-  if (!head?.fp && !head?.desc) return { smiles, fps: undefined, descs: undefined };
-  const rd = await loadRdkit();
-  const kept: string[] = [];
+  const rd = head?.fp || head?.desc ? await loadRdkit() : null;
+  const seqs: Int32Array[] = [];
   const fps: Uint8Array[] = [];
   const descs: Float32Array[] = [];
   for (const s of smiles) {
-    const fp = morganOf(rd, s);
-    const d = head.desc ? descriptorsOfSmiles(rd, s) : null;
-    if (!fp || (head.desc && !d)) continue;
-    kept.push(s);
-    fps.push(fp);
-    if (head.desc && d) descs.push(descriptorRow(d, head.desc.names));
+    const e = tokenizer.encode(s, spec.config.maxLen);
+    if (!e.ok || (knownTokens && e.unknown > 0)) continue;
+    const fp = rd && head?.fp ? morganOf(rd, s) : null;
+    const d = rd && head?.desc ? descriptorsOfSmiles(rd, s) : null;
+    if ((head?.fp && !fp) || (head?.desc && !d)) continue;
+    seqs.push(e.ids);
+    if (fp) fps.push(fp);
+    if (d && head?.desc) descs.push(descriptorRow(d, head.desc.names));
   }
-  return { smiles: kept, fps: head.fp ? fps : undefined, descs: head.desc ? descs : undefined };
+  return { seqs, fps: head?.fp ? fps : undefined, descs: head?.desc ? descs : undefined };
 }
 
 /** The shipped task students whose int8 accuracy the bench measures (those shipped: the rest are said). */

@@ -8,11 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { OrtModel } from '../src-main/model/ort-engine';
 import { onnxGraph } from '../src-main/model/onnx-export';
-import { SmilesTokenizer } from '../src-main/model/tokenizer';
 import { BUNDLE_FILE, writeBundle } from '../src-main/screen/model-bundle';
 import type { TaskModelSpec } from '../src-main/train/predict-types';
 import { builtCliIsFresh } from '../bin/built-cli.mjs';
-import { headInputs } from './_scale-int8';
+import { modelInputs } from './_scale-int8';
 
 const cli = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/delicate.mjs');
 
@@ -132,14 +131,9 @@ async function measure(o: StreamOptions): Promise<{ results: Record<string, unkn
 
   // Pure inference: the same number of molecules' token sequences (the corpus is canonical RDKit SMILES,
   // so its sequences are as long as the screen's), ONNX Runtime on every core, no file, no chemistry.
-  const tokenizer = SmilesTokenizer.fromJSON(o.spec.tokenizer);
-  const readable = corpus.slice(0, o.molecules).filter((s) => {
-    const e = tokenizer.encode(s, o.spec.config.maxLen);
-    return e.ok && e.unknown === 0;
-  });
   // A head that reads the ECFP4 (or descriptors) gets them, made before the timing.
-  const inputs = await headInputs(o.spec, readable);
-  const seqs = inputs.smiles.map((s) => (tokenizer.encode(s, o.spec.config.maxLen) as { ids: Int32Array }).ids);
+  const inputs = await modelInputs(o.spec, corpus.slice(0, o.molecules), true);
+  const seqs = inputs.seqs;
   const ort = await OrtModel.create(onnxGraph(o.spec, false), 2, true, o.spec.config.task);
   let pure: number;
   try {

@@ -13,11 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { onnxGraph } from '../src-main/model/onnx-export';
 import { OrtModel } from '../src-main/model/ort-engine';
-import { SmilesTokenizer } from '../src-main/model/tokenizer';
 import { AppContext } from '../src-main/services/app-context';
 import type { TaskModelSpec } from '../src-main/train/predict-types';
 import { median, report } from './_report';
-import { headInputs, int8Accuracy } from './_scale-int8';
+import { int8Accuracy, modelInputs } from './_scale-int8';
 import { streamingPart } from './_scale-stream';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,19 +36,16 @@ export async function run(args: string[]): Promise<void> {
   const app = new AppContext(join(tmpdir(), `delicate-scale-${process.pid}.db`), { shippedModels: true });
   try {
     const spec = app.models.scoringSpec(MODEL) as TaskModelSpec;
-    const tokenizer = SmilesTokenizer.fromJSON(spec.tokenizer);
     const graphs = { float32: onnxGraph(spec, false), int8: onnxGraph(spec, true) };
 
     // Throughput: ChEMBL molecules the model can read, the same sequences for both.
-    const read = gunzipSync(readFileSync(join(data, 'pretrain/chembl31_150k.csv.gz')))
+    const smiles = gunzipSync(readFileSync(join(data, 'pretrain/chembl31_150k.csv.gz')))
       .toString('utf8')
       .split('\n')
       .slice(1, molecules + 1)
-      .map((l) => l.split(',')[0] as string)
-      .filter((s) => tokenizer.encode(s, spec.config.maxLen).ok);
+      .map((l) => l.split(',')[0] as string);
     // A head that reads the ECFP4 (or descriptors) gets them, made before the timing.
-    const { smiles, fps, descs } = await headInputs(spec, read);
-    const seqs = smiles.map((s) => (tokenizer.encode(s, spec.config.maxLen) as { ids: Int32Array }).ids);
+    const { seqs, fps, descs } = await modelInputs(spec, smiles);
     const timed = (m: OrtModel, n = seqs.length) => m.rows(seqs.slice(0, n), 'task', 64, fps?.slice(0, n), descs?.slice(0, n));
     const rows: string[][] = [['measure', 'result', 'detail']];
     const results: Record<string, unknown> = { model: MODEL, molecules: seqs.length, graphBytes: { float32: graphs.float32.length, int8: graphs.int8.length } };
