@@ -20,7 +20,8 @@ export type TransformerFile = (name: string, dtype: 'float32' | 'float16') => Bu
 /** Imports one model file's content under a name, in the caller's transaction (registry.importBuffer). */
 export type ImportOne = (parsed: { header: ModelFileHeader; weights: Buffer }, file: string, name: string) => void;
 
-const fileHeader = (r: ModelRow, manifest: unknown): ModelFileHeader => ({
+/** A stored model's file header (every kind's: the registry writes transformers' with it too). */
+export const fileHeader = (r: ModelRow, manifest: unknown): ModelFileHeader => ({
   format: 'delicate-model-file-v1',
   name: r.name,
   kind: r.kind,
@@ -120,13 +121,8 @@ export function importConsensus(
   const listed = (m: unknown) =>
     typeof m === 'object' && m !== null && typeof (m as { name: unknown }).name === 'string' && Number.isSafeInteger((m as { bytes: unknown }).bytes);
   const manifest = header.manifest as ConsensusManifest | null;
-  if (
-    !Array.isArray(header.members) ||
-    !header.members.every(listed) ||
-    typeof header.name !== 'string' ||
-    !Array.isArray(header.parents) ||
-    !Array.isArray(manifest?.members)
-  )
+  // The header's name and lineage were checked by the caller (checkHeader).
+  if (!Array.isArray(header.members) || !header.members.every(listed) || !Array.isArray(manifest?.members))
     throw new AppError('PARSE_ERROR', `${file}: the consensus file does not list its members (name and size each)`);
   if (new Set(header.members.map((m) => m.name)).size !== header.members.length)
     throw new AppError('PARSE_ERROR', `${file}: the consensus file lists a member twice`);

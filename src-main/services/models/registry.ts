@@ -10,7 +10,7 @@ import { packArrays, unpackArrays } from '../../model/weights-io';
 import type { Calibration } from '../../train/ensemble';
 import type { ForestJson } from '../../train/forest';
 import { type ConsensusManifest, type ModelManifest, isTaskManifest } from '../../train/manifests';
-import { checkHeader, importConsensus, scoringModelFile, scoringParams } from './model-files';
+import { checkHeader, fileHeader, importConsensus, scoringModelFile, scoringParams } from './model-files';
 import { renameModel } from './rename';
 import { type ShippedRegistration, ShippedModels } from './shipped';
 import type { ConsensusModelSpec, EncoderSpec, ForestModelSpec, ScoringSpec, TaskModelSpec } from '../../train/predict-types';
@@ -117,10 +117,7 @@ export class ModelRegistry {
   private transformerFile(name: string, dtype: 'float32' | 'float16'): Buffer {
     const { row: r, manifest, weights } = this.repo.ready(name, { kinds: TRANSFORMERS, need: 'not a transformer' });
     const blob = dtype === 'float32' ? weights : packArrays(unpackArrays(weights), 'float16');
-    return writeModelFile(
-      { format: 'delicate-model-file-v1', name: r.name, kind: r.kind, parents: parentsOf(r), metrics: metricsOf(r), steps: r.steps, manifest },
-      blob,
-    );
+    return writeModelFile(fileHeader(r, manifest), blob);
   }
 
   /** Registers a model file under its own name or `as`. */
