@@ -87,6 +87,8 @@ export interface SummaryRow {
   inferenceOverTeacher: number | null;
   /** Share of measured test compounds inside their calibrated 80% interval (prediction set), mean over the seeds; null for cells from before intervals. */
   coverage80?: number | null;
+  /** The same on the third of each seed's test compounds least similar to its training split (null: cells from before it was measured). */
+  coverage80Far?: number | null;
   /** The recommended rows: how often each model was picked over the seeds. */
   picks?: Record<string, number>;
 }

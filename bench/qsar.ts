@@ -563,6 +563,8 @@ export async function run(args: string[]): Promise<void> {
         const trainSpeedup = role === 'ECFP4 + RF' || derived || !Number.isFinite(teacherEpoch) ? null : teacherEpoch / perEpoch;
         const covered = got.filter((c) => c.metrics.coverage80 !== undefined);
         const coverage80 = covered.length ? meanSd(covered.map((c) => c.metrics.coverage80 as number)).mean : null;
+        const farCovered = got.filter((c) => c.metrics.coverage80Far !== undefined);
+        const coverage80Far = farCovered.length ? meanSd(farCovered.map((c) => c.metrics.coverage80Far as number)).mean : null;
         const picks: Record<string, number> = {};
         for (const c of got) if (c.picked) picks[c.picked] = (picks[c.picked] ?? 0) + 1;
         const trainStep = sameRunTrain.get(first.key) ?? null;
@@ -587,6 +589,7 @@ export async function run(args: string[]): Promise<void> {
           inference,
           inferenceOverTeacher: speedup,
           coverage80,
+          coverage80Far,
           ...(role.endsWith('recommended') ? { picks } : {}),
         });
         rows.push([
@@ -601,7 +604,9 @@ export async function run(args: string[]): Promise<void> {
           vsTeacher === null
             ? ''
             : `${vsTeacher >= 0 ? '+' : ''}${(vsTeacher * 100).toFixed(1)}% ${vsTeacher > GOALS.metric ? `(worse than ${GOALS.metric * 100}%)` : ''}`.trim(),
-          coverage80 === null ? '-' : `${(coverage80 * 100).toFixed(0)}%`,
+          coverage80 === null
+            ? '-'
+            : `${(coverage80 * 100).toFixed(0)}%${coverage80Far === null ? '' : ` (least similar third ${(coverage80Far * 100).toFixed(0)}%)`}`,
           derived || !first.params ? '-' : first.params.toLocaleString('en'),
           derived ? '-' : String(first.layers || '-'),
           derived ? '-' : role === 'ECFP4 + RF' ? `${perEpoch.toFixed(1)} (whole fit, wall)` : perEpoch.toFixed(1),
@@ -687,7 +692,7 @@ export async function run(args: string[]): Promise<void> {
             '',
           ]
         : []),
-      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${speedRun ? `every model measured again back to back in ${speedRun.file ? `one earlier run (${speedRun.date}, ${speedRun.cpu}; taken from ${speedRun.file} with --same-run-speed-from: the timed models are the same, the cells measured since changed the metrics and per-epoch times only)` : 'this run'}${standIns.length ? ` (${standIns.length} rows whose own model the database no longer held timed on the same role's model of another seed or set: ${standIns.join('; ')})` : ''}` : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds; its cells ran in different sessions, on the machines of those sessions (${cpusOf([...cells.values()])}). Train step vs teacher (same run, --same-run-speed): two epochs of fine-tuning steps (batch 32) on the same 512-molecule sample, per CPU second, every model back to back in ${speedRun?.file ? 'that run' : 'this run'}. The students are distilled from the same seed's fine-tuned teacher. Consensus: the DeLiCaTe student and the forest of the same run, weighted on the seed's validation split; recommended: each seed's pick among that run's teacher, student, forest and consensus (best on its validation split), judged on its test split; 80% interval coverage: the share of measured test compounds inside their split-conformal 80% interval (prediction set, for classifiers) calibrated on the validation split, mean over the seeds.`,
+      `Seeds: ${seeds}, epochs: ${settings.epochs}, student depth: ${k}. "vs teacher": relative change of the metric against the fine-tuned teacher, over the seeds both have (positive = worse). Inference: molecules/s on this machine (drug-like sample of 512), ONNX Runtime and TF.js, ${speedRun ? `every model measured again back to back in ${speedRun.file ? `one earlier run (${speedRun.date}, ${speedRun.cpu}; taken from ${speedRun.file} with --same-run-speed-from: the timed models are the same, the cells measured since changed the metrics and per-epoch times only)` : 'this run'}${standIns.length ? ` (${standIns.length} rows whose own model the database no longer held timed on the same role's model of another seed or set: ${standIns.join('; ')})` : ''}` : 'as measured when each cell finished (loads differ: use --same-run-speed for the ratios)'}; train s/epoch: the task's training set over the measured training throughput, in CPU seconds of the training thread (load-independent; distillation includes building the teacher's hidden-state cache), averaged over seeds; its cells ran in different sessions, on the machines of those sessions (${cpusOf([...cells.values()])}). Train step vs teacher (same run, --same-run-speed): two epochs of fine-tuning steps (batch 32) on the same 512-molecule sample, per CPU second, every model back to back in ${speedRun?.file ? 'that run' : 'this run'}. The students are distilled from the same seed's fine-tuned teacher. Consensus: the DeLiCaTe student and the forest of the same run, weighted on the seed's validation split; recommended: each seed's pick among that run's teacher, student, forest and consensus (best on its validation split), judged on its test split; 80% interval coverage: the share of measured test compounds inside their split-conformal 80% interval (prediction set, for classifiers) calibrated on the validation split, mean over the seeds; cells measured since Mondrian calibration calibrate per band of highest ECFP4 similarity to the training split (up to 3 bands of at least 30 validation compounds) and also state the coverage on the third of the test compounds least similar to the training split.`,
     ],
   );
   db.close();

@@ -93,13 +93,13 @@ function modelFields(models: ScoringSpec[], scored: ScoredChunk, k: number): str
   return scored.models.flatMap((s, j) => {
     const c = (models[j] as ScoringSpec).calibration;
     const score = s.score[k] as number;
-    const iv = c && !Number.isNaN(score) ? intervalOf(c, score) : null;
+    const sim = s.maxSim[k] as number;
+    const iv = c && !Number.isNaN(score) ? intervalOf(c, score, sim) : null;
     const interval = !c
       ? []
       : 'halfWidth' in c
         ? [iv && 'lower' in iv ? num(iv.lower) : '', iv && 'upper' in iv ? num(iv.upper) : '']
         : [iv && 'classes' in iv ? predictionSetText(iv.classes) : ''];
-    const sim = s.maxSim[k] as number;
     return [
       num(score),
       num(s.uncertainty[k] as number, 4),

@@ -202,7 +202,7 @@ describe('screening a library', () => {
     expect((await app.screens.results(first, { limit: 5000 })).filter((h) => h.inDomain === false).length).toBeGreaterThan(0);
   });
 
-  it('screens with a consensus: the weighted mean of its members, their spread, their reasons, its calibrated interval (also in the CSV)', async () => {
+  it('screens with a consensus: the weighted mean of its members, their spread, their reasons, its interval calibrated by similarity to the training set (also in the CSV)', async () => {
     const rd = await loadRdkit();
     const train = slice.slice(0, 60);
     const y = train.map((_, i) => 4 + (i % 7) * 0.5);
@@ -228,7 +228,13 @@ describe('screening a library', () => {
       jobId: null,
     });
     repo.finish(fid, { weights: gzipSync(JSON.stringify(forest.toJSON())), metrics: {}, steps: 0 });
-    const calibration = { method: 'split-conformal', level: 0.8, n: 30, halfWidth: 0.75 };
+    // Calibrated per band of similarity to the training set: ±1.5 below 0.6, ±0.5 from it (±0.75 overall).
+    const bins = [
+      { from: 0, n: 10, q: 1.5 },
+      { from: 0.6, n: 20, q: 0.5 },
+    ];
+    const calibration = { method: 'mondrian-conformal', level: 0.8, n: 30, halfWidth: 0.75, bins };
+    const halfWidth = (sim: number | null) => ((sim as number) >= 0.6 ? 0.5 : 1.5);
     const manifest = {
       format: 'delicate-consensus-v1',
       task,
@@ -265,8 +271,11 @@ describe('screening a library', () => {
       const mean = 0.3 * a + 0.7 * b;
       expect(h.score).toBeCloseTo(mean, 5);
       expect(h.uncertainty).toBeCloseTo(Math.sqrt(0.3 * (a - mean) ** 2 + 0.7 * (b - mean) ** 2), 5);
-      expect(h.interval).toEqual({ level: 0.8, lower: (h.score as number) - 0.75, upper: (h.score as number) + 0.75 });
+      const w = halfWidth(h.maxSimilarity);
+      expect(h.interval).toEqual({ level: 0.8, lower: (h.score as number) - w, upper: (h.score as number) + w });
     }
+    // The training compounds are near analogues (narrow), most of the library is not (wide).
+    expect(new Set([...c.values()].map((h) => halfWidth(h.maxSimilarity)))).toEqual(new Set([0.5, 1.5]));
     // The consensus's spread becomes a library column beside its predictions (to plot, sort and score).
     const ids = [...c.keys()].slice(0, 20);
     const rows = await createHandlers(app)['compound.values']({ library: 'lib', columns: ['pred y (c1)', 'uncertainty (c1)'] });
@@ -286,8 +295,9 @@ describe('screening a library', () => {
       .split('\n')
       .map((l) => l.split(','));
     const at = (k: string) => Number(row?.[header?.indexOf(k) as number]);
-    expect(at('interval_80_high') - at('interval_80_low')).toBeCloseTo(1.5, 6);
-    expect(at('score') - at('interval_80_low')).toBeCloseTo(0.75, 6);
+    const w = halfWidth(at('max_similarity'));
+    expect(at('interval_80_high') - at('interval_80_low')).toBeCloseTo(2 * w, 6);
+    expect(at('score') - at('interval_80_low')).toBeCloseTo(w, 6);
     await app.screens.export(r.screen, csv, { model: 'm1', limit: 3 });
     expect(readFileSync(csv, 'utf8').split('\n')[0]).not.toMatch(/interval/);
   });

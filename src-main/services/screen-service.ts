@@ -265,7 +265,8 @@ export class ScreenService {
     if (!models.includes(model)) throw new AppError('INVALID_INPUT', `screen ${id} has no model '${model}' (it has ${models.join(', ')})`);
     const { substructure, offset = 0, limit = Number.MAX_SAFE_INTEGER, ...sql } = f;
     const calibration = this.models.calibration(model);
-    const withInterval = (h: ScreenHit): ScreenHit => (calibration && h.score !== null ? { ...h, interval: intervalOf(calibration, h.score) } : h);
+    const withInterval = (h: ScreenHit): ScreenHit =>
+      calibration && h.score !== null ? { ...h, interval: intervalOf(calibration, h.score, h.maxSimilarity) } : h;
     let skip = offset;
     let left = limit;
     for (let page = 0; left > 0; page++) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src-shared/random';
-import { calibrate, combine, conformalQuantile, coverage, crossFitConsensus, fitWeights, intervalOf, recommend } from './ensemble';
+import { MIN_BIN, calibrate, combine, conformalQuantile, coverage, crossFitConsensus, fitWeights, intervalOf, recommend, similarityEdges } from './ensemble';
 
 /** Standard normal draws (Box–Muller) from a seeded generator. */
 function normals(n: number, seed: number): number[] {
@@ -87,6 +87,81 @@ describe('split-conformal intervals', () => {
     expect(cov.coverage).toBeLessThan(0.85);
     expect(intervalOf(c, 0.99)).toEqual({ level: 0.8, classes: [1] });
     expect(intervalOf(c, 0.01)).toEqual({ level: 0.8, classes: [0] });
+  });
+});
+
+describe('intervals by similarity to the training set (Mondrian conformal)', () => {
+  /** Compounds whose error grows as their similarity to the training set falls (sd 0.3 near, 2.3 far). */
+  function far(n: number, seed: number) {
+    const r = seededRandom(seed);
+    const e = normals(n, seed + 1000);
+    const sims = Array.from({ length: n }, () => r());
+    return { sims, y: sims.map((s, i) => (0.3 + 2 * (1 - s)) * (e[i] as number)), p: new Array(n).fill(0) };
+  }
+
+  it('give the least similar compounds their 80%, where one width for all falls short on them', () => {
+    const farMondrian: number[] = [];
+    const farPlain: number[] = [];
+    const all: number[] = [];
+    for (let seed = 0; seed < 20; seed++) {
+      const v = far(300, 10 + seed);
+      const t = far(300, 50 + seed);
+      const mondrian = calibrate('regression', v.y, v.p, v.sims);
+      const plain = calibrate('regression', v.y, v.p);
+      const m = coverage(mondrian, t.y, t.p, t.sims);
+      all.push(m.coverage);
+      farMondrian.push(m.far as number);
+      farPlain.push(coverage(plain, t.y, t.p, t.sims).far as number);
+    }
+    const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+    expect(mean(all)).toBeGreaterThan(0.75);
+    expect(mean(all)).toBeLessThan(0.85);
+    expect(mean(farMondrian)).toBeGreaterThan(0.74);
+    expect(mean(farPlain)).toBeLessThan(0.7);
+  });
+
+  it('widen the interval of a compound far from the training set; an unknown similarity gets the overall width', () => {
+    const v = far(300, 3);
+    const c = calibrate('regression', v.y, v.p, v.sims);
+    expect(c.method).toBe('mondrian-conformal');
+    expect(c.bins?.map((b) => b.n)).toEqual([100, 100, 100]);
+    const width = (sim: number | null) => {
+      const iv = intervalOf(c, 5, sim);
+      return 'upper' in iv ? iv.upper - iv.lower : Number.NaN;
+    };
+    expect(width(0.05)).toBeGreaterThan(1.5 * width(0.95));
+    expect(width(null)).toBeCloseTo(2 * ('halfWidth' in c ? c.halfWidth : 0), 10);
+    expect(intervalOf(c, 5, 0.95)).toMatchObject({ lower: 5 - (c.bins?.[2]?.q as number) });
+  });
+
+  it('keep every bin at MIN_BIN compounds or more, ties and small splits included', () => {
+    expect(similarityEdges(new Array(2 * MIN_BIN - 1).fill(0).map((_, i) => i / 100))).toEqual([0]);
+    expect(similarityEdges(new Array(3 * MIN_BIN).fill(0).map((_, i) => i / 100))).toHaveLength(3);
+    // 80 identical neighbours (similarity 1) and 20 others: the 20 cannot make a bin of their own.
+    const ties = [...new Array(80).fill(1), ...new Array(20).fill(0).map((_, i) => i / 40)];
+    const edges = similarityEdges(ties);
+    const counts = edges.map((e, b) => ties.filter((s) => s >= e && (b + 1 === edges.length || s < (edges[b + 1] as number))).length);
+    expect(counts.every((n) => n >= MIN_BIN)).toBe(true);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(100);
+    // Too few validation compounds: one width, as plain split-conformal.
+    const small = far(50, 4);
+    expect(calibrate('regression', small.y, small.p, small.sims)).toMatchObject({ method: 'split-conformal' });
+    expect(calibrate('regression', small.y, small.p, small.sims).bins).toBeUndefined();
+  });
+
+  it('classification: a prediction set per band as well', () => {
+    const r = seededRandom(9);
+    const sims = Array.from({ length: 300 }, () => r());
+    // Near compounds are predicted confidently and right 95% of the time; far ones at 0.8 are right half the time.
+    const p = sims.map((s) => (s > 0.66 ? 0.95 : 0.8));
+    const y = sims.map((s) => (r() < (s > 0.66 ? 0.95 : 0.5) ? 1 : 0));
+    const c = calibrate('classification', y, p, sims);
+    expect(c.bins).toHaveLength(3);
+    expect(c.bins?.[0]?.q).toBeCloseTo(0.8, 10);
+    expect(c.bins?.[2]?.q).toBeCloseTo(0.05, 10);
+    // Far from the training set the model cannot rule out either class; near it, 0.97 is a confident active.
+    expect(intervalOf(c, 0.8, 0.1)).toEqual({ level: 0.8, classes: [0, 1] });
+    expect(intervalOf(c, 0.97, 0.9)).toEqual({ level: 0.8, classes: [1] });
   });
 });
 

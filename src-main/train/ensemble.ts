@@ -107,51 +107,143 @@ export function conformalQuantile(scores: ArrayLike<number>, level = INTERVAL_LE
   return k > sorted.length ? Number.POSITIVE_INFINITY : (sorted[k - 1] as number);
 }
 
+/** The fewest validation compounds a similarity bin of a calibration holds. */
+export const MIN_BIN = 30;
+/** The most similarity bins a calibration splits its validation compounds into. */
+export const MAX_BINS = 3;
+
 /**
  * A model's calibration on the validation split: for regression the half-width of its `level` interval
  * (prediction ± halfWidth), for classification the largest nonconformity (1 − probability of the true
  * class) a class may have to be in the prediction set.
+ *
+ * Mondrian conformal (`bins`): errors grow as a compound moves away from the training set, and one
+ * width for all states too narrow an interval for the least similar compounds (the ones a chemist most
+ * needs a warning on) and too wide a one for near analogues. With enough validation compounds the
+ * calibration splits them by their highest ECFP4 Tanimoto similarity to the training set (the
+ * applicability domain's measure) into up to MAX_BINS bins of at least MIN_BIN each, and each bin has its
+ * own quantile: the `level` coverage then holds within each bin, not only on average. `q` is the bin's
+ * half-width or threshold; `from` its lowest similarity (the first bin's is 0). The overall `halfWidth` /
+ * `threshold` applies where a compound's similarity is not known.
  */
-export type Calibration = { method: 'split-conformal'; level: number; n: number } & ({ halfWidth: number } | { threshold: number });
+export type Calibration = { method: 'split-conformal' | 'mondrian-conformal'; level: number; n: number; bins?: SimilarityBin[] } & (
+  { halfWidth: number } | { threshold: number }
+);
 
-export function calibrate(task: TaskType, y: ArrayLike<number>, p: ArrayLike<number>, level = INTERVAL_LEVEL): Calibration {
+export interface SimilarityBin {
+  from: number;
+  n: number;
+  q: number;
+}
+
+/** Bin index of each similarity under ascending lower edges (the first edge is 0: every similarity has a bin). */
+const binIndex = (edges: number[], s: number) => {
+  let b = 0;
+  while (b + 1 < edges.length && s >= (edges[b + 1] as number)) b++;
+  return b;
+};
+
+/**
+ * The lower similarity edges of the bins: equal-count cuts of the sorted similarities, then any bin that
+ * ties left short of MIN_BIN merged into the one below it. One edge (0) where there are too few compounds.
+ */
+export function similarityEdges(sims: ArrayLike<number>): number[] {
+  const sorted = Float64Array.from(sims).sort();
+  const bins = Math.min(MAX_BINS, Math.floor(sorted.length / MIN_BIN));
+  const edges = [0];
+  for (let b = 1; b < bins; b++) {
+    const e = sorted[Math.round((b * sorted.length) / bins)] as number;
+    if (e > (edges[edges.length - 1] as number)) edges.push(e);
+  }
+  for (;;) {
+    if (edges.length === 1) return edges;
+    const counts = edges.map(() => 0);
+    for (const s of sorted) (counts[binIndex(edges, s)] as number)++;
+    const short = counts.findIndex((c) => c < MIN_BIN);
+    if (short < 0) return edges;
+    // The short bin joins its lower neighbour (the first bin its upper one).
+    edges.splice(Math.max(1, short), 1);
+  }
+}
+
+/**
+ * Calibrates on the validation split's measured values `y` and predictions `p`; with `sims` (each
+ * compound's highest similarity to the training set) and enough compounds, per similarity bin.
+ */
+export function calibrate(task: TaskType, y: ArrayLike<number>, p: ArrayLike<number>, sims?: ArrayLike<number> | null, level = INTERVAL_LEVEL): Calibration {
   const scores = Array.from({ length: y.length }, (_, i) =>
     task === 'regression' ? Math.abs((y[i] as number) - (p[i] as number)) : 1 - ((y[i] as number) === 1 ? (p[i] as number) : 1 - (p[i] as number)),
   );
   const q = conformalQuantile(scores, level);
-  return task === 'regression'
-    ? { method: 'split-conformal', level, n: y.length, halfWidth: q }
-    : { method: 'split-conformal', level, n: y.length, threshold: q };
+  const edges = sims && sims.length === scores.length && !Array.from(sims).some(Number.isNaN) ? similarityEdges(sims) : [0];
+  const bins =
+    edges.length < 2
+      ? undefined
+      : edges.map((from, b) => {
+          const own = scores.filter((_, i) => binIndex(edges, (sims as ArrayLike<number>)[i] as number) === b);
+          return { from, n: own.length, q: conformalQuantile(own, level) };
+        });
+  const head = bins ? { method: 'mondrian-conformal' as const, level, n: y.length, bins } : { method: 'split-conformal' as const, level, n: y.length };
+  return task === 'regression' ? { ...head, halfWidth: q } : { ...head, threshold: q };
 }
 
 /** A prediction's interval: [lower, upper] (regression) or the classes in its prediction set (classification). */
 export type Interval = PredictionInterval;
 
-export function intervalOf(c: Calibration, prediction: number): Interval {
-  if ('halfWidth' in c) return { level: c.level, lower: prediction - c.halfWidth, upper: prediction + c.halfWidth };
+/** The calibration's quantile for a compound of highest training-set similarity `sim` (unknown: the overall one). */
+function quantileAt(c: Calibration, sim: number | null | undefined): number {
+  const overall = 'halfWidth' in c ? c.halfWidth : c.threshold;
+  if (!c.bins?.length || sim === null || sim === undefined || Number.isNaN(sim)) return overall;
+  return (
+    c.bins[
+      binIndex(
+        c.bins.map((b) => b.from),
+        sim,
+      )
+    ] as SimilarityBin
+  ).q;
+}
+
+/** The interval of `prediction` for a compound whose highest similarity to the training set is `sim`. */
+export function intervalOf(c: Calibration, prediction: number, sim?: number | null): Interval {
+  const q = quantileAt(c, sim);
+  if ('halfWidth' in c) return { level: c.level, lower: prediction - q, upper: prediction + q };
   // Class 0 is in the set when its nonconformity 1 − P(0) = p is within the threshold, class 1 when 1 − p is.
   const classes: Array<0 | 1> = [];
-  if (prediction <= c.threshold + 1e-12) classes.push(0);
-  if (1 - prediction <= c.threshold + 1e-12) classes.push(1);
+  if (prediction <= q + 1e-12) classes.push(0);
+  if (1 - prediction <= q + 1e-12) classes.push(1);
   return { level: c.level, classes };
 }
 
-/** Test-split coverage of a calibration (share of compounds whose interval or set holds the measured value) and its mean width or set size. */
-export function coverage(c: Calibration, y: ArrayLike<number>, p: ArrayLike<number>): { coverage: number; width: number } {
-  let hit = 0;
+/**
+ * Test-split coverage of a calibration (share of compounds whose interval or set holds the measured
+ * value) and its mean width or set size; with `sims`, also the coverage on the least similar third of the
+ * compounds (`far`), where a single width falls short first.
+ */
+export function coverage(
+  c: Calibration,
+  y: ArrayLike<number>,
+  p: ArrayLike<number>,
+  sims?: ArrayLike<number> | null,
+): { coverage: number; width: number; far?: number } {
   let width = 0;
-  for (let i = 0; i < y.length; i++) {
-    const iv = intervalOf(c, p[i] as number);
+  const hits = Array.from({ length: y.length }, (_, i) => {
+    const iv = intervalOf(c, p[i] as number, sims ? (sims[i] as number) : null);
     const yi = y[i] as number;
     if ('classes' in iv) {
-      if (iv.classes.includes(yi as 0 | 1)) hit++;
       width += iv.classes.length;
-    } else {
-      if (yi >= iv.lower && yi <= iv.upper) hit++;
-      width += iv.upper - iv.lower;
+      return iv.classes.includes(yi as 0 | 1);
     }
-  }
-  return { coverage: hit / Math.max(1, y.length), width: width / Math.max(1, y.length) };
+    width += iv.upper - iv.lower;
+    return yi >= iv.lower && yi <= iv.upper;
+  });
+  const n = Math.max(1, y.length);
+  const out = { coverage: hits.filter(Boolean).length / n, width: width / n };
+  if (!sims || sims.length !== y.length || y.length < 3) return out;
+  const farIdx = Array.from({ length: y.length }, (_, i) => i)
+    .sort((a, b) => (sims[a] as number) - (sims[b] as number))
+    .slice(0, Math.ceil(y.length / 3));
+  return { ...out, far: farIdx.filter((i) => hits[i]).length / farIdx.length };
 }
 
 /** A model's validation score: RMSE (lower is better) or ROC-AUC (higher is better), and the metric's name. */

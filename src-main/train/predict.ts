@@ -33,7 +33,7 @@ type Predicted = { rows: PredictionRow[]; inferSeconds: number; engine: string }
 export async function predictWith(spec: ScoringSpec, inputs: string[], engine: Engine = 'auto'): Promise<Predicted> {
   const r = spec.kind === 'consensus' ? await predictConsensus(spec, inputs, engine) : await predictMember(spec, inputs, engine);
   const calibration = spec.calibration ?? null;
-  if (calibration) for (const row of r.rows) row.interval = row.prediction === null ? null : intervalOf(calibration, row.prediction);
+  if (calibration) for (const row of r.rows) row.interval = row.prediction === null ? null : intervalOf(calibration, row.prediction, row.maxSimilarity);
   return r;
 }
 

@@ -6,6 +6,7 @@ import { descriptorNorm } from '../model/fp-features';
 import { assignWeights, copyMatching, packTensors } from '../model/weights-tf';
 import { type Calibration, calibrate, combine, coverage, crossFitConsensus, recommend, validationScore } from './ensemble';
 import { type FitCheckpoint, type FitData, fit, predictTask, taskModelFrom } from './finetune';
+import { DomainIndex } from '../screen/domain';
 import { RandomForest } from './forest';
 import { meanSd } from './metrics';
 import { type FitSummary, MIN_CALIBRATION, type QsarCheckpoint, type Role, type SeedsDone, type RunTotals, type SeedJob } from './qsar-types';
@@ -80,19 +81,27 @@ function seedContext(job: SeedJob) {
   const yValid = vIdx.map(value);
   const tMeasured = split.test.flatMap((i, j) => (bounds[i] === 0 ? [j] : []));
   const calibrated = vIdx.length >= MIN_CALIBRATION;
+  // Each validation and measured test compound's highest ECFP4 similarity to the training split: the
+  // applicability domain's measure a screen states, and what the intervals are calibrated by.
+  const trainIndex = new DomainIndex(split.train.map((i) => d.fps[i] as Uint8Array));
+  const simOf = (i: number) => trainIndex.maxSimilarity(d.fps[i] as Uint8Array) ?? Number.NaN;
+  const validSims = vIdx.map(simOf);
+  const testSims = tMeasured.map((j) => simOf(split.test[j] as number));
   const withCoverage = (
     metrics: Record<string, number>,
     validPred: ArrayLike<number>,
     testPred: ArrayLike<number>,
   ): { metrics: Record<string, number>; calibration: Calibration | null } => {
     if (!calibrated) return { metrics, calibration: null };
-    const calibration = calibrate(d.kind, yValid, validPred);
+    const calibration = calibrate(d.kind, yValid, validPred, validSims);
     const c = coverage(
       calibration,
       tMeasured.map((j) => yTest[j] as number),
       tMeasured.map((j) => testPred[j] as number),
+      testSims,
     );
-    return { metrics: { ...metrics, coverage80: c.coverage, [d.classify ? 'setSize80' : 'width80']: c.width }, calibration };
+    const far: Record<string, number> = c.far === undefined ? {} : { coverage80Far: c.far };
+    return { metrics: { ...metrics, coverage80: c.coverage, ...far, [d.classify ? 'setSize80' : 'width80']: c.width }, calibration };
   };
   const done = snapshot(job.totals);
   const seconds = job.totals.seconds;
