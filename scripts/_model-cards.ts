@@ -263,7 +263,11 @@ function cardMarkdown(c: Card, m: ReturnType<typeof machine>): string {
               if (!x) return '-';
               const k = 'rmse' in x.metrics ? 'rmse' : 'rocAuc';
               const sd = r.seeds > 1 ? ` ± ${(x.metrics[`${k}Sd`] ?? 0).toFixed(3)}` : '';
-              return `${k} ${(x.metrics[k] as number).toFixed(3)}${sd}${x.params > 0 ? ` (${x.params.toLocaleString('en')} params)` : ''}`;
+              const cov = x.metrics.coverage80;
+              const far = x.metrics.coverage80Far;
+              const covered =
+                cov === undefined ? '' : `; 80% interval covers ${pct(cov)}${far === undefined ? '' : `, ${pct(far)} of the least similar third`}`;
+              return `${k} ${(x.metrics[k] as number).toFixed(3)}${sd}${x.params > 0 ? ` (${x.params.toLocaleString('en')} params)` : ''}${covered}`;
             };
             const recipe = r.recipe as { epochs: string; seeds: string };
             return `| ${set} | ${r.split} | ${r.seeds} | ${recipe.epochs} epochs${recipe.epochs === 'default' ? '' : ' (default 15)'} | ${metric('teacher')} | ${metric('student')} | ${metric('baseline')} |`;
