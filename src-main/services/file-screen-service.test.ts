@@ -28,6 +28,17 @@ beforeAll(async () => {
   app = new AppContext(join(tmp.dir, 'models.db'), { chemWorkers: 1, shippedModels: false });
   await registerTinyTaskModel(app.db, 'm1', { vocab: slice, domain: slice.slice(0, 30), seed: 1 });
   await registerTinyTaskModel(app.db, 'm2', { vocab: slice, domain: slice.slice(0, 30), seed: 2, type: 'binary' });
+  // Intervals by band of similarity to the training set: ±1.5 below 0.6, ±0.5 from it.
+  const bins = [
+    { from: 0, n: 30, q: 1.5 },
+    { from: 0.6, n: 30, q: 0.5 },
+  ];
+  await registerTinyTaskModel(app.db, 'm3', {
+    vocab: slice,
+    domain: slice.slice(0, 30),
+    seed: 3,
+    calibration: { method: 'mondrian-conformal', level: 0.8, n: 60, halfWidth: 0.75, bins },
+  });
   // A gzipped CSV with a structure RDKit cannot read, an empty SMILES and a token the models never saw.
   const rows = slice.map((s, i) => `${s},C${i}`);
   rows.splice(17, 0, 'C1CC(,broken');
@@ -76,6 +87,25 @@ describe('screen of a file as a stream', () => {
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as { inputs: Array<{ sha256: string }>; models: Array<{ sha256: string }> };
     expect(summary.inputs[0]?.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(summary.models.map((m) => m.sha256)).toHaveLength(2);
+  }, 120_000);
+
+  it("states each compound's 80% interval from its band of similarity to the training set", async () => {
+    const dir = join(tmp.dir, 'banded');
+    const s = await screenFile(request(dir, { models: ['m3'] }), hooks());
+    expect(s.state).toBe('complete');
+    const widths = new Set<number>();
+    for (const row of scoreRows(dir).values()) {
+      // record, file, line, id, smiles, m3, uncertainty, interval low and high, max similarity, in domain, note
+      const fields = row.split(',').slice(5);
+      if (fields[0] === '') continue;
+      const [score, , low, high, sim] = fields.map(Number) as number[];
+      const w = (sim as number) >= 0.6 ? 0.5 : 1.5;
+      expect((score as number) - (low as number)).toBeCloseTo(w, 5);
+      expect((high as number) - (score as number)).toBeCloseTo(w, 5);
+      widths.add(w);
+    }
+    // The training compounds are in the file (similarity 1), and most of it is far from them.
+    expect([...widths].sort()).toEqual([0.5, 1.5]);
   }, 120_000);
 
   it('as three shards merged gives every score and the top K of one process', async () => {

@@ -42,12 +42,22 @@ export async function registerScreenTestModels(db: import('../db/database').Db, 
  * Registers a tiny task model with random weights (what screening needs of a model: a task head, a
  * tokenizer, a domain) so screening tests need no training; `vocab` builds the tokenizer. `fp`: a
  * fingerprint-aware head (2,048 ECFP4 bits) with random fingerprint weights; `desc`: a descriptor-aware
- * head (the 11 stored descriptors, standardised with drug-like means and sds) with random weights.
+ * head (the 11 stored descriptors, standardised with drug-like means and sds) with random weights;
+ * `calibration`: the intervals it states.
  */
 export async function registerTinyTaskModel(
   db: import('../db/database').Db,
   name: string,
-  opts: { vocab: string[]; domain: string[]; seed?: number; maxLen?: number; type?: 'regression' | 'binary'; fp?: boolean; desc?: boolean },
+  opts: {
+    vocab: string[];
+    domain: string[];
+    seed?: number;
+    maxLen?: number;
+    type?: 'regression' | 'binary';
+    fp?: boolean;
+    desc?: boolean;
+    calibration?: import('../train/ensemble').Calibration;
+  },
 ): Promise<void> {
   const { initTf, tf } = await import('../model/tf/backend');
   const { createModel, disposeModel, countParams } = await import('../model/encoder');
@@ -91,6 +101,7 @@ export async function registerTinyTaskModel(
     task: { target: 'y', type: opts.type === 'binary' ? 'classification' : 'regression', norm: opts.type === 'binary' ? null : { mean: 5, sd: 2 } },
     training: { kind: 'finetune', teacher: null },
     domain: { smiles: opts.domain, threshold: 0.3 },
+    ...(opts.calibration ? { calibration: opts.calibration } : {}),
   };
   const id = repo.create({
     name,

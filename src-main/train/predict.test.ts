@@ -57,5 +57,19 @@ describe('TF.js inference', () => {
     // The same predictions each time; the unreadable input keeps its row with the reason.
     expect(again.rows.map((r) => r.prediction)).toEqual(first.rows.map((r) => r.prediction));
     expect(first.rows[4]).toMatchObject({ prediction: null, note: 'unparseable structure' });
+
+    // A calibration by band of similarity to the training set: ethanol itself (similarity 1) gets the
+    // narrow band's interval, the others (far from it) the wide one's.
+    const bins = [
+      { from: 0, n: 30, q: 2 },
+      { from: 0.5, n: 30, q: 0.25 },
+    ];
+    const banded = await predictWith({ ...spec, calibration: { method: 'mondrian-conformal', level: 0.8, n: 60, halfWidth: 1, bins } }, SMILES, 'tfjs');
+    for (const r of banded.rows.filter((x) => x.prediction !== null)) {
+      const w = (r.maxSimilarity as number) >= 0.5 ? 0.25 : 2;
+      expect(r.interval).toEqual({ level: 0.8, lower: (r.prediction as number) - w, upper: (r.prediction as number) + w });
+    }
+    expect(banded.rows[0]?.maxSimilarity).toBe(1);
+    expect(banded.rows[1]?.maxSimilarity).toBeLessThan(0.5);
   }, 120_000);
 });
