@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src-shared/random';
-import { MIN_BIN, calibrate, combine, conformalQuantile, coverage, crossFitConsensus, fitWeights, intervalOf, recommend, similarityEdges } from './ensemble';
+import {
+  MIN_BIN,
+  calibrate,
+  combine,
+  conformalQuantile,
+  coverage,
+  crossFitConsensus,
+  fitWeights,
+  intervalOf,
+  isCalibration,
+  recommend,
+  similarityEdges,
+} from './ensemble';
 
 /** Standard normal draws (Box–Muller) from a seeded generator. */
 function normals(n: number, seed: number): number[] {
@@ -125,6 +137,9 @@ describe('intervals by similarity to the training set (Mondrian conformal)', () 
     const c = calibrate('regression', v.y, v.p, v.sims);
     expect(c.method).toBe('mondrian-conformal');
     expect(c.bins?.map((b) => b.n)).toEqual([100, 100, 100]);
+    // What a manifest stores (JSON) reads back as a calibration, banded or not.
+    expect(isCalibration(JSON.parse(JSON.stringify(c)))).toBe(true);
+    expect(isCalibration(JSON.parse(JSON.stringify(calibrate('regression', v.y, v.p))))).toBe(true);
     const width = (sim: number | null) => {
       const iv = intervalOf(c, 5, sim);
       return 'upper' in iv ? iv.upper - iv.lower : Number.NaN;

@@ -136,6 +136,26 @@ export interface SimilarityBin {
   q: number;
 }
 
+/**
+ * Whether a stored or imported calibration can state intervals: a level in (0, 1), a count, a non-negative
+ * overall half-width or threshold, and bands (if any) of ascending lower similarity, the first from 0.
+ */
+export function isCalibration(c: unknown): c is Calibration {
+  if (typeof c !== 'object' || c === null) return false;
+  const x = c as Record<string, unknown>;
+  const quantile = (q: unknown) => typeof q === 'number' && q >= 0;
+  if (!(typeof x.level === 'number' && x.level > 0 && x.level < 1) || !Number.isInteger(x.n)) return false;
+  if (!('halfWidth' in x ? quantile(x.halfWidth) : quantile(x.threshold))) return false;
+  if (x.bins === undefined) return true;
+  if (!Array.isArray(x.bins) || x.bins.length === 0) return false;
+  return x.bins.every((b: unknown, i: number, all: unknown[]) => {
+    const bin = b as Record<string, unknown> | null;
+    const prev = i === 0 ? null : (all[i - 1] as Record<string, unknown>);
+    const from = bin?.from;
+    return typeof from === 'number' && (i === 0 ? from === 0 : from > (prev?.from as number)) && Number.isInteger(bin?.n) && quantile(bin?.q);
+  });
+}
+
 /** Bin index of each similarity under ascending lower edges (the first edge is 0: every similarity has a bin). */
 const binIndex = (edges: number[], s: number) => {
   let b = 0;

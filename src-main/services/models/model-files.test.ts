@@ -72,6 +72,15 @@ describe('model files of forests and consensus models', () => {
       [student({ steps: Number.NaN }), /steps cannot be read/],
       [student({}, Buffer.from('not packed arrays')), /weights of 'run-consensus' cannot be read/],
     );
+    // Intervals a screen could not state: bands that are no list, out of order, or a level of 80 (not 0.8).
+    const calibrated = (calibration: unknown) => student({ manifest: { config: { layers: 2, hidden: 32 }, tokenizer: {}, calibration } });
+    const band = (from: number) => ({ from, n: 30, q: 0.5 });
+    for (const calibration of [
+      { method: 'mondrian-conformal', level: 0.8, n: 60, halfWidth: 0.7, bins: 'wide' },
+      { method: 'mondrian-conformal', level: 0.8, n: 60, halfWidth: 0.7, bins: [band(0.5), band(0)] },
+      { method: 'split-conformal', level: 80, n: 60, halfWidth: 0.7 },
+    ])
+      cases.push([calibrated(calibration), /interval calibration cannot be read/]);
     for (const [buf, why] of cases) expect(() => models.importBuffer(buf, 'bad.dlcm')).toThrow(why);
     expect(() => models.importBuffer(forestFile('rf').subarray(0, forestFile('rf').length - 10), 'cut.dlcm')).toThrow(
       /cut.dlcm: the forest 'rf' cannot be read/,

@@ -6,6 +6,7 @@ import type { Db } from '../../db/database';
 import { type ModelRepo, type ModelRow, metricsOf, parentsOf } from '../../db/model-repo';
 import { type ModelFileHeader, readModelFile, writeModelFile } from '../../model/model-file';
 import { packArrays, unpackArrays } from '../../model/weights-io';
+import { isCalibration } from '../../train/ensemble';
 import type { ForestJson } from '../../train/forest';
 import type { ConsensusManifest } from '../../train/manifests';
 
@@ -67,6 +68,8 @@ export function checkHeader(header: ModelFileHeader, file: string): void {
   if (typeof header.metrics !== 'object' || header.metrics === null || Array.isArray(header.metrics)) throw bad('metrics');
   if (!Number.isFinite(header.steps)) throw bad('steps');
   if (typeof header.manifest !== 'object' || header.manifest === null) throw bad('manifest');
+  const calibration = (header.manifest as { calibration?: unknown }).calibration;
+  if (calibration !== undefined && calibration !== null && !isCalibration(calibration)) throw bad('interval calibration');
   if (header.kind === 'baseline' || header.kind === 'consensus') return;
   const m = header.manifest as { config?: { layers?: unknown; hidden?: unknown }; tokenizer?: unknown };
   if (!Number.isInteger(m.config?.layers) || !Number.isInteger(m.config?.hidden) || typeof m.tokenizer !== 'object' || m.tokenizer === null)
