@@ -341,6 +341,21 @@ export interface ModelSummary {
   createdAt: string;
   /** A shipped model's earlier version, kept when a newer file of its name was registered (services/models/shipped.ts). */
   retired?: true;
+  /** How wide the intervals it states are (scoring models calibrated on a validation split); null otherwise. */
+  intervals: IntervalSummary | null;
+}
+
+/**
+ * A model's calibrated intervals: the half-width of its regression interval (`kind` 'interval') or the
+ * nonconformity up to which a class stays in its prediction set ('set': a class is kept from probability
+ * 1 − q), overall and per band of highest similarity to the training set (`from`: the band's lowest
+ * similarity; none when the validation split was too small for bands).
+ */
+export interface IntervalSummary {
+  level: number;
+  kind: 'interval' | 'set';
+  overall: number;
+  bands: Array<{ from: number; q: number }>;
 }
 
 /** One epoch of a QSAR training stage (the live curves of `model.train`). */

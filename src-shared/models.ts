@@ -1,5 +1,5 @@
 // How models are described to people, the same in the CLI's text output and the app.
-import type { PredictionInterval } from './dto';
+import type { IntervalSummary, PredictionInterval } from './dto';
 
 /**
  * A model's size: a transformer's learned parameters; an ECFP4 forest has none, and its size is its tree
@@ -31,6 +31,25 @@ export function intervalText(iv: PredictionInterval | null, digits = 2): string 
   if (!iv) return '';
   const level = `${Math.round(iv.level * 100)}%`;
   return 'classes' in iv ? `${level}: ${predictionSetText(iv.classes)}` : `${level}: ${iv.lower.toFixed(digits)} to ${iv.upper.toFixed(digits)}`;
+}
+
+/**
+ * A model's calibrated intervals in words: "80% interval ±0.85", or per band of similarity to the training
+ * set "80% interval ±1.40 (similarity < 0.59), ±0.95 (0.59–0.78), ±0.62 (≥ 0.78)"; a classifier's prediction
+ * sets by the probability from which they keep a class.
+ */
+export function intervalsText(s: IntervalSummary, digits = 2): string {
+  const level = `${Math.round(s.level * 100)}%`;
+  const q = (v: number) => (s.kind === 'interval' ? `±${v.toFixed(digits)}` : `P ≥ ${Math.max(0, 1 - v).toFixed(digits)}`);
+  const head = s.kind === 'interval' ? `${level} interval` : `${level} prediction sets keep a class at`;
+  if (s.bands.length < 2) return `${head} ${q(s.overall)}`;
+  const range = (i: number) => {
+    const from = (s.bands[i] as { from: number }).from;
+    const to = s.bands[i + 1]?.from;
+    if (i === 0) return `similarity < ${(to as number).toFixed(2)}`;
+    return to === undefined ? `≥ ${from.toFixed(2)}` : `${from.toFixed(2)}–${to.toFixed(2)}`;
+  };
+  return `${head} ${s.bands.map((b, i) => `${q(b.q)} (${range(i)})`).join(', ')}`;
 }
 
 /**

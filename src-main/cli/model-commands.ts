@@ -1,4 +1,4 @@
-import { sizeText } from '../../src-shared/models';
+import { intervalsText, sizeText } from '../../src-shared/models';
 import type { AppContext } from '../services/app-context';
 import type { PretrainRequest, PretrainResult } from '../services/models';
 import { DEFAULT_DISTILL, DEFAULT_PRETRAIN, type PretrainSettings } from '../train/settings';
@@ -216,7 +216,7 @@ export async function modelsCommand(rest: string[], env: CommandEnv): Promise<nu
       : models
           .map(
             (m) =>
-              `${m.name}${m.retired ? ' (earlier shipped version)' : ''}\t${m.kind}\t${m.state}\t${sizeText(m.kind, m.params)}\t${m.kind === 'baseline' || m.kind === 'consensus' ? '-' : `${m.layers} layers${m.shareLayers ? ' (shared)' : ''}`}\t${m.parent.join(',') || '-'}\t${JSON.stringify(m.metrics)}`,
+              `${m.name}${m.retired ? ' (earlier shipped version)' : ''}\t${m.kind}\t${m.state}\t${sizeText(m.kind, m.params)}\t${m.kind === 'baseline' || m.kind === 'consensus' ? '-' : `${m.layers} layers${m.shareLayers ? ' (shared)' : ''}`}\t${m.parent.join(',') || '-'}\t${JSON.stringify(m.metrics)}${m.intervals ? `\t${intervalsText(m.intervals)}` : ''}`,
           )
           .join('\n'),
   );

@@ -234,6 +234,11 @@ describe('pretraining jobs', () => {
     const cal = models.calibration('cons-consensus');
     const half = cal && 'halfWidth' in cal ? cal.halfWidth : Number.NaN;
     expect(half).toBeGreaterThan(0);
+    // The Models view and `delicate models` say how wide it is (too few validation compounds for bands); an encoder states none.
+    expect([models.get('cons-consensus')?.intervals, models.get('whole')?.intervals]).toEqual([
+      { level: 0.8, kind: 'interval', overall: half, bands: [] },
+      null,
+    ]);
     for (let i = 0; i < 3; i++) {
       const want = (weights[0] as number) * (st?.rows[i]?.prediction as number) + (weights[1] as number) * (rf?.rows[i]?.prediction as number);
       expect(c?.rows[i]?.prediction).toBeCloseTo(want, 5);

@@ -1,13 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import type { ModelSummary } from '../../../src-shared/dto';
+import type { IntervalSummary, ModelSummary } from '../../../src-shared/dto';
 import { AppError } from '../../../src-shared/errors';
 import type { Db } from '../../db/database';
 import { type ModelRow, ModelRepo, manifestOf, metricsOf, parentsOf } from '../../db/model-repo';
 import { readModelFile, writeModelFile } from '../../model/model-file';
 import { exportOnnx, onnxGraph } from '../../model/onnx-export';
 import { packArrays, unpackArrays } from '../../model/weights-io';
-import type { Calibration } from '../../train/ensemble';
+import { type Calibration, isCalibration } from '../../train/ensemble';
 import type { ForestJson } from '../../train/forest';
 import { type ConsensusManifest, type ModelManifest, isTaskManifest } from '../../train/manifests';
 import { checkHeader, fileHeader, importConsensus, scoringModelFile, scoringParams } from './model-files';
@@ -47,6 +47,19 @@ function summary(r: ModelRow, retired = false): ModelSummary {
     totalSteps: r.totalSteps,
     createdAt: r.createdAt,
     ...(retired ? { retired: true as const } : {}),
+    intervals: intervalsOf('calibration' in m ? m.calibration : null),
+  };
+}
+
+/** What a model's calibration says of its intervals' widths (null: none, or one a screen could not use). */
+function intervalsOf(c: unknown): IntervalSummary | null {
+  if (!isCalibration(c)) return null;
+  const regression = 'halfWidth' in c;
+  return {
+    level: c.level,
+    kind: regression ? 'interval' : 'set',
+    overall: regression ? c.halfWidth : c.threshold,
+    bands: (c.bins ?? []).map((b) => ({ from: b.from, q: b.q })),
   };
 }
 
