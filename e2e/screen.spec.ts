@@ -310,6 +310,9 @@ test('a chemist screens a library with the distilled student and the forest, ran
   await expect(student).toContainText('DeLiCaTe student');
   await expect(student).toContainText('sol-teacher');
   await expect(student).toContainText('predicts logS (regression)');
+  // How wide its calibrated intervals are; an encoder states none.
+  await expect(student.getByTestId('model-intervals')).toContainText(/^\s*80% interval ±\d/);
+  await expect(page.locator('[data-model="delicate-base-teacher"]').getByTestId('model-intervals')).toHaveCount(0);
   // Speed on demand, with the engine that ran (ONNX Runtime when the model has a graph).
   await student.getByTestId('model-measure').click();
   await expect(student.getByTestId('model-speed')).toContainText(/\d+ mol\/s \(onnxruntime/, { timeout: 60_000 });

@@ -82,9 +82,9 @@ Usage: delicate <command> [options]   (every command takes --db PATH and --json)
                                         registers the teacher, the student (--distill), the ECFP4 forest and
                                         their consensus (student or teacher + forest; --consensus-teacher adds
                                         the teacher), each with 80% intervals calibrated on the validation
-                                        split (per band of similarity to the training set: a compound far
-                                        from it gets a wider one), and names the recommended model (best
-                                        on validation).
+                                        split (per band of similarity to the training set, each as wide
+                                        as that band's validation errors: usually wider far from it), and
+                                        names the recommended model (best on validation).
                                         The transformers' task heads also read the ECFP4 (substructure SAR
                                         learnt directly; the ONNX graph takes it as input); --plain-head:
                                         the SMILES embedding alone (--fp-head: the default, said outright);
