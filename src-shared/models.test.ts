@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { intervalsText, metricsText, sizeText } from './models';
+import { bandText, intervalsText, metricsText, sizeText } from './models';
 
 describe('model descriptions', () => {
   it('gives a forest its tree nodes, not parameters', () => {
@@ -25,6 +25,12 @@ describe('model descriptions', () => {
     expect(intervalsText({ level: 0.8, kind: 'interval', overall: 0.9, bands })).toBe(
       '80% interval ±1.40 (similarity < 0.59), ±0.95 (0.59–0.78), ±0.62 (≥ 0.78)',
     );
+    // A hit's interval names its band.
+    const banded = { level: 0.8, kind: 'interval' as const, overall: 0.9, bands };
+    expect(bandText(banded, 0.6)).toBe('similarity 0.60 to the training set is in the band 0.59–0.78: 80% of the validation compounds there were within ±0.95');
+    expect(bandText(banded, 0.2)).toMatch(/in the band < 0.59: .* within ±1.40$/);
+    expect(bandText(banded, 0.9)).toMatch(/in the band ≥ 0.78: .* within ±0.62$/);
+    expect([bandText(banded, null), bandText({ ...banded, bands: [] }, 0.5), bandText(null, 0.5)]).toEqual([null, null, null]);
     expect(
       intervalsText({
         level: 0.8,
