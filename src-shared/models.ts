@@ -51,10 +51,16 @@ export function intervalsText(s: IntervalSummary, digits = 2): string {
  */
 export function bandText(s: IntervalSummary | null, sim: number | null, digits = 2): string | null {
   if (!s || s.bands.length < 2 || sim === null) return null;
-  let i = 0;
-  while (i + 1 < s.bands.length && sim >= (s.bands[i + 1] as { from: number }).from) i++;
+  const i = bandIndex(s.bands, sim);
   const within = s.kind === 'interval' ? `within ${widthText(s, (s.bands[i] as { q: number }).q, digits)}` : 'in their prediction sets';
   return `similarity ${sim.toFixed(digits)} to the training set is in the band ${bandRange(s, i)}: ${levelText(s)} of the validation compounds there were ${within}`;
+}
+
+/** The band a similarity falls in, of bands in ascending order of their lowest similarity `from` (the first's is 0). */
+export function bandIndex(bands: ReadonlyArray<{ from: number }>, sim: number): number {
+  let b = 0;
+  while (b + 1 < bands.length && sim >= (bands[b + 1] as { from: number }).from) b++;
+  return b;
 }
 
 const levelText = (s: IntervalSummary) => `${Math.round(s.level * 100)}%`;

@@ -3,6 +3,7 @@
  * prediction intervals, all fitted on a run's validation split (never on its test split). Pure functions.
  */
 import type { PredictionInterval } from '../../src-shared/dto';
+import { bandIndex } from '../../src-shared/models';
 import { regressionMetrics, rocAuc } from './metrics';
 
 export type TaskType = 'regression' | 'classification';
@@ -158,13 +159,6 @@ export function isCalibration(c: unknown): c is Calibration {
   });
 }
 
-/** Bin index of each similarity under ascending lower edges (the first edge is 0: every similarity has a bin). */
-const binIndex = (edges: number[], s: number) => {
-  let b = 0;
-  while (b + 1 < edges.length && s >= (edges[b + 1] as number)) b++;
-  return b;
-};
-
 /**
  * The lower similarity edges of the bins: equal-count cuts of the sorted similarities, then any bin that
  * ties left short of MIN_BIN merged into the one below it. One edge (0) where there are too few compounds.
@@ -179,8 +173,9 @@ export function similarityEdges(sims: ArrayLike<number>): number[] {
   }
   for (;;) {
     if (edges.length === 1) return edges;
+    const bands = edges.map((from) => ({ from }));
     const counts = edges.map(() => 0);
-    for (const s of sorted) (counts[binIndex(edges, s)] as number)++;
+    for (const s of sorted) (counts[bandIndex(bands, s)] as number)++;
     const short = counts.findIndex((c) => c < MIN_BIN);
     if (short < 0) return edges;
     // The short bin joins its lower neighbour (the first bin its upper one).
@@ -198,11 +193,13 @@ export function calibrate(task: TaskType, y: ArrayLike<number>, p: ArrayLike<num
   );
   const q = conformalQuantile(scores, level);
   const edges = sims && sims.length === scores.length && !Array.from(sims).some(Number.isNaN) ? similarityEdges(sims) : [0];
+  const bands = edges.map((from) => ({ from }));
+  const bandOfScore = edges.length < 2 ? [] : Array.from(sims as ArrayLike<number>, (sim) => bandIndex(bands, sim));
   const bins =
     edges.length < 2
       ? undefined
-      : edges.map((from, b) => {
-          const own = scores.filter((_, i) => binIndex(edges, (sims as ArrayLike<number>)[i] as number) === b);
+      : bands.map(({ from }, b) => {
+          const own = scores.filter((_, i) => bandOfScore[i] === b);
           return { from, n: own.length, q: conformalQuantile(own, level) };
         });
   const head = bins ? { method: 'mondrian-conformal' as const, level, n: y.length, bins } : { method: 'split-conformal' as const, level, n: y.length };
@@ -216,14 +213,7 @@ export type Interval = PredictionInterval;
 function quantileAt(c: Calibration, sim: number | null | undefined): number {
   const overall = 'halfWidth' in c ? c.halfWidth : c.threshold;
   if (!c.bins?.length || sim === null || sim === undefined || Number.isNaN(sim)) return overall;
-  return (
-    c.bins[
-      binIndex(
-        c.bins.map((b) => b.from),
-        sim,
-      )
-    ] as SimilarityBin
-  ).q;
+  return (c.bins[bandIndex(c.bins, sim)] as SimilarityBin).q;
 }
 
 /** The interval of `prediction` for a compound whose highest similarity to the training set is `sim`. */
