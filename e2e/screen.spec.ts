@@ -229,7 +229,16 @@ test('a chemist screens a library with the distilled student and the forest, ran
   await expect(own).toContainText(`1 / ${scored}`);
   const shown = Number(((await own.textContent()) ?? '').match(/logS (-?\d+\.\d\d)/)?.[1]);
   expect(Math.abs(shown - (values[0] as number))).toBeLessThan(0.006);
-  await expect(predictions.filter({ hasText: 'sol-ecfp4-rf' })).toContainText(/logS -?\d+\.\d\d ± \d+\.\d\d/);
+  // The same 80% interval as the table's, and the forest's spread over its trees.
+  const interval = (await page.getByTestId('screen-interval').first().textContent()) ?? '';
+  await expect(own.getByTestId('compound-prediction-interval')).toHaveText(`80%: ${interval}`);
+  await expect(predictions.filter({ hasText: 'sol-ecfp4-rf' })).toContainText(/logS -?\d+\.\d\d.*spread ± \d+\.\d\d/);
+  // Its records list the columns the screen wrote, numbers as the table shows them (4 significant digits).
+  const record = ((await panel.locator('li').filter({ hasText: 'pred logS (sol-student)' }).textContent()) ?? '').match(
+    /pred logS \(sol-student\) (\S+?),/,
+  )?.[1];
+  expect(Number(Number(record).toPrecision(4))).toBe(Number(record));
+  expect(Math.abs(Number(record) - (values[0] as number))).toBeLessThan(0.006);
   await page.screenshot({ path: join(artifacts, 'screening-compound.png') });
   await page.keyboard.press('Escape');
   await expect(panel).toHaveCount(0);

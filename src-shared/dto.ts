@@ -1,6 +1,7 @@
 /** Data shapes that travel between main, preload, renderer, host mode and CLI. */
 export type * from './dto-screen';
 export type * from './dto-analysis';
+import type { PredictionInterval } from './dto-screen';
 
 export type ImportFormat = 'smi' | 'csv' | 'tsv' | 'sdf';
 
@@ -113,6 +114,10 @@ export interface CompoundPrediction {
   inDomain: boolean | null;
   maxSimilarity: number | null;
   uncertainty: number | null;
+  /** The calibrated 80% interval (or prediction set) at this compound's similarity to the training set; null without a calibration. */
+  interval: PredictionInterval | null;
+  /** The model's interval widths per band of similarity, to say which band the interval comes from. */
+  intervals: IntervalSummary | null;
   note: string | null;
   finishedAt: string | null;
 }

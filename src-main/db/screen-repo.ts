@@ -29,7 +29,7 @@ const COLS = `s.id, s.library_id AS libraryId, l.name AS library, s.models, s.st
   s.engine, s.cursor, s.total, s.scored, s.unreadable, s.seconds, s.created_at AS createdAt, s.finished_at AS finishedAt`;
 
 /** A compound's prediction as stored: the domain flag as 0/1, no task (the model registry has it). */
-type StoredPrediction = Omit<CompoundPrediction, 'task' | 'inDomain'> & { inDomain: number | null };
+type StoredPrediction = Omit<CompoundPrediction, 'task' | 'inDomain' | 'interval' | 'intervals'> & { inDomain: number | null };
 
 /** Screens and their predictions. */
 export class ScreenRepo {

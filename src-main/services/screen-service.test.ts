@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
 import { hasSubstructure, loadRdkit, morganOf, parseQuery, stereoFree } from '../chem/rdkit';
 import { ModelRepo } from '../db/model-repo';
+import type { ScreenHit } from '../../src-shared/dto';
 import { RandomForest } from '../train/forest';
 import { corpusSlice, registerScreenTestModels, registerTinyTaskModel, tempDir } from '../test/helpers';
 import { AppContext, createHandlers } from './app-context';
@@ -276,6 +277,23 @@ describe('screening a library', () => {
     }
     // The training compounds are near analogues (narrow), most of the library is not (wide).
     expect(new Set([...c.values()].map((h) => halfWidth(h.maxSimilarity)))).toEqual(new Set([0.5, 1.5]));
+    // A compound's panel states the same interval and the bands it comes from; an uncalibrated model none.
+    for (const width of [0.5, 1.5]) {
+      const [id, h] = [...c].find(([, v]) => halfWidth(v.maxSimilarity) === width) as [number, ScreenHit];
+      const own = app.screens.predictionsOf(id).filter((p) => p.screen === r.screen);
+      expect(own.find((p) => p.model === 'c1')).toMatchObject({
+        interval: h.interval,
+        intervals: {
+          kind: 'interval',
+          overall: 0.75,
+          bands: [
+            { from: 0, q: 1.5 },
+            { from: 0.6, q: 0.5 },
+          ],
+        },
+      });
+      expect(own.find((p) => p.model === 'rf1')).toMatchObject({ interval: null, intervals: null });
+    }
     // The consensus's spread becomes a library column beside its predictions (to plot, sort and score).
     const ids = [...c.keys()].slice(0, 20);
     const rows = await createHandlers(app)['compound.values']({ library: 'lib', columns: ['pred y (c1)', 'uncertainty (c1)'] });

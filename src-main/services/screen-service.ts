@@ -1,10 +1,10 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CompoundPrediction, ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
+import type { CompoundPrediction, IntervalSummary, ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import { predictionColumn, predictionExtraColumns, predictionSetText as setText } from '../../src-shared/models';
-import { intervalOf } from '../train/ensemble';
+import { type Calibration, intervalOf } from '../train/ensemble';
 import type { ChemPool } from '../chem/chem-pool';
 import { loadRdkit } from '../chem/rdkit';
 import type { Db } from '../db/database';
@@ -231,16 +231,28 @@ export class ScreenService {
     const rows = this.repo.predictionsOf(compoundId);
     if (rows.length === 0) return [];
     // Only these models' manifests are read (a manifest holds the training SMILES: reading them all is slow).
-    const tasks = new Map<string, CompoundPrediction['task']>();
+    const known = new Map<string, { task: CompoundPrediction['task']; intervals: IntervalSummary | null; calibration: Calibration | null }>();
     for (const m of new Set(rows.map((p) => p.model))) {
       try {
-        tasks.set(m, this.models.get(m).task);
+        const { task, intervals } = this.models.get(m);
+        known.set(m, { task, intervals, calibration: intervals && this.models.calibration(m) });
       } catch (err) {
         if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
-        tasks.set(m, null); // deleted since the screen
+        // deleted since the screen: the prediction stays, what it predicted and its interval are unknown
       }
     }
-    return rows.map((p) => ({ ...p, task: tasks.get(p.model) ?? null, inDomain: p.inDomain === null ? null : p.inDomain === 1, ranked: p.ranked ?? 0 }));
+    return rows.map((p) => {
+      const k = known.get(p.model);
+      const interval = k?.calibration && p.score !== null ? intervalOf(k.calibration, p.score, p.maxSimilarity) : null;
+      return {
+        ...p,
+        task: k?.task ?? null,
+        interval,
+        intervals: k?.intervals ?? null,
+        inDomain: p.inDomain === null ? null : p.inDomain === 1,
+        ranked: p.ranked ?? 0,
+      };
+    });
   }
 
   /** The distribution of a model's scores in a screen (20 bins), for the results histogram. */
