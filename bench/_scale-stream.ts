@@ -12,6 +12,7 @@ import { BUNDLE_FILE, writeBundle } from '../src-main/screen/model-bundle';
 import type { TaskModelSpec } from '../src-main/train/predict-types';
 import { builtCliIsFresh } from '../bin/built-cli.mjs';
 import { modelInputs } from './_scale-int8';
+import { engineRates } from './_scale-engine';
 
 const cli = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/delicate.mjs');
 
@@ -144,6 +145,13 @@ async function measure(o: StreamOptions): Promise<{ results: Record<string, unkn
     await ort.release();
   }
 
+  // What the cores allow once each molecule is standardised: the same molecules' chemistry, alone and
+  // with the scoring, in this process, no file read or written.
+  const engine = await engineRates(
+    [o.spec],
+    Array.from({ length: o.molecules }, (_, j) => corpus[j % corpus.length] as string),
+  );
+
   const common = ['--top', '1000', '--model', o.spec.name];
   const one = await screenProcess(['--file', small, '--out', folder('one'), ...common]);
   // The same screen with V8's own young-generation sizes (file screens bound them: file-screen-commands).
@@ -167,6 +175,16 @@ async function measure(o: StreamOptions): Promise<{ results: Record<string, unkn
       `file screen, ${o.molecules.toLocaleString('en')} molecules, 1 process`,
       `${one.molPerSec.toFixed(0)} mol/s (${((100 * one.molPerSec) / pure).toFixed(0)}% of pure inference)`,
       `wall ${one.wallSeconds.toFixed(1)} s, peak RSS ${one.peakRssMiB.toFixed(0)} MiB`,
+    ],
+    [
+      `chemistry alone, ${o.molecules.toLocaleString('en')} molecules (standardised parent, model SMILES, ECFP4), chemistry workers on every core`,
+      `${engine.chemistryMolPerSec.toFixed(0)} mol/s`,
+      `${engine.parsed.toLocaleString('en')} parsed`,
+    ],
+    [
+      `chemistry and scoring in one process, no file (pipelined as a file screen runs them)`,
+      `${engine.pipelineMolPerSec.toFixed(0)} mol/s (${((100 * engine.pipelineMolPerSec) / pure).toFixed(0)}% of pure inference)`,
+      `the file screen reaches ${((100 * one.molPerSec) / engine.pipelineMolPerSec).toFixed(0)}% of it; its rate counts starting its workers and model, ${engine.startSeconds.toFixed(1)} s here, which this one leaves out`,
     ],
     [
       `file screen, ${o.molecules.toLocaleString('en')} molecules, 1 process, V8's own young-generation sizes`,
@@ -198,6 +216,7 @@ async function measure(o: StreamOptions): Promise<{ results: Record<string, unkn
     results: {
       stream: {
         pureOrtMolPerSec: pure,
+        engine,
         sequences: seqs.length,
         one,
         v8Sizes,
@@ -208,7 +227,7 @@ async function measure(o: StreamOptions): Promise<{ results: Record<string, unkn
     },
     rows,
     notes: [
-      `Streaming: \`delicate screen --file F.smi --out DIR --top 1000\` as a child process (the built CLI: the bench refuses to run when it is older than the sources), the model frozen in the folder; its mol/s is the shard's own rate (workers started to last commit), peak RSS the process's VmHWM (all its threads); the largest run's resident memory (VmRSS) is sampled every 0.2 s and its largest value per tenth of the run shown, which tells growth with length from the warm-up and the garbage collectors' swings (a short run's peak can end before its memory has reached the level it then swings about). Each molecule is read, standardised as at import (parent, model SMILES, ECFP4 on the chemistry workers), checked against the applicability domain, scored, written (gzip CSV) and ranked. Pure inference: ONNX Runtime on the same number of token sequences (with their ECFP4 where the head reads it, made before the timing), nothing else.`,
+      `Streaming: \`delicate screen --file F.smi --out DIR --top 1000\` as a child process (the built CLI: the bench refuses to run when it is older than the sources), the model frozen in the folder; its mol/s is the shard's own rate (workers started to last commit), peak RSS the process's VmHWM (all its threads); the largest run's resident memory (VmRSS) is sampled every 0.2 s and its largest value per tenth of the run shown, which tells growth with length from the warm-up and the garbage collectors' swings (a short run's peak can end before its memory has reached the level it then swings about). Each molecule is read, standardised as at import (parent, model SMILES, ECFP4 on the chemistry workers), checked against the applicability domain, scored, written (gzip CSV) and ranked. Pure inference: ONNX Runtime on the same number of token sequences (with their ECFP4 where the head reads it, made before the timing), nothing else. Chemistry alone and chemistry with scoring: the bench's own process, the same molecules as lists in memory, chunks of 1,024 through the chemistry workers (and ONNX Runtime, sharing the cores as in a file screen, the applicability domain included): what the cores allow once each molecule is standardised; the file screen against it is what reading, writing the scores and keeping the top K cost.`,
     ],
   };
 }
