@@ -4,8 +4,9 @@
 //   - throughput on ChEMBL molecules (the same token sequences), 1 and 2 threads, float32 and int8 alternated;
 //   - each shipped task student's test metrics on the split it was shipped with, float32 against int8 on the
 //     same compounds (bench/_scale-int8.ts).
-// The streaming part (bench/_scale-stream.ts): a file screen of --stream molecules against pure ONNX Runtime,
-// one process against two shard processes, and peak memory at --stream and --big molecules.
+// The streaming part (bench/_scale-stream.ts): a file screen of --stream molecules against pure ONNX Runtime
+// and against the same molecules' chemistry and scoring without a file (bench/_scale-engine.ts), one process
+// against two shard processes, and peak memory at --stream and --big molecules.
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
