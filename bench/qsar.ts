@@ -56,6 +56,7 @@ import {
   worseThanTeacher,
 } from './_qsar-summary';
 import { pidAlive } from '../src-main/util/process';
+import { weightsTag } from '../src-main/services/models/shipped';
 import { machine, report, resultsDir } from './_report';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -627,6 +628,16 @@ export async function run(args: string[]): Promise<void> {
   const HEADS = ['plain', 'fp-head', 'desc-head'] as const;
   const goals = HEADS.map((h) => goalLines(summary, seeds, speedRun !== null, h));
   const modelGoals = HEADS.map((h) => modelGoalLines(summary, h, reference));
+  // A shipped file registered here under its file's hash: an install that takes a newer release keeps it
+  // under its weights' hash (services/models/shipped.ts retiredName), the name the release's lineage uses.
+  const installName = (name: string) => {
+    const base = hashed.exec(name)?.[1];
+    const row = base ? models.repo.byName(name) : undefined;
+    const weights = row ? models.repo.weights(row.id) : null;
+    return base && weights
+      ? ` (the shipped ${base}.dlcm of that file hash; an install that takes a newer release keeps it as '${base}-${weightsTag(weights)}')`
+      : '';
+  };
   const teacherGoals = HEADS.map((h) => teacherGoalLines(summary, h));
   /** A heads' goal lines where its rows exist (the plain student goals always: they say what is missing). */
   const shownGoals = [goals[0], ...goals.slice(1).filter((g) => g.data.some((d) => d.measured))];
@@ -688,7 +699,7 @@ export async function run(args: string[]): Promise<void> {
       ...[...modelGoals, ...teacherGoals].flatMap((g) => (g.lines.length ? [...g.lines, ''] : [])),
       ...(reference
         ? [
-            `Current teacher for the model goals: ${reference.name}, its own plain cells with these settings (${reference.rows.map((r) => `${r.dataset} ${r.split} ${metricLabel(r.metric)} ${r.mean.toFixed(3)} over ${r.seeds} seeds`).join('; ') || 'none measured'}).`,
+            `Current teacher for the model goals: ${reference.name}${installName(reference.name)}, its own plain cells with these settings (${reference.rows.map((r) => `${r.dataset} ${r.split} ${metricLabel(r.metric)} ${r.mean.toFixed(3)} over ${r.seeds} seeds`).join('; ') || 'none measured'}).`,
             '',
           ]
         : []),

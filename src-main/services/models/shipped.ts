@@ -18,10 +18,15 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 export function retiredName(repo: ModelRepo, name: string): string {
   const row = repo.byName(name);
   const weights = row ? repo.weights(row.id) : null;
-  const tag = weights ? sha256(weights).slice(0, 10) : (row?.createdAt ?? 'old').replace(/[^0-9]/g, '').slice(0, 14);
+  const tag = weights ? weightsTag(weights) : (row?.createdAt ?? 'old').replace(/[^0-9]/g, '').slice(0, 14);
   let as = `${name}-${tag}`;
   for (let i = 2; repo.byName(as); i++) as = `${name}-${tag}-${i}`;
   return as;
+}
+
+/** The tag a retired shipped model's name ends in: the first 10 hex of the sha256 of its stored weights. */
+export function weightsTag(weights: Uint8Array): string {
+  return sha256(weights).slice(0, 10);
 }
 
 /** Whether two sets of named arrays hold the same shapes and values (a float16 file against its float32 copy: exactly). */
