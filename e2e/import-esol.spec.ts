@@ -111,6 +111,8 @@ test('a chemist imports ESOL through the UI and browses the compounds with 2D de
   const viewer = page.getByTestId('viewer-3d');
   await expect(viewer).toHaveAttribute('data-rendered', 'true', { timeout: 60_000 });
   await expect(viewer.locator('canvas')).toBeVisible();
+  // With the 3D viewer the panel's content is taller than the panel: its depiction keeps its full size.
+  expect((await panel.getByTestId('depiction').boundingBox())?.height).toBeCloseTo(220, 0);
   // The canvas shows a molecule: count the pixels that are not background in a screenshot of it.
   const colouredPixels = async () => {
     const png = (await viewer.screenshot()).toString('base64');
