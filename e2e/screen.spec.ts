@@ -124,6 +124,22 @@ test('a chemist trains a teacher and a distilled student on an assay, watching t
   await expect(page.getByTestId('train-model')).toHaveCount(3);
   // The assay list refreshed when the run ended; the open table kept the rows it showed.
   await expect(page.getByTestId('assay-row')).toHaveCount(160);
+  // Another day: the window reopened, both runs are listed, newest first, with the one \`delicate train\` made
+  // before the app started (beforeAll), and the first one's comparison shows again.
+  await page.reload();
+  await page.getByTestId('view-training').click();
+  const finished = page.getByTestId('train-finished-run');
+  await expect(finished.nth(0)).toContainText("ui-again — logS on assay 'ui' (read from esol-160.csv)");
+  await expect(finished.nth(1)).toContainText(/^ui — logS on esol-160\.csv, scaffold split, 1 seed; recommended ui-/);
+  await expect(finished.nth(2)).toContainText(/^sol — logS on esol-160\.csv, scaffold split, 1 seed; recommended sol-/);
+  await expect(finished).toHaveCount(3);
+  await expect(outcome).toHaveCount(0);
+  await finished.nth(1).getByTestId('train-show-result').click();
+  await expect(page.getByTestId('train-shown-run')).toContainText('Run ui (logS on esol-160.csv)');
+  await expect(page.getByTestId('train-model')).toHaveCount(4);
+  await expect(page.getByTestId('train-recommended')).toContainText(/Recommended: ui-(teacher|student|ecfp4-rf|consensus) — /);
+  await expect(finished.nth(1)).toContainText('shown below');
+  await page.screenshot({ path: join(artifacts, 'training-finished.png') });
   expect(consoleErrors).toEqual([]);
 });
 

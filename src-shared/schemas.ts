@@ -1,5 +1,21 @@
 import { z } from 'zod';
 import { DESCRIPTOR_NAMES } from './descriptors';
+import type { JobKind } from './dto';
+
+/** Every kind of job (dto JobKind). */
+const JOB_KINDS = [
+  'import',
+  'assay',
+  'conformer',
+  'pretrain',
+  'train',
+  'screen',
+  'vs',
+  'setup',
+  'cluster',
+  'scaffolds',
+  'descriptors',
+] as const satisfies readonly JobKind[];
 
 /** Argument schemas for every Api method; the router validates against them at the boundary. */
 
@@ -315,7 +331,15 @@ export const schemas = {
   'screen.download': screenFilter.extend({ screen: z.number().int().positive(), format: z.enum(['csv', 'sdf']) }).strict(),
   'job.get': z.object({ jobId: z.string().min(1) }).strict(),
   /** `running`: only the jobs this process runs now (their events reach this window), with their epochs so far. */
-  'job.list': z.object({ running: z.boolean().optional() }).strict(),
+  'job.list': z
+    .object({
+      running: z.boolean().optional(),
+      /** Only this kind of job (the finished training runs, say), newest first. */
+      kind: z.enum(JOB_KINDS).optional(),
+      /** At most this many (default 100). */
+      limit: z.number().int().min(1).max(1000).optional(),
+    })
+    .strict(),
   'job.cancel': z.object({ jobId: z.string().min(1) }).strict(),
   'search.cancel': z.object({ searchId: z.string().min(1).max(64) }).strict(),
 } as const;

@@ -138,15 +138,17 @@ export async function trainCommand(rest: string[], env: CommandEnv): Promise<num
   if (values.resume && values.data === undefined && values.assay === undefined) {
     // By name alone: the run's own request and its copy of the data.
     const out = need(values.out, '--out NAME');
+    const run = app.training.runs.list().find((r) => r.name === out);
     const settings = app.training.runSettings(out);
     const progress = settings
       ? trainProgress(settings, app.training.runs.get(out)?.progress ?? null)
       : (message: string) => ({ message, etaSeconds: null as number | null });
-    printTrained(
-      await withCtrlC(env.err, 'cancelling: the run is saved after its last finished epoch', (signal) =>
-        app.training.resumeRun(out, { signal, onProgress: (m, e, b) => print(progress(m, e, b), b) }),
-      ),
+    const resumed = await withCtrlC(env.err, 'cancelling: the run is saved after its last finished epoch', (signal) =>
+      app.training.resumeRun(out, { signal, onProgress: (m, e, b) => print(progress(m, e, b), b) }),
     );
+    // Listed with the app's finished runs, as a run the app resumed would be.
+    app.jobs.recordDone('train', { data: run?.data, target: run?.target, out, resume: true }, resumed);
+    printTrained(resumed);
     return 0;
   }
   // A stored assay (from an earlier run) brings its own target and task.
@@ -184,6 +186,8 @@ export async function trainCommand(rest: string[], env: CommandEnv): Promise<num
   } finally {
     await stored?.cleanup();
   }
+  // Listed with the app's finished runs (the Training view shows each one's comparison again).
+  app.jobs.recordDone('train', { data: stored?.displayName ?? basename(checked.data), target: checked.target, out: checked.out }, result);
   printTrained(result);
   return 0;
 }

@@ -53,8 +53,12 @@ export class JobRepo {
     return r ? toInfo(r) : null;
   }
 
-  list(limit = 100): JobInfo[] {
-    return (this.db.prepare(`${SELECT} ORDER BY created_at DESC LIMIT ?`).all(limit) as JobDbRow[]).map(toInfo);
+  /** The newest jobs first, of one kind when given. */
+  list(limit = 100, kind?: JobKind): JobInfo[] {
+    const rows = kind
+      ? this.db.prepare(`${SELECT} WHERE kind = ? ORDER BY created_at DESC LIMIT ?`).all(kind, limit)
+      : this.db.prepare(`${SELECT} ORDER BY created_at DESC LIMIT ?`).all(limit);
+    return (rows as JobDbRow[]).map(toInfo);
   }
 
   /**

@@ -119,6 +119,13 @@ describe('JobManager', () => {
         ['train', 'running', { out: 'sol' }],
       ]),
     );
+    // One kind of job, the newest first: the training runs, whatever else ran since.
+    expect(jobs.list('train').map((j) => [j.kind, j.args])).toEqual([['train', { out: 'sol' }]]);
+    expect(jobs.list(undefined, 1)).toHaveLength(1);
+    // A run from the command line is recorded done, with its outcome, and listed with the rest.
+    const cli = jobs.recordDone('train', { out: 'cli-run' }, { recommended: null });
+    expect(jobs.list('train')[0]).toMatchObject({ jobId: cli, kind: 'train', state: 'done', args: { out: 'cli-run' }, result: { recommended: null } });
+    expect(jobs.running().map((j) => j.jobId)).toEqual([jobId]);
     finish();
     await jobs.wait(jobId);
     expect(jobs.running()).toEqual([]);

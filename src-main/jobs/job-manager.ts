@@ -113,8 +113,20 @@ export class JobManager {
     return j;
   }
 
-  list(): JobInfo[] {
-    return this.repo.list();
+  /** The newest jobs first (at most `limit`), of one kind when given. */
+  list(kind?: JobKind, limit = 100): JobInfo[] {
+    return this.repo.list(limit, kind);
+  }
+
+  /**
+   * Records work done outside a job (a `delicate train` from the command line) as a finished job, so the
+   * app lists it with its own (the Training view's finished runs). Returns its id.
+   */
+  recordDone(kind: JobKind, args: unknown, result: unknown): string {
+    const jobId = randomUUID();
+    this.repo.create(jobId, kind, args);
+    this.repo.finish(jobId, 'done', result, null);
+    return jobId;
   }
 
   /**

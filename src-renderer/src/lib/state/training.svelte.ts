@@ -1,4 +1,4 @@
-import type { AssaySummary, EpochPoint, ImportPreview, InterruptedRun, JobProgress, ModelSummary, TrainOutcome } from '../../../../src-shared/dto';
+import type { AssaySummary, EpochPoint, ImportPreview, InterruptedRun, JobInfo, JobProgress, ModelSummary, TrainOutcome } from '../../../../src-shared/dto';
 import { type AssayColumns, givenColumns } from '../../../../src-shared/assay-columns';
 import { call, on, problemOf, problemOfApi, runningJobs, type Problem } from '../api';
 import { toBase64 } from './libraries.svelte';
@@ -25,6 +25,9 @@ export interface TrainForm {
   epochs: number;
   seeds: number;
 }
+
+/** The finished training runs the Training view lists. */
+const FINISHED_SHOWN = 10;
 
 /** The columns the form names for a file (a stored assay brings its own). */
 const fileColumns = (f: TrainForm): Pick<AssayColumns, 'smilesCol' | 'idCol' | 'dateCol'> =>
@@ -82,6 +85,10 @@ export class TrainingState {
   progress = $state<JobProgress | null>(null);
   points = $state<EpochPoint[]>([]);
   outcome = $state<TrainOutcome | null>(null);
+  /** Training runs this database finished (the app's, newest first): each one's comparison can be shown again. */
+  finished = $state<JobInfo[]>([]);
+  /** The finished run whose outcome is shown, when it is one of `finished` (not the run that just ended here). */
+  shown = $state<JobInfo | null>(null);
   error = $state<Problem | null>(null);
   /** The chosen file's first records and columns, as reading it would see them (the form's pick-lists). */
   filePreview = $state<{ file: File; preview: ImportPreview } | null>(null);
@@ -126,6 +133,7 @@ export class TrainingState {
         void this.refresh();
       } else if (d.state === 'done') {
         this.outcome = d.result as TrainOutcome;
+        this.shown = null;
         void this.refresh(); // the run stored its assay
       } else {
         // A cancel is what the chemist asked for: said as a notice (where the run waits), not as a failure.
@@ -142,6 +150,7 @@ export class TrainingState {
       this.teachers = (await call('model.list', {})).models.filter((m) => m.state === 'ready' && (m.kind === 'pretrained' || m.kind === 'shared'));
       this.assays = (await call('assay.list', {})).assays;
       this.runs = (await call('model.runs', {})).runs;
+      this.finished = (await call('job.list', { kind: 'train', limit: FINISHED_SHOWN })).jobs.filter((j) => j.state === 'done' && j.result);
     } catch (e) {
       this.error = problemOf(e);
     }
@@ -156,6 +165,7 @@ export class TrainingState {
       const [job] = await runningJobs(['train', 'assay']);
       if (!job || this.jobId !== null || this.starting) return;
       this.outcome = null;
+      this.shown = null;
       this.jobId = job.jobId;
       this.jobKind = job.kind === 'assay' ? 'assay' : 'train';
       this.progress = job.progress;
@@ -165,10 +175,20 @@ export class TrainingState {
     }
   }
 
+  /** Shows a finished run's comparison again (its curves are not kept). */
+  show(job: JobInfo): void {
+    this.error = null;
+    this.points = [];
+    this.progress = null;
+    this.outcome = job.result as TrainOutcome;
+    this.shown = job;
+  }
+
   /** A training job begins: the last one's outcome, curves and error go. */
   private begin(): void {
     this.error = null;
     this.outcome = null;
+    this.shown = null;
     this.points = [];
     this.progress = null;
     this.jobKind = 'train';
