@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DESCRIPTOR_NAMES } from './descriptors';
-import type { JobKind } from './dto';
+import type { JobKind, JobState } from './dto';
 
 /** Every kind of job (dto JobKind). */
 const JOB_KINDS = [
@@ -16,6 +16,8 @@ const JOB_KINDS = [
   'scaffolds',
   'descriptors',
 ] as const satisfies readonly JobKind[];
+/** Every state of a job (dto JobState). */
+const JOB_STATES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const satisfies readonly JobState[];
 
 /** Argument schemas for every Api method; the router validates against them at the boundary. */
 
@@ -336,6 +338,8 @@ export const schemas = {
       running: z.boolean().optional(),
       /** Only this kind of job (the finished training runs, say), newest first. */
       kind: z.enum(JOB_KINDS).optional(),
+      /** Only the jobs in this state (the finished ones: `done`). */
+      state: z.enum(JOB_STATES).optional(),
       /** At most this many (default 100). */
       limit: z.number().int().min(1).max(1000).optional(),
     })

@@ -53,11 +53,11 @@ export class JobRepo {
     return r ? toInfo(r) : null;
   }
 
-  /** The newest jobs first, of one kind when given. */
-  list(limit = 100, kind?: JobKind): JobInfo[] {
-    const rows = kind
-      ? this.db.prepare(`${SELECT} WHERE kind = ? ORDER BY created_at DESC LIMIT ?`).all(kind, limit)
-      : this.db.prepare(`${SELECT} ORDER BY created_at DESC LIMIT ?`).all(limit);
+  /** The newest jobs first, of one kind and in one state when given. */
+  list(limit = 100, kind?: JobKind, state?: JobState): JobInfo[] {
+    const rows = this.db
+      .prepare(`${SELECT} WHERE (@kind IS NULL OR kind = @kind) AND (@state IS NULL OR state = @state) ORDER BY created_at DESC LIMIT @limit`)
+      .all({ kind: kind ?? null, state: state ?? null, limit });
     return (rows as JobDbRow[]).map(toInfo);
   }
 

@@ -121,6 +121,7 @@ describe('JobManager', () => {
     );
     // One kind of job, the newest first: the training runs, whatever else ran since.
     expect(jobs.list('train').map((j) => [j.kind, j.args])).toEqual([['train', { out: 'sol' }]]);
+    expect(jobs.list(undefined, 100, 'done').map((j) => j.kind)).toEqual(['import']);
     expect(jobs.list(undefined, 1)).toHaveLength(1);
     // A run from the command line is recorded done, with its outcome, and listed with the rest.
     const cli = jobs.recordDone('train', { out: 'cli-run' }, { recommended: null });

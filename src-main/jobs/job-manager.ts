@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Events } from '../../src-shared/contract';
-import type { EpochPoint, JobInfo, JobKind, JobProgress } from '../../src-shared/dto';
+import type { EpochPoint, JobInfo, JobKind, JobProgress, JobState } from '../../src-shared/dto';
 import { AppError, toApiError } from '../../src-shared/errors';
 import type { JobRepo } from '../db/job-repo';
 
@@ -113,9 +113,9 @@ export class JobManager {
     return j;
   }
 
-  /** The newest jobs first (at most `limit`), of one kind when given. */
-  list(kind?: JobKind, limit = 100): JobInfo[] {
-    return this.repo.list(limit, kind);
+  /** The newest jobs first (at most `limit`), of one kind and in one state when given. */
+  list(kind?: JobKind, limit = 100, state?: JobState): JobInfo[] {
+    return this.repo.list(limit, kind, state);
   }
 
   /**

@@ -33,7 +33,7 @@ export function screenHandlers(ctx: AppContext, paths: PathPolicy): Handlers<'sc
       return ctx.screens.exportText(screen, format, filter);
     },
     'job.get': async (args) => ctx.jobs.get(args.jobId),
-    'job.list': async (args) => ({ jobs: args.running ? ctx.jobs.running() : ctx.jobs.list(args.kind, args.limit) }),
+    'job.list': async (args) => ({ jobs: args.running ? ctx.jobs.running() : ctx.jobs.list(args.kind, args.limit, args.state) }),
     'job.cancel': async (args) => ({ cancelled: ctx.jobs.cancel(args.jobId) }),
   };
 }

@@ -85,7 +85,7 @@ export class TrainingState {
   progress = $state<JobProgress | null>(null);
   points = $state<EpochPoint[]>([]);
   outcome = $state<TrainOutcome | null>(null);
-  /** Training runs this database finished (the app's, newest first): each one's comparison can be shown again. */
+  /** Training runs this database finished (the app's and `delicate train`'s, newest first): each one's comparison can be shown again. */
   finished = $state<JobInfo[]>([]);
   /** The finished run whose outcome is shown, when it is one of `finished` (not the run that just ended here). */
   shown = $state<JobInfo | null>(null);
@@ -150,7 +150,7 @@ export class TrainingState {
       this.teachers = (await call('model.list', {})).models.filter((m) => m.state === 'ready' && (m.kind === 'pretrained' || m.kind === 'shared'));
       this.assays = (await call('assay.list', {})).assays;
       this.runs = (await call('model.runs', {})).runs;
-      this.finished = (await call('job.list', { kind: 'train', limit: FINISHED_SHOWN })).jobs.filter((j) => j.state === 'done' && j.result);
+      this.finished = (await call('job.list', { kind: 'train', state: 'done', limit: FINISHED_SHOWN })).jobs.filter((j) => j.result);
     } catch (e) {
       this.error = problemOf(e);
     }
