@@ -376,6 +376,15 @@ test('a chemist screens a library with the distilled student and the forest, ran
   page.once('dialog', (d) => void d.accept());
   await consensus.getByTestId('model-delete').click();
   await expect(consensus).toHaveCount(0);
+  // The run that made it, shown again in the Training view, says it is gone.
+  await page.getByTestId('view-training').click();
+  await page
+    .getByTestId('train-finished-run')
+    .filter({ hasText: /^sol —/ })
+    .getByTestId('train-show-result')
+    .click();
+  await expect(page.getByTestId('train-shown-gone')).toHaveText('Renamed or deleted since: sol-consensus.');
+  await page.getByTestId('view-models').click();
   await page.getByTestId('model-import-file').setInputFiles(bundled);
   await page.getByTestId('model-import').click();
   await expect(consensus).toContainText('sol-student → sol-ecfp4-rf');

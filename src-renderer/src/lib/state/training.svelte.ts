@@ -89,6 +89,8 @@ export class TrainingState {
   finished = $state<JobInfo[]>([]);
   /** The finished run whose outcome is shown, when it is one of `finished` (not the run that just ended here). */
   shown = $state<JobInfo | null>(null);
+  /** The shown run's models no longer registered under their names (renamed or deleted since). */
+  gone = $state<string[]>([]);
   error = $state<Problem | null>(null);
   /** The chosen file's first records and columns, as reading it would see them (the form's pick-lists). */
   filePreview = $state<{ file: File; preview: ImportPreview } | null>(null);
@@ -175,13 +177,21 @@ export class TrainingState {
     }
   }
 
-  /** Shows a finished run's comparison again (its curves are not kept). */
-  show(job: JobInfo): void {
+  /** Shows a finished run's comparison again (its curves are not kept), saying which of its models are gone since. */
+  async show(job: JobInfo): Promise<void> {
     this.error = null;
     this.points = [];
     this.progress = null;
-    this.outcome = job.result as TrainOutcome;
+    const outcome = job.result as TrainOutcome;
+    this.outcome = outcome;
     this.shown = job;
+    this.gone = [];
+    try {
+      const names = new Set((await call('model.list', {})).models.map((m) => m.name));
+      if (this.shown === job) this.gone = outcome.registered.filter((n) => !names.has(n));
+    } catch (e) {
+      this.error = problemOf(e);
+    }
   }
 
   /** A training job begins: the last one's outcome, curves and error go. */
