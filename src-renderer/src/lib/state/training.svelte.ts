@@ -187,8 +187,8 @@ export class TrainingState {
     this.shown = job;
     this.gone = [];
     try {
-      const names = new Set((await call('model.list', {})).models.map((m) => m.name));
-      if (this.shown === job) this.gone = outcome.registered.filter((n) => !names.has(n));
+      const names = (await call('model.list', {})).models.map((m) => m.name);
+      if (this.shown === job) this.gone = outcome.registered.filter((n) => !names.includes(n));
     } catch (e) {
       this.error = problemOf(e);
     }
