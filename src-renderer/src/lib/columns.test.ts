@@ -2,9 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { cellText, filterText } from './columns';
 
 describe('library columns as the table shows them', () => {
-  it('numbers keep 4 significant digits, very large and very small ones go exponential', () => {
+  it('numbers keep 4 significant digits, very large and very small ones go exponential; whole numbers stay whole', () => {
     expect(cellText(3.14159, 'number')).toBe('3.142');
-    expect(cellText(123456, 'number')).toBe('1.23e+5');
+    expect(cellText(123456.7, 'number')).toBe('1.23e+5');
+    // A compound or batch number, a count: as it is (4 digits would show 12350).
+    expect(cellText(12345, 'number')).toBe('12345');
+    expect(cellText(123456, 'number')).toBe('123456');
+    expect(cellText(-42, 'number')).toBe('-42');
     expect(cellText(0.00012, 'number')).toBe('1.20e-4');
     expect(cellText(0, 'number')).toBe('0');
   });

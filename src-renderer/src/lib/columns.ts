@@ -16,11 +16,17 @@ export const NUMERIC_DESCRIPTORS: ReadonlyArray<readonly [string, string]> = [
 /** How each column type is named in the column chooser. */
 export const TYPE_LABEL: Record<ColumnType, string> = { number: 'number', text: 'text', date: 'date', boolean: 'yes/no' };
 
-/** A cell of one of the library's columns, in its type: numbers to 4 significant digits, yes/no for booleans. */
+/**
+ * A cell of one of the library's columns, in its type: whole numbers as they are (a compound or batch number,
+ * a count: rounding 12345 to 4 digits would show 12350), others to 4 significant digits, very large and very
+ * small ones exponential; yes/no for booleans.
+ */
 export function cellText(v: PropValue | undefined, type: ColumnType): string {
   if (v === null || v === undefined || v === '') return '';
-  if (type === 'number' && typeof v === 'number')
+  if (type === 'number' && typeof v === 'number') {
+    if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
     return Math.abs(v) >= 1e5 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
+  }
   if (type === 'boolean') return /^(true|yes|1)$/i.test(String(v)) ? 'yes' : /^(false|no|0)$/i.test(String(v)) ? 'no' : String(v);
   return String(v);
 }
