@@ -7,18 +7,13 @@ import type { CompoundPrediction } from '../../../src-shared/dto';
  * under a reused name) stays its own row.
  */
 export function foldRepeats(predictions: CompoundPrediction[]): Array<{ p: CompoundPrediction; also: number[] }> {
-  const out: Array<{ p: CompoundPrediction; also: number[] }> = [];
-  const seen = new Map<string, { p: CompoundPrediction; also: number[] }>();
+  // A Map keeps its keys in insertion order: the rows come out newest first, as the predictions came in.
+  const rows = new Map<string, { p: CompoundPrediction; also: number[] }>();
   for (const p of predictions) {
     const key = JSON.stringify([p.model, p.library, p.score, p.rank, p.ranked, p.note]);
-    const first = seen.get(key);
-    if (first) {
-      first.also.push(p.screen);
-      continue;
-    }
-    const row = { p, also: [] };
-    seen.set(key, row);
-    out.push(row);
+    const first = rows.get(key);
+    if (first) first.also.push(p.screen);
+    else rows.set(key, { p, also: [] });
   }
-  return out;
+  return [...rows.values()];
 }
