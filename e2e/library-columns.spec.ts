@@ -211,6 +211,9 @@ test('a chemist draws a substructure query in the sketcher, sees the matches hig
   // From a compound: "Find similar" ranks the library by similarity to it (itself first).
   await rows.first().click();
   const panel = page.getByTestId('compound-panel');
+  // The file has no ID column: the row names the compound as its panel does ("compound 12"), not a blank.
+  await expect(rows.first().locator('td.id')).toHaveText(/^compound \d+$/);
+  await expect(panel.locator('h2')).toHaveText((await rows.first().locator('td.id').textContent()) as string);
   const own = (await panel.locator('.smiles').first().textContent())?.trim() as string;
   await panel.getByTestId('panel-find-similar').click();
   await expect(page.getByTestId('search-similar')).toHaveValue(own);

@@ -14,6 +14,7 @@ import type {
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compoundName } from '../../src-shared/compound-name';
 import { AppError } from '../../src-shared/errors';
 import type { ChemPool } from '../chem/chem-pool';
 import { loadRdkit, morganOf, popcount, tanimoto } from '../chem/rdkit';
@@ -239,7 +240,7 @@ export class LibraryService {
     // A block at a time: memory stays flat for a selection of a whole large library.
     const rows = function* (this: LibraryService) {
       for (let at = 0; at < ids.length; at += 1000) {
-        for (const c of this.compounds.byIds(lib.id, ids.slice(at, at + 1000))) yield { ...c, title: c.originalId ?? `compound ${c.id}` };
+        for (const c of this.compounds.byIds(lib.id, ids.slice(at, at + 1000))) yield { ...c, title: compoundName(c) };
       }
     }.call(this);
     return writeCompounds(out, format, own, rows);

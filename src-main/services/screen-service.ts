@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compoundName } from '../../src-shared/compound-name';
 import type { CompoundPrediction, IntervalSummary, ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
 import { AppError } from '../../src-shared/errors';
 import { predictionColumn, predictionExtraColumns, predictionSetText as setText } from '../../src-shared/models';
@@ -352,7 +353,9 @@ export class ScreenService {
         for (const k of descriptorKeys) fields[k] = h.descriptors?.[k] ?? null;
         if (format === 'csv') for (const k of propKeys) fields[k] = h.props[k];
         else for (const [k, v] of Object.entries(h.props)) if (!(k in fields)) fields[k] = v;
-        const rec = rd ? sdfRecord(rd, h.smiles, h.originalId ?? `compound ${h.compoundId}`, fields) : `${Object.values(fields).map(csvField).join(',')}\n`;
+        const rec = rd
+          ? sdfRecord(rd, h.smiles, compoundName({ originalId: h.originalId, id: h.compoundId }), fields)
+          : `${Object.values(fields).map(csvField).join(',')}\n`;
         if (!rec) continue;
         await write(rec);
         written++;
