@@ -340,7 +340,7 @@ test('a chemist screens a library with the distilled student and the forest, ran
   // The shipped base models: a pretrained teacher and the general-distilled student made from it.
   await expect(page.locator('[data-model="delicate-base-teacher"]')).toContainText('MLM acc.');
   await expect(page.locator('[data-model="delicate-base-student"]')).toContainText('delicate-base-teacher');
-  await expect(page.locator('[data-model="delicate-base-student"]')).toContainText('3 (one shared layer)');
+  await expect(page.locator('[data-model="delicate-base-student"]')).toContainText('3 layers (one shared)');
   await page.screenshot({ path: join(artifacts, 'models.png') });
   // Export a model file, delete the model, import the file back.
   const row = page.locator('[data-model="copy-student"]');
