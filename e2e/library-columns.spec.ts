@@ -144,6 +144,12 @@ test('a chemist selects compounds (click, ctrl-click, shift-click, all matching)
   await page.getByTestId('copy-smiles').click();
   await expect(page.getByTestId('selection-note')).toHaveText('5 SMILES copied');
   expect((await page.evaluate(() => navigator.clipboard.readText())).split('\n')).toEqual(smiles);
+  // The file has no IDs: the compounds' names as the table shows them ("compound 12"), not blank lines.
+  const names = await Promise.all(picked.map(async (i) => (await rows.nth(i).locator('td.id').textContent())?.trim()));
+  expect(names.every((n) => /^compound \d+$/.test(n ?? ''))).toBe(true);
+  await page.getByTestId('copy-ids').click();
+  await expect(page.getByTestId('selection-note')).toHaveText('5 ids copied');
+  expect((await page.evaluate(() => navigator.clipboard.readText())).split('\n')).toEqual(names);
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('selection-csv').click()]);
   const csv = readFileSync((await download.path()) as string, 'utf8')
     .trim()

@@ -13,6 +13,7 @@ import type {
   PlotSettings,
   SortKey,
 } from '../../../../src-shared/dto';
+import { compoundName } from '../../../../src-shared/compound-name';
 import { call, guarded, on, problemOfApi, runningJobs, type Problem } from '../api';
 import { MIME, saveDownload } from '../download';
 import { readShown, writeShown } from '../columns';
@@ -349,8 +350,11 @@ export class LibrariesState {
     const r = await this.guard(() => call('compound.download', { library, ids, format: what === 'csv' ? 'csv' : 'smi' }));
     if (!r) return;
     const lines = r.content.replace(/\n$/, '').split('\n');
-    // A SMILES file line is "SMILES ID": the first or the second part.
-    const text = what === 'csv' ? r.content : lines.map((l) => (what === 'smiles' ? l.split(' ')[0] : l.split(' ').slice(1).join(' ') || '')).join('\n');
+    // A SMILES file line is "SMILES ID": the first or the second part. A compound without an ID is named as
+    // the table names it ("compound 12"), where every line is known to be that compound's (none left out).
+    const aligned = lines.length === ids.length;
+    const idOf = (l: string, i: number) => l.split(' ').slice(1).join(' ') || (aligned ? compoundName({ originalId: null, id: ids[i] as number }) : '');
+    const text = what === 'csv' ? r.content : lines.map((l, i) => (what === 'smiles' ? l.split(' ')[0] : idOf(l, i))).join('\n');
     try {
       await navigator.clipboard.writeText(text);
       this.selectionNote = `${r.written} ${what === 'smiles' ? 'SMILES' : what === 'ids' ? 'ids' : 'rows (CSV)'} copied`;
