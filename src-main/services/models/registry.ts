@@ -218,7 +218,7 @@ export class ModelRegistry {
   rename(from: string, to: string): ModelSummary {
     const r = this.repo.byName(from);
     if (r?.state === 'training' && r.jobId && this.isJobLive(r.jobId)) throw new AppError('CONFLICT', `model '${from}' is training; cancel its job first`);
-    const renamed = renameModel(this.db, from, to);
+    const renamed = renameModel(this.db, from, to, this.isJobLive);
     return summary(renamed, this.shipped.retired().has(renamed.name));
   }
 

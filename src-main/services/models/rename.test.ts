@@ -152,6 +152,27 @@ describe('renaming a model', () => {
     expect(row(db, 'longer')).not.toBeNull();
     db.close();
   });
+
+  it('refuses a model that a running screen scores with, in this process or another; a crashed screen does not hold it', () => {
+    const db = openDatabase(join(tmp.dir, 'rename-screening.db'));
+    const live = new Set(['job-live']);
+    const models = new ModelRegistry(db, (id) => live.has(id));
+    addModel(db, 'sol-student', 'student', task(null), []);
+    const running = (job: string) => {
+      db.prepare(`INSERT INTO jobs (id, kind, state) VALUES (?, 'screen', 'running')`).run(job);
+      const id = addScreen(db, ['sol-student']);
+      db.prepare(`UPDATE screens SET state = 'running', job_id = ? WHERE id = ?`).run(job, id);
+      return id;
+    };
+    const crashed = running('job-gone');
+    const screen = running('job-live');
+    expect(() => models.rename('sol-student', 'logS-student')).toThrow(`model 'sol-student' is scoring screen ${screen}`);
+    expect(row(db, 'sol-student')).not.toBeNull();
+    live.clear(); // the screen finished (or its process is gone)
+    expect(models.rename('sol-student', 'logS-student')).toMatchObject({ name: 'logS-student' });
+    expect(db.prepare(`SELECT models FROM screens WHERE id = ?`).get(crashed)).toEqual({ models: '["logS-student"]' });
+    db.close();
+  });
 });
 
 describe('a shipped model whose file changed', () => {

@@ -56,8 +56,10 @@ export function renamedRequest(req: StoredRequest, from: string, to: string, bas
  * manifests (teacher, consensus members, starting models), interrupted training runs' requests, screens'
  * model lists and their predictions, and the record of shipped models. A library column a screen wrote
  * (`pred logS (NAME)`) keeps its name: it is the chemist's data, written when it was scored.
+ * A model a running screen scores with (its job live in any process: `isJobLive`) is not renamed: that
+ * screen would go on writing predictions under the old name.
  */
-export function renameModel(db: Db, from: string, to: string): ModelRow {
+export function renameModel(db: Db, from: string, to: string, isJobLive: (jobId: string) => boolean = () => false): ModelRow {
   const repo = new ModelRepo(db);
   return db.transaction(() => {
     const row = repo.byName(from);
@@ -65,6 +67,15 @@ export function renameModel(db: Db, from: string, to: string): ModelRow {
     if (repo.byName(to)) throw new AppError('CONFLICT', `a model named '${to}' already exists`, { model: to });
     if (row.state === 'training')
       throw new AppError('CONFLICT', `model '${from}' is still training (or was interrupted): finish or delete it before renaming it`, { model: from });
+    const screening = (
+      db
+        .prepare(`SELECT s.id, s.job_id AS jobId FROM screens s WHERE s.state = 'running' AND EXISTS (SELECT 1 FROM json_each(s.models) m WHERE m.value = ?)`)
+        .all(from) as Array<{ id: number; jobId: string | null }>
+    ).find((s) => s.jobId !== null && isJobLive(s.jobId));
+    if (screening)
+      throw new AppError('CONFLICT', `model '${from}' is scoring screen ${screening.id}: rename it when that screen has finished, or cancel the screen`, {
+        model: from,
+      });
     const both = db
       .prepare(
         `SELECT s.id FROM screens s WHERE EXISTS (SELECT 1 FROM json_each(s.models) a WHERE a.value = ?) AND EXISTS (SELECT 1 FROM json_each(s.models) b WHERE b.value = ?)`,
