@@ -1,4 +1,5 @@
 import type { ScreenFilter, ScreenHit, ScreenSummary } from '../../src-shared/dto';
+import { compoundName } from '../../src-shared/compound-name';
 import { basename } from 'node:path';
 import { UsageError, engineOf, int, need, parse, rangesOf, withCtrlC } from './args';
 import { type CommandEnv, progressPrinter } from './command-env';
@@ -15,7 +16,7 @@ function numberOf(value: string | undefined, flag: string): number | undefined {
 function hitLine(h: ScreenHit): string {
   const score = h.score === null ? '-' : h.score.toFixed(3);
   const domain = h.inDomain === null ? '' : h.inDomain ? 'in domain' : 'OUT of domain';
-  return `${h.rank ?? '-'}\t${h.originalId ?? h.compoundId}\t${score}\t${domain}${h.maxSimilarity === null ? '' : ` (${h.maxSimilarity.toFixed(2)})`}\t${h.smiles}${h.note ? `\t${h.note}` : ''}`;
+  return `${h.rank ?? '-'}\t${compoundName({ originalId: h.originalId, id: h.compoundId })}\t${score}\t${domain}${h.maxSimilarity === null ? '' : ` (${h.maxSimilarity.toFixed(2)})`}\t${h.smiles}${h.note ? `\t${h.note}` : ''}`;
 }
 
 function summaryLine(s: ScreenSummary): string {
