@@ -62,6 +62,15 @@ export class JobRepo {
   }
 
   /**
+   * Whether a job runs now, in this process or another live one: a job left 'running' by a process that is
+   * gone (a crash since this process started, which `markInterrupted` has not seen) is not.
+   */
+  isLive(id: string, isAlive: (pid: number) => boolean = pidAlive): boolean {
+    const r = this.db.prepare(`SELECT state, owner_pid AS pid FROM jobs WHERE id = ?`).get(id) as { state: JobState; pid: number | null } | undefined;
+    return !!r && (r.state === 'running' || r.state === 'queued') && r.pid !== null && (r.pid === process.pid || isAlive(r.pid));
+  }
+
+  /**
    * Jobs left 'running' by a process that no longer exists are marked interrupted (re-running resumes them).
    * Jobs of other live processes (a `delicate serve` beside the CLI, say) are left alone.
    */

@@ -73,7 +73,7 @@ export class AppContext {
       training: this.training,
       assays: this.assays,
       inference: this.inference,
-    } = modelServices(this.db, (id) => jobRepo.get(id)?.state === 'running'));
+    } = modelServices(this.db, (id) => jobRepo.isLive(id)));
     this.screens = new ScreenService(this.db, this.chem, this.libraries, this.models);
     this.clustering = new ClusteringService(this.db, this.chem, this.libraries);
     this.scaffolds = new ScaffoldService(this.db, this.chem, this.libraries);
