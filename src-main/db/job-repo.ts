@@ -2,6 +2,11 @@ import type { JobInfo, JobKind, JobProgress, JobState } from '../../src-shared/d
 import type { Db } from './database';
 import { pidAlive } from '../util/process';
 
+/** A job's process is gone: none recorded, or another process that no longer exists. */
+function ownerGone(pid: number | null, isAlive: (pid: number) => boolean): boolean {
+  return pid === null || (pid !== process.pid && !isAlive(pid));
+}
+
 interface JobDbRow {
   id: string;
   kind: JobKind;
@@ -67,7 +72,7 @@ export class JobRepo {
    */
   isLive(id: string, isAlive: (pid: number) => boolean = pidAlive): boolean {
     const r = this.db.prepare(`SELECT state, owner_pid AS pid FROM jobs WHERE id = ?`).get(id) as { state: JobState; pid: number | null } | undefined;
-    return !!r && (r.state === 'running' || r.state === 'queued') && r.pid !== null && (r.pid === process.pid || isAlive(r.pid));
+    return !!r && (r.state === 'running' || r.state === 'queued') && !ownerGone(r.pid, isAlive);
   }
 
   /**
@@ -77,7 +82,7 @@ export class JobRepo {
   markInterrupted(isAlive: (pid: number) => boolean = pidAlive): number {
     const stale = (
       this.db.prepare(`SELECT id, owner_pid AS pid FROM jobs WHERE state IN ('running', 'queued')`).all() as Array<{ id: string; pid: number | null }>
-    ).filter((j) => j.pid === null || (j.pid !== process.pid && !isAlive(j.pid)));
+    ).filter((j) => ownerGone(j.pid, isAlive));
     const mark = this.db.prepare(
       `UPDATE jobs SET state = 'failed', error = '{"code":"CANCELLED","message":"interrupted: Delicate stopped while this job ran; run it again to resume"}' WHERE id = ?`,
     );
