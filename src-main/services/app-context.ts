@@ -101,6 +101,7 @@ export class AppContext {
     if (!pending.length) return null;
     return this.jobs.start('setup', { models: pending }, async (job) => {
       const retired: Array<{ name: string; keptAs: string }> = [];
+      const registered: string[] = [];
       for (const [i, name] of pending.entries()) {
         job.progress({
           done: i,
@@ -115,13 +116,18 @@ export class AppContext {
         const r = this.models.registerShippedOne(dir, name);
         this.noteRetired(r);
         if (r.retiredAs) retired.push({ name, keptAs: r.retiredAs });
+        if (r.waitsForScreen === undefined) registered.push(name);
       }
-      return { registered: pending, retired };
+      return { registered, retired };
     });
   }
 
-  /** Says where the version of a shipped model that a newer file replaced is kept. */
+  /** Says where the version of a shipped model that a newer file replaced is kept, or why it waits. */
   private noteRetired(r: ShippedRegistration): void {
+    if (r.waitsForScreen !== undefined)
+      this.warnings.push(
+        `a newer version of the shipped model ${r.name} is installed at a later start: the version this database has is scoring screen ${r.waitsForScreen}`,
+      );
     if (r.retiredAs)
       this.warnings.push(
         `the shipped model ${r.name} is a newer version; the one this database had is kept as ${r.retiredAs} (the models made from it, its screens and predictions name it)`,

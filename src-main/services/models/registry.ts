@@ -73,7 +73,7 @@ export class ModelRegistry {
     private readonly isJobLive: (jobId: string) => boolean = () => false,
   ) {
     this.repo = new ModelRepo(db);
-    this.shipped = new ShippedModels(db, (buf, file, name) => this.importBuffer(buf, file, name));
+    this.shipped = new ShippedModels(db, (buf, file, name) => this.importBuffer(buf, file, name), isJobLive);
   }
 
   list(): ModelSummary[] {

@@ -223,6 +223,27 @@ describe('a shipped model whose file changed', () => {
     db.close();
   });
 
+  it('waits while the version held is scoring a running screen, and installs the new file once it has finished', () => {
+    writeFileSync(file, modelFile(BASE_TEACHER, 5));
+    const db = openDatabase(join(tmp.dir, 'upgrade-screening.db'));
+    const live = new Set(['job-live']);
+    const models = new ModelRegistry(db, (id) => live.has(id));
+    models.registerShipped(dir);
+    const v1 = weightsHash(db, BASE_TEACHER);
+    db.prepare(`INSERT INTO jobs (id, kind, state) VALUES ('job-live', 'screen', 'running')`).run();
+    const screen = addScreen(db, [BASE_TEACHER]);
+    db.prepare(`UPDATE screens SET state = 'running', job_id = 'job-live' WHERE id = ?`).run(screen);
+    writeFileSync(file, modelFile(BASE_TEACHER, 6));
+    expect(models.registerShipped(dir)).toEqual([{ name: BASE_TEACHER, retiredAs: null, waitsForScreen: screen }]);
+    expect(weightsHash(db, BASE_TEACHER)).toBe(v1);
+    expect(db.prepare(`SELECT DISTINCT model FROM predictions WHERE screen_id = ?`).all(screen)).toEqual([{ model: BASE_TEACHER }]);
+    expect(models.shippedPending(dir)).toEqual([BASE_TEACHER]);
+    live.clear();
+    expect(models.registerShipped(dir)[0]?.retiredAs).toBe(`${BASE_TEACHER}-${v1.slice(0, 10)}`);
+    expect(weightsHash(db, BASE_TEACHER)).not.toBe(v1);
+    db.close();
+  });
+
   it('is told apart from the same file in a database registered before the record existed', () => {
     writeFileSync(file, modelFile(BASE_TEACHER, 3));
     const db = openDatabase(join(tmp.dir, 'legacy.db'));

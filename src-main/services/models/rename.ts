@@ -51,6 +51,14 @@ export function renamedRequest(req: StoredRequest, from: string, to: string, bas
   };
 }
 
+/** The id of a running screen that scores with the model `name` (its job live in any process: `isJobLive`), or null. */
+export function screenScoringWith(db: Db, name: string, isJobLive: (jobId: string) => boolean): number | null {
+  const running = db
+    .prepare(`SELECT s.id, s.job_id AS jobId FROM screens s WHERE s.state = 'running' AND EXISTS (SELECT 1 FROM json_each(s.models) m WHERE m.value = ?)`)
+    .all(name) as Array<{ id: number; jobId: string | null }>;
+  return running.find((s) => s.jobId !== null && isJobLive(s.jobId))?.id ?? null;
+}
+
 /**
  * Renames a model and every reference to it, in one transaction: other models' lineage (parents) and
  * manifests (teacher, consensus members, starting models), interrupted training runs' requests, screens'
@@ -67,13 +75,9 @@ export function renameModel(db: Db, from: string, to: string, isJobLive: (jobId:
     if (repo.byName(to)) throw new AppError('CONFLICT', `a model named '${to}' already exists`, { model: to });
     if (row.state === 'training')
       throw new AppError('CONFLICT', `model '${from}' is still training (or was interrupted): finish or delete it before renaming it`, { model: from });
-    const screening = (
-      db
-        .prepare(`SELECT s.id, s.job_id AS jobId FROM screens s WHERE s.state = 'running' AND EXISTS (SELECT 1 FROM json_each(s.models) m WHERE m.value = ?)`)
-        .all(from) as Array<{ id: number; jobId: string | null }>
-    ).find((s) => s.jobId !== null && isJobLive(s.jobId));
-    if (screening)
-      throw new AppError('CONFLICT', `model '${from}' is scoring screen ${screening.id}: rename it when that screen has finished, or cancel the screen`, {
+    const screening = screenScoringWith(db, from, isJobLive);
+    if (screening !== null)
+      throw new AppError('CONFLICT', `model '${from}' is scoring screen ${screening}: rename it when that screen has finished, or cancel the screen`, {
         model: from,
       });
     const both = db

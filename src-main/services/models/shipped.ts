@@ -5,7 +5,7 @@ import type { Db } from '../../db/database';
 import { ModelRepo } from '../../db/model-repo';
 import { readModelFile } from '../../model/model-file';
 import { unpackArrays } from '../../model/weights-io';
-import { renameModel } from './rename';
+import { renameModel, screenScoringWith } from './rename';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -40,10 +40,14 @@ function sameArrays(a: ReturnType<typeof unpackArrays>, b: ReturnType<typeof unp
   return true;
 }
 
-/** What registering one shipped model did: registered it, or also kept the version it replaces as `retiredAs`. */
+/**
+ * What registering one shipped model did: registered it, or also kept the version it replaces as `retiredAs`;
+ * or left it for a later start (`waitsForScreen`: the version held is scoring that running screen).
+ */
 export interface ShippedRegistration {
   name: string;
   retiredAs: string | null;
+  waitsForScreen?: number;
 }
 
 /**
@@ -60,6 +64,7 @@ export class ShippedModels {
   constructor(
     private readonly db: Db,
     private readonly register: (buf: Buffer, file: string, name: string) => void,
+    private readonly isJobLive: (jobId: string) => boolean = () => false,
   ) {
     this.repo = new ModelRepo(db);
   }
@@ -74,10 +79,16 @@ export class ShippedModels {
       .filter((name) => this.state(dir, name).pending);
   }
 
-  /** Registers `dir/NAME.dlcm` as NAME, first retiring the version the database holds when the file differs. */
+  /**
+   * Registers `dir/NAME.dlcm` as NAME, first retiring the version the database holds when the file differs.
+   * A held version that a running screen scores with (in another process: the CLI beside the app) is left
+   * as it is until a start finds that screen finished; renaming it would orphan the screen's predictions.
+   */
   registerOne(dir: string, name: string): ShippedRegistration {
     const { pending, file } = this.state(dir, name);
     if (!pending) return { name, retiredAs: null };
+    const screen = this.repo.byName(name) ? screenScoringWith(this.db, name, this.isJobLive) : null;
+    if (screen !== null) return { name, retiredAs: null, waitsForScreen: screen };
     const buf = readFileSync(file);
     // One transaction: the retired version and the new file are both in, or neither is.
     let retiredAs: string | null = null;
@@ -142,7 +153,7 @@ export class ShippedModels {
   /** Renames the held version of NAME to its retired name (retiredName), marked retired. */
   private retire(name: string): string {
     const as = retiredName(this.repo, name);
-    renameModel(this.db, name, as);
+    renameModel(this.db, name, as, this.isJobLive);
     this.db
       .prepare(
         `INSERT INTO shipped_models (name, file, sha256, retired) VALUES (?, ?, '', 1)
