@@ -22,13 +22,8 @@ test.beforeAll(async () => {
   const slice = join(dir, 'esol-160.csv');
   writeFileSync(slice, `${rows.slice(0, 161).join('\n')}\n`);
   const corpus = join(dir, 'corpus.smi');
-  writeFileSync(
-    corpus,
-    `${rows
-      .slice(1)
-      .map((r) => r.split(',')[0])
-      .join('\n')}\n`,
-  );
+  const smiles = rows.slice(1).map((r) => r.split(',')[0]);
+  writeFileSync(corpus, `${smiles.join('\n')}\n`);
   const run = (...args: string[]) => execFileSync(process.execPath, [cli, ...args, '--db', db], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   run('import', slice, '--library', 'esol-160');
   // A DUD-E slice with activity labels: 20 actives and 200 decoys.
@@ -196,6 +191,9 @@ test('a chemist screens a library with the distilled student and the forest, ran
   expect(offered).toEqual(expect.arrayContaining(['sol-teacher', 'sol-student', 'sol-ecfp4-rf', 'sol-consensus', 'delicate-esol-student']));
   for (const encoder of ['tiny', 'delicate-base-teacher', 'delicate-base-shared-teacher', 'delicate-base-student']) expect(offered).not.toContain(encoder);
   expect(offered.filter((m) => !/-(teacher|student|ecfp4-rf|consensus)$/.test(m))).toEqual([]);
+  // The shipped task model is ticked, as `delicate screen` without --model uses it; the chemist picks others.
+  await expect(page.getByLabel(/^delicate-esol-student/)).toBeChecked();
+  await page.getByLabel(/^delicate-esol-student/).uncheck();
   await page.getByLabel(/^sol-student/).check();
   await page.getByLabel(/^sol-ecfp4-rf/).check();
   await page.getByTestId('screen-start').click();
@@ -437,6 +435,7 @@ test('a screen started in one tab is followed by another tab of the app, which o
   const errors = [await openApp(first, url, 'screening'), await openApp(second, url, 'screening')];
   // The second tab is open before the screen starts: it learns of the job from its progress, not on load.
   await first.getByTestId('screen-library').selectOption('esol-160');
+  await first.getByLabel(/^delicate-esol-student/).uncheck();
   await first.getByLabel(/^sol-teacher/).check();
   await first.getByTestId('screen-start').click();
   const heading = /Screen #(\d+): esol-160/;
@@ -445,6 +444,7 @@ test('a screen started in one tab is followed by another tab of the app, which o
   // The other tab, which never asked, lists the run and shows the same results.
   await expect(second.getByRole('heading', { name: `Screen #${id}: esol-160` })).toBeVisible({ timeout: 30_000 });
   await expect(second.getByTestId('screen-result-model')).toHaveValue('sol-teacher');
-  await expect(second.getByTestId('screen-run').filter({ hasText: `#${id} esol-160 · sol-teacher` })).toHaveCount(1);
+  // Each run says when it started (today's: the time).
+  await expect(second.getByTestId('screen-run').filter({ hasText: `#${id} esol-160 · sol-teacher · done` })).toContainText(/, \d{1,2}:\d{2}/);
   expect(errors.flat()).toEqual([]);
 });

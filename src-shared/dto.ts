@@ -346,6 +346,8 @@ export interface ModelSummary {
   createdAt: string;
   /** A shipped model's earlier version, kept when a newer file of its name was registered (services/models/shipped.ts). */
   retired?: true;
+  /** A shipped task model (delicate-*, not a retired version): what a screen scores with when no model is named. */
+  screensByDefault?: true;
   /** How wide the intervals it states are (scoring models calibrated on a validation split); null otherwise. */
   intervals: IntervalSummary | null;
 }

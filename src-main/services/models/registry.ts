@@ -30,6 +30,13 @@ export const TRANSFORMERS = ['pretrained', 'shared', 'student', 'teacher'] as co
 
 function summary(r: ModelRow, retired = false): ModelSummary {
   const m = manifestOf(r);
+  const byDefault =
+    r.name.startsWith('delicate-') &&
+    !retired &&
+    r.state === 'ready' &&
+    (r.kind === 'student' || r.kind === 'teacher') &&
+    m.format === 'delicate-model-v1' &&
+    Boolean(m.config.task);
   return {
     name: r.name,
     kind: r.kind,
@@ -47,6 +54,7 @@ function summary(r: ModelRow, retired = false): ModelSummary {
     totalSteps: r.totalSteps,
     createdAt: r.createdAt,
     ...(retired ? { retired: true as const } : {}),
+    ...(byDefault ? { screensByDefault: true as const } : {}),
     intervals: intervalsOf('calibration' in m ? m.calibration : null),
   };
 }
@@ -232,15 +240,9 @@ export class ModelRegistry {
 
   /** What a screen uses when no model is named: the shipped task models (delicate-*, with a task head; not a retired version). */
   defaultScreenModels(): string[] {
-    const retired = this.shipped.retired();
-    return this.repo
-      .list()
-      .filter((r) => r.name.startsWith('delicate-') && !retired.has(r.name) && r.state === 'ready' && (r.kind === 'student' || r.kind === 'teacher'))
-      .filter((r) => {
-        const m = manifestOf(r);
-        return m.format === 'delicate-model-v1' && m.config.task;
-      })
-      .map((r) => r.name);
+    return this.list()
+      .filter((m) => m.screensByDefault)
+      .map((m) => m.name);
   }
 
   /** A scoring model's interval calibration (null: none, or no such model any more). */
