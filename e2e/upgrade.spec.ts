@@ -51,6 +51,12 @@ test('a newer shipped model is announced in the window, with where the version t
     await page.getByTestId('view-models').click();
     await expect(page.getByText(kept ?? 'the kept name', { exact: true }).first()).toBeVisible();
     await expect(page.getByTestId('model-retired')).toHaveCount(1);
+    // Its longer name (and the lineage naming it) still leaves the table within a 1440-pixel window.
+    const [tableWidth, room] = await page.locator('table').evaluate((t) => [t.getBoundingClientRect().width, (t.parentElement as HTMLElement).clientWidth]);
+    expect(tableWidth).toBeLessThanOrEqual(room as number);
+    // The shipped task model, not the base encoders, is what a screen without a model named uses.
+    await expect(page.locator('[data-model="delicate-esol-student"]').getByTestId('model-default-screen')).toHaveCount(1);
+    await expect(page.locator('[data-model^="delicate-base-"]').getByTestId('model-default-screen')).toHaveCount(0);
     await page.screenshot({ path: join(artifacts, 'shipped-upgrade-notice.png') });
     // Dismissed, it is gone from this window, and a window opened later does not show it again.
     await notice.getByRole('button', { name: 'Dismiss this notice' }).click();
