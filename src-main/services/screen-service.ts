@@ -235,8 +235,8 @@ export class ScreenService {
     const known = new Map<string, { task: CompoundPrediction['task']; intervals: IntervalSummary | null; calibration: Calibration | null }>();
     for (const m of new Set(rows.map((p) => p.model))) {
       try {
-        const { task, intervals } = this.models.get(m);
-        known.set(m, { task, intervals, calibration: intervals && this.models.calibration(m) });
+        const { summary, calibration } = this.models.getCalibrated(m);
+        known.set(m, { task: summary.task, intervals: summary.intervals, calibration: summary.intervals && calibration });
       } catch (err) {
         if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
         // deleted since the screen: the prediction stays, what it predicted and its interval are unknown

@@ -28,8 +28,7 @@ const FILE_KINDS: Record<ModelSummary['kind'], true> = { pretrained: true, share
 /** Transformer kinds: what an encoder, a teacher or a starting model must be. */
 export const TRANSFORMERS = ['pretrained', 'shared', 'student', 'teacher'] as const;
 
-function summary(r: ModelRow, retired = false): ModelSummary {
-  const m = manifestOf(r);
+function summary(r: ModelRow, retired = false, m = manifestOf(r)): ModelSummary {
   const byDefault =
     r.name.startsWith('delicate-') &&
     !retired &&
@@ -102,9 +101,20 @@ export class ModelRegistry {
   }
 
   get(name: string): ModelSummary {
+    return summary(this.row(name), this.shipped.retired().has(name));
+  }
+
+  /** A model's summary with its interval calibration (null: none), from one read of its manifest (which can be large). */
+  getCalibrated(name: string): { summary: ModelSummary; calibration: Calibration | null } {
+    const r = this.row(name);
+    const m = manifestOf(r);
+    return { summary: summary(r, this.shipped.retired().has(name), m), calibration: 'calibration' in m ? (m.calibration ?? null) : null };
+  }
+
+  private row(name: string): ModelRow {
     const r = this.repo.byName(name);
     if (!r) throw new AppError('NOT_FOUND', `no model named '${name}'`, { model: name, remedy: 'list-models' });
-    return summary(r, this.shipped.retired().has(name));
+    return r;
   }
 
   /**
