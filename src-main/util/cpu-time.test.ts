@@ -13,8 +13,8 @@ describe('threadCpuSeconds', () => {
     expect(x).toBeGreaterThan(0);
     expect(busy).toBeGreaterThanOrEqual(0.2);
     expect(busy).toBeLessThanOrEqual(wall + 0.02);
-    // Blocked (not awaiting a timer, where the test runner's own work on this thread may run and count) for
-    // 0.3 s: a thread-wide counter would keep counting the other threads' work; this one's stays near zero.
+    // Blocked for 0.3 s (not awaiting a timer, when the test runner's own work on this thread may run and
+    // count): a process-wide counter would go on counting the other threads' work; this thread's stays near zero.
     const t1 = threadCpuSeconds() as number;
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
     expect((threadCpuSeconds() as number) - t1).toBeLessThan(0.05);

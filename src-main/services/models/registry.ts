@@ -28,14 +28,17 @@ const FILE_KINDS: Record<ModelSummary['kind'], true> = { pretrained: true, share
 /** Transformer kinds: what an encoder, a teacher or a starting model must be. */
 export const TRANSFORMERS = ['pretrained', 'shared', 'student', 'teacher'] as const;
 
+/**
+ * Whether a screen with no model named scores with this model: a shipped task model (delicate-*, ready,
+ * with a task head, not a retired version). The manifest (which can be large) is read only for such names.
+ */
+function screensByDefault(r: ModelRow, retired: boolean, manifest: () => ReturnType<typeof manifestOf>): boolean {
+  if (!r.name.startsWith('delicate-') || retired || r.state !== 'ready' || (r.kind !== 'student' && r.kind !== 'teacher')) return false;
+  const m = manifest();
+  return m.format === 'delicate-model-v1' && Boolean(m.config.task);
+}
+
 function summary(r: ModelRow, retired = false, m = manifestOf(r)): ModelSummary {
-  const byDefault =
-    r.name.startsWith('delicate-') &&
-    !retired &&
-    r.state === 'ready' &&
-    (r.kind === 'student' || r.kind === 'teacher') &&
-    m.format === 'delicate-model-v1' &&
-    Boolean(m.config.task);
   return {
     name: r.name,
     kind: r.kind,
@@ -53,7 +56,7 @@ function summary(r: ModelRow, retired = false, m = manifestOf(r)): ModelSummary 
     totalSteps: r.totalSteps,
     createdAt: r.createdAt,
     ...(retired ? { retired: true as const } : {}),
-    ...(byDefault ? { screensByDefault: true as const } : {}),
+    ...(screensByDefault(r, retired, () => m) ? { screensByDefault: true as const } : {}),
     intervals: intervalsOf('calibration' in m ? m.calibration : null),
   };
 }
@@ -250,9 +253,11 @@ export class ModelRegistry {
 
   /** What a screen uses when no model is named: the shipped task models (delicate-*, with a task head; not a retired version). */
   defaultScreenModels(): string[] {
-    return this.list()
-      .filter((m) => m.screensByDefault)
-      .map((m) => m.name);
+    const retired = this.shipped.retired();
+    return this.repo
+      .list()
+      .filter((r) => screensByDefault(r, retired.has(r.name), () => manifestOf(r)))
+      .map((r) => r.name);
   }
 
   /** A scoring model's interval calibration (null: none, or no such model any more). */

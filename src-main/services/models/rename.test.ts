@@ -268,6 +268,11 @@ describe('a shipped model whose file changed', () => {
     expect(models.defaultScreenModels()).toEqual(['delicate-sol', 'delicate-sol-0123456789']);
     db.prepare(`INSERT INTO shipped_models (name, file, sha256, retired) VALUES ('delicate-sol-0123456789', 'delicate-sol', '', 1)`).run();
     expect(models.defaultScreenModels()).toEqual(['delicate-sol']);
+    // The app's model list says the same (the Screening view ticks these).
+    expect(models.list().map((m) => [m.name, m.screensByDefault ?? false])).toEqual([
+      ['delicate-sol', true],
+      ['delicate-sol-0123456789', false],
+    ]);
     db.close();
   });
 });
