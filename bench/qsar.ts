@@ -186,6 +186,8 @@ export async function run(args: string[]): Promise<void> {
     alpha: settings.alpha,
     hidden: settings.hiddenWeight,
   };
+  // A student with side weights (fingerprint or descriptor heads) distils them at the base rate since 2026-12-07 (FitOptions.sideLrScale).
+  const sideRun = { ...delicateRun, fpHead: true, sideLr: 1 };
   const fingerprints: Record<Role, string> = {
     teacher: JSON.stringify({ ...common, teacher: identity(teacherName) }),
     'ECFP4 + RF': JSON.stringify({ ...common, teacher: identity(teacherName) }),
@@ -201,18 +203,18 @@ export async function run(args: string[]): Promise<void> {
     'DeLiCaTe student': JSON.stringify(delicateRun),
     // Fingerprint-aware heads (train --fp-head): the teacher fine-tuned with one, the student distilled from it.
     'fp-head teacher': JSON.stringify({ ...common, teacher: identity(teacherName), fpHead: true }),
-    'fp-head DeLiCaTe student': JSON.stringify({ ...delicateRun, fpHead: true }),
+    'fp-head DeLiCaTe student': JSON.stringify(sideRun),
     // Made by the DeLiCaTe run: the same models and settings behind them.
     consensus: JSON.stringify({ ...delicateRun, consensus: 'student+forest' }),
     recommended: JSON.stringify({ ...delicateRun, recommended: 'validation' }),
     // Made by the fp run (what `train` gives by default now).
-    'fp-head consensus': JSON.stringify({ ...delicateRun, fpHead: true, consensus: 'student+forest' }),
-    'fp-head recommended': JSON.stringify({ ...delicateRun, fpHead: true, recommended: 'validation' }),
+    'fp-head consensus': JSON.stringify({ ...sideRun, consensus: 'student+forest' }),
+    'fp-head recommended': JSON.stringify({ ...sideRun, recommended: 'validation' }),
     // Made by the desc run: fingerprint- and descriptor-aware heads.
     'desc-head teacher': JSON.stringify({ ...common, teacher: identity(teacherName), fpHead: true, descHead: true }),
-    'desc-head DeLiCaTe student': JSON.stringify({ ...delicateRun, fpHead: true, descHead: true }),
-    'desc-head consensus': JSON.stringify({ ...delicateRun, fpHead: true, descHead: true, consensus: 'student+forest' }),
-    'desc-head recommended': JSON.stringify({ ...delicateRun, fpHead: true, descHead: true, recommended: 'validation' }),
+    'desc-head DeLiCaTe student': JSON.stringify({ ...sideRun, descHead: true }),
+    'desc-head consensus': JSON.stringify({ ...sideRun, descHead: true, consensus: 'student+forest' }),
+    'desc-head recommended': JSON.stringify({ ...sideRun, descHead: true, recommended: 'validation' }),
   };
   const cellsFile = join(resultsDir, 'qsar-cells.json');
   const readCells = (): Array<Cell & { fingerprint: string }> =>

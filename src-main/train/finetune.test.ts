@@ -72,6 +72,25 @@ describe('task-specific distillation', () => {
     disposeModel(m);
   }, 120_000);
 
+  it("moves a fingerprint head's side weights at 10x the rate by default (they start at zero), at the base rate when told (copied trained)", async () => {
+    const seqs = randomSeqs(32, 41);
+    const rand = seededRandom(42);
+    const fps = seqs.map(() => Uint8Array.from({ length: 8 }, () => Math.floor(rand() * 256)));
+    const data = { seqs, fps, y: Float32Array.from(fps, (f) => ((f[0] as number) & 1 ? 0.5 : -0.5)) };
+    const moved = async (sideLrScale?: number) => {
+      const m = taskModelFrom(config, null, 'regression', 5, {}, { fp: 64 });
+      const w = m.params['task.fp.w'] as { dataSync(): Float32Array };
+      const before = Float32Array.from(w.dataSync());
+      await fit(m, data, null, { epochs: 1, batch: 16, lr: 1e-3, seed: 1, ...(sideLrScale === undefined ? {} : { sideLrScale }) });
+      const after = w.dataSync();
+      disposeModel(m);
+      return Math.sqrt(before.reduce((a, x, i) => a + (x - (after[i] as number)) ** 2, 0));
+    };
+    const ratio = (await moved()) / (await moved(1));
+    expect(ratio).toBeGreaterThan(5);
+    expect(ratio).toBeLessThan(20);
+  }, 120_000);
+
   it('a descriptor-aware head learns what the descriptors explain, where the plain head cannot, and needs them', async () => {
     // The activity follows a descriptor (a logP, say) that the random token sequences do not carry.
     const rand = seededRandom(31);

@@ -308,16 +308,11 @@ async function distilStudent(job: SeedJob, ctx: SeedContext, teacher: Teacher) {
   totals.studentDepth = k;
   // Teacher layers {0, L/k, 2L/k, …, L} → student {0, 1, …, k} (0 = embeddings).
   const layerMap = Array.from({ length: k + 1 }, (_, j) => Math.round((j * L) / k));
-  const student = taskModelFrom(
-    teacher.model.config,
-    null,
-    d.classify ? 'binary' : 'regression',
-    seed + 101,
-    { shareLayers: shared, layers: k, ...(req.student ? { ff: req.student.config.ff } : {}) },
-    { ...teacher.model.config.task },
-  );
-  // Embeddings, pooler and task head from the fine-tuned teacher; the shared layer starts as the
-  // teacher's first, or, with a general-distilled student, everything but the task head from it.
+  const layout = { shareLayers: shared, layers: k, ...(req.student ? { ff: req.student.config.ff } : {}) };
+  const student = taskModelFrom(teacher.model.config, null, d.classify ? 'binary' : 'regression', seed + 101, layout, { ...teacher.model.config.task });
+  // Embeddings, pooler and task head from the fine-tuned teacher (its side weights trained: they go on at the base
+  // rate, FitOptions.sideLrScale); the shared layer starts as the teacher's first, or, with a general-distilled
+  // student, everything but the task head from it.
   copyMatching(student, packTensors(teacher.model.params));
   if (req.student) copyMatching(student, req.student.weights);
   totals.studentParams = countParams(student);
@@ -329,6 +324,7 @@ async function distilStudent(job: SeedJob, ctx: SeedContext, teacher: Teacher) {
     batch: s.batch,
     lengthPool: s.lengthPool,
     lr: s.lr / 2,
+    sideLrScale: 1,
     seed: seed + 13,
     ...(job.signal ? { signal: job.signal } : {}),
     ...ctx.resumeFrom('finetune'),
@@ -373,6 +369,7 @@ async function distil(job: SeedJob, ctx: SeedContext, teacher: Teacher, student:
     seed: seed + 11,
     ...(job.signal ? { signal: job.signal } : {}),
     soft: { y: softY, alpha: s.alpha },
+    sideLrScale: 1,
     hidden: { teacher: teacher.model, layerMap, weight: s.hiddenWeight },
     onBatch: batchReporter(job, `seed ${seed + 1}: student`, s.epochs),
     onEpoch: (e) =>
