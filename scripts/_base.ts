@@ -1,6 +1,7 @@
 // What scripts/train-base.ts and its model cards share: the paths and reading a stored base model.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { main } from '../src-main/cli/main';
 import type { EncoderConfig } from '../src-main/model/encoder';
 import type { TokenizerJson } from '../src-main/model/tokenizer';
 import type { AppContext } from '../src-main/services/app-context';
@@ -11,6 +12,14 @@ export const BASE_MODELS = [BASE_TEACHER, BASE_SHARED_TEACHER, BASE_STUDENT];
 export const data = resolve(root, '../shared/data');
 export const corpus = join(data, 'pretrain/chembl31_150k.csv.gz');
 export const out = join(root, 'resources/models');
+
+/** Runs a `delicate` command in-process; throws on a non-zero exit. */
+export async function delicate(...argv: string[]): Promise<string> {
+  let stdout = '';
+  const code = await main(argv, { out: (s) => (stdout += s), err: (s) => process.stderr.write(s), isTTY: false });
+  if (code !== 0) throw new Error(`delicate ${argv.join(' ')} exited with ${code}`);
+  return stdout;
+}
 
 export interface Stored {
   name: string;

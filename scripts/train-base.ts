@@ -18,27 +18,21 @@
 //          pretraining continuing the shipped teacher: --db is written as a copy of DB where the shipped
 //          models take the names installs will keep them under and the new ones the shipped names;
 //          scripts/_ship.ts)
+//          --continue-teacher N  (one more N-step segment of the base teacher's longer pretraining, from
+//          the last committed one in training/base-teacher/; scripts/_continue.ts)
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { main } from '../src-main/cli/main';
 import type { EncoderConfig } from '../src-main/model/encoder';
 import { AppContext } from '../src-main/services/app-context';
 import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER } from '../src-main/services/models';
-import { BASE_MODELS, corpus, data, out, root } from './_base';
+import { BASE_MODELS, corpus, data, delicate, out, root } from './_base';
+import { continueTeacher } from './_continue';
 import { writeCards } from './_model-cards';
 import { prepareShip } from './_ship';
 
 function option(args: string[], name: string, fallback?: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : fallback;
-}
-
-/** Runs a `delicate` command in-process; throws on a non-zero exit. */
-async function delicate(...argv: string[]): Promise<string> {
-  let stdout = '';
-  const code = await main(argv, { out: (s) => (stdout += s), err: (s) => process.stderr.write(s), isTTY: false });
-  if (code !== 0) throw new Error(`delicate ${argv.join(' ')} exited with ${code}`);
-  return stdout;
 }
 
 /** Finished, still training (resumable) or absent. */
@@ -52,6 +46,14 @@ function stateOf(db: string, name: string): 'ready' | 'training' | 'absent' {
 export async function run(args: string[]): Promise<void> {
   const db = resolve(option(args, '--db', join(root, '.tmp/base/base.db')) as string);
   mkdirSync(dirname(db), { recursive: true });
+  const segmentSteps = option(args, '--continue-teacher');
+  if (segmentSteps) {
+    const seg = await continueTeacher({ db, corpus, base: BASE_TEACHER, steps: Number(segmentSteps), delicate });
+    process.stdout.write(
+      `segment ${seg.segment}: ${seg.name}, ${seg.steps} steps in ${seg.seconds} s, MLM accuracy ${seg.mlmAccuracy}, physchem R² ${seg.physchemR2}\n`,
+    );
+    return;
+  }
   const from = option(args, '--ship-from');
   if (from) {
     const renamed = prepareShip(resolve(from), db, option(args, '--suffix', '-long') as string, [...BASE_MODELS, 'delicate-esol-student']);
