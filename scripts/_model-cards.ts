@@ -55,11 +55,10 @@ async function float16Gap(full: OrtModel, half: OrtModel, seqs: Int32Array[]): P
   return { maxDiff, maxRel: maxDiff / Math.sqrt(sumSq / Math.max(1, count)) };
 }
 
-export async function writeCards(db: string): Promise<void> {
-  const app = new AppContext(db, { chemWorkers: 1, shippedModels: false });
-  const f16 = new AppContext(':memory:', { chemWorkers: 1, shippedModels: false });
-  const m = machine();
-  const cards: Record<string, unknown> = {};
+type Machine = ReturnType<typeof machine>;
+
+/** downstream.json (train:base --downstream) as the cards show it. */
+function readDownstream(): Card['downstream'] {
   const downstreamFile = join(out, 'downstream.json');
   const downstream = existsSync(downstreamFile)
     ? (JSON.parse(readFileSync(downstreamFile, 'utf8')) as Record<
@@ -69,9 +68,39 @@ export async function writeCards(db: string): Promise<void> {
           split: string;
           seeds: number;
           recipe: unknown;
+          teacherSource?: string;
+          machine?: Machine;
         }
       >)
     : {};
+  return Object.fromEntries(
+    Object.entries(downstream).map(([set, r]) => [
+      set,
+      {
+        split: r.split,
+        seeds: r.seeds,
+        recipe: r.recipe,
+        // The task head the run's models had (train's default has changed: the older rows read the embedding only).
+        head: /descriptor/.test(r.teacherSource ?? '')
+          ? 'embedding, ECFP4, descriptors'
+          : /fingerprint/.test(r.teacherSource ?? '')
+            ? 'embedding, ECFP4'
+            : 'embedding',
+        ...(r.machine ? { machine: r.machine } : {}),
+        models: r.models.map((x) => ({ role: x.role, params: x.params, metrics: x.metrics, trainSeconds: x.trainSeconds })),
+      },
+    ]),
+  );
+}
+
+export async function writeCards(db: string): Promise<void> {
+  const app = new AppContext(db, { chemWorkers: 1, shippedModels: false });
+  const f16 = new AppContext(':memory:', { chemWorkers: 1, shippedModels: false });
+  const m = machine();
+  const cards: Record<string, unknown> = {};
+  const cardsFile = join(out, 'cards.json');
+  const previous = existsSync(cardsFile) ? (JSON.parse(readFileSync(cardsFile, 'utf8')) as { machine: Machine; cards: Record<string, Card> }) : null;
+  const downstreamCards = readDownstream();
   const sample = speedSample(2048);
   const speed: Record<string, number> = {};
   try {
@@ -83,6 +112,14 @@ export async function writeCards(db: string): Promise<void> {
       // float16 as shipped vs float32 as trained: the pooled and physchem outputs on 512 molecules.
       f16.models.importBuffer(readFileSync(file), file, name);
       const half = stored(f16, name);
+      // A database that registered the shipped file (not the one that trained the model) has nothing new
+      // to say of its training, file or speed: those stay as measured where it was trained.
+      if (Buffer.compare(Buffer.from(s.weights), Buffer.from(half.weights)) === 0) {
+        const before = previous?.cards[name];
+        if (!before) throw new Error(`${name} in ${db} is its shipped float16 file: its card is written from the database that trained it`);
+        cards[name] = { ...before, measuredOn: before.measuredOn ?? previous?.machine, downstream: downstreamCards };
+        continue;
+      }
       const tok = SmilesTokenizer.fromJSON(s.manifest.tokenizer);
       const seqs = sample
         .map((x) => tok.encode(x, s.manifest.config.maxLen))
@@ -132,17 +169,8 @@ export async function writeCards(db: string): Promise<void> {
         },
         file: { bytes: statSync(file).size, dtype: 'float16', float16MaxAbsDiff: maxDiff, float16MaxRelDiff: maxRel },
         speed: { engine: `onnxruntime-cpu (${full.threads} threads)`, molPerSec: speed[name] },
-        downstream: Object.fromEntries(
-          Object.entries(downstream).map(([set, r]) => [
-            set,
-            {
-              split: r.split,
-              seeds: r.seeds,
-              recipe: r.recipe,
-              models: r.models.map((x) => ({ role: x.role, params: x.params, metrics: x.metrics, trainSeconds: x.trainSeconds })),
-            },
-          ]),
-        ),
+        measuredOn: m,
+        downstream: downstreamCards,
       };
     }
     // Compute of the whole lineage: the model's own training plus its ancestors' (each counted once), those
@@ -161,8 +189,8 @@ export async function writeCards(db: string): Promise<void> {
     const t = speed[BASE_TEACHER];
     const st = speed[BASE_STUDENT];
     if (t && st) for (const n of BASE_MODELS) if (cards[n]) (cards[n] as { speed: Record<string, unknown> }).speed.studentOverTeacher = st / t;
-    writeFileSync(join(out, 'cards.json'), `${JSON.stringify({ machine: m, cards }, null, 2)}\n`);
-    for (const [name, c] of Object.entries(cards)) writeFileSync(join(out, `${name}.md`), cardMarkdown(c as Card, m));
+    writeFileSync(cardsFile, `${JSON.stringify({ machine: m, cards }, null, 2)}\n`);
+    for (const [name, c] of Object.entries(cards)) writeFileSync(join(out, `${name}.md`), cardMarkdown(c as Card));
     process.stdout.write(`model cards written to ${out}\n`);
   } finally {
     await app.close();
@@ -196,11 +224,22 @@ interface Card {
   evaluation: { heldOutMolecules: number; mlmAccuracy: number; unigramAccuracy: number; physchemR2: number | null };
   file: { bytes: number; dtype: string; float16MaxAbsDiff: number; float16MaxRelDiff: number };
   speed: { engine: string; molPerSec: number; studentOverTeacher?: number };
+  /** Where the training, the file check and the speed were measured (absent in cards written before 2026-12-07). */
+  measuredOn?: Machine;
   /** Training seconds of the model and of every base model in its lineage. */
   lineageSeconds: number;
   downstream: Record<
     string,
-    { split: string; seeds: number; recipe: unknown; models: Array<{ role: string; params: number; metrics: Record<string, number>; trainSeconds: number }> }
+    {
+      split: string;
+      seeds: number;
+      recipe: unknown;
+      /** What the task heads read. */
+      head?: string;
+      /** Where that set's runs were measured. */
+      machine?: Machine;
+      models: Array<{ role: string; params: number; metrics: Record<string, number>; trainSeconds: number }>;
+    }
   >;
 }
 
@@ -231,7 +270,8 @@ function continued(app: AppContext, name: string): { name: string; steps: number
   };
 }
 
-function cardMarkdown(c: Card, m: ReturnType<typeof machine>): string {
+function cardMarkdown(c: Card): string {
+  const m = c.measuredOn as Machine;
   const a = c.architecture;
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const down = Object.entries(c.downstream);
@@ -255,8 +295,8 @@ function cardMarkdown(c: Card, m: ReturnType<typeof machine>): string {
     '',
     ...(down.length
       ? [
-          '| data set | split | seeds | epochs | fine-tuned teacher | DeLiCaTe student | ECFP4 + RF |',
-          '| --- | --- | --- | --- | --- | --- | --- |',
+          '| data set | split | seeds | epochs | task head reads | fine-tuned teacher | DeLiCaTe student | ECFP4 + RF |',
+          '| --- | --- | --- | --- | --- | --- | --- | --- |',
           ...down.map(([set, r]) => {
             const metric = (role: string) => {
               const x = r.models.find((mm) => mm.role === role);
@@ -270,12 +310,15 @@ function cardMarkdown(c: Card, m: ReturnType<typeof machine>): string {
               return `${k} ${(x.metrics[k] as number).toFixed(3)}${sd}${x.params > 0 ? ` (${x.params.toLocaleString('en')} params)` : ''}${covered}`;
             };
             const recipe = r.recipe as { epochs: string; seeds: string };
-            return `| ${set} | ${r.split} | ${r.seeds} | ${recipe.epochs} epochs${recipe.epochs === 'default' ? '' : ' (default 15)'} | ${metric('teacher')} | ${metric('student')} | ${metric('baseline')} |`;
+            return `| ${set} | ${r.split} | ${r.seeds} | ${recipe.epochs} epochs${recipe.epochs === 'default' ? '' : ' (default 15)'} | ${r.head ?? 'embedding'} | ${metric('teacher')} | ${metric('student')} | ${metric('baseline')} |`;
           }),
         ]
       : ['Not measured yet: `npm run train:base -- --downstream esol,lipophilicity,bbbp` fine-tunes the default recipe on each set (hours on 2 CPU cores).']),
     '',
-    `Measured ${m.date} on ${m.cpu}, ${m.cores} cores, Node ${m.node}.`,
+    `Measured ${m.date} on ${m.cpu}, ${m.cores} cores, Node ${m.node}${down
+      .filter(([, r]) => r.machine && r.machine.date !== m.date)
+      .map(([set, r]) => `; the ${set} row ${r.machine?.date} on ${r.machine?.cpu}, ${r.machine?.cores} cores`)
+      .join('')}.`,
     '',
   ].join('\n');
 }

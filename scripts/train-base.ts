@@ -25,6 +25,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { EncoderConfig } from '../src-main/model/encoder';
 import { AppContext } from '../src-main/services/app-context';
 import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER } from '../src-main/services/models';
+import { machine } from '../bench/_report';
 import { BASE_MODELS, corpus, data, delicate, out, root } from './_base';
 import { continueTeacher } from './_continue';
 import { writeCards } from './_model-cards';
@@ -187,6 +188,7 @@ async function runDownstream(db: string, sets: string[], args: string[]): Promis
     delete r.predictions;
     done[set] = {
       ...r,
+      machine: machine(),
       recipe: { epochs: option(args, '--epochs') ?? 'default', seeds: option(args, '--seeds') ?? 'default', split: option(args, '--split') ?? 'default' },
     };
     // Re-read before writing: another invocation (one set per core) may have finished a set meanwhile.
