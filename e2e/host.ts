@@ -1,11 +1,26 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Page, expect } from '@playwright/test';
 
 export const root = resolve(import.meta.dirname, '..');
 export const artifacts = join(root, 'e2e/artifacts');
 export const cli = join(root, 'bin/delicate.mjs');
+
+/** The shipped task models (resources/models/delicate-SET-student.dlcm): what a screen without a model named uses. */
+export const shippedTaskModels = readdirSync(join(root, 'resources/models'))
+  .filter((f) => /^delicate-(?!base-).+-student\.dlcm$/.test(f))
+  .map((f) => f.replace(/\.dlcm$/, ''));
+
+/** Checks that the Screening view ticks the shipped task models, and unticks them: the test's picks then score alone. */
+export async function untickShipped(page: Page): Promise<void> {
+  expect(shippedTaskModels.length).toBeGreaterThan(0);
+  for (const name of shippedTaskModels) {
+    const box = page.getByLabel(new RegExp(`^${name}`));
+    await expect(box).toBeChecked();
+    await box.uncheck();
+  }
+}
 
 /** Starts host mode exactly as a user does (`delicate serve`: loopback, random port and token) on a database. */
 export async function startHost(db: string, env: NodeJS.ProcessEnv = {}): Promise<{ url: string; stop: () => void; exited: Promise<unknown> }> {

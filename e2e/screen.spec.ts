@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Page, expect, test } from '@playwright/test';
-import { artifacts, cli, openApp, pickTarget, root, startHost } from './host';
+import { artifacts, cli, openApp, pickTarget, root, shippedTaskModels, startHost, untickShipped } from './host';
 
 const esol = resolve(root, '../shared/data/qsar/esol.csv');
 
@@ -188,12 +188,11 @@ test('a chemist screens a library with the distilled student and the forest, ran
   // name, not by count: the tests before this one add the task models they train, when they ran.)
   await expect(page.getByLabel(/^sol-consensus/)).toHaveCount(1);
   const offered = await models.evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
-  expect(offered).toEqual(expect.arrayContaining(['sol-teacher', 'sol-student', 'sol-ecfp4-rf', 'sol-consensus', 'delicate-esol-student']));
+  expect(offered).toEqual(expect.arrayContaining(['sol-teacher', 'sol-student', 'sol-ecfp4-rf', 'sol-consensus', ...shippedTaskModels]));
   for (const encoder of ['tiny', 'delicate-base-teacher', 'delicate-base-shared-teacher', 'delicate-base-student']) expect(offered).not.toContain(encoder);
   expect(offered.filter((m) => !/-(teacher|student|ecfp4-rf|consensus)$/.test(m))).toEqual([]);
-  // The shipped task model is ticked, as `delicate screen` without --model uses it; the chemist picks others.
-  await expect(page.getByLabel(/^delicate-esol-student/)).toBeChecked();
-  await page.getByLabel(/^delicate-esol-student/).uncheck();
+  // The shipped task models are ticked, as `delicate screen` without --model uses them; the chemist picks others.
+  await untickShipped(page);
   await page.getByLabel(/^sol-student/).check();
   await page.getByLabel(/^sol-ecfp4-rf/).check();
   await page.getByTestId('screen-start').click();
@@ -435,7 +434,7 @@ test('a screen started in one tab is followed by another tab of the app, which o
   const errors = [await openApp(first, url, 'screening'), await openApp(second, url, 'screening')];
   // The second tab is open before the screen starts: it learns of the job from its progress, not on load.
   await first.getByTestId('screen-library').selectOption('esol-160');
-  await first.getByLabel(/^delicate-esol-student/).uncheck();
+  await untickShipped(first);
   await first.getByLabel(/^sol-teacher/).check();
   await first.getByTestId('screen-start').click();
   const heading = /Screen #(\d+): esol-160/;
