@@ -387,10 +387,10 @@ describe('delicate CLI', () => {
       unreadable: 0,
       exported: { written: 3, file: csv },
     });
-    expect(sc.top).toHaveLength(3);
-    expect(readFileSync(csv, 'utf8').trim().split('\n')).toHaveLength(4);
-    // The library's own columns travel with the scores.
-    expect(readFileSync(csv, 'utf8').split('\n')[0]).toMatch(/^rank,id,smiles,model,score,uncertainty,.*logS/);
+    expect([sc.top.length, readFileSync(csv, 'utf8').trim().split('\n').length]).toEqual([3, 4]);
+    expect(readFileSync(csv, 'utf8').split('\n')[0]).toMatch(/^rank,id,smiles,model,score,uncertainty,.*logS/); // the library's own columns too
+    // Two models: the text names whose ranking it lists.
+    expect((await run(...argv`screen --id ${String(sc.screen)} --top 2 --db ${db}`)).out).toContain('top 2 by esol-student (--show-model NAME');
     const rfTop = JSON.parse((await run(...argv`screen --id ${String(sc.screen)} --show-model esol-ecfp4-rf --top 5 --range mw::400 --db ${db} --json`)).out);
     expect(rfTop.top).toHaveLength(5);
     for (const h of rfTop.top) {

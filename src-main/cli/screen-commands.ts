@@ -126,10 +126,15 @@ export async function screenCommand(rest: string[], env: CommandEnv): Promise<nu
     ? await api('screen.export', { screen: summary.screen, out: values.out, ...filter, ...(top !== undefined ? { limit: top } : {}) })
     : null;
   const { resumed, ...rest2 } = summary;
+  // Several models (the shipped task models when none is named): the list is one model's ranking; say whose.
+  const by =
+    !filter.unreadable && summary.models.length > 1 && hits[0]
+      ? ` by ${hits[0].model}${filter.model ? '' : " (--show-model NAME: another model's ranking)"}`
+      : '';
   env.print({ ...rest2, ...(resumed !== undefined ? { resumed } : {}), top: hits, ...(exported ? { exported } : {}) }, () =>
     [
       summaryLine(summary),
-      `${filter.unreadable ? 'unreadable' : 'top'} ${hits.length}${Object.keys(filter).length ? ' (filtered)' : ''}:`,
+      `${filter.unreadable ? 'unreadable' : 'top'} ${hits.length}${by}${Object.keys(filter).length ? ' (filtered)' : ''}:`,
       'rank\tid\tscore\tdomain\tsmiles',
       ...hits.map(hitLine),
       ...(exported ? [`${exported.written} written to ${exported.file}`] : []),
