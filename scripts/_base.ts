@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { main } from '../src-main/cli/main';
 import type { EncoderConfig } from '../src-main/model/encoder';
 import type { TokenizerJson } from '../src-main/model/tokenizer';
-import type { AppContext } from '../src-main/services/app-context';
+import { AppContext } from '../src-main/services/app-context';
 import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER } from '../src-main/services/models';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,6 +19,17 @@ export async function delicate(...argv: string[]): Promise<string> {
   const code = await main(argv, { out: (s) => (stdout += s), err: (s) => process.stderr.write(s), isTTY: false });
   if (code !== 0) throw new Error(`delicate ${argv.join(' ')} exited with ${code}`);
   return stdout;
+}
+
+/** A model of the database: finished, still training (resumable) or absent. */
+export function stateOf(db: string, name: string): 'ready' | 'training' | 'absent' {
+  const app = new AppContext(db, { chemWorkers: 1, shippedModels: false });
+  try {
+    const m = app.models.list().find((x) => x.name === name);
+    return m?.state === 'ready' ? 'ready' : m ? 'training' : 'absent';
+  } finally {
+    void app.close();
+  }
 }
 
 export interface Stored {

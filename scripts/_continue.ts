@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { cpus } from 'node:os';
 import { join, relative } from 'node:path';
 import { AppContext } from '../src-main/services/app-context';
-import { root } from './_base';
+import { root, stateOf } from './_base';
 
 export const SEGMENTS_DIR = join(root, 'training/base-teacher');
 
@@ -53,16 +53,6 @@ const sha256 = (file: string): string => createHash('sha256').update(readFileSyn
 export function segmentsOf(dir = SEGMENTS_DIR): Segment[] {
   const file = join(dir, 'segments.json');
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Segment[]) : [];
-}
-
-function stateOf(db: string, name: string): 'ready' | 'training' | 'absent' {
-  const app = new AppContext(db, { chemWorkers: 1, shippedModels: false });
-  try {
-    const m = app.models.list().find((x) => x.name === name);
-    return m?.state === 'ready' ? 'ready' : m ? 'training' : 'absent';
-  } finally {
-    void app.close();
-  }
 }
 
 /** Trains (or resumes) the next segment and commits nothing itself: it writes the file and the log for git. */

@@ -26,7 +26,7 @@ import type { EncoderConfig } from '../src-main/model/encoder';
 import { AppContext } from '../src-main/services/app-context';
 import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER } from '../src-main/services/models';
 import { machine } from '../bench/_report';
-import { BASE_MODELS, corpus, data, delicate, out, root } from './_base';
+import { BASE_MODELS, corpus, data, delicate, out, root, stateOf } from './_base';
 import { continueTeacher } from './_continue';
 import { writeCards } from './_model-cards';
 import { prepareShip } from './_ship';
@@ -34,14 +34,6 @@ import { prepareShip } from './_ship';
 function option(args: string[], name: string, fallback?: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : fallback;
-}
-
-/** Finished, still training (resumable) or absent. */
-function stateOf(db: string, name: string): 'ready' | 'training' | 'absent' {
-  const app = new AppContext(db, { chemWorkers: 1, shippedModels: false });
-  const m = app.models.list().find((x) => x.name === name);
-  void app.close();
-  return m?.state === 'ready' ? 'ready' : m ? 'training' : 'absent';
 }
 
 export async function run(args: string[]): Promise<void> {
