@@ -48,7 +48,21 @@ export interface ContinueOptions {
   delicate: (...argv: string[]) => Promise<string>;
 }
 
-const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+export const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/**
+ * Registers a committed file in the database under `name` when it is not there (a new machine), after
+ * checking it is the file its log names (`what`: 'segment 2', …).
+ */
+export async function bringBack(o: Pick<ContinueOptions, 'db' | 'delicate'>, file: string, name: string, sha: string, what: string): Promise<void> {
+  if (stateOf(o.db, name) !== 'absent') return;
+  if (!existsSync(file)) throw new Error(`${relative(root, file)} is missing: the log lists ${what}`);
+  if (sha256(file) !== sha) throw new Error(`${relative(root, file)} is not ${what}'s file (sha256 differs from its log)`);
+  await o.delicate('model', 'import', file, '--as', name, '--db', o.db);
+}
+
+/** Where the machine that trained it is: the CPU model and core count. */
+export const trainedOn = (): string => `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores`;
 
 export function segmentsOf(dir = SEGMENTS_DIR): Segment[] {
   const file = join(dir, 'segments.json');
@@ -65,12 +79,8 @@ export async function continueTeacher(o: ContinueOptions): Promise<Segment> {
   const k = done.length + 1;
   const name = `${stem}-s${k}`;
   const state = stateOf(o.db, name);
-  if (last && state !== 'ready') {
-    if (!existsSync(file)) throw new Error(`${relative(root, file)} is missing: segments.json lists segment ${last.segment}`);
-    if (sha256(file) !== last.sha256) throw new Error(`${relative(root, file)} is not segment ${last.segment}'s file (sha256 differs from segments.json)`);
-    // A new machine's database lacks it: bring the previous segment back from its file.
-    if (stateOf(o.db, last.name) === 'absent') await o.delicate('model', 'import', file, '--as', last.name, '--db', o.db);
-  }
+  // A new machine's database lacks it: bring the previous segment back from its file.
+  if (last && state !== 'ready') await bringBack(o, file, last.name, last.sha256, `segment ${last.segment}`);
   const init = last?.name ?? o.base;
   const seed = 100 + k;
   const lr = o.lr ?? 0.0007;
@@ -122,7 +132,7 @@ export async function continueTeacher(o: ContinueOptions): Promise<Segment> {
     physchemR2: num(m.metrics.physchemR2),
     sha256: sha256(file),
     finished: new Date().toISOString(),
-    machine: `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores`,
+    machine: trainedOn(),
   };
   writeFileSync(join(dir, 'segments.json'), `${JSON.stringify([...done, seg], null, 2)}\n`);
   return seg;

@@ -53,4 +53,26 @@ describe('shipping a longer-trained base chain', () => {
     expect(new ModelRepo(openDatabase(source)).byName('base-long')).not.toBeNull();
     expect(() => prepareShip(source, target, '-long', ['base'])).toThrow(/exists/);
   });
+
+  it("ships a teacher trained in segments under its last segment's name", () => {
+    const source = join(tmp.dir, 'segments.db');
+    const db = openDatabase(source);
+    const repo = new ModelRepo(db);
+    add(repo, 'base', [], {}, 1);
+    add(repo, 'base-long-s1', ['base'], { init: 'base' }, 2);
+    add(repo, 'base-long-s2', ['base-long-s1'], { init: 'base-long-s1' }, 3);
+    add(repo, 'small-long', ['base-long-s2'], { init: 'base-long-s2' }, 4);
+    const kept = retiredName(repo, 'base');
+    db.close();
+    const target = join(tmp.dir, 'segments-ship.db');
+    expect(prepareShip(source, target, '-long', ['base', 'small'], { base: 'base-long-s2' })).toEqual([
+      ['base', kept],
+      ['base-long-s2', 'base'],
+      ['small-long', 'small'],
+    ]);
+    const ship = new ModelRepo(openDatabase(target));
+    expect(parentsOf(ship.byName('small')!)).toEqual(['base']);
+    expect(parentsOf(ship.byName('base')!)).toEqual(['base-long-s1']);
+    expect(() => prepareShip(source, join(tmp.dir, 'x.db'), '-long', ['base'], { base: 'base-long-s9' })).toThrow(/no model named base-long-s9/);
+  });
 });

@@ -9,8 +9,11 @@ import { openDatabase } from '../src-main/db/database';
 import { ModelRegistry } from '../src-main/services/models';
 import { retiredName } from '../src-main/services/models/shipped';
 
-/** Writes `target` from `source` with NAME+suffix renamed NAME for each of `names`; returns what was renamed, in order. */
-export function prepareShip(source: string, target: string, suffix: string, names: string[]): Array<[string, string]> {
+/**
+ * Writes `target` from `source` with NAME+suffix (or `sources[NAME]`, e.g. the last segment of a teacher
+ * trained in segments) renamed NAME for each of `names`; returns what was renamed, in order.
+ */
+export function prepareShip(source: string, target: string, suffix: string, names: string[], sources: Record<string, string> = {}): Array<[string, string]> {
   if (existsSync(target)) throw new Error(`${target} exists: remove it, or go on with --db ${target} and without --ship-from`);
   const src = new Database(source, { readonly: true, fileMustExist: true });
   try {
@@ -24,16 +27,20 @@ export function prepareShip(source: string, target: string, suffix: string, name
   const done: Array<[string, string]> = [];
   try {
     for (const name of names) {
-      const next = models.repo.byName(`${name}${suffix}`);
-      if (!next) continue;
-      if (next.state !== 'ready') throw new Error(`${name}${suffix} is not finished (${next.state})`);
+      const from = sources[name] ?? `${name}${suffix}`;
+      const next = models.repo.byName(from);
+      if (!next) {
+        if (sources[name]) throw new Error(`${source} has no model named ${from}`);
+        continue;
+      }
+      if (next.state !== 'ready') throw new Error(`${from} is not finished (${next.state})`);
       if (models.repo.byName(name)) {
         const kept = retiredName(models.repo, name);
         models.rename(name, kept);
         done.push([name, kept]);
       }
-      models.rename(`${name}${suffix}`, name);
-      done.push([`${name}${suffix}`, name]);
+      models.rename(from, name);
+      done.push([from, name]);
     }
   } finally {
     db.close();

@@ -17,9 +17,13 @@
 //          --ship-from DB [--suffix -long]  (ship models trained as NAME-long in DB, e.g. a longer
 //          pretraining continuing the shipped teacher: --db is written as a copy of DB where the shipped
 //          models take the names installs will keep them under and the new ones the shipped names;
-//          scripts/_ship.ts)
+//          scripts/_ship.ts; --ship-teacher NAME: the teacher is NAME in DB, e.g. its last segment
+//          delicate-base-teacher-long-s3)
 //          --continue-teacher N  (one more N-step segment of the base teacher's longer pretraining, from
 //          the last committed one in training/base-teacher/; scripts/_continue.ts)
+//          --distill-long [--shared-steps N --student-steps N --student-ff N]  (the next distillation of the
+//          last teacher segment: the shared-layer teacher, then the student, each as float16 in
+//          training/base-teacher/ with a line in distilled.json; scripts/_distill-long.ts)
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { EncoderConfig } from '../src-main/model/encoder';
@@ -28,6 +32,7 @@ import { BASE_SHARED_TEACHER, BASE_STUDENT, BASE_TEACHER } from '../src-main/ser
 import { machine } from '../bench/_report';
 import { BASE_MODELS, corpus, data, delicate, out, root, stateOf } from './_base';
 import { continueTeacher } from './_continue';
+import { distillLong } from './_distill-long';
 import { writeCards } from './_model-cards';
 import { prepareShip } from './_ship';
 
@@ -39,17 +44,17 @@ function option(args: string[], name: string, fallback?: string): string | undef
 export async function run(args: string[]): Promise<void> {
   const db = resolve(option(args, '--db', join(root, '.tmp/base/base.db')) as string);
   mkdirSync(dirname(db), { recursive: true });
-  const segmentSteps = option(args, '--continue-teacher');
-  if (segmentSteps) {
-    const seg = await continueTeacher({ db, corpus, base: BASE_TEACHER, steps: Number(segmentSteps), delicate });
-    process.stdout.write(
-      `segment ${seg.segment}: ${seg.name}, ${seg.steps} steps in ${seg.seconds} s, MLM accuracy ${seg.mlmAccuracy}, physchem R² ${seg.physchemR2}\n`,
-    );
-    return;
-  }
+  if (await longTraining(db, args)) return;
   const from = option(args, '--ship-from');
   if (from) {
-    const renamed = prepareShip(resolve(from), db, option(args, '--suffix', '-long') as string, [...BASE_MODELS, 'delicate-esol-student']);
+    const teacher = option(args, '--ship-teacher');
+    const renamed = prepareShip(
+      resolve(from),
+      db,
+      option(args, '--suffix', '-long') as string,
+      [...BASE_MODELS, 'delicate-esol-student'],
+      teacher ? { [BASE_TEACHER]: teacher } : {},
+    );
     for (const [a, b] of renamed) process.stdout.write(`${a} → ${b}\n`);
     // The downstream results were the replaced models': measured again (--downstream) for the new ones.
     writeFileSync(join(out, 'downstream.json'), '{}\n');
@@ -143,6 +148,37 @@ export async function run(args: string[]): Promise<void> {
   const ship = option(args, '--ship-task');
   for (const set of ship ? ship.split(',') : []) await shipTask(db, set);
   await writeCards(db);
+}
+
+/** The longer pretraining's steps (--continue-teacher N, --distill-long); false when neither is asked for. */
+async function longTraining(db: string, args: string[]): Promise<boolean> {
+  const segmentSteps = option(args, '--continue-teacher');
+  if (segmentSteps) {
+    const seg = await continueTeacher({ db, corpus, base: BASE_TEACHER, steps: Number(segmentSteps), delicate });
+    process.stdout.write(
+      `segment ${seg.segment}: ${seg.name}, ${seg.steps} steps in ${seg.seconds} s, MLM accuracy ${seg.mlmAccuracy}, physchem R² ${seg.physchemR2}\n`,
+    );
+    return true;
+  }
+  if (args.includes('--distill-long')) {
+    const stage = await distillLong({
+      db,
+      corpus,
+      shared: BASE_SHARED_TEACHER,
+      student: BASE_STUDENT,
+      sharedSteps: Number(option(args, '--shared-steps', '451')),
+      studentSteps: Number(option(args, '--student-steps', '1583')),
+      studentFf: Number(option(args, '--student-ff', '256')),
+      delicate,
+    });
+    process.stdout.write(
+      stage
+        ? `${stage.stage}: ${stage.name} from ${stage.teacher}, ${stage.steps} steps in ${stage.seconds} s, MLM accuracy ${stage.mlmAccuracy}, physchem R² ${stage.physchemR2}\n`
+        : 'both distillations of the last teacher segment are done (training/base-teacher/distilled.json)\n',
+    );
+    return true;
+  }
+  return false;
 }
 
 const DOWNSTREAM: Record<string, { file: string; target: string; task: 'regression' | 'classification' }> = {
