@@ -61,7 +61,7 @@ export async function bringBack(o: Pick<ContinueOptions, 'db' | 'delicate'>, fil
   await o.delicate('model', 'import', file, '--as', name, '--db', o.db);
 }
 
-/** Where the machine that trained it is: the CPU model and core count. */
+/** The machine this runs on, for the logs: its CPU model and core count. */
 export const trainedOn = (): string => `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores`;
 
 export function segmentsOf(dir = SEGMENTS_DIR): Segment[] {
