@@ -8,7 +8,9 @@
 //                                               gives by default; desc: heads that read the ECFP4 and the RDKit
 //                                               descriptors, --desc-head)
 //                         [--until HH:MM]   (a machine lent until then: tasks that end in time first)
-//   Run it once per core: the processes share the work through claim files next to the database.
+//   Run it once per core: the processes share the work through claim files next to the database. The fp
+//   and desc roles' teachers are tasks of their own: without --student (e.g. while the base student is
+//   still being distilled) --teacher T --roles fp fine-tunes them only.
 //                         [--report]   (no training: the table from the cells measured so far)
 //                         [--same-run-speed]   (re-measure every model's inference back to back: ratios from one run;
 //                                               with --report, on an idle machine, for the final table)
@@ -254,9 +256,11 @@ export async function run(args: string[]): Promise<void> {
     ds: string;
     split: QsarSettings['split'];
     seed: number;
-    role: 'teacher' | 'shared' | 'kd' | 'delicate' | 'fp' | 'desc';
+    role: 'teacher' | 'shared' | 'kd' | 'delicate' | 'fp' | 'desc' | 'fp-teacher' | 'desc-teacher';
     cells: Role[];
   }
+  /** The --roles group of a task: the fp and desc runs' teachers are tasks of their own (see below). */
+  const groupOf = (t: Task) => (t.role === 'fp-teacher' ? 'fp' : t.role === 'desc-teacher' ? 'desc' : t.role);
   const tasks: Task[] = [];
   for (const ds of datasets) {
     if (!SETS[ds]) throw new Error(`unknown dataset ${ds}: ${Object.keys(SETS).join(', ')}`);
@@ -267,9 +271,14 @@ export async function run(args: string[]): Promise<void> {
         // The DeLiCaTe run also gives its consensus (student + forest) and its recommended model.
         if (names.student) tasks.push(t('delicate', ['DeLiCaTe student', 'consensus', 'recommended']));
         tasks.push(t('kd', ['KD student']));
-        // Its own teacher (fine-tuned with the fingerprint-aware head) and the student distilled from it.
-        if (names.student) tasks.push(t('fp', ['fp-head teacher', 'fp-head DeLiCaTe student', 'fp-head consensus', 'fp-head recommended']));
-        if (names.student) tasks.push(t('desc', ['desc-head teacher', 'desc-head DeLiCaTe student', 'desc-head consensus', 'desc-head recommended']));
+        // Its own teacher (fine-tuned with the fingerprint-aware head), then the student distilled from it: two
+        // tasks, so the teachers can be fine-tuned before the base student exists (another process may be
+        // distilling it) and a change of the student's recipe leaves them measured. The student's run takes the
+        // teacher as fine-tuned (the same cells as one run doing both: reused-teacher.test.ts).
+        tasks.push(t('fp-teacher', ['fp-head teacher']));
+        if (names.student) tasks.push(t('fp', ['fp-head DeLiCaTe student', 'fp-head consensus', 'fp-head recommended']));
+        tasks.push(t('desc-teacher', ['desc-head teacher']));
+        if (names.student) tasks.push(t('desc', ['desc-head DeLiCaTe student', 'desc-head consensus', 'desc-head recommended']));
         if (names.shared) tasks.push(t('shared', ['shared-layer teacher']));
       }
     }
@@ -311,24 +320,32 @@ export async function run(args: string[]): Promise<void> {
       return false; // another process claimed it between the check and the write
     }
   };
-  const teacherTask = (t: Task) => tasks.find((x) => x.role === 'teacher' && x.ds === t.ds && x.split === t.split && x.seed === t.seed) as Task;
+  /** The task that fine-tunes the teacher a task's student distils from: the plain one, or its heads' own. */
+  const teacherTask = (t: Task) => {
+    const role = t.role === 'fp' ? 'fp-teacher' : t.role === 'desc' ? 'desc-teacher' : 'teacher';
+    return tasks.find((x) => x.role === role && x.ds === t.ds && x.split === t.split && x.seed === t.seed) as Task;
+  };
   const prefixOf = (t: Task) => `${quick ? 'q' : 'b'}-${t.ds}-${t.split}-${t.seed}`;
   /** The task's training run (--out): its models are OUT-teacher and OUT-student. */
-  const outOf = (t: Task) => `${prefixOf(t)}-${{ teacher: 't', shared: 's', delicate: 'd', kd: 'k', fp: 'f', desc: 'x' }[t.role]}`;
+  const outOf = (t: Task) =>
+    `${prefixOf(t)}-${{ teacher: 't', shared: 's', delicate: 'd', kd: 'k', fp: 'f', desc: 'x', 'fp-teacher': 'ft', 'desc-teacher': 'xt' }[t.role]}`;
   /** This seed's fine-tuned teacher, when its cell is measured with the current settings (an older one may linger in the database). */
-  const tunedTeacher = (t: Task) =>
-    taskDone(teacherTask(t)) && models.repo.byName(`${prefixOf(t)}-t-teacher`)?.state === 'ready' ? `${prefixOf(t)}-t-teacher` : null;
+  const tunedTeacher = (t: Task) => {
+    const tt = teacherTask(t);
+    const name = `${outOf(tt)}-teacher`;
+    return taskDone(tt) && models.repo.byName(name)?.state === 'ready' ? name : null;
+  };
   /**
    * A student starts once its seed's teacher task is done (it distils from that fine-tuned teacher, or
    * fine-tunes one itself when the database lost it); while another process trains that teacher it waits.
    * Without the teacher role and with nobody training it, it fine-tunes its own.
    */
   const runnable = (t: Task) => {
-    if (t.role === 'teacher' || t.role === 'shared' || t.role === 'fp' || t.role === 'desc') return true;
+    if (t.role === 'teacher' || t.role === 'shared' || t.role === 'fp-teacher' || t.role === 'desc-teacher') return true;
     const tt = teacherTask(t);
     if (taskDone(tt)) return true;
     if (holder(tt) !== null) return false;
-    return !roles.has('teacher');
+    return !roles.has(groupOf(tt));
   };
 
   const runTask = async (task: Task) => {
@@ -400,11 +417,23 @@ export async function run(args: string[]): Promise<void> {
       await record('shared-layer teacher', r, 'teacher');
       return;
     }
+    if (role === 'fp-teacher' || role === 'desc-teacher') {
+      const descHead = role === 'desc-teacher';
+      const r = await train(outOf(task), { teacher: teacherName, settings: { ...s, distill: false, fpHead: true, descHead } });
+      await record(descHead ? 'desc-head teacher' : 'fp-head teacher', r, 'teacher');
+      return;
+    }
     if (role === 'fp' || role === 'desc') {
       const descHead = role === 'desc';
-      const r = await train(outOf(task), { teacher: teacherName, student: names.student as string, settings: { ...s, distill: true, fpHead: true, descHead } });
+      // From its heads' fine-tuned teacher; where the database lost it, one run fine-tunes and distils.
+      const tuned = tunedTeacher(task);
+      const r = await train(outOf(task), {
+        teacher: tuned ?? teacherName,
+        student: names.student as string,
+        settings: { ...s, distill: true, fpHead: true, descHead, ...(tuned ? { teacherFineTuned: true } : {}) },
+      });
       const head = descHead ? 'desc-head' : 'fp-head';
-      await record(`${head} teacher`, r, 'teacher');
+      if (!tuned) await record(`${head} teacher`, r, 'teacher');
       await record(`${head} DeLiCaTe student`, r, 'student');
       await record(`${head} consensus`, r, 'consensus');
       await record(`${head} recommended`, r, 'recommended');
@@ -437,7 +466,7 @@ export async function run(args: string[]): Promise<void> {
     };
   let overSaid = false;
   for (;;) {
-    const pending = tasks.filter((t) => roles.has(t.role) && !taskDone(t));
+    const pending = tasks.filter((t) => roles.has(groupOf(t)) && !taskDone(t));
     if (pending.length === 0) break;
     const { order, fitting } = until === null ? { order: pending, fitting: pending.length } : untilOrder(pending, secondsLeft(readCells()), Date.now(), until);
     const next = order.find((t) => runnable(t) && claim(t));
