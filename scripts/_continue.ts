@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { AppContext } from '../src-main/services/app-context';
 import { root, stateOf } from './_base';
 
@@ -64,6 +64,21 @@ export async function bringBack(o: Pick<ContinueOptions, 'db' | 'delicate'>, fil
 /** The machine this runs on, for the logs: its CPU model and core count. */
 export const trainedOn = (): string => `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores`;
 
+export const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+
+/** Exports a finished model as float16 beside `file`, moves it over it (no half-written file under its name), returns its summary. */
+export async function exportFloat16(o: Pick<ContinueOptions, 'db' | 'delicate'>, name: string, file: string): Promise<ReturnType<AppContext['models']['get']>> {
+  mkdirSync(dirname(file), { recursive: true });
+  await o.delicate('model', 'export', name, '--out', `${file}.part`, '--dtype', 'float16', '--db', o.db);
+  renameSync(`${file}.part`, file);
+  const app = new AppContext(o.db, { chemWorkers: 1, shippedModels: false });
+  try {
+    return app.models.get(name);
+  } finally {
+    await app.close();
+  }
+}
+
 export function segmentsOf(dir = SEGMENTS_DIR): Segment[] {
   const file = join(dir, 'segments.json');
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Segment[]) : [];
@@ -109,17 +124,7 @@ export async function continueTeacher(o: ContinueOptions): Promise<Segment> {
   }
   // Exported beside the file, then moved over it: a crash leaves the previous segment's file whole (and
   // one between the move and the log is mended by running again: this segment is ready in the database).
-  mkdirSync(dir, { recursive: true });
-  await o.delicate('model', 'export', name, '--out', `${file}.part`, '--dtype', 'float16', '--db', o.db);
-  renameSync(`${file}.part`, file);
-  const app = new AppContext(o.db, { chemWorkers: 1, shippedModels: false });
-  let m: ReturnType<AppContext['models']['get']>;
-  try {
-    m = app.models.get(name);
-  } finally {
-    await app.close();
-  }
-  const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+  const m = await exportFloat16(o, name, file);
   const seg: Segment = {
     segment: k,
     name,

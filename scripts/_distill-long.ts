@@ -6,10 +6,10 @@
 // feed-forward block pruned, distilled from the teacher). Each stage is about an hour on one core, so one
 // call runs the next stage only, and writes its model as float16 beside the segments, with a line in
 // distilled.json: a new machine brings the teacher and the earlier stage back from their files.
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppContext } from '../src-main/services/app-context';
-import { bringBack, type ContinueOptions, SEGMENTS_DIR, type Segment, segmentsOf, sha256, trainedOn } from './_continue';
+import { bringBack, type ContinueOptions, exportFloat16, num, SEGMENTS_DIR, type Segment, segmentsOf, sha256, trainedOn } from './_continue';
 import { stateOf, stored } from './_base';
 
 export interface DistilledStage {
@@ -88,19 +88,9 @@ export async function distillLong(o: DistillLongOptions): Promise<DistilledStage
     argv.push('--max-steps', String(stage === 'shared' ? o.sharedSteps : o.studentSteps), '--checkpoint-every', '50', '--grad-checkpointing', '--db', o.db);
     await o.delicate(...argv, ...(state === 'training' ? ['--resume'] : []));
   }
-  // Exported beside the file, then moved over it: a crash leaves no half-written file under its name.
   const file = fileOf(dir, name);
-  await o.delicate('model', 'export', name, '--out', `${file}.part`, '--dtype', 'float16', '--db', o.db);
-  renameSync(`${file}.part`, file);
-  const app = new AppContext(o.db, { chemWorkers: 1, shippedModels: false });
-  let m: ReturnType<AppContext['models']['get']>;
-  try {
-    m = app.models.get(name);
-  } finally {
-    await app.close();
-  }
+  const m = await exportFloat16(o, name, file);
   const config = configOf(o.db, name);
-  const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
   const entry: DistilledStage = {
     stage,
     name,
