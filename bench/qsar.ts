@@ -260,7 +260,7 @@ export async function run(args: string[]): Promise<void> {
     cells: Role[];
   }
   /** The --roles group of a task: the fp and desc runs' teachers are tasks of their own (see below). */
-  const groupOf = (t: Task) => (t.role === 'fp-teacher' ? 'fp' : t.role === 'desc-teacher' ? 'desc' : t.role);
+  const groupOf = (t: Task) => t.role.replace(/-teacher$/, '');
   const tasks: Task[] = [];
   for (const ds of datasets) {
     if (!SETS[ds]) throw new Error(`unknown dataset ${ds}: ${Object.keys(SETS).join(', ')}`);
@@ -322,7 +322,7 @@ export async function run(args: string[]): Promise<void> {
   };
   /** The task that fine-tunes the teacher a task's student distils from: the plain one, or its heads' own. */
   const teacherTask = (t: Task) => {
-    const role = t.role === 'fp' ? 'fp-teacher' : t.role === 'desc' ? 'desc-teacher' : 'teacher';
+    const role = t.role === 'fp' || t.role === 'desc' ? `${t.role}-teacher` : 'teacher';
     return tasks.find((x) => x.role === role && x.ds === t.ds && x.split === t.split && x.seed === t.seed) as Task;
   };
   const prefixOf = (t: Task) => `${quick ? 'q' : 'b'}-${t.ds}-${t.split}-${t.seed}`;
